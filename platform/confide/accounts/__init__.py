@@ -1,0 +1,1 @@
+"""Platform users: registration, verification, login, profile and password (we are their controller)."""

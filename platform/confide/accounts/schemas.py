@@ -1,0 +1,106 @@
+"""Request and response bodies of the account routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+from pydantic import EmailStr, Field, field_validator
+
+from confide.core.schemas import RequestBody, ResponseBody
+
+NAME = Field(min_length=1, max_length=100)
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """Any common notation in, E.164 out; a number that is not valid is refused."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("Give the phone number in international format, e.g. +49 221 715975 75") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("This is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_password_strength(value: str) -> str:
+    if len(value) < 10:
+        raise ValueError("Use at least 10 characters")
+    if len(set(value)) < 5:
+        raise ValueError("Use more varied characters")
+    if value.isdigit() or value.isalpha():
+        raise ValueError("Mix letters with digits or symbols")
+    return value
+
+
+class Registration(RequestBody):
+    email: EmailStr = Field(max_length=320)
+    first_name: str = NAME
+    surname: str = NAME
+    pseudonym: str = NAME
+    phone: str | None = Field(default=None, description="Any notation with a country code; stored as E.164.")
+    company_name: str | None = Field(default=None, max_length=200)
+    password: str = Field(min_length=10, max_length=256)
+    newsletter_opt_in: bool = False
+    privacy_policy_version: str = Field(min_length=1, max_length=40, description="The version of the privacy policy the user acknowledged.")
+
+    _phone = field_validator("phone")(normalise_phone)
+    _password = field_validator("password")(check_password_strength)
+
+
+class Accepted(ResponseBody):
+    detail: str
+
+
+class VerifyEmail(RequestBody):
+    token: str = Field(min_length=10, max_length=200)
+
+
+class Login(RequestBody):
+    email: EmailStr = Field(max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginToken(ResponseBody):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class Profile(ResponseBody):
+    id: str
+    email: str
+    pending_email: str | None
+    email_verified: bool
+    first_name: str
+    surname: str
+    pseudonym: str
+    phone: str | None
+    company_name: str | None
+    newsletter_opt_in: bool
+    privacy_policy_version: str
+    registered_at: datetime
+    updated_at: datetime
+    status: str
+
+
+class ProfileUpdate(RequestBody):
+    """Rectification (Art. 16): change any of these; a new email takes effect once verified."""
+
+    email: EmailStr | None = Field(default=None, max_length=320)
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    surname: str | None = Field(default=None, min_length=1, max_length=100)
+    pseudonym: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: str | None = None
+    company_name: str | None = Field(default=None, max_length=200)
+
+    _phone = field_validator("phone")(normalise_phone)
+
+
+class PasswordChange(RequestBody):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
+
+    _password = field_validator("new_password")(check_password_strength)

@@ -1,0 +1,107 @@
+"""create_app(settings): composes every router, middleware and the lifespan that builds app state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import text
+
+from confide import __version__
+from confide.accounts.routes import router as accounts_router
+from confide.core.access_log import AccessLogMiddleware, AccessLogWriter
+from confide.core.broker import create_broker
+from confide.core.db import create_engine, create_sessionmaker
+from confide.core.errors import ServiceUnavailable, install_error_handlers
+from confide.core.http import BodySizeLimit, reject_unknown_query_params
+from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
+from confide.core.schemas import Cursors
+from confide.core.security import Passwords
+from confide.core.services import Services
+from confide.privacy.routes import router as privacy_router
+from confide.settings import Settings
+from confide.tenants.routes import router as tenants_router
+
+TAGS = [
+    {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "accounts", "description": "Platform users: registration, verification, profile and password. We are their controller."},
+    {"name": "auth", "description": "Sign in and out with opaque bearer tokens. No cookies."},
+    {"name": "tenants", "description": "Tenants (business customers), members and roles, invitations and API keys."},
+    {"name": "privacy", "description": "Records of processing and other privacy facts, generated from the data-classification registry."},
+]
+
+
+def create_mailer(settings: Settings) -> Mailer:
+    if settings.smtp_host:
+        return SmtpMailer(
+            settings.mail_from, settings.smtp_host, settings.smtp_port, settings.smtp_username, settings.smtp_password, settings.smtp_starttls
+        )
+    return OutboxMailer(settings.mail_from, settings.resolved_outbox_dir)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        sessionmaker = create_sessionmaker(engine)
+        broker = create_broker(settings.redis_url, settings.redis_prefix)
+        await broker.start()
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.services = Services(
+            settings=settings,
+            passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
+            mailer=create_mailer(settings),
+            broker=broker,
+            cursors=Cursors(settings.resolved_secret_key),
+        )
+        app.state.access_log = AccessLogWriter(sessionmaker, settings.access_log_flush_seconds)
+        app.state.access_log.start()
+        try:
+            yield
+        finally:
+            await app.state.access_log.stop()
+            await broker.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Confide",
+        version=__version__,
+        summary="Chat avatars for businesses, with privacy built in.",
+        description="Tenants create AI avatars and publish them; their end customers chat with them in real time; "
+        "staff administer, evaluate and take over conversations. Errors are RFC 9457 problem+json.",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_params)],
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"], summary="Readiness: the database and the broker answer", responses={503: {"description": "Not ready"}})
+    async def readyz(request: Request) -> dict[str, Any]:
+        checks = {"database": False, "broker": False}
+        try:
+            async with request.app.state.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:
+            pass
+        checks["broker"] = await request.app.state.services.broker.ping()
+        if not all(checks.values()):
+            raise ServiceUnavailable("Not ready: " + ", ".join(k for k, ok in checks.items() if not ok) + " not answering.", checks=checks)
+        return {"status": "ready", "checks": checks}
+
+    app.include_router(accounts_router)
+    app.include_router(tenants_router)
+    app.include_router(privacy_router)
+    return app

@@ -1,0 +1,1 @@
+"""What every domain depends on: database, ids, errors, auth, tenancy, broker, clock."""

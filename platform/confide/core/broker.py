@@ -1,0 +1,245 @@
+"""Publish/subscribe, rate-limit counters and short-lived keys behind one small interface.
+
+The backend is picked by URL, as in encode/broadcaster: no URL means in-process (one node),
+`redis://…` means Redis (several nodes share it). Realtime and rate-limit code is the same on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+log = logging.getLogger("confide.broker")
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    count: int
+    retry_after: int
+
+
+class Subscription:
+    """A local queue fed by the broker; iterate it for messages on its channel."""
+
+    def __init__(self, channel: str, maxsize: int = 1000) -> None:
+        self.channel = channel
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
+
+    def deliver(self, message: str) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:  # a stalled consumer must not stall the broker; resume fills gaps
+            log.warning("subscription queue full; dropping a frame", extra={"channel_kind": self.channel.split(":", 1)[0]})
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self
+
+    async def __anext__(self) -> str:
+        return await self.queue.get()
+
+
+class Broker(ABC):
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    @abstractmethod
+    async def ping(self) -> bool: ...
+
+    @abstractmethod
+    async def publish(self, channel: str, message: str) -> None: ...
+
+    @abstractmethod
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        """Count one event in a fixed window; allowed while the count stays within limit."""
+
+    @abstractmethod
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+    @abstractmethod
+    async def get(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def delete(self, *keys: str) -> int: ...
+
+    async def _on_first_subscriber(self, channel: str) -> None:  # noqa: B027
+        pass
+
+    async def _on_last_unsubscribed(self, channel: str) -> None:  # noqa: B027
+        pass
+
+    def _fan_out(self, channel: str, message: str) -> None:
+        for sub in tuple(self._subs.get(channel, ())):
+            sub.deliver(message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        sub = Subscription(channel)
+        first = not self._subs[channel]
+        self._subs[channel].add(sub)
+        if first:
+            await self._on_first_subscriber(channel)
+        try:
+            yield sub
+        finally:
+            subs = self._subs.get(channel)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[channel]
+                    await self._on_last_unsubscribed(channel)
+
+
+class MemoryBroker(Broker):
+    """One process: channels are local sets, counters and keys a dict with expiry times."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._values: dict[str, tuple[str, float]] = {}
+        self._counters: dict[str, tuple[int, float]] = {}
+
+    async def ping(self) -> bool:
+        return True
+
+    async def publish(self, channel: str, message: str) -> None:
+        self._fan_out(channel, message)
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        now = time.monotonic()
+        count, expires = self._counters.get(key, (0, 0.0))
+        if expires <= now:
+            count, expires = 0, now + window_seconds
+            if len(self._counters) > 100_000:
+                self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
+        count += 1
+        self._counters[key] = (count, expires)
+        return RateDecision(count <= limit, count, max(1, int(expires - now + 0.999)))
+
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    async def get(self, key: str) -> str | None:
+        item = self._values.get(key)
+        if item is None or item[1] <= time.monotonic():
+            self._values.pop(key, None)
+            return None
+        return item[0]
+
+    async def delete(self, *keys: str) -> int:
+        removed = 0
+        for key in keys:
+            removed += (self._values.pop(key, None) is not None) + (self._counters.pop(key, None) is not None)
+        return removed
+
+
+class RedisBroker(Broker):
+    """Redis: one pub/sub connection per node fans out to local subscriptions and resubscribes after a drop."""
+
+    def __init__(self, url: str, prefix: str = "confide:") -> None:
+        super().__init__()
+        import redis.asyncio as redis  # imported here so the embedded default never needs a Redis client
+
+        self._redis = redis.from_url(url, decode_responses=True, health_check_interval=10)
+        self._prefix = prefix
+        self._pubsub = None
+        self._reader: asyncio.Task[None] | None = None
+        self._channels_ready = asyncio.Event()
+
+    def key(self, name: str) -> str:
+        return self._prefix + name
+
+    async def start(self) -> None:
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._reader = asyncio.create_task(self._read_loop(), name="confide-redis-pubsub")
+
+    async def close(self) -> None:
+        if self._reader:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except Exception:
+            return False
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._redis.publish(self.key(channel), message)
+
+    async def _on_first_subscriber(self, channel: str) -> None:
+        assert self._pubsub is not None
+        await self._pubsub.subscribe(self.key(channel))
+        self._channels_ready.set()
+
+    async def _on_last_unsubscribed(self, channel: str) -> None:
+        assert self._pubsub is not None
+        with contextlib.suppress(Exception):
+            await self._pubsub.unsubscribe(self.key(channel))
+
+    async def _read_loop(self) -> None:
+        assert self._pubsub is not None
+        strip = len(self._prefix)
+        while True:
+            if not self._pubsub.subscribed:
+                self._channels_ready.clear()
+                await self._channels_ready.wait()
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("redis pub/sub connection lost; resubscribing")
+                await asyncio.sleep(0.5)
+                with contextlib.suppress(Exception):
+                    channels = [self.key(c) for c in self._subs]
+                    if channels:
+                        await self._pubsub.subscribe(*channels)
+                continue
+            if message and message.get("type") == "message":
+                self._fan_out(message["channel"][strip:], message["data"])
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        full = self.key("rl:" + key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(full)
+            pipe.expire(full, window_seconds, nx=True)
+            pipe.ttl(full)
+            count, _, ttl = await pipe.execute()
+        return RateDecision(count <= limit, count, max(1, int(ttl)))
+
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None:
+        await self._redis.set(self.key(key), value, ex=ttl_seconds)
+
+    async def get(self, key: str) -> str | None:
+        return await self._redis.get(self.key(key))
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        full = [self.key(k) for k in keys] + [self.key("rl:" + k) for k in keys]
+        return int(await self._redis.delete(*full))
+
+
+def create_broker(url: str | None, prefix: str = "confide:") -> Broker:
+    if not url or url.startswith("memory://"):
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisBroker(url, prefix)
+    raise ValueError(f"Unsupported broker URL scheme: {url.split(':', 1)[0]}")

@@ -1,0 +1,186 @@
+"""One exception hierarchy, one mapping to RFC 9457 problem+json with stable type URIs."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "https://confide.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("confide.errors")
+
+
+def problem_type(slug: str) -> str:
+    return PROBLEM_BASE + slug
+
+
+class ProblemError(Exception):
+    """Base of every error a client may see; subclasses fix status, type and title."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body = {"type": problem_type(self.slug), "title": self.title, "status": self.status, "detail": self.detail}
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(ProblemError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class InvalidCursor(BadRequest):
+    slug, title = "invalid-cursor", "Invalid cursor"
+
+
+class InvalidToken(BadRequest):
+    slug, title = "invalid-token", "Invalid or expired token"
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extra)
+
+
+class InvalidCredentials(Unauthorized):
+    slug, title = "invalid-credentials", "Invalid credentials"
+
+
+class PermissionDenied(ProblemError):
+    status, slug, title = 403, "permission-denied", "Permission denied"
+
+    def __init__(self, permission: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"Your role lacks the permission '{permission}'.", permission=permission)
+
+
+class EmailNotVerified(ProblemError):
+    status, slug, title = 403, "email-not-verified", "Email address not verified"
+
+
+class AccountRestricted(ProblemError):
+    status, slug, title = 403, "account-restricted", "Account restricted"
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class Gone(ProblemError):
+    status, slug, title = 410, "gone", "Gone"
+
+
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class InvalidInput(ProblemError):
+    """422 for rules that pydantic cannot express; `field` names where the problem is."""
+
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", errors=[{"field": field, "message": message, "type": "value_error"}])
+
+
+class RateLimited(ProblemError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail or f"Try again in {retry_after} seconds.", headers={"Retry-After": str(retry_after)}, retry_after=retry_after)
+
+
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+_STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("permission-denied", "Permission denied"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        message = err.get("msg", "Invalid value")
+        if err.get("type") == "extra_forbidden":
+            message = "Unknown field"
+        out.append({"field": _field_path(tuple(err.get("loc", ()))), "message": message, "type": err.get("type", "value_error")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.body(request.url.path), exc.headers)
+
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(list(exc.errors()))
+        fields = ", ".join(e["field"] for e in errors[:5])
+        body = {
+            "type": problem_type("validation-error"),
+            "title": "Invalid input",
+            "status": 422,
+            "detail": f"Invalid input in: {fields}",
+            "instance": request.url.path,
+            "errors": errors,
+        }
+        return problem_response(body)
+
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        body = {"type": problem_type(slug), "title": title, "status": exc.status_code, "detail": detail, "instance": request.url.path}
+        return problem_response(body, getattr(exc, "headers", None))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Type and frames only: exception messages can carry personal data (e.g. a unique-violation detail).
+        frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)[-6:])
+        route = getattr(request.scope.get("route"), "path", "?")
+        log.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, route, frames)
+        return problem_response(ProblemError().body(request.url.path))
+
+    app.add_exception_handler(ProblemError, on_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, on_unexpected)

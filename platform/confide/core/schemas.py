@@ -1,0 +1,68 @@
+"""Shared request/response base classes and cursor pagination."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from confide.core.errors import InvalidCursor
+
+T = TypeVar("T")
+
+
+class RequestBody(BaseModel):
+    """Every request body rejects unknown fields, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class Cursors:
+    """Signed opaque cursors bound to a scope (tenant and query), so one cannot be replayed elsewhere."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(("cursor:" + secret).encode()).digest()
+
+    def encode(self, scope: str, position: dict[str, Any]) -> str:
+        payload = json.dumps({"s": scope, "p": position}, separators=(",", ":")).encode()
+        mac = hmac.new(self._key, payload, hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
+
+    def decode(self, scope: str, cursor: str) -> dict[str, Any]:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            mac, payload = raw[:12], raw[12:]
+            if not hmac.compare_digest(mac, hmac.new(self._key, payload, hashlib.sha256).digest()[:12]):
+                raise ValueError("bad signature")
+            data = json.loads(payload)
+        except (ValueError, TypeError) as exc:
+            raise InvalidCursor("The cursor is malformed or was not issued by this server.") from exc
+        if data.get("s") != scope:
+            raise InvalidCursor("The cursor belongs to another query.")
+        return data["p"]
+
+
+async def paginate(session: Any, stmt: Any, id_column: Any, *, cursors: Cursors, scope: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+    """Keyset pagination on a time-ordered id: stable under inserts, one query per page."""
+    if cursor:
+        position = cursors.decode(scope, cursor)
+        stmt = stmt.where(id_column > position["after"])
+    rows = list((await session.scalars(stmt.order_by(id_column).limit(limit + 1))).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode(scope, {"after": getattr(rows[-1], id_column.key)})
+    return rows, next_cursor

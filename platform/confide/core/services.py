@@ -1,0 +1,43 @@
+"""The long-lived helpers a request needs (settings, passwords, mail, broker, cursors), built once in lifespan."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from confide.core.broker import Broker
+from confide.core.errors import RateLimited
+from confide.core.mail import Mailer
+from confide.core.schemas import Cursors
+from confide.core.security import Passwords
+from confide.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    passwords: Passwords
+    mailer: Mailer
+    broker: Broker
+    cursors: Cursors
+
+    async def enforce_rate(self, bucket: str, subject: str, limit: int, window_seconds: int, detail: str) -> None:
+        """Count one event for (bucket, subject); the subject is hashed so keys carry no personal data."""
+        digest = hashlib.sha256(subject.encode()).hexdigest()[:24]
+        decision = await self.broker.hit(f"{bucket}:{digest}", limit, window_seconds)
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after, detail)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,125 @@
+"""Roles, the one permission table, the tenant context of a request, and the one tenant filter.
+
+Every tenant-scoped route depends on `require(permission)`; every tenant-scoped query goes through
+`tenant_select` / `get_for_tenant`. A tenant the caller is not a member of answers 404, like a
+missing one, so nothing about other tenants can be inferred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from fastapi import Depends, Path
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.core.auth import Principal, PrincipalDep
+from confide.core.db import SessionDep
+from confide.core.errors import AccountRestricted, NotFound, PermissionDenied
+from confide.core.identity import Membership, Tenant
+
+M = TypeVar("M")
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    OPERATOR = "operator"
+    ANALYST = "analyst"
+
+
+class Permission(StrEnum):
+    TENANT_READ = "tenant:read"
+    TENANT_MANAGE = "tenant:manage"
+    MEMBERS_READ = "members:read"
+    MEMBERS_MANAGE = "members:manage"
+    API_KEYS_MANAGE = "api_keys:manage"
+    AVATARS_READ = "avatars:read"
+    AVATARS_WRITE = "avatars:write"
+    CHATS_READ = "chats:read"
+    CHATS_OPERATE = "chats:operate"
+    EVALUATION_READ = "evaluation:read"
+    PRIVACY_READ = "privacy:read"
+    PRIVACY_MANAGE = "privacy:manage"
+    DATA_EXPORT = "data:export"
+    DATA_ERASE = "data:erase"
+
+
+_READ = {Permission.TENANT_READ, Permission.MEMBERS_READ, Permission.AVATARS_READ, Permission.CHATS_READ, Permission.EVALUATION_READ}
+
+# The one permission table. Read it top to bottom: each role and exactly what it may do.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(Permission),
+    Role.ADMIN: frozenset(Permission),
+    Role.EDITOR: frozenset(_READ | {Permission.AVATARS_WRITE}),
+    Role.OPERATOR: frozenset(_READ | {Permission.CHATS_OPERATE}),
+    Role.ANALYST: frozenset(_READ),
+}
+
+
+def has_permission(role: Role | str, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[Role(role)]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    tenant_id: str
+    role: Role
+    principal: Principal
+
+    @property
+    def actor(self) -> str:
+        """Who acts, for audit trails: a user id or an API key id."""
+        return self.principal.id
+
+
+async def resolve_tenant_context(session: AsyncSession, principal: Principal, tenant_id: str) -> TenantContext:
+    if principal.kind == "api_key":
+        if principal.tenant_id != tenant_id:
+            raise NotFound("No such tenant.")
+        return TenantContext(tenant_id, Role(principal.role), principal)
+    role = await session.scalar(
+        select(Membership.role).where(Membership.tenant_id == tenant_id, Membership.user_id == principal.user_id)
+    )
+    if role is None:
+        raise NotFound("No such tenant.")
+    return TenantContext(tenant_id, Role(role), principal)
+
+
+def require(permission: Permission) -> Any:
+    """A dependency: the caller must be a member of the path's tenant with `permission`."""
+
+    async def dependency(
+        session: SessionDep,
+        principal: PrincipalDep,
+        tenant_id: str = Path(description="The tenant's id."),
+    ) -> TenantContext:
+        ctx = await resolve_tenant_context(session, principal, tenant_id)
+        if principal.status != "active":
+            raise AccountRestricted("Your account is restricted; lift the restriction to work in a tenant.")
+        if not has_permission(ctx.role, permission):
+            raise PermissionDenied(permission.value)
+        return ctx
+
+    dependency.__name__ = f"require_{permission.name.lower()}"
+    return Depends(dependency)
+
+
+def tenant_select(ctx: TenantContext, model: type[M], *columns: Any) -> Select[Any]:
+    """SELECT from a tenant-scoped table, filtered to the context's tenant. The only way to query one."""
+    stmt = select(*columns) if columns else select(model)
+    return stmt.where(model.tenant_id == ctx.tenant_id)  # type: ignore[attr-defined]
+
+
+async def get_for_tenant(session: AsyncSession, ctx: TenantContext, model: type[M], object_id: str, what: str = "object") -> M:
+    obj = await session.scalar(tenant_select(ctx, model).where(model.id == object_id))  # type: ignore[attr-defined]
+    if obj is None:
+        raise NotFound(f"No such {what}.")
+    return obj
+
+
+async def tenant_exists(session: AsyncSession, tenant_id: str) -> bool:
+    return await session.scalar(select(Tenant.id).where(Tenant.id == tenant_id)) is not None

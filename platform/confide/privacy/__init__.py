@@ -1,0 +1,1 @@
+"""Privacy: records of processing generated from the classification registry (more to come: instructions, gate, export, erasure)."""

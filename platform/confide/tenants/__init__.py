@@ -1,0 +1,1 @@
+"""Tenants (business customers), their members and roles, invitations and API keys."""

@@ -1,0 +1,77 @@
+"""Request and response bodies of the tenant routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import EmailStr, Field
+
+from confide.core.schemas import RequestBody, ResponseBody
+from confide.core.tenancy import Role
+
+
+class TenantCreate(RequestBody):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TenantUpdate(RequestBody):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TenantOut(ResponseBody):
+    id: str
+    name: str
+    created_at: datetime
+    role: Role = Field(description="Your role in this tenant.")
+
+
+class MemberOut(ResponseBody):
+    id: str
+    user_id: str
+    role: Role
+    email: str
+    first_name: str
+    surname: str
+    pseudonym: str
+    created_at: datetime
+
+
+class MemberUpdate(RequestBody):
+    role: Role
+
+
+class InvitationCreate(RequestBody):
+    email: EmailStr = Field(max_length=320)
+    role: Role
+
+
+class InvitationOut(ResponseBody):
+    id: str
+    email: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InvitationAccept(RequestBody):
+    token: str = Field(min_length=10, max_length=200)
+
+
+class ApiKeyCreate(RequestBody):
+    name: str = Field(min_length=1, max_length=100)
+    role: Role = Field(description="Any role but owner.")
+
+
+class ApiKeyOut(ResponseBody):
+    id: str
+    name: str
+    role: Role
+    key_prefix: str = Field(description="The first characters of the key, to tell keys apart.")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The secret key. Shown only now; store it safely.")

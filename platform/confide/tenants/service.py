@@ -1,0 +1,162 @@
+"""Tenant logic: creating tenants, membership and role rules, invitations, API keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.core.auth import Principal
+from confide.core.clock import utcnow
+from confide.core.errors import Conflict, InvalidInput, InvalidToken, NotFound, PermissionDenied
+from confide.core.identity import ApiKey, Membership, Tenant, User
+from confide.core.ids import new_id
+from confide.core.security import API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX, hash_token, new_token
+from confide.core.services import Services
+from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, tenant_select
+from confide.tenants.models import Invitation
+
+
+async def create_tenant(session: AsyncSession, *, owner: Principal, name: str) -> Tenant:
+    tenant = Tenant(id=new_id("ten"), name=name)
+    session.add(tenant)
+    await session.flush()
+    session.add(Membership(id=new_id("mem"), tenant_id=tenant.id, user_id=owner.id, role=Role.OWNER))
+    await session.flush()
+    return tenant
+
+
+def my_tenants_query(user_id: str) -> Any:
+    return select(Tenant.id, Tenant.name, Tenant.created_at, Membership.role).join(Membership, Membership.tenant_id == Tenant.id).where(
+        Membership.user_id == user_id
+    )
+
+
+async def get_tenant(session: AsyncSession, ctx: TenantContext) -> Tenant:
+    tenant = await session.get(Tenant, ctx.tenant_id)
+    if tenant is None:
+        raise NotFound("No such tenant.")
+    return tenant
+
+
+def _check_can_grant(ctx: TenantContext, role: Role) -> None:
+    """Only owners make owners; nobody grants more than they hold."""
+    if role == Role.OWNER and ctx.role != Role.OWNER:
+        raise PermissionDenied(Permission.MEMBERS_MANAGE.value, "Only an owner can grant the owner role.")
+
+
+async def _owner_count(session: AsyncSession, ctx: TenantContext) -> int:
+    return int(await session.scalar(tenant_select(ctx, Membership, func.count()).where(Membership.role == Role.OWNER)) or 0)
+
+
+def members_query(ctx: TenantContext) -> Any:
+    return tenant_select(ctx, Membership, Membership, User).join(User, User.id == Membership.user_id)
+
+
+async def change_member_role(session: AsyncSession, ctx: TenantContext, *, member_id: str, role: Role) -> Membership:
+    member = await get_for_tenant(session, ctx, Membership, member_id, "member")
+    _check_can_grant(ctx, role)
+    if member.role == Role.OWNER and ctx.role != Role.OWNER:
+        raise PermissionDenied(Permission.MEMBERS_MANAGE.value, "Only an owner can change an owner's role.")
+    if member.role == Role.OWNER and role != Role.OWNER and await _owner_count(session, ctx) <= 1:
+        raise Conflict("A tenant needs at least one owner; make someone else owner first.")
+    member.role = role
+    await session.flush()
+    return member
+
+
+async def remove_member(session: AsyncSession, ctx: TenantContext, *, member_id: str) -> None:
+    member = await get_for_tenant(session, ctx, Membership, member_id, "member")
+    if member.role == Role.OWNER and ctx.role != Role.OWNER:
+        raise PermissionDenied(Permission.MEMBERS_MANAGE.value, "Only an owner can remove an owner.")
+    if member.role == Role.OWNER and await _owner_count(session, ctx) <= 1:
+        raise Conflict("A tenant needs at least one owner; make someone else owner first.")
+    await session.delete(member)
+    await session.flush()
+
+
+async def invite(session: AsyncSession, services: Services, ctx: TenantContext, *, email: str, role: Role) -> Invitation:
+    _check_can_grant(ctx, role)
+    email = email.strip().lower()
+    already = await session.scalar(
+        tenant_select(ctx, Membership, Membership.id).join(User, User.id == Membership.user_id).where(User.email == email)
+    )
+    if already is not None:
+        raise Conflict("That person is already a member.")
+    tenant = await get_tenant(session, ctx)
+    token, digest = new_token(ONE_TIME_TOKEN_PREFIX)
+    invitation = Invitation(
+        id=new_id("inv"),
+        tenant_id=ctx.tenant_id,
+        email=email,
+        role=role,
+        token_hash=digest,
+        invited_by=ctx.principal.user_id,
+        expires_at=utcnow() + timedelta(hours=services.settings.invitation_ttl_hours),
+    )
+    session.add(invitation)
+    await session.flush()
+    await services.mailer.send(
+        email,
+        f"You are invited to {tenant.name} on Confide",
+        f"Hello,\n\nyou are invited to join {tenant.name} on Confide as {role.value}.\n"
+        f"Sign in (or register with this address), then accept with this token:\n\n{token}\n\n"
+        f"POST it to /v1/invitations/accept. It expires in {services.settings.invitation_ttl_hours} hours.\n",
+    )
+    return invitation
+
+
+async def revoke_invitation(session: AsyncSession, ctx: TenantContext, *, invitation_id: str) -> Invitation:
+    invitation = await get_for_tenant(session, ctx, Invitation, invitation_id, "invitation")
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        await session.flush()
+    return invitation
+
+
+async def accept_invitation(session: AsyncSession, *, user: Principal, token: str) -> tuple[Tenant, Membership]:
+    now = utcnow()
+    invitation = await session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    account = await session.get(User, user.id)
+    if (
+        invitation is None
+        or account is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= now
+        or invitation.email != account.email
+    ):
+        raise InvalidToken("This invitation is unknown, used, revoked, expired, or addressed to another email address.")
+    existing = await session.scalar(select(Membership).where(Membership.tenant_id == invitation.tenant_id, Membership.user_id == user.id))
+    if existing is not None:
+        raise Conflict("You are already a member of this tenant.")
+    membership = Membership(id=new_id("mem"), tenant_id=invitation.tenant_id, user_id=user.id, role=invitation.role)
+    session.add(membership)
+    invitation.accepted_at = now
+    await session.flush()
+    tenant = await session.get(Tenant, invitation.tenant_id)
+    assert tenant is not None
+    return tenant, membership
+
+
+async def create_api_key(session: AsyncSession, ctx: TenantContext, *, name: str, role: Role) -> tuple[ApiKey, str]:
+    if role == Role.OWNER:
+        raise InvalidInput("body.role", "An API key cannot hold the owner role.")
+    _check_can_grant(ctx, role)
+    key, digest = new_token(API_KEY_PREFIX)
+    api_key = ApiKey(
+        id=new_id("key"), tenant_id=ctx.tenant_id, name=name, role=role, key_hash=digest, key_prefix=key[:12], created_by=ctx.principal.user_id
+    )
+    session.add(api_key)
+    await session.flush()
+    return api_key, key
+
+
+async def revoke_api_key(session: AsyncSession, ctx: TenantContext, *, key_id: str) -> ApiKey:
+    api_key = await get_for_tenant(session, ctx, ApiKey, key_id, "API key")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        await session.flush()
+    return api_key

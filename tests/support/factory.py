@@ -1,0 +1,73 @@
+"""Creating users and tenants through the public API, as a client would."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.support.outbox import Outbox
+
+PASSWORD = "correct horse 42 battery"
+
+
+@dataclass
+class User:
+    id: str
+    email: str
+    token: str
+    password: str = PASSWORD
+    tenants: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def registration(email: str | None = None, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "email": email or f"user-{secrets.token_hex(6)}@example.com",
+        "first_name": "Ada",
+        "surname": "Lovelace",
+        "pseudonym": "ada",
+        "password": PASSWORD,
+        "privacy_policy_version": "2024-01",
+    }
+    body.update(overrides)
+    return body
+
+
+class Factory:
+    def __init__(self, client: httpx.AsyncClient, outbox: Outbox) -> None:
+        self.client = client
+        self.outbox = outbox
+
+    async def user(self, **overrides: Any) -> User:
+        body = registration(**overrides)
+        r = await self.client.post("/v1/accounts", json=body)
+        assert r.status_code == 202, r.text
+        token = self.outbox.last_token_for(body["email"])
+        r = await self.client.post("/v1/accounts/verify", json={"token": token})
+        assert r.status_code == 200, r.text
+        r = await self.client.post("/v1/auth/login", json={"email": body["email"], "password": body["password"]})
+        assert r.status_code == 200, r.text
+        me = await self.client.get("/v1/me", headers={"Authorization": f"Bearer {r.json()['token']}"})
+        return User(id=me.json()["id"], email=body["email"], token=r.json()["token"], password=body["password"])
+
+    async def tenant(self, owner: User, name: str = "Acme GmbH") -> str:
+        r = await self.client.post("/v1/tenants", json={"name": name}, headers=owner.headers)
+        assert r.status_code == 201, r.text
+        tenant_id = r.json()["id"]
+        owner.tenants[tenant_id] = "owner"
+        return tenant_id
+
+    async def member(self, tenant_id: str, inviter: User, role: str) -> User:
+        user = await self.user()
+        r = await self.client.post(f"/v1/tenants/{tenant_id}/invitations", json={"email": user.email, "role": role}, headers=inviter.headers)
+        assert r.status_code == 201, r.text
+        r = await self.client.post("/v1/invitations/accept", json={"token": self.outbox.last_token_for(user.email)}, headers=user.headers)
+        assert r.status_code == 200, r.text
+        user.tenants[tenant_id] = role
+        return user

@@ -1,0 +1,64 @@
+"""Reaching the real PostgreSQL and Redis for tests: skip with the reason, or fail under CONFIDE_REQUIRE_SERVICES=1."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import pytest
+import redis.asyncio as redis
+
+POSTGRES_ADMIN_DSN = os.environ.get("CONFIDE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("CONFIDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def services_required() -> bool:
+    return os.environ.get("CONFIDE_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"{reason} (CONFIDE_REQUIRE_SERVICES=1, so this is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def asyncpg_dsn(name: str) -> str:
+    base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh database, dropped afterwards; yields its SQLAlchemy asyncpg URL."""
+    try:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        unavailable(f"PostgreSQL unreachable at {POSTGRES_ADMIN_DSN}: {type(exc).__name__}")
+    name = "confide_test_" + secrets.token_hex(6)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield "postgresql+asyncpg://" + asyncpg_dsn(name).split("://", 1)[1]
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@asynccontextmanager
+async def redis_namespace() -> AsyncIterator[tuple[str, str]]:
+    """A unique key prefix on the real Redis; every key under it is removed afterwards."""
+    client = redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (OSError, redis.RedisError) as exc:
+        await client.aclose()
+        unavailable(f"Redis unreachable at {REDIS_URL}: {type(exc).__name__}")
+    prefix = f"confide-test-{secrets.token_hex(6)}:"
+    try:
+        yield REDIS_URL, prefix
+    finally:
+        async for key in client.scan_iter(match=prefix + "*", count=1000):
+            await client.delete(key)
+        await client.aclose()
