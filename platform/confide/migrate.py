@@ -44,7 +44,7 @@ async def run_alembic(url: str, action: str, revision: str) -> None:
         await engine.dispose()
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     await run_alembic(url, "upgrade", revision)
 
 

@@ -1,7 +1,7 @@
 """foundation: accounts, tenants, memberships, api keys, access log
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 16:05:47.292108
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import confide.core.db
 
 revision: str = '0001'
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ('foundation',)
 depends_on: str | Sequence[str] | None = None
 
 
