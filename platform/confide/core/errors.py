@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_BASE = "https://confide.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -173,14 +174,38 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"type": problem_type(slug), "title": title, "status": exc.status_code, "detail": detail, "instance": request.url.path}
         return problem_response(body, getattr(exc, "headers", None))
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Type and frames only: exception messages can carry personal data (e.g. a unique-violation detail).
-        frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)[-6:])
-        route = getattr(request.scope.get("route"), "path", "?")
-        log.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, route, frames)
-        return problem_response(ProblemError().body(request.url.path))
-
     app.add_exception_handler(ProblemError, on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(UnhandledErrorMiddleware)
+
+
+class UnhandledErrorMiddleware:
+    """Turns any unhandled exception into a bare 500 problem and logs its type and frames only:
+    exception messages can carry personal data (a unique-violation detail, say). It sits inside
+    Starlette's own error middleware, so nothing is re-raised for the server to log in full."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            frames = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)[-6:])
+            route = getattr(scope.get("route"), "path", "?")
+            log.error("unhandled %s on %s %s at %s", type(exc).__name__, scope.get("method"), route, frames)
+            if not started:
+                response = problem_response(ProblemError().body(scope.get("path")))
+                await response(scope, receive, send)

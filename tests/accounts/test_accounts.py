@@ -1,0 +1,194 @@
+"""Accounts: registration, verification, login, profile and password, good paths and bad."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from confide.app import create_app
+from confide.core.identity import AuthSession, User
+from tests.conftest import client_for, random_email, running
+from tests.support.factory import PASSWORD, registration
+
+
+async def count_users(app, email: str) -> int:
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(User).where(User.email == email))
+
+
+async def test_health_and_readiness(client):
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    r = await client.get("/readyz")
+    assert r.status_code == 200 and r.json()["checks"] == {"database": True, "broker": True}
+
+
+async def test_registration_records_ip_time_and_consent(app, client, outbox):
+    body = registration(phone="+49 (221) 715975-75", company_name="Acme GmbH", newsletter_opt_in=True)
+    r = await client.post("/v1/accounts", json=body)
+    assert r.status_code == 202
+    async with app.state.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.email == body["email"]))
+    assert user.registration_ip == "127.0.0.1" and user.registered_at is not None
+    assert user.phone == "+4922171597575"
+    assert user.privacy_policy_version == "2024-01" and user.newsletter_opt_in is True
+    assert user.password_hash.startswith("$argon2") and PASSWORD not in user.password_hash
+    assert user.email_verified_at is None
+    assert len(outbox.messages_to(body["email"])) >= 1
+
+
+async def test_duplicate_registration_looks_the_same_and_mails_the_owner(app, client, outbox, factory):
+    user = await factory.user()
+    first = await client.post("/v1/accounts", json=registration())
+    again = await client.post("/v1/accounts", json=registration(email=user.email.upper(), first_name="Mallory"))
+    assert again.status_code == first.status_code == 202
+    assert again.json() == first.json()
+    assert await count_users(app, user.email) == 1
+    notice = outbox.messages_to(user.email)[-1]
+    assert "already has one" in notice.get_payload(decode=True).decode()
+    # the original account is untouched
+    r = await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"email": "not-an-email"}, "body.email"),
+        ({"phone": "12345"}, "body.phone"),
+        ({"phone": "+49 123"}, "body.phone"),
+        ({"password": "short1"}, "body.password"),
+        ({"password": "aaaaaaaaaaaaaaaa"}, "body.password"),
+        ({"password": "abcdefghijklmnop"}, "body.password"),
+        ({"privacy_policy_version": ""}, "body.privacy_policy_version"),
+        ({"first_name": ""}, "body.first_name"),
+        ({"is_admin": True}, "body.is_admin"),
+    ],
+)
+async def test_bad_registration_is_422_naming_the_field(app, client, overrides, field):
+    body = registration(**overrides)
+    r = await client.post("/v1/accounts", json=body)
+    assert r.status_code == 422, r.text
+    assert field in {e["field"] for e in r.json()["errors"]}
+    assert await count_users(app, body["email"]) == 0
+
+
+async def test_missing_consent_version_is_422(client):
+    body = registration()
+    del body["privacy_policy_version"]
+    r = await client.post("/v1/accounts", json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.privacy_policy_version"
+
+
+async def test_login_requires_verification_and_tokens_are_single_use(client, outbox):
+    body = registration()
+    await client.post("/v1/accounts", json=body)
+    r = await client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})
+    assert r.status_code == 403 and r.json()["type"].endswith("/email-not-verified")
+    token = outbox.last_token_for(body["email"])
+    assert (await client.post("/v1/accounts/verify", json={"token": token})).status_code == 200
+    r = await client.post("/v1/accounts/verify", json={"token": token})
+    assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token")
+    r = await client.post("/v1/accounts/verify", json={"token": "cft_" + "x" * 40})
+    assert r.status_code == 400
+    assert (await client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})).status_code == 200
+
+
+async def test_bad_credentials_get_one_generic_answer(client, factory):
+    user = await factory.user()
+    wrong_password = await client.post("/v1/auth/login", json={"email": user.email, "password": "wrong password 1"})
+    no_account = await client.post("/v1/auth/login", json={"email": random_email(), "password": "wrong password 1"})
+    assert wrong_password.status_code == no_account.status_code == 401
+    strip = lambda r: {k: v for k, v in r.json().items() if k != "instance"}  # noqa: E731
+    assert strip(wrong_password) == strip(no_account)
+    assert wrong_password.json()["type"].endswith("/invalid-credentials")
+
+
+async def test_login_sets_no_cookie_and_logout_revokes(client, factory):
+    user = await factory.user()
+    r = await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert "set-cookie" not in r.headers
+    token = r.json()["token"]
+    assert token.startswith("cfs_") and r.json()["token_type"] == "bearer"
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/v1/me", headers=headers)).status_code == 200
+    assert (await client.post("/v1/auth/logout", headers=headers)).status_code == 204
+    assert (await client.get("/v1/me", headers=headers)).status_code == 401
+    assert (await client.get("/v1/me", headers=user.headers)).status_code == 200  # other sessions live on
+
+
+async def test_token_is_stored_hashed_and_expires(app, client, factory):
+    user = await factory.user()
+    async with app.state.sessionmaker() as session:
+        hashes = (await session.scalars(select(AuthSession.token_hash).where(AuthSession.user_id == user.id))).all()
+        assert user.token not in hashes and all(len(h) == 64 for h in hashes)
+        await session.execute(AuthSession.__table__.update().where(AuthSession.user_id == user.id).values(expires_at=AuthSession.created_at))
+        await session.commit()
+    r = await client.get("/v1/me", headers=user.headers)
+    assert r.status_code == 401
+
+
+async def test_profile_rectification(client, factory, outbox):
+    user = await factory.user()
+    r = await client.patch("/v1/me", json={"surname": "Byron", "phone": "+44 20 7946 0958", "company_name": None}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["surname"] == "Byron" and r.json()["phone"] == "+442079460958"
+    r = await client.patch("/v1/me", json={"surname": ""}, headers=user.headers)
+    assert r.status_code == 422
+    r = await client.patch("/v1/me", json={"password_hash": "x"}, headers=user.headers)
+    assert r.status_code == 422
+
+
+async def test_email_change_takes_effect_once_verified(client, factory, outbox):
+    user = await factory.user()
+    new = random_email()
+    r = await client.patch("/v1/me", json={"email": new}, headers=user.headers)
+    assert r.json()["email"] == user.email and r.json()["pending_email"] == new
+    r = await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})
+    assert r.status_code == 200 and r.json()["email"] == new and r.json()["pending_email"] is None
+    assert (await client.post("/v1/auth/login", json={"email": new, "password": PASSWORD})).status_code == 200
+
+
+async def test_email_change_to_a_taken_address_reveals_nothing(client, factory, outbox):
+    user, other = await factory.user(), await factory.user()
+    r = await client.patch("/v1/me", json={"email": other.email}, headers=user.headers)
+    assert r.status_code == 200 and r.json()["pending_email"] is None and r.json()["email"] == user.email
+    assert "already has an account" in outbox.messages_to(other.email)[-1].get_payload(decode=True).decode()
+
+
+async def test_password_change_revokes_other_sessions(client, factory):
+    user = await factory.user()
+    other = (await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).json()["token"]
+    r = await client.post("/v1/me/password", json={"current_password": "wrong one 123", "new_password": "another good pass 9"}, headers=user.headers)
+    assert r.status_code == 401
+    r = await client.post("/v1/me/password", json={"current_password": PASSWORD, "new_password": "weak"}, headers=user.headers)
+    assert r.status_code == 422
+    r = await client.post("/v1/me/password", json={"current_password": PASSWORD, "new_password": "another good pass 9"}, headers=user.headers)
+    assert r.status_code == 204
+    assert (await client.get("/v1/me", headers=user.headers)).status_code == 200
+    assert (await client.get("/v1/me", headers={"Authorization": f"Bearer {other}"})).status_code == 401
+    assert (await client.post("/v1/auth/login", json={"email": user.email, "password": "another good pass 9"})).status_code == 200
+
+
+async def test_login_is_rate_limited_per_account_and_per_address(backend, outbox):
+    app = create_app(backend.settings(login_limit_per_account=3, login_limit_per_address=5, login_window_seconds=60))
+    async with running(app), client_for(app, "10.1.1.1") as client:
+        body = {"email": random_email(), "password": "wrong password 1"}
+        codes = [(await client.post("/v1/auth/login", json=body)).status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
+        r = await client.post("/v1/auth/login", json=body)
+        assert r.json()["type"].endswith("/rate-limited") and int(r.headers["retry-after"]) > 0
+        # a different account from the same address: the address budget (5) runs out next
+        codes = [(await client.post("/v1/auth/login", json={**body, "email": random_email()})).status_code for _ in range(2)]
+        assert codes[-1] == 429
+    async with running(app), client_for(app, "10.2.2.2") as other_address:
+        r = await other_address.post("/v1/auth/login", json={"email": random_email(), "password": "wrong password 1"})
+        assert r.status_code == 401
+
+
+async def test_mail_failure_leaves_nothing_half_created(backend):
+    app = create_app(backend.settings(smtp_host="127.0.0.1", smtp_port=1, smtp_starttls=False))
+    body = registration()
+    async with running(app), client_for(app) as client:
+        r = await client.post("/v1/accounts", json=body)
+        assert r.status_code == 503 and r.json()["type"].endswith("/service-unavailable")
+        assert await count_users(app, body["email"]) == 0

@@ -1,0 +1,130 @@
+"""Tenants, roles from the one permission table, invitations and API keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from confide.core.tenancy import ROLE_PERMISSIONS, Permission, Role
+from tests.support.factory import PASSWORD
+
+
+async def test_creator_becomes_owner_and_lists_tenants(client, factory):
+    user = await factory.user()
+    tenant = await factory.tenant(user, "Acme")
+    r = await client.get(f"/v1/tenants/{tenant}", headers=user.headers)
+    assert r.json()["role"] == "owner" and r.json()["name"] == "Acme"
+    for i in range(3):
+        await factory.tenant(user, f"T{i}")
+    page1 = (await client.get("/v1/tenants", params={"limit": 2}, headers=user.headers)).json()
+    page2 = (await client.get("/v1/tenants", params={"limit": 2, "cursor": page1["next_cursor"]}, headers=user.headers)).json()
+    names = [t["name"] for t in page1["items"] + page2["items"]]
+    assert names == ["Acme", "T0", "T1", "T2"] and page2["next_cursor"] is None
+
+
+def test_permission_table_is_what_the_roles_promise():
+    assert ROLE_PERMISSIONS[Role.OWNER] == frozenset(Permission)
+    assert Permission.AVATARS_WRITE in ROLE_PERMISSIONS[Role.EDITOR]
+    assert Permission.CHATS_OPERATE not in ROLE_PERMISSIONS[Role.EDITOR]
+    assert Permission.CHATS_OPERATE in ROLE_PERMISSIONS[Role.OPERATOR]
+    assert all(not p.value.endswith((":write", ":manage", ":operate", ":erase", ":export")) for p in ROLE_PERMISSIONS[Role.ANALYST])
+
+
+@pytest.mark.parametrize("role", ["editor", "operator", "analyst"])
+async def test_roles_without_permission_get_403_naming_it(client, factory, role):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    member = await factory.member(tenant, owner, role)
+    r = await client.post(f"/v1/tenants/{tenant}/api-keys", json={"name": "k", "role": "analyst"}, headers=member.headers)
+    assert r.status_code == 403
+    assert r.json()["permission"] == "api_keys:manage" and "api_keys:manage" in r.json()["detail"]
+    r = await client.patch(f"/v1/tenants/{tenant}", json={"name": "x"}, headers=member.headers)
+    assert r.status_code == 403 and r.json()["permission"] == "tenant:manage"
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=member.headers)).status_code == 200
+
+
+async def test_invitation_flow_and_its_bad_paths(client, factory, outbox):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    invitee, stranger = await factory.user(), await factory.user()
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": invitee.email, "role": "editor"}, headers=owner.headers)
+    assert r.status_code == 201 and r.json()["role"] == "editor"
+    token = outbox.last_token_for(invitee.email)
+    # someone else cannot use it
+    r = await client.post("/v1/invitations/accept", json={"token": token}, headers=stranger.headers)
+    assert r.status_code == 400
+    r = await client.post("/v1/invitations/accept", json={"token": token}, headers=invitee.headers)
+    assert r.status_code == 200 and r.json()["role"] == "editor"
+    r = await client.post("/v1/invitations/accept", json={"token": token}, headers=invitee.headers)
+    assert r.status_code == 400  # single use
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": invitee.email, "role": "editor"}, headers=owner.headers)
+    assert r.status_code == 409
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": "x@example.com", "role": "emperor"}, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.role"
+
+
+async def test_revoked_invitation_cannot_be_accepted(client, factory, outbox):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    invitee = await factory.user()
+    inv = (await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": invitee.email, "role": "analyst"}, headers=owner.headers)).json()
+    r = await client.delete(f"/v1/tenants/{tenant}/invitations/{inv['id']}", headers=owner.headers)
+    assert r.json()["revoked_at"] is not None
+    r = await client.post("/v1/invitations/accept", json={"token": outbox.last_token_for(invitee.email)}, headers=invitee.headers)
+    assert r.status_code == 400
+
+
+async def test_admins_cannot_make_owners_and_the_last_owner_stays(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    admin = await factory.member(tenant, owner, "admin")
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": "boss@example.com", "role": "owner"}, headers=admin.headers)
+    assert r.status_code == 403
+    members = (await client.get(f"/v1/tenants/{tenant}/members", headers=owner.headers)).json()["items"]
+    owner_member = next(m for m in members if m["user_id"] == owner.id)
+    admin_member = next(m for m in members if m["user_id"] == admin.id)
+    assert admin_member["email"] == admin.email
+    r = await client.patch(f"/v1/tenants/{tenant}/members/{owner_member['id']}", json={"role": "analyst"}, headers=admin.headers)
+    assert r.status_code == 403
+    r = await client.patch(f"/v1/tenants/{tenant}/members/{owner_member['id']}", json={"role": "analyst"}, headers=owner.headers)
+    assert r.status_code == 409
+    r = await client.delete(f"/v1/tenants/{tenant}/members/{owner_member['id']}", headers=owner.headers)
+    assert r.status_code == 409
+    r = await client.patch(f"/v1/tenants/{tenant}/members/{admin_member['id']}", json={"role": "owner"}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["role"] == "owner"
+    r = await client.patch(f"/v1/tenants/{tenant}/members/{owner_member['id']}", json={"role": "analyst"}, headers=owner.headers)
+    assert r.status_code == 200
+    r = await client.delete(f"/v1/tenants/{tenant}/members/{admin_member['id']}", headers=admin.headers)
+    assert r.status_code == 409  # the former admin is now the only owner
+
+
+async def test_api_keys_work_with_their_role_and_stop_when_revoked(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    r = await client.post(f"/v1/tenants/{tenant}/api-keys", json={"name": "crm", "role": "owner"}, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.role"
+    created = (await client.post(f"/v1/tenants/{tenant}/api-keys", json={"name": "crm", "role": "analyst"}, headers=owner.headers)).json()
+    key = created["key"]
+    assert key.startswith("cfk_") and created["key_prefix"] == key[:12]
+    listed = (await client.get(f"/v1/tenants/{tenant}/api-keys", headers=owner.headers)).json()["items"]
+    assert all("key" not in k for k in listed) and key not in str(listed)
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=headers)).status_code == 200
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": "a@example.com", "role": "analyst"}, headers=headers)
+    assert r.status_code == 403
+    r = await client.get("/v1/me", headers=headers)
+    assert r.status_code == 401  # keys are for tenant routes, not a person's account
+    await client.delete(f"/v1/tenants/{tenant}/api-keys/{created['id']}", headers=owner.headers)
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=headers)).status_code == 401
+
+
+async def test_removed_member_loses_access(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    member = await factory.member(tenant, owner, "editor")
+    members = (await client.get(f"/v1/tenants/{tenant}/members", headers=owner.headers)).json()["items"]
+    member_id = next(m["id"] for m in members if m["user_id"] == member.id)
+    assert (await client.delete(f"/v1/tenants/{tenant}/members/{member_id}", headers=owner.headers)).status_code == 204
+    r = await client.get(f"/v1/tenants/{tenant}", headers=member.headers)
+    assert r.status_code == 404
+    assert PASSWORD  # the member's account itself lives on
+    assert (await client.get("/v1/me", headers=member.headers)).status_code == 200

@@ -1,0 +1,103 @@
+"""Every error is RFC 9457 problem+json with a stable type, names the field, and leaks nothing."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import APIRouter
+
+from confide.app import create_app
+from tests.conftest import client_for, running
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(r, status: int, slug: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == PROBLEM
+    body = r.json()
+    assert body["type"] == f"https://confide.dev/problems/{slug}"
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+async def test_validation_error_names_the_field(client):
+    r = await client.post("/v1/accounts", json={"email": "not-an-email", "first_name": "A"})
+    body = assert_problem(r, 422, "validation-error")
+    fields = {e["field"] for e in body["errors"]}
+    assert {"body.email", "body.surname", "body.password", "body.privacy_policy_version"} <= fields
+
+
+async def test_unknown_json_field_is_rejected(client):
+    r = await client.post("/v1/auth/login", json={"email": "a@example.com", "password": "x", "remember_me": True})
+    body = assert_problem(r, 422, "validation-error")
+    assert body["errors"] == [{"field": "body.remember_me", "message": "Unknown field", "type": "extra_forbidden"}]
+
+
+async def test_unknown_query_parameter_is_rejected(client, factory):
+    user = await factory.user()
+    r = await client.get("/v1/tenants", params={"limitt": 5}, headers=user.headers)
+    body = assert_problem(r, 422, "validation-error")
+    assert body["errors"][0]["field"] == "query.limitt"
+
+
+async def test_invalid_json_is_a_problem(client):
+    r = await client.post("/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    assert_problem(r, 422, "validation-error")
+
+
+async def test_unknown_route_and_method(client):
+    assert_problem(await client.get("/v1/nothing-here"), 404, "not-found")
+    assert_problem(await client.delete("/healthz"), 405, "method-not-allowed")
+
+
+async def test_oversized_body_is_refused(client):
+    r = await client.post("/v1/auth/login", content=b"x" * (2 * 1024 * 1024), headers={"content-type": "application/json"})
+    assert_problem(r, 413, "payload-too-large")
+
+
+async def test_bad_cursor_is_400(client, factory):
+    user = await factory.user()
+    r = await client.get("/v1/tenants", params={"cursor": "garbage"}, headers=user.headers)
+    assert_problem(r, 400, "invalid-cursor")
+
+
+async def test_cursor_from_another_query_is_400(client, factory):
+    user = await factory.user()
+    tenant = await factory.tenant(user)
+    for _ in range(3):
+        await client.post(f"/v1/tenants/{tenant}/api-keys", json={"name": "k", "role": "analyst"}, headers=user.headers)
+    page = (await client.get(f"/v1/tenants/{tenant}/api-keys", params={"limit": 1}, headers=user.headers)).json()
+    assert page["next_cursor"]
+    r = await client.get(f"/v1/tenants/{tenant}/invitations", params={"cursor": page["next_cursor"]}, headers=user.headers)
+    assert_problem(r, 400, "invalid-cursor")
+    other = await factory.tenant(user, "Other")
+    r = await client.get(f"/v1/tenants/{other}/api-keys", params={"cursor": page["next_cursor"]}, headers=user.headers)
+    assert_problem(r, 400, "invalid-cursor")
+
+
+async def test_internal_error_carries_no_internals(backend, caplog):
+    app = create_app(backend.settings())
+    router = APIRouter()
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret detail alice@example.com")
+
+    app.include_router(router)
+    async with running(app), client_for(app) as client:
+        r = await client.get("/boom")
+    body = assert_problem(r, 500, "internal-error")
+    assert "secret" not in r.text and "RuntimeError" not in r.text and "Traceback" not in r.text
+    assert body["detail"] == "Internal error"
+    assert "alice@example.com" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer cfs_forged-token-value", "Bearer cfk_forged", "Basic dXNlcjpwYXNz", "Bearer " + "a" * 5000],
+)
+async def test_bad_tokens_are_401(client, header):
+    headers = {"Authorization": header} if header else {}
+    r = await client.get("/v1/me", headers=headers)
+    assert_problem(r, 401, "unauthorized")
+    assert r.headers["www-authenticate"] == "Bearer"

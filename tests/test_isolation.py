@@ -1,0 +1,115 @@
+"""Tenant isolation, proven by walking the route table: every /v1/tenants/{tenant_id}/… route is called
+by a member (and an API key) of another tenant, with real ids of the victim's objects, and must answer
+404, exactly as for something that does not exist. A new route whose path parameter has no factory
+below fails this test, so nothing escapes the mechanism unnoticed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from tests.support.factory import Factory, User
+
+Maker = Callable[[httpx.AsyncClient, Factory, User, str], Awaitable[str]]
+
+
+async def _member(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    member = await factory.member(tenant_id, owner, "analyst")
+    r = await client.get(f"/v1/tenants/{tenant_id}/members", params={"limit": 200}, headers=owner.headers)
+    return next(m["id"] for m in r.json()["items"] if m["user_id"] == member.id)
+
+
+async def _invitation(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    r = await client.post(f"/v1/tenants/{tenant_id}/invitations", json={"email": "victim-invite@example.com", "role": "editor"}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _api_key(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    r = await client.post(f"/v1/tenants/{tenant_id}/api-keys", json={"name": "victim", "role": "analyst"}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+# Path parameter name -> how to create such an object in the victim's tenant. Every domain adds its own.
+PATH_PARAM_FACTORIES: dict[str, Maker] = {
+    "member_id": _member,
+    "invitation_id": _invitation,
+    "key_id": _api_key,
+}
+
+# Valid bodies for write routes, so the attack reaches the tenant filter instead of stopping at validation.
+VALID_BODIES: dict[tuple[str, str], dict] = {
+    ("PATCH", "/v1/tenants/{tenant_id}"): {"name": "Renamed"},
+    ("PATCH", "/v1/tenants/{tenant_id}/members/{member_id}"): {"role": "analyst"},
+    ("POST", "/v1/tenants/{tenant_id}/invitations"): {"email": "someone@example.com", "role": "analyst"},
+    ("POST", "/v1/tenants/{tenant_id}/api-keys"): {"name": "k", "role": "analyst"},
+}
+
+PARAM = re.compile(r"{([a-z_]+)}")
+
+
+def comparable(response: httpx.Response) -> tuple:
+    body = response.json() if response.headers.get("content-type", "").endswith("json") else response.text
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "instance"}
+    return response.status_code, response.headers.get("content-type"), body
+
+
+def tenant_routes(app) -> list[tuple[str, str]]:  # noqa: ANN001
+    routes = []
+    for path, operations in app.openapi()["paths"].items():
+        if path.startswith("/v1/tenants/{tenant_id}"):
+            routes.extend((method.upper(), path) for method in operations if method in {"get", "post", "put", "patch", "delete"})
+    return sorted(routes)
+
+
+async def test_every_tenant_route_refuses_other_tenants(app, client, factory):
+    victim = await factory.user()
+    victim_tenant = await factory.tenant(victim, "Victim AG")
+    attacker = await factory.user()
+    attacker_tenant = await factory.tenant(attacker, "Attacker AG")
+    r = await client.post(f"/v1/tenants/{attacker_tenant}/api-keys", json={"name": "attacker", "role": "admin"}, headers=attacker.headers)
+    attacker_key = {"Authorization": f"Bearer {r.json()['key']}"}
+
+    routes = tenant_routes(app)
+    assert len(routes) >= 10, routes
+    missing = sorted({p for _, path in routes for p in PARAM.findall(path) if p != "tenant_id" and p not in PATH_PARAM_FACTORIES})
+    assert not missing, f"add PATH_PARAM_FACTORIES entries for: {missing}"
+
+    failures = []
+    for method, path in routes:
+        ids = {p: await PATH_PARAM_FACTORIES[p](client, factory, victim, victim_tenant) for p in PARAM.findall(path) if p != "tenant_id"}
+        attempts = [("their tenant", victim_tenant, attacker.headers), ("their tenant, API key", victim_tenant, attacker_key)]
+        if ids:
+            attempts.append(("own tenant, their ids", attacker_tenant, attacker.headers))
+            attempts.append(("own tenant, their ids, API key", attacker_tenant, attacker_key))
+        body = VALID_BODIES.get((method, path), {})
+        kwargs = {"json": body} if method in {"POST", "PUT", "PATCH"} else {}
+        for label, tenant_id, headers in attempts:
+            url = path.format(tenant_id=tenant_id, **ids)
+            response = await client.request(method, url, headers=headers, **kwargs)
+            # The same request for ids that exist nowhere: the two answers must be indistinguishable.
+            missing_url = path.format(tenant_id=tenant_id if tenant_id == attacker_tenant else "ten_missing", **{k: k[:3] + "_missing" for k in ids})
+            baseline = await client.request(method, missing_url, headers=headers, **kwargs)
+            if response.status_code != 404 or response.headers["content-type"] != "application/problem+json":
+                hint = " (add a VALID_BODIES entry)" if response.status_code == 422 else ""
+                failures.append(f"{method} {path} ({label}): {response.status_code}{hint} {response.text[:200]}")
+            elif comparable(response) != comparable(baseline):
+                failures.append(f"{method} {path} ({label}): answers differently than for a missing id: {response.text[:200]} vs {baseline.text[:200]}")
+    assert not failures, "\n".join(failures)
+
+    # And the victim's data is intact and still theirs.
+    r = await client.get(f"/v1/tenants/{victim_tenant}", headers=victim.headers)
+    assert r.status_code == 200 and r.json()["name"] == "Victim AG"
+
+
+@pytest.mark.parametrize("tenant_id", ["ten_doesnotexist", "x" * 300, "../../etc"])
+async def test_unknown_tenant_answers_like_a_foreign_one(client, factory, tenant_id):
+    user = await factory.user()
+    r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=user.headers)
+    assert r.status_code == 404
+    assert r.json()["type"].endswith("/not-found")
