@@ -34,8 +34,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(upgrade(settings.resolved_database_url))
     backend = "postgresql" if not settings.is_sqlite else "sqlite"
     log.info("starting", extra={"database": backend, "broker": "redis" if settings.redis_url else "memory", "port": port})
+    app: object = create_app(settings)
+    if args.workers > 1:
+        app = "confide.app:create_app"  # each worker builds its own app from the same environment
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=host,
         port=port,
         access_log=False,  # our own access log keeps IP and time apart from everything else
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="apply migrations and run the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (use PostgreSQL and Redis with more than one)")
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="apply migrations (default: every branch to its head)")
     migrate.add_argument("revision", nargs="?", default="heads")

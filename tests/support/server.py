@@ -21,12 +21,12 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def confide_serve(env: dict[str, str], data_dir: Path, timeout: float = 60.0) -> AsyncIterator[str]:
+async def confide_serve(env: dict[str, str], data_dir: Path, timeout: float = 60.0, args: tuple[str, ...] = ()) -> AsyncIterator[str]:
     """Start `confide serve`, wait until /readyz answers, yield the base URL; stop it with SIGTERM."""
     port = free_port()
     full_env = {**os.environ, **env, "CONFIDE_DATA_DIR": str(data_dir), "CONFIDE_PORT": str(port), "CONFIDE_HOST": "127.0.0.1"}
     log = open(data_dir / f"serve-{port}.log", "wb")  # noqa: SIM115
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "confide.cli", "serve", env=full_env, stdout=log, stderr=log)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "confide.cli", "serve", *args, env=full_env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base) as client:
