@@ -18,6 +18,7 @@ from confide.app import create_app
 from confide.migrate import upgrade
 from confide.settings import Settings
 from tests.support.factory import Factory
+from tests.support.fake_llm import fake_llm, fake_llm_server  # noqa: F401  (suite-wide fixtures)
 from tests.support.outbox import Outbox
 from tests.support.services import postgres_database, redis_namespace
 
