@@ -1,0 +1,234 @@
+"""The guideline checker: a guideline set version compiled once, then checked against every message.
+
+Pure: rules and text in, a verdict out; no I/O. `compile_guidelines(spec, version_key)` builds the
+fast form (one Aho-Corasick automaton and one regex alternation per side) and caches it by the
+version key, so a conversation pays for compilation once per version, not per message.
+
+The end customer's input is checked for forbidden topics, escalation triggers, requests that the
+avatar decide the customer's case (always on, GDPR Art. 22) and, if the tenant says so, PII to
+redact. The avatar's output is checked for banned phrases, forbidden topics, announced decisions
+(always on) and the maximum reply length; `output_guard` does the same while the reply streams.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from guidelines import decisions, pii, wording
+from guidelines.matching import Hit, RuleMatcher
+from guidelines.normalize import Folded, fold, fold_with_origins
+from guidelines.rules import (
+    BUILTIN_DECISION_GUARD,
+    BUILTIN_MAX_LENGTH,
+    BUILTIN_PII,
+    BannedPhraseRule,
+    EscalationRule,
+    ForbiddenTopicRule,
+    GuidelineSetSpec,
+)
+from guidelines.stream import OutputGuard, truncate
+from guidelines.verdict import ALLOW, Span, Verdict
+
+__all__ = ["CompiledGuidelines", "OutputGuard", "Span", "Verdict", "compile_guidelines"]
+
+CACHE_SIZE = 256
+
+
+def rewrites(rule: object) -> bool:
+    """Whether a rule rewrites output (replace) rather than blocking it."""
+    return isinstance(rule, BannedPhraseRule) and rule.action == "replace"
+
+
+class CompiledGuidelines:
+    """One guideline set version in checkable form. Immutable and safe to share between tasks."""
+
+    def __init__(self, spec: GuidelineSetSpec, version_key: str) -> None:
+        self.spec = spec
+        self.version_key = version_key
+        self.languages = tuple(spec.languages)
+        self.default_language = spec.default_language
+        self.max_reply_chars = spec.max_reply_chars
+        rules = spec.rules
+        input_rules = [
+            r for r in rules
+            if isinstance(r, EscalationRule) or (isinstance(r, ForbiddenTopicRule) and r.applies_to != "output")
+        ]
+        output_rules = [
+            r for r in rules
+            if isinstance(r, BannedPhraseRule) or (isinstance(r, ForbiddenTopicRule) and r.applies_to != "input")
+        ]
+        self.input_matcher = RuleMatcher(input_rules)
+        self.output_matcher = RuleMatcher(output_rules)
+        self._style = tuple(spec.style_instructions())
+
+    # -- wording -------------------------------------------------------------------------------
+
+    def resolve_language(self, language: str | None) -> str:
+        """The allowed language closest to the requested one; the default language otherwise."""
+        if language:
+            if language in self.languages:
+                return language
+            wanted = wording.primary(language)
+            for tag in self.languages:
+                if wording.primary(tag) == wanted:
+                    return tag
+        return self.default_language
+
+    def _choose(self, configured: Mapping[str, str], defaults: Mapping[str, str], language: str | None) -> str:
+        return wording.choose(configured, defaults, self.resolve_language(language), self.default_language)
+
+    def disclosure(self, language: str | None = None) -> str:
+        """The AI disclosure the avatar's first message must carry (EU AI Act Art. 50)."""
+        return self._choose(self.spec.disclosure, wording.DISCLOSURE, language)
+
+    def with_disclosure(self, first_message: str, language: str | None = None) -> str:
+        """The avatar's first message with the disclosure in front (once)."""
+        disclosure = self.disclosure(language)
+        if first_message.startswith(disclosure):
+            return first_message
+        return f"{disclosure}\n\n{first_message}" if first_message else disclosure
+
+    def handoff_message(self, language: str | None = None, *, decision: bool = False) -> str:
+        if decision and not self.spec.handoff_message:
+            return self._choose({}, wording.DECISION_HANDOFF, language)
+        return self._choose(self.spec.handoff_message, wording.HANDOFF, language)
+
+    def refusal_message(self, rule: ForbiddenTopicRule | None, language: str | None = None) -> str:
+        return self._choose(rule.message if rule is not None else {}, wording.REFUSAL, language)
+
+    def style_instructions(self) -> list[str]:
+        """Tone and style instructions, in rule order, for the LLM system prompt."""
+        return list(self._style)
+
+    # -- input -------------------------------------------------------------------------------------
+
+    def check_input(self, text: str, language: str | None = None, *, detect_pii: bool | None = None) -> Verdict:
+        """Check an end customer's message. `detect_pii` overrides the set's PII setting."""
+        folded = fold(text)
+        fired = [self.input_matcher.rules[i] for i in self.input_matcher.fired(folded)] if self.input_matcher else []
+        decision = decisions.requests_decision_folded(folded.text)
+        spans: tuple[Span, ...] = ()
+        redacted = None
+        if self.spec.pii.redact if detect_pii is None else detect_pii:
+            found = pii.detect_pii(text, self.resolve_language(language), self.spec.pii.entities, self.spec.pii.min_score)
+            if found:
+                spans = tuple(found)
+                redacted = pii.redact(text, found)
+        if not (fired or decision or spans):
+            return ALLOW
+        return self._input_verdict(fired, decision, spans, redacted, language)
+
+    def _input_verdict(
+        self, fired: list[Any], decision: bool, spans: tuple[Span, ...], redacted: str | None, language: str | None
+    ) -> Verdict:
+        rule_ids = ([BUILTIN_DECISION_GUARD] if decision else []) + [r.id for r in fired] + ([BUILTIN_PII] if spans else [])
+        common = {"rule_ids": tuple(rule_ids), "spans": spans, "redacted_text": redacted}
+        if decision:
+            return Verdict("handoff", message=self.handoff_message(language, decision=True),
+                           handoff_reason="decision_required", **common)
+        handoffs = [r for r in fired if isinstance(r, EscalationRule) or r.action == "handoff"]
+        if handoffs:
+            first = handoffs[0]
+            if isinstance(first, EscalationRule):
+                return Verdict("handoff", message=self.handoff_message(language), handoff_reason=first.reason, **common)
+            message = self._choose(first.message, wording.HANDOFF, language)
+            return Verdict("handoff", message=message, handoff_reason="policy_restriction", **common)
+        if fired:
+            return Verdict("refuse", message=self.refusal_message(fired[0], language), **common)
+        return Verdict("redact", **common)
+
+    # -- output ------------------------------------------------------------------------------------
+
+    def output_hits(self, folded: Folded) -> list[Hit]:
+        return self.output_matcher.hits(folded) if self.output_matcher else []
+
+    def blocking_verdict(self, hits: list[Hit], decision: bool, language: str | None) -> Verdict | None:
+        """The verdict for output that must not be sent, or None if it may (perhaps rewritten)."""
+        rules = self.output_matcher.rules
+        blocking = sorted({h.rule for h in hits if not rewrites(rules[h.rule])})
+        if not (blocking or decision):
+            return None
+        rule_ids = tuple(([BUILTIN_DECISION_GUARD] if decision else []) + [rules[i].id for i in blocking])
+        if decision:
+            return Verdict("handoff", rule_ids, self.handoff_message(language, decision=True), "decision_required")
+        first = rules[blocking[0]]
+        if isinstance(first, ForbiddenTopicRule) and first.action == "handoff":
+            return Verdict("handoff", rule_ids, self.handoff_message(language), "policy_restriction")
+        refusing = first if isinstance(first, ForbiddenTopicRule) else None
+        return Verdict("refuse", rule_ids, self.refusal_message(refusing, language))
+
+    def rewrite(self, text: str, hits: list[Hit]) -> tuple[str, list[Span], list[str]]:
+        """Apply replace rules to the original text. Returns new text, spans replaced (in the
+        original text) and the ids of the rules applied."""
+        rules = self.output_matcher.rules
+        replacing = [h for h in hits if rewrites(rules[h.rule])]
+        if not replacing:
+            return text, [], []
+        _, origins = fold_with_origins(text)
+        chosen: list[tuple[int, int, Hit]] = []
+        for hit in sorted(replacing, key=lambda h: (h.start, -(h.end - h.start))):
+            start, end = origins[hit.start], origins[hit.end - 1] + 1
+            if chosen and start < chosen[-1][1]:
+                continue  # overlaps a longer or earlier match
+            chosen.append((start, end, hit))
+        pieces, last, spans = [], 0, []
+        for start, end, hit in chosen:
+            rule = rules[hit.rule]
+            pieces.append(text[last:start])
+            pieces.append(rule.replacement or "")
+            spans.append(Span(start, end, f"rule:{rule.id}"))
+            last = end
+        pieces.append(text[last:])
+        ids = list(dict.fromkeys(rules[h.rule].id for _, _, h in chosen))
+        return "".join(pieces), spans, ids
+
+    def check_output(self, text: str, language: str | None = None) -> Verdict:
+        """Check a complete avatar reply before it is sent."""
+        folded = fold(text)
+        hits = self.output_hits(folded)
+        decision = decisions.states_decision_folded(folded.text)
+        blocked = self.blocking_verdict(hits, decision, language)
+        if blocked is not None:
+            return blocked
+        rewritten, spans, rule_ids = self.rewrite(text, hits)
+        if len(rewritten) > self.max_reply_chars:
+            rewritten = truncate(rewritten, self.max_reply_chars)
+            rule_ids.append(BUILTIN_MAX_LENGTH)
+        if not rule_ids:
+            return ALLOW
+        return Verdict("redact", tuple(rule_ids), redacted_text=rewritten, spans=tuple(spans))
+
+    def output_guard(self, language: str | None = None) -> OutputGuard:
+        """A guard that checks a streamed reply chunk by chunk (see `guidelines.stream`)."""
+        return OutputGuard(self, self.resolve_language(language))
+
+
+_cache: OrderedDict[str, CompiledGuidelines] = OrderedDict()
+_lock = threading.Lock()
+
+
+def compile_guidelines(spec: GuidelineSetSpec | Mapping[str, Any], version_key: str) -> CompiledGuidelines:
+    """The compiled form of a guideline set version, built once per `version_key` (an LRU of
+    the last CACHE_SIZE versions). A version is immutable, so its key names its content."""
+    with _lock:
+        compiled = _cache.get(version_key)
+        if compiled is not None:
+            _cache.move_to_end(version_key)
+            return compiled
+    if not isinstance(spec, GuidelineSetSpec):
+        spec = GuidelineSetSpec.model_validate(spec)
+    compiled = CompiledGuidelines(spec, version_key)
+    with _lock:
+        _cache[version_key] = compiled
+        _cache.move_to_end(version_key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return compiled
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
