@@ -1,0 +1,253 @@
+"""Knowledge routes under /v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge…: Q&A entries,
+documents (plain text or Markdown, uploaded raw or as multipart), search, import and export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile
+
+from avatars import knowledge_store as store
+from avatars.models import KnowledgeDocument, KnowledgeEntry
+from avatars.schemas import DocumentDetail, DocumentOut, EntryCreate, EntryOut, EntryUpdate, ImportResult, KnowledgeExport, SearchHit, SearchResults
+from confide.core.db import SessionDep
+from confide.core.errors import InvalidInput, PayloadTooLarge
+from confide.core.schemas import Page, paginate
+from confide.core.services import ServicesDep
+from confide.core.tenancy import Permission, TenantContext, require
+from guidelines.rules import LanguageTag
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge", tags=["knowledge"])
+
+Reader = Annotated[TenantContext, require(Permission.AVATARS_READ)]
+Writer = Annotated[TenantContext, require(Permission.AVATARS_WRITE)]
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
+_language = TypeAdapter(LanguageTag)
+
+
+# ---- Q&A entries -------------------------------------------------------------------------------
+
+
+@router.post("/entries", status_code=status.HTTP_201_CREATED, response_model=EntryOut, summary="Add a Q&A entry")
+async def create_entry(avatar_id: str, body: EntryCreate, ctx: Writer, session: SessionDep) -> KnowledgeEntry:
+    entry = await store.create_entry(session, ctx, avatar_id=avatar_id, body=body)
+    await session.commit()
+    return entry
+
+
+@router.get("/entries", response_model=Page[EntryOut], summary="List Q&A entries")
+async def list_entries(
+    avatar_id: str,
+    ctx: Reader,
+    session: SessionDep,
+    services: ServicesDep,
+    language: Annotated[LanguageTag | None, Query(description="Only entries in this language.")] = None,
+    tag: Annotated[str | None, Query(max_length=50, description="Only entries with this tag.")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[Any]:
+    avatar = await store.get_avatar(session, ctx, avatar_id)
+    rows, next_cursor = await paginate(
+        session,
+        store.entries_query(ctx, avatar.id, language=language, tag=tag),
+        KnowledgeEntry.id,
+        cursors=services.cursors,
+        scope=f"knowledge-entries:{ctx.tenant_id}:{avatar.id}:{language or ''}:{tag or ''}",
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+@router.get("/entries/{entry_id}", response_model=EntryOut, summary="Read a Q&A entry")
+async def read_entry(avatar_id: str, entry_id: str, ctx: Reader, session: SessionDep) -> KnowledgeEntry:
+    return await store.get_entry(session, ctx, avatar_id=avatar_id, entry_id=entry_id)
+
+
+@router.patch("/entries/{entry_id}", response_model=EntryOut, summary="Edit a Q&A entry")
+async def update_entry(avatar_id: str, entry_id: str, body: EntryUpdate, ctx: Writer, session: SessionDep) -> KnowledgeEntry:
+    entry = await store.update_entry(session, ctx, avatar_id=avatar_id, entry_id=entry_id, body=body)
+    await session.commit()
+    return entry
+
+
+@router.delete("/entries/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a Q&A entry")
+async def delete_entry(avatar_id: str, entry_id: str, ctx: Writer, session: SessionDep) -> None:
+    await store.delete_entry(session, ctx, avatar_id=avatar_id, entry_id=entry_id)
+    await session.commit()
+
+
+# ---- Documents ---------------------------------------------------------------------------------
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": f"The document as the raw body (text/plain or text/markdown), or as the `file` part of a "
+        f"multipart/form-data upload (with optional `title` and `language` parts). At most {store.MAX_DOCUMENT_BYTES} bytes of UTF-8.",
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "text/markdown": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}, "title": {"type": "string"}, "language": {"type": "string"}},
+                }
+            },
+        },
+    }
+}
+
+
+async def _read_limited(request: Request) -> bytes:
+    data = bytearray()
+    async for part in request.stream():
+        data += part
+        if len(data) > store.MAX_DOCUMENT_BYTES:
+            raise PayloadTooLarge(f"A document may be at most {store.MAX_DOCUMENT_BYTES} bytes.")
+    return bytes(data)
+
+
+def _form_text(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+async def _parse_upload(request: Request, title: str | None, language: str | None) -> tuple[str, str, str | None, str]:
+    """(title, media type, language, text) from a raw or multipart upload; 415 or 413 before anything is stored."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == "multipart/form-data":
+        async with request.form(max_files=1, max_fields=10) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidInput("body.file", "Send the document in a multipart part named 'file'.")
+            media_type = store.text_media_type(upload.content_type, upload.filename)
+            if upload.size is not None and upload.size > store.MAX_DOCUMENT_BYTES:
+                raise PayloadTooLarge(f"A document may be at most {store.MAX_DOCUMENT_BYTES} bytes.")
+            data = await upload.read(store.MAX_DOCUMENT_BYTES + 1)
+            title = _form_text(form, "title") or title or _title_from(upload.filename)
+            form_language = _form_text(form, "language")
+            if form_language is not None:
+                try:
+                    language = _language.validate_python(form_language)
+                except ValidationError as exc:
+                    raise InvalidInput("body.language", exc.errors()[0]["msg"]) from None
+    else:
+        media_type = store.text_media_type(content_type)
+        data = await _read_limited(request)
+    text = store.decode_text(data)
+    if title is not None and len(title) > 200:
+        raise InvalidInput("body.title", "At most 200 characters.")
+    return title or "Untitled document", media_type, language, text
+
+
+def _title_from(filename: str | None) -> str | None:
+    if not filename:
+        return None
+    stem = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return (stem.rsplit(".", 1)[0] if "." in stem else stem)[:200] or None
+
+
+def _document_out(document: KnowledgeDocument, detail: bool = False) -> DocumentOut:
+    values = {
+        "id": document.id,
+        "title": document.title,
+        "media_type": document.media_type,
+        "language": document.language,
+        "size_bytes": document.size_bytes,
+        "chunk_count": len(document.chunks),
+        "created_at": document.created_at,
+    }
+    return DocumentDetail(**values, content=document.content) if detail else DocumentOut(**values)
+
+
+@router.post(
+    "/documents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DocumentOut,
+    summary="Upload a plain-text or Markdown document; it is split into searchable chunks",
+    openapi_extra=_UPLOAD_BODY,
+    responses={413: {"description": "Too large"}, 415: {"description": "Not plain text or Markdown"}},
+)
+async def upload_document(
+    avatar_id: str,
+    request: Request,
+    ctx: Writer,
+    session: SessionDep,
+    title: Annotated[str | None, Query(min_length=1, max_length=200, description="Default: the file name, else 'Untitled document'.")] = None,
+    language: Annotated[LanguageTag | None, Query(description="The document's language (BCP 47), if it has one.")] = None,
+) -> DocumentOut:
+    avatar = await store.get_avatar(session, ctx, avatar_id)  # another tenant's avatar is a 404 before the body is looked at
+    doc_title, media_type, doc_language, text = await _parse_upload(request, title, language)
+    document = await store.add_document(session, ctx, avatar_id=avatar.id, title=doc_title, media_type=media_type, language=doc_language, text=text)
+    await session.commit()
+    return _document_out(document)
+
+
+@router.get("/documents", response_model=Page[DocumentOut], summary="List documents (without their text)")
+async def list_documents(avatar_id: str, ctx: Reader, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[DocumentOut]:
+    avatar = await store.get_avatar(session, ctx, avatar_id)
+    rows, next_cursor = await paginate(
+        session,
+        store.documents_query(ctx, avatar.id),
+        KnowledgeDocument.id,
+        cursors=services.cursors,
+        scope=f"knowledge-documents:{ctx.tenant_id}:{avatar.id}",
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=[_document_out(d) for d in rows], next_cursor=next_cursor)
+
+
+@router.get("/documents/{document_id}", response_model=DocumentDetail, summary="Read a document with its text")
+async def read_document(avatar_id: str, document_id: str, ctx: Reader, session: SessionDep) -> DocumentOut:
+    return _document_out(await store.get_document(session, ctx, avatar_id=avatar_id, document_id=document_id), detail=True)
+
+
+@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a document and its chunks")
+async def delete_document(avatar_id: str, document_id: str, ctx: Writer, session: SessionDep) -> None:
+    await store.delete_document(session, ctx, avatar_id=avatar_id, document_id=document_id)
+    await session.commit()
+
+
+# ---- Search, import, export --------------------------------------------------------------------
+
+
+@router.get("/search", response_model=SearchResults, summary="Search the draft's knowledge as the avatar would")
+async def search(
+    avatar_id: str,
+    ctx: Reader,
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=1000, description="Required: what a visitor might ask.")] = None,
+    language: Annotated[LanguageTag | None, Query(description="Only knowledge in this language (or in none).")] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> SearchResults:
+    avatar = await store.get_avatar(session, ctx, avatar_id)  # the tenant filter answers before the query is judged
+    if not q or not q.strip():
+        raise InvalidInput("query.q", "Field required")
+    hits = await store.search(session, ctx, avatar_id=avatar.id, query=q, language=language, limit=limit)
+    return SearchResults(
+        items=[SearchHit(kind=h.kind, id=h.id, document_id=h.document_id, score=round(h.score, 4), text=h.text, matched=h.matched) for h in hits]
+    )
+
+
+@router.get("/export", response_model=KnowledgeExport, summary="Export all entries and documents as JSON")
+async def export_knowledge(avatar_id: str, ctx: Reader, session: SessionDep) -> KnowledgeExport:
+    return await store.export_knowledge(session, ctx, avatar_id=avatar_id)
+
+
+@router.post("/import", response_model=ImportResult, summary="Import entries and documents from JSON: all or nothing")
+async def import_knowledge(
+    avatar_id: str,
+    body: KnowledgeExport,
+    ctx: Writer,
+    session: SessionDep,
+    mode: Annotated[Literal["append", "replace"], Query(description="append to the knowledge, or replace it.")] = "append",
+) -> ImportResult:
+    entries, documents = await store.import_knowledge(session, ctx, avatar_id=avatar_id, body=body, mode=mode)
+    await session.commit()
+    return ImportResult(mode=mode, entries=entries, documents=documents)
+

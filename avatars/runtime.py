@@ -1,0 +1,142 @@
+"""An avatar ready to answer: its snapshot with the compiled guidelines and the knowledge index built,
+the reply request for a message, and the preview of the draft (the same steps a chat takes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from avatars import service
+from avatars.responders import KnowledgeIndex, Persona, ReplyRequest, ResponderSettings, Turn
+from avatars.responders.openai_responder import OpenAIConfig
+from avatars.responders.registry import Responders
+from avatars.schemas import PreviewOut
+from avatars.snapshot import AvatarSnapshot
+from confide.core.tenancy import TenantContext
+from confide.settings import Settings
+from guidelines.checker import CompiledGuidelines, Verdict
+from guidelines.service import compiled
+
+@dataclass(frozen=True, slots=True)
+class AvatarRuntime:
+    snapshot: AvatarSnapshot
+    guidelines: CompiledGuidelines | None
+    knowledge: KnowledgeIndex
+
+    @classmethod
+    def build(cls, snapshot: AvatarSnapshot) -> AvatarRuntime:
+        ref = snapshot.guideline
+        return cls(snapshot, compiled(ref.version_key, ref.spec) if ref else None, snapshot.knowledge_index())
+
+    def disclosure(self, language: str) -> str:
+        return self.guidelines.disclosure(language) if self.guidelines else ""
+
+    def reply_request(self, message: str, *, language: str, history: Sequence[Turn] = ()) -> ReplyRequest:
+        """What a responder needs for one (already checked and redacted) visitor message."""
+        snapshot = self.snapshot
+        texts = snapshot.messages_for(language)
+        responder = snapshot.responder
+        return ReplyRequest(
+            persona=Persona(name=snapshot.name, role=snapshot.persona.get("role_description", ""), tone=snapshot.persona.get("tone_notes", "")),
+            language=language,
+            greeting=texts["greeting"],
+            fallback=texts["fallback"],
+            message=message,
+            knowledge=self.knowledge,
+            history=tuple(history),
+            style=tuple(self.guidelines.style_instructions()) if self.guidelines else (),
+            disclosure=self.disclosure(language),
+            settings=ResponderSettings(
+                engine=responder.get("engine", "builtin"),
+                model=responder.get("model", ""),
+                temperature=float(responder.get("temperature", 0.3)),
+                max_tokens=int(responder.get("max_tokens", 400)),
+            ),
+        )
+
+
+def responders_of(app: FastAPI, settings: Settings) -> Responders:
+    """The app's responders (one pooled LLM client per endpoint): the chat runtime's, which the lifespan
+    builds and closes; failing that, one built on first use and kept on the app."""
+    responders = getattr(app.state, "responders", None) or getattr(getattr(app.state, "chat", None), "responders", None)
+    if responders is None:
+        config = OpenAIConfig(base_url=settings.openai_base_url, api_key=settings.openai_api_key or "unused") if settings.openai_base_url else None
+        responders = app.state.responders = Responders(config)
+    return responders
+
+
+async def preview(
+    session: AsyncSession, ctx: TenantContext, *, responders: Responders, avatar_id: str, message: str, language: str | None
+) -> PreviewOut:
+    """Answer one message with the draft as the chat would: input check, responder, streamed output guard."""
+    avatar = await service.get_avatar(session, ctx, avatar_id)
+    data, _ = await service.draft_snapshot(session, ctx, avatar)
+    snapshot = AvatarSnapshot.from_snapshot(data, tenant_id=ctx.tenant_id, avatar_id=avatar.id, version_id=None, version=None)
+    runtime = AvatarRuntime.build(snapshot)
+    spoken = snapshot.pick_language(language)
+    engine = snapshot.responder.get("engine", "builtin")
+    guidelines = runtime.guidelines
+
+    input_verdict: Verdict | None = None
+    if guidelines is not None:
+        input_verdict = await anyio.to_thread.run_sync(guidelines.check_input, message, spoken)
+        if input_verdict.blocks:
+            return PreviewOut(
+                reply=input_verdict.message or "",
+                language=spoken,
+                engine=engine,
+                blocked=True,
+                disclosure=runtime.disclosure(spoken) or None,
+                input_verdict=input_verdict.as_dict(),
+                output_verdict=None,
+                outcome={"engine": engine, "answered": False},
+            )
+        if input_verdict.redacted_text is not None:
+            message = input_verdict.redacted_text
+
+    reply = responders.stream(runtime.reply_request(message, language=spoken))
+    guard = guidelines.output_guard(spoken) if guidelines is not None else None
+    sent: list[str] = []
+    try:
+        async for delta in reply:
+            if guard is None:
+                sent.append(delta)
+                continue
+            sent.extend(guard.feed(delta))
+            if guard.stopped:
+                break
+    finally:
+        await reply.aclose()
+    output_verdict: Verdict | None = None
+    if guard is not None:
+        released, output_verdict = guard.finish()
+        sent.extend(released)
+        if output_verdict.blocks and output_verdict.message:
+            sent.append(("\n\n" if sent else "") + output_verdict.message)
+    return PreviewOut(
+        reply="".join(sent),
+        language=spoken,
+        engine=engine,
+        blocked=False,
+        disclosure=runtime.disclosure(spoken) or None,
+        input_verdict=input_verdict.as_dict() if input_verdict else None,
+        output_verdict=output_verdict.as_dict() if output_verdict else None,
+        outcome=_outcome(reply.outcome),
+    )
+
+
+def _outcome(outcome: Any) -> dict[str, Any]:
+    return {
+        "engine": outcome.engine,
+        "answered": True,
+        "fallback_used": outcome.fallback_used,
+        "offered_human": outcome.offered_human,
+        "greeting": outcome.greeting,
+        "knowledge_ids": list(outcome.knowledge_ids),
+        "error": outcome.error,
+    }
