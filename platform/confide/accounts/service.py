@@ -15,6 +15,7 @@ from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
+from confide.privacy.consent import request_newsletter_on_registration
 
 VERIFY = "verify"
 EMAIL_CHANGE = "email_change"
@@ -81,6 +82,7 @@ async def register(session: AsyncSession, services: Services, *, data: Registrat
     await session.flush()
     token = await _issue_email_token(session, services, user=user, purpose=VERIFY, email=email)
     await _mail_verification(services, to=email, token=token, first_name=user.first_name)
+    await request_newsletter_on_registration(session, services, user=user, ip=ip)
     return user
 
 

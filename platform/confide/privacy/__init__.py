@@ -1,1 +1,1 @@
-"""Privacy: records of processing generated from the classification registry (more to come: instructions, gate, export, erasure)."""
+"""Privacy: processing instructions and the purpose gate, processing log, sub-processors, platform users' rights, consent, contact, retention, notices, cookies and metrics."""

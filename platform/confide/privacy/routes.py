@@ -1,18 +1,27 @@
-"""Public privacy facts: the records of processing, generated, never hand-written."""
+"""Public privacy routes (records, notice, sub-processors, contact, newsletter links, the language
+preference) and `router`, which gathers every privacy route for app.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response, status
 
-from confide.core.services import ServicesDep
+from confide.core.db import SessionDep
+from confide.core.services import ServicesDep, client_address
+from confide.privacy import admin_routes, consent, contact, me_routes, tenant_routes
+from confide.privacy.cookies import clear_language_cookie, language_of, set_language_cookie
+from confide.privacy.gate import PurposeGateDep
+from confide.privacy.notices import privacy_notice
 from confide.privacy.records import records_of_processing
+from confide.privacy.schemas import Accepted, ContactObjectionOut, ContactRequest, LanguageBody, LanguageOut, NewsletterOut, TokenBody
+from confide.privacy.subprocessors import Subprocessor
 
-router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
+facts = APIRouter(prefix="/v1/privacy", tags=["privacy"])
+public = APIRouter(prefix="/v1")
 
 
-@router.get(
+@facts.get(
     "/records",
     summary="Records of processing (Art. 30 GDPR)",
     description="Generated from the data-classification registry: for every table, whose data it holds (controller or processor), "
@@ -20,3 +29,98 @@ router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
 )
 async def records(services: ServicesDep) -> dict[str, Any]:
     return records_of_processing(services.settings)
+
+
+@facts.get(
+    "/notice",
+    summary="The privacy notice's facts (Art. 13 GDPR)",
+    description="Controller, data protection officer, processing and legal bases, recipients and sub-processors, retention periods, "
+    "your rights and how to exercise them, cookies, and the statement that no automated decisions under Art. 22 take place.",
+)
+async def notice(services: ServicesDep, gate: PurposeGateDep) -> dict[str, Any]:
+    return privacy_notice(services.settings, gate.register)
+
+
+@facts.get("/subprocessors", response_model=list[Subprocessor], summary="The sub-processor register (Art. 28(2))")
+async def subprocessors(gate: PurposeGateDep) -> list[Subprocessor]:
+    return list(gate.register.entries)
+
+
+@public.post(
+    "/contact",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    tags=["contact"],
+    summary="Send us a message (no login)",
+    description="Needs your consent to process it. An acknowledgement is mailed with a token that deletes the message at once if you object. "
+    "Your client address is used for rate limiting only and not stored.",
+)
+async def send_contact(body: ContactRequest, request: Request, session: SessionDep, services: ServicesDep) -> Accepted:
+    await contact.receive_contact(session, services, name=body.name, email=body.email, message=body.message, ip=client_address(request))
+    await session.commit()
+    return Accepted(detail="Thank you. We mailed you an acknowledgement; it says how to have your message deleted at any time.")
+
+
+@public.post(
+    "/contact/objection",
+    response_model=ContactObjectionOut,
+    tags=["contact"],
+    summary="Object to our storing your contact messages: deletes them at once",
+)
+async def contact_objection(body: TokenBody, session: SessionDep) -> ContactObjectionOut:
+    deleted = await contact.object_to_contact(session, token=body.token)
+    await session.commit()
+    return ContactObjectionOut(deleted=deleted, detail="Your contact messages and the details in them are deleted; the conversation has ended.")
+
+
+@public.post("/newsletter/confirm", response_model=NewsletterOut, tags=["newsletter"], summary="Confirm a newsletter subscription with the mailed token")
+async def confirm_newsletter(body: TokenBody, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
+    subscription = await consent.confirm_newsletter(session, services, token=body.token, ip=client_address(request))
+    await session.commit()
+    return NewsletterOut(
+        status=subscription.status,
+        consent_version=services.settings.newsletter_consent_version,
+        requested_at=subscription.requested_at,
+        confirmed_at=subscription.confirmed_at,
+    )
+
+
+@public.post(
+    "/newsletter/unsubscribe",
+    response_model=NewsletterOut,
+    tags=["newsletter"],
+    summary="Unsubscribe with the link from a newsletter (no login)",
+    responses={400: {"description": "invalid-unsubscribe-token (not ours) or unsubscribe-token-used (already unsubscribed)"}},
+)
+async def unsubscribe(body: TokenBody, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
+    await consent.unsubscribe_with_token(session, services, token=body.token, ip=client_address(request))
+    await session.commit()
+    return NewsletterOut(status="none", consent_version=services.settings.newsletter_consent_version)
+
+
+@public.put(
+    "/preferences/language",
+    response_model=LanguageOut,
+    tags=["preferences"],
+    summary="Set the language cookie",
+    description="Sets `lang`, the only cookie Confide uses (technically necessary; SameSite=Lax, Secure over HTTPS, at most a year).",
+)
+async def set_language(body: LanguageBody, request: Request, response: Response, services: ServicesDep) -> LanguageOut:
+    set_language_cookie(response, request, services.settings, body.language)
+    return LanguageOut(language=body.language)
+
+
+@public.get("/preferences/language", response_model=LanguageOut, tags=["preferences"], summary="The language in the cookie, if any")
+async def read_language(request: Request) -> LanguageOut:
+    return LanguageOut(language=language_of(request))
+
+
+@public.delete("/preferences/language", response_model=LanguageOut, tags=["preferences"], summary="Remove the language cookie")
+async def delete_language(request: Request, response: Response) -> LanguageOut:
+    clear_language_cookie(response, request)
+    return LanguageOut(language=None)
+
+
+router = APIRouter()
+for _router in (facts, public, tenant_routes.router, me_routes.router, admin_routes.router):
+    router.include_router(_router)

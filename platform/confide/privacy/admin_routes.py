@@ -1,0 +1,76 @@
+"""Platform-operator routes under /v1/admin (X-Operator-Token): the retention job's runs, contact
+messages (staff answer and conclude them) and sending a newsletter issue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from confide.core.db import SessionDep
+from confide.core.errors import Conflict
+from confide.core.schemas import Page, paginate
+from confide.core.services import ServicesDep
+from confide.privacy import consent, contact
+from confide.privacy.models import ContactMessage, RetentionRun
+from confide.privacy.operators import OperatorDep
+from confide.privacy.retention import recent_runs, run_retention
+from confide.privacy.schemas import ContactOut, NewsletterIssue, NewsletterSent, RetentionRunOut
+
+router = APIRouter(prefix="/v1/admin", tags=["operators"])
+
+
+@router.get("/retention", response_model=list[RetentionRunOut], summary="The retention job's latest runs, newest first")
+async def retention_runs(_: OperatorDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[RetentionRun]:
+    return await recent_runs(session, limit=limit)
+
+
+@router.post("/retention/run", response_model=RetentionRunOut, summary="Run the retention job now", responses={409: {"description": "Running on another node"}})
+async def retention_run_now(_: OperatorDep, request: Request) -> RetentionRun:
+    run = await run_retention(request.app.state.engine, request.app.state.settings)
+    if run is None:
+        raise Conflict("The retention job is running on another node right now; see GET /v1/admin/retention shortly.")
+    return run
+
+
+@router.get("/contact-messages", response_model=Page[ContactOut], summary="Contact messages, oldest first")
+async def list_contact_messages(
+    _: OperatorDep,
+    session: SessionDep,
+    services: ServicesDep,
+    concluded: Annotated[bool | None, Query(description="true: concluded only; false: open only.")] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[ContactOut]:
+    items, next_cursor = await paginate(
+        session,
+        contact.contacts_query(concluded=concluded),
+        ContactMessage.id,
+        cursors=services.cursors,
+        scope=f"contact-messages:{concluded}",
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("/contact-messages/{message_id}", response_model=ContactOut, summary="Read a contact message")
+async def read_contact_message(message_id: str, _: OperatorDep, session: SessionDep) -> ContactMessage:
+    return await contact.get_contact(session, message_id=message_id)
+
+
+@router.post(
+    "/contact-messages/{message_id}/conclude",
+    response_model=ContactOut,
+    summary="Conclude a conversation",
+    description="The message is deleted contact_retention_days after this (policy VIII.4).",
+)
+async def conclude_contact_message(message_id: str, _: OperatorDep, session: SessionDep) -> ContactMessage:
+    message = await contact.conclude_contact(session, message_id=message_id)
+    await session.commit()
+    return message
+
+
+@router.post("/newsletter", response_model=NewsletterSent, summary="Send a newsletter issue to every confirmed subscriber")
+async def send_newsletter_issue(body: NewsletterIssue, _: OperatorDep, session: SessionDep, services: ServicesDep) -> NewsletterSent:
+    return NewsletterSent(sent=await consent.send_newsletter(session, services, subject=body.subject, body=body.body))

@@ -1,0 +1,203 @@
+"""Newsletter consent (policy IX): double opt-in, a consent record for every step (text version, time,
+truncated network address), unsubscribe without logging in through a signed link in every mail."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.core.clock import utcnow
+from confide.core.errors import BadRequest, InvalidToken, NotFound
+from confide.core.identity import User
+from confide.core.ids import new_id
+from confide.core.security import hash_token, new_token
+from confide.core.services import Services
+from confide.privacy.models import ConsentRecord, NewsletterSubscription
+
+TOPIC = "newsletter"
+CONFIRM_PREFIX = "cfn_"
+UNSUBSCRIBE_PREFIX = "cfu_"
+PENDING, ACTIVE, WITHDRAWN = "pending", "active", "withdrawn"
+
+
+class InvalidUnsubscribeToken(BadRequest):
+    slug, title = "invalid-unsubscribe-token", "Invalid unsubscribe token"
+
+
+class UnsubscribeTokenUsed(BadRequest):
+    slug, title = "unsubscribe-token-used", "Already unsubscribed"
+
+
+class NotSubscribed(NotFound):
+    slug, title = "not-subscribed", "Not subscribed"
+
+
+def truncate_address(ip: str | None) -> str | None:
+    """Keep only the network: IPv4 /24, IPv6 /48, which is enough to spot abuse and names no device."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _record(session: AsyncSession, services: Services, *, user_id: str, action: str, channel: str, ip: str | None) -> None:
+    session.add(
+        ConsentRecord(
+            id=new_id("cns"),
+            user_id=user_id,
+            topic=TOPIC,
+            action=action,
+            text_version=services.settings.newsletter_consent_version,
+            channel=channel,
+            ip_prefix=truncate_address(ip),
+        )
+    )
+
+
+def _unsubscribe_key(services: Services) -> bytes:
+    return hashlib.sha256(("unsubscribe:" + services.settings.resolved_secret_key).encode()).digest()
+
+
+def unsubscribe_token(services: Services, subscription_id: str) -> str:
+    """Stateless and signed: it names one subscription, so it stops working once that one is withdrawn."""
+    mac = hmac.new(_unsubscribe_key(services), subscription_id.encode(), hashlib.sha256).digest()[:16]
+    return f"{UNSUBSCRIBE_PREFIX}{subscription_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def _subscription_of_token(services: Services, token: str) -> str:
+    body = token[len(UNSUBSCRIBE_PREFIX) :] if token.startswith(UNSUBSCRIBE_PREFIX) else ""
+    subscription_id, _, _ = body.partition(".")
+    if not subscription_id or not hmac.compare_digest(unsubscribe_token(services, subscription_id), token):
+        raise InvalidUnsubscribeToken("This unsubscribe link was not issued by us or is incomplete; copy the whole link from the newsletter.")
+    return subscription_id
+
+
+async def open_subscription(session: AsyncSession, *, user_id: str) -> NewsletterSubscription | None:
+    """The pending or active subscription of a user, if any (there is at most one)."""
+    return await session.scalar(
+        select(NewsletterSubscription)
+        .where(NewsletterSubscription.user_id == user_id, NewsletterSubscription.status.in_((PENDING, ACTIVE)))  # type: ignore[attr-defined]
+        .order_by(NewsletterSubscription.id.desc())  # type: ignore[attr-defined]
+    )
+
+
+async def request_newsletter(session: AsyncSession, services: Services, *, user: User, ip: str | None, channel: str) -> NewsletterSubscription:
+    """Start (or restart) the double opt-in: nothing is sent until the mailed token is confirmed."""
+    subscription = await open_subscription(session, user_id=user.id)
+    if subscription is not None and subscription.status == ACTIVE:
+        return subscription
+    token, digest = new_token(CONFIRM_PREFIX)
+    expires = utcnow() + timedelta(hours=services.settings.verification_ttl_hours)
+    if subscription is None:
+        subscription = NewsletterSubscription(id=new_id("nls"), user_id=user.id, status=PENDING)
+        session.add(subscription)
+    subscription.confirm_token_hash = digest
+    subscription.confirm_expires_at = expires
+    subscription.requested_at = utcnow()
+    _record(session, services, user_id=user.id, action="requested", channel=channel, ip=ip)
+    await session.flush()
+    settings = services.settings
+    await services.mailer.send(
+        user.email,
+        "Confirm your newsletter subscription",
+        f"Hello {user.pseudonym},\n\nyou (or someone with your address) asked for the Confide newsletter:\n\n"
+        f"  \"{settings.newsletter_consent_text}\"\n\n"
+        f"To confirm, POST this token to /v1/newsletter/confirm or open {settings.public_base_url}/newsletter/confirm?token={token}\n\n"
+        f"{token}\n\nIt expires in {settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail: "
+        "without confirmation you will get no newsletter.\n",
+    )
+    return subscription
+
+
+async def request_newsletter_on_registration(session: AsyncSession, services: Services, *, user: User, ip: str | None) -> None:
+    """Called by registration: a ticked newsletter box starts the double opt-in."""
+    if user.newsletter_opt_in:
+        await request_newsletter(session, services, user=user, ip=ip, channel="registration")
+
+
+async def confirm_newsletter(session: AsyncSession, services: Services, *, token: str, ip: str | None) -> NewsletterSubscription:
+    now = utcnow()
+    subscription = await session.scalar(select(NewsletterSubscription).where(NewsletterSubscription.confirm_token_hash == hash_token(token)))
+    if subscription is None or subscription.status != PENDING or subscription.confirm_expires_at is None or subscription.confirm_expires_at <= now:
+        raise InvalidToken("This confirmation token is unknown, used or expired. Subscribe again for a new one.")
+    user = await session.get(User, subscription.user_id)
+    assert user is not None  # the foreign key cascades
+    subscription.status = ACTIVE
+    subscription.confirmed_at = now
+    subscription.confirm_token_hash = None
+    subscription.confirm_expires_at = None
+    user.newsletter_opt_in = True
+    _record(session, services, user_id=user.id, action="confirmed", channel="confirmation-mail", ip=ip)
+    await session.flush()
+    return subscription
+
+
+async def _withdraw(session: AsyncSession, services: Services, subscription: NewsletterSubscription, *, channel: str, ip: str | None) -> None:
+    subscription.status = WITHDRAWN
+    subscription.withdrawn_at = utcnow()
+    subscription.confirm_token_hash = None
+    user = await session.get(User, subscription.user_id)
+    if user is not None:
+        user.newsletter_opt_in = False
+    _record(session, services, user_id=subscription.user_id, action="withdrawn", channel=channel, ip=ip)
+    await session.flush()
+
+
+async def withdraw_newsletter(session: AsyncSession, services: Services, *, user_id: str, channel: str, ip: str | None = None, quiet: bool = False) -> bool:
+    """Withdraw consent (Art. 7(3)). Raises NotSubscribed unless `quiet`; returns whether there was one."""
+    subscription = await open_subscription(session, user_id=user_id)
+    if subscription is None:
+        if quiet:
+            return False
+        raise NotSubscribed("You are not subscribed to the newsletter, so there is nothing to withdraw.")
+    await _withdraw(session, services, subscription, channel=channel, ip=ip)
+    return True
+
+
+async def unsubscribe_with_token(session: AsyncSession, services: Services, *, token: str, ip: str | None) -> None:
+    """The link in every newsletter: no login needed. A forged token and a used one get different answers."""
+    subscription_id = _subscription_of_token(services, token)
+    subscription = await session.get(NewsletterSubscription, subscription_id)
+    if subscription is None or subscription.status == WITHDRAWN:
+        raise UnsubscribeTokenUsed("This link was already used: that subscription is withdrawn, and no newsletter goes to it.")
+    await _withdraw(session, services, subscription, channel="unsubscribe-link", ip=ip)
+
+
+async def newsletter_state(session: AsyncSession, *, user_id: str) -> tuple[str, NewsletterSubscription | None]:
+    subscription = await open_subscription(session, user_id=user_id)
+    return (subscription.status if subscription else "none"), subscription
+
+
+async def send_newsletter(session: AsyncSession, services: Services, *, subject: str, body: str) -> int:
+    """Mail one issue to every confirmed subscriber whose account is not restricted; each mail carries its own unsubscribe link."""
+    rows = (
+        await session.execute(
+            select(NewsletterSubscription.id, User.email, User.pseudonym)
+            .join(User, User.id == NewsletterSubscription.user_id)
+            .where(NewsletterSubscription.status == ACTIVE, User.status == "active")
+            .order_by(NewsletterSubscription.id)
+        )
+    ).all()
+    base = services.settings.public_base_url
+    for subscription_id, email, pseudonym in rows:
+        token = unsubscribe_token(services, subscription_id)
+        await services.mailer.send(
+            email,
+            subject,
+            f"Hello {pseudonym},\n\n{body}\n\n--\nYou get this because you subscribed to the Confide newsletter.\n"
+            f"Unsubscribe with one click: {base}/newsletter/unsubscribe?token={token}\n"
+            f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
+        )
+    return len(rows)

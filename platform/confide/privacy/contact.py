@@ -1,0 +1,86 @@
+"""Email contact (policy VIII): a message is kept while the conversation runs, deleted a set time after
+staff conclude it, and at once when the sender objects with the token mailed in the acknowledgement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.core.clock import utcnow
+from confide.core.errors import InvalidToken, NotFound
+from confide.core.ids import new_id
+from confide.core.security import hash_token, new_token
+from confide.core.services import Services
+from confide.privacy.models import ContactMessage
+
+OBJECTION_PREFIX = "cfc_"
+
+
+async def receive_contact(session: AsyncSession, services: Services, *, name: str, email: str, message: str, ip: str | None) -> ContactMessage:
+    """Store the message and acknowledge it. The client address only feeds the rate limit; it is not stored."""
+    settings = services.settings
+    email = email.strip().lower()
+    limit = settings.contact_limit_per_hour
+    if ip:
+        await services.enforce_rate("contact:ip", ip, limit, 3600, "Too many messages from your address; try again later.")
+    await services.enforce_rate("contact:email", email, limit, 3600, "Too many messages for this email address; try again later.")
+    token, digest = new_token(OBJECTION_PREFIX)
+    contact = ContactMessage(
+        id=new_id("ctm"), name=name, email=email, message=message, consent_version=settings.contact_consent_version, objection_token_hash=digest
+    )
+    session.add(contact)
+    await session.flush()
+    days = settings.contact_retention_days
+    when = "when it has ended" if days == 0 else f"{days} days after it has ended"
+    await services.mailer.send(
+        email,
+        "We received your message",
+        f"Hello {name},\n\nthank you for your message; we will answer soon. We use your details only for this conversation "
+        f"and delete them {when}.\n\n"
+        "You can object to our storing them at any time; all of it is then deleted at once (and the conversation ends). "
+        f"To object, POST this token to /v1/contact/objection or open {settings.public_base_url}/contact/objection?token={token}\n\n"
+        f"{token}\n",
+    )
+    return contact
+
+
+async def delete_contacts_by_email(session: AsyncSession, *, email: str) -> int:
+    result = await session.execute(delete(ContactMessage).where(ContactMessage.email == email.strip().lower()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def object_to_contact(session: AsyncSession, *, token: str) -> int:
+    """Delete every message from the sender's address at once (policy VIII.5). Returns how many went."""
+    contact = await session.scalar(select(ContactMessage).where(ContactMessage.objection_token_hash == hash_token(token)))
+    if contact is None:
+        raise InvalidToken(
+            "This objection token is unknown, or the message it belongs to has already been deleted (after an earlier objection or its retention period)."
+        )
+    return await delete_contacts_by_email(session, email=contact.email)
+
+
+async def get_contact(session: AsyncSession, *, message_id: str) -> ContactMessage:
+    contact = await session.get(ContactMessage, message_id)
+    if contact is None:
+        raise NotFound("No such contact message; it may have been deleted after an objection or when its retention period ended.")
+    return contact
+
+
+async def conclude_contact(session: AsyncSession, *, message_id: str) -> ContactMessage:
+    """Mark the conversation as ended; the retention job deletes the message contact_retention_days later."""
+    contact = await get_contact(session, message_id=message_id)
+    if contact.concluded_at is None:
+        contact.concluded_at = utcnow()
+        await session.flush()
+    return contact
+
+
+def contacts_query(*, concluded: bool | None) -> Any:
+    stmt = select(ContactMessage)
+    if concluded is True:
+        stmt = stmt.where(ContactMessage.concluded_at.is_not(None))  # type: ignore[union-attr]
+    elif concluded is False:
+        stmt = stmt.where(ContactMessage.concluded_at.is_(None))  # type: ignore[union-attr]
+    return stmt

@@ -1,0 +1,215 @@
+"""Tenants' processing instructions (Art. 28(3)(a) GDPR): versioned, append-only, with author and time.
+
+A tenant without a stored version runs on the defaults, reported as version 0, so nothing has to be
+written when a tenant is created. Changes never update a row: each one adds version n + 1.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.core.errors import Conflict, InvalidInput
+from confide.core.ids import new_id
+from confide.core.tenancy import TenantContext
+from confide.privacy.models import ProcessingInstructions
+from confide.privacy.subprocessors import SubprocessorRegister
+
+DEFAULT_RETENTION_DAYS = 30
+PURPOSE_FLAGS = ("answer_chats", "store_transcripts", "evaluate", "operator_review", "external_llm")
+
+
+class ContradictoryInstructions(InvalidInput):
+    """Instructions that cannot all be followed at once; `field` names the one to change."""
+
+    slug, title = "contradictory-instructions", "Contradictory processing instructions"
+
+
+@dataclass(frozen=True, slots=True)
+class Instructions:
+    """The instructions in force for one tenant. `version` 0 means the defaults (nothing stored yet)."""
+
+    tenant_id: str
+    version: int
+    answer_chats: bool
+    store_transcripts: bool
+    evaluate: bool
+    operator_review: bool
+    external_llm: bool
+    redact_pii_before_llm: bool
+    retention_days: int
+    subprocessors: tuple[str, ...]
+    llm_provider_id: str | None = field(default=None, compare=False)  # the register's entry for OPENAI_BASE_URL when resolved
+    author_user_id: str | None = None
+    author_api_key_id: str | None = None
+    created_at: datetime | None = None
+
+    def allows(self, flag: str) -> bool:
+        return bool(getattr(self, flag))
+
+
+def llm_provider_authorised(instructions: Instructions) -> bool:
+    """True when the tenant authorised the configured LLM provider as a sub-processor. The openai
+    responder refuses to run otherwise (and the gate refuses Purpose.EXTERNAL_LLM)."""
+    return instructions.llm_provider_id is not None and instructions.llm_provider_id in instructions.subprocessors
+
+
+def default_instructions(tenant_id: str, register: SubprocessorRegister) -> Instructions:
+    """Transcripts stored for 30 days, evaluation and operator review on, PII redacted, no external LLM."""
+    return Instructions(
+        tenant_id=tenant_id,
+        version=0,
+        answer_chats=True,
+        store_transcripts=True,
+        evaluate=True,
+        operator_review=True,
+        external_llm=False,
+        redact_pii_before_llm=True,
+        retention_days=DEFAULT_RETENTION_DAYS,
+        subprocessors=register.required_ids,
+        llm_provider_id=_llm_id(register),
+    )
+
+
+def _llm_id(register: SubprocessorRegister) -> str | None:
+    provider = register.llm_provider
+    return provider.id if provider else None
+
+
+def from_row(row: ProcessingInstructions, register: SubprocessorRegister) -> Instructions:
+    return Instructions(
+        tenant_id=row.tenant_id,
+        version=row.version,
+        answer_chats=row.answer_chats,
+        store_transcripts=row.store_transcripts,
+        evaluate=row.evaluate,
+        operator_review=row.operator_review,
+        external_llm=row.external_llm,
+        redact_pii_before_llm=row.redact_pii_before_llm,
+        retention_days=row.retention_days,
+        subprocessors=tuple(row.subprocessors),
+        llm_provider_id=_llm_id(register),
+        author_user_id=row.author_user_id,
+        author_api_key_id=row.author_api_key_id,
+        created_at=row.created_at,
+    )
+
+
+async def current_instructions(session: AsyncSession, *, tenant_id: str, register: SubprocessorRegister) -> Instructions:
+    """The latest stored version, or the defaults. One indexed query; the gate caches the answer."""
+    row = await session.scalar(
+        select(ProcessingInstructions)
+        .where(ProcessingInstructions.tenant_id == tenant_id)
+        .order_by(ProcessingInstructions.version.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    return from_row(row, register) if row is not None else default_instructions(tenant_id, register)
+
+
+def check_consistent(instructions: Instructions, register: SubprocessorRegister) -> None:
+    """Refuse instructions that contradict themselves or the register, saying why."""
+    unknown = register.unknown(instructions.subprocessors)
+    if unknown:
+        known = ", ".join(e.id for e in register.entries)
+        raise InvalidInput("body.authorised_subprocessors", f"Unknown sub-processor(s): {', '.join(unknown)}. The register lists: {known}.")
+    missing = [i for i in register.required_ids if i not in instructions.subprocessors]
+    if missing:
+        raise ContradictoryInstructions(
+            "body.authorised_subprocessors",
+            f"{', '.join(missing)} deliver(s) the service itself and cannot be left out; "
+            "without them nothing can be processed (end the contract instead).",
+        )
+    if instructions.external_llm:
+        provider = register.llm_provider
+        if provider is None:
+            raise ContradictoryInstructions(
+                "body.purposes.external_llm", "external_llm is allowed, but this platform has no external LLM provider configured."
+            )
+        if provider.id not in instructions.subprocessors:
+            raise ContradictoryInstructions(
+                "body.purposes.external_llm",
+                f"external_llm is allowed, but the LLM provider '{provider.id}' ({provider.name}) is not among authorised_subprocessors. "
+                f"Authorise it, or keep external_llm off.",
+            )
+
+
+def apply_change(current: Instructions, change: dict[str, Any]) -> Instructions:
+    """The next version: the current one with the given fields replaced (omitted or null fields are kept)."""
+    values: dict[str, Any] = {}
+    for name, value in (change.get("purposes") or {}).items():
+        if value is not None:
+            values[name] = value
+    for name in ("redact_pii_before_llm", "retention_days"):
+        if change.get(name) is not None:
+            values[name] = change[name]
+    if change.get("authorised_subprocessors") is not None:
+        values["subprocessors"] = tuple(dict.fromkeys(change["authorised_subprocessors"]))
+    return replace(current, **values)
+
+
+async def add_version(
+    session: AsyncSession, ctx: TenantContext, *, change: dict[str, Any], register: SubprocessorRegister
+) -> Instructions:
+    """Store version n + 1. Two concurrent changes cannot both win: the (tenant, version) key refuses one."""
+    current = await current_instructions(session, tenant_id=ctx.tenant_id, register=register)
+    proposed = apply_change(current, change)
+    check_consistent(proposed, register)
+    principal = ctx.principal
+    row = ProcessingInstructions(
+        id=new_id("pin"),
+        tenant_id=ctx.tenant_id,
+        version=current.version + 1,
+        answer_chats=proposed.answer_chats,
+        store_transcripts=proposed.store_transcripts,
+        evaluate=proposed.evaluate,
+        operator_review=proposed.operator_review,
+        external_llm=proposed.external_llm,
+        redact_pii_before_llm=proposed.redact_pii_before_llm,
+        retention_days=proposed.retention_days,
+        subprocessors=list(proposed.subprocessors),
+        author_user_id=principal.user_id if principal.kind == "user" else None,
+        author_api_key_id=principal.id if principal.kind == "api_key" else None,
+    )
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("The instructions were changed at the same moment by someone else; read them again and retry.") from exc
+    return from_row(row, register)
+
+
+def history_query(ctx: TenantContext) -> Any:
+    return select(ProcessingInstructions).where(ProcessingInstructions.tenant_id == ctx.tenant_id)
+
+
+class InstructionsCache:
+    """Per-node cache of each tenant's current instructions, so the gate costs no query per chat message.
+
+    A change made on this node is seen at once; one made on another node within `ttl` seconds."""
+
+    MAX_TENANTS = 20_000
+
+    def __init__(self, register: SubprocessorRegister, ttl: float) -> None:
+        self.register = register
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Instructions]] = {}
+
+    async def get(self, session: AsyncSession, tenant_id: str) -> Instructions:
+        now = time.monotonic()
+        hit = self._entries.get(tenant_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        instructions = await current_instructions(session, tenant_id=tenant_id, register=self.register)
+        if len(self._entries) >= self.MAX_TENANTS:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[tenant_id] = (now, instructions)
+        return instructions
+
+    def invalidate(self, tenant_id: str) -> None:
+        self._entries.pop(tenant_id, None)

@@ -1,0 +1,85 @@
+"""Telemetry without personal data (policy XI): Prometheus metrics labelled by method, route template
+and status only; never a raw path, query string, id or address. One registry per app instance."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import gc_collector, platform_collector, process_collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+UNMATCHED = "(unmatched)"
+
+
+class HttpMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        process_collector.ProcessCollector(registry=self.registry)
+        platform_collector.PlatformCollector(registry=self.registry)
+        gc_collector.GCCollector(registry=self.registry)
+        self.requests = Counter(
+            "confide_http_requests", "HTTP requests answered", ("method", "route", "status"), registry=self.registry
+        )
+        self.latency = Histogram(
+            "confide_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ("method", "route"),
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template with every prefix (e.g. /v1/tenants/{tenant_id}), never the raw path."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path_format", None) or getattr(scope.get("route"), "path_format", None)
+    return template or UNMATCHED
+
+
+class MetricsMiddleware:
+    """Pure ASGI; counts HTTP requests only (websocket frames are counted by the realtime code)."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            method = scope.get("method", "GET") if scope.get("method") in _METHODS else "OTHER"
+            route = route_template(scope)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def install_metrics(app: FastAPI) -> None:
+    """Add the middleware and GET /metrics (when metrics_enabled)."""
+    settings: Any = app.state.settings
+    if not settings.metrics_enabled:
+        return
+    metrics = HttpMetrics()
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/metrics", tags=["telemetry"], summary="Prometheus metrics", include_in_schema=True, response_class=Response)
+    async def prometheus_metrics(request: Request) -> Response:
+        return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,216 @@
+"""The retention job: deletes what the registry says is no longer kept. One runner across all nodes
+(a PostgreSQL advisory lock; on SQLite, one process owns the file and a process-wide guard suffices).
+
+Each step is a small async function returning {table: rows removed}; the tenant retention of chat
+data is added later as one more step with `add_step`. Every run is stored for platform operators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from confide.accounts.models import EmailToken
+from confide.core.access_log import AccessLog
+from confide.core.clock import utcnow
+from confide.core.identity import AuthSession
+from confide.core.ids import new_id
+from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
+from confide.settings import Settings
+from confide.tenants.models import Invitation
+
+log = logging.getLogger("confide.privacy.retention")
+
+StepFunction = Callable[[AsyncSession, datetime, Settings], Awaitable[dict[str, int]]]
+RUN_HISTORY_DAYS = 90
+LOCK_KEY = int.from_bytes(hashlib.sha256(b"confide:retention").digest()[:8], "big", signed=True)
+_LOCAL_GUARDS: dict[str, asyncio.Lock] = {}
+
+
+@dataclass(frozen=True)
+class RetentionStep:
+    name: str
+    run: StepFunction
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)
+
+
+async def expire_access_logs(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    cutoff = now - timedelta(days=settings.access_log_retention_days)
+    return {"access_log": _count(await session.execute(delete(AccessLog).where(AccessLog.at < cutoff)))}
+
+
+async def expire_sessions(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    stmt = delete(AuthSession).where(or_(AuthSession.expires_at <= now, AuthSession.revoked_at.is_not(None)))  # type: ignore[union-attr]
+    return {"auth_session": _count(await session.execute(stmt))}
+
+
+async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    stmt = delete(EmailToken).where(or_(EmailToken.used_at.is_not(None), EmailToken.expires_at <= now))  # type: ignore[union-attr]
+    return {"email_token": _count(await session.execute(stmt))}
+
+
+async def expire_invitations(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """Kept until accepted, revoked or expired, as registered."""
+    stmt = delete(Invitation).where(
+        or_(Invitation.expires_at <= now, Invitation.accepted_at.is_not(None), Invitation.revoked_at.is_not(None))  # type: ignore[union-attr]
+    )
+    return {"invitation": _count(await session.execute(stmt))}
+
+
+async def expire_contact_messages(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    cutoff = now - timedelta(days=settings.contact_retention_days)
+    stmt = delete(ContactMessage).where(ContactMessage.concluded_at.is_not(None), ContactMessage.concluded_at <= cutoff)  # type: ignore[union-attr, operator]
+    return {"contact_message": _count(await session.execute(stmt))}
+
+
+async def expire_newsletter_requests(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """Subscriptions never confirmed: without confirmation there is no consent to keep them for."""
+    stmt = delete(NewsletterSubscription).where(
+        NewsletterSubscription.status == "pending",
+        NewsletterSubscription.confirm_expires_at <= now,  # type: ignore[operator]
+    )
+    return {"newsletter_subscription": _count(await session.execute(stmt))}
+
+
+async def expire_processing_log(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    cutoff = now - timedelta(days=settings.processing_log_retention_days)
+    return {"processing_log": _count(await session.execute(delete(ProcessingLogEntry).where(ProcessingLogEntry.at < cutoff)))}
+
+
+async def expire_run_history(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    cutoff = now - timedelta(days=RUN_HISTORY_DAYS)
+    return {"retention_run": _count(await session.execute(delete(RetentionRun).where(RetentionRun.started_at < cutoff)))}
+
+
+STEPS: list[RetentionStep] = [
+    RetentionStep("access logs older than the retention period", expire_access_logs),
+    RetentionStep("expired or revoked login sessions", expire_sessions),
+    RetentionStep("used or expired email tokens", expire_email_tokens),
+    RetentionStep("accepted, revoked or expired invitations", expire_invitations),
+    RetentionStep("concluded contact messages past their period", expire_contact_messages),
+    RetentionStep("unconfirmed newsletter requests", expire_newsletter_requests),
+    RetentionStep("processing log entries past their period", expire_processing_log),
+    RetentionStep("old retention runs", expire_run_history),
+]
+
+
+def add_step(step: RetentionStep) -> None:
+    """For other domains, e.g. chats: delete conversations older than each tenant's retention_days."""
+    if all(s.name != step.name for s in STEPS):
+        STEPS.append(step)
+
+
+@contextlib.asynccontextmanager
+async def single_runner(engine: AsyncEngine) -> Any:
+    """Yields True when this caller is the only runner now, False when another one runs."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            got = bool(await conn.scalar(select(func.pg_try_advisory_lock(LOCK_KEY))))
+            await conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
+                    await conn.commit()
+        return
+    guard = _LOCAL_GUARDS.setdefault(str(engine.url), asyncio.Lock())
+    if guard.locked():
+        yield False
+        return
+    async with guard:
+        yield True
+
+
+async def run_retention(engine: AsyncEngine, settings: Settings, *, now: datetime | None = None) -> RetentionRun | None:
+    """One pass over every step, each in its own transaction so one failure does not undo the others.
+    Returns the stored run, or None when another node is running right now. `now` is the moment the
+    periods are measured from (default: the wall clock); the run is stored with wall-clock times."""
+    started = utcnow()
+    now = now or started  # tests pass a later `now` to see what becomes due
+    async with single_runner(engine) as alone:
+        if not alone:
+            log.info("retention run skipped: another node is running it")
+            return None
+        removed: dict[str, int] = {}
+        failed: list[str] = []
+        for step in list(STEPS):
+            try:
+                async with AsyncSession(engine) as session, session.begin():
+                    for table, count in (await step.run(session, now, settings)).items():
+                        removed[table] = removed.get(table, 0) + count
+            except Exception as exc:
+                log.error("retention step failed: %s: %s", step.name, type(exc).__name__)
+                failed.append(step.name)
+        run = RetentionRun(
+            id=new_id("ret"),
+            started_at=started,
+            finished_at=utcnow(),
+            status="failed" if failed else "done",
+            node=socket.gethostname()[:100],
+            removed=removed,
+            failed_steps=failed,
+        )
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            session.add(run)
+        log.info("retention run done", extra={"removed": removed, "failed_steps": failed})
+        return run
+
+
+async def recent_runs(session: AsyncSession, *, limit: int = 20) -> list[RetentionRun]:
+    stmt = select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(limit)  # type: ignore[attr-defined]
+    return list((await session.scalars(stmt)).all())
+
+
+class RetentionJob:
+    """Runs `run_retention` every interval in the app's lifespan; the first run comes one interval after start."""
+
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._task: asyncio.Task[None] | None = None
+        self.ran = asyncio.Event()  # set after each pass, for whoever waits on one
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.retention_interval_seconds)
+            try:
+                await run_retention(self._engine, self._settings)
+            except Exception as exc:  # the next interval tries again
+                log.error("retention run failed: %s", type(exc).__name__)
+            self.ran.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="confide-retention")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def run_to_dict(run: RetentionRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status,
+        "node": run.node,
+        "removed": run.removed,
+        "failed_steps": run.failed_steps,
+    }

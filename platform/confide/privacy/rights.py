@@ -1,0 +1,243 @@
+"""Platform users' own rights, self-service: access and portability (export), erasure, restriction and
+objection. Which tables hold a user's data is read from the classification registry and the foreign
+keys, so a new table is covered the moment it is registered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Table, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from confide.core.classification import REGISTRY, Category, Holder
+from confide.core.clock import utcnow
+from confide.core.errors import Conflict, InvalidCredentials, NotFound
+from confide.core.identity import Membership, Tenant, User
+from confide.core.ids import new_id
+from confide.core.services import Services
+from confide.privacy.consent import withdraw_newsletter
+from confide.privacy.contact import delete_contacts_by_email
+from confide.privacy.models import Objection, ProcessingLogEntry
+from confide.tables import metadata
+
+USER_TABLE = "user_account"
+ERASED_ACTOR = "erased-user"
+EXPORT_FORMAT = "confide-export/1"
+
+# What an objection cannot stop, and why (policy V.5, VII and XI).
+CONTINUES_AFTER_OBJECTION = [
+    {
+        "processing": "access logs (IP address and time)",
+        "reason": "Mandatory to deliver and secure the platform (policy V.5); linked to no account and deleted after seven days.",
+    },
+    {
+        "processing": "your account and memberships",
+        "reason": "Needed to perform the contract (Art. 6(1)(b)), not based on legitimate interest; erase your account to end it.",
+    },
+    {"processing": "telemetry", "reason": "Holds no personal data: request counts and durations per route template only."},
+]
+
+
+class SoleOwner(Conflict):
+    slug, title = "sole-owner", "Sole owner of a tenant"
+
+
+class NotRestricted(NotFound):
+    slug, title = "not-restricted", "Account not restricted"
+
+
+@dataclass(frozen=True)
+class UserLink:
+    """A column through which a table's rows belong to a platform user."""
+
+    table: Table
+    column: Column[Any]
+    by: str  # "id": a foreign key to the user; "email": the user's address
+    ondelete: str | None
+    holder: Holder
+    about_user: bool  # False for links like "invited by": the row is about someone else
+
+    @property
+    def exported(self) -> bool:
+        return self.holder == Holder.CONTROLLER and self.about_user
+
+
+def user_links() -> list[UserLink]:
+    """Every registered table's link to a user, children before parents so deletes run in a safe order.
+
+    A foreign key to the user links by id; a controller table whose rows are not otherwise about a
+    user but hold a contact `email` (invitations, contact messages) links by the user's address."""
+    links: list[UserLink] = []
+    for table in reversed(metadata.sorted_tables):
+        record = REGISTRY.get(table.name)
+        if record is None or table.name == USER_TABLE:
+            continue
+        by_id = [
+            UserLink(table, column, "id", fk.ondelete, record.holder, column.name not in record.not_personal)
+            for column in table.columns
+            for fk in column.foreign_keys
+            if fk.column.table.name == USER_TABLE
+        ]
+        links.extend(by_id)
+        about_user_by_id = any(link.about_user for link in by_id)
+        if not about_user_by_id and record.holder == Holder.CONTROLLER and record.personal.get("email") == Category.CONTACT:
+            links.append(UserLink(table, table.c.email, "email", None, record.holder, True))
+    return links
+
+
+def _exported_columns(table: Table) -> list[Column[Any]]:
+    """Everything but secrets: password and token hashes are no use to anyone and must not leave."""
+    record = REGISTRY[table.name]
+    return [c for c in table.columns if record.personal.get(c.name) != Category.CREDENTIALS]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+async def _rows(session: AsyncSession, table: Table, where: Any) -> list[dict[str, Any]]:
+    columns = _exported_columns(table)
+    result = await session.execute(select(*columns).where(where).order_by(*table.primary_key.columns))
+    return [{k: _jsonable(v) for k, v in row.items()} for row in result.mappings().all()]
+
+
+async def get_user(session: AsyncSession, *, user_id: str) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("Your account no longer exists.")
+    return user
+
+
+async def export_my_data(session: AsyncSession, *, user_id: str, information: dict[str, Any]) -> dict[str, Any]:
+    """Art. 15 and 20: every controller table that references me, as JSON, with what each column is and why we keep it."""
+    user = await get_user(session, user_id=user_id)
+    user_table = metadata.tables[USER_TABLE]
+    data: dict[str, list[dict[str, Any]]] = {USER_TABLE: await _rows(session, user_table, user_table.c.id == user.id)}
+    emails = [e for e in (user.email, user.pending_email) if e]
+    for link in user_links():
+        if not link.exported:
+            continue  # processor tables hold tenants' data (the tenant answers as controller); "invited by" rows are about others
+        where = link.column == user.id if link.by == "id" else link.column.in_(emails)
+        rows = [r for r in await _rows(session, link.table, where) if r not in data.get(link.table.name, [])]
+        if rows:
+            data.setdefault(link.table.name, []).extend(rows)
+    categories: dict[str, list[str]] = {}
+    for table_name, rows in data.items():
+        if not rows:
+            continue
+        for column, category in REGISTRY[table_name].personal.items():
+            if category != Category.CREDENTIALS:
+                categories.setdefault(category.value, []).append(f"{table_name}.{column}")
+    return {
+        "format": EXPORT_FORMAT,
+        "generated_at": utcnow().isoformat(),
+        "subject": {"user_id": user.id},
+        "categories": {k: sorted(v) for k, v in sorted(categories.items())},
+        "records": {name: REGISTRY[name].as_dict() for name in sorted(data)},
+        "data": data,
+        "information": information,
+    }
+
+
+async def sole_owner_tenants(session: AsyncSession, *, user_id: str) -> list[dict[str, str]]:
+    other = aliased(Membership)
+    owners = select(func.count()).select_from(other).where(other.tenant_id == Tenant.id, other.role == "owner").correlate(Tenant).scalar_subquery()
+    rows = (
+        await session.execute(
+            select(Tenant.id, Tenant.name)
+            .join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == user_id, Membership.role == "owner", owners == 1)
+            .order_by(Tenant.name)
+        )
+    ).all()
+    return [{"id": r.id, "name": r.name} for r in rows]
+
+
+async def erase_my_account(session: AsyncSession, services: Services, *, user_id: str, password: str) -> dict[str, Any]:
+    """Art. 17: remove the account and everything linked to it; return a receipt with counts and no content."""
+    await services.enforce_rate("erasure", user_id, 10, 900, "Too many erasure attempts; try again later.")
+    user = await get_user(session, user_id=user_id)
+    if not await services.passwords.verify(user.password_hash, password):
+        raise InvalidCredentials("The password is wrong; your account was not erased.")
+    owned = await sole_owner_tenants(session, user_id=user.id)
+    if owned:
+        names = ", ".join(f"{t['name']} ({t['id']})" for t in owned)
+        raise SoleOwner(
+            f"You are the only owner of {names}. Make another member owner, or close the tenant, before erasing your account.",
+            tenants=owned,
+        )
+    emails = [e for e in (user.email, user.pending_email) if e]
+    deleted: dict[str, int] = {}
+    unlinked: dict[str, int] = {}
+    for link in user_links():
+        if link.by == "email":
+            result = await session.execute(delete(link.table).where(link.column.in_(emails)))
+            target = deleted
+        elif link.ondelete and link.ondelete.upper() == "SET NULL":
+            result = await session.execute(update(link.table).where(link.column == user.id).values({link.column.name: None}))
+            target = unlinked
+        else:
+            result = await session.execute(delete(link.table).where(link.column == user.id))
+            target = deleted
+        if result.rowcount:  # type: ignore[attr-defined]
+            target[link.table.name] = target.get(link.table.name, 0) + int(result.rowcount)  # type: ignore[attr-defined]
+    # Tenants' processing logs name the acting user by id; keep the entry, drop the link to the person.
+    result = await session.execute(update(ProcessingLogEntry).where(ProcessingLogEntry.actor == user.id).values(actor=ERASED_ACTOR))
+    if result.rowcount:  # type: ignore[attr-defined]
+        unlinked["processing_log"] = int(result.rowcount)  # type: ignore[attr-defined]
+    await session.execute(delete(User).where(User.id == user.id))  # type: ignore[arg-type]
+    deleted[USER_TABLE] = 1
+    await session.flush()
+    return {
+        "erased_at": utcnow().isoformat(),
+        "deleted": dict(sorted(deleted.items())),
+        "unlinked": dict(sorted(unlinked.items())),
+        "kept": [
+            {
+                "table": "access_log",
+                "reason": "IP address and time of requests, linked to no account; deleted after seven days (policy V).",
+            }
+        ],
+    }
+
+
+async def restrict(session: AsyncSession, *, user_id: str) -> User:
+    """Art. 18: freeze the account. Data is kept but not processed: no tenant work, no changes, no newsletter."""
+    user = await get_user(session, user_id=user_id)
+    if user.status != "restricted":
+        user.status = "restricted"
+        user.updated_at = utcnow()
+        await session.flush()
+    return user
+
+
+async def lift_restriction(session: AsyncSession, *, user_id: str) -> User:
+    user = await get_user(session, user_id=user_id)
+    if user.status != "restricted":
+        raise NotRestricted("Your account is not restricted, so there is no restriction to lift.")
+    user.status = "active"
+    user.updated_at = utcnow()
+    await session.flush()
+    return user
+
+
+async def object_to_processing(session: AsyncSession, services: Services, *, user_id: str, grounds: str | None) -> Objection:
+    """Art. 21: record the objection and stop what rests on consent for marketing or on legitimate interest."""
+    user = await get_user(session, user_id=user_id)
+    effects: list[str] = []
+    if await withdraw_newsletter(session, services, user_id=user.id, channel="objection", quiet=True):
+        effects.append("newsletter")
+    removed = 0
+    for email in {e for e in (user.email, user.pending_email) if e}:
+        removed += await delete_contacts_by_email(session, email=email)
+    if removed:
+        effects.append("contact_messages")
+    objection = Objection(id=new_id("obj"), user_id=user.id, grounds=grounds, effects=effects)
+    session.add(objection)
+    await session.flush()
+    return objection

@@ -1,0 +1,214 @@
+"""Request and response bodies of the privacy routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import EmailStr, Field, field_validator
+
+from confide.core.schemas import RequestBody, ResponseBody
+from confide.privacy.cookies import standard_language_tag
+from confide.privacy.instructions import Instructions
+
+TOKEN = Field(min_length=10, max_length=300)
+
+
+# Processing instructions
+
+
+class PurposesChange(RequestBody):
+    answer_chats: bool | None = None
+    store_transcripts: bool | None = None
+    evaluate: bool | None = None
+    operator_review: bool | None = None
+    external_llm: bool | None = Field(default=None, description="Needs the LLM provider among authorised_subprocessors.")
+
+
+class InstructionsChange(RequestBody):
+    """A new version: the current one with these fields replaced. Omitted fields keep their value."""
+
+    purposes: PurposesChange | None = None
+    redact_pii_before_llm: bool | None = None
+    retention_days: int | None = Field(default=None, ge=1, le=3650, description="Days chat transcripts are kept.")
+    authorised_subprocessors: list[str] | None = Field(
+        default=None, max_length=50, description="Ids from GET /v1/privacy/subprocessors; the required ones must stay."
+    )
+
+
+class Purposes(ResponseBody):
+    answer_chats: bool
+    store_transcripts: bool
+    evaluate: bool
+    operator_review: bool
+    external_llm: bool
+
+
+class Author(ResponseBody):
+    kind: str = Field(description="user, api_key, or erased (the author's account or key no longer exists).")
+    id: str | None
+
+
+class InstructionsOut(ResponseBody):
+    tenant_id: str
+    version: int = Field(description="0: the defaults, nothing stored yet.")
+    purposes: Purposes
+    redact_pii_before_llm: bool
+    retention_days: int
+    authorised_subprocessors: list[str]
+    llm_provider_authorised: bool
+    set_by: Author | None = Field(description="Null for the defaults.")
+    set_at: datetime | None
+
+    @classmethod
+    def of(cls, instructions: Instructions, *, llm_authorised: bool) -> InstructionsOut:
+        if instructions.version == 0:
+            author = None
+        elif instructions.author_user_id:
+            author = Author(kind="user", id=instructions.author_user_id)
+        elif instructions.author_api_key_id:
+            author = Author(kind="api_key", id=instructions.author_api_key_id)
+        else:
+            author = Author(kind="erased", id=None)
+        return cls(
+            tenant_id=instructions.tenant_id,
+            version=instructions.version,
+            purposes=Purposes(
+                answer_chats=instructions.answer_chats,
+                store_transcripts=instructions.store_transcripts,
+                evaluate=instructions.evaluate,
+                operator_review=instructions.operator_review,
+                external_llm=instructions.external_llm,
+            ),
+            redact_pii_before_llm=instructions.redact_pii_before_llm,
+            retention_days=instructions.retention_days,
+            authorised_subprocessors=list(instructions.subprocessors),
+            llm_provider_authorised=llm_authorised,
+            set_by=author,
+            set_at=instructions.created_at,
+        )
+
+
+class ProcessingLogOut(ResponseBody):
+    id: str
+    at: datetime
+    purpose: str
+    actor: str
+    subject_ref: str | None
+    counts: dict[str, Any]
+    instructions_version: int
+
+
+# Platform users' rights
+
+
+class ErasureRequest(RequestBody):
+    password: str = Field(min_length=1, max_length=256, description="Your current password, to confirm it is you.")
+
+
+class ErasureReceipt(ResponseBody):
+    erased_at: datetime
+    deleted: dict[str, int] = Field(description="Rows deleted per table.")
+    unlinked: dict[str, int] = Field(description="Rows kept for their owner but no longer linked to you.")
+    kept: list[dict[str, str]]
+
+
+class RestrictionOut(ResponseBody):
+    status: str
+    detail: str
+
+
+class ObjectionRequest(RequestBody):
+    grounds: str | None = Field(default=None, max_length=2000, description="Your particular situation (optional).")
+
+
+class ObjectionOut(ResponseBody):
+    id: str
+    created_at: datetime
+    stopped: list[str]
+    continues: list[dict[str, str]]
+
+
+class NewsletterOut(ResponseBody):
+    status: str = Field(description="none, pending (confirmation mailed) or active.")
+    consent_version: str
+    requested_at: datetime | None = None
+    confirmed_at: datetime | None = None
+
+
+class TokenBody(RequestBody):
+    token: str = TOKEN
+
+
+# Contact
+
+
+class ContactRequest(RequestBody):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=320)
+    message: str = Field(min_length=1, max_length=10_000)
+    consent: bool = Field(description="Consent to processing your details to answer you (Art. 6(1)(a) GDPR). Must be true.")
+
+    @field_validator("consent")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("We can only store and answer your message with your consent")
+        return value
+
+
+class Accepted(ResponseBody):
+    detail: str
+
+
+class ContactObjectionOut(ResponseBody):
+    deleted: int
+    detail: str
+
+
+class ContactOut(ResponseBody):
+    id: str
+    name: str
+    email: str
+    message: str
+    consent_version: str
+    received_at: datetime
+    concluded_at: datetime | None
+
+
+# Preferences
+
+
+class LanguageBody(RequestBody):
+    language: str = Field(min_length=1, max_length=35, description="A BCP 47 language tag, e.g. de, en-GB.")
+
+    @field_validator("language")
+    @classmethod
+    def _bcp47(cls, value: str) -> str:
+        return standard_language_tag(value)
+
+
+class LanguageOut(ResponseBody):
+    language: str | None
+
+
+# Operators
+
+
+class NewsletterIssue(RequestBody):
+    subject: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=100_000)
+
+
+class NewsletterSent(ResponseBody):
+    sent: int
+
+
+class RetentionRunOut(ResponseBody):
+    id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    node: str
+    removed: dict[str, int]
+    failed_steps: list[str]

@@ -1,0 +1,112 @@
+"""The sub-processor register (Art. 28(2) and (4) GDPR): who processes tenants' data on our behalf,
+for what, where, and under which transfer safeguard. It comes from settings, never from code."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from confide.settings import Settings
+
+LLM = "llm"
+KNOWN_LLM_HOSTS = {
+    "api.openai.com": "OpenAI, L.L.C., 1455 3rd Street, San Francisco, CA 94158, USA",
+    "api.mistral.ai": "Mistral AI, 15 rue des Halles, 75001 Paris, France",
+    "api.anthropic.com": "Anthropic, PBC, 548 Market Street, San Francisco, CA 94104, USA",
+}
+
+
+class Subprocessor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="Stable id tenants name in their instructions.")
+    name: str = Field(min_length=1, max_length=300)
+    kind: str = Field(min_length=1, max_length=40, description="hosting, cdn, llm, …; `llm` marks the provider of OPENAI_BASE_URL.")
+    purpose: str = Field(min_length=1, max_length=500)
+    location: str = Field(min_length=1, max_length=200)
+    transfer_safeguard: str = Field(min_length=1, max_length=300)
+    required: bool = Field(default=False, description="Needed to deliver the service at all, so every tenant's instructions include it.")
+
+
+class SubprocessorRegister:
+    def __init__(self, entries: list[Subprocessor]) -> None:
+        ids = [e.id for e in entries]
+        if len(set(ids)) != len(ids):
+            raise ValueError("sub-processor ids must be unique")
+        if sum(e.kind == LLM for e in entries) > 1:
+            raise ValueError("at most one sub-processor of kind 'llm': the provider of OPENAI_BASE_URL")
+        self.entries = tuple(entries)
+        self.by_id = {e.id: e for e in entries}
+
+    @property
+    def required_ids(self) -> tuple[str, ...]:
+        return tuple(e.id for e in self.entries if e.required)
+
+    @property
+    def llm_provider(self) -> Subprocessor | None:
+        """The entry for the configured LLM endpoint; None when no external LLM is configured."""
+        return next((e for e in self.entries if e.kind == LLM), None)
+
+    def unknown(self, ids: list[str] | tuple[str, ...]) -> list[str]:
+        return [i for i in ids if i not in self.by_id]
+
+
+def _llm_provider_name(settings: Settings) -> str:
+    if settings.llm_provider_name:
+        return settings.llm_provider_name
+    host = urlsplit(settings.openai_base_url or "").hostname or "unknown host"
+    return KNOWN_LLM_HOSTS.get(host, f"Operator of the LLM endpoint at {host}")
+
+
+def default_entries(settings: Settings) -> list[Subprocessor]:
+    entries = [
+        Subprocessor(
+            id="hosting",
+            name=settings.hosting_provider,
+            kind="hosting",
+            purpose="Hosting the platform: servers, database, cache and backups",
+            location=settings.hosting_location,
+            transfer_safeguard="Processing in the EU; Standard contractual clauses, Art. 46(2)(c) GDPR, for any access from outside the EU/EEA",
+            required=True,
+        ),
+        Subprocessor(
+            id="cdn",
+            name="Microsoft Corporation (Microsoft Azure CDN), One Microsoft Way, Redmond, WA 98052-6399, USA",
+            kind="cdn",
+            purpose="Delivering the dashboard and the chat widget quickly and protecting them from misuse (policy X)",
+            location="Worldwide edge servers; USA",
+            transfer_safeguard="Standard contractual clauses, Art. 46(2)(c) GDPR; EU-U.S. Data Privacy Framework",
+            required=True,
+        ),
+    ]
+    if settings.openai_base_url:
+        entries.append(
+            Subprocessor(
+                id=LLM,
+                name=_llm_provider_name(settings),
+                kind=LLM,
+                purpose="Generating avatar replies from the conversation (only when a tenant instructs external_llm)",
+                location=settings.llm_provider_location,
+                transfer_safeguard=settings.llm_provider_safeguard,
+            )
+        )
+    return entries
+
+
+_ENTRIES = TypeAdapter(list[Subprocessor])
+
+
+@lru_cache(maxsize=32)
+def _parse(raw: str) -> tuple[Subprocessor, ...]:
+    try:
+        return tuple(_ENTRIES.validate_python(json.loads(raw)))
+    except (ValueError, ValidationError) as exc:
+        raise ValueError(f"CONFIDE_SUBPROCESSORS_JSON is not a valid sub-processor list: {exc}") from exc
+
+
+def register_from_settings(settings: Settings) -> SubprocessorRegister:
+    entries = list(_parse(settings.subprocessors_json)) if settings.subprocessors_json else default_entries(settings)
+    return SubprocessorRegister(entries)

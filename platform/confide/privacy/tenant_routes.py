@@ -1,0 +1,116 @@
+"""A tenant's privacy routes: its processing instructions, their history, its processing log and the
+records we keep as its processor. All under /v1/tenants/{tenant_id}/privacy/…"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from confide.core.clock import as_utc
+from confide.core.db import SessionDep
+from confide.core.schemas import Page, paginate
+from confide.core.services import ServicesDep
+from confide.core.tenancy import Permission, TenantContext, require
+from confide.privacy.gate import Purpose, PurposeGateDep
+from confide.privacy.instructions import add_version, current_instructions, from_row, history_query, llm_provider_authorised
+from confide.privacy.models import ProcessingInstructions, ProcessingLogEntry
+from confide.privacy.processing_log import log_query
+from confide.privacy.records import processor_records
+from confide.privacy.schemas import InstructionsChange, InstructionsOut, ProcessingLogOut
+from confide.tenants.service import get_tenant
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}/privacy", tags=["privacy"])
+
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
+Reader = Annotated[TenantContext, require(Permission.PRIVACY_READ)]
+Manager = Annotated[TenantContext, require(Permission.PRIVACY_MANAGE)]
+
+
+def _out(instructions: Any) -> InstructionsOut:
+    return InstructionsOut.of(instructions, llm_authorised=llm_provider_authorised(instructions))
+
+
+@router.get(
+    "/instructions",
+    response_model=InstructionsOut,
+    summary="The processing instructions in force (Art. 28(3)(a))",
+    description="Version 0 means the defaults: transcripts stored for 30 days, evaluation and operator review on, "
+    "PII redacted before anything leaves for an LLM, no external LLM.",
+)
+async def read_instructions(ctx: Reader, session: SessionDep, gate: PurposeGateDep) -> InstructionsOut:
+    return _out(await current_instructions(session, tenant_id=ctx.tenant_id, register=gate.register))
+
+
+@router.post(
+    "/instructions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InstructionsOut,
+    summary="Give new instructions: adds a version, never changes one",
+    description="Fields you omit keep their current value. Contradictions (e.g. external_llm without the LLM provider "
+    "authorised) are refused with 422 saying why. Every node applies the new version within seconds.",
+)
+async def change_instructions(body: InstructionsChange, ctx: Manager, session: SessionDep, gate: PurposeGateDep) -> InstructionsOut:
+    instructions = await add_version(session, ctx, change=body.model_dump(exclude_unset=True), register=gate.register)
+    await session.commit()
+    gate.invalidate(ctx.tenant_id)
+    return _out(instructions)
+
+
+@router.get("/instructions/history", response_model=Page[InstructionsOut], summary="Every stored version, oldest first")
+async def instructions_history(
+    ctx: Reader, session: SessionDep, services: ServicesDep, gate: PurposeGateDep, cursor: Cursor = None, limit: Limit = 50
+) -> Page[InstructionsOut]:
+    rows, next_cursor = await paginate(
+        session,
+        history_query(ctx),
+        ProcessingInstructions.id,
+        cursors=services.cursors,
+        scope=f"instructions:{ctx.tenant_id}",
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=[_out(from_row(r, gate.register)) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/processing-log",
+    response_model=Page[ProcessingLogOut],
+    summary="What was done with your data, oldest first",
+    description="One entry per allowed operation: purpose, actor, pseudonymous subject reference, counts and time; never content.",
+)
+async def processing_log(
+    ctx: Reader,
+    session: SessionDep,
+    services: ServicesDep,
+    gate: PurposeGateDep,
+    purpose: Annotated[Purpose | None, Query(description="Only this purpose.")] = None,
+    since: Annotated[datetime | None, Query(description="Entries at or after this time (ISO 8601).")] = None,
+    until: Annotated[datetime | None, Query(description="Entries before this time (ISO 8601).")] = None,
+    subject_ref: Annotated[str | None, Query(max_length=100, description="Only entries about this subject reference.")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ProcessingLogOut]:
+    await gate.flush()  # what this node has buffered is visible at once
+    since, until = as_utc(since), as_utc(until)
+    filters = json.dumps([purpose, since.isoformat() if since else None, until.isoformat() if until else None, subject_ref])
+    scope = f"processing-log:{ctx.tenant_id}:" + hashlib.sha256(filters.encode()).hexdigest()[:16]
+    stmt = log_query(ctx, purpose=purpose.value if purpose else None, since=since, until=until, subject_ref=subject_ref)
+    items, next_cursor = await paginate(session, stmt, ProcessingLogEntry.id, cursors=services.cursors, scope=scope, cursor=cursor, limit=limit)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/records",
+    summary="Records of processing we keep as your processor (Art. 30(2))",
+    description="Categories of processing under your instructions in force, your authorised sub-processors with their "
+    "transfer safeguards, the retention period, and our technical and organisational measures.",
+)
+async def tenant_records(ctx: Reader, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> dict[str, Any]:
+    tenant = await get_tenant(session, ctx)
+    instructions = await current_instructions(session, tenant_id=ctx.tenant_id, register=gate.register)
+    return processor_records(services.settings, tenant={"id": tenant.id, "name": tenant.name}, instructions=instructions, register=gate.register)

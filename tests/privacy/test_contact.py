@@ -1,0 +1,170 @@
+"""Email contact (policy VIII): stored with consent, acknowledged with an objection token, concluded by
+staff and deleted after the period, or at once on objection."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from confide.core.clock import utcnow
+from confide.privacy.models import ContactMessage
+from confide.privacy.retention import expire_contact_messages, run_retention
+from tests.conftest import random_email
+from tests.privacy.conftest import OPERATOR
+
+OBJECTION = re.compile(r"\b(cfc_[A-Za-z0-9_-]{20,})")
+
+
+def objection_token(outbox, address: str) -> str:
+    for msg in reversed(outbox.messages_to(address)):
+        found = OBJECTION.search(msg.get_payload(decode=True).decode())
+        if found:
+            return found.group(1)
+    raise AssertionError("no objection token mailed")
+
+
+async def expire_contacts_as_of(app, *, days: int) -> dict[str, int]:
+    """The contact step alone, as if `days` had passed (a whole run would also expire the suite's live sessions)."""
+    async with app.state.sessionmaker() as session, session.begin():
+        return await expire_contact_messages(session, utcnow() + timedelta(days=days), app.state.settings)
+
+
+async def messages_from(app, email: str) -> int:
+    async with app.state.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(ContactMessage).where(ContactMessage.email == email)))
+
+
+async def contact(client, email: str, message: str = "Do you offer on-premises hosting?") -> None:
+    r = await client.post("/v1/contact", json={"name": "Grace Hopper", "email": email, "message": message, "consent": True})
+    assert r.status_code == 202, r.text
+
+
+async def test_a_message_is_stored_and_acknowledged_without_login(app, client, outbox):
+    email = random_email()
+    await contact(client, email)
+    assert await messages_from(app, email) == 1
+    ack = outbox.messages_to(email)[-1]
+    text = ack.get_payload(decode=True).decode()
+    assert ack["Subject"] == "We received your message" and "Hello Grace Hopper" in text
+    assert "30 days after it has ended" in text and OBJECTION.search(text)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"consent": False}, "body.consent"),
+        ({"consent": None}, "body.consent"),
+        ({"email": "not-an-address"}, "body.email"),
+        ({"message": ""}, "body.message"),
+        ({"phone": "+49 1"}, "body.phone"),
+    ],
+)
+async def test_bad_contact_requests_are_422_naming_the_field(client, change, field):
+    body = {"name": "Grace", "email": random_email(), "message": "Hi", "consent": True} | change
+    r = await client.post("/v1/contact", json=body)
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]]
+
+
+async def test_objection_deletes_every_message_from_the_sender_at_once(app, client, outbox):
+    email = random_email()
+    await contact(client, email, "First")
+    first_token = objection_token(outbox, email)
+    await contact(client, email, "Second")
+    bystander = random_email()
+    await contact(client, bystander)
+
+    r = await client.post("/v1/contact/objection", json={"token": first_token})
+    assert r.status_code == 200, r.text
+    assert r.json()["deleted"] == 2
+    assert await messages_from(app, email) == 0 and await messages_from(app, bystander) == 1
+
+    r = await client.post("/v1/contact/objection", json={"token": objection_token(outbox, email)})
+    assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token")
+    assert "already been deleted" in r.json()["detail"], "erasing what is gone gets a clear answer"
+
+
+async def test_staff_conclude_and_retention_deletes_after_the_period(app, client, outbox):
+    email = random_email()
+    await contact(client, email)
+    r = await client.get("/v1/admin/contact-messages", params={"concluded": "false", "limit": 200}, headers=OPERATOR)
+    assert r.status_code == 200
+    message = next(m for m in r.json()["items"] if m["email"] == email)
+    assert message["concluded_at"] is None and "objection_token_hash" not in message
+
+    r = await client.post(f"/v1/admin/contact-messages/{message['id']}/conclude", headers=OPERATOR)
+    assert r.status_code == 200 and r.json()["concluded_at"]
+    again = await client.post(f"/v1/admin/contact-messages/{message['id']}/conclude", headers=OPERATOR)
+    assert again.json()["concluded_at"] == r.json()["concluded_at"]
+
+    await expire_contacts_as_of(app, days=29)
+    assert await messages_from(app, email) == 1, "kept during the period"
+    assert (await expire_contacts_as_of(app, days=31))["contact_message"] >= 1
+    assert await messages_from(app, email) == 0
+
+    r = await client.get(f"/v1/admin/contact-messages/{message['id']}", headers=OPERATOR)
+    assert r.status_code == 404 and "deleted" in r.json()["detail"]
+    r = await client.post(f"/v1/admin/contact-messages/{message['id']}/conclude", headers=OPERATOR)
+    assert r.status_code == 404
+
+
+async def test_by_default_a_concluded_message_goes_with_the_next_run(backend, outbox):
+    from confide.app import create_app
+    from tests.conftest import running
+    from tests.privacy.conftest import hooked_client
+
+    settings = backend.settings(operator_token="op", retention_job_enabled=False)
+    async with running(create_app(settings)) as plain, hooked_client(plain) as c:
+        email = random_email()
+        await contact(c, email)
+        assert "delete them when it has ended" in outbox.messages_to(email)[-1].get_payload(decode=True).decode()
+        r = await c.get("/v1/admin/contact-messages", params={"concluded": "false", "limit": 200}, headers={"X-Operator-Token": "op"})
+        message = next(m for m in r.json()["items"] if m["email"] == email)
+        await run_retention(plain.state.engine, plain.state.settings)
+        assert await messages_from(plain, email) == 1, "open: kept"
+        await c.post(f"/v1/admin/contact-messages/{message['id']}/conclude", headers={"X-Operator-Token": "op"})
+        await run_retention(plain.state.engine, plain.state.settings)
+        assert await messages_from(plain, email) == 0
+
+
+async def test_open_conversations_are_kept(app, client):
+    email = random_email()
+    await contact(client, email)
+    await expire_contacts_as_of(app, days=400)
+    assert await messages_from(app, email) == 1
+
+
+async def test_operator_routes_need_the_operator_token(client, factory):
+    r = await client.get("/v1/admin/contact-messages")
+    assert r.status_code == 401
+    r = await client.get("/v1/admin/contact-messages", headers={"X-Operator-Token": "guess"})
+    assert r.status_code == 401
+    user = await factory.user()
+    r = await client.get("/v1/admin/contact-messages", headers=user.headers)
+    assert r.status_code == 401, "a platform user's login is not operator access"
+
+
+async def test_operator_routes_are_off_without_a_token_setting(backend):
+    from confide.app import create_app
+    from tests.conftest import running
+    from tests.privacy.conftest import hooked_client
+
+    async with running(create_app(backend.settings(retention_job_enabled=False))) as plain, hooked_client(plain) as c:
+        r = await c.get("/v1/admin/retention", headers=OPERATOR)
+        assert r.status_code == 403 and r.json()["type"].endswith("/operator-access-disabled")
+
+
+async def test_contact_is_rate_limited_per_address(backend):
+    from confide.app import create_app
+    from tests.conftest import running
+    from tests.privacy.conftest import hooked_client
+
+    settings = backend.settings(contact_limit_per_hour=2, retention_job_enabled=False)
+    async with running(create_app(settings)) as limited, hooked_client(limited, address="192.0.2.99") as c:
+        for _ in range(2):
+            await contact(c, random_email())
+        r = await c.post("/v1/contact", json={"name": "G", "email": random_email(), "message": "Hi", "consent": True})
+        assert r.status_code == 429 and "Retry-After" in r.headers

@@ -1,0 +1,154 @@
+"""Processing instructions: defaults as version 0, append-only versions with author and time, who may
+change them, and contradictions refused with the reason."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from confide.app import create_app
+from confide.privacy.models import ProcessingInstructions
+from tests.conftest import running
+from tests.privacy.conftest import hooked_client
+
+
+def base(tenant_id: str) -> str:
+    return f"/v1/tenants/{tenant_id}/privacy/instructions"
+
+
+async def test_a_new_tenant_runs_on_the_defaults_as_version_0(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    r = await client.get(base(tenant), headers=owner.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["version"] == 0 and body["set_by"] is None and body["set_at"] is None
+    assert body["purposes"] == {
+        "answer_chats": True,
+        "store_transcripts": True,
+        "evaluate": True,
+        "operator_review": True,
+        "external_llm": False,
+    }
+    assert body["redact_pii_before_llm"] is True and body["retention_days"] == 30
+    assert body["authorised_subprocessors"] == ["hosting", "cdn"]
+    assert body["llm_provider_authorised"] is False
+    r = await client.get(base(tenant) + "/history", headers=owner.headers)
+    assert r.json() == {"items": [], "next_cursor": None}
+
+
+async def test_changes_add_versions_with_author_and_never_touch_old_ones(app, client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    admin = await factory.member(tenant, owner, "admin")
+
+    r = await client.post(base(tenant), json={"retention_days": 7, "purposes": {"evaluate": False}}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    v1 = r.json()
+    assert v1["version"] == 1 and v1["set_by"] == {"kind": "user", "id": owner.id} and v1["set_at"]
+    assert v1["retention_days"] == 7 and v1["purposes"]["evaluate"] is False and v1["purposes"]["operator_review"] is True
+
+    r = await client.post(
+        base(tenant),
+        json={"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}, "redact_pii_before_llm": True},
+        headers=admin.headers,
+    )
+    assert r.status_code == 201, r.text
+    v2 = r.json()
+    assert v2["version"] == 2 and v2["set_by"]["id"] == admin.id
+    assert v2["retention_days"] == 7, "omitted fields keep the current value"
+    assert v2["purposes"]["external_llm"] is True and v2["llm_provider_authorised"] is True
+
+    r = await client.get(base(tenant), headers=owner.headers)
+    assert r.json() == v2
+    page1 = (await client.get(base(tenant) + "/history", params={"limit": 1}, headers=owner.headers)).json()
+    page2 = (await client.get(base(tenant) + "/history", params={"limit": 1, "cursor": page1["next_cursor"]}, headers=owner.headers)).json()
+    assert [v["version"] for v in page1["items"] + page2["items"]] == [1, 2] and page2["next_cursor"] is None
+    assert page1["items"][0] == v1, "version 1 is unchanged after version 2"
+
+    async with app.state.sessionmaker() as session:
+        rows = (await session.scalars(select(ProcessingInstructions).where(ProcessingInstructions.tenant_id == tenant))).all()
+    assert sorted(r.version for r in rows) == [1, 2]
+
+
+async def test_an_api_key_with_admin_role_is_recorded_as_author(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    r = await client.post(f"/v1/tenants/{tenant}/api-keys", json={"name": "ops", "role": "admin"}, headers=owner.headers)
+    key = r.json()
+    r = await client.post(base(tenant), json={"retention_days": 14}, headers={"Authorization": f"Bearer {key['key']}"})
+    assert r.status_code == 201, r.text
+    assert r.json()["set_by"] == {"kind": "api_key", "id": key["id"]}
+
+
+@pytest.mark.parametrize("role", ["editor", "analyst", "operator"])
+async def test_only_owners_and_admins_change_or_read_instructions(client, factory, role):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    member = await factory.member(tenant, owner, role)
+    r = await client.post(base(tenant), json={"retention_days": 1}, headers=member.headers)
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("/permission-denied") and r.json()["permission"] == "privacy:manage"
+    assert "privacy:manage" in r.json()["detail"]
+    r = await client.get(base(tenant), headers=member.headers)
+    assert r.status_code == 403 and r.json()["permission"] == "privacy:read"
+    r = await client.get(base(tenant), headers=owner.headers)
+    assert r.json()["version"] == 0, "nothing was stored"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"purposes": {"external_llm": True}}, "body.purposes.external_llm", "'llm'"),
+        ({"authorised_subprocessors": ["cdn"]}, "body.authorised_subprocessors", "hosting"),
+    ],
+)
+async def test_contradictions_are_refused_saying_why(client, factory, change, field, reason):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    r = await client.post(base(tenant), json=change, headers=owner.headers)
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["type"].endswith("/contradictory-instructions")
+    assert problem["errors"][0]["field"] == field and reason in problem["detail"]
+    assert (await client.get(base(tenant), headers=owner.headers)).json()["version"] == 0
+
+
+async def test_withdrawing_the_llm_provider_while_external_llm_is_on_is_a_contradiction(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    r = await client.post(base(tenant), json={"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}}, headers=owner.headers)
+    assert r.status_code == 201
+    r = await client.post(base(tenant), json={"authorised_subprocessors": ["hosting", "cdn"]}, headers=owner.headers)
+    assert r.status_code == 422 and "external_llm" in r.json()["detail"]
+    r = await client.post(base(tenant), json={"authorised_subprocessors": ["hosting", "cdn"], "purposes": {"external_llm": False}}, headers=owner.headers)
+    assert r.status_code == 201 and r.json()["llm_provider_authorised"] is False
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"retention": 5}, "body.retention"),
+        ({"purposes": {"answer_chat": False}}, "body.purposes.answer_chat"),
+        ({"retention_days": 0}, "body.retention_days"),
+        ({"retention_days": "forever"}, "body.retention_days"),
+        ({"authorised_subprocessors": ["hosting", "cdn", "acme-cloud"]}, "body.authorised_subprocessors"),
+    ],
+)
+async def test_unknown_fields_and_bad_values_are_422_naming_the_field(client, factory, body, field):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    r = await client.post(base(tenant), json=body, headers=owner.headers)
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]]
+
+
+async def test_without_a_configured_llm_external_llm_cannot_be_instructed(backend, factory, client):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    async with running(create_app(backend.settings(openai_base_url=None, retention_job_enabled=False))) as plain, hooked_client(plain) as c:
+        r = await c.post(base(tenant), json={"purposes": {"external_llm": True}}, headers=owner.headers)
+        assert r.status_code == 422
+        assert "no external LLM provider configured" in r.json()["detail"]
+        r = await c.post(base(tenant), json={"authorised_subprocessors": ["hosting", "cdn", "llm"]}, headers=owner.headers)
+        assert r.status_code == 422 and "Unknown sub-processor(s): llm" in r.json()["detail"]

@@ -1,0 +1,57 @@
+"""Telemetry (policy XI): Prometheus metrics labelled by method, route template and status only; no
+email, id, IP or query string ever reaches a label."""
+
+from __future__ import annotations
+
+import re
+
+from confide.app import create_app
+from tests.conftest import running
+from tests.privacy.conftest import hooked_client
+
+SAMPLE = re.compile(r'^confide_http_requests_total\{method="([A-Z]+)",route="([^"]*)",status="(\d{3})"\} ')
+
+
+def request_samples(text: str) -> set[tuple[str, str, str]]:
+    return {m.groups() for line in text.splitlines() if (m := SAMPLE.match(line))}
+
+
+async def test_metrics_carry_route_templates_and_no_personal_data(app, client, factory):
+    user = await factory.user()
+    tenant = await factory.tenant(user)
+    email = "metrics.person@example.com"
+    await client.get(f"/v1/tenants/{tenant}/privacy/processing-log", params={"subject_ref": "vis_secret42"}, headers=user.headers)
+    await client.get(f"/v1/tenants/{email}/members", headers=user.headers)
+    await client.get(f"/v1/admin/contact-messages/{email}")
+    await client.get(f"/v1/tenants/{tenant}/privacy/processing-log", params={"subject_ref": email, "q": email}, headers=user.headers)
+    await client.get(f"/nowhere/{email}")
+    r = await client.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    for secret in (email, "metrics.person", tenant, user.id, "vis_secret42", "127.0.0.1", "@"):
+        assert secret not in text, f"{secret!r} leaked into /metrics"
+    samples = request_samples(text)
+    assert ("GET", "/v1/tenants/{tenant_id}/privacy/processing-log", "200") in samples
+    assert ("GET", "/v1/tenants/{tenant_id}/members", "404") in samples
+    assert ("GET", "/v1/tenants/{tenant_id}/privacy/processing-log", "422") in samples
+    assert ("GET", "/v1/admin/contact-messages/{message_id}", "401") in samples
+    assert ("GET", "(unmatched)", "404") in samples
+    assert "confide_http_request_duration_seconds_bucket" in text
+    labels = {name for line in text.splitlines() if line.startswith("confide_http") for name in re.findall(r'(\w+)="', line)}
+    assert labels <= {"method", "route", "status", "le"}
+
+
+async def test_each_app_has_its_own_registry(backend, app):
+    async with running(create_app(backend.settings(retention_job_enabled=False))) as other, hooked_client(other) as c:
+        await c.get("/v1/privacy/subprocessors")
+        await c.get("/v1/privacy/subprocessors")
+        text = (await c.get("/metrics")).text
+    assert ("GET", "/v1/privacy/subprocessors", "200") in request_samples(text)
+    line = next(line for line in text.splitlines() if 'route="/v1/privacy/subprocessors"' in line and line.startswith("confide_http_requests_total"))
+    assert line.endswith(" 2.0"), line
+    assert other.state.metrics.registry is not app.state.metrics.registry
+
+
+async def test_metrics_can_be_switched_off(backend):
+    async with running(create_app(backend.settings(metrics_enabled=False, retention_job_enabled=False))) as off, hooked_client(off) as c:
+        assert (await c.get("/metrics")).status_code == 404

@@ -1,0 +1,105 @@
+"""Privacy facts generated from the registry and settings: the notice, the sub-processor register and
+the per-tenant records of processing (Art. 30(2))."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from confide.app import create_app
+from confide.core.classification import REGISTRY, Holder
+from confide.privacy.subprocessors import register_from_settings
+from tests.conftest import running
+from tests.privacy.conftest import hooked_client
+
+
+async def test_the_notice_states_every_fact_the_policy_promises(client):
+    r = await client.get("/v1/privacy/notice")
+    assert r.status_code == 200
+    notice = r.json()
+    assert notice["controller"]["name"] == "Humanizing Technologies GmbH" and notice["controller"]["email"] == "contact@plural.io"
+    assert notice["data_protection_officer"]["name"] == "DataCo GmbH"
+    assert notice["automated_decision_making"]["takes_place"] is False and "Art. 22" in notice["automated_decision_making"]["statement"]
+    articles = {right["article"] for right in notice["rights"]}
+    assert {"Art. 15 GDPR", "Art. 16 GDPR", "Art. 17 GDPR", "Art. 18 GDPR", "Art. 20 GDPR", "Art. 21 GDPR", "Art. 77 GDPR", "Art. 7(3) GDPR"} <= articles
+    assert all(right["how"] for right in notice["rights"])
+    assert {"Hosting service providers", "Provider of the CDN"} <= set(notice["recipients"]["categories"])
+    assert [c["name"] for c in notice["cookies"]] == ["lang"] and notice["cookies"][0]["max_age_days"] <= 365
+    assert notice["access_logs"]["retention_days"] == 7
+    controller_tables = {r.table for r in REGISTRY.values() if r.holder == Holder.CONTROLLER}
+    assert {p["data"] for p in notice["processing"]} == controller_tables
+    assert {p["data"] for p in notice["retention"]} == controller_tables
+    assert notice["newsletter"]["double_opt_in"] is True
+
+
+async def test_company_details_come_from_settings(backend):
+    settings = backend.settings(controller_name="Example SE", dpo_name="Privacy Ltd", controller_email="privacy@example.com", retention_job_enabled=False)
+    async with running(create_app(settings)) as other, hooked_client(other) as c:
+        notice = (await c.get("/v1/privacy/notice")).json()
+        assert notice["controller"]["name"] == "Example SE" and notice["data_protection_officer"]["name"] == "Privacy Ltd"
+        assert "privacy@example.com" in notice["rights"][0]["how"]
+        assert (await c.get("/v1/privacy/records")).json()["controller"]["name"] == "Example SE"
+        ids = [s["id"] for s in (await c.get("/v1/privacy/subprocessors")).json()]
+        assert ids == ["hosting", "cdn"], "no LLM entry without OPENAI_BASE_URL"
+
+
+async def test_the_subprocessor_register_names_the_configured_llm_provider(client):
+    r = await client.get("/v1/privacy/subprocessors")
+    assert r.status_code == 200
+    entries = {e["id"]: e for e in r.json()}
+    assert list(entries) == ["hosting", "cdn", "llm"]
+    assert entries["llm"]["name"].startswith("OpenAI") and entries["llm"]["transfer_safeguard"] == "Standard contractual clauses, Art. 46(2)(c) GDPR"
+    assert entries["hosting"]["required"] is True and entries["llm"]["required"] is False
+    assert all(e["purpose"] and e["location"] for e in entries.values())
+
+
+def test_a_register_from_json_settings(backend):
+    custom = [
+        {
+            "id": "hetzner",
+            "name": "Hetzner Online GmbH",
+            "kind": "hosting",
+            "purpose": "Hosting",
+            "location": "Germany",
+            "transfer_safeguard": "None needed (EU)",
+            "required": True,
+        },
+        {"id": "mistral", "name": "Mistral AI", "kind": "llm", "purpose": "Replies", "location": "France", "transfer_safeguard": "None needed (EU)"},
+    ]
+    register = register_from_settings(backend.settings(subprocessors_json=json.dumps(custom)))
+    assert register.required_ids == ("hetzner",) and register.llm_provider.id == "mistral"
+    with pytest.raises(ValueError, match="CONFIDE_SUBPROCESSORS_JSON"):
+        register_from_settings(backend.settings(subprocessors_json='[{"id": "x"}]'))
+    with pytest.raises(ValueError, match="at most one"):
+        register_from_settings(backend.settings(subprocessors_json=json.dumps([custom[1], {**custom[1], "id": "other"}])))
+
+
+async def test_tenant_records_follow_its_instructions(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner, "Records GmbH")
+    url = f"/v1/tenants/{tenant}/privacy/records"
+    records = (await client.get(url, headers=owner.headers)).json()
+    assert records["controller"] == {"id": tenant, "name": "Records GmbH"}
+    assert records["processor"]["name"] == "Humanizing Technologies GmbH" and records["instructions_version"] == 0
+    purposes = [c["purpose"] for c in records["categories_of_processing"]]
+    assert purposes == ["answer_chats", "store_transcripts", "evaluate", "operator_review", "export_and_erase"]
+    assert records["retention_days"] == 30 and [s["id"] for s in records["subprocessors"]] == ["hosting", "cdn"]
+    assert records["technical_and_organisational_measures"]
+    assert {t["table"] for t in records["data_held"]} == {r.table for r in REGISTRY.values() if r.holder == Holder.PROCESSOR}
+
+    await client.post(
+        f"/v1/tenants/{tenant}/privacy/instructions",
+        json={"purposes": {"evaluate": False, "external_llm": True}, "authorised_subprocessors": ["hosting", "cdn", "llm"], "retention_days": 10},
+        headers=owner.headers,
+    )
+    records = (await client.get(url, headers=owner.headers)).json()
+    categories = {c["purpose"]: c for c in records["categories_of_processing"]}
+    assert "evaluate" not in categories and categories["external_llm"]["pii_redacted_before_sending"] is True
+    assert categories["store_transcripts"]["retention_days"] == 10 and records["instructions_version"] == 1
+    llm = next(s for s in records["subprocessors"] if s["id"] == "llm")
+    assert llm["transfer_safeguard"].startswith("Standard contractual clauses")
+
+    analyst = await factory.member(tenant, owner, "analyst")
+    r = await client.get(url, headers=analyst.headers)
+    assert r.status_code == 403 and r.json()["permission"] == "privacy:read"

@@ -1,0 +1,152 @@
+"""The retention job deletes what is past its period, keeps the rest, runs on one node at a time,
+and leaves a record platform operators can read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from confide.accounts.models import EmailToken
+from confide.app import create_app
+from confide.core.access_log import AccessLog
+from confide.core.clock import utcnow
+from confide.core.identity import AuthSession
+from confide.core.ids import new_id
+from confide.privacy.models import NewsletterSubscription, ProcessingLogEntry, RetentionRun
+from confide.privacy.retention import STEPS, RetentionStep, single_runner, add_step, run_retention
+from confide.tenants.models import Invitation
+from tests.conftest import running
+from tests.privacy.conftest import OPERATOR
+
+
+def token_hash() -> str:
+    return secrets.token_hex(32)
+
+
+async def exists(app, model, object_id: str) -> bool:  # noqa: ANN001
+    async with app.state.sessionmaker() as session:
+        return await session.get(model, object_id) is not None
+
+
+async def test_one_run_removes_what_is_due_and_keeps_the_rest(app, client, factory):
+    user = await factory.user()
+    tenant = await factory.tenant(user)
+    now = utcnow()
+    day = timedelta(days=1)
+    due = {
+        AccessLog: AccessLog(id=new_id("acc"), at=now - 8 * day, ip="198.51.100.1", method="GET", route="/healthz", status=200),
+        AuthSession: AuthSession(id=new_id("ses"), user_id=user.id, token_hash=token_hash(), expires_at=now - day),
+        EmailToken: EmailToken(
+            id=new_id("etk"), user_id=user.id, purpose="verify", token_hash=token_hash(), email=user.email, expires_at=now + day, used_at=now
+        ),
+        Invitation: Invitation(id=new_id("inv"), tenant_id=tenant, email="late@example.com", role="analyst", token_hash=token_hash(), expires_at=now - day),
+        NewsletterSubscription: NewsletterSubscription(
+            id=new_id("nls"), user_id=user.id, status="pending", confirm_token_hash=token_hash(), confirm_expires_at=now - day
+        ),
+        ProcessingLogEntry: ProcessingLogEntry(
+            id=new_id("plg"), tenant_id=tenant, at=now - 366 * day, purpose="answer_chat", actor="system", counts={}, instructions_version=0
+        ),
+        RetentionRun: RetentionRun(id=new_id("ret"), started_at=now - 91 * day, status="done", node="old", removed={}, failed_steps=[]),
+    }
+    revoked = AuthSession(id=new_id("ses"), user_id=user.id, token_hash=token_hash(), expires_at=now + day, revoked_at=now)
+    accepted = Invitation(
+        id=new_id("inv"), tenant_id=tenant, email="in@example.com", role="analyst", token_hash=token_hash(), expires_at=now + day, accepted_at=now
+    )
+    kept = [
+        AccessLog(id=new_id("acc"), at=now - 6 * day, ip="198.51.100.2", method="GET", route="/healthz", status=200),
+        AuthSession(id=new_id("ses"), user_id=user.id, token_hash=token_hash(), expires_at=now + day),
+        EmailToken(id=new_id("etk"), user_id=user.id, purpose="verify", token_hash=token_hash(), email=user.email, expires_at=now + day),
+        Invitation(id=new_id("inv"), tenant_id=tenant, email="soon@example.com", role="analyst", token_hash=token_hash(), expires_at=now + day),
+        ProcessingLogEntry(id=new_id("plg"), tenant_id=tenant, at=now - 364 * day, purpose="answer_chat", actor="system", counts={}, instructions_version=0),
+    ]
+    async with app.state.sessionmaker() as session:
+        session.add_all([*due.values(), revoked, accepted, *kept])
+        await session.commit()
+
+    run = await run_retention(app.state.engine, app.state.settings, now=now)
+    assert run is not None and run.status == "done" and run.failed_steps == []
+    for model, row in [*due.items(), (AuthSession, revoked), (Invitation, accepted)]:
+        assert not await exists(app, model, row.id), f"{model.__tablename__} {row.id} should be gone"
+    for row in kept:
+        assert await exists(app, type(row), row.id), f"{type(row).__tablename__} {row.id} should be kept"
+    for table in ("access_log", "auth_session", "email_token", "invitation", "newsletter_subscription", "processing_log", "retention_run"):
+        assert run.removed[table] >= 1, table
+    assert run.removed["auth_session"] >= 2 and run.removed["invitation"] >= 2
+    assert (await client.get("/v1/me", headers=user.headers)).status_code == 200, "live sessions survive"
+
+    r = await client.get("/v1/admin/retention", headers=OPERATOR)
+    assert r.status_code == 200
+    latest = r.json()[0]
+    assert latest["id"] == run.id and latest["removed"] == run.removed and latest["node"]
+
+
+async def test_only_one_node_runs_at_a_time(app):
+    async with single_runner(app.state.engine) as alone:
+        assert alone
+        assert await run_retention(app.state.engine, app.state.settings) is None
+        r = await _post_run(app)
+        assert r.status_code == 409 and "another node" in r.json()["detail"]
+    run = await run_retention(app.state.engine, app.state.settings)
+    assert run is not None and run.status == "done"
+
+
+async def _post_run(app):  # noqa: ANN202
+    from tests.privacy.conftest import hooked_client
+
+    async with hooked_client(app) as c:
+        return await c.post("/v1/admin/retention/run", headers=OPERATOR)
+
+
+async def test_a_failing_step_is_recorded_and_the_others_still_run(app):
+    async def broken(session, now, settings):  # noqa: ANN001, ANN202
+        raise RuntimeError("boom")
+
+    step = RetentionStep("a step that fails", broken)
+    add_step(step)
+    try:
+        run = await run_retention(app.state.engine, app.state.settings)
+    finally:
+        STEPS.remove(step)
+    assert run.status == "failed" and run.failed_steps == ["a step that fails"]
+    assert "access_log" in run.removed, "the other steps ran"
+
+
+async def test_the_job_runs_in_the_lifespan_every_interval(backend):
+    settings = backend.settings(retention_job_enabled=True, retention_interval_seconds=0.01)
+    async with running(create_app(settings)) as started:
+        await asyncio.wait_for(started.state.retention_job.ran.wait(), timeout=10)
+        async with started.state.sessionmaker() as session:
+            latest = await session.scalar(select(RetentionRun).order_by(RetentionRun.finished_at.desc()).limit(1))
+        assert latest is not None and latest.status == "done"
+
+
+async def test_disabled_job_does_not_start(backend):
+    async with running(create_app(backend.settings(retention_job_enabled=False, retention_interval_seconds=0.01))) as started:
+        assert started.state.retention_job._task is None
+
+
+async def test_cli_runs_and_shows_status(backend):
+    env = {
+        **os.environ,
+        "CONFIDE_DATABASE_URL": backend.database_url,
+        "CONFIDE_DATA_DIR": str(backend.data_dir),
+        "CONFIDE_SECRET_KEY": "cli-test",
+        "CONFIDE_LOG_LEVEL": "WARNING",
+    }
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "confide.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    ran = json.loads(await asyncio.to_thread(cli, "retention", "run"))
+    assert ran["status"] == "done" and "access_log" in ran["removed"]
+    status = json.loads(await asyncio.to_thread(cli, "retention", "status", "--limit", "50"))
+    assert ran["id"] in [r["id"] for r in status]

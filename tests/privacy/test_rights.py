@@ -1,0 +1,185 @@
+"""Platform users' own rights: export, erasure, restriction and objection, self-service."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import String, Text, func, select
+
+from confide.core.classification import REGISTRY
+from confide.privacy.gate import Purpose, authorize
+from confide.tables import metadata
+from tests.support.factory import PASSWORD
+
+
+async def personal_data_hits(app, values: set[str]) -> dict[str, int]:
+    """Rows in any registered personal column (or reference to a user) that hold one of `values`."""
+    hits: dict[str, int] = {}
+    async with app.state.sessionmaker() as session:
+        for name, record in REGISTRY.items():
+            table = metadata.tables[name]
+            columns = [table.c[c] for c in record.personal] + [c for c in table.columns if any(fk.column.table.name == "user_account" for fk in c.foreign_keys)]
+            if name == "user_account":
+                columns.append(table.c.id)
+            for column in columns:
+                if not isinstance(column.type, (String, Text)):
+                    continue
+                count = await session.scalar(select(func.count()).select_from(table).where(column.in_(values)))
+                if count:
+                    hits[f"{name}.{column.name}"] = count
+    return hits
+
+
+async def unique_user(factory, **extra):  # noqa: ANN001, ANN201
+    tag = secrets.token_hex(4)
+    names = {"first_name": f"Ada{tag}", "surname": f"Lovelace{tag}", "pseudonym": f"ada{tag}", "company_name": f"Engines {tag}"}
+    user = await factory.user(**names, **extra)
+    return user, set(names.values()) | {user.id, user.email}
+
+
+async def test_export_holds_every_category_about_me_and_no_secrets(app, client, factory):
+    user, _ = await unique_user(factory, phone="+49 221 715975 75", newsletter_opt_in=True)
+    tenant = await factory.tenant(user, "Export GmbH")
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hello", "consent": True})
+    other = await factory.user()
+    await client.post("/v1/contact", json={"name": "Someone", "email": other.email, "message": "Not Ada's", "consent": True})
+    await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": "colleague@example.com", "role": "analyst"}, headers=user.headers)
+
+    r = await client.get("/v1/me/export", headers=user.headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"].startswith("attachment;")
+    export = r.json()
+    data = export["data"]
+    assert export["format"] == "confide-export/1" and export["subject"] == {"user_id": user.id}
+    assert data["user_account"][0]["email"] == user.email and data["user_account"][0]["phone"] == "+4922171597575"
+    assert "password_hash" not in data["user_account"][0]
+    assert [m["tenant_id"] for m in data["membership"]] == [tenant]
+    assert data["auth_session"] and all("token_hash" not in s for s in data["auth_session"])
+    assert {c["action"] for c in data["consent_record"]} == {"requested"}
+    assert [m["message"] for m in data["contact_message"]] == ["Hello"]
+    assert all("objection_token_hash" not in m for m in data["contact_message"])
+    assert "invitation" not in data, "invitations I sent are about other people"
+    assert "email_token" in data and all("token_hash" not in t for t in data["email_token"])
+    assert export["categories"]["contact"] and "user_account.email" in export["categories"]["contact"]
+    assert "credentials" not in export["categories"]
+    assert set(export["records"]) == set(data)
+    assert export["information"]["controller"]["name"] == "Humanizing Technologies GmbH"
+    assert any(right["article"] == "Art. 20 GDPR" for right in export["information"]["rights"])
+    assert other.email not in r.text
+
+
+async def test_erasure_removes_everything_and_leaves_a_receipt(app, client, factory, outbox):
+    user, values = await unique_user(factory, newsletter_opt_in=True)
+    co_owner = await factory.user()
+    shared = await factory.tenant(co_owner, "Shared GmbH")
+    r = await client.post(f"/v1/tenants/{shared}/invitations", json={"email": user.email, "role": "owner"}, headers=co_owner.headers)
+    await client.post("/v1/invitations/accept", json={"token": outbox.last_token_for(user.email)}, headers=user.headers)
+    elsewhere = await factory.tenant(co_owner, "Elsewhere AG")
+    await client.post(f"/v1/tenants/{elsewhere}/invitations", json={"email": user.email, "role": "analyst"}, headers=co_owner.headers)
+    r = await client.post(f"/v1/tenants/{shared}/privacy/instructions", json={"retention_days": 9}, headers=user.headers)
+    assert r.status_code == 201
+    await client.post("/v1/me/objection", json={"grounds": "personal reasons"}, headers=user.headers)
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hi", "consent": True})
+    async with app.state.sessionmaker() as session:
+        await authorize(session, tenant_id=shared, purpose=Purpose.OPERATOR_REVIEW, actor=user.id, subject_ref="conv_1")
+    await app.state.purpose_gate.flush()
+    second_login = await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert second_login.status_code == 200
+    assert await personal_data_hits(app, values), "the check finds the data before erasure"
+
+    r = await client.post("/v1/me/erasure", json={"password": "wrong password 1"}, headers=user.headers)
+    assert r.status_code == 401 and r.json()["type"].endswith("/invalid-credentials")
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    receipt = r.json()
+    assert receipt["deleted"]["user_account"] == 1 and receipt["deleted"]["membership"] == 1
+    assert receipt["deleted"]["auth_session"] == 2 and receipt["deleted"]["invitation"] >= 1
+    assert receipt["deleted"]["contact_message"] == 1 and receipt["deleted"]["consent_record"] >= 1
+    assert receipt["unlinked"]["processing_instructions"] == 1 and receipt["unlinked"]["processing_log"] == 1
+    assert [k["table"] for k in receipt["kept"]] == ["access_log"]
+    assert user.email not in r.text
+
+    assert await personal_data_hits(app, values) == {}
+    for token in (user.token, second_login.json()["token"]):
+        r = await client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
+    r = await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert r.status_code == 401
+    r = await client.get(f"/v1/tenants/{shared}/privacy/instructions/history", headers=co_owner.headers)
+    assert r.json()["items"][0]["set_by"] == {"kind": "erased", "id": None}
+    r = await client.get(f"/v1/tenants/{shared}/privacy/processing-log", headers=co_owner.headers)
+    assert [e["actor"] for e in r.json()["items"]] == ["erased-user"]
+
+
+async def test_a_sole_owner_must_hand_over_first(client, factory):
+    user = await factory.user()
+    first = await factory.tenant(user, "Only Me GmbH")
+    co_owner = await factory.user()
+    shared = await factory.tenant(co_owner, "Shared KG")
+    member = await factory.member(shared, co_owner, "admin")
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=user.headers)
+    assert r.status_code == 409
+    problem = r.json()
+    assert problem["type"].endswith("/sole-owner") and "Only Me GmbH" in problem["detail"]
+    assert problem["tenants"] == [{"id": first, "name": "Only Me GmbH"}]
+    assert (await client.get("/v1/me", headers=user.headers)).status_code == 200, "nothing was erased"
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=member.headers)
+    assert r.status_code == 200, "an admin who owns nothing may go"
+
+
+async def test_erasure_asks_for_the_password_and_nothing_else(client, factory):
+    user = await factory.user()
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD, "confirm": True}, headers=user.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.confirm"
+    r = await client.post("/v1/me/erasure", json={}, headers=user.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.password"
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD})
+    assert r.status_code == 401
+
+
+async def test_restriction_freezes_the_account_but_keeps_reading_and_lifting(client, factory):
+    user = await factory.user()
+    tenant = await factory.tenant(user)
+    r = await client.post("/v1/me/restriction", headers=user.headers)
+    assert r.status_code == 200 and r.json()["status"] == "restricted"
+
+    assert (await client.get("/v1/me", headers=user.headers)).json()["status"] == "restricted"
+    assert (await client.get("/v1/me/export", headers=user.headers)).status_code == 200
+    r = await client.patch("/v1/me", json={"first_name": "Changed"}, headers=user.headers)
+    assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted")
+    r = await client.get(f"/v1/tenants/{tenant}", headers=user.headers)
+    assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted")
+    r = await client.post("/v1/me/newsletter", headers=user.headers)
+    assert r.status_code == 403
+    assert (await client.post("/v1/me/restriction", headers=user.headers)).status_code == 200, "restricting twice is harmless"
+
+    r = await client.delete("/v1/me/restriction", headers=user.headers)
+    assert r.status_code == 200 and r.json()["status"] == "active"
+    assert (await client.get(f"/v1/tenants/{tenant}", headers=user.headers)).status_code == 200
+    r = await client.delete("/v1/me/restriction", headers=user.headers)
+    assert r.status_code == 404 and r.json()["type"].endswith("/not-restricted")
+
+
+async def test_objection_stops_newsletter_and_deletes_contact_messages(app, client, factory, outbox):
+    user = await factory.user(newsletter_opt_in=True)
+    confirm = next(m for m in outbox.messages_to(user.email) if "newsletter" in m["Subject"])
+    token = confirm.get_payload(decode=True).decode().split("cfn_", 1)[1].split()[0]
+    assert (await client.post("/v1/newsletter/confirm", json={"token": "cfn_" + token})).json()["status"] == "active"
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hi", "consent": True})
+
+    r = await client.post("/v1/me/objection", json={"grounds": "I changed my mind"}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["stopped"] == ["newsletter", "contact_messages"]
+    assert any("access logs" in c["processing"] for c in body["continues"])
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
+    export = (await client.get("/v1/me/export", headers=user.headers)).json()["data"]
+    assert "contact_message" not in export
+    assert export["objection"][0]["grounds"] == "I changed my mind"
+    assert [c["action"] for c in export["consent_record"]] == ["requested", "confirmed", "withdrawn"]
+    assert export["consent_record"][-1]["channel"] == "objection"
+
+    r = await client.post("/v1/me/objection", json={}, headers=user.headers)
+    assert r.status_code == 201 and r.json()["stopped"] == [], "a second objection is recorded; nothing left to stop"
+    r = await client.post("/v1/me/objection", json={"reason": "x"}, headers=user.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.reason"
