@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
@@ -29,14 +30,8 @@ class Principal:
     status: str = "active"
 
 
-async def current_principal(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("Send a bearer token in the Authorization header.")
-    token = credentials.credentials
+async def principal_from_token(session: AsyncSession, token: str) -> Principal | None:
+    """The person or API key behind a bearer token; None when it is unknown, expired or revoked."""
     now = utcnow()
     if token.startswith(SESSION_TOKEN_PREFIX):
         row = (
@@ -47,9 +42,7 @@ async def current_principal(
             )
         ).first()
         if row is not None:
-            principal = Principal("user", row.user_id, user_id=row.user_id, session_id=row.id, status=row.status)
-            request.state.principal = principal
-            return principal
+            return Principal("user", row.user_id, user_id=row.user_id, session_id=row.id, status=row.status)
     elif token.startswith(API_KEY_PREFIX):
         row = (
             await session.execute(
@@ -57,10 +50,22 @@ async def current_principal(
             )
         ).first()
         if row is not None:
-            principal = Principal("api_key", row.id, tenant_id=row.tenant_id, role=row.role)
-            request.state.principal = principal
-            return principal
-    raise Unauthorized("The token is invalid, expired or revoked.")
+            return Principal("api_key", row.id, tenant_id=row.tenant_id, role=row.role)
+    return None
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Send a bearer token in the Authorization header.")
+    principal = await principal_from_token(session, credentials.credentials)
+    if principal is None:
+        raise Unauthorized("The token is invalid, expired or revoked.")
+    request.state.principal = principal
+    return principal
 
 
 async def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -74,6 +74,17 @@ class Broker(ABC):
     @abstractmethod
     async def delete(self, *keys: str) -> int: ...
 
+    @abstractmethod
+    async def member_add(self, group: str, member: str, ttl_seconds: float) -> None:
+        """Put `member` in `group` until ttl runs out (presence, open connections); re-adding refreshes it."""
+
+    @abstractmethod
+    async def member_remove(self, group: str, member: str) -> None: ...
+
+    @abstractmethod
+    async def members(self, group: str) -> list[str]:
+        """The members of `group` whose time has not run out."""
+
     async def _on_first_subscriber(self, channel: str) -> None:  # noqa: B027
         pass
 
@@ -109,6 +120,7 @@ class MemoryBroker(Broker):
         super().__init__()
         self._values: dict[str, tuple[str, float]] = {}
         self._counters: dict[str, tuple[int, float]] = {}
+        self._groups: dict[str, dict[str, float]] = {}
 
     async def ping(self) -> bool:
         return True
@@ -141,7 +153,25 @@ class MemoryBroker(Broker):
         removed = 0
         for key in keys:
             removed += (self._values.pop(key, None) is not None) + (self._counters.pop(key, None) is not None)
+            removed += self._groups.pop(key, None) is not None
         return removed
+
+    async def member_add(self, group: str, member: str, ttl_seconds: float) -> None:
+        self._groups.setdefault(group, {})[member] = time.monotonic() + ttl_seconds
+
+    async def member_remove(self, group: str, member: str) -> None:
+        members = self._groups.get(group)
+        if members is not None:
+            members.pop(member, None)
+            if not members:
+                del self._groups[group]
+
+    async def members(self, group: str) -> list[str]:
+        now = time.monotonic()
+        members = self._groups.get(group, {})
+        for member in [m for m, expires in members.items() if expires <= now]:
+            del members[member]
+        return sorted(members)
 
 
 class RedisBroker(Broker):
@@ -235,6 +265,22 @@ class RedisBroker(Broker):
             return 0
         full = [self.key(k) for k in keys] + [self.key("rl:" + k) for k in keys]
         return int(await self._redis.delete(*full))
+
+    # Groups are sorted sets scored by expiry time (wall clock, shared by every node).
+    async def member_add(self, group: str, member: str, ttl_seconds: float) -> None:
+        key = self.key("grp:" + group)
+        now = time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {member: now + ttl_seconds})
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.expire(key, int(ttl_seconds) + 60)
+            await pipe.execute()
+
+    async def member_remove(self, group: str, member: str) -> None:
+        await self._redis.zrem(self.key("grp:" + group), member)
+
+    async def members(self, group: str) -> list[str]:
+        return sorted(await self._redis.zrangebyscore(self.key("grp:" + group), time.time(), "+inf"))
 
 
 def create_broker(url: str | None, prefix: str = "confide:") -> Broker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confide.core.errors import PayloadTooLarge, ProblemError, problem_response
@@ -62,7 +62,7 @@ def _allowed_query_names(route: Any) -> frozenset[str]:
     return cached
 
 
-async def reject_unknown_query_params(request: Request) -> None:
+async def reject_unknown_query_params(request: HTTPConnection) -> None:
     """A misspelt filter must not silently return everything: unknown query parameters are a 422."""
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):

@@ -1,0 +1,1 @@
+"""Conversations and messages: gap-free per-conversation sequence numbers, replay for resume."""

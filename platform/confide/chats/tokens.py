@@ -1,0 +1,67 @@
+"""Visitor tokens (signed by us, kept by the widget) and customer tokens (signed by the tenant's server
+with its secret, so one person is recognised across devices). Both are HS256 JWTs (PyJWT)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from confide.core.clock import utcnow
+from confide.core.ids import new_id
+
+VISITOR_AUDIENCE = "confide:visitor"
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorIdentity:
+    visitor_id: str
+    customer_ref: str | None = None
+
+
+class VisitorTokens:
+    def __init__(self, secret_key: str, lifetime_days: int) -> None:
+        self._key = hashlib.sha256(("visitor-token:" + secret_key).encode()).hexdigest()
+        self._lifetime = timedelta(days=lifetime_days)
+
+    def issue(self, *, tenant_id: str, avatar_id: str, visitor_id: str | None = None) -> tuple[str, str]:
+        visitor_id = visitor_id or new_id("vis")
+        now = utcnow()
+        claims = {"sub": visitor_id, "ten": tenant_id, "ava": avatar_id, "aud": VISITOR_AUDIENCE, "iat": now, "exp": now + self._lifetime}
+        return jwt.encode(claims, self._key, algorithm="HS256"), visitor_id
+
+    def verify(self, token: str, *, tenant_id: str, avatar_id: str) -> str | None:
+        """The visitor id, or None when the token is forged, expired, or for another tenant or avatar."""
+        try:
+            claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=VISITOR_AUDIENCE, options={"require": ["sub", "exp"]})
+        except jwt.PyJWTError:
+            return None
+        if claims.get("ten") != tenant_id or claims.get("ava") != avatar_id:
+            return None
+        return str(claims["sub"])
+
+
+def new_customer_secret() -> str:
+    return "cfc_" + secrets.token_urlsafe(32)
+
+
+def verify_customer_token(token: str, secrets_in_force: list[str]) -> str | None:
+    """The tenant's own customer id (`sub`) from a token its server signed; None when none verifies.
+    Tokens must carry `sub` and `exp`."""
+    for secret in secrets_in_force:
+        try:
+            claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"], "verify_aud": False})
+        except jwt.PyJWTError:
+            continue
+        sub = str(claims["sub"])
+        if 0 < len(sub) <= 200:
+            return sub
+    return None
+
+
+def customer_visitor_id(tenant_id: str, customer_ref: str) -> str:
+    """A stable pseudonymous visitor id for a tenant's customer, so their conversations link across devices."""
+    return "vis_c" + hashlib.sha256(f"{tenant_id}:{customer_ref}".encode()).hexdigest()[:26]

@@ -1,0 +1,1 @@
+"""The end-customer and operator websockets and their fan-out over the broker."""

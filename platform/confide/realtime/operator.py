@@ -1,0 +1,303 @@
+"""The operator websocket: `/v1/operator/chat`. Staff (role operator and above) authenticate with their
+bearer token in the hello frame, see the queue and the live conversations, join one (watch), take it
+over (the avatar pauses), write to the end customer, leave private notes, hand it back, close it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from fastapi import WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import IntegrityError
+
+from confide.chats import service as chats
+from confide.chats.models import Conversation
+from confide.core.auth import principal_from_token
+from confide.core.errors import NotFound
+from confide.core.ids import new_id
+from confide.core.tenancy import Permission, has_permission, resolve_tenant_context
+from confide.privacy.gate import Purpose, PurposeNotInstructed
+from confide.realtime import channels
+from confide.realtime.delivery import SeqDelivery
+from confide.realtime.protocol import (
+    CloseCode,
+    ConversationAction,
+    FrameError,
+    OperatorHello,
+    OperatorSay,
+    OperatorTyping,
+    Ping,
+    QueueRequest,
+    conversation_summary,
+    encode,
+    error_frame,
+    message_frame,
+    operator_frames,
+    parse,
+)
+from confide.realtime.replies import queue_update
+from confide.realtime.runtime import ChatRuntime
+
+log = logging.getLogger("confide.realtime.operator")
+PRESENCE_TTL = 60.0
+EVENTS = {"take_over": ("operator_joined", "operator"), "hand_back": ("operator_left", "avatar"), "close": ("closed", "closed"), "reopen": ("reopened", "avatar")}
+
+
+class OperatorConnection:
+    def __init__(self, runtime: ChatRuntime, websocket: WebSocket) -> None:
+        self.rt = runtime
+        self.ws = websocket
+        self.settings = runtime.settings
+        self.connection_id = new_id("wso")
+        self.tenant_id = ""
+        self.user_id = ""
+        self.watching: dict[str, tuple[SeqDelivery, asyncio.Task[None]]] = {}
+        self.send_lock = asyncio.Lock()
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(encode(frame))
+
+    async def _send_unlocked(self, frame: dict[str, Any]) -> None:
+        # SeqDelivery serialises per conversation; the socket still needs one writer at a time.
+        await self._send(frame)
+
+    async def refuse(self, code: CloseCode, slug: str, detail: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
+            await self.ws.close(code=int(code), reason=slug)
+
+    async def run(self, tenant_id: str) -> None:
+        try:
+            if not await self._hello(tenant_id):
+                return
+        except WebSocketDisconnect:
+            return
+        group = channels.presence_group(self.tenant_id)
+        await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
+        heartbeat = asyncio.create_task(self._heartbeat(group), name="confide-operator-presence")
+        try:
+            async with self.rt.broker.subscribe(channels.operators(self.tenant_id)) as subscription:
+                forward = asyncio.create_task(self._forward_tenant(subscription), name="confide-operator-queue")
+                try:
+                    await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": await self.rt.broker.members(group)})
+                    await self._send({"type": "welcome", "operator_id": self.user_id, **(await self._queue_snapshot())})
+                    await self._receive_loop()
+                finally:
+                    forward.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await forward
+        except WebSocketDisconnect:
+            pass
+        finally:
+            heartbeat.cancel()
+            for _, task in self.watching.values():
+                task.cancel()
+            await self.rt.broker.member_remove(group, self.user_id)
+            with contextlib.suppress(Exception):
+                await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": await self.rt.broker.members(group)})
+
+    async def _hello(self, tenant_id: str) -> bool:
+        try:
+            raw = await asyncio.wait_for(self.ws.receive(), self.settings.chat_hello_timeout_seconds)
+        except TimeoutError:
+            await self.refuse(CloseCode.IDLE, "hello-timeout", "Send a hello frame with your token first.")
+            return False
+        if raw["type"] == "websocket.disconnect":
+            return False
+        try:
+            hello = parse(operator_frames, raw.get("text"), self.settings.chat_max_frame_bytes)
+        except FrameError as exc:
+            await self.refuse(CloseCode.BAD_HELLO, exc.slug, exc.detail)
+            return False
+        if not isinstance(hello, OperatorHello):
+            await self.refuse(CloseCode.BAD_HELLO, "hello-expected", "The first frame must be a hello with your token.")
+            return False
+        async with self.rt.sessionmaker() as session:
+            principal = await principal_from_token(session, hello.token)
+            if principal is None or principal.kind != "user" or principal.status != "active":
+                await self.refuse(CloseCode.UNAUTHORIZED, "unauthorized", "The token is invalid, expired or revoked.")
+                return False
+            try:
+                ctx = await resolve_tenant_context(session, principal, tenant_id)
+            except NotFound:
+                await self.refuse(CloseCode.UNAUTHORIZED, "not-found", "No such tenant.")
+                return False
+        if not has_permission(ctx.role, Permission.CHATS_OPERATE):
+            await self.refuse(CloseCode.UNAUTHORIZED, "permission-denied", "Your role lacks the permission 'chats:operate'.")
+            return False
+        self.tenant_id, self.user_id = tenant_id, principal.id
+        return True
+
+    async def _heartbeat(self, group: str) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_TTL / 3)
+            await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
+
+    async def _queue_snapshot(self) -> dict[str, Any]:
+        async with self.rt.sessionmaker() as session:
+            waiting = await chats.conversations_in(session, tenant_id=self.tenant_id, statuses=("waiting",))
+            live = await chats.conversations_in(session, tenant_id=self.tenant_id, statuses=("avatar", "operator"))
+        online = await self.rt.broker.members(channels.presence_group(self.tenant_id))
+        return {"queue": [conversation_summary(c) for c in waiting], "live": [conversation_summary(c) for c in live], "online": online}
+
+    async def _forward_tenant(self, subscription: Any) -> None:
+        async for raw in subscription:
+            await self._send(orjson.loads(raw))
+
+    async def _forward_conversation(self, delivery: SeqDelivery, subscription: Any) -> None:
+        async for raw in subscription:
+            frame = orjson.loads(raw)
+            if frame.get("seq") is not None:
+                await delivery.deliver(frame)
+            elif frame.get("author") != "operator" or frame.get("type") == "note":
+                await delivery.send_unsequenced(frame)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                raw = await asyncio.wait_for(self.ws.receive(), self.settings.chat_idle_timeout_seconds)
+            except TimeoutError:
+                await self.refuse(CloseCode.IDLE, "idle-timeout", "Closed after a long silence.")
+                return
+            if raw["type"] == "websocket.disconnect":
+                return
+            try:
+                frame = parse(operator_frames, raw.get("text") if raw.get("text") is not None else raw.get("bytes"), self.settings.chat_max_frame_bytes)
+                await self._handle(frame)
+            except FrameError as exc:
+                await self._send(error_frame(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {})))
+
+    async def _conversation(self, conversation_id: str) -> Conversation:
+        async with self.rt.sessionmaker() as session:
+            conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=conversation_id)
+        if conversation is None:
+            raise FrameError("not-found", "No such conversation.")
+        return conversation
+
+    async def _handle(self, frame: Any) -> None:
+        if isinstance(frame, Ping):
+            await self._send({"type": "pong"})
+        elif isinstance(frame, QueueRequest):
+            await self._send({"type": "queue", **(await self._queue_snapshot())})
+        elif isinstance(frame, OperatorHello):
+            raise FrameError("unexpected-hello", "This connection has already said hello.")
+        elif isinstance(frame, ConversationAction):
+            if frame.type == "join":
+                await self._join(frame.conversation_id)
+            elif frame.type == "leave":
+                await self._leave(frame.conversation_id)
+            else:
+                await self._transition(frame.type, frame.conversation_id)
+        elif isinstance(frame, OperatorSay):
+            await self._say(frame)
+        elif isinstance(frame, OperatorTyping):
+            await self._conversation(frame.conversation_id)
+            await self.rt.publish(channels.conversation(frame.conversation_id), {"type": "typing", "author": "operator", "active": frame.active, "conversation_id": frame.conversation_id})
+
+    async def _join(self, conversation_id: str) -> None:
+        if conversation_id in self.watching:
+            return
+        conversation = await self._conversation(conversation_id)
+        async with self.rt.sessionmaker() as session:
+            try:
+                await self.rt.gate.authorize(session, tenant_id=self.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=self.user_id, subject_ref=conversation.visitor_id)
+            except PurposeNotInstructed as exc:
+                raise FrameError("purpose-not-instructed", "The tenant's instructions do not allow operator review.") from exc
+            notes = [m for m in await chats.transcript(session, conversation_id=conversation_id, include_notes=True) if m.kind == "note"]
+        delivery = SeqDelivery(self._send, self.rt.sessionmaker, conversation_id, tag_conversation=True)
+        ready = asyncio.Event()
+        task = asyncio.create_task(self._watch(delivery, ready), name="confide-operator-watch")
+        self.watching[conversation_id] = (delivery, task)
+        await ready.wait()
+        await self._send({"type": "joined", "conversation": conversation_summary(conversation), "notes": [message_frame(n, conversation_id=conversation_id) for n in notes]})
+        await delivery.catch_up(0)
+
+    async def _watch(self, delivery: SeqDelivery, ready: asyncio.Event) -> None:
+        conversation_id = delivery.conversation_id
+        async with self.rt.broker.subscribe(channels.conversation(conversation_id)) as live, self.rt.broker.subscribe(channels.conversation_staff(conversation_id)) as staff:
+            ready.set()
+            await asyncio.gather(self._forward_conversation(delivery, live), self._forward_conversation(delivery, staff))
+
+    async def _leave(self, conversation_id: str) -> None:
+        watched = self.watching.pop(conversation_id, None)
+        if watched:
+            watched[1].cancel()
+        await self._send({"type": "left", "conversation_id": conversation_id})
+
+    async def _transition(self, action: str, conversation_id: str) -> Any:
+        conversation = await self._conversation(conversation_id)
+        event, status = EVENTS[action]
+        if action == "reopen" and conversation.status != "closed":
+            raise FrameError("invalid-transition", "Only a closed conversation can be reopened.")
+        if action != "reopen" and conversation.status == "closed":
+            raise FrameError("invalid-transition", "The conversation is closed.")
+        if action == "hand_back" and conversation.status != "operator":
+            raise FrameError("invalid-transition", "Only a conversation an operator has taken over can be handed back.")
+        if action == "take_over" and conversation.status == "operator" and conversation.assignee_id == self.user_id:
+            return conversation
+        async with self.rt.sessionmaker() as session:
+            message, status = await chats.append(
+                session,
+                tenant_id=self.tenant_id,
+                conversation_id=conversation_id,
+                author="operator" if action != "close" else "system",
+                kind="event",
+                event=event,
+                operator_id=self.user_id,
+                status=status,
+                assignee_id=self.user_id if status == "operator" else None,
+            )
+            if status == "closed":
+                instructions = await self.rt.gate.instructions(session, self.tenant_id)
+                if not instructions.store_transcripts:
+                    await chats.purge_text(session, conversation_id=conversation_id)
+            await session.commit()
+            conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=conversation_id)
+        assert conversation is not None
+        await self.rt.publish(channels.conversation(conversation_id), message_frame(message, conversation_id=conversation_id))
+        await self.rt.publish(channels.operators(self.tenant_id), queue_update(conversation))
+        if conversation_id not in self.watching:
+            await self._join(conversation_id)
+        return conversation
+
+    async def _say(self, frame: OperatorSay) -> None:
+        conversation = await self._conversation(frame.conversation_id)
+        if len(frame.text) > self.settings.chat_max_message_chars:
+            raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
+        if frame.type == "message" and conversation.status != "operator":
+            await self._transition("take_over", frame.conversation_id)  # writing to the customer takes the conversation over
+        if frame.conversation_id not in self.watching:
+            await self._join(frame.conversation_id)
+        try:
+            async with self.rt.sessionmaker() as session:
+                message, _ = await chats.append(
+                    session,
+                    tenant_id=self.tenant_id,
+                    conversation_id=frame.conversation_id,
+                    author="operator",
+                    kind="message" if frame.type == "message" else "note",
+                    operator_id=self.user_id,
+                    client_message_id=f"op:{frame.client_message_id}",
+                    text=frame.text,
+                )
+                await session.commit()
+        except IntegrityError:
+            async with self.rt.sessionmaker() as session:
+                message = await chats.find_by_client_id(session, conversation_id=frame.conversation_id, client_message_id=f"op:{frame.client_message_id}")
+            if message is None:
+                raise
+            await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
+            return
+        await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
+        channel = channels.conversation(frame.conversation_id) if frame.type == "message" else channels.conversation_staff(frame.conversation_id)
+        await self.rt.publish(channel, message_frame(message, conversation_id=frame.conversation_id))
+
+
+async def operator_chat(websocket: WebSocket, tenant_id: str) -> None:
+    """Operators of a tenant work the chat queue. Protocol: docs/protocol.md."""
+    await websocket.accept()
+    await OperatorConnection(websocket.app.state.chat, websocket).run(tenant_id)

@@ -1,0 +1,176 @@
+"""The websocket frame protocol (documented in docs/protocol.md): every client frame is validated
+against these models; server frames are built by the functions below, so both sides stay in one place."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from confide.chats.models import Conversation, Message
+from confide.core.errors import problem_type
+
+
+class CloseCode(IntEnum):
+    """Close codes a client may see (4000–4999 are ours)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    BAD_HELLO = 4400  # the first frame was not a valid hello
+    UNAUTHORIZED = 4401  # forged, expired or foreign visitor/customer/operator token
+    ORIGIN_NOT_ALLOWED = 4403  # the page's Origin is not on the avatar's list
+    UNKNOWN_WIDGET = 4404  # unknown, rotated or unpublished widget key
+    IDLE = 4408  # no frame within the idle (or hello) timeout
+    TOO_MANY_CONNECTIONS = 4409  # the visitor has too many open connections
+    RATE_LIMITED = 4429  # kept flooding after rate-limit errors
+    UNAVAILABLE = 4503  # the tenant does not allow chats to be answered right now
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Resume(_Frame):
+    conversation_id: str = Field(min_length=1, max_length=64)
+    last_seq: int = Field(ge=0)
+
+
+class Hello(_Frame):
+    type: Literal["hello"]
+    visitor_token: str | None = Field(default=None, max_length=2048)
+    customer_token: str | None = Field(default=None, max_length=4096)
+    language: str | None = Field(default=None, max_length=35)
+    resume: Resume | None = None
+
+
+ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class Say(_Frame):
+    type: Literal["message"]
+    client_message_id: ClientMessageId
+    text: str = Field(min_length=1)
+
+
+class Typing(_Frame):
+    type: Literal["typing"]
+    active: bool = True
+
+
+class Rating(_Frame):
+    type: Literal["rating"]
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+    resolved: bool | None = None
+
+
+class End(_Frame):
+    type: Literal["end"]
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+VisitorFrame = Annotated[Say | Typing | Rating | End | Ping | Hello, Field(discriminator="type")]
+visitor_frames: TypeAdapter[Any] = TypeAdapter(VisitorFrame)
+
+
+class OperatorHello(_Frame):
+    type: Literal["hello"]
+    token: str = Field(min_length=1, max_length=512)
+
+
+class ConversationAction(_Frame):
+    type: Literal["join", "leave", "take_over", "hand_back", "close", "reopen"]
+    conversation_id: str = Field(min_length=1, max_length=64)
+
+
+class OperatorSay(_Frame):
+    type: Literal["message", "note"]
+    conversation_id: str = Field(min_length=1, max_length=64)
+    client_message_id: ClientMessageId
+    text: str = Field(min_length=1)
+
+
+class OperatorTyping(_Frame):
+    type: Literal["typing"]
+    conversation_id: str = Field(min_length=1, max_length=64)
+    active: bool = True
+
+
+class QueueRequest(_Frame):
+    type: Literal["queue"]
+
+
+OperatorFrame = Annotated[ConversationAction | OperatorSay | OperatorTyping | QueueRequest | Ping | OperatorHello, Field(discriminator="type")]
+operator_frames: TypeAdapter[Any] = TypeAdapter(OperatorFrame)
+
+
+class FrameError(Exception):
+    """A bad frame: answered with an error frame, the connection stays open, nothing is stored."""
+
+    def __init__(self, slug: str, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.slug, self.detail, self.errors = slug, detail, errors
+
+
+def parse(adapter: TypeAdapter[Any], raw: str | bytes | None, max_bytes: int) -> Any:
+    if raw is None:
+        raise FrameError("unsupported-frame", "Send JSON text frames.")
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode())
+    if size > max_bytes:
+        raise FrameError("frame-too-large", f"Frames are limited to {max_bytes} bytes.")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise FrameError("invalid-json", "The frame is not valid JSON.") from exc
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        details = exc.errors()
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": "Unknown field" if e["type"] == "extra_forbidden" else e["msg"]} for e in details]
+        if any(e["type"] in ("union_tag_invalid", "union_tag_not_found") for e in details):
+            kind = str(data.get("type"))[:40] if isinstance(data, dict) else None
+            raise FrameError("unknown-frame-type", f"Unknown or missing frame type {kind!r}.", errors) from exc
+        raise FrameError("invalid-frame", "Invalid frame: " + ", ".join(e["field"] or "frame" for e in errors[:5]), errors) from exc
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return orjson.dumps(frame).decode()
+
+
+def error_frame(slug: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "error", "problem": {"type": problem_type(slug), "title": slug.replace("-", " ").capitalize(), "detail": detail, **extra}}
+
+
+def message_frame(message: Message, *, conversation_id: str | None = None) -> dict[str, Any]:
+    """A stored message or event as clients see it (visitor, avatar, operator or system)."""
+    frame: dict[str, Any] = {
+        "type": "message" if message.kind == "message" else ("note" if message.kind == "note" else message.event or "event"),
+        "id": message.id,
+        "seq": message.seq,
+        "author": message.author,
+        "text": message.text,
+        "time": message.created_at.isoformat(),
+    }
+    if message.client_message_id and message.author == "visitor":
+        frame["client_message_id"] = message.client_message_id
+    if conversation_id is not None:
+        frame["conversation_id"] = conversation_id
+    return frame
+
+
+def conversation_summary(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "avatar_id": conversation.avatar_id,
+        "status": conversation.status,
+        "language": conversation.language,
+        "handoff_reason": conversation.handoff_reason,
+        "assignee_id": conversation.assignee_id,
+        "last_seq": conversation.last_seq,
+        "updated_at": conversation.updated_at.isoformat(),
+    }

@@ -1,0 +1,159 @@
+"""The avatar's turn: guideline verdict on the visitor's message, the purpose gate, the responder,
+the output guard on the stream, and storage before the final frame. Humans decide (Art. 22): a
+request for a decision, or output that states one, becomes a handoff to an operator."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from avatars.responders import Persona, ReplyRequest, ResponderSettings, Turn
+from confide.chats import service as chats
+from confide.chats.models import Conversation
+from confide.privacy.gate import Purpose, PurposeNotInstructed
+from confide.privacy.instructions import llm_provider_authorised
+from confide.realtime import channels
+from confide.realtime.delivery import SeqDelivery
+from confide.realtime.protocol import conversation_summary, message_frame
+from confide.realtime.runtime import ChatRuntime, LoadedAvatar
+from guidelines.pii import detect_pii, redact
+
+log = logging.getLogger("confide.realtime.replies")
+
+HISTORY_TURNS = 12
+
+
+def handoff_text(avatar: LoadedAvatar, language: str, reason: str = "customer_request") -> str:
+    return avatar.guidelines.handoff_message(language, decision=reason == "decision_required")
+
+
+def queue_update(conversation: Conversation) -> dict[str, Any]:
+    return {"type": "queue_update", "conversation": conversation_summary(conversation)}
+
+
+class AvatarTurn:
+    def __init__(self, runtime: ChatRuntime, avatar: LoadedAvatar, conversation: Conversation, language: str, delivery: SeqDelivery) -> None:
+        self.rt = runtime
+        self.avatar = avatar
+        self.conversation = conversation
+        self.language = language
+        self.delivery = delivery
+
+    async def answer(self, *, visitor_text: str, verdict: Any, reply_to: str) -> None:
+        if verdict.action == "refuse":
+            await self._say(verdict.message or handoff_text(self.avatar, self.language), rule_ids=list(verdict.rule_ids))
+            return
+        if verdict.action == "handoff":
+            await self.hand_off(verdict.handoff_reason or "customer_request", rule_ids=list(verdict.rule_ids))
+            return
+        async with self.rt.sessionmaker() as session:
+            try:
+                instructions = await self.rt.gate.authorize(
+                    session, tenant_id=self.conversation.tenant_id, purpose=Purpose.ANSWER_CHAT, actor=self.avatar.snapshot.avatar_id, subject_ref=self.conversation.visitor_id
+                )
+            except PurposeNotInstructed:
+                await self.hand_off("policy_restriction", rule_ids=[])
+                return
+            snapshot = self.avatar.snapshot
+            responder = snapshot.responder
+            external = False
+            if responder.get("engine") == "openai" and llm_provider_authorised(instructions):
+                try:
+                    await self.rt.gate.authorize(
+                        session, tenant_id=self.conversation.tenant_id, purpose=Purpose.EXTERNAL_LLM, actor=snapshot.avatar_id, subject_ref=self.conversation.visitor_id
+                    )
+                    external = True
+                except PurposeNotInstructed:
+                    external = False
+            history: list[Turn] = []
+            if external:
+                recent = await chats.replay(session, conversation_id=self.conversation.id, after_seq=max(0, self.delivery.sent_seq - HISTORY_TURNS))
+                history = [Turn(m.author if m.author in ("visitor", "avatar", "operator") else "avatar", m.text) for m in recent if m.kind == "message"]
+                if history and history[-1].author == "visitor":
+                    history.pop()  # the new message goes in `message`
+        text = visitor_text
+        if external and instructions.redact_pii_before_llm:
+            text = redact(text, detect_pii(text, self.language))
+            history = [Turn(t.author, redact(t.text, detect_pii(t.text, self.language))) for t in history]
+        messages = snapshot.messages_for(self.language)
+        request = ReplyRequest(
+            persona=Persona(name=snapshot.name, role=snapshot.persona.get("role_description", ""), tone=snapshot.persona.get("tone_notes", "")),
+            language=self.language,
+            greeting=messages.get("greeting", ""),
+            fallback=messages.get("fallback", ""),
+            message=text,
+            knowledge=self.avatar.knowledge,
+            history=history,
+            style=tuple(self.avatar.guidelines.style_instructions()),
+            disclosure=self.avatar.guidelines.disclosure(self.language),
+            settings=ResponderSettings(
+                engine=responder.get("engine", "builtin"),
+                model=responder.get("model") or "",
+                temperature=float(responder.get("temperature", 0.3)),
+                max_tokens=int(responder.get("max_tokens", 400)),
+            ),
+        )
+        reply = self.rt.responders.stream(request, external_llm=external)
+        guard = self.avatar.guidelines.output_guard(self.language)
+        released: list[str] = []
+        index = 0
+        try:
+            async for delta in reply:
+                for chunk in guard.feed(delta):
+                    released.append(chunk)
+                    await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
+                    index += 1
+        finally:
+            await reply.aclose()
+        tail, out_verdict = guard.finish()
+        for chunk in tail:
+            released.append(chunk)
+            await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
+            index += 1
+        if out_verdict.action in ("refuse", "handoff"):
+            # The stream stopped before the offending sentence; say so and let a human decide.
+            await self.hand_off(out_verdict.handoff_reason or "decision_required", rule_ids=list(out_verdict.rule_ids), partial="".join(released))
+            return
+        await self._say("".join(released) or messages.get("fallback", ""), rule_ids=list(out_verdict.rule_ids), reply_to=reply_to)
+
+    async def _say(self, text: str, *, rule_ids: list[str], reply_to: str | None = None) -> None:
+        async with self.rt.sessionmaker() as session:
+            message, _ = await chats.append(
+                session,
+                tenant_id=self.conversation.tenant_id,
+                conversation_id=self.conversation.id,
+                author="avatar",
+                text=text,
+                verdict={"rule_ids": rule_ids} if rule_ids else None,
+            )
+            await session.commit()
+        frame = message_frame(message)
+        if reply_to:
+            frame["reply_to"] = reply_to
+        await self.delivery.deliver(frame)
+        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+
+    async def hand_off(self, reason: str, *, rule_ids: list[str], partial: str = "") -> None:
+        text = handoff_text(self.avatar, self.language, reason)
+        async with self.rt.sessionmaker() as session:
+            if partial.strip():
+                await chats.append(session, tenant_id=self.conversation.tenant_id, conversation_id=self.conversation.id, author="avatar", text=partial)
+            message, status = await chats.append(
+                session,
+                tenant_id=self.conversation.tenant_id,
+                conversation_id=self.conversation.id,
+                author="system",
+                kind="event",
+                event="handoff",
+                text=text,
+                verdict={"reason": reason, "rule_ids": rule_ids},
+                status="waiting",
+                handoff_reason=reason,
+            )
+            await session.commit()
+        self.conversation.status, self.conversation.handoff_reason = status, reason
+        frame = message_frame(message)
+        frame["reason"] = reason
+        await self.delivery.deliver(frame)
+        await self.rt.publish(channels.conversation(self.conversation.id), {**message_frame(message, conversation_id=self.conversation.id), "reason": reason})
+        await self.rt.publish(channels.operators(self.conversation.tenant_id), queue_update(self.conversation))

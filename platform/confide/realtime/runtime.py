@@ -1,0 +1,82 @@
+"""What every chat connection of one node shares: services, caches of immutable avatar versions and
+compiled guidelines, the responders, the purpose gate and the visitor-token signer. Built in lifespan."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from avatars.models import AvatarVersion
+from avatars.responders import KnowledgeIndex
+from avatars.responders.openai_responder import OpenAIConfig
+from avatars.responders.registry import Responders
+from avatars.service import get_version_by_id
+from avatars.snapshot import AvatarSnapshot
+from confide.chats.tokens import VisitorTokens
+from confide.core.broker import Broker
+from confide.core.services import Services
+from confide.privacy.gate import PurposeGate
+from confide.realtime.protocol import encode
+from confide.settings import Settings
+from guidelines.checker import CompiledGuidelines, compile_guidelines
+from guidelines.rules import GuidelineSetSpec
+
+_DEFAULT_SPEC = GuidelineSetSpec()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedAvatar:
+    """An immutable avatar version, ready to answer: its snapshot, knowledge index and compiled guidelines."""
+
+    snapshot: AvatarSnapshot
+    knowledge: KnowledgeIndex
+    guidelines: CompiledGuidelines
+
+
+def compile_for(snapshot: AvatarSnapshot) -> CompiledGuidelines:
+    ref = snapshot.guideline
+    if ref is None:
+        return compile_guidelines(_DEFAULT_SPEC, "default")
+    return compile_guidelines(GuidelineSetSpec.model_validate(ref.spec), ref.version_key)
+
+
+class ChatRuntime:
+    def __init__(self, services: Services, sessionmaker: async_sessionmaker[AsyncSession], gate: PurposeGate) -> None:
+        settings = services.settings
+        self.services = services
+        self.settings: Settings = settings
+        self.broker: Broker = services.broker
+        self.sessionmaker = sessionmaker
+        self.gate = gate
+        self.tokens = VisitorTokens(settings.resolved_secret_key, settings.chat_visitor_token_days)
+        openai = OpenAIConfig(base_url=settings.openai_base_url, api_key=settings.openai_api_key or "unused", default_model=settings.openai_model) if settings.openai_base_url else None
+        self.responders = Responders(openai=openai)
+        self._versions: OrderedDict[str, LoadedAvatar] = OrderedDict()
+
+    async def live_version_id(self, session: AsyncSession, *, avatar_id: str, version: int) -> str | None:
+        return await session.scalar(select(AvatarVersion.id).where(AvatarVersion.avatar_id == avatar_id, AvatarVersion.version == version))
+
+    async def load_version(self, session: AsyncSession, *, tenant_id: str, version_id: str) -> LoadedAvatar | None:
+        """An avatar version from the cache, or loaded and compiled once (versions never change)."""
+        loaded = self._versions.get(version_id)
+        if loaded is not None:
+            self._versions.move_to_end(version_id)
+            return loaded if loaded.snapshot.tenant_id == tenant_id else None
+        snapshot = await get_version_by_id(session, version_id, tenant_id=tenant_id)
+        if snapshot is None:
+            return None
+        loaded = LoadedAvatar(snapshot, snapshot.knowledge_index(), compile_for(snapshot))
+        self._versions[version_id] = loaded
+        if len(self._versions) > 256:
+            self._versions.popitem(last=False)
+        return loaded
+
+    async def publish(self, channel: str, frame: dict[str, Any]) -> None:
+        await self.broker.publish(channel, encode(frame))
+
+    async def aclose(self) -> None:
+        await self.responders.aclose()

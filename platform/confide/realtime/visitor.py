@@ -1,0 +1,387 @@
+"""The end-customer websocket: `/v1/widget/{widget_key}/chat`.
+
+A connection opens with a hello frame (the visitor or customer token travels there, never in the URL),
+joins a new or resumed conversation, and then sends messages. Each visitor message is stored before it
+is acknowledged; each avatar reply streams as deltas and is stored before its final frame."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import IntegrityError
+
+from avatars.service import resolve_widget
+from confide.chats import service as chats
+from confide.chats.models import Conversation
+from confide.chats.tokens import customer_visitor_id, verify_customer_token
+from confide.core.ids import new_id
+from confide.privacy.gate import Purpose, PurposeNotInstructed
+from confide.realtime import channels
+from confide.realtime.delivery import SeqDelivery
+from confide.realtime.protocol import (
+    CloseCode,
+    End,
+    FrameError,
+    Hello,
+    Ping,
+    Rating,
+    Say,
+    Typing,
+    encode,
+    error_frame,
+    message_frame,
+    parse,
+    visitor_frames,
+)
+from confide.realtime.replies import AvatarTurn, queue_update
+from confide.realtime.runtime import ChatRuntime, LoadedAvatar
+
+log = logging.getLogger("confide.realtime.visitor")
+
+
+class Refused(Exception):
+    def __init__(self, code: CloseCode, slug: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.slug, self.detail = code, slug, detail
+
+
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
+class VisitorConnection:
+    def __init__(self, runtime: ChatRuntime, websocket: WebSocket) -> None:
+        self.rt = runtime
+        self.ws = websocket
+        self.settings = runtime.settings
+        self.connection_id = new_id("wsc")
+        self.tenant_id = ""
+        self.avatar_id = ""
+        self.visitor_id = ""
+        self.customer_ref: str | None = None
+        self.conversation: Conversation | None = None
+        self.avatar: LoadedAvatar | None = None
+        self.language = "en"
+        self.delivery: SeqDelivery | None = None
+        self.strikes = 0
+        self.gone = False
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        """Send, or note that the client is gone: a reply in progress is still stored for its resume."""
+        if self.gone:
+            return
+        try:
+            await self.ws.send_text(encode(frame))
+        except Exception:  # the socket closed under us (WebSocketDisconnect, ClientDisconnected, RuntimeError)
+            self.gone = True
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        if self.delivery is not None:
+            await self.delivery.send_unsequenced(frame)
+        else:
+            await self._send(frame)
+
+    async def error(self, slug: str, detail: str, **extra: Any) -> None:
+        await self.send(error_frame(slug, detail, **extra))
+
+    async def refuse(self, code: CloseCode, slug: str, detail: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._send(error_frame(slug, detail, close_code=int(code)))
+            await self.ws.close(code=int(code), reason=slug[:120])
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def run(self, widget_key: str) -> None:
+        try:
+            hello = await self._open(widget_key)
+            await self._start(hello)
+        except Refused as refused:
+            await self.refuse(refused.code, refused.slug, refused.detail)
+            return
+        except WebSocketDisconnect:
+            return
+        try:
+            assert self.conversation is not None
+            async with self.rt.broker.subscribe(channels.conversation(self.conversation.id)) as subscription:
+                forwarder = asyncio.create_task(self._forward(subscription), name="confide-visitor-forward")
+                try:
+                    await self._welcome(hello)
+                    await self._receive_loop()
+                finally:
+                    forwarder.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await forwarder
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await self.rt.broker.member_remove(channels.visitor_connections_group(self.visitor_id), self.connection_id)
+
+    async def _open(self, widget_key: str) -> Hello:
+        s = self.settings
+        client = self.ws.client
+        if client:
+            decision = await self.rt.broker.hit(f"ws:addr:{_hashed(client.host)}", s.chat_address_connects_per_window, s.chat_rate_window_seconds)
+            if not decision.allowed:
+                raise Refused(CloseCode.RATE_LIMITED, "rate-limited", f"Too many connections from your address; retry in {decision.retry_after} s.")
+        async with self.rt.sessionmaker() as session:
+            target = await resolve_widget(session, widget_key)
+            if target is None:
+                raise Refused(CloseCode.UNKNOWN_WIDGET, "unknown-widget", "This chat is not available: the widget key is unknown, rotated or unpublished.")
+            if not target.allows_origin(self.ws.headers.get("origin")):
+                raise Refused(CloseCode.ORIGIN_NOT_ALLOWED, "origin-not-allowed", "This page's origin may not open this chat.")
+            self.tenant_id, self.avatar_id = target.tenant_id, target.avatar_id
+            live_version_id = await self.rt.live_version_id(session, avatar_id=target.avatar_id, version=target.live_version)
+        self.live_version_id = live_version_id
+        try:
+            raw = await asyncio.wait_for(self.ws.receive(), s.chat_hello_timeout_seconds)
+        except TimeoutError as exc:
+            raise Refused(CloseCode.IDLE, "hello-timeout", "Send a hello frame first.") from exc
+        if raw["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(raw.get("code", 1000))
+        try:
+            frame = parse(visitor_frames, raw.get("text") if raw.get("text") is not None else raw.get("bytes"), s.chat_max_frame_bytes)
+        except FrameError as exc:
+            raise Refused(CloseCode.BAD_HELLO, exc.slug, exc.detail) from exc
+        if not isinstance(frame, Hello):
+            raise Refused(CloseCode.BAD_HELLO, "hello-expected", "The first frame must be a hello.")
+        return frame
+
+    async def _identify(self, hello: Hello) -> str | None:
+        """Sets visitor_id (and customer_ref); returns a freshly issued visitor token, if any."""
+        if hello.customer_token:
+            async with self.rt.sessionmaker() as session:
+                secrets_in_force = await chats.customer_secrets(session, tenant_id=self.tenant_id)
+            customer_ref = verify_customer_token(hello.customer_token, secrets_in_force)
+            if customer_ref is None:
+                raise Refused(CloseCode.UNAUTHORIZED, "invalid-customer-token", "The customer token is forged, expired or signed with another secret.")
+            self.customer_ref = customer_ref
+            self.visitor_id = customer_visitor_id(self.tenant_id, customer_ref)
+            return None
+        if hello.visitor_token:
+            visitor_id = self.rt.tokens.verify(hello.visitor_token, tenant_id=self.tenant_id, avatar_id=self.avatar_id)
+            if visitor_id is None:
+                raise Refused(CloseCode.UNAUTHORIZED, "invalid-visitor-token", "The visitor token is forged, expired or belongs to another chat.")
+            self.visitor_id = visitor_id
+            return None
+        token, self.visitor_id = self.rt.tokens.issue(tenant_id=self.tenant_id, avatar_id=self.avatar_id)
+        return token
+
+    async def _start(self, hello: Hello) -> None:
+        s = self.settings
+        self.issued_token = await self._identify(hello)
+        group = channels.visitor_connections_group(self.visitor_id)
+        await self.rt.broker.member_add(group, self.connection_id, s.chat_idle_timeout_seconds + 60)
+        if len(await self.rt.broker.members(group)) > s.chat_max_connections_per_visitor:
+            await self.rt.broker.member_remove(group, self.connection_id)
+            raise Refused(CloseCode.TOO_MANY_CONNECTIONS, "too-many-connections", "Too many open chat connections for this visitor.")
+        self.resumed = False
+        async with self.rt.sessionmaker() as session:
+            if hello.resume is not None:
+                conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=hello.resume.conversation_id)
+                if conversation is None or conversation.visitor_id != self.visitor_id or conversation.avatar_id != self.avatar_id:
+                    raise Refused(CloseCode.UNAUTHORIZED, "conversation-not-yours", "No such conversation for this visitor.")
+                if conversation.status != "closed":
+                    self.conversation, self.resumed = conversation, True
+            version_id = self.conversation.avatar_version_id if self.conversation else self.live_version_id
+            avatar = await self.rt.load_version(session, tenant_id=self.tenant_id, version_id=version_id) if version_id else None
+            if avatar is None:
+                raise Refused(CloseCode.UNKNOWN_WIDGET, "unknown-widget", "This chat is not available right now.")
+            self.avatar = avatar
+            self.language = self.conversation.language if self.conversation else avatar.snapshot.pick_language(hello.language)
+            if self.conversation is None:
+                try:
+                    await self.rt.gate.authorize(
+                        session, tenant_id=self.tenant_id, purpose=Purpose.ANSWER_CHAT, actor=self.avatar_id, subject_ref=self.visitor_id
+                    )
+                except PurposeNotInstructed as exc:
+                    raise Refused(CloseCode.UNAVAILABLE, "purpose-not-instructed", "Chats are not being answered right now.") from exc
+                self.conversation = await chats.create_conversation(
+                    session,
+                    tenant_id=self.tenant_id,
+                    avatar_id=self.avatar_id,
+                    avatar_version_id=version_id,
+                    visitor_id=self.visitor_id,
+                    customer_ref=self.customer_ref,
+                    language=self.language,
+                )
+                # The first avatar message of every conversation says that it is an AI (EU AI Act Art. 50).
+                greeting = avatar.snapshot.messages_for(self.language).get("greeting", "")
+                disclosure = avatar.guidelines.disclosure(self.language)
+                await chats.append(
+                    session, tenant_id=self.tenant_id, conversation_id=self.conversation.id, author="avatar", text=f"{disclosure} {greeting}".strip()
+                )
+                await session.commit()
+                await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
+        self.delivery = SeqDelivery(self._send, self.rt.sessionmaker, self.conversation.id, tag_conversation=False)
+
+    async def _welcome(self, hello: Hello) -> None:
+        assert self.conversation is not None and self.avatar is not None and self.delivery is not None
+        snapshot = self.avatar.snapshot
+        welcome: dict[str, Any] = {
+            "type": "welcome",
+            "conversation_id": self.conversation.id,
+            "resumed": self.resumed,
+            "status": self.conversation.status,
+            "language": self.language,
+            "disclosure": self.avatar.guidelines.disclosure(self.language),
+            "avatar": {"name": snapshot.name, "appearance": snapshot.appearance},
+            "limits": {"max_frame_bytes": self.settings.chat_max_frame_bytes, "max_message_chars": self.settings.chat_max_message_chars},
+        }
+        if self.issued_token:
+            welcome["visitor_token"] = self.issued_token
+        await self.send(welcome)
+        after = hello.resume.last_seq if (self.resumed and hello.resume) else 0
+        await self.delivery.catch_up(after)
+
+    async def _forward(self, subscription: Any) -> None:
+        """Frames from the broker: other nodes' and operators' writes, delivered in seq order."""
+        assert self.delivery is not None
+        import orjson
+
+        async for raw in subscription:
+            frame = orjson.loads(raw)
+            if frame.get("seq") is not None:
+                await self.delivery.deliver(frame)
+            elif frame.get("type") == "typing" and frame.get("author") != "visitor":
+                await self.delivery.send_unsequenced(frame)
+
+    # ---- frames ----------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        s = self.settings
+        while True:
+            try:
+                raw = await asyncio.wait_for(self.ws.receive(), s.chat_idle_timeout_seconds)
+            except TimeoutError:
+                await self.refuse(CloseCode.IDLE, "idle-timeout", "Closed after a long silence; reconnect to resume.")
+                return
+            if raw["type"] == "websocket.disconnect":
+                return
+            try:
+                frame = parse(visitor_frames, raw.get("text") if raw.get("text") is not None else raw.get("bytes"), s.chat_max_frame_bytes)
+                await self._handle(frame)
+            except FrameError as exc:
+                await self.error(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {}))
+            except _Flood:
+                return
+
+    async def _rate_check(self) -> bool:
+        s = self.settings
+        decision = await self.rt.broker.hit(f"ws:msg:{self.visitor_id}", s.chat_visitor_messages_per_window, s.chat_rate_window_seconds)
+        if decision.allowed:
+            return True
+        self.strikes += 1
+        await self.error("rate-limited", f"Too many messages; wait {decision.retry_after} s.", retry_after=decision.retry_after)
+        if self.strikes >= s.chat_flood_strikes:
+            await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", "Closed for flooding.")
+            raise _Flood
+        return False
+
+    async def _handle(self, frame: Any) -> None:
+        if isinstance(frame, Say):
+            if await self._rate_check():
+                await self._on_message(frame)
+        elif isinstance(frame, Typing):
+            assert self.conversation is not None
+            await self.rt.publish(channels.conversation(self.conversation.id), {"type": "typing", "author": "visitor", "active": frame.active, "conversation_id": self.conversation.id})
+        elif isinstance(frame, Rating):
+            if await self._rate_check():
+                await self._on_rating(frame)
+        elif isinstance(frame, End):
+            await self._on_end()
+        elif isinstance(frame, Ping):
+            await self.send({"type": "pong"})
+        elif isinstance(frame, Hello):
+            raise FrameError("unexpected-hello", "This connection has already said hello.")
+
+    async def _on_message(self, frame: Say) -> None:
+        assert self.conversation is not None and self.avatar is not None and self.delivery is not None
+        if len(frame.text) > self.settings.chat_max_message_chars:
+            raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
+        verdict = self.avatar.guidelines.check_input(frame.text, self.language)
+        stored_text = verdict.redacted_text if verdict.redacted_text is not None else frame.text
+        duplicate = False
+        try:
+            async with self.rt.sessionmaker() as session:
+                message, status = await chats.append(
+                    session,
+                    tenant_id=self.tenant_id,
+                    conversation_id=self.conversation.id,
+                    author="visitor",
+                    text=stored_text,
+                    client_message_id=frame.client_message_id,
+                    redacted=stored_text != frame.text,
+                    verdict=verdict.as_dict() if verdict.rule_ids else None,
+                )
+                await session.commit()
+        except IntegrityError:
+            async with self.rt.sessionmaker() as session:
+                found = await chats.find_by_client_id(session, conversation_id=self.conversation.id, client_message_id=frame.client_message_id)
+                answered = found is not None and found.seq is not None and await chats.has_reply_after(session, conversation_id=self.conversation.id, seq=found.seq)
+                conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=self.conversation.id)
+            if found is None or conversation is None:
+                raise
+            message, status, duplicate = found, conversation.status, True
+            # An old seq: sent as is, not through ordered delivery (which would drop it as seen).
+            await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
+            if answered:
+                return
+        self.conversation.status = status
+        if not duplicate:
+            await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
+            await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+        if status != "avatar":
+            return  # an operator has it, or it waits for one: the avatar stays quiet
+        turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery)
+        await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id)
+
+    async def _on_rating(self, frame: Rating) -> None:
+        assert self.conversation is not None and self.delivery is not None
+        async with self.rt.sessionmaker() as session:
+            message, _ = await chats.append(
+                session,
+                tenant_id=self.tenant_id,
+                conversation_id=self.conversation.id,
+                author="visitor",
+                kind="event",
+                event="rating",
+                text=frame.comment or "",
+                verdict={"score": frame.score, "resolved": frame.resolved},
+            )
+            await session.commit()
+        await self.delivery.deliver(message_frame(message))
+        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+
+    async def _on_end(self) -> None:
+        assert self.conversation is not None and self.delivery is not None
+        if self.conversation.status == "closed":
+            return
+        async with self.rt.sessionmaker() as session:
+            message, _ = await chats.append(
+                session, tenant_id=self.tenant_id, conversation_id=self.conversation.id, author="visitor", kind="event", event="closed", status="closed"
+            )
+            await session.commit()
+        self.conversation.status = "closed"
+        await self.delivery.deliver(message_frame(message))
+        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+        await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
+        await self.send({"type": "rating_request", "conversation_id": self.conversation.id})
+
+
+class _Flood(Exception):
+    pass
+
+
+async def visitor_chat(websocket: WebSocket, widget_key: str) -> None:
+    """End customers chat with a published avatar. Protocol: docs/protocol.md."""
+    await websocket.accept()
+    connection = VisitorConnection(websocket.app.state.chat, websocket)
+    await connection.run(widget_key)
+

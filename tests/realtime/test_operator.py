@@ -1,0 +1,167 @@
+"""Operators over their own websocket: queue, take-over, messages both ways, private notes, hand-back,
+and refusal of everything from another tenant or a role without the permission."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.support.chat import Closed, connect, operator, published_avatar, visitor
+
+
+async def _next_of(chat, kind: str, timeout: float = 10.0) -> dict:
+    while True:
+        frame = await chat.recv(timeout)
+        if frame["type"] == kind:
+            return frame
+
+
+async def test_decision_request_hands_off_and_an_operator_takes_over(base, shop):
+    owner = shop["owner"]
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.say("Can you approve my refund for order 123?", "v1")
+        handoff = await _next_of(chat, "handoff")
+        assert handoff["reason"] == "decision_required" and handoff["author"] == "system"
+
+        async with operator(base, shop["tenant_id"], owner.token) as (ops, hello):
+            assert conversation_id in [c["id"] for c in hello["queue"]]
+            assert owner.id in hello["online"]
+            await ops.send({"type": "take_over", "conversation_id": conversation_id})
+            joined = await _next_of(ops, "joined")
+            assert joined["conversation"]["id"] == conversation_id
+            assert (await _next_of(chat, "operator_joined"))["author"] == "operator"
+
+            await ops.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "o1", "text": "Hi, I'm Sam. Let me check your order."})
+            from_operator = await _next_of(chat, "message")
+            assert from_operator["author"] == "operator" and "Sam" in from_operator["text"]
+
+            await ops.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n1", "text": "customer seems upset"})
+            assert (await _next_of(ops, "note"))["text"] == "customer seems upset"
+
+            await chat.say("Thanks, order 123 is the blue one.", "v2")
+            seen = await _next_of(ops, "message")
+            while seen["author"] != "visitor" or "blue" not in seen["text"]:
+                seen = await _next_of(ops, "message")
+            # the avatar stays quiet while an operator has the conversation, and notes never reach the visitor
+            try:
+                extra = await chat.recv(timeout=0.5)
+                assert extra["type"] in ("typing",), extra
+            except TimeoutError:
+                pass
+            assert not any("upset" in str(f) for f in chat.frames)
+
+            await ops.send({"type": "hand_back", "conversation_id": conversation_id})
+            assert (await _next_of(chat, "operator_left"))["seq"] > from_operator["seq"]
+            await chat.say("When are you open?", "v3")
+            answer = await _next_of(chat, "message")
+            assert answer["author"] == "avatar" and "Monday" in answer["text"]
+
+
+async def test_other_tenants_operators_are_refused_as_if_nothing_existed(base, shop, client, factory):
+    async with visitor(base, shop["widget_key"]) as (_, welcome):
+        victim_conversation = welcome["conversation_id"]
+    intruder = await factory.user()
+    intruder_tenant = await factory.tenant(intruder, "Intruder GmbH")
+    async with operator(base, intruder_tenant, intruder.token) as (ops, hello):
+        assert victim_conversation not in str(hello)
+        for action in ("join", "take_over", "close"):
+            await ops.send({"type": action, "conversation_id": victim_conversation})
+            error = await _next_of(ops, "error")
+            assert error["problem"]["type"].endswith("/not-found")
+        await ops.send({"type": "message", "conversation_id": victim_conversation, "client_message_id": "x", "text": "hello?"})
+        assert (await _next_of(ops, "error"))["problem"]["type"].endswith("/not-found")
+        await ops.send({"type": "join", "conversation_id": "cnv_doesnotexist"})
+        assert (await _next_of(ops, "error"))["problem"]["detail"] == "No such conversation."
+    # their token on the victim tenant's operator socket
+    async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
+        await ops.send({"type": "hello", "token": intruder.token})
+        assert (await ops.closed()).code == 4401
+
+
+async def test_roles_without_operate_permission_and_bad_tokens_are_refused(base, shop, factory):
+    analyst = await factory.member(shop["tenant_id"], shop["owner"], "analyst")
+    for token in (analyst.token, "cfs_forged", ""):
+        async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
+            await ops.send({"type": "hello", "token": token} if token else {"type": "hello"})
+            closed = await ops.closed()
+            assert closed.code in (4400, 4401), closed
+    operator_member = await factory.member(shop["tenant_id"], shop["owner"], "operator")
+    async with operator(base, shop["tenant_id"], operator_member.token) as (_, hello):
+        assert operator_member.id in hello["online"]
+
+
+async def test_closing_without_stored_transcripts_purges_the_text(app, base, client, factory):
+    from sqlalchemy import select
+
+    from confide.chats.models import Message
+
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Forgetful GmbH")
+    r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=owner.headers)
+    assert r.status_code in (200, 201), r.text
+    app.state.purpose_gate.invalidate(tenant_id)
+    avatar = await published_avatar(client, owner, tenant_id)
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("my name is Erika", "p1")
+        await chat.expect("message")
+        async with operator(base, tenant_id, owner.token) as (ops, _):
+            await ops.send({"type": "close", "conversation_id": welcome["conversation_id"]})
+            await _next_of(chat, "closed")
+    await asyncio.sleep(0)  # the close committed before the frame went out
+    async with app.state.sessionmaker() as session:
+        left = (await session.scalars(select(Message.text).where(Message.conversation_id == welcome["conversation_id"]))).all()
+    assert not any("Erika" in t for t in left)
+
+
+async def test_flood_gets_rate_limit_errors_then_a_close(backend, client, factory):
+    from confide.app import create_app
+    from tests.conftest import client_for, running
+    from tests.support.chat import live_server
+
+    app = create_app(backend.settings(chat_visitor_messages_per_window=3, chat_flood_strikes=2, chat_idle_timeout_seconds=30))
+    async with running(app), client_for(app) as api, live_server(app) as url:
+        from tests.support.factory import Factory
+        from tests.support.outbox import Outbox
+
+        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir))
+        owner = await f.user()
+        tenant_id = await f.tenant(owner)
+        avatar = await published_avatar(api, owner, tenant_id)
+        async with visitor(url, avatar["widget_key"]) as (chat, _):
+            for i in range(6):
+                await chat.send({"type": "message", "client_message_id": f"f{i}", "text": "spam"})
+            errors = []
+            try:
+                while True:
+                    frame = await chat.recv(timeout=10)
+                    if frame["type"] == "error":
+                        errors.append(frame["problem"]["type"])
+            except Closed as closed:
+                assert closed.code == 4429
+            assert errors and all(e.endswith("/rate-limited") for e in errors)
+
+
+async def test_idle_connections_are_closed_and_connections_per_visitor_capped(backend):
+    from confide.app import create_app
+    from tests.conftest import client_for, running
+    from tests.support.chat import live_server
+    from tests.support.factory import Factory
+    from tests.support.outbox import Outbox
+
+    app = create_app(backend.settings(chat_idle_timeout_seconds=0.5, chat_max_connections_per_visitor=2))
+    async with running(app), client_for(app) as api, live_server(app) as url:
+        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir))
+        owner = await f.user()
+        tenant_id = await f.tenant(owner)
+        avatar = await published_avatar(api, owner, tenant_id)
+        async with visitor(url, avatar["widget_key"]) as (chat, welcome):
+            closed = await chat.closed(timeout=5)
+            assert closed.code == 4408
+        token = welcome["visitor_token"]
+        app.state.settings.chat_idle_timeout_seconds = 30
+        async with visitor(url, avatar["widget_key"], visitor_token=token), visitor(url, avatar["widget_key"], visitor_token=token):
+            async with connect(f"{url}/v1/widget/{avatar['widget_key']}/chat") as third:
+                await third.send({"type": "hello", "visitor_token": token})
+                assert (await third.closed()).code == 4409
