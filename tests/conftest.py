@@ -18,6 +18,7 @@ from confide.app import create_app
 from confide.migrate import upgrade
 from confide.settings import Settings
 from tests.support.factory import Factory
+from tests.support.cookies import cookie_audit, record_set_cookies  # noqa: F401  (session-wide check: only `lang` is ever set)
 from tests.support.fake_llm import fake_llm, fake_llm_server  # noqa: F401  (suite-wide fixtures)
 from tests.support.outbox import Outbox
 from tests.support.services import postgres_database, redis_namespace
@@ -45,6 +46,9 @@ class Backend:
             "login_limit_per_address": 100_000,
             "login_limit_per_account": 1_000,
             "access_log_flush_seconds": 3600,
+            "retention_job_enabled": False,
+            "chat_visitor_messages_per_window": 100_000,
+            "chat_address_connects_per_window": 100_000,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
@@ -84,7 +88,7 @@ async def app(backend: Backend) -> AsyncIterator[FastAPI]:
 
 def client_for(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(address, 51000))
-    return httpx.AsyncClient(transport=transport, base_url="http://confide.test")
+    return httpx.AsyncClient(transport=transport, base_url="http://confide.test", event_hooks={"response": [record_set_cookies]})
 
 
 @pytest.fixture

@@ -34,11 +34,81 @@ async def _api_key(client: httpx.AsyncClient, factory: Factory, owner: User, ten
     return r.json()["id"]
 
 
+async def _guideline_set(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    body = {"name": "Victim rules", "rules": [{"id": "tone", "kind": "style", "instruction": "Be kind."}]}
+    r = await client.post(f"/v1/tenants/{tenant_id}/guideline-sets", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _avatar(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    """A published avatar (so it has version 1, a live widget key and a guideline set)."""
+    body = {
+        "name": "Victim avatar",
+        "persona": {"role_description": "Support"},
+        "languages": ["en"],
+        "default_language": "en",
+        "messages": {"en": {"greeting": "Hi", "fallback": "Sorry"}},
+        "guideline_set_id": await _guideline_set(client, factory, owner, tenant_id),
+    }
+    r = await client.post(f"/v1/tenants/{tenant_id}/avatars", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    avatar_id = r.json()["id"]
+    r = await client.post(f"/v1/tenants/{tenant_id}/avatars/{avatar_id}/publish", headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return avatar_id
+
+
+async def _version(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    """Version numbers of avatars and guideline sets: every published avatar and every set has a version 1."""
+    return "1"
+
+
+async def _knowledge_entry(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    avatar_id = await _avatar(client, factory, owner, tenant_id)
+    body = {"questions": ["When are you open?"], "answer": "From nine to five.", "language": "en"}
+    r = await client.post(f"/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/entries", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _knowledge_document(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    avatar_id = await _avatar(client, factory, owner, tenant_id)
+    r = await client.post(
+        f"/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/documents",
+        content=b"# Returns\n\nWithin 30 days.",
+        headers={**owner.headers, "Content-Type": "text/markdown"},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _conversation(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    from confide.chats import service as chats
+    from tests.support.chat import published_avatar
+
+    avatar = await published_avatar(client, owner, tenant_id)
+    app = client._transport.app  # type: ignore[attr-defined]  # the ASGI app behind the test client
+    async with app.state.sessionmaker() as session:
+        conversation = await chats.create_conversation(
+            session, tenant_id=tenant_id, avatar_id=avatar["avatar_id"], avatar_version_id=None, visitor_id="vis_victim", customer_ref=None, language="en"
+        )
+        await chats.append(session, tenant_id=tenant_id, conversation_id=conversation.id, author="visitor", text="victim's secret")
+        await session.commit()
+    return conversation.id
+
+
 # Path parameter name -> how to create such an object in the victim's tenant. Every domain adds its own.
 PATH_PARAM_FACTORIES: dict[str, Maker] = {
     "member_id": _member,
     "invitation_id": _invitation,
     "key_id": _api_key,
+    "avatar_id": _avatar,
+    "version": _version,
+    "entry_id": _knowledge_entry,
+    "document_id": _knowledge_document,
+    "set_id": _guideline_set,
+    "conversation_id": _conversation,
 }
 
 # Valid bodies for write routes, so the attack reaches the tenant filter instead of stopping at validation.
@@ -47,6 +117,16 @@ VALID_BODIES: dict[tuple[str, str], dict] = {
     ("PATCH", "/v1/tenants/{tenant_id}/members/{member_id}"): {"role": "analyst"},
     ("POST", "/v1/tenants/{tenant_id}/invitations"): {"email": "someone@example.com", "role": "analyst"},
     ("POST", "/v1/tenants/{tenant_id}/api-keys"): {"name": "k", "role": "analyst"},
+    ("POST", "/v1/tenants/{tenant_id}/avatars"): {"name": "A", "persona": {"role_description": "x"}, "languages": ["en"], "default_language": "en", "messages": {"en": {"greeting": "Hi", "fallback": "No"}}},
+    ("PATCH", "/v1/tenants/{tenant_id}/avatars/{avatar_id}"): {"name": "Renamed"},
+    ("PUT", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/widget"): {"allowed_origins": ["https://example.com"]},
+    ("POST", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/preview"): {"message": "hello"},
+    ("POST", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/entries"): {"questions": ["q?"], "answer": "a", "language": "en"},
+    ("PATCH", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/entries/{entry_id}"): {"answer": "changed"},
+    ("POST", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/import"): {"entries": [{"questions": ["q?"], "answer": "a", "language": "en"}]},
+    ("POST", "/v1/tenants/{tenant_id}/guideline-sets"): {"name": "Rules", "rules": [{"id": "tone", "kind": "style", "instruction": "Be kind."}]},
+    ("PUT", "/v1/tenants/{tenant_id}/guideline-sets/{set_id}"): {"name": "Rules", "rules": [{"id": "tone", "kind": "style", "instruction": "Be kind."}]},
+    ("POST", "/v1/tenants/{tenant_id}/guideline-sets/{set_id}/evaluate"): {"text": "hello", "direction": "input"},
 }
 
 PARAM = re.compile(r"{([a-z_]+)}")

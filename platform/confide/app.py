@@ -9,8 +9,11 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import text
 
+from avatars.knowledge_routes import router as knowledge_router
+from avatars.routes import router as avatars_router
 from confide import __version__
 from confide.accounts.routes import router as accounts_router
+from confide.chats.routes import router as chats_router
 from confide.core.access_log import AccessLogMiddleware, AccessLogWriter
 from confide.core.broker import create_broker
 from confide.core.db import create_engine, create_sessionmaker
@@ -20,16 +23,33 @@ from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
 from confide.core.schemas import Cursors
 from confide.core.security import Passwords
 from confide.core.services import Services
+from confide.privacy.metrics import install_metrics
 from confide.privacy.routes import router as privacy_router
+from confide.privacy.runtime import start_privacy, stop_privacy
+from confide.realtime.routes import router as realtime_router
+from confide.realtime.runtime import ChatRuntime
 from confide.settings import Settings
 from confide.tenants.routes import router as tenants_router
+from confide.widget import router as widget_router
+from guidelines.routes import router as guidelines_router
 
 TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "accounts", "description": "Platform users: registration, verification, profile and password. We are their controller."},
     {"name": "auth", "description": "Sign in and out with opaque bearer tokens. No cookies."},
     {"name": "tenants", "description": "Tenants (business customers), members and roles, invitations and API keys."},
-    {"name": "privacy", "description": "Records of processing and other privacy facts, generated from the data-classification registry."},
+    {"name": "privacy", "description": "Records of processing and other privacy facts, generated from the data-classification registry; tenants' processing instructions and processing log."},
+    {"name": "data rights", "description": "Platform users exercise their own rights: export, erasure, restriction, objection, newsletter consent."},
+    {"name": "contact", "description": "Messages to us by email contact; deleted after the conversation, or at once on objection."},
+    {"name": "newsletter", "description": "Double opt-in confirmation and unsubscribing without logging in."},
+    {"name": "preferences", "description": "The language setting, kept in `lang`, the only cookie."},
+    {"name": "operators", "description": "Platform-operator routes (X-Operator-Token): retention runs, contact messages, newsletter issues."},
+    {"name": "avatars", "description": "Avatars: persona, languages, responder, versions, widget keys, preview."},
+    {"name": "knowledge", "description": "An avatar's Q&A entries and documents, search, JSON import and export."},
+    {"name": "guidelines", "description": "Communication guideline sets, versioned, and evaluating text against them."},
+    {"name": "chats", "description": "Conversations: transcripts for staff, and the secret that signs customer tokens. The chat itself runs over websockets (docs/protocol.md)."},
+    {"name": "telemetry", "description": "Prometheus metrics without personal data."},
+    {"name": "widget", "description": "The embeddable chat widget script and a demo page that embeds it. No cookies: the widget keeps its state in localStorage."},
 ]
 
 
@@ -61,9 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.access_log = AccessLogWriter(sessionmaker, settings.access_log_flush_seconds)
         app.state.access_log.start()
+        await start_privacy(app, settings)  # purpose gate, processing-log writer, retention job
+        app.state.chat = ChatRuntime(app.state.services, sessionmaker, app.state.purpose_gate)
         try:
             yield
         finally:
+            await app.state.chat.aclose()
+            await stop_privacy(app)
             await app.state.access_log.stop()
             await broker.close()
             await engine.dispose()
@@ -82,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
+    install_metrics(app)  # outermost middleware, and GET /metrics
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, Any]:
@@ -104,4 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(tenants_router)
     app.include_router(privacy_router)
+    app.include_router(avatars_router)
+    app.include_router(knowledge_router)
+    app.include_router(guidelines_router)
+    app.include_router(chats_router)
+    app.include_router(realtime_router)
+    app.include_router(widget_router)
     return app

@@ -1,4 +1,4 @@
-"""`confide serve | migrate | downgrade`: one code path for the embedded defaults and PostgreSQL + Redis."""
+"""`confide serve | demo | migrate | downgrade | retention`: one code path for the embedded defaults and PostgreSQL + Redis."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 from confide import __version__
 from confide.core.logs import configure_logging
 from confide.migrate import downgrade, upgrade
+from confide.privacy.cli import add_retention_command
 from confide.settings import Settings
 
 log = logging.getLogger("confide.cli")
@@ -51,6 +52,24 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    """`confide serve` with a demo tenant and published avatar (found or created), and the page to chat on."""
+    from confide.demo import DEMO_AVATAR, local_base_url, prepare_demo
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    asyncio.run(upgrade(settings.resolved_database_url))
+    demo = asyncio.run(prepare_demo(settings, host=host, port=port))
+    base = local_base_url(host=host, port=port)
+    print(
+        f"\nConfide demo: open {base}/demo in a browser and chat with {DEMO_AVATAR}.\n"
+        f"Its widget snippet, for pages served from {', '.join(demo.allowed_origins)}:\n"
+        f'  <script src="{base}/widget.js" data-widget-key="{demo.widget_key}" defer></script>\n',
+        flush=True,
+    )
+    cmd_serve(settings, args)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="confide", description="Confide chat-avatar platform")
     parser.add_argument("--version", action="version", version=f"confide {__version__}")
@@ -66,6 +85,12 @@ def main(argv: list[str] | None = None) -> None:
     down = sub.add_parser("downgrade", help="revert migrations (default: to base)")
     down.add_argument("revision", nargs="?", default="base")
     down.set_defaults(func=cmd_downgrade)
+    demo = sub.add_parser("demo", help="like serve, with a demo tenant and avatar; prints the demo page's address")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.add_argument("--workers", type=int, default=1, help="worker processes (use PostgreSQL and Redis with more than one)")
+    demo.set_defaults(func=cmd_demo)
+    add_retention_command(sub)
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)

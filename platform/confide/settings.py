@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     # LLM (OpenAI-compatible)
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "CONFIDE_OPENAI_BASE_URL"))
     openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CONFIDE_OPENAI_API_KEY"))
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "CONFIDE_OPENAI_MODEL"), description="Model for avatars that name none.")
+
+    # Realtime chat
+    chat_max_frame_bytes: int = Field(default=16_384, ge=256, description="Largest websocket frame accepted; larger ones get an error frame.")
+    chat_max_message_chars: int = Field(default=4_000, ge=1, description="Longest chat message text.")
+    chat_visitor_messages_per_window: int = Field(default=30, ge=1, description="Messages one visitor may send per rate window.")
+    chat_address_connects_per_window: int = Field(default=120, ge=1, description="Websocket connections one client address may open per rate window.")
+    chat_rate_window_seconds: int = Field(default=60, ge=1)
+    chat_max_connections_per_visitor: int = Field(default=5, ge=1, description="Open websocket connections one visitor may hold at once.")
+    chat_idle_timeout_seconds: float = Field(default=300, gt=0, description="Close a chat connection after this long without a frame.")
+    chat_hello_timeout_seconds: float = Field(default=10, gt=0, description="Time a new connection has to send its hello frame.")
+    chat_flood_strikes: int = Field(default=5, ge=1, description="Rate-limited frames tolerated before the connection is closed.")
+    chat_visitor_token_days: int = Field(default=365, ge=1, description="Lifetime of a signed visitor token kept by the widget.")
 
     # Operations
     log_level: str = "INFO"
@@ -91,3 +104,29 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    # Privacy controls
+    subprocessors_json: str | None = Field(
+        default=None,
+        description="The sub-processor register as a JSON list of {id, name, kind, purpose, location, transfer_safeguard, required}; "
+        "default: the hosting provider, the CDN, and the LLM provider of OPENAI_BASE_URL when one is configured.",
+    )
+    hosting_provider: str = "Microsoft Ireland Operations Limited (Microsoft Azure)"
+    hosting_location: str = "EU (Azure region West Europe, Netherlands)"
+    llm_provider_name: str | None = Field(default=None, description="Who runs OPENAI_BASE_URL; default: derived from its host name.")
+    llm_provider_location: str = "USA"
+    llm_provider_safeguard: str = "Standard contractual clauses, Art. 46(2)(c) GDPR"
+    supervisory_authority: str = "Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen, Kavalleriestraße 2-4, 40213 Düsseldorf"
+    instructions_cache_seconds: float = Field(default=2.0, ge=0, description="How long a node trusts its cached copy of a tenant's processing instructions.")
+    processing_log_flush_seconds: float = Field(default=1.0, gt=0)
+    processing_log_retention_days: int = Field(default=365, ge=1, description="How long a tenant's processing log entries are kept.")
+    newsletter_consent_version: str = Field(default="newsletter-2024-01", description="Version of the newsletter consent text people agree to.")
+    newsletter_consent_text: str = "Yes, send me the Confide newsletter by email. I can withdraw at any time with the link in every newsletter."
+    contact_consent_version: str = "contact-2024-01"
+    contact_retention_days: int = Field(default=0, ge=0, description="Days a concluded contact message is kept; 0: deleted by the next retention run after the conversation ended (policy VIII.4).")
+    contact_limit_per_hour: int = Field(default=10, ge=1, description="Contact messages per client address (and per email address) per hour.")
+    retention_job_enabled: bool = Field(default=True, description="Run the retention job in the background of `confide serve`.")
+    retention_interval_seconds: float = Field(default=3600, gt=0, description="Seconds between retention runs; the first runs one interval after start.")
+    operator_token: str | None = Field(default=None, description="Secret for the platform-operator routes under /v1/admin (header X-Operator-Token); unset disables them.")
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics (no personal data in any label).")
+    language_cookie_days: int = Field(default=365, ge=1, le=365, description="Lifetime of the `lang` cookie, the only cookie Confide sets.")
