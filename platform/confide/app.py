@@ -18,6 +18,7 @@ from confide.core.access_log import AccessLogMiddleware, AccessLogWriter
 from confide.core.broker import create_broker
 from confide.core.db import create_engine, create_sessionmaker
 from confide.core.errors import ServiceUnavailable, install_error_handlers
+from confide.core.events import EventBus
 from confide.core.http import BodySizeLimit, reject_unknown_query_params
 from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
 from confide.core.schemas import Cursors
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             mailer=create_mailer(settings),
             broker=broker,
             cursors=Cursors(settings.resolved_secret_key),
+            events=EventBus(),
         )
         app.state.access_log = AccessLogWriter(sessionmaker, settings.access_log_flush_seconds)
         app.state.access_log.start()
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.chat.aclose()
+            await app.state.services.events.drain()
             await stop_privacy(app)
             await app.state.access_log.stop()
             await broker.close()

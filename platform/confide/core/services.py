@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from confide.core.broker import Broker
 from confide.core.errors import RateLimited
+from confide.core.events import EventBus
 from confide.core.mail import Mailer
 from confide.core.schemas import Cursors
 from confide.core.security import Passwords
@@ -23,6 +24,7 @@ class Services:
     mailer: Mailer
     broker: Broker
     cursors: Cursors
+    events: EventBus
 
     async def enforce_rate(self, bucket: str, subject: str, limit: int, window_seconds: int, detail: str) -> None:
         """Count one event for (bucket, subject); the subject is hashed so keys carry no personal data."""

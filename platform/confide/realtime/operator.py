@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from confide.chats import service as chats
 from confide.chats.models import Conversation
+from confide.core import events
 from confide.core.auth import principal_from_token
 from confide.core.errors import NotFound
 from confide.core.ids import new_id
@@ -260,6 +261,8 @@ class OperatorConnection:
         assert conversation is not None
         await self.rt.publish(channels.conversation(conversation_id), message_frame(message, conversation_id=conversation_id))
         await self.rt.publish(channels.operators(self.tenant_id), queue_update(conversation))
+        if status == "closed":
+            self.rt.emit(events.CONVERSATION_CLOSED, conversation, closed_by="operator")
         if conversation_id not in self.watching:
             await self._join(conversation_id)
         return conversation

@@ -10,6 +10,7 @@ from typing import Any
 from avatars.responders import Persona, ReplyRequest, ResponderSettings, Turn
 from confide.chats import service as chats
 from confide.chats.models import Conversation
+from confide.core import events
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.privacy.instructions import llm_provider_authorised
 from confide.realtime import channels
@@ -157,3 +158,4 @@ class AvatarTurn:
         await self.delivery.deliver(frame)
         await self.rt.publish(channels.conversation(self.conversation.id), {**message_frame(message, conversation_id=self.conversation.id), "reason": reason})
         await self.rt.publish(channels.operators(self.conversation.tenant_id), queue_update(self.conversation))
+        self.rt.emit(events.HANDOFF_REQUESTED, self.conversation, reason=reason)

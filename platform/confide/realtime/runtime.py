@@ -18,6 +18,7 @@ from avatars.service import get_version_by_id
 from avatars.snapshot import AvatarSnapshot
 from confide.chats.tokens import VisitorTokens
 from confide.core.broker import Broker
+from confide.core.events import EventBus
 from confide.core.services import Services
 from confide.privacy.gate import PurposeGate
 from confide.realtime.protocol import encode
@@ -50,6 +51,7 @@ class ChatRuntime:
         self.services = services
         self.settings: Settings = settings
         self.broker: Broker = services.broker
+        self.events: EventBus = services.events
         self.sessionmaker = sessionmaker
         self.gate = gate
         self.tokens = VisitorTokens(settings.resolved_secret_key, settings.chat_visitor_token_days)
@@ -74,6 +76,10 @@ class ChatRuntime:
         if len(self._versions) > 256:
             self._versions.popitem(last=False)
         return loaded
+
+    def emit(self, name: str, conversation: Any, **extra: Any) -> None:
+        """A domain event about a conversation (ids and categories only, never text)."""
+        self.events.emit(name, {"tenant_id": conversation.tenant_id, "conversation_id": conversation.id, "avatar_id": conversation.avatar_id, **extra})
 
     async def publish(self, channel: str, frame: dict[str, Any]) -> None:
         await self.broker.publish(channel, encode(frame))

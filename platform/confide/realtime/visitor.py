@@ -19,6 +19,7 @@ from avatars.service import resolve_widget
 from confide.chats import service as chats
 from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id, verify_customer_token
+from confide.core import events
 from confide.core.ids import new_id
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import channels
@@ -219,6 +220,7 @@ class VisitorConnection:
                 )
                 await session.commit()
                 await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
+                self.rt.emit(events.CONVERSATION_STARTED, self.conversation)
         self.delivery = SeqDelivery(self._send, self.rt.sessionmaker, self.conversation.id, tag_conversation=False)
 
     async def _welcome(self, hello: Hello) -> None:
@@ -358,6 +360,7 @@ class VisitorConnection:
             await session.commit()
         await self.delivery.deliver(message_frame(message))
         await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+        self.rt.emit(events.RATING_RECEIVED, self.conversation, score=frame.score, resolved=frame.resolved, message_id=message.id)
 
     async def _on_end(self) -> None:
         assert self.conversation is not None and self.delivery is not None
@@ -367,11 +370,15 @@ class VisitorConnection:
             message, _ = await chats.append(
                 session, tenant_id=self.tenant_id, conversation_id=self.conversation.id, author="visitor", kind="event", event="closed", status="closed"
             )
+            instructions = await self.rt.gate.instructions(session, self.tenant_id)
+            if not instructions.store_transcripts:
+                await chats.purge_text(session, conversation_id=self.conversation.id)  # messages lived only for the conversation
             await session.commit()
         self.conversation.status = "closed"
         await self.delivery.deliver(message_frame(message))
         await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
         await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
+        self.rt.emit(events.CONVERSATION_CLOSED, self.conversation, closed_by="visitor")
         await self.send({"type": "rating_request", "conversation_id": self.conversation.id})
 
 
