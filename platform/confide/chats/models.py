@@ -26,6 +26,8 @@ class Conversation(SQLModel, table=True):
     status: str = Field(default="avatar", max_length=20)  # avatar | waiting | operator | closed
     handoff_reason: str | None = Field(default=None, max_length=40)
     assignee_id: str | None = fk("user_account.id", ondelete="SET NULL", nullable=True)
+    handed_off: bool = False
+    rating: int | None = None
     last_seq: int = 0
     created_at: datetime = utc_field(default_now=True)
     updated_at: datetime = utc_field(default_now=True)
@@ -40,7 +42,7 @@ classify(
     retention="The tenant's instructed retention period (default 30 days)",
     data_subjects="tenants' end customers",
     personal={"visitor_id": Category.PSEUDONYMOUS_ID, "customer_ref": Category.PSEUDONYMOUS_ID},
-    not_personal=("language", "handoff_reason", "last_seq"),
+    not_personal=("language", "handoff_reason", "last_seq", "handed_off", "rating"),
 )
 
 
@@ -74,6 +76,32 @@ classify(
     data_subjects="tenants' end customers",
     personal={"text": Category.COMMUNICATION},
     not_personal=("seq", "author", "client_message_id", "event", "redacted", "verdict", "operator_id"),
+)
+
+
+class RuleHit(SQLModel, table=True):
+    """A guideline rule that fired on a message: for inbox filters and reports without reading message text."""
+
+    __tablename__ = "conversation_rule_hit"
+    __table_args__ = (Index("ix_conversation_rule_hit_tenant_rule", "tenant_id", "rule_id"),)
+
+    id: str = Field(primary_key=True)
+    tenant_id: str = fk("tenant.id", index=False)
+    conversation_id: str = fk("conversation.id")
+    message_id: str | None = Field(default=None, max_length=40)
+    rule_id: str = Field(max_length=100)
+    direction: str = Field(max_length=10)  # input | output
+    created_at: datetime = utc_field(default_now=True)
+
+
+classify(
+    RuleHit,
+    holder=Holder.PROCESSOR,
+    purpose="Which guideline rules fired in a conversation (no text)",
+    legal_basis="Art. 28 GDPR: processing on behalf of the tenant",
+    retention="With its conversation",
+    data_subjects="tenants' end customers",
+    not_personal=("direction",),
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from confide.chats.models import Conversation, CustomerTokenSecret, Message
+from confide.chats.models import Conversation, CustomerTokenSecret, Message, RuleHit
 from confide.core.clock import utcnow
 from confide.core.ids import new_id
 
@@ -61,6 +61,9 @@ async def append(
     status: str | None = None,
     handoff_reason: str | None = None,
     assignee_id: str | None = None,
+    rule_ids: tuple[str, ...] | list[str] = (),
+    rule_direction: str = "input",
+    rating: int | None = None,
 ) -> tuple[Message, str]:
     """Store one message (or event, or note) and return it with the conversation's status after it.
     Passing `status` changes the conversation's status in the same statement."""
@@ -71,12 +74,15 @@ async def append(
         values["status"] = status
         if status in ("waiting",):
             values["handoff_reason"] = handoff_reason
+            values["handed_off"] = True
         if status == "closed":
             values["closed_at"] = now
         elif status in LIVE_STATUSES:
             values["closed_at"] = None
     if assignee_id is not None or status in ("avatar", "waiting"):
         values["assignee_id"] = assignee_id
+    if rating is not None:
+        values["rating"] = rating
     if kind != "note":
         values["last_seq"] = Conversation.last_seq + 1
     row = (
@@ -105,6 +111,8 @@ async def append(
         created_at=now,
     )
     session.add(message)
+    for rule_id in rule_ids:
+        session.add(RuleHit(id=new_id("rhit"), tenant_id=tenant_id, conversation_id=conversation_id, message_id=message.id, rule_id=rule_id, direction=rule_direction))
     await session.flush()
     return message, row.status
 

@@ -42,7 +42,8 @@ class AvatarTurn:
 
     async def answer(self, *, visitor_text: str, verdict: Any, reply_to: str) -> None:
         if verdict.action == "refuse":
-            await self._say(verdict.message or handoff_text(self.avatar, self.language), rule_ids=list(verdict.rule_ids))
+            # The rules that fired are recorded on the visitor's message already.
+            await self._say(verdict.message or handoff_text(self.avatar, self.language), rule_ids=[])
             return
         if verdict.action == "handoff":
             await self.hand_off(verdict.handoff_reason or "customer_request", rule_ids=list(verdict.rule_ids))
@@ -126,6 +127,8 @@ class AvatarTurn:
                 author="avatar",
                 text=text,
                 verdict={"rule_ids": rule_ids} if rule_ids else None,
+                rule_ids=rule_ids,
+                rule_direction="output",
             )
             await session.commit()
         frame = message_frame(message)

@@ -320,7 +320,8 @@ class VisitorConnection:
                     text=stored_text,
                     client_message_id=frame.client_message_id,
                     redacted=stored_text != frame.text,
-                    verdict=verdict.as_dict() if verdict.rule_ids else None,
+                    verdict={"action": verdict.action, "rule_ids": list(verdict.rule_ids), "handoff_reason": verdict.handoff_reason} if verdict.rule_ids else None,
+                    rule_ids=verdict.rule_ids,
                 )
                 await session.commit()
         except IntegrityError:
@@ -356,6 +357,7 @@ class VisitorConnection:
                 event="rating",
                 text=frame.comment or "",
                 verdict={"score": frame.score, "resolved": frame.resolved},
+                rating=frame.score,
             )
             await session.commit()
         await self.delivery.deliver(message_frame(message))
