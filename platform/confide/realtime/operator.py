@@ -136,7 +136,8 @@ class OperatorConnection:
     async def _heartbeat(self, group: str) -> None:
         while True:
             await asyncio.sleep(PRESENCE_TTL / 3)
-            await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
+            with contextlib.suppress(Exception):  # the broker may be restarting; try again next beat
+                await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
 
     async def _queue_snapshot(self) -> dict[str, Any]:
         async with self.rt.sessionmaker() as session:

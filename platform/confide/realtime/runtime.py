@@ -3,6 +3,7 @@ compiled guidelines, the responders, the purpose gate and the visitor-token sign
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from guidelines.checker import CompiledGuidelines, compile_guidelines
 from guidelines.rules import GuidelineSetSpec
 
 _DEFAULT_SPEC = GuidelineSetSpec()
+log = logging.getLogger("confide.realtime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,12 @@ class ChatRuntime:
         self.events.emit(name, {"tenant_id": conversation.tenant_id, "conversation_id": conversation.id, "avatar_id": conversation.avatar_id, **extra})
 
     async def publish(self, channel: str, frame: dict[str, Any]) -> None:
-        await self.broker.publish(channel, encode(frame))
+        """Fan a frame out to other connections. Never fatal: everything sequenced is stored first,
+        and a client that misses a frame gets it from the database (gap fill or resume)."""
+        try:
+            await self.broker.publish(channel, encode(frame))
+        except Exception as exc:
+            log.warning("broker publish failed; clients will catch up from storage", extra={"error": type(exc).__name__})
 
     async def aclose(self) -> None:
         await self.responders.aclose()

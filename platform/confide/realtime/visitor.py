@@ -122,7 +122,8 @@ class VisitorConnection:
         except WebSocketDisconnect:
             pass
         finally:
-            await self.rt.broker.member_remove(channels.visitor_connections_group(self.visitor_id), self.connection_id)
+            with contextlib.suppress(Exception):
+                await self.rt.broker.member_remove(channels.visitor_connections_group(self.visitor_id), self.connection_id)
 
     async def _open(self, widget_key: str) -> Hello:
         s = self.settings
@@ -276,7 +277,10 @@ class VisitorConnection:
 
     async def _rate_check(self) -> bool:
         s = self.settings
-        decision = await self.rt.broker.hit(f"ws:msg:{self.visitor_id}", s.chat_visitor_messages_per_window, s.chat_rate_window_seconds)
+        try:
+            decision = await self.rt.broker.hit(f"ws:msg:{self.visitor_id}", s.chat_visitor_messages_per_window, s.chat_rate_window_seconds)
+        except Exception:
+            return True  # the broker is away: fail open rather than drop the customer's message
         if decision.allowed:
             return True
         self.strikes += 1
