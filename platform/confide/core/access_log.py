@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from confide.core.classification import Category, Holder, classify
 from confide.core.clock import utcnow
 from confide.core.db import UTCDateTime
+from confide.core.http import route_template
 from confide.core.ids import new_id
 
 log = logging.getLogger("confide.access")
@@ -114,6 +115,5 @@ class AccessLogMiddleware:
         finally:
             writer: AccessLogWriter | None = getattr(scope["app"].state, "access_log", None) if "app" in scope else None
             if writer is not None:
-                route = getattr(scope.get("route"), "path", None) or "(unmatched)"
                 client = scope.get("client")
-                writer.record(client[0] if client else None, scope.get("method", "WS"), route, status)
+                writer.record(client[0] if client else None, scope.get("method", "WS"), route_template(scope), status)

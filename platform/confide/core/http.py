@@ -48,6 +48,17 @@ async def _no_body() -> Message:
     return {"type": "http.disconnect"}
 
 
+UNMATCHED = "(unmatched)"
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template with every prefix (e.g. /v1/tenants/{tenant_id}/members), never the
+    raw path: what access logs and metrics may record without ids or other personal data."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path_format", None) or getattr(scope.get("route"), "path_format", None)
+    return template or UNMATCHED
+
+
 def _allowed_query_names(route: Any) -> frozenset[str]:
     cached = getattr(route, "_confide_query_names", None)
     if cached is None:

@@ -11,7 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client import gc_collector, platform_collector, process_collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-UNMATCHED = "(unmatched)"
+from confide.core.http import route_template
+
 
 
 class HttpMetrics:
@@ -30,13 +31,6 @@ class HttpMetrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
-
-
-def route_template(scope: Scope) -> str:
-    """The matched route's template with every prefix (e.g. /v1/tenants/{tenant_id}), never the raw path."""
-    context = (scope.get("fastapi") or {}).get("effective_route_context")
-    template = getattr(context, "path_format", None) or getattr(scope.get("route"), "path_format", None)
-    return template or UNMATCHED
 
 
 class MetricsMiddleware:
