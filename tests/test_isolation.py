@@ -98,6 +98,52 @@ async def _conversation(client: httpx.AsyncClient, factory: Factory, owner: User
     return conversation.id
 
 
+async def _tag(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    """A tag on one of the victim's conversations (tags are names, not objects of their own)."""
+    conversation_id = await _conversation(client, factory, owner, tenant_id)
+    r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/tags", json={"tags": ["vip"]}, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    return "vip"
+
+
+async def _score_definition(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    import secrets
+
+    body = {"name": f"Victim score {secrets.token_hex(4)}", "kind": "numeric", "min_value": 1, "max_value": 5}
+    r = await client.post(f"/v1/tenants/{tenant_id}/evaluation/score-definitions", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _score(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    conversation_id = await _conversation(client, factory, owner, tenant_id)
+    definition_id = await _score_definition(client, factory, owner, tenant_id)
+    r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores", json={"definition_id": definition_id, "value": 3}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _webhook(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    body = {"name": "Victim CRM", "url": "https://crm.example.com/confide", "events": ["conversation.closed"]}
+    r = await client.post(f"/v1/tenants/{tenant_id}/webhooks", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _erasure_request(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    conversation_id = await _conversation(client, factory, owner, tenant_id)
+    r = await client.post(f"/v1/tenants/{tenant_id}/erasure-requests", json={"scope": "conversation", "conversation_id": conversation_id}, headers=owner.headers)
+    assert r.status_code == 202, r.text
+    return r.json()["id"]
+
+
+async def _legal_hold(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    conversation_id = await _conversation(client, factory, owner, tenant_id)
+    r = await client.post(f"/v1/tenants/{tenant_id}/legal-holds", json={"conversation_id": conversation_id, "reason": "Victim's litigation"}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
 # Path parameter name -> how to create such an object in the victim's tenant. Every domain adds its own.
 PATH_PARAM_FACTORIES: dict[str, Maker] = {
     "member_id": _member,
@@ -109,6 +155,12 @@ PATH_PARAM_FACTORIES: dict[str, Maker] = {
     "document_id": _knowledge_document,
     "set_id": _guideline_set,
     "conversation_id": _conversation,
+    "definition_id": _score_definition,
+    "score_id": _score,
+    "webhook_id": _webhook,
+    "tag": _tag,
+    "request_id": _erasure_request,
+    "hold_id": _legal_hold,
 }
 
 # Valid bodies for write routes, so the attack reaches the tenant filter instead of stopping at validation.
@@ -127,6 +179,18 @@ VALID_BODIES: dict[tuple[str, str], dict] = {
     ("POST", "/v1/tenants/{tenant_id}/guideline-sets"): {"name": "Rules", "rules": [{"id": "tone", "kind": "style", "instruction": "Be kind."}]},
     ("PUT", "/v1/tenants/{tenant_id}/guideline-sets/{set_id}"): {"name": "Rules", "rules": [{"id": "tone", "kind": "style", "instruction": "Be kind."}]},
     ("POST", "/v1/tenants/{tenant_id}/guideline-sets/{set_id}/evaluate"): {"text": "hello", "direction": "input"},
+    ("PUT", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/resolution"): {"resolved": True},
+    ("POST", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"): {"definition_id": "sdef_x", "value": 3},
+    ("POST", "/v1/tenants/{tenant_id}/evaluation/score-definitions"): {"name": "Attack", "kind": "boolean"},
+    ("PATCH", "/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}"): {"name": "Renamed"},
+    ("PATCH", "/v1/tenants/{tenant_id}/evaluation/scores/{score_id}"): {"value": 2},
+    ("POST", "/v1/tenants/{tenant_id}/webhooks"): {"name": "Attack", "url": "https://attacker.example.com/x", "events": ["conversation.closed"]},
+    ("PATCH", "/v1/tenants/{tenant_id}/webhooks/{webhook_id}"): {"name": "Renamed"},
+    ("POST", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/tags"): {"tags": ["vip"]},
+    ("POST", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/assign"): {"assignee_id": "me"},
+    ("POST", "/v1/tenants/{tenant_id}/conversations/bulk"): {"action": "close", "conversation_ids": ["cnv_x"]},
+    ("POST", "/v1/tenants/{tenant_id}/erasure-requests"): {"scope": "before", "before": "2000-01-01T00:00:00Z"},
+    ("POST", "/v1/tenants/{tenant_id}/legal-holds"): {"customer_ref": "crm-1", "reason": "Litigation"},
 }
 
 PARAM = re.compile(r"{([a-z_]+)}")

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from confide.chats.search import include_name
 from confide.core.db import create_engine
 from confide.migrate import downgrade, upgrade
 from confide.tables import metadata
@@ -18,7 +19,7 @@ async def _diff_and_tables(url: str) -> tuple[list, set[str]]:
         async with engine.connect() as conn:
 
             def compare(sync_conn):  # noqa: ANN001, ANN202
-                context = MigrationContext.configure(sync_conn, opts={"compare_type": True, "render_as_batch": True})
+                context = MigrationContext.configure(sync_conn, opts={"compare_type": True, "render_as_batch": True, "include_name": include_name})
                 return compare_metadata(context, metadata), set(inspect(sync_conn).get_table_names())
 
             return await conn.run_sync(compare)

@@ -13,6 +13,7 @@ from avatars.knowledge_routes import router as knowledge_router
 from avatars.routes import router as avatars_router
 from confide import __version__
 from confide.accounts.routes import router as accounts_router
+from confide.chats.inbox_routes import router as inbox_router
 from confide.chats.routes import router as chats_router
 from confide.core.access_log import AccessLogMiddleware, AccessLogWriter
 from confide.core.broker import create_broker
@@ -24,6 +25,10 @@ from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
 from confide.core.schemas import Cursors
 from confide.core.security import Passwords
 from confide.core.services import Services
+from confide.evaluation.routes import router as evaluation_router
+from confide.evaluation.runtime import start_evaluation, stop_evaluation
+from confide.evaluation.webhook_routes import router as webhooks_router
+from confide.privacy.data_routes import router as data_router
 from confide.privacy.metrics import install_metrics
 from confide.privacy.routes import router as privacy_router
 from confide.privacy.runtime import start_privacy, stop_privacy
@@ -49,6 +54,10 @@ TAGS = [
     {"name": "knowledge", "description": "An avatar's Q&A entries and documents, search, JSON import and export."},
     {"name": "guidelines", "description": "Communication guideline sets, versioned, and evaluating text against them."},
     {"name": "chats", "description": "Conversations: transcripts for staff, and the secret that signs customer tokens. The chat itself runs over websockets (docs/protocol.md)."},
+    {"name": "evaluation", "description": "Reports from daily aggregates, per-conversation metrics, CSAT and resolution, staff score definitions and scores. Measures avatars and conversations, never people."},
+    {"name": "webhooks", "description": "Signed deliveries of conversation events (handoff requested, closed, rating received) to the tenant's own systems, with retries and a delivery log."},
+    {"name": "inbox", "description": "The conversation inbox: filters, full-text search, sorting and cursor pages; tags, assignment, close and reopen, one by one or in bulk."},
+    {"name": "data", "description": "A tenant's chat data as its controller: streamed exports (NDJSON, CSV) with a manifest, tracked erasure requests with receipts, and legal holds."},
     {"name": "telemetry", "description": "Prometheus metrics without personal data."},
     {"name": "widget", "description": "The embeddable chat widget script and a demo page that embeds it. No cookies: the widget keeps its state in localStorage."},
 ]
@@ -85,10 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access_log.start()
         await start_privacy(app, settings)  # purpose gate, processing-log writer, retention job
         app.state.chat = ChatRuntime(app.state.services, sessionmaker, app.state.purpose_gate)
+        start_evaluation(app)  # metrics on close, outcomes on rating, webhooks: subscribers of the domain events
         try:
             yield
         finally:
             await app.state.chat.aclose()
+            await stop_evaluation(app)
             await app.state.services.events.drain()
             await stop_privacy(app)
             await app.state.access_log.stop()
@@ -132,10 +143,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(tenants_router)
     app.include_router(privacy_router)
+    app.include_router(data_router)
     app.include_router(avatars_router)
     app.include_router(knowledge_router)
     app.include_router(guidelines_router)
     app.include_router(chats_router)
+    app.include_router(inbox_router)
     app.include_router(realtime_router)
     app.include_router(widget_router)
+    app.include_router(evaluation_router)
+    app.include_router(webhooks_router)
     return app

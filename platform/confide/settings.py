@@ -127,6 +127,18 @@ class Settings(BaseSettings):
     contact_limit_per_hour: int = Field(default=10, ge=1, description="Contact messages per client address (and per email address) per hour.")
     retention_job_enabled: bool = Field(default=True, description="Run the retention job in the background of `confide serve`.")
     retention_interval_seconds: float = Field(default=3600, gt=0, description="Seconds between retention runs; the first runs one interval after start.")
+    erasure_worker_enabled: bool = Field(default=True, description="Carry out tenants' erasure requests in the background of `confide serve` (one runner per cluster).")
+    erasure_batch_rows: int = Field(default=5000, ge=1, description="Rows the erasure worker removes per transaction; it yields to the chat between batches.")
+    erasure_poll_seconds: float = Field(default=5.0, gt=0, description="Seconds between the erasure worker's looks at the queue (a request on the same node wakes it at once).")
+    erasure_ledger_sweep_seconds: float = Field(default=600.0, gt=0, description="Seconds between sweeps that erase again any data of erased subjects that reappears (imports, restored backups).")
     operator_token: str | None = Field(default=None, description="Secret for the platform-operator routes under /v1/admin (header X-Operator-Token); unset disables them.")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics (no personal data in any label).")
     language_cookie_days: int = Field(default=365, ge=1, le=365, description="Lifetime of the `lang` cookie, the only cookie Confide sets.")
+
+    # Evaluation and webhooks
+    webhook_allow_http_loopback: bool = Field(default=False, description="Allow http:// webhook URLs to loopback addresses (tests, development); otherwise only https to public hosts.")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Time a webhook receiver has to answer one delivery attempt.")
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20, description="Attempts per webhook delivery (the first and its retries).")
+    webhook_retry_base_seconds: float = Field(default=2.0, ge=0, description="Backoff before the first retry; doubles each retry, with jitter.")
+    webhook_retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest wait between two webhook attempts.")
+    webhook_delivery_log_days: int = Field(default=30, ge=1, description="Days the webhook delivery log (status codes and times, never payloads) is kept.")

@@ -109,10 +109,14 @@ async def test_closing_without_stored_transcripts_purges_the_text(app, base, cli
         async with operator(base, tenant_id, owner.token) as (ops, _):
             await ops.send({"type": "close", "conversation_id": welcome["conversation_id"]})
             await _next_of(chat, "closed")
-    await asyncio.sleep(0)  # the close committed before the frame went out
+    await app.state.services.events.drain()  # the close, the purge and the evaluation have finished
     async with app.state.sessionmaker() as session:
         left = (await session.scalars(select(Message.text).where(Message.conversation_id == welcome["conversation_id"]))).all()
     assert not any("Erika" in t for t in left)
+    # Evaluation read the conversation before its text went, so its measures are whole.
+    r = await client.get(f"/v1/tenants/{tenant_id}/conversations/{welcome['conversation_id']}/metrics", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["transcript_available"] is True and r.json()["turns"] >= 1
 
 
 async def test_flood_gets_rate_limit_errors_then_a_close(backend, client, factory):

@@ -14,7 +14,15 @@ from confide.core.identity import fk, utc_field
 
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
-    __table_args__ = (Index("ix_conversation_tenant_status", "tenant_id", "status"), Index("ix_conversation_tenant_visitor", "tenant_id", "visitor_id"))
+    __table_args__ = (
+        Index("ix_conversation_tenant_status", "tenant_id", "status"),
+        Index("ix_conversation_tenant_visitor", "tenant_id", "visitor_id"),
+        # The inbox: keyset pages on each sort key (with the id as tie-breaker), per tenant.
+        Index("ix_conversation_tenant_updated", "tenant_id", "updated_at", "id"),
+        Index("ix_conversation_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_conversation_tenant_rating", "tenant_id", "rating", "id"),
+        Index("ix_conversation_tenant_status_updated", "tenant_id", "status", "updated_at", "id"),
+    )
 
     id: str = Field(primary_key=True)
     tenant_id: str = fk("tenant.id", index=False)
@@ -102,6 +110,31 @@ classify(
     retention="With its conversation",
     data_subjects="tenants' end customers",
     not_personal=("direction",),
+)
+
+
+class ConversationTag(SQLModel, table=True):
+    """A tenant's own label on a conversation (a short lowercase slug), for the inbox."""
+
+    __tablename__ = "conversation_tag"
+    __table_args__ = (UniqueConstraint("conversation_id", "tag"), Index("ix_conversation_tag_tenant_tag", "tenant_id", "tag"))
+
+    id: str = Field(primary_key=True)
+    tenant_id: str = fk("tenant.id", index=False)
+    conversation_id: str = fk("conversation.id", index=False)
+    tag: str = Field(max_length=32)
+    created_by: str | None = Field(default=None, max_length=40)  # a user or API key id
+    created_at: datetime = utc_field(default_now=True)
+
+
+classify(
+    ConversationTag,
+    holder=Holder.PROCESSOR,
+    purpose="Labels a tenant's staff put on conversations to sort their inbox",
+    legal_basis="Art. 28 GDPR: processing on behalf of the tenant",
+    retention="With its conversation",
+    data_subjects="tenants' end customers",
+    not_personal=("tag", "created_by"),
 )
 
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, status
 
-from confide.chats import service
+from confide.chats import inbox, service
 from confide.chats.models import Conversation
-from confide.chats.schemas import CustomerTokenSecretOut, MessageOut, TranscriptOut
+from confide.chats.schemas import CustomerTokenSecretOut, MessageOut, RuleHitOut, TranscriptOut
 from confide.chats.tokens import new_customer_secret
 from confide.core.db import SessionDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require
+from confide.privacy.gate import Purpose, PurposeGateDep
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["chats"])
 
@@ -33,17 +34,46 @@ async def rotate_customer_secret(ctx: Annotated[TenantContext, require(Permissio
 @router.get(
     "/conversations/{conversation_id}/transcript",
     response_model=TranscriptOut,
-    summary="A conversation's transcript: messages, events and private notes in order",
+    summary="A conversation's transcript: messages, events, private notes and guideline verdicts in order",
+    description="Reading it is operator review: refused (403 purpose-not-instructed) when the tenant's instructions do not allow "
+    "it, and recorded in the processing log.",
 )
-async def transcript(conversation_id: str, ctx: Annotated[TenantContext, require(Permission.CHATS_READ)], session: SessionDep) -> TranscriptOut:
+async def transcript(conversation_id: str, ctx: Annotated[TenantContext, require(Permission.CHATS_READ)], session: SessionDep, gate: PurposeGateDep) -> TranscriptOut:
     conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
+    await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=ctx.actor, subject_ref=conversation.visitor_id)
     messages = await service.transcript(session, conversation_id=conversation.id, include_notes=True)
+    rules = await inbox.rule_hits_of(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id)
+    tags = await inbox.tags_of(session, tenant_id=ctx.tenant_id, conversation_ids=[conversation.id])
     return TranscriptOut(
         conversation_id=conversation.id,
         status=conversation.status,
         avatar_id=conversation.avatar_id,
         avatar_version_id=conversation.avatar_version_id,
+        visitor_id=conversation.visitor_id,
+        customer_ref=conversation.customer_ref,
         language=conversation.language,
         handoff_reason=conversation.handoff_reason,
-        messages=[MessageOut.model_validate(m) for m in messages],
+        handed_off=conversation.handed_off,
+        assignee_id=conversation.assignee_id,
+        rating=conversation.rating,
+        tags=tags[conversation.id],
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        closed_at=conversation.closed_at,
+        messages=[
+            MessageOut(
+                id=m.id,
+                seq=m.seq,
+                kind=m.kind,
+                author=m.author,
+                operator_id=m.operator_id,
+                event=m.event,
+                text=m.text,
+                redacted=m.redacted,
+                verdict=m.verdict,
+                rules=[RuleHitOut(rule_id=h.rule_id, direction=h.direction) for h in rules.get(m.id, ())],
+                created_at=m.created_at,
+            )
+            for m in messages
+        ],
     )

@@ -1,13 +1,13 @@
-"""Response bodies of the chat routes."""
+"""Request and response bodies of the chat routes."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from confide.core.schemas import ResponseBody
+from confide.core.schemas import RequestBody, ResponseBody
 
 
 class CustomerTokenSecretOut(ResponseBody):
@@ -16,15 +16,22 @@ class CustomerTokenSecretOut(ResponseBody):
     created_at: datetime
 
 
+class RuleHitOut(ResponseBody):
+    rule_id: str
+    direction: str = Field(description="input (the visitor's message) or output (the avatar's reply).")
+
+
 class MessageOut(ResponseBody):
     id: str
     seq: int | None = Field(description="Position in the conversation; null for private notes.")
     kind: str = Field(description="message, event or note (notes are for staff only).")
-    author: str
-    event: str | None
+    author: str = Field(description="visitor, avatar, operator or system.")
+    operator_id: str | None = Field(default=None, description="The staff member who wrote it or acted (notes, operator messages, take-over, close).")
+    event: str | None = Field(description="For events: handoff, operator_joined, operator_left, closed, reopened, rating, ...")
     text: str
     redacted: bool
-    verdict: dict[str, Any] | None = Field(description="Guideline rules that fired, handoff reason or rating.")
+    verdict: dict[str, Any] | None = Field(description="The guideline verdict: rules that fired, the action, handoff reason; or the rating.")
+    rules: list[RuleHitOut] = Field(default_factory=list, description="Guideline rules that fired on this message.")
     created_at: datetime
 
 
@@ -33,6 +40,86 @@ class TranscriptOut(ResponseBody):
     status: str
     avatar_id: str
     avatar_version_id: str | None
+    visitor_id: str
+    customer_ref: str | None
     language: str
     handoff_reason: str | None
-    messages: list[MessageOut]
+    handed_off: bool
+    assignee_id: str | None
+    rating: int | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    messages: list[MessageOut] = Field(description="Every message, event and private note, in the order they happened.")
+
+
+# The inbox
+
+
+class ConversationOut(ResponseBody):
+    id: str
+    avatar_id: str
+    avatar_version_id: str | None
+    visitor_id: str = Field(description="Pseudonymous id of the end customer (per tenant; stable across devices with a customer token).")
+    customer_ref: str | None = Field(description="Your own customer id, when the widget passed a customer token.")
+    language: str
+    status: str = Field(description="avatar (with the avatar), waiting (for a human), operator (with an operator) or closed.")
+    handoff_reason: str | None
+    handed_off: bool = Field(description="Whether the conversation was ever handed to a human.")
+    assignee_id: str | None = Field(description="The staff member it is assigned to (a user id), or null.")
+    rating: int | None = Field(description="The end customer's rating, 1 to 5.")
+    last_seq: int = Field(description="Sequence number of the last visible message or event.")
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime = Field(description="Last activity: a message, an event or a status change (tags and assignment do not count).")
+    closed_at: datetime | None
+
+
+class TagCountOut(ResponseBody):
+    tag: str
+    conversations: int
+
+
+class TagsIn(RequestBody):
+    tags: list[str] = Field(min_length=1, max_length=20, description="Lowercase slugs, e.g. `refund`, `vip-customer` (1–32 characters).")
+
+
+class AssignIn(RequestBody):
+    assignee_id: str = Field(min_length=1, max_length=64, description="A user id of a member with chats:operate, or `me`.")
+
+
+BulkAction = Literal["tag", "untag", "assign", "unassign", "close", "reopen", "delete"]
+
+
+class ErasureAcceptedOut(ResponseBody):
+    id: str = Field(description="The erasure request's id: follow it at GET /v1/tenants/{tenant_id}/erasure-requests/{id}, which gives its receipt when done.")
+    status: str = Field(description="pending, running, done or failed.")
+    scope: str
+    conversation_id: str
+    requested_at: datetime
+    created: bool = Field(description="False when a request for this conversation was already queued; it is returned instead.")
+
+
+class BulkIn(RequestBody):
+    action: BulkAction
+    conversation_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=200)
+    tags: list[str] | None = Field(default=None, max_length=20, description="For tag and untag.")
+    assignee_id: str | None = Field(default=None, min_length=1, max_length=64, description="For assign: a user id or `me`.")
+
+
+class BulkResult(ResponseBody):
+    conversation_id: str
+    outcome: Literal["done", "unchanged", "accepted", "not_found", "conflict"] = Field(
+        description="done; unchanged (nothing to do); accepted (delete: an erasure request was created); not_found (no such "
+        "conversation in this tenant; nothing was done); conflict (not possible in its state, see detail)."
+    )
+    detail: str | None = None
+    erasure_request_id: str | None = None
+
+
+class BulkOut(ResponseBody):
+    action: str
+    results: list[BulkResult]
+    done: int = Field(description="How many conversations the action was applied to (done or accepted).")
+    failed: int = Field(description="How many were not found or in conflict.")

@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, literal, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from confide.chats.models import Conversation, CustomerTokenSecret, Message, RuleHit
 from confide.core.clock import utcnow
@@ -85,36 +88,81 @@ async def append(
         values["rating"] = rating
     if kind != "note":
         values["last_seq"] = Conversation.last_seq + 1
-    row = (
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
-            .values(**values)
-            .returning(Conversation.last_seq, Conversation.status)
-        )
-    ).one()
-    if kind != "note":
-        seq = row.last_seq
-    message = Message(
-        id=new_id("msg"),
-        tenant_id=tenant_id,
-        conversation_id=conversation_id,
-        seq=seq,
-        kind=kind,
-        author=author,
-        operator_id=operator_id,
-        client_message_id=client_message_id,
-        text=text,
-        event=event,
-        redacted=redacted,
-        verdict=verdict,
-        created_at=now,
-    )
-    session.add(message)
+    fields: dict[str, Any] = {
+        "id": new_id("msg"),
+        "tenant_id": tenant_id,
+        "conversation_id": conversation_id,
+        "kind": kind,
+        "author": author,
+        "operator_id": operator_id,
+        "client_message_id": client_message_id,
+        "text": text,
+        "event": event,
+        "redacted": redacted,
+        "verdict": verdict,
+        "created_at": now,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        seq, status_after = await _append_in_one_statement(session, tenant_id=tenant_id, conversation_id=conversation_id, values=values, fields=fields, sequenced=kind != "note")
+        message = Message(seq=seq, **fields)
+        make_transient_to_detached(message)  # stored already: the session holds it as loaded, not to insert
+        session.add(message)
+    else:
+        row = (
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
+                .values(**values)
+                .returning(Conversation.last_seq, Conversation.status)
+            )
+        ).one()
+        if kind != "note":
+            seq = row.last_seq
+        status_after = row.status
+        message = Message(seq=seq, **fields)
+        session.add(message)
     for rule_id in rule_ids:
         session.add(RuleHit(id=new_id("rhit"), tenant_id=tenant_id, conversation_id=conversation_id, message_id=message.id, rule_id=rule_id, direction=rule_direction))
     await session.flush()
-    return message, row.status
+    return message, status_after
+
+
+_MESSAGE_FIELDS = ("id", "tenant_id", "conversation_id", "kind", "author", "operator_id", "client_message_id", "text", "event", "redacted", "verdict", "created_at")
+
+
+async def _append_in_one_statement(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str, values: dict[str, Any], fields: dict[str, Any], sequenced: bool
+) -> tuple[int | None, str]:
+    """PostgreSQL: the counter update and the insert as one statement (one round trip on the chat's hot
+    path instead of two, and no unit-of-work flush):
+
+        WITH counter AS (UPDATE conversation SET ... RETURNING last_seq, status)
+        INSERT INTO chat_message (...) SELECT ..., counter.last_seq FROM counter RETURNING seq, (SELECT status FROM counter)
+
+    Same transaction, same row lock, same gap-free seq; an unknown conversation inserts nothing and
+    raises NoResultFound as the two statements did. A Conversation loaded in this session gets the new
+    values, as the ORM's synchronize_session does for the UPDATE."""
+    conversation, messages = Conversation.__table__, Message.__table__
+    counter = (
+        update(conversation)
+        .where(conversation.c.id == conversation_id, conversation.c.tenant_id == tenant_id)
+        .values(**values)
+        .returning(conversation.c.last_seq, conversation.c.status)
+        .cte("counter")
+    )
+    source = select(*(literal(fields[name], type_=messages.c[name].type) for name in _MESSAGE_FIELDS), counter.c.last_seq if sequenced else null()).select_from(counter)
+    statement = (
+        insert(messages)
+        .from_select([*_MESSAGE_FIELDS, "seq"], source)
+        .returning(messages.c.seq, select(counter.c.status).scalar_subquery())
+        .add_cte(counter)
+    )
+    seq, status = (await session.execute(statement)).one()
+    loaded = session.identity_map.get(identity_key(Conversation, conversation_id))
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, status if name == "status" else (seq if name == "last_seq" else value))
+    return seq, status
 
 
 async def find_by_client_id(session: AsyncSession, *, conversation_id: str, client_message_id: str) -> Message | None:

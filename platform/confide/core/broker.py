@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fnmatch
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -73,6 +74,15 @@ class Broker(ABC):
 
     @abstractmethod
     async def delete(self, *keys: str) -> int: ...
+
+    @abstractmethod
+    async def purge(self, *names: str) -> int:
+        """Remove each name wherever it lives (a value, a rate-limit counter, a group): erasure of a subject."""
+
+    @abstractmethod
+    async def delete_matching(self, pattern: str) -> int:
+        """Remove every value, counter and group whose name matches the glob `pattern`; returns how many.
+        It walks the keyspace incrementally (SCAN on Redis), so it suits erasure, not a hot path."""
 
     @abstractmethod
     async def member_add(self, group: str, member: str, ttl_seconds: float) -> None:
@@ -156,6 +166,13 @@ class MemoryBroker(Broker):
             removed += self._groups.pop(key, None) is not None
         return removed
 
+    async def purge(self, *names: str) -> int:
+        return await self.delete(*names)
+
+    async def delete_matching(self, pattern: str) -> int:
+        names = {n for store in (self._values, self._counters, self._groups) for n in store if fnmatch.fnmatchcase(n, pattern)}
+        return await self.delete(*names)
+
     async def member_add(self, group: str, member: str, ttl_seconds: float) -> None:
         self._groups.setdefault(group, {})[member] = time.monotonic() + ttl_seconds
 
@@ -181,7 +198,10 @@ class RedisBroker(Broker):
         super().__init__()
         import redis.asyncio as redis  # imported here so the embedded default never needs a Redis client
 
-        self._redis = redis.from_url(url, decode_responses=True, health_check_interval=10)
+        # A blocking pool: under a burst (hundreds of handshakes or messages at once) a command waits for
+        # a free connection instead of failing with MaxConnectionsError, which crashed the websocket.
+        pool = redis.BlockingConnectionPool.from_url(url, decode_responses=True, health_check_interval=10, max_connections=100, timeout=20)
+        self._redis = redis.Redis.from_pool(pool)
         self._prefix = prefix
         self._pubsub = None
         self._reader: asyncio.Task[None] | None = None
@@ -265,6 +285,28 @@ class RedisBroker(Broker):
             return 0
         full = [self.key(k) for k in keys] + [self.key("rl:" + k) for k in keys]
         return int(await self._redis.delete(*full))
+
+    # Values live under the prefix, counters under prefix + "rl:", groups under prefix + "grp:".
+    _NAMESPACES = ("", "rl:", "grp:")
+
+    async def purge(self, *names: str) -> int:
+        full = [self.key(ns + n) for n in names for ns in self._NAMESPACES]
+        removed = 0
+        for start in range(0, len(full), 3000):
+            removed += int(await self._redis.unlink(*full[start : start + 3000]))
+        return removed
+
+    async def delete_matching(self, pattern: str) -> int:
+        escaped = "".join("\\" + c if c in "*?[]\\" else c for c in self._prefix)
+        found: set[str] = set()
+        for ns in self._NAMESPACES:
+            async for key in self._redis.scan_iter(match=escaped + ns + pattern, count=1000):
+                found.add(key)
+        keys = sorted(found)
+        removed = 0
+        for start in range(0, len(keys), 3000):
+            removed += int(await self._redis.unlink(*keys[start : start + 3000]))
+        return removed
 
     # Groups are sorted sets scored by expiry time (wall clock, shared by every node).
     async def member_add(self, group: str, member: str, ttl_seconds: float) -> None:

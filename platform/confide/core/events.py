@@ -18,6 +18,9 @@ CONVERSATION_STARTED = "conversation.started"
 HANDOFF_REQUESTED = "conversation.handoff_requested"
 CONVERSATION_CLOSED = "conversation.closed"
 RATING_RECEIVED = "conversation.rating_received"
+# Awaited, not fired: a closed conversation's text is about to be purged (transcripts not stored);
+# subscribers read it now or never. `closed` follows with transcript_purged=True.
+TRANSCRIPT_PURGING = "conversation.transcript_purging"
 
 
 class EventBus:
@@ -33,6 +36,10 @@ class EventBus:
             task = asyncio.create_task(self._run(name, handler, payload), name=f"confide-event-{name}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def emit_and_wait(self, name: str, payload: dict[str, Any]) -> None:
+        """Run the handlers now and wait for them (for events whose subscribers must finish first)."""
+        await asyncio.gather(*(self._run(name, handler, payload) for handler in self._handlers.get(name, ())))
 
     async def _run(self, name: str, handler: Handler, payload: dict[str, Any]) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from confide.chats.search import include_name
 from confide.tables import metadata
 
 config = context.config
@@ -13,6 +14,7 @@ def run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=include_name,  # full-text search objects that are not models (migration c0002)
     )
     with context.begin_transaction():
         context.run_migrations()

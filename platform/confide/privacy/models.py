@@ -59,7 +59,8 @@ class ProcessingLogEntry(SQLModel, table=True):
     """One allowed operation on a tenant's data: purpose, who, about which pseudonymous subject, how much. Never content."""
 
     __tablename__ = "processing_log"
-    __table_args__ = (Index("ix_processing_log_tenant_at", "tenant_id", "at"),)
+    # (tenant_id, subject_ref): the tenant's filter by subject, and erasure unlinking a subject's entries
+    __table_args__ = (Index("ix_processing_log_tenant_at", "tenant_id", "at"), Index("ix_processing_log_tenant_subject", "tenant_id", "subject_ref"))
 
     id: str = Field(primary_key=True)
     tenant_id: str = fk("tenant.id", index=False)

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.classification import REGISTRY, Holder
 from confide.settings import Settings
+
+# Where a domain discloses a tenant's data to someone (e.g. its webhook endpoints): each source lists
+# that tenant's recipients for the records of processing. Domains register theirs at import.
+RecipientSource = Callable[[AsyncSession, str], Awaitable[list[dict[str, Any]]]]
+RECIPIENT_SOURCES: list[RecipientSource] = []
+
+
+def add_recipient_source(source: RecipientSource) -> None:
+    if source not in RECIPIENT_SOURCES:
+        RECIPIENT_SOURCES.append(source)
+
+
+async def tenant_recipients(session: AsyncSession, tenant_id: str) -> list[dict[str, Any]]:
+    recipients: list[dict[str, Any]] = []
+    for source in RECIPIENT_SOURCES:
+        recipients.extend(await source(session, tenant_id))
+    return recipients
 
 
 def controller_details(settings: Settings) -> dict[str, Any]:
@@ -58,7 +78,9 @@ TECHNICAL_AND_ORGANISATIONAL_MEASURES = [
 ]
 
 
-def processor_records(settings: Settings, *, tenant: dict[str, Any], instructions: Any, register: Any) -> dict[str, Any]:
+def processor_records(
+    settings: Settings, *, tenant: dict[str, Any], instructions: Any, register: Any, recipients: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Art. 30(2): what we do for one tenant as its processor, under its instructions in force."""
     allowed = [name for name in PURPOSE_DESCRIPTIONS if getattr(instructions, name)]
     categories = []
@@ -81,5 +103,6 @@ def processor_records(settings: Settings, *, tenant: dict[str, Any], instruction
         "data_held": tables,
         "retention_days": instructions.retention_days,
         "subprocessors": [register.by_id[i].model_dump() for i in instructions.subprocessors if i in register.by_id],
+        "recipients": recipients or [],
         "technical_and_organisational_measures": TECHNICAL_AND_ORGANISATIONAL_MEASURES,
     }

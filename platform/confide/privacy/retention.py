@@ -25,6 +25,7 @@ from confide.core.access_log import AccessLog
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession
 from confide.core.ids import new_id
+from confide.privacy.chat_retention import expire_chat_data
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
 from confide.settings import Settings
 from confide.tenants.models import Invitation
@@ -104,6 +105,7 @@ STEPS: list[RetentionStep] = [
     RetentionStep("unconfirmed newsletter requests", expire_newsletter_requests),
     RetentionStep("processing log entries past their period", expire_processing_log),
     RetentionStep("old retention runs", expire_run_history),
+    RetentionStep("chat data past each tenant's retention period (statistics kept, legal holds honoured)", expire_chat_data),
 ]
 
 

@@ -1,17 +1,18 @@
 """What the privacy domain runs in the app's lifespan: the purpose gate with its processing-log
-writer, and the retention job."""
+writer, the retention job, and the erasure worker."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from confide.privacy.erasure_worker import ErasureWorker
 from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
 from confide.settings import Settings
 
 
 async def start_privacy(app: FastAPI, settings: Settings) -> None:
-    """Call after app.state.engine and app.state.sessionmaker exist."""
+    """Call after app.state.engine, app.state.sessionmaker and app.state.services exist."""
     gate = PurposeGate.for_app(settings, app.state.sessionmaker)
     register_gate(app.state.engine, gate)
     gate.start()
@@ -19,9 +20,20 @@ async def start_privacy(app: FastAPI, settings: Settings) -> None:
     app.state.retention_job = RetentionJob(app.state.engine, settings)
     if settings.retention_job_enabled:
         app.state.retention_job.start()
+    app.state.erasure_worker = ErasureWorker(
+        app.state.engine,
+        app.state.sessionmaker,
+        settings=settings,
+        broker=app.state.services.broker,
+        outbox_dir=None if settings.smtp_host else settings.resolved_outbox_dir,
+    )
+    if settings.erasure_worker_enabled:
+        app.state.erasure_worker.start()
 
 
 async def stop_privacy(app: FastAPI) -> None:
-    """Stops the job and writes the processing-log entries still buffered."""
+    """Stops the jobs (an erasure batch in flight rolls back and resumes on the next start) and writes
+    the processing-log entries still buffered."""
+    await app.state.erasure_worker.stop()
     await app.state.retention_job.stop()
     await app.state.purpose_gate.stop()

@@ -19,7 +19,7 @@ from confide.privacy.gate import Purpose, PurposeGateDep
 from confide.privacy.instructions import add_version, current_instructions, from_row, history_query, llm_provider_authorised
 from confide.privacy.models import ProcessingInstructions, ProcessingLogEntry
 from confide.privacy.processing_log import log_query
-from confide.privacy.records import processor_records
+from confide.privacy.records import processor_records, tenant_recipients
 from confide.privacy.schemas import InstructionsChange, InstructionsOut, ProcessingLogOut
 from confide.tenants.service import get_tenant
 
@@ -113,4 +113,7 @@ async def processing_log(
 async def tenant_records(ctx: Reader, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> dict[str, Any]:
     tenant = await get_tenant(session, ctx)
     instructions = await current_instructions(session, tenant_id=ctx.tenant_id, register=gate.register)
-    return processor_records(services.settings, tenant={"id": tenant.id, "name": tenant.name}, instructions=instructions, register=gate.register)
+    recipients = await tenant_recipients(session, ctx.tenant_id)
+    return processor_records(
+        services.settings, tenant={"id": tenant.id, "name": tenant.name}, instructions=instructions, register=gate.register, recipients=recipients
+    )

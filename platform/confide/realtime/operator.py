@@ -15,13 +15,12 @@ from sqlalchemy.exc import IntegrityError
 
 from confide.chats import service as chats
 from confide.chats.models import Conversation
-from confide.core import events
 from confide.core.auth import principal_from_token
 from confide.core.errors import NotFound
 from confide.core.ids import new_id
 from confide.core.tenancy import Permission, has_permission, resolve_tenant_context
 from confide.privacy.gate import Purpose, PurposeNotInstructed
-from confide.realtime import channels
+from confide.realtime import channels, transitions
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.protocol import (
     CloseCode,
@@ -39,12 +38,10 @@ from confide.realtime.protocol import (
     operator_frames,
     parse,
 )
-from confide.realtime.replies import queue_update
 from confide.realtime.runtime import ChatRuntime
 
 log = logging.getLogger("confide.realtime.operator")
 PRESENCE_TTL = 60.0
-EVENTS = {"take_over": ("operator_joined", "operator"), "hand_back": ("operator_left", "avatar"), "close": ("closed", "closed"), "reopen": ("reopened", "avatar")}
 
 
 class OperatorConnection:
@@ -231,42 +228,17 @@ class OperatorConnection:
         await self._send({"type": "left", "conversation_id": conversation_id})
 
     async def _transition(self, action: str, conversation_id: str) -> Any:
-        conversation = await self._conversation(conversation_id)
-        event, status = EVENTS[action]
-        if action == "reopen" and conversation.status != "closed":
-            raise FrameError("invalid-transition", "Only a closed conversation can be reopened.")
-        if action != "reopen" and conversation.status == "closed":
-            raise FrameError("invalid-transition", "The conversation is closed.")
-        if action == "hand_back" and conversation.status != "operator":
-            raise FrameError("invalid-transition", "Only a conversation an operator has taken over can be handed back.")
-        if action == "take_over" and conversation.status == "operator" and conversation.assignee_id == self.user_id:
-            return conversation
-        async with self.rt.sessionmaker() as session:
-            message, status = await chats.append(
-                session,
-                tenant_id=self.tenant_id,
-                conversation_id=conversation_id,
-                author="operator" if action != "close" else "system",
-                kind="event",
-                event=event,
-                operator_id=self.user_id,
-                status=status,
-                assignee_id=self.user_id if status == "operator" else None,
-            )
-            if status == "closed":
-                instructions = await self.rt.gate.instructions(session, self.tenant_id)
-                if not instructions.store_transcripts:
-                    await chats.purge_text(session, conversation_id=conversation_id)
-            await session.commit()
-            conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=conversation_id)
-        assert conversation is not None
-        await self.rt.publish(channels.conversation(conversation_id), message_frame(message, conversation_id=conversation_id))
-        await self.rt.publish(channels.operators(self.tenant_id), queue_update(conversation))
-        if status == "closed":
-            self.rt.emit(events.CONVERSATION_CLOSED, conversation, closed_by="operator")
+        try:
+            done = await transitions.apply(self.rt, tenant_id=self.tenant_id, conversation_id=conversation_id, action=action, operator_id=self.user_id)
+        except NotFound as exc:
+            raise FrameError("not-found", "No such conversation.") from exc
+        except transitions.InvalidTransition as exc:
+            raise FrameError("invalid-transition", exc.detail) from exc
+        if done.message is None:
+            return done.conversation  # taking over what one already has: nothing happened
         if conversation_id not in self.watching:
             await self._join(conversation_id)
-        return conversation
+        return done.conversation
 
     async def _say(self, frame: OperatorSay) -> None:
         conversation = await self._conversation(frame.conversation_id)

@@ -116,9 +116,17 @@ class AvatarTurn:
             # The stream stopped before the offending sentence; say so and let a human decide.
             await self.hand_off(out_verdict.handoff_reason or "decision_required", rule_ids=list(out_verdict.rule_ids), partial="".join(released))
             return
-        await self._say("".join(released) or messages.get("fallback", ""), rule_ids=list(out_verdict.rule_ids), reply_to=reply_to)
+        fallback = reply.outcome.fallback_used or not released  # for evaluation: a question the avatar could not answer
+        await self._say(
+            "".join(released) or messages.get("fallback", ""), rule_ids=list(out_verdict.rule_ids), reply_to=reply_to, fallback=fallback, error=reply.outcome.error
+        )
 
-    async def _say(self, text: str, *, rule_ids: list[str], reply_to: str | None = None) -> None:
+    async def _say(self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None) -> None:
+        verdict: dict[str, Any] = {"rule_ids": rule_ids} if rule_ids else {}
+        if fallback:
+            verdict["fallback"] = True
+            if error:
+                verdict["error"] = error
         async with self.rt.sessionmaker() as session:
             message, _ = await chats.append(
                 session,
@@ -126,7 +134,7 @@ class AvatarTurn:
                 conversation_id=self.conversation.id,
                 author="avatar",
                 text=text,
-                verdict={"rule_ids": rule_ids} if rule_ids else None,
+                verdict=verdict or None,
                 rule_ids=rule_ids,
                 rule_direction="output",
             )
@@ -156,9 +164,9 @@ class AvatarTurn:
             )
             await session.commit()
         self.conversation.status, self.conversation.handoff_reason = status, reason
+        self.rt.emit(events.HANDOFF_REQUESTED, self.conversation, reason=reason)  # before anyone sees the handoff
         frame = message_frame(message)
         frame["reason"] = reason
         await self.delivery.deliver(frame)
         await self.rt.publish(channels.conversation(self.conversation.id), {**message_frame(message, conversation_id=self.conversation.id), "reason": reason})
         await self.rt.publish(channels.operators(self.conversation.tenant_id), queue_update(self.conversation))
-        self.rt.emit(events.HANDOFF_REQUESTED, self.conversation, reason=reason)

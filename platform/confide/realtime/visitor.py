@@ -41,6 +41,7 @@ from confide.realtime.protocol import (
 )
 from confide.realtime.replies import AvatarTurn, queue_update
 from confide.realtime.runtime import ChatRuntime, LoadedAvatar
+from confide.realtime.transitions import purge_unless_stored
 
 log = logging.getLogger("confide.realtime.visitor")
 
@@ -352,6 +353,10 @@ class VisitorConnection:
     async def _on_rating(self, frame: Rating) -> None:
         assert self.conversation is not None and self.delivery is not None
         async with self.rt.sessionmaker() as session:
+            if self.conversation.status == "closed" and frame.comment:
+                instructions = await self.rt.gate.instructions(session, self.tenant_id)
+                if not instructions.store_transcripts:
+                    frame = frame.model_copy(update={"comment": None})  # the text was purged at close; keep only the score
             message, _ = await chats.append(
                 session,
                 tenant_id=self.tenant_id,
@@ -364,9 +369,9 @@ class VisitorConnection:
                 rating=frame.score,
             )
             await session.commit()
+        self.rt.emit(events.RATING_RECEIVED, self.conversation, score=frame.score, resolved=frame.resolved, message_id=message.id)
         await self.delivery.deliver(message_frame(message))
         await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
-        self.rt.emit(events.RATING_RECEIVED, self.conversation, score=frame.score, resolved=frame.resolved, message_id=message.id)
 
     async def _on_end(self) -> None:
         assert self.conversation is not None and self.delivery is not None
@@ -376,15 +381,14 @@ class VisitorConnection:
             message, _ = await chats.append(
                 session, tenant_id=self.tenant_id, conversation_id=self.conversation.id, author="visitor", kind="event", event="closed", status="closed"
             )
-            instructions = await self.rt.gate.instructions(session, self.tenant_id)
-            if not instructions.store_transcripts:
-                await chats.purge_text(session, conversation_id=self.conversation.id)  # messages lived only for the conversation
             await session.commit()
         self.conversation.status = "closed"
+        purged = await purge_unless_stored(self.rt, self.conversation)
+        # Emitted before anyone sees `closed`, so whoever saw it can wait for the subscribers (drain).
+        self.rt.emit(events.CONVERSATION_CLOSED, self.conversation, closed_by="visitor", transcript_purged=purged)
         await self.delivery.deliver(message_frame(message))
         await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
         await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
-        self.rt.emit(events.CONVERSATION_CLOSED, self.conversation, closed_by="visitor")
         await self.send({"type": "rating_request", "conversation_id": self.conversation.id})
 
 

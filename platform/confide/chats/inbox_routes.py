@@ -1,0 +1,371 @@
+"""The inbox over REST: list, filter, search and page through a tenant's conversations (chats:read),
+and act on them (chats:operate): tag, assign, close, reopen, one by one or in bulk. Close and reopen
+go through the same transition as the operator websocket, so a connected visitor and every operator
+see them at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, status as http_status
+
+from confide.chats import inbox
+from confide.chats.inbox import MAX_TAGS, STATUSES, UNASSIGNED, ConversationErased, InboxQuery, check_tag, ensure_not_erased
+from confide.chats.models import Conversation
+from confide.chats.schemas import AssignIn, BulkIn, BulkOut, BulkResult, ConversationOut, ErasureAcceptedOut, TagCountOut, TagsIn
+from confide.chats.search import parse as parse_search
+from confide.core.db import SessionDep
+from confide.core.errors import InvalidInput, NotFound, PermissionDenied
+from confide.core.schemas import Page
+from confide.core.services import ServicesDep
+from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, require
+from confide.privacy.erasure import request_erasure, wake_erasure_worker
+from confide.privacy.erasure_models import ErasureRequest
+from confide.privacy.gate import Purpose, PurposeGateDep
+from confide.privacy.holds import ERASED
+from confide.realtime import channels, transitions
+from confide.realtime.replies import queue_update
+from confide.realtime.runtime import ChatRuntime
+from guidelines.rules import LanguageTag
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["inbox"])
+
+Reader = Annotated[TenantContext, require(Permission.CHATS_READ)]
+Operator = Annotated[TenantContext, require(Permission.CHATS_OPERATE)]
+ME = "me"
+
+
+def _runtime(request: Request) -> ChatRuntime:
+    return request.app.state.chat
+
+
+def _out(conversation: Conversation, tags: list[str]) -> ConversationOut:
+    return ConversationOut(
+        id=conversation.id,
+        avatar_id=conversation.avatar_id,
+        avatar_version_id=conversation.avatar_version_id,
+        visitor_id=conversation.visitor_id,
+        customer_ref=conversation.customer_ref,
+        language=conversation.language,
+        status=conversation.status,
+        handoff_reason=conversation.handoff_reason,
+        handed_off=conversation.handed_off,
+        assignee_id=conversation.assignee_id,
+        rating=conversation.rating,
+        last_seq=conversation.last_seq,
+        tags=tags,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        closed_at=conversation.closed_at,
+    )
+
+
+async def _one_out(session: SessionDep, ctx: TenantContext, conversation: Conversation) -> ConversationOut:
+    tags = await inbox.tags_of(session, tenant_id=ctx.tenant_id, conversation_ids=[conversation.id])
+    return _out(conversation, tags[conversation.id])
+
+
+def _resolve_user(ctx: TenantContext, value: str, field: str) -> str:
+    """`me` is the calling user; an API key is nobody, so it must name a user."""
+    if value != ME:
+        return value
+    if ctx.principal.kind != "user":
+        raise InvalidInput(field, "'me' means the signed-in user; an API key must give a user id.")
+    return ctx.principal.id
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@router.get(
+    "/conversations",
+    response_model=Page[ConversationOut],
+    summary="The inbox: filter, search, sort and page through conversations",
+    description="All filters combine (AND). `from`/`to` apply to `date_field` (`created_at` by default, or `updated_at`, the last "
+    "activity); `from` is inclusive, `to` exclusive; a date without a time means midnight UTC. `q` searches message text and "
+    "private notes (not event text): every word must occur in one message, whole words, case-insensitive, a trailing `*` "
+    "makes a prefix; results keep the chosen sort, there is no relevance ranking. `sort=rating` lists rated conversations "
+    "first (in `order`), then unrated ones. `next_cursor` continues exactly this query: a cursor used with other filters, "
+    "another sort or another tenant is refused (400 invalid-cursor). Conversations whose data was erased are not listed. "
+    "Reading the inbox is operator review under the tenant's processing instructions (403 purpose-not-instructed when off).",
+)
+async def list_conversations(
+    ctx: Reader,
+    session: SessionDep,
+    services: ServicesDep,
+    gate: PurposeGateDep,
+    avatar_id: Annotated[str | None, Query(max_length=64, description="Only this avatar's conversations.")] = None,
+    status: Annotated[list[Literal["avatar", "waiting", "operator", "closed"]] | None, Query(description="avatar, waiting (for a human), operator, closed; repeat for several.")] = None,
+    date_field: Annotated[Literal["created_at", "updated_at"], Query(description="Which time `from` and `to` apply to.")] = "created_at",
+    since: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601 date or date-time).")] = None,
+    until: Annotated[datetime | None, Query(alias="to", description="Before this time (ISO 8601 date or date-time).")] = None,
+    language: Annotated[LanguageTag | None, Query(max_length=35, description="A BCP 47 language tag; `de` also matches `de-AT`.")] = None,
+    tag: Annotated[list[str] | None, Query(description="Carries this tag; repeat to require several.")] = None,
+    rating: Annotated[int | None, Query(ge=1, le=5, description="Exactly this rating.")] = None,
+    rating_min: Annotated[int | None, Query(ge=1, le=5, description="Rated at least this.")] = None,
+    rating_max: Annotated[int | None, Query(ge=1, le=5, description="Rated at most this.")] = None,
+    handed_off: Annotated[bool | None, Query(description="Ever handed to a human (true) or never (false).")] = None,
+    rule_id: Annotated[str | None, Query(max_length=100, description="A guideline rule fired in it (input or output).")] = None,
+    assignee: Annotated[str | None, Query(max_length=64, description="A user id, `me` or `unassigned`.")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Full-text search in message text and notes.")] = None,
+    sort: Annotated[Literal["updated_at", "created_at", "rating"], Query(description="Sort key.")] = "updated_at",
+    order: Annotated[Literal["asc", "desc"], Query(description="Sort direction.")] = "desc",
+    cursor: Annotated[str | None, Query(description="The `next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+) -> Page[ConversationOut]:
+    since, until = _utc(since), _utc(until)
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("query.from", "must be before `to`.")
+    if rating is not None and (rating_min is not None or rating_max is not None):
+        raise InvalidInput("query.rating", "give either an exact rating or rating_min/rating_max, not both.")
+    if rating_min is not None and rating_max is not None and rating_min > rating_max:
+        raise InvalidInput("query.rating_min", "must not be above rating_max.")
+    tags = tuple(sorted({check_tag(t, "query.tag") for t in tag or ()}))
+    if q is not None:
+        try:
+            parse_search(q)
+        except ValueError as exc:
+            raise InvalidInput("query.q", str(exc)) from exc
+    if assignee is not None and assignee != UNASSIGNED:
+        assignee = _resolve_user(ctx, assignee, "query.assignee")
+    query = InboxQuery(
+        avatar_id=avatar_id,
+        statuses=tuple(sorted(set(status or ()), key=STATUSES.index)),
+        date_field=date_field,
+        since=since,
+        until=until,
+        language=language,
+        tags=tags,
+        rating=rating,
+        rating_min=rating_min,
+        rating_max=rating_max,
+        handed_off=handed_off,
+        rule_id=rule_id,
+        assignee=assignee,
+        q=q,
+        sort=sort,
+        order=order,
+    )
+    scope = f"inbox:{ctx.tenant_id}:{query.fingerprint()}"
+    position = services.cursors.decode(scope, cursor) if cursor else None
+    await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=ctx.actor)
+    rows, after = await inbox.page(session, tenant_id=ctx.tenant_id, query=query, position=position, limit=limit)
+    tags_by_id = await inbox.tags_of(session, tenant_id=ctx.tenant_id, conversation_ids=[c.id for c in rows])
+    return Page(items=[_out(c, tags_by_id[c.id]) for c in rows], next_cursor=services.cursors.encode(scope, after) if after else None)
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut, summary="One conversation (without its messages; see transcript)")
+async def read_conversation(conversation_id: str, ctx: Reader, session: SessionDep, gate: PurposeGateDep) -> ConversationOut:
+    conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
+    await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=ctx.actor, subject_ref=conversation.visitor_id)
+    return await _one_out(session, ctx, conversation)
+
+
+@router.get("/conversation-tags", response_model=list[TagCountOut], summary="The tags in use, with how many conversations carry each")
+async def list_tags(ctx: Reader, session: SessionDep) -> list[TagCountOut]:
+    return [TagCountOut(tag=t, conversations=n) for t, n in await inbox.tag_counts(session, tenant_id=ctx.tenant_id)]
+
+
+@router.post(
+    "/conversations/{conversation_id}/tags",
+    response_model=ConversationOut,
+    summary="Tag a conversation",
+    description=f"Adds the tags; tags it already carries stay. At most {MAX_TAGS} tags per conversation.",
+)
+async def tag_conversation(conversation_id: str, body: TagsIn, ctx: Operator, session: SessionDep) -> ConversationOut:
+    tags = [check_tag(t, f"body.tags.{i}") for i, t in enumerate(body.tags)]
+    conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
+    try:
+        await inbox.add_tags(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id, tags=tags, actor=ctx.actor)
+    except ValueError as exc:
+        raise InvalidInput("body.tags", str(exc)) from exc
+    await session.commit()
+    return await _one_out(session, ctx, conversation)
+
+
+@router.delete("/conversations/{conversation_id}/tags/{tag}", response_model=ConversationOut, summary="Remove a tag from a conversation (idempotent)")
+async def untag_conversation(conversation_id: str, ctx: Operator, session: SessionDep, tag: str = Path(max_length=64)) -> ConversationOut:
+    conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
+    check_tag(tag, "path.tag")
+    await inbox.remove_tags(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id, tags=[tag])
+    await session.commit()
+    return await _one_out(session, ctx, conversation)
+
+
+async def _assignee(session: SessionDep, ctx: TenantContext, value: str, field: str) -> str:
+    user_id = _resolve_user(ctx, value, field)
+    if not await inbox.may_operate(session, tenant_id=ctx.tenant_id, user_id=user_id):
+        raise InvalidInput(field, "No member of this tenant with this id may operate chats (the permission chats:operate).")
+    return user_id
+
+
+@router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut, summary="Assign a conversation to a member who may operate chats")
+async def assign_conversation(conversation_id: str, body: AssignIn, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
+    conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
+    user_id = await _assignee(session, ctx, body.assignee_id, "body.assignee_id")
+    if await inbox.set_assignee(session, conversation=conversation, assignee_id=user_id):
+        await session.commit()
+        await _runtime(request).publish(channels.operators(ctx.tenant_id), queue_update(conversation))
+    return await _one_out(session, ctx, conversation)
+
+
+@router.post("/conversations/{conversation_id}/unassign", response_model=ConversationOut, summary="Unassign a conversation")
+async def unassign_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
+    conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
+    if await inbox.set_assignee(session, conversation=conversation, assignee_id=None):
+        await session.commit()
+        await _runtime(request).publish(channels.operators(ctx.tenant_id), queue_update(conversation))
+    return await _one_out(session, ctx, conversation)
+
+
+def _operator_id(ctx: TenantContext) -> str | None:
+    return ctx.principal.id if ctx.principal.kind == "user" else None
+
+
+async def _transition(request: Request, session: SessionDep, ctx: TenantContext, conversation_id: str, action: str) -> ConversationOut:
+    done = await transitions.apply(_runtime(request), tenant_id=ctx.tenant_id, conversation_id=conversation_id, action=action, operator_id=_operator_id(ctx))
+    return await _one_out(session, ctx, done.conversation)
+
+
+@router.post(
+    "/conversations/{conversation_id}/close",
+    response_model=ConversationOut,
+    summary="Close a conversation",
+    description="As an operator closing it on the websocket: a `closed` event in the conversation, which the visitor sees. "
+    "409 invalid-transition when it is closed already.",
+    responses={409: {"description": "Already closed"}},
+)
+async def close_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
+    return await _transition(request, session, ctx, conversation_id, "close")
+
+
+@router.post(
+    "/conversations/{conversation_id}/reopen",
+    response_model=ConversationOut,
+    summary="Reopen a closed conversation (the avatar answers again)",
+    responses={409: {"description": "Not closed"}},
+)
+async def reopen_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
+    return await _transition(request, session, ctx, conversation_id, "reopen")
+
+
+def _accepted(erasure: ErasureRequest, conversation_id: str, created: bool) -> ErasureAcceptedOut:
+    return ErasureAcceptedOut(
+        id=erasure.id, status=erasure.status, scope=erasure.scope, conversation_id=conversation_id, requested_at=erasure.requested_at, created=created
+    )
+
+
+async def _request_deletion(session: SessionDep, ctx: TenantContext, services: ServicesDep, conversation: Conversation) -> tuple[ErasureRequest, bool]:
+    ensure_not_erased(conversation)
+    return await request_erasure(session, ctx, settings=services.settings, scope="conversation", conversation_id=conversation.id)
+
+
+@router.delete(
+    "/conversations/{conversation_id}",
+    status_code=http_status.HTTP_202_ACCEPTED,
+    response_model=ErasureAcceptedOut,
+    summary="Delete a conversation: queue an erasure request for it",
+    description="Needs data:erase. Deleting is erasure: the request is tracked (pending, running, done, failed) and leaves a "
+    "receipt; messages, notes and rating comments are deleted and an anonymous stub stays for statistics. A legal hold on the "
+    "conversation or its end customer keeps it. Asking again while a request for it is queued returns that request.",
+    responses={409: {"description": "Already erased"}},
+)
+async def delete_conversation(
+    conversation_id: str, ctx: Annotated[TenantContext, require(Permission.DATA_ERASE)], session: SessionDep, services: ServicesDep, request: Request
+) -> ErasureAcceptedOut:
+    conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
+    erasure, created = await _request_deletion(session, ctx, services, conversation)
+    await session.commit()
+    wake_erasure_worker(request.app)
+    return _accepted(erasure, conversation.id, created)
+
+
+@router.post(
+    "/conversations/bulk",
+    response_model=BulkOut,
+    summary="Act on up to 200 conversations at once",
+    description="One result per distinct id, in the order given. An id that is not a conversation of this tenant is reported "
+    "`not_found` and nothing is done with it. `tag`/`untag` need `tags`, `assign` needs `assignee_id` (a user id or `me`). "
+    "`delete` needs the permission data:erase and queues an erasure request per conversation (outcome `accepted`).",
+)
+async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: ServicesDep, request: Request) -> BulkOut:
+    ids: Sequence[str] = list(dict.fromkeys(body.conversation_ids))
+    if body.action in ("tag", "untag"):
+        if not body.tags:
+            raise InvalidInput("body.tags", f"'{body.action}' needs at least one tag.")
+        tags = [check_tag(t, f"body.tags.{i}") for i, t in enumerate(body.tags)]
+    elif body.tags is not None:
+        raise InvalidInput("body.tags", f"'{body.action}' takes no tags.")
+    if body.action == "assign":
+        if body.assignee_id is None:
+            raise InvalidInput("body.assignee_id", "'assign' needs an assignee_id.")
+        assignee_id = await _assignee(session, ctx, body.assignee_id, "body.assignee_id")
+    elif body.assignee_id is not None:
+        raise InvalidInput("body.assignee_id", f"'{body.action}' takes no assignee_id.")
+    if body.action == "delete" and not has_permission(ctx.role, Permission.DATA_ERASE):
+        raise PermissionDenied(Permission.DATA_ERASE.value)
+
+    results: dict[str, BulkResult] = {}
+    if body.action in ("close", "reopen"):
+        runtime = _runtime(request)
+        for conversation_id in ids:
+            try:
+                await transitions.apply(runtime, tenant_id=ctx.tenant_id, conversation_id=conversation_id, action=body.action, operator_id=_operator_id(ctx))
+                results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="done")
+            except NotFound:
+                results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="not_found", detail="No such conversation.")
+            except transitions.InvalidTransition as exc:
+                results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="conflict", detail=exc.detail)
+    else:
+        found = await inbox.conversations_by_id(session, tenant_id=ctx.tenant_id, conversation_ids=ids)
+        changed: list[Conversation] = []
+        for conversation_id in ids:
+            conversation = found.get(conversation_id)
+            if conversation is None:
+                results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="not_found", detail="No such conversation.")
+                continue
+            if body.action == "delete":
+                try:
+                    erasure, _ = await _request_deletion(session, ctx, services, conversation)
+                except (ConversationErased, InvalidInput) as exc:
+                    results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="conflict", detail=exc.detail)
+                    continue
+                results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="accepted", erasure_request_id=erasure.id)
+                continue
+            if conversation.status == ERASED:
+                results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="conflict", detail=ConversationErased().detail)
+                continue
+            if body.action == "tag":
+                try:
+                    await inbox.add_tags(session, tenant_id=ctx.tenant_id, conversation_id=conversation_id, tags=tags, actor=ctx.actor)
+                    outcome = "done"
+                except ValueError as exc:
+                    results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="conflict", detail=str(exc))
+                    continue
+            elif body.action == "untag":
+                await inbox.remove_tags(session, tenant_id=ctx.tenant_id, conversation_id=conversation_id, tags=tags)
+                outcome = "done"
+            else:
+                target = assignee_id if body.action == "assign" else None
+                outcome = "done" if await inbox.set_assignee(session, conversation=conversation, assignee_id=target) else "unchanged"
+                if outcome == "done":
+                    changed.append(conversation)
+            results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome=outcome)
+        await session.commit()
+        if body.action == "delete":
+            wake_erasure_worker(request.app)
+        runtime = _runtime(request)
+        for conversation in changed:
+            await runtime.publish(channels.operators(ctx.tenant_id), queue_update(conversation))
+    ordered = [results[i] for i in ids]
+    return BulkOut(
+        action=body.action,
+        results=ordered,
+        done=sum(r.outcome in ("done", "accepted") for r in ordered),
+        failed=sum(r.outcome in ("not_found", "conflict") for r in ordered),
+    )

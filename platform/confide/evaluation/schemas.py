@@ -1,0 +1,277 @@
+"""Request and response bodies of the evaluation, report, annotation and webhook routes. None of them
+names a visitor or a customer: evaluation is keyed by conversation and avatar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from confide.core.schemas import RequestBody, ResponseBody
+
+# ---- outcomes and metrics -----------------------------------------------------------------------
+
+
+class ResolutionIn(RequestBody):
+    resolved: bool = Field(description="Whether the end customer's concern was resolved.")
+
+
+class OutcomeOut(ResponseBody):
+    conversation_id: str
+    avatar_id: str
+    score: int | None = Field(description="CSAT 1–5 the visitor gave, if any.")
+    rated_at: datetime | None
+    resolved: bool | None
+    resolved_source: str | None = Field(description="visitor (confirmed in the chat) or operator.")
+    resolved_at: datetime | None
+
+
+class RatingOut(ResponseBody):
+    conversation_id: str
+    avatar_id: str
+    score: int
+    comment: str | None = Field(description="The visitor's comment; gone once the conversation's transcript is.")
+    resolved: bool | None
+    resolved_source: str | None
+    rated_at: datetime
+
+
+class ConversationMetricsOut(ResponseBody):
+    conversation_id: str | None = Field(description="Null once the conversation itself was deleted; the measures stay for reports.")
+    avatar_id: str
+    avatar_version_id: str | None
+    language: str
+    day: date = Field(description="UTC day the conversation started.")
+    started_at: datetime
+    closed_at: datetime | None
+    transcript_available: bool = Field(description="False when the text was gone at close (transcripts not stored): text-based measures are empty.")
+    turns: int = Field(description="The visitor's messages.")
+    avatar_messages: int
+    operator_messages: int
+    duration_seconds: float | None
+    first_response_seconds: float | None
+    mean_response_seconds: float | None
+    handed_off: bool
+    handoff_reason: str | None = Field(description="customer_request, missing_knowledge, policy_restriction, decision_required or responder_failure.")
+    human_involved: bool
+    fallback_answers: int = Field(description="Answers that were the avatar's fallback: questions it could not answer.")
+    rule_hits: dict[str, int] = Field(description="Guideline rule id -> messages it fired on.")
+    rating: int | None
+    resolved: bool | None
+    resolved_source: str | None
+    contained: bool = Field(description="Resolved without a handoff or an operator.")
+    sentiment_lexicon: str | None = Field(description="vader (English), sentiws (German), or null for other languages.")
+    sentiment_messages: int
+    sentiment_start: float | None = Field(description="Mean compound score (-1..1) of the visitor's messages in the first third.")
+    sentiment_end: float | None = Field(description="The same for the last third.")
+    sentiment_trend: float | None = Field(description="sentiment_end - sentiment_start.")
+    computed_at: datetime
+
+
+# ---- reports ------------------------------------------------------------------------------------
+
+
+class Csat(ResponseBody):
+    count: int
+    mean: float | None
+    distribution: dict[str, int] = Field(description="Score 1..5 -> conversations.")
+
+
+class Latency(ResponseBody):
+    count: int
+    mean: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+
+
+class Resolution(ResponseBody):
+    resolved: int
+    unresolved: int
+    unknown: int
+
+
+class Sentiment(ResponseBody):
+    count: int
+    start_mean: float | None
+    end_mean: float | None
+    trend_mean: float | None
+
+
+class ReportFigures(ResponseBody):
+    conversations: int
+    turns_mean: float | None
+    duration_mean_seconds: float | None
+    contained: int
+    containment_rate: float | None = Field(description="Share of conversations resolved without a handoff or an operator.")
+    handed_off: int
+    handoff_rate: float | None
+    handoffs_by_reason: dict[str, int]
+    handoff_rate_by_reason: dict[str, float | None]
+    human_involved: int
+    resolution: Resolution
+    csat: Csat
+    first_response_seconds: Latency = Field(description="Percentiles estimated from a latency histogram (bucket resolution).")
+    mean_response_seconds: float | None
+    fallback_answers: int
+    conversations_with_fallback: int
+    guideline_hits: dict[str, int] = Field(description="Guideline rule id -> hits.")
+    sentiment: Sentiment
+
+
+class ReportPeriod(ReportFigures):
+    period_start: date
+    period_end: date
+
+
+class QuestionGroup(ResponseBody):
+    question: str = Field(description="One redacted wording of the question.")
+    normalized: str
+    count: int
+    variants: int = Field(description="Distinct wordings merged into this group.")
+
+
+class ReportOut(ResponseBody):
+    tenant_id: str
+    avatar_id: str | None
+    granularity: Literal["day", "week"]
+    from_: date = Field(alias="from")
+    to: date
+    timezone: str
+    totals: ReportFigures
+    periods: list[ReportPeriod]
+    top_unanswered_questions: list[QuestionGroup] = Field(description="Only within the tenant's retention period, and only where transcripts are stored.")
+
+    model_config = {"populate_by_name": True, "from_attributes": True}
+
+
+# ---- annotations --------------------------------------------------------------------------------
+
+
+class ScoreDefinitionIn(RequestBody):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=1000)
+    kind: Literal["numeric", "categorical", "boolean"]
+    min_value: float | None = Field(default=None, description="numeric only: the lowest allowed value.")
+    max_value: float | None = Field(default=None, description="numeric only: the highest allowed value.")
+    labels: list[str] | None = Field(default=None, max_length=50, description="categorical only: the allowed labels (at least two).")
+
+
+class ScoreDefinitionChange(RequestBody):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class ScoreDefinitionOut(ResponseBody):
+    id: str
+    name: str
+    description: str
+    kind: str
+    min_value: float | None
+    max_value: float | None
+    labels: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+ScoreValue = bool | int | float | str
+
+
+class ScoreIn(RequestBody):
+    definition_id: str = Field(max_length=60)
+    value: ScoreValue = Field(description="A number in the definition's range, one of its labels, or true/false.")
+    comment: str | None = Field(default=None, max_length=2000)
+    source: Literal["staff", "automatic"] = Field(default="staff", description="staff (a person annotated) or automatic (an evaluator you run).")
+
+
+class ScoreChange(RequestBody):
+    value: ScoreValue | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ScoreOut(ResponseBody):
+    id: str
+    definition_id: str
+    conversation_id: str | None
+    avatar_id: str
+    source: str
+    value: Any
+    comment: str | None
+    author_user_id: str | None
+    author_api_key_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ScoreSummaryGroup(ResponseBody):
+    avatar_id: str
+    source: str
+    count: int
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    distribution: dict[str, int] | None = None
+
+
+class ScoreSummaryOut(ResponseBody):
+    definition_id: str
+    name: str
+    kind: str
+    groups: list[ScoreSummaryGroup]
+
+
+# ---- webhooks -----------------------------------------------------------------------------------
+
+WebhookEvent = Literal["conversation.handoff_requested", "conversation.closed", "conversation.rating_received"]
+
+
+class WebhookIn(RequestBody):
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=8, max_length=2000, description="https URL of your receiver.")
+    events: list[WebhookEvent] = Field(min_length=1, max_length=3)
+    include_text: bool = Field(default=False, description="Send message text, where your instructions store transcripts.")
+    active: bool = True
+
+
+class WebhookChange(RequestBody):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    url: str | None = Field(default=None, min_length=8, max_length=2000)
+    events: list[WebhookEvent] | None = Field(default=None, min_length=1, max_length=3)
+    include_text: bool | None = None
+    active: bool | None = None
+
+
+class WebhookOut(ResponseBody):
+    id: str
+    name: str
+    url: str
+    events: list[str]
+    include_text: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookWithSecretOut(WebhookOut):
+    secret: str = Field(description="Verify each delivery's Confide-Signature with it. Shown only now.")
+
+
+class DeliveryOut(ResponseBody):
+    id: str
+    event_id: str
+    event: str
+    attempt: int
+    status_code: int | None
+    outcome: str = Field(description="delivered, retrying or failed.")
+    error: str | None = Field(description="timeout, connection_error, http_status or redirect.")
+    duration_ms: int | None
+    at: datetime
+
+
+class PingOut(ResponseBody):
+    event_id: str
+    delivered: bool
+    attempts: int
+    status_code: int | None
+    error: str | None

@@ -1,0 +1,118 @@
+"""Webhook endpoints (admins): connect a CRM or ticket system to conversation events. See webhooks.py
+for the signature, retries and what a payload may carry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import select
+
+from confide.core.clock import utcnow
+from confide.core.db import SessionDep
+from confide.core.ids import new_id
+from confide.core.schemas import Page, paginate
+from confide.core.services import ServicesDep
+from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
+from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
+from confide.evaluation.schemas import DeliveryOut, PingOut, WebhookChange, WebhookIn, WebhookOut, WebhookWithSecretOut
+from confide.evaluation.webhooks import WebhookDispatcher, check_url, new_secret
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}/webhooks", tags=["webhooks"])
+
+Manager = Annotated[TenantContext, require(Permission.TENANT_MANAGE)]
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
+
+SIGNING = (
+    "Each delivery is a POST with a JSON body and the header `Confide-Signature: t=<unix seconds>,v1=<hex>`, where v1 is the "
+    "HMAC-SHA256 of `<t>.<raw body>` keyed with the endpoint's secret. Verify it over the raw body in constant time and refuse "
+    "timestamps more than 5 minutes from your clock (replay protection); `Confide-Event-Id` repeats on retries, so drop duplicates. "
+    "Failed attempts (network errors, timeouts, 408, 429, 5xx) are retried with exponential backoff. Message text is included only "
+    "with `include_text` and while your instructions store transcripts. URLs must be https to a public host."
+)
+
+
+def _dispatcher(request: Request) -> WebhookDispatcher:
+    return request.app.state.webhooks
+
+
+@router.get("", response_model=Page[WebhookOut], summary="Webhook endpoints")
+async def list_webhooks(ctx: Manager, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[WebhookOut]:
+    rows, next_cursor = await paginate(
+        session, tenant_select(ctx, WebhookEndpoint), WebhookEndpoint.id, cursors=services.cursors, scope=f"webhooks:{ctx.tenant_id}", cursor=cursor, limit=limit
+    )
+    return Page(items=[WebhookOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookWithSecretOut, summary="Add a webhook endpoint", description=SIGNING)
+async def create_webhook(body: WebhookIn, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookWithSecretOut:
+    url = check_url(body.url, services.settings)
+    row = WebhookEndpoint(
+        id=new_id("whk"), tenant_id=ctx.tenant_id, name=body.name, url=url, secret=new_secret(), events=list(dict.fromkeys(body.events)),
+        include_text=body.include_text, active=body.active,
+    )
+    session.add(row)
+    await session.commit()
+    return WebhookWithSecretOut.model_validate(row)
+
+
+@router.get("/{webhook_id}", response_model=WebhookOut, summary="A webhook endpoint")
+async def read_webhook(webhook_id: str, ctx: Manager, session: SessionDep) -> WebhookOut:
+    return WebhookOut.model_validate(await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook"))
+
+
+@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change a webhook endpoint", description=SIGNING)
+async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookOut:
+    row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
+    if body.url is not None:
+        row.url = check_url(body.url, services.settings)
+    if body.name is not None:
+        row.name = body.name
+    if body.events is not None:
+        row.events = list(dict.fromkeys(body.events))
+    if body.include_text is not None:
+        row.include_text = body.include_text
+    if body.active is not None:
+        row.active = body.active
+    row.updated_at = utcnow()
+    await session.commit()
+    return WebhookOut.model_validate(row)
+
+
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a webhook endpoint and its delivery log")
+async def delete_webhook(webhook_id: str, ctx: Manager, session: SessionDep) -> Response:
+    row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
+    await session.delete(row)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{webhook_id}/secret", response_model=WebhookWithSecretOut, summary="Rotate the signing secret", description="The old secret stops working at once.")
+async def rotate_secret(webhook_id: str, ctx: Manager, session: SessionDep) -> WebhookWithSecretOut:
+    row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
+    row.secret, row.updated_at = new_secret(), utcnow()
+    await session.commit()
+    return WebhookWithSecretOut.model_validate(row)
+
+
+@router.post("/{webhook_id}/ping", response_model=PingOut, summary="Send a signed test event (one attempt) and say how it went")
+async def ping_webhook(webhook_id: str, request: Request, ctx: Manager, session: SessionDep) -> PingOut:
+    row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
+    await session.commit()  # nothing held open while the receiver answers
+    return PingOut.model_validate(await _dispatcher(request).ping(row))
+
+
+@router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], summary="Delivery attempts, newest first (no payloads)")
+async def deliveries(webhook_id: str, ctx: Manager, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[DeliveryOut]:
+    row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
+    stmt = select(WebhookDelivery).where(WebhookDelivery.tenant_id == ctx.tenant_id, WebhookDelivery.endpoint_id == row.id)
+    if cursor:
+        position = services.cursors.decode(f"deliveries:{row.id}", cursor)
+        stmt = stmt.where(WebhookDelivery.id < position["before"])
+    items = list((await session.scalars(stmt.order_by(WebhookDelivery.id.desc()).limit(limit + 1))).all())
+    next_cursor = None
+    if len(items) > limit:
+        items = items[:limit]
+        next_cursor = services.cursors.encode(f"deliveries:{row.id}", {"before": items[-1].id})
+    return Page(items=[DeliveryOut.model_validate(i) for i in items], next_cursor=next_cursor)

@@ -1,0 +1,346 @@
+"""Webhooks: a tenant's own systems (a CRM, a ticket system) receive conversation events.
+
+Each delivery is a POST of a JSON body, signed with the endpoint's secret:
+
+    Confide-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">
+
+Receivers recompute the HMAC over the raw body, compare in constant time, and refuse a timestamp
+more than five minutes from their clock (replay protection; `verify_signature` does all three).
+`Confide-Event-Id` is the same for every attempt of one event, so a receiver can drop duplicates.
+
+Failed attempts (connection errors, timeouts, 408, 429 and 5xx) are retried with exponential backoff
+and jitter (tenacity); each attempt is logged with its status code and time, never the payload.
+Message text is sent only where the tenant stores transcripts and the endpoint asks for text
+(`include_text`); otherwise a payload carries ids and categories only."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import ipaddress
+import logging
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from confide import __version__
+from confide.chats.models import Conversation, Message
+from confide.core import events
+from confide.core.clock import utcnow
+from confide.core.errors import InvalidInput
+from confide.core.ids import new_id
+from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
+from confide.privacy.gate import Purpose, gate_for
+from confide.privacy.records import add_recipient_source
+from confide.privacy.retention import RetentionStep, add_step
+from confide.settings import Settings
+
+log = logging.getLogger("confide.evaluation.webhooks")
+
+EVENTS = (events.HANDOFF_REQUESTED, events.CONVERSATION_CLOSED, events.RATING_RECEIVED)
+PING = "ping"
+SIGNATURE_HEADER = "Confide-Signature"
+TOLERANCE_SECONDS = 300
+CONTEXT_MESSAGES = 10  # a handoff carries the last few messages, where text may be sent
+RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+# ---- signatures -------------------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> bool:
+    """What a receiver does: parse t and v1, check the time window, compare the HMAC in constant time."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+        return False
+    expected = signature(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, given)
+
+
+# ---- endpoints --------------------------------------------------------------------------------
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _internal(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host.endswith((".local", ".internal", ".localhost")) or host == "localhost" or "." not in host
+    return not address.is_global
+
+
+def check_url(url: str, settings: Settings) -> str:
+    """http(s) only; https to a public host, unless the setting allows http to loopback (tests, development)."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise InvalidInput("body.url", "not a valid URL") from exc
+    if parts.scheme not in ("http", "https"):
+        raise InvalidInput("body.url", "webhook URLs must be http(s)")
+    if not host:
+        raise InvalidInput("body.url", "the URL has no host")
+    if parts.username or parts.password:
+        raise InvalidInput("body.url", "put no credentials in the URL; verify our signature instead")
+    if parts.fragment:
+        raise InvalidInput("body.url", "the URL must not have a fragment")
+    dev = settings.webhook_allow_http_loopback and _loopback(host)
+    if parts.scheme == "http" and not dev:
+        raise InvalidInput("body.url", "webhook URLs must use https")
+    if _internal(host) and not dev:
+        raise InvalidInput("body.url", "webhook URLs must point to a public host, not a private, loopback or link-local address")
+    return url
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
+async def endpoints_for(session: AsyncSession, *, tenant_id: str, event: str) -> list[WebhookEndpoint]:
+    rows = (await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.active.is_(True)))).all()
+    return [row for row in rows if event in (row.events or [])]
+
+
+# ---- records of processing and retention ------------------------------------------------------
+
+
+async def webhook_recipients(session: AsyncSession, tenant_id: str) -> list[dict[str, Any]]:
+    """Each endpoint is a recipient in the tenant's records of processing (Art. 30(2)), named by its origin."""
+    rows = (await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id).order_by(WebhookEndpoint.id))).all()
+    out = []
+    for row in rows:
+        data = ["conversation and avatar ids", "event categories: handoff reason, who closed, CSAT score and resolution", "your own customer reference, where your customer token named one"]
+        if row.include_text:
+            data.append("message text (only while your instructions store transcripts)")
+        out.append(
+            {
+                "kind": "webhook",
+                "id": row.id,
+                "name": row.name,
+                "recipient": "your own system, reached at " + origin(row.url),
+                "events": list(row.events),
+                "data": data,
+                "active": row.active,
+                "safeguards": "HMAC-SHA256 signed deliveries over https; nothing is sent unless you set up the endpoint",
+            }
+        )
+    return out
+
+
+async def expire_delivery_log(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    cutoff = now - timedelta(days=settings.webhook_delivery_log_days)
+    result = await session.execute(delete(WebhookDelivery).where(WebhookDelivery.at < cutoff))
+    return {"webhook_delivery": int(result.rowcount or 0)}
+
+
+add_recipient_source(webhook_recipients)
+add_step(RetentionStep("webhook delivery log past its period", expire_delivery_log))
+
+
+# ---- payloads ---------------------------------------------------------------------------------
+
+
+def _message(m: Message) -> dict[str, Any]:
+    return {"seq": m.seq, "author": m.author, "kind": m.kind, "event": m.event, "text": m.text, "created_at": m.created_at.isoformat()}
+
+
+async def build_data(session: AsyncSession, name: str, payload: dict[str, Any], *, with_text: bool) -> tuple[dict[str, Any], int]:
+    """The event's data: ids and categories; text only when `with_text`. Returns it with the number of texts."""
+    conversation_id = payload["conversation_id"]
+    data: dict[str, Any] = {"conversation_id": conversation_id, "avatar_id": payload.get("avatar_id")}
+    texts = 0
+    conversation = await session.scalar(select(Conversation).where(Conversation.id == conversation_id, Conversation.tenant_id == payload["tenant_id"]))
+    if name == events.HANDOFF_REQUESTED:
+        data["reason"] = payload.get("reason")
+    elif name == events.CONVERSATION_CLOSED:
+        data["closed_by"] = payload.get("closed_by")
+        if conversation is not None:
+            data["handed_off"] = conversation.handed_off
+            data["handoff_reason"] = conversation.handoff_reason
+    elif name == events.RATING_RECEIVED:
+        data["score"], data["resolved"] = payload.get("score"), payload.get("resolved")
+    if conversation is not None and name != events.RATING_RECEIVED:
+        data["customer_ref"] = conversation.customer_ref
+        data["language"] = conversation.language
+    data["text_included"] = with_text
+    if not with_text:
+        return data, 0
+    visible = select(Message).where(Message.conversation_id == conversation_id, Message.kind != "note")
+    if name == events.CONVERSATION_CLOSED:
+        rows = (await session.scalars(visible.order_by(Message.seq))).all()
+        data["transcript"] = [_message(m) for m in rows]
+        texts = len(rows)
+    elif name == events.HANDOFF_REQUESTED:
+        rows = list(reversed((await session.scalars(visible.order_by(Message.seq.desc()).limit(CONTEXT_MESSAGES))).all()))
+        data["recent_messages"] = [_message(m) for m in rows]
+        texts = len(rows)
+    elif name == events.RATING_RECEIVED and payload.get("message_id"):
+        comment = await session.scalar(select(Message.text).where(Message.id == payload["message_id"], Message.conversation_id == conversation_id))
+        data["comment"] = comment or None
+        texts = 1 if comment else 0
+    return data, texts
+
+
+def envelope(event_id: str, name: str, tenant_id: str, data: dict[str, Any]) -> bytes:
+    return orjson.dumps({"id": event_id, "type": name, "created_at": utcnow().isoformat(), "tenant_id": tenant_id, "data": data})
+
+
+# ---- delivery ---------------------------------------------------------------------------------
+
+
+class _Retry(Exception):
+    pass
+
+
+class _Closing(Exception):
+    pass
+
+
+class WebhookDispatcher:
+    """Subscribed to the event bus: builds each endpoint's payload and delivers it, with retries."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False, headers={"User-Agent": f"Confide-Webhooks/{__version__}"})
+        self._closing = asyncio.Event()
+
+    def stop(self) -> None:
+        """Stop waiting between retries (shutdown): attempts in flight finish, no new ones start."""
+        self._closing.set()
+
+    async def aclose(self) -> None:
+        self._closing.set()
+        await self.client.aclose()
+
+    async def on_event(self, name: str, payload: dict[str, Any]) -> None:
+        tenant_id = payload["tenant_id"]
+        async with self.sessionmaker() as session:
+            endpoints = await endpoints_for(session, tenant_id=tenant_id, event=name)
+            if not endpoints:
+                return
+            gate = gate_for(session)
+            instructions = await gate.instructions(session, tenant_id)
+            event_id = new_id("evt")
+            bodies = []
+            for endpoint in endpoints:
+                with_text = endpoint.include_text and instructions.store_transcripts
+                data, texts = await build_data(session, name, payload, with_text=with_text)
+                if texts:
+                    # Text leaves for the tenant's own system: logged like an export the tenant asked for.
+                    await gate.authorize(session, tenant_id=tenant_id, purpose=Purpose.EXPORT, actor=f"webhook:{endpoint.id}",
+                                         subject_ref=payload["conversation_id"], counts={"messages": texts})
+                bodies.append((endpoint.id, endpoint.url, endpoint.secret, envelope(event_id, name, tenant_id, data)))
+            await session.commit()
+        await asyncio.gather(*(self.deliver(endpoint_id=e, url=u, secret=s, event_id=event_id, event=name, body=b, tenant_id=tenant_id) for e, u, s, b in bodies))
+
+    async def ping(self, endpoint: WebhookEndpoint) -> dict[str, Any]:
+        event_id = new_id("evt")
+        body = envelope(event_id, PING, endpoint.tenant_id, {"endpoint_id": endpoint.id, "text_included": False})
+        attempts = await self.deliver(endpoint_id=endpoint.id, url=endpoint.url, secret=endpoint.secret, event_id=event_id, event=PING, body=body,
+                                      tenant_id=endpoint.tenant_id, max_attempts=1)
+        return {"event_id": event_id, **attempts}
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        except TimeoutError:
+            return
+        raise _Closing
+
+    async def deliver(self, *, endpoint_id: str, url: str, secret: str, event_id: str, event: str, body: bytes, tenant_id: str,
+                      max_attempts: int | None = None) -> dict[str, Any]:
+        s = self.settings
+        attempts = max_attempts or s.webhook_max_attempts
+        result: dict[str, Any] = {"delivered": False, "attempts": 0, "status_code": None, "error": None}
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential_jitter(multiplier=s.webhook_retry_base_seconds, max=s.webhook_retry_max_seconds, jitter=s.webhook_retry_base_seconds / 2),
+            retry=retry_if_exception_type(_Retry),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    status, error, elapsed_ms = await self._post(url, secret, event_id, event, body)
+                    retryable = error in ("timeout", "connection_error") or (status is not None and (status >= 500 or status in RETRY_STATUSES))
+                    delivered = status is not None and 200 <= status < 300
+                    outcome = "delivered" if delivered else ("retrying" if retryable and number < attempts else "failed")
+                    result.update(attempts=number, status_code=status, error=error, delivered=delivered)
+                    if not await self._log(tenant_id, endpoint_id, event_id, event, number, status, outcome, error, elapsed_ms):
+                        return result  # the endpoint was deleted meanwhile
+                    if retryable and not delivered:
+                        raise _Retry
+        except (_Retry, _Closing):
+            pass
+        return result
+
+    async def _post(self, url: str, secret: str, event_id: str, event: str, body: bytes) -> tuple[int | None, str | None, int]:
+        headers = {
+            "Content-Type": "application/json",
+            "Confide-Event": event,
+            "Confide-Event-Id": event_id,
+            SIGNATURE_HEADER: signature(secret, int(time.time()), body),
+        }
+        started = time.monotonic()
+        try:
+            async with self.client.stream("POST", url, content=body, headers=headers) as response:
+                status: int | None = response.status_code  # the body is never read: we only need the status
+            error = None if status < 300 else ("redirect" if status < 400 else "http_status")
+        except httpx.TimeoutException:
+            status, error = None, "timeout"
+        except httpx.HTTPError as exc:
+            status, error = None, "connection_error"
+            log.info("webhook delivery failed", extra={"error": type(exc).__name__})
+        return status, error, int((time.monotonic() - started) * 1000)
+
+    async def _log(self, tenant_id: str, endpoint_id: str, event_id: str, event: str, attempt: int, status: int | None, outcome: str,
+                   error: str | None, elapsed_ms: int) -> bool:
+        try:
+            async with self.sessionmaker() as session:
+                session.add(WebhookDelivery(id=new_id("whd"), tenant_id=tenant_id, endpoint_id=endpoint_id, event_id=event_id, event=event,
+                                            attempt=attempt, status_code=status, outcome=outcome, error=error, duration_ms=elapsed_ms))
+                await session.commit()
+        except IntegrityError:
+            return False
+        return True
+
+    def subscribe(self, bus: events.EventBus) -> None:
+        for name in EVENTS:
+            bus.on(name, lambda payload, name=name: self.on_event(name, payload))

@@ -1,0 +1,231 @@
+"""A tenant's data routes: streamed exports of its chat data, erasure requests with receipts, and legal
+holds. Exports need `data:export`, erasure `data:erase`, holds `privacy:manage` (reading them
+`privacy:read`): owners and admins; editors, operators and analysts get 403."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from confide.core.clock import as_utc, utcnow
+from confide.core.db import SessionDep
+from confide.core.errors import InvalidInput
+from confide.core.schemas import Page, paginate
+from confide.core.services import ServicesDep
+from confide.core.tenancy import Permission, TenantContext, require
+from confide.privacy import holds
+from confide.privacy.data_schemas import ErasureRequestBody, ErasureRequestOut, ExportManifestOut, HoldReleaseBody, LegalHoldBody, LegalHoldOut
+from confide.privacy.erasure import get_request, request_erasure, requests_query, subject_keys, wake_erasure_worker
+from confide.privacy.erasure_models import ErasureRequest, LegalHold
+from confide.privacy.export import MEDIA_TYPES, Export, ExportFilter, count_in_scope
+from confide.privacy.gate import SUBJECT_REF, Purpose, authorize
+from confide.settings import Settings
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["data"])
+
+Exporter = Annotated[TenantContext, require(Permission.DATA_EXPORT)]
+Eraser = Annotated[TenantContext, require(Permission.DATA_ERASE)]
+HoldReader = Annotated[TenantContext, require(Permission.PRIVACY_READ)]
+HoldManager = Annotated[TenantContext, require(Permission.PRIVACY_MANAGE)]
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
+Format = Annotated[Literal["ndjson", "csv"], Query(description="ndjson (one JSON record per line) or csv (one row per record).")]
+VisitorFilter = Annotated[str | None, Query(min_length=1, max_length=64, description="Only this end customer's conversations (visitor id).")]
+CustomerFilter = Annotated[str | None, Query(min_length=1, max_length=200, description="Only this end customer's conversations (your own customer id).")]
+FromFilter = Annotated[datetime | None, Query(alias="from", description="Conversations started at or after this time (ISO 8601).")]
+ToFilter = Annotated[datetime | None, Query(description="Conversations started before this time (ISO 8601).")]
+
+EXPORT_DESCRIPTION = (
+    "Streamed, memory-flat whatever the size. Records: a header, then per conversation its `conversation` record followed by its "
+    "`message`, `event`, `note` (private staff notes, the tenant's own data, marked as notes) and `rating` records and the rows of "
+    "related tables (`rule_hit`, evaluation rows); the last record is the `manifest` with counts per type and the SHA-256 of every "
+    "byte before it. Filters combine: one end customer (visitor_id and/or customer_ref) and/or the conversations started in [from, to). "
+    "Each export is written to your processing log with its counts."
+)
+
+
+def _filter(ctx: TenantContext, visitor_id: str | None, customer_ref: str | None, since: datetime | None, until: datetime | None) -> ExportFilter:
+    since, until = as_utc(since), as_utc(until)
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("query.to", "Must be later than `from`.")
+    return ExportFilter(ctx.tenant_id, visitor_id=visitor_id, customer_ref=customer_ref, since=since, until=until)
+
+
+def _export_subject(settings: Settings, flt: ExportFilter) -> str | None:
+    if flt.customer_ref is not None:
+        return subject_keys(settings).ref(flt.tenant_id, "customer", flt.customer_ref)
+    if flt.visitor_id is not None:
+        return flt.visitor_id if SUBJECT_REF.match(flt.visitor_id) else subject_keys(settings).ref(flt.tenant_id, "visitor", flt.visitor_id)
+    return None
+
+
+async def _authorized_export(request: Request, ctx: TenantContext, session: SessionDep, services: ServicesDep, flt: ExportFilter, fmt: str) -> Export:
+    counts = await count_in_scope(session, flt)
+    await authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.EXPORT, actor=ctx.actor, subject_ref=_export_subject(services.settings, flt), counts=counts)
+    await session.commit()
+    return Export(request.app.state.sessionmaker, flt, fmt)
+
+
+@router.get(
+    "/exports/conversations",
+    summary="Export conversations, messages, notes, ratings and evaluations (streamed NDJSON or CSV)",
+    description=EXPORT_DESCRIPTION,
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "The export, streamed."}},
+)
+async def export_conversations(
+    request: Request,
+    ctx: Exporter,
+    session: SessionDep,
+    services: ServicesDep,
+    format: Format = "ndjson",  # noqa: A002 - the query parameter's name
+    visitor_id: VisitorFilter = None,
+    customer_ref: CustomerFilter = None,
+    since: FromFilter = None,
+    to: ToFilter = None,
+) -> StreamingResponse:
+    export = await _authorized_export(request, ctx, session, services, _filter(ctx, visitor_id, customer_ref, since, to), format)
+    name = f"confide-export-{ctx.tenant_id}-{utcnow():%Y%m%dT%H%M%SZ}.{format}"
+    return StreamingResponse(
+        export.chunks(), media_type=MEDIA_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    )
+
+
+@router.get(
+    "/exports/manifest",
+    response_model=ExportManifestOut,
+    summary="The manifest an export with these filters would end with: counts and SHA-256, without the content",
+    description="Reads everything an export would (so it takes as long), to check a downloaded file or size one up front.",
+)
+async def export_manifest(
+    request: Request,
+    ctx: Exporter,
+    session: SessionDep,
+    services: ServicesDep,
+    format: Format = "ndjson",  # noqa: A002
+    visitor_id: VisitorFilter = None,
+    customer_ref: CustomerFilter = None,
+    since: FromFilter = None,
+    to: ToFilter = None,
+) -> ExportManifestOut:
+    export = await _authorized_export(request, ctx, session, services, _filter(ctx, visitor_id, customer_ref, since, to), format)
+    async for _ in export.chunks():
+        pass
+    manifest = export.manifest
+    return ExportManifestOut(
+        format=manifest["format"], counts=manifest["counts"], records=manifest["records"], sha256=manifest["sha256"],
+        sha256_of=manifest["sha256_of"], generated_at=manifest["generated_at"], bytes=export.size,
+    )
+
+
+@router.post(
+    "/erasure-requests",
+    response_model=ErasureRequestOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Erase one end customer's data, one conversation, everything older than a date, or the whole tenant",
+    description="Queued and carried out in the background in batches; follow it with GET. Reaches the database, the broker "
+    "(rate limits, connection groups), the mail outbox and search data; skips what a legal hold covers and says so; leaves a "
+    "receipt with counts and no content. Messages and the link to the person go; anonymous conversation statistics stay "
+    "(except for scope `tenant`, which deletes everything). The same scope already queued or running answers 200 with that "
+    "request. Nothing to erase answers 422 naming the field.",
+    responses={200: {"model": ErasureRequestOut, "description": "The same scope is already queued or running: that request."}},
+)
+async def create_erasure_request(
+    body: ErasureRequestBody, request: Request, response: Response, ctx: Eraser, session: SessionDep, services: ServicesDep
+) -> ErasureRequestOut:
+    erasure, created = await request_erasure(
+        session,
+        ctx,
+        settings=services.settings,
+        scope=body.scope,
+        visitor_id=body.visitor_id,
+        customer_ref=body.customer_ref,
+        conversation_id=body.conversation_id,
+        before=body.before,
+        confirm_tenant_id=body.confirm_tenant_id,
+    )
+    await session.commit()
+    if created:
+        wake_erasure_worker(request.app)
+    else:
+        response.status_code = status.HTTP_200_OK
+    return ErasureRequestOut.of(erasure)
+
+
+@router.get("/erasure-requests", response_model=Page[ErasureRequestOut], summary="Erasure requests, oldest first")
+async def list_erasure_requests(
+    ctx: Eraser,
+    session: SessionDep,
+    services: ServicesDep,
+    status_: Annotated[Literal["pending", "running", "done", "failed"] | None, Query(alias="status", description="Only this status.")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ErasureRequestOut]:
+    rows, next_cursor = await paginate(
+        session, requests_query(ctx, status=status_), ErasureRequest.id, cursors=services.cursors,
+        scope=f"erasure-requests:{ctx.tenant_id}:{status_ or ''}", cursor=cursor, limit=limit,
+    )
+    return Page(items=[ErasureRequestOut.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/erasure-requests/{request_id}", response_model=ErasureRequestOut, summary="One erasure request: status, progress and, when done, its receipt")
+async def read_erasure_request(request_id: str, ctx: Eraser, session: SessionDep) -> ErasureRequestOut:
+    return ErasureRequestOut.of(await get_request(session, ctx, request_id))
+
+
+@router.post(
+    "/legal-holds",
+    response_model=LegalHoldOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Keep a conversation, or everything of one end customer, despite erasure and retention",
+    description="For data the law requires you to keep (e.g. litigation). Name exactly one of conversation_id, visitor_id or "
+    "customer_ref, and the reason. Several holds may cover the same data; it is kept until the last is released.",
+)
+async def create_legal_hold(body: LegalHoldBody, ctx: HoldManager, session: SessionDep) -> LegalHoldOut:
+    hold = await holds.create_hold(
+        session, ctx, conversation_id=body.conversation_id, visitor_id=body.visitor_id, customer_ref=body.customer_ref, reason=body.reason
+    )
+    await session.commit()
+    return LegalHoldOut.of(hold)
+
+
+@router.get("/legal-holds", response_model=Page[LegalHoldOut], summary="Legal holds, oldest first")
+async def list_legal_holds(
+    ctx: HoldReader,
+    session: SessionDep,
+    services: ServicesDep,
+    active: Annotated[bool | None, Query(description="true: only holds in force; false: only released ones.")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[LegalHoldOut]:
+    rows, next_cursor = await paginate(
+        session, holds.holds_query(ctx, active=active), LegalHold.id, cursors=services.cursors,
+        scope=f"legal-holds:{ctx.tenant_id}:{active}", cursor=cursor, limit=limit,
+    )
+    return Page(items=[LegalHoldOut.of(h) for h in rows], next_cursor=next_cursor)
+
+
+@router.get("/legal-holds/{hold_id}", response_model=LegalHoldOut, summary="One legal hold")
+async def read_legal_hold(hold_id: str, ctx: HoldReader, session: SessionDep) -> LegalHoldOut:
+    return LegalHoldOut.of(await holds.get_hold(session, ctx, hold_id))
+
+
+@router.delete(
+    "/legal-holds/{hold_id}",
+    response_model=LegalHoldOut,
+    summary="Release a legal hold, with the reason (a JSON body)",
+    description="The hold stays on record as released. Erasure requests that skipped data because of it are queued again and "
+    "finish; retention takes what is past its period at its next run.",
+)
+async def release_legal_hold(hold_id: str, request: Request, ctx: HoldManager, session: SessionDep, body: HoldReleaseBody | None = None) -> LegalHoldOut:
+    hold = await holds.get_hold(session, ctx, hold_id)  # first, so a foreign id answers 404 whatever the body
+    if body is None:
+        raise InvalidInput("body.reason", "Say why the hold is released: send {\"reason\": …}.")
+    requeued = await holds.release_hold(session, ctx, hold=hold, reason=body.reason)
+    await session.commit()
+    if requeued:
+        wake_erasure_worker(request.app)
+    return LegalHoldOut.of(hold, requeued)

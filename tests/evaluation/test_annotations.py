@@ -1,0 +1,110 @@
+"""Staff annotations: score definitions and the scores staff (or an automatic evaluator) put on conversations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.evaluation.helpers import set_instructions, stored_conversation
+
+
+async def _conversation(app, shop) -> str:  # noqa: ANN001
+    return await stored_conversation(app, tenant_id=shop["tenant_id"], avatar_id=shop["avatar_id"], started=datetime.now(UTC),
+                                     turns=[("visitor", "Hi", None, 0), ("avatar", "Hello!", None, 1)])
+
+
+async def test_definitions_of_each_kind_and_their_rules(client, factory, shop):
+    url, h = f"/v1/tenants/{shop['tenant_id']}/evaluation/score-definitions", shop["owner"].headers
+    r = await client.post(url, json={"name": "Accuracy", "kind": "numeric", "min_value": 1, "max_value": 5, "description": "Was the answer right?"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json() == {**r.json(), "name": "Accuracy", "kind": "numeric", "min_value": 1.0, "max_value": 5.0, "labels": []}
+    r = await client.post(url, json={"name": "Tone", "kind": "categorical", "labels": ["friendly", "neutral", "curt"]}, headers=h)
+    assert r.status_code == 201 and r.json()["labels"] == ["friendly", "neutral", "curt"]
+    r = await client.post(url, json={"name": "Escalated correctly", "kind": "boolean"}, headers=h)
+    assert r.status_code == 201
+
+    bad = [
+        ({"name": "X", "kind": "numeric", "min_value": 1}, "body.max_value"),
+        ({"name": "X", "kind": "numeric", "min_value": 5, "max_value": 5}, "body.max_value"),
+        ({"name": "X", "kind": "numeric", "min_value": 1, "max_value": 5, "labels": ["a", "b"]}, "body.labels"),
+        ({"name": "X", "kind": "categorical", "labels": ["only"]}, "body.labels"),
+        ({"name": "X", "kind": "categorical", "labels": ["Good", "good"]}, "body.labels"),
+        ({"name": "X", "kind": "categorical", "labels": ["a", "b"], "min_value": 0}, "body.min_value"),
+        ({"name": "X", "kind": "boolean", "labels": ["yes", "no"]}, "body.labels"),
+        ({"name": "X", "kind": "stars"}, "body.kind"),
+        ({"name": "", "kind": "boolean"}, "body.name"),
+        ({"name": "X", "kind": "boolean", "weight": 2}, "body.weight"),
+    ]
+    for body, field in bad:
+        r = await client.post(url, json=body, headers=h)
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["errors"][0]["field"] == field, (body, r.json())
+    r = await client.post(url, json={"name": " accuracy ", "kind": "boolean"}, headers=h)
+    assert r.status_code == 409
+
+    analyst = await factory.member(shop["tenant_id"], shop["owner"], "analyst")
+    assert (await client.post(url, json={"name": "Y", "kind": "boolean"}, headers=analyst.headers)).status_code == 403
+    listed = (await client.get(url, headers=analyst.headers)).json()["items"]
+    assert [d["name"] for d in listed] == ["Accuracy", "Tone", "Escalated correctly"]
+    definition_id = listed[0]["id"]
+    r = await client.patch(f"{url}/{definition_id}", json={"name": "Correctness"}, headers=h)
+    assert r.status_code == 200 and r.json()["name"] == "Correctness" and r.json()["max_value"] == 5.0
+    assert (await client.patch(f"{url}/{definition_id}", json={"max_value": 10}, headers=h)).status_code == 422  # the range is fixed
+
+
+async def test_scores_must_fit_their_definition(app, client, factory, shop):
+    tenant_id, h = shop["tenant_id"], shop["owner"].headers
+    conversation_id = await _conversation(app, shop)
+    defs = f"/v1/tenants/{tenant_id}/evaluation/score-definitions"
+    accuracy = (await client.post(defs, json={"name": "Accuracy", "kind": "numeric", "min_value": 0, "max_value": 10}, headers=h)).json()["id"]
+    tone = (await client.post(defs, json={"name": "Tone", "kind": "categorical", "labels": ["friendly", "curt"]}, headers=h)).json()["id"]
+    escalated = (await client.post(defs, json={"name": "Escalated", "kind": "boolean"}, headers=h)).json()["id"]
+    url = f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"
+
+    analyst = await factory.member(tenant_id, shop["owner"], "analyst")
+    r = await client.post(url, json={"definition_id": accuracy, "value": 7.5, "comment": "one detail missing"}, headers=analyst.headers)
+    assert r.status_code == 201, r.text
+    assert r.json() == {**r.json(), "value": 7.5, "source": "staff", "comment": "one detail missing", "author_user_id": analyst.id, "conversation_id": conversation_id, "avatar_id": shop["avatar_id"]}
+    r = await client.post(url, json={"definition_id": tone, "value": "friendly"}, headers=h)
+    assert r.status_code == 201 and r.json()["value"] == "friendly"
+    r = await client.post(url, json={"definition_id": escalated, "value": False, "source": "automatic"}, headers=h)
+    assert r.status_code == 201 and r.json()["value"] is False and r.json()["source"] == "automatic"
+
+    for definition_id, value in ((accuracy, 11), (accuracy, -0.5), (accuracy, "7"), (accuracy, True), (tone, "rude"), (tone, 1), (escalated, 1), (escalated, "yes")):
+        r = await client.post(url, json={"definition_id": definition_id, "value": value}, headers=h)
+        assert r.status_code == 422, (value, r.text)
+        assert r.json()["errors"][0]["field"] == "body.value"
+    r = await client.post(url, json={"definition_id": accuracy, "value": 5, "source": "robot"}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.source"
+    r = await client.post(url, json={"definition_id": "sdef_missing", "value": 5}, headers=h)
+    assert r.status_code == 404 and r.json()["detail"] == "No such score definition."
+
+    scores = (await client.get(url, headers=h)).json()["items"]
+    assert [s["value"] for s in scores] == [7.5, "friendly", False]
+    score_id = scores[0]["id"]
+    r = await client.patch(f"/v1/tenants/{tenant_id}/evaluation/scores/{score_id}", json={"value": 12}, headers=h)
+    assert r.status_code == 422
+    r = await client.patch(f"/v1/tenants/{tenant_id}/evaluation/scores/{score_id}", json={"value": 9, "comment": None}, headers=h)
+    assert r.status_code == 200 and r.json()["value"] == 9.0 and r.json()["comment"] is None
+
+    r = await client.get(f"{defs}/{tone}/summary", headers=h)
+    assert r.json()["groups"] == [{"avatar_id": shop["avatar_id"], "source": "staff", "count": 1, "mean": None, "min": None, "max": None, "distribution": {"friendly": 1, "curt": 0}}]
+    r = await client.get(f"{defs}/{accuracy}/summary", headers=h)
+    assert r.json()["groups"][0] == {**r.json()["groups"][0], "count": 1, "mean": 9.0}
+    r = await client.get(f"/v1/tenants/{tenant_id}/evaluation/scores", params={"source": "automatic"}, headers=h)
+    assert [s["definition_id"] for s in r.json()["items"]] == [escalated]
+
+    assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{score_id}", headers=h)).status_code == 204
+    assert (await client.delete(f"{defs}/{tone}", headers=h)).status_code == 204
+    assert [s["value"] for s in (await client.get(url, headers=h)).json()["items"]] == [False]
+
+
+async def test_scoring_needs_evaluation_instructed(app, client, shop):
+    tenant_id, owner = shop["tenant_id"], shop["owner"]
+    conversation_id = await _conversation(app, shop)
+    defs = f"/v1/tenants/{tenant_id}/evaluation/score-definitions"
+    escalated = (await client.post(defs, json={"name": "Escalated", "kind": "boolean"}, headers=owner.headers)).json()["id"]
+    await set_instructions(client, app, owner, tenant_id, evaluate=False)
+    r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores", json={"definition_id": escalated, "value": True}, headers=owner.headers)
+    assert r.status_code == 403 and r.json()["type"].endswith("/purpose-not-instructed")
+    await set_instructions(client, app, owner, tenant_id, evaluate=True)
+    assert (await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores", headers=owner.headers)).json()["items"] == []

@@ -1,0 +1,73 @@
+"""Pure parts: the sentiment lexicons (English VADER, German SentiWS via gersent), handoff categories,
+question normalisation and the aggregate contribution of a metrics row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from confide.evaluation import metrics, sentiment
+
+T0 = datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+
+def msg(i: int, author: str, text: str = "", *, kind: str = "message", event: str | None = None, verdict: dict | None = None, at: float = 0) -> metrics.MessageView:
+    return metrics.MessageView(f"msg_{i}", i, kind, author, event, text, verdict, T0 + timedelta(seconds=at))
+
+
+def test_english_and_german_sentiment_from_packaged_lexicons():
+    assert sentiment.score("Thank you, that was really helpful!", "en") > 0.5
+    assert sentiment.score("This is useless and I am angry", "en-GB") < -0.5
+    assert sentiment.score("Vielen Dank, das ist super!", "de") > 0.3
+    assert sentiment.score("Das ist schlecht und ärgerlich", "de-AT") < -0.5
+    assert sentiment.score("Das ist nicht gut", "de") < 0 < sentiment.score("Das ist gut", "de")
+    assert sentiment.score("Das ist sehr gut", "de") > sentiment.score("Das ist gut", "de")
+    assert sentiment.score("Bonjour, merci beaucoup", "fr") is None  # no lexicon: no measure rather than a wrong one
+    assert len(sentiment.german_lexicon()) > 20_000
+    trend = sentiment.trend(["Das ist schlecht", "Immer noch nichts", "Hm", "Jetzt klappt es, danke, super!"], "de")
+    assert trend is not None and trend.lexicon == "sentiws" and trend.messages == 4 and trend.trend > 0
+    assert sentiment.trend([], "en") is None and sentiment.trend(["salut"], "fr") is None
+
+
+def test_handoff_categories_depend_on_what_came_before():
+    def category(*turns: metrics.MessageView) -> str | None:
+        return metrics.compute(started_at=T0, closed_at=T0 + timedelta(minutes=5), language="en", handed_off_flag=False, handoff_reason_now=None,
+                               messages=list(turns), rule_ids=[]).handoff_reason
+
+    handoff = lambda i, reason: msg(i, "system", kind="event", event="handoff", verdict={"reason": reason, "rule_ids": []}, at=i)  # noqa: E731
+    assert category(msg(1, "visitor", "a human please"), handoff(2, "customer_request")) == "customer_request"
+    assert category(msg(1, "visitor", "q?"), msg(2, "avatar", "?", verdict={"fallback": True}, at=1), msg(3, "visitor", "human"), handoff(4, "customer_request")) == "missing_knowledge"
+    assert category(msg(1, "visitor", "q?"), msg(2, "avatar", "?", verdict={"fallback": True, "error": "timeout"}, at=1), handoff(3, "customer_request")) == "responder_failure"
+    assert category(msg(1, "visitor", "q?"), handoff(2, "policy_restriction")) == "policy_restriction"
+    assert category(msg(1, "visitor", "approve it"), handoff(2, "decision_required")) == "decision_required"
+    assert category(msg(1, "visitor", "hello"), msg(2, "avatar", "hi", at=1)) is None
+
+
+def test_latencies_turns_and_questions():
+    computed = metrics.compute(
+        started_at=T0, closed_at=T0 + timedelta(seconds=100), language="en", handed_off_flag=False, handoff_reason_now=None, rule_ids=["tone", "tone", "pii"],
+        messages=[
+            msg(1, "avatar", "I am an AI. Hello!", at=0),
+            msg(2, "visitor", "Do you ship to Mars?", at=10), msg(3, "visitor", "Hello?", at=12),
+            msg(4, "avatar", "I don't know.", verdict={"fallback": True}, at=15),
+            msg(5, "visitor", "ok", at=20), msg(6, "operator", "I can help.", at=50),
+            metrics.MessageView("note", None, "note", "operator", None, "secret note", None, T0 + timedelta(seconds=51)),
+        ],
+    )
+    assert (computed.turns, computed.avatar_messages, computed.operator_messages) == (3, 2, 1)
+    assert computed.first_response_seconds == 5 and computed.response_count == 2 and computed.mean_response_seconds == 17.5
+    assert computed.duration_seconds == 100 and computed.human_involved and not computed.handed_off
+    assert computed.fallback_answers == 1 and [q.text for q in computed.questions] == ["Hello?"]
+    assert computed.rule_hits == {"pii": 1, "tone": 2}
+    assert metrics.normalize_question("  Wann habt ihr GEÖFFNET?? <PHONE_NUMBER> ") == "wann habt ihr geoffnet"
+
+
+def test_a_contribution_and_its_delta():
+    from confide.evaluation.models import ConversationMetrics
+
+    row = ConversationMetrics(id="cmx_1", tenant_id="ten_1", avatar_id="avt_1", language="en", day=T0.date(), started_at=T0, turns=2,
+                              first_response_seconds=4.0, handed_off=True, handoff_reason="missing_knowledge", rule_hits={"tone": 2}, rating=5)
+    new = metrics.contribution(row)
+    assert new.scalars["conversations"] == 1 and new.scalars["rating_sum"] == 5 and new.scalars["contained"] == 0
+    assert new.counts == {("handoff", "missing_knowledge"): 1, ("rule", "tone"): 2, ("csat", "5"): 1, ("frt", "4"): 1}
+    assert new.minus(new).empty and metrics.contribution(None).empty
+    assert new.minus(metrics.contribution(None)).scalars == new.scalars

@@ -1,0 +1,231 @@
+"""Each purpose of a tenant's processing instructions, end to end over the real websockets: refused when
+off, done when on. answer_chats, store_transcripts, external_llm (with PII redaction before anything
+leaves), operator_review and evaluate."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from confide.app import create_app
+from confide.chats.models import Message
+from tests.conftest import client_for, running
+from tests.support.chat import connect, live_server, operator, published_avatar, visitor
+from tests.support.factory import Factory
+from tests.support.outbox import Outbox
+
+PII_OFF = {"pii": {"redact": False}}  # the guideline set stores what the visitor wrote, so the instruction alone decides
+ADDRESS = "erika.mustermann@example.com"
+
+
+async def instruct(client, owner, tenant_id: str, body: dict) -> None:  # noqa: ANN001
+    r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json=body, headers=owner.headers)
+    assert r.status_code == 201, r.text
+
+
+async def next_of(chat, kind: str) -> dict:  # noqa: ANN001
+    while True:
+        frame = await chat.recv()
+        if frame["type"] == kind:
+            return frame
+
+
+async def texts_of(app, conversation_id: str) -> list[str]:  # noqa: ANN001
+    async with app.state.sessionmaker() as session:
+        return list((await session.scalars(select(Message.text).where(Message.conversation_id == conversation_id).order_by(Message.created_at, Message.id))).all())
+
+
+@pytest.fixture(scope="module")
+async def base(app) -> AsyncIterator[str]:  # noqa: ANN001
+    async with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def shop(client, factory):  # noqa: ANN001, ANN201
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Purpose GmbH")
+    return owner, tenant_id, await published_avatar(client, owner, tenant_id)
+
+
+# ---- answer_chats -----------------------------------------------------------------------------
+
+
+async def test_answer_chats_off_refuses_new_chats_and_hands_live_ones_to_a_human(app, base, client, shop):
+    owner, tenant_id, avatar = shop
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await instruct(client, owner, tenant_id, {"purposes": {"answer_chats": False}})
+        await chat.say("When are you open?", "a1")
+        handoff = await next_of(chat, "handoff")
+        assert handoff["reason"] == "policy_restriction" and handoff["author"] == "system"
+    assert not any(t and "Monday to Friday" in t for t in await texts_of(app, welcome["conversation_id"])), "the avatar did not answer"
+
+    async with connect(f"{base}/v1/widget/{avatar['widget_key']}/chat") as chat:
+        await chat.send({"type": "hello"})
+        error = await chat.recv()
+        closed = await chat.closed()
+    assert closed.code == 4503 and error["problem"]["type"].endswith("/purpose-not-instructed")
+
+    await instruct(client, owner, tenant_id, {"purposes": {"answer_chats": True}})
+    async with visitor(base, avatar["widget_key"]) as (chat, _):
+        await chat.expect("message")
+        await chat.say("When are you open?", "a2")
+        assert "Monday to Friday" in (await next_of(chat, "message"))["text"]
+
+
+# ---- store_transcripts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ended_by", ["visitor", "operator"])
+async def test_without_stored_transcripts_messages_last_only_as_long_as_the_conversation(app, base, client, shop, ended_by):
+    owner, tenant_id, avatar = shop
+    await instruct(client, owner, tenant_id, {"purposes": {"store_transcripts": False}})
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.say("I am Erika, when are you open?", "s1")
+        await next_of(chat, "message")
+        during = await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/transcript", headers=owner.headers)
+        assert any("Erika" in m["text"] for m in during.json()["messages"]), "while the conversation lasts, the transcript is there"
+        if ended_by == "visitor":
+            await chat.send({"type": "end"})
+            await next_of(chat, "closed")
+        else:
+            async with operator(base, tenant_id, owner.token) as (ops, _):
+                await ops.send({"type": "close", "conversation_id": conversation_id})
+                await next_of(chat, "closed")
+    assert await texts_of(app, conversation_id) == []
+    after = await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/transcript", headers=owner.headers)
+    assert after.status_code == 200 and after.json()["messages"] == [] and after.json()["status"] == "closed"
+
+
+async def test_with_stored_transcripts_an_ended_conversation_keeps_its_messages(app, base, shop):
+    _, _, avatar = shop
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("When are you open?", "k1")
+        await next_of(chat, "message")
+        await chat.send({"type": "end"})
+        await next_of(chat, "closed")
+    assert "When are you open?" in await texts_of(app, welcome["conversation_id"])
+
+
+# ---- external_llm -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def llm_app(backend, fake_llm_server) -> AsyncIterator:  # noqa: ANN001
+    """An app whose OPENAI_BASE_URL is the local fake LLM, so the register lists it as sub-processor `llm`."""
+    app = create_app(backend.settings(openai_base_url=fake_llm_server.base_url, openai_api_key="sk-test"))
+    async with running(app):
+        yield app
+
+
+@pytest.fixture
+async def llm_shop(llm_app, fake_llm):  # noqa: ANN001, ANN201
+    async with client_for(llm_app) as api, live_server(llm_app) as url:
+        factory = Factory(api, Outbox(llm_app.state.settings.resolved_outbox_dir))
+        owner = await factory.user()
+        tenant_id = await factory.tenant(owner, "LLM GmbH")
+        avatar = await published_avatar(api, owner, tenant_id, engine="openai", spec=PII_OFF)
+        yield api, url, owner, tenant_id, avatar
+
+
+async def ask(url: str, avatar: dict, text: str) -> tuple[dict, str]:
+    """The avatar's answer to one visitor message, and the conversation's id."""
+    async with visitor(url, avatar["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say(text, "x1")
+        return await next_of(chat, "message"), welcome["conversation_id"]
+
+
+@pytest.mark.parametrize("authorised", [False, True], ids=["provider-not-authorised", "provider-authorised"])
+async def test_external_llm_off_sends_nothing_out_and_the_builtin_responder_answers(llm_shop, fake_llm, authorised):
+    api, url, owner, tenant_id, avatar = llm_shop
+    if authorised:
+        await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": False}})
+    reply, _ = await ask(url, avatar, "When are you open?")
+    assert "Monday to Friday" in reply["text"]
+    assert fake_llm.requests == [], "not one request reached the LLM provider"
+
+
+async def test_external_llm_cannot_be_on_without_its_provider_authorised(llm_shop, fake_llm):
+    api, _, owner, tenant_id, _ = llm_shop
+    r = await api.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"external_llm": True}}, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.purposes.external_llm"
+
+
+@pytest.mark.parametrize("redact", [True, False], ids=["redacted", "not-redacted"])
+async def test_external_llm_on_sends_the_conversation_redacted_as_instructed(llm_app, llm_shop, fake_llm, redact):
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(
+        api, owner, tenant_id,
+        {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}, "redact_pii_before_llm": redact},
+    )
+    fake_llm.script("We open at nine.")
+    reply, conversation_id = await ask(url, avatar, f"Please mail the opening hours to {ADDRESS}")
+    assert reply["text"] == "We open at nine."
+    requests = fake_llm.chat_requests
+    assert len(requests) == 1
+    sent = requests[0].body  # exactly what left for the provider
+    body = str(sent["messages"])
+    if redact:
+        assert "<EMAIL_ADDRESS>" in body and ADDRESS not in body
+    else:
+        assert ADDRESS in body and "<EMAIL_ADDRESS>" not in body
+    assert any(ADDRESS in t for t in await texts_of(llm_app, conversation_id)), "the stored transcript has it: redaction happened on the way out"
+
+
+# ---- operator_review --------------------------------------------------------------------------
+
+
+async def test_operator_review_off_keeps_operators_out(app, base, client, shop):
+    owner, tenant_id, avatar = shop
+    await instruct(client, owner, tenant_id, {"purposes": {"operator_review": False}})
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.say("private words", "o1")
+        await next_of(chat, "message")
+        async with operator(base, tenant_id, owner.token) as (ops, _):
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            error = await next_of(ops, "error")
+            assert error["problem"]["type"].endswith("/purpose-not-instructed")
+            await ops.send({"type": "ping"})
+            await next_of(ops, "pong")
+            assert not any(f["type"] in ("joined", "message") for f in ops.frames), "no transcript reached the operator"
+            assert "private words" not in str(ops.frames)
+
+    await instruct(client, owner, tenant_id, {"purposes": {"operator_review": True}})
+    async with operator(base, tenant_id, owner.token) as (ops, _):
+        await ops.send({"type": "join", "conversation_id": conversation_id})
+        joined = await next_of(ops, "joined")
+        assert joined["conversation"]["id"] == conversation_id
+
+
+# ---- evaluate ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("evaluate", [False, True], ids=["off", "on"])
+async def test_evaluation_runs_only_when_instructed(app, base, client, shop, evaluate):
+    from confide.evaluation.models import ConversationMetrics
+
+    owner, tenant_id, avatar = shop
+    await instruct(client, owner, tenant_id, {"purposes": {"evaluate": evaluate}})
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("When are you open?", "e1")
+        await next_of(chat, "message")
+        await chat.send({"type": "end"})
+        await next_of(chat, "rating_request")  # sent after the closed event was emitted
+    await app.state.services.events.drain()
+    async with app.state.sessionmaker() as session:
+        metrics = await session.scalar(select(ConversationMetrics).where(ConversationMetrics.conversation_id == welcome["conversation_id"]))
+    assert (metrics is not None) is evaluate
+    if evaluate:
+        assert metrics.turns == 1
+    r = await client.get(f"/v1/tenants/{tenant_id}/privacy/processing-log", params={"purpose": "evaluate"}, headers=owner.headers)
+    assert (len(r.json()["items"]) > 0) is evaluate

@@ -1,0 +1,512 @@
+"""Tenants' erasure requests: tracked, carried out in batches by the worker, reaching every store
+(database, broker, mail outbox, search), honouring legal holds, leaving a receipt without content,
+remembered by the ledger, and resuming after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from confide.chats.models import Conversation, Message, RuleHit
+from confide.core.broker import RedisBroker
+from confide.core.clock import utcnow
+from confide.privacy.erasure_models import ErasureLedgerEntry, ErasureRequest, LegalHold
+from confide.privacy.erasure_worker import MAX_ATTEMPTS, ErasureWorker, erasure_lock
+from confide.privacy.gate import Purpose, authorize
+from confide.privacy.models import ProcessingLogEntry
+from tests.privacy.chat_seed import Shop, conversation, count, make_shop, messages_of, seed_conversation
+
+
+@pytest.fixture
+async def shop(client, factory) -> Shop:
+    return await make_shop(client, factory)
+
+
+def url(shop: Shop, path: str = "") -> str:
+    return f"/v1/tenants/{shop.tenant_id}/erasure-requests{path}"
+
+
+async def erase(client, shop: Shop, body: dict, expect: int = 202) -> dict:
+    r = await client.post(url(shop), json=body, headers=shop.owner.headers)
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+async def finished(app, client, shop: Shop, request_id: str, *, sweep: bool = False) -> dict:
+    await app.state.erasure_worker.drain(sweep=sweep)
+    r = await client.get(url(shop, f"/{request_id}"), headers=shop.owner.headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def log_entries(app, tenant_id: str) -> list[ProcessingLogEntry]:
+    await app.state.purpose_gate.flush()
+    async with app.state.sessionmaker() as session:
+        return list((await session.scalars(select(ProcessingLogEntry).where(ProcessingLogEntry.tenant_id == tenant_id).order_by(ProcessingLogEntry.at))).all())
+
+
+async def test_erasing_one_customer_reaches_every_store_and_leaves_a_receipt(app, client, shop, outbox):
+    texts = ("My order 4711 for Erika Mustermann is late", "Sorry to hear that, Erika.", "Please call me back")
+    first = await seed_conversation(app, shop, visitor_id="vis_c1", customer_ref="crm-4711", texts=texts, note="She sounded upset", rating=(2, "too slow, Erika"), rule_id="complaint")
+    second = await seed_conversation(app, shop, visitor_id="vis_c1", customer_ref="crm-4711", texts=("Anything new?",), close=False)
+    other = await seed_conversation(app, shop, visitor_id="vis_other", customer_ref="crm-0815", texts=("Hello from someone else",), rating=(5, "great"))
+    async with app.state.sessionmaker() as session:  # what the chat logs for this visitor
+        await authorize(session, tenant_id=shop.tenant_id, purpose=Purpose.ANSWER_CHAT, actor=shop.avatar_id, subject_ref="vis_c1")
+        await authorize(session, tenant_id=shop.tenant_id, purpose=Purpose.ANSWER_CHAT, actor=shop.avatar_id, subject_ref="vis_other")
+    mailer = app.state.services.mailer
+    await mailer.send("staff@example.com", "Call back crm-4711", f"Customer crm-4711 asked for a call about {first}.")
+    await mailer.send("staff@example.com", "Daily digest", "Nothing about anyone in particular.")
+    mails_before = sorted(p.name for p in outbox.folder.glob("*.eml"))
+
+    created = await erase(client, shop, {"scope": "customer", "customer_ref": "crm-4711"})
+    assert created["status"] == "pending" and created["scope"] == "customer" and created["subject_ref"].startswith("sub_")
+    assert created["requested_by"] == {"kind": "user", "id": shop.owner.id} and created["receipt"] is None
+    assert created["progress"] == {"conversations_total": 2, "conversations_done": 0}
+
+    done = await finished(app, client, shop, created["id"])
+    assert done["status"] == "done" and done["error"] is None and done["attempts"] == 1
+    assert done["progress"] == {"conversations_total": 2, "conversations_done": 2}
+    erased_rows = len(texts) + 3  # the first conversation: its messages, the note, the closed event, the rating
+    receipt = done["receipt"]
+    assert receipt["erased"]["database"] == {"chat_message": erased_rows + 1, "conversation_anonymised": 2}
+    assert receipt["erased"]["outbox"] == {"files": 1} and receipt["unlinked"] == {"processing_log": 1}
+    assert receipt["held"] == {"conversations": 0, "legal_holds": []} and receipt["requested_by"]["id"] == shop.owner.id
+    assert receipt["completed_at"] and "statistics" in receipt["kept"]
+    as_text = json.dumps(done)
+    for secret in ("crm-4711", "vis_c1", "Erika", "upset", "too slow"):
+        assert secret not in as_text, f"the receipt must carry no content or identifier: {secret}"
+
+    # The database: no text left, stubs keep the statistics, the other customer untouched.
+    for conversation_id in (first, second):
+        assert await messages_of(app, conversation_id) == []
+        stub = await conversation(app, conversation_id)
+        assert (stub.status, stub.visitor_id, stub.customer_ref) == ("erased", "erased", None)
+    stub = await conversation(app, first)
+    assert stub.rating == 2 and stub.closed_at is not None and stub.avatar_id == shop.avatar_id
+    assert await count(app, RuleHit, RuleHit.conversation_id == first) == 1, "rule hits are statistics without text: kept"
+    assert [m.text for m in await messages_of(app, other)][0] == "Hello from someone else"
+    assert (await conversation(app, other)).customer_ref == "crm-0815"
+
+    # The outbox: the mail naming the customer is gone, the other stays.
+    mails_after = sorted(p.name for p in outbox.folder.glob("*.eml"))
+    assert len(mails_before) - len(mails_after) == 1
+    assert not any("crm-4711" in p.read_text() for p in outbox.folder.glob("*.eml"))
+
+    # The processing log: the visitor is replaced by the pseudonym; the erasure itself is logged.
+    entries = await log_entries(app, shop.tenant_id)
+    refs = [e.subject_ref for e in entries if e.purpose == "answer_chat"]
+    assert "vis_c1" not in refs and done["subject_ref"] in refs and "vis_other" in refs
+    erasures = [e for e in entries if e.purpose == "erase"]
+    assert [e.actor for e in erasures] == [shop.owner.id, "erasure-worker"]
+    assert erasures[1].counts["chat_message"] == erased_rows + 1 and all(e.subject_ref == done["subject_ref"] for e in erasures)
+
+    # The staff view: the transcript is empty and says the conversation was erased.
+    r = await client.get(f"/v1/tenants/{shop.tenant_id}/conversations/{first}/transcript", headers=shop.owner.headers)
+    assert r.status_code == 200 and r.json()["messages"] == [] and r.json()["status"] == "erased"
+
+    # Asking again: nothing of this customer is left, and the answer says so.
+    r = await client.post(url(shop), json={"scope": "customer", "customer_ref": "crm-4711"}, headers=shop.owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.customer_ref" and created["id"] in r.json()["detail"]
+
+
+async def test_search_finds_nothing_of_erased_messages(app, client, shop):
+    kept = await seed_conversation(app, shop, visitor_id="vis_s2", texts=("zanzibar parcel",))
+    gone = await seed_conversation(app, shop, visitor_id="vis_s1", texts=("zanzibar delivery for Quirinus",), note="quirinus called twice")
+    search = f"/v1/tenants/{shop.tenant_id}/conversations"
+    r = await client.get(search, params={"q": "zanzibar"}, headers=shop.owner.headers)
+    assert r.status_code == 200, r.text
+    assert {c["id"] for c in r.json()["items"]} == {kept, gone}
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_s1"}))["id"])
+    assert done["status"] == "done"
+    for q in ("zanzibar", "quirinus", "delivery"):
+        r = await client.get(search, params={"q": q}, headers=shop.owner.headers)
+        assert gone not in {c["id"] for c in r.json()["items"]}, q
+    r = await client.get(search, params={"q": "zanzibar"}, headers=shop.owner.headers)
+    assert [c["id"] for c in r.json()["items"]] == [kept]
+
+
+async def test_one_conversation_and_everything_before_a_date(app, client, shop):
+    now = utcnow()
+    old = await seed_conversation(app, shop, visitor_id="vis_d1", at=now - timedelta(days=40))
+    older = await seed_conversation(app, shop, visitor_id="vis_d2", at=now - timedelta(days=400))
+    recent = await seed_conversation(app, shop, visitor_id="vis_d1", at=now - timedelta(days=2))
+    single = await seed_conversation(app, shop, visitor_id="vis_d3")
+
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "conversation", "conversation_id": single}))["id"])
+    assert done["subject_ref"] == single and done["receipt"]["erased"]["database"]["conversation_anonymised"] == 1
+    assert await messages_of(app, single) == []
+
+    cutoff = (now - timedelta(days=30)).isoformat()
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "before", "before": cutoff}))["id"])
+    assert done["status"] == "done" and done["progress"]["conversations_done"] == 2 and done["subject_ref"] is None
+    assert await messages_of(app, old) == [] and await messages_of(app, older) == []
+    assert len(await messages_of(app, recent)) == 3, "newer conversations, even of the same visitor, stay"
+
+    r = await client.post(url(shop), json={"scope": "before", "before": cutoff}, headers=shop.owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.before" and "nothing to erase" in r.json()["detail"]
+    r = await client.post(url(shop), json={"scope": "conversation", "conversation_id": single}, headers=shop.owner.headers)
+    assert r.status_code == 422 and "already erased" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"scope": "visitor"}, "body.visitor_id", "Required"),
+        ({"scope": "customer", "customer_ref": ""}, "body.customer_ref", ""),
+        ({"scope": "visitor", "visitor_id": "vis_nobody"}, "body.visitor_id", "No conversation"),
+        ({"scope": "customer", "customer_ref": "crm-nobody"}, "body.customer_ref", "No conversation"),
+        ({"scope": "conversation", "conversation_id": "cnv_missing"}, "body.conversation_id", "No conversation"),
+        ({"scope": "visitor", "visitor_id": "vis_x", "customer_ref": "crm-1"}, "body.customer_ref", "Not used"),
+        ({"scope": "before", "before": "2999-01-01T00:00:00Z"}, "body.before", "future"),
+        ({"scope": "tenant"}, "body.confirm_tenant_id", "Required"),
+        ({"scope": "tenant", "confirm_tenant_id": "ten_other"}, "body.confirm_tenant_id", "repeat"),
+        ({"scope": "everything"}, "body.scope", ""),
+        ({"scope": "visitor", "visitor_id": "vis_x", "extra": 1}, "body.extra", ""),
+    ],
+)
+async def test_bad_requests_name_the_field_and_erase_nothing(app, client, shop, body, field, words):
+    kept = await seed_conversation(app, shop, visitor_id="vis_x")
+    r = await client.post(url(shop), json=body, headers=shop.owner.headers)
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["errors"][0]["field"] == field and words in problem["detail"]
+    assert len(await messages_of(app, kept)) == 3
+    r = await client.get(url(shop), headers=shop.owner.headers)
+    assert r.json()["items"] == []
+
+
+async def test_another_tenants_conversation_is_unknown_here(app, client, factory, shop):
+    other = await make_shop(client, factory, "Other AG")
+    theirs = await seed_conversation(app, other, visitor_id="vis_theirs")
+    r = await client.post(url(shop), json={"scope": "conversation", "conversation_id": theirs}, headers=shop.owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.conversation_id"
+    r = await client.post(url(shop), json={"scope": "visitor", "visitor_id": "vis_theirs"}, headers=shop.owner.headers)
+    assert r.status_code == 422
+    assert len(await messages_of(app, theirs)) == 3
+
+
+async def test_the_same_scope_while_queued_returns_the_existing_request(app, client, shop):
+    await seed_conversation(app, shop, visitor_id="vis_twice")
+    async with erasure_lock(app.state.engine) as alone:  # as if a runner were busy elsewhere: the request stays queued
+        assert alone
+        first = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_twice"})
+        again = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_twice"}, expect=200)
+        assert again["id"] == first["id"] and again["status"] == "pending"
+        r = await client.get(url(shop), params={"status": "pending"}, headers=shop.owner.headers)
+        assert [i["id"] for i in r.json()["items"]] == [first["id"]]
+    assert (await finished(app, client, shop, first["id"]))["status"] == "done"
+
+
+async def test_only_admins_erase(app, client, factory, shop):
+    await seed_conversation(app, shop, visitor_id="vis_roles")
+    for role in ("editor", "analyst", "operator"):
+        member = await factory.member(shop.tenant_id, shop.owner, role)
+        r = await client.post(url(shop), json={"scope": "visitor", "visitor_id": "vis_roles"}, headers=member.headers)
+        assert r.status_code == 403 and r.json()["permission"] == "data:erase", role
+        assert (await client.get(url(shop), headers=member.headers)).status_code == 403
+    admin = await factory.member(shop.tenant_id, shop.owner, "admin")
+    created = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_roles"})
+    r = await client.get(url(shop, f"/{created['id']}"), headers=admin.headers)
+    assert r.status_code == 200
+    r = await client.get(url(shop, "/era_missing"), headers=admin.headers)
+    assert r.status_code == 404 and r.json()["detail"] == "No such erasure request."
+
+
+async def test_a_legal_hold_keeps_data_until_it_is_released(app, client, shop):
+    held = await seed_conversation(app, shop, visitor_id="vis_h", customer_ref="crm-held", texts=("keep this for court",))
+    free = await seed_conversation(app, shop, visitor_id="vis_h", customer_ref="crm-held", texts=("this may go",))
+    holds = f"/v1/tenants/{shop.tenant_id}/legal-holds"
+    r = await client.post(holds, json={"conversation_id": held, "reason": "Litigation 2024-17"}, headers=shop.owner.headers)
+    assert r.status_code == 201, r.text
+    hold = r.json()
+    assert hold["active"] and hold["scope"] == "conversation" and hold["conversation_id"] == held and hold["created_by"]["id"] == shop.owner.id
+
+    created = await erase(client, shop, {"scope": "customer", "customer_ref": "crm-held"})
+    assert created["progress"]["conversations_total"] == 2
+    done = await finished(app, client, shop, created["id"])
+    assert done["status"] == "done" and done["held"] == {"conversations": 1, "legal_holds": [hold["id"]]}
+    assert done["receipt"]["held"] == {"conversations": 1, "legal_holds": [hold["id"]]}
+    assert await messages_of(app, free) == []
+    assert (await messages_of(app, held))[0].text == "keep this for court" and (await conversation(app, held)).customer_ref == "crm-held"
+
+    r = await client.delete(f"{holds}/{hold['id']}", headers=shop.owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.reason"
+    r = await client.request("DELETE", f"{holds}/{hold['id']}", json={"reason": "Case settled"}, headers=shop.owner.headers)
+    assert r.status_code == 200, r.text
+    released = r.json()
+    assert not released["active"] and released["release_reason"] == "Case settled" and released["requeued_erasure_requests"] == [created["id"]]
+    r = await client.request("DELETE", f"{holds}/{hold['id']}", json={"reason": "again"}, headers=shop.owner.headers)
+    assert r.status_code == 409
+
+    done = await finished(app, client, shop, created["id"])
+    assert done["status"] == "done" and done["held"] == {"conversations": 0, "legal_holds": []}
+    assert done["progress"]["conversations_done"] == 2 and done["attempts"] == 2
+    assert await messages_of(app, held) == [] and (await conversation(app, held)).status == "erased"
+    r = await client.get(holds, params={"active": "false"}, headers=shop.owner.headers)
+    assert [h["id"] for h in r.json()["items"]] == [hold["id"]]
+
+
+async def test_holds_by_customer_and_bad_holds(app, client, factory, shop):
+    a = await seed_conversation(app, shop, visitor_id="vis_k1", customer_ref="crm-k")
+    b = await seed_conversation(app, shop, visitor_id="vis_k2", customer_ref="crm-k")
+    holds = f"/v1/tenants/{shop.tenant_id}/legal-holds"
+    for body, field in [
+        ({"reason": "because"}, "body"),
+        ({"conversation_id": a, "visitor_id": "vis_k1", "reason": "because"}, "body"),
+        ({"conversation_id": "cnv_missing", "reason": "because"}, "body.conversation_id"),
+        ({"customer_ref": "crm-nobody", "reason": "because"}, "body.customer_ref"),
+        ({"customer_ref": "crm-k"}, "body.reason"),
+        ({"customer_ref": "crm-k", "reason": "x"}, "body.reason"),
+    ]:
+        r = await client.post(holds, json=body, headers=shop.owner.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, (body, r.text)
+    analyst = await factory.member(shop.tenant_id, shop.owner, "analyst")
+    r = await client.post(holds, json={"customer_ref": "crm-k", "reason": "audit"}, headers=analyst.headers)
+    assert r.status_code == 403
+    r = await client.post(holds, json={"customer_ref": "crm-k", "reason": "Tax audit 2025"}, headers=shop.owner.headers)
+    assert r.status_code == 201 and r.json()["customer_ref"] == "crm-k"
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_k1"}))["id"])
+    assert done["held"]["conversations"] == 1 and done["progress"]["conversations_done"] == 0
+    assert len(await messages_of(app, a)) == 3 and len(await messages_of(app, b)) == 3
+    assert await count(app, LegalHold, LegalHold.tenant_id == shop.tenant_id) == 1
+
+
+async def test_erasing_a_visitor_reaches_the_broker_and_what_arrives_later(app, client, factory, backend):
+    from tests.support.chat import live_server, published_avatar, visitor
+
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Live GmbH")
+    avatar = await published_avatar(client, owner, tenant_id)
+    shop = Shop(owner, tenant_id, avatar["avatar_id"])
+    broker = app.state.services.broker
+    async with live_server(app) as base, visitor(base, avatar["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("my name is Quentin, when are you open?", "q1")
+        await chat.expect("message")
+        async with app.state.sessionmaker() as session:
+            visitor_id = (await session.get(Conversation, welcome["conversation_id"])).visitor_id
+        assert await broker.members(f"vconn:{visitor_id}"), "the open connection is in its group"
+
+        done = await finished(app, client, shop, (await erase(client, shop, {"scope": "visitor", "visitor_id": visitor_id}))["id"])
+        assert done["status"] == "done" and done["receipt"]["erased"]["broker"]["keys"] >= 2
+        assert await broker.members(f"vconn:{visitor_id}") == []
+        assert (await broker.hit(f"ws:msg:{visitor_id}", 100, 60)).count == 1, "the rate-limit counter started again"
+        await broker.purge(f"ws:msg:{visitor_id}")
+        if backend.name == "postgres":
+            import redis.asyncio as redis
+
+            raw = redis.from_url(backend.redis_url)
+            try:
+                left = [k async for k in raw.scan_iter(match=f"{backend.redis_prefix}*{visitor_id}*")]
+            finally:
+                await raw.aclose()
+            assert left == []
+        assert await messages_of(app, welcome["conversation_id"]) == []
+
+        # The connection was still open: what the visitor writes now lands in the erased conversation,
+        # and the ledger's sweep removes it.
+        await chat.say("are you still there?", "q2")
+    assert [m.text for m in await messages_of(app, welcome["conversation_id"])][:1] == ["are you still there?"]
+    await app.state.erasure_worker.drain(sweep=True)
+    assert await messages_of(app, welcome["conversation_id"]) == []
+    r = await client.get(url(shop), headers=owner.headers)
+    ledger = [i for i in r.json()["items"] if i["origin"] == "ledger"]
+    assert ledger and ledger[0]["status"] == "done" and ledger[0]["requested_by"] == {"kind": "system", "id": "erasure-ledger"}
+
+
+async def test_the_ledger_erases_restored_data_but_not_a_new_conversation(app, client, shop):
+    old = utcnow() - timedelta(days=3)
+    await seed_conversation(app, shop, visitor_id="vis_l1", customer_ref="crm-ledger", at=old)
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "customer", "customer_ref": "crm-ledger"}))["id"])
+    assert done["status"] == "done"
+    async with app.state.sessionmaker() as session:
+        entry = await session.scalar(select(ErasureLedgerEntry).where(ErasureLedgerEntry.tenant_id == shop.tenant_id))
+    assert entry.kind == "customer" and len(entry.subject_hash) == 64 and "crm" not in entry.subject_hash and entry.request_id == done["id"]
+
+    # A backup is restored: the customer's old conversation is back. And the customer returns and chats anew.
+    restored = await seed_conversation(app, shop, visitor_id="vis_l1", customer_ref="crm-ledger", texts=("restored words",), at=old)
+    returning = await seed_conversation(app, shop, visitor_id="vis_l9", customer_ref="crm-ledger", texts=("I am back",))
+    await app.state.erasure_worker.drain(sweep=True)
+    assert await messages_of(app, restored) == [] and (await conversation(app, restored)).customer_ref is None
+    assert [m.text for m in await messages_of(app, returning)][0] == "I am back", "new processing after the erasure is kept"
+    r = await client.get(url(shop), headers=shop.owner.headers)
+    ledger = [i for i in r.json()["items"] if i["origin"] == "ledger"]
+    assert len(ledger) == 1 and ledger[0]["progress"]["conversations_done"] == 1 and ledger[0]["receipt"]["erased"]["database"]["chat_message"] == 2
+    await app.state.erasure_worker.drain(sweep=True)
+    r = await client.get(url(shop), headers=shop.owner.headers)
+    assert len([i for i in r.json()["items"] if i["origin"] == "ledger"]) == 1, "nothing more to do: no empty receipts"
+
+
+async def test_the_whole_tenant_at_the_end_of_its_contract(app, client, shop):
+    a = await seed_conversation(app, shop, visitor_id="vis_t1", customer_ref="crm-t", note="vip")
+    b = await seed_conversation(app, shop, visitor_id="vis_t2", rating=(4, "fine"))
+    await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_t2"})  # a stub exists before the tenant goes
+    await app.state.erasure_worker.drain()
+    async with app.state.sessionmaker() as session:
+        await authorize(session, tenant_id=shop.tenant_id, purpose=Purpose.ANSWER_CHAT, actor=shop.avatar_id, subject_ref="vis_t1")
+    broker = app.state.services.broker
+    await broker.member_add(f"presence:{shop.tenant_id}", shop.owner.id, 60)  # an operator online
+    created = await erase(client, shop, {"scope": "tenant", "confirm_tenant_id": shop.tenant_id})
+    done = await finished(app, client, shop, created["id"])
+    assert done["status"] == "done" and done["progress"]["conversations_done"] == 2
+    assert await broker.members(f"presence:{shop.tenant_id}") == [] and done["receipt"]["erased"]["broker"]["keys"] >= 1
+    assert done["receipt"]["erased"]["database"]["conversation"] == 2 and "Nothing" in done["receipt"]["kept"]
+    assert await conversation(app, a) is None and await conversation(app, b) is None
+    assert await count(app, Message, Message.tenant_id == shop.tenant_id) == 0
+    entries = await log_entries(app, shop.tenant_id)
+    assert len(entries) >= 5 and all(e.subject_ref is None for e in entries), "the log keeps what was done, not about whom"
+    r = await client.get(f"/v1/tenants/{shop.tenant_id}", headers=shop.owner.headers)
+    assert r.status_code == 200, "the tenant account itself is ended separately"
+
+
+async def test_a_store_that_fails_fails_the_request_visibly_and_changes_nothing(app, client, shop):
+    kept = await seed_conversation(app, shop, visitor_id="vis_f1")
+    unreachable = RedisBroker("redis://127.0.0.1:1/0")
+    worker = ErasureWorker(app.state.engine, app.state.sessionmaker, settings=app.state.settings, broker=unreachable)
+    try:
+        async with erasure_lock(app.state.engine) as alone:  # this test is the runner: only the broken worker works
+            assert alone
+            created = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_f1"})
+            await worker.process(created["id"])
+            r = await client.get(url(shop, f"/{created['id']}"), headers=shop.owner.headers)
+            state = r.json()
+            assert state["status"] == "pending" and state["attempts"] == 1 and state["error"].startswith("ConnectionError")
+            assert "retried" in state["error"] and len(await messages_of(app, kept)) == 3
+            for _ in range(MAX_ATTEMPTS - 1):
+                await worker.process(created["id"])
+        r = await client.get(url(shop, f"/{created['id']}"), headers=shop.owner.headers)
+        state = r.json()
+        assert state["status"] == "failed" and state["attempts"] == MAX_ATTEMPTS and "given up" in state["error"] and state["receipt"] is None
+        assert len(await messages_of(app, kept)) == 3, "the broker step comes first: nothing was half erased"
+    finally:
+        await unreachable.close()
+    retry = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_f1"})
+    assert retry["id"] != created["id"]
+    assert (await finished(app, client, shop, retry["id"]))["status"] == "done"
+
+
+async def _fresh_database(backend, stack, tmp_path) -> str:  # noqa: ANN001
+    """A database of this test's own, so no worker of the test session picks its requests up."""
+    from confide.migrate import upgrade
+    from tests.support.services import postgres_database
+
+    if backend.name == "postgres":
+        url = await stack.enter_async_context(postgres_database())
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+    await upgrade(url)
+    return url
+
+
+async def test_a_worker_killed_mid_run_resumes_and_leaves_nothing(backend, tmp_path):
+    import contextlib
+
+    from confide.chats import service as chats
+    from confide.core.auth import Principal
+    from confide.core.db import create_engine, create_sessionmaker
+    from confide.core.identity import Tenant, User
+    from confide.core.tenancy import Role, TenantContext
+    from confide.privacy.erasure import request_erasure
+    from avatars.models import Avatar
+    from confide.settings import Settings
+
+    conversations, per_conversation = 40, 30
+    async with contextlib.AsyncExitStack() as stack:
+        url = await _fresh_database(backend, stack, tmp_path)
+        engine = create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        sessionmaker = create_sessionmaker(engine)
+        async with sessionmaker() as session:
+            session.add(User(id="usr_crash", email="crash@example.com", first_name="A", surname="B", pseudonym="ab", password_hash="x", privacy_policy_version="2024-01"))
+            session.add(Tenant(id="ten_crash", name="Crash GmbH"))
+            await session.flush()
+            session.add(Avatar(id="avt_crash", tenant_id="ten_crash", name="Mia", persona={}, appearance={}, languages=["en"], language_tags=",en,",
+                               default_language="en", messages={}, responder={}, widget_key="cfw_crash", allowed_origins=[]))
+            await session.flush()
+            for i in range(conversations):
+                conversation = await chats.create_conversation(
+                    session, tenant_id="ten_crash", avatar_id="avt_crash", avatar_version_id=None, visitor_id=f"vis_{i:03}", customer_ref=None, language="en"
+                )
+                for j in range(per_conversation):
+                    await chats.append(session, tenant_id="ten_crash", conversation_id=conversation.id, author="visitor" if j % 2 else "avatar", text=f"message {j}")
+            ctx = TenantContext("ten_crash", Role.OWNER, Principal("user", "usr_crash", user_id="usr_crash"))
+            settings = Settings(database_url=url, secret_key="crash-test")
+            request, created = await request_erasure(session, ctx, settings=settings, scope="before", before=utcnow())
+            await session.commit()
+        assert created
+        total = conversations * per_conversation
+
+        env = {
+            **os.environ,
+            "CONFIDE_DATABASE_URL": url,
+            "CONFIDE_SECRET_KEY": "crash-test",
+            "CONFIDE_DATA_DIR": str(tmp_path),
+            "CONFIDE_LOG_LEVEL": "WARNING",
+        }
+        if backend.redis_url:
+            env.update({"CONFIDE_REDIS_URL": backend.redis_url, "CONFIDE_REDIS_PREFIX": backend.redis_prefix + "crash:"})
+
+        async def worker(*args: str) -> asyncio.subprocess.Process:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "confide.privacy.erasure_worker", "--once", "--verbose", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+
+        async def state() -> tuple[ErasureRequest, int]:
+            async with sessionmaker() as session:
+                row = await session.get(ErasureRequest, request.id)
+                left = await session.scalar(select(func.count()).select_from(Message).where(Message.tenant_id == "ten_crash"))
+            return row, int(left or 0)
+
+        slow = await worker("--batch-rows", "40", "--batch-conversations", "4", "--pause", "0.05")
+        for _ in range(3):  # three batches committed: kill it, as a node dies, mid-run
+            line = await asyncio.wait_for(slow.stdout.readline(), 60)
+            assert json.loads(line)["event"] == "batch", line
+        slow.send_signal(signal.SIGKILL)
+        assert await slow.wait() == -signal.SIGKILL
+
+        row, left = await state()
+        assert row.status == "running" and row.attempts == 1
+        assert 0 < left < total, "killed mid-run: part erased, part left"
+        assert row.counts["chat_message"] == total - left, "progress commits with each batch: the counts are exact"
+
+        again = await worker()
+        out, err = await asyncio.wait_for(again.communicate(), 120)
+        assert again.returncode == 0, err.decode()[-2000:]
+        assert json.loads(out.decode().strip().splitlines()[-1]) == {"event": "drained"}
+
+        row, left = await state()
+        assert left == 0 and row.status == "done" and row.attempts == 2 and row.error is None
+        assert row.counts["chat_message"] == total and row.conversations_done == conversations and row.counts["conversation_anonymised"] == conversations
+        assert row.target is None and row.finished_at is not None
+
+
+async def test_erasure_keeps_the_evaluation_figures(app, client, shop):
+    from confide.core import events
+    from confide.evaluation.models import ConversationMetrics, ConversationOutcome, DailyAggregate
+
+    rated = await seed_conversation(app, shop, visitor_id="vis_st", texts=("Do you sell zorblax?", "It is on its way.", "thanks"), rating=(3, "so-so"))
+    bus = app.state.services.events
+    payload = {"tenant_id": shop.tenant_id, "conversation_id": rated, "avatar_id": shop.avatar_id}
+    bus.emit(events.CONVERSATION_CLOSED, {**payload, "closed_by": "visitor"})
+    bus.emit(events.RATING_RECEIVED, {**payload, "score": 3, "resolved": False, "message_id": None})
+    await bus.drain()
+
+    async def figures() -> tuple:
+        async with app.state.sessionmaker() as session:
+            metrics = await session.scalar(select(ConversationMetrics).where(ConversationMetrics.conversation_id == rated))
+            outcome = await session.scalar(select(ConversationOutcome).where(ConversationOutcome.conversation_id == rated))
+            daily = (await session.scalars(select(DailyAggregate).where(DailyAggregate.tenant_id == shop.tenant_id))).all()
+        assert metrics is not None and outcome is not None and daily
+        return (metrics.turns, metrics.avatar_messages, metrics.handed_off), (outcome.score, outcome.resolved), [(d.day, d.conversations, d.turns, d.rated, d.rating_sum) for d in daily]
+
+    before = await figures()
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_st"}))["id"])
+    assert done["status"] == "done" and await messages_of(app, rated) == []
+    assert await figures() == before, "purging the text keeps the statistics (rows are anonymised, not deleted)"
