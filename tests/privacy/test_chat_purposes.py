@@ -198,6 +198,13 @@ async def test_operator_review_off_keeps_operators_out(app, base, client, shop):
             await next_of(ops, "pong")
             assert not any(f["type"] in ("joined", "message") for f in ops.frames), "no transcript reached the operator"
             assert "private words" not in str(ops.frames)
+            for frame in ({"type": "take_over", "conversation_id": conversation_id},
+                          {"type": "message", "conversation_id": conversation_id, "client_message_id": "x1", "text": "hello"}):
+                await ops.send(frame)
+                assert (await next_of(ops, "error"))["problem"]["type"].endswith("/purpose-not-instructed")
+        # Nothing changed: the avatar still has the conversation and still answers.
+        await chat.say("When are you open?", "o2")
+        assert (await next_of(chat, "message"))["author"] == "avatar"
 
     await instruct(client, owner, tenant_id, {"purposes": {"operator_review": True}})
     async with operator(base, tenant_id, owner.token) as (ops, _):

@@ -40,7 +40,7 @@ class ConversationOutcome(SQLModel, table=True):
     conversation_id: str = fk("conversation.id", index=False)
     avatar_id: str = _plain()
     score: int | None = None
-    rating_message_id: str | None = fk("chat_message.id", ondelete="SET NULL", nullable=True, index=False)  # the comment lives there
+    rating_message_id: str | None = fk("chat_message.id", ondelete="SET NULL", nullable=True)  # the comment lives there; indexed for the SET NULL on erasure
     rated_at: datetime | None = utc_field(nullable=True)
     resolved: bool | None = None
     resolved_source: str | None = Field(default=None, max_length=20)  # visitor | operator

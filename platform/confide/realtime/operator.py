@@ -227,7 +227,16 @@ class OperatorConnection:
             watched[1].cancel()
         await self._send({"type": "left", "conversation_id": conversation_id})
 
+    async def _authorize_review(self, conversation: Conversation) -> None:
+        """Every operator action on a conversation is operator review: instructed, or nothing happens."""
+        async with self.rt.sessionmaker() as session:
+            try:
+                await self.rt.gate.authorize(session, tenant_id=self.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=self.user_id, subject_ref=conversation.visitor_id)
+            except PurposeNotInstructed as exc:
+                raise FrameError("purpose-not-instructed", "The tenant's instructions do not allow operator review.") from exc
+
     async def _transition(self, action: str, conversation_id: str) -> Any:
+        await self._authorize_review(await self._conversation(conversation_id))
         try:
             done = await transitions.apply(self.rt, tenant_id=self.tenant_id, conversation_id=conversation_id, action=action, operator_id=self.user_id)
         except NotFound as exc:
@@ -242,6 +251,7 @@ class OperatorConnection:
 
     async def _say(self, frame: OperatorSay) -> None:
         conversation = await self._conversation(frame.conversation_id)
+        await self._authorize_review(conversation)
         if len(frame.text) > self.settings.chat_max_message_chars:
             raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
         if frame.type == "message" and conversation.status != "operator":

@@ -211,6 +211,7 @@ def upgrade() -> None:
     with op.batch_alter_table('evaluation_outcome', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluation_outcome_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_evaluation_outcome_tenant_rated', ['tenant_id', 'rated_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evaluation_outcome_rating_message_id'), ['rating_message_id'], unique=False)
 
     op.create_table('evaluation_unanswered_question',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -243,6 +244,7 @@ def downgrade() -> None:
 
     op.drop_table('evaluation_unanswered_question')
     with op.batch_alter_table('evaluation_outcome', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_outcome_rating_message_id'))
         batch_op.drop_index('ix_evaluation_outcome_tenant_rated')
         batch_op.drop_index(batch_op.f('ix_evaluation_outcome_tenant_id'))
 
