@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from confide.app import create_app
 from confide.migrate import upgrade
 from confide.settings import Settings
+from tests.support.chat import live_server
 from tests.support.factory import Factory
 from tests.support.cookies import cookie_audit, record_set_cookies  # noqa: F401  (session-wide check: only `lang` is ever set)
 from tests.support.fake_llm import fake_llm, fake_llm_server  # noqa: F401  (suite-wide fixtures)
@@ -89,6 +90,13 @@ async def app(backend: Backend) -> AsyncIterator[FastAPI]:
 def client_for(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(address, 51000))
     return httpx.AsyncClient(transport=transport, base_url="http://confide.test", event_hooks={"response": [record_set_cookies]})
+
+
+@pytest.fixture(scope="session")
+async def base(app: FastAPI) -> AsyncIterator[str]:
+    """The session's app served by a real uvicorn on a loopback port, for websocket clients."""
+    async with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture

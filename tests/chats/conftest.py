@@ -3,7 +3,6 @@ chats service (as the chat would store them), with their times set so sorting is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,16 +11,9 @@ from sqlalchemy import update
 
 from confide.chats import service as chats
 from confide.chats.models import Conversation
-from tests.support.chat import live_server, published_avatar
+from tests.support.chat import published_avatar
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-async def base(app) -> AsyncIterator[str]:  # noqa: ANN001
-    """The session's app served by a real uvicorn on a loopback port (for websocket clients)."""
-    async with live_server(app) as url:
-        yield url
 
 
 @pytest.fixture

@@ -39,6 +39,8 @@ async def texts_of(app, conversation_id: str) -> list[str]:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 async def base(app) -> AsyncIterator[str]:  # noqa: ANN001
+    """This package's own app (tests/privacy/conftest.py) served on a loopback port; the suite-wide
+    `base` serves the suite-wide app."""
     async with live_server(app) as url:
         yield url
 

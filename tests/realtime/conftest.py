@@ -1,17 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.support.chat import live_server, published_avatar
-
-
-@pytest.fixture(scope="session")
-async def base(app) -> AsyncIterator[str]:  # noqa: ANN001
-    """The session's app served by a real uvicorn on a loopback port."""
-    async with live_server(app) as url:
-        yield url
+from tests.support.chat import published_avatar
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ and refusal of everything from another tenant or a role without the permission."
 
 from __future__ import annotations
 
-import asyncio
 
 from tests.support.chat import Closed, connect, operator, published_avatar, visitor
 

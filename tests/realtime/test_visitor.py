@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from confide.chats.models import Message
-from tests.support.chat import Closed, connect, visitor
+from tests.support.chat import connect, visitor
 
 
 async def test_new_conversation_starts_with_the_ai_disclosure(base, shop):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -29,12 +28,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id
 from confide.core.broker import Broker, create_broker
+from confide.core.locks import cluster_lock
 from confide.core.clock import utcnow
 from confide.core.db import create_engine, create_sessionmaker
 from confide.core.ids import new_id
@@ -48,33 +48,13 @@ from confide.settings import Settings
 
 log = logging.getLogger("confide.privacy.erasure")
 
-LOCK_KEY = int.from_bytes(hashlib.sha256(b"confide:erasure").digest()[:8], "big", signed=True)
 MAX_ATTEMPTS = 5
 SWEEP_SCAN_BATCH = 5000
-_LOCAL_GUARDS: dict[str, asyncio.Lock] = {}
 
 
-@contextlib.asynccontextmanager
-async def erasure_lock(engine: AsyncEngine) -> Any:
+def erasure_lock(engine: AsyncEngine) -> Any:
     """Yields True when this caller is the only erasure runner now, False when another one runs."""
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as conn:
-            got = bool(await conn.scalar(select(func.pg_try_advisory_lock(LOCK_KEY))))
-            await conn.commit()
-            try:
-                yield got
-            finally:
-                if got:
-                    with contextlib.suppress(Exception):  # a dropped connection released it already
-                        await conn.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
-                        await conn.commit()
-        return
-    guard = _LOCAL_GUARDS.setdefault(str(engine.url), asyncio.Lock())
-    if guard.locked():
-        yield False
-        return
-    async with guard:
-        yield True
+    return cluster_lock(engine, "erasure")
 
 
 def _merge(total: dict[str, int], delta: dict[str, int]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -17,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from confide.accounts.models import EmailToken
 from confide.core.access_log import AccessLog
+from confide.core.locks import cluster_lock
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession
 from confide.core.ids import new_id
@@ -34,8 +34,6 @@ log = logging.getLogger("confide.privacy.retention")
 
 StepFunction = Callable[[AsyncSession, datetime, Settings], Awaitable[dict[str, int]]]
 RUN_HISTORY_DAYS = 90
-LOCK_KEY = int.from_bytes(hashlib.sha256(b"confide:retention").digest()[:8], "big", signed=True)
-_LOCAL_GUARDS: dict[str, asyncio.Lock] = {}
 
 
 @dataclass(frozen=True)
@@ -115,26 +113,9 @@ def add_step(step: RetentionStep) -> None:
         STEPS.append(step)
 
 
-@contextlib.asynccontextmanager
-async def single_runner(engine: AsyncEngine) -> Any:
-    """Yields True when this caller is the only runner now, False when another one runs."""
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as conn:
-            got = bool(await conn.scalar(select(func.pg_try_advisory_lock(LOCK_KEY))))
-            await conn.commit()
-            try:
-                yield got
-            finally:
-                if got:
-                    await conn.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
-                    await conn.commit()
-        return
-    guard = _LOCAL_GUARDS.setdefault(str(engine.url), asyncio.Lock())
-    if guard.locked():
-        yield False
-        return
-    async with guard:
-        yield True
+def single_runner(engine: AsyncEngine) -> Any:
+    """Yields True when this caller is the only retention runner now, False when another one runs."""
+    return cluster_lock(engine, "retention")
 
 
 async def run_retention(engine: AsyncEngine, settings: Settings, *, now: datetime | None = None) -> RetentionRun | None:
