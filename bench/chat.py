@@ -14,13 +14,23 @@ Phases (each after the previous one, on the same server):
    processes) is read, then 5,000 visitors connect and get their welcome (each one a new
    conversation with its AI-disclosure greeting), and the memory is read again.
 2. rtt: the builtin avatar answers at `--rate` (200) messages/s for `--seconds` (10) s.
-3. rate search: 200, 400, 600, ... messages/s for a few seconds each, until a level has errors,
+3. rate search: 200, 300, 400, 500, 600, 800, ... messages/s for a few seconds each, until a level has errors,
    a p99 round trip of 100 ms or more, or a client that cannot keep to its schedule.
 4. llm: an "openai" avatar answers through the fake LLM, scripted with a fixed time to first token
    and every token after it at once; overhead = round trip minus the scripted time. The same script
    is also timed with the `openai` client straight against the fake LLM, for comparison.
 
+This machine is shared: before each measured phase the benchmark waits (up to --quiet-wait s) until
+other work takes less than --busy cores, and repeats a phase that other work disturbed (--retries),
+keeping the least disturbed attempt. `cpu_cores` in the output says how busy each part was, `other`
+being everything that is not this benchmark; `stalls` groups the slow replies into pauses.
+
 Progress goes to stderr; the last stdout line is one JSON object.
+
+    python -m bench.chat                 # about 2 to 5 minutes
+    python -m bench.chat --quick         # about 1.5 minutes, 1,000 idle connections
+    python -m bench.chat --workers 2     # two server processes
+    python -m bench.chat --profile /tmp/rtt.txt   # py-spy the server during the rtt phase
 """
 
 from __future__ import annotations
@@ -79,6 +89,8 @@ class LoadClient:
         self.ttfd: list[float] = []
         self.errors: Counter[str] = Counter()
         self.expect_text: str | None = None
+        self.slow: list[tuple[float, float]] = []  # (sent, answered) of replies slower than slow_s
+        self.slow_s = 0.05
         self.ids = itertools.count()
 
     # ---- connections ---------------------------------------------------------------------
@@ -146,6 +158,8 @@ class LoadClient:
                         if entry is not None:
                             now = perf()
                             self.rtts.append((now - entry[0]) * 1000)
+                            if now - entry[0] > self.slow_s:
+                                self.slow.append((entry[0], now))
                             if entry[1]:
                                 self.ttfd.append((entry[1] - entry[0]) * 1000)
                             if self.expect_text is not None and frame["text"] != self.expect_text:
@@ -168,11 +182,11 @@ class LoadClient:
 
     # ---- load ----------------------------------------------------------------------------
 
-    async def run(self, group: str, rate: float, seconds: float, text: str, expect_text: str | None, poisson: bool) -> dict[str, Any]:
+    async def run(self, group: str, rate: float, seconds: float, text: str, expect_text: str | None, poisson: bool, slow_ms: float = 50.0) -> dict[str, Any]:
         sockets = self.groups.get(group, [])
         if not sockets or rate <= 0:
             return {"sent": 0, "rtt_ms": [], "ttfd_ms": [], "errors": {}, "lag_ms": [], "timeouts": 0, "cpu_s": 0.0, "seconds": seconds}
-        self.rtts, self.ttfd, self.errors, self.expect_text = [], [], Counter(), expect_text
+        self.rtts, self.ttfd, self.errors, self.expect_text, self.slow, self.slow_s = [], [], Counter(), expect_text, [], slow_ms / 1000
         rng = random.Random(self.number)
         total = max(1, round(rate * seconds))
         interval = 1.0 / rate
@@ -216,6 +230,7 @@ class LoadClient:
             "errors": dict(self.errors),
             "timeouts": timeouts,
             "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
+            "slow": [(round(a - start, 3), round(b - start, 3)) for a, b in self.slow],
         }
 
     async def direct(self, base_url: str, rate: float, seconds: float) -> dict[str, Any]:
@@ -388,6 +403,25 @@ class CpuMeter:
         return out
 
 
+def stalls(slow: list[list[float]]) -> dict[str, Any]:
+    """Replies slower than 50 ms (beyond the scripted LLM time in the llm phase) grouped into windows (overlapping send..reply spans): how many stalls
+    there were and how long each one held replies back, which tells pauses (GC, a blocked event loop)
+    from steady queueing."""
+    windows: list[list[float]] = []
+    for sent, answered in sorted(slow):
+        if windows and sent <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], answered)
+            windows[-1][2] += 1
+        else:
+            windows.append([sent, answered, 1])
+    return {
+        "slow_replies": len(slow),
+        "windows": len(windows),
+        "longest_ms": round(max((b - a for a, b, _ in windows), default=0.0) * 1000, 1),
+        "at_s": [round(a, 2) for a, _, _ in windows[:20]],
+    }
+
+
 def summarise(results: list[dict[str, Any]], rate: float, seconds: float) -> dict[str, Any]:
     from bench.common import percentile
 
@@ -406,6 +440,7 @@ def summarise(results: list[dict[str, Any]], rate: float, seconds: float) -> dic
         "rate_msgs_s": rate,
         "seconds": seconds,
         "messages": sent,
+        "stalls": stalls([pair for r in results for pair in r.get("slow", [])]),
         "replies": len(rtts),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
@@ -423,10 +458,12 @@ def summarise(results: list[dict[str, Any]], rate: float, seconds: float) -> dic
     }
 
 
-async def run_phase(clients: Clients, meter: CpuMeter, group: str, rate: float, seconds: float, text: str, expect: str | None, poisson: bool) -> dict[str, Any]:
+async def run_phase(
+    clients: Clients, meter: CpuMeter, group: str, rate: float, seconds: float, text: str, expect: str | None, poisson: bool, slow_ms: float = 50.0
+) -> dict[str, Any]:
     before = meter.sample()
     results = await clients.each(
-        lambda i: {"op": "run", "group": group, "rate": clients.share(rate, i), "seconds": seconds, "text": text, "expect_text": expect, "poisson": poisson}
+        lambda i: {"op": "run", "group": group, "rate": clients.share(rate, i), "seconds": seconds, "text": text, "expect_text": expect, "poisson": poisson, "slow_ms": slow_ms}
     )
     after = meter.sample()
     summary = summarise(results, rate, seconds)
@@ -454,7 +491,7 @@ async def wait_quiet(meter: CpuMeter, busy: float, max_wait: float) -> float:
 
 async def measured(
     clients: Clients, meter: CpuMeter, group: str, rate: float, seconds: float, text: str, expect: str | None, poisson: bool,
-    *, retries: int, busy: float, quiet_wait: float, ok: Any = None,
+    *, retries: int, busy: float, quiet_wait: float, ok: Any = None, slow_ms: float = 50.0,
 ) -> dict[str, Any]:
     """run_phase, run again (up to `retries` more times) while other work on the machine took more
     than `busy` cores and the result looks disturbed (`ok(summary)` false, or any result when `ok` is
@@ -465,7 +502,7 @@ async def measured(
         if attempt:
             say(f"  other work took {attempts[-1]['cpu_cores']['other']} cores during that run; running it again ({attempt}/{retries})")
         await wait_quiet(meter, busy, quiet_wait)
-        summary = await run_phase(clients, meter, group, rate, seconds, text, expect, poisson)
+        summary = await run_phase(clients, meter, group, rate, seconds, text, expect, poisson, slow_ms)
         attempts.append(summary)
         if summary["cpu_cores"]["other"] <= busy or (ok is not None and ok(summary)):
             break
@@ -675,7 +712,7 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                             retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait, ok=lambda s: passes(s, 100.0)[0],
                         )  # fmt: skip
                         ok, why = passes(summary, 100.0)
-                        row = {k: summary.get(k) for k in ("rate_msgs_s", "achieved_msgs_s", "messages", "errors", "rtt_p50_ms", "rtt_p99_ms", "client_lag_p99_ms", "cpu_cores", "cpu_ms_per_msg", "attempts")}
+                        row = {k: summary.get(k) for k in ("rate_msgs_s", "achieved_msgs_s", "messages", "errors", "rtt_p50_ms", "rtt_p99_ms", "client_lag_p99_ms", "cpu_cores", "cpu_ms_per_msg", "stalls", "attempts")}
                         row["passed"], row["why"] = ok, why
                         if summary["error_kinds"]:
                             row["error_kinds"] = summary["error_kinds"]
@@ -694,7 +731,7 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                     say(f"llm: {args.llm_rate} msgs/s for {llm_seconds} s, first token after {LLM_FIRST_TOKEN_S * 1000:.0f} ms, {llm_tokens} tokens")
                     llm.requests.clear()
                     profiler = await start_profiler(args.profile, server_pid, llm_seconds) if args.profile and args.profile_phase == "llm" else None
-                    llm_run = await measured(clients, meter, "llm", args.llm_rate, llm_seconds, LLM_QUESTION, LLM_REPLY, poisson, retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait)
+                    llm_run = await measured(clients, meter, "llm", args.llm_rate, llm_seconds, LLM_QUESTION, LLM_REPLY, poisson, retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait, slow_ms=50.0 + scripted_ms)
                     if profiler is not None:
                         await profiler.wait()
                         notes.append(f"py-spy profile of the llm phase (collapsed stacks): {args.profile}")
@@ -751,7 +788,9 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
             "fake LLM's scripted time (first token delay + (tokens-1) x token delay); the fake LLM runs in the controller process "
             "(uvicorn/h11, asyncio), and its own cost (see llm.direct_*) is inside the overhead. Websocket compression off in the "
             "clients; PostgreSQL with its default synchronous_commit=on. cpu_cores: average cores busy per part during a phase, "
-            "'other' is the rest of the machine (other work running at the same time)."
+            "'other' is the rest of the machine (other work running at the same time); a phase is repeated when other work took "
+            "more than --busy cores (the least disturbed attempt is kept). stalls: replies slower than 50 ms (beyond the scripted "
+            "time in the llm phase) grouped into pauses."
         ),
         notes=notes,
         machine=machine(),

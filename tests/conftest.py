@@ -48,6 +48,7 @@ class Backend:
             "login_limit_per_account": 1_000,
             "access_log_flush_seconds": 3600,
             "retention_job_enabled": False,
+            "gc_freeze_after_startup": False,
             "chat_visitor_messages_per_window": 100_000,
             "chat_address_connects_per_window": 100_000,
         }

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     chat_visitor_token_days: int = Field(default=365, ge=1, description="Lifetime of a signed visitor token kept by the widget.")
 
     # Operations
+    gc_freeze_after_startup: bool = Field(default=True, description="Move the heap built at start-up out of the garbage collector's way, so full collections do not pause chats for hundreds of milliseconds.")
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 

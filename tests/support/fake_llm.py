@@ -304,6 +304,7 @@ async def run_fake_llm(host: str = "127.0.0.1") -> AsyncIterator[FakeLLM]:
     app = FakeLLM()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it: no delayed-ACK wait per streamed chunk
     sock.bind((host, 0))
     port = sock.getsockname()[1]
     server = _Server(
