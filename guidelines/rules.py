@@ -14,7 +14,7 @@ message that says why, so the tenant learns it when saving, not in a conversatio
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, NoReturn, Union
+from typing import Annotated, Any, Literal, NoReturn, Union, get_args
 
 import langcodes
 from pydantic import (
@@ -62,23 +62,6 @@ ART_50 = (
     "the disclosure can be worded per language but cannot be switched off"
 )
 
-PII_ENTITIES = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "IBAN_CODE",
-    "CREDIT_CARD",
-    "IP_ADDRESS",
-    "DE_TAX_ID",
-    "DE_TAX_NUMBER",
-    "DE_PASSPORT",
-    "DE_ID_CARD",
-    "DE_SOCIAL_SECURITY",
-    "DE_HEALTH_INSURANCE",
-    "DE_FUEHRERSCHEIN",
-    "DE_VAT_ID",
-    "DE_KFZ",
-    "DE_PLZ",
-)
 PiiEntity = Literal[
     "EMAIL_ADDRESS",
     "PHONE_NUMBER",
@@ -96,6 +79,7 @@ PiiEntity = Literal[
     "DE_KFZ",
     "DE_PLZ",
 ]
+PII_ENTITIES: tuple[str, ...] = get_args(PiiEntity)
 # Postal codes (DE_PLZ) are off by default: five digits are mostly prices, counts and years.
 DEFAULT_PII_ENTITIES: tuple[str, ...] = tuple(e for e in PII_ENTITIES if e != "DE_PLZ")
 

@@ -128,3 +128,18 @@ async def test_removed_member_loses_access(client, factory):
     assert r.status_code == 404
     assert PASSWORD  # the member's account itself lives on
     assert (await client.get("/v1/me", headers=member.headers)).status_code == 200
+
+
+async def test_members_page_through_with_cursors(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    others = [await factory.member(tenant, owner, "analyst") for _ in range(2)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(f"/v1/tenants/{tenant}/members", params=params, headers=owner.headers)).json()
+        seen += [m["user_id"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [owner.id] + [o.id for o in others]

@@ -55,14 +55,29 @@ class Cursors:
         return data["p"]
 
 
-async def paginate(session: Any, stmt: Any, id_column: Any, *, cursors: Cursors, scope: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
-    """Keyset pagination on a time-ordered id: stable under inserts, one query per page."""
+async def paginate(
+    session: Any,
+    stmt: Any,
+    id_column: Any,
+    *,
+    cursors: Cursors,
+    scope: str,
+    cursor: str | None,
+    limit: int,
+    rows: bool = False,
+) -> tuple[list[Any], str | None]:
+    """Keyset pagination on a time-ordered id: stable under inserts, one query per page. With `rows`,
+    items are result rows (several entities or columns) and the id is read from the first of them."""
     if cursor:
         position = cursors.decode(scope, cursor)
         stmt = stmt.where(id_column > position["after"])
-    rows = list((await session.scalars(stmt.order_by(id_column).limit(limit + 1))).all())
+    stmt = stmt.order_by(id_column).limit(limit + 1)
+    items = list((await session.execute(stmt)).all() if rows else (await session.scalars(stmt)).all())
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode(scope, {"after": getattr(rows[-1], id_column.key)})
-    return rows, next_cursor
+    if len(items) > limit:
+        items = items[:limit]
+        last = items[-1]
+        if rows:
+            last = last[0] if not hasattr(last, id_column.key) else last
+        next_cursor = cursors.encode(scope, {"after": getattr(last, id_column.key)})
+    return items, next_cursor

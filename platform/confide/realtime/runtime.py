@@ -8,10 +8,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from avatars.models import AvatarVersion
 from avatars.responders import KnowledgeIndex
 from avatars.responders.openai_responder import OpenAIConfig
 from avatars.responders.registry import Responders
@@ -60,9 +58,6 @@ class ChatRuntime:
         openai = OpenAIConfig(base_url=settings.openai_base_url, api_key=settings.openai_api_key or "unused", default_model=settings.openai_model) if settings.openai_base_url else None
         self.responders = Responders(openai=openai)
         self._versions: OrderedDict[str, LoadedAvatar] = OrderedDict()
-
-    async def live_version_id(self, session: AsyncSession, *, avatar_id: str, version: int) -> str | None:
-        return await session.scalar(select(AvatarVersion.id).where(AvatarVersion.avatar_id == avatar_id, AvatarVersion.version == version))
 
     async def load_version(self, session: AsyncSession, *, tenant_id: str, version_id: str) -> LoadedAvatar | None:
         """An avatar version from the cache, or loaded and compiled once (versions never change)."""

@@ -140,8 +140,7 @@ class VisitorConnection:
             if not target.allows_origin(self.ws.headers.get("origin")):
                 raise Refused(CloseCode.ORIGIN_NOT_ALLOWED, "origin-not-allowed", "This page's origin may not open this chat.")
             self.tenant_id, self.avatar_id = target.tenant_id, target.avatar_id
-            live_version_id = await self.rt.live_version_id(session, avatar_id=target.avatar_id, version=target.live_version)
-        self.live_version_id = live_version_id
+        self.live_version_id = target.live_version_id
         try:
             raw = await asyncio.wait_for(self.ws.receive(), s.chat_hello_timeout_seconds)
         except TimeoutError as exc:

@@ -43,13 +43,10 @@ async def create_tenant(body: TenantCreate, principal: ActiveUserDep, session: S
 
 @router.get("/tenants", response_model=Page[TenantOut], summary="List the tenants I belong to")
 async def list_my_tenants(principal: UserDep, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[TenantOut]:
-    stmt = service.my_tenants_query(principal.id)
-    scope = f"tenants:{principal.id}"
-    if cursor:
-        stmt = stmt.where(Tenant.id > services.cursors.decode(scope, cursor)["after"])
-    rows = (await session.execute(stmt.order_by(Tenant.id).limit(limit + 1))).all()
-    next_cursor = services.cursors.encode(scope, {"after": rows[limit - 1].id}) if len(rows) > limit else None
-    return Page(items=[TenantOut(id=r.id, name=r.name, created_at=r.created_at, role=r.role) for r in rows[:limit]], next_cursor=next_cursor)
+    rows, next_cursor = await paginate(
+        session, service.my_tenants_query(principal.id), Tenant.id, cursors=services.cursors, scope=f"tenants:{principal.id}", cursor=cursor, limit=limit, rows=True
+    )
+    return Page(items=[TenantOut(id=r.id, name=r.name, created_at=r.created_at, role=r.role) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/tenants/{tenant_id}", response_model=TenantOut, summary="Read a tenant")
@@ -83,13 +80,10 @@ def _member_out(member: Membership, user: object) -> MemberOut:
 async def list_members(
     ctx: Annotated[TenantContext, require(Permission.MEMBERS_READ)], session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[MemberOut]:
-    stmt = service.members_query(ctx)
-    scope = f"members:{ctx.tenant_id}"
-    if cursor:
-        stmt = stmt.where(Membership.id > services.cursors.decode(scope, cursor)["after"])
-    rows = (await session.execute(stmt.order_by(Membership.id).limit(limit + 1))).all()
-    next_cursor = services.cursors.encode(scope, {"after": rows[limit - 1][0].id}) if len(rows) > limit else None
-    return Page(items=[_member_out(m, u) for m, u in rows[:limit]], next_cursor=next_cursor)
+    rows, next_cursor = await paginate(
+        session, service.members_query(ctx), Membership.id, cursors=services.cursors, scope=f"members:{ctx.tenant_id}", cursor=cursor, limit=limit, rows=True
+    )
+    return Page(items=[_member_out(m, u) for m, u in rows], next_cursor=next_cursor)
 
 
 @router.patch("/tenants/{tenant_id}/members/{member_id}", response_model=MemberOut, summary="Change a member's role")
