@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
         sessionmaker = create_sessionmaker(engine)
         broker = create_broker(settings.redis_url, settings.redis_prefix)
         await broker.start()
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access_log.start()
         await start_privacy(app, settings)  # purpose gate, processing-log writer, retention job
         app.state.chat = ChatRuntime(app.state.services, sessionmaker, app.state.purpose_gate)
+        await app.state.chat.start()
         start_evaluation(app)  # metrics on close, outcomes on rating, webhooks: subscribers of the domain events
         if settings.gc_freeze_after_startup:
             # Everything built so far lives as long as the process; full collections that rescan it

@@ -243,7 +243,7 @@ async def ensure_demo(session: AsyncSession, settings: Settings, *, origins: lis
 
 async def prepare_demo(settings: Settings, *, host: str, port: int) -> Demo:
     """`confide demo`: the demo data in the configured database (migrations must have run)."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     try:
         async with create_sessionmaker(engine)() as session:
             return await ensure_demo(session, settings, origins=demo_origins(settings, host=host, port=port))

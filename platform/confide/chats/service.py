@@ -5,11 +5,11 @@ two nodes never share a number. Functions flush but never commit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, null, select, update
+from sqlalchemy import bindparam, delete, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -48,8 +48,36 @@ async def get_conversation(session: AsyncSession, *, tenant_id: str, conversatio
     return await session.scalar(select(Conversation).where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id))
 
 
-async def append(
-    session: AsyncSession,
+@dataclass(slots=True)
+class AppendPlan:
+    """One message to append: the conversation's new values and the message's fields. `values` holds
+    `last_seq` only for sequenced rows; the statements turn it into `last_seq + 1`."""
+
+    tenant_id: str
+    conversation_id: str
+    values: dict[str, Any]
+    fields: dict[str, Any]
+    sequenced: bool
+    rule_hits: list[dict[str, Any]]
+
+    @property
+    def statement_key(self) -> tuple[tuple[str, ...], bool]:
+        return tuple(self.values), self.sequenced
+
+    def params(self) -> dict[str, Any]:
+        params = {"where_conversation_id": self.conversation_id, "where_tenant_id": self.tenant_id}
+        for name, value in self.values.items():
+            if name != "last_seq":
+                params[f"set_{name}"] = value
+        for name in MESSAGE_FIELDS:
+            params[f"new_{name}"] = self.fields[name]
+        return params
+
+    def message(self, seq: int | None) -> Message:
+        return Message(seq=seq if self.sequenced else None, **self.fields)
+
+
+def plan_append(
     *,
     tenant_id: str,
     conversation_id: str,
@@ -67,11 +95,8 @@ async def append(
     rule_ids: tuple[str, ...] | list[str] = (),
     rule_direction: str = "input",
     rating: int | None = None,
-) -> tuple[Message, str]:
-    """Store one message (or event, or note) and return it with the conversation's status after it.
-    Passing `status` changes the conversation's status in the same statement."""
+) -> AppendPlan:
     now = utcnow()
-    seq: int | None = None
     values: dict[str, Any] = {"updated_at": now}
     if status is not None:
         values["status"] = status
@@ -86,8 +111,9 @@ async def append(
         values["assignee_id"] = assignee_id
     if rating is not None:
         values["rating"] = rating
-    if kind != "note":
-        values["last_seq"] = Conversation.last_seq + 1
+    sequenced = kind != "note"
+    if sequenced:
+        values["last_seq"] = None  # placeholder: the statement increments the counter
     fields: dict[str, Any] = {
         "id": new_id("msg"),
         "tenant_id": tenant_id,
@@ -102,67 +128,83 @@ async def append(
         "verdict": verdict,
         "created_at": now,
     }
+    rule_hits = [
+        {"id": new_id("rhit"), "tenant_id": tenant_id, "conversation_id": conversation_id, "message_id": fields["id"], "rule_id": rule_id, "direction": rule_direction}
+        for rule_id in rule_ids
+    ]
+    return AppendPlan(tenant_id, conversation_id, values, fields, sequenced, rule_hits)
+
+
+async def append(session: AsyncSession, **kwargs: Any) -> tuple[Message, str]:
+    """Store one message (or event, or note) and return it with the conversation's status after it.
+    Passing `status` changes the conversation's status in the same statement. Arguments: `plan_append`."""
+    return await append_planned(session, plan_append(**kwargs))
+
+
+async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Message, str]:
     if session.get_bind().dialect.name == "postgresql":
-        seq, status_after = await _append_in_one_statement(session, tenant_id=tenant_id, conversation_id=conversation_id, values=values, fields=fields, sequenced=kind != "note")
-        message = Message(seq=seq, **fields)
-        make_transient_to_detached(message)  # stored already: the session holds it as loaded, not to insert
-        session.add(message)
+        connection = await session.connection()
+        seq, status_after = (await connection.execute(append_statement(*plan.statement_key), plan.params())).one()
+        message = plan.message(seq)  # stored already: not added to the session
+        loaded = session.identity_map.get(identity_key(Conversation, plan.conversation_id))
+        if loaded is not None:  # as the ORM's synchronize_session would for an UPDATE
+            for name, value in plan.values.items():
+                set_committed_value(loaded, name, status_after if name == "status" else (seq if name == "last_seq" else value))
     else:
+        values = {name: Conversation.last_seq + 1 if name == "last_seq" else value for name, value in plan.values.items()}
         row = (
             await session.execute(
                 update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
+                .where(Conversation.id == plan.conversation_id, Conversation.tenant_id == plan.tenant_id)
                 .values(**values)
                 .returning(Conversation.last_seq, Conversation.status)
             )
         ).one()
-        if kind != "note":
-            seq = row.last_seq
         status_after = row.status
-        message = Message(seq=seq, **fields)
+        message = plan.message(row.last_seq)
         session.add(message)
-    for rule_id in rule_ids:
-        session.add(RuleHit(id=new_id("rhit"), tenant_id=tenant_id, conversation_id=conversation_id, message_id=message.id, rule_id=rule_id, direction=rule_direction))
-    await session.flush()
+    for hit in plan.rule_hits:
+        session.add(RuleHit(**hit))
+    if session.new or session.dirty:
+        await session.flush()
     return message, status_after
 
 
-_MESSAGE_FIELDS = ("id", "tenant_id", "conversation_id", "kind", "author", "operator_id", "client_message_id", "text", "event", "redacted", "verdict", "created_at")
+MESSAGE_FIELDS = ("id", "tenant_id", "conversation_id", "kind", "author", "operator_id", "client_message_id", "text", "event", "redacted", "verdict", "created_at")
+_APPEND_STATEMENTS: dict[tuple[tuple[str, ...], bool], Any] = {}
 
 
-async def _append_in_one_statement(
-    session: AsyncSession, *, tenant_id: str, conversation_id: str, values: dict[str, Any], fields: dict[str, Any], sequenced: bool
-) -> tuple[int | None, str]:
-    """PostgreSQL: the counter update and the insert as one statement (one round trip on the chat's hot
-    path instead of two, and no unit-of-work flush):
+def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
+    """The PostgreSQL append for one shape of counter update, built once with bind parameters
+    (building it per message, coercing a dozen literals, cost more than running it). The counter
+    update and the insert are one statement: one round trip, the same row lock, the same gap-free
+    seq; an unknown conversation inserts nothing and returns no row.
 
-        WITH counter AS (UPDATE conversation SET ... RETURNING last_seq, status)
-        INSERT INTO chat_message (...) SELECT ..., counter.last_seq FROM counter RETURNING seq, (SELECT status FROM counter)
-
-    Same transaction, same row lock, same gap-free seq; an unknown conversation inserts nothing and
-    raises NoResultFound as the two statements did. A Conversation loaded in this session gets the new
-    values, as the ORM's synchronize_session does for the UPDATE."""
+        WITH counter AS (UPDATE conversation SET ..., last_seq = last_seq + 1 RETURNING last_seq, status)
+        INSERT INTO chat_message (...) SELECT :new_id, ..., counter.last_seq FROM counter RETURNING seq, (SELECT status FROM counter)
+    """
+    key = (value_names, sequenced)
+    statement = _APPEND_STATEMENTS.get(key)
+    if statement is not None:
+        return statement
     conversation, messages = Conversation.__table__, Message.__table__
+    values = {name: conversation.c.last_seq + 1 if name == "last_seq" else bindparam(f"set_{name}", type_=conversation.c[name].type) for name in value_names}
     counter = (
         update(conversation)
-        .where(conversation.c.id == conversation_id, conversation.c.tenant_id == tenant_id)
-        .values(**values)
+        .where(conversation.c.id == bindparam("where_conversation_id"), conversation.c.tenant_id == bindparam("where_tenant_id"))
+        .values(values)
         .returning(conversation.c.last_seq, conversation.c.status)
         .cte("counter")
     )
-    source = select(*(literal(fields[name], type_=messages.c[name].type) for name in _MESSAGE_FIELDS), counter.c.last_seq if sequenced else null()).select_from(counter)
+    source = select(*(bindparam(f"new_{name}", type_=messages.c[name].type) for name in MESSAGE_FIELDS), counter.c.last_seq if sequenced else null()).select_from(counter)
     statement = (
         insert(messages)
-        .from_select([*_MESSAGE_FIELDS, "seq"], source)
+        .from_select([*MESSAGE_FIELDS, "seq"], source)
         .returning(messages.c.seq, select(counter.c.status).scalar_subquery())
         .add_cte(counter)
     )
-    seq, status = (await session.execute(statement)).one()
-    loaded = session.identity_map.get(identity_key(Conversation, conversation_id))
-    if loaded is not None:
-        for name, value in values.items():
-            set_committed_value(loaded, name, status if name == "status" else (seq if name == "last_seq" else value))
-    return seq, status
+    _APPEND_STATEMENTS[key] = statement
+    return statement
 
 
 async def find_by_client_id(session: AsyncSession, *, conversation_id: str, client_message_id: str) -> Message | None:

@@ -38,7 +38,10 @@ class UTCDateTime(TypeDecorator):
         return as_utc(value)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 30, pre_ping: bool = False) -> AsyncEngine:
+    """Without pre-ping a connection broken by a database restart fails one transaction, after which
+    SQLAlchemy drops the whole pool; with it every checkout costs a round trip (the chat's hot path
+    checks out one per message)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -51,7 +54,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=pre_ping, pool_recycle=3600)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

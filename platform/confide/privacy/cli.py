@@ -15,7 +15,7 @@ from confide.settings import Settings
 
 
 async def _run(settings: Settings) -> dict[str, Any]:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     try:
         run = await run_retention(engine, settings)
     finally:
@@ -24,7 +24,7 @@ async def _run(settings: Settings) -> dict[str, Any]:
 
 
 async def _status(settings: Settings, limit: int) -> list[dict[str, Any]]:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     try:
         async with AsyncSession(engine) as session:
             return [run_to_dict(r) for r in await recent_runs(session, limit=limit)]

@@ -380,7 +380,7 @@ async def _held(session: AsyncSession, selection: Selection) -> tuple[int, list[
 
 async def _main(args: argparse.Namespace) -> None:
     settings = Settings()
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     broker = create_broker(settings.redis_url, settings.redis_prefix)
 
     def report(request_id: str, counts: dict[str, int]) -> None:

@@ -127,18 +127,15 @@ class AvatarTurn:
             verdict["fallback"] = True
             if error:
                 verdict["error"] = error
-        async with self.rt.sessionmaker() as session:
-            message, _ = await chats.append(
-                session,
-                tenant_id=self.conversation.tenant_id,
-                conversation_id=self.conversation.id,
-                author="avatar",
-                text=text,
-                verdict=verdict or None,
-                rule_ids=rule_ids,
-                rule_direction="output",
-            )
-            await session.commit()
+        message, _ = await self.rt.writer.append(
+            tenant_id=self.conversation.tenant_id,
+            conversation_id=self.conversation.id,
+            author="avatar",
+            text=text,
+            verdict=verdict or None,
+            rule_ids=rule_ids,
+            rule_direction="output",
+        )
         frame = message_frame(message)
         if reply_to:
             frame["reply_to"] = reply_to

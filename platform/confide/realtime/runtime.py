@@ -16,6 +16,7 @@ from avatars.responders.registry import Responders
 from avatars.service import get_version_by_id
 from avatars.snapshot import AvatarSnapshot
 from confide.chats.tokens import VisitorTokens
+from confide.chats.writer import MessageWriter
 from confide.core.broker import Broker
 from confide.core.events import EventBus
 from confide.core.services import Services
@@ -58,6 +59,10 @@ class ChatRuntime:
         openai = OpenAIConfig(base_url=settings.openai_base_url, api_key=settings.openai_api_key or "unused", default_model=settings.openai_model) if settings.openai_base_url else None
         self.responders = Responders(openai=openai)
         self._versions: OrderedDict[str, LoadedAvatar] = OrderedDict()
+        self.writer = MessageWriter(sessionmaker.kw["bind"], sessionmaker, pool_size=max(2, settings.database_pool_size // 2))
+
+    async def start(self) -> None:
+        await self.writer.start()
 
     async def load_version(self, session: AsyncSession, *, tenant_id: str, version_id: str) -> LoadedAvatar | None:
         """An avatar version from the cache, or loaded and compiled once (versions never change)."""
@@ -88,3 +93,4 @@ class ChatRuntime:
 
     async def aclose(self) -> None:
         await self.responders.aclose()
+        await self.writer.close()

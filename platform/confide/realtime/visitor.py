@@ -13,12 +13,12 @@ import logging
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from sqlalchemy.exc import IntegrityError
 
 from avatars.service import resolve_widget
 from confide.chats import service as chats
 from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id, verify_customer_token
+from confide.chats.writer import DuplicateClientMessage
 from confide.core import events
 from confide.core.ids import new_id
 from confide.privacy.gate import Purpose, PurposeNotInstructed
@@ -315,20 +315,17 @@ class VisitorConnection:
         stored_text = verdict.redacted_text if verdict.redacted_text is not None else frame.text
         duplicate = False
         try:
-            async with self.rt.sessionmaker() as session:
-                message, status = await chats.append(
-                    session,
-                    tenant_id=self.tenant_id,
-                    conversation_id=self.conversation.id,
-                    author="visitor",
-                    text=stored_text,
-                    client_message_id=frame.client_message_id,
-                    redacted=stored_text != frame.text,
-                    verdict={"action": verdict.action, "rule_ids": list(verdict.rule_ids), "handoff_reason": verdict.handoff_reason} if verdict.rule_ids else None,
-                    rule_ids=verdict.rule_ids,
-                )
-                await session.commit()
-        except IntegrityError:
+            message, status = await self.rt.writer.append(
+                tenant_id=self.tenant_id,
+                conversation_id=self.conversation.id,
+                author="visitor",
+                text=stored_text,
+                client_message_id=frame.client_message_id,
+                redacted=stored_text != frame.text,
+                verdict={"action": verdict.action, "rule_ids": list(verdict.rule_ids), "handoff_reason": verdict.handoff_reason} if verdict.rule_ids else None,
+                rule_ids=verdict.rule_ids,
+            )
+        except DuplicateClientMessage:
             async with self.rt.sessionmaker() as session:
                 found = await chats.find_by_client_id(session, conversation_id=self.conversation.id, client_message_id=frame.client_message_id)
                 answered = found is not None and found.seq is not None and await chats.has_reply_after(session, conversation_id=self.conversation.id, seq=found.seq)

@@ -1,0 +1,104 @@
+"""The chat's hot-path writes: one round trip per message.
+
+On PostgreSQL a message is one statement (`chats.service.append_statement`: the counter update and the
+insert together), and a single statement is a transaction of its own. So the writer runs it on a small
+asyncpg pool of its own in autocommit, compiled once per shape, outside SQLAlchemy's session and
+transaction machinery: no BEGIN and COMMIT round trips, no unit of work. Everything else (SQLite, a
+message that brings rule hits along) goes through a session, with the same plan and the same result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from confide.chats import service as chats
+from confide.chats.models import Message
+
+
+class DuplicateClientMessage(Exception):
+    """A message with this client_message_id is stored already (a resend after a drop)."""
+
+
+class _Compiled:
+    __slots__ = ("binds", "sql")
+
+    def __init__(self, engine: AsyncEngine, statement: Any) -> None:
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.binds: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            self.binds.append((name, bind.type.bind_processor(dialect), bind.value))
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, process, default in self.binds:
+            value = params.get(name, default)
+            out.append(process(value) if process is not None else value)
+        return out
+
+
+async def _keep_state(_connection: Any) -> None:
+    """Pool release hook: the statements leave no session state, so skip asyncpg's RESET ALL round trip."""
+
+
+class MessageWriter:
+    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], *, pool_size: int) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker
+        self.pool_size = pool_size
+        self._pool: Any = None
+        self._compiled: dict[tuple[tuple[str, ...], bool], _Compiled] = {}
+
+    @property
+    def direct(self) -> bool:
+        return self._pool is not None
+
+    async def start(self) -> None:
+        if self.engine.dialect.name != "postgresql":
+            return
+        import asyncpg
+
+        dsn = make_url(self.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def append(self, **kwargs: Any) -> tuple[Message, str]:
+        """`chats.service.append` committed on its own; arguments as `chats.service.plan_append`.
+        Raises DuplicateClientMessage for a resent client_message_id and NoResultFound for an
+        unknown conversation."""
+        plan = chats.plan_append(**kwargs)
+        if self._pool is None or plan.rule_hits:
+            try:
+                async with self.sessionmaker() as session:
+                    result = await chats.append_planned(session, plan)
+                    await session.commit()
+                return result
+            except IntegrityError as exc:
+                if plan.fields["client_message_id"] is not None:
+                    raise DuplicateClientMessage(plan.fields["client_message_id"]) from exc
+                raise
+        import asyncpg
+
+        key = plan.statement_key
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _Compiled(self.engine, chats.append_statement(*key))
+        try:
+            row = await self._pool.fetchrow(compiled.sql, *compiled.args(plan.params()))
+        except asyncpg.UniqueViolationError as exc:
+            if plan.fields["client_message_id"] is not None:
+                raise DuplicateClientMessage(plan.fields["client_message_id"]) from exc
+            raise
+        if row is None:
+            raise NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
+        return plan.message(row[0]), row[1]
