@@ -111,7 +111,8 @@ class AccessLogMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            # A websocket's status is 101 whatever it sends, so its frames skip the wrapper (the chat's hot path).
+            await self.app(scope, receive, send_wrapper if scope["type"] == "http" else send)
         finally:
             writer: AccessLogWriter | None = getattr(scope["app"].state, "access_log", None) if "app" in scope else None
             if writer is not None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import itertools
 import logging
+import os
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
@@ -17,6 +19,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 log = logging.getLogger("confide.broker")
+
+ORIGIN_MARK = "\x1f"  # frames are JSON and never start with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +33,9 @@ class RateDecision:
 class Subscription:
     """A local queue fed by the broker; iterate it for messages on its channel."""
 
-    def __init__(self, channel: str, maxsize: int = 1000) -> None:
+    def __init__(self, channel: str, origin: str, maxsize: int = 1000) -> None:
         self.channel = channel
+        self.origin = origin  # pass as `publish(..., origin=)` to keep one's own messages out of this queue
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
 
     def deliver(self, message: str) -> None:
@@ -49,6 +54,8 @@ class Subscription:
 class Broker(ABC):
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self._node = os.urandom(4).hex()
+        self._sub_ids = itertools.count(1)
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         pass
@@ -60,7 +67,9 @@ class Broker(ABC):
     async def ping(self) -> bool: ...
 
     @abstractmethod
-    async def publish(self, channel: str, message: str) -> None: ...
+    async def publish(self, channel: str, message: str, origin: str = "") -> None:
+        """Send `message` to every subscription of `channel` on every node, except the subscription
+        whose `origin` is given (a connection does not need its own frames echoed back)."""
 
     @abstractmethod
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
@@ -101,13 +110,14 @@ class Broker(ABC):
     async def _on_last_unsubscribed(self, channel: str) -> None:  # noqa: B027
         pass
 
-    def _fan_out(self, channel: str, message: str) -> None:
+    def _fan_out(self, channel: str, message: str, origin: str = "") -> None:
         for sub in tuple(self._subs.get(channel, ())):
-            sub.deliver(message)
+            if sub.origin != origin:
+                sub.deliver(message)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
-        sub = Subscription(channel)
+        sub = Subscription(channel, f"{self._node}.{next(self._sub_ids)}")
         first = not self._subs[channel]
         self._subs[channel].add(sub)
         if first:
@@ -135,8 +145,8 @@ class MemoryBroker(Broker):
     async def ping(self) -> bool:
         return True
 
-    async def publish(self, channel: str, message: str) -> None:
-        self._fan_out(channel, message)
+    async def publish(self, channel: str, message: str, origin: str = "") -> None:
+        self._fan_out(channel, message, origin)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         now = time.monotonic()
@@ -191,6 +201,17 @@ class MemoryBroker(Broker):
         return sorted(members)
 
 
+_HIT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+
 class RedisBroker(Broker):
     """Redis: one pub/sub connection per node fans out to local subscriptions and resubscribes after a drop."""
 
@@ -206,6 +227,9 @@ class RedisBroker(Broker):
         self._pubsub = None
         self._reader: asyncio.Task[None] | None = None
         self._channels_ready = asyncio.Event()
+        # One round trip and one reply per hit (a chat message costs one); redis-py re-sends the script
+        # itself when a restarted Redis has forgotten it.
+        self._hit_script = self._redis.register_script(_HIT_SCRIPT)
 
     def key(self, name: str) -> str:
         return self._prefix + name
@@ -230,8 +254,9 @@ class RedisBroker(Broker):
         except Exception:
             return False
 
-    async def publish(self, channel: str, message: str) -> None:
-        await self._redis.publish(self.key(channel), message)
+    async def publish(self, channel: str, message: str, origin: str = "") -> None:
+        # On the wire: the message, or ORIGIN_MARK origin ORIGIN_MARK message.
+        await self._redis.publish(self.key(channel), f"{ORIGIN_MARK}{origin}{ORIGIN_MARK}{message}" if origin else message)
 
     async def _on_first_subscriber(self, channel: str) -> None:
         assert self._pubsub is not None
@@ -263,15 +288,15 @@ class RedisBroker(Broker):
                         await self._pubsub.subscribe(*channels)
                 continue
             if message and message.get("type") == "message":
-                self._fan_out(message["channel"][strip:], message["data"])
+                data = message["data"]
+                if data.startswith(ORIGIN_MARK):
+                    _, origin, data = data.split(ORIGIN_MARK, 2)
+                    self._fan_out(message["channel"][strip:], data, origin)
+                else:
+                    self._fan_out(message["channel"][strip:], data)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
-        full = self.key("rl:" + key)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(full)
-            pipe.expire(full, window_seconds, nx=True)
-            pipe.ttl(full)
-            count, _, ttl = await pipe.execute()
+        count, ttl = await self._hit_script(keys=[self.key("rl:" + key)], args=[window_seconds])
         return RateDecision(count <= limit, count, max(1, int(ttl)))
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:

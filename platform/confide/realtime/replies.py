@@ -33,8 +33,9 @@ def queue_update(conversation: Conversation) -> dict[str, Any]:
 
 
 class AvatarTurn:
-    def __init__(self, runtime: ChatRuntime, avatar: LoadedAvatar, conversation: Conversation, language: str, delivery: SeqDelivery) -> None:
+    def __init__(self, runtime: ChatRuntime, avatar: LoadedAvatar, conversation: Conversation, language: str, delivery: SeqDelivery, *, origin: str = "") -> None:
         self.rt = runtime
+        self.origin = origin
         self.avatar = avatar
         self.conversation = conversation
         self.language = language
@@ -140,7 +141,7 @@ class AvatarTurn:
         if reply_to:
             frame["reply_to"] = reply_to
         await self.delivery.deliver(frame)
-        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
 
     async def hand_off(self, reason: str, *, rule_ids: list[str], partial: str = "") -> None:
         text = handoff_text(self.avatar, self.language, reason)
@@ -165,5 +166,5 @@ class AvatarTurn:
         frame = message_frame(message)
         frame["reason"] = reason
         await self.delivery.deliver(frame)
-        await self.rt.publish(channels.conversation(self.conversation.id), {**message_frame(message, conversation_id=self.conversation.id), "reason": reason})
+        await self.rt.publish(channels.conversation(self.conversation.id), {**message_frame(message, conversation_id=self.conversation.id), "reason": reason}, self.origin)
         await self.rt.publish(channels.operators(self.conversation.tenant_id), queue_update(self.conversation))

@@ -83,11 +83,12 @@ class ChatRuntime:
         """A domain event about a conversation (ids and categories only, never text)."""
         self.events.emit(name, {"tenant_id": conversation.tenant_id, "conversation_id": conversation.id, "avatar_id": conversation.avatar_id, **extra})
 
-    async def publish(self, channel: str, frame: dict[str, Any]) -> None:
-        """Fan a frame out to other connections. Never fatal: everything sequenced is stored first,
-        and a client that misses a frame gets it from the database (gap fill or resume)."""
+    async def publish(self, channel: str, frame: dict[str, Any], origin: str = "") -> None:
+        """Fan a frame out to other connections (but the subscription named by `origin`). Never fatal:
+        everything sequenced is stored first, and a client that misses a frame gets it from the
+        database (gap fill or resume)."""
         try:
-            await self.broker.publish(channel, encode(frame))
+            await self.broker.publish(channel, encode(frame), origin)
         except Exception as exc:
             log.warning("broker publish failed; clients will catch up from storage", extra={"error": type(exc).__name__})
 

@@ -72,6 +72,7 @@ class VisitorConnection:
         self.delivery: SeqDelivery | None = None
         self.strikes = 0
         self.gone = False
+        self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -112,6 +113,7 @@ class VisitorConnection:
         try:
             assert self.conversation is not None
             async with self.rt.broker.subscribe(channels.conversation(self.conversation.id)) as subscription:
+                self.origin = subscription.origin
                 forwarder = asyncio.create_task(self._forward(subscription), name="confide-visitor-forward")
                 try:
                     await self._welcome(hello)
@@ -261,7 +263,8 @@ class VisitorConnection:
         s = self.settings
         while True:
             try:
-                raw = await asyncio.wait_for(self.ws.receive(), s.chat_idle_timeout_seconds)
+                async with asyncio.timeout(s.chat_idle_timeout_seconds):  # no task per frame, unlike wait_for
+                    raw = await self.ws.receive()
             except TimeoutError:
                 await self.refuse(CloseCode.IDLE, "idle-timeout", "Closed after a long silence; reconnect to resume.")
                 return
@@ -296,7 +299,7 @@ class VisitorConnection:
                 await self._on_message(frame)
         elif isinstance(frame, Typing):
             assert self.conversation is not None
-            await self.rt.publish(channels.conversation(self.conversation.id), {"type": "typing", "author": "visitor", "active": frame.active, "conversation_id": self.conversation.id})
+            await self.rt.publish(channels.conversation(self.conversation.id), {"type": "typing", "author": "visitor", "active": frame.active, "conversation_id": self.conversation.id}, self.origin)
         elif isinstance(frame, Rating):
             if await self._rate_check():
                 await self._on_rating(frame)
@@ -340,10 +343,10 @@ class VisitorConnection:
         self.conversation.status = status
         if not duplicate:
             await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
-            await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+            await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
         if status != "avatar":
             return  # an operator has it, or it waits for one: the avatar stays quiet
-        turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery)
+        turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin)
         await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id)
 
     async def _on_rating(self, frame: Rating) -> None:
@@ -367,7 +370,7 @@ class VisitorConnection:
             await session.commit()
         self.rt.emit(events.RATING_RECEIVED, self.conversation, score=frame.score, resolved=frame.resolved, message_id=message.id)
         await self.delivery.deliver(message_frame(message))
-        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
 
     async def _on_end(self) -> None:
         assert self.conversation is not None and self.delivery is not None
@@ -383,7 +386,7 @@ class VisitorConnection:
         # Emitted before anyone sees `closed`, so whoever saw it can wait for the subscribers (drain).
         self.rt.emit(events.CONVERSATION_CLOSED, self.conversation, closed_by="visitor", transcript_purged=purged)
         await self.delivery.deliver(message_frame(message))
-        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id))
+        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
         await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
         await self.send({"type": "rating_request", "conversation_id": self.conversation.id})
 

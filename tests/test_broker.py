@@ -1,0 +1,65 @@
+"""The broker on both backends: a publisher's own subscription does not get its frames back, every
+other one does; rate-limit windows count, expire and say when to retry."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from confide.core.broker import create_broker
+
+
+async def _next(subscription, timeout: float = 2.0) -> str:  # noqa: ANN001
+    return await asyncio.wait_for(subscription.__anext__(), timeout)
+
+
+async def test_publish_skips_only_the_origin_subscription(backend) -> None:  # noqa: ANN001
+    broker = create_broker(backend.redis_url, backend.redis_prefix)
+    await broker.start()
+    channel = f"conv:test-{uuid.uuid4().hex}"
+    try:
+        async with broker.subscribe(channel) as mine, broker.subscribe(channel) as other:
+            assert mine.origin != other.origin
+            await broker.publish(channel, '{"n":1}', mine.origin)
+            await broker.publish(channel, '{"n":2}')
+            assert await _next(other) == '{"n":1}'
+            assert await _next(other) == '{"n":2}'
+            assert await _next(mine) == '{"n":2}'  # its own first frame never arrives
+            assert mine.queue.empty()
+    finally:
+        await broker.close()
+
+
+async def test_origin_is_per_node_and_crosses_nodes(backend) -> None:  # noqa: ANN001
+    if backend.redis_url is None:
+        return  # one process: there is no other node
+    first, second = create_broker(backend.redis_url, backend.redis_prefix), create_broker(backend.redis_url, backend.redis_prefix)
+    await first.start()
+    await second.start()
+    channel = f"conv:test-{uuid.uuid4().hex}"
+    try:
+        async with first.subscribe(channel) as here, second.subscribe(channel) as there:
+            async with asyncio.timeout(5):  # both SUBSCRIBEs have reached Redis
+                while (await first._redis.pubsub_numsub(first.key(channel)))[0][1] < 2:  # noqa: SLF001
+                    await asyncio.sleep(0.01)
+            await first.publish(channel, '{"from":"here"}', here.origin)
+            assert await _next(there) == '{"from":"here"}'
+            await second.publish(channel, '{"from":"there"}', there.origin)
+            assert await _next(here) == '{"from":"there"}'
+            assert here.queue.empty() and there.queue.empty()
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_hit_counts_within_the_window_and_says_when_to_retry(backend) -> None:  # noqa: ANN001
+    broker = create_broker(backend.redis_url, backend.redis_prefix)
+    await broker.start()
+    key = f"test:{uuid.uuid4().hex}"
+    try:
+        decisions = [await broker.hit(key, 3, 60) for _ in range(5)]
+        assert [d.count for d in decisions] == [1, 2, 3, 4, 5]
+        assert [d.allowed for d in decisions] == [True, True, True, False, False]
+        assert all(1 <= d.retry_after <= 60 for d in decisions)
+    finally:
+        await broker.close()
