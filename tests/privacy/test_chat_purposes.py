@@ -181,6 +181,37 @@ async def test_external_llm_on_sends_the_conversation_redacted_as_instructed(llm
     assert any(ADDRESS in t for t in await texts_of(llm_app, conversation_id)), "the stored transcript has it: redaction happened on the way out"
 
 
+async def test_the_llm_gets_the_conversation_so_far_in_order_redacted_across_a_resume(llm_shop, fake_llm):
+    """The history window: earlier turns in order, the new message once (last), PII redacted in every
+    turn; after a reconnect the window is read back from storage and goes on."""
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}, "redact_pii_before_llm": True})
+    fake_llm.script("We open at nine.")
+
+    def turns(request) -> list[tuple[str, str]]:  # noqa: ANN001
+        return [(m["role"], m["content"]) for m in request.body["messages"] if m["role"] != "system"]
+
+    async with visitor(url, avatar["widget_key"]) as (chat, welcome):
+        greeting = (await chat.expect("message"))["text"]
+        await chat.say(f"My address is {ADDRESS}", "h1")
+        await next_of(chat, "message")
+        await chat.say("And on Sunday?", "h2")
+        last = await next_of(chat, "message")
+    first, second = fake_llm.chat_requests
+    assert turns(first) == [("assistant", greeting), ("user", "My address is <EMAIL_ADDRESS>")]
+    assert turns(second) == [
+        ("assistant", greeting), ("user", "My address is <EMAIL_ADDRESS>"), ("assistant", "We open at nine."), ("user", "And on Sunday?"),
+    ]  # fmt: skip
+
+    resume = {"conversation_id": welcome["conversation_id"], "last_seq": last["seq"]}
+    async with visitor(url, avatar["widget_key"], visitor_token=welcome["visitor_token"], resume=resume) as (chat, _):
+        await chat.say("Thanks, bye", "h3")
+        await next_of(chat, "message")
+    third = fake_llm.chat_requests[2]
+    assert turns(third) == [*turns(second), ("assistant", "We open at nine."), ("user", "Thanks, bye")]
+    assert ADDRESS not in str(third.body)
+
+
 # ---- operator_review --------------------------------------------------------------------------
 
 

@@ -20,8 +20,17 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class SeqDelivery:
-    def __init__(self, send: Send, sessionmaker: async_sessionmaker[AsyncSession], conversation_id: str, *, tag_conversation: bool) -> None:
+    def __init__(
+        self,
+        send: Send,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        conversation_id: str,
+        *,
+        tag_conversation: bool,
+        observe: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self._send = send
+        self._observe = observe  # sees every sequenced frame sent, in order (the visitor's history window)
         self._sessionmaker = sessionmaker
         self.conversation_id = conversation_id
         self._tag = tag_conversation
@@ -38,6 +47,8 @@ class SeqDelivery:
                 await self._fill(upto=seq - 1)
             await self._send(frame)
             self.sent_seq = seq
+            if self._observe is not None:
+                self._observe(frame)
 
     async def catch_up(self, after_seq: int) -> None:
         """Send everything stored after `after_seq` (a resume), then continue live."""
@@ -53,5 +64,8 @@ class SeqDelivery:
         async with self._sessionmaker() as session:
             missed = await chats.replay(session, conversation_id=self.conversation_id, after_seq=self.sent_seq, upto_seq=upto)
         for message in missed:
-            await self._send(message_frame(message, conversation_id=self.conversation_id if self._tag else None))
+            frame = message_frame(message, conversation_id=self.conversation_id if self._tag else None)
+            await self._send(frame)
             self.sent_seq = message.seq or self.sent_seq
+            if self._observe is not None:
+                self._observe(frame)

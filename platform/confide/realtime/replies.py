@@ -32,16 +32,68 @@ def queue_update(conversation: Conversation) -> dict[str, Any]:
     return {"type": "queue_update", "conversation": conversation_summary(conversation)}
 
 
+class HistoryWindow:
+    """The last turns of one conversation as its visitor connection saw them, each text redacted at
+    most once, so an LLM reply neither re-reads them from the database nor re-runs PII detection.
+
+    Every sequenced frame reaches the connection once and in order (SeqDelivery), so after one
+    priming read the window stays complete: messages from the avatar, operators and other tabs come
+    as frames, the connection's own visitor messages are added at their ack."""
+
+    def __init__(self, size: int = HISTORY_TURNS) -> None:
+        self.size = size
+        self.primed = False
+        self._turns: dict[int, list[Any]] = {}  # seq -> [author, text, redacted text or None]
+
+    def observe(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") == "message" and frame.get("seq"):
+            self.add(frame["seq"], frame["author"], frame["text"])
+
+    def add(self, seq: int, author: str, text: str) -> None:
+        if seq in self._turns:
+            return
+        self._turns[seq] = [author, text, None]
+        if len(self._turns) > 2 * self.size:
+            for old in sorted(self._turns)[: len(self._turns) - self.size]:
+                del self._turns[old]
+
+    def turns(self, *, after_seq: int, before_seq: int, redact_with: Any = None) -> list[Turn]:
+        """Messages with after_seq < seq < before_seq, in order; texts passed through `redact_with`
+        (text -> text) once each."""
+        out = []
+        for seq in sorted(self._turns):
+            if after_seq < seq < before_seq:
+                entry = self._turns[seq]
+                text = entry[1]
+                if redact_with is not None:
+                    if entry[2] is None:
+                        entry[2] = redact_with(text)
+                    text = entry[2]
+                out.append(Turn(entry[0] if entry[0] in ("visitor", "avatar", "operator") else "avatar", text))
+        return out
+
+
 class AvatarTurn:
-    def __init__(self, runtime: ChatRuntime, avatar: LoadedAvatar, conversation: Conversation, language: str, delivery: SeqDelivery, *, origin: str = "") -> None:
+    def __init__(
+        self,
+        runtime: ChatRuntime,
+        avatar: LoadedAvatar,
+        conversation: Conversation,
+        language: str,
+        delivery: SeqDelivery,
+        *,
+        origin: str = "",
+        history: HistoryWindow | None = None,
+    ) -> None:
         self.rt = runtime
         self.origin = origin
+        self.history = history if history is not None else HistoryWindow()
         self.avatar = avatar
         self.conversation = conversation
         self.language = language
         self.delivery = delivery
 
-    async def answer(self, *, visitor_text: str, verdict: Any, reply_to: str) -> None:
+    async def answer(self, *, visitor_text: str, verdict: Any, reply_to: str, visitor_seq: int | None = None) -> None:
         if verdict.action == "refuse":
             # The rules that fired are recorded on the visitor's message already.
             await self._say(verdict.message or handoff_text(self.avatar, self.language), rule_ids=[])
@@ -68,16 +120,21 @@ class AvatarTurn:
                     external = True
                 except PurposeNotInstructed:
                     external = False
-            history: list[Turn] = []
-            if external:
-                recent = await chats.replay(session, conversation_id=self.conversation.id, after_seq=max(0, self.delivery.sent_seq - HISTORY_TURNS))
-                history = [Turn(m.author if m.author in ("visitor", "avatar", "operator") else "avatar", m.text) for m in recent if m.kind == "message"]
-                if history and history[-1].author == "visitor":
-                    history.pop()  # the new message goes in `message`
+            if external and not self.history.primed:
+                # Once per connection; from then on the window sees every message as a frame.
+                after = max(0, self.delivery.sent_seq - HISTORY_TURNS)
+                for m in await chats.replay(session, conversation_id=self.conversation.id, after_seq=after, upto_seq=self.delivery.sent_seq):
+                    if m.kind == "message" and m.seq is not None:
+                        self.history.add(m.seq, m.author, m.text)
+                self.history.primed = True
+        history: list[Turn] = []
         text = visitor_text
-        if external and instructions.redact_pii_before_llm:
-            text = redact(text, detect_pii(text, self.language))
-            history = [Turn(t.author, redact(t.text, detect_pii(t.text, self.language))) for t in history]
+        if external:
+            scrub = (lambda t: redact(t, detect_pii(t, self.language))) if instructions.redact_pii_before_llm else None
+            current = visitor_seq if visitor_seq is not None else self.delivery.sent_seq + 1
+            history = self.history.turns(after_seq=max(0, self.delivery.sent_seq - HISTORY_TURNS), before_seq=current, redact_with=scrub)
+            if scrub is not None:
+                text = scrub(text)
         messages = snapshot.messages_for(self.language)
         request = ReplyRequest(
             persona=Persona(name=snapshot.name, role=snapshot.persona.get("role_description", ""), tone=snapshot.persona.get("tone_notes", "")),

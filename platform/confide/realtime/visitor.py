@@ -39,7 +39,7 @@ from confide.realtime.protocol import (
     parse,
     visitor_frames,
 )
-from confide.realtime.replies import AvatarTurn, queue_update
+from confide.realtime.replies import AvatarTurn, HistoryWindow, queue_update
 from confide.realtime.runtime import ChatRuntime, LoadedAvatar
 from confide.realtime.transitions import purge_unless_stored
 
@@ -70,6 +70,7 @@ class VisitorConnection:
         self.avatar: LoadedAvatar | None = None
         self.language = "en"
         self.delivery: SeqDelivery | None = None
+        self.history: HistoryWindow | None = None
         self.strikes = 0
         self.gone = False
         self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
@@ -224,7 +225,11 @@ class VisitorConnection:
                 await session.commit()
                 await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
                 self.rt.emit(events.CONVERSATION_STARTED, self.conversation)
-        self.delivery = SeqDelivery(self._send, self.rt.sessionmaker, self.conversation.id, tag_conversation=False)
+        # The LLM's history window is kept in memory only for avatars that answer through an LLM.
+        self.history = HistoryWindow() if avatar.snapshot.responder.get("engine") == "openai" else None
+        self.delivery = SeqDelivery(
+            self._send, self.rt.sessionmaker, self.conversation.id, tag_conversation=False, observe=self.history.observe if self.history else None
+        )
 
     async def _welcome(self, hello: Hello) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
@@ -343,11 +348,13 @@ class VisitorConnection:
         self.conversation.status = status
         if not duplicate:
             await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
+            if self.history is not None and message.seq is not None:
+                self.history.add(message.seq, "visitor", message.text)
             await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
         if status != "avatar":
             return  # an operator has it, or it waits for one: the avatar stays quiet
-        turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin)
-        await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id)
+        turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
+        await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
 
     async def _on_rating(self, frame: Rating) -> None:
         assert self.conversation is not None and self.delivery is not None
