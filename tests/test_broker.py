@@ -47,6 +47,12 @@ async def test_origin_is_per_node_and_crosses_nodes(backend) -> None:  # noqa: A
             await second.publish(channel, '{"from":"there"}', there.origin)
             assert await _next(here) == '{"from":"there"}'
             assert here.queue.empty() and there.queue.empty()
+            # A burst leaves as pipelined batches, in order, none lost.
+            for n in range(500):
+                await first.publish(channel, f'{{"n":{n}}}', here.origin)
+            await first.flush()
+            assert [await _next(there) for _ in range(500)] == [f'{{"n":{n}}}' for n in range(500)]
+            assert here.queue.empty()
     finally:
         await first.close()
         await second.close()

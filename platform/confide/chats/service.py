@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, null, select, update
@@ -75,6 +76,29 @@ class AppendPlan:
 
     def message(self, seq: int | None) -> Message:
         return Message(seq=seq if self.sequenced else None, **self.fields)
+
+    def stored(self, seq: int | None) -> StoredMessage:
+        """The row as written, without an ORM instance (building one cost more than the write)."""
+        return StoredMessage(seq=seq if self.sequenced else None, **self.fields)
+
+
+@dataclass(slots=True, frozen=True)
+class StoredMessage:
+    """A chat_message row just written on the hot path; reads like a `Message`."""
+
+    id: str
+    tenant_id: str
+    conversation_id: str
+    kind: str
+    author: str
+    operator_id: str | None
+    client_message_id: str | None
+    text: str
+    event: str | None
+    redacted: bool
+    verdict: dict[str, Any] | None
+    created_at: datetime
+    seq: int | None
 
 
 def plan_append(

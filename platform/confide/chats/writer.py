@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from confide.chats import service as chats
 from confide.chats.models import Message
+from confide.chats.service import StoredMessage
 
 
 class DuplicateClientMessage(Exception):
@@ -72,7 +73,7 @@ class MessageWriter:
             pool, self._pool = self._pool, None
             await pool.close()
 
-    async def append(self, **kwargs: Any) -> tuple[Message, str]:
+    async def append(self, **kwargs: Any) -> tuple[Message | StoredMessage, str]:
         """`chats.service.append` committed on its own; arguments as `chats.service.plan_append`.
         Raises DuplicateClientMessage for a resent client_message_id and NoResultFound for an
         unknown conversation."""
@@ -101,4 +102,4 @@ class MessageWriter:
             raise
         if row is None:
             raise NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
-        return plan.message(row[0]), row[1]
+        return plan.stored(row[0]), row[1]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 log = logging.getLogger("confide.broker")
 
 ORIGIN_MARK = "\x1f"  # frames are JSON and never start with it
+MAX_QUEUED_PUBLISHES = 10_000  # while Redis is away; older frames are dropped (they are stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,9 @@ class Broker(ABC):
     @abstractmethod
     async def members(self, group: str) -> list[str]:
         """The members of `group` whose time has not run out."""
+
+    async def flush(self) -> None:  # noqa: B027 - only a queuing backend has anything to wait for
+        """Wait until everything published so far has left this node."""
 
     async def _on_first_subscriber(self, channel: str) -> None:  # noqa: B027
         pass
@@ -227,6 +231,11 @@ class RedisBroker(Broker):
         self._pubsub = None
         self._reader: asyncio.Task[None] | None = None
         self._channels_ready = asyncio.Event()
+        self._outgoing: list[tuple[str, str]] = []
+        self._publish_wanted = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._publisher: asyncio.Task[None] | None = None
+        self._sending = False
         # One round trip and one reply per hit (a chat message costs one); redis-py re-sends the script
         # itself when a restarted Redis has forgotten it.
         self._hit_script = self._redis.register_script(_HIT_SCRIPT)
@@ -237,8 +246,16 @@ class RedisBroker(Broker):
     async def start(self) -> None:
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._reader = asyncio.create_task(self._read_loop(), name="confide-redis-pubsub")
+        self._publisher = asyncio.create_task(self._publish_loop(), name="confide-redis-publish")
 
     async def close(self) -> None:
+        if self._publisher:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    await self.flush()
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._publisher
         if self._reader:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -255,8 +272,41 @@ class RedisBroker(Broker):
             return False
 
     async def publish(self, channel: str, message: str, origin: str = "") -> None:
+        """Queued, not awaited: one task sends whatever has queued up as one pipeline, in order, so a
+        chat message waits for no Redis round trip and a burst costs one. A failed batch is logged and
+        dropped; everything sequenced is in the database, and clients fill the gap from there."""
         # On the wire: the message, or ORIGIN_MARK origin ORIGIN_MARK message.
-        await self._redis.publish(self.key(channel), f"{ORIGIN_MARK}{origin}{ORIGIN_MARK}{message}" if origin else message)
+        self._outgoing.append((self.key(channel), f"{ORIGIN_MARK}{origin}{ORIGIN_MARK}{message}" if origin else message))
+        if len(self._outgoing) > MAX_QUEUED_PUBLISHES:
+            del self._outgoing[: len(self._outgoing) - MAX_QUEUED_PUBLISHES]
+            log.warning("redis publish queue full; dropped the oldest frames")
+        self._publish_wanted.set()
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._publish_wanted.wait()
+            self._publish_wanted.clear()
+            while self._outgoing:
+                batch, self._outgoing = self._outgoing, []
+                self._sending = True
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for channel, message in batch:
+                            pipe.publish(channel, message)
+                        await pipe.execute()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the broker is away; storage has everything
+                    log.warning("redis publish failed; clients will catch up from storage", extra={"error": type(exc).__name__, "frames": len(batch)})
+                finally:
+                    self._sending = False
+            self._drained.set()
+
+    async def flush(self) -> None:
+        """Wait until everything published so far has been sent (or failed)."""
+        while self._outgoing or self._sending or self._publish_wanted.is_set():
+            self._drained.clear()
+            await self._drained.wait()
 
     async def _on_first_subscriber(self, channel: str) -> None:
         assert self._pubsub is not None

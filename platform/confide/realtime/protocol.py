@@ -10,6 +10,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from confide.chats.models import Conversation, Message
+from confide.chats.service import StoredMessage
 from confide.core.errors import problem_type
 
 
@@ -146,7 +147,7 @@ def error_frame(slug: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "problem": {"type": problem_type(slug), "title": slug.replace("-", " ").capitalize(), "detail": detail, **extra}}
 
 
-def message_frame(message: Message, *, conversation_id: str | None = None) -> dict[str, Any]:
+def message_frame(message: Message | StoredMessage, *, conversation_id: str | None = None) -> dict[str, Any]:
     """A stored message or event as clients see it (visitor, avatar, operator or system)."""
     frame: dict[str, Any] = {
         "type": "message" if message.kind == "message" else ("note" if message.kind == "note" else message.event or "event"),
