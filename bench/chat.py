@@ -489,17 +489,19 @@ async def run_phase(
 
 
 async def wait_quiet(meter: CpuMeter, busy: float, max_wait: float) -> float:
-    """Wait (up to `max_wait` s) until other work on the machine takes less than `busy` cores over 2 s;
-    returns the seconds waited. Our own processes are idle between phases, so what is busy is others."""
+    """Wait (up to `max_wait` s) until the server has finished the previous phase's work (5,000
+    disconnects take it a few seconds) and other work on the machine takes less than `busy` cores,
+    over 2 s; returns the seconds waited."""
     start = time.perf_counter()
     while True:
         before = meter.sample()
         await asyncio.sleep(2.0)
-        other = CpuMeter.cores(before, meter.sample())["other"]
+        cores = CpuMeter.cores(before, meter.sample())
+        other, server = cores["other"], cores["server"]
         waited = time.perf_counter() - start
-        if other < busy or waited >= max_wait:
+        if (other < busy and server < 0.05) or waited >= max_wait:
             if waited > 2.5:
-                say(f"  waited {waited:.0f} s for other work on the machine to calm down (now {other} cores)")
+                say(f"  waited {waited:.0f} s for the server (now {server} cores) and other work on the machine (now {other} cores) to calm down")
             return waited
 
 
