@@ -16,7 +16,9 @@ class Settings(BaseSettings):
     # Storage and services
     data_dir: Path = Field(default=Path("confide-data"), description="Folder for the embedded SQLite file, the mail outbox and the generated secret key.")
     database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default: SQLite in data_dir.")
-    database_pool_size: int = Field(default=30, ge=1, le=500, description="PostgreSQL connections kept open per process (plus up to 10 more under bursts).")
+    database_pool_size: int = Field(
+        default=20, ge=2, le=500, description="PostgreSQL connections kept open per process (plus up to 10 more under bursts); chat messages use up to half as many again."
+    )
     database_pool_pre_ping: bool = Field(
         default=False, description="Test each pooled PostgreSQL connection before use: no failed request after a database restart, at one more round trip per transaction."
     )

@@ -38,7 +38,7 @@ class UTCDateTime(TypeDecorator):
         return as_utc(value)
 
 
-def create_engine(url: str, *, pool_size: int = 30, pre_ping: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 20, pre_ping: bool = False) -> AsyncEngine:
     """Without pre-ping a connection broken by a database restart fails one transaction, after which
     SQLAlchemy drops the whole pool; with it every checkout costs a round trip (the chat's hot path
     checks out one per message)."""

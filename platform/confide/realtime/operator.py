@@ -94,6 +94,7 @@ class OperatorConnection:
             heartbeat.cancel()
             for _, task in self.watching.values():
                 task.cancel()
+            self.watching = {}  # each delivery holds this connection's bound send: break the cycle (see visitor)
             await self.rt.broker.member_remove(group, self.user_id)
             with contextlib.suppress(Exception):
                 await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": await self.rt.broker.members(group)})
