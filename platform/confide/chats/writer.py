@@ -66,7 +66,8 @@ class MessageWriter:
         import asyncpg
 
         dsn = make_url(self.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
+        # min_size 0: connections open on first use, so a node starts (and /readyz says why it is not ready) while the database is down.
+        self._pool = await asyncpg.create_pool(dsn, min_size=0, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
 
     async def close(self) -> None:
         if self._pool is not None:
