@@ -168,7 +168,7 @@ async def append(session: AsyncSession, **kwargs: Any) -> tuple[Message, str]:
 async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Message, str]:
     if session.get_bind().dialect.name == "postgresql":
         connection = await session.connection()
-        seq, status_after = (await connection.execute(append_statement(*plan.statement_key), plan.params())).one()
+        seq, status_after, _ = (await connection.execute(append_statement(*plan.statement_key), plan.params())).one()
         message = plan.message(seq)  # stored already: not added to the session
         loaded = session.identity_map.get(identity_key(Conversation, plan.conversation_id))
         if loaded is not None:  # as the ORM's synchronize_session would for an UPDATE
@@ -205,7 +205,7 @@ def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
     seq; an unknown conversation inserts nothing and returns no row.
 
         WITH counter AS (UPDATE conversation SET ..., last_seq = last_seq + 1 RETURNING last_seq, status)
-        INSERT INTO chat_message (...) SELECT :new_id, ..., counter.last_seq FROM counter RETURNING seq, (SELECT status FROM counter)
+        INSERT INTO chat_message (...) SELECT :new_id, ..., counter.last_seq FROM counter RETURNING seq, (SELECT status FROM counter), id
     """
     key = (value_names, sequenced)
     statement = _APPEND_STATEMENTS.get(key)
@@ -224,7 +224,7 @@ def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
     statement = (
         insert(messages)
         .from_select([*MESSAGE_FIELDS, "seq"], source)
-        .returning(messages.c.seq, select(counter.c.status).scalar_subquery())
+        .returning(messages.c.seq, select(counter.c.status).scalar_subquery(), messages.c.id)
         .add_cte(counter)
     )
     _APPEND_STATEMENTS[key] = statement

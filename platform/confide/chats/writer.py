@@ -8,6 +8,8 @@ message that brings rule hits along) goes through a session, with the same plan 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +57,8 @@ class MessageWriter:
         self.pool_size = pool_size
         self._pool: Any = None
         self._compiled: dict[tuple[tuple[str, ...], bool], _Compiled] = {}
+        self._waiting: list[tuple[_Compiled, Any, list[Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def direct(self) -> bool:
@@ -70,6 +74,9 @@ class MessageWriter:
         self._pool = await asyncpg.create_pool(dsn, min_size=0, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            with contextlib.suppress(Exception):
+                await self._flusher
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -89,18 +96,57 @@ class MessageWriter:
                 if plan.fields["client_message_id"] is not None:
                     raise DuplicateClientMessage(plan.fields["client_message_id"]) from exc
                 raise
-        import asyncpg
-
         key = plan.statement_key
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.engine, chats.append_statement(*key))
-        try:
-            row = await self._pool.fetchrow(compiled.sql, *compiled.args(plan.params()))
-        except asyncpg.UniqueViolationError as exc:
-            if plan.fields["client_message_id"] is not None:
-                raise DuplicateClientMessage(plan.fields["client_message_id"]) from exc
-            raise
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((compiled, plan, compiled.args(plan.params()), done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="confide-chat-writer")
+        row = await done
         if row is None:
             raise NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
         return plan.stored(row[0]), row[1]
+
+    async def _flush(self) -> None:
+        """Group commit: whatever queued while the previous batch was in flight goes as one pipeline in
+        one transaction (asyncpg's fetchmany), one round trip and one commit for all of it. One batch
+        at a time, so two batches never lock the same conversations in opposite orders."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            shapes: dict[int, list[tuple[_Compiled, Any, list[Any], asyncio.Future[Any]]]] = {}
+            for item in batch:
+                shapes.setdefault(id(item[0]), []).append(item)
+            for items in shapes.values():
+                await self._write(items)
+
+    async def _write(self, items: list[tuple[_Compiled, Any, list[Any], asyncio.Future[Any]]]) -> None:
+        import asyncpg
+
+        sql = items[0][0].sql
+        if len(items) > 1:
+            try:
+                rows = await self._pool.fetchmany(sql, [args for _, _, args, _ in items])
+            except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+                pass  # one resent message (or a lock cycle) fails the whole batch: write them one by one
+            except Exception as exc:  # noqa: BLE001 - the database is away: every writer hears it
+                for *_, done in items:
+                    if not done.done():
+                        done.set_exception(exc)
+                return
+            else:
+                by_id = {row[2]: row for row in rows}
+                for _, plan, _, done in items:
+                    if not done.done():
+                        done.set_result(by_id.get(plan.fields["id"]))
+                return
+        for _, plan, args, done in items:
+            if done.done():
+                continue
+            try:
+                done.set_result(await self._pool.fetchrow(sql, *args))
+            except asyncpg.UniqueViolationError as exc:
+                done.set_exception(DuplicateClientMessage(plan.fields["client_message_id"]) if plan.fields["client_message_id"] is not None else exc)
+            except Exception as exc:  # noqa: BLE001 - handed to the one writer it concerns
+                done.set_exception(exc)

@@ -1,0 +1,83 @@
+"""The chat writer under concurrency: many messages at once (batched into one commit on PostgreSQL)
+get gap-free seqs in the database, a resent client_message_id inside a batch is refused for that
+message only, and an unknown conversation fails only its own writer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
+
+from confide.chats.models import Message
+from confide.chats.writer import DuplicateClientMessage
+from tests.support.chat import visitor
+
+
+async def test_concurrent_appends_are_gap_free_and_a_duplicate_fails_alone(app, base, shop):
+    writer = app.state.chat.writer
+    conversations = []
+    for _ in range(3):
+        async with visitor(base, shop["widget_key"]) as (chat, welcome):
+            await chat.expect("message")  # the greeting, seq 1
+            conversations.append(welcome["conversation_id"])
+    tenant_id = shop["tenant_id"]
+
+    async def one(n: int) -> object:
+        visitor_turn = n % 2 == 1
+        return await writer.append(
+            tenant_id=tenant_id, conversation_id=conversations[n % 3], author="visitor" if visitor_turn else "avatar",
+            text=f"text {n}", client_message_id=f"c{n}" if visitor_turn else None,
+        )  # fmt: skip
+
+    stored = [message for message, _ in await asyncio.gather(*(one(n) for n in range(60)))]
+    assert len({m.id for m in stored}) == 60
+
+    async with app.state.sessionmaker() as session:
+        for conversation_id in conversations:
+            seqs = list((await session.scalars(select(Message.seq).where(Message.conversation_id == conversation_id).order_by(Message.seq))).all())
+            assert seqs == list(range(1, len(seqs) + 1)), "every seq once, no gap"
+            returned = sorted(m.seq for m in stored if m.conversation_id == conversation_id)
+            assert returned == seqs[1:], "each writer got back the seq the database holds (seq 1 is the greeting)"
+
+
+async def test_a_duplicate_inside_a_batch_is_refused_and_the_rest_are_stored(app, base, shop):
+    writer = app.state.chat.writer
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        conversation_id = welcome["conversation_id"]
+    tenant_id = shop["tenant_id"]
+    await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="visitor", text="original", client_message_id="again")
+
+    async def say(n: int, client_id: str) -> object:
+        try:
+            return await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="visitor", text=f"m{n}", client_message_id=client_id)
+        except DuplicateClientMessage as exc:
+            return exc
+
+    # Submitted together, so on PostgreSQL they queue behind one another and go as batches.
+    results = await asyncio.gather(*(say(n, "again" if n == 5 else f"x{n}") for n in range(12)))
+    assert [isinstance(r, DuplicateClientMessage) for r in results] == [n == 5 for n in range(12)]
+    async with app.state.sessionmaker() as session:
+        rows = (await session.execute(select(Message.seq, Message.text).where(Message.conversation_id == conversation_id).order_by(Message.seq))).all()
+    assert [seq for seq, _ in rows] == list(range(1, len(rows) + 1))
+    assert sorted(text for _, text in rows if text.startswith("m")) == sorted(f"m{n}" for n in range(12) if n != 5)
+
+
+async def test_an_unknown_conversation_fails_only_its_own_write(app, base, shop):
+    writer = app.state.chat.writer
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        conversation_id = welcome["conversation_id"]
+
+    async def write(target: str) -> object:
+        try:
+            return await writer.append(tenant_id=shop["tenant_id"], conversation_id=target, author="avatar", text="hello")
+        except NoResultFound as exc:
+            return exc
+
+    results = await asyncio.gather(*(write("cnv_missing" if n == 3 else conversation_id) for n in range(8)))
+    assert [isinstance(r, NoResultFound) for r in results] == [n == 3 for n in range(8)]
+    with pytest.raises(NoResultFound):
+        await writer.append(tenant_id="tnt_other", conversation_id=conversation_id, author="avatar", text="not yours")
