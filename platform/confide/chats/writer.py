@@ -1,10 +1,11 @@
-"""The chat's hot-path writes: one round trip per message.
+"""The chat's hot-path writes: one round trip per message, fewer under load.
 
 On PostgreSQL a message is one statement (`chats.service.append_statement`: the counter update and the
-insert together), and a single statement is a transaction of its own. So the writer runs it on a small
-asyncpg pool of its own in autocommit, compiled once per shape, outside SQLAlchemy's session and
-transaction machinery: no BEGIN and COMMIT round trips, no unit of work. Everything else (SQLite, a
-message that brings rule hits along) goes through a session, with the same plan and the same result."""
+insert together). The writer runs it on a small asyncpg pool of its own, compiled once per shape,
+outside SQLAlchemy's session and transaction machinery: alone, a statement is its own transaction (no
+BEGIN and COMMIT round trips); messages that queue while one is in flight go together as one pipelined
+transaction (group commit). Everything else (SQLite, a message that brings rule hits along) goes
+through a session, with the same plan and the same result."""
 
 from __future__ import annotations
 
