@@ -475,17 +475,46 @@ def summarise(results: list[dict[str, Any]], rate: float, seconds: float) -> dic
 async def run_phase(
     clients: Clients, meter: CpuMeter, group: str, rate: float, seconds: float, text: str, expect: str | None, poisson: bool, slow_ms: float = 50.0
 ) -> dict[str, Any]:
+    gc_before = await gc_pauses()
     before = meter.sample()
     results = await clients.each(
         lambda i: {"op": "run", "group": group, "rate": clients.share(rate, i), "seconds": seconds, "text": text, "expect_text": expect, "poisson": poisson, "slow_ms": slow_ms}
     )
     after = meter.sample()
     summary = summarise(results, rate, seconds)
+    gc_after = await gc_pauses()
+    if gc_before is not None and gc_after is not None:
+        summary["server_gc"] = {key: round(gc_after[key] - gc_before[key], 3) for key in gc_after}
     cores = summary["cpu_cores"] = CpuMeter.cores(before, after)
     wall = after["t"] - before["t"]
     if summary["messages"]:
         summary["cpu_ms_per_msg"] = {k: round(cores[k] * wall * 1000 / summary["messages"], 3) for k in ("server", "postgres", "redis", "clients")}
     return summary
+
+
+SERVER_BASE: list[str] = []  # the server's base URL, once it is up
+
+
+async def gc_pauses() -> dict[str, float] | None:
+    """The server's full (generation 2) garbage collections so far, from its /metrics
+    (`confide_gc_pause_seconds`): how many, their total pause, and how many paused over 50 ms."""
+    if not SERVER_BASE:
+        return None
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            text = (await client.get(f"{SERVER_BASE[0]}/metrics")).text
+    except httpx.HTTPError:
+        return None
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("confide_gc_pause_seconds") and 'generation="2"' in line:
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    count = values.get('confide_gc_pause_seconds_count{generation="2"}', 0.0)
+    under_50ms = values.get('confide_gc_pause_seconds_bucket{generation="2",le="0.05"}', 0.0)
+    return {"full_collections": count, "pause_s": values.get('confide_gc_pause_seconds_sum{generation="2"}', 0.0), "over_50ms": count - under_50ms}
 
 
 async def wait_quiet(meter: CpuMeter, busy: float, max_wait: float) -> float:
@@ -653,6 +682,7 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                         if len(process_tree(server_pid)) > args.workers:
                             break
                         await asyncio.sleep(0.1)
+                SERVER_BASE.append(base)
                 ids = await setup_tenant(base, data)
                 ws_base = base.replace("http://", "ws://")
                 builtin_url = f"{ws_base}/v1/widget/{ids['builtin_key']}/chat"
@@ -708,7 +738,7 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                     if profiler is not None:
                         await profiler.wait()
                         notes.append(f"py-spy profile of the rtt phase (collapsed stacks): {args.profile}")
-                    say(f"rtt: p50 {rtt['rtt_p50_ms']} ms, p99 {rtt['rtt_p99_ms']} ms, errors {rtt['errors']}, cpu {rtt['cpu_cores']}")
+                    say(f"rtt: p50 {rtt['rtt_p50_ms']} ms, p99 {rtt['rtt_p99_ms']} ms, errors {rtt['errors']}, cpu {rtt['cpu_cores']}, server gc {rtt.get('server_gc')}")
                     result.update(
                         rtt_p50_ms=rtt["rtt_p50_ms"],
                         rtt_p99_ms=rtt["rtt_p99_ms"],
@@ -728,12 +758,12 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                             retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait, ok=lambda s: passes(s, 100.0)[0],
                         )  # fmt: skip
                         ok, why = passes(summary, 100.0)
-                        row = {k: summary.get(k) for k in ("rate_msgs_s", "achieved_msgs_s", "messages", "errors", "rtt_p50_ms", "rtt_p99_ms", "client_lag_p99_ms", "cpu_cores", "cpu_ms_per_msg", "stalls", "attempts")}
+                        row = {k: summary.get(k) for k in ("rate_msgs_s", "achieved_msgs_s", "messages", "errors", "rtt_p50_ms", "rtt_p99_ms", "client_lag_p99_ms", "cpu_cores", "cpu_ms_per_msg", "stalls", "server_gc", "attempts")}
                         row["passed"], row["why"] = ok, why
                         if summary["error_kinds"]:
                             row["error_kinds"] = summary["error_kinds"]
                         search.append(row)
-                        say(f"rate {level}: p50 {summary['rtt_p50_ms']} ms, p99 {summary['rtt_p99_ms']} ms, sent {summary['achieved_msgs_s']}/s, {why}, cpu {summary['cpu_cores']}")
+                        say(f"rate {level}: p50 {summary['rtt_p50_ms']} ms, p99 {summary['rtt_p99_ms']} ms, sent {summary['achieved_msgs_s']}/s, {why}, cpu {summary['cpu_cores']}, server gc {summary.get('server_gc')}")
                         if not ok:
                             break
                         best = level

@@ -55,3 +55,17 @@ async def test_each_app_has_its_own_registry(backend, app):
 async def test_metrics_can_be_switched_off(backend):
     async with running(create_app(backend.settings(metrics_enabled=False, retention_job_enabled=False))) as off, hooked_client(off) as c:
         assert (await c.get("/metrics")).status_code == 404
+
+
+async def test_garbage_collector_pauses_are_measured_per_generation(app, client):
+    import gc
+
+    before = await client.get("/metrics")
+    gc.collect()  # a full collection
+    after = (await client.get("/metrics")).text
+
+    def full_count(text: str) -> float:
+        return next(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith('confide_gc_pause_seconds_count{generation="2"}'))
+
+    assert full_count(after) >= full_count(before.text) + 1
+    assert 'confide_gc_pause_seconds_bucket{generation="0",le="0.001"}' in after

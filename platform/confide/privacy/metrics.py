@@ -3,16 +3,64 @@ and status only; never a raw path, query string, id or address. One registry per
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import gc_collector, platform_collector, process_collector
+from prometheus_client.core import HistogramMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confide.core.http import route_template
 
+
+
+GC_PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class GcPauses:
+    """How long the cyclic garbage collector stops the process, per generation: a full collection
+    over a large heap pauses every chat on the node (bench.chat attributes its stalls with this).
+    One gc callback per process, shared by every app's registry."""
+
+    _installed = False
+    _started = 0.0
+    counts: dict[int, list[int]] = {g: [0] * (len(GC_PAUSE_BUCKETS) + 1) for g in range(3)}
+    sums: dict[int, float] = dict.fromkeys(range(3), 0.0)
+
+    @classmethod
+    def install(cls) -> None:
+        if not cls._installed:
+            gc.callbacks.append(cls._callback)
+            cls._installed = True
+
+    @classmethod
+    def _callback(cls, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            cls._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - cls._started
+        generation = info.get("generation", 2)
+        cls.sums[generation] += pause
+        buckets = cls.counts[generation]
+        for i, bound in enumerate(GC_PAUSE_BUCKETS):
+            if pause <= bound:
+                buckets[i] += 1
+                break
+        else:
+            buckets[-1] += 1
+
+    def collect(self) -> Any:
+        family = HistogramMetricFamily("confide_gc_pause_seconds", "Time the garbage collector paused the process, per collection", labels=["generation"])
+        for generation in range(3):
+            cumulative, total = [], 0
+            for bound, count in zip((*GC_PAUSE_BUCKETS, float("inf")), self.counts[generation], strict=True):
+                total += count
+                cumulative.append((str(bound) if bound != float("inf") else "+Inf", total))
+            family.add_metric([str(generation)], cumulative, self.sums[generation])
+        yield family
 
 
 class HttpMetrics:
@@ -21,6 +69,8 @@ class HttpMetrics:
         process_collector.ProcessCollector(registry=self.registry)
         platform_collector.PlatformCollector(registry=self.registry)
         gc_collector.GCCollector(registry=self.registry)
+        GcPauses.install()
+        self.registry.register(GcPauses())
         self.requests = Counter(
             "confide_http_requests", "HTTP requests answered", ("method", "route", "status"), registry=self.registry
         )
