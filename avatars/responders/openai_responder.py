@@ -90,13 +90,13 @@ def _choice(line: str) -> dict[str, Any] | None:
 def _os_error_in_chain(error: BaseException) -> bool:
     """A refused or reset connection somewhere under `error` (the aiohttp transport reports a
     refused connect as a connect timeout)."""
-    seen: BaseException | None = error
-    for _ in range(8):
-        seen = seen.__cause__ or seen.__context__ if seen is not None else None
-        if seen is None:
+    cause = error.__cause__ or error.__context__
+    for _ in range(8):  # chains are short; the bound guards against a cycle
+        if cause is None:
             return False
-        if isinstance(seen, OSError) and not isinstance(seen, TimeoutError):
+        if isinstance(cause, OSError) and not isinstance(cause, TimeoutError):
             return True
+        cause = cause.__cause__ or cause.__context__
     return False
 
 

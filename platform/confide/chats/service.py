@@ -51,8 +51,8 @@ async def get_conversation(session: AsyncSession, *, tenant_id: str, conversatio
 
 @dataclass(slots=True)
 class AppendPlan:
-    """One message to append: the conversation's new values and the message's fields. `values` holds
-    `last_seq` only for sequenced rows; the statements turn it into `last_seq + 1`."""
+    """One message to append: the conversation's new values and the message's fields. A sequenced
+    row (anything but a note) also takes the conversation's next `last_seq`."""
 
     tenant_id: str
     conversation_id: str
@@ -68,8 +68,7 @@ class AppendPlan:
     def params(self) -> dict[str, Any]:
         params = {"where_conversation_id": self.conversation_id, "where_tenant_id": self.tenant_id}
         for name, value in self.values.items():
-            if name != "last_seq":
-                params[f"set_{name}"] = value
+            params[f"set_{name}"] = value
         for name in MESSAGE_FIELDS:
             params[f"new_{name}"] = self.fields[name]
         return params
@@ -136,8 +135,6 @@ def plan_append(
     if rating is not None:
         values["rating"] = rating
     sequenced = kind != "note"
-    if sequenced:
-        values["last_seq"] = None  # placeholder: the statement increments the counter
     fields: dict[str, Any] = {
         "id": new_id("msg"),
         "tenant_id": tenant_id,
@@ -173,9 +170,14 @@ async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Messa
         loaded = session.identity_map.get(identity_key(Conversation, plan.conversation_id))
         if loaded is not None:  # as the ORM's synchronize_session would for an UPDATE
             for name, value in plan.values.items():
-                set_committed_value(loaded, name, status_after if name == "status" else (seq if name == "last_seq" else value))
+                set_committed_value(loaded, name, value)
+            set_committed_value(loaded, "status", status_after)
+            if plan.sequenced:
+                set_committed_value(loaded, "last_seq", seq)
     else:
-        values = {name: Conversation.last_seq + 1 if name == "last_seq" else value for name, value in plan.values.items()}
+        values: dict[str, Any] = dict(plan.values)
+        if plan.sequenced:
+            values["last_seq"] = Conversation.last_seq + 1
         row = (
             await session.execute(
                 update(Conversation)
@@ -212,7 +214,9 @@ def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
     if statement is not None:
         return statement
     conversation, messages = Conversation.__table__, Message.__table__
-    values = {name: conversation.c.last_seq + 1 if name == "last_seq" else bindparam(f"set_{name}", type_=conversation.c[name].type) for name in value_names}
+    values: dict[str, Any] = {name: bindparam(f"set_{name}", type_=conversation.c[name].type) for name in value_names}
+    if sequenced:
+        values["last_seq"] = conversation.c.last_seq + 1
     counter = (
         update(conversation)
         .where(conversation.c.id == bindparam("where_conversation_id"), conversation.c.tenant_id == bindparam("where_tenant_id"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, NoResultFound
@@ -47,6 +47,19 @@ class _Compiled:
         return out
 
 
+class _Pending(NamedTuple):
+    compiled: _Compiled
+    plan: chats.AppendPlan
+    args: list[Any]
+    done: asyncio.Future[Any]
+
+
+def _duplicate_or(exc: Exception, plan: chats.AppendPlan) -> Exception:
+    """A unique violation on a message with a client id is a resend; anything else stays itself."""
+    client_id = plan.fields["client_message_id"]
+    return DuplicateClientMessage(client_id) if client_id is not None else exc
+
+
 async def _keep_state(_connection: Any) -> None:
     """Pool release hook: the statements leave no session state, so skip asyncpg's RESET ALL round trip."""
 
@@ -58,12 +71,8 @@ class MessageWriter:
         self.pool_size = pool_size
         self._pool: Any = None
         self._compiled: dict[tuple[tuple[str, ...], bool], _Compiled] = {}
-        self._waiting: list[tuple[_Compiled, Any, list[Any], asyncio.Future[Any]]] = []
+        self._waiting: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
-
-    @property
-    def direct(self) -> bool:
-        return self._pool is not None
 
     async def start(self) -> None:
         if self.engine.dialect.name != "postgresql":
@@ -94,15 +103,13 @@ class MessageWriter:
                     await session.commit()
                 return result
             except IntegrityError as exc:
-                if plan.fields["client_message_id"] is not None:
-                    raise DuplicateClientMessage(plan.fields["client_message_id"]) from exc
-                raise
+                raise _duplicate_or(exc, plan) from exc
         key = plan.statement_key
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.engine, chats.append_statement(*key))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append((compiled, plan, compiled.args(plan.params()), done))
+        self._waiting.append(_Pending(compiled, plan, compiled.args(plan.params()), done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="confide-chat-writer")
         row = await done
@@ -116,38 +123,37 @@ class MessageWriter:
         at a time, so two batches never lock the same conversations in opposite orders."""
         while self._waiting:
             batch, self._waiting = self._waiting, []
-            shapes: dict[int, list[tuple[_Compiled, Any, list[Any], asyncio.Future[Any]]]] = {}
-            for item in batch:
-                shapes.setdefault(id(item[0]), []).append(item)
-            for items in shapes.values():
-                await self._write(items)
+            shapes: dict[_Compiled, list[_Pending]] = {}
+            for pending in batch:
+                shapes.setdefault(pending.compiled, []).append(pending)
+            for compiled, items in shapes.items():
+                await self._write(compiled.sql, items)
 
-    async def _write(self, items: list[tuple[_Compiled, Any, list[Any], asyncio.Future[Any]]]) -> None:
+    async def _write(self, sql: str, items: list[_Pending]) -> None:
         import asyncpg
 
-        sql = items[0][0].sql
         if len(items) > 1:
             try:
-                rows = await self._pool.fetchmany(sql, [args for _, _, args, _ in items])
+                rows = await self._pool.fetchmany(sql, [pending.args for pending in items])
             except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
                 pass  # one resent message (or a lock cycle) fails the whole batch: write them one by one
             except Exception as exc:  # noqa: BLE001 - the database is away: every writer hears it
-                for *_, done in items:
-                    if not done.done():
-                        done.set_exception(exc)
+                for pending in items:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
                 return
             else:
                 by_id = {row[2]: row for row in rows}
-                for _, plan, _, done in items:
-                    if not done.done():
-                        done.set_result(by_id.get(plan.fields["id"]))
+                for pending in items:
+                    if not pending.done.done():
+                        pending.done.set_result(by_id.get(pending.plan.fields["id"]))
                 return
-        for _, plan, args, done in items:
-            if done.done():
+        for pending in items:
+            if pending.done.done():
                 continue
             try:
-                done.set_result(await self._pool.fetchrow(sql, *args))
+                pending.done.set_result(await self._pool.fetchrow(sql, *pending.args))
             except asyncpg.UniqueViolationError as exc:
-                done.set_exception(DuplicateClientMessage(plan.fields["client_message_id"]) if plan.fields["client_message_id"] is not None else exc)
+                pending.done.set_exception(_duplicate_or(exc, pending.plan))
             except Exception as exc:  # noqa: BLE001 - handed to the one writer it concerns
-                done.set_exception(exc)
+                pending.done.set_exception(exc)

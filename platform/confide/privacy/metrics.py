@@ -3,9 +3,10 @@ and status only; never a raw path, query string, id or address. One registry per
 
 from __future__ import annotations
 
+import bisect
 import gc
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -14,8 +15,6 @@ from prometheus_client.core import HistogramMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confide.core.http import route_template
-
-
 
 GC_PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -27,8 +26,8 @@ class GcPauses:
 
     _installed = False
     _started = 0.0
-    counts: dict[int, list[int]] = {g: [0] * (len(GC_PAUSE_BUCKETS) + 1) for g in range(3)}
-    sums: dict[int, float] = dict.fromkeys(range(3), 0.0)
+    counts: ClassVar[dict[int, list[int]]] = {g: [0] * (len(GC_PAUSE_BUCKETS) + 1) for g in range(3)}
+    sums: ClassVar[dict[int, float]] = dict.fromkeys(range(3), 0.0)
 
     @classmethod
     def install(cls) -> None:
@@ -44,13 +43,7 @@ class GcPauses:
         pause = time.perf_counter() - cls._started
         generation = info.get("generation", 2)
         cls.sums[generation] += pause
-        buckets = cls.counts[generation]
-        for i, bound in enumerate(GC_PAUSE_BUCKETS):
-            if pause <= bound:
-                buckets[i] += 1
-                break
-        else:
-            buckets[-1] += 1
+        cls.counts[generation][bisect.bisect_left(GC_PAUSE_BUCKETS, pause)] += 1  # the last slot is +Inf
 
     def collect(self) -> Any:
         family = HistogramMetricFamily("confide_gc_pause_seconds", "Time the garbage collector paused the process, per collection", labels=["generation"])

@@ -92,6 +92,11 @@ class VisitorConnection:
         else:
             await self._send(frame)
 
+    async def _to_others(self, frame: dict[str, Any]) -> None:
+        """The conversation's other connections (operators, the visitor's other tabs, other nodes); not this one."""
+        assert self.conversation is not None
+        await self.rt.publish(channels.conversation(self.conversation.id), frame, self.origin)
+
     async def error(self, slug: str, detail: str, **extra: Any) -> None:
         await self.send(error_frame(slug, detail, **extra))
 
@@ -311,7 +316,7 @@ class VisitorConnection:
                 await self._on_message(frame)
         elif isinstance(frame, Typing):
             assert self.conversation is not None
-            await self.rt.publish(channels.conversation(self.conversation.id), {"type": "typing", "author": "visitor", "active": frame.active, "conversation_id": self.conversation.id}, self.origin)
+            await self._to_others({"type": "typing", "author": "visitor", "active": frame.active, "conversation_id": self.conversation.id})
         elif isinstance(frame, Rating):
             if await self._rate_check():
                 await self._on_rating(frame)
@@ -357,7 +362,7 @@ class VisitorConnection:
             await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
             if self.history is not None and message.seq is not None:
                 self.history.add(message.seq, "visitor", message.text)
-            await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
+            await self._to_others(message_frame(message, conversation_id=self.conversation.id))
         if status != "avatar":
             return  # an operator has it, or it waits for one: the avatar stays quiet
         turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
@@ -384,7 +389,7 @@ class VisitorConnection:
             await session.commit()
         self.rt.emit(events.RATING_RECEIVED, self.conversation, score=frame.score, resolved=frame.resolved, message_id=message.id)
         await self.delivery.deliver(message_frame(message))
-        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
+        await self._to_others(message_frame(message, conversation_id=self.conversation.id))
 
     async def _on_end(self) -> None:
         assert self.conversation is not None and self.delivery is not None
@@ -400,7 +405,7 @@ class VisitorConnection:
         # Emitted before anyone sees `closed`, so whoever saw it can wait for the subscribers (drain).
         self.rt.emit(events.CONVERSATION_CLOSED, self.conversation, closed_by="visitor", transcript_purged=purged)
         await self.delivery.deliver(message_frame(message))
-        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
+        await self._to_others(message_frame(message, conversation_id=self.conversation.id))
         await self.rt.publish(channels.operators(self.tenant_id), queue_update(self.conversation))
         await self.send({"type": "rating_request", "conversation_id": self.conversation.id})
 
