@@ -30,6 +30,13 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page; null on the last page.")
 
 
+def query_scope(kind: str, tenant_id: str, *filters: Any) -> str:
+    """A cursor scope for one list query: its kind, the tenant and a digest of its filters, so a
+    cursor continues only the query (and tenant) that issued it."""
+    digest = hashlib.sha256(json.dumps([str(f) for f in filters]).encode()).hexdigest()[:16]
+    return f"{kind}:{tenant_id}:{digest}"
+
+
 class Cursors:
     """Signed opaque cursors bound to a scope (tenant and query), so one cannot be replayed elsewhere."""
 

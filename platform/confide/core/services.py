@@ -17,6 +17,12 @@ from confide.core.security import Passwords
 from confide.settings import Settings
 
 
+def subject_key(bucket: str, subject: str) -> str:
+    """A broker key for counting events of one subject (an address, an account): hashed, so keys
+    carry no personal data."""
+    return f"{bucket}:{hashlib.sha256(subject.encode()).hexdigest()[:24]}"
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -28,8 +34,7 @@ class Services:
 
     async def enforce_rate(self, bucket: str, subject: str, limit: int, window_seconds: int, detail: str) -> None:
         """Count one event for (bucket, subject); the subject is hashed so keys carry no personal data."""
-        digest = hashlib.sha256(subject.encode()).hexdigest()[:24]
-        decision = await self.broker.hit(f"{bucket}:{digest}", limit, window_seconds)
+        decision = await self.broker.hit(subject_key(bucket, subject), limit, window_seconds)
         if not decision.allowed:
             raise RateLimited(decision.retry_after, detail)
 

@@ -4,8 +4,6 @@ none is by visitor or customer (no profiling)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -16,7 +14,7 @@ from confide.chats.models import Conversation, Message
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
 from confide.core.errors import NotFound
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Page, paginate, query_scope
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
 from confide.evaluation import annotations
@@ -55,11 +53,6 @@ AvatarFilter = Annotated[str | None, Query(max_length=60, description="Only this
 async def _evaluating(session: Any, ctx: TenantContext, *, subject_ref: str | None = None, counts: dict[str, int] | None = None) -> None:
     """Reading or writing evaluation data is evaluation: the tenant's instructions must allow it (else 403)."""
     await authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.EVALUATE, actor=ctx.actor, subject_ref=subject_ref, counts=counts)
-
-
-def _scope(kind: str, ctx: TenantContext, *filters: Any) -> str:
-    digest = hashlib.sha256(json.dumps([str(f) for f in filters]).encode()).hexdigest()[:16]
-    return f"{kind}:{ctx.tenant_id}:{digest}"
 
 
 def _evaluator(request: Request) -> Evaluator:
@@ -128,7 +121,7 @@ async def list_metrics(
         stmt = stmt.where(ConversationMetrics.handoff_reason == handoff_reason)
     if contained is not None:
         stmt = stmt.where(ConversationMetrics.contained.is_(contained))
-    scope = _scope("metrics", ctx, start, end, avatar_id, handed_off, handoff_reason, contained)
+    scope = query_scope("metrics", ctx.tenant_id, start, end, avatar_id, handed_off, handoff_reason, contained)
     rows, next_cursor = await paginate(session, stmt, ConversationMetrics.id, cursors=services.cursors, scope=scope, cursor=cursor, limit=limit)
     return Page(items=[ConversationMetricsOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
@@ -187,7 +180,7 @@ async def ratings(
         stmt = stmt.where(ConversationOutcome.avatar_id == avatar_id)
     if score:
         stmt = stmt.where(ConversationOutcome.score == score)
-    scope = _scope("ratings", ctx, start, end, avatar_id, score)
+    scope = query_scope("ratings", ctx.tenant_id, start, end, avatar_id, score)
     rows, next_cursor = await paginate(session, stmt, ConversationOutcome.id, cursors=services.cursors, scope=scope, cursor=cursor, limit=limit)
     ids = [r.rating_message_id for r in rows if r.rating_message_id]
     comments = dict((await session.execute(select(Message.id, Message.text).where(Message.id.in_(ids), Message.tenant_id == ctx.tenant_id))).all()) if ids else {}
@@ -300,7 +293,7 @@ async def conversation_scores(conversation_id: str, ctx: Reader, session: Sessio
     await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
     await _evaluating(session, ctx, subject_ref=conversation_id)
     stmt = annotations.scores_query(ctx, conversation_id=conversation_id)
-    rows, next_cursor = await paginate(session, stmt, ConversationScore.id, cursors=services.cursors, scope=_scope("scores", ctx, conversation_id), cursor=cursor, limit=limit)
+    rows, next_cursor = await paginate(session, stmt, ConversationScore.id, cursors=services.cursors, scope=query_scope("scores", ctx.tenant_id, conversation_id), cursor=cursor, limit=limit)
     return Page(items=await _scores_out(session, ctx, rows), next_cursor=next_cursor)
 
 
@@ -317,7 +310,7 @@ async def list_scores(
 ) -> Page[ScoreOut]:
     await _evaluating(session, ctx)
     stmt = annotations.scores_query(ctx, definition_id=definition_id, avatar_id=avatar_id, source=source)
-    scope = _scope("scores", ctx, definition_id, avatar_id, source)
+    scope = query_scope("scores", ctx.tenant_id, definition_id, avatar_id, source)
     rows, next_cursor = await paginate(session, stmt, ConversationScore.id, cursors=services.cursors, scope=scope, cursor=cursor, limit=limit)
     return Page(items=await _scores_out(session, ctx, rows), next_cursor=next_cursor)
 

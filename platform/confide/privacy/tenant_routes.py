@@ -3,8 +3,6 @@ records we keep as its processor. All under /v1/tenants/{tenant_id}/privacy/…"
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,7 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from confide.core.clock import as_utc
 from confide.core.db import SessionDep
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Page, paginate, query_scope
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from confide.privacy.gate import Purpose, PurposeGateDep
@@ -97,8 +95,7 @@ async def processing_log(
 ) -> Page[ProcessingLogOut]:
     await gate.flush()  # what this node has buffered is visible at once
     since, until = as_utc(since), as_utc(until)
-    filters = json.dumps([purpose, since.isoformat() if since else None, until.isoformat() if until else None, subject_ref])
-    scope = f"processing-log:{ctx.tenant_id}:" + hashlib.sha256(filters.encode()).hexdigest()[:16]
+    scope = query_scope("processing-log", ctx.tenant_id, purpose, since, until, subject_ref)
     stmt = log_query(ctx, purpose=purpose.value if purpose else None, since=since, until=until, subject_ref=subject_ref)
     items, next_cursor = await paginate(session, stmt, ProcessingLogEntry.id, cursors=services.cursors, scope=scope, cursor=cursor, limit=limit)
     return Page(items=items, next_cursor=next_cursor)

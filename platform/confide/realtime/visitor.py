@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from typing import Any
 
+import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
 from avatars.service import resolve_widget
@@ -21,6 +21,7 @@ from confide.chats.tokens import customer_visitor_id, verify_customer_token
 from confide.chats.writer import DuplicateClientMessage
 from confide.core import events
 from confide.core.ids import new_id
+from confide.core.services import subject_key
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import channels
 from confide.realtime.delivery import SeqDelivery
@@ -50,10 +51,6 @@ class Refused(Exception):
     def __init__(self, code: CloseCode, slug: str, detail: str) -> None:
         super().__init__(detail)
         self.code, self.slug, self.detail = code, slug, detail
-
-
-def _hashed(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
 class VisitorConnection:
@@ -145,7 +142,7 @@ class VisitorConnection:
         s = self.settings
         client = self.ws.client
         if client:
-            decision = await self.rt.broker.hit(f"ws:addr:{_hashed(client.host)}", s.chat_address_connects_per_window, s.chat_rate_window_seconds)
+            decision = await self.rt.broker.hit(subject_key("ws:addr", client.host), s.chat_address_connects_per_window, s.chat_rate_window_seconds)
             if not decision.allowed:
                 raise Refused(CloseCode.RATE_LIMITED, "rate-limited", f"Too many connections from your address; retry in {decision.retry_after} s.")
         async with self.rt.sessionmaker() as session:
@@ -265,8 +262,6 @@ class VisitorConnection:
     async def _forward(self, subscription: Any) -> None:
         """Frames from the broker: other nodes' and operators' writes, delivered in seq order."""
         assert self.delivery is not None
-        import orjson
-
         async for raw in subscription:
             frame = orjson.loads(raw)
             if frame.get("seq") is not None:
