@@ -81,3 +81,38 @@ async def test_an_unknown_conversation_fails_only_its_own_write(app, base, shop)
     assert [isinstance(r, NoResultFound) for r in results] == [n == 3 for n in range(8)]
     with pytest.raises(NoResultFound):
         await writer.append(tenant_id="tnt_other", conversation_id=conversation_id, author="avatar", text="not yours")
+
+
+async def test_a_locked_conversation_does_not_hold_up_the_others(app, base, shop, backend):
+    """Batches go in parallel on PostgreSQL: while one conversation's row is locked (a slow
+    transaction elsewhere), messages to another conversation are still stored and acknowledged."""
+    if backend.name != "postgres":
+        pytest.skip("SQLite writes one transaction at a time by design")
+    import asyncpg
+
+    writer = app.state.chat.writer
+    conversations = []
+    for _ in range(2):
+        async with visitor(base, shop["widget_key"]) as (chat, welcome):
+            await chat.expect("message")
+            conversations.append(welcome["conversation_id"])
+    blocked, free = conversations
+    tenant_id = shop["tenant_id"]
+    holder = await asyncpg.connect(writer.dsn)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute("SELECT 1 FROM conversation WHERE id = $1 FOR UPDATE", blocked)
+        waiting = asyncio.create_task(writer.append(tenant_id=tenant_id, conversation_id=blocked, author="visitor", text="behind a lock", client_message_id="b1"))
+        await asyncio.sleep(0)  # its batch is in flight, waiting on the lock
+        for n in range(5):
+            message, _ = await asyncio.wait_for(
+                writer.append(tenant_id=tenant_id, conversation_id=free, author="visitor", text=f"free {n}", client_message_id=f"f{n}"), 10
+            )
+            assert message.seq == n + 2  # after the greeting
+        assert not waiting.done()
+        await transaction.rollback()
+        message, _ = await asyncio.wait_for(waiting, 10)
+        assert message.seq == 2
+    finally:
+        await holder.close()

@@ -60,33 +60,41 @@ def _duplicate_or(exc: Exception, plan: chats.AppendPlan) -> Exception:
     return DuplicateClientMessage(client_id) if client_id is not None else exc
 
 
+def _conversation_of(pending: _Pending) -> str:
+    return pending.plan.conversation_id
+
+
 async def _keep_state(_connection: Any) -> None:
     """Pool release hook: the statements leave no session state, so skip asyncpg's RESET ALL round trip."""
 
 
 class MessageWriter:
-    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], *, pool_size: int) -> None:
+    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], *, pool_size: int, max_batches: int = 4) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.pool_size = pool_size
         self._pool: Any = None
         self._compiled: dict[tuple[tuple[str, ...], bool], _Compiled] = {}
         self._waiting: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        self.max_batches = max(1, min(max_batches, pool_size))
+
+    @property
+    def dsn(self) -> str:
+        return make_url(self.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def start(self) -> None:
         if self.engine.dialect.name != "postgresql":
             return
         import asyncpg
 
-        dsn = make_url(self.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
         # min_size 0: connections open on first use, so a node starts (and /readyz says why it is not ready) while the database is down.
-        self._pool = await asyncpg.create_pool(dsn, min_size=0, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
 
     async def close(self) -> None:
-        if self._flusher is not None:
+        while self._flushers:
             with contextlib.suppress(Exception):
-                await self._flusher
+                await asyncio.gather(*self._flushers)
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -110,19 +118,25 @@ class MessageWriter:
             compiled = self._compiled[key] = _Compiled(self.engine, chats.append_statement(*key))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Pending(compiled, plan, compiled.args(plan.params()), done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="confide-chat-writer")
+        if len(self._flushers) < self.max_batches:
+            flusher = asyncio.create_task(self._flush(), name="confide-chat-writer")
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
         row = await done
         if row is None:
             raise NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
         return plan.stored(row[0]), row[1]
 
     async def _flush(self) -> None:
-        """Group commit: whatever queued while the previous batch was in flight goes as one pipeline in
-        one transaction (asyncpg's fetchmany), one round trip and one commit for all of it. One batch
-        at a time, so two batches never lock the same conversations in opposite orders."""
+        """Group commit: whatever queued while every flusher was busy goes as one pipeline in one
+        transaction (asyncpg's fetchmany), one round trip and one commit for all of it. Up to
+        `max_batches` batches are in flight on their own connections (one alone saturated at about
+        1,600 rows/s in bench.chat); each locks its conversations in id order (a stable sort keeps one
+        conversation's messages in the order they came), so two batches never wait on each other in a
+        cycle."""
         while self._waiting:
             batch, self._waiting = self._waiting, []
+            batch.sort(key=_conversation_of)
             shapes: dict[_Compiled, list[_Pending]] = {}
             for pending in batch:
                 shapes.setdefault(pending.compiled, []).append(pending)
