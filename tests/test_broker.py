@@ -71,3 +71,21 @@ async def test_hit_counts_within_the_window_and_says_when_to_retry(backend) -> N
         assert all(1 <= d.retry_after <= 60 for d in decisions)
     finally:
         await broker.close()
+
+
+async def test_concurrent_hits_share_round_trips_and_survive_a_forgotten_script(backend) -> None:  # noqa: ANN001
+    broker = create_broker(backend.redis_url, backend.redis_prefix)
+    await broker.start()
+    key, other = f"test:{uuid.uuid4().hex}", f"test:{uuid.uuid4().hex}"
+    try:
+        decisions = await asyncio.gather(*(broker.hit(key if n % 2 else other, 10, 60) for n in range(30)))
+        assert sorted(d.count for n, d in enumerate(decisions) if n % 2) == list(range(1, 16))
+        assert sorted(d.count for n, d in enumerate(decisions) if not n % 2) == list(range(1, 16))
+        assert [d.allowed for d in decisions] == [d.count <= 10 for d in decisions]
+        if backend.redis_url is not None:
+            await broker._redis.script_flush()  # as after a Redis restart: the script's hash is unknown
+            again = await asyncio.gather(*(broker.hit(key, 10, 60) for _ in range(3)))
+            assert sorted(d.count for d in again) == [16, 17, 18]
+    finally:
+        await broker.delete(key, other)
+        await broker.close()
