@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # paused chats for 200–550 ms under load (bench.chat). Freeze it out of their way.
             gc.collect()
             gc.freeze()
+        if settings.gc_thresholds is not None:
+            gc.set_threshold(*settings.gc_thresholds)
         try:
             yield
         finally:
