@@ -72,7 +72,10 @@ class ConversationOut(ResponseBody):
     last_seq: int = Field(description="Sequence number of the last visible message or event.")
     tags: list[str]
     created_at: datetime
-    updated_at: datetime = Field(description="Last activity: a message, an event or a status change (tags and assignment do not count).")
+    updated_at: datetime = Field(
+        description="Last activity: a message, an event or a status change (tags and assignment do not count). "
+        "Kept to the second: a message within a second of the last recorded activity leaves it as it is; a status change always moves it.",
+    )
     closed_at: datetime | None
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, null, select, update
+from sqlalchemy import bindparam, case, delete, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -19,6 +19,11 @@ from confide.core.clock import utcnow
 from confide.core.ids import new_id
 
 LIVE_STATUSES = ("avatar", "waiting", "operator")
+# A conversation's activity time (updated_at, the inbox's default order) moves on a message only once
+# it is this much behind: updates within it change no indexed column, so PostgreSQL keeps them on the
+# page (HOT, migration c0003) instead of adding an entry to each of the conversation's indexes. A
+# status change always moves it.
+ACTIVITY_RESOLUTION = timedelta(seconds=1)
 
 
 async def create_conversation(
@@ -69,6 +74,7 @@ class AppendPlan:
         params = {"where_conversation_id": self.conversation_id, "where_tenant_id": self.tenant_id}
         for name, value in self.values.items():
             params[f"set_{name}"] = value
+        params["activity_before"] = self.values["updated_at"] - ACTIVITY_RESOLUTION
         for name in MESSAGE_FIELDS:
             params[f"new_{name}"] = self.fields[name]
         return params
@@ -165,30 +171,32 @@ async def append(session: AsyncSession, **kwargs: Any) -> tuple[Message, str]:
 async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Message, str]:
     if session.get_bind().dialect.name == "postgresql":
         connection = await session.connection()
-        seq, status_after, _ = (await connection.execute(append_statement(*plan.statement_key), plan.params())).one()
+        seq, status_after, _, activity = (await connection.execute(append_statement(*plan.statement_key), plan.params())).one()
         message = plan.message(seq)  # stored already: not added to the session
-        loaded = session.identity_map.get(identity_key(Conversation, plan.conversation_id))
-        if loaded is not None:  # as the ORM's synchronize_session would for an UPDATE
-            for name, value in plan.values.items():
-                set_committed_value(loaded, name, value)
-            set_committed_value(loaded, "status", status_after)
-            if plan.sequenced:
-                set_committed_value(loaded, "last_seq", seq)
     else:
         values: dict[str, Any] = dict(plan.values)
+        table, now = Conversation.__table__, plan.values["updated_at"]
+        moment = table.c.updated_at.type
+        values["updated_at"] = _activity(table, tuple(plan.values), bindparam("set_updated_at", now, type_=moment), bindparam("activity_before", now - ACTIVITY_RESOLUTION, type_=moment))
         if plan.sequenced:
-            values["last_seq"] = Conversation.last_seq + 1
-        row = (
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.id == plan.conversation_id, Conversation.tenant_id == plan.tenant_id)
-                .values(**values)
-                .returning(Conversation.last_seq, Conversation.status)
-            )
-        ).one()
-        status_after = row.status
-        message = plan.message(row.last_seq)
+            values["last_seq"] = table.c.last_seq + 1
+        statement = (
+            update(table)
+            .where(table.c.id == plan.conversation_id, table.c.tenant_id == plan.tenant_id)
+            .values(values)
+            .returning(table.c.last_seq, table.c.status, table.c.updated_at)
+        )
+        seq, status_after, activity = (await session.execute(statement)).one()
+        message = plan.message(seq)
         session.add(message)
+    loaded = session.identity_map.get(identity_key(Conversation, plan.conversation_id))
+    if loaded is not None:  # as the ORM's synchronize_session would for an UPDATE
+        for name, value in plan.values.items():
+            set_committed_value(loaded, name, value)
+        set_committed_value(loaded, "status", status_after)
+        set_committed_value(loaded, "updated_at", activity)
+        if plan.sequenced:
+            set_committed_value(loaded, "last_seq", seq)
     for hit in plan.rule_hits:
         session.add(RuleHit(**hit))
     if session.new or session.dirty:
@@ -206,8 +214,9 @@ def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
     update and the insert are one statement: one round trip, the same row lock, the same gap-free
     seq; an unknown conversation inserts nothing and returns no row.
 
-        WITH counter AS (UPDATE conversation SET ..., last_seq = last_seq + 1 RETURNING last_seq, status)
-        INSERT INTO chat_message (...) SELECT :new_id, ..., counter.last_seq FROM counter RETURNING seq, (SELECT status FROM counter), id
+        WITH counter AS (UPDATE conversation SET ..., last_seq = last_seq + 1 RETURNING last_seq, status, updated_at)
+        INSERT INTO chat_message (...) SELECT :new_id, ..., counter.last_seq FROM counter
+        RETURNING seq, (SELECT status FROM counter), id, (SELECT updated_at FROM counter)
     """
     key = (value_names, sequenced)
     statement = _APPEND_STATEMENTS.get(key)
@@ -215,24 +224,33 @@ def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
         return statement
     conversation, messages = Conversation.__table__, Message.__table__
     values: dict[str, Any] = {name: bindparam(f"set_{name}", type_=conversation.c[name].type) for name in value_names}
+    values["updated_at"] = _activity(conversation, value_names, values["updated_at"], bindparam("activity_before", type_=conversation.c.updated_at.type))
     if sequenced:
         values["last_seq"] = conversation.c.last_seq + 1
     counter = (
         update(conversation)
         .where(conversation.c.id == bindparam("where_conversation_id"), conversation.c.tenant_id == bindparam("where_tenant_id"))
         .values(values)
-        .returning(conversation.c.last_seq, conversation.c.status)
+        .returning(conversation.c.last_seq, conversation.c.status, conversation.c.updated_at)
         .cte("counter")
     )
     source = select(*(bindparam(f"new_{name}", type_=messages.c[name].type) for name in MESSAGE_FIELDS), counter.c.last_seq if sequenced else null()).select_from(counter)
     statement = (
         insert(messages)
         .from_select([*MESSAGE_FIELDS, "seq"], source)
-        .returning(messages.c.seq, select(counter.c.status).scalar_subquery(), messages.c.id)
+        .returning(messages.c.seq, select(counter.c.status).scalar_subquery(), messages.c.id, select(counter.c.updated_at).scalar_subquery())
         .add_cte(counter)
     )
     _APPEND_STATEMENTS[key] = statement
     return statement
+
+
+def _activity(conversation: Any, value_names: tuple[str, ...], now: Any, before: Any) -> Any:
+    """The new activity time: `now` on a status change, else `now` only once the stored one is older
+    than `before` (now - ACTIVITY_RESOLUTION); otherwise unchanged, which keeps the update HOT."""
+    if "status" in value_names:
+        return now
+    return case((conversation.c.updated_at < before, now), else_=conversation.c.updated_at)
 
 
 async def find_by_client_id(session: AsyncSession, *, conversation_id: str, client_message_id: str) -> Message | None:
