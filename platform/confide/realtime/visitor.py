@@ -258,6 +258,8 @@ class VisitorConnection:
         await self.send(welcome)
         after = hello.resume.last_seq if (self.resumed and hello.resume) else 0
         await self.delivery.catch_up(after)
+        if after == 0 and self.history is not None:
+            self.history.primed = True  # the catch-up from the start went through the window: no re-read at the first turn
 
     async def _forward(self, subscription: Any) -> None:
         """Frames from the broker: other nodes' and operators' writes, delivered in seq order."""
