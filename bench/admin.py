@@ -29,7 +29,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from ulid_transform import ulid_at_time
+from ulid import ULID
 
 from bench.common import machine, percentile
 from tests.support.chat import published_avatar
@@ -122,7 +122,7 @@ def pick(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
 
 
 def new_id(prefix: str, at: datetime, rng: random.Random) -> str:
-    return f"{prefix}_{ulid_at_time(at.timestamp() + rng.random() / 1000).lower()}"
+    return f"{prefix}_{str(ULID.from_timestamp(at.timestamp() + rng.random() / 1000)).lower()}"
 
 
 class Evaluation:
