@@ -1,5 +1,6 @@
-"""A conversation's activity time (updated_at): a message moves it once it is a second behind, a
-status change always does; on PostgreSQL a message's counter update stays on its page (HOT)."""
+"""A conversation's activity time (updated_at): in a live conversation a message moves it once it is
+ACTIVITY_RESOLUTION behind, a status change always does, and so does anything written to a closed one;
+on PostgreSQL a message's counter update stays on its page (HOT)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ async def _append(app, tenant_id: str, conversation_id: str, **kwargs):  # noqa:
     return message, status
 
 
-async def test_messages_move_the_activity_time_once_it_is_a_second_behind(app, shop):  # noqa: ANN001
+async def test_messages_move_the_activity_time_once_it_is_behind_by_the_resolution(app, shop):  # noqa: ANN001
     tenant_id = shop["tenant_id"]
     conversation_id = await make_conversation(app, tenant_id, shop["avatar_id"])
     long_ago = utcnow() - timedelta(minutes=5)
@@ -44,6 +45,10 @@ async def test_messages_move_the_activity_time_once_it_is_a_second_behind(app, s
     closing, status = await _append(app, tenant_id, conversation_id, author="system", kind="event", event="closed", status="closed")
     assert status == "closed"
     assert await _activity(app, conversation_id) == closing.created_at, "a status change always moves it"
+
+    late, _ = await _append(app, tenant_id, conversation_id, author="visitor", kind="event", event="rating", rating=5)
+    assert late.created_at - closing.created_at < chats.ACTIVITY_RESOLUTION
+    assert await _activity(app, conversation_id) == late.created_at, "in a closed conversation anything written moves it at once"
 
 
 async def test_the_loaded_conversation_sees_the_stored_activity_time(app, shop):  # noqa: ANN001

@@ -74,7 +74,8 @@ class ConversationOut(ResponseBody):
     created_at: datetime
     updated_at: datetime = Field(
         description="Last activity: a message, an event or a status change (tags and assignment do not count). "
-        "Kept to ten seconds: a message within ten seconds of the last recorded activity leaves it as it is; a status change always moves it.",
+        "Kept to ten seconds while the conversation is live: a message within ten seconds of the last recorded activity leaves it "
+        "as it is; a status change, or anything written to a closed conversation, moves it at once.",
     )
     closed_at: datetime | None
 
