@@ -116,3 +116,26 @@ async def test_a_locked_conversation_does_not_hold_up_the_others(app, base, shop
         assert message.seq == 2
     finally:
         await holder.close()
+
+
+async def test_back_to_back_appends_from_one_task_never_wait_for_a_flusher(app, base, shop, backend):
+    """A caller resumed by a batch that appends again at once (the avatar's reply right after the
+    visitor's message) finds a free flusher slot even with one batch allowed."""
+    if backend.name != "postgres":
+        pytest.skip("the session path has no flushers")
+    from confide.chats.writer import MessageWriter
+
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        conversation_id = welcome["conversation_id"]
+    writer = MessageWriter(app.state.chat.writer.engine, app.state.sessionmaker, pool_size=1)
+    await writer.start()
+    try:
+        seqs = []
+        for n in range(5):
+            async with asyncio.timeout(10):  # not wait_for: its extra task would hide the bug this guards against
+                message, _ = await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="avatar", text=f"r{n}")
+            seqs.append(message.seq)
+        assert seqs == [2, 3, 4, 5, 6]
+    finally:
+        await writer.close()

@@ -3,9 +3,9 @@
 On PostgreSQL a message is one statement (`chats.service.append_statement`: the counter update and the
 insert together). The writer runs it on a small asyncpg pool of its own, compiled once per shape,
 outside SQLAlchemy's session and transaction machinery: alone, a statement is its own transaction (no
-BEGIN and COMMIT round trips); messages that queue while one is in flight go together as one pipelined
-transaction (group commit). Everything else (SQLite, a message that brings rule hits along) goes
-through a session, with the same plan and the same result."""
+BEGIN and COMMIT round trips); messages that queue while the flushers are busy go together, one
+pipelined transaction per statement shape (group commit). Everything else (SQLite, a message that
+brings rule hits along) goes through a session, with the same plan and the same result."""
 
 from __future__ import annotations
 
@@ -60,6 +60,16 @@ def _duplicate_or(exc: Exception, plan: chats.AppendPlan) -> Exception:
     return DuplicateClientMessage(client_id) if client_id is not None else exc
 
 
+def _settle(done: asyncio.Future[Any], *, result: Any = None, exception: BaseException | None = None) -> None:
+    """Resolve a writer's future unless its caller has given up on it (cancelled) meanwhile."""
+    if done.done():
+        return
+    if exception is not None:
+        done.set_exception(exception)
+    else:
+        done.set_result(result)
+
+
 def _conversation_of(pending: _Pending) -> str:
     return pending.plan.conversation_id
 
@@ -92,7 +102,9 @@ class MessageWriter:
         self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
 
     async def close(self) -> None:
-        while self._flushers:
+        while self._flushers or (self._waiting and self._pool is not None):
+            if not self._flushers:  # queued behind a flusher that has just left: write it before the pool goes
+                self._flushers.add(asyncio.create_task(self._flush(), name="confide-chat-writer"))
             with contextlib.suppress(Exception):
                 await asyncio.gather(*self._flushers)
         if self._pool is not None:
@@ -119,9 +131,7 @@ class MessageWriter:
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Pending(compiled, plan, compiled.args(plan.params()), done))
         if len(self._flushers) < self.max_batches:
-            flusher = asyncio.create_task(self._flush(), name="confide-chat-writer")
-            self._flushers.add(flusher)
-            flusher.add_done_callback(self._flushers.discard)
+            self._flushers.add(asyncio.create_task(self._flush(), name="confide-chat-writer"))
         row = await done
         if row is None:
             raise NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
@@ -129,19 +139,32 @@ class MessageWriter:
 
     async def _flush(self) -> None:
         """Group commit: whatever queued while every flusher was busy goes as one pipeline in one
-        transaction (asyncpg's fetchmany), one round trip and one commit for all of it. Up to
-        `max_batches` batches are in flight on their own connections (one alone saturated at about
-        1,600 rows/s in bench.chat); each locks its conversations in id order (a stable sort keeps one
-        conversation's messages in the order they came), so two batches never wait on each other in a
-        cycle."""
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            batch.sort(key=_conversation_of)
-            shapes: dict[_Compiled, list[_Pending]] = {}
-            for pending in batch:
-                shapes.setdefault(pending.compiled, []).append(pending)
-            for compiled, items in shapes.items():
-                await self._write(compiled.sql, items)
+        transaction per statement shape (asyncpg's fetchmany): one round trip and one commit for
+        each. Up to `max_batches` batches are in flight on their own connections (one alone saturated
+        at about 1,600 rows/s in bench.chat). Each locks its conversations in id order and holds no
+        lock from one shape's transaction to the next, so two batches never wait on each other in a
+        cycle. Order between concurrent writers of one conversation is not defined (each caller
+        awaits its own append)."""
+        batch: list[_Pending] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                batch.sort(key=_conversation_of)
+                shapes: dict[_Compiled, list[_Pending]] = {}
+                for pending in batch:
+                    shapes.setdefault(pending.compiled, []).append(pending)
+                for compiled, items in shapes.items():
+                    await self._write(compiled.sql, items)
+        except BaseException as exc:
+            for pending in batch:  # nobody waits forever on a flusher that died (cancelled at shutdown, a bug)
+                _settle(pending.done, exception=exc if isinstance(exc, Exception) else ConnectionError("the chat writer stopped"))
+            raise
+        finally:
+            # Leave the set in the same step as the last look at the queue: a caller resumed by this
+            # batch that appends at once must see a free slot and start a flusher.
+            current = asyncio.current_task()
+            if current is not None:
+                self._flushers.discard(current)  # type: ignore[arg-type]
 
     async def _write(self, sql: str, items: list[_Pending]) -> None:
         import asyncpg
@@ -153,21 +176,19 @@ class MessageWriter:
                 pass  # one resent message (or a lock cycle) fails the whole batch: write them one by one
             except Exception as exc:  # noqa: BLE001 - the database is away: every writer hears it
                 for pending in items:
-                    if not pending.done.done():
-                        pending.done.set_exception(exc)
+                    _settle(pending.done, exception=exc)
                 return
             else:
                 by_id = {row[2]: row for row in rows}
                 for pending in items:
-                    if not pending.done.done():
-                        pending.done.set_result(by_id.get(pending.plan.fields["id"]))
+                    _settle(pending.done, result=by_id.get(pending.plan.fields["id"]))
                 return
         for pending in items:
             if pending.done.done():
-                continue
+                continue  # its caller gave up (cancelled)
             try:
-                pending.done.set_result(await self._pool.fetchrow(sql, *pending.args))
+                _settle(pending.done, result=await self._pool.fetchrow(sql, *pending.args))
             except asyncpg.UniqueViolationError as exc:
-                pending.done.set_exception(_duplicate_or(exc, pending.plan))
+                _settle(pending.done, exception=_duplicate_or(exc, pending.plan))
             except Exception as exc:  # noqa: BLE001 - handed to the one writer it concerns
-                pending.done.set_exception(exc)
+                _settle(pending.done, exception=exc)
