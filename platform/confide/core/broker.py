@@ -252,6 +252,9 @@ class RedisBroker(Broker):
         self._publisher = asyncio.create_task(self._publish_loop(), name="confide-redis-publish")
 
     async def close(self) -> None:
+        if self._hitter is not None and not self._hitter.done():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._hitter, 5)
         if self._publisher:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(5):
@@ -358,26 +361,34 @@ class RedisBroker(Broker):
 
     async def _send_hits(self) -> None:
         """Whatever hits queued while the previous batch was out go together: one pipeline, one round
-        trip. The script goes by its hash; a Redis that forgot it (a restart) gets it loaded once and
-        the batch again."""
+        trip. The script goes by its hash; hits that found Redis without it (a restart, a SCRIPT
+        FLUSH) are sent again, alone, once it is loaded, so none is counted twice."""
         from redis.exceptions import NoScriptError
 
-        while self._hits:
-            batch, self._hits = self._hits, []
-            try:
-                results = await self._run_hits(batch)
-                if any(isinstance(result, NoScriptError) for result in results):
-                    self._hit_script.sha = await self._redis.script_load(_HIT_SCRIPT)
+        batch: list[tuple[str, int, asyncio.Future[Any]]] = []
+        try:
+            while self._hits:
+                batch, self._hits = self._hits, []
+                try:
                     results = await self._run_hits(batch)
-            except Exception as exc:  # noqa: BLE001 - the broker is away: each caller decides (the chat fails open)
-                results = [exc] * len(batch)
-            for (_, _, done), result in zip(batch, results, strict=True):
-                if done.done():
-                    continue
-                if isinstance(result, BaseException):
-                    done.set_exception(result)
-                else:
-                    done.set_result(result)
+                    missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+                    if missing:
+                        self._hit_script.sha = await self._redis.script_load(_HIT_SCRIPT)
+                        for i, result in zip(missing, await self._run_hits([batch[i] for i in missing]), strict=True):
+                            results[i] = result
+                except Exception as exc:  # noqa: BLE001 - the broker is away: each caller decides (the chat fails open)
+                    results = [exc] * len(batch)
+                for (_, _, done), result in zip(batch, results, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
+        finally:
+            for _, _, done in batch:  # cancelled (shutdown): nobody waits for an answer that will not come
+                if not done.done():
+                    done.set_exception(ConnectionError("the broker closed"))
 
     async def _run_hits(self, batch: list[tuple[str, int, asyncio.Future[Any]]]) -> list[Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
