@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import text, update
 
 from confide.chats import service as chats
@@ -65,7 +67,7 @@ async def test_the_loaded_conversation_sees_the_stored_activity_time(app, shop):
 
 async def test_a_message_updates_its_conversation_on_the_page_on_postgresql(app, shop, backend):  # noqa: ANN001
     if backend.name != "postgres":
-        return
+        pytest.skip("HOT updates are PostgreSQL's")
     tenant_id = shop["tenant_id"]
     conversation_id = await make_conversation(app, tenant_id, shop["avatar_id"])
     counts = text("SELECT pg_stat_get_xact_tuples_updated('conversation'::regclass), pg_stat_get_xact_tuples_hot_updated('conversation'::regclass)")
@@ -77,3 +79,38 @@ async def test_a_message_updates_its_conversation_on_the_page_on_postgresql(app,
         updated_after, hot_after = (await session.execute(counts)).one()
         await session.commit()
     assert (updated_after - updated_before, hot_after - hot_before) == (5, 5), "no index entry written: each counter update stayed on its page"
+
+
+async def test_idle_selections_allow_for_the_lag_of_a_live_conversation(app, shop):  # noqa: ANN001
+    """'Last active before T' (erasure scope `before`, retention): a live conversation whose recorded
+    activity is within the resolution of T may have had a message after T, so it is not selected."""
+    from confide.privacy.purge import Selection, count_conversations
+
+    tenant_id = shop["tenant_id"]
+    live = await make_conversation(app, tenant_id, shop["avatar_id"])
+    closed = await make_conversation(app, tenant_id, shop["avatar_id"], status="closed")
+    cutoff = utcnow() + timedelta(minutes=5)
+    lagging = cutoff - chats.ACTIVITY_RESOLUTION / 2
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(Conversation).where(Conversation.id.in_([live, closed])).values(updated_at=lagging))
+        await session.commit()
+        selected = await count_conversations(session, Selection(tenant_id, conversation_ids=(live, closed), idle_before=cutoff))
+        assert selected == 1, "only the closed one is idle for sure"
+        assert await count_conversations(session, Selection(tenant_id, conversation_ids=(live,), idle_before=cutoff + chats.ACTIVITY_RESOLUTION)) == 1
+
+
+async def test_the_chat_writer_keeps_the_activity_time_like_the_session_path(app, shop):  # noqa: ANN001
+    """The writer's precompiled statement (asyncpg on PostgreSQL) follows the same rules."""
+    tenant_id = shop["tenant_id"]
+    conversation_id = await make_conversation(app, tenant_id, shop["avatar_id"])
+    writer = app.state.chat.writer
+    first, status = await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="visitor", text="one")
+    recorded = await _activity(app, conversation_id)
+    second, _ = await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="avatar", text="two")
+    assert status == "avatar" and second.seq == first.seq + 1
+    assert await _activity(app, conversation_id) == recorded, "live, within the resolution: unchanged"
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(updated_at=utcnow() - timedelta(minutes=1)))
+        await session.commit()
+    third, _ = await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="visitor", text="three")
+    assert await _activity(app, conversation_id) == third.created_at, "behind by more: moved"

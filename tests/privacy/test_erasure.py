@@ -12,7 +12,7 @@ import sys
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from confide.chats.models import Conversation, Message, RuleHit
 from confide.core.broker import RedisBroker
@@ -436,6 +436,9 @@ async def test_a_worker_killed_mid_run_resumes_and_leaves_nothing(backend, tmp_p
                 )
                 for j in range(per_conversation):
                     await chats.append(session, tenant_id="ten_crash", conversation_id=conversation.id, author="visitor" if j % 2 else "avatar", text=f"message {j}")
+            # A minute of quiet since: live conversations count as idle only once their activity time is
+            # older than the activity resolution.
+            await session.execute(update(Conversation).where(Conversation.tenant_id == "ten_crash").values(updated_at=utcnow() - timedelta(minutes=1)))
             ctx = TenantContext("ten_crash", Role.OWNER, Principal("user", "usr_crash", user_id="usr_crash"))
             settings = Settings(database_url=url, secret_key="crash-test")
             request, created = await request_erasure(session, ctx, settings=settings, scope="before", before=utcnow())

@@ -187,6 +187,8 @@ async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Messa
             .values(values)
             .returning(table.c.last_seq, table.c.status, table.c.updated_at)
         )
+        if session.new or session.dirty:
+            await session.flush()  # as the ORM update this replaced would have (autoflush)
         seq, status_after, activity = (await session.execute(statement)).one()
         message = plan.message(seq)
         session.add(message)

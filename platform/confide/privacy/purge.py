@@ -35,11 +35,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, String, Table, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Column, String, Table, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from confide.chats.models import Conversation, Message
+from confide.chats.service import ACTIVITY_RESOLUTION, LIVE_STATUSES
 from confide.chats.tokens import customer_visitor_id
 from confide.core.broker import Broker
 from confide.core.classification import REGISTRY, Category
@@ -88,7 +89,10 @@ class Selection:
         if self.conversation_ids is not None:
             where.append(c.id.in_(self.conversation_ids))  # type: ignore[attr-defined]
         if self.idle_before is not None:
-            where.append(c.updated_at < self.idle_before)
+            # A live conversation's recorded activity may lag its last message by up to the activity
+            # resolution (chats.service.ACTIVITY_RESOLUTION): it counts as idle only that much earlier.
+            settled = c.status.not_in(LIVE_STATUSES)  # type: ignore[attr-defined]
+            where.append(or_(c.updated_at < self.idle_before - ACTIVITY_RESOLUTION, and_(settled, c.updated_at < self.idle_before)))
         if self.created_before is not None:
             where.append(c.created_at < self.created_before)
         if not self.include_erased:

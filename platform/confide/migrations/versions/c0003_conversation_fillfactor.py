@@ -5,7 +5,8 @@ ten seconds, see chats.service.ACTIVITY_RESOLUTION). With full pages such an upd
 into each of the table's nine indexes and leaves the old one for VACUUM; with free space on the page
 it stays on the page (HOT) and the next visitor of the page prunes the old version. In bench.chat
 at 1,000 msgs/s PostgreSQL went from 0.40 to 0.29-0.33 cores (95% of the updates HOT). The price:
-conversation pages are half full.
+conversation pages are half full. The option applies to pages written from now on: an existing
+table's full pages get room once rewritten (VACUUM FULL conversation, or pg_repack without the lock).
 PostgreSQL only; a table option, so the models do not carry it.
 
 Revision ID: c0003
