@@ -4,6 +4,7 @@ two nodes never share a number. Functions flush but never commit."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,11 +72,17 @@ class AppendPlan:
     def statement_key(self) -> tuple[tuple[str, ...], bool]:
         return tuple(self.values), self.sequenced
 
-    def params(self) -> dict[str, Any]:
+    def counter_params(self) -> dict[str, Any]:
+        """The parameters of `counter_update`."""
         params = {"where_conversation_id": self.conversation_id, "where_tenant_id": self.tenant_id}
         for name, value in self.values.items():
             params[f"set_{name}"] = value
         params["activity_before"] = self.values["updated_at"] - ACTIVITY_RESOLUTION
+        return params
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of `append_statement`: the counter's and the message's."""
+        params = self.counter_params()
         for name in MESSAGE_FIELDS:
             params[f"new_{name}"] = self.fields[name]
         return params
@@ -175,21 +182,9 @@ async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Messa
         seq, status_after, _, activity = (await connection.execute(append_statement(*plan.statement_key), plan.params())).one()
         message = plan.message(seq)  # stored already: not added to the session
     else:
-        values: dict[str, Any] = dict(plan.values)
-        table, now = Conversation.__table__, plan.values["updated_at"]
-        moment = table.c.updated_at.type
-        values["updated_at"] = _activity(table, tuple(plan.values), bindparam("set_updated_at", now, type_=moment), bindparam("activity_before", now - ACTIVITY_RESOLUTION, type_=moment))
-        if plan.sequenced:
-            values["last_seq"] = table.c.last_seq + 1
-        statement = (
-            update(table)
-            .where(table.c.id == plan.conversation_id, table.c.tenant_id == plan.tenant_id)
-            .values(values)
-            .returning(table.c.last_seq, table.c.status, table.c.updated_at)
-        )
         if session.new or session.dirty:
             await session.flush()  # as the ORM update this replaced would have (autoflush)
-        seq, status_after, activity = (await session.execute(statement)).one()
+        seq, status_after, activity = (await session.execute(counter_update(*plan.statement_key), plan.counter_params())).one()
         message = plan.message(seq)
         session.add(message)
     loaded = session.identity_map.get(identity_key(Conversation, plan.conversation_id))
@@ -208,9 +203,28 @@ async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Messa
 
 
 MESSAGE_FIELDS = ("id", "tenant_id", "conversation_id", "kind", "author", "operator_id", "client_message_id", "text", "event", "redacted", "verdict", "created_at")
-_APPEND_STATEMENTS: dict[tuple[tuple[str, ...], bool], Any] = {}
 
 
+@functools.cache
+def counter_update(value_names: tuple[str, ...], sequenced: bool) -> Any:
+    """The conversation's side of an append, for one shape of new values, with bind parameters
+    (`AppendPlan.counter_params`): the new values, the activity time (`_activity`) and, for a
+    sequenced row, the next seq. Returns last_seq, status and updated_at; no row for an unknown
+    conversation or another tenant's."""
+    conversation = Conversation.__table__
+    values: dict[str, Any] = {name: bindparam(f"set_{name}", type_=conversation.c[name].type) for name in value_names}
+    values["updated_at"] = _activity(conversation, value_names, values["updated_at"], bindparam("activity_before", type_=conversation.c.updated_at.type))
+    if sequenced:
+        values["last_seq"] = conversation.c.last_seq + 1
+    return (
+        update(conversation)
+        .where(conversation.c.id == bindparam("where_conversation_id"), conversation.c.tenant_id == bindparam("where_tenant_id"))
+        .values(values)
+        .returning(conversation.c.last_seq, conversation.c.status, conversation.c.updated_at)
+    )
+
+
+@functools.cache
 def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
     """The PostgreSQL append for one shape of counter update, built once with bind parameters
     (building it per message, coercing a dozen literals, cost more than running it). The counter
@@ -221,31 +235,15 @@ def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
         INSERT INTO chat_message (...) SELECT :new_id, ..., counter.last_seq FROM counter
         RETURNING seq, (SELECT status FROM counter), id, (SELECT updated_at FROM counter)
     """
-    key = (value_names, sequenced)
-    statement = _APPEND_STATEMENTS.get(key)
-    if statement is not None:
-        return statement
-    conversation, messages = Conversation.__table__, Message.__table__
-    values: dict[str, Any] = {name: bindparam(f"set_{name}", type_=conversation.c[name].type) for name in value_names}
-    values["updated_at"] = _activity(conversation, value_names, values["updated_at"], bindparam("activity_before", type_=conversation.c.updated_at.type))
-    if sequenced:
-        values["last_seq"] = conversation.c.last_seq + 1
-    counter = (
-        update(conversation)
-        .where(conversation.c.id == bindparam("where_conversation_id"), conversation.c.tenant_id == bindparam("where_tenant_id"))
-        .values(values)
-        .returning(conversation.c.last_seq, conversation.c.status, conversation.c.updated_at)
-        .cte("counter")
-    )
+    messages = Message.__table__
+    counter = counter_update(value_names, sequenced).cte("counter")
     source = select(*(bindparam(f"new_{name}", type_=messages.c[name].type) for name in MESSAGE_FIELDS), counter.c.last_seq if sequenced else null()).select_from(counter)
-    statement = (
+    return (
         insert(messages)
         .from_select([*MESSAGE_FIELDS, "seq"], source)
         .returning(messages.c.seq, select(counter.c.status).scalar_subquery(), messages.c.id, select(counter.c.updated_at).scalar_subquery())
         .add_cte(counter)
     )
-    _APPEND_STATEMENTS[key] = statement
-    return statement
 
 
 def _activity(conversation: Any, value_names: tuple[str, ...], now: Any, before: Any) -> Any:
