@@ -59,6 +59,7 @@ BUILTIN_ANSWER = "We are open Monday to Friday, 9 to 17."
 LLM_QUESTION = "What kinds of jackets do you sell?"
 LLM_REPLY = "We sell rain jackets, winter parkas and light summer jackets in many colours and sizes, all made from recycled materials."
 LLM_FIRST_TOKEN_S = 0.050
+PHASES = ("idle", "rtt", "rate", "llm")
 LLM_TOKEN_DELAY_S = 0.0
 DRAIN_SECONDS = 10.0
 
@@ -662,7 +663,8 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
     idle_count = args.idle or (1000 if quick else 5000)
     levels = [int(v) for v in args.levels.split(",")]
     poisson = args.arrivals == "poisson"
-    notes: list[str] = []
+    phases = set(args.phases.split(","))
+    notes: list[str] = [] if phases == set(PHASES) else [f"only the phases {', '.join(p for p in PHASES if p in phases)} ran"]
     result: dict[str, Any] = {"benchmark": "chat", "backend": "postgresql+redis"}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -718,125 +720,130 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.sleep(2.0)
 
                     # ---- 1. idle connections ---------------------------------------------------
-                    server_pids = process_tree(server_pid)
-                    rss_before, pss_before = rss_kb(server_pids), pss_kb(server_pids)
-                    say(f"idle: opening {idle_count} visitor connections (server RSS {rss_before} kB over {len(server_pids)} processes)")
-                    before = meter.sample()
-                    opened = await open_group(clients, builtin_url, "idle", idle_count, parallel=args.open_parallel)
-                    connect_cpu = CpuMeter.cores(before, meter.sample())
-                    await asyncio.sleep(3.0)
-                    server_pids = process_tree(server_pid)
-                    rss_after, pss_after = rss_kb(server_pids), pss_kb(server_pids)
-                    held = opened["opened"]
-                    say(f"idle: {held} open ({opened['connects_s']} connects/s), server RSS {rss_after} kB")
-                    result["idle_connections"] = held
-                    result["rss_kb_per_idle_connection"] = round((rss_after - rss_before) / held, 1) if held else None
-                    result["idle"] = {
-                        **opened,
-                        "connect_cpu_cores": connect_cpu,
-                        "server_rss_kb_before": rss_before,
-                        "server_rss_kb_after": rss_after,
-                        "server_pss_kb_before": pss_before,
-                        "server_pss_kb_after": pss_after,
-                        "pss_kb_per_idle_connection": round((pss_after - pss_before) / held, 1) if held else None,
-                        "server_processes": len(server_pids),
-                    }
-                    await close_group(clients, "idle")
-                    if await stand_in_for_autovacuum(db_url):
-                        notes.append(
-                            "this PostgreSQL runs with autovacuum off: the benchmark ran VACUUM (ANALYZE) after the idle phase, as autovacuum "
-                            "would have after its 5,000 new conversations. Without it (or with the server's database connections dropped, or any "
-                            "invalidation of the conversation table) what those connections cached while the tables were tiny (warm-up) "
-                            "stayed, and the database's CPU per message grew about threefold through the rate search"
-                        )
+                    if "idle" in phases:
+                        server_pids = process_tree(server_pid)
+                        rss_before, pss_before = rss_kb(server_pids), pss_kb(server_pids)
+                        say(f"idle: opening {idle_count} visitor connections (server RSS {rss_before} kB over {len(server_pids)} processes)")
+                        before = meter.sample()
+                        opened = await open_group(clients, builtin_url, "idle", idle_count, parallel=args.open_parallel)
+                        connect_cpu = CpuMeter.cores(before, meter.sample())
+                        await asyncio.sleep(3.0)
+                        server_pids = process_tree(server_pid)
+                        rss_after, pss_after = rss_kb(server_pids), pss_kb(server_pids)
+                        held = opened["opened"]
+                        say(f"idle: {held} open ({opened['connects_s']} connects/s), server RSS {rss_after} kB")
+                        result["idle_connections"] = held
+                        result["rss_kb_per_idle_connection"] = round((rss_after - rss_before) / held, 1) if held else None
+                        result["idle"] = {
+                            **opened,
+                            "connect_cpu_cores": connect_cpu,
+                            "server_rss_kb_before": rss_before,
+                            "server_rss_kb_after": rss_after,
+                            "server_pss_kb_before": pss_before,
+                            "server_pss_kb_after": pss_after,
+                            "pss_kb_per_idle_connection": round((pss_after - pss_before) / held, 1) if held else None,
+                            "server_processes": len(server_pids),
+                        }
+                        await close_group(clients, "idle")
+                        if await stand_in_for_autovacuum(db_url):
+                            notes.append(
+                                "this PostgreSQL runs with autovacuum off: the benchmark ran VACUUM (ANALYZE) after the idle phase, as autovacuum "
+                                "would have after its 5,000 new conversations. Without it (or with the server's database connections dropped, or any "
+                                "invalidation of the conversation table) what those connections cached while the tables were tiny (warm-up) "
+                                "stayed, and the database's CPU per message grew about threefold through the rate search"
+                            )
 
                     # ---- 2. round trip at the reference rate -----------------------------------
-                    opened = await open_group(clients, builtin_url, "load", args.connections)
-                    if opened["failed"]:
-                        notes.append(f"load connections failed: {opened['failed']}")
-                    await asyncio.sleep(1.0)
-                    say(f"rtt: {args.rate} msgs/s for {rtt_seconds} s over {opened['opened']} connections")
-                    profiler = await start_profiler(args.profile, server_pid, rtt_seconds) if args.profile and args.profile_phase == "rtt" else None
-                    rtt = await measured(clients, meter, "load", args.rate, rtt_seconds, BUILTIN_QUESTION, BUILTIN_ANSWER, poisson, retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait)
-                    if profiler is not None:
-                        await profiler.wait()
-                        notes.append(f"py-spy profile of the rtt phase (collapsed stacks): {args.profile}")
-                    say(f"rtt: p50 {rtt['rtt_p50_ms']} ms, p99 {rtt['rtt_p99_ms']} ms, errors {rtt['errors']}, cpu {rtt['cpu_cores']}, server gc {rtt.get('server_gc')}")
-                    result.update(
-                        rtt_p50_ms=rtt["rtt_p50_ms"],
-                        rtt_p99_ms=rtt["rtt_p99_ms"],
-                        rate_msgs_s=args.rate,
-                        messages=rtt["messages"],
-                        errors=rtt["errors"],
-                    )
-                    result["rtt"] = public(rtt)
-
-                    # ---- 3. rate search --------------------------------------------------------
-                    best = 0
-                    search = []
-                    for level in levels:
+                    if phases & {"rtt", "rate"}:
+                        opened = await open_group(clients, builtin_url, "load", args.connections)
+                        if opened["failed"]:
+                            notes.append(f"load connections failed: {opened['failed']}")
                         await asyncio.sleep(1.0)
-                        summary = await measured(
-                            clients, meter, "load", level, level_seconds, BUILTIN_QUESTION, BUILTIN_ANSWER, poisson,
-                            retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait, ok=lambda s: passes(s, 100.0)[0],
-                        )  # fmt: skip
-                        ok, why = passes(summary, 100.0)
-                        row = {k: summary.get(k) for k in ("rate_msgs_s", "achieved_msgs_s", "messages", "errors", "rtt_p50_ms", "rtt_p99_ms", "client_lag_p99_ms", "cpu_cores", "cpu_ms_per_msg", "stalls", "server_gc", "attempts")}
-                        row["passed"], row["why"] = ok, why
-                        if summary["error_kinds"]:
-                            row["error_kinds"] = summary["error_kinds"]
-                        search.append(row)
-                        say(f"rate {level}: p50 {summary['rtt_p50_ms']} ms, p99 {summary['rtt_p99_ms']} ms, sent {summary['achieved_msgs_s']}/s, {why}, cpu {summary['cpu_cores']}, server gc {summary.get('server_gc')}")
-                        if not ok:
-                            break
-                        best = level
-                    result["max_msgs_s"] = best
-                    result["rate_search"] = search
-                    await close_group(clients, "load")
+                        if "rtt" in phases:
+                            say(f"rtt: {args.rate} msgs/s for {rtt_seconds} s over {opened['opened']} connections")
+                            profiler = await start_profiler(args.profile, server_pid, rtt_seconds) if args.profile and args.profile_phase == "rtt" else None
+                            rtt = await measured(clients, meter, "load", args.rate, rtt_seconds, BUILTIN_QUESTION, BUILTIN_ANSWER, poisson, retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait)
+                            if profiler is not None:
+                                await profiler.wait()
+                                notes.append(f"py-spy profile of the rtt phase (collapsed stacks): {args.profile}")
+                            say(f"rtt: p50 {rtt['rtt_p50_ms']} ms, p99 {rtt['rtt_p99_ms']} ms, errors {rtt['errors']}, cpu {rtt['cpu_cores']}, server gc {rtt.get('server_gc')}")
+                            result.update(
+                                rtt_p50_ms=rtt["rtt_p50_ms"],
+                                rtt_p99_ms=rtt["rtt_p99_ms"],
+                                rate_msgs_s=args.rate,
+                                messages=rtt["messages"],
+                                errors=rtt["errors"],
+                            )
+                            result["rtt"] = public(rtt)
+
+                        # ---- 3. rate search --------------------------------------------------------
+                        if "rate" in phases:
+                            best = 0
+                            search = []
+                            for level in levels:
+                                await asyncio.sleep(1.0)
+                                summary = await measured(
+                                    clients, meter, "load", level, level_seconds, BUILTIN_QUESTION, BUILTIN_ANSWER, poisson,
+                                    retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait, ok=lambda s: passes(s, 100.0)[0],
+                                )  # fmt: skip
+                                ok, why = passes(summary, 100.0)
+                                row = {k: summary.get(k) for k in ("rate_msgs_s", "achieved_msgs_s", "messages", "errors", "rtt_p50_ms", "rtt_p99_ms", "client_lag_p99_ms", "cpu_cores", "cpu_ms_per_msg", "stalls", "server_gc", "attempts")}
+                                row["passed"], row["why"] = ok, why
+                                if summary["error_kinds"]:
+                                    row["error_kinds"] = summary["error_kinds"]
+                                search.append(row)
+                                say(f"rate {level}: p50 {summary['rtt_p50_ms']} ms, p99 {summary['rtt_p99_ms']} ms, sent {summary['achieved_msgs_s']}/s, {why}, cpu {summary['cpu_cores']}, server gc {summary.get('server_gc')}")
+                                if not ok:
+                                    break
+                                best = level
+                            result["max_msgs_s"] = best
+                            result["rate_search"] = search
+                        await close_group(clients, "load")
 
                     # ---- 4. LLM overhead -------------------------------------------------------
-                    await asyncio.sleep(1.0)
-                    await open_group(clients, llm_url, "llm", args.llm_connections)
-                    say(f"llm: {args.llm_rate} msgs/s for {llm_seconds} s, first token after {LLM_FIRST_TOKEN_S * 1000:.0f} ms, {llm_tokens} tokens")
-                    llm.requests.clear()
-                    profiler = await start_profiler(args.profile, server_pid, llm_seconds) if args.profile and args.profile_phase == "llm" else None
-                    llm_run = await measured(clients, meter, "llm", args.llm_rate, llm_seconds, LLM_QUESTION, LLM_REPLY, poisson, retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait, slow_ms=50.0 + scripted_ms)
-                    if profiler is not None:
-                        await profiler.wait()
-                        notes.append(f"py-spy profile of the llm phase (collapsed stacks): {args.profile}")
-                    llm_calls = len(llm.chat_requests)
-                    llm.requests.clear()
-                    direct = await clients.each(lambda i: {"op": "direct", "base_url": llm.base_url, "rate": clients.share(args.llm_rate, i), "seconds": llm_seconds})
-                    llm.requests.clear()
-                    direct_total = [v for r in direct for v in r["total_ms"]]
-                    direct_first = [v for r in direct for v in r["first_ms"]]
-                    over_scripted = [v - scripted_ms for v in llm_run["_rtts"]]
-                    first_overhead = [v - LLM_FIRST_TOKEN_S * 1000 for v in llm_run["_ttfd"]]
-                    # Time added over the server: Confide's round trip minus a lean client's straight to the
-                    # same server at the same rate (both include the fake LLM's own HTTP and JSON work).
-                    result["llm_overhead_p50_ms"] = round(percentile(llm_run["_rtts"], 0.50) - percentile(direct_total, 0.50), 2)
-                    result["llm_overhead_p99_ms"] = round(percentile(llm_run["_rtts"], 0.99) - percentile(direct_total, 0.99), 2)
-                    result["llm"] = {
-                        **public(llm_run),
-                        "llm_calls": llm_calls,
-                        "scripted_ms": scripted_ms,
-                        "first_token_delay_ms": LLM_FIRST_TOKEN_S * 1000,
-                        "token_delay_ms": LLM_TOKEN_DELAY_S * 1000,
-                        "tokens": llm_tokens,
-                        "over_scripted_p50_ms": round(percentile(over_scripted, 0.50), 2),
-                        "over_scripted_p99_ms": round(percentile(over_scripted, 0.99), 2),
-                        "first_delta_over_scripted_p50_ms": round(percentile(first_overhead, 0.50), 2),
-                        "first_delta_over_scripted_p99_ms": round(percentile(first_overhead, 0.99), 2),
-                        "direct_client_p50_ms": round(percentile(direct_total, 0.50), 2),
-                        "direct_client_p99_ms": round(percentile(direct_total, 0.99), 2),
-                        "direct_first_token_p50_ms": round(percentile(direct_first, 0.50), 2),
-                        "direct_failures": sum(r["failures"] for r in direct),
-                    }
-                    say(
-                        f"llm: overhead p50 {result['llm_overhead_p50_ms']} ms, p99 {result['llm_overhead_p99_ms']} ms over a direct client "
-                        f"(p50 {result['llm']['direct_client_p50_ms']} ms); over the scripted time p50 {result['llm']['over_scripted_p50_ms']} ms"
-                    )
-                    await close_group(clients, "llm")
+                    if "llm" in phases:
+                        await asyncio.sleep(1.0)
+                        await open_group(clients, llm_url, "llm", args.llm_connections)
+                        say(f"llm: {args.llm_rate} msgs/s for {llm_seconds} s, first token after {LLM_FIRST_TOKEN_S * 1000:.0f} ms, {llm_tokens} tokens")
+                        llm.requests.clear()
+                        profiler = await start_profiler(args.profile, server_pid, llm_seconds) if args.profile and args.profile_phase == "llm" else None
+                        llm_run = await measured(clients, meter, "llm", args.llm_rate, llm_seconds, LLM_QUESTION, LLM_REPLY, poisson, retries=args.retries, busy=args.busy, quiet_wait=args.quiet_wait, slow_ms=50.0 + scripted_ms)
+                        if profiler is not None:
+                            await profiler.wait()
+                            notes.append(f"py-spy profile of the llm phase (collapsed stacks): {args.profile}")
+                        llm_calls = len(llm.chat_requests)
+                        llm.requests.clear()
+                        direct = await clients.each(lambda i: {"op": "direct", "base_url": llm.base_url, "rate": clients.share(args.llm_rate, i), "seconds": llm_seconds})
+                        llm.requests.clear()
+                        direct_total = [v for r in direct for v in r["total_ms"]]
+                        direct_first = [v for r in direct for v in r["first_ms"]]
+                        over_scripted = [v - scripted_ms for v in llm_run["_rtts"]]
+                        first_overhead = [v - LLM_FIRST_TOKEN_S * 1000 for v in llm_run["_ttfd"]]
+                        # Time added over the server: Confide's round trip minus a lean client's straight to the
+                        # same server at the same rate (both include the fake LLM's own HTTP and JSON work).
+                        result["llm_overhead_p50_ms"] = round(percentile(llm_run["_rtts"], 0.50) - percentile(direct_total, 0.50), 2)
+                        result["llm_overhead_p99_ms"] = round(percentile(llm_run["_rtts"], 0.99) - percentile(direct_total, 0.99), 2)
+                        result["llm"] = {
+                            **public(llm_run),
+                            "llm_calls": llm_calls,
+                            "scripted_ms": scripted_ms,
+                            "first_token_delay_ms": LLM_FIRST_TOKEN_S * 1000,
+                            "token_delay_ms": LLM_TOKEN_DELAY_S * 1000,
+                            "tokens": llm_tokens,
+                            "over_scripted_p50_ms": round(percentile(over_scripted, 0.50), 2),
+                            "over_scripted_p99_ms": round(percentile(over_scripted, 0.99), 2),
+                            "first_delta_over_scripted_p50_ms": round(percentile(first_overhead, 0.50), 2),
+                            "first_delta_over_scripted_p99_ms": round(percentile(first_overhead, 0.99), 2),
+                            "direct_client_p50_ms": round(percentile(direct_total, 0.50), 2),
+                            "direct_client_p99_ms": round(percentile(direct_total, 0.99), 2),
+                            "direct_first_token_p50_ms": round(percentile(direct_first, 0.50), 2),
+                            "direct_failures": sum(r["failures"] for r in direct),
+                        }
+                        say(
+                            f"llm: overhead p50 {result['llm_overhead_p50_ms']} ms, p99 {result['llm_overhead_p99_ms']} ms over a direct client "
+                            f"(p50 {result['llm']['direct_client_p50_ms']} ms); over the scripted time p50 {result['llm']['over_scripted_p50_ms']} ms"
+                        )
+                        await close_group(clients, "llm")
                 finally:
                     await clients.stop()
                     if args.server_log:
@@ -886,6 +893,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=400, help="visitor connections carrying the load")
     parser.add_argument("--idle", type=int, default=None, help="idle visitor connections (default 5000, quick 1000)")
     parser.add_argument("--open-parallel", type=int, default=50, help="handshakes in flight per client process")
+    parser.add_argument("--phases", default=",".join(PHASES), help="which phases to run, comma-separated (default all: idle,rtt,rate,llm)")
     parser.add_argument("--llm-rate", type=float, default=50)
     parser.add_argument("--llm-connections", type=int, default=50)
     parser.add_argument("--arrivals", choices=("fixed", "poisson"), default="fixed")
