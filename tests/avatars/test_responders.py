@@ -535,12 +535,23 @@ async def test_the_fake_server_leaves_no_task_or_port_behind() -> None:
 def test_server_sent_event_lines_are_read_as_the_api_defines_them() -> None:
     from avatars.responders.openai_responder import _choice, _Incomplete, _StreamError
 
-    assert _choice("") is None and _choice(": keep-alive") is None and _choice("event: message") is None
-    assert _choice('data: {"choices":[]}') is None  # a usage chunk
-    assert _choice('data: {"choices":[{"delta":{"content":"Hi"},"finish_reason":null}]}') == {"delta": {"content": "Hi"}, "finish_reason": None}
+    assert _choice(b"") is None and _choice(b": keep-alive") is None and _choice(b"event: message") is None
+    assert _choice(b'data: {"choices":[]}') is None  # a usage chunk
+    assert _choice(b'data: {"choices":[{"delta":{"content":"Hi"},"finish_reason":null}]}') == {"delta": {"content": "Hi"}, "finish_reason": None}
     with pytest.raises(_Incomplete):
-        _choice("data: [DONE]")
+        _choice(b"data: [DONE]")
     with pytest.raises(_StreamError):
-        _choice('data: {"error":{"message":"overloaded"}}')
+        _choice(b'data: {"error":{"message":"overloaded"}}')
     with pytest.raises(ValueError):
-        _choice("data: {not json")
+        _choice(b"data: {not json")
+
+
+def test_event_lines_are_cut_from_reads_at_any_line_ending_and_any_split() -> None:
+    from avatars.responders.openai_responder import _Lines
+
+    body = b'data: {"a":1}\r\n\r\ndata: {"b":2}\n\ndata: {"c":3}\r\rdata: [DONE]'
+    expected = [b'data: {"a":1}', b'data: {"b":2}', b'data: {"c":3}', b"data: [DONE]"]
+    for size in (1, 2, 3, 7, len(body)):
+        lines = _Lines()
+        got = [line for i in range(0, len(body), size) for line in lines.feed(body[i : i + size])] + lines.end()
+        assert [line for line in got if line] == expected, size
