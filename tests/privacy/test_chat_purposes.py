@@ -212,6 +212,51 @@ async def test_the_llm_gets_the_conversation_so_far_in_order_redacted_across_a_r
     assert ADDRESS not in str(third.body)
 
 
+async def test_the_ack_comes_before_the_first_delta_however_fast_the_llm(llm_shop, fake_llm):
+    """The LLM's turn starts while the visitor's message is being stored; nothing of the reply shows
+    before the ack, and the reply follows the message in seq order."""
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
+    fake_llm.script("We open at nine. Come by any time!", first_token_delay=0)
+    async with visitor(url, avatar["widget_key"]) as (chat, _):
+        await chat.expect("message")
+        for i in range(5):
+            start = len(chat.frames)
+            await chat.send({"type": "message", "client_message_id": f"f{i}", "text": "When are you open?"})
+            reply = await next_of(chat, "message")
+            frames = chat.frames[start:]
+            assert [f["type"] for f in frames][0] == "ack" and frames[1]["type"] == "delta", frames
+            assert (reply["author"], reply["text"], reply["reply_to"]) == ("avatar", "We open at nine. Come by any time!", f"f{i}")
+            assert reply["seq"] == frames[0]["seq"] + 1
+    assert len(fake_llm.chat_requests) == 5
+
+
+async def test_while_an_operator_has_the_conversation_no_visitor_message_reaches_the_llm(llm_shop, fake_llm):
+    """The visitor's connection learns of the takeover from its frame, so it does not start the
+    avatar's turn (and send the message to the LLM) only to learn at the store that it must not."""
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
+    fake_llm.script("We open at nine.")
+    async with visitor(url, avatar["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        async with operator(url, tenant_id, owner.token) as (ops, _):
+            await ops.send({"type": "take_over", "conversation_id": conversation_id})
+            await next_of(chat, "operator_joined")
+            for i in range(3):
+                await chat.say(f"Only for a person, part {i}", f"p{i}")
+                while (seen := await next_of(ops, "message"))["author"] != "visitor":
+                    pass
+                assert seen["text"] == f"Only for a person, part {i}"
+            assert fake_llm.chat_requests == [], "nothing was sent to the LLM while the operator had the conversation"
+            await ops.send({"type": "hand_back", "conversation_id": conversation_id})
+            await next_of(chat, "operator_left")
+        await chat.say("When are you open?", "a1")
+        reply = await next_of(chat, "message")
+    assert (reply["author"], reply["text"]) == ("avatar", "We open at nine.")
+    assert len(fake_llm.chat_requests) == 1
+
+
 # ---- operator_review --------------------------------------------------------------------------
 
 

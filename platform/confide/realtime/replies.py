@@ -4,6 +4,7 @@ request for a decision, or output that states one, becomes a handoff to an opera
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -84,14 +85,32 @@ class AvatarTurn:
         *,
         origin: str = "",
         history: HistoryWindow | None = None,
+        speculative: bool = False,
     ) -> None:
         self.rt = runtime
+        # A speculative turn starts while the visitor's message is still being stored, so the LLM's
+        # time to first token runs alongside the write; it shows nothing (no delta, no stored reply,
+        # no handoff) until release(), and the caller cancels it if the message turns out to be a
+        # resend or the conversation no longer the avatar's. Its history ends before the messages
+        # still in flight when it began.
+        self._go: asyncio.Event | None = asyncio.Event() if speculative else None
+        self._before_seq = delivery.sent_seq + 1 if speculative else None
         self.origin = origin
         self.history = history if history is not None else HistoryWindow()
         self.avatar = avatar
         self.conversation = conversation
         self.language = language
         self.delivery = delivery
+
+    def release(self) -> None:
+        """The visitor's message is stored and acked: a speculative turn may show its reply."""
+        if self._go is not None:
+            self._go.set()
+
+    async def _hold(self) -> None:
+        if self._go is not None:
+            await self._go.wait()
+            self._go = None
 
     async def answer(self, *, visitor_text: str, verdict: Any, reply_to: str, visitor_seq: int | None = None) -> None:
         if verdict.action == "refuse":
@@ -131,7 +150,7 @@ class AvatarTurn:
         text = visitor_text
         if external:
             scrub = (lambda t: redact(t, detect_pii(t, self.language))) if instructions.redact_pii_before_llm else None
-            current = visitor_seq if visitor_seq is not None else self.delivery.sent_seq + 1
+            current = visitor_seq if visitor_seq is not None else (self._before_seq or self.delivery.sent_seq + 1)
             history = self.history.turns(after_seq=max(0, self.delivery.sent_seq - HISTORY_TURNS), before_seq=current, redact_with=scrub)
             if scrub is not None:
                 text = scrub(text)
@@ -160,12 +179,15 @@ class AvatarTurn:
         try:
             async for delta in reply:
                 for chunk in guard.feed(delta):
+                    if self._go is not None:
+                        await self._hold()
                     released.append(chunk)
                     await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
                     index += 1
         finally:
             await reply.aclose()
         tail, out_verdict = guard.finish()
+        await self._hold()
         for chunk in tail:
             released.append(chunk)
             await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
@@ -180,6 +202,7 @@ class AvatarTurn:
         )
 
     async def _say(self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None) -> None:
+        await self._hold()
         verdict: dict[str, Any] = {"rule_ids": rule_ids} if rule_ids else {}
         if fallback:
             verdict["fallback"] = True
@@ -201,6 +224,7 @@ class AvatarTurn:
         await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
 
     async def hand_off(self, reason: str, *, rule_ids: list[str], partial: str = "") -> None:
+        await self._hold()
         text = handoff_text(self.avatar, self.language, reason)
         async with self.rt.sessionmaker() as session:
             if partial.strip():

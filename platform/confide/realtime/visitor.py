@@ -46,6 +46,10 @@ from confide.realtime.transitions import purge_unless_stored
 
 log = logging.getLogger("confide.realtime.visitor")
 
+# The conversation's status after each kind of event frame, so the connection knows without asking
+# the database whether the avatar answers now (an operator may take over from another node).
+STATUS_AFTER_EVENT = {"handoff": "waiting", "operator_joined": "operator", "operator_left": "avatar", "closed": "closed", "reopened": "avatar"}
+
 
 class Refused(Exception):
     def __init__(self, code: CloseCode, slug: str, detail: str) -> None:
@@ -236,9 +240,7 @@ class VisitorConnection:
                 self.rt.emit(events.CONVERSATION_STARTED, self.conversation)
         # The LLM's history window is kept in memory only for avatars that answer through an LLM.
         self.history = HistoryWindow() if avatar.snapshot.responder.get("engine") == "openai" else None
-        self.delivery = SeqDelivery(
-            self._send, self.rt.sessionmaker, self.conversation.id, tag_conversation=False, observe=self.history.observe if self.history else None
-        )
+        self.delivery = SeqDelivery(self._send, self.rt.sessionmaker, self.conversation.id, tag_conversation=False, observe=self._observe)
 
     async def _welcome(self, hello: Hello) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
@@ -260,6 +262,15 @@ class VisitorConnection:
         await self.delivery.catch_up(after)
         if after == 0 and self.history is not None:
             self.history.primed = True  # the catch-up from the start went through the window: no re-read at the first turn
+
+    def _observe(self, frame: dict[str, Any]) -> None:
+        """Every sequenced frame this connection sends, in seq order: the status it leaves the
+        conversation in, and the LLM's history window."""
+        status = STATUS_AFTER_EVENT.get(frame.get("type", ""))
+        if status is not None and self.conversation is not None:
+            self.conversation.status = status
+        if self.history is not None:
+            self.history.observe(frame)
 
     async def _forward(self, subscription: Any) -> None:
         """Frames from the broker: other nodes' and operators' writes, delivered in seq order."""
@@ -331,6 +342,13 @@ class VisitorConnection:
         verdict = self.avatar.guidelines.check_input(frame.text, self.language)
         stored_text = verdict.redacted_text if verdict.redacted_text is not None else frame.text
         duplicate = False
+        speculative: tuple[AvatarTurn, asyncio.Task[None]] | None = None
+        if self.history is not None and self.conversation.status == "avatar" and verdict.action not in ("refuse", "handoff"):
+            # An LLM avatar's turn starts now, so the LLM works while the message is stored; it shows
+            # nothing before the ack and is dropped if the store says it must not answer.
+            turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
+            task = asyncio.create_task(turn.answer(visitor_text=stored_text, verdict=verdict, reply_to=frame.client_message_id), name="confide-avatar-turn")
+            speculative = (turn, task)
         try:
             message, status = await self.rt.writer.append(
                 tenant_id=self.tenant_id,
@@ -343,6 +361,8 @@ class VisitorConnection:
                 rule_ids=verdict.rule_ids,
             )
         except DuplicateClientMessage:
+            await _drop(speculative)
+            speculative = None
             async with self.rt.sessionmaker() as session:
                 found = await chats.find_by_client_id(session, conversation_id=self.conversation.id, client_message_id=frame.client_message_id)
                 answered = found is not None and found.seq is not None and await chats.has_reply_after(session, conversation_id=self.conversation.id, seq=found.seq)
@@ -354,12 +374,27 @@ class VisitorConnection:
             await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
             if answered:
                 return
+        except BaseException:
+            await _drop(speculative)
+            raise
         self.conversation.status = status
-        if not duplicate:
-            await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
-            if self.history is not None and message.seq is not None:
-                self.history.add(message.seq, "visitor", message.text)
-            await self._to_others(message_frame(message, conversation_id=self.conversation.id))
+        if status != "avatar":
+            await _drop(speculative)
+            speculative = None
+        try:
+            if not duplicate:
+                await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
+                if self.history is not None and message.seq is not None:
+                    self.history.add(message.seq, "visitor", message.text)
+                await self._to_others(message_frame(message, conversation_id=self.conversation.id))
+        except BaseException:
+            await _drop(speculative)
+            raise
+        if speculative is not None:
+            turn, task = speculative
+            turn.release()
+            await task
+            return
         if status != "avatar":
             return  # an operator has it, or it waits for one: the avatar stays quiet
         turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
@@ -409,6 +444,16 @@ class VisitorConnection:
 
 class _Flood(Exception):
     pass
+
+
+async def _drop(speculative: tuple[AvatarTurn, asyncio.Task[None]] | None) -> None:
+    """Cancel a speculative avatar turn that must not answer (its LLM request is closed)."""
+    if speculative is None:
+        return
+    task = speculative[1]
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 async def visitor_chat(websocket: WebSocket, widget_key: str) -> None:
