@@ -5,6 +5,21 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import time
+
+
+def cpu_reference_ms() -> float:
+    """How fast this machine runs plain Python right now: the best of three timings of a fixed
+    2-million-step loop. Machines of one kind differ (and a shared host varies over the day) by two
+    or three times, so figures compare only between runs with similar values."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return round(best * 1000, 1)
 
 
 def machine() -> dict[str, object]:
@@ -13,6 +28,7 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_reference_ms": cpu_reference_ms(),
     }
 
 
