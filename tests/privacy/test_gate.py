@@ -116,6 +116,39 @@ async def test_a_change_applies_at_once_on_this_node(app, client, tenant_of):
         await gate(app, tenant, Purpose.STORE_TRANSCRIPT)
 
 
+async def test_the_chat_path_opens_no_session_when_the_instructions_are_cached(app, client, tenant_of, monkeypatch):
+    """authorize_chat: a session only for a cache miss; the same refusals, log entries and checks as authorize."""
+    owner, tenant = tenant_of
+    the_gate = app.state.purpose_gate
+    opened = []
+
+    def counting_sessionmaker():  # noqa: ANN202
+        opened.append(1)
+        return app.state.sessionmaker()
+
+    the_gate.invalidate(tenant)
+    assert (await the_gate.authorize_chat(counting_sessionmaker, tenant_id=tenant, purpose=Purpose.ANSWER_CHAT, actor="ava_1", subject_ref="vis_1")).version == 0
+    assert len(opened) == 1, "a miss reads the instructions"
+    for i in range(3):
+        await the_gate.authorize_chat(counting_sessionmaker, tenant_id=tenant, purpose=Purpose.ANSWER_CHAT, actor="ava_1", subject_ref=f"vis_{i + 2}")
+    assert len(opened) == 1, "hits open no session"
+    with pytest.raises(PurposeNotInstructed):
+        await the_gate.authorize_chat(counting_sessionmaker, tenant_id=tenant, purpose=Purpose.EXTERNAL_LLM, actor="ava_1", subject_ref="vis_1")
+    with pytest.raises(ValueError, match="pseudonymous id"):
+        await the_gate.authorize_chat(counting_sessionmaker, tenant_id=tenant, purpose=Purpose.ANSWER_CHAT, actor="ava_1", subject_ref="ada@example.com")
+    await instruct(client, owner, tenant, {"purposes": {"answer_chats": False}})
+    with pytest.raises(PurposeNotInstructed):
+        await the_gate.authorize_chat(counting_sessionmaker, tenant_id=tenant, purpose=Purpose.ANSWER_CHAT, actor="ava_1", subject_ref="vis_1")
+    rows = await log_rows(app, tenant)
+    assert [(r.purpose, r.subject_ref, r.instructions_version) for r in rows] == [("answer_chat", f"vis_{i}", 0) for i in (1, 2, 3, 4)]
+
+    monkeypatch.setattr(the_gate, "writer", None)  # unbuffered: the entry commits in a session of its own
+    await instruct(client, owner, tenant, {"purposes": {"answer_chats": True}})
+    await the_gate.authorize_chat(counting_sessionmaker, tenant_id=tenant, purpose=Purpose.ANSWER_CHAT, actor="ava_1", subject_ref="vis_9")
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessingLogEntry).where(ProcessingLogEntry.subject_ref == "vis_9")) == 1
+
+
 @pytest.mark.parametrize(("field", "value"), [("subject_ref", "ada@example.com"), ("subject_ref", "Hello, I need help"), ("actor", "Ada Lovelace")])
 async def test_the_log_refuses_anything_that_looks_like_content(app, tenant_of, field, value):
     _, tenant = tenant_of

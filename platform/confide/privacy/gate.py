@@ -115,16 +115,54 @@ class PurposeGate:
         subject_ref: str | None = None,
         counts: dict[str, int] | None = None,
     ) -> Instructions:
+        self._check(actor, subject_ref, counts)
+        instructions = await self.cache.get(session, tenant_id)
+        entry = self._admit(instructions, tenant_id=tenant_id, purpose=purpose, actor=actor, subject_ref=subject_ref, counts=counts)
+        if self.writer is not None:
+            self.writer.record(entry)
+        else:
+            session.add(ProcessingLogEntry(**entry))
+        return instructions
+
+    async def authorize_chat(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        tenant_id: str,
+        purpose: Purpose,
+        actor: str,
+        subject_ref: str | None = None,
+    ) -> Instructions:
+        """authorize() for the chat's hot path, which holds no session: one is opened only when the
+        instructions are not cached (or entries are not buffered), so a cached answer costs no
+        session set-up and no yield to the event loop (closing a session schedules a task)."""
+        self._check(actor, subject_ref, None)
+        instructions = self.cache.fresh(tenant_id)
+        if instructions is None or self.writer is None:
+            async with sessionmaker() as session:
+                instructions = await self.authorize(session, tenant_id=tenant_id, purpose=purpose, actor=actor, subject_ref=subject_ref)
+                await session.commit()
+            return instructions
+        self.writer.record(self._admit(instructions, tenant_id=tenant_id, purpose=purpose, actor=actor, subject_ref=subject_ref, counts=None))
+        return instructions
+
+    @staticmethod
+    def _check(actor: str, subject_ref: str | None, counts: dict[str, int] | None) -> None:
         _check_reference("actor", actor, ACTOR)
         _check_reference("subject_ref", subject_ref, SUBJECT_REF)
         if counts and not all(isinstance(k, str) and len(k) <= 40 and isinstance(v, int) for k, v in counts.items()):
             raise ValueError("counts maps short names to integers")
+
+    @staticmethod
+    def _admit(
+        instructions: Instructions, *, tenant_id: str, purpose: Purpose, actor: str, subject_ref: str | None, counts: dict[str, int] | None
+    ) -> dict[str, Any]:
+        """The processing-log entry of an instructed purpose; PurposeNotInstructed otherwise."""
         purpose = Purpose(purpose)
-        instructions = await self.cache.get(session, tenant_id)
         reason = refusal(instructions, purpose)
         if reason is not None:
             raise PurposeNotInstructed(purpose, instructions, reason)
-        entry = {
+        return {
             "id": new_id("plg"),
             "tenant_id": tenant_id,
             "at": utcnow(),
@@ -134,11 +172,6 @@ class PurposeGate:
             "counts": dict(counts or {}),
             "instructions_version": instructions.version,
         }
-        if self.writer is not None:
-            self.writer.record(entry)
-        else:
-            session.add(ProcessingLogEntry(**entry))
-        return instructions
 
     def invalidate(self, tenant_id: str) -> None:
         """Call after committing new instructions, so this node applies them at once."""

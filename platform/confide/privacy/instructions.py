@@ -200,6 +200,11 @@ class InstructionsCache:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, Instructions]] = {}
 
+    def fresh(self, tenant_id: str) -> Instructions | None:
+        """The cached instructions while they are fresh, without touching the database."""
+        hit = self._entries.get(tenant_id)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.ttl else None
+
     async def get(self, session: AsyncSession, tenant_id: str) -> Instructions:
         now = time.monotonic()
         hit = self._entries.get(tenant_id)

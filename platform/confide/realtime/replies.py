@@ -120,32 +120,29 @@ class AvatarTurn:
         if verdict.action == "handoff":
             await self.hand_off(verdict.handoff_reason or "customer_request", rule_ids=list(verdict.rule_ids))
             return
-        async with self.rt.sessionmaker() as session:
+        gate, tenant_id, visitor_id = self.rt.gate, self.conversation.tenant_id, self.conversation.visitor_id
+        snapshot = self.avatar.snapshot
+        try:
+            instructions = await gate.authorize_chat(self.rt.sessionmaker, tenant_id=tenant_id, purpose=Purpose.ANSWER_CHAT, actor=snapshot.avatar_id, subject_ref=visitor_id)
+        except PurposeNotInstructed:
+            await self.hand_off("policy_restriction", rule_ids=[])
+            return
+        responder = snapshot.responder
+        external = False
+        if responder.get("engine") == "openai" and llm_provider_authorised(instructions):
             try:
-                instructions = await self.rt.gate.authorize(
-                    session, tenant_id=self.conversation.tenant_id, purpose=Purpose.ANSWER_CHAT, actor=self.avatar.snapshot.avatar_id, subject_ref=self.conversation.visitor_id
-                )
+                await gate.authorize_chat(self.rt.sessionmaker, tenant_id=tenant_id, purpose=Purpose.EXTERNAL_LLM, actor=snapshot.avatar_id, subject_ref=visitor_id)
+                external = True
             except PurposeNotInstructed:
-                await self.hand_off("policy_restriction", rule_ids=[])
-                return
-            snapshot = self.avatar.snapshot
-            responder = snapshot.responder
-            external = False
-            if responder.get("engine") == "openai" and llm_provider_authorised(instructions):
-                try:
-                    await self.rt.gate.authorize(
-                        session, tenant_id=self.conversation.tenant_id, purpose=Purpose.EXTERNAL_LLM, actor=snapshot.avatar_id, subject_ref=self.conversation.visitor_id
-                    )
-                    external = True
-                except PurposeNotInstructed:
-                    external = False
-            if external and not self.history.primed:
-                # Once per connection; from then on the window sees every message as a frame.
-                after = max(0, self.delivery.sent_seq - HISTORY_TURNS)
+                external = False
+        if external and not self.history.primed:
+            # Once per connection; from then on the window sees every message as a frame.
+            after = max(0, self.delivery.sent_seq - HISTORY_TURNS)
+            async with self.rt.sessionmaker() as session:
                 for m in await chats.replay(session, conversation_id=self.conversation.id, after_seq=after, upto_seq=self.delivery.sent_seq):
                     if m.kind == "message" and m.seq is not None:
                         self.history.add(m.seq, m.author, m.text)
-                self.history.primed = True
+            self.history.primed = True
         history: list[Turn] = []
         text = visitor_text
         if external:
