@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from confide.chats import service as chats
 from confide.chats.models import Message
 from confide.chats.service import StoredMessage
+from confide.core.futures import settle
 
 
 class DuplicateClientMessage(Exception):
@@ -58,16 +59,6 @@ def _duplicate_or(exc: Exception, plan: chats.AppendPlan) -> Exception:
     """A unique violation on a message with a client id is a resend; anything else stays itself."""
     client_id = plan.fields["client_message_id"]
     return DuplicateClientMessage(client_id) if client_id is not None else exc
-
-
-def _settle(done: asyncio.Future[Any], *, result: Any = None, exception: BaseException | None = None) -> None:
-    """Resolve a writer's future unless its caller has given up on it (cancelled) meanwhile."""
-    if done.done():
-        return
-    if exception is not None:
-        done.set_exception(exception)
-    else:
-        done.set_result(result)
 
 
 def _conversation_of(pending: _Pending) -> str:
@@ -157,7 +148,7 @@ class MessageWriter:
                     await self._write(compiled.sql, items)
         except BaseException as exc:
             for pending in batch:  # nobody waits forever on a flusher that died (cancelled at shutdown, a bug)
-                _settle(pending.done, exception=exc if isinstance(exc, Exception) else ConnectionError("the chat writer stopped"))
+                settle(pending.done, exception=exc if isinstance(exc, Exception) else ConnectionError("the chat writer stopped"))
             raise
         finally:
             # Leave the set in the same step as the last look at the queue: a caller resumed by this
@@ -176,19 +167,19 @@ class MessageWriter:
                 pass  # one resent message (or a lock cycle) fails the whole batch: write them one by one
             except Exception as exc:  # noqa: BLE001 - the database is away: every writer hears it
                 for pending in items:
-                    _settle(pending.done, exception=exc)
+                    settle(pending.done, exception=exc)
                 return
             else:
                 by_id = {row[2]: row for row in rows}
                 for pending in items:
-                    _settle(pending.done, result=by_id.get(pending.plan.fields["id"]))
+                    settle(pending.done, result=by_id.get(pending.plan.fields["id"]))
                 return
         for pending in items:
             if pending.done.done():
                 continue  # its caller gave up (cancelled)
             try:
-                _settle(pending.done, result=await self._pool.fetchrow(sql, *pending.args))
+                settle(pending.done, result=await self._pool.fetchrow(sql, *pending.args))
             except asyncpg.UniqueViolationError as exc:
-                _settle(pending.done, exception=_duplicate_or(exc, pending.plan))
+                settle(pending.done, exception=_duplicate_or(exc, pending.plan))
             except Exception as exc:  # noqa: BLE001 - handed to the one writer it concerns
-                _settle(pending.done, exception=exc)
+                settle(pending.done, exception=exc)

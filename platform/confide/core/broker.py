@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from confide.core.futures import settle
+
 log = logging.getLogger("confide.broker")
 
 ORIGIN_MARK = "\x1f"  # frames are JSON and never start with it
@@ -379,16 +381,13 @@ class RedisBroker(Broker):
                 except Exception as exc:  # noqa: BLE001 - the broker is away: each caller decides (the chat fails open)
                     results = [exc] * len(batch)
                 for (_, _, done), result in zip(batch, results, strict=True):
-                    if done.done():
-                        continue
                     if isinstance(result, BaseException):
-                        done.set_exception(result)
+                        settle(done, exception=result)
                     else:
-                        done.set_result(result)
+                        settle(done, result=result)
         finally:
             for _, _, done in batch:  # cancelled (shutdown): nobody waits for an answer that will not come
-                if not done.done():
-                    done.set_exception(ConnectionError("the broker closed"))
+                settle(done, exception=ConnectionError("the broker closed"))
 
     async def _run_hits(self, batch: list[tuple[str, int, asyncio.Future[Any]]]) -> list[Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
