@@ -5,6 +5,7 @@ request for a decision, or output that states one, becomes a handoff to an opera
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -95,6 +96,7 @@ class AvatarTurn:
         # still in flight when it began.
         self._go: asyncio.Event | None = asyncio.Event() if speculative else None
         self._before_seq = delivery.sent_seq + 1 if speculative else None
+        self._task: asyncio.Task[None] | None = None
         self.origin = origin
         self.history = history if history is not None else HistoryWindow()
         self.avatar = avatar
@@ -102,10 +104,24 @@ class AvatarTurn:
         self.language = language
         self.delivery = delivery
 
-    def release(self) -> None:
-        """The visitor's message is stored and acked: a speculative turn may show its reply."""
-        if self._go is not None:
-            self._go.set()
+    def begin(self, *, visitor_text: str, verdict: Any, reply_to: str) -> None:
+        """Start a speculative turn (`answer` in a task of its own); then release() it, or drop() it."""
+        self._task = asyncio.create_task(self.answer(visitor_text=visitor_text, verdict=verdict, reply_to=reply_to), name="confide-avatar-turn")
+
+    def release(self) -> asyncio.Task[None]:
+        """The visitor's message is stored and acked: the speculative turn may show its reply. Returns
+        its task, to be awaited."""
+        assert self._go is not None and self._task is not None
+        self._go.set()
+        return self._task
+
+    async def drop(self) -> None:
+        """Cancel a speculative turn that must not answer (its LLM request is closed); nothing once it
+        has finished."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
 
     async def _hold(self) -> None:
         if self._go is not None:

@@ -342,63 +342,55 @@ class VisitorConnection:
         verdict = self.avatar.guidelines.check_input(frame.text, self.language)
         stored_text = verdict.redacted_text if verdict.redacted_text is not None else frame.text
         duplicate = False
-        speculative: tuple[AvatarTurn, asyncio.Task[None]] | None = None
+        speculative: AvatarTurn | None = None
         if self.history is not None and self.conversation.status == "avatar" and verdict.action not in ("refuse", "handoff"):
             # An LLM avatar's turn starts now, so the LLM works while the message is stored; it shows
-            # nothing before the ack and is dropped if the store says it must not answer.
-            turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
-            task = asyncio.create_task(turn.answer(visitor_text=stored_text, verdict=verdict, reply_to=frame.client_message_id), name="confide-avatar-turn")
-            speculative = (turn, task)
+            # nothing before the ack and is dropped (finally) unless the store lets it answer.
+            speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
+            speculative.begin(visitor_text=stored_text, verdict=verdict, reply_to=frame.client_message_id)
         try:
-            message, status = await self.rt.writer.append(
-                tenant_id=self.tenant_id,
-                conversation_id=self.conversation.id,
-                author="visitor",
-                text=stored_text,
-                client_message_id=frame.client_message_id,
-                redacted=stored_text != frame.text,
-                verdict={"action": verdict.action, "rule_ids": list(verdict.rule_ids), "handoff_reason": verdict.handoff_reason} if verdict.rule_ids else None,
-                rule_ids=verdict.rule_ids,
-            )
-        except DuplicateClientMessage:
-            await _drop(speculative)
-            speculative = None
-            async with self.rt.sessionmaker() as session:
-                found = await chats.find_by_client_id(session, conversation_id=self.conversation.id, client_message_id=frame.client_message_id)
-                answered = found is not None and found.seq is not None and await chats.has_reply_after(session, conversation_id=self.conversation.id, seq=found.seq)
-                conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=self.conversation.id)
-            if found is None or conversation is None:
-                raise
-            message, status, duplicate = found, conversation.status, True
-            # An old seq: sent as is, not through ordered delivery (which would drop it as seen).
-            await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
-            if answered:
-                return
-        except BaseException:
-            await _drop(speculative)
-            raise
-        self.conversation.status = status
-        if status != "avatar":
-            await _drop(speculative)
-            speculative = None
-        try:
+            try:
+                message, status = await self.rt.writer.append(
+                    tenant_id=self.tenant_id,
+                    conversation_id=self.conversation.id,
+                    author="visitor",
+                    text=stored_text,
+                    client_message_id=frame.client_message_id,
+                    redacted=stored_text != frame.text,
+                    verdict={"action": verdict.action, "rule_ids": list(verdict.rule_ids), "handoff_reason": verdict.handoff_reason} if verdict.rule_ids else None,
+                    rule_ids=verdict.rule_ids,
+                )
+            except DuplicateClientMessage:
+                if speculative is not None:
+                    await speculative.drop()  # a resend: answered already, or answered below from the stored text
+                    speculative = None
+                async with self.rt.sessionmaker() as session:
+                    found = await chats.find_by_client_id(session, conversation_id=self.conversation.id, client_message_id=frame.client_message_id)
+                    answered = found is not None and found.seq is not None and await chats.has_reply_after(session, conversation_id=self.conversation.id, seq=found.seq)
+                    conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=self.conversation.id)
+                if found is None or conversation is None:
+                    raise
+                message, status, duplicate = found, conversation.status, True
+                # An old seq: sent as is, not through ordered delivery (which would drop it as seen).
+                await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
+                if answered:
+                    return
+            self.conversation.status = status
             if not duplicate:
                 await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
                 if self.history is not None and message.seq is not None:
                     self.history.add(message.seq, "visitor", message.text)
                 await self._to_others(message_frame(message, conversation_id=self.conversation.id))
-        except BaseException:
-            await _drop(speculative)
-            raise
-        if speculative is not None:
-            turn, task = speculative
-            turn.release()
-            await task
-            return
-        if status != "avatar":
-            return  # an operator has it, or it waits for one: the avatar stays quiet
-        turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
-        await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
+            if status != "avatar":
+                return  # an operator has it, or it waits for one: the avatar stays quiet
+            if speculative is not None:
+                await speculative.release()
+                return
+            turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
+            await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
+        finally:
+            if speculative is not None:
+                await speculative.drop()
 
     async def _on_rating(self, frame: Rating) -> None:
         assert self.conversation is not None and self.delivery is not None
@@ -444,16 +436,6 @@ class VisitorConnection:
 
 class _Flood(Exception):
     pass
-
-
-async def _drop(speculative: tuple[AvatarTurn, asyncio.Task[None]] | None) -> None:
-    """Cancel a speculative avatar turn that must not answer (its LLM request is closed)."""
-    if speculative is None:
-        return
-    task = speculative[1]
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
 
 
 async def visitor_chat(websocket: WebSocket, widget_key: str) -> None:
