@@ -231,6 +231,36 @@ async def test_the_ack_comes_before_the_first_delta_however_fast_the_llm(llm_sho
     assert len(fake_llm.chat_requests) == 5
 
 
+async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside_its_rate_check(llm_app, llm_shop, fake_llm):
+    """The LLM's turn starts while the message is rate-checked; a refused message gets its error and
+    nothing else (no ack, no delta, no reply, nothing stored), and once refused the connection starts
+    no more LLM calls for messages it may refuse again."""
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
+    fake_llm.script("We open at nine.", first_token_delay=0)
+    settings = llm_app.state.settings
+    saved = settings.chat_visitor_messages_per_window, settings.chat_flood_strikes
+    settings.chat_visitor_messages_per_window, settings.chat_flood_strikes = 2, 10
+    try:
+        async with visitor(url, avatar["widget_key"]) as (chat, welcome):
+            await chat.expect("message")
+            for i in range(2):
+                await chat.say("When are you open?", f"ok{i}")
+                assert (await next_of(chat, "message"))["text"] == "We open at nine."
+            start = len(chat.frames)
+            for i in range(3):
+                await chat.send({"type": "message", "client_message_id": f"no{i}", "text": "When are you open?"})
+                assert (await chat.recv())["problem"]["type"].endswith("/rate-limited")
+            await chat.send({"type": "ping"})
+            await next_of(chat, "pong")
+            assert [f["type"] for f in chat.frames[start:]] == ["error", "error", "error", "pong"]
+    finally:
+        settings.chat_visitor_messages_per_window, settings.chat_flood_strikes = saved
+    stored = await texts_of(llm_app, welcome["conversation_id"])
+    assert stored[1:] == ["When are you open?", "We open at nine.", "When are you open?", "We open at nine."], "the greeting, then the two allowed turns"
+    assert len(fake_llm.chat_requests) <= 3, "at most the first refused message's call was begun (and cancelled)"
+
+
 async def test_while_an_operator_has_the_conversation_no_visitor_message_reaches_the_llm(llm_shop, fake_llm):
     """The visitor's connection learns of the takeover from its frame, so it does not start the
     avatar's turn (and send the message to the LLM) only to learn at the store that it must not."""

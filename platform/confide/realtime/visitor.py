@@ -320,8 +320,7 @@ class VisitorConnection:
 
     async def _handle(self, frame: Any) -> None:
         if isinstance(frame, Say):
-            if await self._rate_check():
-                await self._on_message(frame)
+            await self._on_message(frame)  # rate-checked there, alongside the avatar's speculative start
         elif isinstance(frame, Typing):
             assert self.conversation is not None
             await self._to_others({"type": "typing", "author": "visitor", "active": frame.active, "conversation_id": self.conversation.id})
@@ -337,18 +336,22 @@ class VisitorConnection:
 
     async def _on_message(self, frame: Say) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
-        if len(frame.text) > self.settings.chat_max_message_chars:
-            raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
-        verdict = self.avatar.guidelines.check_input(frame.text, self.language)
-        stored_text = verdict.redacted_text if verdict.redacted_text is not None else frame.text
+        too_long = len(frame.text) > self.settings.chat_max_message_chars
+        verdict = None if too_long else self.avatar.guidelines.check_input(frame.text, self.language)
+        stored_text = frame.text if verdict is None or verdict.redacted_text is None else verdict.redacted_text
         duplicate = False
         speculative: AvatarTurn | None = None
-        if self.history is not None and self.conversation.status == "avatar" and verdict.action not in ("refuse", "handoff"):
-            # An LLM avatar's turn starts now, so the LLM works while the message is stored; it shows
-            # nothing before the ack and is dropped (finally) unless the store lets it answer.
+        if verdict is not None and self.history is not None and self.conversation.status == "avatar" and verdict.action not in ("refuse", "handoff") and not self.strikes:
+            # An LLM avatar's turn starts now, so the LLM works while the message is rate-checked and
+            # stored; it shows nothing before the ack and is dropped (finally) unless the store lets it
+            # answer. Not once this connection has been rate-limited: a flood begins at most one LLM call.
             speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
             speculative.begin(visitor_text=stored_text, verdict=verdict, reply_to=frame.client_message_id)
         try:
+            if not await self._rate_check():
+                return
+            if verdict is None:
+                raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
             try:
                 message, status = await self.rt.writer.append(
                     tenant_id=self.tenant_id,
