@@ -139,3 +139,41 @@ async def test_back_to_back_appends_from_one_task_never_wait_for_a_flusher(app, 
         assert seqs == [2, 3, 4, 5, 6]
     finally:
         await writer.close()
+
+
+async def test_a_message_queued_behind_a_callers_own_write_is_written_when_it_ends(app, base, shop, backend):
+    """A caller that finds the writer idle writes its message from its own task and holds the one
+    flusher slot meanwhile; a message queued behind it (here behind a row lock) is written as soon
+    as it ends, not left waiting for a flusher nobody starts."""
+    if backend.name != "postgres":
+        pytest.skip("the session path has no flushers")
+    import asyncpg
+
+    from confide.chats.writer import MessageWriter
+
+    conversations = []
+    for _ in range(2):
+        async with visitor(base, shop["widget_key"]) as (chat, welcome):
+            await chat.expect("message")
+            conversations.append(welcome["conversation_id"])
+    blocked, other = conversations
+    writer = MessageWriter(app.state.chat.writer.engine, app.state.sessionmaker, pool_size=1)
+    await writer.start()
+    holder = await asyncpg.connect(writer.dsn)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute("SELECT 1 FROM conversation WHERE id = $1 FOR UPDATE", blocked)
+        first = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=blocked, author="avatar", text="behind a lock"))
+        while not writer._inline:  # noqa: SLF001 - the state this test is about
+            await asyncio.sleep(0)
+        second = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=other, author="avatar", text="queued"))
+        await asyncio.sleep(0.05)
+        assert not second.done(), "the one slot is the first caller's"
+        await transaction.rollback()
+        async with asyncio.timeout(10):
+            (one, _), (two, _) = await first, await second
+        assert (one.seq, one.text, two.seq, two.text) == (2, "behind a lock", 2, "queued")
+    finally:
+        await holder.close()
+        await writer.close()

@@ -3,7 +3,7 @@
 On PostgreSQL a message is one statement (`chats.service.append_statement`: the counter update and the
 insert together). The writer runs it on a small asyncpg pool of its own, compiled once per shape,
 outside SQLAlchemy's session and transaction machinery: alone, a statement is its own transaction (no
-BEGIN and COMMIT round trips); messages that queue while the flushers are busy go together, one
+BEGIN and COMMIT round trips), sent from the caller's own task when the writer is idle; messages that queue while the flushers are busy go together, one
 pipelined transaction per statement shape (group commit). Everything else (SQLite, a message that
 brings rule hits along) goes through a session, with the same plan and the same result."""
 
@@ -78,6 +78,7 @@ class MessageWriter:
         self._compiled: dict[tuple[tuple[str, ...], bool], _Compiled] = {}
         self._waiting: list[_Pending] = []
         self._flushers: set[asyncio.Task[None]] = set()
+        self._inline = 0  # appends writing from their own task (_write_inline)
         self.max_batches = max(1, min(max_batches, pool_size))
 
     @property
@@ -119,14 +120,38 @@ class MessageWriter:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.engine, chats.append_statement(*key))
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Pending(compiled, plan, compiled.args(plan.params()), done))
-        if len(self._flushers) < self.max_batches:
-            self._flushers.add(asyncio.create_task(self._flush(), name="confide-chat-writer"))
-        row = await done
+        args = compiled.args(plan.params())
+        if not (self._flushers or self._waiting or self._inline):
+            row = await self._write_inline(compiled.sql, plan, args)
+        else:
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiting.append(_Pending(compiled, plan, args, done))
+            self._start_flusher()
+            row = await done
         if row is None:
             raise NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
         return plan.stored(row[0]), row[1]
+
+    def _start_flusher(self) -> None:
+        if len(self._flushers) + self._inline < self.max_batches:
+            self._flushers.add(asyncio.create_task(self._flush(), name="confide-chat-writer"))
+
+    async def _write_inline(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
+        """With nothing else in flight, the caller writes its message itself: its statement leaves at
+        once, not a loop turn later from a flusher task (the common case on a quiet node, and the
+        avatar's reply right after its last token). It holds a flusher slot meanwhile; whatever
+        queues behind it goes by flushers, as a batch."""
+        import asyncpg
+
+        self._inline += 1
+        try:
+            return await self._pool.fetchrow(sql, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise _duplicate_or(exc, plan) from exc
+        finally:
+            self._inline -= 1
+            if self._waiting:
+                self._start_flusher()
 
     async def _flush(self) -> None:
         """Group commit: whatever queued while every flusher was busy goes as one pipeline in one
