@@ -182,3 +182,36 @@ def test_signatures_and_replay_protection():
 def test_the_api_documents_signing(app):
     operation = app.openapi()["paths"]["/v1/tenants/{tenant_id}/webhooks"]["post"]
     assert "HMAC-SHA256" in operation["description"] and "replay protection" in operation["description"]
+
+
+def test_only_public_addresses_are_reachable():
+    from confide.evaluation.webhooks import _reachable
+
+    for address in ("93.184.216.34", "2606:4700::1111"):
+        assert _reachable(address, allow_loopback=False), address
+    for address in ("10.1.2.3", "192.168.0.1", "172.16.5.4", "100.64.0.1", "169.254.169.254", "127.0.0.1", "0.0.0.0", "::1", "::ffff:10.0.0.1", "fe80::1%eth0", "fd00::1"):
+        assert not _reachable(address, allow_loopback=False), address
+    assert _reachable("127.0.0.1", allow_loopback=True) and _reachable("::ffff:127.0.0.1", allow_loopback=True)
+    assert not _reachable("10.1.2.3", allow_loopback=True), "the development setting opens loopback only"
+
+
+async def test_a_name_that_resolves_inwards_is_refused_at_delivery(app, client, shop):
+    """The URL passed its check when saved (here: loopback allowed); at delivery the host is resolved
+    again and, without that allowance, `localhost` (a name resolving to 127.0.0.1 and ::1) is refused
+    before any connection: nothing arrives, the log says why, and it is not retried."""
+    from confide.evaluation.webhooks import WebhookDispatcher
+
+    strict = WebhookDispatcher(app.state.sessionmaker, app.state.settings.model_copy(update={"webhook_allow_http_loopback": False}))
+    try:
+        async with receiver() as got:
+            endpoint = await _endpoint(client, shop, got.url, events=["conversation.closed"])
+            by_name = got.url.replace("127.0.0.1", "localhost")
+            result = await strict.deliver(endpoint_id=endpoint["id"], url=by_name, secret=endpoint["secret"], event_id="evt_test", event="ping", body=b"{}", tenant_id=shop["tenant_id"])
+            assert result == {"delivered": False, "attempts": 1, "status_code": None, "error": "refused_address"}
+            assert got.requests == []
+            literal = await strict.deliver(endpoint_id=endpoint["id"], url=got.url, secret=endpoint["secret"], event_id="evt_test2", event="ping", body=b"{}", tenant_id=shop["tenant_id"])
+            assert literal["error"] == "refused_address", "an address literal is checked the same way"
+    finally:
+        await strict.aclose()
+    log = (await client.get(f"/v1/tenants/{shop['tenant_id']}/webhooks/{endpoint['id']}/deliveries", headers=shop["owner"].headers)).json()["items"]
+    assert sorted((d["attempt"], d["outcome"], d["error"]) for d in log) == [(1, "failed", "refused_address")] * 2

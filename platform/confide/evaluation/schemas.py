@@ -264,7 +264,7 @@ class DeliveryOut(ResponseBody):
     attempt: int
     status_code: int | None
     outcome: str = Field(description="delivered, retrying or failed.")
-    error: str | None = Field(description="timeout, connection_error, http_status or redirect.")
+    error: str | None = Field(description="timeout, connection_error, http_status, redirect, or refused_address (the host resolved to a private, loopback or link-local address; not retried).")
     duration_ms: int | None
     at: datetime
 

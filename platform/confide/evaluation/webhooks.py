@@ -21,11 +21,13 @@ import hmac
 import ipaddress
 import logging
 import secrets
+import socket
 import time
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import orjson
 from sqlalchemy import delete, select
@@ -99,6 +101,58 @@ def _internal(host: str) -> bool:
     except ValueError:
         return host.endswith((".local", ".internal", ".localhost")) or host == "localhost" or "." not in host
     return not address.is_global
+
+
+class RefusedAddress(Exception):
+    """A webhook's host resolved to an address deliveries may not reach."""
+
+
+def _reachable(address: str, *, allow_loopback: bool) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) is link-local anyway
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global or (allow_loopback and ip.is_loopback)
+
+
+class PublicAddressBackend(httpcore.AsyncNetworkBackend):
+    """The webhook client's network: it resolves each host itself and connects only to the address it
+    checked, so a public name that resolves (or re-resolves: DNS rebinding) to a private, loopback or
+    link-local address is refused at delivery, not only checked when the URL was saved. TLS still
+    verifies the URL's host name (httpcore sends it as SNI and checks the certificate against it)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, *, allow_loopback: bool) -> None:
+        self._inner = inner
+        self.allow_loopback = allow_loopback
+
+    async def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}") from exc
+        addresses = [str(info[4][0]) for info in infos]
+        if not addresses or not all(_reachable(address, allow_loopback=self.allow_loopback) for address in addresses):
+            raise RefusedAddress(host)
+        return await self._inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address, socket_options=socket_options)
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        raise RefusedAddress(path)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def webhook_client(settings: Settings) -> httpx.AsyncClient:
+    """No redirects, no proxy from the environment (the address check must see the real peer), and
+    only public addresses (loopback too where the development setting allows http to it)."""
+    transport = httpx.AsyncHTTPTransport()
+    pool = transport._pool  # noqa: SLF001 - httpx has no public way to set httpcore's network backend
+    pool._network_backend = PublicAddressBackend(pool._network_backend, allow_loopback=settings.webhook_allow_http_loopback)  # noqa: SLF001
+    return httpx.AsyncClient(transport=transport, timeout=settings.webhook_timeout_seconds, follow_redirects=False, headers={"User-Agent": f"Confide-Webhooks/{__version__}"})
 
 
 def check_url(url: str, settings: Settings) -> str:
@@ -236,7 +290,7 @@ class WebhookDispatcher:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False, headers={"User-Agent": f"Confide-Webhooks/{__version__}"})
+        self.client = webhook_client(settings)
         self._closing = asyncio.Event()
 
     def stop(self) -> None:
@@ -323,6 +377,9 @@ class WebhookDispatcher:
             async with self.client.stream("POST", url, content=body, headers=headers) as response:
                 status: int | None = response.status_code  # the body is never read: we only need the status
             error = None if status < 300 else ("redirect" if status < 400 else "http_status")
+        except RefusedAddress:
+            status, error = None, "refused_address"  # not retried: the name points inwards
+            log.warning("webhook host resolves to a non-public address; delivery refused")
         except httpx.TimeoutException:
             status, error = None, "timeout"
         except httpx.HTTPError as exc:
