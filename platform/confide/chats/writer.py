@@ -3,9 +3,10 @@
 On PostgreSQL a message is one statement (`chats.service.append_statement`: the counter update and the
 insert together). The writer runs it on a small asyncpg pool of its own, compiled once per shape,
 outside SQLAlchemy's session and transaction machinery: alone, a statement is its own transaction (no
-BEGIN and COMMIT round trips), sent from the caller's own task when the writer is idle; messages that queue while the flushers are busy go together, one
-pipelined transaction per statement shape (group commit). Everything else (SQLite, a message that
-brings rule hits along) goes through a session, with the same plan and the same result."""
+BEGIN and COMMIT round trips), sent from the caller's own task when the writer is idle; messages that
+queue while the flushers are busy go together, one pipelined transaction per statement shape (group
+commit). Everything else (SQLite, a message that brings rule hits along) goes through a session, with
+the same plan and the same result."""
 
 from __future__ import annotations
 
