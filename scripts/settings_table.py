@@ -17,7 +17,7 @@ def main() -> None:
     print("| --- | --- | --- |")
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "—" if default is None else f"`{default}`"
+        shown = "—" if default is None or default == "" else f"`{default}`"
         print(f"| {env_names(name, field)} | {shown} | {(field.description or '').replace('|', '/')} |")
 
 

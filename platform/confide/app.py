@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
             mailer=create_mailer(settings),
             broker=broker,
-            cursors=Cursors(settings.resolved_secret_key),
+            cursors=Cursors(*settings.secret_keys),
             events=EventBus(),
         )
         app.state.access_log = AccessLogWriter(sessionmaker, settings.access_log_flush_seconds)

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="redis://… for pub/sub, rate limits and presence; default: in-process.")
     redis_prefix: str = Field(default="confide:", description="Prefix of every Redis key and channel.")
     secret_key: str | None = Field(default=None, description="Signing key; default: generated once and kept in data_dir.")
+    previous_secret_keys: str = Field(
+        default="",
+        description="Comma-separated earlier signing keys, accepted but never used to sign, so a rotation logs no visitor out and breaks no "
+        "cursor, unsubscribe link or erasure-ledger match. Drop one once what it signed has expired and no backup from before the rotation "
+        "can be restored.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base URL used in mails and links.")
@@ -109,6 +115,12 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+    @cached_property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The key that signs, then the earlier ones that still verify."""
+        previous = (key.strip() for key in self.previous_secret_keys.split(","))
+        return (self.resolved_secret_key, *(key for key in previous if key and key != self.resolved_secret_key))
 
     @cached_property
     def resolved_outbox_dir(self) -> Path:

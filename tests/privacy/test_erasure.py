@@ -513,3 +513,25 @@ async def test_erasure_keeps_the_evaluation_figures(app, client, shop):
     done = await finished(app, client, shop, (await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_st"}))["id"])
     assert done["status"] == "done" and await messages_of(app, rated) == []
     assert await figures() == before, "purging the text keeps the statistics (rows are anonymised, not deleted)"
+
+
+async def test_after_a_key_rotation_the_ledger_still_knows_who_was_erased(app, client, shop):
+    """The ledger's hashes are keyed with the secret key: with the old key moved to
+    previous_secret_keys a rotated node still erases the restored data again; with the old key
+    dropped it no longer can (which is why the setting says when a key may go)."""
+    old = utcnow() - timedelta(days=3)
+    await seed_conversation(app, shop, visitor_id="vis_r1", customer_ref="crm-rotated", at=old)
+    assert (await finished(app, client, shop, (await erase(client, shop, {"scope": "customer", "customer_ref": "crm-rotated"}))["id"]))["status"] == "done"
+    restored = await seed_conversation(app, shop, visitor_id="vis_r1", customer_ref="crm-rotated", texts=("restored words",), at=old)
+    settings = app.state.settings
+
+    def worker(**keys: str) -> ErasureWorker:
+        rotated = type(settings)(**{**settings.model_dump(), **keys})  # not model_copy: it would keep the cached keys
+        return ErasureWorker(app.state.engine, app.state.sessionmaker, settings=rotated, broker=app.state.services.broker)
+
+    await worker(secret_key="rotated").sweep_ledger()
+    assert "restored words" in [m.text for m in await messages_of(app, restored)], "the old key dropped: the ledger has forgotten"
+    await worker(secret_key="rotated", previous_secret_keys=f"an-older-one,{settings.resolved_secret_key}").sweep_ledger()
+    assert await messages_of(app, restored) == []
+    r = await erase(client, shop, {"scope": "customer", "customer_ref": "crm-rotated"}, expect=422)
+    assert "already erased" in r["errors"][0]["message"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,8 +24,11 @@ class VisitorIdentity:
 
 
 class VisitorTokens:
-    def __init__(self, secret_key: str, lifetime_days: int) -> None:
-        self._key = hashlib.sha256(("visitor-token:" + secret_key).encode()).hexdigest()
+    """Signed with the first of `secret_keys`, verified with any (Settings.secret_keys: after a rotation)."""
+
+    def __init__(self, secret_keys: Sequence[str], lifetime_days: int) -> None:
+        self._keys = [hashlib.sha256(("visitor-token:" + key).encode()).hexdigest() for key in secret_keys]
+        self._key = self._keys[0]
         self._lifetime = timedelta(days=lifetime_days)
 
     def issue(self, *, tenant_id: str, avatar_id: str, visitor_id: str | None = None) -> tuple[str, str]:
@@ -35,9 +39,16 @@ class VisitorTokens:
 
     def verify(self, token: str, *, tenant_id: str, avatar_id: str) -> str | None:
         """The visitor id, or None when the token is forged, expired, or for another tenant or avatar."""
-        try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=VISITOR_AUDIENCE, options={"require": ["sub", "exp"]})
-        except jwt.PyJWTError:
+        claims = None
+        for key in self._keys:
+            try:
+                claims = jwt.decode(token, key, algorithms=["HS256"], audience=VISITOR_AUDIENCE, options={"require": ["sub", "exp"]})
+                break
+            except jwt.InvalidSignatureError:
+                continue  # perhaps signed before a rotation
+            except jwt.PyJWTError:
+                return None
+        if claims is None:
             return None
         if claims.get("ten") != tenant_id or claims.get("ava") != avatar_id:
             return None

@@ -40,8 +40,10 @@ def query_scope(kind: str, tenant_id: str, *filters: Any) -> str:
 class Cursors:
     """Signed opaque cursors bound to a scope (tenant and query), so one cannot be replayed elsewhere."""
 
-    def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(("cursor:" + secret).encode()).digest()
+    def __init__(self, *secrets: str) -> None:
+        """Signed with the first secret, verified with any (the earlier ones: after a key rotation)."""
+        self._keys = [hashlib.sha256(("cursor:" + secret).encode()).digest() for secret in secrets]
+        self._key = self._keys[0]
 
     def encode(self, scope: str, position: dict[str, Any]) -> str:
         payload = json.dumps({"s": scope, "p": position}, separators=(",", ":")).encode()
@@ -52,7 +54,7 @@ class Cursors:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             mac, payload = raw[:12], raw[12:]
-            if not hmac.compare_digest(mac, hmac.new(self._key, payload, hashlib.sha256).digest()[:12]):
+            if not any(hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()[:12]) for key in self._keys):
                 raise ValueError("bad signature")
             data = json.loads(payload)
         except (ValueError, TypeError) as exc:

@@ -66,20 +66,22 @@ def _record(session: AsyncSession, services: Services, *, user_id: str, action: 
     )
 
 
-def _unsubscribe_key(services: Services) -> bytes:
-    return hashlib.sha256(("unsubscribe:" + services.settings.resolved_secret_key).encode()).digest()
+def _unsubscribe_token(secret_key: str, subscription_id: str) -> str:
+    key = hashlib.sha256(("unsubscribe:" + secret_key).encode()).digest()
+    mac = hmac.new(key, subscription_id.encode(), hashlib.sha256).digest()[:16]
+    return f"{UNSUBSCRIBE_PREFIX}{subscription_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
 def unsubscribe_token(services: Services, subscription_id: str) -> str:
-    """Stateless and signed: it names one subscription, so it stops working once that one is withdrawn."""
-    mac = hmac.new(_unsubscribe_key(services), subscription_id.encode(), hashlib.sha256).digest()[:16]
-    return f"{UNSUBSCRIBE_PREFIX}{subscription_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+    """Stateless and signed: it names one subscription, so it stops working once that one is withdrawn.
+    Links in newsletters sent before a key rotation keep working while the old key is listed."""
+    return _unsubscribe_token(services.settings.resolved_secret_key, subscription_id)
 
 
 def _subscription_of_token(services: Services, token: str) -> str:
     body = token[len(UNSUBSCRIBE_PREFIX) :] if token.startswith(UNSUBSCRIBE_PREFIX) else ""
     subscription_id, _, _ = body.partition(".")
-    if not subscription_id or not hmac.compare_digest(unsubscribe_token(services, subscription_id), token):
+    if not subscription_id or not any(hmac.compare_digest(_unsubscribe_token(key, subscription_id), token) for key in services.settings.secret_keys):
         raise InvalidUnsubscribeToken("This unsubscribe link was not issued by us or is incomplete; copy the whole link from the newsletter.")
     return subscription_id
 

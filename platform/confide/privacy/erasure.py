@@ -48,7 +48,7 @@ KEPT = {
 
 
 def subject_keys(settings: Settings) -> SubjectKeys:
-    return SubjectKeys(settings.resolved_secret_key)
+    return SubjectKeys(*settings.secret_keys)
 
 
 def selection_of(t: str, scope: str, target: str | None, before: datetime | None) -> tuple[Selection, Mode]:
@@ -115,7 +115,7 @@ async def _nothing_to_erase(session: AsyncSession, ctx: TenantContext, keys: Sub
     assert target is not None
     erased = await session.scalar(
         select(ErasureLedgerEntry.request_id).where(
-            ErasureLedgerEntry.tenant_id == ctx.tenant_id, ErasureLedgerEntry.kind == scope, ErasureLedgerEntry.subject_hash == keys.digest(ctx.tenant_id, scope, target)
+            ErasureLedgerEntry.tenant_id == ctx.tenant_id, ErasureLedgerEntry.kind == scope, ErasureLedgerEntry.subject_hash.in_(keys.digests(ctx.tenant_id, scope, target))
         )
     )
     what = "visitor id" if scope == "visitor" else "customer reference"

@@ -250,9 +250,10 @@ class ErasureWorker:
         """The ledger entry that erases this subject's data again should it reappear."""
         t = request.tenant_id
         if request.scope in ("visitor", "customer", "conversation") and target is not None:
-            digest = self.keys.digest(t, request.scope, target)
+            digests = self.keys.digests(t, request.scope, target)
+            digest = digests[0]
             known = await session.scalar(
-                select(ErasureLedgerEntry.id).where(ErasureLedgerEntry.tenant_id == t, ErasureLedgerEntry.kind == request.scope, ErasureLedgerEntry.subject_hash == digest)
+                select(ErasureLedgerEntry.id).where(ErasureLedgerEntry.tenant_id == t, ErasureLedgerEntry.kind == request.scope, ErasureLedgerEntry.subject_hash.in_(digests))
             )
             if known is None:
                 session.add(ErasureLedgerEntry(id=new_id("led"), tenant_id=t, kind=request.scope, subject_hash=digest, before=finished, request_id=request.id))
@@ -293,8 +294,8 @@ class ErasureWorker:
                 return found
             for row in rows:
                 for kind, value in (("visitor", row.visitor_id), ("customer", row.customer_ref), ("conversation", row.id)):
-                    cut = hashed.get((kind, self.keys.digest(tenant_id, kind, value))) if value else None
-                    if cut is not None and row.created_at < cut:
+                    cuts = [hashed[kind, digest] for digest in self.keys.digests(tenant_id, kind, value) if (kind, digest) in hashed] if value else []
+                    if any(row.created_at < cut for cut in cuts):
                         found.append(row.id)
                         break
             last = rows[-1].id

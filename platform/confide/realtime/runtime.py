@@ -55,7 +55,7 @@ class ChatRuntime:
         self.events: EventBus = services.events
         self.sessionmaker = sessionmaker
         self.gate = gate
-        self.tokens = VisitorTokens(settings.resolved_secret_key, settings.chat_visitor_token_days)
+        self.tokens = VisitorTokens(settings.secret_keys, settings.chat_visitor_token_days)
         openai = OpenAIConfig(base_url=settings.openai_base_url, api_key=settings.openai_api_key or "unused", default_model=settings.openai_model) if settings.openai_base_url else None
         self.responders = Responders(openai=openai)
         self._versions: OrderedDict[str, LoadedAvatar] = OrderedDict()
