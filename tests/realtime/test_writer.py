@@ -177,3 +177,21 @@ async def test_a_message_queued_behind_a_callers_own_write_is_written_when_it_en
     finally:
         await holder.close()
         await writer.close()
+
+
+async def test_only_a_resent_client_message_id_counts_as_a_duplicate(app, base, shop):
+    """Any other integrity error on a message with a client id (here a rule hit without a rule id)
+    reaches the caller as itself, not as a resend it would then look for and not find."""
+    from sqlalchemy.exc import IntegrityError
+
+    writer = app.state.chat.writer
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        conversation_id = welcome["conversation_id"]
+    with pytest.raises(IntegrityError):
+        await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1", rule_ids=[None])
+    await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1", rule_ids=["greeting"])
+    with pytest.raises(DuplicateClientMessage):
+        await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1", rule_ids=["greeting"])
+    with pytest.raises(DuplicateClientMessage):
+        await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1")

@@ -57,9 +57,12 @@ class _Pending(NamedTuple):
 
 
 def _duplicate_or(exc: Exception, plan: chats.AppendPlan) -> Exception:
-    """A unique violation on a message with a client id is a resend; anything else stays itself."""
+    """A violation of the (conversation, client_message_id) uniqueness is a resend; anything else (a
+    rule hit that cannot be stored, say) stays itself. The database's own message names the
+    constraint or its columns (SQLAlchemy's wrapper also quotes the SQL, hence `orig`)."""
     client_id = plan.fields["client_message_id"]
-    return DuplicateClientMessage(client_id) if client_id is not None else exc
+    cause = str(getattr(exc, "orig", None) or exc)
+    return DuplicateClientMessage(client_id) if client_id is not None and "client_message_id" in cause else exc
 
 
 def _conversation_of(pending: _Pending) -> str:
