@@ -5,6 +5,9 @@ message only, and an unknown conversation fails only its own writer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,13 +18,34 @@ from confide.chats.writer import DuplicateClientMessage
 from tests.support.chat import visitor
 
 
+async def new_conversations(base: str, shop: dict, count: int) -> list[str]:
+    """Conversations with their greeting (seq 1) stored, as a visitor's hello leaves them."""
+    ids = []
+    for _ in range(count):
+        async with visitor(base, shop["widget_key"]) as (chat, welcome):
+            await chat.expect("message")
+            ids.append(welcome["conversation_id"])
+    return ids
+
+
+@contextlib.asynccontextmanager
+async def row_locked(dsn: str, conversation_id: str) -> AsyncIterator[Any]:
+    """The conversation's row locked by a transaction elsewhere; roll back the yielded transaction to free it."""
+    import asyncpg
+
+    holder = await asyncpg.connect(dsn)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute("SELECT 1 FROM conversation WHERE id = $1 FOR UPDATE", conversation_id)
+        yield transaction
+    finally:
+        await holder.close()
+
+
 async def test_concurrent_appends_are_gap_free_and_a_duplicate_fails_alone(app, base, shop):
     writer = app.state.chat.writer
-    conversations = []
-    for _ in range(3):
-        async with visitor(base, shop["widget_key"]) as (chat, welcome):
-            await chat.expect("message")  # the greeting, seq 1
-            conversations.append(welcome["conversation_id"])
+    conversations = await new_conversations(base, shop, 3)
     tenant_id = shop["tenant_id"]
 
     async def one(n: int) -> object:
@@ -44,9 +68,7 @@ async def test_concurrent_appends_are_gap_free_and_a_duplicate_fails_alone(app, 
 
 async def test_a_duplicate_inside_a_batch_is_refused_and_the_rest_are_stored(app, base, shop):
     writer = app.state.chat.writer
-    async with visitor(base, shop["widget_key"]) as (chat, welcome):
-        await chat.expect("message")
-        conversation_id = welcome["conversation_id"]
+    [conversation_id] = await new_conversations(base, shop, 1)
     tenant_id = shop["tenant_id"]
     await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="visitor", text="original", client_message_id="again")
 
@@ -67,9 +89,7 @@ async def test_a_duplicate_inside_a_batch_is_refused_and_the_rest_are_stored(app
 
 async def test_an_unknown_conversation_fails_only_its_own_write(app, base, shop):
     writer = app.state.chat.writer
-    async with visitor(base, shop["widget_key"]) as (chat, welcome):
-        await chat.expect("message")
-        conversation_id = welcome["conversation_id"]
+    [conversation_id] = await new_conversations(base, shop, 1)
 
     async def write(target: str) -> object:
         try:
@@ -88,21 +108,10 @@ async def test_a_locked_conversation_does_not_hold_up_the_others(app, base, shop
     transaction elsewhere), messages to another conversation are still stored and acknowledged."""
     if backend.name != "postgres":
         pytest.skip("SQLite writes one transaction at a time by design")
-    import asyncpg
-
     writer = app.state.chat.writer
-    conversations = []
-    for _ in range(2):
-        async with visitor(base, shop["widget_key"]) as (chat, welcome):
-            await chat.expect("message")
-            conversations.append(welcome["conversation_id"])
-    blocked, free = conversations
+    blocked, free = await new_conversations(base, shop, 2)
     tenant_id = shop["tenant_id"]
-    holder = await asyncpg.connect(writer.dsn)
-    try:
-        transaction = holder.transaction()
-        await transaction.start()
-        await holder.execute("SELECT 1 FROM conversation WHERE id = $1 FOR UPDATE", blocked)
+    async with row_locked(writer.dsn, blocked) as transaction:
         waiting = asyncio.create_task(writer.append(tenant_id=tenant_id, conversation_id=blocked, author="visitor", text="behind a lock", client_message_id="b1"))
         await asyncio.sleep(0)  # its batch is in flight, waiting on the lock
         for n in range(5):
@@ -114,8 +123,6 @@ async def test_a_locked_conversation_does_not_hold_up_the_others(app, base, shop
         await transaction.rollback()
         message, _ = await asyncio.wait_for(waiting, 10)
         assert message.seq == 2
-    finally:
-        await holder.close()
 
 
 async def test_back_to_back_appends_from_one_task_never_wait_for_a_flusher(app, base, shop, backend):
@@ -125,9 +132,7 @@ async def test_back_to_back_appends_from_one_task_never_wait_for_a_flusher(app, 
         pytest.skip("the session path has no flushers")
     from confide.chats.writer import MessageWriter
 
-    async with visitor(base, shop["widget_key"]) as (chat, welcome):
-        await chat.expect("message")
-        conversation_id = welcome["conversation_id"]
+    [conversation_id] = await new_conversations(base, shop, 1)
     writer = MessageWriter(app.state.chat.writer.engine, app.state.sessionmaker, pool_size=1)
     await writer.start()
     try:
@@ -147,35 +152,25 @@ async def test_a_message_queued_behind_a_callers_own_write_is_written_when_it_en
     as it ends, not left waiting for a flusher nobody starts."""
     if backend.name != "postgres":
         pytest.skip("the session path has no flushers")
-    import asyncpg
-
     from confide.chats.writer import MessageWriter
 
-    conversations = []
-    for _ in range(2):
-        async with visitor(base, shop["widget_key"]) as (chat, welcome):
-            await chat.expect("message")
-            conversations.append(welcome["conversation_id"])
-    blocked, other = conversations
+    blocked, other = await new_conversations(base, shop, 2)
     writer = MessageWriter(app.state.chat.writer.engine, app.state.sessionmaker, pool_size=1)
     await writer.start()
-    holder = await asyncpg.connect(writer.dsn)
     try:
-        transaction = holder.transaction()
-        await transaction.start()
-        await holder.execute("SELECT 1 FROM conversation WHERE id = $1 FOR UPDATE", blocked)
-        first = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=blocked, author="avatar", text="behind a lock"))
-        while not writer._inline:  # noqa: SLF001 - the state this test is about
-            await asyncio.sleep(0)
-        second = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=other, author="avatar", text="queued"))
-        await asyncio.sleep(0.05)
-        assert not second.done(), "the one slot is the first caller's"
-        await transaction.rollback()
-        async with asyncio.timeout(10):
-            (one, _), (two, _) = await first, await second
+        async with row_locked(writer.dsn, blocked) as transaction:
+            first = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=blocked, author="avatar", text="behind a lock"))
+            while not writer._inline:  # noqa: SLF001 - the state this test is about
+                await asyncio.sleep(0)
+            second = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=other, author="avatar", text="queued"))
+            while not writer._waiting:  # noqa: SLF001
+                await asyncio.sleep(0)
+            assert not writer._flushers, "the one slot is the first caller's: the second waits"  # noqa: SLF001
+            await transaction.rollback()
+            async with asyncio.timeout(10):
+                (one, _), (two, _) = await first, await second
         assert (one.seq, one.text, two.seq, two.text) == (2, "behind a lock", 2, "queued")
     finally:
-        await holder.close()
         await writer.close()
 
 
@@ -185,9 +180,7 @@ async def test_only_a_resent_client_message_id_counts_as_a_duplicate(app, base, 
     from sqlalchemy.exc import IntegrityError
 
     writer = app.state.chat.writer
-    async with visitor(base, shop["widget_key"]) as (chat, welcome):
-        await chat.expect("message")
-        conversation_id = welcome["conversation_id"]
+    [conversation_id] = await new_conversations(base, shop, 1)
     with pytest.raises(IntegrityError):
         await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1", rule_ids=[None])
     await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1", rule_ids=["greeting"])
