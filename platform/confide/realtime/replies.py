@@ -201,48 +201,35 @@ class AvatarTurn:
             await reply.aclose()
         tail, out_verdict = guard.finish()
         await self._hold()
-        tail_deltas = [{"type": "delta", "reply_to": reply_to, "index": index + i, "text": chunk} for i, chunk in enumerate(tail)]
-        released.extend(tail)
+        for chunk in tail:
+            released.append(chunk)
+            await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
+            index += 1
         if out_verdict.action in ("refuse", "handoff"):
             # The stream stopped before the offending sentence; say so and let a human decide.
-            await self._send_all(tail_deltas)
             await self.hand_off(out_verdict.handoff_reason or "decision_required", rule_ids=list(out_verdict.rule_ids), partial="".join(released))
             return
         fallback = reply.outcome.fallback_used or not released  # for evaluation: a question the avatar could not answer
         await self._say(
-            "".join(released) or messages.get("fallback", ""),
-            rule_ids=list(out_verdict.rule_ids), reply_to=reply_to, fallback=fallback, error=reply.outcome.error, deltas=tail_deltas,
-        )  # fmt: skip
+            "".join(released) or messages.get("fallback", ""), rule_ids=list(out_verdict.rule_ids), reply_to=reply_to, fallback=fallback, error=reply.outcome.error
+        )
 
-    async def _send_all(self, frames: list[dict[str, Any]]) -> None:
-        for frame in frames:
-            await self.delivery.send_unsequenced(frame)
-
-    async def _say(
-        self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None, deltas: list[dict[str, Any]] | None = None
-    ) -> None:
-        """Store the reply, then send it as the final frame; the last `deltas` go out while the
-        store is on its way (the writer's statement leaves first), always before that frame."""
+    async def _say(self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None) -> None:
         await self._hold()
         verdict: dict[str, Any] = {"rule_ids": rule_ids} if rule_ids else {}
         if fallback:
             verdict["fallback"] = True
             if error:
                 verdict["error"] = error
-        sending = asyncio.create_task(self._send_all(deltas), name="confide-avatar-deltas") if deltas else None
-        try:
-            message, _ = await self.rt.writer.append(
-                tenant_id=self.conversation.tenant_id,
-                conversation_id=self.conversation.id,
-                author="avatar",
-                text=text,
-                verdict=verdict or None,
-                rule_ids=rule_ids,
-                rule_direction="output",
-            )
-        finally:
-            if sending is not None:
-                await sending
+        message, _ = await self.rt.writer.append(
+            tenant_id=self.conversation.tenant_id,
+            conversation_id=self.conversation.id,
+            author="avatar",
+            text=text,
+            verdict=verdict or None,
+            rule_ids=rule_ids,
+            rule_direction="output",
+        )
         frame = message_frame(message)
         if reply_to:
             frame["reply_to"] = reply_to
