@@ -189,7 +189,10 @@ def test_only_public_addresses_are_reachable():
 
     for address in ("93.184.216.34", "2606:4700::1111"):
         assert _reachable(address, allow_loopback=False), address
-    for address in ("10.1.2.3", "192.168.0.1", "172.16.5.4", "100.64.0.1", "169.254.169.254", "127.0.0.1", "0.0.0.0", "::1", "::ffff:10.0.0.1", "fe80::1%eth0", "fd00::1"):
+    for address in (
+        "10.1.2.3", "192.168.0.1", "172.16.5.4", "100.64.0.1", "169.254.169.254", "127.0.0.1", "0.0.0.0", "::1", "::ffff:10.0.0.1", "fe80::1%eth0", "fd00::1",
+        "64:ff9b::a00:1", "64:ff9b:1::a00:1", "2002:a00:1::1", "2001:0:4136:e378:8000:63bf:f5ff:fffe", "::a00:1",  # IPv4 inside IPv6: NAT64, 6to4, Teredo, compatible
+    ):  # fmt: skip
         assert not _reachable(address, allow_loopback=False), address
     assert _reachable("127.0.0.1", allow_loopback=True) and _reachable("::ffff:127.0.0.1", allow_loopback=True)
     assert not _reachable("10.1.2.3", allow_loopback=True), "the development setting opens loopback only"

@@ -97,20 +97,29 @@ def _loopback(host: str) -> bool:
 
 def _internal(host: str) -> bool:
     try:
-        address = ipaddress.ip_address(host)
+        ipaddress.ip_address(host)
     except ValueError:
         return host.endswith((".local", ".internal", ".localhost")) or host == "localhost" or "." not in host
-    return not address.is_global
+    return not _reachable(host, allow_loopback=False)
 
 
 class RefusedAddress(Exception):
     """A webhook's host resolved to an address deliveries may not reach."""
 
 
+# IPv6 forms that carry an IPv4 address a gateway may forward to: NAT64 (well-known and local-use
+# prefixes), 6to4, Teredo and the deprecated IPv4-compatible form. Refused outright: whatever IPv4
+# address they hide could be internal.
+_TUNNELS = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96"))
+
+
 def _reachable(address: str, *, allow_loopback: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) is link-local anyway
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip != ipaddress.IPv6Address("::1") and any(ip in tunnel for tunnel in _TUNNELS):
+            return False
     return ip.is_global or (allow_loopback and ip.is_loopback)
 
 
@@ -127,17 +136,27 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(
         self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None
     ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         try:
-            async with asyncio.timeout(timeout):
-                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            async with asyncio.timeout_at(deadline):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}") from exc
-        addresses = [str(info[4][0]) for info in infos]
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not addresses or not all(_reachable(address, allow_loopback=self.allow_loopback) for address in addresses):
             raise RefusedAddress(host)
-        return await self._inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address, socket_options=socket_options)
+        failure: Exception | None = None
+        for address in addresses:  # each one checked; the next when one does not answer (a broken IPv6 path)
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                return await self._inner.connect_tcp(address, port, timeout=left, local_address=local_address, socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> httpcore.AsyncNetworkStream:
         raise RefusedAddress(path)
