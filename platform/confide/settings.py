@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     previous_secret_keys: str = Field(
         default="",
         description="Comma-separated earlier signing keys, accepted but never used to sign, so a rotation logs no visitor out and breaks no "
-        "cursor, unsubscribe link or erasure-ledger match. Drop one once what it signed has expired and no backup from before the rotation "
-        "can be restored.",
+        "cursor, unsubscribe link or erasure-ledger match. Keep a key listed while the erasure ledger should still recognise subjects erased "
+        "under it; never list one that leaked.",
     )
     host: str = "127.0.0.1"
     port: int = 8000

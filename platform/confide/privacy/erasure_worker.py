@@ -250,10 +250,10 @@ class ErasureWorker:
         """The ledger entry that erases this subject's data again should it reappear."""
         t = request.tenant_id
         if request.scope in ("visitor", "customer", "conversation") and target is not None:
-            digests = self.keys.digests(t, request.scope, target)
-            digest = digests[0]
+            # Under the current key, even when an entry under an earlier one exists: that one goes with its key.
+            digest = self.keys.digest(t, request.scope, target)
             known = await session.scalar(
-                select(ErasureLedgerEntry.id).where(ErasureLedgerEntry.tenant_id == t, ErasureLedgerEntry.kind == request.scope, ErasureLedgerEntry.subject_hash.in_(digests))
+                select(ErasureLedgerEntry.id).where(ErasureLedgerEntry.tenant_id == t, ErasureLedgerEntry.kind == request.scope, ErasureLedgerEntry.subject_hash == digest)
             )
             if known is None:
                 session.add(ErasureLedgerEntry(id=new_id("led"), tenant_id=t, kind=request.scope, subject_hash=digest, before=finished, request_id=request.id))

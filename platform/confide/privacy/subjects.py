@@ -1,6 +1,6 @@
 """Pseudonymous references to a tenant's end customers, for erasure receipts, the processing log and the
 erasure ledger: a keyed hash (HMAC-SHA256 with a key derived from the secret key), so the stored value
-identifies no one without the key, and the same subject always gets the same reference.
+identifies no one without the key, and the same subject always gets the same reference under one key.
 
 Rotating the secret key changes every reference from then on; the ledger still recognises subjects erased
 before the rotation while the earlier key is listed (Settings.previous_secret_keys)."""
