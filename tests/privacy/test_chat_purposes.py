@@ -231,13 +231,23 @@ async def test_the_ack_comes_before_the_first_delta_however_fast_the_llm(llm_sho
     assert len(fake_llm.chat_requests) == 5
 
 
-async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside_its_rate_check(llm_app, llm_shop, fake_llm):
+async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside_its_rate_check(llm_app, llm_shop, fake_llm, monkeypatch):
     """The LLM's turn starts while the message is rate-checked; a refused message gets its error and
     nothing else (no ack, no delta, no reply, nothing stored), and once refused the connection starts
     no more LLM calls for messages it may refuse again."""
     api, url, owner, tenant_id, avatar = llm_shop
     await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
     fake_llm.script("We open at nine.", first_token_delay=0)
+    from confide.realtime.replies import AvatarTurn
+
+    begun: list[str] = []
+    begin = AvatarTurn.begin
+
+    def counted(turn: AvatarTurn, **kwargs: object) -> None:
+        begun.append(str(kwargs["reply_to"]))
+        begin(turn, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AvatarTurn, "begin", counted)  # the real turn, counted
     settings = llm_app.state.settings
     saved = settings.chat_visitor_messages_per_window, settings.chat_flood_strikes
     settings.chat_visitor_messages_per_window, settings.chat_flood_strikes = 2, 10
@@ -258,7 +268,8 @@ async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside
         settings.chat_visitor_messages_per_window, settings.chat_flood_strikes = saved
     stored = await texts_of(llm_app, welcome["conversation_id"])
     assert stored[1:] == ["When are you open?", "We open at nine.", "When are you open?", "We open at nine."], "the greeting, then the two allowed turns"
-    assert len(fake_llm.chat_requests) <= 3, "at most the first refused message's call was begun (and cancelled)"
+    assert begun == ["ok0", "ok1", "no0"], "after its first refusal the connection begins no more LLM turns"
+    assert len(fake_llm.chat_requests) <= 3, "at most the first refused message's call went out (and was cancelled)"
 
 
 async def test_while_an_operator_has_the_conversation_no_visitor_message_reaches_the_llm(llm_shop, fake_llm):

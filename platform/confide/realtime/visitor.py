@@ -337,21 +337,26 @@ class VisitorConnection:
     async def _on_message(self, frame: Say) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
         too_long = len(frame.text) > self.settings.chat_max_message_chars
-        verdict = None if too_long else self.avatar.guidelines.check_input(frame.text, self.language)
-        stored_text = frame.text if verdict is None or verdict.redacted_text is None else verdict.redacted_text
+        # An LLM avatar's turn may start before the rate check (speculative, below); only then is the
+        # message checked before it too, so a refused flood costs no guideline or PII work.
+        early = not too_long and self.history is not None and self.conversation.status == "avatar" and not self.strikes
+        verdict = self.avatar.guidelines.check_input(frame.text, self.language) if early else None
         duplicate = False
         speculative: AvatarTurn | None = None
-        if verdict is not None and self.history is not None and self.conversation.status == "avatar" and verdict.action not in ("refuse", "handoff") and not self.strikes:
-            # An LLM avatar's turn starts now, so the LLM works while the message is rate-checked and
-            # stored; it shows nothing before the ack and is dropped (finally) unless the store lets it
-            # answer. Not once this connection has been rate-limited: a flood begins at most one LLM call.
+        if verdict is not None and verdict.action not in ("refuse", "handoff"):
+            # The LLM works while the message is rate-checked and stored; the turn shows nothing before
+            # the ack and is dropped (finally) unless the store lets it answer. Not once this connection
+            # has been rate-limited: a flood begins at most one LLM call.
             speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
-            speculative.begin(visitor_text=stored_text, verdict=verdict, reply_to=frame.client_message_id)
+            speculative.begin(visitor_text=_stored_text(frame.text, verdict), verdict=verdict, reply_to=frame.client_message_id)
         try:
             if not await self._rate_check():
                 return
-            if verdict is None:
+            if too_long:
                 raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
+            if verdict is None:
+                verdict = self.avatar.guidelines.check_input(frame.text, self.language)
+            stored_text = _stored_text(frame.text, verdict)
             try:
                 message, status = await self.rt.writer.append(
                     tenant_id=self.tenant_id,
@@ -439,6 +444,11 @@ class VisitorConnection:
 
 class _Flood(Exception):
     pass
+
+
+def _stored_text(text: str, verdict: Any) -> str:
+    """What is stored of a visitor's message: redacted where the guidelines say so."""
+    return verdict.redacted_text if verdict.redacted_text is not None else text
 
 
 async def visitor_chat(websocket: WebSocket, widget_key: str) -> None:
