@@ -160,11 +160,13 @@ async def test_a_message_queued_behind_a_callers_own_write_is_written_when_it_en
     try:
         async with row_locked(writer.dsn, blocked) as transaction:
             first = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=blocked, author="avatar", text="behind a lock"))
-            while not writer._inline:  # noqa: SLF001 - the state this test is about
-                await asyncio.sleep(0)
+            async with asyncio.timeout(10):
+                while not writer._inline:  # noqa: SLF001 - the state this test is about
+                    await asyncio.sleep(0)
             second = asyncio.create_task(writer.append(tenant_id=shop["tenant_id"], conversation_id=other, author="avatar", text="queued"))
-            while not writer._waiting:  # noqa: SLF001
-                await asyncio.sleep(0)
+            async with asyncio.timeout(10):
+                while not writer._waiting:  # noqa: SLF001
+                    await asyncio.sleep(0)
             assert not writer._flushers, "the one slot is the first caller's: the second waits"  # noqa: SLF001
             await transaction.rollback()
             async with asyncio.timeout(10):

@@ -56,13 +56,25 @@ class _Pending(NamedTuple):
     done: asyncio.Future[Any]
 
 
+CLIENT_ID_UNIQUE = "uq_chat_message_conversation_id_client_message_id"  # chat_message's (conversation_id, client_message_id)
+
+
+def _is_resend(exc: Exception) -> bool:
+    """A violation of CLIENT_ID_UNIQUE: PostgreSQL names the constraint (asyncpg's error, also under
+    SQLAlchemy's wrapper), SQLite names its columns."""
+    orig = getattr(exc, "orig", None)
+    for error in (exc, orig, getattr(orig, "__cause__", None)):
+        name = getattr(error, "constraint_name", None)
+        if name:
+            return bool(name == CLIENT_ID_UNIQUE)
+    return "chat_message.conversation_id, chat_message.client_message_id" in str(orig if orig is not None else exc)
+
+
 def _duplicate_or(exc: Exception, plan: chats.AppendPlan) -> Exception:
-    """A violation of the (conversation, client_message_id) uniqueness is a resend; anything else (a
-    rule hit that cannot be stored, say) stays itself. The database's own message names the
-    constraint or its columns (SQLAlchemy's wrapper also quotes the SQL, hence `orig`)."""
+    """A resent client_message_id is a DuplicateClientMessage; anything else (a rule hit that cannot
+    be stored, say) stays itself."""
     client_id = plan.fields["client_message_id"]
-    cause = str(getattr(exc, "orig", None) or exc)
-    return DuplicateClientMessage(client_id) if client_id is not None and "client_message_id" in cause else exc
+    return DuplicateClientMessage(client_id) if client_id is not None and _is_resend(exc) else exc
 
 
 def _conversation_of(pending: _Pending) -> str:
