@@ -439,7 +439,7 @@ def stalls(slow: list[list[float]]) -> dict[str, Any]:
 
 
 def summarise(results: list[dict[str, Any]], rate: float, seconds: float) -> dict[str, Any]:
-    from bench.common import percentile
+    from bench.common import percentile, percentiles
 
     rtts = [v for r in results for v in r["rtt_ms"]]
     lags = [v for r in results for v in r["lag_ms"]]
@@ -461,9 +461,7 @@ def summarise(results: list[dict[str, Any]], rate: float, seconds: float) -> dic
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
         "achieved_msgs_s": round(sent / send_seconds, 1) if send_seconds else 0.0,
-        "rtt_p50_ms": round(percentile(rtts, 0.50), 2),
-        "rtt_p90_ms": round(percentile(rtts, 0.90), 2),
-        "rtt_p99_ms": round(percentile(rtts, 0.99), 2),
+        **percentiles("rtt", rtts, points=(0.50, 0.90, 0.99)),
         "rtt_max_ms": round(max(rtts), 2) if rtts else None,
         "first_delta_p50_ms": round(percentile(ttfd, 0.50), 2) if ttfd else None,
         "first_delta_p99_ms": round(percentile(ttfd, 0.99), 2) if ttfd else None,
@@ -560,7 +558,7 @@ async def measured(
 
 
 async def open_group(clients: Clients, url: str, group: str, count: int, parallel: int = 50) -> dict[str, Any]:
-    from bench.common import percentile
+    from bench.common import percentiles
 
     results = await clients.each(lambda i: {"op": "open", "url": url, "group": group, "count": clients.count_share(count, i), "parallel": parallel})
     times = [v for r in results for v in r["open_ms"]]
@@ -573,8 +571,7 @@ async def open_group(clients: Clients, url: str, group: str, count: int, paralle
         "failed": dict(failed),
         "seconds": round(seconds, 2),
         "connects_s": round(len(times) / seconds, 1) if seconds else 0.0,
-        "open_p50_ms": round(percentile(times, 0.5), 2),
-        "open_p99_ms": round(percentile(times, 0.99), 2),
+        **percentiles("open", times),
     }
 
 
@@ -650,7 +647,7 @@ async def setup_tenant(base: str, data: Path) -> dict[str, str]:
 
 
 async def controller(args: argparse.Namespace) -> dict[str, Any]:
-    from bench.common import child_matching, machine, percentile, process_tree, pss_kb, rss_kb, set_listener_nodelay
+    from bench.common import child_matching, machine, percentile, percentiles, process_tree, pss_kb, rss_kb, set_listener_nodelay
     from tests.support.fake_llm import run_fake_llm
     from tests.support.server import confide_serve
     from tests.support.services import postgres_database, redis_namespace
@@ -830,13 +827,10 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                             "first_token_delay_ms": LLM_FIRST_TOKEN_S * 1000,
                             "token_delay_ms": LLM_TOKEN_DELAY_S * 1000,
                             "tokens": llm_tokens,
-                            "over_scripted_p50_ms": round(percentile(over_scripted, 0.50), 2),
-                            "over_scripted_p99_ms": round(percentile(over_scripted, 0.99), 2),
-                            "first_delta_over_scripted_p50_ms": round(percentile(first_overhead, 0.50), 2),
-                            "first_delta_over_scripted_p99_ms": round(percentile(first_overhead, 0.99), 2),
-                            "direct_client_p50_ms": round(percentile(direct_total, 0.50), 2),
-                            "direct_client_p99_ms": round(percentile(direct_total, 0.99), 2),
-                            "direct_first_token_p50_ms": round(percentile(direct_first, 0.50), 2),
+                            **percentiles("over_scripted", over_scripted),
+                            **percentiles("first_delta_over_scripted", first_overhead),
+                            **percentiles("direct_client", direct_total),
+                            **percentiles("direct_first_token", direct_first, points=(0.50,)),
                             "direct_failures": sum(r["failures"] for r in direct),
                         }
                         say(

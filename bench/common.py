@@ -41,6 +41,11 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(ordered, n=1000, method="inclusive")[max(0, min(998, round(q * 1000) - 1))]
 
 
+def percentiles(name: str, values: list[float], *, unit: str = "ms", digits: int = 2, points: tuple[float, ...] = (0.50, 0.99)) -> dict[str, float]:
+    """`{name}_p50_{unit}`, `{name}_p99_{unit}` (or the given points): the percentiles of `values`, rounded."""
+    return {f"{name}_p{round(q * 100)}_{unit}": round(percentile(values, q), digits) for q in points}
+
+
 # ---------------------------------------------------------------------------------------------------
 # Processes on this machine, read from /proc (Linux): for memory and CPU figures of a server under test.
 

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.common import machine, percentile
+from bench.common import machine, percentile, percentiles
 from guidelines.checker import compile_guidelines
 from guidelines.pii import analyzer, detect_pii
 from guidelines.rules import GuidelineSetSpec
@@ -162,19 +162,16 @@ def main() -> None:
         "input_verdicts": verdicts,
         "compile_ms": round(compile_ms, 2),
         "timing": f"per message, best of {ROUNDS} passes; *_all_* over every pass",
-        "check_p50_us": round(percentile(check, 0.5), 1),
-        "check_p99_us": round(percentile(check, 0.99), 1),
-        "check_all_p99_us": round(percentile(check_all, 0.99), 1),
-        "output_check_p50_us": round(percentile(output, 0.5), 1),
-        "output_check_p99_us": round(percentile(output, 0.99), 1),
-        "output_check_all_p99_us": round(percentile(output_all, 0.99), 1),
+        **percentiles("check", check, unit="us", digits=1),
+        **percentiles("check_all", check_all, unit="us", digits=1, points=(0.99,)),
+        **percentiles("output_check", output, unit="us", digits=1),
+        **percentiles("output_check_all", output_all, unit="us", digits=1, points=(0.99,)),
         "pii_messages": len(pii_items),
         "pii_message_chars": 500,
         "pii_messages_with_findings": pii_found,
         "pii_load_ms": round(pii_load_ms, 1),
-        "pii_p50_us": round(percentile(pii_timings, 0.5), 1),
-        "pii_p99_us": round(percentile(pii_timings, 0.99), 1),
-        "pii_all_p99_us": round(percentile(pii_all, 0.99), 1),
+        **percentiles("pii", pii_timings, unit="us", digits=1),
+        **percentiles("pii_all", pii_all, unit="us", digits=1, points=(0.99,)),
         "machine": machine(),
     }
     print(json.dumps(result), file=sys.stdout)
