@@ -96,8 +96,7 @@ async def preview(
                 output_verdict=None,
                 outcome={"engine": engine, "answered": False},
             )
-        if input_verdict.redacted_text is not None:
-            message = input_verdict.redacted_text
+        message = input_verdict.passed_on(message)
 
     reply = responders.stream(runtime.reply_request(message, language=spoken))
     guard = guidelines.output_guard(spoken) if guidelines is not None else None

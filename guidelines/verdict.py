@@ -44,6 +44,10 @@ class Verdict:
         """Whether the checked text must not be passed on (refuse or handoff)."""
         return self.action in ("refuse", "handoff")
 
+    def passed_on(self, text: str) -> str:
+        """What to pass on of the checked `text`: the redacted text where there is one."""
+        return self.redacted_text if self.redacted_text is not None else text
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "action": self.action,

@@ -157,17 +157,22 @@ class MessageWriter:
         once, not a loop turn later from a flusher task (the common case on a quiet node, and the
         avatar's reply right after its last token). It holds a flusher slot meanwhile; whatever
         queues behind it goes by flushers, as a batch."""
-        import asyncpg
-
         self._inline += 1
         try:
-            return await self._pool.fetchrow(sql, *args)
-        except asyncpg.UniqueViolationError as exc:
-            raise _duplicate_or(exc, plan) from exc
+            return await self._write_one(sql, plan, args)
         finally:
             self._inline -= 1
             if self._waiting:
                 self._start_flusher()
+
+    async def _write_one(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
+        """One message as its own transaction; a resent client id raises DuplicateClientMessage."""
+        import asyncpg
+
+        try:
+            return await self._pool.fetchrow(sql, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise _duplicate_or(exc, plan) from exc
 
     async def _flush(self) -> None:
         """Group commit: whatever queued while every flusher was busy goes as one pipeline in one
@@ -219,8 +224,6 @@ class MessageWriter:
             if pending.done.done():
                 continue  # its caller gave up (cancelled)
             try:
-                settle(pending.done, result=await self._pool.fetchrow(sql, *pending.args))
-            except asyncpg.UniqueViolationError as exc:
-                settle(pending.done, exception=_duplicate_or(exc, pending.plan))
+                settle(pending.done, result=await self._write_one(sql, pending.plan, pending.args))
             except Exception as exc:  # noqa: BLE001 - handed to the one writer it concerns
                 settle(pending.done, exception=exc)

@@ -207,9 +207,9 @@ class InstructionsCache:
 
     async def get(self, session: AsyncSession, tenant_id: str) -> Instructions:
         now = time.monotonic()
-        hit = self._entries.get(tenant_id)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
+        cached = self.fresh(tenant_id)
+        if cached is not None:
+            return cached
         instructions = await current_instructions(session, tenant_id=tenant_id, register=self.register)
         if len(self._entries) >= self.MAX_TENANTS:
             self._entries.pop(next(iter(self._entries)))

@@ -192,8 +192,7 @@ class AvatarTurn:
         try:
             async for delta in reply:
                 for chunk in guard.feed(delta):
-                    if self._go is not None:
-                        await self._hold()
+                    await self._hold()
                     released.append(chunk)
                     await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
                     index += 1

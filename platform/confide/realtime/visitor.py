@@ -343,12 +343,12 @@ class VisitorConnection:
         verdict = self.avatar.guidelines.check_input(frame.text, self.language) if early else None
         duplicate = False
         speculative: AvatarTurn | None = None
-        if verdict is not None and verdict.action not in ("refuse", "handoff"):
+        if verdict is not None and not verdict.blocks:
             # The LLM works while the message is rate-checked and stored; the turn shows nothing before
             # the ack and is dropped (finally) unless the store lets it answer. Not once this connection
             # has been rate-limited: a flood begins at most one LLM call.
             speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
-            speculative.begin(visitor_text=_stored_text(frame.text, verdict), verdict=verdict, reply_to=frame.client_message_id)
+            speculative.begin(visitor_text=verdict.passed_on(frame.text), verdict=verdict, reply_to=frame.client_message_id)
         try:
             if not await self._rate_check():
                 return
@@ -356,7 +356,7 @@ class VisitorConnection:
                 raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
             if verdict is None:
                 verdict = self.avatar.guidelines.check_input(frame.text, self.language)
-            stored_text = _stored_text(frame.text, verdict)
+            stored_text = verdict.passed_on(frame.text)
             try:
                 message, status = await self.rt.writer.append(
                     tenant_id=self.tenant_id,
@@ -444,11 +444,6 @@ class VisitorConnection:
 
 class _Flood(Exception):
     pass
-
-
-def _stored_text(text: str, verdict: Any) -> str:
-    """What is stored of a visitor's message: redacted where the guidelines say so."""
-    return verdict.redacted_text if verdict.redacted_text is not None else text
 
 
 async def visitor_chat(websocket: WebSocket, widget_key: str) -> None:
