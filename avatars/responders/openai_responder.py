@@ -138,6 +138,24 @@ def _category(error: BaseException, sent_text: bool) -> ErrorCategory:
     return "upstream_error"
 
 
+DRAIN_SECONDS = 2.0  # how long a finished stream's remainder may take before its connection is dropped
+
+
+async def _drain(response: httpx2.Response, chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows a finish reason (`[DONE]`, the end of the body) and close the response.
+    A response closed before its body ends takes its connection with it; read to the end, the
+    connection goes back to the pool and the next reply skips a TCP (and TLS) handshake."""
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for _ in chunks:
+                pass
+    except Exception:  # noqa: BLE001 - the reply is complete; a broken tail only costs the connection
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            await response.aclose()
+
+
 class OpenAIResponder:
     """Streams replies from one OpenAI-compatible endpoint through one pooled client."""
 
@@ -146,13 +164,26 @@ class OpenAIResponder:
     def __init__(self, config: OpenAIConfig, client: openai.AsyncOpenAI | None = None) -> None:
         self.config = config
         self.client = client or make_client(config)
+        self._draining: set[asyncio.Task[None]] = set()  # _drain tasks, held until they end
 
     def stream(self, request: ReplyRequest) -> Reply:
         return Reply(self.engine, lambda outcome: self._deltas(request, outcome))
 
     async def aclose(self) -> None:
         """Close the client's connection pool (only for a responder that owns its client)."""
+        for task in list(self._draining):
+            task.cancel()
+        await self.drained()
         await self.client.close()
+
+    async def drained(self) -> None:
+        """Wait until every finished stream has been read to its end and closed."""
+        await asyncio.gather(*self._draining, return_exceptions=True)
+
+    def _drain_later(self, response: httpx2.Response, chunks: AsyncIterator[bytes]) -> None:
+        task = asyncio.create_task(_drain(response, chunks), name="confide-llm-drain")
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
 
     async def _deltas(self, request: ReplyRequest, outcome: ReplyOutcome) -> AsyncIterator[str]:
         hits = retrieve(request)
@@ -199,19 +230,37 @@ class OpenAIResponder:
                             if "Timeout" in type(exc).__name__:
                                 raise TimeoutError from exc
                             raise _StreamBroken(type(exc).__name__) from exc
+                    # The text of every event this read brought goes on as one delta: tokens that
+                    # arrived together are shown together, for one pass through the guard and the
+                    # chat rather than one per token.
+                    texts: list[str] = []
+                    failed: Exception | None = None
                     for line in read:
-                        choice = _choice(line)
+                        try:
+                            choice = _choice(line)
+                        except Exception as exc:  # noqa: BLE001 - raised below, after the text before it
+                            failed = exc
+                            break
                         if choice is None:
                             continue
                         finish_reason = choice.get("finish_reason")
                         text = (choice.get("delta") or {}).get("content")
                         if text:
-                            if not sent:
-                                deadline = total_deadline
-                            sent.append(text)
-                            yield text
+                            texts.append(text)
                         if finish_reason is not None:
                             break
+                    if texts:
+                        text = "".join(texts)
+                        if not sent:
+                            deadline = total_deadline
+                        sent.append(text)
+                        yield text
+                    if failed is not None:
+                        raise failed
+                # Finished: the rest of the body is read off the reply's path (and the response
+                # closed there), so its connection can be used again.
+                stack.pop_all()
+                self._drain_later(response, chunks)
             if not "".join(sent).strip():
                 raise _Incomplete("empty reply")
         except Exception as error:  # noqa: BLE001 - every failure becomes the fallback, never a trace

@@ -49,6 +49,7 @@ class Script:
     hang: bool = False  # never answer (until the client gives up or the server stops)
     close_after: int | None = None  # drop the connection after this many tokens, without [DONE]
     finish_reason: str = "stop"
+    done_delay: float = 0.0  # seconds between the finish reason and [DONE] (the end of the body)
 
     def deltas(self) -> list[str]:
         return list(self.tokens) if self.tokens is not None else _TOKEN.findall(self.reply)
@@ -60,6 +61,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any  # parsed JSON, or None
+    client: tuple[str, int] | None = None  # the peer's address: one port per connection
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -125,7 +127,8 @@ class FakeLLM:
             parsed = None
         path = scope["path"]
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        self.requests.append(RecordedRequest(scope["method"], path, headers, parsed))
+        client = scope.get("client")
+        self.requests.append(RecordedRequest(scope["method"], path, headers, parsed, tuple(client) if client else None))
         self._arrived.set()
 
         if scope["method"] == "GET" and path == "/v1/models":
@@ -181,6 +184,7 @@ class FakeLLM:
             final["choices"] = []
             final["usage"] = _usage(body, "".join(tokens))
             await _event(send, final)
+        await _pause(release, script.done_delay)
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 
