@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("confide-data"), description="Folder for the embedded SQLite file, the mail outbox and the generated secret key.")
     database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default: SQLite in data_dir.")
     database_pool_size: int = Field(
-        default=20, ge=2, le=500, description="PostgreSQL connections kept open per process (plus up to 10 more under bursts); chat messages use up to half as many again."
+        default=20, ge=2, le=500, description="PostgreSQL connections kept open per process (plus up to 10 more under bursts); chat messages use up to half as many again, plus one."
     )
     database_pool_pre_ping: bool = Field(
         default=False, description="Test each pooled PostgreSQL connection before use: no failed request after a database restart, at one more round trip per transaction."

@@ -190,3 +190,37 @@ async def test_only_a_resent_client_message_id_counts_as_a_duplicate(app, base, 
         await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1", rule_ids=["greeting"])
     with pytest.raises(DuplicateClientMessage):
         await writer.append(tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text="hi", client_message_id="i1")
+
+
+async def test_the_idle_paths_connection_dropped_by_the_database_fails_one_write_and_is_replaced(app, base, shop, backend):
+    """The inline path keeps one connection between messages. When the database drops it (a restart,
+    an administrator), the write on it fails with the connection error and the next one opens a new
+    connection; closing the writer hands the kept connection back, so it does not wait forever."""
+    if backend.name != "postgres":
+        pytest.skip("the session path keeps no connection")
+    import asyncpg
+
+    from confide.chats.writer import MessageWriter
+
+    [conversation_id] = await new_conversations(base, shop, 1)
+    writer = MessageWriter(app.state.chat.writer.engine, app.state.sessionmaker, pool_size=1)
+    await writer.start()
+    tenant_id = shop["tenant_id"]
+    try:
+        first, _ = await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="avatar", text="one")
+        pid = writer._held.get_server_pid()  # noqa: SLF001 - the connection this test is about
+        admin = await asyncpg.connect(writer.dsn)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        with pytest.raises(Exception) as lost:  # which one depends on when asyncpg read the termination
+            await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="avatar", text="lost with its connection")
+        assert not isinstance(lost.value, (DuplicateClientMessage, NoResultFound)), lost.value
+        assert writer._held is None  # noqa: SLF001
+        second, _ = await writer.append(tenant_id=tenant_id, conversation_id=conversation_id, author="avatar", text="two")
+        assert (first.seq, second.seq) == (2, 3)
+        assert writer._held.get_server_pid() != pid  # noqa: SLF001
+    finally:
+        async with asyncio.timeout(10):
+            await writer.close()

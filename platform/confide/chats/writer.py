@@ -95,6 +95,8 @@ class MessageWriter:
         self._waiting: list[_Pending] = []
         self._flushers: set[asyncio.Task[None]] = set()
         self._inline = 0  # appends writing from their own task (_write_inline)
+        self._held: Any = None  # the pool connection _write_inline keeps between messages
+        self._closing = False
         self.max_batches = max(1, min(max_batches, pool_size))
 
     @property
@@ -107,9 +109,13 @@ class MessageWriter:
         import asyncpg
 
         # min_size 0: connections open on first use, so a node starts (and /readyz says why it is not ready) while the database is down.
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size, reset=_keep_state, max_inactive_connection_lifetime=300)
+        # One more than the flushers' share: the connection the inline path keeps (_write_held).
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size + 1, reset=_keep_state, max_inactive_connection_lifetime=300)
 
     async def close(self) -> None:
+        self._closing = True
+        if not self._inline:
+            await self._release_held()  # else the inline write in flight hands it back
         while self._flushers or (self._waiting and self._pool is not None):
             if not self._flushers:  # queued behind a flusher that has just left: write it before the pool goes
                 self._flushers.add(asyncio.create_task(self._flush(), name="confide-chat-writer"))
@@ -159,11 +165,38 @@ class MessageWriter:
         queues behind it goes by flushers, as a batch."""
         self._inline += 1
         try:
-            return await self._write_one(sql, plan, args)
+            return await self._write_held(sql, plan, args)
         finally:
             self._inline -= 1
             if self._waiting:
                 self._start_flusher()
+
+    async def _write_held(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
+        """_write_one on a connection the inline path keeps: no pool acquire and release per message
+        (the release alone, with its shielded task and idle timer, cost more than the statement's own
+        client work). Only one inline write runs at a time, so it is never shared. A write that
+        fails in any other way than a resend hands the connection back, and the pool's release
+        deals with whatever state it was left in."""
+        import asyncpg
+
+        con = self._held
+        if con is None:
+            con = self._held = await self._pool.acquire()
+        try:
+            return await con.fetchrow(sql, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise _duplicate_or(exc, plan) from exc
+        except BaseException:
+            await self._release_held()
+            raise
+        finally:
+            if self._closing:
+                await self._release_held()
+
+    async def _release_held(self) -> None:
+        con, self._held = self._held, None
+        if con is not None and self._pool is not None:
+            await self._pool.release(con)
 
     async def _write_one(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
         """One message as its own transaction; a resent client id raises DuplicateClientMessage."""
