@@ -63,6 +63,18 @@ def test_ordinary_text_has_no_pii(language: str, text: str) -> None:
     assert detect_pii(text, language) == []
 
 
+def test_an_ipv6_address_in_letters_only_is_found_and_a_colon_in_prose_is_not_looked_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [s.entity for s in detect_pii("my address is dead:beef::cafe ok", "en")] == ["IP_ADDRESS"]
+    # Text that cannot hold any entity we look for skips the analyzer (about 1 ms for this sentence).
+    from guidelines import pii
+
+    calls = []
+    engine = pii.analyzer()
+    monkeypatch.setattr(engine, "analyze", lambda **kw: calls.append(kw["text"]) or [])
+    assert detect_pii("Please note: I am an AI assistant, not a human. Hello, how can I help?", "en") == []
+    assert detect_pii("Call me at 030 1234567", "en") == [] and calls == ["Call me at 030 1234567"]
+
+
 def test_several_entities_in_one_message_and_other_languages() -> None:
     text = "Mail jane@example.org or call +49 30 1234567, IBAN DE89 3704 0044 0532 0130 00."
     spans = detect_pii(text, "fr")  # no French pipeline: patterns work all the same
