@@ -170,7 +170,8 @@ class OpenAIResponder:
         return Reply(self.engine, lambda outcome: self._deltas(request, outcome))
 
     async def aclose(self) -> None:
-        """Close the client's connection pool (only for a responder that owns its client)."""
+        """Stop reading finished streams and close the client's connection pool (only for a
+        responder that owns its client; the registry waits with drained() and closes shared ones)."""
         for task in list(self._draining):
             task.cancel()
         await self.drained()
@@ -238,14 +239,14 @@ class OpenAIResponder:
                     for line in read:
                         try:
                             choice = _choice(line)
-                        except Exception as exc:  # noqa: BLE001 - raised below, after the text before it
+                            if choice is None:
+                                continue
+                            finish_reason = choice.get("finish_reason")
+                            text = (choice.get("delta") or {}).get("content")
+                        except Exception as exc:  # noqa: BLE001 - a malformed event: raised below, after the text before it
                             failed = exc
                             break
-                        if choice is None:
-                            continue
-                        finish_reason = choice.get("finish_reason")
-                        text = (choice.get("delta") or {}).get("content")
-                        if text:
+                        if isinstance(text, str) and text:
                             texts.append(text)
                         if finish_reason is not None:
                             break

@@ -58,6 +58,10 @@ class Responders:
         return reply
 
     async def aclose(self) -> None:
+        """Let finished streams be read to their end (at most a couple of seconds), then close the clients."""
+        responders = list(self._responders.values())
+        for responder in responders:
+            await responder.drained()
         clients = list(self._clients.values())
         self._clients.clear()
         self._responders.clear()

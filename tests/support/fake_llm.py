@@ -50,6 +50,7 @@ class Script:
     close_after: int | None = None  # drop the connection after this many tokens, without [DONE]
     finish_reason: str = "stop"
     done_delay: float = 0.0  # seconds between the finish reason and [DONE] (the end of the body)
+    error_after: int | None = None  # after this many tokens, an `error` event ends the stream
 
     def deltas(self) -> list[str]:
         return list(self.tokens) if self.tokens is not None else _TOKEN.findall(self.reply)
@@ -173,6 +174,10 @@ class FakeLLM:
         for number, token in enumerate(tokens):
             if number == script.close_after:
                 return  # uvicorn drops the connection: the client sees the stream cut off
+            if number == script.error_after:
+                error = b"data: " + json.dumps(_error("server_error", "scripted failure mid-stream")).encode() + b"\n\n"
+                await send({"type": "http.response.body", "body": error, "more_body": False})
+                return
             if number:
                 await _pause(release, script.token_delay)
             await _event(send, _chunk(completion_id, model, {"content": token}, None, usage))
