@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -23,6 +25,8 @@ from confide.chats import service as chats
 from confide.chats.models import Message
 from confide.chats.service import StoredMessage
 from confide.core.futures import settle
+
+log = logging.getLogger("confide.chats.writer")
 
 
 class DuplicateClientMessage(Exception):
@@ -81,6 +85,31 @@ def _conversation_of(pending: _Pending) -> str:
     return pending.plan.conversation_id
 
 
+IDLE_CONNECTION_SECONDS = 300.0  # an idle connection is closed after this long (the pool's, and the one the inline path keeps)
+
+
+class _Held:
+    """The connection the inline path keeps, the pool to hand it back to, and when it was last used."""
+
+    __slots__ = ("connection", "pool", "used")
+
+    def __init__(self, pool: Any, connection: Any) -> None:
+        self.pool = pool
+        self.connection = connection
+        self.used = time.monotonic()
+
+
+def usable(connection: Any) -> bool:
+    """Whether a pool connection is still open; one the database closed may already have been
+    taken back by the pool, and then says so only by raising."""
+    import asyncpg
+
+    try:
+        return not connection.is_closed()
+    except asyncpg.InterfaceError:
+        return False
+
+
 async def _keep_state(_connection: Any) -> None:
     """Pool release hook: the statements leave no session state, so skip asyncpg's RESET ALL round trip."""
 
@@ -95,7 +124,7 @@ class MessageWriter:
         self._waiting: list[_Pending] = []
         self._flushers: set[asyncio.Task[None]] = set()
         self._inline = 0  # appends writing from their own task (_write_inline)
-        self._held: Any = None  # the pool connection _write_inline keeps between messages
+        self._held: _Held | None = None  # the pool connection _write_inline keeps between messages
         self._closing = False
         self.max_batches = max(1, min(max_batches, pool_size))
 
@@ -110,7 +139,10 @@ class MessageWriter:
 
         # min_size 0: connections open on first use, so a node starts (and /readyz says why it is not ready) while the database is down.
         # One more than the flushers' share: the connection the inline path keeps (_write_held).
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.pool_size + 1, reset=_keep_state, max_inactive_connection_lifetime=300)
+        self._closing = False
+        self._pool = await asyncpg.create_pool(
+            self.dsn, min_size=0, max_size=self.pool_size + 1, reset=_keep_state, max_inactive_connection_lifetime=IDLE_CONNECTION_SECONDS
+        )
 
     async def close(self) -> None:
         self._closing = True
@@ -174,16 +206,14 @@ class MessageWriter:
     async def _write_held(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
         """_write_one on a connection the inline path keeps: no pool acquire and release per message
         (the release alone, with its shielded task and idle timer, cost more than the statement's own
-        client work). Only one inline write runs at a time, so it is never shared. A write that
-        fails in any other way than a resend hands the connection back, and the pool's release
-        deals with whatever state it was left in."""
+        client work). Only one inline write runs at a time, so it is never shared. A unique
+        violation leaves the connection clean; any other failure (or a cancellation) hands it back,
+        and the pool's release deals with whatever state it was left in."""
         import asyncpg
 
-        con = self._held
-        if con is None:
-            con = self._held = await self._pool.acquire()
         try:
-            return await con.fetchrow(sql, *args)
+            connection = await self._held_connection()
+            return await connection.fetchrow(sql, *args)
         except asyncpg.UniqueViolationError as exc:
             raise _duplicate_or(exc, plan) from exc
         except BaseException:
@@ -193,10 +223,31 @@ class MessageWriter:
             if self._closing:
                 await self._release_held()
 
+    async def _held_connection(self) -> Any:
+        """The kept connection, unless the database has closed it (a restart: asyncpg has read the
+        goodbye) or it has idled as long as the pool lets its own connections idle; then a fresh
+        one from the pool, which opens it if need be."""
+        held = self._held
+        now = time.monotonic()
+        if held is not None and usable(held.connection) and now - held.used < IDLE_CONNECTION_SECONDS:
+            held.used = now
+            return held.connection
+        await self._release_held()
+        pool = self._pool
+        connection = await pool.acquire()
+        self._held = _Held(pool, connection)
+        return connection
+
     async def _release_held(self) -> None:
-        con, self._held = self._held, None
-        if con is not None and self._pool is not None:
-            await self._pool.release(con)
+        """Hand the kept connection back to the pool it came from (even once close() has let go of
+        the pool: its close waits for this). A failing release is logged, never raised over the
+        error that led here."""
+        held, self._held = self._held, None
+        if held is not None:
+            try:
+                await held.pool.release(held.connection)
+            except Exception:  # noqa: BLE001
+                log.warning("releasing the chat writer's kept connection failed", exc_info=True)
 
     async def _write_one(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
         """One message as its own transaction; a resent client id raises DuplicateClientMessage."""
