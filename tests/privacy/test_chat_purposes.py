@@ -4,6 +4,8 @@ leaves), operator_review and evaluate."""
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator
 
 import pytest
@@ -234,7 +236,7 @@ async def test_the_ack_comes_before_the_first_delta_however_fast_the_llm(llm_sho
 async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside_its_rate_check(llm_app, llm_shop, fake_llm, monkeypatch):
     """The LLM's turn starts while the message is rate-checked; a refused message gets its error and
     nothing else (no ack, no delta, no reply, nothing stored), and once refused the connection starts
-    no more LLM calls for messages it may refuse again."""
+    no more LLM calls for messages it may refuse again, until that rate window has ended."""
     api, url, owner, tenant_id, avatar = llm_shop
     await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
     fake_llm.script("We open at nine.", first_token_delay=0)
@@ -249,8 +251,8 @@ async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside
 
     monkeypatch.setattr(AvatarTurn, "begin", counted)  # the real turn, counted
     settings = llm_app.state.settings
-    saved = settings.chat_visitor_messages_per_window, settings.chat_flood_strikes
-    settings.chat_visitor_messages_per_window, settings.chat_flood_strikes = 2, 10
+    saved = settings.chat_visitor_messages_per_window, settings.chat_flood_strikes, settings.chat_rate_window_seconds
+    settings.chat_visitor_messages_per_window, settings.chat_flood_strikes, settings.chat_rate_window_seconds = 2, 10, 1
     try:
         async with visitor(url, avatar["widget_key"]) as (chat, welcome):
             await chat.expect("message")
@@ -264,12 +266,18 @@ async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside
             await chat.send({"type": "ping"})
             await next_of(chat, "pong")
             assert [f["type"] for f in chat.frames[start:]] == ["error", "error", "error", "pong"]
+            assert begun == ["ok0", "ok1", "no0"], "after its first refusal the connection begins no more LLM turns"
+            # The one-second window began before the refusals: a little over a second later it has
+            # ended, and the next message begins its LLM turn beside the rate check again.
+            await asyncio.sleep(1.1)
+            await chat.say("When are you open?", "ok2")
+            assert (await next_of(chat, "message"))["text"] == "We open at nine."
     finally:
-        settings.chat_visitor_messages_per_window, settings.chat_flood_strikes = saved
+        settings.chat_visitor_messages_per_window, settings.chat_flood_strikes, settings.chat_rate_window_seconds = saved
     stored = await texts_of(llm_app, welcome["conversation_id"])
-    assert stored[1:] == ["When are you open?", "We open at nine.", "When are you open?", "We open at nine."], "the greeting, then the two allowed turns"
-    assert begun == ["ok0", "ok1", "no0"], "after its first refusal the connection begins no more LLM turns"
-    assert len(fake_llm.chat_requests) <= 3, "at most the first refused message's call went out (and was cancelled)"
+    assert stored[1:] == ["When are you open?", "We open at nine."] * 3, "the greeting, then the three allowed turns"
+    assert begun == ["ok0", "ok1", "no0", "ok2"], "a new window: speculation again"
+    assert len(fake_llm.chat_requests) <= 4, "at most the first refused message's call went out (and was cancelled)"
 
 
 async def test_while_an_operator_has_the_conversation_no_visitor_message_reaches_the_llm(llm_shop, fake_llm):

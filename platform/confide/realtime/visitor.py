@@ -73,6 +73,7 @@ class VisitorConnection:
         self.delivery: SeqDelivery | None = None
         self.history: HistoryWindow | None = None
         self.strikes = 0
+        self.refused_until = 0.0  # loop time at which the rate window that last refused a message ends
         self.gone = False
         self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
 
@@ -312,6 +313,7 @@ class VisitorConnection:
         if decision.allowed:
             return True
         self.strikes += 1
+        self.refused_until = asyncio.get_running_loop().time() + decision.retry_after
         await self.error("rate-limited", f"Too many messages; wait {decision.retry_after} s.", retry_after=decision.retry_after)
         if self.strikes >= s.chat_flood_strikes:
             await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", "Closed for flooding.")
@@ -339,14 +341,20 @@ class VisitorConnection:
         too_long = len(frame.text) > self.settings.chat_max_message_chars
         # An LLM avatar's turn may start before the rate check (speculative, below); only then is the
         # message checked before it too, so a refused flood costs no guideline or PII work.
-        early = not too_long and self.history is not None and self.conversation.status == "avatar" and not self.strikes
+        early = (
+            not too_long
+            and self.history is not None
+            and self.conversation.status == "avatar"
+            and asyncio.get_running_loop().time() >= self.refused_until
+        )
         verdict = self.avatar.guidelines.check_input(frame.text, self.language) if early else None
         duplicate = False
         speculative: AvatarTurn | None = None
         if verdict is not None and not verdict.blocks:
             # The LLM works while the message is rate-checked and stored; the turn shows nothing before
-            # the ack and is dropped (finally) unless the store lets it answer. Not once this connection
-            # has been rate-limited: a flood begins at most one LLM call.
+            # the ack and is dropped (finally) unless the store lets it answer. Not while the rate window
+            # that refused this connection's last message lasts: a flood begins at most one LLM call
+            # per window.
             speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
             speculative.begin(visitor_text=verdict.passed_on(frame.text), verdict=verdict, reply_to=frame.client_message_id)
         try:
