@@ -102,3 +102,36 @@ async def test_hits_against_an_unreachable_redis_fail_for_every_caller_and_recov
         assert isinstance(again[0], Exception), "the next hit starts a new batch (and fails the same way, not hangs)"
     finally:
         await broker.close()
+
+
+async def test_a_batch_that_lost_the_script_half_way_counts_every_hit_once(backend, monkeypatch) -> None:  # noqa: ANN001
+    """A SCRIPT FLUSH (or a failover) between the commands of one pipeline: the hits before it were
+    counted, those after it found no script. Only those are sent again, once the script is loaded,
+    and every caller gets its own count."""
+    if backend.redis_url is None:
+        pytest.skip("the in-process broker has no scripts")
+    from redis.exceptions import NoScriptError
+
+    broker = create_broker(backend.redis_url, backend.redis_prefix)
+    await broker.start()
+    keys = [f"test:{uuid.uuid4().hex}" for _ in range(4)]
+    run_hits = broker._run_hits  # noqa: SLF001 - the round trip the fault is injected into
+    batches: list[int] = []
+
+    async def flushed_half_way(batch):  # noqa: ANN001, ANN202
+        batches.append(len(batch))
+        if len(batches) > 1:
+            return await run_hits(batch)
+        counted = await run_hits(batch[:2])  # these two really are counted in Redis
+        return [*counted, *(NoScriptError("NOSCRIPT No matching script.") for _ in batch[2:])]
+
+    monkeypatch.setattr(broker, "_run_hits", flushed_half_way)
+    try:
+        decisions = await asyncio.gather(*(broker.hit(key, 10, 60) for key in keys))
+        assert batches == [4, 2], "one pipeline, then the two that found no script"
+        assert [d.count for d in decisions] == [1, 1, 1, 1]
+        again = await asyncio.gather(*(broker.hit(key, 10, 60) for key in keys))
+        assert [d.count for d in again] == [2, 2, 2, 2], "each hit counted exactly once"
+    finally:
+        await broker.delete(*keys)
+        await broker.close()
