@@ -46,6 +46,7 @@ class HistoryWindow:
         self.size = size
         self.primed = False
         self._turns: dict[int, list[Any]] = {}  # seq -> [author, text, redacted text or None]
+        self._redacted: dict[str, str] = {}  # texts redacted before they had a seq (the visitor's, for its own turn)
 
     def observe(self, frame: dict[str, Any]) -> None:
         if frame.get("type") == "message" and frame.get("seq"):
@@ -54,10 +55,21 @@ class HistoryWindow:
     def add(self, seq: int, author: str, text: str) -> None:
         if seq in self._turns:
             return
-        self._turns[seq] = [author, text, None]
+        self._turns[seq] = [author, text, self._redacted.pop(text, None)]
         if len(self._turns) > 2 * self.size:
             for old in sorted(self._turns)[: len(self._turns) - self.size]:
                 del self._turns[old]
+
+    def remember(self, text: str, redacted: str) -> None:
+        """`text` redacted already (the visitor's message, for its own turn): once it is added with
+        its seq, the next turn uses this rather than redacting it again."""
+        for entry in self._turns.values():
+            if entry[1] == text and entry[2] is None:  # added already (the message was stored first)
+                entry[2] = redacted
+                return
+        if len(self._redacted) >= 4:
+            self._redacted.pop(next(iter(self._redacted)))
+        self._redacted[text] = redacted
 
     def turns(self, *, after_seq: int, before_seq: int, redact_with: Any = None) -> list[Turn]:
         """Messages with after_seq < seq < before_seq, in order; texts passed through `redact_with`
@@ -166,7 +178,8 @@ class AvatarTurn:
             current = visitor_seq if visitor_seq is not None else (self._before_seq or self.delivery.sent_seq + 1)
             history = self.history.turns(after_seq=max(0, self.delivery.sent_seq - HISTORY_TURNS), before_seq=current, redact_with=scrub)
             if scrub is not None:
-                text = scrub(text)
+                text = scrub(visitor_text)
+                self.history.remember(visitor_text, text)
         messages = snapshot.messages_for(self.language)
         request = ReplyRequest(
             persona=Persona(name=snapshot.name, role=snapshot.persona.get("role_description", ""), tone=snapshot.persona.get("tone_notes", "")),
