@@ -73,6 +73,22 @@ async def test_hit_counts_within_the_window_and_says_when_to_retry(backend) -> N
         await broker.close()
 
 
+async def test_retry_after_is_never_short_of_the_windows_end(backend) -> None:  # noqa: ANN001
+    """1.3 s of a 2 s window left: "retry after 2 s" (Redis's TTL would round that to 1, and a client
+    that waited 1 s would be refused again)."""
+    broker = create_broker(backend.redis_url, backend.redis_prefix)
+    await broker.start()
+    key = f"test:{uuid.uuid4().hex}"
+    try:
+        first = await broker.hit(key, 10, 2)
+        await asyncio.sleep(0.7)  # time passing in the window is the subject here
+        later = await broker.hit(key, 10, 2)
+        assert (first.retry_after, later.retry_after) == (2, 2)
+    finally:
+        await broker.delete(key)
+        await broker.close()
+
+
 async def test_concurrent_hits_share_round_trips_and_survive_a_forgotten_script(backend) -> None:  # noqa: ANN001
     broker = create_broker(backend.redis_url, backend.redis_prefix)
     await broker.start()

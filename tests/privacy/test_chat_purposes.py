@@ -252,7 +252,7 @@ async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside
     monkeypatch.setattr(AvatarTurn, "begin", counted)  # the real turn, counted
     settings = llm_app.state.settings
     saved = settings.chat_visitor_messages_per_window, settings.chat_flood_strikes, settings.chat_rate_window_seconds
-    settings.chat_visitor_messages_per_window, settings.chat_flood_strikes, settings.chat_rate_window_seconds = 2, 10, 1
+    settings.chat_visitor_messages_per_window, settings.chat_flood_strikes, settings.chat_rate_window_seconds = 2, 10, 2
     try:
         async with visitor(url, avatar["widget_key"]) as (chat, welcome):
             await chat.expect("message")
@@ -262,14 +262,15 @@ async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside
             start = len(chat.frames)
             for i in range(3):
                 await chat.send({"type": "message", "client_message_id": f"no{i}", "text": "When are you open?"})
-                assert (await chat.recv())["problem"]["type"].endswith("/rate-limited")
+                refused = await chat.recv()
+                assert refused["problem"]["type"].endswith("/rate-limited")
             await chat.send({"type": "ping"})
             await next_of(chat, "pong")
             assert [f["type"] for f in chat.frames[start:]] == ["error", "error", "error", "pong"]
             assert begun == ["ok0", "ok1", "no0"], "after its first refusal the connection begins no more LLM turns"
-            # The one-second window began before the refusals: a little over a second later it has
-            # ended, and the next message begins its LLM turn beside the rate check again.
-            await asyncio.sleep(1.1)
+            # Once the window has ended (retry_after, rounded up), the next message begins its LLM
+            # turn beside the rate check again.
+            await asyncio.sleep(refused["problem"]["retry_after"] + 0.1)
             await chat.say("When are you open?", "ok2")
             assert (await next_of(chat, "message"))["text"] == "We open at nine."
     finally:

@@ -44,3 +44,14 @@ def test_remembered_texts_that_never_arrive_are_bounded() -> None:
     calls: list[str] = []
     assert [t.text for t in window.turns(after_seq=0, before_seq=3, redact_with=redacting(calls))] == ["redacted 9", "text 0"]
     assert calls == ["text 0"]
+
+
+def test_a_repeated_text_lends_its_redaction_to_the_newest_visitor_message() -> None:
+    window = HistoryWindow()
+    window.add(1, "visitor", "ok 4711")  # an earlier message with the same text
+    window.add(2, "avatar", "Noted.")
+    window.add(3, "visitor", "ok 4711")  # stored before its turn redacted it
+    window.remember("ok 4711", "ok <PHONE_NUMBER>")
+    calls: list[str] = []
+    assert [t.text for t in window.turns(after_seq=2, before_seq=4, redact_with=redacting(calls))] == ["ok <PHONE_NUMBER>"]
+    assert calls == []

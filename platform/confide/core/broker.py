@@ -208,12 +208,14 @@ class MemoryBroker(Broker):
         return sorted(members)
 
 
+# The window's rest in milliseconds: TTL rounds to the nearest second, so "retry after" could be
+# up to half a second short of the window's end.
 _HIT_SCRIPT = """
 local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('TTL', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+  ttl = tonumber(ARGV[1]) * 1000
 end
 return {count, ttl}
 """
@@ -358,8 +360,8 @@ class RedisBroker(Broker):
         self._hits.append((self.key("rl:" + key), window_seconds, done))
         if self._hitter is None or self._hitter.done():
             self._hitter = asyncio.create_task(self._send_hits(), name="confide-redis-hits")
-        count, ttl = await done
-        return RateDecision(count <= limit, count, max(1, int(ttl)))
+        count, ttl_ms = await done
+        return RateDecision(count <= limit, count, max(1, -(-int(ttl_ms) // 1000)))  # whole seconds, rounded up
 
     async def _send_hits(self) -> None:
         """Whatever hits queued while the previous batch was out go together: one pipeline, one round

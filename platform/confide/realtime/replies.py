@@ -63,11 +63,12 @@ class HistoryWindow:
     def remember(self, text: str, redacted: str) -> None:
         """`text` redacted already (the visitor's message, for its own turn): once it is added with
         its seq, the next turn uses this rather than redacting it again."""
-        for entry in self._turns.values():
-            if entry[1] == text and entry[2] is None:  # added already (the message was stored first)
+        for seq in sorted(self._turns, reverse=True):
+            entry = self._turns[seq]
+            if entry[0] == "visitor" and entry[1] == text and entry[2] is None:  # added already (stored first)
                 entry[2] = redacted
                 return
-        if len(self._redacted) >= 4:
+        if text not in self._redacted and len(self._redacted) >= 4:
             self._redacted.pop(next(iter(self._redacted)))
         self._redacted[text] = redacted
 

@@ -354,7 +354,7 @@ class VisitorConnection:
             # The LLM works while the message is rate-checked and stored; the turn shows nothing before
             # the ack and is dropped (finally) unless the store lets it answer. Not while the rate window
             # that refused this connection's last message lasts: a flood begins at most one LLM call
-            # per window.
+            # per window and connection.
             speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
             speculative.begin(visitor_text=verdict.passed_on(frame.text), verdict=verdict, reply_to=frame.client_message_id)
         try:
