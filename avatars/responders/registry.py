@@ -3,6 +3,8 @@ per (base URL, API key). Built in the app's lifespan, closed with ``aclose()``."
 
 from __future__ import annotations
 
+import asyncio
+
 import openai as openai_sdk
 
 from avatars.responders.base import Reply, ReplyRequest, Responder
@@ -59,9 +61,7 @@ class Responders:
 
     async def aclose(self) -> None:
         """Let finished streams be read to their end (at most a couple of seconds), then close the clients."""
-        responders = list(self._responders.values())
-        for responder in responders:
-            await responder.drained()
+        await asyncio.gather(*(responder.drained() for responder in self._responders.values()))
         clients = list(self._clients.values())
         self._clients.clear()
         self._responders.clear()

@@ -68,11 +68,13 @@ def test_an_ipv6_address_in_letters_only_is_found_and_a_colon_in_prose_is_not_lo
     # Text that cannot hold any entity we look for skips the analyzer (about 1 ms for this sentence).
     from guidelines import pii
 
-    calls = []
+    calls: list[str] = []
     engine = pii.analyzer()
-    monkeypatch.setattr(engine, "analyze", lambda **kw: calls.append(kw["text"]) or [])
+    analyze = engine.analyze
+    monkeypatch.setattr(engine, "analyze", lambda **kw: calls.append(kw["text"]) or analyze(**kw))  # the real one, counted
     assert detect_pii("Please note: I am an AI assistant, not a human. Hello, how can I help?", "en") == []
-    assert detect_pii("Call me at 030 1234567", "en") == [] and calls == ["Call me at 030 1234567"]
+    assert [s.entity for s in detect_pii("Call me at 030 1234567", "en")] == ["PHONE_NUMBER"]
+    assert calls == ["Call me at 030 1234567"]
 
 
 def test_several_entities_in_one_message_and_other_languages() -> None:

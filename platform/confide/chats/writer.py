@@ -204,7 +204,7 @@ class MessageWriter:
                 self._start_flusher()
 
     async def _write_held(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
-        """_write_one on a connection the inline path keeps: no pool acquire and release per message
+        """_write_one on the connection the inline path keeps: no pool acquire and release per message
         (the release alone, with its shielded task and idle timer, cost more than the statement's own
         client work). Only one inline write runs at a time, so it is never shared. A unique
         violation leaves the connection clean; any other failure (or a cancellation) hands it back,
@@ -212,10 +212,9 @@ class MessageWriter:
         import asyncpg
 
         try:
-            connection = await self._held_connection()
-            return await connection.fetchrow(sql, *args)
-        except asyncpg.UniqueViolationError as exc:
-            raise _duplicate_or(exc, plan) from exc
+            return await self._write_one(await self._held_connection(), sql, plan, args)
+        except (DuplicateClientMessage, asyncpg.UniqueViolationError):
+            raise
         except BaseException:
             await self._release_held()
             raise
@@ -249,12 +248,14 @@ class MessageWriter:
             except Exception:  # noqa: BLE001
                 log.warning("releasing the chat writer's kept connection failed", exc_info=True)
 
-    async def _write_one(self, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
-        """One message as its own transaction; a resent client id raises DuplicateClientMessage."""
+    @staticmethod
+    async def _write_one(target: Any, sql: str, plan: chats.AppendPlan, args: list[Any]) -> Any:
+        """One message as its own transaction on `target` (a connection, or the pool); a resent
+        client id raises DuplicateClientMessage."""
         import asyncpg
 
         try:
-            return await self._pool.fetchrow(sql, *args)
+            return await target.fetchrow(sql, *args)
         except asyncpg.UniqueViolationError as exc:
             raise _duplicate_or(exc, plan) from exc
 
@@ -308,6 +309,6 @@ class MessageWriter:
             if pending.done.done():
                 continue  # its caller gave up (cancelled)
             try:
-                settle(pending.done, result=await self._write_one(sql, pending.plan, pending.args))
+                settle(pending.done, result=await self._write_one(self._pool, sql, pending.plan, pending.args))
             except Exception as exc:  # noqa: BLE001 - handed to the one writer it concerns
                 settle(pending.done, exception=exc)
