@@ -79,6 +79,9 @@ class ReplyOutcome:
     knowledge_ids: list[str] = field(default_factory=list)  # Q&A entry or chunk ids the reply drew on
     error: ErrorCategory | None = None
     finished: bool = False
+    # Set by the responder just before it yields its last delta, with the rest of the outcome final
+    # already: the caller may store the reply while that delta is still on its way to the visitor.
+    last: bool = False
 
 
 class Reply:

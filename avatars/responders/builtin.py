@@ -59,5 +59,7 @@ class BuiltinResponder:
         return fallback_text(request)
 
     async def _deltas(self, request: ReplyRequest, outcome: ReplyOutcome) -> AsyncIterator[str]:
-        for delta in split_deltas(self.answer(request, outcome)):
+        deltas = split_deltas(self.answer(request, outcome))
+        for i, delta in enumerate(deltas, 1):
+            outcome.last = i == len(deltas)
             yield delta

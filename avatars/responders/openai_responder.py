@@ -250,19 +250,25 @@ class OpenAIResponder:
                             texts.append(text)
                         if finish_reason is not None:
                             break
-                    if texts:
-                        text = "".join(texts)
-                        if not sent:
-                            deadline = total_deadline
-                        sent.append(text)
-                        yield text
+                    if not texts:
+                        if failed is not None:
+                            raise failed
+                        continue
+                    text = "".join(texts)
+                    if not sent:
+                        deadline = total_deadline
+                    sent.append(text)
+                    if finish_reason is not None:
+                        break  # the last text: yielded below, once the outcome is final
+                    yield text
                     if failed is not None:
                         raise failed
                 # Finished: the rest of the body is read off the reply's path (and the response
                 # closed there), so its connection can be used again.
                 stack.pop_all()
                 self._drain_later(response, chunks)
-            if not "".join(sent).strip():
+            whole = "".join(sent)
+            if not whole.strip():
                 raise _Incomplete("empty reply")
         except Exception as error:  # noqa: BLE001 - every failure becomes the fallback, never a trace
             outcome.error = _category(error, bool(sent))
@@ -272,6 +278,10 @@ class OpenAIResponder:
                 "llm reply failed",
                 extra={"error_category": outcome.error, "error_type": type(error).__name__},
             )
+            outcome.last = True
             yield ("\n\n" if sent else "") + fallback_text(request)
             return
-        outcome.offered_human = offers_human("".join(sent), request.language)
+        outcome.offered_human = offers_human(whole, request.language)
+        if finish_reason is not None and texts:
+            outcome.last = True
+            yield sent[-1]

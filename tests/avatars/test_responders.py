@@ -17,6 +17,7 @@ from avatars.responders import (
     KnowledgeIndex,
     Persona,
     QAEntry,
+    Reply,
     ReplyRequest,
     ResponderSettings,
     Turn,
@@ -296,6 +297,42 @@ async def test_a_reply_that_offers_a_person_is_marked(fake_llm: FakeLLM, llm: Op
     await reply.collect()
 
     assert reply.outcome.offered_human and not reply.outcome.fallback_used
+
+
+async def deltas_with_last(reply: Reply) -> list[tuple[str, bool, bool]]:
+    """Each delta with the outcome's `last` and `offered_human` as they stood when it came."""
+    return [(delta, reply.outcome.last, reply.outcome.offered_human) async for delta in reply]
+
+
+async def test_only_the_last_delta_is_marked_last_and_the_outcome_is_final_by_then(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
+    # The chat stores the reply as soon as it sees `last`, so it must come with the final text
+    # and a final outcome (here: the offer of a person), never earlier.
+    fake_llm.script(f"I cannot decide on refunds. {OFFER_EN}", token_delay=0.02)
+    reply = llm.stream(make_request("Will you refund me?", settings=openai_settings()))
+
+    seen = await deltas_with_last(reply)
+
+    assert len(seen) > 1 and "".join(d for d, _, _ in seen) == f"I cannot decide on refunds. {OFFER_EN}"
+    assert [last for _, last, _ in seen] == [False] * (len(seen) - 1) + [True]
+    assert seen[-1][2] is True
+
+
+async def test_a_fallback_is_marked_last(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
+    fake_llm.script("We are open from nine to five.", error_after=3)
+    reply = llm.stream(make_request("When are you open?", settings=openai_settings()))
+
+    seen = await deltas_with_last(reply)
+
+    assert seen[-1][0].endswith(f"Sorry, I don't know that. {OFFER_EN}") and seen[-1][1] is True
+    assert not any(last for _, last, _ in seen[:-1])
+
+
+async def test_builtin_marks_its_last_piece() -> None:
+    reply = BuiltinResponder().stream(make_request("When do you open?"))
+
+    seen = await deltas_with_last(reply)
+
+    assert [last for _, last, _ in seen] == [False, True]
 
 
 @pytest.mark.parametrize("status", [500, 429, 503])

@@ -202,52 +202,87 @@ class AvatarTurn:
         reply = self.rt.responders.stream(request, external_llm=external)
         guard = self.avatar.guidelines.output_guard(self.language)
         released: list[str] = []
-        index = 0
+        held: list[dict[str, Any]] = []  # the last delta's frames, sent while the reply is stored
+        finished = None
         try:
             async for delta in reply:
-                for chunk in guard.feed(delta):
+                chunks = guard.feed(delta)
+                if reply.outcome.last:
+                    # The whole reply is here: the guard's verdict is final, so the reply can be
+                    # stored while its last text goes out, rather than after it.
+                    tail, finished = guard.finish()
+                    chunks = [*chunks, *tail]
+                frames = [{"type": "delta", "reply_to": reply_to, "index": len(released) + i, "text": chunk} for i, chunk in enumerate(chunks)]
+                if frames:
                     await self._hold()
-                    released.append(chunk)
-                    await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
-                    index += 1
+                released.extend(chunks)
+                if finished is not None and finished.action not in ("refuse", "handoff"):
+                    held = frames
+                    continue
+                for frame in frames:
+                    await self.delivery.send_unsequenced(frame)
         finally:
             await reply.aclose()
-        tail, out_verdict = guard.finish()
-        await self._hold()
-        for chunk in tail:
-            released.append(chunk)
-            await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": index, "text": chunk})
-            index += 1
+        out_verdict = finished
+        if out_verdict is None:
+            tail, out_verdict = guard.finish()
+            await self._hold()
+            for chunk in tail:
+                await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": len(released), "text": chunk})
+                released.append(chunk)
         if out_verdict.action in ("refuse", "handoff"):
             # The stream stopped before the offending sentence; say so and let a human decide.
             await self.hand_off(out_verdict.handoff_reason or "decision_required", rule_ids=list(out_verdict.rule_ids), partial="".join(released))
             return
         fallback = reply.outcome.fallback_used or not released  # for evaluation: a question the avatar could not answer
         await self._say(
-            "".join(released) or messages.get("fallback", ""), rule_ids=list(out_verdict.rule_ids), reply_to=reply_to, fallback=fallback, error=reply.outcome.error
+            "".join(released) or messages.get("fallback", ""),
+            rule_ids=list(out_verdict.rule_ids),
+            reply_to=reply_to,
+            fallback=fallback,
+            error=reply.outcome.error,
+            deltas=held,
         )
 
-    async def _say(self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None) -> None:
+    async def _say(
+        self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None, deltas: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Store the reply, then send its final frame. `deltas` (its last text) go out while the
+        statement is on its way: the store's round trip no longer waits behind them."""
         await self._hold()
         verdict: dict[str, Any] = {"rule_ids": rule_ids} if rule_ids else {}
         if fallback:
             verdict["fallback"] = True
             if error:
                 verdict["error"] = error
-        message, _ = await self.rt.writer.append(
-            tenant_id=self.conversation.tenant_id,
-            conversation_id=self.conversation.id,
-            author="avatar",
-            text=text,
-            verdict=verdict or None,
-            rule_ids=rule_ids,
-            rule_direction="output",
-        )
+        sending = asyncio.create_task(self._send_all(deltas), name="confide-last-delta") if deltas else None
+        try:
+            message, _ = await self.rt.writer.append(
+                tenant_id=self.conversation.tenant_id,
+                conversation_id=self.conversation.id,
+                author="avatar",
+                text=text,
+                verdict=verdict or None,
+                rule_ids=rule_ids,
+                rule_direction="output",
+            )
+            if sending is not None:
+                await sending
+        except BaseException:
+            if sending is not None and not sending.done():
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sending
+            raise
         frame = message_frame(message)
         if reply_to:
             frame["reply_to"] = reply_to
         await self.delivery.deliver(frame)
         await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
+
+    async def _send_all(self, frames: list[dict[str, Any]]) -> None:
+        for frame in frames:
+            await self.delivery.send_unsequenced(frame)
 
     async def hand_off(self, reason: str, *, rule_ids: list[str], partial: str = "") -> None:
         await self._hold()
