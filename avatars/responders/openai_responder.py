@@ -47,6 +47,19 @@ def client_timeout(config: OpenAIConfig) -> openai.Timeout:
     return openai.Timeout(config.first_token_timeout, connect=config.connect_timeout)
 
 
+# The client's telemetry headers describe our servers (OS, CPU, Python and library versions) to the
+# LLM provider, which needs none of it; left out, and every request is ~0.15 ms cheaper to build.
+PLATFORM_HEADERS = (
+    "X-Stainless-Lang",
+    "X-Stainless-Package-Version",
+    "X-Stainless-OS",
+    "X-Stainless-Arch",
+    "X-Stainless-Runtime",
+    "X-Stainless-Runtime-Version",
+    "X-Stainless-Async",
+)
+
+
 def make_client(config: OpenAIConfig) -> openai.AsyncOpenAI:
     """One client per endpoint and key: it owns the connection pool, so reuse it for every reply.
     Its aiohttp transport (the `aiohttp` extra) costs ~0.6 ms less per streamed reply than the default."""
@@ -56,6 +69,7 @@ def make_client(config: OpenAIConfig) -> openai.AsyncOpenAI:
         timeout=client_timeout(config),
         max_retries=config.max_retries,
         http_client=openai.DefaultAioHttpClient(),
+        default_headers=dict.fromkeys(PLATFORM_HEADERS, openai.Omit()),
     )
 
 
@@ -164,6 +178,10 @@ class OpenAIResponder:
     def __init__(self, config: OpenAIConfig, client: openai.AsyncOpenAI | None = None) -> None:
         self.config = config
         self.client = client or make_client(config)
+        # The endpoint as the client would join it to its base URL on every request (a URL parse
+        # less per reply); absolute, so the client takes it as it is.
+        base = self.client.base_url
+        self._completions_url = str(base.copy_with(raw_path=base.raw_path + b"chat/completions"))
         self._draining: set[asyncio.Task[None]] = set()  # _drain tasks, held until they end
 
     def stream(self, request: ReplyRequest) -> Reply:
@@ -203,7 +221,7 @@ class OpenAIResponder:
                     # server-sent events read here. The typed create() costs ~1 ms more a reply (its
                     # parameter transform and per-chunk models, ~3 ms with 13 messages).
                     response = await self.client.post(
-                        "/chat/completions",
+                        self._completions_url,
                         cast_to=httpx2.Response,
                         body={
                             "model": settings.model or self.config.default_model,

@@ -534,6 +534,19 @@ async def test_with_the_external_llm_not_allowed_nothing_is_sent(fake_llm: FakeL
     await responders.aclose()
 
 
+async def test_the_llm_provider_is_told_nothing_about_our_servers(fake_llm: FakeLLM) -> None:
+    responders = Responders(OpenAIConfig(fake_llm.base_url, api_key="sk-test"))
+
+    await responders.stream(make_request("When are you open?", settings=openai_settings())).collect()
+
+    (request,) = fake_llm.chat_requests
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    assert request.path == "/v1/chat/completions" and headers["authorization"] == "Bearer sk-test"
+    assert not [name for name in headers if name.startswith("x-stainless-") and name not in ("x-stainless-retry-count", "x-stainless-read-timeout")]
+    assert "linux" not in str(headers).lower() and "cpython" not in str(headers).lower()
+    await responders.aclose()
+
+
 async def test_an_openai_avatar_without_an_endpoint_answers_from_knowledge() -> None:
     responders = Responders()
 
