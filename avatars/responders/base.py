@@ -79,8 +79,9 @@ class ReplyOutcome:
     knowledge_ids: list[str] = field(default_factory=list)  # Q&A entry or chunk ids the reply drew on
     error: ErrorCategory | None = None
     finished: bool = False
-    # Set by the responder just before it yields its last delta, with the rest of the outcome final
-    # already: the caller may store the reply while that delta is still on its way to the visitor.
+    # When set, the delta just yielded is the last and the rest of the outcome is final: the caller
+    # may store the reply while that delta is still on its way to the visitor. It may stay unset
+    # (a finish reason that came without text, an empty reply): then only the stream's end says so.
     last: bool = False
 
 

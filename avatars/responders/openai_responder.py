@@ -47,8 +47,10 @@ def client_timeout(config: OpenAIConfig) -> openai.Timeout:
     return openai.Timeout(config.first_token_timeout, connect=config.connect_timeout)
 
 
-# The client's telemetry headers describe our servers (OS, CPU, Python and library versions) to the
-# LLM provider, which needs none of it; left out, and every request is ~0.15 ms cheaper to build.
+# The client's telemetry headers and user agent describe our servers (OS, CPU, Python and library
+# versions) to the LLM provider, which needs none of it; left out (the user agent says only
+# "Confide"), and every request is ~0.15 ms cheaper to build.
+USER_AGENT = "Confide"
 PLATFORM_HEADERS = (
     "X-Stainless-Lang",
     "X-Stainless-Package-Version",
@@ -69,7 +71,7 @@ def make_client(config: OpenAIConfig) -> openai.AsyncOpenAI:
         timeout=client_timeout(config),
         max_retries=config.max_retries,
         http_client=openai.DefaultAioHttpClient(),
-        default_headers=dict.fromkeys(PLATFORM_HEADERS, openai.Omit()),
+        default_headers={**dict.fromkeys(PLATFORM_HEADERS, openai.Omit()), "User-Agent": USER_AGENT},
     )
 
 
@@ -179,7 +181,8 @@ class OpenAIResponder:
         self.config = config
         self.client = client or make_client(config)
         # The endpoint as the client would join it to its base URL on every request (a URL parse
-        # less per reply); absolute, so the client takes it as it is.
+        # less per reply); absolute, so the client takes it as it is. (A client passed in must be
+        # a plain AsyncOpenAI: AsyncAzureOpenAI rewrites only the relative path to its deployment.)
         base = self.client.base_url
         self._completions_url = str(base.copy_with(raw_path=base.raw_path + b"chat/completions"))
         self._draining: set[asyncio.Task[None]] = set()  # _drain tasks, held until they end
@@ -212,7 +215,8 @@ class OpenAIResponder:
         started = loop.time()
         total_deadline = started + self.config.total_timeout
         deadline = min(started + self.config.first_token_timeout, total_deadline)
-        sent: list[str] = []
+        sent: list[str] = []  # the texts yielded so far
+        last = ""  # the text that came with the finish reason
         try:
             async with contextlib.AsyncExitStack() as stack:
                 async with asyncio.timeout_at(deadline):
@@ -275,9 +279,10 @@ class OpenAIResponder:
                     text = "".join(texts)
                     if not sent:
                         deadline = total_deadline
-                    sent.append(text)
                     if finish_reason is not None:
-                        break  # the last text: yielded below, once the outcome is final
+                        last = text  # yielded below, once the outcome is final
+                        break
+                    sent.append(text)
                     yield text
                     if failed is not None:
                         raise failed
@@ -285,7 +290,7 @@ class OpenAIResponder:
                 # closed there), so its connection can be used again.
                 stack.pop_all()
                 self._drain_later(response, chunks)
-            whole = "".join(sent)
+            whole = "".join(sent) + last
             if not whole.strip():
                 raise _Incomplete("empty reply")
         except Exception as error:  # noqa: BLE001 - every failure becomes the fallback, never a trace
@@ -300,6 +305,6 @@ class OpenAIResponder:
             yield ("\n\n" if sent else "") + fallback_text(request)
             return
         outcome.offered_human = offers_human(whole, request.language)
-        if finish_reason is not None and texts:
+        if last:
             outcome.last = True
-            yield sent[-1]
+            yield last

@@ -317,12 +317,25 @@ async def test_only_the_last_delta_is_marked_last_and_the_outcome_is_final_by_th
     assert seen[-1][2] is True
 
 
+async def test_a_finish_reason_in_a_read_of_its_own_marks_nothing_last(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
+    # As OpenAI sends it: the finish reason in a chunk without text. The reply is whole all the same;
+    # only the end of the stream says it is over.
+    fake_llm.script("We open at nine.", finish_delay=0.05)
+    reply = llm.stream(make_request("When are you open?", settings=openai_settings()))
+
+    seen = await deltas_with_last(reply)
+
+    assert "".join(d for d, _, _ in seen) == "We open at nine." and not any(last for _, last, _ in seen)
+    assert reply.outcome.finished and reply.outcome.error is None
+
+
 async def test_a_fallback_is_marked_last(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
     fake_llm.script("We are open from nine to five.", error_after=3)
     reply = llm.stream(make_request("When are you open?", settings=openai_settings()))
 
     seen = await deltas_with_last(reply)
 
+    assert len(seen) == 2 and seen[0][0] == "We are open"
     assert seen[-1][0].endswith(f"Sorry, I don't know that. {OFFER_EN}") and seen[-1][1] is True
     assert not any(last for _, last, _ in seen[:-1])
 
@@ -543,7 +556,8 @@ async def test_the_llm_provider_is_told_nothing_about_our_servers(fake_llm: Fake
     headers = {name.lower(): value for name, value in request.headers.items()}
     assert request.path == "/v1/chat/completions" and headers["authorization"] == "Bearer sk-test"
     assert not [name for name in headers if name.startswith("x-stainless-") and name not in ("x-stainless-retry-count", "x-stainless-read-timeout")]
-    assert "linux" not in str(headers).lower() and "cpython" not in str(headers).lower()
+    assert headers["user-agent"] == "Confide"
+    assert not [value for value in headers.values() if any(word in value.lower() for word in ("linux", "python", "x64", "openai"))]
     await responders.aclose()
 
 

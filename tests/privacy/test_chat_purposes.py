@@ -5,6 +5,7 @@ leaves), operator_review and evaluate."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from collections.abc import AsyncIterator
 
@@ -231,6 +232,48 @@ async def test_the_ack_comes_before_the_first_delta_however_fast_the_llm(llm_sho
             assert (reply["author"], reply["text"], reply["reply_to"]) == ("avatar", "We open at nine. Come by any time!", f"f{i}")
             assert reply["seq"] == frames[0]["seq"] + 1
     assert len(fake_llm.chat_requests) == 5
+
+
+@pytest.mark.parametrize("finish_delay", [0.0, 0.05], ids=["finish-with-the-last-text", "finish-in-a-read-of-its-own"])
+async def test_an_llm_reply_streams_in_order_then_comes_its_stored_message(llm_app, llm_shop, fake_llm, finish_delay):
+    """Whether the last text comes with the finish reason (the reply is stored while it goes out) or
+    the finish reason comes later: deltas in index order, then the message, stored by then."""
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
+    fake_llm.script("We open at nine. Come by any time!", token_delay=0.01, finish_delay=finish_delay)
+    async with visitor(url, avatar["widget_key"]) as (chat, _):
+        await chat.expect("message")
+        start = len(chat.frames)
+        ack = await chat.say("When are you open?", "o1")
+        reply = await next_of(chat, "message")
+        async with llm_app.state.sessionmaker() as session:
+            stored = await session.scalar(select(Message).where(Message.id == reply["id"]))
+        frames = chat.frames[start:]
+    deltas = [f for f in frames if f["type"] == "delta"]
+    assert [f["type"] for f in frames] == ["ack", *["delta"] * len(deltas), "message"], frames
+    assert [f["index"] for f in deltas] == list(range(len(deltas))) and len(deltas) > 1
+    assert "".join(f["text"] for f in deltas) == reply["text"] == "We open at nine. Come by any time!"
+    assert reply["seq"] == ack["seq"] + 1 and stored is not None and (stored.seq, stored.text) == (reply["seq"], reply["text"])
+
+
+async def test_a_decision_in_the_llms_last_words_is_neither_shown_nor_stored_as_the_avatars(llm_app, llm_shop, fake_llm):
+    """The whole reply in one read, ending in a decision: the guard's final verdict hands off before
+    anything is stored, so nothing of the decision is shown or kept."""
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
+    fake_llm.script("Thanks for asking. We grant you a refund.")
+    async with visitor(url, avatar["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        start = len(chat.frames)
+        await chat.say("When are you open?", "d1")
+        handoff = await next_of(chat, "handoff")
+        frames = chat.frames[start:]
+    assert handoff["reason"] == "decision_required" and len(fake_llm.chat_requests) == 1
+    assert "grant" not in json.dumps(frames)
+    async with llm_app.state.sessionmaker() as session:
+        stored = (await session.scalars(select(Message).where(Message.conversation_id == welcome["conversation_id"]).order_by(Message.seq))).all()
+    assert [m.event for m in stored if m.author == "system"] == ["handoff"]
+    assert not [m for m in stored if "grant" in m.text]
 
 
 async def test_a_rate_limited_message_shows_nothing_of_the_llm_turn_begun_beside_its_rate_check(llm_app, llm_shop, fake_llm, monkeypatch):

@@ -49,6 +49,7 @@ class Script:
     hang: bool = False  # never answer (until the client gives up or the server stops)
     close_after: int | None = None  # drop the connection after this many tokens, without [DONE]
     finish_reason: str = "stop"
+    finish_delay: float = 0.0  # seconds between the last token and the finish reason (a read of its own)
     done_delay: float = 0.0  # seconds between the finish reason and [DONE] (the end of the body)
     error_after: int | None = None  # after this many tokens, an `error` event ends the stream
 
@@ -183,6 +184,7 @@ class FakeLLM:
             await _event(send, _chunk(completion_id, model, {"content": token}, None, usage))
         if script.close_after is not None:
             return  # every token sent, but cut off before the finish reason and [DONE]
+        await _pause(release, script.finish_delay)
         await _event(send, _chunk(completion_id, model, {}, script.finish_reason, usage))
         if usage:
             final = _chunk(completion_id, model, {}, None, False)

@@ -60,6 +60,24 @@ class SeqDelivery:
         async with self.lock:
             await self._send(frame)
 
+    async def send_beside(self, frames: list[dict[str, Any]]) -> asyncio.Task[None]:
+        """Send unsequenced `frames` from a task of their own while the caller goes on (storing the
+        message they belong to). The lock is taken here and released when the task ends, however
+        it ends: nothing is delivered before or between them, not even a gap fill that would replay
+        that message ahead of its own text."""
+        await self.lock.acquire()
+        try:
+            task = asyncio.create_task(self._send_all(frames), name="confide-send-beside")
+        except BaseException:
+            self.lock.release()
+            raise
+        task.add_done_callback(lambda _: self.lock.release())
+        return task
+
+    async def _send_all(self, frames: list[dict[str, Any]]) -> None:
+        for frame in frames:
+            await self._send(frame)
+
     async def _fill(self, upto: int | None) -> None:
         async with self._sessionmaker() as session:
             missed = await chats.replay(session, conversation_id=self.conversation_id, after_seq=self.sent_seq, upto_seq=upto)

@@ -207,9 +207,10 @@ class AvatarTurn:
         try:
             async for delta in reply:
                 chunks = guard.feed(delta)
-                if reply.outcome.last:
+                if reply.outcome.last and finished is None:
                     # The whole reply is here: the guard's verdict is final, so the reply can be
-                    # stored while its last text goes out, rather than after it.
+                    # stored while its last text goes out, rather than after it. (A responder that
+                    # cannot tell its last delta leaves `last` unset: the end of the stream says it.)
                     tail, finished = guard.finish()
                     chunks = [*chunks, *tail]
                 frames = [{"type": "delta", "reply_to": reply_to, "index": len(released) + i, "text": chunk} for i, chunk in enumerate(chunks)]
@@ -217,7 +218,7 @@ class AvatarTurn:
                     await self._hold()
                 released.extend(chunks)
                 if finished is not None and finished.action not in ("refuse", "handoff"):
-                    held = frames
+                    held.extend(frames)
                     continue
                 for frame in frames:
                     await self.delivery.send_unsequenced(frame)
@@ -255,7 +256,7 @@ class AvatarTurn:
             verdict["fallback"] = True
             if error:
                 verdict["error"] = error
-        sending = asyncio.create_task(self._send_all(deltas), name="confide-last-delta") if deltas else None
+        sending = await self.delivery.send_beside(deltas) if deltas else None
         try:
             message, _ = await self.rt.writer.append(
                 tenant_id=self.conversation.tenant_id,
@@ -266,23 +267,24 @@ class AvatarTurn:
                 rule_ids=rule_ids,
                 rule_direction="output",
             )
+        except asyncio.CancelledError:
             if sending is not None:
-                await sending
-        except BaseException:
-            if sending is not None and not sending.done():
                 sending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await sending
             raise
+        except Exception:
+            if sending is not None:  # the visitor still gets the text, as when it went out first
+                with contextlib.suppress(Exception):
+                    await sending
+            raise
+        if sending is not None:
+            await sending
         frame = message_frame(message)
         if reply_to:
             frame["reply_to"] = reply_to
         await self.delivery.deliver(frame)
         await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
-
-    async def _send_all(self, frames: list[dict[str, Any]]) -> None:
-        for frame in frames:
-            await self.delivery.send_unsequenced(frame)
 
     async def hand_off(self, reason: str, *, rule_ids: list[str], partial: str = "") -> None:
         await self._hold()
