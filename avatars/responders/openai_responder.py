@@ -294,7 +294,8 @@ class OpenAIResponder:
             if not whole.strip():
                 raise _Incomplete("empty reply")
         except Exception as error:  # noqa: BLE001 - every failure becomes the fallback, never a trace
-            outcome.error = _category(error, bool(sent))
+            shown = any(text.strip() for text in sent)  # whitespace alone showed the visitor nothing
+            outcome.error = _category(error, shown)
             outcome.fallback_used = True
             outcome.offered_human = True
             log.warning(
@@ -302,7 +303,7 @@ class OpenAIResponder:
                 extra={"error_category": outcome.error, "error_type": type(error).__name__},
             )
             outcome.last = True
-            yield ("\n\n" if sent else "") + fallback_text(request)
+            yield ("\n\n" if shown else "") + fallback_text(request)
             return
         outcome.offered_human = offers_human(whole, request.language)
         if last:

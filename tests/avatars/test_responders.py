@@ -465,6 +465,16 @@ async def test_an_empty_reply_is_a_fallback(fake_llm: FakeLLM, llm: OpenAIRespon
     assert reply.outcome.error == "upstream_error"
 
 
+@pytest.mark.parametrize("finish_delay", [0.0, 0.05], ids=["with-the-finish", "finish-in-a-read-of-its-own"])
+async def test_a_whitespace_reply_is_an_empty_reply(fake_llm: FakeLLM, llm: OpenAIResponder, finish_delay: float) -> None:
+    fake_llm.script("", tokens=["  "], finish_delay=finish_delay)
+
+    reply = llm.stream(make_request("When are you open?", settings=openai_settings()))
+
+    assert (await reply.collect()).strip() == f"Sorry, I don't know that. {OFFER_EN}"
+    assert "\n\n" not in reply.text and reply.outcome.error == "upstream_error"
+
+
 async def test_an_unreachable_server_is_a_fallback() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
