@@ -192,11 +192,16 @@ class OpenAIResponder:
 
     async def aclose(self) -> None:
         """Stop reading finished streams and close the client's connection pool (only for a
-        responder that owns its client; the registry waits with drained() and closes shared ones)."""
+        responder that owns its client; the registry stops the draining and closes shared ones)."""
+        await self.stop_draining()
+        await self.client.close()
+
+    async def stop_draining(self) -> None:
+        """Shutting down: the connections the drains would hand back are about to go with their
+        pool, so stop them (each still closes its response) rather than wait for them."""
         for task in list(self._draining):
             task.cancel()
         await self.drained()
-        await self.client.close()
 
     async def drained(self) -> None:
         """Wait until every finished stream has been read to its end and closed."""
@@ -272,18 +277,15 @@ class OpenAIResponder:
                             texts.append(text)
                         if finish_reason is not None:
                             break
-                    if not texts:
-                        if failed is not None:
-                            raise failed
-                        continue
-                    text = "".join(texts)
-                    if not sent:
-                        deadline = total_deadline
-                    if finish_reason is not None:
-                        last = text  # yielded below, once the outcome is final
-                        break
-                    sent.append(text)
-                    yield text
+                    if texts:
+                        text = "".join(texts)
+                        if not sent:
+                            deadline = total_deadline
+                        if finish_reason is not None:
+                            last = text  # yielded below, once the outcome is final
+                            break
+                        sent.append(text)
+                        yield text
                     if failed is not None:
                         raise failed
                 # Finished: the rest of the body is read off the reply's path (and the response

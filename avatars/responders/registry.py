@@ -60,8 +60,8 @@ class Responders:
         return reply
 
     async def aclose(self) -> None:
-        """Let finished streams be read to their end (at most a couple of seconds), then close the clients."""
-        await asyncio.gather(*(responder.drained() for responder in self._responders.values()))
+        """Stop reading finished streams, then close the clients."""
+        await asyncio.gather(*(responder.stop_draining() for responder in self._responders.values()))
         clients = list(self._clients.values())
         self._clients.clear()
         self._responders.clear()

@@ -11,6 +11,7 @@ import contextlib
 import fnmatch
 import itertools
 import logging
+import math
 import os
 import time
 from abc import ABC, abstractmethod
@@ -32,6 +33,12 @@ class RateDecision:
     allowed: bool
     count: int
     retry_after: int
+
+
+def retry_after(seconds: float) -> int:
+    """The rest of a rate window as whole seconds, rounded up: a client that waits it is never
+    refused again by the same window."""
+    return max(1, math.ceil(seconds))
 
 
 class Subscription:
@@ -164,7 +171,7 @@ class MemoryBroker(Broker):
                 self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
         count += 1
         self._counters[key] = (count, expires)
-        return RateDecision(count <= limit, count, max(1, int(expires - now + 0.999)))
+        return RateDecision(count <= limit, count, retry_after(expires - now))
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
         self._values[key] = (value, time.monotonic() + ttl_seconds)
@@ -361,7 +368,7 @@ class RedisBroker(Broker):
         if self._hitter is None or self._hitter.done():
             self._hitter = asyncio.create_task(self._send_hits(), name="confide-redis-hits")
         count, ttl_ms = await done
-        return RateDecision(count <= limit, count, max(1, -(-int(ttl_ms) // 1000)))  # whole seconds, rounded up
+        return RateDecision(count <= limit, count, retry_after(int(ttl_ms) / 1000))
 
     async def _send_hits(self) -> None:
         """Whatever hits queued while the previous batch was out go together: one pipeline, one round

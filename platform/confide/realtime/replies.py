@@ -46,7 +46,7 @@ class HistoryWindow:
         self.size = size
         self.primed = False
         self._turns: dict[int, list[Any]] = {}  # seq -> [author, text, redacted text or None]
-        self._redacted: dict[str, str] = {}  # texts redacted before they had a seq (the visitor's, for its own turn)
+        self._redacted: dict[str, str] = {}  # texts redacted already for their own turn (the visitor's), by text
 
     def observe(self, frame: dict[str, Any]) -> None:
         if frame.get("type") == "message" and frame.get("seq"):
@@ -55,19 +55,14 @@ class HistoryWindow:
     def add(self, seq: int, author: str, text: str) -> None:
         if seq in self._turns:
             return
-        self._turns[seq] = [author, text, self._redacted.pop(text, None)]
+        self._turns[seq] = [author, text, None]
         if len(self._turns) > 2 * self.size:
             for old in sorted(self._turns)[: len(self._turns) - self.size]:
                 del self._turns[old]
 
     def remember(self, text: str, redacted: str) -> None:
-        """`text` redacted already (the visitor's message, for its own turn): once it is added with
-        its seq, the next turn uses this rather than redacting it again."""
-        for seq in sorted(self._turns, reverse=True):
-            entry = self._turns[seq]
-            if entry[0] == "visitor" and entry[1] == text and entry[2] is None:  # added already (stored first)
-                entry[2] = redacted
-                return
+        """`text` redacted already (the visitor's message, for its own turn): the next turn that
+        needs it takes this rather than redacting it again."""
         if text not in self._redacted and len(self._redacted) >= 4:
             self._redacted.pop(next(iter(self._redacted)))
         self._redacted[text] = redacted
@@ -82,7 +77,7 @@ class HistoryWindow:
                 text = entry[1]
                 if redact_with is not None:
                     if entry[2] is None:
-                        entry[2] = redact_with(text)
+                        entry[2] = self._redacted.pop(text) if text in self._redacted else redact_with(text)
                     text = entry[2]
                 out.append(Turn(entry[0] if entry[0] in ("visitor", "avatar", "operator") else "avatar", text))
         return out
@@ -203,42 +198,45 @@ class AvatarTurn:
         guard = self.avatar.guidelines.output_guard(self.language)
         released: list[str] = []
         held: list[dict[str, Any]] = []  # the last delta's frames, sent while the reply is stored
-        finished = None
+        verdict = None  # the guard's final verdict, once it has seen the whole reply
+
+        def frames_of(chunks: list[str]) -> list[dict[str, Any]]:
+            start = len(released)
+            released.extend(chunks)
+            return [{"type": "delta", "reply_to": reply_to, "index": start + i, "text": chunk} for i, chunk in enumerate(chunks)]
+
         try:
             async for delta in reply:
                 chunks = guard.feed(delta)
-                if reply.outcome.last and finished is None:
+                if reply.outcome.last:
                     # The whole reply is here: the guard's verdict is final, so the reply can be
                     # stored while its last text goes out, rather than after it. (A responder that
                     # cannot tell its last delta leaves `last` unset: the end of the stream says it.)
-                    tail, finished = guard.finish()
+                    tail, verdict = guard.finish()
                     chunks = [*chunks, *tail]
-                frames = [{"type": "delta", "reply_to": reply_to, "index": len(released) + i, "text": chunk} for i, chunk in enumerate(chunks)]
+                frames = frames_of(chunks)
                 if frames:
                     await self._hold()
-                released.extend(chunks)
-                if finished is not None and finished.action not in ("refuse", "handoff"):
+                if verdict is not None and not verdict.blocks:
                     held.extend(frames)
-                    continue
-                for frame in frames:
-                    await self.delivery.send_unsequenced(frame)
+                else:
+                    for frame in frames:
+                        await self.delivery.send_unsequenced(frame)
         finally:
             await reply.aclose()
-        out_verdict = finished
-        if out_verdict is None:
-            tail, out_verdict = guard.finish()
+        if verdict is None:
+            tail, verdict = guard.finish()
             await self._hold()
-            for chunk in tail:
-                await self.delivery.send_unsequenced({"type": "delta", "reply_to": reply_to, "index": len(released), "text": chunk})
-                released.append(chunk)
-        if out_verdict.action in ("refuse", "handoff"):
+            for frame in frames_of(tail):
+                await self.delivery.send_unsequenced(frame)
+        if verdict.blocks:
             # The stream stopped before the offending sentence; say so and let a human decide.
-            await self.hand_off(out_verdict.handoff_reason or "decision_required", rule_ids=list(out_verdict.rule_ids), partial="".join(released))
+            await self.hand_off(verdict.handoff_reason or "decision_required", rule_ids=list(verdict.rule_ids), partial="".join(released))
             return
         fallback = reply.outcome.fallback_used or not released  # for evaluation: a question the avatar could not answer
         await self._say(
             "".join(released) or messages.get("fallback", ""),
-            rule_ids=list(out_verdict.rule_ids),
+            rule_ids=list(verdict.rule_ids),
             reply_to=reply_to,
             fallback=fallback,
             error=reply.outcome.error,
