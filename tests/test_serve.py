@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import httpx
 import pytest
+import websockets
 
-from tests.support.factory import registration
+from tests.support.chat import published_avatar, visitor
+from tests.support.factory import Factory, registration
+from tests.support.outbox import Outbox
 from tests.support.server import confide_serve
 
 
@@ -33,3 +40,49 @@ async def test_serve_on_postgres_and_redis(backend, tmp_path):
     env = {"CONFIDE_DATABASE_URL": backend.database_url, "CONFIDE_REDIS_URL": backend.redis_url, "CONFIDE_REDIS_PREFIX": backend.redis_prefix}
     async with confide_serve(env, tmp_path) as base:
         await _exercise(base)
+
+
+def _log_lines(data_dir: Path) -> list[dict]:
+    return [json.loads(line) for log in data_dir.glob("serve-*.log") for line in log.read_text().splitlines() if line.strip()]
+
+
+async def _chat_and_be_refused(base: str, data_dir: Path) -> None:
+    """A visitor chats with a builtin avatar; another connects to a path that does not exist."""
+    async with httpx.AsyncClient(base_url=base) as api:
+        factory = Factory(api, Outbox(data_dir / "outbox"))
+        owner = await factory.user()
+        tenant_id = await factory.tenant(owner, "Logs GmbH")
+        avatar = await published_avatar(api, owner, tenant_id)
+    ws = base.replace("http", "ws")
+    async with visitor(ws, avatar["widget_key"]) as (chat, _):
+        await chat.expect("message")  # the greeting
+        await chat.say("When are you open?", "c1")
+        assert (await chat.expect("message"))["author"] == "avatar"
+    with pytest.raises(websockets.InvalidStatus):
+        async with websockets.connect(f"{ws}/v1/widget/{avatar['widget_key']}/no-such-path"):
+            pass
+
+
+async def test_serve_logs_no_client_address_and_no_line_per_connection(tmp_path):
+    # At the default level (INFO), uvicorn would log each websocket handshake with the client's
+    # address and port, and the websockets library each connection opened and closed.
+    async with confide_serve({"CONFIDE_DATABASE_URL": "", "CONFIDE_REDIS_URL": ""}, tmp_path) as base:
+        await _chat_and_be_refused(base, tmp_path)
+    port = base.rsplit(":", 1)[1]
+    lines = _log_lines(tmp_path)
+    assert any(line["message"] == "Application startup complete." for line in lines)  # the server's own lines stay
+    messages = [line["message"] for line in lines]
+    assert not [m for m in messages if "WebSocket" in m or m.startswith("connection ")]
+    assert not [m for m in messages if any(p != port for p in re.findall(r"127\.0\.0\.1:(\d+)", m))]
+
+
+async def test_every_worker_logs_json_at_the_configured_level(backend, tmp_path):
+    if backend.name != "postgres":
+        pytest.skip("runs once, with the postgres backend")
+    env = {"CONFIDE_DATABASE_URL": backend.database_url, "CONFIDE_REDIS_URL": backend.redis_url, "CONFIDE_REDIS_PREFIX": backend.redis_prefix}
+    async with confide_serve(env, tmp_path, args=("--workers", "2")) as base:
+        await _chat_and_be_refused(base, tmp_path)
+    # uvicorn starts workers without the parent's logging: each sets it up again, so each says so in JSON
+    lines = _log_lines(tmp_path)  # every line parses as JSON
+    assert len({line["message"] for line in lines if line["message"].startswith("Started server process")}) == 2
+    assert not [line for line in lines if "WebSocket" in line["message"]]

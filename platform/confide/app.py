@@ -163,3 +163,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(evaluation_router)
     app.include_router(webhooks_router)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one `confide serve --workers N` process: uvicorn starts each worker afresh, without
+    the logging `confide serve` set up, so the worker sets it up again (JSON, the configured level,
+    no per-connection lines) before building the app from the same environment."""
+    from confide.core.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -37,7 +37,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     log.info("starting", extra={"database": backend, "broker": "redis" if settings.redis_url else "memory", "port": port})
     app: object = create_app(settings)
     if args.workers > 1:
-        app = "confide.app:create_app"  # each worker builds its own app from the same environment
+        app = "confide.app:create_worker_app"  # each worker sets up logging and builds its own app from the same environment
     uvicorn.run(
         app,
         factory=args.workers > 1,

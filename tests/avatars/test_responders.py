@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from avatars.responders import (
 from avatars.responders.builtin import BuiltinResponder
 from avatars.responders.openai_responder import OpenAIConfig, OpenAIResponder
 from avatars.responders.registry import Responders
+from confide.core.logs import QUIET_LOGGERS, configure_logging
 from tests.support.fake_llm import FakeLLM, run_fake_llm
 
 OFFER_EN = "Would you like me to connect you with a person?"
@@ -569,6 +571,26 @@ async def test_the_llm_provider_is_told_nothing_about_our_servers(fake_llm: Fake
     assert headers["user-agent"] == "Confide"
     assert not [value for value in headers.values() if any(word in value.lower() for word in ("linux", "python", "x64", "openai"))]
     await responders.aclose()
+
+
+async def test_an_llm_reply_is_not_logged_at_the_production_level(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
+    # The openai client's HTTP library (httpx2) logs every request, with the endpoint's URL, at INFO.
+    records: list[logging.LogRecord] = []
+    keep = logging.Handler()
+    keep.emit = records.append  # type: ignore[method-assign]
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    try:
+        configure_logging("INFO")
+        root.addHandler(keep)
+        fake_llm.script("Hello there.")
+        assert await llm.stream(make_request("hi there", settings=openai_settings())).collect() == "Hello there."
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
+
+    assert [f"{r.name}: {r.getMessage()}" for r in records] == []
 
 
 async def test_an_openai_avatar_without_an_endpoint_answers_from_knowledge() -> None:
