@@ -357,6 +357,9 @@ class VisitorConnection:
             # per window and connection.
             speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
             speculative.begin(visitor_text=verdict.passed_on(frame.text), verdict=verdict, reply_to=frame.client_message_id)
+            # One loop turn for the turn to build its request and put it on the wire, before this
+            # task's own round trips (the rate check, the store) take their turn on the loop.
+            await asyncio.sleep(0)
         try:
             if not await self._rate_check():
                 return
