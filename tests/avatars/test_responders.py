@@ -567,6 +567,7 @@ async def test_the_llm_provider_is_told_nothing_about_our_servers(fake_llm: Fake
     (request,) = fake_llm.chat_requests
     headers = {name.lower(): value for name, value in request.headers.items()}
     assert request.path == "/v1/chat/completions" and headers["authorization"] == "Bearer sk-test"
+    assert headers["content-type"] == "application/json" and request.body["stream"] is True
     assert not [name for name in headers if name.startswith("x-stainless-") and name not in ("x-stainless-retry-count", "x-stainless-read-timeout")]
     assert headers["user-agent"] == "Confide"
     assert not [value for value in headers.values() if any(word in value.lower() for word in ("linux", "python", "x64", "openai"))]
