@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from confide.core.db import create_engine, create_sessionmaker
 from confide.core.errors import ServiceUnavailable, install_error_handlers
 from confide.core.events import EventBus
 from confide.core.http import BodySizeLimit, reject_unknown_query_params
+from confide.core.logs import log_loop_exception
 from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
 from confide.core.schemas import Cursors
 from confide.core.security import Passwords
@@ -77,6 +79,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        loop_handler = loop.get_exception_handler()
+        loop.set_exception_handler(log_loop_exception)  # a failed background task's text stays out of the log
+        try:
+            async with _services(app):
+                yield
+        finally:
+            loop.set_exception_handler(loop_handler)
+
+    @asynccontextmanager
+    async def _services(app: FastAPI) -> AsyncIterator[None]:
+        """Builds the app's state, runs, and takes it down again."""
         engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
         sessionmaker = create_sessionmaker(engine)
         broker = create_broker(settings.redis_url, settings.redis_prefix)
@@ -123,6 +137,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "staff administer, evaluate and take over conversations. Errors are RFC 9457 problem+json.",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # FastAPI's built-in OpenTelemetry would export raw paths, query values and exception text
+        # as soon as an OpenTelemetry SDK is installed; Confide sends nothing anywhere unasked.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False},
         dependencies=[Depends(reject_unknown_query_params)],
     )
     app.state.settings = settings

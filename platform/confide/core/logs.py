@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+from typing import Any
 
 # Their debug output can carry query parameters or URLs with personal data; keep them at WARNING.
 # (httpx2, the openai client's HTTP library, logs every request to the LLM at INFO.)
@@ -16,12 +18,32 @@ QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool",
 CONNECTION_LINES = ("connection open", "connection closed", "connection rejected (%d %s)", "HTTP response sent (%d %s)")
 
 
-class DropConnectionLines(logging.Filter):
-    """Drops uvicorn's per-connection websocket lines; its start, stop and error lines pass."""
+class ServerLines(logging.Filter):
+    """On uvicorn's logger: drops its per-connection websocket lines, and turns a traceback logged
+    as a message (a failed start-up or shutdown: its text may quote SQL parameters) into the
+    exception's type. Its start, stop and error lines pass."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.msg
-        return not (isinstance(message, str) and (message.startswith('%s - "WebSocket ') or message in CONNECTION_LINES))
+        if not isinstance(message, str):
+            return True
+        if message.startswith('%s - "WebSocket ') or message in CONNECTION_LINES:
+            return False
+        if message.startswith("Traceback (most recent call last)"):
+            last = message.rstrip().rsplit("\n", 1)[-1]
+            record.msg, record.args = "the application failed: %s", (last.split(":", 1)[0].strip(),)
+        return True
+
+
+def log_loop_exception(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's handler for errors nobody awaited (a background task that failed): asyncio's
+    own puts the exception's text, which may quote SQL parameters or message text, in the line.
+    This one logs asyncio's message and the exception's type."""
+    error = context.get("exception")
+    logging.getLogger("confide.loop").error(
+        "unhandled error in the event loop: %s", context.get("message", ""), extra={"error_type": type(error).__name__ if error is not None else None}
+    )
+
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -46,7 +68,9 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").disabled = True
     server = logging.getLogger("uvicorn.error")
-    server.filters[:] = [f for f in server.filters if not isinstance(f, DropConnectionLines)]
-    server.addFilter(DropConnectionLines())
+    server.filters[:] = [f for f in server.filters if not isinstance(f, ServerLines)]
+    server.addFilter(ServerLines())
+    # The websockets library logs every frame through it at DEBUG: message text, visitor tokens.
+    server.setLevel(max(logging.INFO, root.level))
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

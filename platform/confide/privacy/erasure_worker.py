@@ -35,6 +35,7 @@ from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id
 from confide.core.broker import Broker, create_broker
 from confide.core.locks import cluster_lock
+from confide.core.logs import configure_logging
 from confide.core.clock import utcnow
 from confide.core.db import create_engine, create_sessionmaker
 from confide.core.ids import new_id
@@ -421,7 +422,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-conversations", type=int, default=500)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds to yield between batches")
     parser.add_argument("--verbose", action="store_true", help="print one JSON line per committed batch")
-    asyncio.run(_main(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    configure_logging(Settings().log_level)  # JSON, like every other Confide process
+    asyncio.run(_main(args))
 
 
 if __name__ == "__main__":

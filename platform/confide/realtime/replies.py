@@ -124,12 +124,19 @@ class AvatarTurn:
         return self._task
 
     async def drop(self) -> None:
-        """Cancel a speculative turn that must not answer (its LLM request is closed); nothing once it
-        has finished."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        """Cancel a speculative turn that must not answer (its LLM request is closed). One that has
+        failed already is read here (nobody else will): its error type is logged."""
+        task = self._task
+        if task is None:
+            return
+        if not task.done():
+            task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception as error:  # noqa: BLE001 - the turn no longer answers anyone; its error is only worth a line
+            log.warning("a dropped avatar turn had failed", extra={"error_type": type(error).__name__})
 
     async def _hold(self) -> None:
         if self._go is not None:
