@@ -579,8 +579,8 @@ async def test_an_llm_reply_is_not_logged_at_the_production_level(fake_llm: Fake
     records: list[logging.LogRecord] = []
     keep = logging.Handler()
     keep.emit = records.append  # type: ignore[method-assign]
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    root, server = logging.getLogger(), logging.getLogger("uvicorn.error")
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in QUIET_LOGGERS}, server.filters[:], server.level
     try:
         configure_logging("INFO")
         root.addHandler(keep)
@@ -590,6 +590,7 @@ async def test_an_llm_reply_is_not_logged_at_the_production_level(fake_llm: Fake
         root.handlers[:], root.level = saved[0], saved[1]
         for name, level in saved[2].items():
             logging.getLogger(name).setLevel(level)
+        server.filters[:], server.level = saved[3], saved[4]
 
     assert [f"{r.name}: {r.getMessage()}" for r in records] == []
 

@@ -357,10 +357,11 @@ class VisitorConnection:
             # per window and connection.
             speculative = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history, speculative=True)
             speculative.begin(visitor_text=verdict.passed_on(frame.text), verdict=verdict, reply_to=frame.client_message_id)
-            # One loop turn for the turn to build its request and put it on the wire, before this
-            # task's own round trips (the rate check, the store) take their turn on the loop.
-            await asyncio.sleep(0)
         try:
+            if speculative is not None:
+                # One loop turn for the turn to build its request and put it on the wire, before this
+                # task's own round trips (the rate check, the store) take their turn on the loop.
+                await asyncio.sleep(0)
             if not await self._rate_check():
                 return
             if too_long:
@@ -403,7 +404,8 @@ class VisitorConnection:
             if status != "avatar":
                 return  # an operator has it, or it waits for one: the avatar stays quiet
             if speculative is not None:
-                await speculative.release()
+                turn, speculative = speculative, None  # released: no longer the finally's to drop
+                await turn.release()
                 return
             turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
             await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
