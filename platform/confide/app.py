@@ -23,7 +23,7 @@ from confide.core.db import create_engine, create_sessionmaker
 from confide.core.errors import ServiceUnavailable, install_error_handlers
 from confide.core.events import EventBus
 from confide.core.http import BodySizeLimit, reject_unknown_query_params
-from confide.core.logs import log_loop_exception
+from confide.core.logs import configure_logging, log_loop_exception
 from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
 from confide.core.schemas import Cursors
 from confide.core.security import Passwords
@@ -186,8 +186,6 @@ def create_worker_app() -> FastAPI:
     """The app of one `confide serve --workers N` process: uvicorn starts each worker afresh, without
     the logging `confide serve` set up, so the worker sets it up again (JSON, the configured level,
     no per-connection lines) before building the app from the same environment."""
-    from confide.core.logs import configure_logging
-
     settings = Settings()
     configure_logging(settings.log_level)
     return create_app(settings)

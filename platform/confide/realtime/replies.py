@@ -134,7 +134,9 @@ class AvatarTurn:
         try:
             await task
         except asyncio.CancelledError:
-            pass
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the caller's own cancellation, not the turn's
         except Exception as error:  # noqa: BLE001 - the turn no longer answers anyone; its error is only worth a line
             log.warning("a dropped avatar turn had failed", extra={"error_type": type(error).__name__})
 
