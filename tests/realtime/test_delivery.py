@@ -102,3 +102,42 @@ async def test_a_cancelled_turn_stops_its_last_text_and_frees_delivery() -> None
 
     assert saying.cancelled() and sent == [] and not d.lock.locked()
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "confide-send-beside" and not t.done()]
+
+
+def speculative_turn(work: Any) -> AvatarTurn:
+    turn = turn_with(FailingWriter(), delivery([]))
+    turn._task = asyncio.create_task(work())
+    return turn
+
+
+async def test_dropping_a_turn_that_failed_reads_its_error(caplog: pytest.LogCaptureFixture) -> None:
+    async def fails() -> None:
+        raise ValueError("alice@example.com")
+
+    turn = speculative_turn(fails)
+    await asyncio.wait([turn._task])  # type: ignore[list-item]
+
+    await turn.drop()
+
+    (record,) = [r for r in caplog.records if r.name == "confide.realtime.replies"]
+    assert record.getMessage() == "a dropped avatar turn had failed" and record.error_type == "ValueError"  # type: ignore[attr-defined]
+
+
+async def test_a_caller_cancelled_while_dropping_a_turn_stays_cancelled() -> None:
+    stopping = asyncio.Event()
+
+    async def shields_its_end() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await stopping.wait()  # a turn that takes a while to close its LLM stream
+
+    turn = speculative_turn(shields_its_end)
+    await asyncio.sleep(0)
+    dropping = asyncio.create_task(turn.drop())
+    await asyncio.sleep(0)
+    dropping.cancel()  # the connection's own task is cancelled meanwhile (shutdown)
+    stopping.set()
+    await asyncio.gather(dropping, return_exceptions=True)
+
+    assert dropping.cancelled()
