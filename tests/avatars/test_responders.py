@@ -266,17 +266,6 @@ async def test_a_finished_stream_leaves_its_connection_for_the_next_reply(fake_l
     assert len(fake_llm.chat_requests) == 3 and len(peers) == 1 and None not in peers, peers
 
 
-async def test_text_before_an_error_event_is_shown_then_the_fallback(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
-    # The tokens and the error event usually arrive in one read: the text before the error is kept.
-    fake_llm.script("We are open from nine to five.", error_after=3)
-
-    reply = llm.stream(make_request("When are you open?", settings=openai_settings()))
-    text = await reply.collect()
-
-    assert text == f"We are open\n\nSorry, I don't know that. {OFFER_EN}"
-    assert reply.outcome.error == "interrupted" and reply.outcome.fallback_used
-
-
 async def test_deltas_arrive_in_order_and_join_to_the_scripted_text(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
     fake_llm.script("We open at nine. Come by any time!", token_delay=0.05)
     reply = llm.stream(make_request("When are you open?", settings=openai_settings()))
@@ -331,15 +320,16 @@ async def test_a_finish_reason_in_a_read_of_its_own_marks_nothing_last(fake_llm:
     assert reply.outcome.finished and reply.outcome.error is None
 
 
-async def test_a_fallback_is_marked_last(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
+async def test_text_before_an_error_event_is_shown_then_the_fallback_marked_last(fake_llm: FakeLLM, llm: OpenAIResponder) -> None:
+    # The tokens and the error event usually arrive in one read: the text before the error is kept.
     fake_llm.script("We are open from nine to five.", error_after=3)
     reply = llm.stream(make_request("When are you open?", settings=openai_settings()))
 
     seen = await deltas_with_last(reply)
 
-    assert len(seen) == 2 and seen[0][0] == "We are open"
-    assert seen[-1][0].endswith(f"Sorry, I don't know that. {OFFER_EN}") and seen[-1][1] is True
-    assert not any(last for _, last, _ in seen[:-1])
+    assert [text for text, _, _ in seen] == ["We are open", f"\n\nSorry, I don't know that. {OFFER_EN}"]
+    assert [last for _, last, _ in seen] == [False, True]
+    assert reply.outcome.error == "interrupted" and reply.outcome.fallback_used
 
 
 async def test_builtin_marks_its_last_piece() -> None:
