@@ -6,7 +6,6 @@ Entries are buffered and written in batches, so a request costs no extra query."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from confide.core.classification import Category, Holder, classify
 from confide.core.clock import utcnow
 from confide.core.db import UTCDateTime
+from confide.core.futures import cancel_and_wait
 from confide.core.http import route_template
 from confide.core.ids import new_id
 
@@ -86,9 +86,7 @@ class AccessLogWriter:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         await self.flush()
 
 

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from confide.core.futures import settle
+from confide.core.futures import cancel_and_wait, settle
 
 log = logging.getLogger("confide.broker")
 
@@ -264,19 +264,15 @@ class RedisBroker(Broker):
 
     async def close(self) -> None:
         if self._hitter is not None and not self._hitter.done():
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._hitter, 5)
+            await asyncio.wait((self._hitter,), timeout=5)
+            await cancel_and_wait(self._hitter)  # still busy after that: given up
         if self._publisher:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(5):
                     await self.flush()
-            self._publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._publisher
+            await cancel_and_wait(self._publisher)
         if self._reader:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+            await cancel_and_wait(self._reader)
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()

@@ -17,3 +17,15 @@ def settle(done: asyncio.Future[Any], *, result: Any = None, exception: BaseExce
         done.set_exception(exception)
     else:
         done.set_result(result)
+
+
+async def cancel_and_wait(task: asyncio.Future[Any] | None) -> BaseException | None:
+    """Cancel `task` and wait until it has ended. How it ended (the cancellation, or an error it had
+    died of) is returned, not raised; a cancellation of the caller itself while it waits is raised.
+    (`suppress(CancelledError)` around `await task` cannot tell those two apart, and so swallowed a
+    shutdown's cancellation of the waiting task.)"""
+    if task is None:
+        return None
+    task.cancel()
+    await asyncio.wait((task,))
+    return None if task.cancelled() else task.exception()

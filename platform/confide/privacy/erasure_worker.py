@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id
 from confide.core.broker import Broker, create_broker
+from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
 from confide.core.logs import configure_logging
 from confide.core.clock import utcnow
@@ -104,9 +105,7 @@ class ErasureWorker:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     def wake(self) -> None:

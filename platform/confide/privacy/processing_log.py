@@ -4,7 +4,6 @@ tenant's filtered read."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from confide.core.futures import cancel_and_wait
 from confide.core.identity import Tenant
 from confide.core.tenancy import TenantContext, tenant_select
 from confide.privacy.models import ProcessingLogEntry
@@ -82,9 +82,7 @@ class ProcessingLogWriter:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         await self.flush()
 

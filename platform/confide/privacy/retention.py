@@ -8,7 +8,6 @@ data is added later as one more step with `add_step`. Every run is stored for pl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from confide.accounts.models import EmailToken
 from confide.core.access_log import AccessLog
+from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession
@@ -181,9 +181,7 @@ class RetentionJob:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
 

@@ -17,6 +17,7 @@ from confide.chats import service as chats
 from confide.chats.models import Conversation
 from confide.core.auth import principal_from_token
 from confide.core.errors import NotFound
+from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.core.tenancy import Permission, has_permission, resolve_tenant_context
 from confide.privacy.gate import Purpose, PurposeNotInstructed
@@ -85,9 +86,7 @@ class OperatorConnection:
                     await self._send({"type": "welcome", "operator_id": self.user_id, **(await self._queue_snapshot())})
                     await self._receive_loop()
                 finally:
-                    forward.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await forward
+                    await cancel_and_wait(forward)
         except WebSocketDisconnect:
             pass
         finally:

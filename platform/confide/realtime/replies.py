@@ -13,6 +13,7 @@ from avatars.responders import Persona, ReplyRequest, ResponderSettings, Turn
 from confide.chats import service as chats
 from confide.chats.models import Conversation
 from confide.core import events
+from confide.core.futures import cancel_and_wait
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.privacy.instructions import llm_provider_authorised
 from confide.realtime import channels
@@ -126,18 +127,8 @@ class AvatarTurn:
     async def drop(self) -> None:
         """Cancel a speculative turn that must not answer (its LLM request is closed). One that has
         failed already is read here (nobody else will): its error type is logged."""
-        task = self._task
-        if task is None:
-            return
-        if not task.done():
-            task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise  # the caller's own cancellation, not the turn's
-        except Exception as error:  # noqa: BLE001 - the turn no longer answers anyone; its error is only worth a line
+        error = await cancel_and_wait(self._task)  # raises only the caller's own cancellation
+        if error is not None:  # the turn no longer answers anyone; its error is only worth a line
             log.warning("a dropped avatar turn had failed", extra={"error_type": type(error).__name__})
 
     async def _hold(self) -> None:
@@ -275,10 +266,7 @@ class AvatarTurn:
                 rule_direction="output",
             )
         except asyncio.CancelledError:
-            if sending is not None:
-                sending.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await sending
+            await cancel_and_wait(sending)
             raise
         except Exception:
             if sending is not None:  # the visitor still gets the text, as when it went out first

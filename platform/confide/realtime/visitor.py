@@ -20,6 +20,7 @@ from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id, verify_customer_token
 from confide.chats.writer import DuplicateClientMessage
 from confide.core import events
+from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.core.services import subject_key
 from confide.privacy.gate import Purpose, PurposeNotInstructed
@@ -127,9 +128,7 @@ class VisitorConnection:
                     await self._welcome(hello)
                     await self._receive_loop()
                 finally:
-                    forwarder.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await forwarder
+                    await cancel_and_wait(forwarder)
         except WebSocketDisconnect:
             pass
         finally:
