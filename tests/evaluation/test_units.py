@@ -1,4 +1,4 @@
-"""Pure parts: the sentiment lexicons (English VADER, German SentiWS via gersent), handoff categories,
+"""Pure parts: the sentiment lexicons (English VADER, German Polarity Lexicon via textblob-de with simplemma lemmas), handoff categories,
 question normalisation and the aggregate contribution of a metrics row."""
 
 from __future__ import annotations
@@ -22,10 +22,33 @@ def test_english_and_german_sentiment_from_packaged_lexicons():
     assert sentiment.score("Das ist nicht gut", "de") < 0 < sentiment.score("Das ist gut", "de")
     assert sentiment.score("Das ist sehr gut", "de") > sentiment.score("Das ist gut", "de")
     assert sentiment.score("Bonjour, merci beaucoup", "fr") is None  # no lexicon: no measure rather than a wrong one
-    assert len(sentiment.german_lexicon()) > 20_000
+    assert 7_500 < len(sentiment.german_lexicon()) < 10_000  # the German Polarity Lexicon: about 8,000 base forms
     trend = sentiment.trend(["Das ist schlecht", "Immer noch nichts", "Hm", "Jetzt klappt es, danke, super!"], "de")
-    assert trend is not None and trend.lexicon == "sentiws" and trend.messages == 4 and trend.trend > 0
+    assert trend is not None and trend.lexicon == "german-polarity" and trend.messages == 4 and trend.trend > 0
     assert sentiment.trend([], "en") is None and sentiment.trend(["salut"], "fr") is None
+
+
+def test_german_inflected_forms_count_by_their_lemma_and_only_exactly():
+    lexicon = sentiment.german_lexicon()
+    assert "ärgerlich" in lexicon and "ärgerlichen" not in lexicon and "problemen" not in lexicon  # (mostly) base forms
+    assert sentiment.score("Das war ein schöner Tag", "de") > 0
+    assert "schönsten" not in lexicon and sentiment.score("Das war einer der schönsten Tage", "de") > 0  # schönsten -> schön
+    assert sentiment.score("Wir haben einen enttäuschenden Bescheid bekommen", "de") < 0  # enttäuschenden -> enttäuschend
+    assert sentiment.score("Die Lieferung war ärgerlich und die Verpackung beschädigt", "de") < 0
+    assert sentiment.score("Wir hatten mit den ärgerlichen Problemen viel Mühe", "de") < 0  # ärgerlichen -> ärgerlich, Problemen -> Problem
+    assert sentiment.score("Das ist nicht schön", "de") < 0 < sentiment.score("Das ist sehr schön", "de")
+    # no folding: "schon" (already) is not "schön", "Schon" at the start of a sentence neither
+    assert sentiment.score("Ich habe schon gewartet", "de") == 0.0
+    assert sentiment.score("Schon angekommen, das Paket", "de") == 0.0
+    assert sentiment.score("Ich habe eine Frage zu meiner Bestellung", "de") == 0.0
+    assert sentiment.score("Wann kommt mein Paket an?", "de") == 0.0
+    # requests whose lemma the lexicon rates ("bitte" -> "bitten", "möchte" -> "mögen") are neutral
+    assert sentiment.score("Ich möchte bitte meine Adresse ändern", "de") == 0.0
+    # where a noun and a verb fold together with opposite readings ("Wagen" 0, "wagen" +0.7) the word is neutral
+    assert sentiment.score("Mein Wagen steht vor der Tür", "de") == 0.0
+    assert sentiment.score("Danke!", "de") > 0 and sentiment.score("Vielen Dank", "de") > 0
+    assert sentiment.score("Die wütenden Kunden", "de") < 0
+    assert sentiment.lexicon_for("de-CH") == "german-polarity" and sentiment.lexicon_for("fr") is None
 
 
 def test_handoff_categories_depend_on_what_came_before():

@@ -61,7 +61,9 @@ class ConversationMetricsOut(ResponseBody):
     resolved: bool | None
     resolved_source: str | None
     contained: bool = Field(description="Resolved without a handoff or an operator.")
-    sentiment_lexicon: str | None = Field(description="vader (English), sentiws (German), or null for other languages.")
+    sentiment_lexicon: str | None = Field(
+        description="vader (English), german-polarity (German), or null for other languages; metrics computed before SentiWS was dropped say sentiws."
+    )
     sentiment_messages: int
     sentiment_start: float | None = Field(description="Mean compound score (-1..1) of the visitor's messages in the first third.")
     sentiment_end: float | None = Field(description="The same for the last third.")
