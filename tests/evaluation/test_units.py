@@ -1,4 +1,4 @@
-"""Pure parts: the sentiment lexicons (English VADER, German Polarity Lexicon via textblob-de with simplemma lemmas), handoff categories,
+"""Pure parts: the sentiment lexicons (English VADER, German Polarity Lexicon, carried as data, with simplemma lemmas), handoff categories,
 question normalisation and the aggregate contribution of a metrics row."""
 
 from __future__ import annotations

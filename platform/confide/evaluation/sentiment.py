@@ -2,7 +2,7 @@
 
 - English: VADER (`vaderSentiment`), its compound score in [-1, 1].
 - German: the German Polarity Lexicon (Klenner, Clematide, Wiegand, Peters, University of Zurich, v1.1
-  2010; Apache-2.0), as the file `de-sentiment.xml` inside `textblob-de`: about 8,000 base forms
+  2010; Apache-2.0), carried in `data/german-polarity.tsv` with its licence: about 8,000 base forms
   (lemmas) with a polarity in [-1, 1]. A word is looked up as written (lower-cased), else by its lemma
   from `simplemma`, so "schöner", "ärgerlichen" and "Problemen" count; the lookup stays exact (no umlaut
   folding), so "schon" never counts as "schön". Scored here the way VADER scores: weights summed with
@@ -17,11 +17,9 @@ mean score of the visitor's messages in the last third minus that in the first t
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import unicodedata
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,12 +68,7 @@ def _vader() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
-def _german_polarity_file() -> Path:
-    # Located without importing textblob_de (its modules pull in textblob and nltk); only its data file is read.
-    spec = importlib.util.find_spec("textblob_de")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the textblob-de package (German Polarity Lexicon) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "data" / "de-sentiment.xml"
+GERMAN_POLARITY_FILE = Path(__file__).with_name("data") / "german-polarity.tsv"  # word <TAB> polarity; "#" lines: attribution
 
 
 @lru_cache(maxsize=1)
@@ -84,10 +77,9 @@ def german_lexicon() -> dict[str, float]:
     the word counts with their mean if they agree in sign ("Lachen" 0.7, "lachen" 1.0), else as neutral
     ("Staunen" -0.7, "staunen" +1.0; "Wagen" 0, "wagen" 0.7)."""
     readings: dict[str, list[float]] = {}
-    root = ET.parse(_german_polarity_file()).getroot()  # trusted package data
-    for entry in root.iter("word"):
-        form, polarity = entry.get("form"), entry.get("polarity")
-        if form and polarity is not None:
+    for line in GERMAN_POLARITY_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            form, polarity = line.split("\t")
             readings.setdefault(unicodedata.normalize("NFC", form).lower(), []).append(float(polarity))
     lexicon = {
         word: round(sum(values) / len(values), 4) if len({math.copysign(1.0, v) if v else 0.0 for v in values}) == 1 else 0.0
