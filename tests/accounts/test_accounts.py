@@ -79,6 +79,24 @@ async def test_missing_consent_version_is_422(client):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.privacy_policy_version"
 
 
+async def test_registration_must_acknowledge_the_current_policy_version(app, client):
+    current = app.state.settings.privacy_policy_version
+    for stale in ("2023-01", current + " ", "latest"):
+        body = registration(privacy_policy_version=stale)
+        r = await client.post("/v1/accounts", json=body)
+        if stale.strip() == current:  # surrounding whitespace is stripped like every request string
+            assert r.status_code == 202, r.text
+            continue
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"].endswith("/validation-error")
+        assert r.json()["errors"][0]["field"] == "body.privacy_policy_version" and current in r.json()["detail"]
+        assert await count_users(app, body["email"]) == 0
+    notice = (await client.get("/v1/privacy/notice")).json()
+    body = registration(privacy_policy_version=notice["policy_version"])
+    assert (await client.post("/v1/accounts", json=body)).status_code == 202
+    assert await count_users(app, body["email"]) == 1
+
+
 async def test_login_requires_verification_and_tokens_are_single_use(client, outbox):
     body = registration()
     await client.post("/v1/accounts", json=body)

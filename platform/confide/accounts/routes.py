@@ -31,7 +31,9 @@ class ResendVerification(RequestBody):
     summary="Register a platform account",
     description="Creates an unverified account and mails a confirmation token. The answer is the same whether or not "
     "the address already has an account (its owner is told by mail instead), so nobody can probe which addresses are registered. "
-    "Records the registration's IP address and time, as the privacy policy (VII) says.",
+    "Records the registration's IP address and time, as the privacy policy (VII) says. `privacy_policy_version` must be "
+    "the current version (`policy_version` of GET /v1/privacy/notice); any other answers 422 naming that field.",
+    responses={422: {"description": "Invalid input, or a privacy policy version that is not the current one"}},
 )
 async def register(body: Registration, request: Request, session: SessionDep, services: ServicesDep) -> Accepted:
     await service.register(session, services, data=body, ip=client_address(request))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.accounts.models import EmailToken
 from confide.accounts.schemas import ProfileUpdate, Registration
 from confide.core.clock import utcnow
-from confide.core.errors import EmailNotVerified, InvalidCredentials, InvalidToken, Conflict
+from confide.core.errors import Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
@@ -50,7 +50,14 @@ async def _mail_verification(services: Services, *, to: str, token: str, first_n
 
 async def register(session: AsyncSession, services: Services, *, data: Registration, ip: str | None) -> User | None:
     """Create an unverified account and mail a token. An address that has an account gets a notice
-    mailed to its owner instead, and the caller sees the same answer either way."""
+    mailed to its owner instead, and the caller sees the same answer either way. The acknowledged privacy
+    policy must be the current one: consent to an older text is no consent to what we do now."""
+    current = services.settings.privacy_policy_version
+    if data.privacy_policy_version != current:
+        raise InvalidInput(
+            "body.privacy_policy_version",
+            f"acknowledge the current privacy policy, version {current} (GET /v1/privacy/notice shows it)",
+        )
     email = normalise_email(data.email)
     password_hash = await services.passwords.hash(data.password)  # always, so both paths cost the same
     existing = await find_user_by_email(session, email)
