@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from confide.core.futures import cancel_and_wait
+from confide.core.futures import cancel_and_wait, stop_between_writes
 
 
 async def test_a_task_that_ends_by_its_cancellation_gives_none() -> None:
@@ -78,3 +78,32 @@ async def test_the_callers_own_cancellation_is_raised() -> None:
     assert not went_on.is_set()
     release.set()
     assert await cancel_and_wait(worker) is None
+
+
+async def test_stop_between_writes_waits_for_the_write_then_gives_up_after_its_limit() -> None:
+    lock = asyncio.Lock()
+    writes: list[str] = []
+
+    async def writer(write_takes: asyncio.Event) -> None:
+        while True:
+            async with lock:
+                await write_takes.wait()
+                writes.append("written")
+            await asyncio.sleep(3600)
+
+    finish = asyncio.Event()
+    task = asyncio.create_task(writer(finish))
+    await asyncio.sleep(0)
+    assert lock.locked()  # a write in flight
+    stopping = asyncio.create_task(stop_between_writes(task, lock, wait=5))
+    await asyncio.sleep(0)
+    assert not stopping.done()
+    finish.set()
+    assert await stopping is None
+    assert writes == ["written"] and task.cancelled() and not lock.locked()
+
+    stuck = asyncio.create_task(writer(asyncio.Event()))  # a write that never finishes (the database is away)
+    await asyncio.sleep(0)
+    assert await stop_between_writes(stuck, lock, wait=0.01) is None
+    assert stuck.cancelled() and not lock.locked()
+    assert await stop_between_writes(None, lock) is None

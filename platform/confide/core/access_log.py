@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from confide.core.classification import Category, Holder, classify
 from confide.core.clock import utcnow
 from confide.core.db import UTCDateTime
-from confide.core.futures import cancel_and_wait
+from confide.core.futures import stop_between_writes
 from confide.core.http import route_template
 from confide.core.ids import new_id
 
@@ -55,6 +55,7 @@ class AccessLogWriter:
         self._sessionmaker = sessionmaker
         self._interval = interval
         self._buffer: list[dict[str, object]] = []
+        self._lock = asyncio.Lock()  # one write at a time; stop() waits for it (stop_between_writes)
         self._task: asyncio.Task[None] | None = None
 
     def record(self, ip: str | None, method: str, route: str, status: int) -> None:
@@ -63,18 +64,19 @@ class AccessLogWriter:
             del self._buffer[:10_000]
 
     async def flush(self) -> int:
-        if not self._buffer:
-            return 0
-        batch, self._buffer = self._buffer, []
-        try:
-            async with self._sessionmaker() as session:
-                await session.execute(insert(AccessLog), batch)
-                await session.commit()
-        except Exception as exc:
-            log.warning("access log flush failed: %s", type(exc).__name__)
-            self._buffer[:0] = batch
-            return 0
-        return len(batch)
+        async with self._lock:
+            if not self._buffer:
+                return 0
+            batch, self._buffer = self._buffer, []
+            try:
+                async with self._sessionmaker() as session:
+                    await session.execute(insert(AccessLog), batch)
+                    await session.commit()
+            except Exception as exc:
+                log.warning("access log flush failed: %s", type(exc).__name__)
+                self._buffer[:0] = batch
+                return 0
+            return len(batch)
 
     async def _run(self) -> None:
         while True:
@@ -85,8 +87,10 @@ class AccessLogWriter:
         self._task = asyncio.create_task(self._run(), name="confide-access-log")
 
     async def stop(self) -> None:
-        if self._task:
-            await cancel_and_wait(self._task)
+        error = await stop_between_writes(self._task, self._lock)
+        if error is not None:
+            log.warning("access log writer had failed", extra={"error_type": type(error).__name__})
+        self._task = None
         await self.flush()
 
 

@@ -29,3 +29,21 @@ async def cancel_and_wait(task: asyncio.Future[Any] | None) -> BaseException | N
     task.cancel()
     await asyncio.wait((task,))
     return None if task.cancelled() else task.exception()
+
+
+async def stop_between_writes(task: asyncio.Future[Any] | None, lock: asyncio.Lock, *, wait: float = 10.0) -> BaseException | None:
+    """Stop a periodic writer's task between two of its writes (each made holding `lock`): a write in
+    flight is let finish, for up to `wait` seconds, because one cancelled mid-insert loses its batch
+    (put back, it could be written twice). Past that, the task is cancelled anyway: shutdown must not
+    hang on a database that is away. Returns what cancel_and_wait returns."""
+    if task is None:
+        return None
+    try:
+        async with asyncio.timeout(wait):
+            await lock.acquire()
+    except TimeoutError:
+        return await cancel_and_wait(task)
+    try:
+        return await cancel_and_wait(task)
+    finally:
+        lock.release()

@@ -105,7 +105,9 @@ class ErasureWorker:
 
     async def stop(self) -> None:
         if self._task:
-            await cancel_and_wait(self._task)
+            error = await cancel_and_wait(self._task)
+            if error is not None:
+                log.warning("erasure worker had failed", extra={"error_type": type(error).__name__})
             self._task = None
 
     def wake(self) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from confide.core.futures import cancel_and_wait
+from confide.core.futures import stop_between_writes
 from confide.core.identity import Tenant
 from confide.core.tenancy import TenantContext, tenant_select
 from confide.privacy.models import ProcessingLogEntry
@@ -81,9 +81,10 @@ class ProcessingLogWriter:
         self._task = asyncio.create_task(self._run(), name="confide-processing-log")
 
     async def stop(self) -> None:
-        if self._task:
-            await cancel_and_wait(self._task)
-            self._task = None
+        error = await stop_between_writes(self._task, self._lock)
+        if error is not None:
+            log.warning("processing log writer had failed", extra={"error_type": type(error).__name__})
+        self._task = None
         await self.flush()
 
 
