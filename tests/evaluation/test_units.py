@@ -51,6 +51,17 @@ def test_german_inflected_forms_count_by_their_lemma_and_only_exactly():
     assert sentiment.lexicon_for("de-CH") == "german-polarity" and sentiment.lexicon_for("fr") is None
 
 
+def test_german_letter_formulas_and_account_business_carry_no_mood():
+    """A formal complaint that opens "Sehr geehrte …" scored +0.74 (via "geehrt"), and "Mit freundlichen
+    Grüßen" +0.72: a complaint's first third read as happy, and the trend as worse than it was."""
+    assert sentiment.score("Sehr geehrte Damen und Herren, meine Bestellung ist nicht angekommen.", "de") == 0.0
+    assert sentiment.score("Mit freundlichen Grüßen", "de") == 0.0 and sentiment.score("Liebe Grüße, Anna", "de") == 0.0
+    for text in ("Ich möchte mein Abo kündigen", "Der Termin wurde abgesagt", "Ich habe mich angemeldet", "Mein Vertrag ist gekündigt"):
+        assert sentiment.score(text, "de") == 0.0, text
+    assert sentiment.score("Vielen Dank, sehr freundlich!", "de") > 0  # "freundlich" still counts outside the formula
+    assert sentiment.score("Das Paket ist kaputt", "de") < 0 and sentiment.score("Das Gerät ist leider defekt", "de") < 0
+
+
 def test_handoff_categories_depend_on_what_came_before():
     def category(*turns: metrics.MessageView) -> str | None:
         return metrics.compute(started_at=T0, closed_at=T0 + timedelta(minutes=5), language="en", handed_off_flag=False, handoff_reason_now=None,

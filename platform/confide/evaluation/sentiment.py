@@ -1,8 +1,8 @@
 """Sentiment of a conversation, from lexicons that ship inside packages (nothing is downloaded):
 
 - English: VADER (`vaderSentiment`), its compound score in [-1, 1].
-- German: the German Polarity Lexicon (Klenner, Clematide, Wiegand, Peters, University of Zurich, v1.1
-  2010; Apache-2.0), carried in `data/german-polarity.tsv` with its licence: about 8,000 base forms
+- German: the German Polarity Lexicon (Klenner, Clematide, Wiegand, Peters, v1.1 2010;
+  Apache-2.0), carried in `data/german-polarity.tsv` with its licence: about 8,000 base forms
   (lemmas) with a polarity in [-1, 1]. A word is looked up as written (lower-cased), else by its lemma
   from `simplemma`, so "schöner", "ärgerlichen" and "Problemen" count; the lookup stays exact (no umlaut
   folding), so "schon" never counts as "schön". Scored here the way VADER scores: weights summed with
@@ -36,7 +36,8 @@ GERMAN_BOOSTERS = {
     "völlig": 0.293, "ziemlich": 0.15, "besonders": 0.2, "äußerst": 0.293, "etwas": -0.293, "kaum": -0.293,
 }
 # Chat thanks that the lexicon lacks (it has the noun "Dank", not "danke" or its verb); used only where it has no entry.
-GERMAN_SUPPLEMENT = {"danke": 0.7, "dankeschön": 1.0, "vielendank": 1.0}
+# Likewise customer-service complaints it lacks ("kaputt", "defekt", "leider" have no entry).
+GERMAN_SUPPLEMENT = {"danke": 0.7, "vielendank": 1.0, "kaputt": -0.7, "defekt": -0.7, "leider": -0.3}
 # Where the lexicon's sign is plainly wrong (it rates "wüten", to rage, +1.0); these replace its entry.
 GERMAN_CORRECTIONS = {"wüten": -1.0}
 # Polite requests and transactions, frequent in customer chats, that the lexicon rates directly or through
@@ -45,7 +46,11 @@ GERMAN_CORRECTIONS = {"wüten": -1.0}
 # nothing of a mood there.
 GERMAN_NEUTRAL = frozenset({
     "bitte", "bitten", "möchte", "möchten", "möchtest", "möchtet", "bezahlen", "kaufen", "dauern", "verschieden", "erledigt", "erledigen",
+    # letter formulas and account or appointment business ("Sehr geehrte …" +1.0 via "geehrt", "kündigen" -0.7, "angemeldet" +0.7)
+    "geehrt", "geehrte", "geehrter", "geehrten", "kündigen", "gekündigt", "absagen", "abgesagt", "anmelden", "angemeldet", "abmelden",
 })
+# A closing formula's adjective ("Mit freundlichen Grüßen", "Liebe Grüße") says nothing of a mood either.
+GERMAN_GREETINGS = frozenset({"gruß", "grüße", "grüßen"})
 NEGATION_SCALAR = -0.74  # VADER's
 WEIGHT_SCALE = 4.0  # the German weights are in [-1, 1]; VADER's lexicon in [-4, 4]
 ALPHA = 15.0  # VADER's normalisation constant
@@ -121,7 +126,7 @@ def german_score(text: str) -> float:
     words = [t.lower() for t in tokens]
     total = 0.0
     for i, word in enumerate(words):
-        if word in GERMAN_BOOSTERS or word in GERMAN_NEGATIONS:
+        if word in GERMAN_BOOSTERS or word in GERMAN_NEGATIONS or (i + 1 < len(words) and words[i + 1] in GERMAN_GREETINGS):
             continue
         weight = _german_weight(tokens[i], lexicon)
         if not weight:
