@@ -263,9 +263,10 @@ class RedisBroker(Broker):
         self._publisher = asyncio.create_task(self._publish_loop(), name="confide-redis-publish")
 
     async def close(self) -> None:
-        if self._hitter is not None and not self._hitter.done():
-            await asyncio.wait((self._hitter,), timeout=5)
-            await cancel_and_wait(self._hitter)  # still busy after that: given up
+        hitter = self._hitter
+        if hitter is not None and not hitter.done():
+            await asyncio.wait((hitter,), timeout=5)
+            await cancel_and_wait(hitter)  # still busy after that: given up (not a newer one a late hit() started)
         if self._publisher:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(5):
@@ -391,7 +392,8 @@ class RedisBroker(Broker):
                     else:
                         settle(done, result=result)
         finally:
-            for _, _, done in batch:  # cancelled (shutdown): nobody waits for an answer that will not come
+            # Cancelled (shutdown): nobody waits for an answer that will not come, in the batch out or queued behind it.
+            for _, _, done in (*batch, *self._hits):
                 settle(done, exception=ConnectionError("the broker closed"))
 
     async def _run_hits(self, batch: list[tuple[str, int, asyncio.Future[Any]]]) -> list[Any]:

@@ -23,7 +23,8 @@ async def cancel_and_wait(task: asyncio.Future[Any] | None) -> BaseException | N
     """Cancel `task` and wait until it has ended. How it ended (the cancellation, or an error it had
     died of) is returned, not raised; a cancellation of the caller itself while it waits is raised.
     (`suppress(CancelledError)` around `await task` cannot tell those two apart, and so swallowed a
-    shutdown's cancellation of the waiting task.)"""
+    shutdown's cancellation of the waiting task.) A caller cancelled while it waits leaves at once;
+    the task, cancelled already, ends on its own."""
     if task is None:
         return None
     task.cancel()
