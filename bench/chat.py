@@ -12,8 +12,9 @@ Phases (each after the previous one, on the same server):
 
 1. idle: after a warm-up, the server's memory (VmRSS and PSS of `confide serve` and its worker
    processes) is read, then 5,000 visitors connect and get their welcome (each one a new
-   conversation with its AI-disclosure greeting), and the memory is read again. A PostgreSQL with
-   autovacuum off (this machine's) then gets the VACUUM (ANALYZE) autovacuum would have run.
+   conversation with its AI-disclosure greeting), and the memory is read again. (Once each later
+   phase's connections are open, a PostgreSQL with autovacuum off, this machine's, gets the VACUUM
+   (ANALYZE) autovacuum would have run.)
 2. rtt: the builtin avatar answers at `--rate` (200) messages/s for `--seconds` (10) s.
 3. rate search: 200, 300, 400, 500, 600, 800, ... messages/s for a few seconds each, until a level has errors,
    a p99 round trip of 100 ms or more, or a client that cannot keep to its schedule.
@@ -748,7 +749,6 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                             "server_processes": len(server_pids),
                         }
                         await close_group(clients, "idle")
-                        await stand_in(db_url, "after the idle phase")
 
                     # ---- 2. round trip at the reference rate -----------------------------------
                     if phases & {"rtt", "rate"}:
@@ -800,9 +800,9 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
 
                     # ---- 4. LLM overhead -------------------------------------------------------
                     if "llm" in phases:
-                        await asyncio.sleep(1.0)
                         await open_group(clients, llm_url, "llm", args.llm_connections)
                         await stand_in(db_url, "once the llm connections were open")
+                        await asyncio.sleep(1.0)
                         say(f"llm: {args.llm_rate} msgs/s for {llm_seconds} s, first token after {LLM_FIRST_TOKEN_S * 1000:.0f} ms, {llm_tokens} tokens")
                         llm.requests.clear()
                         profiler = await start_profiler(args.profile, server_pid, llm_seconds) if args.profile and args.profile_phase == "llm" else None
@@ -852,7 +852,7 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
             "have after so many new conversations and messages. Without it (or with any other invalidation of the tables' plans) "
             "what the server's connections cached while the tables were tiny (warm-up) stayed: the conversation counter update "
             "then scanned the tenant's conversations (an index on tenant_id) instead of taking its primary key, and the "
-            "database's CPU per message grew about threefold through the rate search"
+            "database's CPU per message grew up to threefold"
         )
     result.update(
         server_workers=args.workers,
