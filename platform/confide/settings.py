@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     login_limit_per_account: int = Field(default=10, ge=1, description="Failed-or-not login attempts per account per window.")
     login_limit_per_address: int = Field(default=30, ge=1, description="Login attempts per client address per window.")
     login_window_seconds: int = Field(default=900, ge=1)
+    password_reset_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Lifetime of a mailed password-reset token; it works once, and a newer one voids it.")
+    password_reset_limit_per_account: int = Field(default=5, ge=1, description="Password-reset requests per email address per window (known or not, so the limit reveals nothing).")
+    password_reset_limit_per_address: int = Field(default=30, ge=1, description="Password-reset requests, and separately confirmations, per client address per window.")
+    password_reset_window_seconds: int = Field(default=3600, ge=1, description="Window of the password-reset rate limits.")
     privacy_policy_version: str = Field(default="2024-01", description="The privacy policy version new registrations must acknowledge.")
 
     # Mail

@@ -1,4 +1,4 @@
-"""One-time tokens mailed to a user: email verification and email change."""
+"""One-time tokens mailed to a user: email verification, email change and password reset (`purpose`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class EmailToken(SQLModel, table=True):
 classify(
     EmailToken,
     holder=Holder.CONTROLLER,
-    purpose="Verifying that a platform user controls an email address",
+    purpose="Verifying that a platform user controls an email address, and resetting a forgotten password",
     legal_basis="Art. 6(1)(b) GDPR",
     retention="Until used or expired; then removed",
     data_subjects="platform users",

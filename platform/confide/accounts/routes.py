@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, BackgroundTasks, Request, status
 
 from confide.accounts import service
-from confide.accounts.schemas import Accepted, Login, LoginToken, PasswordChange, Profile, ProfileUpdate, Registration, VerifyEmail
+from confide.accounts.schemas import (
+    Accepted,
+    Login,
+    LoginToken,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    Profile,
+    ProfileUpdate,
+    Registration,
+    VerifyEmail,
+)
 from confide.core.auth import ActiveUserDep, UserDep
 from confide.core.db import SessionDep
 from confide.core.schemas import RequestBody
@@ -14,6 +25,7 @@ from confide.core.services import ServicesDep, client_address
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 REGISTERED = "If the address can receive mail, a confirmation token is on its way. Confirm it, then sign in."
+RESET_REQUESTED = "If the address has an account, a password-reset token is on its way. It works once and expires soon."
 
 
 def profile_of(user: object) -> Profile:
@@ -67,6 +79,52 @@ async def login(body: Login, request: Request, session: SessionDep, services: Se
     token, auth = await service.login(session, services, email=body.email, password=body.password, ip=client_address(request))
     await session.commit()
     return LoginToken(token=token, expires_at=auth.expires_at)
+
+
+@router.post(
+    "/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    tags=["auth"],
+    summary="Forgot my password: mail a reset token",
+    description="Mails a single-use password-reset token to the address, valid for `CONFIDE_PASSWORD_RESET_TTL_MINUTES` "
+    "(a newer request voids the older token). The answer is the same 202, whether or not the address has an account; "
+    "the mail goes out after the answer, so neither its time nor a mail failure tells which addresses are registered. "
+    "An address without an account gets no mail; a restricted account (Art. 18) gets a mail saying its password cannot "
+    "change until the restriction is lifted. Rate limited per email address and per client address.",
+    responses={
+        422: {"description": "Not an email address"},
+        429: {"description": "Too many requests for this email address or from this client address; see Retry-After"},
+    },
+)
+async def request_password_reset(
+    body: PasswordResetRequest, request: Request, session: SessionDep, services: ServicesDep, background: BackgroundTasks
+) -> Accepted:
+    mail = await service.request_password_reset(session, services, email=body.email, ip=client_address(request))
+    await session.commit()
+    if mail is not None:
+        background.add_task(service.send_quietly, services, mail)
+    return Accepted(detail=RESET_REQUESTED)
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["auth"],
+    summary="Set a new password with the mailed reset token",
+    description="Checks the new password like registration does, stores its argon2 hash, spends the token and signs out "
+    "every session of the account; sign in again with the new password. Because the token proves control of the "
+    "account's mailbox, it also confirms an address that was not yet confirmed. Rate limited per client address.",
+    responses={
+        400: {"description": "The token is unknown, already used or expired (problem type `invalid-token`)"},
+        403: {"description": "The account is restricted (Art. 18) and makes no changes (problem type `account-restricted`)"},
+        422: {"description": "The new password is too weak, or the body is malformed; `errors` names the field"},
+        429: {"description": "Too many attempts from this client address; see Retry-After"},
+    },
+)
+async def confirm_password_reset(body: PasswordResetConfirm, request: Request, session: SessionDep, services: ServicesDep) -> None:
+    await service.confirm_password_reset(session, services, token=body.token, new_password=body.new_password, ip=client_address(request))
+    await session.commit()
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], summary="Sign out: revoke this token")

@@ -104,3 +104,14 @@ class PasswordChange(RequestBody):
     new_password: str = Field(min_length=10, max_length=256)
 
     _password = field_validator("new_password")(check_password_strength)
+
+
+class PasswordResetRequest(RequestBody):
+    email: EmailStr = Field(max_length=320, description="The address the account is registered with.")
+
+
+class PasswordResetConfirm(RequestBody):
+    token: str = Field(min_length=10, max_length=200, description="The token from the password-reset mail (cft_…).")
+    new_password: str = Field(min_length=10, max_length=256, description="The same rules as at registration.")
+
+    _password = field_validator("new_password")(check_password_strength)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.accounts.models import EmailToken
 from confide.accounts.schemas import ProfileUpdate, Registration
 from confide.core.clock import utcnow
-from confide.core.errors import Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken
+from confide.core.errors import AccountRestricted, Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken, ServiceUnavailable
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
@@ -19,6 +20,17 @@ from confide.privacy.consent import request_newsletter_on_registration
 
 VERIFY = "verify"
 EMAIL_CHANGE = "email_change"
+PASSWORD_RESET = "password_reset"
+RESET_TOKEN_INVALID = "The reset token is unknown, used or expired. Ask for a new one: POST /v1/auth/password-reset."
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """A mail to send once the request is answered (see send_quietly)."""
+
+    to: str
+    subject: str
+    body: str
 
 
 def normalise_email(email: str) -> str:
@@ -29,9 +41,11 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-async def _issue_email_token(session: AsyncSession, services: Services, *, user: User, purpose: str, email: str) -> str:
+async def _issue_email_token(
+    session: AsyncSession, services: Services, *, user: User, purpose: str, email: str, ttl: timedelta | None = None
+) -> str:
     token, digest = new_token(ONE_TIME_TOKEN_PREFIX)
-    ttl = timedelta(hours=services.settings.verification_ttl_hours)
+    ttl = ttl or timedelta(hours=services.settings.verification_ttl_hours)
     session.add(EmailToken(id=new_id("etk"), user_id=user.id, purpose=purpose, token_hash=digest, email=email, expires_at=utcnow() + ttl))
     await session.flush()
     return token
@@ -103,7 +117,9 @@ async def resend_verification(session: AsyncSession, services: Services, *, emai
 
 async def verify_email(session: AsyncSession, *, token: str) -> User:
     now = utcnow()
-    record = await session.scalar(select(EmailToken).where(EmailToken.token_hash == hash_token(token)))
+    record = await session.scalar(
+        select(EmailToken).where(EmailToken.token_hash == hash_token(token), EmailToken.purpose.in_((VERIFY, EMAIL_CHANGE)))  # type: ignore[attr-defined]
+    )
     if record is None or record.used_at is not None or record.expires_at <= now:
         raise InvalidToken("The token is unknown, used or expired. Ask for a new one.")
     user = await session.get(User, record.user_id)
@@ -186,4 +202,109 @@ async def change_password(session: AsyncSession, services: Services, *, user_id:
         .where(AuthSession.user_id == user_id, AuthSession.id != session_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    await _void_reset_tokens(session, user_id=user_id)  # a reset link mailed before no longer undoes this change
     await session.flush()
+
+
+# ---- password reset ------------------------------------------------------------------------------
+#
+# The token is a one-time EmailToken (purpose password_reset), mailed to the account's current address,
+# stored as SHA-256 only, short-lived, and void once used or once a newer one is issued. Using it proves
+# control of that mailbox, which is exactly what the verification token proves: so confirming a reset
+# also confirms a not yet confirmed address (a pending email change is not touched; its token went to
+# the new address). A restricted account (Art. 18) makes no changes, its password included: it gets a
+# mail saying so instead of a token, and a token issued before the restriction is refused.
+
+
+async def _void_reset_tokens(session: AsyncSession, *, user_id: str) -> None:
+    await session.execute(
+        update(EmailToken)
+        .where(EmailToken.user_id == user_id, EmailToken.purpose == PASSWORD_RESET, EmailToken.used_at.is_(None))  # type: ignore[union-attr]
+        .values(used_at=utcnow())
+    )
+
+
+async def request_password_reset(session: AsyncSession, services: Services, *, email: str, ip: str | None) -> Mail | None:
+    """Issue a reset token for the account with this address and return the mail that carries it; None
+    when there is no account. The caller answers the same either way and sends the mail afterwards."""
+    s = services.settings
+    if ip:
+        await services.enforce_rate(
+            "pwreset:ip", ip, s.password_reset_limit_per_address, s.password_reset_window_seconds, "Too many password-reset requests from your address."
+        )
+    # Counted per address asked for, whether or not it has an account, so the limit tells nothing either.
+    await services.enforce_rate(
+        "pwreset:acct", normalise_email(email), s.password_reset_limit_per_account, s.password_reset_window_seconds,
+        "Too many password-reset requests for this email address.",
+    )
+    user = await find_user_by_email(session, email)
+    if user is None:
+        return None
+    if user.status != "active":
+        return Mail(
+            user.email,
+            "Your Confide password cannot be reset just now",
+            f"Hello {user.first_name},\n\nsomeone asked to reset the password of your Confide account. Your account is restricted "
+            "(Art. 18 GDPR), so nothing about it can be changed, its password included.\n\n"
+            f"To lift the restriction, sign in and send DELETE /v1/me/restriction, or write to {s.controller_email}. "
+            "Then ask for a password reset again. If you did not ask for this, ignore this mail; nothing was changed.\n",
+        )
+    await _void_reset_tokens(session, user_id=user.id)  # only the newest link works
+    ttl = s.password_reset_ttl_minutes
+    token = await _issue_email_token(session, services, user=user, purpose=PASSWORD_RESET, email=user.email, ttl=timedelta(minutes=ttl))
+    link = f"{s.public_base_url}/v1/auth/password-reset/confirm?token={token}"
+    return Mail(
+        user.email,
+        "Reset your Confide password",
+        f"Hello {user.first_name},\n\nsomeone, probably you, asked to reset the password of your Confide account. "
+        f"Choose a new one with this token:\n\n{token}\n\n"
+        f"POST it with your new password to /v1/auth/password-reset/confirm, or open the dashboard link:\n{link}\n\n"
+        f"It works once and expires in {ttl} minutes. Setting a new password signs out every session of your account.\n"
+        "If you did not ask for this, ignore this mail: your password stays as it is.\n",
+    )
+
+
+async def send_quietly(services: Services, mail: Mail) -> None:
+    """Send a mail after the answer went out, so neither its time nor its failure tells the caller whether
+    the address has an account. A failure is logged by the mailer (type only, no address); the token then
+    simply expires unused and the person can ask again."""
+    try:
+        await services.mailer.send(mail.to, mail.subject, mail.body)
+    except ServiceUnavailable:
+        pass
+
+
+async def confirm_password_reset(session: AsyncSession, services: Services, *, token: str, new_password: str, ip: str | None) -> User:
+    """Set a new password with a mailed reset token, spend the token and sign out every session."""
+    s = services.settings
+    if ip:
+        await services.enforce_rate(
+            "pwreset-confirm:ip", ip, s.password_reset_limit_per_address, s.password_reset_window_seconds, "Too many password-reset attempts from your address."
+        )
+    now = utcnow()
+    record = await session.scalar(select(EmailToken).where(EmailToken.token_hash == hash_token(token), EmailToken.purpose == PASSWORD_RESET))
+    if record is None or record.used_at is not None or record.expires_at <= now:
+        raise InvalidToken(RESET_TOKEN_INVALID)
+    user = await session.get(User, record.user_id)
+    assert user is not None  # the foreign key cascades
+    if user.email != record.email:  # the account moved to another address since: the old mailbox proves nothing now
+        raise InvalidToken(RESET_TOKEN_INVALID)
+    if user.status != "active":
+        raise AccountRestricted(
+            f"Your account is restricted, so its password cannot be changed. Lift the restriction first (DELETE /v1/me/restriction, or write to "
+            f"{s.controller_email}), then ask for a new reset."
+        )
+    # Claim the token: of two confirmations racing with it, exactly one changes the password.
+    claimed = await session.execute(
+        update(EmailToken).where(EmailToken.id == record.id, EmailToken.used_at.is_(None)).values(used_at=now)  # type: ignore[union-attr]
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidToken(RESET_TOKEN_INVALID)
+    user.password_hash = await services.passwords.hash(new_password)
+    if user.email_verified_at is None:
+        user.email_verified_at = now  # the token proved control of this very mailbox, as a verification token does
+    user.updated_at = now
+    await _void_reset_tokens(session, user_id=user.id)
+    await session.execute(update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)).values(revoked_at=now))
+    await session.flush()
+    return user
