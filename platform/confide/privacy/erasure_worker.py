@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,11 +47,17 @@ from confide.privacy.holds import ERASED
 from confide.privacy.purge import Mode, Purger, Selection, count_conversations
 from confide.privacy.subjects import SubjectKeys
 from confide.settings import Settings
+from confide.tenants.closure import finish_closures
 
 log = logging.getLogger("confide.privacy.erasure")
 
 MAX_ATTEMPTS = 5
 SWEEP_SCAN_BATCH = 5000
+
+# Work of other domains that waits for erasures (closing a tenant deletes it once its chat data is
+# erased): run after each pass, by the one runner, each in its own transactions; a failure is logged
+# and the hook simply runs again after the next pass.
+PassHook = Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]]
 
 
 def erasure_lock(engine: AsyncEngine) -> Any:
@@ -80,6 +86,7 @@ class ErasureWorker:
         sweep_seconds: float | None = None,
         pause: float = 0.0,
         on_batch: Callable[[str, dict[str, int]], None] | None = None,
+        after_pass: tuple[PassHook, ...] = (),
     ) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker
@@ -93,6 +100,7 @@ class ErasureWorker:
         self.sweep_seconds = sweep_seconds if sweep_seconds is not None else settings.erasure_ledger_sweep_seconds
         self.pause = pause
         self.on_batch = on_batch
+        self.after_pass = after_pass
         self._wake = asyncio.Event()
         self._local = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -148,6 +156,11 @@ class ErasureWorker:
             if sweep:
                 self._next_sweep = time.monotonic() + self.sweep_seconds
                 await self.sweep_ledger()
+            for hook in self.after_pass:
+                try:
+                    await hook(self.sessionmaker)
+                except Exception as exc:  # the next pass runs it again
+                    log.error("erasure after-pass hook failed: %s", type(exc).__name__, extra={"hook": getattr(hook, "__qualname__", "?")})
             return True
 
     # ---- one request --------------------------------------------------------------------------
@@ -400,6 +413,7 @@ async def _main(args: argparse.Namespace) -> None:
         conversation_batch=args.batch_conversations,
         pause=args.pause,
         on_batch=report,
+        after_pass=(finish_closures,),
     )
     try:
         if args.once:

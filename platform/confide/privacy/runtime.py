@@ -9,6 +9,7 @@ from confide.privacy.erasure_worker import ErasureWorker
 from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
 from confide.settings import Settings
+from confide.tenants.closure import finish_closures
 
 
 async def start_privacy(app: FastAPI, settings: Settings) -> None:
@@ -26,6 +27,7 @@ async def start_privacy(app: FastAPI, settings: Settings) -> None:
         settings=settings,
         broker=app.state.services.broker,
         outbox_dir=None if settings.smtp_host else settings.resolved_outbox_dir,
+        after_pass=(finish_closures,),  # a closed tenant is deleted once its chat data is erased
     )
     if settings.erasure_worker_enabled:
         app.state.erasure_worker.start()

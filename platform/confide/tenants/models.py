@@ -1,9 +1,11 @@
-"""Invitations to join a tenant; the token is mailed and only its SHA-256 is stored."""
+"""Invitations to join a tenant (the token is mailed and only its SHA-256 is stored), and tenant closures."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from confide.core.classification import Category, Holder, classify
@@ -34,4 +36,33 @@ classify(
     data_subjects="invited persons",
     personal={"email": Category.CONTACT, "token_hash": Category.CREDENTIALS},
     not_personal=("invited_by",),
+)
+
+
+class TenantClosure(SQLModel, table=True):
+    """A tenant's closure (DELETE /v1/tenants/{tenant_id}): who asked, its progress, and once the tenant is
+    gone, the receipt of what was deleted, with counts and no content. It outlives the tenant on purpose:
+    `tenant_id` is a plain column, not a foreign key, and the requester is unlinked when their account is erased."""
+
+    __tablename__ = "tenant_closure"
+
+    id: str = Field(primary_key=True)
+    tenant_id: str = Field(unique=True, max_length=64)  # one closure per tenant; no foreign key: the tenant goes
+    status: str = Field(default="closing", max_length=20, index=True)  # closing | closed | failed
+    erasure_request_id: str | None = Field(default=None, max_length=64)  # the tenant-scope erasure of its chat data (goes with the tenant)
+    requested_by_user_id: str | None = fk("user_account.id", ondelete="SET NULL", nullable=True)
+    requested_at: datetime = utc_field(default_now=True)
+    finished_at: datetime | None = utc_field(nullable=True)
+    error: str | None = Field(default=None, max_length=300)
+    receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+classify(
+    TenantClosure,
+    holder=Holder.CONTROLLER,
+    purpose="Proving that a closed tenant's data was deleted at the end of its contract (Art. 28(3)(g), Art. 5(2) GDPR)",
+    legal_basis="Art. 6(1)(c) GDPR (accountability)",
+    retention="Kept as the proof of deletion; holds counts only, and the requester is unlinked when their account is erased",
+    data_subjects="platform users who closed a tenant",
+    not_personal=("error", "receipt"),
 )

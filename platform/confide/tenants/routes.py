@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from confide.core.auth import ActiveUserDep, UserDep
+from confide.core.auth import ActiveUserDep, Principal, PrincipalDep, UserDep
 from confide.core.db import SessionDep
+from confide.core.errors import AccountRestricted, NotFound, PermissionDenied
 from confide.core.identity import ApiKey, Membership, Tenant
 from confide.core.schemas import Page, paginate
 from confide.core.services import ServicesDep
-from confide.core.tenancy import Permission, TenantContext, require, tenant_select
-from confide.tenants import service
-from confide.tenants.models import Invitation
+from confide.core.tenancy import Permission, Role, TenantContext, has_permission, require, resolve_tenant_context, tenant_select
+from confide.privacy.erasure import wake_erasure_worker
+from confide.tenants import closure, service
+from confide.tenants.models import Invitation, TenantClosure
 from confide.tenants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -23,6 +26,8 @@ from confide.tenants.schemas import (
     InvitationOut,
     MemberOut,
     MemberUpdate,
+    TenantClose,
+    TenantClosureOut,
     TenantCreate,
     TenantOut,
     TenantUpdate,
@@ -61,6 +66,100 @@ async def update_tenant(body: TenantUpdate, ctx: Annotated[TenantContext, requir
     tenant.name = body.name
     await session.commit()
     return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at, role=ctx.role)
+
+
+@dataclass(frozen=True)
+class Closer:
+    """Who sends DELETE /v1/tenants/{tenant_id}: an owner of the tenant (ctx), or whoever closed it before (closure)."""
+
+    principal: Principal
+    ctx: TenantContext | None
+    closure: TenantClosure | None
+
+
+TenantIdPath = Annotated[str, Path(description="The tenant's id.")]
+
+
+async def _my_closure(session: SessionDep, principal: Principal, tenant_id: str) -> TenantClosure | None:
+    return await closure.closure_of(session, tenant_id, requested_by=principal.user_id if principal.kind == "user" else None)
+
+
+async def closer(session: SessionDep, principal: PrincipalDep, tenant_id: TenantIdPath) -> Closer:
+    """Like require(): 404 for a tenant the caller is not in, 403 for every role but owner. A retry by the
+    user who closed it (their membership ended then) finds their closure instead."""
+    mine = await _my_closure(session, principal, tenant_id)
+    if mine is not None:
+        return Closer(principal, None, mine)
+    ctx = await resolve_tenant_context(session, principal, tenant_id)
+    if principal.status != "active":
+        raise AccountRestricted("Your account is restricted; lift the restriction to work in a tenant.")
+    if not has_permission(ctx.role, Permission.TENANT_MANAGE):
+        raise PermissionDenied(Permission.TENANT_MANAGE.value)
+    if ctx.role != Role.OWNER:
+        raise PermissionDenied(Permission.TENANT_MANAGE.value, "Only an owner can close a tenant.")
+    return Closer(principal, ctx, None)
+
+
+async def closure_reader(session: SessionDep, principal: PrincipalDep, tenant_id: TenantIdPath) -> TenantClosure:
+    mine = await _my_closure(session, principal, tenant_id)
+    if mine is not None:
+        return mine
+    await resolve_tenant_context(session, principal, tenant_id)  # "No such tenant." for a tenant the caller is not in
+    raise NotFound("This tenant is not being closed.")
+
+
+CLOSE_DESCRIPTION = (
+    "Owners only, with the tenant's id repeated in the JSON body (`confirm_tenant_id`); cannot be undone. At once: every avatar is "
+    "archived (widget keys stop resolving, so no chat starts; connections already open are not cut, but their conversations are "
+    "erased), webhooks stop, API keys and open invitations are revoked, and every membership ends (so the owner's account can "
+    "be erased right away). The chat data is then erased by a `tenant`-scope erasure request in the background, and the tenant "
+    "with every row that belongs to it (avatars, knowledge, guidelines, webhooks, API keys, processing instructions and log, "
+    "erasure requests, evaluation data) is deleted. Follow it at `GET /v1/tenants/{tenant_id}/closure` (the `Location` header); "
+    "once `closed`, it carries a receipt with counts, never content. Refused (409) while a legal hold is in force. "
+    "Sending it again is harmless: the one who closed it gets the closure (200), and a `failed` closure is queued again (202)."
+)
+
+
+@router.delete(
+    "/tenants/{tenant_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TenantClosureOut,
+    summary="Close the tenant: off the air at once, then all its data deleted (owners only)",
+    description=CLOSE_DESCRIPTION,
+    responses={
+        200: {"model": TenantClosureOut, "description": "Sent again by whoever closed it: the closure as it stands."},
+        403: {"description": "Not an owner of this tenant (problem+json, `permission-denied`)."},
+        404: {"description": "No such tenant, or one you do not belong to (problem+json, `not-found`)."},
+        409: {"description": "Legal holds are in force (problem+json, `legal-holds-active`, with `legal_holds`)."},
+        422: {"description": "`confirm_tenant_id` missing or not this tenant's id (problem+json naming `body.confirm_tenant_id`)."},
+    },
+)
+async def close_tenant(
+    body: TenantClose, caller: Annotated[Closer, Depends(closer)], request: Request, response: Response, session: SessionDep, services: ServicesDep
+) -> TenantClosureOut:
+    if caller.closure is not None:
+        found = caller.closure
+        queued = await closure.retry_closure(session, found, principal=caller.principal, settings=services.settings, confirm_tenant_id=body.confirm_tenant_id)
+    else:
+        assert caller.ctx is not None
+        found, queued = await closure.close_tenant(session, caller.ctx, settings=services.settings, confirm_tenant_id=body.confirm_tenant_id)
+    await session.commit()
+    if queued:
+        wake_erasure_worker(request.app)
+    else:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/tenants/{found.tenant_id}/closure"
+    return TenantClosureOut.model_validate(found)
+
+
+@router.get(
+    "/tenants/{tenant_id}/closure",
+    response_model=TenantClosureOut,
+    summary="Follow the closure of a tenant you closed: status and, once closed, the receipt",
+    description="Only for the user who closed the tenant (the memberships ended with the closure); everyone else gets 404.",
+)
+async def read_closure(found: Annotated[TenantClosure, Depends(closure_reader)]) -> TenantClosureOut:
+    return TenantClosureOut.model_validate(found)
 
 
 def _member_out(member: Membership, user: object) -> MemberOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import EmailStr, Field
 
@@ -75,3 +76,23 @@ class ApiKeyOut(ResponseBody):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The secret key. Shown only now; store it safely.")
+
+
+class TenantClose(RequestBody):
+    confirm_tenant_id: str = Field(
+        min_length=1, max_length=64, description="This tenant's id again, to confirm: closing deletes all of the tenant's data and cannot be undone."
+    )
+
+
+class TenantClosureOut(ResponseBody):
+    id: str
+    tenant_id: str
+    status: Literal["closing", "closed", "failed"] = Field(
+        description="closing: off the air, memberships ended, chat data being erased; closed: the tenant and all its data are deleted; "
+        "failed: see `error`, send the DELETE again to retry."
+    )
+    requested_at: datetime
+    finished_at: datetime | None
+    erasure_request_id: str | None = Field(description="The `tenant`-scope erasure request that erases the chat data (deleted with the tenant).")
+    error: str | None
+    receipt: dict[str, Any] | None = Field(description="Once closed: what was deleted, per store and per table; counts only, never content.")
