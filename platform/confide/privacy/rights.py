@@ -168,7 +168,8 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
     if owned:
         names = ", ".join(f"{t['name']} ({t['id']})" for t in owned)
         raise SoleOwner(
-            f"You are the only owner of {names}. Make another member owner, or close the tenant, before erasing your account.",
+            f"You are the only owner of {names}. Make another member owner, or close the tenant (DELETE /v1/tenants/{{tenant_id}} "
+            "with the tenant's id as confirm_tenant_id), before erasing your account.",
             tenants=owned,
         )
     emails = [e for e in (user.email, user.pending_email) if e]
