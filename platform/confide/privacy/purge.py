@@ -25,12 +25,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import message_from_bytes
-from email.header import decode_header, make_header
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -46,6 +43,7 @@ from confide.core.broker import Broker
 from confide.core.classification import REGISTRY, Category
 from confide.core.clock import utcnow
 from confide.privacy.holds import ERASED, held_clause
+from confide.privacy.outbox import OutboxIndex
 from confide.privacy.models import ProcessingLogEntry
 from confide.realtime import channels
 from confide.tables import metadata
@@ -144,73 +142,6 @@ def _rows(result: Any) -> int:
 def _add(total: dict[str, int], key: str, value: int) -> None:
     if value:
         total[key] = total.get(key, 0) + value
-
-
-class OutboxIndex:
-    """The mail outbox folder, indexed by the id-like tokens its mails contain (headers and decoded text),
-    so each batch finds the mails naming one of its subjects without reading every file again."""
-
-    TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@:+-]*[A-Za-z0-9_]")
-    MIN_TERM = 6  # shorter customer references would match unrelated mails by accident
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._stamp: int | None = None
-        self._tokens: dict[str, set[Path]] = {}
-        self._texts: dict[Path, str] = {}
-
-    @staticmethod
-    def _text(raw: bytes) -> str:
-        msg = message_from_bytes(raw)
-        parts = [str(make_header(decode_header(v))) for _, v in msg.items()]
-        for part in msg.walk():
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                parts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
-        return "\n".join(parts)
-
-    def _refresh(self) -> None:
-        try:
-            stamp = self.folder.stat().st_mtime_ns
-        except FileNotFoundError:
-            self._stamp, self._tokens, self._texts = None, {}, {}
-            return
-        if stamp == self._stamp:
-            return
-        self._stamp, self._tokens, self._texts = stamp, {}, {}
-        for path in self.folder.glob("*.eml"):
-            try:
-                text = self._text(path.read_bytes())
-            except OSError:
-                continue
-            self._texts[path] = text
-            for token in set(self.TOKEN.findall(text)):
-                self._tokens.setdefault(token, set()).add(path)
-
-    def purge(self, terms: Iterable[str]) -> int:
-        """Delete every mail that names one of `terms`; returns how many."""
-        terms = {t for t in terms if t and len(t) >= self.MIN_TERM}
-        if not terms or not self.folder.is_dir():
-            return 0
-        self._refresh()
-        if not self._texts:
-            return 0
-        hits: set[Path] = set()
-        for term in terms:
-            if self.TOKEN.fullmatch(term):
-                hits |= self._tokens.get(term, set())
-            else:  # a reference with spaces or odd characters: search the text itself
-                hits |= {p for p, text in self._texts.items() if term in text}
-        removed = 0
-        for path in hits:
-            try:
-                path.unlink()
-                removed += 1
-            except FileNotFoundError:
-                pass
-        if hits:
-            self._stamp = None  # re-read next time
-        return removed
 
 
 @dataclass
