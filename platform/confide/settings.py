@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     # Accounts
     token_ttl_hours: int = Field(default=24 * 14, ge=1)
     verification_ttl_hours: int = Field(default=48, ge=1)
+    unverified_account_grace_hours: int = Field(
+        default=24,
+        ge=0,
+        description="Hours past the verification token's lifetime (verification_ttl_hours) after registration that an account whose email "
+        "address was never verified is kept; then the retention job deletes it with everything linked to it, unless a token mailed to it "
+        "(a resent one) is still valid.",
+    )
     invitation_ttl_hours: int = Field(default=24 * 7, ge=1)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
@@ -59,6 +66,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     outbox_dir: Path | None = None
+    outbox_retention_days: int = Field(default=30, ge=1, description="Days a mail stays in the outbox folder (data_dir/outbox, written when no SMTP server is set) before the retention job deletes it.")
 
     # Privacy: access logs, controller and DPO (privacy policy sections I, II and V)
     access_log_retention_days: int = Field(default=7, ge=1, le=7)
@@ -153,9 +161,18 @@ class Settings(BaseSettings):
     newsletter_consent_text: str = "Yes, send me the Confide newsletter by email. I can withdraw at any time with the link in every newsletter."
     contact_consent_version: str = "contact-2024-01"
     contact_retention_days: int = Field(default=0, ge=0, description="Days a concluded contact message is kept; 0: deleted by the next retention run after the conversation ended (policy VIII.4).")
+    contact_max_open_days: int = Field(
+        default=180, ge=1, description="Longest time a contact message is kept while no one concludes its conversation; the retention job then deletes it (policy VIII.4)."
+    )
     contact_limit_per_hour: int = Field(default=10, ge=1, description="Contact messages per client address (and per email address) per hour.")
     retention_job_enabled: bool = Field(default=True, description="Run the retention job in the background of `confide serve`.")
-    retention_interval_seconds: float = Field(default=3600, gt=0, description="Seconds between retention runs; the first runs one interval after start.")
+    retention_interval_seconds: float = Field(
+        default=3600,
+        gt=0,
+        le=86400,
+        description="Seconds between retention runs (at most a day; with the job off, run `confide retention run` at least this often); "
+        "the first runs one interval after start. Each run also deletes the access logs that would pass their retention before the next run.",
+    )
     erasure_worker_enabled: bool = Field(default=True, description="Carry out tenants' erasure requests in the background of `confide serve` (one runner per cluster).")
     erasure_batch_rows: int = Field(default=5000, ge=1, description="Rows the erasure worker removes per transaction; it yields to the chat between batches.")
     erasure_poll_seconds: float = Field(default=5.0, gt=0, description="Seconds between the erasure worker's looks at the queue (a request on the same node wakes it at once).")
