@@ -10,20 +10,26 @@ import secrets
 import subprocess
 import sys
 from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import func, select
 
 from confide.accounts.models import EmailToken
 from confide.app import create_app
 from confide.core.access_log import AccessLog
 from confide.core.clock import utcnow
-from confide.core.identity import AuthSession
+from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
-from confide.privacy.models import NewsletterSubscription, ProcessingLogEntry, RetentionRun
-from confide.privacy.retention import STEPS, RetentionStep, single_runner, add_step, run_retention
+from confide.privacy.models import ConsentRecord, NewsletterSubscription, ProcessingLogEntry, RetentionRun
+from confide.privacy.retention import STEPS, RetentionStep, add_step, expire_outbox, expire_unverified_accounts, run_retention, single_runner
+from confide.settings import Settings
 from confide.tenants.models import Invitation
-from tests.conftest import running
+from tests.conftest import random_email, running
 from tests.privacy.conftest import OPERATOR
+from tests.support.factory import registration
 
 
 def token_hash() -> str:
@@ -150,3 +156,95 @@ async def test_cli_runs_and_shows_status(backend):
     assert ran["status"] == "done" and "access_log" in ran["removed"]
     status = json.loads(await asyncio.to_thread(cli, "retention", "status", "--limit", "50"))
     assert ran["id"] in [r["id"] for r in status]
+
+
+async def rows_of(app, model, *where) -> int:  # noqa: ANN001
+    async with app.state.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def unverified_account(app, client, outbox, **extra) -> str:  # noqa: ANN001
+    """Registered through the API, never verified: the account and the mails sent to it."""
+    email = random_email()
+    r = await client.post("/v1/accounts", json=registration(email, phone="+49 221 715975 75", newsletter_opt_in=True, **extra))
+    assert r.status_code == 202, r.text
+    assert outbox.messages_to(email)
+    async with app.state.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.email == email))
+    assert user is not None and user.email_verified_at is None and user.registration_ip and user.phone
+    return email
+
+
+async def expire_unverified_as_of(app, later: timedelta) -> dict[str, int]:  # noqa: ANN001
+    """The step alone, `later` from now (a whole run would also expire the suite's live sessions)."""
+    async with app.state.sessionmaker() as session, session.begin():
+        return await expire_unverified_accounts(session, utcnow() + later, app.state.settings)
+
+
+async def test_unverified_accounts_go_after_the_verification_period(app, client, factory, outbox):
+    settings = app.state.settings
+    period = timedelta(hours=settings.verification_ttl_hours + settings.unverified_account_grace_hours)
+    assert settings.unverified_account_grace_hours > 0
+    assert expire_unverified_accounts in [step.run for step in STEPS]
+    email = await unverified_account(app, client, outbox)
+    resent = await unverified_account(app, client, outbox)
+    verified = await factory.user()
+    async with app.state.sessionmaker() as session:
+        resent_id = await session.scalar(select(User.id).where(User.email == resent))
+        # A token mailed again later (POST /v1/accounts/verification) is still valid then: the account waits for it.
+        session.add(EmailToken(id=new_id("etk"), user_id=resent_id, purpose="verify", token_hash=token_hash(), email=resent, expires_at=utcnow() + 20 * 365 * timedelta(days=1)))
+        await session.commit()
+
+    await expire_unverified_as_of(app, period - timedelta(hours=1))
+    assert await rows_of(app, User, User.email == email) == 1, "kept while the token may still be used, and a grace period after"
+
+    removed = await expire_unverified_as_of(app, timedelta(days=10 * 365))
+    assert removed["user_account"] >= 1 and removed["email_token"] >= 1 and removed["consent_record"] >= 1 and removed["outbox_files"] >= 1
+    assert await rows_of(app, User, User.email == email) == 0, "name, phone and registration IP are gone"
+    assert await rows_of(app, EmailToken, EmailToken.email == email) == 0
+    assert outbox.messages_to(email) == [], "and the copies of the mails sent to it"
+    assert await rows_of(app, User, User.email == resent) == 1 and outbox.messages_to(resent), "an open token keeps the account"
+    assert await rows_of(app, User, User.email == verified.email) == 1, "verified accounts stay"
+    assert await rows_of(app, ConsentRecord, ConsentRecord.user_id == resent_id) >= 1
+    assert (await client.get("/v1/me", headers=verified.headers)).status_code == 200
+    r = await client.post("/v1/accounts", json=registration(email))
+    assert r.status_code == 202 and await rows_of(app, User, User.email == email) == 1, "the address can register again"
+
+
+def old_mail(folder: Path, to: str, age: timedelta) -> Path:
+    msg = EmailMessage()
+    msg["To"], msg["Subject"] = to, "A copy"
+    msg.set_content("Hello")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"test-{secrets.token_hex(6)}.eml"
+    path.write_bytes(bytes(msg))
+    when = (utcnow() - age).timestamp()
+    os.utime(path, (when, when))
+    return path
+
+
+async def test_outbox_mails_go_after_their_period(app, backend, tmp_path):
+    settings = app.state.settings
+    assert expire_outbox in [step.run for step in STEPS] and settings.outbox_retention_days == 30
+    folder = settings.resolved_outbox_dir
+    old = old_mail(folder, random_email(), timedelta(days=31))
+    recent = old_mail(folder, random_email(), timedelta(days=29))
+    async with app.state.sessionmaker() as session:
+        assert (await expire_outbox(session, utcnow(), settings))["outbox_files"] >= 1
+        assert not old.exists() and recent.exists()
+        assert await expire_outbox(session, utcnow(), backend.settings(outbox_dir=tmp_path / "none")) == {"outbox_files": 0}, "no folder: nothing to do"
+    recent.unlink()
+
+
+async def test_access_logs_never_outlive_seven_days_between_runs(app):
+    settings = app.state.settings
+    now = utcnow()
+    # Seven days old an hour from now, when the next run comes: this run takes it.
+    due = AccessLog(id=new_id("acc"), at=now - timedelta(days=7) + timedelta(seconds=settings.retention_interval_seconds / 2), ip="198.51.100.3", method="GET", route="/healthz", status=200)
+    async with app.state.sessionmaker() as session:
+        session.add(due)
+        await session.commit()
+    run = await run_retention(app.state.engine, settings, now=now)
+    assert run is not None and not await exists(app, AccessLog, due.id)
+    with pytest.raises(ValidationError, match="retention_interval_seconds"):
+        Settings(retention_interval_seconds=86401)

@@ -1,8 +1,14 @@
 """Email contact (policy VIII): a message is kept while the conversation runs, deleted a set time after
-staff conclude it, and at once when the sender objects with the token mailed in the acknowledgement."""
+staff conclude it (or `contact_max_open_days` after it arrived when no one does), and at once when the
+sender objects with the token mailed in the acknowledgement. The outbox copies of the acknowledgement go
+with the messages."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from email.message import Message
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -14,8 +20,11 @@ from confide.core.ids import new_id
 from confide.core.security import hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.models import ContactMessage
+from confide.privacy.outbox import purge_matching, recipients
 
 OBJECTION_PREFIX = "cfc_"
+ACK_SUBJECT = "We received your message"
+_OBJECTION_TOKEN = re.compile(rf"\b{OBJECTION_PREFIX}[A-Za-z0-9_-]+")
 
 
 async def receive_contact(session: AsyncSession, services: Services, *, name: str, email: str, message: str, ip: str | None) -> ContactMessage:
@@ -36,9 +45,9 @@ async def receive_contact(session: AsyncSession, services: Services, *, name: st
     when = "when it has ended" if days == 0 else f"{days} days after it has ended"
     await services.mailer.send(
         email,
-        "We received your message",
+        ACK_SUBJECT,
         f"Hello {name},\n\nthank you for your message; we will answer soon. We use your details only for this conversation "
-        f"and delete them {when}.\n\n"
+        f"and delete them {when}, or {settings.contact_max_open_days} days after your message if the conversation is still open then.\n\n"
         "You can object to our storing them at any time; all of it is then deleted at once (and the conversation ends). "
         f"To object, POST this token to /v1/contact/objection or open {settings.public_base_url}/contact/objection?token={token}\n\n"
         f"{token}\n",
@@ -51,14 +60,42 @@ async def delete_contacts_by_email(session: AsyncSession, *, email: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def object_to_contact(session: AsyncSession, *, token: str) -> int:
-    """Delete every message from the sender's address at once (policy VIII.5). Returns how many went."""
+def _acknowledgement(msg: Message) -> bool:
+    return str(msg.get("Subject", "")) == ACK_SUBJECT
+
+
+async def delete_acknowledgements_to(outbox_dir: Path, *, emails: Iterable[str]) -> int:
+    """The outbox copies of the acknowledgements mailed to these addresses (their name, address and token)."""
+    wanted = {e.strip().lower() for e in emails if e}
+    if not wanted:
+        return 0
+    return await purge_matching(outbox_dir, lambda msg: _acknowledgement(msg) and bool(recipients(msg) & wanted))
+
+
+def _token_hashes(msg: Message) -> set[str]:
+    payload = msg.get_payload(decode=True)
+    text = payload.decode(msg.get_content_charset() or "utf-8", errors="replace") if isinstance(payload, bytes) else ""
+    return {hash_token(token) for token in _OBJECTION_TOKEN.findall(text)}
+
+
+async def delete_acknowledgements_of(outbox_dir: Path, *, token_hashes: set[str]) -> int:
+    """The outbox copies of the acknowledgements of these messages, found by the objection token they carry."""
+    if not token_hashes:
+        return 0
+    return await purge_matching(outbox_dir, lambda msg: _acknowledgement(msg) and bool(_token_hashes(msg) & token_hashes))
+
+
+async def object_to_contact(session: AsyncSession, services: Services, *, token: str) -> int:
+    """Delete every message from the sender's address at once (policy VIII.5), and the outbox copies of
+    their acknowledgements. Returns how many messages went."""
     contact = await session.scalar(select(ContactMessage).where(ContactMessage.objection_token_hash == hash_token(token)))
     if contact is None:
         raise InvalidToken(
             "This objection token is unknown, or the message it belongs to has already been deleted (after an earlier objection or its retention period)."
         )
-    return await delete_contacts_by_email(session, email=contact.email)
+    deleted = await delete_contacts_by_email(session, email=contact.email)
+    await delete_acknowledgements_to(services.settings.resolved_outbox_dir, emails=[contact.email])
+    return deleted
 
 
 async def get_contact(session: AsyncSession, *, message_id: str) -> ContactMessage:

@@ -188,7 +188,8 @@ classify(
     holder=Holder.CONTROLLER,
     purpose="Answering people who contact us (policy VIII)",
     legal_basis="Art. 6(1)(a) GDPR; Art. 6(1)(f); Art. 6(1)(b) when it aims at a contract",
-    retention="Until the conversation is concluded, plus contact_retention_days (default 0: the next retention run); at once on objection",
+    retention="Until the conversation is concluded, plus contact_retention_days (default 0: the next retention run); "
+    "contact_max_open_days (default 180) after receipt when no one concludes it; at once on objection",
     data_subjects="people who contact us",
     personal={
         "name": Category.IDENTITY,

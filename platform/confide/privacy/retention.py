@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from confide.accounts.models import EmailToken
@@ -23,10 +23,13 @@ from confide.core.access_log import AccessLog
 from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
 from confide.core.clock import utcnow
-from confide.core.identity import AuthSession
+from confide.core.identity import AuthSession, Membership, User
 from confide.core.ids import new_id
 from confide.privacy.chat_retention import expire_chat_data
+from confide.privacy.contact import delete_acknowledgements_of
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
+from confide.privacy.outbox import expire_mails, purge_mentions
+from confide.privacy.rights import user_links
 from confide.settings import Settings
 from confide.tenants.models import Invitation
 
@@ -34,6 +37,7 @@ log = logging.getLogger("confide.privacy.retention")
 
 StepFunction = Callable[[AsyncSession, datetime, Settings], Awaitable[dict[str, int]]]
 RUN_HISTORY_DAYS = 90
+BATCH = 500  # ids per IN list
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ def _count(result: Any) -> int:
 
 
 async def expire_access_logs(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
-    cutoff = now - timedelta(days=settings.access_log_retention_days)
+    """Also what would pass its period before the next run, so no entry is older than the period (policy V.4: seven days at most)."""
+    cutoff = now - timedelta(days=settings.access_log_retention_days) + timedelta(seconds=settings.retention_interval_seconds)
     return {"access_log": _count(await session.execute(delete(AccessLog).where(AccessLog.at < cutoff)))}
 
 
@@ -61,6 +66,43 @@ async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Se
     return {"email_token": _count(await session.execute(stmt))}
 
 
+async def expire_unverified_accounts(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """Accounts whose email address was never verified cannot sign in (accounts.service.login), so they
+    serve no purpose once the verification period and its grace have passed with no valid token left:
+    they go with every row linked to them (tokens, consent records, newsletter requests) and the outbox
+    copies of the mails sent to them. An owner of a tenant is left alone (not reachable through the API)."""
+    cutoff = now - timedelta(hours=settings.verification_ttl_hours + settings.unverified_account_grace_hours)
+    open_token = exists().where(EmailToken.user_id == User.id, EmailToken.used_at.is_(None), EmailToken.expires_at > now)  # type: ignore[union-attr, operator]
+    owner = exists().where(Membership.user_id == User.id, Membership.role == "owner")
+    stmt = (
+        select(User.id, User.email, User.pending_email)
+        .where(User.email_verified_at.is_(None), User.registered_at < cutoff, ~open_token, ~owner)  # type: ignore[union-attr, operator]
+        .order_by(User.id)
+        .limit(BATCH)
+    )
+    removed: dict[str, int] = {}
+    emails: set[str] = set()
+    while rows := (await session.execute(stmt)).all():
+        ids = [r.id for r in rows]
+        emails |= {e for r in rows for e in (r.email, r.pending_email) if e}
+        for link in user_links():
+            if link.by != "id":
+                continue  # invitations and contact messages to the same address are someone else's business
+            if (link.ondelete or "").upper() == "SET NULL":
+                result = await session.execute(update(link.table).where(link.column.in_(ids)).values({link.column.name: None}))
+            else:
+                result = await session.execute(delete(link.table).where(link.column.in_(ids)))
+            if result.rowcount:
+                removed[link.table.name] = removed.get(link.table.name, 0) + int(result.rowcount)
+        gone = _count(await session.execute(delete(User).where(User.id.in_(ids))))  # type: ignore[attr-defined]
+        removed["user_account"] = removed.get("user_account", 0) + gone
+        if not gone:
+            break  # nothing more can go; never loop on the same rows
+    if emails:
+        removed["outbox_files"] = await purge_mentions(settings.resolved_outbox_dir, emails)
+    return removed
+
+
 async def expire_invitations(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Kept until accepted, revoked or expired, as registered."""
     stmt = delete(Invitation).where(
@@ -70,9 +112,24 @@ async def expire_invitations(session: AsyncSession, now: datetime, settings: Set
 
 
 async def expire_contact_messages(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
-    cutoff = now - timedelta(days=settings.contact_retention_days)
-    stmt = delete(ContactMessage).where(ContactMessage.concluded_at.is_not(None), ContactMessage.concluded_at <= cutoff)  # type: ignore[union-attr, operator]
-    return {"contact_message": _count(await session.execute(stmt))}
+    """Concluded conversations after contact_retention_days; those no one concluded contact_max_open_days
+    after the message arrived. The outbox copies of their acknowledgements go with them."""
+    concluded = now - timedelta(days=settings.contact_retention_days)
+    abandoned = now - timedelta(days=settings.contact_max_open_days)
+    c = ContactMessage
+    due = or_(
+        and_(c.concluded_at.is_not(None), c.concluded_at <= concluded),  # type: ignore[union-attr, operator]
+        and_(c.concluded_at.is_(None), c.received_at <= abandoned),  # type: ignore[union-attr, operator]
+    )
+    rows = (await session.execute(select(c.id, c.objection_token_hash).where(due))).all()
+    counts = {"contact_message": 0}
+    for start in range(0, len(rows), BATCH):
+        ids = [r.id for r in rows[start : start + BATCH]]
+        counts["contact_message"] += _count(await session.execute(delete(c).where(c.id.in_(ids))))  # type: ignore[attr-defined]
+    hashes = {r.objection_token_hash for r in rows}
+    if hashes:
+        counts["outbox_files"] = await delete_acknowledgements_of(settings.resolved_outbox_dir, token_hashes=hashes)
+    return counts
 
 
 async def expire_newsletter_requests(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
@@ -89,6 +146,11 @@ async def expire_processing_log(session: AsyncSession, now: datetime, settings: 
     return {"processing_log": _count(await session.execute(delete(ProcessingLogEntry).where(ProcessingLogEntry.at < cutoff)))}
 
 
+async def expire_outbox(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """Mails written to the outbox folder (no SMTP) are copies of what we sent: kept outbox_retention_days."""
+    return {"outbox_files": await expire_mails(settings.resolved_outbox_dir, now - timedelta(days=settings.outbox_retention_days))}
+
+
 async def expire_run_history(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     cutoff = now - timedelta(days=RUN_HISTORY_DAYS)
     return {"retention_run": _count(await session.execute(delete(RetentionRun).where(RetentionRun.started_at < cutoff)))}
@@ -97,10 +159,12 @@ async def expire_run_history(session: AsyncSession, now: datetime, settings: Set
 STEPS: list[RetentionStep] = [
     RetentionStep("access logs older than the retention period", expire_access_logs),
     RetentionStep("expired or revoked login sessions", expire_sessions),
+    RetentionStep("accounts whose email address was never verified, past the verification period", expire_unverified_accounts),
     RetentionStep("used or expired email tokens", expire_email_tokens),
     RetentionStep("accepted, revoked or expired invitations", expire_invitations),
-    RetentionStep("concluded contact messages past their period", expire_contact_messages),
+    RetentionStep("contact messages concluded, or left open, past their period", expire_contact_messages),
     RetentionStep("unconfirmed newsletter requests", expire_newsletter_requests),
+    RetentionStep("mails in the outbox folder past their period", expire_outbox),
     RetentionStep("processing log entries past their period", expire_processing_log),
     RetentionStep("old retention runs", expire_run_history),
     RetentionStep("chat data past each tenant's retention period (statistics kept, legal holds honoured)", expire_chat_data),

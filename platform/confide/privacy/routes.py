@@ -67,8 +67,8 @@ async def send_contact(body: ContactRequest, request: Request, session: SessionD
     tags=["contact"],
     summary="Object to our storing your contact messages: deletes them at once",
 )
-async def contact_objection(body: TokenBody, session: SessionDep) -> ContactObjectionOut:
-    deleted = await contact.object_to_contact(session, token=body.token)
+async def contact_objection(body: TokenBody, session: SessionDep, services: ServicesDep) -> ContactObjectionOut:
+    deleted = await contact.object_to_contact(session, services, token=body.token)
     await session.commit()
     return ContactObjectionOut(deleted=deleted, detail="Your contact messages and the details in them are deleted; the conversation has ended.")
 
