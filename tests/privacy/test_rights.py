@@ -6,9 +6,12 @@ import secrets
 
 from sqlalchemy import String, Text, func, select
 
+from confide.chats.models import ConversationTag
 from confide.core.classification import REGISTRY
+from confide.evaluation.models import ConversationOutcome
 from confide.privacy.gate import Purpose, authorize
 from confide.tables import metadata
+from tests.privacy.chat_seed import make_shop, seed_conversation
 from tests.support.factory import PASSWORD
 
 
@@ -86,6 +89,8 @@ async def test_erasure_removes_everything_and_leaves_a_receipt(app, client, fact
     second_login = await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})
     assert second_login.status_code == 200
     assert await personal_data_hits(app, values), "the check finds the data before erasure"
+    mails = len(outbox.messages_to(user.email))
+    assert mails >= 3, "verification, invitations and the contact acknowledgement were mailed"
 
     r = await client.post("/v1/me/erasure", json={"password": "wrong password 1"}, headers=user.headers)
     assert r.status_code == 401 and r.json()["type"].endswith("/invalid-credentials")
@@ -98,6 +103,8 @@ async def test_erasure_removes_everything_and_leaves_a_receipt(app, client, fact
     assert receipt["unlinked"]["processing_instructions"] == 1 and receipt["unlinked"]["processing_log"] == 1
     assert [k["table"] for k in receipt["kept"]] == ["access_log"]
     assert user.email not in r.text
+    assert receipt["deleted"]["outbox_files"] >= mails and outbox.messages_to(user.email) == [], "the outbox copies of its mails go too"
+    assert not any(user.email in p.read_text(errors="replace") for p in outbox.folder.glob("*.eml"))
 
     assert await personal_data_hits(app, values) == {}
     for token in (user.token, second_login.json()["token"]):
@@ -109,6 +116,31 @@ async def test_erasure_removes_everything_and_leaves_a_receipt(app, client, fact
     assert r.json()["items"][0]["set_by"] == {"kind": "erased", "id": None}
     r = await client.get(f"/v1/tenants/{shared}/privacy/processing-log", headers=co_owner.headers)
     assert [e["actor"] for e in r.json()["items"]] == ["erased-user"]
+
+
+async def test_erasure_unlinks_the_staff_ids_in_tags_and_resolutions(app, client, factory):
+    shop = await make_shop(client, factory, "Tags GmbH")
+    staff = await factory.member(shop.tenant_id, shop.owner, "operator")
+    conversation_id = await seed_conversation(app, shop, visitor_id="v_" + secrets.token_hex(6))
+    base = f"/v1/tenants/{shop.tenant_id}/conversations/{conversation_id}"
+    r = await client.post(f"{base}/tags", json={"tags": ["billing"]}, headers=staff.headers)
+    assert r.status_code == 200, r.text
+    r = await client.put(f"{base}/resolution", json={"resolved": True}, headers=staff.headers)
+    assert r.status_code == 200, r.text
+
+    async def who() -> tuple[str | None, str | None]:
+        async with app.state.sessionmaker() as session:
+            tag = await session.scalar(select(ConversationTag.created_by).where(ConversationTag.conversation_id == conversation_id))
+            outcome = await session.scalar(select(ConversationOutcome.resolved_by).where(ConversationOutcome.conversation_id == conversation_id))
+        return tag, outcome
+
+    assert await who() == (staff.id, staff.id)
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=staff.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["unlinked"]["conversation_tag"] == 1 and r.json()["unlinked"]["evaluation_outcome"] == 1
+    assert await who() == ("erased-user", "erased-user"), "the same placeholder as the processing log's"
+    r = await client.get(f"/v1/tenants/{shop.tenant_id}/conversations", params={"tag": "billing"}, headers=shop.owner.headers)
+    assert r.status_code == 200 and [c["id"] for c in r.json()["items"]] == [conversation_id], "the tag itself stays"
 
 
 async def test_a_sole_owner_must_hand_over_first(client, factory):
@@ -167,8 +199,13 @@ async def test_objection_stops_newsletter_and_deletes_contact_messages(app, clie
     assert (await client.post("/v1/newsletter/confirm", json={"token": "cfn_" + token})).json()["status"] == "active"
     await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hi", "consent": True})
 
+    assert any(m["Subject"] == "We received your message" for m in outbox.messages_to(user.email))
+
     r = await client.post("/v1/me/objection", json={"grounds": "I changed my mind"}, headers=user.headers)
     assert r.status_code == 201, r.text
+    subjects = [m["Subject"] for m in outbox.messages_to(user.email)]
+    assert "We received your message" not in subjects, "the outbox copy of the contact acknowledgement goes with the messages"
+    assert "Confirm your email address" in subjects, "mails about the account itself stay"
     body = r.json()
     assert body["stopped"] == ["newsletter", "contact_messages"]
     assert any("access logs" in c["processing"] for c in body["continues"])

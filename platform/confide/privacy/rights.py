@@ -18,13 +18,23 @@ from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
 from confide.core.ids import new_id
 from confide.core.services import Services
+from confide.chats.models import ConversationTag
+from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
-from confide.privacy.contact import delete_contacts_by_email
+from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
 from confide.privacy.models import Objection, ProcessingLogEntry
+from confide.privacy.outbox import purge_mentions
 from confide.tables import metadata
 
 USER_TABLE = "user_account"
 ERASED_ACTOR = "erased-user"
+# Columns that name the acting staff member by user id without a foreign key (the id may also be an API
+# key's): on erasure the row stays and the id becomes ERASED_ACTOR, as in the processing log.
+STAFF_ID_COLUMNS: list[Column[Any]] = [
+    ProcessingLogEntry.__table__.c.actor,  # type: ignore[attr-defined]
+    ConversationTag.__table__.c.created_by,  # type: ignore[attr-defined]
+    ConversationOutcome.__table__.c.resolved_by,  # type: ignore[attr-defined]
+]
 EXPORT_FORMAT = "confide-export/1"
 
 # What an objection cannot stop, and why (policy V.5, VII and XI).
@@ -187,13 +197,18 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
             target = deleted
         if result.rowcount:  # type: ignore[attr-defined]
             target[link.table.name] = target.get(link.table.name, 0) + int(result.rowcount)  # type: ignore[attr-defined]
-    # Tenants' processing logs name the acting user by id; keep the entry, drop the link to the person.
-    result = await session.execute(update(ProcessingLogEntry).where(ProcessingLogEntry.actor == user.id).values(actor=ERASED_ACTOR))
-    if result.rowcount:  # type: ignore[attr-defined]
-        unlinked["processing_log"] = int(result.rowcount)  # type: ignore[attr-defined]
+    # Tenants' processing logs, tags and resolutions name the acting user by id; keep the row, drop the link to the person.
+    for column in STAFF_ID_COLUMNS:
+        result = await session.execute(update(column.table).where(column == user.id).values({column.name: ERASED_ACTOR}))
+        if result.rowcount:  # type: ignore[attr-defined]
+            unlinked[column.table.name] = unlinked.get(column.table.name, 0) + int(result.rowcount)  # type: ignore[attr-defined]
     await session.execute(delete(User).where(User.id == user.id))  # type: ignore[arg-type]
     deleted[USER_TABLE] = 1
     await session.flush()
+    # The copies of the mails we sent to the account's addresses (no SMTP: the outbox folder).
+    mails = await purge_mentions(services.settings.resolved_outbox_dir, emails)
+    if mails:
+        deleted["outbox_files"] = mails
     return {
         "erased_at": utcnow().isoformat(),
         "deleted": dict(sorted(deleted.items())),
@@ -234,8 +249,10 @@ async def object_to_processing(session: AsyncSession, services: Services, *, use
     if await withdraw_newsletter(session, services, user_id=user.id, channel="objection", quiet=True):
         effects.append("newsletter")
     removed = 0
-    for email in {e for e in (user.email, user.pending_email) if e}:
+    emails = {e for e in (user.email, user.pending_email) if e}
+    for email in emails:
         removed += await delete_contacts_by_email(session, email=email)
+    removed += await delete_acknowledgements_to(services.settings.resolved_outbox_dir, emails=emails)
     if removed:
         effects.append("contact_messages")
     objection = Objection(id=new_id("obj"), user_id=user.id, grounds=grounds, effects=effects)
