@@ -4,6 +4,8 @@ the per-tenant records of processing (Art. 30(2))."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +33,44 @@ async def test_the_notice_states_every_fact_the_policy_promises(client):
     assert {p["data"] for p in notice["processing"]} == controller_tables
     assert {p["data"] for p in notice["retention"]} == controller_tables
     assert notice["newsletter"]["double_opt_in"] is True
+
+
+async def test_the_notice_states_the_configured_retention_periods(client):
+    retention = {r["data"]: r for r in (await client.get("/v1/privacy/notice")).json()["retention"]}
+    contact = retention["contact_message"]
+    assert contact["longest_open_days"] == 180 and "180 days after the message arrived" in contact["period"]
+    assert contact["days"] == 30 and "30 days later" in contact["period"]
+    account = retention["user_account"]
+    assert account["unverified_hours"] == 72 and "never verified is deleted once 72 hours" in account["period"]
+
+
+async def test_the_notice_covers_telemetry(client):
+    telemetry = (await client.get("/v1/privacy/notice")).json()["telemetry"]
+    assert telemetry["personal_data"] is False and telemetry["legal_basis"] == "Art. 6(1)(f) GDPR"
+    assert {"Troubleshooting", "Log analysis", "Infrastructure monitoring"} <= set(telemetry["purposes"])
+    assert any("GET /metrics" in tool for tool in telemetry["tools"]) and telemetry["retention"] and telemetry["objection"]
+
+
+WIDGET = Path(__file__).parents[2] / "platform" / "confide" / "static" / "widget.js"
+
+
+async def test_the_notice_lists_what_the_widget_keeps_in_the_browser(client):
+    """Read from the widget itself: its storage key and every item persist() writes."""
+    source = WIDGET.read_text()
+    key = re.search(r"const storeKey = `([^`$]*)\$\{widgetKey\}`", source)
+    assert key is not None
+    persisted = re.search(r"function persist\(\) \{\s*storage\.save\(\{(.*?)\}\);", source, re.S)
+    assert persisted is not None
+    items = set(re.findall(r"^\s*(\w+):", persisted.group(1), re.M))
+    assert items == {"visitor_token", "conversation_id", "last_seq", "outbox"}
+    assert "document.cookie" not in source and "sessionStorage" not in source and "indexedDB" not in source
+
+    [entry] = (await client.get("/v1/privacy/notice")).json()["browser_storage"]
+    assert entry["name"] == key.group(1) + "<widget key>" and entry["kind"] == "localStorage"
+    listed = {c["item"]: c for c in entry["contents"]}
+    assert set(listed) == items
+    assert listed["visitor_token"]["max_age_days"] == 365 and "365 days" in listed["visitor_token"]["lifetime"]
+    assert "acknowledges" in listed["outbox"]["lifetime"] and entry["legal_basis"].startswith("§ 25(2)")
 
 
 async def test_company_details_come_from_settings(backend):

@@ -11,6 +11,9 @@ from confide.privacy.subprocessors import SubprocessorRegister
 from confide.settings import Settings
 
 LANGUAGE_COOKIE = "lang"
+# The chat widget's one localStorage entry (static/widget.js, `storeKey`), on the page that embeds it.
+WIDGET_STORAGE_KEY = "confide:widget:<widget key>"
+TELEMETRY_PURPOSES = ["Troubleshooting", "Log analysis", "Infrastructure monitoring", "Application monitoring", "Resource optimisation"]
 
 RECIPIENT_CATEGORIES = {
     "hosting": "Hosting service providers",
@@ -35,6 +38,73 @@ def rights(settings: Settings) -> list[dict[str, str]]:
             "how": "the unsubscribe link in every newsletter, or DELETE /v1/me/newsletter; contact messages: POST /v1/contact/objection",
         },
         {"right": "complaint to a supervisory authority", "article": "Art. 77 GDPR", "how": settings.supervisory_authority},
+    ]
+
+
+def retention_details(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Where a table's period depends on settings, the notice states the configured figures."""
+    unverified_hours = settings.verification_ttl_hours + settings.unverified_account_grace_hours
+    concluded = "at the next retention run" if settings.contact_retention_days == 0 else f"{settings.contact_retention_days} days later"
+    return {
+        "user_account": {
+            "period": "Until the account is deleted. An account whose email address is never verified is deleted once "
+            f"{unverified_hours} hours have passed since registration and no verification token mailed to it is still valid.",
+            "unverified_hours": unverified_hours,
+        },
+        "contact_message": {
+            "period": f"Until the conversation is concluded, then deleted {concluded}; a conversation no one concludes is deleted "
+            f"{settings.contact_max_open_days} days after the message arrived; everything at once on objection.",
+            "days": settings.contact_retention_days,
+            "longest_open_days": settings.contact_max_open_days,
+        },
+    }
+
+
+def telemetry(settings: Settings) -> dict[str, Any]:
+    """Policy XI: what Confide measures about its own operation. It holds no personal data."""
+    tools = ["Structured application logs (JSON) without personal data: no IP addresses, email addresses or message text"]
+    if settings.metrics_enabled:
+        tools.insert(0, "Prometheus metrics at GET /metrics: requests counted and timed per method, route template and status; process figures")
+    return {
+        "tools": tools,
+        "purposes": TELEMETRY_PURPOSES,
+        "personal_data": False,
+        "data": "Counts and durations per route template, status codes, process and memory figures; never a path with ids, "
+        "a query string, an address or a user.",
+        "legal_basis": "Art. 6(1)(f) GDPR",
+        "retention": "Metrics are counters in the memory of each API process and start again from zero when it restarts; "
+        "a monitoring system that collects them keeps them as long as the platform operator configures it.",
+        "objection": f"By email to {settings.controller_email}.",
+    }
+
+
+def browser_storage(settings: Settings) -> list[dict[str, Any]]:
+    """What the chat widget keeps in the visitor's browser (§ 25 TDDDG); it sets no cookie."""
+    return [
+        {
+            "name": WIDGET_STORAGE_KEY,
+            "kind": "localStorage",
+            "where": "The page of a tenant's site that embeds the chat widget; never sent as a cookie",
+            "purpose": "Continuing the chat across page loads and sending messages written while the connection was lost",
+            "legal_basis": "§ 25(2) no. 2 TDDDG: strictly necessary for the chat the visitor asks for; the tenant is the controller of the chat",
+            "contents": [
+                {
+                    "item": "visitor_token",
+                    "purpose": "A signed, random visitor id, so the visitor's conversation can be continued",
+                    "lifetime": f"Accepted for {settings.chat_visitor_token_days} days after it was issued; then replaced by a new one",
+                    "max_age_days": settings.chat_visitor_token_days,
+                },
+                {"item": "conversation_id", "purpose": "The open conversation", "lifetime": "Until the conversation is closed"},
+                {"item": "last_seq", "purpose": "The last message shown, so only newer ones are fetched", "lifetime": "With the entry"},
+                {
+                    "item": "outbox",
+                    "purpose": "Messages the visitor wrote that the server has not acknowledged yet (pending messages)",
+                    "lifetime": "Each until the server acknowledges or refuses it",
+                },
+            ],
+            "removal": "The entry stays in the browser until the visitor clears the site's data; the widget keeps it in memory instead "
+            "where the page forbids storage.",
+        }
     ]
 
 
@@ -63,7 +133,10 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
             "third_country_transfers": "Where a recipient is outside the EU/EEA, transfers rest on appropriate safeguards, "
             "e.g. standard contractual clauses under Art. 46(2)(c) GDPR; each recipient's safeguard is listed.",
         },
-        "retention": [{"data": r.table, "period": r.retention, "days": r.retention_days} for r in controller_tables],
+        "retention": [
+            {"data": r.table, "period": r.retention, "days": r.retention_days, **retention_details(settings).get(r.table, {})}
+            for r in controller_tables
+        ],
         "rights": rights(settings),
         "automated_decision_making": {
             "takes_place": False,
@@ -77,12 +150,14 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
                 "max_age_days": settings.language_cookie_days,
             }
         ],
+        "browser_storage": browser_storage(settings),
         "access_logs": {
             "data": ["IP address", "date and time of access"],
             "legal_basis": "Art. 6(1)(f) GDPR",
             "retention_days": settings.access_log_retention_days,
             "objection": "Not possible: needed to operate the platform (policy V.5).",
         },
+        "telemetry": telemetry(settings),
         "newsletter": {
             "consent_text": settings.newsletter_consent_text,
             "consent_version": settings.newsletter_consent_version,
