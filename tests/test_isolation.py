@@ -191,6 +191,8 @@ VALID_BODIES: dict[tuple[str, str], dict] = {
     ("POST", "/v1/tenants/{tenant_id}/conversations/bulk"): {"action": "close", "conversation_ids": ["cnv_x"]},
     ("POST", "/v1/tenants/{tenant_id}/erasure-requests"): {"scope": "before", "before": "2000-01-01T00:00:00Z"},
     ("POST", "/v1/tenants/{tenant_id}/legal-holds"): {"customer_ref": "crm-1", "reason": "Litigation"},
+    # Closing a tenant takes its id again in a DELETE body: the attacker confirms the id it attacks.
+    ("DELETE", "/v1/tenants/{tenant_id}"): {"confirm_tenant_id": "{tenant_id}"},
 }
 
 PARAM = re.compile(r"{([a-z_]+)}")
@@ -201,6 +203,13 @@ def comparable(response: httpx.Response) -> tuple:
     if isinstance(body, dict):
         body = {k: v for k, v in body.items() if k != "instance"}
     return response.status_code, response.headers.get("content-type"), body
+
+
+def _body(sends: bool, body: dict, tenant_id: str) -> dict:
+    """The request's JSON body, with "{tenant_id}" in a value replaced by the tenant the request names."""
+    if not sends:
+        return {}
+    return {"json": {k: v.replace("{tenant_id}", tenant_id) if isinstance(v, str) else v for k, v in body.items()}}
 
 
 def tenant_routes(app) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -232,13 +241,14 @@ async def test_every_tenant_route_refuses_other_tenants(app, client, factory):
             attempts.append(("own tenant, their ids", attacker_tenant, attacker.headers))
             attempts.append(("own tenant, their ids, API key", attacker_tenant, attacker_key))
         body = VALID_BODIES.get((method, path), {})
-        kwargs = {"json": body} if method in {"POST", "PUT", "PATCH"} else {}
+        sends_body = method in {"POST", "PUT", "PATCH"} or (method, path) in VALID_BODIES
         for label, tenant_id, headers in attempts:
             url = path.format(tenant_id=tenant_id, **ids)
-            response = await client.request(method, url, headers=headers, **kwargs)
+            response = await client.request(method, url, headers=headers, **_body(sends_body, body, tenant_id))
             # The same request for ids that exist nowhere: the two answers must be indistinguishable.
-            missing_url = path.format(tenant_id=tenant_id if tenant_id == attacker_tenant else "ten_missing", **{k: k[:3] + "_missing" for k in ids})
-            baseline = await client.request(method, missing_url, headers=headers, **kwargs)
+            missing_tenant = tenant_id if tenant_id == attacker_tenant else "ten_missing"
+            missing_url = path.format(tenant_id=missing_tenant, **{k: k[:3] + "_missing" for k in ids})
+            baseline = await client.request(method, missing_url, headers=headers, **_body(sends_body, body, missing_tenant))
             if response.status_code != 404 or response.headers["content-type"] != "application/problem+json":
                 hint = " (add a VALID_BODIES entry)" if response.status_code == 422 else ""
                 failures.append(f"{method} {path} ({label}): {response.status_code}{hint} {response.text[:200]}")
