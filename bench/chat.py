@@ -691,6 +691,7 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                 "CONFIDE_CHAT_VISITOR_MESSAGES_PER_WINDOW": "1000000",
                 "CONFIDE_CHAT_ADDRESS_CONNECTS_PER_WINDOW": "1000000",
                 "CONFIDE_CHAT_MAX_CONNECTIONS_PER_VISITOR": "1000",
+                "CONFIDE_CHAT_FRAMES_PER_SECOND": "1000000",
                 "OPENAI_BASE_URL": llm.base_url,
                 "OPENAI_API_KEY": "x",
             }

@@ -51,6 +51,7 @@ class Backend:
             "gc_freeze_after_startup": False,
             "chat_visitor_messages_per_window": 100_000,
             "chat_address_connects_per_window": 100_000,
+            "chat_frame_burst": 100_000,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

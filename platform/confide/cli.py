@@ -48,7 +48,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         log_config=None,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
-        ws_max_size=65536,
+        ws_max_size=settings.websocket_max_size,
     )
 
 

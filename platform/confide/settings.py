@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     openai_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "CONFIDE_OPENAI_MODEL"), description="Model for avatars that name none.")
 
     # Realtime chat
-    chat_max_frame_bytes: int = Field(default=16_384, ge=256, description="Largest websocket frame accepted; larger ones get an error frame.")
+    chat_max_frame_bytes: int = Field(
+        default=16_384, ge=256, description="Largest websocket frame accepted; larger ones get an error frame, and one over websocket_max_size closes the connection (1009)."
+    )
     chat_max_message_chars: int = Field(default=4_000, ge=1, description="Longest chat message text.")
     chat_visitor_messages_per_window: int = Field(default=30, ge=1, description="Messages one visitor may send per rate window.")
     chat_address_connects_per_window: int = Field(default=120, ge=1, description="Websocket connections one client address may open per rate window.")
@@ -96,6 +98,10 @@ class Settings(BaseSettings):
     chat_idle_timeout_seconds: float = Field(default=300, gt=0, description="Close a chat connection after this long without a frame.")
     chat_hello_timeout_seconds: float = Field(default=10, gt=0, description="Time a new connection has to send its hello frame.")
     chat_flood_strikes: int = Field(default=5, ge=1, description="Rate-limited frames tolerated before the connection is closed.")
+    chat_frames_per_second: float = Field(
+        default=10.0, gt=0, description="Frames of any kind (typing, ping, invalid ones too) one visitor connection may send per second on average; more get rate-limited errors."
+    )
+    chat_frame_burst: int = Field(default=30, ge=1, description="Frames one visitor connection may send at once before chat_frames_per_second applies.")
     chat_visitor_token_days: int = Field(default=365, ge=1, description="Lifetime of a signed visitor token kept by the widget.")
 
     # Operations
@@ -137,6 +143,12 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_outbox_dir(self) -> Path:
         return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def websocket_max_size(self) -> int:
+        """The largest websocket message the server reads at all: four times the frame limit (at least
+        64 KiB), so a frame over the limit still gets its error frame; beyond, the close code 1009."""
+        return max(65_536, 4 * self.chat_max_frame_bytes)
 
     @property
     def is_sqlite(self) -> bool:

@@ -77,7 +77,14 @@ async def test_bad_frames_get_error_frames_and_the_connection_stays(app, base, s
             (json.dumps({"type": "message", "client_message_id": "long", "text": "x" * 5_000}), "message-too-long"),
             (json.dumps({"type": "rating", "score": 9}), "invalid-frame"),
             (json.dumps({"type": "hello"}), "unexpected-hello"),
-            (b"\x00\x01binary", "invalid-json"),
+            (b"\x00\x01binary", "unsupported-frame"),
+            (json.dumps({"type": "ping"}).encode(), "unsupported-frame"),  # JSON, but in a binary frame
+            # The database cannot store NUL: refused as invalid rather than failing the store (it crashed the handler on PostgreSQL)
+            (json.dumps({"type": "message", "client_message_id": "nul", "text": "a\u0000b"}), "invalid-frame"),
+            (json.dumps({"type": "rating", "score": 5, "comment": "a\u0000b"}), "invalid-frame"),
+            # strict types: true is no score, "no" no boolean
+            (json.dumps({"type": "rating", "score": True}), "invalid-frame"),
+            (json.dumps({"type": "typing", "active": "no"}), "invalid-frame"),
         ]
         for raw, slug in bad:
             await chat.send(raw)

@@ -24,7 +24,8 @@ ORIGIN = "https://shop.example"
 @asynccontextmanager
 async def live_server(app: FastAPI) -> AsyncIterator[str]:
     """Serve an already started app (its lifespan ran) on a loopback port; yields ws://host:port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off", log_config=None, access_log=False, ws_max_size=1 << 20)
+    size = app.state.settings.websocket_max_size  # as `confide serve` sets it
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off", log_config=None, access_log=False, ws_max_size=size)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

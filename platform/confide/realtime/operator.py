@@ -27,6 +27,7 @@ from confide.realtime.protocol import (
     CloseCode,
     ConversationAction,
     FrameError,
+    OPERATOR_ID_PREFIX,
     OperatorHello,
     OperatorSay,
     OperatorTyping,
@@ -169,6 +170,11 @@ class OperatorConnection:
                 await self._handle(frame)
             except FrameError as exc:
                 await self._send(error_frame(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {})))
+            except (WebSocketDisconnect, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
+                log.warning("operator frame failed", extra={"error_type": type(exc).__name__})
+                await self._send(error_frame("frame-failed", "This frame could not be handled. A message without an ack was not stored: send it again."))
 
     async def _conversation(self, conversation_id: str) -> Conversation:
         async with self.rt.sessionmaker() as session:
@@ -267,13 +273,13 @@ class OperatorConnection:
                     author="operator",
                     kind="message" if frame.type == "message" else "note",
                     operator_id=self.user_id,
-                    client_message_id=f"op:{frame.client_message_id}",
+                    client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id,
                     text=frame.text,
                 )
                 await session.commit()
         except IntegrityError:
             async with self.rt.sessionmaker() as session:
-                message = await chats.find_by_client_id(session, conversation_id=frame.conversation_id, client_message_id=f"op:{frame.client_message_id}")
+                message = await chats.find_by_client_id(session, conversation_id=frame.conversation_id, client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id)
             if message is None:
                 raise
             await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})

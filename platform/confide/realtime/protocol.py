@@ -33,9 +33,12 @@ class _Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer in the database
+
+
 class Resume(_Frame):
     conversation_id: str = Field(min_length=1, max_length=64)
-    last_seq: int = Field(ge=0)
+    last_seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class Hello(_Frame):
@@ -47,6 +50,10 @@ class Hello(_Frame):
 
 
 ClientMessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# An operator's id is stored as OPERATOR_ID_PREFIX + id (64 at most), in the conversation's one namespace
+# of client ids: the prefix has a character a visitor's id cannot have, so neither can claim the other's.
+OPERATOR_ID_PREFIX = "op/"
+OperatorClientMessageId = Annotated[str, Field(min_length=1, max_length=64 - len(OPERATOR_ID_PREFIX), pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class Say(_Frame):
@@ -92,7 +99,7 @@ class ConversationAction(_Frame):
 class OperatorSay(_Frame):
     type: Literal["message", "note"]
     conversation_id: str = Field(min_length=1, max_length=64)
-    client_message_id: ClientMessageId
+    client_message_id: OperatorClientMessageId
     text: str = Field(min_length=1)
 
 
@@ -118,18 +125,30 @@ class FrameError(Exception):
         self.slug, self.detail, self.errors = slug, detail, errors
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def parse(adapter: TypeAdapter[Any], raw: str | bytes | None, max_bytes: int) -> Any:
-    if raw is None:
+    """One client frame: a JSON text frame, validated strictly (`true` is no score, `"no"` no boolean)."""
+    if not isinstance(raw, str):
         raise FrameError("unsupported-frame", "Send JSON text frames.")
-    size = len(raw) if isinstance(raw, bytes) else len(raw.encode())
-    if size > max_bytes:
+    if len(raw) > max_bytes or (len(raw) * 4 > max_bytes and len(raw.encode()) > max_bytes):  # at most 4 bytes a character
         raise FrameError("frame-too-large", f"Frames are limited to {max_bytes} bytes.")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise FrameError("invalid-json", "The frame is not valid JSON.") from exc
+    if "\\u0000" in raw and _has_nul(data):  # text cannot hold a NUL character (nor can the database)
+        raise FrameError("invalid-frame", "Text may not contain the NUL character (\\u0000).", [{"field": "", "message": "NUL character"}])
     try:
-        return adapter.validate_python(data)
+        return adapter.validate_python(data, strict=True)
     except ValidationError as exc:
         details = exc.errors()
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": "Unknown field" if e["type"] == "extra_forbidden" else e["msg"]} for e in details]

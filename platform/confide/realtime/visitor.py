@@ -49,6 +49,11 @@ log = logging.getLogger("confide.realtime.visitor")
 
 # The conversation's status after each kind of event frame, so the connection knows without asking
 # the database whether the avatar answers now (an operator may take over from another node).
+# A connection's place in its visitor's group (the cap on open connections) lasts the idle timeout plus
+# this margin, and is renewed on a frame at most this often: a frame comes at least every idle timeout,
+# so the place never lapses while the connection is open.
+MEMBERSHIP_MARGIN_SECONDS = 60.0
+MEMBERSHIP_RENEWAL_SECONDS = 30.0
 STATUS_AFTER_EVENT = {"handoff": "waiting", "operator_joined": "operator", "operator_left": "avatar", "closed": "closed", "reopened": "avatar"}
 
 
@@ -75,6 +80,9 @@ class VisitorConnection:
         self.history: HistoryWindow | None = None
         self.strikes = 0
         self.refused_until = 0.0  # loop time at which the rate window that last refused a message ends
+        self.frame_allowance = float(runtime.settings.chat_frame_burst)  # frames this connection may send now (token bucket)
+        self.frame_time = 0.0  # loop time of the last frame
+        self.member_time = 0.0  # loop time the connection's membership in its visitor's group was last renewed
         self.gone = False
         self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
 
@@ -195,7 +203,8 @@ class VisitorConnection:
         s = self.settings
         self.issued_token = await self._identify(hello)
         group = channels.visitor_connections_group(self.visitor_id)
-        await self.rt.broker.member_add(group, self.connection_id, s.chat_idle_timeout_seconds + 60)
+        await self.rt.broker.member_add(group, self.connection_id, s.chat_idle_timeout_seconds + MEMBERSHIP_MARGIN_SECONDS)
+        self.member_time = self.frame_time = asyncio.get_running_loop().time()
         if len(await self.rt.broker.members(group)) > s.chat_max_connections_per_visitor:
             await self.rt.broker.member_remove(group, self.connection_id)
             raise Refused(CloseCode.TOO_MANY_CONNECTIONS, "too-many-connections", "Too many open chat connections for this visitor.")
@@ -258,7 +267,8 @@ class VisitorConnection:
         if self.issued_token:
             welcome["visitor_token"] = self.issued_token
         await self.send(welcome)
-        after = hello.resume.last_seq if (self.resumed and hello.resume) else 0
+        # A last_seq past the conversation's end (a client's bug, or a guess) would hide what comes next.
+        after = min(hello.resume.last_seq, self.conversation.last_seq) if (self.resumed and hello.resume) else 0
         await self.delivery.catch_up(after)
         if after == 0 and self.history is not None:
             self.history.primed = True  # the catch-up from the start went through the window: no re-read at the first turn
@@ -296,12 +306,43 @@ class VisitorConnection:
             if raw["type"] == "websocket.disconnect":
                 return
             try:
-                frame = parse(visitor_frames, raw.get("text") if raw.get("text") is not None else raw.get("bytes"), s.chat_max_frame_bytes)
+                if not self._frame_allowed():
+                    await self._strike("Too many frames; slow down.", max(1, int((1 - self.frame_allowance) / s.chat_frames_per_second) + 1))
+                    continue
+                await self._renew_membership()
+                frame = parse(visitor_frames, raw.get("text"), s.chat_max_frame_bytes)
                 await self._handle(frame)
             except FrameError as exc:
                 await self.error(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {}))
             except _Flood:
                 return
+            except (WebSocketDisconnect, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
+                log.warning("visitor frame failed", extra={"error_type": type(exc).__name__})
+                await self.error("frame-failed", "This frame could not be handled. A message without an ack was not stored: send it again.")
+            if self.gone:
+                return
+
+    def _frame_allowed(self) -> bool:
+        """Every frame (typing, ping, invalid ones too) spends one of the connection's allowance, which
+        refills at chat_frames_per_second up to chat_frame_burst: no Redis round trip, and a flood of
+        any kind gets rate-limited errors, then the close, like a flood of messages."""
+        s = self.settings
+        now = asyncio.get_running_loop().time()
+        self.frame_allowance = min(float(s.chat_frame_burst), self.frame_allowance + (now - self.frame_time) * s.chat_frames_per_second)
+        self.frame_time = now
+        if self.frame_allowance < 1.0:
+            return False
+        self.frame_allowance -= 1.0
+        return True
+
+    async def _renew_membership(self) -> None:
+        """Renew the connection's place under the per-visitor cap (see MEMBERSHIP_MARGIN_SECONDS)."""
+        now = self.frame_time
+        if now - self.member_time >= MEMBERSHIP_RENEWAL_SECONDS:
+            self.member_time = now
+            await self.rt.broker.member_add(channels.visitor_connections_group(self.visitor_id), self.connection_id, self.settings.chat_idle_timeout_seconds + MEMBERSHIP_MARGIN_SECONDS)
 
     async def _rate_check(self) -> bool:
         s = self.settings
@@ -311,13 +352,17 @@ class VisitorConnection:
             return True  # the broker is away: fail open rather than drop the customer's message
         if decision.allowed:
             return True
-        self.strikes += 1
         self.refused_until = asyncio.get_running_loop().time() + decision.retry_after
-        await self.error("rate-limited", f"Too many messages; wait {decision.retry_after} s.", retry_after=decision.retry_after)
-        if self.strikes >= s.chat_flood_strikes:
+        await self._strike(f"Too many messages; wait {decision.retry_after} s.", decision.retry_after)
+        return False
+
+    async def _strike(self, detail: str, retry_after: int) -> None:
+        """A rate-limited frame: an error, and after chat_flood_strikes of them the close."""
+        self.strikes += 1
+        await self.error("rate-limited", detail, retry_after=retry_after)
+        if self.strikes >= self.settings.chat_flood_strikes:
             await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", "Closed for flooding.")
             raise _Flood
-        return False
 
     async def _handle(self, frame: Any) -> None:
         if isinstance(frame, Say):
@@ -337,6 +382,9 @@ class VisitorConnection:
 
     async def _on_message(self, frame: Say) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
+        if self.conversation.status == "closed":
+            # Nobody would answer it, and a conversation's transcript purge runs when it closes.
+            raise FrameError("conversation-closed", "This conversation has ended. Say hello again, without resume, to start a new one.")
         too_long = len(frame.text) > self.settings.chat_max_message_chars
         # An LLM avatar's turn may start before the rate check (speculative, below); only then is the
         # message checked before it too, so a refused flood costs no guideline or PII work.
