@@ -51,7 +51,7 @@ classify(
     holder=Holder.CONTROLLER,
     purpose="Platform accounts: registration, identification and the contract (policy VII)",
     legal_basis="Art. 6(1)(b) GDPR; Art. 6(1)(a) for the newsletter",
-    retention="Until the account is deleted",
+    retention="Until the account is deleted; one whose e-mail address is never verified, once its verification link and unverified_account_grace_hours have passed",
     data_subjects="platform users",
     personal={
         "email": Category.CONTACT,
