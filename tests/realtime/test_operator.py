@@ -168,3 +168,37 @@ async def test_idle_connections_are_closed_and_connections_per_visitor_capped(ba
             async with connect(f"{url}/v1/widget/{avatar['widget_key']}/chat") as third:
                 await third.send({"type": "hello", "visitor_token": token})
                 assert (await third.closed()).code == 4409
+
+
+async def _second_token(client, user) -> str:  # noqa: ANN001
+    r = await client.post("/v1/auth/login", json={"email": user.email, "password": user.password})
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+async def test_a_signed_out_operator_is_closed_at_the_next_action(base, shop, client):
+    """The socket checked the token once, at hello: after a logout (or a password reset signing every
+    session out, or a tenant closure ending the membership) it went on working."""
+    owner = shop["owner"]
+    token = await _second_token(client, owner)
+    async with operator(base, shop["tenant_id"], token) as (ops, _):
+        r = await client.post("/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 204
+        await ops.send({"type": "ping"})
+        assert (await _next_of(ops, "pong"))["type"] == "pong"  # a ping reveals nothing and costs no query
+        await ops.send({"type": "queue"})
+        error = await _next_of(ops, "error")
+        assert error["problem"]["type"].endswith("/unauthorized") and error["problem"]["close_code"] == 4401
+        assert (await ops.closed()).code == 4401
+
+
+async def test_a_watching_operator_whose_session_ends_is_closed_without_acting(base, shop, client, monkeypatch):
+    """A connection that only watches gets live transcripts: its session is checked on every presence beat too."""
+    from confide.realtime import operator as operator_module
+
+    monkeypatch.setattr(operator_module, "PRESENCE_TTL", 0.3)  # a beat every 0.1 s
+    token = await _second_token(client, shop["owner"])
+    async with operator(base, shop["tenant_id"], token) as (ops, _):
+        r = await client.post("/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 204
+        assert (await ops.closed(timeout=5)).code == 4401

@@ -46,6 +46,10 @@ log = logging.getLogger("confide.realtime.operator")
 PRESENCE_TTL = 60.0
 
 
+class _SignedOut(Exception):
+    """The operator's session, membership or permission has ended: the connection is closed."""
+
+
 class OperatorConnection:
     def __init__(self, runtime: ChatRuntime, websocket: WebSocket) -> None:
         self.rt = runtime
@@ -56,6 +60,7 @@ class OperatorConnection:
         self.user_id = ""
         self.watching: dict[str, tuple[SeqDelivery, asyncio.Task[None]]] = {}
         self.send_lock = asyncio.Lock()
+        self._token = ""  # the hello's bearer token, checked again before every action (_still_authorized)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -99,6 +104,28 @@ class OperatorConnection:
             with contextlib.suppress(Exception):
                 await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": await self.rt.broker.members(group)})
 
+    async def _authorized(self) -> bool:
+        """The hello's checks again: an active user's live session, a membership of the tenant, the
+        operate permission."""
+        async with self.rt.sessionmaker() as session:
+            principal = await principal_from_token(session, self._token)
+            if principal is None or principal.kind != "user" or principal.status != "active" or principal.id != self.user_id:
+                return False
+            try:
+                ctx = await resolve_tenant_context(session, principal, self.tenant_id)
+            except NotFound:
+                return False
+        return has_permission(ctx.role, Permission.CHATS_OPERATE)
+
+    async def _still_authorized(self) -> bool:
+        """Checked again before every action and on every presence beat: a session signed out (a
+        password reset, a logout), a membership ended (a tenant closed) or a role lowered closes the
+        connection with 4401 rather than leaving it open until the operator leaves."""
+        if await self._authorized():
+            return True
+        await self.refuse(CloseCode.UNAUTHORIZED, "unauthorized", "Your session, membership or permission has ended.")
+        return False
+
     async def _hello(self, tenant_id: str) -> bool:
         try:
             raw = await asyncio.wait_for(self.ws.receive(), self.settings.chat_hello_timeout_seconds)
@@ -128,12 +155,17 @@ class OperatorConnection:
         if not has_permission(ctx.role, Permission.CHATS_OPERATE):
             await self.refuse(CloseCode.UNAUTHORIZED, "permission-denied", "Your role lacks the permission 'chats:operate'.")
             return False
-        self.tenant_id, self.user_id = tenant_id, principal.id
+        self.tenant_id, self.user_id, self._token = tenant_id, principal.id, hello.token
         return True
 
     async def _heartbeat(self, group: str) -> None:
         while True:
             await asyncio.sleep(PRESENCE_TTL / 3)
+            try:
+                if not await self._still_authorized():
+                    return  # closed: the receive loop hears the disconnect
+            except Exception as exc:  # noqa: BLE001 - the database away: checked again next beat (actions check too)
+                log.warning("operator re-authorisation failed", extra={"error_type": type(exc).__name__})
             with contextlib.suppress(Exception):  # the broker may be restarting; try again next beat
                 await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
 
@@ -170,6 +202,8 @@ class OperatorConnection:
                 await self._handle(frame)
             except FrameError as exc:
                 await self._send(error_frame(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {})))
+            except _SignedOut:
+                return
             except (WebSocketDisconnect, asyncio.CancelledError):
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
@@ -186,10 +220,13 @@ class OperatorConnection:
     async def _handle(self, frame: Any) -> None:
         if isinstance(frame, Ping):
             await self._send({"type": "pong"})
-        elif isinstance(frame, QueueRequest):
-            await self._send({"type": "queue", **(await self._queue_snapshot())})
-        elif isinstance(frame, OperatorHello):
+            return
+        if isinstance(frame, OperatorHello):
             raise FrameError("unexpected-hello", "This connection has already said hello.")
+        if not await self._still_authorized():
+            raise _SignedOut
+        if isinstance(frame, QueueRequest):
+            await self._send({"type": "queue", **(await self._queue_snapshot())})
         elif isinstance(frame, ConversationAction):
             if frame.type == "join":
                 await self._join(frame.conversation_id)
