@@ -36,6 +36,8 @@ from confide.realtime.protocol import (
     conversation_summary,
     encode,
     error_frame,
+    frame_error_frame,
+    frame_failed_frame,
     message_frame,
     operator_frames,
     parse,
@@ -198,17 +200,17 @@ class OperatorConnection:
             if raw["type"] == "websocket.disconnect":
                 return
             try:
-                frame = parse(operator_frames, raw.get("text") if raw.get("text") is not None else raw.get("bytes"), self.settings.chat_max_frame_bytes)
+                frame = parse(operator_frames, raw.get("text"), self.settings.chat_max_frame_bytes)
                 await self._handle(frame)
             except FrameError as exc:
-                await self._send(error_frame(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {})))
+                await self._send(frame_error_frame(exc))
             except _SignedOut:
                 return
             except (WebSocketDisconnect, asyncio.CancelledError):
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
                 log.warning("operator frame failed", extra={"error_type": type(exc).__name__})
-                await self._send(error_frame("frame-failed", "This frame could not be handled. A message without an ack was not stored: send it again."))
+                await self._send(frame_failed_frame())
 
     async def _conversation(self, conversation_id: str) -> Conversation:
         async with self.rt.sessionmaker() as session:

@@ -166,6 +166,16 @@ def error_frame(slug: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "problem": {"type": problem_type(slug), "title": slug.replace("-", " ").capitalize(), "detail": detail, **extra}}
 
 
+def frame_error_frame(exc: FrameError) -> dict[str, Any]:
+    """The error frame of a bad frame, with the fields that failed."""
+    return error_frame(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {}))
+
+
+def frame_failed_frame() -> dict[str, Any]:
+    """The error frame of a frame the server could not handle (a bug, the database away)."""
+    return error_frame("frame-failed", "This frame could not be handled. A message without an ack was not stored: send it again.")
+
+
 def message_frame(message: Message | StoredMessage, *, conversation_id: str | None = None) -> dict[str, Any]:
     """A stored message or event as clients see it (visitor, avatar, operator or system)."""
     frame: dict[str, Any] = {

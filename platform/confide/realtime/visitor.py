@@ -37,6 +37,8 @@ from confide.realtime.protocol import (
     Typing,
     encode,
     error_frame,
+    frame_error_frame,
+    frame_failed_frame,
     message_frame,
     parse,
     visitor_frames,
@@ -313,14 +315,14 @@ class VisitorConnection:
                 frame = parse(visitor_frames, raw.get("text"), s.chat_max_frame_bytes)
                 await self._handle(frame)
             except FrameError as exc:
-                await self.error(exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {}))
+                await self.send(frame_error_frame(exc))
             except _Flood:
                 return
             except (WebSocketDisconnect, asyncio.CancelledError):
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
                 log.warning("visitor frame failed", extra={"error_type": type(exc).__name__})
-                await self.error("frame-failed", "This frame could not be handled. A message without an ack was not stored: send it again.")
+                await self.send(frame_failed_frame())
             if self.gone:
                 return
 
