@@ -41,7 +41,8 @@ async def test_the_notice_states_the_configured_retention_periods(client):
     assert contact["longest_open_days"] == 180 and "180 days after the message arrived" in contact["period"]
     assert contact["days"] == 30 and "30 days later" in contact["period"]
     account = retention["user_account"]
-    assert account["unverified_hours"] == 72 and "never verified is deleted once 72 hours" in account["period"]
+    assert account["unverified_hours"] == 72 and "never verified is deleted 72 hours after registration" in account["period"]
+    assert "still valid" not in account["period"] and "do not extend" in account["period"], "a later token does not keep the account"
 
 
 async def test_the_notice_covers_telemetry(client):

@@ -47,8 +47,9 @@ def retention_details(settings: Settings) -> dict[str, dict[str, Any]]:
     concluded = "at the next retention run" if settings.contact_retention_days == 0 else f"{settings.contact_retention_days} days later"
     return {
         "user_account": {
-            "period": "Until the account is deleted. An account whose email address is never verified is deleted once "
-            f"{unverified_hours} hours have passed since registration and no verification token mailed to it is still valid.",
+            "period": "Until the account is deleted. An account whose email address is never verified is deleted "
+            f"{unverified_hours} hours after registration (the verification token's lifetime of {settings.verification_ttl_hours} hours "
+            f"plus {settings.unverified_account_grace_hours} hours' grace); verification mails sent again later do not extend this.",
             "unverified_hours": unverified_hours,
         },
         "contact_message": {

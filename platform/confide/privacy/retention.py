@@ -68,15 +68,18 @@ async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Se
 
 async def expire_unverified_accounts(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Accounts whose email address was never verified cannot sign in (accounts.service.login), so they
-    serve no purpose once the verification period and its grace have passed with no valid token left:
-    they go with every row linked to them (tokens, consent records, newsletter requests) and the outbox
-    copies of the mails sent to them. An owner of a tenant is left alone (not reachable through the API)."""
+    serve no purpose once the verification period and its grace have passed: they go with every row linked
+    to them (tokens, consent records, newsletter requests) and the outbox copies of the mails sent to them.
+    An owner of a tenant is left alone (not reachable through the API).
+
+    The limit is measured from registered_at alone. A token mailed later (POST /v1/accounts/verification,
+    which anyone who knows the address can call) does not extend it: otherwise a third party could keep an
+    account with someone else's address and its own name, phone and IP alive for ever."""
     cutoff = now - timedelta(hours=settings.verification_ttl_hours + settings.unverified_account_grace_hours)
-    open_token = exists().where(EmailToken.user_id == User.id, EmailToken.used_at.is_(None), EmailToken.expires_at > now)  # type: ignore[union-attr, operator]
     owner = exists().where(Membership.user_id == User.id, Membership.role == "owner")
     stmt = (
         select(User.id, User.email, User.pending_email)
-        .where(User.email_verified_at.is_(None), User.registered_at < cutoff, ~open_token, ~owner)  # type: ignore[union-attr, operator]
+        .where(User.email_verified_at.is_(None), User.registered_at < cutoff, ~owner)  # type: ignore[union-attr, operator]
         .order_by(User.id)
         .limit(BATCH)
     )
