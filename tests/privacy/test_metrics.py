@@ -3,9 +3,19 @@ email, id, IP or query string ever reaches a label."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+
+import httpx
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from confide.app import create_app
+from confide.privacy.metrics import HttpMetrics, MetricsMiddleware
 from tests.conftest import running
 from tests.privacy.conftest import hooked_client
 
@@ -69,3 +79,46 @@ async def test_garbage_collector_pauses_are_measured_per_generation(app, client)
 
     assert full_count(after) >= full_count(before.text) + 1
     assert 'confide_gc_pause_seconds_bucket{generation="0",le="0.001"}' in after
+
+
+def tiny_app(metrics: HttpMetrics, seen_by_background: list[float | None]) -> MetricsMiddleware:
+    """A Starlette app with one route whose response runs a 0.2 s background task, behind the middleware."""
+
+    def count() -> float | None:
+        return metrics.registry.get_sample_value("confide_http_request_duration_seconds_count", {"method": "GET", "route": "/slow"})
+
+    async def slow_afterwards() -> None:
+        seen_by_background.append(count())  # the request was measured before this began
+        await asyncio.sleep(0.2)
+
+    async def slow(request: StarletteRequest) -> PlainTextResponse:
+        return PlainTextResponse("ok", background=BackgroundTask(slow_afterwards))
+
+    async def broken(request: StarletteRequest) -> PlainTextResponse:
+        raise RuntimeError("broken")
+
+    return MetricsMiddleware(Starlette(routes=[Route("/slow", slow), Route("/broken", broken)]), metrics)
+
+
+async def test_latency_ends_with_the_answer_not_with_background_tasks():
+    metrics, seen = HttpMetrics(), []
+    app = tiny_app(metrics, seen)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        started = time.perf_counter()
+        assert (await c.get("/slow")).text == "ok"
+        assert time.perf_counter() - started >= 0.2  # the transport waited for the background task ...
+    labels = {"method": "GET", "route": "/slow"}
+    assert metrics.registry.get_sample_value("confide_http_request_duration_seconds_count", labels) == 1
+    assert metrics.registry.get_sample_value("confide_http_request_duration_seconds_sum", labels) < 0.1  # ... the metric did not
+    assert seen == [1.0]
+    assert metrics.registry.get_sample_value("confide_http_requests_total", {**labels, "status": "200"}) == 1
+
+
+async def test_a_request_without_a_complete_answer_is_still_counted_once():
+    metrics = HttpMetrics()
+    app = tiny_app(metrics, [])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t") as c:
+        assert (await c.get("/broken")).status_code == 500
+    labels = {"method": "GET", "route": "/broken"}
+    assert metrics.registry.get_sample_value("confide_http_requests_total", {**labels, "status": "500"}) == 1
+    assert metrics.registry.get_sample_value("confide_http_request_duration_seconds_count", labels) == 1

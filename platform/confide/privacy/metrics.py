@@ -77,7 +77,14 @@ class HttpMetrics:
 
 
 class MetricsMiddleware:
-    """Pure ASGI; counts HTTP requests only (websocket frames are counted by the realtime code)."""
+    """Pure ASGI; counts HTTP requests only (websocket frames are counted by the realtime code).
+
+    A request is measured until the last byte of its answer is handed on (the `http.response.body`
+    message without `more_body`), not until the app returns: Starlette runs a response's background
+    tasks after that message and before returning, and their time is no part of the answer's. (Counted
+    into the latency, a mail sent in the background only for known addresses told /metrics readers which
+    addresses have an account.) A request whose answer never completes (an error, a client gone) is
+    measured when the app returns."""
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
@@ -89,20 +96,29 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            recorded = True
+            method = scope.get("method", "GET") if scope.get("method") in _METHODS else "OTHER"
+            route = route_template(scope)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False) and not recorded:
+                record()
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            method = scope.get("method", "GET") if scope.get("method") in _METHODS else "OTHER"
-            route = route_template(scope)
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            if not recorded:
+                record()
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
