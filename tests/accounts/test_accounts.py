@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -109,6 +111,19 @@ async def test_login_requires_verification_and_tokens_are_single_use(client, out
     r = await client.post("/v1/accounts/verify", json={"token": "cft_" + "x" * 40})
     assert r.status_code == 400
     assert (await client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})).status_code == 200
+
+
+async def test_confirmation_link_carries_the_token_after_a_fragment_only(app, client, outbox):
+    """Tokens never travel in a URL's path or query (access logs, proxies, browser history): the dashboard
+    link puts it after `#`, which no browser sends, and the mail names the POST route that takes it."""
+    body = registration()
+    await client.post("/v1/accounts", json=body)
+    text = outbox.messages_to(body["email"])[-1].get_payload(decode=True).decode()
+    token = outbox.last_token_for(body["email"])
+    links = re.findall(r"https?://\S+", text)
+    assert links and all("?" not in link for link in links)
+    assert f"{app.state.settings.public_base_url}/account/verify-email#token={token}" in links
+    assert "POST /v1/accounts/verify" in text
 
 
 async def test_bad_credentials_get_one_generic_answer(client, factory):

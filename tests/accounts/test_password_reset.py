@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
+from confide.accounts import service
 from confide.accounts.models import EmailToken
+from confide.accounts.resets import TASK_NAME, PasswordResets
 from confide.app import create_app
 from confide.core.clock import utcnow
 from confide.core.identity import User
 from tests.conftest import client_for, random_email, running
 from tests.support.factory import PASSWORD, registration
+from tests.support.outbox import Outbox
 
 NEW_PASSWORD = "a brand new pass 77"
 RESET = "/v1/auth/password-reset"
@@ -42,12 +47,18 @@ async def login(client: httpx.AsyncClient, email: str, password: str) -> int:
     return (await client.post("/v1/auth/login", json={"email": email, "password": password})).status_code
 
 
-async def reset_token(anon: httpx.AsyncClient, outbox, email: str) -> str:
+async def settled(app) -> None:
+    """Wait for the reset requests answered so far to be carried out (they run after the answer)."""
+    await app.state.password_resets.drain()
+
+
+async def reset_token(app, anon: httpx.AsyncClient, outbox, email: str) -> str:
     """Ask for a reset as typed; the mail goes to the address as the account stores it (lower case)."""
     stored = email.lower()
     before = len(outbox.messages_to(stored))
     r = await anon.post(RESET, json={"email": email})
     assert r.status_code == 202, r.text
+    await settled(app)
     mails = outbox.messages_to(stored)
     assert len(mails) == before + 1 and mails[-1]["Subject"] == "Reset your Confide password"
     return outbox.last_token_for(stored)
@@ -62,7 +73,7 @@ def assert_invalid_token(r: httpx.Response) -> None:
 async def test_full_reset_flow_revokes_every_session(app, client, anon, factory, outbox):
     user = await factory.user()
     second = (await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).json()["token"]
-    token = await reset_token(anon, outbox, user.email.upper())  # the address is matched as registration stores it
+    token = await reset_token(app, anon, outbox, user.email.upper())  # the address is matched as registration stores it
     async with app.state.sessionmaker() as session:
         stored = (await session.scalars(select(EmailToken).where(EmailToken.user_id == user.id, EmailToken.purpose == "password_reset"))).all()
     assert len(stored) == 1 and stored[0].token_hash != token and len(stored[0].token_hash) == 64
@@ -79,19 +90,20 @@ async def test_full_reset_flow_revokes_every_session(app, client, anon, factory,
     assert password_hash.startswith("$argon2") and NEW_PASSWORD not in password_hash
 
 
-async def test_unknown_address_gets_the_same_answer_and_no_mail(anon, factory, outbox):
+async def test_unknown_address_gets_the_same_answer_and_no_mail(app, anon, factory, outbox):
     user = await factory.user()
     known = await anon.post(RESET, json={"email": user.email})
     nobody = random_email()
     unknown = await anon.post(RESET, json={"email": nobody})
+    await settled(app)
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json() and known.headers.keys() == unknown.headers.keys()
     assert outbox.messages_to(nobody) == []
 
 
-async def test_token_is_single_use_and_only_for_resets(client, anon, factory, outbox):
+async def test_token_is_single_use_and_only_for_resets(app, client, anon, factory, outbox):
     user = await factory.user()
-    token = await reset_token(anon, outbox, user.email)
+    token = await reset_token(app, anon, outbox, user.email)
     # a reset token does not confirm an email address, and a confirmation token does not reset a password
     r = await client.post("/v1/accounts/verify", json={"token": token})
     assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token")
@@ -107,7 +119,7 @@ async def test_token_is_single_use_and_only_for_resets(client, anon, factory, ou
 
 async def test_expired_token_is_refused(app, client, anon, factory, outbox):
     user = await factory.user()
-    token = await reset_token(anon, outbox, user.email)
+    token = await reset_token(app, anon, outbox, user.email)
     async with app.state.sessionmaker() as session:
         await session.execute(update(EmailToken).where(EmailToken.user_id == user.id, EmailToken.purpose == "password_reset").values(expires_at=utcnow()))
         await session.commit()
@@ -115,10 +127,10 @@ async def test_expired_token_is_refused(app, client, anon, factory, outbox):
     assert await login(client, user.email, PASSWORD) == 200
 
 
-async def test_a_newer_request_or_a_password_change_voids_the_token(client, anon, factory, outbox):
+async def test_a_newer_request_or_a_password_change_voids_the_token(app, client, anon, factory, outbox):
     user = await factory.user()
-    first = await reset_token(anon, outbox, user.email)
-    second = await reset_token(anon, outbox, user.email)
+    first = await reset_token(app, anon, outbox, user.email)
+    second = await reset_token(app, anon, outbox, user.email)
     assert first != second
     assert_invalid_token(await anon.post(CONFIRM, json={"token": first, "new_password": NEW_PASSWORD}))
     r = await client.post("/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}, headers=user.headers)
@@ -128,9 +140,9 @@ async def test_a_newer_request_or_a_password_change_voids_the_token(client, anon
 
 
 @pytest.mark.parametrize("weak", ["short1", "aaaaaaaaaaaaaaaa", "abcdefghijklmnop", "1234567890123"])
-async def test_weak_password_is_422_and_keeps_the_token(client, anon, factory, outbox, weak):
+async def test_weak_password_is_422_and_keeps_the_token(app, client, anon, factory, outbox, weak):
     user = await factory.user()
-    token = await reset_token(anon, outbox, user.email)
+    token = await reset_token(app, anon, outbox, user.email)
     r = await anon.post(CONFIRM, json={"token": token, "new_password": weak})
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in r.json()["errors"]] == ["body.new_password"]
@@ -139,11 +151,11 @@ async def test_weak_password_is_422_and_keeps_the_token(client, anon, factory, o
     assert (await anon.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})).status_code == 204
 
 
-async def test_reset_confirms_an_unconfirmed_address(client, anon, outbox):
+async def test_reset_confirms_an_unconfirmed_address(app, client, anon, outbox):
     body = registration()
     await client.post("/v1/accounts", json=body)
     assert await login(client, body["email"], PASSWORD) == 403
-    token = await reset_token(anon, outbox, body["email"])
+    token = await reset_token(app, anon, outbox, body["email"])
     assert (await anon.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})).status_code == 204
     r = await client.post("/v1/auth/login", json={"email": body["email"], "password": NEW_PASSWORD})
     assert r.status_code == 200
@@ -151,21 +163,22 @@ async def test_reset_confirms_an_unconfirmed_address(client, anon, outbox):
     assert me.json()["email_verified"] is True
 
 
-async def test_token_mailed_to_a_former_address_is_void(client, anon, factory, outbox):
+async def test_token_mailed_to_a_former_address_is_void(app, client, anon, factory, outbox):
     user = await factory.user()
-    token = await reset_token(anon, outbox, user.email)
+    token = await reset_token(app, anon, outbox, user.email)
     new = random_email()
     await client.patch("/v1/me", json={"email": new}, headers=user.headers)
     assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
     assert_invalid_token(await anon.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD}))
 
 
-async def test_restricted_account_changes_no_password(client, anon, factory, outbox):
+async def test_restricted_account_changes_no_password(app, client, anon, factory, outbox):
     user = await factory.user()
-    early = await reset_token(anon, outbox, user.email)  # issued before the restriction
+    early = await reset_token(app, anon, outbox, user.email)  # issued before the restriction
     assert (await client.post("/v1/me/restriction", headers=user.headers)).status_code == 200
     r = await anon.post(RESET, json={"email": user.email})
     assert r.status_code == 202 and r.json() == (await anon.post(RESET, json={"email": random_email()})).json()
+    await settled(app)
     notice = outbox.messages_to(user.email)[-1]
     assert "restricted" in body_of(notice) and "cft_" not in body_of(notice)
     r = await anon.post(CONFIRM, json={"token": early, "new_password": NEW_PASSWORD})
@@ -174,7 +187,7 @@ async def test_restricted_account_changes_no_password(client, anon, factory, out
     assert (await client.get("/v1/me", headers=user.headers)).status_code == 200  # no session was revoked
     # once the restriction is lifted, a new reset works
     assert (await client.delete("/v1/me/restriction", headers=user.headers)).status_code == 200
-    token = await reset_token(anon, outbox, user.email)
+    token = await reset_token(app, anon, outbox, user.email)
     assert (await anon.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})).status_code == 204
 
 
@@ -209,6 +222,7 @@ async def test_mail_failure_looks_the_same_and_logs_nothing_personal(backend, ca
         with caplog.at_level(logging.INFO):  # the default log level (aiosqlite alone logs SQL parameters at DEBUG)
             known = await client.post(RESET, json={"email": body["email"]})
             unknown = await client.post(RESET, json={"email": random_email()})
+            await settled(app)  # the mail is tried after the answer
     assert known.status_code == unknown.status_code == 202 and known.json() == unknown.json()
     assert any("mail delivery failed" in r.getMessage() for r in caplog.records)  # the failure is seen by operators ...
     assert not [r for r in caplog.records if body["email"] in r.getMessage() or "cft_" in r.getMessage()]  # ... without the address
@@ -223,12 +237,146 @@ async def test_both_routes_are_documented(client):
     assert {"204", "400", "403", "422", "429"} <= confirm["responses"].keys()
 
 
-async def test_two_racing_confirmations_change_the_password_once(client, anon, factory, outbox):
+async def test_two_racing_confirmations_change_the_password_once(app, client, anon, factory, outbox):
     user = await factory.user()
-    token = await reset_token(anon, outbox, user.email)
+    token = await reset_token(app, anon, outbox, user.email)
     passwords = ["first racer pass 11", "second racer pass 22"]
     results = await asyncio.gather(*(anon.post(CONFIRM, json={"token": token, "new_password": p}) for p in passwords))
     assert sorted(r.status_code for r in results) == [204, 400]
     winner = passwords[[r.status_code for r in results].index(204)]
     assert await login(client, user.email, winner) == 200
     assert await login(client, user.email, (set(passwords) - {winner}).pop()) == 401
+
+
+# ---- nothing before the answer depends on the account existing -------------------------------------
+
+
+@contextlib.contextmanager
+def statements_by_task(app) -> Iterator[list[tuple[asyncio.Task | None, str]]]:
+    """Every SQL statement the app's engine runs meanwhile, with the asyncio task that ran it."""
+    seen: list[tuple[asyncio.Task | None, str]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        seen.append((asyncio.current_task(), statement))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_known_and_unknown_addresses_do_the_same_database_work_before_the_answer(app, anon, factory, outbox):
+    """httpx's ASGI transport runs the app in the caller's task, so the statements run in this task are
+    the request's, up to its answer; the detached reset runs in a task of its own."""
+    user = await factory.user()
+    await settled(app)
+    here = asyncio.current_task()
+    in_request: dict[str, list[str]] = {}
+    detached: dict[str, list[str]] = {}
+    for case, email in (("known", user.email), ("unknown", random_email())):
+        with statements_by_task(app) as seen:
+            r = await anon.post(RESET, json={"email": email})
+            answered = len(seen)
+            await settled(app)
+        assert r.status_code == 202
+        in_request[case] = [sql for task, sql in seen[:answered] if task is here]
+        detached[case] = [sql for task, sql in seen if task is not None and task.get_name() == TASK_NAME]
+    assert in_request["known"] == in_request["unknown"] == []
+    # the work that does depend on the account ran after the answer, in the detached task
+    assert any(sql.lstrip().upper().startswith("INSERT") for sql in detached["known"])
+    assert detached["unknown"] and not any(sql.lstrip().upper().startswith(("INSERT", "UPDATE")) for sql in detached["unknown"])
+    assert outbox.last_token_for(user.email)
+
+    # the method sees a request's own database work: a sign-in looks the account up before answering
+    with statements_by_task(app) as seen:
+        await anon.post("/v1/auth/login", json={"email": random_email(), "password": "wrong password 1"})
+    assert [sql for task, sql in seen if task is here]
+
+
+def reset_latency_count(app) -> float:
+    value = app.state.metrics.registry.get_sample_value("confide_http_request_duration_seconds_count", {"method": "POST", "route": RESET})
+    return value or 0.0
+
+
+async def test_reset_route_latency_in_metrics_is_recorded_before_the_reset_runs(app, anon, factory, monkeypatch):
+    """The latency /metrics shows for the route is taken when the answer is complete: the detached reset
+    (lookup, token, mail) has not begun by then, so its time cannot show."""
+    user = await factory.user()
+    await settled(app)
+    seen_at_start: list[float] = []
+    prepare = service.prepare_password_reset
+
+    async def observed(session, services, *, email):  # noqa: ANN001, ANN202
+        seen_at_start.append(reset_latency_count(app))  # what the histogram held when the detached work began
+        return await prepare(session, services, email=email)
+
+    monkeypatch.setattr(service, "prepare_password_reset", observed)
+    before = reset_latency_count(app)
+    assert (await anon.post(RESET, json={"email": user.email})).status_code == 202
+    await settled(app)
+    assert seen_at_start == [before + 1]
+
+
+async def test_reset_tasks_are_awaited_at_shutdown(backend):
+    app = create_app(backend.settings())
+    body = registration()
+    async with running(app), client_for(app, random_address()) as client:
+        assert (await client.post("/v1/accounts", json=body)).status_code == 202
+        assert (await client.post(RESET, json={"email": body["email"]})).status_code == 202
+    # the lifespan's end let the reset finish before the engine went: its mail is out
+    mails = Outbox(app.state.settings.resolved_outbox_dir).messages_to(body["email"])
+    assert mails[-1]["Subject"] == "Reset your Confide password"
+
+
+async def test_a_reset_stuck_at_shutdown_is_cancelled(app, monkeypatch):
+    """Shutdown waits for resets in flight a while (stop_wait), then cancels them: it never hangs."""
+    calls: list[str] = []
+    cancelled = asyncio.Event()
+
+    async def stuck(session, services, *, email):  # noqa: ANN001, ANN202
+        calls.append(email)
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    monkeypatch.setattr(service, "prepare_password_reset", stuck)
+    resets = PasswordResets(app.state.sessionmaker, app.state.services, stop_wait=0.05)
+    resets.submit(random_email())
+    await asyncio.sleep(0.01)
+    assert len(calls) == 1
+    async with asyncio.timeout(5):
+        await resets.stop()
+    assert cancelled.is_set()
+    resets.submit(random_email())  # after stop: dropped, never started
+    await resets.drain()
+    await asyncio.sleep(0.01)
+    assert len(calls) == 1
+
+
+async def test_a_failing_reset_is_logged_by_its_type_only(app, anon, monkeypatch, caplog):
+    email = random_email()
+
+    async def failing(session, services, *, email):  # noqa: ANN001, ANN202
+        raise RuntimeError(f"could not reset {email}")
+
+    monkeypatch.setattr(service, "prepare_password_reset", failing)
+    with caplog.at_level(logging.INFO):
+        assert (await anon.post(RESET, json={"email": email})).status_code == 202
+        await settled(app)
+    failed = [r for r in caplog.records if r.getMessage() == "password reset failed"]
+    assert len(failed) == 1 and failed[0].error_type == "RuntimeError"
+    assert not [r for r in caplog.records if email in r.getMessage() or email in str(vars(r))]
+
+
+async def test_mailed_links_carry_the_token_after_a_fragment_only(app, anon, factory, outbox):
+    user = await factory.user()
+    token = await reset_token(app, anon, outbox, user.email)
+    text = body_of(outbox.messages_to(user.email)[-1])
+    links = re.findall(r"https?://\S+", text)
+    assert links and all("?" not in link for link in links)
+    assert f"{app.state.settings.public_base_url}/account/reset-password#token={token}" in links
+    assert "POST /v1/auth/password-reset/confirm" in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, Request, status
 
 from confide.accounts import service
 from confide.accounts.schemas import (
@@ -88,8 +88,10 @@ async def login(body: Login, request: Request, session: SessionDep, services: Se
     tags=["auth"],
     summary="Forgot my password: mail a reset token",
     description="Mails a single-use password-reset token to the address, valid for `CONFIDE_PASSWORD_RESET_TTL_MINUTES` "
-    "(a newer request voids the older token). The answer is the same 202, whether or not the address has an account; "
-    "the mail goes out after the answer, so neither its time nor a mail failure tells which addresses are registered. "
+    "(a newer request voids the older token). The answer is the same 202, whether or not the address has an account: "
+    "before answering, the route only checks the body and counts the rate limits, the same work for every address; "
+    "looking the account up, issuing the token and sending the mail happen after the answer, so neither the answer's "
+    "time, nor the request latency in /metrics, nor a mail failure tells which addresses are registered. "
     "An address without an account gets no mail; a restricted account (Art. 18) gets a mail saying its password cannot "
     "change until the restriction is lifted. Rate limited per email address and per client address.",
     responses={
@@ -97,13 +99,10 @@ async def login(body: Login, request: Request, session: SessionDep, services: Se
         429: {"description": "Too many requests for this email address or from this client address; see Retry-After"},
     },
 )
-async def request_password_reset(
-    body: PasswordResetRequest, request: Request, session: SessionDep, services: ServicesDep, background: BackgroundTasks
-) -> Accepted:
-    mail = await service.request_password_reset(session, services, email=body.email, ip=client_address(request))
-    await session.commit()
-    if mail is not None:
-        background.add_task(service.send_quietly, services, mail)
+async def request_password_reset(body: PasswordResetRequest, request: Request, services: ServicesDep) -> Accepted:
+    await service.limit_password_reset(services, email=body.email, ip=client_address(request))
+    # No database work here: whatever depends on the account existing runs detached, after the answer.
+    request.app.state.password_resets.submit(body.email)
     return Accepted(detail=RESET_REQUESTED)
 
 

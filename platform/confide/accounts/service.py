@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.accounts.models import EmailToken
 from confide.accounts.schemas import ProfileUpdate, Registration
 from confide.core.clock import utcnow
-from confide.core.errors import AccountRestricted, Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken, ServiceUnavailable
+from confide.core.errors import AccountRestricted, Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
@@ -26,7 +26,7 @@ RESET_TOKEN_INVALID = "The reset token is unknown, used or expired. Ask for a ne
 
 @dataclass(frozen=True, slots=True)
 class Mail:
-    """A mail to send once the request is answered (see send_quietly)."""
+    """A mail to send once the request is answered (see accounts/resets.py)."""
 
     to: str
     subject: str
@@ -51,13 +51,24 @@ async def _issue_email_token(
     return token
 
 
+# Dashboard pages that take a mailed token and POST it to the API. The token rides in the fragment
+# (after `#`), which a browser never sends to any server: a URL's path and query end up in access
+# logs, proxies and browser history, and the API routes take tokens in a POST body only.
+VERIFY_PAGE = "/account/verify-email"
+RESET_PAGE = "/account/reset-password"
+
+
+def dashboard_link(services: Services, page: str, token: str) -> str:
+    return f"{services.settings.public_base_url}{page}#token={token}"
+
+
 async def _mail_verification(services: Services, *, to: str, token: str, first_name: str) -> None:
-    link = f"{services.settings.public_base_url}/v1/accounts/verify?token={token}"
     await services.mailer.send(
         to,
         "Confirm your email address",
         f"Hello {first_name},\n\nconfirm your email address for Confide with this token:\n\n{token}\n\n"
-        f"POST it to /v1/accounts/verify, or open the dashboard link:\n{link}\n\n"
+        'Send it in the body of POST /v1/accounts/verify ({"token": ...}), or open the dashboard link:\n'
+        f"{dashboard_link(services, VERIFY_PAGE, token)}\n\n"
         f"It expires in {services.settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail.\n",
     )
 
@@ -224,9 +235,9 @@ async def _void_reset_tokens(session: AsyncSession, *, user_id: str) -> None:
     )
 
 
-async def request_password_reset(session: AsyncSession, services: Services, *, email: str, ip: str | None) -> Mail | None:
-    """Issue a reset token for the account with this address and return the mail that carries it; None
-    when there is no account. The caller answers the same either way and sends the mail afterwards."""
+async def limit_password_reset(services: Services, *, email: str, ip: str | None) -> None:
+    """Count a reset request against its rate limits: the work every request does before it is answered,
+    whether or not the address has an account (the keys are hashed; see enforce_rate)."""
     s = services.settings
     if ip:
         await services.enforce_rate(
@@ -237,6 +248,13 @@ async def request_password_reset(session: AsyncSession, services: Services, *, e
         "pwreset:acct", normalise_email(email), s.password_reset_limit_per_account, s.password_reset_window_seconds,
         "Too many password-reset requests for this email address.",
     )
+
+
+async def prepare_password_reset(session: AsyncSession, services: Services, *, email: str) -> Mail | None:
+    """Issue a reset token for the account with this address and return the mail that carries it; None
+    when there is no account. Everything here depends on whether the account exists, so it runs after
+    the request was answered (accounts/resets.py), never before."""
+    s = services.settings
     user = await find_user_by_email(session, email)
     if user is None:
         return None
@@ -249,29 +267,20 @@ async def request_password_reset(session: AsyncSession, services: Services, *, e
             f"To lift the restriction, sign in and send DELETE /v1/me/restriction, or write to {s.controller_email}. "
             "Then ask for a password reset again. If you did not ask for this, ignore this mail; nothing was changed.\n",
         )
-    await _void_reset_tokens(session, user_id=user.id)  # only the newest link works
+    await _void_reset_tokens(session, user_id=user.id)  # only the newest token works
     ttl = s.password_reset_ttl_minutes
     token = await _issue_email_token(session, services, user=user, purpose=PASSWORD_RESET, email=user.email, ttl=timedelta(minutes=ttl))
-    link = f"{s.public_base_url}/v1/auth/password-reset/confirm?token={token}"
     return Mail(
         user.email,
         "Reset your Confide password",
         f"Hello {user.first_name},\n\nsomeone, probably you, asked to reset the password of your Confide account. "
         f"Choose a new one with this token:\n\n{token}\n\n"
-        f"POST it with your new password to /v1/auth/password-reset/confirm, or open the dashboard link:\n{link}\n\n"
+        "Send it with your new password in the body of POST /v1/auth/password-reset/confirm "
+        '({"token": ..., "new_password": ...}), or open the dashboard link:\n'
+        f"{dashboard_link(services, RESET_PAGE, token)}\n\n"
         f"It works once and expires in {ttl} minutes. Setting a new password signs out every session of your account.\n"
         "If you did not ask for this, ignore this mail: your password stays as it is.\n",
     )
-
-
-async def send_quietly(services: Services, mail: Mail) -> None:
-    """Send a mail after the answer went out, so neither its time nor its failure tells the caller whether
-    the address has an account. A failure is logged by the mailer (type only, no address); the token then
-    simply expires unused and the person can ask again."""
-    try:
-        await services.mailer.send(mail.to, mail.subject, mail.body)
-    except ServiceUnavailable:
-        pass
 
 
 async def confirm_password_reset(session: AsyncSession, services: Services, *, token: str, new_password: str, ip: str | None) -> User:
