@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from confide.core.clock import utcnow
+from confide.privacy.contact import object_to_contact
 from confide.privacy.models import ContactMessage
 from confide.privacy.retention import expire_contact_messages, run_retention
 from tests.conftest import random_email
@@ -155,6 +156,32 @@ async def test_open_conversations_are_kept_up_to_the_longest_open_period(app, cl
     assert removed["contact_message"] >= 1 and removed["outbox_files"] >= 1
     assert await messages_from(app, email) == 0, "no one concluded it: gone after 180 days all the same"
     assert outbox.messages_to(email) == []
+
+
+async def test_acknowledgements_go_only_when_the_deletion_commits(app, client, outbox):
+    """Objection and retention find the acknowledgements first and delete them after the commit."""
+    email = random_email()
+    await contact(client, email)
+    token = objection_token(outbox, email)
+
+    async with app.state.sessionmaker() as session:
+        assert await object_to_contact(session, app.state.services, token=token) == 1
+        assert len(outbox.messages_to(email)) == 1, "nothing leaves the disk before the commit"
+        await session.rollback()
+    assert await messages_from(app, email) == 1 and len(outbox.messages_to(email)) == 1, "rolled back: message and mail stay"
+
+    async with app.state.sessionmaker() as session:
+        with pytest.raises(RuntimeError):
+            async with session.begin():
+                removed = await expire_contact_messages(session, utcnow() + timedelta(days=181), app.state.settings)
+                assert removed["outbox_files"] >= 1
+                raise RuntimeError("the step fails after deleting")
+    assert await messages_from(app, email) == 1 and len(outbox.messages_to(email)) == 1, "a failed retention step keeps both"
+
+    async with app.state.sessionmaker() as session:
+        await object_to_contact(session, app.state.services, token=token)
+        await session.commit()
+    assert await messages_from(app, email) == 0 and outbox.messages_to(email) == []
 
 
 async def test_operator_routes_need_the_operator_token(client, factory):

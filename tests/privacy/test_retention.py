@@ -225,6 +225,31 @@ async def test_a_token_mailed_later_does_not_keep_an_unverified_account(app, cli
     assert await rows_of(app, ConsentRecord, ConsentRecord.user_id == user_id) == 0
 
 
+async def test_a_failed_step_keeps_the_mails_of_the_accounts_it_kept(app, client, outbox):
+    """The outbox copies are deleted after the step's commit: when the step fails, the accounts and their mails stay."""
+    settings = app.state.settings
+    email = await unverified_account(app, client, outbox)
+    mails = len(outbox.messages_to(email))
+
+    async def deletes_then_fails(session, now, settings):  # noqa: ANN001, ANN202
+        removed = await expire_unverified_accounts(session, now + timedelta(days=10 * 365), settings)
+        assert removed["user_account"] >= 1 and removed["outbox_files"] >= 1
+        raise RuntimeError("after the accounts went")
+
+    step = RetentionStep("unverified accounts, then a failure", deletes_then_fails)
+    add_step(step)
+    try:
+        run = await run_retention(app.state.engine, settings)
+    finally:
+        STEPS.remove(step)
+    assert run is not None and run.failed_steps == [step.name]
+    assert await rows_of(app, User, User.email == email) == 1, "rolled back"
+    assert len(outbox.messages_to(email)) == mails, "and the mails are still there, with the rows that name them"
+
+    await expire_unverified_as_of(app, timedelta(days=10 * 365))
+    assert await rows_of(app, User, User.email == email) == 0 and outbox.messages_to(email) == [], "committed: both go"
+
+
 def old_mail(folder: Path, to: str, age: timedelta) -> Path:
     msg = EmailMessage()
     msg["To"], msg["Subject"] = to, "A copy"

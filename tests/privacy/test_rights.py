@@ -9,6 +9,7 @@ from sqlalchemy import String, Text, func, select
 from confide.chats.models import ConversationTag
 from confide.core.classification import REGISTRY
 from confide.evaluation.models import ConversationOutcome
+from confide.privacy import rights
 from confide.privacy.gate import Purpose, authorize
 from confide.tables import metadata
 from tests.privacy.chat_seed import make_shop, seed_conversation
@@ -220,3 +221,27 @@ async def test_objection_stops_newsletter_and_deletes_contact_messages(app, clie
     assert r.status_code == 201 and r.json()["stopped"] == [], "a second objection is recorded; nothing left to stop"
     r = await client.post("/v1/me/objection", json={"reason": "x"}, headers=user.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.reason"
+
+
+async def test_outbox_copies_go_only_when_the_erasure_commits(app, client, factory, outbox):
+    """The files are found during the erasure and deleted after the commit: a rollback keeps rows and mails alike."""
+    user = await factory.user()
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hi", "consent": True})
+    mails = len(outbox.messages_to(user.email))
+    assert mails >= 2, "verification and the contact acknowledgement"
+    services = app.state.services
+
+    async with app.state.sessionmaker() as session:
+        objection = await rights.object_to_processing(session, services, user_id=user.id, grounds=None)
+        assert "contact_messages" in objection.effects
+        receipt = await rights.erase_my_account(session, services, user_id=user.id, password=PASSWORD)
+        assert receipt["deleted"]["user_account"] == 1 and receipt["deleted"]["outbox_files"] >= mails
+        assert len(outbox.messages_to(user.email)) == mails, "nothing leaves the disk before the commit"
+        await session.rollback()
+    assert len(outbox.messages_to(user.email)) == mails, "rolled back: the account and its mails stay together"
+    assert (await client.get("/v1/me", headers=user.headers)).status_code == 200
+
+    async with app.state.sessionmaker() as session:
+        await rights.erase_my_account(session, services, user_id=user.id, password=PASSWORD)
+        await session.commit()
+    assert outbox.messages_to(user.email) == [], "committed: the mails go"

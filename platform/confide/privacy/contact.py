@@ -20,7 +20,7 @@ from confide.core.ids import new_id
 from confide.core.security import hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.models import ContactMessage
-from confide.privacy.outbox import purge_matching, recipients
+from confide.privacy.outbox import delete_after_commit, find_matching, recipients
 
 OBJECTION_PREFIX = "cfc_"
 ACK_SUBJECT = "We received your message"
@@ -60,16 +60,17 @@ async def delete_contacts_by_email(session: AsyncSession, *, email: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _acknowledgement(msg: Message) -> bool:
+def is_acknowledgement(msg: Message) -> bool:
     return str(msg.get("Subject", "")) == ACK_SUBJECT
 
 
-async def delete_acknowledgements_to(outbox_dir: Path, *, emails: Iterable[str]) -> int:
-    """The outbox copies of the acknowledgements mailed to these addresses (their name, address and token)."""
+async def delete_acknowledgements_to(session: AsyncSession, outbox_dir: Path, *, emails: Iterable[str]) -> int:
+    """The outbox copies of the acknowledgements mailed to these addresses (their name, address and token),
+    deleted when `session` commits. Returns how many."""
     wanted = {e.strip().lower() for e in emails if e}
     if not wanted:
         return 0
-    return await purge_matching(outbox_dir, lambda msg: _acknowledgement(msg) and bool(recipients(msg) & wanted))
+    return delete_after_commit(session, await find_matching(outbox_dir, lambda msg: is_acknowledgement(msg) and bool(recipients(msg) & wanted)))
 
 
 def _token_hashes(msg: Message) -> set[str]:
@@ -78,23 +79,24 @@ def _token_hashes(msg: Message) -> set[str]:
     return {hash_token(token) for token in _OBJECTION_TOKEN.findall(text)}
 
 
-async def delete_acknowledgements_of(outbox_dir: Path, *, token_hashes: set[str]) -> int:
-    """The outbox copies of the acknowledgements of these messages, found by the objection token they carry."""
+async def delete_acknowledgements_of(session: AsyncSession, outbox_dir: Path, *, token_hashes: set[str]) -> int:
+    """The outbox copies of the acknowledgements of these messages, found by the objection token they carry,
+    deleted when `session` commits. Returns how many."""
     if not token_hashes:
         return 0
-    return await purge_matching(outbox_dir, lambda msg: _acknowledgement(msg) and bool(_token_hashes(msg) & token_hashes))
+    return delete_after_commit(session, await find_matching(outbox_dir, lambda msg: is_acknowledgement(msg) and bool(_token_hashes(msg) & token_hashes)))
 
 
 async def object_to_contact(session: AsyncSession, services: Services, *, token: str) -> int:
     """Delete every message from the sender's address at once (policy VIII.5), and the outbox copies of
-    their acknowledgements. Returns how many messages went."""
+    their acknowledgements (when the caller commits). Returns how many messages went."""
     contact = await session.scalar(select(ContactMessage).where(ContactMessage.objection_token_hash == hash_token(token)))
     if contact is None:
         raise InvalidToken(
             "This objection token is unknown, or the message it belongs to has already been deleted (after an earlier objection or its retention period)."
         )
     deleted = await delete_contacts_by_email(session, email=contact.email)
-    await delete_acknowledgements_to(services.settings.resolved_outbox_dir, emails=[contact.email])
+    await delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=[contact.email])
     return deleted
 
 

@@ -2,11 +2,16 @@
 copies of mails hold the recipients' addresses and what the mails said, so every erasure reaches them,
 and the retention job deletes them after `outbox_retention_days`.
 
-Each helper is synchronous file work run in a thread, and idempotent: a file already gone is no error."""
+Each helper is synchronous file work run in a thread, and idempotent: a file already gone is no error.
+
+Erasures that go with database rows only *find* the mails, then hand them to `delete_after_commit`:
+the files go once the transaction that deleted the rows has committed, and stay when it rolls back, so
+a failed erasure never leaves the rows without the mails (or claims mails gone that the rows still name)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -16,7 +21,14 @@ from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+log = logging.getLogger("confide.privacy.outbox")
+
 MAIL_GLOB = "*.eml"
+_PENDING = "confide.outbox.delete_after_commit"  # key in Session.info: the paths waiting for the commit
 
 
 class OutboxIndex:
@@ -60,31 +72,27 @@ class OutboxIndex:
             for token in set(self.TOKEN.findall(text)):
                 self._tokens.setdefault(token, set()).add(path)
 
-    def purge(self, terms: Iterable[str]) -> int:
-        """Delete every mail that names one of `terms`; returns how many."""
+    def find(self, terms: Iterable[str]) -> set[Path]:
+        """Every mail that names one of `terms`."""
         terms = {t for t in terms if t and len(t) >= self.MIN_TERM}
         if not terms or not self.folder.is_dir():
-            return 0
+            return set()
         self._refresh()
-        if not self._texts:
-            return 0
         hits: set[Path] = set()
         for term in terms:
             if self.TOKEN.fullmatch(term):
                 hits |= self._tokens.get(term, set())
             else:  # a reference with spaces or odd characters: search the text itself
                 hits |= {p for p, text in self._texts.items() if term in text}
-        removed = 0
-        for path in hits:
-            try:
-                path.unlink()
-                removed += 1
-            except FileNotFoundError:
-                pass
+        return hits
+
+    def purge(self, terms: Iterable[str]) -> int:
+        """Delete every mail that names one of `terms`; returns how many."""
+        hits = self.find(terms)
+        removed = _delete_files(hits)
         if hits:
             self._stamp = None  # re-read next time
         return removed
-
 
 
 def _unlink(path: Path) -> int:
@@ -95,33 +103,71 @@ def _unlink(path: Path) -> int:
         return 0
 
 
+def _delete_files(paths: Iterable[Path]) -> int:
+    return sum(_unlink(path) for path in paths)
+
+
 def recipients(msg: Message) -> set[str]:
     """The addresses a mail went to, lowercased."""
     return {address.lower() for _, address in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if address}
 
 
-async def purge_mentions(folder: Path, terms: Iterable[str]) -> int:
-    """Delete every mail that names one of `terms` (addresses, ids) anywhere; returns how many."""
-    return await asyncio.to_thread(OutboxIndex(folder).purge, list(terms))
+async def find_mentions(folder: Path, terms: Iterable[str]) -> set[Path]:
+    """Every mail that names one of `terms` (addresses, ids) anywhere."""
+    return await asyncio.to_thread(OutboxIndex(folder).find, list(terms))
 
 
-def _delete_matching(folder: Path, matches: Callable[[Message], bool]) -> int:
+def _find_matching(folder: Path, matches: Callable[[Message], bool]) -> set[Path]:
     if not folder.is_dir():
-        return 0
-    removed = 0
+        return set()
+    found: set[Path] = set()
     for path in folder.glob(MAIL_GLOB):
         try:
             msg = message_from_bytes(path.read_bytes())
         except OSError:
             continue
         if matches(msg):
-            removed += _unlink(path)
-    return removed
+            found.add(path)
+    return found
 
 
-async def purge_matching(folder: Path, matches: Callable[[Message], bool]) -> int:
-    """Delete every mail for which `matches(message)` holds; returns how many."""
-    return await asyncio.to_thread(_delete_matching, folder, matches)
+async def find_matching(folder: Path, matches: Callable[[Message], bool]) -> set[Path]:
+    """Every mail for which `matches(message)` holds."""
+    return await asyncio.to_thread(_find_matching, folder, matches)
+
+
+def delete_after_commit(session: AsyncSession | Session, paths: Iterable[Path]) -> int:
+    """Delete these mail files once `session`'s transaction commits; on a rollback, or a session closed
+    without a commit, they stay. Returns how many files were handed over (what the caller reports)."""
+    paths = set(paths)
+    if not paths:
+        return 0
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    pending: set[Path] | None = sync.info.get(_PENDING)
+    if pending is None:
+        pending = sync.info[_PENDING] = set()
+        if not event.contains(sync, "after_commit", _after_commit):
+            event.listen(sync, "after_commit", _after_commit)
+            event.listen(sync, "after_transaction_end", _after_transaction_end)
+    pending |= paths
+    return len(paths)
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
+    paths = session.info.pop(_PENDING, None)
+    if not paths:
+        return
+    try:  # a handful of unlinks; the rows are already gone, so a failure is logged, not raised
+        _delete_files(paths)
+    except OSError as exc:
+        log.error("outbox mails not deleted after commit: %s (the outbox retention removes them later)", type(exc).__name__)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)  # rolled back or closed without a commit: the files stay
 
 
 def _delete_older_than(folder: Path, cutoff: float) -> int:

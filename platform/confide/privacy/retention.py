@@ -28,7 +28,7 @@ from confide.core.ids import new_id
 from confide.privacy.chat_retention import expire_chat_data
 from confide.privacy.contact import delete_acknowledgements_of
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
-from confide.privacy.outbox import expire_mails, purge_mentions
+from confide.privacy.outbox import delete_after_commit, expire_mails, find_mentions
 from confide.privacy.rights import user_links
 from confide.settings import Settings
 from confide.tenants.models import Invitation
@@ -102,7 +102,8 @@ async def expire_unverified_accounts(session: AsyncSession, now: datetime, setti
         if not gone:
             break  # nothing more can go; never loop on the same rows
     if emails:
-        removed["outbox_files"] = await purge_mentions(settings.resolved_outbox_dir, emails)
+        # Deleted when this step's transaction commits; a rollback keeps the accounts and their mails.
+        removed["outbox_files"] = delete_after_commit(session, await find_mentions(settings.resolved_outbox_dir, emails))
     return removed
 
 
@@ -131,7 +132,7 @@ async def expire_contact_messages(session: AsyncSession, now: datetime, settings
         counts["contact_message"] += _count(await session.execute(delete(c).where(c.id.in_(ids))))  # type: ignore[attr-defined]
     hashes = {r.objection_token_hash for r in rows}
     if hashes:
-        counts["outbox_files"] = await delete_acknowledgements_of(settings.resolved_outbox_dir, token_hashes=hashes)
+        counts["outbox_files"] = await delete_acknowledgements_of(session, settings.resolved_outbox_dir, token_hashes=hashes)
     return counts
 
 

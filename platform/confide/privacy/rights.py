@@ -23,7 +23,7 @@ from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
 from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
 from confide.privacy.models import Objection, ProcessingLogEntry
-from confide.privacy.outbox import purge_mentions
+from confide.privacy.outbox import delete_after_commit, find_mentions
 from confide.tables import metadata
 
 USER_TABLE = "user_account"
@@ -205,8 +205,9 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
     await session.execute(delete(User).where(User.id == user.id))  # type: ignore[arg-type]
     deleted[USER_TABLE] = 1
     await session.flush()
-    # The copies of the mails we sent to the account's addresses (no SMTP: the outbox folder).
-    mails = await purge_mentions(services.settings.resolved_outbox_dir, emails)
+    # The copies of the mails we sent to the account's addresses (no SMTP: the outbox folder), deleted once
+    # the caller commits the rows' deletion: a rollback keeps the account and the mails alike.
+    mails = delete_after_commit(session, await find_mentions(services.settings.resolved_outbox_dir, emails))
     if mails:
         deleted["outbox_files"] = mails
     return {
@@ -252,7 +253,7 @@ async def object_to_processing(session: AsyncSession, services: Services, *, use
     emails = {e for e in (user.email, user.pending_email) if e}
     for email in emails:
         removed += await delete_contacts_by_email(session, email=email)
-    removed += await delete_acknowledgements_to(services.settings.resolved_outbox_dir, emails=emails)
+    removed += await delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=emails)
     if removed:
         effects.append("contact_messages")
     objection = Objection(id=new_id("obj"), user_id=user.id, grounds=grounds, effects=effects)
