@@ -23,7 +23,7 @@ from confide.core.access_log import AccessLog
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
-from confide.privacy.models import ConsentRecord, NewsletterSubscription, ProcessingLogEntry, RetentionRun
+from confide.privacy.models import ConsentRecord, ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
 from confide.privacy.retention import STEPS, RetentionStep, add_step, expire_outbox, expire_unverified_accounts, run_retention, single_runner
 from confide.settings import Settings
 from confide.tenants.models import Invitation
@@ -223,6 +223,27 @@ async def test_a_token_mailed_later_does_not_keep_an_unverified_account(app, cli
     assert removed["user_account"] >= 1 and await rows_of(app, User, User.id == user_id) == 0, "gone at the limit, valid token or not"
     assert await rows_of(app, EmailToken, EmailToken.user_id == user_id) == 0 and outbox.messages_to(squatted) == []
     assert await rows_of(app, ConsentRecord, ConsentRecord.user_id == user_id) == 0
+
+
+async def test_an_unverified_account_takes_only_the_mails_about_it(app, client, factory, outbox):
+    """The account need not be the address owner's: a tenant's invitation to the address and the acknowledgement
+    of a contact message from it belong to rows the step keeps, so their mails stay with them."""
+    email = await unverified_account(app, client, outbox)
+    about_account = len(outbox.messages_to(email))
+    inviter = await factory.user()
+    tenant = await factory.tenant(inviter, "Invites GmbH")
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": email, "role": "analyst"}, headers=inviter.headers)
+    assert r.status_code == 201, r.text
+    r = await client.post("/v1/contact", json={"name": "Grace", "email": email, "message": "Hi", "consent": True})
+    assert r.status_code == 202, r.text
+    assert len(outbox.messages_to(email)) == about_account + 2
+
+    removed = await expire_unverified_as_of(app, timedelta(days=10 * 365))
+    assert await rows_of(app, User, User.email == email) == 0
+    assert removed["outbox_files"] >= about_account
+    left = sorted(m["Subject"] for m in outbox.messages_to(email))
+    assert left == ["We received your message", "You are invited to Invites GmbH on Confide"], "someone else's business stays"
+    assert await rows_of(app, Invitation, Invitation.email == email) == 1 and await rows_of(app, ContactMessage, ContactMessage.email == email) == 1
 
 
 async def test_a_failed_step_keeps_the_mails_of_the_accounts_it_kept(app, client, outbox):

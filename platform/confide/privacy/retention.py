@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import Message
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select, update
@@ -26,9 +28,9 @@ from confide.core.clock import utcnow
 from confide.core.identity import AuthSession, Membership, User
 from confide.core.ids import new_id
 from confide.privacy.chat_retention import expire_chat_data
-from confide.privacy.contact import delete_acknowledgements_of
+from confide.privacy.contact import delete_acknowledgements_of, is_acknowledgement
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
-from confide.privacy.outbox import delete_after_commit, expire_mails, find_mentions
+from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching, recipients
 from confide.privacy.rights import user_links
 from confide.settings import Settings
 from confide.tenants.models import Invitation
@@ -66,11 +68,33 @@ async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Se
     return {"email_token": _count(await session.execute(stmt))}
 
 
+# The invitation a tenant mails to an address (confide.tenants.service.invite); a test sends a real one.
+INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide")
+
+
+def _mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
+    """Mails sent to these addresses about the accounts themselves (verification, newsletter confirmation,
+    password reset, attempts to register again), which carry what the registration supplied: name, pseudonym.
+
+    Not the tenants' invitations to the address nor the acknowledgements of contact messages from it: an
+    unverified account need not be the address owner's, and those mails belong to rows this step keeps
+    (the invitation until accepted or expired; the contact message, whose acknowledgement goes with it).
+    The outbox retention takes them in time."""
+    wanted = {e.lower() for e in emails}
+
+    def about_account(msg: Message) -> bool:
+        if not recipients(msg) & wanted:
+            return False
+        return not (is_acknowledgement(msg) or INVITATION_SUBJECT.fullmatch(str(msg.get("Subject", ""))))
+
+    return about_account
+
+
 async def expire_unverified_accounts(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Accounts whose email address was never verified cannot sign in (accounts.service.login), so they
     serve no purpose once the verification period and its grace have passed: they go with every row linked
-    to them (tokens, consent records, newsletter requests) and the outbox copies of the mails sent to them.
-    An owner of a tenant is left alone (not reachable through the API).
+    to them (tokens, consent records, newsletter requests) and the outbox copies of the mails about them
+    (`_mails_about_accounts`). An owner of a tenant is left alone (not reachable through the API).
 
     The limit is measured from registered_at alone. A token mailed later (POST /v1/accounts/verification,
     which anyone who knows the address can call) does not extend it: otherwise a third party could keep an
@@ -90,7 +114,7 @@ async def expire_unverified_accounts(session: AsyncSession, now: datetime, setti
         emails |= {e for r in rows for e in (r.email, r.pending_email) if e}
         for link in user_links():
             if link.by != "id":
-                continue  # invitations and contact messages to the same address are someone else's business
+                continue  # invitations and contact messages to the same address are someone else's business (their mails too)
             if (link.ondelete or "").upper() == "SET NULL":
                 result = await session.execute(update(link.table).where(link.column.in_(ids)).values({link.column.name: None}))
             else:
@@ -103,7 +127,7 @@ async def expire_unverified_accounts(session: AsyncSession, now: datetime, setti
             break  # nothing more can go; never loop on the same rows
     if emails:
         # Deleted when this step's transaction commits; a rollback keeps the accounts and their mails.
-        removed["outbox_files"] = delete_after_commit(session, await find_mentions(settings.resolved_outbox_dir, emails))
+        removed["outbox_files"] = delete_after_commit(session, await find_matching(settings.resolved_outbox_dir, _mails_about_accounts(emails)))
     return removed
 
 
