@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import String, Text, func, select
+from sqlalchemy import String, Text, delete, func, select
 
 from confide.chats.models import ConversationTag
 from confide.core.classification import REGISTRY
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy import rights
 from confide.privacy.gate import Purpose, authorize
+from confide.privacy.models import ContactMessage
 from confide.tables import metadata
 from tests.privacy.chat_seed import make_shop, seed_conversation
 from tests.support.factory import PASSWORD
@@ -209,6 +210,7 @@ async def test_objection_stops_newsletter_and_deletes_contact_messages(app, clie
     assert "Confirm your email address" in subjects, "mails about the account itself stay"
     body = r.json()
     assert body["stopped"] == ["newsletter", "contact_messages"]
+    assert body["deleted"] == {"contact_message": 1, "outbox_files": 1}, "rows and outbox files counted apart"
     assert any("access logs" in c["processing"] for c in body["continues"])
     assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
     export = (await client.get("/v1/me/export", headers=user.headers)).json()["data"]
@@ -219,6 +221,7 @@ async def test_objection_stops_newsletter_and_deletes_contact_messages(app, clie
 
     r = await client.post("/v1/me/objection", json={}, headers=user.headers)
     assert r.status_code == 201 and r.json()["stopped"] == [], "a second objection is recorded; nothing left to stop"
+    assert r.json()["deleted"] == {"contact_message": 0, "outbox_files": 0}
     r = await client.post("/v1/me/objection", json={"reason": "x"}, headers=user.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.reason"
 
@@ -233,7 +236,7 @@ async def test_outbox_copies_go_only_when_the_erasure_commits(app, client, facto
 
     async with app.state.sessionmaker() as session:
         objection = await rights.object_to_processing(session, services, user_id=user.id, grounds=None)
-        assert "contact_messages" in objection.effects
+        assert "contact_messages" in objection.objection.effects
         receipt = await rights.erase_my_account(session, services, user_id=user.id, password=PASSWORD)
         assert receipt["deleted"]["user_account"] == 1 and receipt["deleted"]["outbox_files"] >= mails
         assert len(outbox.messages_to(user.email)) == mails, "nothing leaves the disk before the commit"
@@ -245,3 +248,24 @@ async def test_outbox_copies_go_only_when_the_erasure_commits(app, client, facto
         await rights.erase_my_account(session, services, user_id=user.id, password=PASSWORD)
         await session.commit()
     assert outbox.messages_to(user.email) == [], "committed: the mails go"
+
+
+async def test_objection_counts_outbox_files_apart_from_contact_messages(app, client, factory, outbox):
+    """A message already gone (e.g. concluded and deleted) while its acknowledgement is still in the outbox:
+    the objection deletes the copy and says so, without claiming a contact message."""
+    user = await factory.user()
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hi", "consent": True})
+    async with app.state.sessionmaker() as session:
+        await session.execute(delete(ContactMessage).where(ContactMessage.email == user.email))
+        await session.commit()
+    assert any(m["Subject"] == "We received your message" for m in outbox.messages_to(user.email))
+
+    r = await client.post("/v1/me/objection", json={}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["deleted"] == {"contact_message": 0, "outbox_files": 1}
+    assert "contact_messages" not in r.json()["stopped"], "no message was deleted"
+    assert not any(m["Subject"] == "We received your message" for m in outbox.messages_to(user.email))
+
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    assert "deleted" in schema["ObjectionOut"]["required"]
+    assert set(schema["ObjectionDeleted"]["properties"]) == {"contact_message", "outbox_files"}

@@ -14,7 +14,7 @@ from confide.core.services import ServicesDep, client_address
 from confide.privacy import consent, rights
 from confide.privacy.gate import PurposeGateDep
 from confide.privacy.notices import privacy_notice
-from confide.privacy.schemas import ErasureReceipt, ErasureRequest, NewsletterOut, ObjectionOut, ObjectionRequest, RestrictionOut
+from confide.privacy.schemas import ErasureReceipt, ErasureRequest, NewsletterOut, ObjectionDeleted, ObjectionOut, ObjectionRequest, RestrictionOut
 
 router = APIRouter(prefix="/v1/me", tags=["data rights"])
 
@@ -76,12 +76,20 @@ async def lift_my_restriction(principal: UserDep, session: SessionDep) -> Restri
     status_code=status.HTTP_201_CREATED,
     response_model=ObjectionOut,
     summary="Object to processing (Art. 21)",
-    description="Recorded at once. Stops the newsletter and deletes your contact messages; says what cannot stop and why.",
+    description="Recorded at once. Stops the newsletter and deletes your contact messages (and the outbox copies of their acknowledgements, "
+    "counted apart); says what cannot stop and why.",
 )
 async def object_me(body: ObjectionRequest, principal: UserDep, session: SessionDep, services: ServicesDep) -> ObjectionOut:
-    objection = await rights.object_to_processing(session, services, user_id=principal.id, grounds=body.grounds)
+    result = await rights.object_to_processing(session, services, user_id=principal.id, grounds=body.grounds)
     await session.commit()
-    return ObjectionOut(id=objection.id, created_at=objection.created_at, stopped=objection.effects, continues=rights.CONTINUES_AFTER_OBJECTION)
+    objection = result.objection
+    return ObjectionOut(
+        id=objection.id,
+        created_at=objection.created_at,
+        stopped=objection.effects,
+        deleted=ObjectionDeleted(contact_message=result.contact_messages, outbox_files=result.outbox_files),
+        continues=rights.CONTINUES_AFTER_OBJECTION,
+    )
 
 
 def _newsletter_out(state: str, subscription: Any, services: Any) -> NewsletterOut:

@@ -243,20 +243,30 @@ async def lift_restriction(session: AsyncSession, *, user_id: str) -> User:
     return user
 
 
-async def object_to_processing(session: AsyncSession, services: Services, *, user_id: str, grounds: str | None) -> Objection:
+@dataclass(frozen=True)
+class ObjectionResult:
+    """The recorded objection and what it deleted: contact messages (rows) and, counted apart, the outbox
+    copies of their acknowledgements (files, deleted when the caller commits)."""
+
+    objection: Objection
+    contact_messages: int
+    outbox_files: int
+
+
+async def object_to_processing(session: AsyncSession, services: Services, *, user_id: str, grounds: str | None) -> ObjectionResult:
     """Art. 21: record the objection and stop what rests on consent for marketing or on legitimate interest."""
     user = await get_user(session, user_id=user_id)
     effects: list[str] = []
     if await withdraw_newsletter(session, services, user_id=user.id, channel="objection", quiet=True):
         effects.append("newsletter")
-    removed = 0
+    messages = 0
     emails = {e for e in (user.email, user.pending_email) if e}
     for email in emails:
-        removed += await delete_contacts_by_email(session, email=email)
-    removed += await delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=emails)
-    if removed:
+        messages += await delete_contacts_by_email(session, email=email)
+    mails = await delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=emails)
+    if messages:
         effects.append("contact_messages")
     objection = Objection(id=new_id("obj"), user_id=user.id, grounds=grounds, effects=effects)
     session.add(objection)
     await session.flush()
-    return objection
+    return ObjectionResult(objection=objection, contact_messages=messages, outbox_files=mails)

@@ -122,10 +122,18 @@ class ObjectionRequest(RequestBody):
     grounds: str | None = Field(default=None, max_length=2000, description="Your particular situation (optional).")
 
 
+class ObjectionDeleted(ResponseBody):
+    contact_message: int = Field(description="Your contact messages deleted (rows).")
+    outbox_files: int = Field(
+        description="Copies of the acknowledgements of your contact messages deleted from the mail outbox folder (files; only without SMTP)."
+    )
+
+
 class ObjectionOut(ResponseBody):
     id: str
     created_at: datetime
-    stopped: list[str]
+    stopped: list[str] = Field(description="What the objection stopped: newsletter, contact_messages.")
+    deleted: ObjectionDeleted = Field(description="What it deleted, rows and outbox files counted apart.")
     continues: list[dict[str, str]]
 
 
