@@ -1,20 +1,31 @@
 """Closing a tenant (DELETE /v1/tenants/{tenant_id}): owners only, with the tenant's id repeated; off the air
-at once, then every row of the tenant deleted through the tenant-scope erasure; the closure record stays
-with counts and no content; harmless to send again; refused under a legal hold; and afterwards the former
-sole owner can erase their account."""
+at once, then every row of the tenant deleted through the tenant-scope erasure, in batches; the closure
+record stays with counts and no content; harmless to send again; refused under a legal hold, and no hold
+can be placed once it started; a failed erasure is queued again without anyone asking, a closure that
+keeps failing does not hold up the others, and a platform operator retries one that gave up; and
+afterwards the former sole owner can erase their account."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from confide.app import create_app
 from confide.chats import service as chats
-from confide.privacy.erasure_models import ErasureRequest
-from confide.tenants.closure import count_rows, finish_closures
+from confide.core.auth import Principal
+from confide.core.tenancy import Role, TenantContext
+from confide.privacy.erasure_models import ErasureRequest, LegalHold
+from confide.privacy.erasure_worker import erasure_lock
+from confide.privacy.holds import TenantClosing, create_hold
+from confide.tenants import closure as closures
+from confide.tenants.closure import MAX_ATTEMPTS, LegalHoldsActive, count_rows, finish_closures
 from confide.tenants.models import TenantClosure
+from tests.conftest import client_for, running
 from tests.support.chat import connect, published_avatar, visitor
 from tests.support.factory import PASSWORD, Factory, User
 
@@ -209,19 +220,235 @@ async def test_sending_it_again_is_harmless(app, client, factory, shop):
     assert r.status_code == 404
 
 
-async def test_a_failed_erasure_fails_the_closure_and_a_retry_finishes_it(app, client, shop):
-    started = (await close(client, shop)).json()
-    # The erasure gave up (say the broker was away five times): the closure says so, the tenant stays.
+async def fail_erasure(app, closure_id: str) -> str:
+    """The closure's current erasure gives up (as after five failed batches, say the broker was away)."""
     async with app.state.sessionmaker() as session, session.begin():
-        await session.execute(update(ErasureRequest).where(ErasureRequest.id == started["erasure_request_id"]).values(status="failed", active_key=None))
-    await finish_closures(app.state.sessionmaker)
+        request_id = (await session.get(TenantClosure, closure_id)).erasure_request_id
+        await session.execute(update(ErasureRequest).where(ErasureRequest.id == request_id).values(status="failed", active_key=None, error="ConnectionError: a batch failed; given up"))
+    return request_id
+
+
+async def read_closure(app, closure_id: str) -> TenantClosure:
+    async with app.state.sessionmaker() as session:
+        return await session.get(TenantClosure, closure_id)
+
+
+OP = {"X-Operator-Token": "op"}
+
+
+@asynccontextmanager
+async def worker_held_off(app):
+    """The erasure runner's lock held by the test, so the session's worker (woken by a closure) keeps out of
+    the steps the test takes itself."""
+    while True:
+        async with erasure_lock(app.state.engine) as alone:
+            if alone:
+                yield
+                return
+        await asyncio.sleep(0.05)
+
+
+async def worker_pass(app) -> None:
+    """One pass of the session's worker, run by the test while it holds the worker off (worker_held_off)."""
+    worker = app.state.erasure_worker
+    async with app.state.sessionmaker() as session:
+        pending = (await session.scalars(select(ErasureRequest.id).where(ErasureRequest.status.in_(("pending", "running"))))).all()
+    for request_id in pending:
+        await worker.process(request_id)
+    for hook in worker.after_pass:
+        await hook(app.state.sessionmaker)
+
+
+@pytest.fixture
+async def operator_client(backend):
+    """An app of its own with the platform-operator token set (the session's app has none)."""
+    async with running(create_app(backend.settings(operator_token="op", erasure_worker_enabled=False))) as op_app, client_for(op_app) as c:
+        yield c
+
+
+async def test_a_failed_erasure_is_queued_again_without_anyone_asking(app, client, shop):
+    async with worker_held_off(app):
+        started = (await close(client, shop)).json()
+        # The owner is gone: nobody could send the DELETE again.
+        assert (await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=shop.owner.headers)).status_code == 200
+        failed_request = await fail_erasure(app, started["id"])
+        await finish_closures(app.state.sessionmaker, settings=app.state.settings)
+        again = await read_closure(app, started["id"])
+    assert again.status == "closing" and again.attempts == 1 and again.erasure_request_id != failed_request
+    assert "ConnectionError" in again.error and "queued again" in again.error
+    await app.state.erasure_worker.drain()
+    done = await read_closure(app, started["id"])
+    assert done.status == "closed" and done.error is None and done.requested_by_user_id is None
+    assert not any((await rows(app, shop.tenant_id)).values())
+
+
+async def test_a_closure_that_keeps_failing_gives_up_and_an_operator_retries_it(app, client, operator_client, shop):
+    async with worker_held_off(app):
+        started = (await close(client, shop)).json()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            await fail_erasure(app, started["id"])
+            await finish_closures(app.state.sessionmaker, settings=app.state.settings)
+            assert (await read_closure(app, started["id"])).attempts == attempt
     r = await client.get(f"/v1/tenants/{shop.tenant_id}/closure", headers=shop.owner.headers)
-    assert r.json()["status"] == "failed" and "again" in r.json()["error"]
+    assert r.json()["status"] == "failed" and r.json()["attempts"] == MAX_ATTEMPTS
+    assert "ConnectionError" in r.json()["error"] and f"/v1/admin/tenant-closures/{started['id']}/retry" in r.json()["error"]
     assert (await rows(app, shop.tenant_id))["tenant"] == 1
+    await app.state.erasure_worker.drain()
+    assert (await read_closure(app, started["id"])).status == "failed", "it stays failed: no endless retries"
+    assert (await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=shop.owner.headers)).status_code == 200
+
+    # The platform operator finds it and retries it.
+    retry = f"/v1/admin/tenant-closures/{started['id']}/retry"
+    assert (await operator_client.post(retry)).status_code == 401
+    assert (await operator_client.post(retry, headers={"X-Operator-Token": "guess"})).status_code == 401
+    r = await operator_client.get("/v1/admin/tenant-closures", params={"status": "failed", "limit": 200}, headers=OP)
+    assert r.status_code == 200 and started["id"] in [c["id"] for c in r.json()["items"]]
+    r = await operator_client.post("/v1/admin/tenant-closures/tcl_missing/retry", headers=OP)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    r = await operator_client.post(retry, headers=OP)
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "closing" and r.json()["attempts"] == 0 and r.json()["error"] is None
+    r = await operator_client.post(retry, headers=OP)
+    assert r.status_code == 409 and r.json()["type"].endswith("/closure-not-failed") and r.json()["closure_status"] == "closing"
+    await app.state.erasure_worker.drain()
+    done = await read_closure(app, started["id"])
+    assert done.status == "closed" and done.requested_by_user_id is None
+    assert not any((await rows(app, shop.tenant_id)).values())
+
+
+async def test_the_requester_retries_a_failed_closure_unless_restricted(app, client, shop):
+    async with worker_held_off(app):
+        started = (await close(client, shop)).json()
+        for _ in range(MAX_ATTEMPTS):
+            await fail_erasure(app, started["id"])
+            await finish_closures(app.state.sessionmaker, settings=app.state.settings)
+    assert (await read_closure(app, started["id"])).status == "failed"
+    assert (await client.post("/v1/me/restriction", headers=shop.owner.headers)).status_code == 200
+    r = await close(client, shop)
+    assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted")
+    assert (await read_closure(app, started["id"])).status == "failed"
+    assert (await client.delete("/v1/me/restriction", headers=shop.owner.headers)).status_code == 200
     r = await close(client, shop)
     assert r.status_code == 202 and r.json()["status"] == "closing" and r.json()["erasure_request_id"] != started["erasure_request_id"]
     done = await closed(app, client, shop)
     assert done["status"] == "closed" and not any((await rows(app, shop.tenant_id)).values())
+
+
+def owner_ctx(shop: Shop) -> TenantContext:
+    """The owner's context as a request resolved it, before the other transaction committed."""
+    return TenantContext(shop.tenant_id, Role.OWNER, Principal("user", shop.owner.id, user_id=shop.owner.id))
+
+
+async def test_a_hold_placed_while_the_tenant_closes_is_refused(app, shop):
+    ctx = owner_ctx(shop)
+    async with app.state.sessionmaker() as closing, app.state.sessionmaker() as holding:
+        found, created = await closures.close_tenant(closing, ctx, settings=app.state.settings, confirm_tenant_id=shop.tenant_id)
+        assert created
+        hold = asyncio.create_task(create_hold(holding, ctx, conversation_id=shop.conversation_id, visitor_id=None, customer_ref=None, reason="Litigation"))
+        await asyncio.sleep(0.5)
+        assert not hold.done(), "the hold waits for the closure's transaction (the tenant row is locked)"
+        await closing.commit()
+        with pytest.raises(TenantClosing) as refused:
+            await hold
+        await holding.rollback()
+    problem = refused.value.body()
+    assert refused.value.status == 409 and problem["type"].endswith("/tenant-closing") and "closed" in problem["detail"]
+    async with app.state.sessionmaker() as session:
+        assert (await session.scalars(select(LegalHold.id).where(LegalHold.tenant_id == shop.tenant_id, LegalHold.released_at.is_(None)))).all() == []
+    await app.state.erasure_worker.drain()
+    assert (await read_closure(app, found.id)).status == "closed"
+
+
+async def test_a_hold_placed_first_makes_a_concurrent_closure_wait_and_refuse(app, shop):
+    ctx = owner_ctx(shop)
+    async with app.state.sessionmaker() as holding, app.state.sessionmaker() as closing:
+        hold = await create_hold(holding, ctx, conversation_id=shop.conversation_id, visitor_id=None, customer_ref=None, reason="Litigation")
+        closure = asyncio.create_task(closures.close_tenant(closing, ctx, settings=app.state.settings, confirm_tenant_id=shop.tenant_id))
+        await asyncio.sleep(0.5)
+        assert not closure.done(), "the closure waits for the hold's transaction"
+        await holding.commit()
+        with pytest.raises(LegalHoldsActive) as refused:
+            await closure
+        await closing.rollback()
+    assert refused.value.extra["legal_holds"] == [hold.id]
+    assert (await rows(app, shop.tenant_id))["membership"] >= 2, "nothing was closed"
+
+
+async def install_delete_refusal(app, table: str, tenant_id: str) -> str:
+    """A database trigger that refuses to delete this tenant's rows of `table`: a closure that keeps failing."""
+    name = f"keep_{tenant_id[-12:].lower()}"
+    async with app.state.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'kept'; END $$ LANGUAGE plpgsql"))
+            await conn.execute(text(f"CREATE TRIGGER {name} BEFORE DELETE ON {table} FOR EACH ROW WHEN (OLD.tenant_id = '{tenant_id}') EXECUTE FUNCTION {name}()"))
+        else:
+            await conn.execute(text(f"CREATE TRIGGER {name} BEFORE DELETE ON {table} WHEN OLD.tenant_id = '{tenant_id}' BEGIN SELECT RAISE(ABORT, 'kept'); END"))
+    return name
+
+
+async def drop_delete_refusal(app, table: str, name: str) -> None:
+    async with app.state.engine.begin() as conn:
+        await conn.execute(text(f"DROP TRIGGER {name}" + (f" ON {table}" if conn.dialect.name == "postgresql" else "")))
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"DROP FUNCTION {name}()"))
+
+
+async def test_a_closure_that_keeps_raising_does_not_hold_up_the_others(app, client, factory, operator_client, shop):
+    healthy = await make_shop(app, client, factory, "Healthy KG")
+    async with worker_held_off(app):
+        broken = (await close(client, shop)).json()  # asked for first: first in line
+        trigger = await install_delete_refusal(app, "webhook_endpoint", shop.tenant_id)
+        try:
+            fine = (await close(client, healthy)).json()
+            await worker_pass(app)
+            assert (await read_closure(app, fine["id"])).status == "closed", "the next closure went on"
+            assert not any((await rows(app, healthy.tenant_id)).values())
+            stuck = await read_closure(app, broken["id"])
+            assert stuck.status == "closing" and stuck.attempts == 1 and "finishing the closure failed" in stuck.error
+            assert "kept" not in stuck.error, "the error's type only, never its text"
+            assert stuck.receipt["deleted_with_tenant"], "the rows before the refusing table are deleted, and counted"
+            for _ in range(MAX_ATTEMPTS - 1):
+                await worker_pass(app)
+            stuck = await read_closure(app, broken["id"])
+            assert stuck.status == "failed" and stuck.attempts == MAX_ATTEMPTS and "operator" in stuck.error
+            assert (await rows(app, shop.tenant_id))["tenant"] == 1
+        finally:
+            await drop_delete_refusal(app, "webhook_endpoint", trigger)
+    r = await operator_client.post(f"/v1/admin/tenant-closures/{broken['id']}/retry", headers=OP)
+    assert r.status_code == 202 and r.json()["erasure_request_id"] == broken["erasure_request_id"], "the deletion resumes: no new erasure"
+    await app.state.erasure_worker.drain()
+    done = await read_closure(app, broken["id"])
+    assert done.status == "closed" and done.receipt["deleted_with_tenant"]["webhook_endpoint"] == 1 and done.receipt["deleted_with_tenant"]["tenant"] == 1
+    assert done.receipt["chat_data"]["scope"] == "tenant"
+    assert not any((await rows(app, shop.tenant_id)).values())
+
+
+async def test_the_tenant_is_deleted_in_batches(app, backend, client, shop):
+    small = backend.settings(erasure_batch_rows=2)
+    async with app.state.sessionmaker() as session:
+        for n in range(5):
+            await chats.append(session, tenant_id=shop.tenant_id, conversation_id=shop.conversation_id, author="visitor", text=f"more {n}")
+        await session.commit()
+    for n in range(4):  # rows the erasure leaves to the deletion: more than a batch
+        r = await client.post(f"/v1/tenants/{shop.tenant_id}/api-keys", json={"name": f"key {n}", "role": "analyst"}, headers=shop.owner.headers)
+        assert r.status_code == 201
+    batches: list[tuple[str, int]] = []
+    async with worker_held_off(app):  # this test runs the steps itself
+        started = (await close(client, shop)).json()
+        before = await rows(app, shop.tenant_id)
+        assert before["api_key"] == 5 and before["chat_message"] == 7
+        assert await app.state.erasure_worker.process(started["erasure_request_id"]) == "done"
+        assert await finish_closures(app.state.sessionmaker, settings=small, on_batch=lambda table, n: batches.append((table, n))) >= 1
+    assert batches and all(n <= 2 for _, n in batches)
+    per_table: dict[str, int] = {}
+    for table, n in batches:
+        per_table[table] = per_table.get(table, 0) + n
+    assert per_table["api_key"] == 5 and [t for t, _ in batches].count("api_key") == 3, "more rows than a batch: several commits"
+    done = await read_closure(app, started["id"])
+    assert done.status == "closed"
+    assert {t: n for t, n in done.receipt["deleted_with_tenant"].items() if t != "tenant"} == per_table
+    assert done.receipt["deleted_with_tenant"]["tenant"] == 1
+    assert not any((await rows(app, shop.tenant_id)).values())
 
 
 async def test_a_legal_hold_in_force_refuses_the_closure(app, base, client, shop):

@@ -47,7 +47,6 @@ from confide.privacy.holds import ERASED
 from confide.privacy.purge import Mode, Purger, Selection, count_conversations
 from confide.privacy.subjects import SubjectKeys
 from confide.settings import Settings
-from confide.tenants.closure import finish_closures
 
 log = logging.getLogger("confide.privacy.erasure")
 
@@ -56,8 +55,10 @@ SWEEP_SCAN_BATCH = 5000
 
 # Work of other domains that waits for erasures (closing a tenant deletes it once its chat data is
 # erased): run after each pass, by the one runner, each in its own transactions; a failure is logged
-# and the hook simply runs again after the next pass.
+# and the hook simply runs again after the next pass. The hooks are passed in where a worker is built
+# (privacy/runtime.py, for the app and for a worker on its own): this module imports no other domain's work.
 PassHook = Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]]
+PassHooks = Callable[[Settings], tuple[PassHook, ...]]
 
 
 def erasure_lock(engine: AsyncEngine) -> Any:
@@ -394,7 +395,7 @@ async def _held(session: AsyncSession, selection: Selection) -> tuple[int, list[
 # ---- on its own: python -m confide.privacy.erasure_worker ---------------------------------------
 
 
-async def _main(args: argparse.Namespace) -> None:
+async def _main(args: argparse.Namespace, after_pass: PassHooks) -> None:
     settings = Settings()
     engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     broker = create_broker(settings.redis_url, settings.redis_prefix)
@@ -413,7 +414,7 @@ async def _main(args: argparse.Namespace) -> None:
         conversation_batch=args.batch_conversations,
         pause=args.pause,
         on_batch=report,
-        after_pass=(finish_closures,),
+        after_pass=after_pass(settings),
     )
     try:
         if args.once:
@@ -429,7 +430,7 @@ async def _main(args: argparse.Namespace) -> None:
         await engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, *, after_pass: PassHooks = lambda settings: ()) -> None:
     parser = argparse.ArgumentParser(prog="python -m confide.privacy.erasure_worker", description="Run the erasure worker on its own.")
     parser.add_argument("--once", action="store_true", help="one pass over the queue, then exit")
     parser.add_argument("--sweep", action="store_true", help="with --once: sweep the erasure ledger too")
@@ -439,8 +440,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true", help="print one JSON line per committed batch")
     args = parser.parse_args(argv)
     configure_logging(Settings().log_level)  # JSON, like every other Confide process
-    asyncio.run(_main(args))
+    asyncio.run(_main(args, after_pass))
 
 
 if __name__ == "__main__":
-    main()
+    # Run on its own, this is the worker's composition root: the same after-pass work as in the app.
+    from confide.privacy.runtime import erasure_after_pass
+
+    main(after_pass=erasure_after_pass)

@@ -1,13 +1,18 @@
 """Legal holds: data the law requires a tenant to keep (Art. 17(3)(b), (e) GDPR, e.g. for litigation) is
 skipped by erasure and retention while a hold covers it. A hold covers one conversation, or everything of
 one end customer (by visitor id or by the tenant's own customer reference). It is set and released with a
-reason; releasing it re-queues the erasure requests that skipped data because of it."""
+reason; releasing it re-queues the erasure requests that skipped data because of it.
+
+A hold and the tenant's closure (confide.tenants.closure) are serialised on the tenant row: a hold placed
+first refuses the closure (409 `legal-holds-active`), and once a closure has started no hold can be placed
+(409 `tenant-closing`), so no hold can appear that nobody could release any more (the closure ends every
+membership)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -15,9 +20,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from confide.chats.models import Conversation
 from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidInput
+from confide.core.identity import Tenant
 from confide.core.ids import new_id
 from confide.core.tenancy import TenantContext, get_for_tenant, tenant_select
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
+from confide.tenants.models import TenantClosure
 
 ERASED = "erased"  # status and visitor id of a conversation whose personal data was erased (statistics kept)
 HOLD_FIELDS = {"conversation_id": "conversation", "visitor_id": "visitor", "customer_ref": "customer"}
@@ -37,6 +44,20 @@ def held_clause() -> ColumnElement[bool]:
     )
 
 
+class TenantClosing(Conflict):
+    slug, title = "tenant-closing", "Tenant closing"
+
+
+async def lock_tenant(session: AsyncSession, tenant_id: str) -> None:
+    """Lock the tenant row until the transaction ends, so placing a hold and closing the tenant never interleave.
+    PostgreSQL: SELECT … FOR UPDATE. SQLite: a write that changes nothing, which takes the database's one write
+    lock at once (a plain read would not: the transaction only starts at its first write)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())  # type: ignore[arg-type]
+    else:
+        await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(name=Tenant.name))  # type: ignore[arg-type]
+
+
 def _author(ctx: TenantContext) -> dict[str, str | None]:
     principal = ctx.principal
     return {"user_id": principal.user_id if principal.kind == "user" else None, "api_key_id": principal.id if principal.kind == "api_key" else None}
@@ -50,6 +71,9 @@ async def create_hold(
         raise InvalidInput("body", "Name exactly one of conversation_id, visitor_id or customer_ref: what the hold covers.")
     field, target = next(iter(named.items()))
     scope = HOLD_FIELDS[field]
+    await lock_tenant(session, ctx.tenant_id)
+    if await session.scalar(select(TenantClosure.id).where(TenantClosure.tenant_id == ctx.tenant_id)) is not None:
+        raise TenantClosing("This tenant is being closed: all its data is being deleted, so no legal hold can be placed on it any more.")
     column = {"conversation": Conversation.id, "visitor": Conversation.visitor_id, "customer": Conversation.customer_ref}[scope]
     found = await session.scalar(
         select(func.count()).select_from(Conversation).where(Conversation.tenant_id == ctx.tenant_id, column == target, Conversation.status != ERASED)

@@ -4,12 +4,23 @@ writer, the retention job, and the erasure worker."""
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from confide.privacy.erasure_worker import ErasureWorker
+from confide.privacy.erasure_worker import ErasureWorker, PassHook
 from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
 from confide.settings import Settings
 from confide.tenants.closure import finish_closures
+
+
+def erasure_after_pass(settings: Settings) -> tuple[PassHook, ...]:
+    """What runs after each pass of the erasure worker, in the app and in a worker on its own
+    (python -m confide.privacy.erasure_worker): a closed tenant is deleted once its chat data is erased."""
+
+    async def finish_tenant_closures(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+        return await finish_closures(sessionmaker, settings=settings)
+
+    return (finish_tenant_closures,)
 
 
 async def start_privacy(app: FastAPI, settings: Settings) -> None:
@@ -27,7 +38,7 @@ async def start_privacy(app: FastAPI, settings: Settings) -> None:
         settings=settings,
         broker=app.state.services.broker,
         outbox_dir=None if settings.smtp_host else settings.resolved_outbox_dir,
-        after_pass=(finish_closures,),  # a closed tenant is deleted once its chat data is erased
+        after_pass=erasure_after_pass(settings),
     )
     if settings.erasure_worker_enabled:
         app.state.erasure_worker.start()

@@ -8,13 +8,26 @@ uses at the end of its contract (privacy/erasure.py): it reaches the database, t
 outbox in batches and resumes after a crash.
 
 After each pass of the erasure worker, `finish_closures` deletes every tenant whose erasure is done: every
-row that names it, in one transaction, then the tenant row. What stays is the `TenantClosure` row: who
-asked (unlinked when their account is erased), when, and the receipt with counts per table, never content.
-A tenant under an active legal hold is not closed (its held data could not be kept without it)."""
+row that names it, in batches of `erasure_batch_rows` committed one by one (with the counts so far on the
+closure row, so a crash resumes where it stopped), the tenant row last. What stays is the `TenantClosure`
+row: who asked (unlinked when their account is erased), when, and the receipt with counts per table, never
+content.
+
+Nobody has to come back for it: the requester may have erased their account, and nobody else is a member
+any more. So a closure whose erasure failed is queued again by `finish_closures` itself, and one whose
+finishing raises is tried again at the next pass, up to MAX_ATTEMPTS rounds in all; then it is `failed`
+with the reason, and a platform operator retries it (POST /v1/admin/tenant-closures/{id}/retry, or
+`confide closures retry ID`); the requester sending the DELETE again does the same.
+
+A tenant under an active legal hold is not closed (its held data could not be kept without it). Closing
+and placing a hold lock the tenant row (privacy/holds.py), so a hold either exists before the closure
+(409 `legal-holds-active`) or is refused once the closure has started (409 `tenant-closing`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
@@ -24,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from avatars.models import Avatar
 from confide.core.auth import Principal
 from confide.core.clock import utcnow
-from confide.core.errors import Conflict, InvalidInput
+from confide.core.errors import Conflict, InvalidInput, NotFound
 from confide.core.identity import ApiKey, Membership, Tenant
 from confide.core.ids import new_id
 from confide.core.tenancy import Role, TenantContext
@@ -32,6 +45,7 @@ from confide.evaluation.models import WebhookEndpoint
 from confide.privacy.erasure import receipt as erasure_receipt
 from confide.privacy.erasure import request_erasure
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
+from confide.privacy.holds import lock_tenant
 from confide.settings import Settings
 from confide.tables import metadata
 from confide.tenants.models import Invitation, TenantClosure
@@ -39,6 +53,11 @@ from confide.tenants.models import Invitation, TenantClosure
 log = logging.getLogger("confide.tenants.closure")
 
 CLOSING, CLOSED, FAILED = "closing", "closed", "failed"
+DELETING = "deleting"  # not a stored status: a `closing` closure with a receipt is deleting the tenant's rows
+MAX_ATTEMPTS = 3  # rounds (an erasure that failed, a finishing that raised) before a closure is `failed`
+RETRY_ACTOR = "tenant-closure"  # who queues the erasure again, in the processing log
+OPERATOR_ACTOR = "platform-operator"
+OPERATOR_RETRY = "a platform operator can retry it (POST /v1/admin/tenant-closures/{id}/retry, or `confide closures retry {id}`)"
 KEPT = (
     "This closure record: the tenant's id, when it was asked for and completed, and these counts. Who asked is kept as a "
     "user id until that account is erased. The tenant's processing log and erasure requests were deleted with it; their "
@@ -48,6 +67,10 @@ KEPT = (
 
 class LegalHoldsActive(Conflict):
     slug, title = "legal-holds-active", "Legal holds in force"
+
+
+class ClosureNotFailed(Conflict):
+    slug, title = "closure-not-failed", "Closure not failed"
 
 
 def _confirm(ctx_tenant_id: str, confirm_tenant_id: str) -> None:
@@ -105,8 +128,10 @@ async def _queue_erasure(session: AsyncSession, ctx: TenantContext, settings: Se
 async def close_tenant(session: AsyncSession, ctx: TenantContext, *, settings: Settings, confirm_tenant_id: str) -> tuple[TenantClosure, bool]:
     """Start closing the owner's tenant; returns (closure, created). Flushes, never commits; the caller commits and
     wakes the erasure worker. Two owners closing at the same moment get the same closure (the unique key on
-    tenant_id refuses the second: created False)."""
+    tenant_id refuses the second: created False). The tenant row stays locked until the caller commits, so a
+    legal hold cannot be placed between the check here and the closure (privacy/holds.py)."""
     _confirm(ctx.tenant_id, confirm_tenant_id)
+    await lock_tenant(session, ctx.tenant_id)
     await _refuse_if_held(session, ctx.tenant_id)
     closure = TenantClosure(id=new_id("tcl"), tenant_id=ctx.tenant_id, requested_by_user_id=ctx.principal.user_id)
     try:
@@ -126,6 +151,20 @@ async def close_tenant(session: AsyncSession, ctx: TenantContext, *, settings: S
     return closure, True
 
 
+async def _restart(session: AsyncSession, closure: TenantClosure, *, settings: Settings, principal: Principal) -> None:
+    """Closing again after a failure: where the rows were being deleted already, that resumes; otherwise the
+    chat data is queued for erasure again. Within the caller's transaction, the tenant row locked."""
+    await lock_tenant(session, closure.tenant_id)
+    await _refuse_if_held(session, closure.tenant_id)
+    if closure.receipt is None:
+        # Whoever retries acts as the owner who asked: every membership ended with the request.
+        request = await _queue_erasure(session, TenantContext(closure.tenant_id, Role.OWNER, principal), settings)
+        closure.erasure_request_id = request.id
+    await _take_off_air(session, closure.tenant_id)  # anything that came back meanwhile goes off the air again
+    closure.status, closure.error, closure.finished_at, closure.attempts = CLOSING, None, None, 0
+    await session.flush()
+
+
 async def retry_closure(session: AsyncSession, closure: TenantClosure, *, principal: Principal, settings: Settings, confirm_tenant_id: str) -> bool:
     """The requester sends the DELETE again: harmless while closing or closed; a failed closure is queued again.
     Returns True when work was queued again. Flushes, never commits."""
@@ -136,14 +175,31 @@ async def retry_closure(session: AsyncSession, closure: TenantClosure, *, princi
         closure.status, closure.error = CLOSED, None
         await session.flush()
         return False
-    await _refuse_if_held(session, closure.tenant_id)
-    # The requester acts as the owner they were when they asked: their membership ended with the request.
-    ctx = TenantContext(closure.tenant_id, Role.OWNER, principal)
-    request = await _queue_erasure(session, ctx, settings)
-    await _take_off_air(session, closure.tenant_id)  # anything that came back meanwhile goes off the air again
-    closure.status, closure.error, closure.erasure_request_id, closure.finished_at = CLOSING, None, request.id, None
-    await session.flush()
+    await _restart(session, closure, settings=settings, principal=principal)
     return True
+
+
+async def retry_failed_closure(session: AsyncSession, closure_id: str, *, settings: Settings) -> TenantClosure:
+    """A platform operator retries a `failed` closure (nobody else may be left to do it); returns it, `closing`
+    again. 404 for an unknown id, 409 for a closure that is not failed or a tenant under a legal hold.
+    Flushes, never commits; the caller commits and wakes the erasure worker."""
+    closure = await session.scalar(select(TenantClosure).where(TenantClosure.id == closure_id).with_for_update())
+    if closure is None:
+        raise NotFound("No such tenant closure.")
+    if closure.status != FAILED:
+        raise ClosureNotFailed(f"This closure is {closure.status}; only a failed closure is retried.", closure_status=closure.status)
+    if await session.get(Tenant, closure.tenant_id) is None:  # deleted after all
+        closure.status, closure.error = CLOSED, None
+        await session.flush()
+        return closure
+    await _restart(session, closure, settings=settings, principal=Principal("user", OPERATOR_ACTOR))
+    log.info("tenant closure retried by an operator", extra={"tenant_id": closure.tenant_id, "closure_id": closure.id})
+    return closure
+
+
+def closures_query(*, status: str | None) -> Any:
+    stmt = select(TenantClosure)
+    return stmt.where(TenantClosure.status == status) if status else stmt
 
 
 # ---- finishing: after the erasure worker's passes -------------------------------------------------
@@ -160,68 +216,167 @@ def tenant_tables() -> list[tuple[Table, Any]]:
     return found
 
 
-async def _fail(session: AsyncSession, closure: TenantClosure, error: str) -> None:
+def _fail(closure: TenantClosure, error: str) -> None:
     closure.status, closure.error, closure.finished_at = FAILED, error[:300], utcnow()
-    log.error("tenant closure failed", extra={"tenant_id": closure.tenant_id, "closure_id": closure.id})
+    log.error("tenant closure failed", extra={"tenant_id": closure.tenant_id, "closure_id": closure.id, "attempts": closure.attempts})
 
 
-async def _delete_tenant(session: AsyncSession, closure: TenantClosure, request: ErasureRequest | None) -> dict[str, Any]:
-    """Every row of the tenant, then the tenant; returns the receipt. Within the caller's transaction."""
-    chat_data = erasure_receipt(request) if request is not None else None
-    if chat_data is not None:
-        chat_data.pop("requested_by", None)  # the requester is the closure's own (unlinkable) column, not a copy in JSON
-    deleted: dict[str, int] = {}
-    for table, column in tenant_tables():
-        n = int((await session.execute(delete(table).where(column == closure.tenant_id))).rowcount or 0)  # type: ignore[attr-defined]
-        if n:
-            deleted[str(table.name)] = n
-    deleted["tenant"] = int((await session.execute(delete(Tenant).where(Tenant.id == closure.tenant_id))).rowcount or 0)  # type: ignore[arg-type, attr-defined]
-    return {
-        "closure_id": closure.id,
-        "tenant_id": closure.tenant_id,
-        "requested_at": closure.requested_at.isoformat(),
-        "completed_at": utcnow().isoformat(),
-        "chat_data": chat_data,
-        "deleted_with_tenant": dict(sorted(deleted.items())),
-        "kept": KEPT,
-    }
+def _kind(error: str | None) -> str:
+    """The error's type from an erasure request's error ("BrokerError: a batch failed; …"), never more."""
+    return (error or "").split(":", 1)[0].strip()[:60] or "unknown error"
 
 
-async def finish_closure(session: AsyncSession, closure: TenantClosure) -> str:
-    """Delete the tenant once its chat data is erased; returns the closure's status. Within the caller's transaction."""
+async def _erasure_failed(session: AsyncSession, closure: TenantClosure, request: ErasureRequest | None, settings: Settings) -> str:
+    """The chat data's erasure failed (or its request is gone): queue it again, up to MAX_ATTEMPTS rounds, then fail."""
+    closure.attempts += 1
+    why = f"erasing the tenant's chat data failed ({_kind(request.error) if request is not None else 'its erasure request is missing'})"
+    if closure.attempts >= MAX_ATTEMPTS:
+        _fail(closure, f"After {closure.attempts} attempts {why}; " + OPERATOR_RETRY.format(id=closure.id) + ".")
+        return FAILED
+    request = await _queue_erasure(session, TenantContext(closure.tenant_id, Role.OWNER, Principal("user", RETRY_ACTOR)), settings)
+    closure.erasure_request_id = request.id
+    closure.error = f"Attempt {closure.attempts}: {why}; queued again."[:300]
+    log.warning("tenant closure: erasure queued again", extra={"tenant_id": closure.tenant_id, "closure_id": closure.id, "attempts": closure.attempts})
+    return CLOSING
+
+
+async def finish_closure(session: AsyncSession, closure: TenantClosure, *, settings: Settings) -> str:
+    """Where a closing closure stands, moving it on: CLOSING while its erasure runs (or after queueing it again),
+    DELETING when its rows are to be deleted (the receipt is started), CLOSED or FAILED. Within the caller's
+    transaction, with the closure row locked."""
     if closure.status != CLOSING:
         return closure.status
     if await session.get(Tenant, closure.tenant_id) is None:  # already gone (a finisher on another node)
         closure.status = CLOSED
         closure.finished_at = closure.finished_at or utcnow()
         return CLOSED
+    if closure.receipt is not None:  # deleting the rows already: resume
+        return DELETING
     request = await session.get(ErasureRequest, closure.erasure_request_id) if closure.erasure_request_id else None
     if request is not None and request.status in ("pending", "running"):
         return CLOSING
     if request is None or request.status == "failed":
-        await _fail(session, closure, "Erasing the tenant's chat data failed; send the DELETE again to retry.")
-        return FAILED
+        return await _erasure_failed(session, closure, request, settings)
     held = await _active_holds(session, closure.tenant_id)
-    if held or request.held_count:
-        await _fail(session, closure, "A legal hold was placed while the tenant was closing; release it, then send the DELETE again.")
+    if held or request.held_count:  # placed before holds and closures were serialised: its data must be kept
+        _fail(closure, "A legal hold is in force on data of this tenant, so it cannot be deleted; once it is released, " + OPERATOR_RETRY.format(id=closure.id) + ".")
         return FAILED
-    closure.receipt = await _delete_tenant(session, closure, request)
-    closure.status, closure.error, closure.finished_at = CLOSED, None, utcnow()
-    log.info("tenant closed", extra={"tenant_id": closure.tenant_id, "closure_id": closure.id, "deleted": closure.receipt["deleted_with_tenant"]})
+    chat_data = erasure_receipt(request)
+    if chat_data is not None:
+        chat_data.pop("requested_by", None)  # the requester is the closure's own (unlinkable) column, not a copy in JSON
+    closure.receipt = {"chat_data": chat_data, "deleted_with_tenant": {}}
+    return DELETING
+
+
+BatchHook = Callable[[str, int], None]
+
+
+async def _locked_closing(session: AsyncSession, closure_id: str) -> TenantClosure | None:
+    closure = await session.scalar(select(TenantClosure).where(TenantClosure.id == closure_id).with_for_update())
+    return closure if closure is not None and closure.status == CLOSING and closure.receipt is not None else None
+
+
+async def _delete_tenant(
+    sessionmaker: async_sessionmaker[AsyncSession], closure_id: str, tenant_id: str, *, batch: int, on_batch: BatchHook | None = None
+) -> str:
+    """Every row of the tenant, `batch` rows per transaction (each committing the counts so far on the closure,
+    so the chat on the same database is never stalled and a crash resumes exactly), then in one last transaction
+    whatever arrived meanwhile and the tenant row; returns the closure's status."""
+    for table, column in tenant_tables():
+        (pk,) = table.primary_key.columns
+        while True:
+            async with sessionmaker() as session, session.begin():
+                closure = await _locked_closing(session, closure_id)
+                if closure is None:  # finished or changed by someone else meanwhile
+                    return CLOSING
+                chunk = select(pk).where(column == tenant_id).limit(batch)
+                n = int((await session.execute(delete(table).where(pk.in_(chunk)))).rowcount or 0)  # type: ignore[attr-defined]
+                if n:
+                    closure.receipt = _counted(closure.receipt, {str(table.name): n})
+            if n and on_batch is not None:
+                on_batch(str(table.name), n)
+            if n < batch:
+                break
+            await asyncio.sleep(0)  # let the chat in between batches
+    async with sessionmaker() as session, session.begin():
+        closure = await _locked_closing(session, closure_id)
+        if closure is None:
+            return CLOSING
+        late: dict[str, int] = {}
+        for table, column in tenant_tables():  # rows written while the batches ran (a buffered log entry): few or none
+            late[str(table.name)] = int((await session.execute(delete(table).where(column == tenant_id))).rowcount or 0)  # type: ignore[attr-defined]
+        late["tenant"] = int((await session.execute(delete(Tenant).where(Tenant.id == tenant_id))).rowcount or 0)  # type: ignore[arg-type, attr-defined]
+        receipt = _counted(closure.receipt, late)
+        closure.receipt = {
+            "closure_id": closure.id,
+            "tenant_id": closure.tenant_id,
+            "requested_at": closure.requested_at.isoformat(),
+            "completed_at": utcnow().isoformat(),
+            "chat_data": receipt.get("chat_data"),
+            "deleted_with_tenant": dict(sorted(receipt["deleted_with_tenant"].items())),
+            "kept": KEPT,
+        }
+        closure.status, closure.error, closure.finished_at = CLOSED, None, utcnow()
+    log.info("tenant closed", extra={"tenant_id": tenant_id, "closure_id": closure_id, "deleted": closure.receipt["deleted_with_tenant"]})
     return CLOSED
 
 
-async def finish_closures(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """The erasure worker's after-pass hook: finish every closure whose erasure is done; returns how many closed.
-    Each in its own transaction, with the closure row locked (PostgreSQL), so two finishers never both delete."""
+def _counted(receipt: dict[str, Any] | None, delta: dict[str, int]) -> dict[str, Any]:
+    """A new receipt (a new object, so the JSON column is written) with `delta` added to the counts."""
+    receipt = dict(receipt or {})
+    counts = dict(receipt.get("deleted_with_tenant") or {})
+    for table, n in delta.items():
+        if n:
+            counts[table] = counts.get(table, 0) + n
+    receipt["deleted_with_tenant"] = counts
+    return receipt
+
+
+async def _finish_one(sessionmaker: async_sessionmaker[AsyncSession], closure_id: str, *, settings: Settings, on_batch: BatchHook | None) -> str | None:
+    async with sessionmaker() as session, session.begin():
+        closure = await session.scalar(select(TenantClosure).where(TenantClosure.id == closure_id).with_for_update())
+        if closure is None:
+            return None
+        status = await finish_closure(session, closure, settings=settings)
+        tenant_id = closure.tenant_id
+    if status != DELETING:
+        return status
+    return await _delete_tenant(sessionmaker, closure_id, tenant_id, batch=settings.erasure_batch_rows, on_batch=on_batch)
+
+
+async def _count_failure(sessionmaker: async_sessionmaker[AsyncSession], closure_id: str, exc: Exception) -> None:
+    """A round that raised: the error's type on the closure (never its text, which may quote data); tried again
+    at the next pass, up to MAX_ATTEMPTS rounds, then failed."""
+    kind = type(exc).__name__
+    async with sessionmaker() as session, session.begin():
+        closure = await session.scalar(select(TenantClosure).where(TenantClosure.id == closure_id).with_for_update())
+        if closure is None or closure.status != CLOSING:
+            return
+        closure.attempts += 1
+        if closure.attempts >= MAX_ATTEMPTS:
+            _fail(closure, f"After {closure.attempts} attempts finishing the closure still fails ({kind}); " + OPERATOR_RETRY.format(id=closure.id) + ".")
+        else:
+            closure.error = f"Attempt {closure.attempts}: finishing the closure failed ({kind}); tried again after the next erasure pass."
+            log.warning("tenant closure: finishing failed: %s", kind, extra={"tenant_id": closure.tenant_id, "closure_id": closure.id, "attempts": closure.attempts})
+
+
+async def finish_closures(sessionmaker: async_sessionmaker[AsyncSession], *, settings: Settings, on_batch: BatchHook | None = None) -> int:
+    """The erasure worker's after-pass hook: move every closing closure on (queue a failed erasure again, delete
+    the tenants whose erasure is done); returns how many closed. Each closure on its own, with its row locked
+    (PostgreSQL) so two finishers never both delete; one that raises is counted on its row and the next goes on."""
     async with sessionmaker() as session:
         ids = list((await session.scalars(select(TenantClosure.id).where(TenantClosure.status == CLOSING).order_by(TenantClosure.requested_at))).all())
     closed = 0
     for closure_id in ids:
-        async with sessionmaker() as session, session.begin():
-            closure = await session.scalar(select(TenantClosure).where(TenantClosure.id == closure_id).with_for_update())
-            if closure is not None and await finish_closure(session, closure) == CLOSED:
+        try:
+            if await _finish_one(sessionmaker, closure_id, settings=settings, on_batch=on_batch) == CLOSED:
                 closed += 1
+        except Exception as exc:  # this closure only: the others go on
+            log.error("tenant closure round failed: %s", type(exc).__name__, extra={"closure_id": closure_id})
+            try:
+                await _count_failure(sessionmaker, closure_id, exc)
+            except Exception as again:  # the database itself is away: the next pass tries again
+                log.error("tenant closure: recording a failure failed: %s", type(again).__name__, extra={"closure_id": closure_id})
     return closed
 
 

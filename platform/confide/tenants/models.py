@@ -54,7 +54,8 @@ class TenantClosure(SQLModel, table=True):
     requested_at: datetime = utc_field(default_now=True)
     finished_at: datetime | None = utc_field(nullable=True)
     error: str | None = Field(default=None, max_length=300)
-    receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # failed rounds since it was (re)started
+    receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # while closing: the counts so far
 
 
 classify(
@@ -64,5 +65,5 @@ classify(
     legal_basis="Art. 6(1)(c) GDPR (accountability)",
     retention="Kept as the proof of deletion; holds counts only, and the requester is unlinked when their account is erased",
     data_subjects="platform users who closed a tenant",
-    not_personal=("error", "receipt"),
+    not_personal=("error", "attempts", "receipt"),
 )

@@ -88,11 +88,12 @@ async def closer(session: SessionDep, principal: PrincipalDep, tenant_id: Tenant
     """Like require(): 404 for a tenant the caller is not in, 403 for every role but owner. A retry by the
     user who closed it (their membership ended then) finds their closure instead."""
     mine = await _my_closure(session, principal, tenant_id)
+    ctx = None if mine is not None else await resolve_tenant_context(session, principal, tenant_id)  # 404 before anything else
+    if principal.status != "active":  # retrying one's own closure is work in the tenant like any other
+        raise AccountRestricted("Your account is restricted; lift the restriction to work in a tenant.")
     if mine is not None:
         return Closer(principal, None, mine)
-    ctx = await resolve_tenant_context(session, principal, tenant_id)
-    if principal.status != "active":
-        raise AccountRestricted("Your account is restricted; lift the restriction to work in a tenant.")
+    assert ctx is not None
     if not has_permission(ctx.role, Permission.TENANT_MANAGE):
         raise PermissionDenied(Permission.TENANT_MANAGE.value)
     if ctx.role != Role.OWNER:
@@ -115,8 +116,11 @@ CLOSE_DESCRIPTION = (
     "be erased right away). The chat data is then erased by a `tenant`-scope erasure request in the background, and the tenant "
     "with every row that belongs to it (avatars, knowledge, guidelines, webhooks, API keys, processing instructions and log, "
     "erasure requests, evaluation data) is deleted. Follow it at `GET /v1/tenants/{tenant_id}/closure` (the `Location` header); "
-    "once `closed`, it carries a receipt with counts, never content. Refused (409) while a legal hold is in force. "
-    "Sending it again is harmless: the one who closed it gets the closure (200), and a `failed` closure is queued again (202)."
+    "once `closed`, it carries a receipt with counts, never content. Refused (409) while a legal hold is in force; once the "
+    "closure has started no legal hold can be placed (409 `tenant-closing`). A closure whose erasure or deletion fails is "
+    "tried again automatically (`attempts`, `error`), 3 rounds in all, then it is `failed` with the reason. "
+    "Sending it again is harmless: the one who closed it gets the closure (200), and a `failed` closure is queued again (202); "
+    "a platform operator can retry a failed closure too (`POST /v1/admin/tenant-closures/{closure_id}/retry`)."
 )
 
 
@@ -128,7 +132,7 @@ CLOSE_DESCRIPTION = (
     description=CLOSE_DESCRIPTION,
     responses={
         200: {"model": TenantClosureOut, "description": "Sent again by whoever closed it: the closure as it stands."},
-        403: {"description": "Not an owner of this tenant (problem+json, `permission-denied`)."},
+        403: {"description": "Not an owner of this tenant (problem+json, `permission-denied`), or a restricted account (`account-restricted`)."},
         404: {"description": "No such tenant, or one you do not belong to (problem+json, `not-found`)."},
         409: {"description": "Legal holds are in force (problem+json, `legal-holds-active`, with `legal_holds`)."},
         422: {"description": "`confirm_tenant_id` missing or not this tenant's id (problem+json naming `body.confirm_tenant_id`)."},

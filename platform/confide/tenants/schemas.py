@@ -89,10 +89,14 @@ class TenantClosureOut(ResponseBody):
     tenant_id: str
     status: Literal["closing", "closed", "failed"] = Field(
         description="closing: off the air, memberships ended, chat data being erased; closed: the tenant and all its data are deleted; "
-        "failed: see `error`, send the DELETE again to retry."
+        "failed: see `error`; it was tried again automatically and gave up; send the DELETE again (or a platform operator retries it)."
     )
     requested_at: datetime
     finished_at: datetime | None
     erasure_request_id: str | None = Field(description="The `tenant`-scope erasure request that erases the chat data (deleted with the tenant).")
-    error: str | None
-    receipt: dict[str, Any] | None = Field(description="Once closed: what was deleted, per store and per table; counts only, never content.")
+    error: str | None = Field(description="The last failure's kind, also while a `closing` closure is being tried again; never data.")
+    attempts: int = Field(description="Failed rounds since the closure was (re)started; at 3 it is `failed`.")
+    receipt: dict[str, Any] | None = Field(
+        description="Once closed: what was deleted, per store and per table; counts only, never content. While the tenant's rows "
+        "are being deleted: the counts so far."
+    )
