@@ -1,4 +1,4 @@
-"""`confide serve | demo | migrate | downgrade | retention`: one code path for the embedded defaults and PostgreSQL + Redis."""
+"""`confide serve | demo | migrate | downgrade | retention | closures`: one code path for the embedded defaults and PostgreSQL + Redis."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 from confide import __version__
 from confide.core.logs import configure_logging
 from confide.migrate import downgrade, upgrade
-from confide.privacy.cli import add_retention_command
+from confide.privacy.cli import add_closures_command, add_retention_command
 from confide.settings import Settings
 
 log = logging.getLogger("confide.cli")
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--workers", type=int, default=1, help="worker processes (use PostgreSQL and Redis with more than one)")
     demo.set_defaults(func=cmd_demo)
     add_retention_command(sub)
+    add_closures_command(sub)
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)

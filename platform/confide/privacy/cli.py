@@ -1,4 +1,5 @@
-"""`confide retention run | status`: run the retention job now, or show its latest runs (JSON on stdout)."""
+"""`confide retention run | status`: run the retention job now, or show its latest runs; `confide closures
+list | retry`: the tenant closures, and retrying a failed one (JSON on stdout)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.db import create_engine
+from confide.core.errors import ProblemError
 from confide.privacy.retention import recent_runs, run_retention, run_to_dict
 from confide.settings import Settings
+from confide.tenants.closure import closures_query, retry_failed_closure
+from confide.tenants.models import TenantClosure
+from confide.tenants.schemas import TenantClosureOut
 
 
 async def _run(settings: Settings) -> dict[str, Any]:
@@ -44,3 +49,42 @@ def add_retention_command(sub: Any) -> None:
     retention.add_argument("action", choices=["run", "status"])
     retention.add_argument("--limit", type=int, default=10, help="status: how many runs to show")
     retention.set_defaults(func=cmd_retention)
+
+
+def _closure(closure: TenantClosure) -> dict[str, Any]:
+    return TenantClosureOut.model_validate(closure).model_dump(mode="json")
+
+
+async def _closures(settings: Settings, args: argparse.Namespace) -> Any:
+    engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            if args.action == "list":
+                stmt = closures_query(status=args.status).order_by(TenantClosure.requested_at.desc()).limit(args.limit)  # type: ignore[attr-defined]
+                return [_closure(c) for c in (await session.scalars(stmt)).all()]
+            if not args.closure_id:
+                return {"status": "error", "detail": "retry needs the closure's id (confide closures list --status failed)"}
+            try:
+                closure = await retry_failed_closure(session, args.closure_id, settings=settings)
+            except ProblemError as exc:
+                return {"status": "error", "problem": exc.slug, "detail": exc.detail}
+            await session.commit()
+            return _closure(closure)  # the erasure worker of a running `confide serve` picks it up at its next poll
+    finally:
+        await engine.dispose()
+
+
+def cmd_closures(settings: Settings, args: argparse.Namespace) -> None:
+    result = asyncio.run(_closures(settings, args))
+    print(json.dumps(result, indent=2))
+    if isinstance(result, dict) and result.get("status") == "error":
+        raise SystemExit(1)
+
+
+def add_closures_command(sub: Any) -> None:
+    closures = sub.add_parser("closures", help="list tenant closures, or retry a failed one")
+    closures.add_argument("action", choices=["list", "retry"])
+    closures.add_argument("closure_id", nargs="?", help="retry: the failed closure's id (tcl_…)")
+    closures.add_argument("--status", choices=["closing", "closed", "failed"], help="list: only closures in this status")
+    closures.add_argument("--limit", type=int, default=50, help="list: how many, newest first")
+    closures.set_defaults(func=cmd_closures)
