@@ -43,8 +43,8 @@ class Settings(BaseSettings):
         default=24,
         ge=0,
         description="Hours past the verification token's lifetime (verification_ttl_hours) after registration that an account whose email "
-        "address was never verified is kept; then the retention job deletes it with everything linked to it, unless a token mailed to it "
-        "(a resent one) is still valid.",
+        "address was never verified is kept; then the retention job deletes it with everything linked to it. Counted from registration: a "
+        "verification mail sent again later does not extend it.",
     )
     invitation_ttl_hours: int = Field(default=24 * 7, ge=1)
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     password_reset_limit_per_account: int = Field(default=5, ge=1, description="Password-reset requests per email address per window (known or not, so the limit reveals nothing).")
     password_reset_limit_per_address: int = Field(default=30, ge=1, description="Password-reset requests, and separately confirmations, per client address per window.")
     password_reset_window_seconds: int = Field(default=3600, ge=1, description="Window of the password-reset rate limits.")
+    verification_resend_limit_per_account: int = Field(
+        default=5, ge=1, description="Confirmation mails sent again per email address per password_reset_window_seconds (known or not)."
+    )
+    verification_resend_limit_per_address: int = Field(default=30, ge=1, description="Confirmation mails sent again per client address per password_reset_window_seconds.")
     privacy_policy_version: str = Field(default="2024-01", description="The privacy policy version new registrations must acknowledge.")
 
     # Mail

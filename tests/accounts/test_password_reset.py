@@ -380,3 +380,18 @@ async def test_mailed_links_carry_the_token_after_a_fragment_only(app, anon, fac
     assert links and all("?" not in link for link in links)
     assert f"{app.state.settings.public_base_url}/account/reset-password#token={token}" in links
     assert "POST /v1/auth/password-reset/confirm" in text
+
+
+async def test_confirmation_mails_sent_again_are_rate_limited(backend):
+    """The resend route had no limit: it could flood a mailbox, and keep minting tokens for an address."""
+    app = create_app(backend.settings(verification_resend_limit_per_account=2, verification_resend_limit_per_address=3, password_reset_window_seconds=60))
+    email = random_email()
+    async with running(app), client_for(app, random_address()) as client:
+        assert (await client.post("/v1/accounts", json=registration(email))).status_code == 202
+        codes = [(await client.post("/v1/accounts/verification", json={"email": email})).status_code for _ in range(3)]
+        assert codes == [202, 202, 429]
+        outbox = Outbox(app.state.settings.resolved_outbox_dir)
+        assert len(outbox.messages_to(email)) == 3  # the registration's mail and two more, not a third
+        # the client's own budget (3) is spent now, whatever address it asks for
+        r = await client.post("/v1/accounts/verification", json={"email": random_email()})
+        assert r.status_code == 429 and r.json()["type"].endswith("/rate-limited")

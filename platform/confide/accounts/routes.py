@@ -53,8 +53,17 @@ async def register(body: Registration, request: Request, session: SessionDep, se
     return Accepted(detail=REGISTERED)
 
 
-@router.post("/accounts/verification", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted, summary="Send a new confirmation token")
-async def resend_verification(body: ResendVerification, session: SessionDep, services: ServicesDep) -> Accepted:
+@router.post(
+    "/accounts/verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    summary="Send a new confirmation token",
+    description="Answers the same for any address. Rate-limited per address asked for and per client address "
+    "(`verification_resend_limit_per_account`, `…_per_address`, per `password_reset_window_seconds`).",
+    responses={429: {"description": "Too many confirmation mails asked for (Retry-After says when to try again)"}},
+)
+async def resend_verification(body: ResendVerification, request: Request, session: SessionDep, services: ServicesDep) -> Accepted:
+    await service.limit_verification_resend(services, email=body.email, ip=client_address(request))
     await service.resend_verification(session, services, email=body.email)
     await session.commit()
     return Accepted(detail=REGISTERED)

@@ -118,6 +118,20 @@ async def register(session: AsyncSession, services: Services, *, data: Registrat
     return user
 
 
+async def limit_verification_resend(services: Services, *, email: str, ip: str | None) -> None:
+    """Rate limits of sending the confirmation mail again, counted before the address is looked up (so
+    they tell nothing of it): the route must not flood a mailbox, nor keep minting tokens for it."""
+    s = services.settings
+    if ip:
+        await services.enforce_rate(
+            "verify-resend:ip", ip, s.verification_resend_limit_per_address, s.password_reset_window_seconds, "Too many confirmation mails asked for from your address."
+        )
+    await services.enforce_rate(
+        "verify-resend:acct", normalise_email(email), s.verification_resend_limit_per_account, s.password_reset_window_seconds,
+        "Too many confirmation mails asked for this email address.",
+    )
+
+
 async def resend_verification(session: AsyncSession, services: Services, *, email: str) -> None:
     user = await find_user_by_email(session, email)
     if user is None or user.email_verified_at is not None:
