@@ -183,6 +183,7 @@ async def read_erasure_request(request_id: str, ctx: Eraser, session: SessionDep
     summary="Keep a conversation, or everything of one end customer, despite erasure and retention",
     description="For data the law requires you to keep (e.g. litigation). Name exactly one of conversation_id, visitor_id or "
     "customer_ref, and the reason. Several holds may cover the same data; it is kept until the last is released.",
+    responses={409: {"description": "The tenant is being closed (`tenant-closing`): a hold can no longer be placed"}},
 )
 async def create_legal_hold(body: LegalHoldBody, ctx: HoldManager, session: SessionDep) -> LegalHoldOut:
     hold = await holds.create_hold(
