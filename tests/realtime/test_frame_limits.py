@@ -132,3 +132,21 @@ async def test_a_long_lived_connection_keeps_its_place_under_the_cap(backend, mo
             async with connect(f"{url}/v1/widget/{avatar['widget_key']}/chat") as second:
                 await second.send({"type": "hello", "visitor_token": welcome["visitor_token"]})
                 assert (await second.closed()).code == 4409
+
+
+async def test_a_broker_failing_at_the_renewal_costs_no_frame(backend, monkeypatch):
+    """The renewal ran before the frame's own handling: a broker error there turned a message into a
+    frame-failed error, unstored. Like the rate check, it fails open now."""
+    from confide.realtime import visitor as visitor_module
+
+    monkeypatch.setattr(visitor_module, "MEMBERSHIP_RENEWAL_SECONDS", 0.0)
+    async with served(backend) as (app, url, avatar):
+        async with visitor(url, avatar["widget_key"]) as (chat, _):
+            await chat.expect("message")
+
+            async def broker_away(*_args: Any, **_kwargs: Any) -> None:
+                raise ConnectionError("the broker is away")
+
+            monkeypatch.setattr(app.state.chat.broker, "member_add", broker_away)
+            ack = await chat.say("When are you open?", "renew-1")
+            assert ack["type"] == "ack" and ack["duplicate"] is False
