@@ -231,7 +231,9 @@ async def test_an_unverified_account_takes_only_the_mails_about_it(app, client, 
     email = await unverified_account(app, client, outbox)
     about_account = len(outbox.messages_to(email))
     inviter = await factory.user()
-    tenant = await factory.tenant(inviter, "Invites GmbH")
+    # long enough that the stored subject is folded over two lines (it was then taken for a mail about the account)
+    name = "Invites Maschinenbau und Handels Compagnie Kommanditgesellschaft auf Aktien"
+    tenant = await factory.tenant(inviter, name)
     r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": email, "role": "analyst"}, headers=inviter.headers)
     assert r.status_code == 201, r.text
     r = await client.post("/v1/contact", json={"name": "Grace", "email": email, "message": "Hi", "consent": True})
@@ -241,8 +243,8 @@ async def test_an_unverified_account_takes_only_the_mails_about_it(app, client, 
     removed = await expire_unverified_as_of(app, timedelta(days=10 * 365))
     assert await rows_of(app, User, User.email == email) == 0
     assert removed["outbox_files"] >= about_account
-    left = sorted(m["Subject"] for m in outbox.messages_to(email))
-    assert left == ["We received your message", "You are invited to Invites GmbH on Confide"], "someone else's business stays"
+    left = sorted(" ".join(str(m["Subject"]).split()) for m in outbox.messages_to(email))
+    assert left == ["We received your message", f"You are invited to {name} on Confide"], "someone else's business stays"
     assert await rows_of(app, Invitation, Invitation.email == email) == 1 and await rows_of(app, ContactMessage, ContactMessage.email == email) == 1
 
 

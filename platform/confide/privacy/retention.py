@@ -69,7 +69,8 @@ async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Se
 
 
 # The invitation a tenant mails to an address (confide.tenants.service.invite); a test sends a real one.
-INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide")
+# DOTALL: a long subject (a long tenant name) comes back folded over lines from the stored mail.
+INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide", re.DOTALL)
 
 
 def _mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
