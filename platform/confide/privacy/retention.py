@@ -226,8 +226,9 @@ async def run_retention(engine: AsyncEngine, settings: Settings, *, now: datetim
         for step in list(STEPS):
             try:
                 async with AsyncSession(engine) as session, session.begin():
-                    for table, count in (await step.run(session, now, settings)).items():
-                        removed[table] = removed.get(table, 0) + count
+                    counted = await step.run(session, now, settings)
+                for table, count in counted.items():  # only once committed: a rolled-back step removed nothing
+                    removed[table] = removed.get(table, 0) + count
             except Exception as exc:
                 log.error("retention step failed: %s: %s", step.name, type(exc).__name__)
                 failed.append(step.name)
