@@ -171,6 +171,11 @@ async def retry_closure(session: AsyncSession, closure: TenantClosure, *, princi
     _confirm(closure.tenant_id, confirm_tenant_id)
     if closure.status != FAILED:
         return False
+    # Locked and read again, in the order the operator's retry takes (closure, then tenant): the two
+    # retries at once neither deadlock nor queue the erasure twice.
+    await session.refresh(closure, with_for_update=True)
+    if closure.status != FAILED:
+        return False
     if await session.get(Tenant, closure.tenant_id) is None:  # deleted after all: nothing left to do
         closure.status, closure.error = CLOSED, None
         await session.flush()
