@@ -14,7 +14,7 @@ from sqlalchemy import text
 from avatars.knowledge_routes import router as knowledge_router
 from avatars.routes import router as avatars_router
 from confide import __version__
-from confide.accounts.resets import PasswordResets
+from confide.accounts.detached_mails import DetachedMails
 from confide.accounts.routes import router as accounts_router
 from confide.chats.inbox_routes import router as inbox_router
 from confide.chats.routes import router as chats_router
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cursors=Cursors(*settings.secret_keys),
             events=EventBus(),
         )
-        app.state.password_resets = PasswordResets(sessionmaker, app.state.services)  # reset requests, after their answer
+        app.state.detached_mails = DetachedMails(sessionmaker, app.state.services)  # password resets, confirmations sent again: after their answer
         app.state.access_log = AccessLogWriter(sessionmaker, settings.access_log_flush_seconds)
         app.state.access_log.start()
         await start_privacy(app, settings)  # purpose gate, processing-log writer, retention job
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.chat.aclose()
-            await app.state.password_resets.stop()
+            await app.state.detached_mails.stop()
             await stop_evaluation(app)
             await app.state.services.events.drain()
             await stop_privacy(app)

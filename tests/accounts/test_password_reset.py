@@ -15,7 +15,7 @@ from sqlalchemy import event, select, update
 
 from confide.accounts import service
 from confide.accounts.models import EmailToken
-from confide.accounts.resets import TASK_NAME, PasswordResets
+from confide.accounts.detached_mails import TASK_NAME, DetachedMails
 from confide.app import create_app
 from confide.core.clock import utcnow
 from confide.core.identity import User
@@ -49,7 +49,7 @@ async def login(client: httpx.AsyncClient, email: str, password: str) -> int:
 
 async def settled(app) -> None:
     """Wait for the reset requests answered so far to be carried out (they run after the answer)."""
-    await app.state.password_resets.drain()
+    await app.state.detached_mails.drain()
 
 
 async def reset_token(app, anon: httpx.AsyncClient, outbox, email: str) -> str:
@@ -295,6 +295,29 @@ async def test_known_and_unknown_addresses_do_the_same_database_work_before_the_
     assert [sql for task, sql in seen if task is here]
 
 
+async def test_sending_the_confirmation_again_does_the_same_database_work_before_the_answer(app, anon, outbox):
+    """The resend route looked the address up, issued a token and mailed it before answering: its time
+    (and a 503 when the mailer failed) told which addresses have an unverified account."""
+    email = random_email()
+    assert (await anon.post("/v1/accounts", json=registration(email))).status_code == 202
+    await settled(app)
+    here = asyncio.current_task()
+    in_request: dict[str, list[str]] = {}
+    detached: dict[str, list[str]] = {}
+    for case, address in (("known", email), ("unknown", random_email())):
+        with statements_by_task(app) as seen:
+            r = await anon.post("/v1/accounts/verification", json={"email": address})
+            answered = len(seen)
+            await settled(app)
+        assert r.status_code == 202
+        in_request[case] = [sql for task, sql in seen[:answered] if task is here]
+        detached[case] = [sql for task, sql in seen if task is not None and task.get_name() == TASK_NAME]
+    assert in_request["known"] == in_request["unknown"] == []
+    assert any(sql.lstrip().upper().startswith("INSERT") for sql in detached["known"])
+    assert detached["unknown"] and not any(sql.lstrip().upper().startswith(("INSERT", "UPDATE")) for sql in detached["unknown"])
+    assert len(outbox.messages_to(email)) == 2  # the registration's mail and the one sent again
+
+
 def reset_latency_count(app) -> float:
     value = app.state.metrics.registry.get_sample_value("confide_http_request_duration_seconds_count", {"method": "POST", "route": RESET})
     return value or 0.0
@@ -343,15 +366,14 @@ async def test_a_reset_stuck_at_shutdown_is_cancelled(app, monkeypatch):
             cancelled.set()
             raise
 
-    monkeypatch.setattr(service, "prepare_password_reset", stuck)
-    resets = PasswordResets(app.state.sessionmaker, app.state.services, stop_wait=0.05)
-    resets.submit(random_email())
+    resets = DetachedMails(app.state.sessionmaker, app.state.services, stop_wait=0.05)
+    resets.submit(random_email(), stuck)
     await asyncio.sleep(0.01)
     assert len(calls) == 1
     async with asyncio.timeout(5):
         await resets.stop()
     assert cancelled.is_set()
-    resets.submit(random_email())  # after stop: dropped, never started
+    resets.submit(random_email(), stuck)  # after stop: dropped, never started
     await resets.drain()
     await asyncio.sleep(0.01)
     assert len(calls) == 1
@@ -367,7 +389,7 @@ async def test_a_failing_reset_is_logged_by_its_type_only(app, anon, monkeypatch
     with caplog.at_level(logging.INFO):
         assert (await anon.post(RESET, json={"email": email})).status_code == 202
         await settled(app)
-    failed = [r for r in caplog.records if r.getMessage() == "password reset failed"]
+    failed = [r for r in caplog.records if r.getMessage() == "account mail failed"]
     assert len(failed) == 1 and failed[0].error_type == "RuntimeError"
     assert not [r for r in caplog.records if email in r.getMessage() or email in str(vars(r))]
 
@@ -390,6 +412,7 @@ async def test_confirmation_mails_sent_again_are_rate_limited(backend):
         assert (await client.post("/v1/accounts", json=registration(email))).status_code == 202
         codes = [(await client.post("/v1/accounts/verification", json={"email": email})).status_code for _ in range(3)]
         assert codes == [202, 202, 429]
+        await app.state.detached_mails.drain()  # the lookup, the token and the mail come after the answer
         outbox = Outbox(app.state.settings.resolved_outbox_dir)
         assert len(outbox.messages_to(email)) == 3  # the registration's mail and two more, not a third
         # the client's own budget (3) is spent now, whatever address it asks for

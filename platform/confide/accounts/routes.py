@@ -58,14 +58,15 @@ async def register(body: Registration, request: Request, session: SessionDep, se
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     summary="Send a new confirmation token",
-    description="Answers the same for any address. Rate-limited per address asked for and per client address "
+    description="Answers the same for any address, at once: the lookup, the token and the mail come after the answer. "
+    "Rate-limited per address asked for and per client address "
     "(`verification_resend_limit_per_account`, `…_per_address`, per `password_reset_window_seconds`).",
     responses={429: {"description": "Too many confirmation mails asked for (Retry-After says when to try again)"}},
 )
-async def resend_verification(body: ResendVerification, request: Request, session: SessionDep, services: ServicesDep) -> Accepted:
+async def resend_verification(body: ResendVerification, request: Request, services: ServicesDep) -> Accepted:
     await service.limit_verification_resend(services, email=body.email, ip=client_address(request))
-    await service.resend_verification(session, services, email=body.email)
-    await session.commit()
+    # No database work here: whatever depends on the account existing runs detached, after the answer.
+    request.app.state.detached_mails.submit(body.email, service.prepare_verification_resend)
     return Accepted(detail=REGISTERED)
 
 
@@ -111,7 +112,7 @@ async def login(body: Login, request: Request, session: SessionDep, services: Se
 async def request_password_reset(body: PasswordResetRequest, request: Request, services: ServicesDep) -> Accepted:
     await service.limit_password_reset(services, email=body.email, ip=client_address(request))
     # No database work here: whatever depends on the account existing runs detached, after the answer.
-    request.app.state.password_resets.submit(body.email)
+    request.app.state.detached_mails.submit(body.email, service.prepare_password_reset)
     return Accepted(detail=RESET_REQUESTED)
 
 

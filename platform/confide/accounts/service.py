@@ -26,7 +26,7 @@ RESET_TOKEN_INVALID = "The reset token is unknown, used or expired. Ask for a ne
 
 @dataclass(frozen=True, slots=True)
 class Mail:
-    """A mail to send once the request is answered (see accounts/resets.py)."""
+    """A mail to send once the request is answered (see accounts/detached_mails.py)."""
 
     to: str
     subject: str
@@ -62,8 +62,8 @@ def dashboard_link(services: Services, page: str, token: str) -> str:
     return f"{services.settings.public_base_url}{page}#token={token}"
 
 
-async def _mail_verification(services: Services, *, to: str, token: str, first_name: str) -> None:
-    await services.mailer.send(
+def _verification_mail(services: Services, *, to: str, token: str, first_name: str) -> Mail:
+    return Mail(
         to,
         "Confirm your email address",
         f"Hello {first_name},\n\nconfirm your email address for Confide with this token:\n\n{token}\n\n"
@@ -71,6 +71,11 @@ async def _mail_verification(services: Services, *, to: str, token: str, first_n
         f"{dashboard_link(services, VERIFY_PAGE, token)}\n\n"
         f"It expires in {services.settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail.\n",
     )
+
+
+async def _mail_verification(services: Services, *, to: str, token: str, first_name: str) -> None:
+    mail = _verification_mail(services, to=to, token=token, first_name=first_name)
+    await services.mailer.send(mail.to, mail.subject, mail.body)
 
 
 async def register(session: AsyncSession, services: Services, *, data: Registration, ip: str | None) -> User | None:
@@ -132,12 +137,14 @@ async def limit_verification_resend(services: Services, *, email: str, ip: str |
     )
 
 
-async def resend_verification(session: AsyncSession, services: Services, *, email: str) -> None:
+async def prepare_verification_resend(session: AsyncSession, services: Services, *, email: str) -> Mail | None:
+    """A new confirmation token for an unverified account with this address, and the mail that carries it;
+    None otherwise. Depends on whether the account exists, so it runs after the answer (detached_mails)."""
     user = await find_user_by_email(session, email)
     if user is None or user.email_verified_at is not None:
-        return
+        return None
     token = await _issue_email_token(session, services, user=user, purpose=VERIFY, email=user.email)
-    await _mail_verification(services, to=user.email, token=token, first_name=user.first_name)
+    return _verification_mail(services, to=user.email, token=token, first_name=user.first_name)
 
 
 async def verify_email(session: AsyncSession, *, token: str) -> User:
@@ -267,7 +274,7 @@ async def limit_password_reset(services: Services, *, email: str, ip: str | None
 async def prepare_password_reset(session: AsyncSession, services: Services, *, email: str) -> Mail | None:
     """Issue a reset token for the account with this address and return the mail that carries it; None
     when there is no account. Everything here depends on whether the account exists, so it runs after
-    the request was answered (accounts/resets.py), never before."""
+    the request was answered (accounts/detached_mails.py), never before."""
     s = services.settings
     user = await find_user_by_email(session, email)
     if user is None:

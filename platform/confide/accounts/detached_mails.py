@@ -1,10 +1,10 @@
-"""Password-reset requests, carried out after the answer.
+"""Mails asked for by address (a password reset, the confirmation sent again), carried out after the answer.
 
-`POST /v1/auth/password-reset` must not tell whether an address has an account, neither by its answer
-nor by its time nor by the latency it leaves in /metrics. So the route does only what is the same for
-every address (validation, the rate-limit hits), answers 202, and hands the rest to this runner: look
-the account up, void its older tokens, issue a new one, commit, and mail the token (or, to a restricted
-account, the note that its password cannot change). Each request is a detached task with a session of
+`POST /v1/auth/password-reset` and `POST /v1/accounts/verification` must not tell whether an address has
+an account, neither by their answer nor by their time nor by the latency they leave in /metrics. So the
+routes do only what is the same for every address (validation, the rate-limit hits), answer 202, and
+hand the rest to this runner: a `prepare` function looks the account up, issues a token, and returns
+the mail to send (or None); the runner commits and sends it. Each request is a detached task with a session of
 its own and an empty context (nothing of the request's context goes with it), held here so it is not
 garbage-collected, and awaited at shutdown. Failures are logged by their type alone: no address, no token.
 """
@@ -14,20 +14,23 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from confide.accounts import service
+from confide.accounts.service import Mail
 from confide.core.errors import ServiceUnavailable
 from confide.core.services import Services
 
-log = logging.getLogger("confide.accounts.resets")
+log = logging.getLogger("confide.accounts.detached_mails")
 
-TASK_NAME = "confide-password-reset"
+TASK_NAME = "confide-account-mail"
+
+Prepare = Callable[..., Awaitable[Mail | None]]  # (session, services, *, email) -> the mail to send, or None
 
 
-class PasswordResets:
-    """One per app (app.state.password_resets), started and stopped in the lifespan."""
+class DetachedMails:
+    """One per app (app.state.detached_mails), stopped in the lifespan."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], services: Services, *, stop_wait: float = 10.0) -> None:
         self._sessionmaker = sessionmaker
@@ -36,26 +39,26 @@ class PasswordResets:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
-    def submit(self, email: str) -> None:
-        """Carry out a reset request for `email` in the background; returns at once."""
+    def submit(self, email: str, prepare: Prepare) -> None:
+        """Carry out a request for `email` in the background; returns at once."""
         if self._closed:  # shutting down: the server no longer answers requests anyway
-            log.warning("password reset dropped: shutting down")
+            log.warning("account mail dropped: shutting down")
             return
-        task = asyncio.create_task(self._run(email), name=TASK_NAME, context=contextvars.Context())
+        task = asyncio.create_task(self._run(email, prepare), name=TASK_NAME, context=contextvars.Context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, email: str) -> None:
+    async def _run(self, email: str, prepare: Prepare) -> None:
         try:
             async with self._sessionmaker() as session:
-                mail = await service.prepare_password_reset(session, self._services, email=email)
+                mail = await prepare(session, self._services, email=email)
                 await session.commit()
             if mail is not None:
                 await self._services.mailer.send(mail.to, mail.subject, mail.body)
         except ServiceUnavailable:
             pass  # the mailer logged the failure by its type; the token expires unused and the person can ask again
         except Exception as exc:
-            log.error("password reset failed", extra={"error_type": type(exc).__name__})
+            log.error("account mail failed", extra={"error_type": type(exc).__name__})
 
     async def drain(self) -> None:
         """Wait until every request submitted so far is carried out (tests)."""
@@ -73,4 +76,4 @@ class PasswordResets:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-            log.warning("password resets cancelled at shutdown", extra={"count": len(pending)})
+            log.warning("account mails cancelled at shutdown", extra={"count": len(pending)})
