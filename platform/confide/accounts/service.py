@@ -123,17 +123,22 @@ async def register(session: AsyncSession, services: Services, *, data: Registrat
     return user
 
 
-async def limit_verification_resend(services: Services, *, email: str, ip: str | None) -> None:
-    """Rate limits of sending the confirmation mail again, counted before the address is looked up (so
-    they tell nothing of it): the route must not flood a mailbox, nor keep minting tokens for it."""
-    s = services.settings
+async def _limit_mail_request(services: Services, kind: str, *, email: str, ip: str | None, per_account: int, per_address: int, what: str) -> None:
+    """Count a request for a mail by address against its rate limits, before the address is looked up:
+    per client address, and per address asked for whether or not it has an account (the keys are
+    hashed; see enforce_rate), so the limits tell nothing of it either."""
+    window = services.settings.password_reset_window_seconds
     if ip:
-        await services.enforce_rate(
-            "verify-resend:ip", ip, s.verification_resend_limit_per_address, s.password_reset_window_seconds, "Too many confirmation mails asked for from your address."
-        )
-    await services.enforce_rate(
-        "verify-resend:acct", normalise_email(email), s.verification_resend_limit_per_account, s.password_reset_window_seconds,
-        "Too many confirmation mails asked for this email address.",
+        await services.enforce_rate(f"{kind}:ip", ip, per_address, window, f"Too many {what} from your address.")
+    await services.enforce_rate(f"{kind}:acct", normalise_email(email), per_account, window, f"Too many {what} for this email address.")
+
+
+async def limit_verification_resend(services: Services, *, email: str, ip: str | None) -> None:
+    """The route must not flood a mailbox, nor keep minting tokens for an address."""
+    s = services.settings
+    await _limit_mail_request(
+        services, "verify-resend", email=email, ip=ip, per_account=s.verification_resend_limit_per_account,
+        per_address=s.verification_resend_limit_per_address, what="confirmation mail requests",
     )
 
 
@@ -257,17 +262,11 @@ async def _void_reset_tokens(session: AsyncSession, *, user_id: str) -> None:
 
 
 async def limit_password_reset(services: Services, *, email: str, ip: str | None) -> None:
-    """Count a reset request against its rate limits: the work every request does before it is answered,
-    whether or not the address has an account (the keys are hashed; see enforce_rate)."""
+    """The work every reset request does before it is answered, whether or not the address has an account."""
     s = services.settings
-    if ip:
-        await services.enforce_rate(
-            "pwreset:ip", ip, s.password_reset_limit_per_address, s.password_reset_window_seconds, "Too many password-reset requests from your address."
-        )
-    # Counted per address asked for, whether or not it has an account, so the limit tells nothing either.
-    await services.enforce_rate(
-        "pwreset:acct", normalise_email(email), s.password_reset_limit_per_account, s.password_reset_window_seconds,
-        "Too many password-reset requests for this email address.",
+    await _limit_mail_request(
+        services, "pwreset", email=email, ip=ip, per_account=s.password_reset_limit_per_account,
+        per_address=s.password_reset_limit_per_address, what="password-reset requests",
     )
 
 
