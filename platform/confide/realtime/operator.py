@@ -206,7 +206,7 @@ class OperatorConnection:
                 await self._send(frame_error_frame(exc))
             except _SignedOut:
                 return
-            except (WebSocketDisconnect, asyncio.CancelledError):
+            except WebSocketDisconnect:  # the socket is gone: the caller ends the connection
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
                 log.warning("operator frame failed", extra={"error_type": type(exc).__name__})

@@ -319,7 +319,7 @@ class VisitorConnection:
                 await self.send(frame_error_frame(exc))
             except _Flood:
                 return
-            except (WebSocketDisconnect, asyncio.CancelledError):
+            except WebSocketDisconnect:  # the socket is gone: the caller ends the connection
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
                 log.warning("visitor frame failed", extra={"error_type": type(exc).__name__})
