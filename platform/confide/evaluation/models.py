@@ -1,5 +1,6 @@
 """Evaluation tables: outcomes (CSAT and resolution), per-conversation metrics, daily aggregates,
-unanswered questions, staff score definitions and scores, webhook endpoints and their delivery log.
+unanswered questions, staff score definitions and scores, webhook endpoints, their outbox (deliveries
+waiting to be sent) and their delivery log (one row per attempt).
 
 What outlives a conversation and what does not is decided here, by the foreign keys:
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, Float, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, Float, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from confide.core.classification import Category, Holder, classify
@@ -341,4 +342,40 @@ classify(
     legal_basis="Art. 6(1)(b) GDPR",
     retention="webhook_delivery_log_days (default 30 days), then deleted",
     not_personal=("event", "attempt", "status_code", "outcome", "error", "duration_ms", "at"),
+)
+
+
+class WebhookOutbox(SQLModel, table=True):
+    """One event's delivery to one endpoint, kept in the database until it is delivered or given up, so a
+    restart or a crash loses none. The node in `node` sends it when `next_attempt_at` comes (a claim moves
+    that to the end of the claim's lease); any node does when `node` is empty (released at shutdown) or
+    once it is long overdue (its node died). The body is emptied when the delivery ends."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (Index("ix_webhook_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: str = Field(primary_key=True)
+    tenant_id: str = fk("tenant.id")
+    endpoint_id: str = fk("webhook_endpoint.id")  # deleting the endpoint drops what still waits for it
+    conversation_id: str | None = fk("conversation.id", nullable=True)  # erasing the conversation reaches the body
+    event_id: str = Field(max_length=40)
+    event: str = Field(max_length=60)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the signed JSON, byte for byte; null once ended or erased
+    status: str = Field(default="pending", max_length=20)  # pending | delivered | failed
+    attempts: int = 0  # attempts claimed so far, the one in flight included
+    next_attempt_at: datetime = utc_field(default_now=True)
+    node: str | None = Field(default=None, max_length=40)  # the worker that sends it on time; null: any
+    created_at: datetime = utc_field(default_now=True)
+    finished_at: datetime | None = utc_field(nullable=True)
+
+
+classify(
+    WebhookOutbox,
+    holder=Holder.PROCESSOR,
+    purpose="Webhook deliveries waiting to be sent or retried to systems the tenant names, so none is lost in a restart",
+    legal_basis="Art. 28 GDPR: the tenant's instruction",
+    retention="The body until the delivery is delivered, given up or its conversation erased; the row webhook_delivery_log_days (default 30 days) after it ended",
+    data_subjects="tenants' end customers (their customer reference; message text where the endpoint asks for it and transcripts are stored)",
+    personal={"body": Category.COMMUNICATION},
+    not_personal=("event", "attempts", "node"),
 )
