@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.accounts.models import EmailToken
@@ -232,7 +232,9 @@ async def change_password(session: AsyncSession, services: Services, *, user_id:
     user = await get_user(session, user_id=user_id)
     if not await services.passwords.verify(user.password_hash, current):
         raise InvalidCredentials("The current password is wrong.")
-    user.password_hash = await services.passwords.hash(new)
+    password_hash = await services.passwords.hash(new)
+    user = await _lock_account(session, User.id == user_id) or user  # in the same order as a reset: the account, then its tokens
+    user.password_hash = password_hash
     user.updated_at = utcnow()
     await session.execute(
         update(AuthSession)
@@ -251,6 +253,17 @@ async def change_password(session: AsyncSession, services: Services, *, user_id:
 # also confirms a not yet confirmed address (a pending email change is not touched; its token went to
 # the new address). A restricted account (Art. 18) makes no changes, its password included: it gets a
 # mail saying so instead of a token, and a token issued before the restriction is refused.
+
+
+async def _lock_account(session: AsyncSession, where: ColumnElement[bool]) -> User | None:
+    """Read the account and lock its row until the commit, so the steps that issue, spend or void its
+    reset tokens run one after the other: without it, two resets requested at the same moment each voided
+    the older tokens (none yet) and issued their own, and both worked. PostgreSQL takes the row lock
+    (FOR UPDATE); SQLite, which has no row locks, lets one transaction write at a time, and the first
+    write of each of these steps (voiding the reset tokens, or claiming one) waits there for the other's
+    commit, then sees its tokens."""
+    stmt = select(User).where(where).with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(stmt)
 
 
 async def _void_reset_tokens(session: AsyncSession, *, user_id: str) -> None:
@@ -275,7 +288,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
     when there is no account. Everything here depends on whether the account exists, so it runs after
     the request was answered (accounts/detached_mails.py), never before."""
     s = services.settings
-    user = await find_user_by_email(session, email)
+    user = await _lock_account(session, User.email == normalise_email(email))
     if user is None:
         return None
     if user.status != "active":
@@ -314,7 +327,8 @@ async def confirm_password_reset(session: AsyncSession, services: Services, *, t
     record = await session.scalar(select(EmailToken).where(EmailToken.token_hash == hash_token(token), EmailToken.purpose == PASSWORD_RESET))
     if record is None or record.used_at is not None or record.expires_at <= now:
         raise InvalidToken(RESET_TOKEN_INVALID)
-    user = await session.get(User, record.user_id)
+    password_hash = await services.passwords.hash(new_password)  # the slow part, before the account is locked
+    user = await _lock_account(session, User.id == record.user_id)  # a reset requested meanwhile waits, then is newer
     assert user is not None  # the foreign key cascades
     if user.email != record.email:  # the account moved to another address since: the old mailbox proves nothing now
         raise InvalidToken(RESET_TOKEN_INVALID)
@@ -329,7 +343,7 @@ async def confirm_password_reset(session: AsyncSession, services: Services, *, t
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidToken(RESET_TOKEN_INVALID)
-    user.password_hash = await services.passwords.hash(new_password)
+    user.password_hash = password_hash
     if user.email_verified_at is None:
         user.email_verified_at = now  # the token proved control of this very mailbox, as a verification token does
     user.updated_at = now
