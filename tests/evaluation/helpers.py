@@ -3,6 +3,7 @@ chosen timestamps (for reports over many days), evaluated by the real evaluator.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,12 @@ from tests.support.chat import visitor
 
 async def drain(app: FastAPI) -> None:
     await app.state.services.events.drain()
+
+
+async def settled(app: FastAPI, tenant_id: str, timeout: float = 10.0) -> None:
+    """The events handled and every webhook delivery of the tenant delivered or given up."""
+    await drain(app)
+    await asyncio.wait_for(app.state.webhooks.worker.settled(tenant_id=tenant_id), timeout)
 
 
 async def next_of(chat: Any, kind: str, timeout: float = 10.0) -> dict[str, Any]:

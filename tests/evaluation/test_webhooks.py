@@ -11,7 +11,7 @@ from confide.core import events
 from confide.evaluation.models import WebhookDelivery
 from confide.evaluation.webhooks import check_url, signature, verify_signature
 from confide.settings import Settings
-from tests.evaluation.helpers import chat_session, drain, set_instructions, stored_conversation
+from tests.evaluation.helpers import chat_session, drain, set_instructions, settled, stored_conversation
 from tests.evaluation.receiver import receiver
 
 ALL = ["conversation.handoff_requested", "conversation.closed", "conversation.rating_received"]
@@ -25,11 +25,11 @@ async def _endpoint(client, shop, url: str, **body) -> dict:  # noqa: ANN001
 
 
 async def _closed(app, shop) -> str:  # noqa: ANN001
-    """A stored conversation with text, and its close event emitted as the chat would."""
+    """A stored conversation with text, and its close event emitted as the chat would; returns once its deliveries ended."""
     conversation_id = await stored_conversation(app, tenant_id=shop["tenant_id"], avatar_id=shop["avatar_id"], started=datetime.now(UTC),
                                                 turns=[("visitor", "Do you sell bicycles?", None, 0), ("avatar", "I don't know.", {"fallback": True}, 1)])
     app.state.services.events.emit(events.CONVERSATION_CLOSED, {"tenant_id": shop["tenant_id"], "conversation_id": conversation_id, "avatar_id": shop["avatar_id"], "closed_by": "operator"})
-    await drain(app)
+    await settled(app, shop["tenant_id"])
     return conversation_id
 
 

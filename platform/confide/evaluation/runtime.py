@@ -1,5 +1,6 @@
 """What the evaluation domain runs in the app's lifespan: the evaluator (metrics on close, outcomes on
-rating) and the webhook dispatcher, both subscribed to the domain events; and its retention steps."""
+rating) and the webhook dispatcher, both subscribed to the domain events, with the node's webhook
+delivery worker; and its retention steps."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ def start_evaluation(app: FastAPI) -> None:
     services.events.on(events.RATING_RECEIVED, evaluator.on_rating)
     dispatcher = WebhookDispatcher(app.state.sessionmaker, services.settings)
     dispatcher.subscribe(services.events)
+    dispatcher.start()  # sends what is due at once: deliveries left waiting by a node that stopped too
     app.state.evaluation = evaluator
     app.state.webhooks = dispatcher
 
 
 async def stop_evaluation(app: FastAPI) -> None:
-    """Stop waiting between webhook retries, let running handlers finish, then close the HTTP client."""
-    app.state.webhooks.stop()
+    """Let running handlers finish (their deliveries are written), then stop the webhook worker: attempts
+    in flight finish, deliveries still waiting stay in the database for whichever node runs next."""
     await app.state.services.events.drain()
     await app.state.webhooks.aclose()

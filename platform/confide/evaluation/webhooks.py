@@ -8,8 +8,9 @@ Receivers recompute the HMAC over the raw body, compare in constant time, and re
 more than five minutes from their clock (replay protection; `verify_signature` does all three).
 `Confide-Event-Id` is the same for every attempt of one event, so a receiver can drop duplicates.
 
-Failed attempts (connection errors, timeouts, 408, 429 and 5xx) are retried with exponential backoff
-and jitter (tenacity); each attempt is logged with its status code and time, never the payload.
+Deliveries wait in the database (webhook_deliveries.py), so a restart or a crash loses none; failed
+attempts (connection errors, timeouts, 408, 425, 429 and 5xx) are retried with exponential backoff and
+jitter; each attempt is logged with its status code and time, never the payload or the answer.
 Message text is sent only where the tenant stores transcripts and the endpoint asks for text
 (`include_text`); otherwise a payload carries ids and categories only."""
 
@@ -33,7 +34,6 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from confide import __version__
 from confide.chats.models import Conversation, Message
@@ -42,6 +42,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import InvalidInput
 from confide.core.ids import new_id
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
+from confide.evaluation.webhook_deliveries import Attempt, DeliveryWorker, enqueue, log_entry
 from confide.privacy.gate import Purpose, gate_for
 from confide.privacy.records import add_recipient_source
 from confide.privacy.retention import RetentionStep, add_step
@@ -54,7 +55,6 @@ PING = "ping"
 SIGNATURE_HEADER = "Confide-Signature"
 TOLERANCE_SECONDS = 300
 CONTEXT_MESSAGES = 10  # a handoff carries the last few messages, where text may be sent
-RETRY_STATUSES = frozenset({408, 425, 429})
 
 
 # ---- signatures -------------------------------------------------------------------------------
@@ -295,29 +295,22 @@ def envelope(event_id: str, name: str, tenant_id: str, data: dict[str, Any]) -> 
 # ---- delivery ---------------------------------------------------------------------------------
 
 
-class _Retry(Exception):
-    pass
-
-
-class _Closing(Exception):
-    pass
-
-
 class WebhookDispatcher:
-    """Subscribed to the event bus: builds each endpoint's payload and delivers it, with retries."""
+    """Subscribed to the event bus: builds each endpoint's payload and puts it in the outbox, which the
+    node's DeliveryWorker sends (webhook_deliveries.py). Also sends pings, once and at once."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.client = webhook_client(settings)
-        self._closing = asyncio.Event()
+        self.worker = DeliveryWorker(sessionmaker, settings, self.attempt)
 
-    def stop(self) -> None:
-        """Stop waiting between retries (shutdown): attempts in flight finish, no new ones start."""
-        self._closing.set()
+    def start(self) -> None:
+        self.worker.start()
 
     async def aclose(self) -> None:
-        self._closing.set()
+        """Let attempts in flight finish, release the deliveries still waiting to any node, close the client."""
+        await self.worker.stop()
         await self.client.aclose()
 
     async def on_event(self, name: str, payload: dict[str, Any]) -> None:
@@ -329,7 +322,7 @@ class WebhookDispatcher:
             gate = gate_for(session)
             instructions = await gate.instructions(session, tenant_id)
             event_id = new_id("evt")
-            bodies = []
+            node = self.worker.node if self.worker.running else None  # written during shutdown: any node's
             for endpoint in endpoints:
                 with_text = endpoint.include_text and instructions.store_transcripts
                 data, texts = await build_data(session, name, payload, with_text=with_text)
@@ -337,54 +330,32 @@ class WebhookDispatcher:
                     # Text leaves for the tenant's own system: logged like an export the tenant asked for.
                     await gate.authorize(session, tenant_id=tenant_id, purpose=Purpose.EXPORT, actor=f"webhook:{endpoint.id}",
                                          subject_ref=payload["conversation_id"], counts={"messages": texts})
-                bodies.append((endpoint.id, endpoint.url, endpoint.secret, envelope(event_id, name, tenant_id, data)))
+                enqueue(session, tenant_id=tenant_id, endpoint_id=endpoint.id, conversation_id=payload["conversation_id"], event_id=event_id, event=name,
+                        body=envelope(event_id, name, tenant_id, data), node=node)
             await session.commit()
-        await asyncio.gather(*(self.deliver(endpoint_id=e, url=u, secret=s, event_id=event_id, event=name, body=b, tenant_id=tenant_id) for e, u, s, b in bodies))
+        self.worker.wake()
 
     async def ping(self, endpoint: WebhookEndpoint) -> dict[str, Any]:
         event_id = new_id("evt")
         body = envelope(event_id, PING, endpoint.tenant_id, {"endpoint_id": endpoint.id, "text_included": False})
         attempts = await self.deliver(endpoint_id=endpoint.id, url=endpoint.url, secret=endpoint.secret, event_id=event_id, event=PING, body=body,
-                                      tenant_id=endpoint.tenant_id, max_attempts=1)
+                                      tenant_id=endpoint.tenant_id)
         return {"event_id": event_id, **attempts}
 
-    async def _sleep(self, seconds: float) -> None:
+    async def deliver(self, *, endpoint_id: str, url: str, secret: str, event_id: str, event: str, body: bytes, tenant_id: str) -> dict[str, Any]:
+        """One attempt now, logged, never retried (a ping: the caller waits for the answer)."""
+        attempt = await self.attempt(url, secret, event_id, event, body)
+        outcome = attempt.outcome(1, 1)
         try:
-            await asyncio.wait_for(self._closing.wait(), seconds)
-        except TimeoutError:
-            return
-        raise _Closing
+            async with self.sessionmaker() as session:
+                session.add(log_entry(tenant_id, endpoint_id, event_id, event, 1, attempt, outcome))
+                await session.commit()
+        except IntegrityError:
+            pass  # the endpoint was deleted meanwhile
+        return {"delivered": attempt.delivered, "attempts": 1, "status_code": attempt.status_code, "error": attempt.error}
 
-    async def deliver(self, *, endpoint_id: str, url: str, secret: str, event_id: str, event: str, body: bytes, tenant_id: str,
-                      max_attempts: int | None = None) -> dict[str, Any]:
-        s = self.settings
-        attempts = max_attempts or s.webhook_max_attempts
-        result: dict[str, Any] = {"delivered": False, "attempts": 0, "status_code": None, "error": None}
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(attempts),
-            wait=wait_exponential_jitter(multiplier=s.webhook_retry_base_seconds, max=s.webhook_retry_max_seconds, jitter=s.webhook_retry_base_seconds / 2),
-            retry=retry_if_exception_type(_Retry),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    number = attempt.retry_state.attempt_number
-                    status, error, elapsed_ms = await self._post(url, secret, event_id, event, body)
-                    retryable = error in ("timeout", "connection_error") or (status is not None and (status >= 500 or status in RETRY_STATUSES))
-                    delivered = status is not None and 200 <= status < 300
-                    outcome = "delivered" if delivered else ("retrying" if retryable and number < attempts else "failed")
-                    result.update(attempts=number, status_code=status, error=error, delivered=delivered)
-                    if not await self._log(tenant_id, endpoint_id, event_id, event, number, status, outcome, error, elapsed_ms):
-                        return result  # the endpoint was deleted meanwhile
-                    if retryable and not delivered:
-                        raise _Retry
-        except (_Retry, _Closing):
-            pass
-        return result
-
-    async def _post(self, url: str, secret: str, event_id: str, event: str, body: bytes) -> tuple[int | None, str | None, int]:
+    async def attempt(self, url: str, secret: str, event_id: str, event: str, body: bytes) -> Attempt:
+        """POST the body, signed afresh with the time of this attempt; only the status code is read."""
         headers = {
             "Content-Type": "application/json",
             "Confide-Event": event,
@@ -404,18 +375,7 @@ class WebhookDispatcher:
         except httpx.HTTPError as exc:
             status, error = None, "connection_error"
             log.info("webhook delivery failed", extra={"error": type(exc).__name__})
-        return status, error, int((time.monotonic() - started) * 1000)
-
-    async def _log(self, tenant_id: str, endpoint_id: str, event_id: str, event: str, attempt: int, status: int | None, outcome: str,
-                   error: str | None, elapsed_ms: int) -> bool:
-        try:
-            async with self.sessionmaker() as session:
-                session.add(WebhookDelivery(id=new_id("whd"), tenant_id=tenant_id, endpoint_id=endpoint_id, event_id=event_id, event=event,
-                                            attempt=attempt, status_code=status, outcome=outcome, error=error, duration_ms=elapsed_ms))
-                await session.commit()
-        except IntegrityError:
-            return False
-        return True
+        return Attempt(status, error, int((time.monotonic() - started) * 1000))
 
     def subscribe(self, bus: events.EventBus) -> None:
         for name in EVENTS:
