@@ -54,7 +54,7 @@ class DetachedMails:
                 mail = await prepare(session, self._services, email=email)
                 await session.commit()
             if mail is not None:
-                await self._services.mailer.send(mail.to, mail.subject, mail.body)
+                await self._services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind)
         except ServiceUnavailable:
             pass  # the mailer logged the failure by its type; the token expires unused and the person can ask again
         except Exception as exc:

@@ -14,6 +14,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import AccountRestricted, Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
+from confide.core.mail import MailKind
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.consent import request_newsletter_on_registration
@@ -31,6 +32,7 @@ class Mail:
     to: str
     subject: str
     body: str
+    kind: MailKind
 
 
 def normalise_email(email: str) -> str:
@@ -70,12 +72,13 @@ def _verification_mail(services: Services, *, to: str, token: str, first_name: s
         'Send it in the body of POST /v1/accounts/verify ({"token": ...}), or open the dashboard link:\n'
         f"{dashboard_link(services, VERIFY_PAGE, token)}\n\n"
         f"It expires in {services.settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail.\n",
+        MailKind.VERIFICATION,
     )
 
 
 async def _mail_verification(services: Services, *, to: str, token: str, first_name: str) -> None:
     mail = _verification_mail(services, to=to, token=token, first_name=first_name)
-    await services.mailer.send(mail.to, mail.subject, mail.body)
+    await services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind)
 
 
 async def register(session: AsyncSession, services: Services, *, data: Registration, ip: str | None) -> User | None:
@@ -97,6 +100,7 @@ async def register(session: AsyncSession, services: Services, *, data: Registrat
             "Someone tried to register with your address",
             "Hello,\n\nsomeone tried to create a Confide account with this email address, which already has one.\n"
             "If it was you, sign in instead. If not, you can ignore this mail; nothing was changed.\n",
+            kind=MailKind.REGISTRATION_ATTEMPT,
         )
         return None
     now = utcnow()
@@ -218,6 +222,7 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
                 new_email,
                 "Email change not possible",
                 "Hello,\n\nsomeone asked to move a Confide account to this address, which already has an account. Nothing was changed.\n",
+                kind=MailKind.EMAIL_CHANGE_REFUSED,
             )
         else:
             user.pending_email = new_email
@@ -299,6 +304,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
             "(Art. 18 GDPR), so nothing about it can be changed, its password included.\n\n"
             f"To lift the restriction, sign in and send DELETE /v1/me/restriction, or write to {s.controller_email}. "
             "Then ask for a password reset again. If you did not ask for this, ignore this mail; nothing was changed.\n",
+            MailKind.PASSWORD_RESET_REFUSED,
         )
     await _void_reset_tokens(session, user_id=user.id)  # only the newest token works
     ttl = s.password_reset_ttl_minutes
@@ -313,6 +319,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
         f"{dashboard_link(services, RESET_PAGE, token)}\n\n"
         f"It works once and expires in {ttl} minutes. Setting a new password signs out every session of your account.\n"
         "If you did not ask for this, ignore this mail: your password stays as it is.\n",
+        MailKind.PASSWORD_RESET,
     )
 
 

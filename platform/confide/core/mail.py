@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from email.message import EmailMessage
 from email.utils import make_msgid
+from enum import StrEnum
 from pathlib import Path
 
 import aiosmtplib
@@ -15,24 +16,44 @@ from confide.core.errors import ServiceUnavailable
 
 log = logging.getLogger("confide.mail")
 
+KIND_HEADER = "X-Confide-Mail-Kind"
+
+
+class MailKind(StrEnum):
+    """What a mail is about, recorded in its KIND_HEADER where it is queued, so the outbox copies can be
+    told apart (retention, erasure) without guessing from a subject, which may change, be translated or
+    come back folded. Names a kind, never anything about the recipient."""
+
+    VERIFICATION = "verification"  # confirm an address: registration, sent again, an email change
+    REGISTRATION_ATTEMPT = "registration-attempt"  # someone registered again with an address that has an account
+    EMAIL_CHANGE_REFUSED = "email-change-refused"
+    PASSWORD_RESET = "password-reset"
+    PASSWORD_RESET_REFUSED = "password-reset-refused"  # the account is restricted
+    INVITATION = "invitation"  # a tenant invites the address
+    CONTACT_ACKNOWLEDGEMENT = "contact-acknowledgement"
+    NEWSLETTER = "newsletter"
+
 
 class Mailer:
     def __init__(self, sender: str) -> None:
         self.sender = sender
 
-    def compose(self, to: str, subject: str, body: str) -> EmailMessage:
+    def compose(self, to: str, subject: str, body: str, *, kind: MailKind | None = None) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = subject
         msg["Message-ID"] = make_msgid(domain="confide.localhost")
+        if kind is not None:
+            msg[KIND_HEADER] = MailKind(kind).value
         msg.set_content(body)
         return msg
 
-    async def send(self, to: str, subject: str, body: str) -> None:
-        """Deliver or fail loudly: callers send before they commit, so a failure leaves nothing half-done."""
+    async def send(self, to: str, subject: str, body: str, *, kind: MailKind | None = None) -> None:
+        """Deliver or fail loudly: callers send before they commit, so a failure leaves nothing half-done.
+        `kind` says what the mail is about (MailKind); every new caller should name it."""
         try:
-            await self.deliver(self.compose(to, subject, body))
+            await self.deliver(self.compose(to, subject, body, kind=kind))
         except Exception as exc:
             log.warning("mail delivery failed: %s", type(exc).__name__)
             raise ServiceUnavailable("Mail could not be sent just now, so nothing was saved. Try again shortly.") from exc

@@ -25,6 +25,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from confide.core.mail import KIND_HEADER, MailKind
+
 log = logging.getLogger("confide.privacy.outbox")
 
 MAIL_GLOB = "*.eml"
@@ -110,6 +112,15 @@ def _delete_files(paths: Iterable[Path]) -> int:
 def recipients(msg: Message) -> set[str]:
     """The addresses a mail went to, lowercased."""
     return {address.lower() for _, address in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if address}
+
+
+def kind_of(msg: Message) -> MailKind | None:
+    """What the mail is about, as recorded where it was queued (core.mail.MailKind); None for a mail
+    written without one (by a caller that names none, or before kinds were recorded)."""
+    try:
+        return MailKind(str(msg.get(KIND_HEADER, "")).strip())
+    except ValueError:
+        return None
 
 
 async def find_mentions(folder: Path, terms: Iterable[str]) -> set[Path]:

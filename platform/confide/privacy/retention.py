@@ -24,13 +24,14 @@ from confide.accounts.models import EmailToken
 from confide.core.access_log import AccessLog
 from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
+from confide.core.mail import MailKind
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession, Membership, User
 from confide.core.ids import new_id
 from confide.privacy.chat_retention import expire_chat_data
 from confide.privacy.contact import delete_acknowledgements_of, is_acknowledgement
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
-from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching, recipients
+from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching, kind_of, recipients
 from confide.privacy.rights import user_links
 from confide.settings import Settings
 from confide.tenants.models import Invitation
@@ -68,9 +69,19 @@ async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Se
     return {"email_token": _count(await session.execute(stmt))}
 
 
-# The invitation a tenant mails to an address (confide.tenants.service.invite); a test sends a real one.
-# DOTALL: a long subject (a long tenant name) comes back folded over lines from the stored mail.
+# Mails to an address that belong to rows the unverified-account step keeps, by their recorded kind.
+NOT_ABOUT_THE_ACCOUNT = frozenset({MailKind.INVITATION, MailKind.CONTACT_ACKNOWLEDGEMENT})
+# A mail written without a kind (a caller that names none, or written before kinds were recorded) is told by
+# its subject, as confide.tenants.service.invite writes it. DOTALL: a long subject (a long tenant name) comes
+# back folded over lines from the stored mail.
 INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide", re.DOTALL)
+
+
+def _not_about_the_account(msg: Message) -> bool:
+    kind = kind_of(msg)
+    if kind is not None:
+        return kind in NOT_ABOUT_THE_ACCOUNT
+    return is_acknowledgement(msg) or bool(INVITATION_SUBJECT.fullmatch(str(msg.get("Subject", ""))))
 
 
 def _mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
@@ -80,13 +91,12 @@ def _mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
     Not the tenants' invitations to the address nor the acknowledgements of contact messages from it: an
     unverified account need not be the address owner's, and those mails belong to rows this step keeps
     (the invitation until accepted or expired; the contact message, whose acknowledgement goes with it).
-    The outbox retention takes them in time."""
+    The outbox retention takes them in time. Each mail is told by the kind recorded where it was queued
+    (core.mail.MailKind), or by its subject when it carries none."""
     wanted = {e.lower() for e in emails}
 
     def about_account(msg: Message) -> bool:
-        if not recipients(msg) & wanted:
-            return False
-        return not (is_acknowledgement(msg) or INVITATION_SUBJECT.fullmatch(str(msg.get("Subject", ""))))
+        return bool(recipients(msg) & wanted) and not _not_about_the_account(msg)
 
     return about_account
 
