@@ -26,6 +26,8 @@ log = logging.getLogger("confide.broker")
 
 ORIGIN_MARK = "\x1f"  # frames are JSON and never start with it
 MAX_QUEUED_PUBLISHES = 10_000  # while Redis is away; older frames are dropped (they are stored)
+# Control channels: node-wide notices that every node subscribes to once, at start (never per connection).
+TENANT_CLOSED_CHANNEL = "control:tenant-closed"  # each message is the id of a tenant whose closure was accepted
 
 
 @dataclass(frozen=True, slots=True)

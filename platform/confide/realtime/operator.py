@@ -23,6 +23,7 @@ from confide.core.tenancy import Permission, has_permission, resolve_tenant_cont
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import channels, transitions
 from confide.realtime.delivery import SeqDelivery
+from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
     CloseCode,
     ConversationAction,
@@ -63,10 +64,12 @@ class OperatorConnection:
         self.watching: dict[str, tuple[SeqDelivery, asyncio.Task[None]]] = {}
         self.send_lock = asyncio.Lock()
         self._token = ""  # the hello's bearer token, checked again before every action (_still_authorized)
+        self.cut_off = False  # closed from outside (cut): nothing more goes out
 
     async def _send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
-            await self.ws.send_text(encode(frame))
+            if not self.cut_off:
+                await self.ws.send_text(encode(frame))
 
     async def _send_unlocked(self, frame: dict[str, Any]) -> None:
         # SeqDelivery serialises per conversation; the socket still needs one writer at a time.
@@ -77,11 +80,31 @@ class OperatorConnection:
             await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
             await self.ws.close(code=int(code), reason=slug)
 
+    async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
+        """Closed from outside (its tenant was closed, live.py): after any frame being written, the error
+        frame and the close; nothing more goes out, and the connection ends at its next receive."""
+        async with self.send_lock:
+            if self.cut_off:
+                return
+            self.cut_off = True
+            with contextlib.suppress(Exception):
+                await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
+                await self.ws.close(code=int(code), reason=slug)
+
     async def run(self, tenant_id: str) -> None:
+        try:
+            await self._run(tenant_id)
+        finally:
+            self.rt.live.discard(self.tenant_id, self)
+
+    async def _run(self, tenant_id: str) -> None:
         try:
             if not await self._hello(tenant_id):
                 return
         except WebSocketDisconnect:
+            return
+        if not self.rt.live.add(self.tenant_id, self):  # closed since the hello's checks: not let in
+            await self.refuse(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL)
             return
         group = channels.presence_group(self.tenant_id)
         await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
@@ -197,7 +220,7 @@ class OperatorConnection:
             except TimeoutError:
                 await self.refuse(CloseCode.IDLE, "idle-timeout", "Closed after a long silence.")
                 return
-            if raw["type"] == "websocket.disconnect":
+            if raw["type"] == "websocket.disconnect" or self.cut_off:  # frames queued before a cut are not handled
                 return
             try:
                 frame = parse(operator_frames, raw.get("text"), self.settings.chat_max_frame_bytes)

@@ -23,6 +23,7 @@ class CloseCode(IntEnum):
     UNAUTHORIZED = 4401  # forged, expired or foreign visitor/customer/operator token
     ORIGIN_NOT_ALLOWED = 4403  # the page's Origin is not on the avatar's list
     UNKNOWN_WIDGET = 4404  # unknown, rotated or unpublished widget key
+    TENANT_CLOSED = 4404  # the tenant was closed: open visitor and operator connections are cut (an alias)
     IDLE = 4408  # no frame within the idle (or hello) timeout
     TOO_MANY_CONNECTIONS = 4409  # the visitor has too many open connections
     RATE_LIMITED = 4429  # kept flooding after rate-limit errors

@@ -1,5 +1,6 @@
 """What every chat connection of one node shares: services, caches of immutable avatar versions and
-compiled guidelines, the responders, the purpose gate and the visitor-token signer. Built in lifespan."""
+compiled guidelines, the responders, the purpose gate, the visitor-token signer and the node's open
+connections by tenant (live.py). Built in lifespan."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from confide.core.broker import Broker
 from confide.core.events import EventBus
 from confide.core.services import Services
 from confide.privacy.gate import PurposeGate
+from confide.realtime.live import LiveConnections
 from confide.realtime.protocol import encode
 from confide.settings import Settings
 from guidelines.checker import CompiledGuidelines, compile_guidelines
@@ -60,9 +62,11 @@ class ChatRuntime:
         self.responders = Responders(openai=openai)
         self._versions: OrderedDict[str, LoadedAvatar] = OrderedDict()
         self.writer = MessageWriter(sessionmaker.kw["bind"], sessionmaker, pool_size=max(2, settings.database_pool_size // 2))
+        self.live = LiveConnections(self.broker)  # this node's connections by tenant: a tenant's closure cuts them
 
     async def start(self) -> None:
         await self.writer.start()
+        await self.live.start()
 
     async def load_version(self, session: AsyncSession, *, tenant_id: str, version_id: str) -> LoadedAvatar | None:
         """An avatar version from the cache, or loaded and compiled once (versions never change)."""
@@ -93,5 +97,6 @@ class ChatRuntime:
             log.warning("broker publish failed; clients will catch up from storage", extra={"error": type(exc).__name__})
 
     async def aclose(self) -> None:
+        await self.live.stop()
         await self.responders.aclose()
         await self.writer.close()

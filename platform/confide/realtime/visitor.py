@@ -26,6 +26,7 @@ from confide.core.services import subject_key
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import channels
 from confide.realtime.delivery import SeqDelivery
+from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
     CloseCode,
     End,
@@ -118,9 +119,25 @@ class VisitorConnection:
             await self._send(error_frame(slug, detail, close_code=int(code)))
             await self.ws.close(code=int(code), reason=slug[:120])
 
+    async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
+        """Closed from outside (its tenant was closed, live.py): the error frame and the close, then
+        nothing more goes out, and the connection ends at its next receive."""
+        if self.gone:
+            return
+        self.gone = True
+        with contextlib.suppress(Exception):
+            await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
+            await self.ws.close(code=int(code), reason=slug[:120])
+
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def run(self, widget_key: str) -> None:
+        try:
+            await self._run(widget_key)
+        finally:
+            self.rt.live.discard(self.tenant_id, self)
+
+    async def _run(self, widget_key: str) -> None:
         try:
             hello = await self._open(widget_key)
             await self._start(hello)
@@ -166,12 +183,14 @@ class VisitorConnection:
             if not target.allows_origin(self.ws.headers.get("origin")):
                 raise Refused(CloseCode.ORIGIN_NOT_ALLOWED, "origin-not-allowed", "This page's origin may not open this chat.")
             self.tenant_id, self.avatar_id = target.tenant_id, target.avatar_id
+        if not self.rt.live.add(self.tenant_id, self):  # closed since the widget resolved: not let in
+            raise Refused(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL)
         self.live_version_id = target.live_version_id
         try:
             raw = await asyncio.wait_for(self.ws.receive(), s.chat_hello_timeout_seconds)
         except TimeoutError as exc:
             raise Refused(CloseCode.IDLE, "hello-timeout", "Send a hello frame first.") from exc
-        if raw["type"] == "websocket.disconnect":
+        if raw["type"] == "websocket.disconnect" or self.gone:
             raise WebSocketDisconnect(raw.get("code", 1000))
         try:
             frame = parse(visitor_frames, raw.get("text") if raw.get("text") is not None else raw.get("bytes"), s.chat_max_frame_bytes)
@@ -225,6 +244,8 @@ class VisitorConnection:
             self.avatar = avatar
             self.language = self.conversation.language if self.conversation else avatar.snapshot.pick_language(hello.language)
             if self.conversation is None:
+                if self.gone:  # cut (its tenant closed) or left while this ran: no conversation for nobody
+                    raise WebSocketDisconnect(1000)
                 try:
                     await self.rt.gate.authorize(
                         session, tenant_id=self.tenant_id, purpose=Purpose.ANSWER_CHAT, actor=self.avatar_id, subject_ref=self.visitor_id
@@ -305,7 +326,7 @@ class VisitorConnection:
             except TimeoutError:
                 await self.refuse(CloseCode.IDLE, "idle-timeout", "Closed after a long silence; reconnect to resume.")
                 return
-            if raw["type"] == "websocket.disconnect":
+            if raw["type"] == "websocket.disconnect" or self.gone:  # gone: frames queued before a cut are not handled
                 return
             try:
                 if not self._frame_allowed():

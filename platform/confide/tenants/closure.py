@@ -5,7 +5,8 @@ resolves and no chat starts; webhooks stopped; API keys and open invitations rev
 ends (so the owner's account can be erased at once, and nobody works in the tenant any more), and the
 chat data is queued for erasure as a `tenant`-scope erasure request, the same tracked machinery a tenant
 uses at the end of its contract (privacy/erasure.py): it reaches the database, the broker and the mail
-outbox in batches and resumes after a crash.
+outbox in batches and resumes after a crash. Once that has committed, `announce_closed` tells every node
+to cut the tenant's open chat connections (realtime/live.py).
 
 After each pass of the erasure worker, `finish_closures` deletes every tenant whose erasure is done: every
 row that names it, in batches of `erasure_batch_rows` committed one by one (with the counts so far on the
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from avatars.models import Avatar
 from confide.core.auth import Principal
+from confide.core.broker import TENANT_CLOSED_CHANNEL, Broker
 from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidInput, NotFound
 from confide.core.identity import ApiKey, Membership, Tenant
@@ -149,6 +151,15 @@ async def close_tenant(session: AsyncSession, ctx: TenantContext, *, settings: S
     await session.flush()
     log.info("tenant closing", extra={"tenant_id": ctx.tenant_id, "closure_id": closure.id, "erasure_request_id": request.id, **changed})
     return closure, True
+
+
+async def announce_closed(broker: Broker, tenant_id: str) -> None:
+    """After the closure committed: every node closes the tenant's open visitor and operator websockets (4404).
+    Never fatal: the closure stands, and an operator's connection still ends at its next membership check."""
+    try:
+        await broker.publish(TENANT_CLOSED_CHANNEL, tenant_id)
+    except Exception as exc:  # noqa: BLE001 - the broker away must not fail an accepted closure
+        log.warning("announcing a tenant closure failed", extra={"tenant_id": tenant_id, "error_type": type(exc).__name__})
 
 
 async def _restart(session: AsyncSession, closure: TenantClosure, *, settings: Settings, principal: Principal) -> None:

@@ -111,14 +111,15 @@ async def closure_reader(session: SessionDep, principal: PrincipalDep, tenant_id
 
 CLOSE_DESCRIPTION = (
     "Owners only, with the tenant's id repeated in the JSON body (`confirm_tenant_id`); cannot be undone. At once: every avatar is "
-    "archived (widget keys stop resolving, so no chat starts; connections already open are not cut, but their conversations are "
-    "erased), webhooks stop, API keys and open invitations are revoked, and every membership ends (so the owner's account can "
-    "be erased right away). The chat data is then erased by a `tenant`-scope erasure request in the background, and the tenant "
-    "with every row that belongs to it (avatars, knowledge, guidelines, webhooks, API keys, processing instructions and log, "
-    "erasure requests, evaluation data) is deleted. Follow it at `GET /v1/tenants/{tenant_id}/closure` (the `Location` header); "
-    "once `closed`, it carries a receipt with counts, never content. Refused (409) while a legal hold is in force; once the "
-    "closure has started no legal hold can be placed (409 `tenant-closing`). A closure whose erasure or deletion fails is "
-    "tried again automatically (`attempts`, `error`), 3 rounds in all, then it is `failed` with the reason. "
+    "archived (widget keys stop resolving, so no chat starts; visitor and operator websockets already open, on every node, are "
+    "closed with code 4404 after an `error` frame `tenant-closed`), webhooks stop, API keys and open invitations are revoked, "
+    "and every membership ends (so the owner's account can be erased right away). The chat data is then erased by a "
+    "`tenant`-scope erasure request in the background, and the tenant with every row that belongs to it (avatars, knowledge, "
+    "guidelines, webhooks, API keys, processing instructions and log, erasure requests, evaluation data) is deleted. "
+    "Follow it at `GET /v1/tenants/{tenant_id}/closure` (the `Location` header); once `closed`, it carries a receipt with counts, "
+    "never content. Refused (409) while a legal hold is in force; once the closure has started no legal hold can be placed "
+    "(409 `tenant-closing`). A closure whose erasure or deletion fails is tried again automatically "
+    "(`attempts`, `error`), 3 rounds in all, then it is `failed` with the reason. "
     "Sending it again is harmless: the one who closed it gets the closure (200), and a `failed` closure is queued again (202); "
     "a platform operator can retry a failed closure too (`POST /v1/admin/tenant-closures/{closure_id}/retry`)."
 )
@@ -149,6 +150,7 @@ async def close_tenant(
         found, queued = await closure.close_tenant(session, caller.ctx, settings=services.settings, confirm_tenant_id=body.confirm_tenant_id)
     await session.commit()
     if queued:
+        await closure.announce_closed(services.broker, found.tenant_id)  # every node cuts the tenant's open chats
         wake_erasure_worker(request.app)
     else:
         response.status_code = status.HTTP_200_OK

@@ -1,0 +1,99 @@
+"""This node's open chat connections by tenant, so a tenant's closure cuts them on every node.
+
+The closure is announced once on the broker's TENANT_CLOSED_CHANNEL; each node hears it through one
+subscription of its own (never one per connection: an idle connection costs a set entry here, nothing
+more) and closes that tenant's visitor and operator sockets with 4404. A connection that passed its
+checks just before the closure and registers just after the notice is refused at registration: the
+node remembers the tenants it heard closed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from typing import Protocol
+
+from confide.core.broker import TENANT_CLOSED_CHANNEL, Broker, Subscription
+from confide.core.futures import cancel_and_wait
+from confide.realtime.protocol import CloseCode
+
+log = logging.getLogger("confide.realtime.live")
+
+# Closed tenants remembered per node, for the race above (which lasts one database round trip); closures
+# are rare, so the oldest are forgotten only after this many more.
+REMEMBERED_CLOSURES = 10_000
+TENANT_CLOSED_DETAIL = "This tenant was closed; its chats are no longer available."
+
+
+class Cuttable(Protocol):
+    async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
+        """Send an error frame with `close_code`, close the socket, send nothing after it."""
+
+
+class LiveConnections:
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self._by_tenant: dict[str, set[Cuttable]] = {}
+        self._closed: OrderedDict[str, None] = OrderedDict()
+        self._listener: asyncio.Task[None] | None = None
+        self._cutting: set[asyncio.Task[None]] = set()
+        self._stack = contextlib.AsyncExitStack()
+
+    async def start(self) -> None:
+        """Subscribed before the node serves a connection, so no closure announced from then on is missed."""
+        subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
+        self._listener = asyncio.create_task(self._listen(subscription), name="confide-tenant-closures")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await cancel_and_wait(self._listener)
+        for task in tuple(self._cutting):
+            await cancel_and_wait(task)
+        await self._stack.aclose()
+
+    def add(self, tenant_id: str, connection: Cuttable) -> bool:
+        """Register an open connection; False when its tenant was closed meanwhile (the caller refuses it)."""
+        if tenant_id in self._closed:
+            return False
+        self._by_tenant.setdefault(tenant_id, set()).add(connection)
+        return True
+
+    def discard(self, tenant_id: str, connection: Cuttable) -> None:
+        """On close, whatever way the connection ended (safe to call twice, or for one never added)."""
+        connections = self._by_tenant.get(tenant_id)
+        if connections is not None:
+            connections.discard(connection)
+            if not connections:
+                del self._by_tenant[tenant_id]
+
+    def count(self, tenant_id: str) -> int:
+        return len(self._by_tenant.get(tenant_id, ()))
+
+    def tenant_closed(self, tenant_id: str) -> None:
+        """Cut every connection of the tenant on this node, and refuse its late ones from now on."""
+        self._closed[tenant_id] = None
+        self._closed.move_to_end(tenant_id)
+        while len(self._closed) > REMEMBERED_CLOSURES:
+            self._closed.popitem(last=False)
+        connections = self._by_tenant.pop(tenant_id, set())
+        if not connections:
+            return
+        log.info("cutting a closed tenant's connections", extra={"tenant_id": tenant_id, "connections": len(connections)})
+        # In a task of its own: a slow client's close never holds up the next notice.
+        task = asyncio.create_task(self._cut_all(connections), name="confide-tenant-cut")
+        self._cutting.add(task)
+        task.add_done_callback(self._cutting.discard)
+
+    async def _cut_all(self, connections: set[Cuttable]) -> None:
+        results = await asyncio.gather(*(c.cut(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL) for c in connections), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning("cutting a connection failed", extra={"error_type": type(result).__name__})
+
+    async def _listen(self, subscription: Subscription) -> None:
+        async for tenant_id in subscription:
+            try:
+                self.tenant_closed(tenant_id)
+            except Exception as exc:  # noqa: BLE001 - one bad notice must not end the node's listening
+                log.warning("a tenant-closed notice failed", extra={"error_type": type(exc).__name__})

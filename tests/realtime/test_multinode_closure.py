@@ -1,0 +1,54 @@
+"""A tenant closed on one node cuts its chat websockets on every node: two `confide serve` processes on
+PostgreSQL and Redis; the closure is accepted by node A, and the tenant's sockets on both nodes close with
+4404 while another tenant's socket on node B stays open."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+
+from tests.realtime.test_tenant_closure import cut_off, still_open
+from tests.support.chat import operator, published_avatar, visitor
+from tests.support.factory import Factory
+from tests.support.outbox import Outbox
+from tests.support.server import confide_serve
+
+
+async def test_a_closure_on_one_node_cuts_the_tenants_sockets_on_every_node(backend, tmp_path):
+    if backend.name != "postgres":
+        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
+    env = {
+        "CONFIDE_DATABASE_URL": backend.database_url,
+        "CONFIDE_REDIS_URL": backend.redis_url,
+        "CONFIDE_REDIS_PREFIX": f"{backend.redis_prefix}closure-{secrets.token_hex(4)}:",  # these two nodes only
+        "CONFIDE_SECRET_KEY": "shared-secret-of-the-cluster",
+        "CONFIDE_LOG_LEVEL": "WARNING",
+        "CONFIDE_RETENTION_JOB_ENABLED": "false",
+    }
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    async with confide_serve(env, tmp_path / "a") as node_a, confide_serve(env, tmp_path / "b") as node_b:
+        async with httpx.AsyncClient(base_url=node_a) as api:
+            factory = Factory(api, Outbox(tmp_path / "a" / "outbox"))
+            owner = await factory.user()
+            tenant_id = await factory.tenant(owner, "Cluster Shop GmbH")
+            shop = await published_avatar(api, owner, tenant_id)
+            bystander = await factory.user()
+            other = await published_avatar(api, bystander, await factory.tenant(bystander, "Bystander AG"))
+            ws_a, ws_b = node_a.replace("http", "ws"), node_b.replace("http", "ws")
+            async with (
+                visitor(ws_a, shop["widget_key"]) as (on_a, _),
+                visitor(ws_b, shop["widget_key"]) as (on_b, _),
+                operator(ws_b, tenant_id, owner.token) as (ops_b, _),
+                visitor(ws_b, other["widget_key"]) as (other_b, _),
+            ):
+                for chat in (on_a, on_b, other_b):
+                    await chat.expect("message")
+                r = await api.request("DELETE", f"/v1/tenants/{tenant_id}", json={"confirm_tenant_id": tenant_id}, headers=owner.headers)
+                assert r.status_code == 202, r.text
+                for socket in (on_a, on_b, ops_b):
+                    error, closed = await cut_off(socket)
+                    assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
+                await still_open(other_b)
