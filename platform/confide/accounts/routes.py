@@ -1,10 +1,12 @@
-"""Account routes: registration, verification, login and logout, profile and password."""
+"""Account routes: registration, verification, login and logout, profile and password; and the pages the
+mails link to (accounts/pages.py). `router`, at the end, is what app.py includes."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
 from confide.accounts import service
+from confide.accounts.pages import router as pages_router
 from confide.accounts.schemas import (
     Accepted,
     Login,
@@ -22,7 +24,7 @@ from confide.core.db import SessionDep
 from confide.core.schemas import RequestBody
 from confide.core.services import ServicesDep, client_address
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+api = APIRouter(prefix="/v1", tags=["accounts"])
 
 REGISTERED = "If the address can receive mail, a confirmation token is on its way. Confirm it, then sign in."
 RESET_REQUESTED = "If the address has an account, a password-reset token is on its way. It works once and expires soon."
@@ -36,7 +38,7 @@ class ResendVerification(RequestBody):
     email: str
 
 
-@router.post(
+@api.post(
     "/accounts",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
@@ -53,7 +55,7 @@ async def register(body: Registration, request: Request, session: SessionDep, se
     return Accepted(detail=REGISTERED)
 
 
-@router.post(
+@api.post(
     "/accounts/verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
@@ -70,14 +72,14 @@ async def resend_verification(body: ResendVerification, request: Request, servic
     return Accepted(detail=REGISTERED)
 
 
-@router.post("/accounts/verify", response_model=Profile, summary="Confirm an email address with the mailed token")
+@api.post("/accounts/verify", response_model=Profile, summary="Confirm an email address with the mailed token")
 async def verify(body: VerifyEmail, session: SessionDep) -> Profile:
     user = await service.verify_email(session, token=body.token)
     await session.commit()
     return profile_of(user)
 
 
-@router.post(
+@api.post(
     "/auth/login",
     response_model=LoginToken,
     tags=["auth"],
@@ -91,7 +93,7 @@ async def login(body: Login, request: Request, session: SessionDep, services: Se
     return LoginToken(token=token, expires_at=auth.expires_at)
 
 
-@router.post(
+@api.post(
     "/auth/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
@@ -116,7 +118,7 @@ async def request_password_reset(body: PasswordResetRequest, request: Request, s
     return Accepted(detail=RESET_REQUESTED)
 
 
-@router.post(
+@api.post(
     "/auth/password-reset/confirm",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["auth"],
@@ -136,19 +138,19 @@ async def confirm_password_reset(body: PasswordResetConfirm, request: Request, s
     await session.commit()
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], summary="Sign out: revoke this token")
+@api.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], summary="Sign out: revoke this token")
 async def logout(principal: UserDep, session: SessionDep) -> None:
     assert principal.session_id is not None
     await service.logout(session, session_id=principal.session_id)
     await session.commit()
 
 
-@router.get("/me", response_model=Profile, summary="Read my profile (Art. 15)")
+@api.get("/me", response_model=Profile, summary="Read my profile (Art. 15)")
 async def read_me(principal: UserDep, session: SessionDep) -> Profile:
     return profile_of(await service.get_user(session, user_id=principal.id))
 
 
-@router.patch(
+@api.patch(
     "/me",
     response_model=Profile,
     summary="Correct my profile (Art. 16)",
@@ -160,9 +162,14 @@ async def update_me(body: ProfileUpdate, principal: ActiveUserDep, session: Sess
     return profile_of(user)
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change my password; signs out every other session")
+@api.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change my password; signs out every other session")
 async def change_password(body: PasswordChange, principal: ActiveUserDep, session: SessionDep, services: ServicesDep) -> None:
     await service.change_password(
         session, services, user_id=principal.id, session_id=principal.session_id, current=body.current_password, new=body.new_password
     )
     await session.commit()
+
+
+router = APIRouter()  # included after every route above is defined: include_router copies the routes it finds
+router.include_router(api)
+router.include_router(pages_router)
