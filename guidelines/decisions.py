@@ -1,4 +1,5 @@
-"""The decision guard (GDPR Art. 22) and the disclosure checks (EU AI Act Art. 50), English and German.
+"""The decision guard (GDPR Art. 22) and the disclosure checks (EU AI Act Art. 50), in English, German,
+French, Spanish, Italian and Dutch.
 
 Avatars inform, humans decide. Three questions, all on folded text (see `normalize`):
 
@@ -12,8 +13,10 @@ Avatars inform, humans decide. Three questions, all on folded text (see `normali
   refunds under 50 EUR yourself", "Genehmige Kündigungen selbst")? Then the set is rejected.
 
 The lexicon is hand-written regular expressions per language, read sentence by sentence. A cheap
-Aho-Corasick pass over trigger words comes first, so messages without any of them (most) cost one
-scan. Other languages are not understood by the guard; the tenant's own rules still apply there.
+Aho-Corasick pass over every language's trigger words comes first, so messages without any of them
+(most) cost one scan, and a sentence only meets the patterns of the languages whose triggers it
+holds. The guard does not need to know the conversation's language: a customer may switch. Other
+languages are not understood by the guard; the tenant's own rules still apply there.
 """
 
 from __future__ import annotations
@@ -297,10 +300,272 @@ DE = _Lexicon(
         "give": ("gib", "geb", "gewahr", "zahl", "uberweis"),
     },
 )
-LEXICONS = (EN, DE)
+
+# French. `_elide` rewrites elisions first ("j'ai" -> "je ai", "n'a" -> "ne a", "l'offre" -> "le offre"),
+# so the patterns read whole words.
+_OBJ_FR = (
+    r"rembours\w*|mon argent|indemni\w*|dedommag\w*|compensation\w*|credits?\b|prets?\b|emprunt\w*|hypothe\w*|"
+    r"financement\w*|demande\w*|candidature\w*|contrat\w*|resiliation\w*|annulation\w*|abonnement\w*|adhesion\w*|"
+    r"reclamation\w*|garantie\w*|remise\w*|reduction\w*|rabais|ristourne\w*|geste commercial|prix|tarif\w*|devis|"
+    r"eligib\w*|assurance\w*|echeancier\w*|paiement en plusieurs fois|report de paiement|delai de paiement"
+)
+_CANCELLABLE_FR = r"commandes?|reservations?|achats?|billets?"
+_GRANTABLE_FR = (
+    r"rembours\w*|mon argent|(?:le |mon )?argent|indemni\w*|dedommag\w*|compensation|credit\b|prets?\b|remise\w*|reduction\w*|"
+    r"rabais|ristourne\w*|geste commercial|avoir\b|(?:meilleur|bon|petit) prix|prix (?:special|preferentiel|reduit)|"
+    r"delai de paiement|report"
+)
+_AUX_FR = (
+    r"(?: (?:ne|pas|bien|deja|donc|malheureusement|helas|desormais|maintenant|officiellement|definitivement|"
+    r"entierement|integralement|finalement|ete|etre|de|pu|vient|viennent|elle|il|elles|ils|t))*"
+)
+
+
+def _elide(text: str) -> str:
+    """French elisions as whole words: "j'ai" -> "je ai", "qu'il" -> "que il"."""
+    return text.replace("'", "e ") if "'" in text else text
+
+
+FR = _Lexicon(
+    strong=_c(
+        r"\b(?:suis je|sommes nous|serais je|est ce que je suis|je suis|je serais|serai je)"
+        r"(?: (?:encore|bien|vraiment|deja|aussi))? (?:eligible|admissible|solvable|accepte|approuve|pre ?approuve)\w*"
+        r"|\b(?:ai je|avons nous|aurais je|est ce que je ai|je ai|aurai je)(?: (?:encore|bien|vraiment|aussi))?"
+        r" (?:le )?droit (?:a|au|aux)\b"
+        r"|\b(?:est ce que je remplis|je remplis|remplis je|est ce que je reponds|je reponds|reponds je)"
+        r" (?:bien |toutes )?(?:les )?(?:conditions|criteres|exigences)\b"
+        r"|\b(?:verifier|verifiez|regarder|regardez|evaluer|evaluez|determiner|decider|dire|dites moi) si je (?:suis|serais|ai)"
+        r" (?:\w+ )?(?:eligible|admissible|droit)\w*"
+        rf"|\b(?:mon|ma|mes|notre|nos) {_W}{{0,3}}?(?:{_OBJ_FR}) {_W}{{0,2}}?(?:est|a|sont|ont|sera|seront|va|vont|va t|sera t|a t)"
+        r"(?: (?:elle|il|elles|ils|bien|deja|enfin|ete|etre|finalement))* (?:approuv|accept|accord|refus|rejet|valid|annul|resili|"
+        r"rembours|trait|autoris)\w*"
+        r"|\b(?:decider|decidez|decide|statuer|statuez|trancher|tranchez) (?:de|sur|pour|au sujet de) (?:mon|ma|mes|notre|nos)\b"
+        r"|\b(?:quel|quelle) (?:est|serait|sera) (?:mon|ma|notre) (?:prix|tarif|remise|reduction|plafond)\b"
+        r"|\b(?:quel|quelle) (?:prix|remise|reduction|tarif|rabais|geste) (?:pouvez|pourriez|allez|voulez) vous (?:me|nous)\b"
+        rf"|\b(?:me|nous) (?:faire|accorder|offrir|consentir|donner|proposer|octroyer) (?:un |une |des |le |la )?{_W}?"
+        r"(?:remise|reduction|rabais|ristourne|geste commercial|promotion|meilleur prix|prix special|bon prix|petit prix)"
+        r"|\b(?:faites|fais|accordez|accorde|offrez|offre|consentez|donnez|donne|proposez|propose) (?:moi|nous)"
+        rf" (?:un |une |des |le |la )?{_W}?(?:remise|reduction|rabais|ristourne|geste commercial|promotion|prix|meilleur prix)"
+        r"|\b(?:baisser|baissez|baisse|reduire|reduisez|reduis|diminuer|diminuez|negocier|ajuster|ajustez) (?:le|mon|votre|ce|notre)"
+        r" (?:\w+ )?(?:prix|tarif)\b"
+        r"|\b(?:prix|tarif|remise|reduction|offre|geste) (?:special|speciale|personnalise\w*|individuel\w*|preferentiel\w*|"
+        r"particulier|particuliere|commercial) pour (?:moi|nous)\b"
+    ),
+    info=_c(
+        r"\b(?:comment|quel|quelle|quels|quelles|quand|pourquoi|combien|en general|generalement|normalement|habituellement|"
+        r"de habitude|politique|procedure|conditions generales|explique\w*|information\w*|infos?|renseign\w*|savoir|connaitre|"
+        r"comprendre|possible|que est ce|est ce que il y a|y a t il|existe t il|proposez vous|offrez vous|avez vous|qui decide)\b"
+        r"|\bsi\b(?!,)"
+    ),
+    request=_c(
+        r"\b(?:pouvez|pourriez|voulez|voudriez|peux|pourrais|veux) (?:vous|tu)\b|\b(?:vous|tu) (?:pouvez|pourriez|peux|pourrais)\b"
+        r"|\bse il (?:vous|te) plait\b|\bsvp\b|\bstp\b|\bmerci de\b"
+        r"|\bje (?:veux|voudrais|souhaite|souhaiterais|demande|exige|aimerais|reclame|requiers|ai besoin|aurais besoin)\b"
+        r"|\b(?:vous|tu) (?:devez|devriez|dois|devrais)\b"
+    ),
+    desire=_c(
+        r"\bje (?:veux|voudrais|souhaite|souhaiterais|exige|demande|reclame|aimerais|ai besoin|aurais besoin)\b"
+        r"|\b(?:donnez|donne) moi\b"
+    ),
+    imperative=_c(
+        r"^(?:(?:se il vous plait|svp|merci|bonjour|salut|alors|bon|ok|de accord|et|maintenant|donc)[ ,]+){0,3}"
+        r"(?:approuvez|approuve|acceptez|validez|valide|refusez|rejetez|annulez|annule|resiliez|resilie|remboursez|rembourse|"
+        r"accordez|accorde|traitez|revoquez|creditez|payez)\b"
+    ),
+    verb=_c(
+        r"\b(?:approuv|accept|valid|refus|rejet|annul|resili|rembours|accord|trait|revoqu|credit|dedommag|indemnis|"
+        r"octroy|baiss|prolong|augment|autoris)(?:er|ez|e|es|ent|ons|ee|ees)\b|\b(?:reduire|reduisez|reduis)\b"
+    ),
+    cancel_verb=_c(r"\b(?:annul|resili|rembours|revoqu|retract)(?:er|ez|e|es|ent|ons)\b"),
+    give=_c(
+        rf"\b(?:donner|donnez|donne|accorder|accordez|accorde|offrir|offrez|verser|versez|payer|payez|faire|faites|"
+        rf"consentir|consentez|octroyer|octroyez) (?:moi |nous )?{_W}{{0,2}}?(?:{_GRANTABLE_FR})"
+    ),
+    get=_c(
+        r"\b(?:puis je|pourrais je|pourrions nous|pouvons nous|je peux|je pourrais|nous pouvons|on peut|vais je|est ce que je vais"
+        r"|je vais) (?:encore |quand meme |bien )?(?:avoir|obtenir|recevoir|beneficier|toucher|etre)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_FR})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_FR})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_FR})"),
+    own=_c(r"\b(?:mon|ma|mes|moi|me|je|notre|nos|nous)\b"),
+    states=_c(
+        rf"\b(?:votre|vos|ton|ta|tes) {_W}{{0,3}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}|requete|dossier|cas)"
+        rf" {_W}{{0,2}}?(?:ne )?(?:est|a|ont|sont|sera|seront|vient|viennent){_AUX_FR}"
+        r" (?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|confirm|revoqu|autoris)\w*"
+        r"|\bvous (?:ne )?(?:etes|serez|etiez|avez ete|seriez)(?: (?:pas|bien|malheureusement|desormais|deja|donc|plus|tout a fait))*"
+        r" (?:eligible|admissible|accepte|approuve|refuse|solvable|retenu|rembourse|pre ?approuve)\w*"
+        r"|\bvous (?:ne )?(?:avez|aurez)(?: (?:pas|bien|donc|malheureusement|deja|plus))* (?:le )?droit (?:a|au|aux)\b"
+        rf"|\bvous (?:allez |pourrez )?(?:recevr|recev|obtiendr|obten|beneficier|touch)\w* {_W}{{0,3}}?(?:{_GRANTABLE_FR})"
+        r"|\b(?:nous|je)(?: (?:vous|avons|ai|allons|vais|venons|viens|de|pouvons|peux|pourrons|pourrai|ne|pas|pu|bien|deja|donc|"
+        r"malheureusement|helas|sommes|suis|en|mesure|heureux|heureuse|ravis|ravi|le|plaisir|egalement|aussi|immediatement))*"
+        r" (?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|revoqu|octroy)\w*"
+        rf" (?:votre\b|vos\b|ta\b|ton\b|tes\b|(?:le|la|les) {_W}{{0,2}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}))"
+        r"|\b(?:nous|je)(?: (?:allons|vais|pouvons|peux|pourrons|pourrai|sommes heureux de|suis heureux de))?"
+        r" vous (?:rembours|dedommag|indemnis)\w*"
+        rf"|\b(?:nous|je)(?: (?:allons|vais|pouvons|peux|pourrons|pourrai))? vous (?:accord|octroi|octroy|offr|consen|propos|fai|fer)\w*"
+        rf" {_W}{{0,3}}?(?:{_GRANTABLE_FR}|\d+ ?(?:%|pour ?cent|euros?))"
+        r"|\b(?:votre|ton) (?:prix|tarif) (?:personnalise|individuel|special|final|preferentiel)\w* (?:est|sera|serait)\b"
+    ),
+    deferral=_c(
+        r"\b(?:humain\w*|personne|collegue\w*|conseill\w*|equipe\w*|agent\w*|employe\w*|specialiste\w*|responsable\w*|"
+        r"superieur\w*|operat\w*|service client|transmet\w*|transmis\w*|transmettr\w*|transfer\w*|redirig\w*)\b"
+    ),
+    deciding=_c(r"\b(?:decide\w*|decider|decision\w*|examin\w*|etudi\w*|verifi\w*)\b|\bsi\b(?!,)"),
+    instruct_verb=_c(
+        r"\b(?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|revoqu|octroy|decid|baiss|negoci|ajust|fix)"
+        r"(?:e|es|ez|er|ons)\b|\b(?:reduis|reduisez|reduire)\b"
+    ),
+    instruct_give=_c(
+        r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
+        rf"promettre|consens|consentez|consentir)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
+    ),
+    instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b"),
+    negation=_c(r"\b(?:ne|jamais|pas|aucun\w*|nullement|interdit\w*|evite\w*|evitez|sans|ni)\b"),
+    person=_c(r"\b(?:clients?|clientes?|utilisat\w*|leur|leurs|eux|gens|membres?|visiteurs?|abonnes?|demandeurs?)\b"),
+    prepare=_elide,
+    gates={
+        "request": ("vous", " tu ", "svp", "stp", "plait", "merci de", "je "),
+        "desire": ("je ", " moi"),
+        "get": ("je ", "nous", " on "),
+        "give": ("donn", "accord", "offr", "vers", "pay", "fai", "consen", "octroy"),
+    },
+)
+
+# Spanish. Subject pronouns are usually dropped, so first-person verbs ("quiero") count as "own".
+_OBJ_ES = (
+    r"reembols\w*|devoluci\w*|mi dinero|compensaci\w*|indemnizaci\w*|prestamo\w*|credito\w*|hipoteca\w*|financiaci\w*|"
+    r"financiamiento|solicitud\w*|contrato\w*|cancelaci\w*|baja|rescisi\w*|suscripci\w*|abono\w*|membresia\w*|"
+    r"afiliaci\w*|reclamaci\w*|reclamo\w*|garantia\w*|descuento\w*|rebaja\w*|precio\w*|tarifa\w*|presupuesto\w*|"
+    r"elegib\w*|seguro\w*|plan de pagos?|aplazamiento\w*|prorroga\w*"
+)
+_CANCELLABLE_ES = r"pedidos?|reservas?|reservaci\w*|compras?|encargos?"
+_GRANTABLE_ES = (
+    r"reembols\w*|mi dinero|el dinero|dinero de vuelta|devoluci\w*|compensaci\w*|indemnizaci\w*|prestamo\w*|credito\b|"
+    r"descuento\w*|rebaja\w*|(?:mejor|buen) precio|precio (?:especial|mejor|rebajado)|oferta especial|prorroga\w*|"
+    r"aplazamiento\w*|bonificaci\w*"
+)
+_PAST_ES = r"(?:aprobad|aceptad|rechazad|denegad|cancelad|anulad|concedid|otorgad|autorizad|reembolsad|confirmad|revocad|tramitad|procesad)[oa]s?"
+
+ES = _Lexicon(
+    strong=_c(
+        r"\b(?:soy|estoy|seria|sere|somos|estamos)(?: (?:yo|nosotros|todavia|aun|ya|realmente))?"
+        r" (?:elegible|admisible|solvente|apt[oa]s? para|aprobad[oa]|aceptad[oa]|preaprobad[oa])\b"
+        r"|\b(?:califico|calificamos|cualifico|cumplo|cumplimos)\b"
+        r"|\b(?:tengo|tenemos|tendria|tendre|tendriamos)(?: (?:yo|todavia|aun|realmente))? derecho a\b"
+        r"|\b(?:verificar|verifique|comprobar|compruebe|revisar|revise|ver|decirme|digame|evaluar|determinar|decidir) si"
+        r" (?:soy|estoy|califico|cumplo|tengo derecho)\b"
+        rf"|\b(?:fue|ha sido|sera|esta|han sido|fueron|seran|estan)(?: ya)? {_PAST_ES} (?:mi|mis|nuestr[oa]s?)\b"
+        rf"|\b(?:mi|mis|nuestr[oa]s?) {_W}{{0,2}}?(?:{_OBJ_ES}) {_W}{{0,2}}?(?:ya )?(?:fue|ha sido|sera|esta|han sido|fueron|seran|estan|"
+        rf"ha quedado|queda)(?: ya)? {_PAST_ES}"
+        r"|\b(?:decidir|decida|decide|resolver|resuelva|resuelve) (?:sobre|acerca de) (?:mi|mis|nuestr[oa]s?)\b"
+        r"|\bcual (?:es|seria|sera) mi (?:precio|tarifa|descuento|limite)\b"
+        r"|\b(?:me|nos) (?:puede |pueden |podria |podrian |puedes |podrias )?(?:dar|hacer|ofrecer|conceder|aplicar|da|hace|haga|hagan|"
+        rf"den|ofrece|ofrezca|ofrezcan|aplica|aplique) (?:un |una |algun |algo de )?{_W}?(?:descuento|rebaja|precio especial|"
+        r"mejor precio|buen precio|oferta especial|precio mejor)"
+        rf"|\b(?:hagame|hazme|haganos|hagannos|dame|deme|denme|denos|ofrezcame|ofreceme|concedame|concedeme) (?:un |una )?{_W}?"
+        r"(?:descuento|rebaja|precio|oferta)"
+        r"|\b(?:bajar|rebajar|reducir|ajustar|negociar|baje|rebaje|reduzca|bajen|rebajen|baja|rebaja|reduce) (?:el|mi|su|este|nuestro)"
+        r" (?:\w+ )?precio\b"
+        r"|\b(?:precio|descuento|oferta|tarifa) (?:especial|personalizad[oa]|individual|mejor|preferente|rebajad[oa])"
+        r" para (?:mi|nosotros)\b"
+        r"|\b(?:que|cuanto|cuanta) (?:de )?(?:precio|descuento|rebaja|tarifa) (?:me |nos )?(?:puede|pueden|podria|podrian|puedes|"
+        r"podrias|va a|van a) (?:dar|hacer|ofrecer)"
+    ),
+    info=_c(
+        r"\b(?:como|cual|cuales|cuando|donde|por que|quien|quienes|cuanto|cuanta|cuantos|en general|generalmente|normalmente|"
+        r"usualmente|habitualmente|politica\w*|procedimiento\w*|proceso|explica\w*|expliqueme|informacion|inform\w*|info|saber|"
+        r"conocer|entender|posible|hay|ofrecen|tienen|existe\w*)\b|^(?:y )?que\b|\bsi\b(?!,)"
+    ),
+    request=_c(
+        r"\b(?:puede|pueden|podria|podrian|puedes|podrias)\b|\bpor favor\b|\bporfa\w*\b"
+        r"|\b(?:quiero|quisiera|necesito|exijo|deseo|solicito|pido|requiero|me gustaria|insisto)\b"
+        r"|\b(?:debe|deben|debes|tiene que|tienen que|tienes que)\b"
+    ),
+    desire=_c(
+        r"\b(?:quiero|quisiera|necesito|exijo|deseo|solicito|pido|requiero|me gustaria|insisto en)\b"
+        r"|\b(?:dame|deme|denme|denos)\b"
+    ),
+    imperative=_c(
+        r"^(?:(?:por favor|porfa|hola|ok|vale|bueno|entonces|ahora|y|pues)[ ,]+){0,3}"
+        r"(?:aprueb|acept|rechac|rechaz|cancel|anul|reembols|devuelv|conced|autoric|autoriz|tramit|revoc|revoqu|"
+        r"den de baja|de de baja|dame de baja|deme de baja|denme de baja)\w*"
+    ),
+    verb=_c(
+        r"\b(?:aprob|aprueb|acept|rechaz|deneg|cancel|anul|reembols|devolv|devuelv|conced|otorg|autoriz|tramit|proces|"
+        r"revoc|rescind|rebaj|ampli|aument|prorrog)(?:ar|er|ir|e|a|en|an|as|es|arme|arnos|erme|ermelo|armelo|armela|"
+        r"arlo|arla|ado|ada)\b|\b(?:bajar|baje|bajen|reducir|reduzca|reduzcan)\b"
+    ),
+    cancel_verb=_c(
+        r"\b(?:cancel|anul|reembols|devolv|devuelv|rescind|revoc)(?:ar|er|e|a|en|an|arme|armelo|armela|arlo|arla|erme|ermelo|"
+        r"erlo|erla)\b|\b(?:dar|darme|darnos|de|den|dame|deme|denme) de baja\b"
+    ),
+    give=_c(
+        r"\b(?:dar|darme|darnos|deme|dame|denme|conceder|conceda|concedame|otorgar|otorgue|pagar|pague|paguen|devolver|"
+        r"devuelva|devuelvan|devolverme|devuelvame|hacer|haga|hagan|hacerme|hagame|ofrecer|ofrezca|ofrecerme|aplicar|aplique)"
+        rf" (?:me |nos )?{_W}{{0,2}}?(?:{_GRANTABLE_ES})"
+    ),
+    get=_c(
+        r"\b(?:puedo|podria|podemos|podriamos|voy a|vamos a) (?:todavia |aun )?(?:obtener|recibir|tener|conseguir|acceder a)\b"
+        r"|\b(?:me|nos) (?:devuelven|devolveran|devolverian|reembolsan|reembolsaran|dan|daran|darian|conceden|concederan|hacen|haran)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_ES})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_ES})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_ES})"),
+    own=_c(r"\b(?:mi|mis|me|yo|nos|nosotros|nuestr[oa]s?|quiero|quisiera|necesito|deseo)\b"),
+    states=_c(
+        rf"\b(?:su|sus|tu|tus) {_W}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}|peticion|caso|expediente) {_W}{{0,2}}?(?:no )?"
+        r"(?:ha sido|han sido|fue|fueron|esta|estan|sera|seran|queda|quedan|ha quedado|han quedado)"
+        rf"(?: (?:ya|oficialmente|lamentablemente|finalmente|definitivamente|correctamente|totalmente))* {_PAST_ES}\b"
+        r"|\b(?:usted|tu) (?:no )?(?:es|eres|esta|estas|sera|seras|ha sido|has sido|resulta)(?: (?:ya|lamentablemente|definitivamente))*"
+        r" (?:elegible|apt[oa]|admisible|solvente|aprobad[oa]|aceptad[oa]|rechazad[oa]|preaprobad[oa])\b"
+        r"|\b(?:usted|tu) (?:no )?(?:cumple|cumples|califica|calificas)\b"
+        r"|\b(?:usted|tu) (?:no )?(?:tiene|tienes|tendra|tendras) derecho a\b"
+        r"|\b(?:usted |tu )?(?:recibira|recibiras|obtendra|obtendras|le daremos|te daremos|le devolveremos|te devolveremos|"
+        rf"le reembolsaremos|te reembolsaremos|le concederemos|te concederemos) {_W}{{0,3}}?(?:{_GRANTABLE_ES}|el importe)"
+        r"|\b(?:no )?(?:hemos|he|vamos a|voy a|podemos|puedo|acabamos de|acabo de)(?: (?:ya|le|te|lo|la))*"
+        r" (?:aprobado|aceptado|rechazado|denegado|cancelado|anulado|concedido|otorgado|autorizado|reembolsado|revocado|aprobar|"
+        r"aceptar|rechazar|denegar|cancelar|anular|conceder|otorgar|autorizar|reembolsar|revocar)\w*"
+        rf" (?:su\b|sus\b|tu\b|tus\b|(?:el|la|los|las) {_W}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}))"
+        r"|\b(?:aprobamos|aceptamos|rechazamos|cancelamos|anulamos|concedemos|otorgamos|autorizamos|apruebo|concedo|otorgo|"
+        r"autorizo) (?:su|sus|tu|tus)\b"
+        r"|\b(?:le|te|les) (?:reembolsamos|reembolsaremos|devolvemos|devolveremos|concedemos|concederemos|otorgamos|damos|daremos|"
+        r"ofrecemos|ofreceremos|aplicamos|aplicaremos|hacemos|haremos|devuelvo|concedo|doy|ofrezco|aplico|hago|podemos dar|"
+        rf"podemos ofrecer|podemos hacer|puedo dar|puedo ofrecer|puedo hacer) {_W}{{0,3}}?(?:{_GRANTABLE_ES}|el importe|\d+ ?%)"
+        r"|\b(?:su|tu) (?:precio|tarifa|descuento) (?:individual|personal|especial|final|personalizad[oa]) (?:es|sera|seria)\b"
+    ),
+    deferral=_c(
+        r"\b(?:human\w*|persona\w*|companer\w*|colega\w*|equipo\w*|agente\w*|emplead\w*|especialista\w*|asesor\w*|gestor\w*|"
+        r"responsable\w*|supervisor\w*|operador\w*|transferir\w*|transfier\w*|deriv\w*|remit\w*|escal\w*|traslad\w*)\b"
+    ),
+    deciding=_c(r"\b(?:decid\w*|decision\w*|revis\w*|evalu\w*|estudi\w*)\b|\bsi\b(?!,)"),
+    instruct_verb=_c(
+        r"\b(?:aprueb|aprob|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|decid|rebaj|negoci|ajust|fij)"
+        r"(?:a|e|as|es|ar|er|ir|en|an|alo|ala|alos|alas)\b|\b(?:reduce|reduzca|reducir)\b"
+    ),
+    instruct_give=_c(
+        r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala)\b"
+        rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
+    ),
+    instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b"),
+    negation=_c(r"\b(?:no|nunca|jamas|ningun\w*|ni|evita\w*|sin|prohibid\w*)\b"),
+    person=_c(r"\b(?:clientes?|usuari[oa]s?|les|ellos|ellas|gente|miembros|socios|visitantes|solicitantes)\b"),
+    gates={
+        "request": ("pued", "podr", "por favor", "porfa", "quier", "quisier", "necesit", "exij", "dese", "solicit", "pido",
+                    "requier", "gustaria", "insist", "deb", "tien"),
+        "desire": ("quier", "quisier", "necesit", "exij", "dese", "solicit", "pido", "requier", "gustaria", "insist",
+                   "dame", "deme", "denme", "denos"),
+        "get": ("pued", "podr", "voy a", "vamos a", "me ", "nos "),
+        "give": ("dar", "dame", "deme", "denme", "conce", "otorg", "pag", "devol", "devuel", "hac", "hag", "ofre", "aplic"),
+    },
+)
 
 # Trigger words per language (substrings of the folded text, so German compounds count): a
 # sentence without any of them cannot be a decision request or statement in that language.
+# French, Spanish, Italian and Dutch triggers are chosen so that they rarely occur in English or
+# German text: "garantie" is left out (German "Garantiebedingungen"), "éligible" counts only in
+# phrases ("suis-je éligible"), "prêt" and "crédit" only after a determiner. A stray hit costs
+# one language's regexes on one sentence.
 _TRIGGERS_EN = """
 refund reimburs money compensat chargeback loan credit mortgage financ applica contract cancel terminat subscri
 member claim warrant guarant discount price pricing quote rebate eligib entitled qualif insurance approv accept
@@ -314,6 +579,21 @@ gewährleist kulanz anspruch anrecht rabatt nachlass preis berechtig genehmig be
 zusag freigeb entscheid voraussetzung qualifizier zugelassen angebot konditionen recht steht_mir steht_uns
 versicherung leistung deal zurück
 """
+_TRIGGERS_FR = """
+rembours argent dédommag indemnis un_crédit mon_crédit le_crédit du_crédit de_crédit ce_crédit votre_crédit
+un_prêt mon_prêt le_prêt du_prêt ce_prêt votre_prêt prêts emprunt hypothèque financement demande dossier
+candidature contrat résili annul abonnement adhésion réclamation remise une_réduction la_réduction de_réduction
+ma_réduction rabais ristourne prix tarif devis suis-je_élig je_suis_élig sommes-nous_élig êtes_élig pas_élig
+serais-je_élig admissib droit_a droit_au assurance approuv accept refus
+rejet accorde accordons valide révoqu octroi commande achat billet geste_commercial décider décidez statuer statuez
+échéanc baiss
+"""
+_TRIGGERS_ES = """
+reembols devoluci devuelv devolv dinero compensaci indemniz préstamo crédito hipoteca financiaci financiamiento
+solicitud contrato cancela anul de_baja rescind suscrip membresía afiliaci reclam descuento rebaj precio tarifa
+presupuesto elegib derecho_a seguro aplazamiento prórroga aprob aprueb acept rechaz deneg conced otorg autoriz
+tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva
+"""
 # Words without which the `strong` patterns cannot match: those patterns (the costliest) only run
 # on sentences that hold one of them.
 _STRONG_EN = """
@@ -326,17 +606,36 @@ berechtigt kreditwürdig qualifiziert zugelassen anspruch recht steht_mir steht_
 bewilligt angenommen abgelehnt akzeptiert storniert gekündigt erstattet bearbeitet gewährt freigegeben zugesagt
 entscheid preis rabatt konditionen angebot nachlass deal gutschrift
 """
-_EN_BIT, _DE_BIT, _EN_STRONG, _DE_STRONG = 1, 2, 4, 8
+_STRONG_FR = """
+suis-je_élig je_suis_élig sommes-nous_élig serais-je_élig admissib solvab accepté approuv droit_a droit_au remplis réponds accorde refus rejet valide annul résili
+rembours traité autoris décider décidez statuer statuez trancher tranchez prix tarif remise réduction rabais
+ristourne geste_commercial plafond
+"""
+_STRONG_ES = """
+elegib admisib solvente apto apta aprobad aceptad preaprobad califico calificamos cualifico cumplo cumplimos
+derecho_a rechazad denegad cancelad anulad concedid otorgad autorizad reembolsad confirmad revocad tramitad procesad
+decidir decida resolver resuelva resuelve precio tarifa descuento rebaj oferta mi_límite
+"""
+# (lexicon, trigger words, strong words); each lexicon gets two bits of the automaton's masks.
+_LANGUAGES = (
+    (EN, _TRIGGERS_EN, _STRONG_EN),
+    (DE, _TRIGGERS_DE, _STRONG_DE),
+    (FR, _TRIGGERS_FR, _STRONG_FR),
+    (ES, _TRIGGERS_ES, _STRONG_ES),
+)
+LEXICONS = tuple(lexicon for lexicon, _, _ in _LANGUAGES)
+_BITS = tuple((lexicon, 1 << (2 * index), 1 << (2 * index + 1)) for index, (lexicon, _, _) in enumerate(_LANGUAGES))
 _AUTOMATON = ahocorasick.Automaton()
-for _bits, _words in (
-    (_EN_BIT, _TRIGGERS_EN), (_DE_BIT, _TRIGGERS_DE), (_EN_BIT | _EN_STRONG, _STRONG_EN), (_DE_BIT | _DE_STRONG, _STRONG_DE)
-):
-    for _spelling in _words.split():
-        for _variant in spelling_variants(_spelling.replace("_", " ")):
-            _word = fold(_variant).text
-            _AUTOMATON.add_word(_word, (len(_word), _bits | _AUTOMATON.get(_word, (0, 0))[1]))
+for (_lexicon, _trigger_bit, _strong_bit), (_, _triggers, _strong_words) in zip(_BITS, _LANGUAGES, strict=True):
+    for _bits, _words in ((_trigger_bit, _triggers), (_trigger_bit | _strong_bit, _strong_words)):
+        for _spelling in _words.split():
+            for _variant in spelling_variants(_spelling.replace("_", " ")):
+                _word = fold(_variant).text
+                _AUTOMATON.add_word(_word, (len(_word), _bits | _AUTOMATON.get(_word, (0, 0))[1]))
 _AUTOMATON.make_automaton()
-_CLAUSE_END = re.compile(r"[.!?;\n,:]+|\b(?:but|and|however|aber|und|jedoch|sondern)\b")
+_CLAUSE_END = re.compile(
+    r"[.!?;\n,:]+|\b(?:but|and|however|aber|und|jedoch|sondern|mais|et|cependant|toutefois|pero|sino|y|sin embargo)\b"
+)
 
 
 def _has_trigger(text: str) -> bool:
@@ -385,12 +684,8 @@ def _triggered_sentences(text: str) -> list[tuple[str, str, tuple[tuple[_Lexicon
         if not sentence:
             continue
         previous = text[starts[index - 1] : starts[index]].strip(" .!?;\n,") if index > 0 else ""
-        lexicons = []
-        if mask & _EN_BIT:
-            lexicons.append((EN, bool(mask & _EN_STRONG)))
-        if mask & _DE_BIT:
-            lexicons.append((DE, bool(mask & _DE_STRONG)))
-        found.append((previous, sentence, tuple(lexicons)))
+        lexicons = tuple((lexicon, bool(mask & strong_bit)) for lexicon, bit, strong_bit in _BITS if mask & bit)
+        found.append((previous, sentence, lexicons))
     return found
 
 
@@ -492,29 +787,62 @@ def instructs_decision(text: str) -> str | None:
 _AI_TERMS = (
     r"\b(?:ai|a i|artificial intelligence|bot|chatbot|chat bot|virtual assistant|digital assistant|language model|llm|"
     r"automated system|machine|ki|kunstliche intelligenz|kunstlicher intelligenz|virtueller assistent|digitaler assistent|"
-    r"sprachmodell|automatisiertes system|computerprogramm|ia)\b|\bki[ -]\w+|\w+[ -]?(?:bot|ki)\b"
+    r"sprachmodell|automatisiertes system|computerprogramm|ia|"
+    r"intelligence artificielle|assistant virtuel|assistante virtuelle|agent conversationnel|robot conversationnel|"
+    r"systeme automatise|programme informatique|modele de langage|"
+    r"inteligencia artificial|asistente virtual|sistema automatizado|programa informatico|modelo de lenguaje|"
+    r"intelligenza artificiale|assistente virtuale|sistema automatizzato|sistema automatico|programma informatico|"
+    r"modello linguistico|kunstmatige intelligentie|virtuele assistent|digitale assistent|geautomatiseerd systeem|"
+    r"computerprogramma|taalmodel)\b|\bki[ -]\w+|\w+[ -]?(?:bot|ki)\b"
 )
+# Words that deny or hide, in English, German, French, Spanish, Italian and Dutch. Spanish "no"
+# counts only before a verb ("no soy", "no digas"): English "no" would catch "No problem, I am an AI".
+_DENIAL = (
+    r"not|never|don't|dont|do not|avoid|without|hide|conceal|deny|denying|nicht|nie|niemals|kein|keine|keinesfalls|"
+    r"verschweige\w*|verheimliche\w*|verberge\w*|verstecke\w*|leugne\w*|"
+    r"ne|n|pas|jamais|sans|cache|cacher|cachez|dissimul\w*|nier|niez|tais|taire|"
+    r"no (?:soy|eres|es|somos|digas|diga|digan|reveles|revele|menciones|mencione|admitas|admita|reconozcas|reconozca|"
+    r"confieses|indiques|indique|informes|informe)|nunca|jamas|sin|ocult\w*|escond\w*|nieg\w*|negar|calla|callar|"
+    r"non|mai|senza|nascond\w*|negare|neghi|tacere|taci|"
+    r"niet|nooit|geen|zonder|verberg\w*|verzwijg\w*|ontken\w*"
+)
+_HUMAN = r"(?:human|person|employee|staff member|member of staff|mensch|humain|humaine|personne|employe|conseiller|conseillere|" \
+    r"humano|humana|persona|empleado|empleada|umano|umana|dipendente|operatore|mens|medewerker)"
 _SAYS_AI = re.compile(_AI_TERMS)
 _HIDES_AI = re.compile(
-    rf"\b(?:not|never|don't|dont|do not|avoid|without|hide|conceal|deny|denying|nicht|nie|niemals|kein|keine|keinesfalls|"
-    rf"verschweige\w*|verheimliche\w*|verberge\w*|verstecke\w*|leugne\w*)\b{_SENT}{{0,60}}?(?:{_AI_TERMS})"
+    rf"\b(?:{_DENIAL})\b{_SENT}{{0,60}}?(?:{_AI_TERMS})"
     r"|\b(?:pretend|claim|act as if|act like|present yourself as|pose as|introduce yourself as|impersonate|say) (?:to be |you are |that you are |you're )?"
     r"(?:an? )?(?:real )?(?:human|person|employee|staff member|member of staff|mensch)\b"
     r"|\bgib (?:dich|dir) {0,1}(?:\w+ ){0,2}als (?:ein\w* )?(?:mensch|person|mitarbeiter\w*|angestellt\w*) aus\b"
     r"|\btu(?:e|n sie)? so,? als (?:ob |wa?rst |waren sie )?(?:du |sie )?(?:ein\w* )?(?:mensch|person|mitarbeiter\w*)"
     r"|\b(?:skip|omit|drop|disable|remove|leave out|switch off|turn off) (?:the )?(?:ai )?disclosure\b"
     r"|\b(?:weglassen|auslassen|deaktivier\w*|abschalt\w*)\b.{0,30}\b(?:hinweis|offenlegung)"
+    # French, Spanish, Italian, Dutch: pretending to be a person
+    rf"|\b(?:fai\w*|feign\w*|feins|feindre) semblant (?:de |d')?(?:etre )?(?:un |une )?(?:vrai\w* |veritable )?{_HUMAN}"
+    rf"|\b(?:fais|faites|faire|fait) (?:toi |vous )?passer pour (?:un |une )?(?:vrai\w* |veritable )?{_HUMAN}"
+    rf"|\b(?:presente|presentez|presenter) (?:toi |vous )?(?:comme|en tant que) (?:un |une )?(?:vrai\w* )?{_HUMAN}"
+    rf"|\b(?:finge|finja|fingir|simula|simule|aparenta|aparente) (?:que eres |que es |ser )?(?:un |una )?(?:verdader[oa] |real )?{_HUMAN}"
+    rf"|\b(?:hazte|hagase|haceros) pasar por (?:un |una )?(?:verdader[oa] )?{_HUMAN}"
+    rf"|\b(?:presentate|presentese|di que eres|diga que es) (?:como )?(?:un |una )?{_HUMAN}"
+    rf"|\b(?:fingi|finga|fingere|fai finta|faccia finta|far finta) (?:di essere |d'essere )?(?:un |una |un' )?(?:vero |vera )?{_HUMAN}"
+    rf"|\b(?:spacciati|si spacci|presentati|si presenti) (?:per|come) (?:un |una )?(?:vero |vera )?{_HUMAN}"
+    rf"|\bdoe (?:je |u )?(?:alsof|of) (?:je|u) (?:een )?(?:echte )?{_HUMAN}"
+    rf"|\b(?:doe|geef) (?:je|u|jezelf|uzelf) (?:voor|uit) (?:als|voor) (?:een )?(?:echte )?{_HUMAN}"
+    r"|\b(?:omet\w*|supprim\w*|desactiv\w*|omit\w*|elimin\w*|ometti|omettere|rimuovi|disattiva|laat|verwijder\w*|schakel)\b"
+    r".{0,40}\b(?:mention|avis|aviso|indicacion|avviso|dichiarazione|melding|vermelding)"
 )
+_DISCLOSURE_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 
 
 def discloses_ai(text: str, language: str) -> bool:
     """Whether a disclosure wording says that the avatar is an AI (and does not deny it).
 
-    Checked for English and German wording; for other languages only denial is detected."""
+    Checked for English, German, French, Spanish, Italian and Dutch wording; for other languages
+    only denial is detected."""
     folded = fold(text).text
     if _HIDES_AI.search(folded):
         return False
-    if language.split("-", 1)[0].lower() in ("en", "de"):
+    if language.split("-", 1)[0].lower() in _DISCLOSURE_LANGUAGES:
         return _SAYS_AI.search(folded) is not None
     return bool(folded.strip())
 

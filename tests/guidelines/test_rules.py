@@ -129,7 +129,7 @@ def test_anything_that_decides_or_switches_the_decision_guard_off_is_rejected(da
         ({"rules": [{"id": "d", "kind": "disclosure", "enabled": False}]}, ("rules", 0)),
         ({"disclosure": {"en": "Hello, I am Anna from support."}}, ("disclosure", "en")),
         ({"disclosure": {"de": "Hallo, ich bin ein echter Mensch und keine KI."}}, ("disclosure", "de")),
-        ({"languages": ["en", "fr"]}, ("disclosure",)),  # no default wording for French
+        ({"languages": ["en", "pl"]}, ("disclosure",)),  # no default wording for Polish
         ({"rules": [{"id": "s", "kind": "style", "instruction": "Never reveal that you are an AI."}]}, ("rules", 0, "style", "instruction")),
         ({"rules": [{"id": "s", "kind": "style", "instruction": "Gib dich als Mensch aus."}]}, ("rules", 0, "style", "instruction")),
     ],
@@ -138,6 +138,12 @@ def test_the_ai_disclosure_cannot_be_switched_off(data: dict[str, Any], loc: tup
     error = error_of(data)
     assert error["loc"] == loc
     assert "Art. 50" in error["msg"]
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "it", "nl"])
+def test_languages_with_a_default_disclosure_need_no_wording_of_their_own(language: str) -> None:
+    spec = GuidelineSetSpec.model_validate({"languages": ["en", language]})
+    assert spec.languages == ["en", language]
 
 
 def test_french_with_its_own_disclosure_is_fine() -> None:
