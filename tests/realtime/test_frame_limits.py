@@ -1,6 +1,6 @@
-"""What the audit of the widget socket's bad paths found: frames of any kind are rate-limited, a resume
-past the end and a message after the end are handled, operator and visitor ids cannot collide, and a
-long-lived connection keeps its place under the per-visitor cap."""
+"""What the audit of the widget socket's bad paths found: frames of any kind are rate-limited (on the
+operators' socket too), a resume past the end and a message after the end are handled, operator and
+visitor ids cannot collide, and a long-lived connection keeps its place under the per-visitor cap."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from tests.support.chat import Closed, connect, operator, published_avatar, visi
 
 @asynccontextmanager
 async def served(backend: Any, **settings: Any) -> AsyncIterator[tuple[Any, str, dict[str, Any]]]:
-    """An app of its own (its own limits) on a loopback port, with a published avatar: (app, url, avatar)."""
+    """An app of its own (its own limits) on a loopback port, with a published avatar: (app, url, avatar),
+    the avatar's dict naming its tenant and its owner's token too."""
     from confide.app import create_app
     from tests.conftest import client_for, running
     from tests.support.chat import live_server
@@ -29,7 +30,7 @@ async def served(backend: Any, **settings: Any) -> AsyncIterator[tuple[Any, str,
         f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir))
         owner = await f.user()
         tenant_id = await f.tenant(owner)
-        yield app, url, await published_avatar(api, owner, tenant_id)
+        yield app, url, {**(await published_avatar(api, owner, tenant_id)), "tenant_id": tenant_id, "owner_token": owner.token}
 
 
 async def _until_closed(chat: Any) -> tuple[list[str], Closed]:
@@ -53,6 +54,19 @@ async def test_frames_of_any_kind_are_rate_limited_then_the_connection_closes(ba
             seen, closed = await _until_closed(chat)
     assert seen[:3] == ["pong", "invalid-json", "rate-limited"] and closed.code == 4429
     assert seen.count("rate-limited") == 3 and "pong" not in seen[1:]  # two strikes (the typing frame, a ping), then the close with its own
+
+
+async def test_an_operators_frames_are_rate_limited_then_the_connection_closes(backend):
+    """Operator connections had no frame budget: a flood of pings, typing or invalid frames was answered
+    frame by frame, each but ping also costing a database round trip (the re-authorisation)."""
+    async with served(backend, chat_frame_burst=3, chat_frames_per_second=0.001, chat_flood_strikes=2) as (_, url, avatar):
+        async with operator(url, avatar["tenant_id"], avatar["owner_token"]) as (ops, _):
+            for frame in ({"type": "ping"}, "{not json", {"type": "queue"}, {"type": "ping"}, {"type": "ping"}):
+                await ops.send(frame)
+            seen, closed = await _until_closed(ops)
+    seen = [kind for kind in seen if kind not in ("presence", "queue_update")]
+    assert seen[:4] == ["pong", "invalid-json", "queue", "rate-limited"] and closed.code == 4429
+    assert seen.count("rate-limited") == 3 and "pong" not in seen[1:]  # two strikes (two pings), then the close with its own
 
 
 async def test_a_resume_past_the_end_counts_as_the_end(base, shop):

@@ -22,6 +22,7 @@ from confide.core.ids import new_id
 from confide.core.tenancy import Permission, has_permission, resolve_tenant_context
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import channels, transitions
+from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
@@ -53,6 +54,10 @@ class _SignedOut(Exception):
     """The operator's session, membership or permission has ended: the connection is closed."""
 
 
+class _Flood(Exception):
+    """Kept flooding after rate-limited errors: the connection is closed."""
+
+
 class OperatorConnection:
     def __init__(self, runtime: ChatRuntime, websocket: WebSocket) -> None:
         self.rt = runtime
@@ -64,6 +69,8 @@ class OperatorConnection:
         self.watching: dict[str, tuple[SeqDelivery, asyncio.Task[None]]] = {}
         self.send_lock = asyncio.Lock()
         self._token = ""  # the hello's bearer token, checked again before every action (_still_authorized)
+        self.frames = FrameBudget(runtime.settings.chat_frame_burst)  # as for visitors: a flood gets errors, then the close
+        self.strikes = 0
         self.cut_off = False  # closed from outside (cut): nothing more goes out
 
     async def _send(self, frame: dict[str, Any]) -> None:
@@ -222,18 +229,30 @@ class OperatorConnection:
                 return
             if raw["type"] == "websocket.disconnect" or self.cut_off:  # frames queued before a cut are not handled
                 return
+            s = self.settings
             try:
-                frame = parse(operator_frames, raw.get("text"), self.settings.chat_max_frame_bytes)
+                if not self.frames.spend(asyncio.get_running_loop().time(), s.chat_frames_per_second, s.chat_frame_burst):
+                    await self._strike("Too many frames; slow down.", self.frames.retry_after(s.chat_frames_per_second))
+                    continue
+                frame = parse(operator_frames, raw.get("text"), s.chat_max_frame_bytes)
                 await self._handle(frame)
             except FrameError as exc:
                 await self._send(frame_error_frame(exc))
-            except _SignedOut:
+            except (_SignedOut, _Flood):
                 return
             except WebSocketDisconnect:  # the socket is gone: the caller ends the connection
                 raise
             except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
                 log.warning("operator frame failed", extra={"error_type": type(exc).__name__})
                 await self._send(frame_failed_frame())
+
+    async def _strike(self, detail: str, retry_after: int) -> None:
+        """A rate-limited frame: an error, and after chat_flood_strikes of them the close (as for visitors)."""
+        self.strikes += 1
+        await self._send(error_frame("rate-limited", detail, retry_after=retry_after))
+        if self.strikes >= self.settings.chat_flood_strikes:
+            await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", "Closed for flooding.")
+            raise _Flood
 
     async def _conversation(self, conversation_id: str) -> Conversation:
         async with self.rt.sessionmaker() as session:

@@ -25,6 +25,7 @@ from confide.core.ids import new_id
 from confide.core.services import subject_key
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import channels
+from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
@@ -83,8 +84,7 @@ class VisitorConnection:
         self.history: HistoryWindow | None = None
         self.strikes = 0
         self.refused_until = 0.0  # loop time at which the rate window that last refused a message ends
-        self.frame_allowance = float(runtime.settings.chat_frame_burst)  # frames this connection may send now (token bucket)
-        self.frame_time = 0.0  # loop time of the last frame
+        self.frames = FrameBudget(runtime.settings.chat_frame_burst)
         self.member_time = 0.0  # loop time the connection's membership in its visitor's group was last renewed
         self.gone = False
         self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
@@ -225,7 +225,7 @@ class VisitorConnection:
         self.issued_token = await self._identify(hello)
         group = channels.visitor_connections_group(self.visitor_id)
         await self.rt.broker.member_add(group, self.connection_id, s.chat_idle_timeout_seconds + MEMBERSHIP_MARGIN_SECONDS)
-        self.member_time = self.frame_time = asyncio.get_running_loop().time()
+        self.member_time = self.frames.last = asyncio.get_running_loop().time()
         if len(await self.rt.broker.members(group)) > s.chat_max_connections_per_visitor:
             await self.rt.broker.member_remove(group, self.connection_id)
             raise Refused(CloseCode.TOO_MANY_CONNECTIONS, "too-many-connections", "Too many open chat connections for this visitor.")
@@ -329,10 +329,10 @@ class VisitorConnection:
             if raw["type"] == "websocket.disconnect" or self.gone:  # gone: frames queued before a cut are not handled
                 return
             try:
-                if not self._frame_allowed():
-                    await self._strike("Too many frames; slow down.", max(1, int((1 - self.frame_allowance) / s.chat_frames_per_second) + 1))
+                if not self.frames.spend(asyncio.get_running_loop().time(), s.chat_frames_per_second, s.chat_frame_burst):
+                    await self._strike("Too many frames; slow down.", self.frames.retry_after(s.chat_frames_per_second))
                     continue
-                if self.frame_time - self.member_time >= MEMBERSHIP_RENEWAL_SECONDS:
+                if self.frames.last - self.member_time >= MEMBERSHIP_RENEWAL_SECONDS:
                     await self._renew_membership()
                 frame = parse(visitor_frames, raw.get("text"), s.chat_max_frame_bytes)
                 await self._handle(frame)
@@ -348,23 +348,10 @@ class VisitorConnection:
             if self.gone:
                 return
 
-    def _frame_allowed(self) -> bool:
-        """Every frame (typing, ping, invalid ones too) spends one of the connection's allowance, which
-        refills at chat_frames_per_second up to chat_frame_burst: no Redis round trip, and a flood of
-        any kind gets rate-limited errors, then the close, like a flood of messages."""
-        s = self.settings
-        now = asyncio.get_running_loop().time()
-        self.frame_allowance = min(float(s.chat_frame_burst), self.frame_allowance + (now - self.frame_time) * s.chat_frames_per_second)
-        self.frame_time = now
-        if self.frame_allowance < 1.0:
-            return False
-        self.frame_allowance -= 1.0
-        return True
-
     async def _renew_membership(self) -> None:
         """Renew the connection's place under the per-visitor cap (see MEMBERSHIP_MARGIN_SECONDS). The
         broker away costs the renewal only, never the frame (as the rate check fails open)."""
-        self.member_time = self.frame_time
+        self.member_time = self.frames.last
         try:
             await self.rt.broker.member_add(channels.visitor_connections_group(self.visitor_id), self.connection_id, self.settings.chat_idle_timeout_seconds + MEMBERSHIP_MARGIN_SECONDS)
         except Exception as exc:  # noqa: BLE001 - tried again MEMBERSHIP_RENEWAL_SECONDS later, not on every frame meanwhile
