@@ -118,15 +118,26 @@ class Claimed:
 
 
 async def claim(session: AsyncSession, *, node: str, now: datetime, until: datetime, limit: int = BATCH) -> list[Claimed]:
-    """Take up to `limit` due deliveries for `node` until `until`, counting the attempt. The caller commits.
-    Rows another worker is claiming are skipped (PostgreSQL) or no longer due when our UPDATE runs (SQLite)."""
-    o, e = WebhookOutbox, WebhookEndpoint
+    """Take up to `limit` due deliveries for `node` until `until`, counting the attempt. The caller commits."""
+    return await take(session, await candidates(session, node=node, now=now, limit=limit), node=node, now=now, until=until)
+
+
+async def candidates(session: AsyncSession, *, node: str, now: datetime, limit: int) -> list[str]:
+    """Due deliveries, oldest first. On PostgreSQL they stay locked to this transaction, and rows another
+    worker holds are skipped; on SQLite `take` checks again that each is still due."""
+    o = WebhookOutbox
     pick = select(o.id).where(_due(node, now)).order_by(o.next_attempt_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    ids = list((await session.scalars(pick)).all())
+    return list((await session.scalars(pick)).all())
+
+
+async def take(session: AsyncSession, ids: list[str], *, node: str, now: datetime, until: datetime) -> list[Claimed]:
+    """The conditional UPDATE: only rows still due become this node's, so a worker that read the same
+    candidates a moment later wins none of those already taken."""
     if not ids:
         return []
+    o, e = WebhookOutbox, WebhookEndpoint
     taken = update(o).where(o.id.in_(ids), _due(node, now)).values(node=node, attempts=o.attempts + 1, next_attempt_at=until).returning(o.id)  # type: ignore[attr-defined]
     won = list((await session.scalars(taken)).all())
     if not won:
