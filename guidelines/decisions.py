@@ -115,6 +115,7 @@ class _Lexicon:
     person: re.Pattern[str]  # "customers", "Kunden": the object of "refund customers"
     gates: dict[str, tuple[str, ...]]  # substrings (of " sentence ") without which a family cannot match
     prepare: Callable[[str], str] = _same  # how a sentence is brought into the patterns' form
+    negation_follows: bool = False  # a negation after the verb also counts ("keur ... nooit goed")
 
 
 EN = _Lexicon(
@@ -390,7 +391,7 @@ FR = _Lexicon(
     grantable=_c(rf"\b(?:{_GRANTABLE_FR})"),
     own=_c(r"\b(?:mon|ma|mes|moi|me|je|notre|nos|nous)\b"),
     states=_c(
-        rf"\b(?:votre|vos|ton|ta|tes) {_W}{{0,3}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}|requete|dossier|cas)"
+        rf"\b(?:votre|vos|ton|ta|tes|leur|leurs) {_W}{{0,3}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}|requete|dossier|cas)"
         rf" {_W}{{0,2}}?(?:ne )?(?:est|a|ont|sont|sera|seront|vient|viennent){_AUX_FR}"
         r" (?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|confirm|revoqu|autoris)\w*"
         r"|\bvous (?:ne )?(?:etes|serez|etiez|avez ete|seriez)(?: (?:pas|bien|malheureusement|desormais|deja|donc|plus|tout a fait))*"
@@ -560,6 +561,245 @@ ES = _Lexicon(
     },
 )
 
+# Italian. `_apostrophes` splits elisions ("l'ordine" -> "l ordine", "un'offerta" -> "un offerta").
+_OBJ_IT = (
+    r"rimbors\w*|i miei soldi|indennizz\w*|risarciment\w*|compensazion\w*|prestit\w*|credit[oi]\b|mutu[oi]\b|"
+    r"finanziament\w*|richiest\w*|domand\w*|pratica|contratt\w*|disdett\w*|annullament\w*|recesso|abbonament\w*|"
+    r"iscrizion\w*|reclam\w*|garanzi\w*|scont\w*|riduzion\w*|prezz\w*|tariff\w*|preventiv\w*|idone\w*|"
+    r"assicurazion\w*|rateizzazion\w*|dilazion\w*|proroga"
+)
+_CANCELLABLE_IT = r"ordin[ei]|prenotazion[ei]|acquist[oi]|bigliett[oi]"
+_GRANTABLE_IT = (
+    r"rimbors\w*|i miei soldi|soldi indietro|indennizz\w*|risarciment\w*|compensazion\w*|prestit\w*|credito\b|scont\w*|"
+    r"riduzion\w*|(?:prezzo|tariffa) (?:speciale|migliore|ridott[oa]|di favore)|miglior prezzo|proroga|dilazion\w*|"
+    r"i soldi|il denaro|l importo"
+)
+_PAST_IT = r"(?:approvat|accettat|rifiutat|respint|annullat|concess|accolt|rimborsat|autorizzat|confermat|revocat|disdett|elaborat)[oaie]"
+
+
+def _apostrophes(text: str) -> str:
+    """Italian elisions as separate words: "l'ordine" -> "l ordine"."""
+    return text.replace("'", " ") if "'" in text else text
+
+
+IT = _Lexicon(
+    strong=_c(
+        r"\b(?:sono|siamo|sarei|saro)(?: (?:ancora|davvero|gia))? (?:idone[oaie]|ammissibil[ei]|approvat[oaie]|accettat[oaie]|"
+        r"solvibil[ei])\b"
+        r"|\b(?:ho|abbiamo|avrei|avro)(?: (?:ancora|davvero|gia))? diritto (?:a|ad|al|allo|alla|ai|agli|alle)\b"
+        r"|\b(?:soddisfo|soddisfiamo|rispetto|ho) (?:i |tutti i )?requisiti\b"
+        r"|\b(?:verificare|verifichi|controllare|controlli|valutare|dirmi|mi dica|decidere) se (?:sono|ho diritto|soddisfo|ho i requisiti)\b"
+        rf"|\b(?:il mio|la mia|i miei|le mie|il nostro|la nostra|l mio|l mia) {_W}{{0,2}}?(?:{_OBJ_IT}) {_W}{{0,2}}?"
+        r"(?:e|sono|sara|saranno|verra|viene|vengono)(?: (?:gia|stato|stata|stati|state))* " + _PAST_IT + r"\b"
+        r"|\b(?:decidere|decida|decidi|decidete) (?:sulla|sul|sui|sulle|della|del|dei|delle) (?:mia|mio|mie|miei|nostra|nostro)\b"
+        r"|\bqual e il mio (?:prezzo|sconto|limite)\b"
+        r"|\b(?:mi|ci) (?:puo |potete |puoi |potrebbe |potreste )?(?:fare|dare|concedere|offrire|applicare|fa|da|fate|date|faccia|dia)"
+        rf" (?:un |uno |una |lo |il )?{_W}?(?:sconto|riduzione|prezzo speciale|prezzo migliore|miglior prezzo|prezzo di favore)"
+        rf"|\b(?:fammi|fatemi|dammi|datemi|concedimi|concedetemi) (?:un |uno |una |lo |il )?{_W}?(?:sconto|riduzione|prezzo)"
+        r"|\b(?:abbassare|abbassi|abbassa|abbassate|ridurre|riduca|riduci|negoziare|trattare) (?:il|mio|suo|questo) (?:\w+ )?prezzo\b"
+        r"|\b(?:prezzo|sconto|offerta|tariffa) (?:speciale|personalizzat[oa]|individuale|migliore|agevolat[oa]|di favore) per (?:me|noi)\b"
+        r"|\b(?:che|quale|quanto) (?:prezzo|sconto) (?:mi |ci )?(?:puo|potete|puoi|potrebbe) (?:fare|dare|offrire)"
+    ),
+    info=_c(
+        r"\b(?:quale|quali|quando|dove|chi decide|quanto|quanta|quanti|in generale|generalmente|normalmente|di solito|"
+        r"solitamente|politica|procedura|condizioni generali|spiega\w*|spieghi\w*|informazion\w*|info|sapere|conoscere|capire|"
+        r"possibile|c e|ci sono|esiste|esistono|offrite|avete|come (?:funzion\w*|posso|possiamo|si|faccio|fare|avviene))\b"
+        r"|^(?:e )?(?:come|perche|che cosa|cosa)\b|\bse\b(?!,)"
+    ),
+    request=_c(
+        r"\b(?:puo|potete|puoi|potrebbe|potreste|potresti|vuole|volete|vorrebbe|vorreste)\b|\bper (?:favore|piacere)\b|\bperfavore\b"
+        r"|\bcortesemente\b|\b(?:voglio|vorrei|desidero|chiedo|esigo|pretendo|ho bisogno|mi serve|richiedo)\b"
+        r"|\b(?:deve|dovete|devi|dovrebbe)\b"
+    ),
+    desire=_c(
+        r"\b(?:voglio|vorrei|desidero|chiedo|esigo|pretendo|ho bisogno di|mi serve|richiedo)\b|\b(?:dammi|datemi|mi dia)\b"
+    ),
+    imperative=_c(
+        r"^(?:(?:per favore|salve|ciao|buongiorno|ok|allora|quindi|ora|e)[ ,]+){0,3}"
+        r"(?:approv|accett|rifiut|respin|annull|disdic|rimbors|conced|autorizz|revoc|cancell)\w*"
+    ),
+    verb=_c(
+        r"\b(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|cancell|elabor|abbass|prolung|aument)"
+        r"(?:are|a|i|ate|ato|ata|iamo|armi|armelo|armela|atemi|ami)\b"
+        r"|\b(?:conced|respin)(?:ere|a|i|ete|etemi|ermi|imi)\b|\bdisd(?:ire|ica|ici|ite|irmi)\b|\bridu(?:rre|ca|ci|cete|rmi)\b"
+    ),
+    cancel_verb=_c(
+        r"\b(?:annull|rimbors|revoc|cancell)(?:are|a|i|ate|armi|ami|atemi)\b|\bdisd(?:ire|ica|ici|ite|irmi)\b|\brecedere\b"
+    ),
+    give=_c(
+        r"\b(?:dare|dia|date|dammi|datemi|darmi|concedere|conceda|concedetemi|pagare|paghi|restituire|restituisca|restituitemi|"
+        rf"fare|faccia|fate|farmi|fammi|fatemi|offrire|offra|applicare|applichi) (?:mi |ci )?{_W}{{0,2}}?(?:{_GRANTABLE_IT})"
+    ),
+    get=_c(
+        r"\b(?:posso|potrei|possiamo|potremmo) (?:ancora )?(?:avere|ottenere|ricevere|riavere)\b"
+        r"|\b(?:mi|ci) (?:rimborsate|rimborserete|rimborsa|rimborsera|restituite|restituirete|date|darete|fate|farete|concedete|concederete)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_IT})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_IT})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_IT})"),
+    own=_c(r"\b(?:mio|mia|miei|mie|mi|me|io|noi|ci|nostr[oaie]|voglio|vorrei|desidero)\b"),
+    states=_c(
+        rf"\b(?:suo|sua|suoi|sue|tuo|tua|tuoi|tue|loro) {_W}{{0,2}}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}|caso) {_W}{{0,2}}?(?:non )?"
+        r"(?:e|sono|sara|saranno|viene|vengono|risulta)(?: (?:gia|stato|stata|stati|state|purtroppo|ufficialmente|definitivamente|"
+        r"correttamente))* " + _PAST_IT + r"\b"
+        r"|\b(?:lei|tu) (?:non )?(?:e|sei|sara|sarai|risulta|risulti)(?: (?:gia|purtroppo))* (?:idone[oa]|ammissibil[ei]|"
+        r"approvat[oa]|accettat[oa]|solvibil[ei])\b"
+        r"|(?:\b(?:lei|tu) |^)(?:non )?(?:ha|hai|avra|avrai) diritto (?:a|ad|al|allo|alla|ai|agli|alle)\b"
+        r"|\b(?:ricevera|riceverai|otterra|otterrai|(?:le|ti) (?:rimborseremo|restituiremo|concederemo|daremo|faremo))"
+        rf" {_W}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
+        r"|\b(?:non )?(?:abbiamo|ho|possiamo|posso|stiamo per|sto per)(?: (?:gia|appena|purtroppo))* (?:approvat|accettat|rifiutat|"
+        r"respint|annullat|concess|accolt|rimborsat|autorizzat|revocat|approvare|accettare|rifiutare|respingere|annullare|concedere|"
+        r"accogliere|rimborsare|autorizzare|revocare)\w*"
+        rf" (?:il suo\b|la sua\b|i suoi\b|le sue\b|il tuo\b|la tua\b|i tuoi\b|le tue\b|(?:l|il|la|i|le) {_W}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}))"
+        r"|\b(?:le|ti|vi) (?:rimborsiamo|rimborso|concediamo|concedo|offriamo|offro|facciamo|faccio|diamo|do|applichiamo|applico|"
+        r"restituiamo|possiamo (?:fare|dare|offrire|concedere)|posso (?:fare|dare|offrire|concedere))"
+        rf" {_W}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
+        r"|\b(?:il suo|il tuo) prezzo (?:individuale|personale|speciale|finale|personalizzato) (?:e|sara)\b"
+    ),
+    deferral=_c(
+        r"\b(?:uman\w*|persona|persone|collega|colleghi|colleghe|consulent\w*|team|squadra|operat\w*|addett\w*|dipendent\w*|"
+        r"specialist\w*|responsabil\w*|inoltr\w*|trasferi\w*)\b"
+    ),
+    deciding=_c(r"\b(?:decid\w*|decision\w*|valut\w*|esamin\w*|verific\w*)\b|\bse\b(?!,)"),
+    instruct_verb=_c(
+        r"\b(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|i|are|ere|ate)\b"
+        r"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b"
+    ),
+    instruct_give=_c(
+        r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare)\b"
+        rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_IT}|gratis|gratuit\w*)"
+    ),
+    instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b"),
+    negation=_c(r"\b(?:non|mai|nessun\w*|ne|evita\w*|senza|vietat\w*)\b"),
+    person=_c(r"\b(?:client\w*|utent\w*|loro|gli|persone|membri|soci|visitator\w*|richiedent\w*)\b"),
+    prepare=_apostrophes,
+    gates={
+        "request": ("puo", "pote", "potr", "puoi", "vuol", "vole", "vorr", "per favore", "per piacere", "perfavore", "cortesemente",
+                    "voglio", "desider", "chiedo", "esigo", "pretendo", "bisogno", "serve", "richied", "dev", "dovr"),
+        "desire": ("voglio", "vorrei", "desider", "chiedo", "esigo", "pretendo", "bisogno", "serve", "richied", "dammi",
+                   "datemi", "mi dia"),
+        "get": ("poss", "potr", " mi ", " ci "),
+        "give": ("da", "conce", "pag", "restitu", "fa", "off", "applic"),
+    },
+)
+
+# Dutch. Separable verbs ("keur ... goed", "zeg ... op") and verb-final clauses; a negation may
+# follow the verb ("keur terugbetalingen nooit goed"), so instructions read it on both sides.
+_OBJ_NL = (
+    r"terugbetaling\w*|terugstorting\w*|restitutie\w*|mijn geld|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
+    r"lening\w*|krediet\w*|hypothe\w*|financiering\w*|aanvraag|aanvragen|verzoek\w*|contract\w*|overeenkomst\w*|"
+    r"opzegging\w*|annulering\w*|abonnement\w*|lidmaatschap\w*|claim\w*|klacht\w*|garantie\w*|korting\w*|prijs\w*|"
+    r"tarie\w*|offerte\w*|in aanmerking|verzekering\w*|betalingsregeling\w*|uitstel"
+)
+_CANCELLABLE_NL = r"bestelling\w*|boeking\w*|reservering\w*|aankoop\w*|order\w*"
+_GRANTABLE_NL = (
+    r"terugbetaling\w*|restitutie\w*|mijn geld terug|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
+    r"lening\w*|krediet\w*|korting\w*|(?:betere|speciale|lagere|goede) prijs|prijsverlaging|uitstel|betalingsregeling\w*"
+)
+_PAST_NL = (
+    r"(?:goedgekeurd|geaccepteerd|aanvaard|afgewezen|geweigerd|toegekend|geannuleerd|opgezegd|terugbetaald|verwerkt|"
+    r"ingewilligd|gehonoreerd|bevestigd|herroepen)"
+)
+
+NL = _Lexicon(
+    strong=_c(
+        r"\b(?:kom|komen) (?:ik|wij|we) (?:nog |wel |echt |ook )?in aanmerking\b|\b(?:ik kom|wij komen|we komen) (?:nog |wel )?in aanmerking\b"
+        r"|\bof (?:ik|wij|we) (?:\w+ ){0,4}?in aanmerking (?:kom|komen)\b"
+        r"|\b(?:heb|hebben) (?:ik|wij|we) (?:nog |wel |echt |ook )?recht op\b|\b(?:ik heb|wij hebben|we hebben) (?:nog |wel )?recht op\b"
+        r"|\bof (?:ik|wij|we) recht (?:heb|hebben) op\b"
+        r"|\b(?:voldoe|voldoen) (?:ik|wij|we) aan (?:de |alle )?(?:voorwaarden|eisen|criteria)\b"
+        r"|\b(?:ben|zijn) (?:ik|wij|we) (?:\w+ )?(?:geschikt|kredietwaardig|toegelaten|goedgekeurd|geaccepteerd)\b"
+        rf"|\b(?:is|wordt|werd|zal|zijn|worden) (?:mijn|onze|ons) {_W}{{0,2}}?(?:{_OBJ_NL}) {_W}{{0,3}}?{_PAST_NL}\b"
+        rf"|\b(?:mijn|onze|ons) {_W}{{0,2}}?(?:{_OBJ_NL}) (?:is|wordt|werd|zijn|worden)(?: \w+){{0,2}}? {_PAST_NL}\b"
+        r"|\b(?:beslis|beslist|beslissen|besluit|oordeel|oordelen) (?:over|op) (?:mijn|onze|ons)\b"
+        r"|\bwat is mijn (?:prijs|tarief|korting|limiet)\b"
+        r"|\b(?:geef|geeft|geven|doe|doet|doen|gun|gunt|maak|maakt|maken) (?:u |je |jullie )?(?:mij|me|ons) (?:een |wat |nog )?"
+        rf"{_W}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging|deal)\b"
+        rf"|\b(?:mij|me|ons) (?:een |wat |nog )?{_W}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging)"
+        r" (?:geven|geeft|doen|gunnen|aanbieden|bieden)\b"
+        r"|\b(?:de|uw|je|mijn|deze) prijs (?:\w+ ){0,2}?(?:verlagen|omlaag|zakken|verminderen|aanpassen)\b"
+        r"|\b(?:verlaag|verlaagt|verlagen) (?:u |je )?(?:de|uw|je|mijn|deze) prijs\b"
+        r"|\b(?:speciale|individuele|persoonlijke|betere|lagere) (?:prijs|korting|deal|aanbieding|tarief) voor (?:mij|ons)\b"
+        r"|\bhoeveel korting (?:kunt|kan|wil|wilt) (?:u|je|jij|jullie) (?:mij |me |ons )?(?:geven|doen)\b"
+    ),
+    info=_c(
+        r"\b(?:hoe|welke|wanneer|waar|waarom|wie|hoeveel|in het algemeen|algemeen|meestal|normaal|normaliter|gewoonlijk|"
+        r"beleid|procedure|uitleg\w*|informatie|info|weten|begrijpen|mogelijk|is er|zijn er|bieden jullie|biedt u|heeft u|"
+        r"hebben jullie)\b|\bleg (?:\w+ ){0,3}uit\b|^wat\b|\bwat (?:is|zijn|kost|kosten|gebeurt|moet)\b|\bof (?:ik|wij|we|er|het)\b"
+    ),
+    request=_c(
+        r"\b(?:kunt|kan|kun|wilt|wil|zou|zoudt|zouden|kunnen|willen) (?:u|je|jij|jullie)\b|\b(?:alstublieft|alsjeblieft|aub|ajb|graag)\b"
+        r"|\bik (?:wil|wens|eis|verlang|vraag|verzoek|moet|zou graag|heb \w+ nodig)\b|\b(?:u|je|jullie) (?:moet|moeten|dient)\b"
+    ),
+    desire=_c(r"\bik (?:wil|wens|eis|verlang|vraag om|verzoek om|zou graag)\b|\bgeef (?:me|mij)\b"),
+    imperative=_c(
+        r"^(?:(?:alstublieft|alsjeblieft|graag|hallo|hoi|goedendag|ok|oke|dus|nu|en)[ ,]+){0,3}"
+        r"(?:keur|accepteer|wijs|weiger|annuleer|zeg|betaal|restitueer|verwerk|ken|herroep|stop|beeindig)\b"
+    ),
+    verb=_c(
+        r"\b(?:goedkeur\w*|goedgekeurd|keur|keurt|accepteer\w*|accepteren|aanvaard\w*|afwijz\w*|wijs|weiger\w*|annuleer\w*|"
+        r"annuleren|opzeg\w*|zeg|toeken\w*|ken|terugbetal\w*|betaal|betalen|restitueer\w*|verwerk\w*|herroep\w*|verlaag\w*|"
+        r"verlengen|verleng)\b"
+    ),
+    cancel_verb=_c(
+        r"\b(?:annuleer\w*|annuleren|opzeg\w*|terugbetal\w*|herroep\w*|stopzett\w*|beeindig\w*)\b|\bzeg (?:\w+ ){0,3}op\b"
+        r"|\bbetaal (?:\w+ ){0,3}terug\b"
+    ),
+    give=_c(
+        r"\b(?:geef|geeft|geven|gun|gunt|gunnen|betaal|betaalt|betalen|stort|storten|verleen|verlenen|bied|biedt|bieden|aanbieden)"
+        rf" (?:mij |me |ons )?{_W}{{0,2}}?(?:{_GRANTABLE_NL})"
+        rf"|\b(?:mij|me|ons) {_W}{{0,2}}?(?:{_GRANTABLE_NL}) (?:geven|gunnen|betalen|storten|verlenen|aanbieden|terugbetalen)\b"
+    ),
+    get=_c(
+        r"\b(?:kan|kunnen|mag|mogen|zal|zullen) (?:ik|wij|we) (?:nog |ook )?(?:\w+ ){0,3}?(?:krijgen|ontvangen|hebben|terugkrijgen)\b"
+        r"|\b(?:krijg|krijgen|ontvang|ontvangen) (?:ik|wij|we)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_NL})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_NL})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_NL})"),
+    own=_c(r"\b(?:mijn|mij|me|ik|ons|onze|wij|we)\b"),
+    states=_c(
+        rf"\b(?:uw|je|jouw|hun) {_W}{{0,2}}?(?:{_OBJ_NL}|{_CANCELLABLE_NL}|zaak|dossier) {_W}{{0,3}}?(?:is|zijn|wordt|worden|werd|werden|zal)"
+        rf"(?: (?:nu|al|helaas|officieel|definitief|inmiddels|niet|worden|succesvol|volledig))* {_PAST_NL}\b"
+        r"|\b(?:u|je|jij) (?:bent|komt|zult|zal)(?: (?:niet|wel|helaas|nu|al|daarom))* (?:in aanmerking|geschikt|kredietwaardig|"
+        r"goedgekeurd|geaccepteerd|afgewezen)\b"
+        r"|\b(?:u|je|jij) (?:heeft|hebt)(?: (?:geen|wel|helaas|daarom))* recht op\b"
+        rf"|\b(?:u|je|jij) (?:krijgt|ontvangt|zult|zal)(?: (?:een|de|het|uw|je|volledige|gedeeltelijke|\w+)){{0,3}}? (?:{_GRANTABLE_NL})"
+        r"|\b(?:wij|we|ik) (?:hebben|heb|zullen|zal|gaan|ga|kunnen|kan|keuren|keur|wijzen|wijs|betalen|betaal|kennen|ken)"
+        rf"(?: \w+){{0,2}}? (?:uw|je|jouw|u)\b {_W}{{0,4}}?(?:{_PAST_NL}|goedkeuren|accepteren|afwijzen|weigeren|toekennen|annuleren|"
+        r"opzeggen|terugbetalen|goed|af|terug|toe)\b"
+        r"|\b(?:wij|we|ik) (?:annuleren|annuleer|accepteren|accepteer|weigeren|weiger|restitueren|restitueer) (?:uw|je|jouw)\b"
+        rf"|\b(?:wij|we|ik) (?:geven|geef|bieden|bied|gunnen|gun|verlenen|verleen|kunnen|kan)(?: \w+)? (?:u|je|jou) {_W}{{0,3}}?"
+        rf"(?:{_GRANTABLE_NL})"
+        r"|\b(?:uw|je|jouw) (?:individuele|persoonlijke|speciale|definitieve) prijs (?:is|wordt|bedraagt)\b"
+    ),
+    deferral=_c(
+        r"\b(?:mens\w*|medewerk\w*|collega\w*|team\w*|adviseur\w*|specialist\w*|leidinggevend\w*|manager\w*|operator\w*|"
+        r"doorsturen|doorgestuurd|doorgeven|doorgegeven|doorverbinden|doorverbonden|overdragen|overgedragen)\b"
+        r"|\b(?:stuur|geef) (?:\w+ ){1,3}door\b"
+    ),
+    deciding=_c(r"\b(?:beslis\w*|besluit\w*|beoordeel\w*|beoordeling\w*|bekijk\w*)\b|\bof (?:uw|je|jouw|u)\b"),
+    instruct_verb=_c(
+        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|weiger|weigeren|wijs|wijzen|afwijz\w*|annuleer|annuleren|ken|"
+        r"toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
+    ),
+    instruct_give=_c(
+        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_NL}|gratis)"
+        rf"|\b(?:{_GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
+    ),
+    instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),
+    negation=_c(r"\b(?:niet|nooit|geen|nimmer|vermijd\w*|verboden)\b"),
+    negation_follows=True,
+    person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
+    gates={
+        "request": ("kunt", "kan ", "kun ", "wilt", "wil ", "zou", "kunnen", "willen", "alstublieft", "alsjeblieft", "aub", "ajb",
+                    "graag", "ik ", "moet", "dient"),
+        "desire": ("ik ", "geef m"),
+        "get": (" ik ", " wij ", " we "),
+        "give": ("geef", "geeft", "geven", "gun", "betaal", "betalen", "stort", "verle", "bied", " mij ", " me ", " ons "),
+    },
+)
+
 # Trigger words per language (substrings of the folded text, so German compounds count): a
 # sentence without any of them cannot be a decision request or statement in that language.
 # French, Spanish, Italian and Dutch triggers are chosen so that they rarely occur in English or
@@ -594,6 +834,19 @@ solicitud contrato cancela anul de_baja rescind suscrip membresía afiliaci recl
 presupuesto elegib derecho_a seguro aplazamiento prórroga aprob aprueb acept rechaz deneg conced otorg autoriz
 tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva
 """
+_TRIGGERS_IT = """
+rimbors i_miei_soldi soldi_indietro i_soldi restitui indennizz risarciment compensazion prestit credito crediti mutuo finanziament
+richiesta richieste domanda contratt disdett disdi annull recesso abbonament iscrizion reclam scont riduzion prezz
+idone ammissibil assicurazion rateizz dilazion proroga approvar approvat approvi accett rifiut respin conced
+autorizz revoc ordine ordini prenotazion acquist bigliett decidere decida diritto requisiti
+"""
+_TRIGGERS_NL = """
+terugbetal terugstort restitutie restitueer geld_terug mijn_geld vergoeding compensatie lening krediet hypotheek
+financiering betaal betalen aanvraag aanvragen verzoek overeenkomst opzeg mijn_abonnement het_abonnement abonnement_op lidmaatschap
+korting prijs tarief offerte aanmerking recht_op verzekering betalingsregeling uitstel goedkeur goedgekeurd keur
+accepteer geaccepteerd aanvaard afwijz afgewezen wijs weigeren weigert geweigerd weiger_ toeken toegekend annuleer
+annuleren geannuleerd bestelling boeking reservering beslis voorwaarden
+"""
 # Words without which the `strong` patterns cannot match: those patterns (the costliest) only run
 # on sentences that hold one of them.
 _STRONG_EN = """
@@ -616,12 +869,23 @@ elegib admisib solvente apto apta aprobad aceptad preaprobad califico calificamo
 derecho_a rechazad denegad cancelad anulad concedid otorgad autorizad reembolsad confirmad revocad tramitad procesad
 decidir decida resolver resuelva resuelve precio tarifa descuento rebaj oferta mi_límite
 """
+_STRONG_IT = """
+idone ammissibil approvat accettat solvibil diritto requisiti rifiutat respint annullat concess accolt rimborsat
+autorizzat disdett elaborat decidere decida decidi prezz scont riduzion mio_limite fammi fatemi dammi datemi concedimi
+"""
+_STRONG_NL = """
+aanmerking recht_op voldoe voldoen geschikt kredietwaardig toegelaten goedgekeurd geaccepteerd aanvaard afgewezen
+geweigerd toegekend geannuleerd opgezegd terugbetaald verwerkt ingewilligd gehonoreerd bevestigd herroepen beslis
+besluit oordeel prijs tarief korting limiet
+"""
 # (lexicon, trigger words, strong words); each lexicon gets two bits of the automaton's masks.
 _LANGUAGES = (
     (EN, _TRIGGERS_EN, _STRONG_EN),
     (DE, _TRIGGERS_DE, _STRONG_DE),
     (FR, _TRIGGERS_FR, _STRONG_FR),
     (ES, _TRIGGERS_ES, _STRONG_ES),
+    (IT, _TRIGGERS_IT, _STRONG_IT),
+    (NL, _TRIGGERS_NL, _STRONG_NL),
 )
 LEXICONS = tuple(lexicon for lexicon, _, _ in _LANGUAGES)
 _BITS = tuple((lexicon, 1 << (2 * index), 1 << (2 * index + 1)) for index, (lexicon, _, _) in enumerate(_LANGUAGES))
@@ -634,7 +898,7 @@ for (_lexicon, _trigger_bit, _strong_bit), (_, _triggers, _strong_words) in zip(
                 _AUTOMATON.add_word(_word, (len(_word), _bits | _AUTOMATON.get(_word, (0, 0))[1]))
 _AUTOMATON.make_automaton()
 _CLAUSE_END = re.compile(
-    r"[.!?;\n,:]+|\b(?:but|and|however|aber|und|jedoch|sondern|mais|et|cependant|toutefois|pero|sino|y|sin embargo)\b"
+    r"[.!?;\n,:]+|\b(?:but|and|however|aber|und|jedoch|sondern|mais|et|cependant|toutefois|pero|sino|y|sin embargo|tuttavia|maar|en|echter)\b"
 )
 
 
@@ -756,6 +1020,8 @@ def _clause_instructs(lex: _Lexicon, clause: str) -> str | None:
             before = clause[: match.start()]
             if lex.negation.search(before) or lex.info.search(before):
                 continue
+            if lex.negation_follows and lex.negation.search(clause, match.end()):
+                continue
             verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
             if finder is lex.instruct_verb and not (
@@ -824,7 +1090,7 @@ _HIDES_AI = re.compile(
     rf"|\b(?:finge|finja|fingir|simula|simule|aparenta|aparente) (?:que eres |que es |ser )?(?:un |una )?(?:verdader[oa] |real )?{_HUMAN}"
     rf"|\b(?:hazte|hagase|haceros) pasar por (?:un |una )?(?:verdader[oa] )?{_HUMAN}"
     rf"|\b(?:presentate|presentese|di que eres|diga que es) (?:como )?(?:un |una )?{_HUMAN}"
-    rf"|\b(?:fingi|finga|fingere|fai finta|faccia finta|far finta) (?:di essere |d'essere )?(?:un |una |un' )?(?:vero |vera )?{_HUMAN}"
+    rf"|\b(?:fingi|finga|fingere|fai finta|faccia finta|far finta) (?:di essere |d'essere )?(?:un |una |un' )?(?:vero |vera )?(?:essere )?{_HUMAN}"
     rf"|\b(?:spacciati|si spacci|presentati|si presenti) (?:per|come) (?:un |una )?(?:vero |vera )?{_HUMAN}"
     rf"|\bdoe (?:je |u )?(?:alsof|of) (?:je|u) (?:een )?(?:echte )?{_HUMAN}"
     rf"|\b(?:doe|geef) (?:je|u|jezelf|uzelf) (?:voor|uit) (?:als|voor) (?:een )?(?:echte )?{_HUMAN}"

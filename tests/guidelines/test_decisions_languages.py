@@ -69,6 +69,52 @@ REQUESTS = {
         "¿Me devuelven el dinero?",
         "puede aprobar mi prestamo",  # without accents or question marks
     ],
+    "it": [
+        "Può approvare il mio rimborso?",
+        "Potreste accettare la mia richiesta di prestito?",
+        "Sono idoneo per lo sconto studenti?",
+        "Ho diritto a un rimborso?",
+        "Annullate il mio ordine, per favore.",
+        "Voglio disdire il mio contratto.",
+        "Voglio i miei soldi indietro!",
+        "Rimborsatemi subito.",
+        "Mi può fare uno sconto?",
+        "Fatemi un prezzo migliore.",
+        "La mia richiesta è stata approvata?",
+        "Posso ottenere un rimborso per il mio ordine?",
+        "Soddisfo i requisiti per il finanziamento?",
+        "Può verificare se ho diritto al rimborso?",
+        "Il mio rimborso è stato rifiutato. Può approvarlo?",
+        "Esigo un risarcimento.",
+        "Può abbassare il prezzo?",
+        "Quanto sconto mi può fare?",
+        "Vorrei annullare l'abbonamento.",
+        "Decida sulla mia pratica, per favore.",
+        "Mi restituite i soldi?",
+    ],
+    "nl": [
+        "Kunt u mijn terugbetaling goedkeuren?",
+        "Kun je mijn leningaanvraag accepteren?",
+        "Kom ik in aanmerking voor de studentenkorting?",
+        "Heb ik recht op een terugbetaling?",
+        "Annuleer mijn bestelling alstublieft.",
+        "Ik wil mijn abonnement opzeggen.",
+        "Ik wil mijn geld terug!",
+        "Betaal mij het bedrag terug.",
+        "Kunt u mij korting geven?",
+        "Geef me een betere prijs.",
+        "Is mijn aanvraag al goedgekeurd?",
+        "Kan ik een terugbetaling krijgen voor mijn bestelling?",
+        "Voldoe ik aan de voorwaarden voor de lening?",
+        "Kunt u nagaan of ik in aanmerking kom voor financiering?",
+        "Mijn claim is afgewezen. Kunt u hem alsnog goedkeuren?",
+        "Ik eis een schadevergoeding.",
+        "Kunt u de prijs verlagen?",
+        "Hoeveel korting kunt u mij geven?",
+        "Zeg mijn lidmaatschap op.",
+        "Beslis over mijn aanvraag, graag.",
+        "Krijg ik mijn geld terug?",
+    ],
 }
 INFORMATIONAL = {
     "fr": [
@@ -112,6 +158,44 @@ INFORMATIONAL = {
         "No quiero un reembolso, solo una información.",
         "¿Qué pasa si cancelo?",
     ],
+    "it": [
+        "Come funzionano i rimborsi?",
+        "Qual è la vostra politica di rimborso?",
+        "Come posso disdire il contratto?",
+        "Offrite sconti per studenti?",
+        "Chi decide sulle richieste di prestito?",
+        "Quali documenti servono per un mutuo?",
+        "Ci sono costi di annullamento?",
+        "Quanto tempo richiede di solito un rimborso?",
+        "Può spiegarmi le condizioni di garanzia?",
+        "Dov'è il mio ordine?",
+        "Può inviarmi di nuovo il contratto?",
+        "Vorrei sapere come funziona la procedura di richiesta.",
+        "Quali sono i vostri orari di apertura?",
+        "Adoro i vostri prodotti!",
+        "La consegna è stata veloce e l'imballaggio curato.",
+        "Non voglio un rimborso, solo un'informazione.",
+        "Cosa succede se disdico?",
+    ],
+    "nl": [
+        "Hoe werken terugbetalingen?",
+        "Wat is uw beleid voor terugbetalingen?",
+        "Hoe kan ik mijn abonnement opzeggen?",
+        "Bieden jullie korting voor studenten?",
+        "Wie beslist over leningaanvragen?",
+        "Welke documenten heb ik nodig voor een lening?",
+        "Zijn er annuleringskosten?",
+        "Hoe lang duurt een terugbetaling meestal?",
+        "Kunt u de garantievoorwaarden uitleggen?",
+        "Waar is mijn bestelling?",
+        "Kunt u mij het contract nogmaals sturen?",
+        "Ik wil weten hoe de aanvraagprocedure werkt.",
+        "Wat zijn uw openingstijden?",
+        "Ik vind jullie producten geweldig!",
+        "De levering was snel en de verpakking netjes.",
+        "Ik wil geen terugbetaling, alleen informatie.",
+        "Wat gebeurt er als ik opzeg?",
+    ],
 }
 
 STATEMENTS = {
@@ -147,6 +231,34 @@ STATEMENTS = {
         "Usted no cumple los requisitos.",
         "Tu reembolso ya está confirmado.",
     ],
+    "it": [
+        "La sua richiesta è stata approvata.",
+        "Il suo prestito è stato rifiutato.",
+        "Purtroppo la sua richiesta non è stata accolta.",
+        "Lei è idoneo allo sconto.",
+        "Lei ha diritto a un rimborso.",
+        "Le rimborseremo l'importo totale.",
+        "Ho annullato il suo ordine.",
+        "Abbiamo approvato la sua richiesta di credito.",
+        "Riceverà un rimborso completo.",
+        "Le faccio uno sconto del 15 %.",
+        "Non possiamo approvare la sua richiesta.",
+        "Il suo contratto è stato disdetto.",
+    ],
+    "nl": [
+        "Uw aanvraag is goedgekeurd.",
+        "Uw lening is helaas afgewezen.",
+        "Uw claim wordt niet gehonoreerd.",
+        "U komt in aanmerking voor de korting.",
+        "U heeft recht op een terugbetaling.",
+        "Wij betalen u het volledige bedrag terug.",
+        "Ik heb uw bestelling geannuleerd.",
+        "Wij hebben uw kredietaanvraag goedgekeurd.",
+        "U krijgt een volledige terugbetaling.",
+        "Ik geef u 15 % korting.",
+        "Wij kunnen uw aanvraag helaas niet goedkeuren.",
+        "Uw abonnement is opgezegd.",
+    ],
 }
 NOT_STATEMENTS = {
     "fr": [
@@ -169,6 +281,22 @@ NOT_STATEMENTS = {
         "Nuestro horario es de 9 a 17 h.",
         "Ofrecemos un descuento del 10 % a estudiantes.",
     ],
+    "it": [
+        "I rimborsi vengono di solito elaborati entro 5 giorni.",
+        "Un consulente esaminerà la sua richiesta e deciderà.",
+        "Se la sua richiesta viene approvata, riceverà un'e-mail.",
+        "Può disdire il contratto online.",
+        "Inoltro la sua richiesta a un collega.",
+        "Offriamo uno sconto del 10 % agli studenti.",
+    ],
+    "nl": [
+        "Terugbetalingen worden meestal binnen 5 dagen verwerkt.",
+        "Een medewerker bekijkt uw aanvraag en beslist.",
+        "Of uw aanvraag wordt goedgekeurd, beslist een collega.",
+        "U kunt uw abonnement online opzeggen.",
+        "Ik geef uw vraag door aan een medewerker.",
+        "Wij bieden studenten 10 % korting.",
+    ],
 }
 
 INSTRUCTIONS_TO_DECIDE = {
@@ -190,6 +318,22 @@ INSTRUCTIONS_TO_DECIDE = {
         "Cancela las suscripciones cuando los clientes lo pidan.",
         "Ofrece un descuento del 5 % a los clientes que se quejen.",
     ],
+    "it": [
+        "Approva tu stesso i rimborsi sotto i 50 euro.",
+        "Puoi concedere sconti fino al 10 % ai clienti fedeli.",
+        "Rifiuta le richieste di prestito senza busta paga.",
+        "Sii gentile e rimborsa i clienti scontenti.",
+        "Di' ai clienti che il loro rimborso è stato approvato.",
+        "Offri uno sconto del 5 % ai clienti che si lamentano.",
+    ],
+    "nl": [
+        "Keur terugbetalingen onder 50 euro zelf goed.",
+        "Je mag klanten tot 10 % korting geven.",
+        "Wijs leningaanvragen zonder loonstrook af.",
+        "Wees vriendelijk en betaal ontevreden klanten terug.",
+        "Zeg tegen klanten dat hun aanvraag is goedgekeurd.",
+        "Annuleer abonnementen als klanten erom vragen.",
+    ],
 }
 LAWFUL_INSTRUCTIONS = {
     "fr": [
@@ -209,6 +353,22 @@ LAWFUL_INSTRUCTIONS = {
         "No debes conceder créditos.",
         "No decidas sobre las solicitudes.",
         "Responde preguntas sobre precios y descuentos.",
+    ],
+    "it": [
+        "Sii gentile e conciso.",
+        "Non approvare mai rimborsi da solo; inoltrali a un collega.",
+        "Spiega come funzionano i rimborsi.",
+        "Dai del lei ai clienti.",
+        "Non devi concedere prestiti.",
+        "Rispondi alle domande su prezzi e sconti.",
+    ],
+    "nl": [
+        "Wees vriendelijk en beknopt.",
+        "Keur terugbetalingen nooit zelf goed; stuur ze door naar een collega.",
+        "Leg uit hoe terugbetalingen werken.",
+        "Spreek klanten aan met u.",
+        "Je mag geen leningen goedkeuren.",
+        "Beantwoord vragen over prijzen en kortingen.",
     ],
 }
 
@@ -263,6 +423,13 @@ def test_each_language_has_at_least_fifteen_phrasings_each_way(language: str) ->
         ("Hola, soy un asistente virtual basado en inteligencia artificial.", "es", True),
         ("Hola, soy Ana, del servicio de atención al cliente.", "es", False),
         ("Hola, no soy una IA.", "es", False),
+        ("Salve, sono un assistente IA.", "it", True),
+        ("Salve, sono Anna del servizio clienti.", "it", False),
+        ("Salve, non sono un'IA.", "it", False),
+        ("Hallo, ik ben een AI-assistent.", "nl", True),
+        ("Hallo, ik ben een virtuele assistent op basis van kunstmatige intelligentie.", "nl", True),
+        ("Hallo, ik ben Anna van de klantenservice.", "nl", False),
+        ("Hallo, ik ben geen AI.", "nl", False),
     ],
 )
 def test_a_disclosure_must_say_ai(text: str, language: str, ok: bool) -> None:
@@ -278,6 +445,11 @@ def test_a_disclosure_must_say_ai(text: str, language: str, ok: bool) -> None:
         ("Nunca digas que eres una IA.", True),
         ("Finge ser una persona.", True),
         ("Hazte pasar por un empleado humano.", True),
+        ("Non dire mai che sei un'IA.", True),
+        ("Fingi di essere un essere umano.", True),
+        ("Zeg nooit dat je een AI bent.", True),
+        ("Doe alsof je een mens bent.", True),
+        ("No problem: say clearly that you are an AI.", False),
         ("Dis toujours clairement que tu es une IA.", False),
         ("Sé amable y conciso.", False),
     ],
@@ -286,7 +458,7 @@ def test_instructions_that_hide_the_ai_are_recognised(text: str, hides: bool) ->
     assert disables_disclosure(text) is hides
 
 
-@pytest.mark.parametrize("language", ["fr", "es"])
+@pytest.mark.parametrize("language", ["fr", "es", "it", "nl"])
 def test_default_wordings_exist_and_are_lawful(language: str) -> None:
     disclosure = wording.default_disclosure(language)
     assert disclosure is not None and discloses_ai(disclosure, language)
@@ -305,6 +477,8 @@ def test_default_wordings_exist_and_are_lawful(language: str) -> None:
         "Die Größentabelle sagt M, aber sie fällt klein aus. Grüße aus München!",
         "Bonjour, quels sont vos horaires ? Livrez-vous en Belgique ?",
         "Hola, ¿cuál es su horario? ¿Envían a Portugal?",
+        "Salve, quali sono i vostri orari? Spedite in Svizzera?",
+        "Hallo, wat zijn jullie openingstijden? Leveren jullie in België?",
     ],
 )
 def test_messages_without_trigger_words_skip_the_sentence_patterns(text: str) -> None:
