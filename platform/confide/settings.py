@@ -203,4 +203,4 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=6, ge=1, le=20, description="Attempts per webhook delivery (the first and its retries).")
     webhook_retry_base_seconds: float = Field(default=2.0, ge=0, description="Backoff before the first retry; doubles each retry, with jitter.")
     webhook_retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest wait between two webhook attempts.")
-    webhook_delivery_log_days: int = Field(default=30, ge=1, description="Days the webhook delivery log (status codes and times, never payloads) is kept.")
+    webhook_delivery_log_days: int = Field(default=30, ge=1, description="Days the webhook delivery log (status codes and times, never payloads) is kept; so are the records of ended deliveries (their payload is deleted when they end).")
