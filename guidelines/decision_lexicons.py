@@ -1,0 +1,783 @@
+"""The decision guard's lexicons: per language, the regular expressions that read requests for a
+decision, announced decisions and instructions to decide, in English, German, French, Spanish,
+Italian and Dutch.
+
+Kept apart from `decisions`, which holds the trigger pre-pass and the sentence reading, so that a
+language's vocabulary can grow without the reading logic drowning in it. Everything here reads
+folded text (see `normalize`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------------------------------
+# Shared vocabulary. Everything is folded: lower case, no umlauts ("kundigung"), "ss" for "ß".
+
+_W = r"(?:[\w']+ )"  # one word and its space
+
+# Things a decision is about (nouns; the suffix \w* takes plurals and compounds).
+_OBJ_EN = (
+    r"refund\w*|reimburse\w*|money back|compensation|chargeback\w*|loan\w*|credit(?! card)(?:s|\b)|mortgage\w*|"
+    r"financing|application\w*|contract\w*|cancell?ation\w*|termination\w*|subscription\w*|membership\w*|claim\w*|"
+    r"warrant(?:y|ies)|guarantee\w*|discount\w*|price\w*|pricing|quote\w*|rebate\w*|eligib\w*|insurance\w*|"
+    r"credit limit|installment plan|payment plan|deferral"
+)
+_OBJ_DE = (
+    r"(?:ruck)?erstattung\w*|geld (?:\w+ )?(?:zuruck|wieder)|gutschrift\w*|entschadigung\w*|schadensersatz\w*|kredit(?!karte)\w*|"
+    r"darlehen\w*|finanzierung\w*|ratenzahlung\w*|stundung\w*|antrag\w*|antrage\w*|vertrag\w*|vertrage\w*|kundigung\w*|"
+    r"storno\w*|stornierung\w*|widerruf\w*|abos?\b|abonnement\w*|mitgliedschaft\w*|reklamation\w*|garantie\w*|"
+    r"gewahrleistung\w*|kulanz\w*|anspruch\w*|rabatt\w*|nachlass\w*|preis\w*|sonderpreis\w*|berechtigung\w*|"
+    r"versicherungs\w*|leistungsantrag\w*"
+)
+# Things bought or booked: a decision only when someone asks to cancel them.
+_CANCELLABLE = r"orders?|bookings?|reservations?|purchases?|bestellung\w*|buchung\w*|reservierung\w*|kauf\w*"
+# What can be handed out: "give me a refund", "ich will mein Geld zurück".
+_GRANTABLE_EN = (
+    r"refund\w*|money back|compensation|chargeback|loan\w*|credit(?! card)\b|mortgage|discount\w*|rebate\w*|"
+    r"(?:better|special|lower|individual|personal|cheaper) (?:price|deal|offer|rate)|deal|price reduction|"
+    r"reimbursement|extension|waiver"
+)
+_GRANTABLE_DE = (
+    r"(?:ruck)?erstattung\w*|geld (?:\w+ )?(?:zuruck|wieder)|gutschrift\w*|entschadigung\w*|schadensersatz|"
+    r"kredit(?!karte)\w*|darlehen|rabatt\w*|nachlass\w*|preisnachlass|sonderpreis\w*|sonderkondition\w*|"
+    r"(?:besser|gunstiger|individuell|personlich)\w* (?:preis|angebot|kondition)\w*|kulanz\w*|stundung"
+)
+
+_OWN_EN = r"\b(?:my|me|mine|our|us|i|i'm|im|i've|i'd|myself)\b"
+_OWN_DE = r"\b(?:mein\w*|mir|mich|ich|unser\w*|uns)\b"
+
+
+def _c(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _translit(text: str) -> str:
+    """German written without umlauts ("kuendigen") read like German with them ("kundigen")."""
+    if "e" not in text:
+        return text
+    return text.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
+def _cd(pattern: str) -> re.Pattern[str]:
+    """A German pattern, in the same transliterated form as the German text it reads."""
+    return re.compile(_translit(pattern))
+
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """One language's patterns for requests (input), statements (output) and instructions."""
+
+    strong: re.Pattern[str]  # a request for a decision whatever else the sentence says
+    info: re.Pattern[str]  # marks a question about how things work in general
+    request: re.Pattern[str]  # "can you", "please", "ich möchte"
+    desire: re.Pattern[str]  # "i want", "ich will"
+    imperative: re.Pattern[str]  # a sentence that starts with a decision verb
+    verb: re.Pattern[str]  # decide-type verbs (approve, genehmigen)
+    cancel_verb: re.Pattern[str]  # verbs that end a contract on their own (cancel, kündigen)
+    give: re.Pattern[str]  # "give me ... refund"
+    get: re.Pattern[str]  # "can I get ... refund", "bekomme ich ..."
+    obj: re.Pattern[str]
+    cancellable: re.Pattern[str]
+    grantable: re.Pattern[str]
+    own: re.Pattern[str]
+    states: re.Pattern[str]  # output that announces a decision
+    deferral: re.Pattern[str]  # people and hand-offs: "a colleague will", "an Mitarbeiter weiterleiten"
+    deciding: re.Pattern[str]  # output that talks about the decision rather than making it
+    instruct_verb: re.Pattern[str]
+    instruct_give: re.Pattern[str]
+    instruct_self: re.Pattern[str]  # imperative verbs that are a decision without an object
+    negation: re.Pattern[str]
+    person: re.Pattern[str]  # "customers", "Kunden": the object of "refund customers"
+    gates: dict[str, tuple[str, ...]]  # substrings (of " sentence ") without which a family cannot match
+    prepare: Callable[[str], str] = _same  # how a sentence is brought into the patterns' form
+    negation_follows: bool = False  # a negation after the verb also counts ("keur ... nooit goed")
+
+
+EN = Lexicon(
+    strong=_c(
+        r"\b(?:am i|are we|would i be|will i be|i am|i'm|im|is my \w+) (?:still |even |also |now |already )?"
+        r"(?:eligible|entitled|qualified|creditworthy|approved|accepted|pre ?approved)\b"
+        r"|\bdo (?:i|we) (?:still |even )?(?:qualify|meet the (?:requirements|criteria|conditions)|have (?:a|the) right to)\b"
+        r"|\b(?:check|verify|assess|evaluate|determine|decide|see|tell me) (?:if|whether) (?:i|we)(?:'m| am| are|'re)? "
+        rf"{_W}?(?:eligible|entitled|qualify|qualified|approved)\b"
+        rf"|\b(?:is|was|has|have|will) (?:my|our) {_W}{{0,2}}?(?:{_OBJ_EN}) {_W}{{0,2}}?"
+        r"(?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|processed|authori[sz]ed)\b"
+        r"|\b(?:decide|make a decision|rule) (?:on|about|regarding) (?:my|our)\b"
+        r"|\bwhat(?:'s| is) my (?:individual |personal |final )?(?:price|rate|discount|credit limit)\b"
+        r"|\b(?:give|offer|make|get|do) (?:me|us) (?:a |an )?(?:[\w']+ )?(?:discount|deal|rebate|special offer|price cut|"
+        r"(?:better|special|lower|individual|personal|cheaper) price|price reduction)\b"
+        r"|\b(?:lower|reduce|drop|cut|match|adjust|negotiate) (?:the|my|your|this|our) (?:[\w']+ )?price\b"
+        r"|\b(?:special|individual|personal|custom|better|lower) (?:price|discount|deal|offer|quote|rate) for (?:me|us)\b"
+        r"|\b(?:what|how much) (?:of a )?(?:price|discount|deal|rate) (?:can|could|would|will) you (?:give|offer|do|make)\b"
+    ),
+    info=_c(
+        r"\b(?:how|what|which|when|where|why|whether|who|if|in case|in general|generally|usually|typically|normally|"
+        r"polic(?:y|ies)|procedure|explain|information|info|details about|tell me about|know|learn|understand|"
+        r"possible|is there|are there|do you offer|do you have|do you provide)\b"
+    ),
+    request=_c(
+        r"\b(?:can|could|would|will|won't|cant|can't) (?:you|u|ya)\b|\bplease\b|\bpls\b|\bkindly\b"
+        r"|\b(?:you|u) (?:should|must|need to|have to)\b|\bi (?:want|wanna|need|demand|request|expect|insist|require)\b"
+        r"|\bi'?d like\b|\bi would like\b|\bi'?m asking\b|\bi am asking\b"
+    ),
+    desire=_c(r"\bi (?:want|wanna|need|demand|request|expect|insist on|require)\b|\bi'?d like\b|\bi would like\b|\bgive me\b"),
+    imperative=_c(
+        r"^(?:(?:please|pls|kindly|just|so|ok|okay|then|now|hi|hello|hey|and)[ ,]+){0,3}"
+        r"(?:approve|accept|authori[sz]e|reject|decline|deny|cancel|terminate|revoke|refund|reimburse|waive|process|grant|issue)\b"
+    ),
+    verb=_c(
+        r"\b(?:approve|accept|authori[sz]e|reject|decline|refuse|cancel|terminate|revoke|refund|reimburse|waive|process|"
+        r"grant|sign off on|okay|ok|extend|raise|increase)(?:s|d|ed|ing|led|ling)?\b|\bden(?:y|ies|ied|ying)\b"
+        r"|\bissue (?:me |us )?(?:a |an |the |my )?(?:full |partial )?refund"
+    ),
+    cancel_verb=_c(r"\b(?:cancel|terminate|revoke|refund|reimburse|withdraw from)(?:s|d|ed|led|ing|ling)?\b"),
+    give=_c(rf"\b(?:give|offer|grant|send|pay|get)(?:s|ing)? (?:me |us )?{_W}{{0,2}}?(?:{_GRANTABLE_EN})"),
+    get=_c(r"\b(?:can|could|may|will|would|do|shall) (?:i|we) (?:still )?(?:get|have|receive|be given|be granted)\b"),
+    obj=_c(rf"\b(?:{_OBJ_EN})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_EN})"),
+    own=_c(_OWN_EN),
+    states=_c(
+        rf"\b(?:your|their) {_W}{{0,2}}?(?:{_OBJ_EN}|{_CANCELLABLE}|request|case) (?:request |application )?"
+        r"(?:has been|have been|was|were|is|are|will be|got|'s been|has now been|is now|has|have)"
+        r"(?: (?:now|already|officially|successfully|fully|hereby|unfortunately|sadly|been))*"
+        r" (?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|authori[sz]ed|processed|revoked|confirmed)\b"
+        r"|\byou (?:are|'re|re|will be|have been|were|are now|'ve been)(?: (?:now|not|definitely|already|unfortunately|sadly|hereby|officially|fully))*"
+        r" (?:eligible|ineligible|entitled|qualified|approved|accepted|rejected|declined|denied|pre ?approved|creditworthy)\b"
+        r"|\byou (?:do not|don't|dont|do|will|will not|won't)? ?qualify\b"
+        rf"|\byou(?:'ll| will| are going to| shall)? (?:receive|get|be granted|be given) {_W}{{0,3}}?(?:{_GRANTABLE_EN})"
+        r"|\b(?:we|i)(?:'ve| have|'ll| will|'re| are| am|'m| hereby| now| gladly| happily| already| can| could|'d| would)*"
+        r" (?:approve|approved|approving|accept|accepted|grant|granted|granting|reject|rejected|decline|declined|deny|denied|"
+        r"cancel|cancell?ed|terminate|terminated|refund|refunded|refunding|reimburse|reimbursed|waive|waived|"
+        r"authori[sz]e|authori[sz]ed|revoke|revoked) "
+        rf"(?:you\b|your\b|the {_W}{{0,2}}?(?:{_OBJ_EN}|{_CANCELLABLE}))"
+        r"|\b(?:we|i) (?:cannot|can ?not|can't|cant|won't|will not|are unable to|am unable to|are not able to|am not able to)"
+        r" (?:approve|accept|grant|refund|reimburse|offer you|give you|cancel|terminate|waive|authori[sz]e) (?:you|your)\b"
+        r"|\b(?:we|i)(?: can| could| will|'ll| would|'d)? (?:give|offer|grant|make) you (?:a |an )?"
+        r"(?:special |individual |personal |exclusive |one[ -]time )?(?:\d+(?:[.,]\d+)? ?(?:%|percent|eur|euro|euros|dollars?|usd|chf|gbp)? ?)?"
+        r"(?:discount|price|deal|rebate|reduction|off|refund)\b"
+        r"|\byour (?:individual|personal|special|final) (?:price|rate|discount) (?:is|will be|would be)\b"
+    ),
+    deferral=_c(
+        r"\b(?:human|person|colleague|staff|team|operator|agent|employee|specialist|advisor|clerk|manager|supervisor|"
+        r"hand (?:it |them )?(?:off|over)|escalate|forward|refer)\b"
+    ),
+    deciding=_c(r"\b(?:decide|decides|decided|decision|review|reviewed|reviews|whether)\b"),
+    instruct_verb=_c(
+        r"\b(?:approve|accept|grant|authori[sz]e|reject|decline|deny|refuse|cancel|terminate|revoke|waive|decide|"
+        r"determine|issue|refund|reimburse|adjust|lower|reduce|negotiate|set)\b"
+    ),
+    instruct_give=_c(rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_EN}|free\b)"),
+    instruct_self=_c(r"(?!)"),
+    negation=_c(
+        r"\b(?:never|not|don't|dont|do not|no|cannot|can't|cant|mustn't|must not|may not|shall not|nor|avoid|refrain)\b"
+    ),
+    person=_c(r"\b(?:customers?|users?|clients?|them|people|callers?|visitors?|members?|applicants?)\b"),
+    gates={
+        "request": (" you", " u ", " u,", " ya ", "please", "pls", "kindly", " i ", "d like", "asking"),
+        "desire": (" i ", " i'd ", " id ", "give me"),
+        "get": (" i ", " we "),
+        "give": ("give", "offer", "grant", "send", "pay", "get"),
+    },
+)
+
+DE = Lexicon(
+    strong=_cd(
+        rf"\b(?:bin|ware|waren|sind) (?:ich|wir) {_W}?(?:berechtigt|anspruchsberechtigt|antragsberechtigt|bezugsberechtigt|"
+        r"kreditwurdig|qualifiziert|zugelassen)\b"
+        rf"|\b(?:habe|hab|hatte|haben) (?:ich|wir) {_W}?(?:einen |keinen |ein )?(?:anspruch|recht|anrecht) auf\b"
+        rf"|\bsteht (?:mir|uns) {_W}{{0,4}}?zu\b"
+        rf"|\b(?:erfulle|erfullen) (?:ich|wir) {_W}?(?:voraussetzungen|bedingungen|kriterien|anforderungen)\b"
+        r"|\bqualifiziere (?:ich|wir) mich\b"
+        rf"|\bob (?:ich|wir) {_W}{{0,4}}?(?:berechtigt|anspruchsberechtigt|kreditwurdig|qualifiziert|zugelassen) (?:bin|sind)\b"
+        rf"|\bob (?:ich|wir) {_W}{{0,4}}?(?:anspruch|recht|anrecht) auf\b"
+        rf"|\b(?:wird|wurde|ist|sind|werden) (?:mein|meine|meinen|unser|unsere)\w* {_W}{{0,2}}?(?:{_OBJ_DE}) {_W}{{0,4}}?"
+        r"(?:genehmigt|bewilligt|angenommen|abgelehnt|akzeptiert|storniert|gekundigt|erstattet|bearbeitet|gewahrt|freigegeben|zugesagt)\b"
+        r"|\bentscheide\w* (?:sie |du )?(?:bitte )?(?:uber|zu) mein\w*"
+        r"|\b(?:preis|rabatt|konditionen|angebot) fur mich\b"
+        rf"|\b(?:gib|gibst|geben|gebt|mach|machst|machen|gewahr\w*|biete|bietest|bieten) (?:sie |du )?(?:mir|uns) "
+        rf"(?:einen |ein |eine |etwas )?{_W}?(?:rabatt|nachlass|preisnachlass|sonderpreis|sonderangebot|sonderkonditionen|"
+        r"besseren preis|guten preis|deal|gutschrift)\b"
+        r"|\b(?:individuell|personlich|speziell|besser|gunstig)\w* (?:preis|angebot|rabatt|konditionen) fur (?:mich|uns)\b"
+        rf"|\b(?:mir|uns) (?:einen |ein |eine |etwas )?{_W}?(?:rabatt|nachlass|preisnachlass|sonderpreis|sonderangebot|"
+        r"sonderkonditionen|besseren preis|guten preis|deal) (?:geben|machen|gewahren|anbieten|einraumen)\b"
+        rf"|\b(?:senken|reduzieren) (?:sie|du) {_W}{{0,3}}?preis|\bmit dem preis {_W}?(?:runter|entgegen)"
+        r"|\b(?:wie ?viel|welchen) (?:rabatt|nachlass|preis) (?:konnen|kannst|wurden|wurdest|geben|gebt) (?:sie|du)\b"
+    ),
+    info=_cd(
+        r"\b(?:wie|was|welche\w*|wann|wo|warum|wieso|weshalb|ob|wer|wenn|falls|im allgemeinen|allgemein|grundsatzlich|"
+        r"normalerweise|ublicherweise|generell|richtlinie\w*|bedingungen|regel\w*|ablauf|verfahren|information\w*|infos?|"
+        r"erklar\w*|wissen|erfahren|moglich\w*|gibt es|bieten sie)\b"
+    ),
+    request=_cd(
+        r"\b(?:kannst|konntest|konnen|konnten|wurden|wurdest|willst|wollen|mochten|mogen) (?:du|sie|ihr)\b|\bbitte\b"
+        r"|\bich (?:will|mochte|hatte gerne?|verlange|fordere|brauche|benotige|beantrage|wunsche|bestehe)\b"
+        r"|\b(?:sie|du) (?:sollen|sollst|mussen|musst)\b"
+    ),
+    desire=_cd(r"\bich (?:will|mochte|hatte gerne?|verlange|fordere|brauche|benotige|beantrage|wunsche|bestehe auf)\b"),
+    imperative=_cd(
+        r"^(?:(?:bitte|hallo|hi|ok|okay|also|dann|jetzt|und)[ ,]+){0,3}"
+        r"(?:genehmig|bewillig|stornier|kundig|erstatt|akzeptier|gewahr|uberweis|zahl|lehn|widerruf|bearbeit)(?:e|en|t|et)?\b"
+    ),
+    verb=_cd(
+        r"\b(?:genehmig|bewillig|akzeptier|gewahr|stornier|kundig|erstatt|zuruckerstatt|verweiger|bearbeit|widerruf|"
+        r"ablehn|annehm|freigeb|zusag|auszahl|zuruckzahl|uberweis|senk|reduzier|erlass)(?:e|en|t|st|et|est|te|ten)?\b"
+        rf"|\b(?:lehn|nimm|nehm|gib|geb|sag|zahl)(?:e|en|t|st)? {_W}{{0,5}}?(?:ab|an|frei|zu|zuruck|aus)\b"
+    ),
+    cancel_verb=_cd(r"\b(?:kundig|stornier|widerruf|erstatt|zuruckerstatt|zuruckzahl|rucktret)(?:e|en|t|st|et|est)?\b"),
+    give=_cd(rf"\b(?:gib|gibst|geben|gebt|gewahr\w*|zahl\w*|uberweis\w*) (?:sie |du )?(?:mir |uns )?{_W}{{0,3}}?(?:{_GRANTABLE_DE})"),
+    get=_cd(
+        r"\b(?:bekomme|bekomm|kriege|krieg|erhalte|kriegen|bekommen|erhalten) (?:ich|wir)\b"
+        rf"|\b(?:kann|konnte|darf) (?:ich|wir) {_W}{{0,4}}?(?:bekommen|erhalten|kriegen|haben)\b"
+    ),
+    obj=_cd(rf"\b(?:{_OBJ_DE})"),
+    cancellable=_cd(rf"\b(?:{_CANCELLABLE})"),
+    grantable=_cd(rf"\b(?:{_GRANTABLE_DE})"),
+    own=_cd(_OWN_DE),
+    states=_cd(
+        rf"\b(?:ihr|ihre|ihren|ihrem|dein|deine|deinen|deinem) {_W}{{0,2}}?(?:{_OBJ_DE}|{_CANCELLABLE}|anliegen|fall) "
+        rf"{_W}{{0,5}}?(?:genehmigt|bewilligt|angenommen|abgelehnt|akzeptiert|storniert|gekundigt|erstattet|gewahrt|"
+        r"zugesagt|freigegeben|widerrufen|stattgegeben|bestatigt)\b"
+        rf"|\b(?:sie|du) (?:sind|bist) {_W}{{0,2}}?(?:berechtigt|anspruchsberechtigt|kreditwurdig|qualifiziert|zugelassen)\b"
+        rf"|\b(?:sie|du) (?:haben|hast) {_W}?(?:einen |keinen |ein )?(?:anspruch|anrecht) auf\b"
+        rf"|\b(?:sie|du) (?:erhalten|erhaltst|bekommen|bekommst|kriegen|kriegst) {_W}{{0,3}}?(?:{_GRANTABLE_DE})"
+        rf"|\b(?:wir|ich) {_W}?(?:genehmigen|genehmige|bewilligen|bewillige|erstatten|erstatte|gewahren|gewahre|stornieren|"
+        r"storniere|kundigen|kundige|akzeptieren|akzeptiere|lehnen|lehne) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein|den|die|das)\b"
+        rf"|\b(?:wir|ich) (?:haben|habe) (?:ihren|ihre|ihr|deinen|deine|dein|den|die|das|ihnen|dir) {_W}{{0,3}}?"
+        r"(?:genehmigt|bewilligt|erstattet|storniert|gekundigt|abgelehnt|akzeptiert|angenommen|gewahrt|freigegeben)\b"
+        rf"|\b(?:konnen|kann|werden|werde) (?:wir|ich) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein) {_W}{{0,5}}?"
+        r"(?:genehmigen|bewilligen|erstatten|gewahren|akzeptieren|annehmen|stornieren|kundigen|ablehnen)\b"
+        rf"|\b(?:wir|ich) (?:konnen|kann|werden|werde) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein) {_W}{{0,5}}?"
+        r"(?:genehmigen|bewilligen|erstatten|gewahren|akzeptieren|annehmen|stornieren|kundigen|ablehnen)\b"
+        rf"|\b(?:ich|wir) {_W}{{0,2}}?(?:ihnen|dir) {_W}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass|gutschrift|erstattung)"
+        r"\w* (?:geben|gewahren|anbieten|machen|gutschreiben)\b"
+        rf"|\b(?:gewahren|geben|bieten|machen) (?:wir|ich) (?:ihnen|dir) {_W}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass)"
+        r"|\b(?:ihr|dein) (?:individueller|personlicher|spezieller) preis (?:betragt|ist|liegt)\b"
+    ),
+    deferral=_cd(
+        r"\b(?:mensch\w*|mitarbeiter\w*|kolleg\w*|team\w*|berater\w*|sachbearbeiter\w*|vorgesetzt\w*|"
+        r"weiterleit\w*|leite\w* \w+ weiter|leitest|weitergeb\w*|ubergib\w*|ubergeb\w*|eskalier\w*)\b"
+    ),
+    deciding=_cd(r"\b(?:entscheid\w*|gepruft|prufung|pruft|ob)\b"),
+    instruct_verb=_cd(
+        r"\b(?:genehmig|bewillig|akzeptier|gewahr|stornier|kundig|verweiger|ablehn|annehm|freigeb|zusag|entscheid|"
+        r"senk|reduzier|erlass)(?:e|en|t|st)?\b"
+        rf"|\b(?:lehn|nimm|nehm|gib|sag)(?:e|en|t|st)? {_W}{{0,5}}?(?:ab|an|frei|zu)\b"
+    ),
+    instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b {_W}{{0,4}}?(?:{_GRANTABLE_DE})"),
+    instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b"),
+    negation=_cd(r"\b(?:nie|niemals|nicht|kein\w*|keinesfalls|nimmer|weder|auf keinen fall|verboten)\b"),
+    person=_cd(r"\b(?:kunden|kundinnen|nutzer\w*|ihnen|ihm|anrufer\w*|mitglieder\w*)\b"),
+    prepare=_translit,
+    gates={
+        "request": (" du ", " du,", " sie ", " sie,", " ihr ", " ihr,", "bitte", " ich "),
+        "desire": (" ich ",),
+        "get": (" ich ", " wir ", " ich,", " wir,"),
+        "give": ("gib", "geb", "gewahr", "zahl", "uberweis"),
+    },
+)
+
+# French. `_elide` rewrites elisions first ("j'ai" -> "je ai", "n'a" -> "ne a", "l'offre" -> "le offre"),
+# so the patterns read whole words.
+_OBJ_FR = (
+    r"rembours\w*|mon argent|indemni\w*|dedommag\w*|compensation\w*|credits?\b|prets?\b|emprunt\w*|hypothe\w*|"
+    r"financement\w*|demande\w*|candidature\w*|contrat\w*|resiliation\w*|annulation\w*|abonnement\w*|adhesion\w*|"
+    r"reclamation\w*|garantie\w*|remise\w*|reduction\w*|rabais|ristourne\w*|geste commercial|prix|tarif\w*|devis|"
+    r"eligib\w*|assurance\w*|echeancier\w*|paiement en plusieurs fois|report de paiement|delai de paiement"
+)
+_CANCELLABLE_FR = r"commandes?|reservations?|achats?|billets?"
+_GRANTABLE_FR = (
+    r"rembours\w*|mon argent|(?:le |mon )?argent|indemni\w*|dedommag\w*|compensation|credit\b|prets?\b|remise\w*|reduction\w*|"
+    r"rabais|ristourne\w*|geste commercial|avoir\b|(?:meilleur|bon|petit) prix|prix (?:special|preferentiel|reduit)|"
+    r"delai de paiement|report"
+)
+_AUX_FR = (
+    r"(?: (?:ne|pas|bien|deja|donc|malheureusement|helas|desormais|maintenant|officiellement|definitivement|"
+    r"entierement|integralement|finalement|ete|etre|de|pu|vient|viennent|elle|il|elles|ils|t))*"
+)
+
+
+def _elide(text: str) -> str:
+    """French elisions as whole words: "j'ai" -> "je ai", "qu'il" -> "que il"."""
+    return text.replace("'", "e ") if "'" in text else text
+
+
+FR = Lexicon(
+    strong=_c(
+        r"\b(?:suis je|sommes nous|serais je|est ce que je suis|je suis|je serais|serai je)"
+        r"(?: (?:encore|bien|vraiment|deja|aussi))? (?:eligible|admissible|solvable|accepte|approuve|pre ?approuve)\w*"
+        r"|\b(?:ai je|avons nous|aurais je|est ce que je ai|je ai|aurai je)(?: (?:encore|bien|vraiment|aussi))?"
+        r" (?:le )?droit (?:a|au|aux)\b"
+        r"|\b(?:est ce que je remplis|je remplis|remplis je|est ce que je reponds|je reponds|reponds je)"
+        r" (?:bien |toutes )?(?:les )?(?:conditions|criteres|exigences)\b"
+        r"|\b(?:verifier|verifiez|regarder|regardez|evaluer|evaluez|determiner|decider|dire|dites moi) si je (?:suis|serais|ai)"
+        r" (?:\w+ )?(?:eligible|admissible|droit)\w*"
+        rf"|\b(?:mon|ma|mes|notre|nos) {_W}{{0,3}}?(?:{_OBJ_FR}) {_W}{{0,2}}?(?:est|a|sont|ont|sera|seront|va|vont|va t|sera t|a t)"
+        r"(?: (?:elle|il|elles|ils|bien|deja|enfin|ete|etre|finalement))* (?:approuv|accept|accord|refus|rejet|valid|annul|resili|"
+        r"rembours|trait|autoris)\w*"
+        r"|\b(?:decider|decidez|decide|statuer|statuez|trancher|tranchez) (?:de|sur|pour|au sujet de) (?:mon|ma|mes|notre|nos)\b"
+        r"|\b(?:quel|quelle) (?:est|serait|sera) (?:mon|ma|notre) (?:prix|tarif|remise|reduction|plafond)\b"
+        r"|\b(?:quel|quelle) (?:prix|remise|reduction|tarif|rabais|geste) (?:pouvez|pourriez|allez|voulez) vous (?:me|nous)\b"
+        rf"|\b(?:me|nous) (?:faire|accorder|offrir|consentir|donner|proposer|octroyer) (?:un |une |des |le |la )?{_W}?"
+        r"(?:remise|reduction|rabais|ristourne|geste commercial|promotion|meilleur prix|prix special|bon prix|petit prix)"
+        r"|\b(?:faites|fais|accordez|accorde|offrez|offre|consentez|donnez|donne|proposez|propose) (?:moi|nous)"
+        rf" (?:un |une |des |le |la )?{_W}?(?:remise|reduction|rabais|ristourne|geste commercial|promotion|prix|meilleur prix)"
+        r"|\b(?:baisser|baissez|baisse|reduire|reduisez|reduis|diminuer|diminuez|negocier|ajuster|ajustez) (?:le|mon|votre|ce|notre)"
+        r" (?:\w+ )?(?:prix|tarif)\b"
+        r"|\b(?:prix|tarif|remise|reduction|offre|geste) (?:special|speciale|personnalise\w*|individuel\w*|preferentiel\w*|"
+        r"particulier|particuliere|commercial) pour (?:moi|nous)\b"
+    ),
+    info=_c(
+        r"\b(?:comment|quel|quelle|quels|quelles|quand|pourquoi|combien|en general|generalement|normalement|habituellement|"
+        r"de habitude|politique|procedure|conditions generales|explique\w*|information\w*|infos?|renseign\w*|savoir|connaitre|"
+        r"comprendre|possible|que est ce|est ce que il y a|y a t il|existe t il|proposez vous|offrez vous|avez vous|qui decide)\b"
+        r"|\bsi\b(?!,)"
+    ),
+    request=_c(
+        r"\b(?:pouvez|pourriez|voulez|voudriez|peux|pourrais|veux) (?:vous|tu)\b|\b(?:vous|tu) (?:pouvez|pourriez|peux|pourrais)\b"
+        r"|\bse il (?:vous|te) plait\b|\bsvp\b|\bstp\b|\bmerci de\b"
+        r"|\bje (?:veux|voudrais|souhaite|souhaiterais|demande|exige|aimerais|reclame|requiers|ai besoin|aurais besoin)\b"
+        r"|\b(?:vous|tu) (?:devez|devriez|dois|devrais)\b"
+    ),
+    desire=_c(
+        r"\bje (?:veux|voudrais|souhaite|souhaiterais|exige|demande|reclame|aimerais|ai besoin|aurais besoin)\b"
+        r"|\b(?:donnez|donne) moi\b"
+    ),
+    imperative=_c(
+        r"^(?:(?:se il vous plait|svp|merci|bonjour|salut|alors|bon|ok|de accord|et|maintenant|donc)[ ,]+){0,3}"
+        r"(?:approuvez|approuve|acceptez|validez|valide|refusez|rejetez|annulez|annule|resiliez|resilie|remboursez|rembourse|"
+        r"accordez|accorde|traitez|revoquez|creditez|payez)\b"
+    ),
+    verb=_c(
+        r"\b(?:approuv|accept|valid|refus|rejet|annul|resili|rembours|accord|trait|revoqu|credit|dedommag|indemnis|"
+        r"octroy|baiss|prolong|augment|autoris)(?:er|ez|e|es|ent|ons|ee|ees)\b|\b(?:reduire|reduisez|reduis)\b"
+    ),
+    cancel_verb=_c(r"\b(?:annul|resili|rembours|revoqu|retract)(?:er|ez|e|es|ent|ons)\b"),
+    give=_c(
+        rf"\b(?:donner|donnez|donne|accorder|accordez|accorde|offrir|offrez|verser|versez|payer|payez|faire|faites|"
+        rf"consentir|consentez|octroyer|octroyez) (?:moi |nous )?{_W}{{0,2}}?(?:{_GRANTABLE_FR})"
+    ),
+    get=_c(
+        r"\b(?:puis je|pourrais je|pourrions nous|pouvons nous|je peux|je pourrais|nous pouvons|on peut|vais je|est ce que je vais"
+        r"|je vais) (?:encore |quand meme |bien )?(?:avoir|obtenir|recevoir|beneficier|toucher|etre)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_FR})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_FR})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_FR})"),
+    own=_c(r"\b(?:mon|ma|mes|moi|me|je|notre|nos|nous)\b"),
+    states=_c(
+        rf"\b(?:votre|vos|ton|ta|tes|leur|leurs) {_W}{{0,3}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}|requete|dossier|cas)"
+        rf" {_W}{{0,2}}?(?:ne )?(?:est|a|ont|sont|sera|seront|vient|viennent){_AUX_FR}"
+        r" (?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|confirm|revoqu|autoris)\w*"
+        r"|\bvous (?:ne )?(?:etes|serez|etiez|avez ete|seriez)(?: (?:pas|bien|malheureusement|desormais|deja|donc|plus|tout a fait))*"
+        r" (?:eligible|admissible|accepte|approuve|refuse|solvable|retenu|rembourse|pre ?approuve)\w*"
+        r"|\bvous (?:ne )?(?:avez|aurez)(?: (?:pas|bien|donc|malheureusement|deja|plus))* (?:le )?droit (?:a|au|aux)\b"
+        rf"|\bvous (?:allez |pourrez )?(?:recevr|recev|obtiendr|obten|beneficier|touch)\w* {_W}{{0,3}}?(?:{_GRANTABLE_FR})"
+        r"|\b(?:nous|je)(?: (?:vous|avons|ai|allons|vais|venons|viens|de|pouvons|peux|pourrons|pourrai|ne|pas|pu|bien|deja|donc|"
+        r"malheureusement|helas|sommes|suis|en|mesure|heureux|heureuse|ravis|ravi|le|plaisir|egalement|aussi|immediatement))*"
+        r" (?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|revoqu|octroy)\w*"
+        rf" (?:votre\b|vos\b|ta\b|ton\b|tes\b|(?:le|la|les) {_W}{{0,2}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}))"
+        r"|\b(?:nous|je)(?: (?:allons|vais|pouvons|peux|pourrons|pourrai|sommes heureux de|suis heureux de))?"
+        r" vous (?:rembours|dedommag|indemnis)\w*"
+        rf"|\b(?:nous|je)(?: (?:allons|vais|pouvons|peux|pourrons|pourrai))? vous (?:accord|octroi|octroy|offr|consen|propos|fai|fer)\w*"
+        rf" {_W}{{0,3}}?(?:{_GRANTABLE_FR}|\d+ ?(?:%|pour ?cent|euros?))"
+        r"|\b(?:votre|ton) (?:prix|tarif) (?:personnalise|individuel|special|final|preferentiel)\w* (?:est|sera|serait)\b"
+    ),
+    deferral=_c(
+        r"\b(?:humain\w*|personne|collegue\w*|conseill\w*|equipe\w*|agent\w*|employe\w*|specialiste\w*|responsable\w*|"
+        r"superieur\w*|operat\w*|service client|transmet\w*|transmis\w*|transmettr\w*|transfer\w*|redirig\w*)\b"
+    ),
+    deciding=_c(r"\b(?:decide\w*|decider|decision\w*|examin\w*|etudi\w*|verifi\w*)\b|\bsi\b(?!,)"),
+    instruct_verb=_c(
+        r"\b(?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|revoqu|octroy|decid|baiss|negoci|ajust|fix)"
+        r"(?:e|es|ez|er|ons)\b|\b(?:reduis|reduisez|reduire)\b"
+    ),
+    instruct_give=_c(
+        r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
+        rf"promettre|consens|consentez|consentir)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
+    ),
+    instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b"),
+    negation=_c(r"\b(?:ne|jamais|pas|aucun\w*|nullement|interdit\w*|evite\w*|evitez|sans|ni)\b"),
+    person=_c(r"\b(?:clients?|clientes?|utilisat\w*|leur|leurs|eux|gens|membres?|visiteurs?|abonnes?|demandeurs?)\b"),
+    prepare=_elide,
+    gates={
+        "request": ("vous", " tu ", "svp", "stp", "plait", "merci de", "je "),
+        "desire": ("je ", " moi"),
+        "get": ("je ", "nous", " on "),
+        "give": ("donn", "accord", "offr", "vers", "pay", "fai", "consen", "octroy"),
+    },
+)
+
+# Spanish. Subject pronouns are usually dropped, so first-person verbs ("quiero") count as "own".
+_OBJ_ES = (
+    r"reembols\w*|devoluci\w*|mi dinero|compensaci\w*|indemnizaci\w*|prestamo\w*|credito\w*|hipoteca\w*|financiaci\w*|"
+    r"financiamiento|solicitud\w*|contrato\w*|cancelaci\w*|baja|rescisi\w*|suscripci\w*|abono\w*|membresia\w*|"
+    r"afiliaci\w*|reclamaci\w*|reclamo\w*|garantia\w*|descuento\w*|rebaja\w*|precio\w*|tarifa\w*|presupuesto\w*|"
+    r"elegib\w*|seguro\w*|plan de pagos?|aplazamiento\w*|prorroga\w*"
+)
+_CANCELLABLE_ES = r"pedidos?|reservas?|reservaci\w*|compras?|encargos?"
+_GRANTABLE_ES = (
+    r"reembols\w*|mi dinero|el dinero|dinero de vuelta|devoluci\w*|compensaci\w*|indemnizaci\w*|prestamo\w*|credito\b|"
+    r"descuento\w*|rebaja\w*|(?:mejor|buen) precio|precio (?:especial|mejor|rebajado)|oferta especial|prorroga\w*|"
+    r"aplazamiento\w*|bonificaci\w*"
+)
+_PAST_ES = r"(?:aprobad|aceptad|rechazad|denegad|cancelad|anulad|concedid|otorgad|autorizad|reembolsad|confirmad|revocad|tramitad|procesad)[oa]s?"
+
+ES = Lexicon(
+    strong=_c(
+        r"\b(?:soy|estoy|seria|sere|somos|estamos)(?: (?:yo|nosotros|todavia|aun|ya|realmente))?"
+        r" (?:elegible|admisible|solvente|apt[oa]s? para|aprobad[oa]|aceptad[oa]|preaprobad[oa])\b"
+        r"|\b(?:califico|calificamos|cualifico|cumplo|cumplimos)\b"
+        r"|\b(?:tengo|tenemos|tendria|tendre|tendriamos)(?: (?:yo|todavia|aun|realmente))? derecho a\b"
+        r"|\b(?:verificar|verifique|comprobar|compruebe|revisar|revise|ver|decirme|digame|evaluar|determinar|decidir) si"
+        r" (?:soy|estoy|califico|cumplo|tengo derecho)\b"
+        rf"|\b(?:fue|ha sido|sera|esta|han sido|fueron|seran|estan)(?: ya)? {_PAST_ES} (?:mi|mis|nuestr[oa]s?)\b"
+        rf"|\b(?:mi|mis|nuestr[oa]s?) {_W}{{0,2}}?(?:{_OBJ_ES}) {_W}{{0,2}}?(?:ya )?(?:fue|ha sido|sera|esta|han sido|fueron|seran|estan|"
+        rf"ha quedado|queda)(?: ya)? {_PAST_ES}"
+        r"|\b(?:decidir|decida|decide|resolver|resuelva|resuelve) (?:sobre|acerca de) (?:mi|mis|nuestr[oa]s?)\b"
+        r"|\bcual (?:es|seria|sera) mi (?:precio|tarifa|descuento|limite)\b"
+        r"|\b(?:me|nos) (?:puede |pueden |podria |podrian |puedes |podrias )?(?:dar|hacer|ofrecer|conceder|aplicar|da|hace|haga|hagan|"
+        rf"den|ofrece|ofrezca|ofrezcan|aplica|aplique) (?:un |una |algun |algo de )?{_W}?(?:descuento|rebaja|precio especial|"
+        r"mejor precio|buen precio|oferta especial|precio mejor)"
+        rf"|\b(?:hagame|hazme|haganos|hagannos|dame|deme|denme|denos|ofrezcame|ofreceme|concedame|concedeme) (?:un |una )?{_W}?"
+        r"(?:descuento|rebaja|precio|oferta)"
+        r"|\b(?:bajar|rebajar|reducir|ajustar|negociar|baje|rebaje|reduzca|bajen|rebajen|baja|rebaja|reduce) (?:el|mi|su|este|nuestro)"
+        r" (?:\w+ )?precio\b"
+        r"|\b(?:precio|descuento|oferta|tarifa) (?:especial|personalizad[oa]|individual|mejor|preferente|rebajad[oa])"
+        r" para (?:mi|nosotros)\b"
+        r"|\b(?:que|cuanto|cuanta) (?:de )?(?:precio|descuento|rebaja|tarifa) (?:me |nos )?(?:puede|pueden|podria|podrian|puedes|"
+        r"podrias|va a|van a) (?:dar|hacer|ofrecer)"
+    ),
+    info=_c(
+        r"\b(?:como|cual|cuales|cuando|donde|por que|quien|quienes|cuanto|cuanta|cuantos|en general|generalmente|normalmente|"
+        r"usualmente|habitualmente|politica\w*|procedimiento\w*|proceso|explica\w*|expliqueme|informacion|inform\w*|info|saber|"
+        r"conocer|entender|posible|hay|ofrecen|tienen|existe\w*)\b|^(?:y )?que\b|\bsi\b(?!,)"
+    ),
+    request=_c(
+        r"\b(?:puede|pueden|podria|podrian|puedes|podrias)\b|\bpor favor\b|\bporfa\w*\b"
+        r"|\b(?:quiero|quisiera|necesito|exijo|deseo|solicito|pido|requiero|me gustaria|insisto)\b"
+        r"|\b(?:debe|deben|debes|tiene que|tienen que|tienes que)\b"
+    ),
+    desire=_c(
+        r"\b(?:quiero|quisiera|necesito|exijo|deseo|solicito|pido|requiero|me gustaria|insisto en)\b"
+        r"|\b(?:dame|deme|denme|denos)\b"
+    ),
+    imperative=_c(
+        r"^(?:(?:por favor|porfa|hola|ok|vale|bueno|entonces|ahora|y|pues)[ ,]+){0,3}"
+        r"(?:aprueb|acept|rechac|rechaz|cancel|anul|reembols|devuelv|conced|autoric|autoriz|tramit|revoc|revoqu|"
+        r"den de baja|de de baja|dame de baja|deme de baja|denme de baja)\w*"
+    ),
+    verb=_c(
+        r"\b(?:aprob|aprueb|acept|rechaz|deneg|cancel|anul|reembols|devolv|devuelv|conced|otorg|autoriz|tramit|proces|"
+        r"revoc|rescind|rebaj|ampli|aument|prorrog)(?:ar|er|ir|e|a|en|an|as|es|arme|arnos|erme|ermelo|armelo|armela|"
+        r"arlo|arla|ado|ada)\b|\b(?:bajar|baje|bajen|reducir|reduzca|reduzcan)\b"
+    ),
+    cancel_verb=_c(
+        r"\b(?:cancel|anul|reembols|devolv|devuelv|rescind|revoc)(?:ar|er|e|a|en|an|arme|armelo|armela|arlo|arla|erme|ermelo|"
+        r"erlo|erla)\b|\b(?:dar|darme|darnos|de|den|dame|deme|denme) de baja\b"
+    ),
+    give=_c(
+        r"\b(?:dar|darme|darnos|deme|dame|denme|conceder|conceda|concedame|otorgar|otorgue|pagar|pague|paguen|devolver|"
+        r"devuelva|devuelvan|devolverme|devuelvame|hacer|haga|hagan|hacerme|hagame|ofrecer|ofrezca|ofrecerme|aplicar|aplique)"
+        rf" (?:me |nos )?{_W}{{0,2}}?(?:{_GRANTABLE_ES})"
+    ),
+    get=_c(
+        r"\b(?:puedo|podria|podemos|podriamos|voy a|vamos a) (?:todavia |aun )?(?:obtener|recibir|tener|conseguir|acceder a)\b"
+        r"|\b(?:me|nos) (?:devuelven|devolveran|devolverian|reembolsan|reembolsaran|dan|daran|darian|conceden|concederan|hacen|haran)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_ES})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_ES})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_ES})"),
+    own=_c(r"\b(?:mi|mis|me|yo|nos|nosotros|nuestr[oa]s?|quiero|quisiera|necesito|deseo)\b"),
+    states=_c(
+        rf"\b(?:su|sus|tu|tus) {_W}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}|peticion|caso|expediente) {_W}{{0,2}}?(?:no )?"
+        r"(?:ha sido|han sido|fue|fueron|esta|estan|sera|seran|queda|quedan|ha quedado|han quedado)"
+        rf"(?: (?:ya|oficialmente|lamentablemente|finalmente|definitivamente|correctamente|totalmente))* {_PAST_ES}\b"
+        r"|\b(?:usted|tu) (?:no )?(?:es|eres|esta|estas|sera|seras|ha sido|has sido|resulta)(?: (?:ya|lamentablemente|definitivamente))*"
+        r" (?:elegible|apt[oa]|admisible|solvente|aprobad[oa]|aceptad[oa]|rechazad[oa]|preaprobad[oa])\b"
+        r"|\b(?:usted|tu) (?:no )?(?:cumple|cumples|califica|calificas)\b"
+        r"|\b(?:usted|tu) (?:no )?(?:tiene|tienes|tendra|tendras) derecho a\b"
+        r"|\b(?:usted |tu )?(?:recibira|recibiras|obtendra|obtendras|le daremos|te daremos|le devolveremos|te devolveremos|"
+        rf"le reembolsaremos|te reembolsaremos|le concederemos|te concederemos) {_W}{{0,3}}?(?:{_GRANTABLE_ES}|el importe)"
+        r"|\b(?:no )?(?:hemos|he|vamos a|voy a|podemos|puedo|acabamos de|acabo de)(?: (?:ya|le|te|lo|la))*"
+        r" (?:aprobado|aceptado|rechazado|denegado|cancelado|anulado|concedido|otorgado|autorizado|reembolsado|revocado|aprobar|"
+        r"aceptar|rechazar|denegar|cancelar|anular|conceder|otorgar|autorizar|reembolsar|revocar)\w*"
+        rf" (?:su\b|sus\b|tu\b|tus\b|(?:el|la|los|las) {_W}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}))"
+        r"|\b(?:aprobamos|aceptamos|rechazamos|cancelamos|anulamos|concedemos|otorgamos|autorizamos|apruebo|concedo|otorgo|"
+        r"autorizo) (?:su|sus|tu|tus)\b"
+        r"|\b(?:le|te|les) (?:reembolsamos|reembolsaremos|devolvemos|devolveremos|concedemos|concederemos|otorgamos|damos|daremos|"
+        r"ofrecemos|ofreceremos|aplicamos|aplicaremos|hacemos|haremos|devuelvo|concedo|doy|ofrezco|aplico|hago|podemos dar|"
+        rf"podemos ofrecer|podemos hacer|puedo dar|puedo ofrecer|puedo hacer) {_W}{{0,3}}?(?:{_GRANTABLE_ES}|el importe|\d+ ?%)"
+        r"|\b(?:su|tu) (?:precio|tarifa|descuento) (?:individual|personal|especial|final|personalizad[oa]) (?:es|sera|seria)\b"
+    ),
+    deferral=_c(
+        r"\b(?:human\w*|persona\w*|companer\w*|colega\w*|equipo\w*|agente\w*|emplead\w*|especialista\w*|asesor\w*|gestor\w*|"
+        r"responsable\w*|supervisor\w*|operador\w*|transferir\w*|transfier\w*|deriv\w*|remit\w*|escal\w*|traslad\w*)\b"
+    ),
+    deciding=_c(r"\b(?:decid\w*|decision\w*|revis\w*|evalu\w*|estudi\w*)\b|\bsi\b(?!,)"),
+    instruct_verb=_c(
+        r"\b(?:aprueb|aprob|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|decid|rebaj|negoci|ajust|fij)"
+        r"(?:a|e|as|es|ar|er|ir|en|an|alo|ala|alos|alas)\b|\b(?:reduce|reduzca|reducir)\b"
+    ),
+    instruct_give=_c(
+        r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala)\b"
+        rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
+    ),
+    instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b"),
+    negation=_c(r"\b(?:no|nunca|jamas|ningun\w*|ni|evita\w*|sin|prohibid\w*)\b"),
+    person=_c(r"\b(?:clientes?|usuari[oa]s?|les|ellos|ellas|gente|miembros|socios|visitantes|solicitantes)\b"),
+    gates={
+        "request": ("pued", "podr", "por favor", "porfa", "quier", "quisier", "necesit", "exij", "dese", "solicit", "pido",
+                    "requier", "gustaria", "insist", "deb", "tien"),
+        "desire": ("quier", "quisier", "necesit", "exij", "dese", "solicit", "pido", "requier", "gustaria", "insist",
+                   "dame", "deme", "denme", "denos"),
+        "get": ("pued", "podr", "voy a", "vamos a", "me ", "nos "),
+        "give": ("dar", "dame", "deme", "denme", "conce", "otorg", "pag", "devol", "devuel", "hac", "hag", "ofre", "aplic"),
+    },
+)
+
+# Italian. `_apostrophes` splits elisions ("l'ordine" -> "l ordine", "un'offerta" -> "un offerta").
+_OBJ_IT = (
+    r"rimbors\w*|i miei soldi|indennizz\w*|risarciment\w*|compensazion\w*|prestit\w*|credit[oi]\b|mutu[oi]\b|"
+    r"finanziament\w*|richiest\w*|domand\w*|pratica|contratt\w*|disdett\w*|annullament\w*|recesso|abbonament\w*|"
+    r"iscrizion\w*|reclam\w*|garanzi\w*|scont\w*|riduzion\w*|prezz\w*|tariff\w*|preventiv\w*|idone\w*|"
+    r"assicurazion\w*|rateizzazion\w*|dilazion\w*|proroga"
+)
+_CANCELLABLE_IT = r"ordin[ei]|prenotazion[ei]|acquist[oi]|bigliett[oi]"
+_GRANTABLE_IT = (
+    r"rimbors\w*|i miei soldi|soldi indietro|indennizz\w*|risarciment\w*|compensazion\w*|prestit\w*|credito\b|scont\w*|"
+    r"riduzion\w*|(?:prezzo|tariffa) (?:speciale|migliore|ridott[oa]|di favore)|miglior prezzo|proroga|dilazion\w*|"
+    r"i soldi|il denaro|l importo"
+)
+_PAST_IT = r"(?:approvat|accettat|rifiutat|respint|annullat|concess|accolt|rimborsat|autorizzat|confermat|revocat|disdett|elaborat)[oaie]"
+
+
+def _apostrophes(text: str) -> str:
+    """Italian elisions as separate words: "l'ordine" -> "l ordine"."""
+    return text.replace("'", " ") if "'" in text else text
+
+
+IT = Lexicon(
+    strong=_c(
+        r"\b(?:sono|siamo|sarei|saro)(?: (?:ancora|davvero|gia))? (?:idone[oaie]|ammissibil[ei]|approvat[oaie]|accettat[oaie]|"
+        r"solvibil[ei])\b"
+        r"|\b(?:ho|abbiamo|avrei|avro)(?: (?:ancora|davvero|gia))? diritto (?:a|ad|al|allo|alla|ai|agli|alle)\b"
+        r"|\b(?:soddisfo|soddisfiamo|rispetto|ho) (?:i |tutti i )?requisiti\b"
+        r"|\b(?:verificare|verifichi|controllare|controlli|valutare|dirmi|mi dica|decidere) se (?:sono|ho diritto|soddisfo|ho i requisiti)\b"
+        rf"|\b(?:il mio|la mia|i miei|le mie|il nostro|la nostra|l mio|l mia) {_W}{{0,2}}?(?:{_OBJ_IT}) {_W}{{0,2}}?"
+        r"(?:e|sono|sara|saranno|verra|viene|vengono)(?: (?:gia|stato|stata|stati|state))* " + _PAST_IT + r"\b"
+        r"|\b(?:decidere|decida|decidi|decidete) (?:sulla|sul|sui|sulle|della|del|dei|delle) (?:mia|mio|mie|miei|nostra|nostro)\b"
+        r"|\bqual e il mio (?:prezzo|sconto|limite)\b"
+        r"|\b(?:mi|ci) (?:puo |potete |puoi |potrebbe |potreste )?(?:fare|dare|concedere|offrire|applicare|fa|da|fate|date|faccia|dia)"
+        rf" (?:un |uno |una |lo |il )?{_W}?(?:sconto|riduzione|prezzo speciale|prezzo migliore|miglior prezzo|prezzo di favore)"
+        rf"|\b(?:fammi|fatemi|dammi|datemi|concedimi|concedetemi) (?:un |uno |una |lo |il )?{_W}?(?:sconto|riduzione|prezzo)"
+        r"|\b(?:abbassare|abbassi|abbassa|abbassate|ridurre|riduca|riduci|negoziare|trattare) (?:il|mio|suo|questo) (?:\w+ )?prezzo\b"
+        r"|\b(?:prezzo|sconto|offerta|tariffa) (?:speciale|personalizzat[oa]|individuale|migliore|agevolat[oa]|di favore) per (?:me|noi)\b"
+        r"|\b(?:che|quale|quanto) (?:prezzo|sconto) (?:mi |ci )?(?:puo|potete|puoi|potrebbe) (?:fare|dare|offrire)"
+    ),
+    info=_c(
+        r"\b(?:quale|quali|quando|dove|chi decide|quanto|quanta|quanti|in generale|generalmente|normalmente|di solito|"
+        r"solitamente|politica|procedura|condizioni generali|spiega\w*|spieghi\w*|informazion\w*|info|sapere|conoscere|capire|"
+        r"possibile|c e|ci sono|esiste|esistono|offrite|avete|come (?:funzion\w*|posso|possiamo|si|faccio|fare|avviene))\b"
+        r"|^(?:e )?(?:come|perche|che cosa|cosa)\b|\bse\b(?!,)"
+    ),
+    request=_c(
+        r"\b(?:puo|potete|puoi|potrebbe|potreste|potresti|vuole|volete|vorrebbe|vorreste)\b|\bper (?:favore|piacere)\b|\bperfavore\b"
+        r"|\bcortesemente\b|\b(?:voglio|vorrei|desidero|chiedo|esigo|pretendo|ho bisogno|mi serve|richiedo)\b"
+        r"|\b(?:deve|dovete|devi|dovrebbe)\b"
+    ),
+    desire=_c(
+        r"\b(?:voglio|vorrei|desidero|chiedo|esigo|pretendo|ho bisogno di|mi serve|richiedo)\b|\b(?:dammi|datemi|mi dia)\b"
+    ),
+    imperative=_c(
+        r"^(?:(?:per favore|salve|ciao|buongiorno|ok|allora|quindi|ora|e)[ ,]+){0,3}"
+        r"(?:approv|accett|rifiut|respin|annull|disdic|rimbors|conced|autorizz|revoc|cancell)\w*"
+    ),
+    verb=_c(
+        r"\b(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|cancell|elabor|abbass|prolung|aument)"
+        r"(?:are|a|i|ate|ato|ata|iamo|armi|armelo|armela|atemi|ami)\b"
+        r"|\b(?:conced|respin)(?:ere|a|i|ete|etemi|ermi|imi)\b|\bdisd(?:ire|ica|ici|ite|irmi)\b|\bridu(?:rre|ca|ci|cete|rmi)\b"
+    ),
+    cancel_verb=_c(
+        r"\b(?:annull|rimbors|revoc|cancell)(?:are|a|i|ate|armi|ami|atemi)\b|\bdisd(?:ire|ica|ici|ite|irmi)\b|\brecedere\b"
+    ),
+    give=_c(
+        r"\b(?:dare|dia|date|dammi|datemi|darmi|concedere|conceda|concedetemi|pagare|paghi|restituire|restituisca|restituitemi|"
+        rf"fare|faccia|fate|farmi|fammi|fatemi|offrire|offra|applicare|applichi) (?:mi |ci )?{_W}{{0,2}}?(?:{_GRANTABLE_IT})"
+    ),
+    get=_c(
+        r"\b(?:posso|potrei|possiamo|potremmo) (?:ancora )?(?:avere|ottenere|ricevere|riavere)\b"
+        r"|\b(?:mi|ci) (?:rimborsate|rimborserete|rimborsa|rimborsera|restituite|restituirete|date|darete|fate|farete|concedete|concederete)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_IT})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_IT})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_IT})"),
+    own=_c(r"\b(?:mio|mia|miei|mie|mi|me|io|noi|ci|nostr[oaie]|voglio|vorrei|desidero)\b"),
+    states=_c(
+        rf"\b(?:suo|sua|suoi|sue|tuo|tua|tuoi|tue|loro) {_W}{{0,2}}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}|caso) {_W}{{0,2}}?(?:non )?"
+        r"(?:e|sono|sara|saranno|viene|vengono|risulta)(?: (?:gia|stato|stata|stati|state|purtroppo|ufficialmente|definitivamente|"
+        r"correttamente))* " + _PAST_IT + r"\b"
+        r"|\b(?:lei|tu) (?:non )?(?:e|sei|sara|sarai|risulta|risulti)(?: (?:gia|purtroppo))* (?:idone[oa]|ammissibil[ei]|"
+        r"approvat[oa]|accettat[oa]|solvibil[ei])\b"
+        r"|(?:\b(?:lei|tu) |^)(?:non )?(?:ha|hai|avra|avrai) diritto (?:a|ad|al|allo|alla|ai|agli|alle)\b"
+        r"|\b(?:ricevera|riceverai|otterra|otterrai|(?:le|ti) (?:rimborseremo|restituiremo|concederemo|daremo|faremo))"
+        rf" {_W}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
+        r"|\b(?:non )?(?:abbiamo|ho|possiamo|posso|stiamo per|sto per)(?: (?:gia|appena|purtroppo))* (?:approvat|accettat|rifiutat|"
+        r"respint|annullat|concess|accolt|rimborsat|autorizzat|revocat|approvare|accettare|rifiutare|respingere|annullare|concedere|"
+        r"accogliere|rimborsare|autorizzare|revocare)\w*"
+        rf" (?:il suo\b|la sua\b|i suoi\b|le sue\b|il tuo\b|la tua\b|i tuoi\b|le tue\b|(?:l|il|la|i|le) {_W}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}))"
+        r"|\b(?:le|ti|vi) (?:rimborsiamo|rimborso|concediamo|concedo|offriamo|offro|facciamo|faccio|diamo|do|applichiamo|applico|"
+        r"restituiamo|possiamo (?:fare|dare|offrire|concedere)|posso (?:fare|dare|offrire|concedere))"
+        rf" {_W}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
+        r"|\b(?:il suo|il tuo) prezzo (?:individuale|personale|speciale|finale|personalizzato) (?:e|sara)\b"
+    ),
+    deferral=_c(
+        r"\b(?:uman\w*|persona|persone|collega|colleghi|colleghe|consulent\w*|team|squadra|operat\w*|addett\w*|dipendent\w*|"
+        r"specialist\w*|responsabil\w*|inoltr\w*|trasferi\w*)\b"
+    ),
+    deciding=_c(r"\b(?:decid\w*|decision\w*|valut\w*|esamin\w*|verific\w*)\b|\bse\b(?!,)"),
+    instruct_verb=_c(
+        r"\b(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|i|are|ere|ate)\b"
+        r"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b"
+    ),
+    instruct_give=_c(
+        r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare)\b"
+        rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_IT}|gratis|gratuit\w*)"
+    ),
+    instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b"),
+    negation=_c(r"\b(?:non|mai|nessun\w*|ne|evita\w*|senza|vietat\w*)\b"),
+    person=_c(r"\b(?:client\w*|utent\w*|loro|gli|persone|membri|soci|visitator\w*|richiedent\w*)\b"),
+    prepare=_apostrophes,
+    gates={
+        "request": ("puo", "pote", "potr", "puoi", "vuol", "vole", "vorr", "per favore", "per piacere", "perfavore", "cortesemente",
+                    "voglio", "desider", "chiedo", "esigo", "pretendo", "bisogno", "serve", "richied", "dev", "dovr"),
+        "desire": ("voglio", "vorrei", "desider", "chiedo", "esigo", "pretendo", "bisogno", "serve", "richied", "dammi",
+                   "datemi", "mi dia"),
+        "get": ("poss", "potr", " mi ", " ci "),
+        "give": ("da", "conce", "pag", "restitu", "fa", "off", "applic"),
+    },
+)
+
+# Dutch. Separable verbs ("keur ... goed", "zeg ... op") and verb-final clauses; a negation may
+# follow the verb ("keur terugbetalingen nooit goed"), so instructions read it on both sides.
+_OBJ_NL = (
+    r"terugbetaling\w*|terugstorting\w*|restitutie\w*|mijn geld|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
+    r"lening\w*|krediet\w*|hypothe\w*|financiering\w*|aanvraag|aanvragen|verzoek\w*|contract\w*|overeenkomst\w*|"
+    r"opzegging\w*|annulering\w*|abonnement\w*|lidmaatschap\w*|claim\w*|klacht\w*|garantie\w*|korting\w*|prijs\w*|"
+    r"tarie\w*|offerte\w*|in aanmerking|verzekering\w*|betalingsregeling\w*|uitstel"
+)
+_CANCELLABLE_NL = r"bestelling\w*|boeking\w*|reservering\w*|aankoop\w*|order\w*"
+_GRANTABLE_NL = (
+    r"terugbetaling\w*|restitutie\w*|mijn geld terug|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
+    r"lening\w*|krediet\w*|korting\w*|(?:betere|speciale|lagere|goede) prijs|prijsverlaging|uitstel|betalingsregeling\w*"
+)
+_PAST_NL = (
+    r"(?:goedgekeurd|geaccepteerd|aanvaard|afgewezen|geweigerd|toegekend|geannuleerd|opgezegd|terugbetaald|verwerkt|"
+    r"ingewilligd|gehonoreerd|bevestigd|herroepen)"
+)
+
+NL = Lexicon(
+    strong=_c(
+        r"\b(?:kom|komen) (?:ik|wij|we) (?:nog |wel |echt |ook )?in aanmerking\b|\b(?:ik kom|wij komen|we komen) (?:nog |wel )?in aanmerking\b"
+        r"|\bof (?:ik|wij|we) (?:\w+ ){0,4}?in aanmerking (?:kom|komen)\b"
+        r"|\b(?:heb|hebben) (?:ik|wij|we) (?:nog |wel |echt |ook )?recht op\b|\b(?:ik heb|wij hebben|we hebben) (?:nog |wel )?recht op\b"
+        r"|\bof (?:ik|wij|we) recht (?:heb|hebben) op\b"
+        r"|\b(?:voldoe|voldoen) (?:ik|wij|we) aan (?:de |alle )?(?:voorwaarden|eisen|criteria)\b"
+        r"|\b(?:ben|zijn) (?:ik|wij|we) (?:\w+ )?(?:geschikt|kredietwaardig|toegelaten|goedgekeurd|geaccepteerd)\b"
+        rf"|\b(?:is|wordt|werd|zal|zijn|worden) (?:mijn|onze|ons) {_W}{{0,2}}?(?:{_OBJ_NL}) {_W}{{0,3}}?{_PAST_NL}\b"
+        rf"|\b(?:mijn|onze|ons) {_W}{{0,2}}?(?:{_OBJ_NL}) (?:is|wordt|werd|zijn|worden)(?: \w+){{0,2}}? {_PAST_NL}\b"
+        r"|\b(?:beslis|beslist|beslissen|besluit|oordeel|oordelen) (?:over|op) (?:mijn|onze|ons)\b"
+        r"|\bwat is mijn (?:prijs|tarief|korting|limiet)\b"
+        r"|\b(?:geef|geeft|geven|doe|doet|doen|gun|gunt|maak|maakt|maken) (?:u |je |jullie )?(?:mij|me|ons) (?:een |wat |nog )?"
+        rf"{_W}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging|deal)\b"
+        rf"|\b(?:mij|me|ons) (?:een |wat |nog )?{_W}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging)"
+        r" (?:geven|geeft|doen|gunnen|aanbieden|bieden)\b"
+        r"|\b(?:de|uw|je|mijn|deze) prijs (?:\w+ ){0,2}?(?:verlagen|omlaag|zakken|verminderen|aanpassen)\b"
+        r"|\b(?:verlaag|verlaagt|verlagen) (?:u |je )?(?:de|uw|je|mijn|deze) prijs\b"
+        r"|\b(?:speciale|individuele|persoonlijke|betere|lagere) (?:prijs|korting|deal|aanbieding|tarief) voor (?:mij|ons)\b"
+        r"|\bhoeveel korting (?:kunt|kan|wil|wilt) (?:u|je|jij|jullie) (?:mij |me |ons )?(?:geven|doen)\b"
+    ),
+    info=_c(
+        r"\b(?:hoe|welke|wanneer|waar|waarom|wie|hoeveel|in het algemeen|algemeen|meestal|normaal|normaliter|gewoonlijk|"
+        r"beleid|procedure|uitleg\w*|informatie|info|weten|begrijpen|mogelijk|is er|zijn er|bieden jullie|biedt u|heeft u|"
+        r"hebben jullie)\b|\bleg (?:\w+ ){0,3}uit\b|^wat\b|\bwat (?:is|zijn|kost|kosten|gebeurt|moet)\b|\bof (?:ik|wij|we|er|het)\b"
+    ),
+    request=_c(
+        r"\b(?:kunt|kan|kun|wilt|wil|zou|zoudt|zouden|kunnen|willen) (?:u|je|jij|jullie)\b|\b(?:alstublieft|alsjeblieft|aub|ajb|graag)\b"
+        r"|\bik (?:wil|wens|eis|verlang|vraag|verzoek|moet|zou graag|heb \w+ nodig)\b|\b(?:u|je|jullie) (?:moet|moeten|dient)\b"
+    ),
+    desire=_c(r"\bik (?:wil|wens|eis|verlang|vraag om|verzoek om|zou graag)\b|\bgeef (?:me|mij)\b"),
+    imperative=_c(
+        r"^(?:(?:alstublieft|alsjeblieft|graag|hallo|hoi|goedendag|ok|oke|dus|nu|en)[ ,]+){0,3}"
+        r"(?:keur|accepteer|wijs|weiger|annuleer|zeg|betaal|restitueer|verwerk|ken|herroep|stop|beeindig)\b"
+    ),
+    verb=_c(
+        r"\b(?:goedkeur\w*|goedgekeurd|keur|keurt|accepteer\w*|accepteren|aanvaard\w*|afwijz\w*|wijs|weiger\w*|annuleer\w*|"
+        r"annuleren|opzeg\w*|zeg|toeken\w*|ken|terugbetal\w*|betaal|betalen|restitueer\w*|verwerk\w*|herroep\w*|verlaag\w*|"
+        r"verlengen|verleng)\b"
+    ),
+    cancel_verb=_c(
+        r"\b(?:annuleer\w*|annuleren|opzeg\w*|terugbetal\w*|herroep\w*|stopzett\w*|beeindig\w*)\b|\bzeg (?:\w+ ){0,3}op\b"
+        r"|\bbetaal (?:\w+ ){0,3}terug\b"
+    ),
+    give=_c(
+        r"\b(?:geef|geeft|geven|gun|gunt|gunnen|betaal|betaalt|betalen|stort|storten|verleen|verlenen|bied|biedt|bieden|aanbieden)"
+        rf" (?:mij |me |ons )?{_W}{{0,2}}?(?:{_GRANTABLE_NL})"
+        rf"|\b(?:mij|me|ons) {_W}{{0,2}}?(?:{_GRANTABLE_NL}) (?:geven|gunnen|betalen|storten|verlenen|aanbieden|terugbetalen)\b"
+    ),
+    get=_c(
+        r"\b(?:kan|kunnen|mag|mogen|zal|zullen) (?:ik|wij|we) (?:nog |ook )?(?:\w+ ){0,3}?(?:krijgen|ontvangen|hebben|terugkrijgen)\b"
+        r"|\b(?:krijg|krijgen|ontvang|ontvangen) (?:ik|wij|we)\b"
+    ),
+    obj=_c(rf"\b(?:{_OBJ_NL})"),
+    cancellable=_c(rf"\b(?:{_CANCELLABLE_NL})\b"),
+    grantable=_c(rf"\b(?:{_GRANTABLE_NL})"),
+    own=_c(r"\b(?:mijn|mij|me|ik|ons|onze|wij|we)\b"),
+    states=_c(
+        rf"\b(?:uw|je|jouw|hun) {_W}{{0,2}}?(?:{_OBJ_NL}|{_CANCELLABLE_NL}|zaak|dossier) {_W}{{0,3}}?(?:is|zijn|wordt|worden|werd|werden|zal)"
+        rf"(?: (?:nu|al|helaas|officieel|definitief|inmiddels|niet|worden|succesvol|volledig))* {_PAST_NL}\b"
+        r"|\b(?:u|je|jij) (?:bent|komt|zult|zal)(?: (?:niet|wel|helaas|nu|al|daarom))* (?:in aanmerking|geschikt|kredietwaardig|"
+        r"goedgekeurd|geaccepteerd|afgewezen)\b"
+        r"|\b(?:u|je|jij) (?:heeft|hebt)(?: (?:geen|wel|helaas|daarom))* recht op\b"
+        rf"|\b(?:u|je|jij) (?:krijgt|ontvangt|zult|zal)(?: (?:een|de|het|uw|je|volledige|gedeeltelijke|\w+)){{0,3}}? (?:{_GRANTABLE_NL})"
+        r"|\b(?:wij|we|ik) (?:hebben|heb|zullen|zal|gaan|ga|kunnen|kan|keuren|keur|wijzen|wijs|betalen|betaal|kennen|ken)"
+        rf"(?: \w+){{0,2}}? (?:uw|je|jouw|u)\b {_W}{{0,4}}?(?:{_PAST_NL}|goedkeuren|accepteren|afwijzen|weigeren|toekennen|annuleren|"
+        r"opzeggen|terugbetalen|goed|af|terug|toe)\b"
+        r"|\b(?:wij|we|ik) (?:annuleren|annuleer|accepteren|accepteer|weigeren|weiger|restitueren|restitueer) (?:uw|je|jouw)\b"
+        rf"|\b(?:wij|we|ik) (?:geven|geef|bieden|bied|gunnen|gun|verlenen|verleen|kunnen|kan)(?: \w+)? (?:u|je|jou) {_W}{{0,3}}?"
+        rf"(?:{_GRANTABLE_NL})"
+        r"|\b(?:uw|je|jouw) (?:individuele|persoonlijke|speciale|definitieve) prijs (?:is|wordt|bedraagt)\b"
+    ),
+    deferral=_c(
+        r"\b(?:mens\w*|medewerk\w*|collega\w*|team\w*|adviseur\w*|specialist\w*|leidinggevend\w*|manager\w*|operator\w*|"
+        r"doorsturen|doorgestuurd|doorgeven|doorgegeven|doorverbinden|doorverbonden|overdragen|overgedragen)\b"
+        r"|\b(?:stuur|geef) (?:\w+ ){1,3}door\b"
+    ),
+    deciding=_c(r"\b(?:beslis\w*|besluit\w*|beoordeel\w*|beoordeling\w*|bekijk\w*)\b|\bof (?:uw|je|jouw|u)\b"),
+    instruct_verb=_c(
+        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|weiger|weigeren|wijs|wijzen|afwijz\w*|annuleer|annuleren|ken|"
+        r"toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
+    ),
+    instruct_give=_c(
+        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_NL}|gratis)"
+        rf"|\b(?:{_GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
+    ),
+    instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),
+    negation=_c(r"\b(?:niet|nooit|geen|nimmer|vermijd\w*|verboden)\b"),
+    negation_follows=True,
+    person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
+    gates={
+        "request": ("kunt", "kan ", "kun ", "wilt", "wil ", "zou", "kunnen", "willen", "alstublieft", "alsjeblieft", "aub", "ajb",
+                    "graag", "ik ", "moet", "dient"),
+        "desire": ("ik ", "geef m"),
+        "get": (" ik ", " wij ", " we "),
+        "give": ("geef", "geeft", "geven", "gun", "betaal", "betalen", "stort", "verle", "bied", " mij ", " me ", " ons "),
+    },
+)
