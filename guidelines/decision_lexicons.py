@@ -97,7 +97,9 @@ class Lexicon:
     person: re.Pattern[str]  # "customers", "Kunden": the object of "refund customers"
     gates: dict[str, tuple[str, ...]]  # substrings (of " sentence ") without which a family cannot match
     prepare: Callable[[str], str] = _same  # how a sentence is brought into the patterns' form
-    negation_follows: bool = False  # a negation after the verb also counts ("keur ... nooit goed")
+    # Matched from the end of the decision verb: a later negation that negates it ("keur ... nooit
+    # goed", "genehmige ... nie selbst"). None where a negation comes before the verb.
+    negation_follows: re.Pattern[str] | None = None
 
 
 EN = Lexicon(
@@ -188,6 +190,15 @@ EN = Lexicon(
     },
 )
 
+_NOT_DE = r"nie|niemals|nicht"
+_NO_DE = r"kein\w*|keinesfalls|nimmer|weder|auf keinen fall|verboten"
+# The verb comes first in a German instruction, so its negation follows it ("Genehmige Erstattungen
+# nie selbst"); one inside a subordinate clause ("..., wenn der Kunde nicht wartet"), before a
+# participle it qualifies ("Storniere nicht bezahlte Bestellungen") or before a limit ("Gewähre
+# Rabatte nie über 10 %") negates something else.
+_SUBORDINATOR_DE = r"wenn|falls|sofern|soweit|solange|sobald|weil|ob|dass|obwohl|nachdem|bevor|wobei"
+_NOT_OF_SOMETHING_ELSE_DE = r"(?! \w+(?:te|ene)[nrsm]? \w| (?:uber|unter|mehr als|weniger als|hoher als|bis|ab) \d)"
+
 DE = Lexicon(
     strong=_cd(
         rf"\b(?:bin|ware|waren|sind) (?:ich|wir) {_W}?(?:berechtigt|anspruchsberechtigt|antragsberechtigt|bezugsberechtigt|"
@@ -273,7 +284,10 @@ DE = Lexicon(
     ),
     instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b {_W}{{0,4}}?(?:{_GRANTABLE_DE})"),
     instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b"),
-    negation=_cd(r"\b(?:nie|niemals|nicht|kein\w*|keinesfalls|nimmer|weder|auf keinen fall|verboten)\b"),
+    negation=_cd(rf"\b(?:{_NOT_DE}|{_NO_DE})\b"),
+    negation_follows=_cd(
+        rf"(?:(?!\b(?:{_SUBORDINATOR_DE})\b).)*?\b(?:(?:{_NOT_DE}){_NOT_OF_SOMETHING_ELSE_DE}|{_NO_DE})\b"
+    ),
     person=_cd(r"\b(?:kunden|kundinnen|nutzer\w*|ihnen|ihm|anrufer\w*|mitglieder\w*)\b"),
     prepare=_translit,
     gates={
@@ -682,6 +696,7 @@ _PAST_NL = (
     r"(?:goedgekeurd|geaccepteerd|aanvaard|afgewezen|geweigerd|toegekend|geannuleerd|opgezegd|terugbetaald|verwerkt|"
     r"ingewilligd|gehonoreerd|bevestigd|herroepen)"
 )
+_NEGATION_NL = r"niet|nooit|geen|nimmer|vermijd\w*|verboden"
 
 NL = Lexicon(
     strong=_c(
@@ -770,8 +785,8 @@ NL = Lexicon(
         rf"|\b(?:{_GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
     ),
     instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),
-    negation=_c(r"\b(?:niet|nooit|geen|nimmer|vermijd\w*|verboden)\b"),
-    negation_follows=True,
+    negation=_c(rf"\b(?:{_NEGATION_NL})\b"),
+    negation_follows=_c(rf".*?\b(?:{_NEGATION_NL})\b"),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     gates={
         "request": ("kunt", "kan ", "kun ", "wilt", "wil ", "zou", "kunnen", "willen", "alstublieft", "alsjeblieft", "aub", "ajb",
