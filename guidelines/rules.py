@@ -271,7 +271,9 @@ class GuidelineSetSpec(_Strict):
     rules: list[Annotated[Rule, BeforeValidator(_no_switching_off)]] = Field(default_factory=list, max_length=MAX_RULES)
     languages: list[LanguageTag] = Field(default_factory=lambda: ["en", "de"], min_length=1, max_length=MAX_LANGUAGES)
     default_language: LanguageTag = "en"
-    disclosure: Messages = Field(default_factory=dict, description="AI disclosure wording per language; en and de have defaults.")
+    disclosure: Messages = Field(
+        default_factory=dict, description=f"AI disclosure wording per language; {', '.join(wording.DISCLOSURE)} have defaults."
+    )
     handoff_message: Messages = Field(default_factory=dict, description="What the avatar says when it hands off.")
     pii: PiiSettings = Field(default_factory=PiiSettings)
     max_reply_chars: int = Field(default=2_000, ge=50, le=MAX_REPLY_CHARS)
@@ -344,8 +346,8 @@ class GuidelineSetSpec(_Strict):
             if wording.pick(self.disclosure, lang) is None and wording.default_disclosure(lang) is None
         ]
         if missing:
-            _fail(("disclosure",), "art50", "disclosure wording missing for {langs} (defaults exist for en and de). {why}",
-                  {"langs": ", ".join(missing), "why": ART_50}, self.disclosure)
+            _fail(("disclosure",), "art50", "disclosure wording missing for {langs} (defaults exist for {defaults}). {why}",
+                  {"langs": ", ".join(missing), "defaults": ", ".join(wording.DISCLOSURE), "why": ART_50}, self.disclosure)
         seen: set[str] = set()
         for index, rule in enumerate(self.rules):
             if rule.id in seen:

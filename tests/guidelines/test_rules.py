@@ -151,6 +151,13 @@ def test_french_with_its_own_disclosure_is_fine() -> None:
     assert spec.languages == ["en", "fr"]
 
 
+def test_the_missing_disclosure_error_and_the_schema_name_every_language_with_a_default() -> None:
+    message = error_of({"languages": ["en", "pl"]})["msg"]
+    description = GuidelineSetSpec.model_json_schema()["properties"]["disclosure"]["description"]
+    for text in (message, description):
+        assert "en, de, fr, es, it, nl" in text
+
+
 def test_oversized_sets_are_rejected() -> None:
     too_many_rules = {"rules": [{"id": f"r{i}", "kind": "escalation", "phrases": [f"p{i}"]} for i in range(MAX_RULES + 1)]}
     assert error_of(too_many_rules)["loc"] == ("rules",)
