@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from confide.core.clock import utcnow
-from confide.privacy.contact import object_to_contact
+from confide.core.mail import KIND_HEADER, MailKind
+from confide.privacy.contact import ACK_SUBJECT, object_to_contact
 from confide.privacy.models import ContactMessage
 from confide.privacy.retention import expire_contact_messages, run_retention
 from tests.conftest import random_email
@@ -215,3 +216,18 @@ async def test_contact_is_rate_limited_per_address(backend):
             await contact(c, random_email())
         r = await c.post("/v1/contact", json={"name": "G", "email": random_email(), "message": "Hi", "consent": True})
         assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+async def test_an_objection_takes_the_acknowledgements_by_their_kind_not_their_subject(app, client, outbox):
+    """A translated acknowledgement goes with the messages; another mail that happens to share the English
+    subject stays."""
+    email = random_email()
+    await contact(client, email)
+    token = objection_token(outbox, email)
+    mailer = app.state.services.mailer
+    await mailer.send(email, "Wir haben Ihre Nachricht erhalten", f"Hallo, … {token}", kind=MailKind.CONTACT_ACKNOWLEDGEMENT)
+    await mailer.send(email, ACK_SUBJECT, "Hello, you are invited …", kind=MailKind.INVITATION)
+
+    r = await client.post("/v1/contact/objection", json={"token": token})
+    assert r.status_code == 200 and r.json()["deleted"] == 1
+    assert [m[KIND_HEADER] for m in outbox.messages_to(email)] == ["invitation"]

@@ -31,7 +31,8 @@ class MailKind(StrEnum):
     PASSWORD_RESET_REFUSED = "password-reset-refused"  # the account is restricted
     INVITATION = "invitation"  # a tenant invites the address
     CONTACT_ACKNOWLEDGEMENT = "contact-acknowledgement"
-    NEWSLETTER = "newsletter"
+    NEWSLETTER_CONFIRMATION = "newsletter-confirmation"  # the double opt-in's request to confirm: sent before any consent
+    NEWSLETTER = "newsletter"  # an issue, sent only on confirmed consent
 
 
 class Mailer:

@@ -16,6 +16,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import BadRequest, InvalidToken, NotFound
 from confide.core.identity import User
 from confide.core.ids import new_id
+from confide.core.mail import MailKind
 from confide.core.security import hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.models import ConsentRecord, NewsletterSubscription
@@ -119,6 +120,7 @@ async def request_newsletter(session: AsyncSession, services: Services, *, user:
         f"To confirm, POST this token to /v1/newsletter/confirm or open {settings.public_base_url}/newsletter/confirm?token={token}\n\n"
         f"{token}\n\nIt expires in {settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail: "
         "without confirmation you will get no newsletter.\n",
+        kind=MailKind.NEWSLETTER_CONFIRMATION,
     )
     return subscription
 
@@ -201,5 +203,6 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
             f"Hello {pseudonym},\n\n{body}\n\n--\nYou get this because you subscribed to the Confide newsletter.\n"
             f"Unsubscribe with one click: {base}/newsletter/unsubscribe?token={token}\n"
             f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
+            kind=MailKind.NEWSLETTER,
         )
     return len(rows)

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.core.clock import utcnow
 from confide.core.errors import InvalidToken, NotFound
 from confide.core.ids import new_id
+from confide.core.mail import MailKind
 from confide.core.security import hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.models import ContactMessage
-from confide.privacy.outbox import delete_after_commit, find_matching, recipients
+from confide.privacy.outbox import delete_after_commit, find_matching, kind_of, recipients
 
 OBJECTION_PREFIX = "cfc_"
 ACK_SUBJECT = "We received your message"
@@ -51,6 +52,7 @@ async def receive_contact(session: AsyncSession, services: Services, *, name: st
         "You can object to our storing them at any time; all of it is then deleted at once (and the conversation ends). "
         f"To object, POST this token to /v1/contact/objection or open {settings.public_base_url}/contact/objection?token={token}\n\n"
         f"{token}\n",
+        kind=MailKind.CONTACT_ACKNOWLEDGEMENT,
     )
     return contact
 
@@ -61,6 +63,11 @@ async def delete_contacts_by_email(session: AsyncSession, *, email: str) -> int:
 
 
 def is_acknowledgement(msg: Message) -> bool:
+    """Told by the kind recorded where it was queued; by its subject only when it carries none (written
+    before kinds were recorded)."""
+    kind = kind_of(msg)
+    if kind is not None:
+        return kind == MailKind.CONTACT_ACKNOWLEDGEMENT
     return str(msg.get("Subject", "")) == ACK_SUBJECT
 
 

@@ -13,6 +13,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidInput, InvalidToken, NotFound, PermissionDenied
 from confide.core.identity import ApiKey, Membership, Tenant, User
 from confide.core.ids import new_id
+from confide.core.mail import MailKind
 from confide.core.security import API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
 from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, tenant_select
@@ -104,6 +105,7 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
         f"Hello,\n\nyou are invited to join {tenant.name} on Confide as {role.value}.\n"
         f"Sign in (or register with this address), then accept with this token:\n\n{token}\n\n"
         f"POST it to /v1/invitations/accept. It expires in {services.settings.invitation_ttl_hours} hours.\n",
+        kind=MailKind.INVITATION,
     )
     return invitation
 
