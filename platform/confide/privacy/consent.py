@@ -24,6 +24,9 @@ from confide.privacy.models import ConsentRecord, NewsletterSubscription
 TOPIC = "newsletter"
 CONFIRM_PREFIX = "cfn_"
 UNSUBSCRIBE_PREFIX = "cfu_"
+# Served by accounts/pages.py; the mailed links carry the token in their fragment, never in a path or query.
+CONFIRM_PAGE = "/newsletter/confirm"
+UNSUBSCRIBE_PAGE = "/newsletter/unsubscribe"
 PENDING, ACTIVE, WITHDRAWN = "pending", "active", "withdrawn"
 
 
@@ -117,7 +120,7 @@ async def request_newsletter(session: AsyncSession, services: Services, *, user:
         "Confirm your newsletter subscription",
         f"Hello {user.pseudonym},\n\nyou (or someone with your address) asked for the Confide newsletter:\n\n"
         f"  \"{settings.newsletter_consent_text}\"\n\n"
-        f"To confirm, POST this token to /v1/newsletter/confirm or open {settings.public_base_url}/newsletter/confirm?token={token}\n\n"
+        f"To confirm, POST this token to /v1/newsletter/confirm or open {settings.public_base_url}{CONFIRM_PAGE}#token={token}\n\n"
         f"{token}\n\nIt expires in {settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail: "
         "without confirmation you will get no newsletter.\n",
         kind=MailKind.NEWSLETTER_CONFIRMATION,
@@ -201,7 +204,7 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
             email,
             subject,
             f"Hello {pseudonym},\n\n{body}\n\n--\nYou get this because you subscribed to the Confide newsletter.\n"
-            f"Unsubscribe with one click: {base}/newsletter/unsubscribe?token={token}\n"
+            f"Unsubscribe with one click: {base}{UNSUBSCRIBE_PAGE}#token={token}\n"
             f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
             kind=MailKind.NEWSLETTER,
         )

@@ -25,6 +25,7 @@ from confide.privacy.outbox import delete_after_commit, find_matching, kind_of, 
 
 OBJECTION_PREFIX = "cfc_"
 ACK_SUBJECT = "We received your message"
+OBJECTION_PAGE = "/contact/objection"  # served by accounts/pages.py; the mailed link carries the token in its fragment
 _OBJECTION_TOKEN = re.compile(rf"\b{OBJECTION_PREFIX}[A-Za-z0-9_-]+")
 
 
@@ -50,7 +51,7 @@ async def receive_contact(session: AsyncSession, services: Services, *, name: st
         f"Hello {name},\n\nthank you for your message; we will answer soon. We use your details only for this conversation "
         f"and delete them {when}, or {settings.contact_max_open_days} days after your message if the conversation is still open then.\n\n"
         "You can object to our storing them at any time; all of it is then deleted at once (and the conversation ends). "
-        f"To object, POST this token to /v1/contact/objection or open {settings.public_base_url}/contact/objection?token={token}\n\n"
+        f"To object, POST this token to /v1/contact/objection or open {settings.public_base_url}{OBJECTION_PAGE}#token={token}\n\n"
         f"{token}\n",
         kind=MailKind.CONTACT_ACKNOWLEDGEMENT,
     )
