@@ -18,7 +18,7 @@ import redis.asyncio as redis
 from tests.support.chat import operator, published_avatar, visitor
 from tests.support.factory import Factory
 from tests.support.outbox import Outbox
-from tests.support.server import confide_serve, free_port
+from tests.support.server import cluster_env, free_port, two_nodes
 from tests.support.services import unavailable
 
 
@@ -70,16 +70,8 @@ async def test_two_nodes_share_a_conversation_and_survive_a_redis_restart(backen
     if backend.name != "postgres":
         pytest.skip("runs once, with the postgres backend")
     async with private_redis() as (redis_url, restart_redis):
-        env = {
-            "CONFIDE_DATABASE_URL": backend.database_url,
-            "CONFIDE_REDIS_URL": redis_url,
-            "CONFIDE_SECRET_KEY": "shared-secret-of-the-cluster",
-            "CONFIDE_LOG_LEVEL": "WARNING",
-            "CONFIDE_RETENTION_JOB_ENABLED": "false",
-        }
-        (tmp_path / "a").mkdir()
-        (tmp_path / "b").mkdir()
-        async with confide_serve(env, tmp_path / "a") as node_a, confide_serve(env, tmp_path / "b") as node_b:
+        env = cluster_env(backend.database_url, redis_url)
+        async with two_nodes(env, tmp_path) as (node_a, node_b):
             async with httpx.AsyncClient(base_url=node_a) as api:
                 factory = Factory(api, Outbox(tmp_path / "a" / "outbox"))
                 owner = await factory.user()

@@ -13,23 +13,15 @@ from tests.realtime.test_tenant_closure import cut_off, still_open
 from tests.support.chat import operator, published_avatar, visitor
 from tests.support.factory import Factory
 from tests.support.outbox import Outbox
-from tests.support.server import confide_serve
+from tests.support.server import cluster_env, two_nodes
 
 
 async def test_a_closure_on_one_node_cuts_the_tenants_sockets_on_every_node(backend, tmp_path):
     if backend.name != "postgres":
         pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
-    env = {
-        "CONFIDE_DATABASE_URL": backend.database_url,
-        "CONFIDE_REDIS_URL": backend.redis_url,
-        "CONFIDE_REDIS_PREFIX": f"{backend.redis_prefix}closure-{secrets.token_hex(4)}:",  # these two nodes only
-        "CONFIDE_SECRET_KEY": "shared-secret-of-the-cluster",
-        "CONFIDE_LOG_LEVEL": "WARNING",
-        "CONFIDE_RETENTION_JOB_ENABLED": "false",
-    }
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    async with confide_serve(env, tmp_path / "a") as node_a, confide_serve(env, tmp_path / "b") as node_b:
+    prefix = f"{backend.redis_prefix}closure-{secrets.token_hex(4)}:"  # these two nodes only
+    env = cluster_env(backend.database_url, backend.redis_url, CONFIDE_REDIS_PREFIX=prefix)
+    async with two_nodes(env, tmp_path) as (node_a, node_b):
         async with httpx.AsyncClient(base_url=node_a) as api:
             factory = Factory(api, Outbox(tmp_path / "a" / "outbox"))
             owner = await factory.user()

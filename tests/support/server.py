@@ -52,3 +52,25 @@ async def confide_serve(env: dict[str, str], data_dir: Path, timeout: float = 60
                 proc.kill()
                 await proc.wait()
         log.close()
+
+
+def cluster_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment every node of a test cluster shares: one database, one Redis, one secret."""
+    return {
+        "CONFIDE_DATABASE_URL": database_url,
+        "CONFIDE_REDIS_URL": redis_url,
+        "CONFIDE_SECRET_KEY": "shared-secret-of-the-cluster",
+        "CONFIDE_LOG_LEVEL": "WARNING",
+        "CONFIDE_RETENTION_JOB_ENABLED": "false",
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def two_nodes(env: dict[str, str], tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+    """Two `confide serve` nodes on the same services, each with a data folder of its own (`a`, `b`);
+    yields their base URLs. Mails land in node a's outbox."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    async with confide_serve(env, tmp_path / "a") as node_a, confide_serve(env, tmp_path / "b") as node_b:
+        yield node_a, node_b
