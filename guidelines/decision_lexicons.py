@@ -696,7 +696,18 @@ _PAST_NL = (
     r"(?:goedgekeurd|geaccepteerd|aanvaard|afgewezen|geweigerd|toegekend|geannuleerd|opgezegd|terugbetaald|verwerkt|"
     r"ingewilligd|gehonoreerd|bevestigd|herroepen)"
 )
-_NEGATION_NL = r"niet|nooit|geen|nimmer|vermijd\w*|verboden"
+_NOT_NL = r"niet|nooit|nimmer"
+_NO_NL = r"geen|vermijd\w*|verboden"
+# As in German, a following negation inside a subordinate or relative clause, with or without its
+# comma ("... goed als de klant niet tevreden is", "... af die niet compleet zijn"), before a
+# participle or adjective ("niet betaalde bestellingen") or before a limit ("nooit meer dan 10 %")
+# negates something else. "of", "dat" and "die" start a clause only before its subject or negation
+# ("of de klant", "die niet"); elsewhere they mean "or", "that", "those".
+_SUBORDINATOR_NL = (
+    r"als|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|zolang|mits|doordat|aangezien|"
+    r"ofschoon|alsof|waardoor|waarbij|(?:of|dat|die)(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
+)
+_NOT_OF_SOMETHING_ELSE_NL = r"(?! \w+(?:de|te) \w| (?:boven|onder|meer dan|minder dan|hoger dan|lager dan|tot|vanaf|over) \d)"
 
 NL = Lexicon(
     strong=_c(
@@ -785,8 +796,10 @@ NL = Lexicon(
         rf"|\b(?:{_GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
     ),
     instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),
-    negation=_c(rf"\b(?:{_NEGATION_NL})\b"),
-    negation_follows=_c(rf".*?\b(?:{_NEGATION_NL})\b"),
+    negation=_c(rf"\b(?:{_NOT_NL}|{_NO_NL})\b"),
+    negation_follows=_c(
+        rf"(?:(?!\b(?:{_SUBORDINATOR_NL})\b).)*?\b(?:(?:{_NOT_NL}){_NOT_OF_SOMETHING_ELSE_NL}|{_NO_NL})\b"
+    ),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     gates={
         "request": ("kunt", "kan ", "kun ", "wilt", "wil ", "zou", "kunnen", "willen", "alstublieft", "alsjeblieft", "aub", "ajb",

@@ -1,0 +1,70 @@
+"""Dutch style instructions whose negation follows the decision verb (GDPR Art. 22).
+
+Dutch puts the negation after the verb ("Keur terugbetalingen nooit zelf goed"): such an
+instruction forbids deciding and must pass. A negation inside a subordinate clause, written with or
+without its comma ("Keur terugbetalingen zelf goed als de klant niet tevreden is"), before a
+participle or adjective it qualifies, or before a limit, negates something else: the instruction
+still tells the avatar to decide and must be caught."""
+
+from __future__ import annotations
+
+import pytest
+
+from guidelines.decisions import instructs_decision
+
+LAWFUL_POST_VERB_NEGATIONS = [
+    "Keur terugbetalingen nooit zelf goed.",
+    "Betaal klanten nooit terug.",
+    "Keur terugbetalingen niet zelf goed.",
+    "Wijs leningaanvragen nooit af.",
+    "Annuleer abonnementen nooit zelf.",
+    "Geef klanten nooit korting.",
+    "Geef geen korting.",
+    "Keur aanvragen nooit goed, ook niet als de klant aandringt.",
+    # the negation comes before the subordinate clause, so it still negates the verb
+    "Keur terugbetalingen nooit zelf goed als de klant erom vraagt.",
+    "Wijs aanvragen nooit af omdat er een document ontbreekt.",
+    # "of" between two things, not a clause
+    "Keur terugbetalingen of annuleringen nooit zelf goed.",
+    "Keur dat soort aanvragen nooit goed.",
+    # a limit under a "geen" is still no grant at all
+    "Geef geen korting boven 10 %.",
+]
+
+STILL_INSTRUCTS_TO_DECIDE = [
+    # the negation belongs to a subordinate clause without its comma
+    "Keur terugbetalingen zelf goed als de klant niet tevreden is.",
+    "Keur terugbetalingen zelf goed wanneer de klant niet tevreden is.",
+    "Wijs aanvragen af indien er geen loonstrook is.",
+    "Wijs aanvragen af omdat ze niet compleet zijn.",
+    "Keur terugbetalingen goed hoewel de bon niet klopt.",
+    "Annuleer bestellingen terwijl de klant niet aan de lijn is.",
+    "Geef klanten korting zodat ze niet weggaan.",
+    "Betaal klanten terug tenzij ze geen bon hebben.",
+    "Annuleer bestellingen zodra de klant niet betaalt.",
+    "Keur terugbetalingen goed ongeacht of de klant niet tevreden is.",
+    "Wijs aanvragen af als blijkt dat de klant niet kredietwaardig is.",
+    # ... to a relative clause
+    "Wijs aanvragen af die niet compleet zijn.",
+    "Keur terugbetalingen goed die de klant niet eerder heeft gevraagd.",
+    # ... with its comma (a separate clause already)
+    "Keur terugbetalingen zelf goed, als de klant niet tevreden is.",
+    # ... to a participle or adjective it qualifies
+    "Annuleer niet betaalde bestellingen zelf.",
+    "Wijs niet complete aanvragen af.",
+    "Betaal niet geleverde bestellingen terug.",
+    # ... to a limit
+    "Geef nooit meer dan 10 % korting.",
+    "Geef klanten korting nooit boven 10 %.",
+    "Keur terugbetalingen niet hoger dan 50 euro zelf goed.",
+]
+
+
+@pytest.mark.parametrize("text", LAWFUL_POST_VERB_NEGATIONS)
+def test_a_dutch_negation_after_the_verb_forbids_deciding(text: str) -> None:
+    assert instructs_decision(text) is None
+
+
+@pytest.mark.parametrize("text", STILL_INSTRUCTS_TO_DECIDE)
+def test_a_dutch_negation_of_something_else_does_not_hide_an_instruction_to_decide(text: str) -> None:
+    assert instructs_decision(text)
