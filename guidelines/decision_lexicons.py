@@ -4,7 +4,7 @@ Italian and Dutch.
 
 Kept apart from `decisions`, which holds the trigger pre-pass and the sentence reading, so that a
 language's vocabulary can grow without the reading logic drowning in it. Everything here reads
-folded text (see `normalize`).
+folded text (see `normalize`); the vocabulary several lexicons share is in `decision_vocabulary`.
 """
 
 from __future__ import annotations
@@ -13,41 +13,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# ---------------------------------------------------------------------------------------------
-# Shared vocabulary. Everything is folded: lower case, no umlauts ("kundigung"), "ss" for "ß".
-
-_W = r"(?:[\w']+ )"  # one word and its space
-
-# Things a decision is about (nouns; the suffix \w* takes plurals and compounds).
-_OBJ_EN = (
-    r"refund\w*|reimburse\w*|money back|compensation|chargeback\w*|loan\w*|credit(?! card)(?:s|\b)|mortgage\w*|"
-    r"financing|application\w*|contract\w*|cancell?ation\w*|termination\w*|subscription\w*|membership\w*|claim\w*|"
-    r"warrant(?:y|ies)|guarantee\w*|discount\w*|price\w*|pricing|quote\w*|rebate\w*|eligib\w*|insurance\w*|"
-    r"credit limit|installment plan|payment plan|deferral"
+from guidelines.decision_vocabulary import (
+    CANCELLABLE,
+    GRANTABLE_DE,
+    GRANTABLE_EN,
+    OBJ_DE,
+    OBJ_EN,
+    OWN_DE,
+    OWN_EN,
+    WORD,
 )
-_OBJ_DE = (
-    r"(?:ruck)?erstattung\w*|geld (?:\w+ )?(?:zuruck|wieder)|gutschrift\w*|entschadigung\w*|schadensersatz\w*|kredit(?!karte)\w*|"
-    r"darlehen\w*|finanzierung\w*|ratenzahlung\w*|stundung\w*|antrag\w*|antrage\w*|vertrag\w*|vertrage\w*|kundigung\w*|"
-    r"storno\w*|stornierung\w*|widerruf\w*|abos?\b|abonnement\w*|mitgliedschaft\w*|reklamation\w*|garantie\w*|"
-    r"gewahrleistung\w*|kulanz\w*|anspruch\w*|rabatt\w*|nachlass\w*|preis\w*|sonderpreis\w*|berechtigung\w*|"
-    r"versicherungs\w*|leistungsantrag\w*"
-)
-# Things bought or booked: a decision only when someone asks to cancel them.
-_CANCELLABLE = r"orders?|bookings?|reservations?|purchases?|bestellung\w*|buchung\w*|reservierung\w*|kauf\w*"
-# What can be handed out: "give me a refund", "ich will mein Geld zurück".
-_GRANTABLE_EN = (
-    r"refund\w*|money back|compensation|chargeback|loan\w*|credit(?! card)\b|mortgage|discount\w*|rebate\w*|"
-    r"(?:better|special|lower|individual|personal|cheaper) (?:price|deal|offer|rate)|deal|price reduction|"
-    r"reimbursement|extension|waiver"
-)
-_GRANTABLE_DE = (
-    r"(?:ruck)?erstattung\w*|geld (?:\w+ )?(?:zuruck|wieder)|gutschrift\w*|entschadigung\w*|schadensersatz|"
-    r"kredit(?!karte)\w*|darlehen|rabatt\w*|nachlass\w*|preisnachlass|sonderpreis\w*|sonderkondition\w*|"
-    r"(?:besser|gunstiger|individuell|personlich)\w* (?:preis|angebot|kondition)\w*|kulanz\w*|stundung"
-)
-
-_OWN_EN = r"\b(?:my|me|mine|our|us|i|i'm|im|i've|i'd|myself)\b"
-_OWN_DE = r"\b(?:mein\w*|mir|mich|ich|unser\w*|uns)\b"
 
 
 def _c(pattern: str) -> re.Pattern[str]:
@@ -108,8 +83,8 @@ EN = Lexicon(
         r"(?:eligible|entitled|qualified|creditworthy|approved|accepted|pre ?approved)\b"
         r"|\bdo (?:i|we) (?:still |even )?(?:qualify|meet the (?:requirements|criteria|conditions)|have (?:a|the) right to)\b"
         r"|\b(?:check|verify|assess|evaluate|determine|decide|see|tell me) (?:if|whether) (?:i|we)(?:'m| am| are|'re)? "
-        rf"{_W}?(?:eligible|entitled|qualify|qualified|approved)\b"
-        rf"|\b(?:is|was|has|have|will) (?:my|our) {_W}{{0,2}}?(?:{_OBJ_EN}) {_W}{{0,2}}?"
+        rf"{WORD}?(?:eligible|entitled|qualify|qualified|approved)\b"
+        rf"|\b(?:is|was|has|have|will) (?:my|our) {WORD}{{0,2}}?(?:{OBJ_EN}) {WORD}{{0,2}}?"
         r"(?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|processed|authori[sz]ed)\b"
         r"|\b(?:decide|make a decision|rule) (?:on|about|regarding) (?:my|our)\b"
         r"|\bwhat(?:'s| is) my (?:individual |personal |final )?(?:price|rate|discount|credit limit)\b"
@@ -140,26 +115,26 @@ EN = Lexicon(
         r"|\bissue (?:me |us )?(?:a |an |the |my )?(?:full |partial )?refund"
     ),
     cancel_verb=_c(r"\b(?:cancel|terminate|revoke|refund|reimburse|withdraw from)(?:s|d|ed|led|ing|ling)?\b"),
-    give=_c(rf"\b(?:give|offer|grant|send|pay|get)(?:s|ing)? (?:me |us )?{_W}{{0,2}}?(?:{_GRANTABLE_EN})"),
+    give=_c(rf"\b(?:give|offer|grant|send|pay|get)(?:s|ing)? (?:me |us )?{WORD}{{0,2}}?(?:{GRANTABLE_EN})"),
     get=_c(r"\b(?:can|could|may|will|would|do|shall) (?:i|we) (?:still )?(?:get|have|receive|be given|be granted)\b"),
-    obj=_c(rf"\b(?:{_OBJ_EN})"),
-    cancellable=_c(rf"\b(?:{_CANCELLABLE})\b"),
-    grantable=_c(rf"\b(?:{_GRANTABLE_EN})"),
-    own=_c(_OWN_EN),
+    obj=_c(rf"\b(?:{OBJ_EN})"),
+    cancellable=_c(rf"\b(?:{CANCELLABLE})\b"),
+    grantable=_c(rf"\b(?:{GRANTABLE_EN})"),
+    own=_c(OWN_EN),
     states=_c(
-        rf"\b(?:your|their) {_W}{{0,2}}?(?:{_OBJ_EN}|{_CANCELLABLE}|request|case) (?:request |application )?"
+        rf"\b(?:your|their) {WORD}{{0,2}}?(?:{OBJ_EN}|{CANCELLABLE}|request|case) (?:request |application )?"
         r"(?:has been|have been|was|were|is|are|will be|got|'s been|has now been|is now|has|have)"
         r"(?: (?:now|already|officially|successfully|fully|hereby|unfortunately|sadly|been))*"
         r" (?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|authori[sz]ed|processed|revoked|confirmed)\b"
         r"|\byou (?:are|'re|re|will be|have been|were|are now|'ve been)(?: (?:now|not|definitely|already|unfortunately|sadly|hereby|officially|fully))*"
         r" (?:eligible|ineligible|entitled|qualified|approved|accepted|rejected|declined|denied|pre ?approved|creditworthy)\b"
         r"|\byou (?:do not|don't|dont|do|will|will not|won't)? ?qualify\b"
-        rf"|\byou(?:'ll| will| are going to| shall)? (?:receive|get|be granted|be given) {_W}{{0,3}}?(?:{_GRANTABLE_EN})"
+        rf"|\byou(?:'ll| will| are going to| shall)? (?:receive|get|be granted|be given) {WORD}{{0,3}}?(?:{GRANTABLE_EN})"
         r"|\b(?:we|i)(?:'ve| have|'ll| will|'re| are| am|'m| hereby| now| gladly| happily| already| can| could|'d| would)*"
         r" (?:approve|approved|approving|accept|accepted|grant|granted|granting|reject|rejected|decline|declined|deny|denied|"
         r"cancel|cancell?ed|terminate|terminated|refund|refunded|refunding|reimburse|reimbursed|waive|waived|"
         r"authori[sz]e|authori[sz]ed|revoke|revoked) "
-        rf"(?:you\b|your\b|the {_W}{{0,2}}?(?:{_OBJ_EN}|{_CANCELLABLE}))"
+        rf"(?:you\b|your\b|the {WORD}{{0,2}}?(?:{OBJ_EN}|{CANCELLABLE}))"
         r"|\b(?:we|i) (?:cannot|can ?not|can't|cant|won't|will not|are unable to|am unable to|are not able to|am not able to)"
         r" (?:approve|accept|grant|refund|reimburse|offer you|give you|cancel|terminate|waive|authori[sz]e) (?:you|your)\b"
         r"|\b(?:we|i)(?: can| could| will|'ll| would|'d)? (?:give|offer|grant|make) you (?:a |an )?"
@@ -176,7 +151,7 @@ EN = Lexicon(
         r"\b(?:approve|accept|grant|authori[sz]e|reject|decline|deny|refuse|cancel|terminate|revoke|waive|decide|"
         r"determine|issue|refund|reimburse|adjust|lower|reduce|negotiate|set)\b"
     ),
-    instruct_give=_c(rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_EN}|free\b)"),
+    instruct_give=_c(rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:{GRANTABLE_EN}|free\b)"),
     instruct_self=_c(r"(?!)"),
     negation=_c(
         r"\b(?:never|not|don't|dont|do not|no|cannot|can't|cant|mustn't|must not|may not|shall not|nor|avoid|refrain)\b"
@@ -201,25 +176,25 @@ _NOT_OF_SOMETHING_ELSE_DE = r"(?! \w+(?:te|ene)[nrsm]? \w| (?:uber|unter|mehr al
 
 DE = Lexicon(
     strong=_cd(
-        rf"\b(?:bin|ware|waren|sind) (?:ich|wir) {_W}?(?:berechtigt|anspruchsberechtigt|antragsberechtigt|bezugsberechtigt|"
+        rf"\b(?:bin|ware|waren|sind) (?:ich|wir) {WORD}?(?:berechtigt|anspruchsberechtigt|antragsberechtigt|bezugsberechtigt|"
         r"kreditwurdig|qualifiziert|zugelassen)\b"
-        rf"|\b(?:habe|hab|hatte|haben) (?:ich|wir) {_W}?(?:einen |keinen |ein )?(?:anspruch|recht|anrecht) auf\b"
-        rf"|\bsteht (?:mir|uns) {_W}{{0,4}}?zu\b"
-        rf"|\b(?:erfulle|erfullen) (?:ich|wir) {_W}?(?:voraussetzungen|bedingungen|kriterien|anforderungen)\b"
+        rf"|\b(?:habe|hab|hatte|haben) (?:ich|wir) {WORD}?(?:einen |keinen |ein )?(?:anspruch|recht|anrecht) auf\b"
+        rf"|\bsteht (?:mir|uns) {WORD}{{0,4}}?zu\b"
+        rf"|\b(?:erfulle|erfullen) (?:ich|wir) {WORD}?(?:voraussetzungen|bedingungen|kriterien|anforderungen)\b"
         r"|\bqualifiziere (?:ich|wir) mich\b"
-        rf"|\bob (?:ich|wir) {_W}{{0,4}}?(?:berechtigt|anspruchsberechtigt|kreditwurdig|qualifiziert|zugelassen) (?:bin|sind)\b"
-        rf"|\bob (?:ich|wir) {_W}{{0,4}}?(?:anspruch|recht|anrecht) auf\b"
-        rf"|\b(?:wird|wurde|ist|sind|werden) (?:mein|meine|meinen|unser|unsere)\w* {_W}{{0,2}}?(?:{_OBJ_DE}) {_W}{{0,4}}?"
+        rf"|\bob (?:ich|wir) {WORD}{{0,4}}?(?:berechtigt|anspruchsberechtigt|kreditwurdig|qualifiziert|zugelassen) (?:bin|sind)\b"
+        rf"|\bob (?:ich|wir) {WORD}{{0,4}}?(?:anspruch|recht|anrecht) auf\b"
+        rf"|\b(?:wird|wurde|ist|sind|werden) (?:mein|meine|meinen|unser|unsere)\w* {WORD}{{0,2}}?(?:{OBJ_DE}) {WORD}{{0,4}}?"
         r"(?:genehmigt|bewilligt|angenommen|abgelehnt|akzeptiert|storniert|gekundigt|erstattet|bearbeitet|gewahrt|freigegeben|zugesagt)\b"
         r"|\bentscheide\w* (?:sie |du )?(?:bitte )?(?:uber|zu) mein\w*"
         r"|\b(?:preis|rabatt|konditionen|angebot) fur mich\b"
         rf"|\b(?:gib|gibst|geben|gebt|mach|machst|machen|gewahr\w*|biete|bietest|bieten) (?:sie |du )?(?:mir|uns) "
-        rf"(?:einen |ein |eine |etwas )?{_W}?(?:rabatt|nachlass|preisnachlass|sonderpreis|sonderangebot|sonderkonditionen|"
+        rf"(?:einen |ein |eine |etwas )?{WORD}?(?:rabatt|nachlass|preisnachlass|sonderpreis|sonderangebot|sonderkonditionen|"
         r"besseren preis|guten preis|deal|gutschrift)\b"
         r"|\b(?:individuell|personlich|speziell|besser|gunstig)\w* (?:preis|angebot|rabatt|konditionen) fur (?:mich|uns)\b"
-        rf"|\b(?:mir|uns) (?:einen |ein |eine |etwas )?{_W}?(?:rabatt|nachlass|preisnachlass|sonderpreis|sonderangebot|"
+        rf"|\b(?:mir|uns) (?:einen |ein |eine |etwas )?{WORD}?(?:rabatt|nachlass|preisnachlass|sonderpreis|sonderangebot|"
         r"sonderkonditionen|besseren preis|guten preis|deal) (?:geben|machen|gewahren|anbieten|einraumen)\b"
-        rf"|\b(?:senken|reduzieren) (?:sie|du) {_W}{{0,3}}?preis|\bmit dem preis {_W}?(?:runter|entgegen)"
+        rf"|\b(?:senken|reduzieren) (?:sie|du) {WORD}{{0,3}}?preis|\bmit dem preis {WORD}?(?:runter|entgegen)"
         r"|\b(?:wie ?viel|welchen) (?:rabatt|nachlass|preis) (?:konnen|kannst|wurden|wurdest|geben|gebt) (?:sie|du)\b"
     ),
     info=_cd(
@@ -240,36 +215,36 @@ DE = Lexicon(
     verb=_cd(
         r"\b(?:genehmig|bewillig|akzeptier|gewahr|stornier|kundig|erstatt|zuruckerstatt|verweiger|bearbeit|widerruf|"
         r"ablehn|annehm|freigeb|zusag|auszahl|zuruckzahl|uberweis|senk|reduzier|erlass)(?:e|en|t|st|et|est|te|ten)?\b"
-        rf"|\b(?:lehn|nimm|nehm|gib|geb|sag|zahl)(?:e|en|t|st)? {_W}{{0,5}}?(?:ab|an|frei|zu|zuruck|aus)\b"
+        rf"|\b(?:lehn|nimm|nehm|gib|geb|sag|zahl)(?:e|en|t|st)? {WORD}{{0,5}}?(?:ab|an|frei|zu|zuruck|aus)\b"
     ),
     cancel_verb=_cd(r"\b(?:kundig|stornier|widerruf|erstatt|zuruckerstatt|zuruckzahl|rucktret)(?:e|en|t|st|et|est)?\b"),
-    give=_cd(rf"\b(?:gib|gibst|geben|gebt|gewahr\w*|zahl\w*|uberweis\w*) (?:sie |du )?(?:mir |uns )?{_W}{{0,3}}?(?:{_GRANTABLE_DE})"),
+    give=_cd(rf"\b(?:gib|gibst|geben|gebt|gewahr\w*|zahl\w*|uberweis\w*) (?:sie |du )?(?:mir |uns )?{WORD}{{0,3}}?(?:{GRANTABLE_DE})"),
     get=_cd(
         r"\b(?:bekomme|bekomm|kriege|krieg|erhalte|kriegen|bekommen|erhalten) (?:ich|wir)\b"
-        rf"|\b(?:kann|konnte|darf) (?:ich|wir) {_W}{{0,4}}?(?:bekommen|erhalten|kriegen|haben)\b"
+        rf"|\b(?:kann|konnte|darf) (?:ich|wir) {WORD}{{0,4}}?(?:bekommen|erhalten|kriegen|haben)\b"
     ),
-    obj=_cd(rf"\b(?:{_OBJ_DE})"),
-    cancellable=_cd(rf"\b(?:{_CANCELLABLE})"),
-    grantable=_cd(rf"\b(?:{_GRANTABLE_DE})"),
-    own=_cd(_OWN_DE),
+    obj=_cd(rf"\b(?:{OBJ_DE})"),
+    cancellable=_cd(rf"\b(?:{CANCELLABLE})"),
+    grantable=_cd(rf"\b(?:{GRANTABLE_DE})"),
+    own=_cd(OWN_DE),
     states=_cd(
-        rf"\b(?:ihr|ihre|ihren|ihrem|dein|deine|deinen|deinem) {_W}{{0,2}}?(?:{_OBJ_DE}|{_CANCELLABLE}|anliegen|fall) "
-        rf"{_W}{{0,5}}?(?:genehmigt|bewilligt|angenommen|abgelehnt|akzeptiert|storniert|gekundigt|erstattet|gewahrt|"
+        rf"\b(?:ihr|ihre|ihren|ihrem|dein|deine|deinen|deinem) {WORD}{{0,2}}?(?:{OBJ_DE}|{CANCELLABLE}|anliegen|fall) "
+        rf"{WORD}{{0,5}}?(?:genehmigt|bewilligt|angenommen|abgelehnt|akzeptiert|storniert|gekundigt|erstattet|gewahrt|"
         r"zugesagt|freigegeben|widerrufen|stattgegeben|bestatigt)\b"
-        rf"|\b(?:sie|du) (?:sind|bist) {_W}{{0,2}}?(?:berechtigt|anspruchsberechtigt|kreditwurdig|qualifiziert|zugelassen)\b"
-        rf"|\b(?:sie|du) (?:haben|hast) {_W}?(?:einen |keinen |ein )?(?:anspruch|anrecht) auf\b"
-        rf"|\b(?:sie|du) (?:erhalten|erhaltst|bekommen|bekommst|kriegen|kriegst) {_W}{{0,3}}?(?:{_GRANTABLE_DE})"
-        rf"|\b(?:wir|ich) {_W}?(?:genehmigen|genehmige|bewilligen|bewillige|erstatten|erstatte|gewahren|gewahre|stornieren|"
+        rf"|\b(?:sie|du) (?:sind|bist) {WORD}{{0,2}}?(?:berechtigt|anspruchsberechtigt|kreditwurdig|qualifiziert|zugelassen)\b"
+        rf"|\b(?:sie|du) (?:haben|hast) {WORD}?(?:einen |keinen |ein )?(?:anspruch|anrecht) auf\b"
+        rf"|\b(?:sie|du) (?:erhalten|erhaltst|bekommen|bekommst|kriegen|kriegst) {WORD}{{0,3}}?(?:{GRANTABLE_DE})"
+        rf"|\b(?:wir|ich) {WORD}?(?:genehmigen|genehmige|bewilligen|bewillige|erstatten|erstatte|gewahren|gewahre|stornieren|"
         r"storniere|kundigen|kundige|akzeptieren|akzeptiere|lehnen|lehne) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein|den|die|das)\b"
-        rf"|\b(?:wir|ich) (?:haben|habe) (?:ihren|ihre|ihr|deinen|deine|dein|den|die|das|ihnen|dir) {_W}{{0,3}}?"
+        rf"|\b(?:wir|ich) (?:haben|habe) (?:ihren|ihre|ihr|deinen|deine|dein|den|die|das|ihnen|dir) {WORD}{{0,3}}?"
         r"(?:genehmigt|bewilligt|erstattet|storniert|gekundigt|abgelehnt|akzeptiert|angenommen|gewahrt|freigegeben)\b"
-        rf"|\b(?:konnen|kann|werden|werde) (?:wir|ich) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein) {_W}{{0,5}}?"
+        rf"|\b(?:konnen|kann|werden|werde) (?:wir|ich) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein) {WORD}{{0,5}}?"
         r"(?:genehmigen|bewilligen|erstatten|gewahren|akzeptieren|annehmen|stornieren|kundigen|ablehnen)\b"
-        rf"|\b(?:wir|ich) (?:konnen|kann|werden|werde) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein) {_W}{{0,5}}?"
+        rf"|\b(?:wir|ich) (?:konnen|kann|werden|werde) (?:ihnen|dir|ihren|ihre|ihr|deinen|deine|dein) {WORD}{{0,5}}?"
         r"(?:genehmigen|bewilligen|erstatten|gewahren|akzeptieren|annehmen|stornieren|kundigen|ablehnen)\b"
-        rf"|\b(?:ich|wir) {_W}{{0,2}}?(?:ihnen|dir) {_W}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass|gutschrift|erstattung)"
+        rf"|\b(?:ich|wir) {WORD}{{0,2}}?(?:ihnen|dir) {WORD}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass|gutschrift|erstattung)"
         r"\w* (?:geben|gewahren|anbieten|machen|gutschreiben)\b"
-        rf"|\b(?:gewahren|geben|bieten|machen) (?:wir|ich) (?:ihnen|dir) {_W}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass)"
+        rf"|\b(?:gewahren|geben|bieten|machen) (?:wir|ich) (?:ihnen|dir) {WORD}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass)"
         r"|\b(?:ihr|dein) (?:individueller|personlicher|spezieller) preis (?:betragt|ist|liegt)\b"
     ),
     deferral=_cd(
@@ -280,9 +255,9 @@ DE = Lexicon(
     instruct_verb=_cd(
         r"\b(?:genehmig|bewillig|akzeptier|gewahr|stornier|kundig|verweiger|ablehn|annehm|freigeb|zusag|entscheid|"
         r"senk|reduzier|erlass)(?:e|en|t|st)?\b"
-        rf"|\b(?:lehn|nimm|nehm|gib|sag)(?:e|en|t|st)? {_W}{{0,5}}?(?:ab|an|frei|zu)\b"
+        rf"|\b(?:lehn|nimm|nehm|gib|sag)(?:e|en|t|st)? {WORD}{{0,5}}?(?:ab|an|frei|zu)\b"
     ),
-    instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b {_W}{{0,4}}?(?:{_GRANTABLE_DE})"),
+    instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b {WORD}{{0,4}}?(?:{GRANTABLE_DE})"),
     instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b"),
     negation=_cd(rf"\b(?:{_NOT_DE}|{_NO_DE})\b"),
     negation_follows=_cd(
@@ -333,16 +308,16 @@ FR = Lexicon(
         r" (?:bien |toutes )?(?:les )?(?:conditions|criteres|exigences)\b"
         r"|\b(?:verifier|verifiez|regarder|regardez|evaluer|evaluez|determiner|decider|dire|dites moi) si je (?:suis|serais|ai)"
         r" (?:\w+ )?(?:eligible|admissible|droit)\w*"
-        rf"|\b(?:mon|ma|mes|notre|nos) {_W}{{0,3}}?(?:{_OBJ_FR}) {_W}{{0,2}}?(?:est|a|sont|ont|sera|seront|va|vont|va t|sera t|a t)"
+        rf"|\b(?:mon|ma|mes|notre|nos) {WORD}{{0,3}}?(?:{_OBJ_FR}) {WORD}{{0,2}}?(?:est|a|sont|ont|sera|seront|va|vont|va t|sera t|a t)"
         r"(?: (?:elle|il|elles|ils|bien|deja|enfin|ete|etre|finalement))* (?:approuv|accept|accord|refus|rejet|valid|annul|resili|"
         r"rembours|trait|autoris)\w*"
         r"|\b(?:decider|decidez|decide|statuer|statuez|trancher|tranchez) (?:de|sur|pour|au sujet de) (?:mon|ma|mes|notre|nos)\b"
         r"|\b(?:quel|quelle) (?:est|serait|sera) (?:mon|ma|notre) (?:prix|tarif|remise|reduction|plafond)\b"
         r"|\b(?:quel|quelle) (?:prix|remise|reduction|tarif|rabais|geste) (?:pouvez|pourriez|allez|voulez) vous (?:me|nous)\b"
-        rf"|\b(?:me|nous) (?:faire|accorder|offrir|consentir|donner|proposer|octroyer) (?:un |une |des |le |la )?{_W}?"
+        rf"|\b(?:me|nous) (?:faire|accorder|offrir|consentir|donner|proposer|octroyer) (?:un |une |des |le |la )?{WORD}?"
         r"(?:remise|reduction|rabais|ristourne|geste commercial|promotion|meilleur prix|prix special|bon prix|petit prix)"
         r"|\b(?:faites|fais|accordez|accorde|offrez|offre|consentez|donnez|donne|proposez|propose) (?:moi|nous)"
-        rf" (?:un |une |des |le |la )?{_W}?(?:remise|reduction|rabais|ristourne|geste commercial|promotion|prix|meilleur prix)"
+        rf" (?:un |une |des |le |la )?{WORD}?(?:remise|reduction|rabais|ristourne|geste commercial|promotion|prix|meilleur prix)"
         r"|\b(?:baisser|baissez|baisse|reduire|reduisez|reduis|diminuer|diminuez|negocier|ajuster|ajustez) (?:le|mon|votre|ce|notre)"
         r" (?:\w+ )?(?:prix|tarif)\b"
         r"|\b(?:prix|tarif|remise|reduction|offre|geste) (?:special|speciale|personnalise\w*|individuel\w*|preferentiel\w*|"
@@ -376,7 +351,7 @@ FR = Lexicon(
     cancel_verb=_c(r"\b(?:annul|resili|rembours|revoqu|retract)(?:er|ez|e|es|ent|ons)\b"),
     give=_c(
         rf"\b(?:donner|donnez|donne|accorder|accordez|accorde|offrir|offrez|verser|versez|payer|payez|faire|faites|"
-        rf"consentir|consentez|octroyer|octroyez) (?:moi |nous )?{_W}{{0,2}}?(?:{_GRANTABLE_FR})"
+        rf"consentir|consentez|octroyer|octroyez) (?:moi |nous )?{WORD}{{0,2}}?(?:{_GRANTABLE_FR})"
     ),
     get=_c(
         r"\b(?:puis je|pourrais je|pourrions nous|pouvons nous|je peux|je pourrais|nous pouvons|on peut|vais je|est ce que je vais"
@@ -387,21 +362,21 @@ FR = Lexicon(
     grantable=_c(rf"\b(?:{_GRANTABLE_FR})"),
     own=_c(r"\b(?:mon|ma|mes|moi|me|je|notre|nos|nous)\b"),
     states=_c(
-        rf"\b(?:votre|vos|ton|ta|tes|leur|leurs) {_W}{{0,3}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}|requete|dossier|cas)"
-        rf" {_W}{{0,2}}?(?:ne )?(?:est|a|ont|sont|sera|seront|vient|viennent){_AUX_FR}"
+        rf"\b(?:votre|vos|ton|ta|tes|leur|leurs) {WORD}{{0,3}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}|requete|dossier|cas)"
+        rf" {WORD}{{0,2}}?(?:ne )?(?:est|a|ont|sont|sera|seront|vient|viennent){_AUX_FR}"
         r" (?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|confirm|revoqu|autoris)\w*"
         r"|\bvous (?:ne )?(?:etes|serez|etiez|avez ete|seriez)(?: (?:pas|bien|malheureusement|desormais|deja|donc|plus|tout a fait))*"
         r" (?:eligible|admissible|accepte|approuve|refuse|solvable|retenu|rembourse|pre ?approuve)\w*"
         r"|\bvous (?:ne )?(?:avez|aurez)(?: (?:pas|bien|donc|malheureusement|deja|plus))* (?:le )?droit (?:a|au|aux)\b"
-        rf"|\bvous (?:allez |pourrez )?(?:recevr|recev|obtiendr|obten|beneficier|touch)\w* {_W}{{0,3}}?(?:{_GRANTABLE_FR})"
+        rf"|\bvous (?:allez |pourrez )?(?:recevr|recev|obtiendr|obten|beneficier|touch)\w* {WORD}{{0,3}}?(?:{_GRANTABLE_FR})"
         r"|\b(?:nous|je)(?: (?:vous|avons|ai|allons|vais|venons|viens|de|pouvons|peux|pourrons|pourrai|ne|pas|pu|bien|deja|donc|"
         r"malheureusement|helas|sommes|suis|en|mesure|heureux|heureuse|ravis|ravi|le|plaisir|egalement|aussi|immediatement))*"
         r" (?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|revoqu|octroy)\w*"
-        rf" (?:votre\b|vos\b|ta\b|ton\b|tes\b|(?:le|la|les) {_W}{{0,2}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}))"
+        rf" (?:votre\b|vos\b|ta\b|ton\b|tes\b|(?:le|la|les) {WORD}{{0,2}}?(?:{_OBJ_FR}|{_CANCELLABLE_FR}))"
         r"|\b(?:nous|je)(?: (?:allons|vais|pouvons|peux|pourrons|pourrai|sommes heureux de|suis heureux de))?"
         r" vous (?:rembours|dedommag|indemnis)\w*"
         rf"|\b(?:nous|je)(?: (?:allons|vais|pouvons|peux|pourrons|pourrai))? vous (?:accord|octroi|octroy|offr|consen|propos|fai|fer)\w*"
-        rf" {_W}{{0,3}}?(?:{_GRANTABLE_FR}|\d+ ?(?:%|pour ?cent|euros?))"
+        rf" {WORD}{{0,3}}?(?:{_GRANTABLE_FR}|\d+ ?(?:%|pour ?cent|euros?))"
         r"|\b(?:votre|ton) (?:prix|tarif) (?:personnalise|individuel|special|final|preferentiel)\w* (?:est|sera|serait)\b"
     ),
     deferral=_c(
@@ -453,14 +428,14 @@ ES = Lexicon(
         r"|\b(?:verificar|verifique|comprobar|compruebe|revisar|revise|ver|decirme|digame|evaluar|determinar|decidir) si"
         r" (?:soy|estoy|califico|cumplo|tengo derecho)\b"
         rf"|\b(?:fue|ha sido|sera|esta|han sido|fueron|seran|estan)(?: ya)? {_PAST_ES} (?:mi|mis|nuestr[oa]s?)\b"
-        rf"|\b(?:mi|mis|nuestr[oa]s?) {_W}{{0,2}}?(?:{_OBJ_ES}) {_W}{{0,2}}?(?:ya )?(?:fue|ha sido|sera|esta|han sido|fueron|seran|estan|"
+        rf"|\b(?:mi|mis|nuestr[oa]s?) {WORD}{{0,2}}?(?:{_OBJ_ES}) {WORD}{{0,2}}?(?:ya )?(?:fue|ha sido|sera|esta|han sido|fueron|seran|estan|"
         rf"ha quedado|queda)(?: ya)? {_PAST_ES}"
         r"|\b(?:decidir|decida|decide|resolver|resuelva|resuelve) (?:sobre|acerca de) (?:mi|mis|nuestr[oa]s?)\b"
         r"|\bcual (?:es|seria|sera) mi (?:precio|tarifa|descuento|limite)\b"
         r"|\b(?:me|nos) (?:puede |pueden |podria |podrian |puedes |podrias )?(?:dar|hacer|ofrecer|conceder|aplicar|da|hace|haga|hagan|"
-        rf"den|ofrece|ofrezca|ofrezcan|aplica|aplique) (?:un |una |algun |algo de )?{_W}?(?:descuento|rebaja|precio especial|"
+        rf"den|ofrece|ofrezca|ofrezcan|aplica|aplique) (?:un |una |algun |algo de )?{WORD}?(?:descuento|rebaja|precio especial|"
         r"mejor precio|buen precio|oferta especial|precio mejor)"
-        rf"|\b(?:hagame|hazme|haganos|hagannos|dame|deme|denme|denos|ofrezcame|ofreceme|concedame|concedeme) (?:un |una )?{_W}?"
+        rf"|\b(?:hagame|hazme|haganos|hagannos|dame|deme|denme|denos|ofrezcame|ofreceme|concedame|concedeme) (?:un |una )?{WORD}?"
         r"(?:descuento|rebaja|precio|oferta)"
         r"|\b(?:bajar|rebajar|reducir|ajustar|negociar|baje|rebaje|reduzca|bajen|rebajen|baja|rebaja|reduce) (?:el|mi|su|este|nuestro)"
         r" (?:\w+ )?precio\b"
@@ -500,7 +475,7 @@ ES = Lexicon(
     give=_c(
         r"\b(?:dar|darme|darnos|deme|dame|denme|conceder|conceda|concedame|otorgar|otorgue|pagar|pague|paguen|devolver|"
         r"devuelva|devuelvan|devolverme|devuelvame|hacer|haga|hagan|hacerme|hagame|ofrecer|ofrezca|ofrecerme|aplicar|aplique)"
-        rf" (?:me |nos )?{_W}{{0,2}}?(?:{_GRANTABLE_ES})"
+        rf" (?:me |nos )?{WORD}{{0,2}}?(?:{_GRANTABLE_ES})"
     ),
     get=_c(
         r"\b(?:puedo|podria|podemos|podriamos|voy a|vamos a) (?:todavia |aun )?(?:obtener|recibir|tener|conseguir|acceder a)\b"
@@ -511,7 +486,7 @@ ES = Lexicon(
     grantable=_c(rf"\b(?:{_GRANTABLE_ES})"),
     own=_c(r"\b(?:mi|mis|me|yo|nos|nosotros|nuestr[oa]s?|quiero|quisiera|necesito|deseo)\b"),
     states=_c(
-        rf"\b(?:su|sus|tu|tus) {_W}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}|peticion|caso|expediente) {_W}{{0,2}}?(?:no )?"
+        rf"\b(?:su|sus|tu|tus) {WORD}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}|peticion|caso|expediente) {WORD}{{0,2}}?(?:no )?"
         r"(?:ha sido|han sido|fue|fueron|esta|estan|sera|seran|queda|quedan|ha quedado|han quedado)"
         rf"(?: (?:ya|oficialmente|lamentablemente|finalmente|definitivamente|correctamente|totalmente))* {_PAST_ES}\b"
         r"|\b(?:usted|tu) (?:no )?(?:es|eres|esta|estas|sera|seras|ha sido|has sido|resulta)(?: (?:ya|lamentablemente|definitivamente))*"
@@ -519,16 +494,16 @@ ES = Lexicon(
         r"|\b(?:usted|tu) (?:no )?(?:cumple|cumples|califica|calificas)\b"
         r"|\b(?:usted|tu) (?:no )?(?:tiene|tienes|tendra|tendras) derecho a\b"
         r"|\b(?:usted |tu )?(?:recibira|recibiras|obtendra|obtendras|le daremos|te daremos|le devolveremos|te devolveremos|"
-        rf"le reembolsaremos|te reembolsaremos|le concederemos|te concederemos) {_W}{{0,3}}?(?:{_GRANTABLE_ES}|el importe)"
+        rf"le reembolsaremos|te reembolsaremos|le concederemos|te concederemos) {WORD}{{0,3}}?(?:{_GRANTABLE_ES}|el importe)"
         r"|\b(?:no )?(?:hemos|he|vamos a|voy a|podemos|puedo|acabamos de|acabo de)(?: (?:ya|le|te|lo|la))*"
         r" (?:aprobado|aceptado|rechazado|denegado|cancelado|anulado|concedido|otorgado|autorizado|reembolsado|revocado|aprobar|"
         r"aceptar|rechazar|denegar|cancelar|anular|conceder|otorgar|autorizar|reembolsar|revocar)\w*"
-        rf" (?:su\b|sus\b|tu\b|tus\b|(?:el|la|los|las) {_W}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}))"
+        rf" (?:su\b|sus\b|tu\b|tus\b|(?:el|la|los|las) {WORD}{{0,2}}?(?:{_OBJ_ES}|{_CANCELLABLE_ES}))"
         r"|\b(?:aprobamos|aceptamos|rechazamos|cancelamos|anulamos|concedemos|otorgamos|autorizamos|apruebo|concedo|otorgo|"
         r"autorizo) (?:su|sus|tu|tus)\b"
         r"|\b(?:le|te|les) (?:reembolsamos|reembolsaremos|devolvemos|devolveremos|concedemos|concederemos|otorgamos|damos|daremos|"
         r"ofrecemos|ofreceremos|aplicamos|aplicaremos|hacemos|haremos|devuelvo|concedo|doy|ofrezco|aplico|hago|podemos dar|"
-        rf"podemos ofrecer|podemos hacer|puedo dar|puedo ofrecer|puedo hacer) {_W}{{0,3}}?(?:{_GRANTABLE_ES}|el importe|\d+ ?%)"
+        rf"podemos ofrecer|podemos hacer|puedo dar|puedo ofrecer|puedo hacer) {WORD}{{0,3}}?(?:{_GRANTABLE_ES}|el importe|\d+ ?%)"
         r"|\b(?:su|tu) (?:precio|tarifa|descuento) (?:individual|personal|especial|final|personalizad[oa]) (?:es|sera|seria)\b"
     ),
     deferral=_c(
@@ -585,13 +560,13 @@ IT = Lexicon(
         r"|\b(?:ho|abbiamo|avrei|avro)(?: (?:ancora|davvero|gia))? diritto (?:a|ad|al|allo|alla|ai|agli|alle)\b"
         r"|\b(?:soddisfo|soddisfiamo|rispetto|ho) (?:i |tutti i )?requisiti\b"
         r"|\b(?:verificare|verifichi|controllare|controlli|valutare|dirmi|mi dica|decidere) se (?:sono|ho diritto|soddisfo|ho i requisiti)\b"
-        rf"|\b(?:il mio|la mia|i miei|le mie|il nostro|la nostra|l mio|l mia) {_W}{{0,2}}?(?:{_OBJ_IT}) {_W}{{0,2}}?"
+        rf"|\b(?:il mio|la mia|i miei|le mie|il nostro|la nostra|l mio|l mia) {WORD}{{0,2}}?(?:{_OBJ_IT}) {WORD}{{0,2}}?"
         r"(?:e|sono|sara|saranno|verra|viene|vengono)(?: (?:gia|stato|stata|stati|state))* " + _PAST_IT + r"\b"
         r"|\b(?:decidere|decida|decidi|decidete) (?:sulla|sul|sui|sulle|della|del|dei|delle) (?:mia|mio|mie|miei|nostra|nostro)\b"
         r"|\bqual e il mio (?:prezzo|sconto|limite)\b"
         r"|\b(?:mi|ci) (?:puo |potete |puoi |potrebbe |potreste )?(?:fare|dare|concedere|offrire|applicare|fa|da|fate|date|faccia|dia)"
-        rf" (?:un |uno |una |lo |il )?{_W}?(?:sconto|riduzione|prezzo speciale|prezzo migliore|miglior prezzo|prezzo di favore)"
-        rf"|\b(?:fammi|fatemi|dammi|datemi|concedimi|concedetemi) (?:un |uno |una |lo |il )?{_W}?(?:sconto|riduzione|prezzo)"
+        rf" (?:un |uno |una |lo |il )?{WORD}?(?:sconto|riduzione|prezzo speciale|prezzo migliore|miglior prezzo|prezzo di favore)"
+        rf"|\b(?:fammi|fatemi|dammi|datemi|concedimi|concedetemi) (?:un |uno |una |lo |il )?{WORD}?(?:sconto|riduzione|prezzo)"
         r"|\b(?:abbassare|abbassi|abbassa|abbassate|ridurre|riduca|riduci|negoziare|trattare) (?:il|mio|suo|questo) (?:\w+ )?prezzo\b"
         r"|\b(?:prezzo|sconto|offerta|tariffa) (?:speciale|personalizzat[oa]|individuale|migliore|agevolat[oa]|di favore) per (?:me|noi)\b"
         r"|\b(?:che|quale|quanto) (?:prezzo|sconto) (?:mi |ci )?(?:puo|potete|puoi|potrebbe) (?:fare|dare|offrire)"
@@ -624,7 +599,7 @@ IT = Lexicon(
     ),
     give=_c(
         r"\b(?:dare|dia|date|dammi|datemi|darmi|concedere|conceda|concedetemi|pagare|paghi|restituire|restituisca|restituitemi|"
-        rf"fare|faccia|fate|farmi|fammi|fatemi|offrire|offra|applicare|applichi) (?:mi |ci )?{_W}{{0,2}}?(?:{_GRANTABLE_IT})"
+        rf"fare|faccia|fate|farmi|fammi|fatemi|offrire|offra|applicare|applichi) (?:mi |ci )?{WORD}{{0,2}}?(?:{_GRANTABLE_IT})"
     ),
     get=_c(
         r"\b(?:posso|potrei|possiamo|potremmo) (?:ancora )?(?:avere|ottenere|ricevere|riavere)\b"
@@ -635,21 +610,21 @@ IT = Lexicon(
     grantable=_c(rf"\b(?:{_GRANTABLE_IT})"),
     own=_c(r"\b(?:mio|mia|miei|mie|mi|me|io|noi|ci|nostr[oaie]|voglio|vorrei|desidero)\b"),
     states=_c(
-        rf"\b(?:suo|sua|suoi|sue|tuo|tua|tuoi|tue|loro) {_W}{{0,2}}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}|caso) {_W}{{0,2}}?(?:non )?"
+        rf"\b(?:suo|sua|suoi|sue|tuo|tua|tuoi|tue|loro) {WORD}{{0,2}}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}|caso) {WORD}{{0,2}}?(?:non )?"
         r"(?:e|sono|sara|saranno|viene|vengono|risulta)(?: (?:gia|stato|stata|stati|state|purtroppo|ufficialmente|definitivamente|"
         r"correttamente))* " + _PAST_IT + r"\b"
         r"|\b(?:lei|tu) (?:non )?(?:e|sei|sara|sarai|risulta|risulti)(?: (?:gia|purtroppo))* (?:idone[oa]|ammissibil[ei]|"
         r"approvat[oa]|accettat[oa]|solvibil[ei])\b"
         r"|(?:\b(?:lei|tu) |^)(?:non )?(?:ha|hai|avra|avrai) diritto (?:a|ad|al|allo|alla|ai|agli|alle)\b"
         r"|\b(?:ricevera|riceverai|otterra|otterrai|(?:le|ti) (?:rimborseremo|restituiremo|concederemo|daremo|faremo))"
-        rf" {_W}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
+        rf" {WORD}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
         r"|\b(?:non )?(?:abbiamo|ho|possiamo|posso|stiamo per|sto per)(?: (?:gia|appena|purtroppo))* (?:approvat|accettat|rifiutat|"
         r"respint|annullat|concess|accolt|rimborsat|autorizzat|revocat|approvare|accettare|rifiutare|respingere|annullare|concedere|"
         r"accogliere|rimborsare|autorizzare|revocare)\w*"
-        rf" (?:il suo\b|la sua\b|i suoi\b|le sue\b|il tuo\b|la tua\b|i tuoi\b|le tue\b|(?:l|il|la|i|le) {_W}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}))"
+        rf" (?:il suo\b|la sua\b|i suoi\b|le sue\b|il tuo\b|la tua\b|i tuoi\b|le tue\b|(?:l|il|la|i|le) {WORD}?(?:{_OBJ_IT}|{_CANCELLABLE_IT}))"
         r"|\b(?:le|ti|vi) (?:rimborsiamo|rimborso|concediamo|concedo|offriamo|offro|facciamo|faccio|diamo|do|applichiamo|applico|"
         r"restituiamo|possiamo (?:fare|dare|offrire|concedere)|posso (?:fare|dare|offrire|concedere))"
-        rf" {_W}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
+        rf" {WORD}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
         r"|\b(?:il suo|il tuo) prezzo (?:individuale|personale|speciale|finale|personalizzato) (?:e|sara)\b"
     ),
     deferral=_c(
@@ -717,13 +692,13 @@ NL = Lexicon(
         r"|\bof (?:ik|wij|we) recht (?:heb|hebben) op\b"
         r"|\b(?:voldoe|voldoen) (?:ik|wij|we) aan (?:de |alle )?(?:voorwaarden|eisen|criteria)\b"
         r"|\b(?:ben|zijn) (?:ik|wij|we) (?:\w+ )?(?:geschikt|kredietwaardig|toegelaten|goedgekeurd|geaccepteerd)\b"
-        rf"|\b(?:is|wordt|werd|zal|zijn|worden) (?:mijn|onze|ons) {_W}{{0,2}}?(?:{_OBJ_NL}) {_W}{{0,3}}?{_PAST_NL}\b"
-        rf"|\b(?:mijn|onze|ons) {_W}{{0,2}}?(?:{_OBJ_NL}) (?:is|wordt|werd|zijn|worden)(?: \w+){{0,2}}? {_PAST_NL}\b"
+        rf"|\b(?:is|wordt|werd|zal|zijn|worden) (?:mijn|onze|ons) {WORD}{{0,2}}?(?:{_OBJ_NL}) {WORD}{{0,3}}?{_PAST_NL}\b"
+        rf"|\b(?:mijn|onze|ons) {WORD}{{0,2}}?(?:{_OBJ_NL}) (?:is|wordt|werd|zijn|worden)(?: \w+){{0,2}}? {_PAST_NL}\b"
         r"|\b(?:beslis|beslist|beslissen|besluit|oordeel|oordelen) (?:over|op) (?:mijn|onze|ons)\b"
         r"|\bwat is mijn (?:prijs|tarief|korting|limiet)\b"
         r"|\b(?:geef|geeft|geven|doe|doet|doen|gun|gunt|maak|maakt|maken) (?:u |je |jullie )?(?:mij|me|ons) (?:een |wat |nog )?"
-        rf"{_W}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging|deal)\b"
-        rf"|\b(?:mij|me|ons) (?:een |wat |nog )?{_W}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging)"
+        rf"{WORD}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging|deal)\b"
+        rf"|\b(?:mij|me|ons) (?:een |wat |nog )?{WORD}?(?:korting|betere prijs|speciale prijs|goede prijs|prijsverlaging)"
         r" (?:geven|geeft|doen|gunnen|aanbieden|bieden)\b"
         r"|\b(?:de|uw|je|mijn|deze) prijs (?:\w+ ){0,2}?(?:verlagen|omlaag|zakken|verminderen|aanpassen)\b"
         r"|\b(?:verlaag|verlaagt|verlagen) (?:u |je )?(?:de|uw|je|mijn|deze) prijs\b"
@@ -755,8 +730,8 @@ NL = Lexicon(
     ),
     give=_c(
         r"\b(?:geef|geeft|geven|gun|gunt|gunnen|betaal|betaalt|betalen|stort|storten|verleen|verlenen|bied|biedt|bieden|aanbieden)"
-        rf" (?:mij |me |ons )?{_W}{{0,2}}?(?:{_GRANTABLE_NL})"
-        rf"|\b(?:mij|me|ons) {_W}{{0,2}}?(?:{_GRANTABLE_NL}) (?:geven|gunnen|betalen|storten|verlenen|aanbieden|terugbetalen)\b"
+        rf" (?:mij |me |ons )?{WORD}{{0,2}}?(?:{_GRANTABLE_NL})"
+        rf"|\b(?:mij|me|ons) {WORD}{{0,2}}?(?:{_GRANTABLE_NL}) (?:geven|gunnen|betalen|storten|verlenen|aanbieden|terugbetalen)\b"
     ),
     get=_c(
         r"\b(?:kan|kunnen|mag|mogen|zal|zullen) (?:ik|wij|we) (?:nog |ook )?(?:\w+ ){0,3}?(?:krijgen|ontvangen|hebben|terugkrijgen)\b"
@@ -767,17 +742,17 @@ NL = Lexicon(
     grantable=_c(rf"\b(?:{_GRANTABLE_NL})"),
     own=_c(r"\b(?:mijn|mij|me|ik|ons|onze|wij|we)\b"),
     states=_c(
-        rf"\b(?:uw|je|jouw|hun) {_W}{{0,2}}?(?:{_OBJ_NL}|{_CANCELLABLE_NL}|zaak|dossier) {_W}{{0,3}}?(?:is|zijn|wordt|worden|werd|werden|zal)"
+        rf"\b(?:uw|je|jouw|hun) {WORD}{{0,2}}?(?:{_OBJ_NL}|{_CANCELLABLE_NL}|zaak|dossier) {WORD}{{0,3}}?(?:is|zijn|wordt|worden|werd|werden|zal)"
         rf"(?: (?:nu|al|helaas|officieel|definitief|inmiddels|niet|worden|succesvol|volledig))* {_PAST_NL}\b"
         r"|\b(?:u|je|jij) (?:bent|komt|zult|zal)(?: (?:niet|wel|helaas|nu|al|daarom))* (?:in aanmerking|geschikt|kredietwaardig|"
         r"goedgekeurd|geaccepteerd|afgewezen)\b"
         r"|\b(?:u|je|jij) (?:heeft|hebt)(?: (?:geen|wel|helaas|daarom))* recht op\b"
         rf"|\b(?:u|je|jij) (?:krijgt|ontvangt|zult|zal)(?: (?:een|de|het|uw|je|volledige|gedeeltelijke|\w+)){{0,3}}? (?:{_GRANTABLE_NL})"
         r"|\b(?:wij|we|ik) (?:hebben|heb|zullen|zal|gaan|ga|kunnen|kan|keuren|keur|wijzen|wijs|betalen|betaal|kennen|ken)"
-        rf"(?: \w+){{0,2}}? (?:uw|je|jouw|u)\b {_W}{{0,4}}?(?:{_PAST_NL}|goedkeuren|accepteren|afwijzen|weigeren|toekennen|annuleren|"
+        rf"(?: \w+){{0,2}}? (?:uw|je|jouw|u)\b {WORD}{{0,4}}?(?:{_PAST_NL}|goedkeuren|accepteren|afwijzen|weigeren|toekennen|annuleren|"
         r"opzeggen|terugbetalen|goed|af|terug|toe)\b"
         r"|\b(?:wij|we|ik) (?:annuleren|annuleer|accepteren|accepteer|weigeren|weiger|restitueren|restitueer) (?:uw|je|jouw)\b"
-        rf"|\b(?:wij|we|ik) (?:geven|geef|bieden|bied|gunnen|gun|verlenen|verleen|kunnen|kan)(?: \w+)? (?:u|je|jou) {_W}{{0,3}}?"
+        rf"|\b(?:wij|we|ik) (?:geven|geef|bieden|bied|gunnen|gun|verlenen|verleen|kunnen|kan)(?: \w+)? (?:u|je|jou) {WORD}{{0,3}}?"
         rf"(?:{_GRANTABLE_NL})"
         r"|\b(?:uw|je|jouw) (?:individuele|persoonlijke|speciale|definitieve) prijs (?:is|wordt|bedraagt)\b"
     ),
