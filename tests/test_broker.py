@@ -1,5 +1,6 @@
 """The broker on both backends: a publisher's own subscription does not get its frames back, every
-other one does; rate-limit windows count, expire and say when to retry."""
+other one does; rate-limit windows count, expire and say when to retry; after a dropped Redis connection
+the subscriptions come back and the broker says so."""
 
 from __future__ import annotations
 
@@ -150,4 +151,27 @@ async def test_a_batch_that_lost_the_script_half_way_counts_every_hit_once(backe
         assert [d.count for d in again] == [2, 2, 2, 2], "each hit counted exactly once"
     finally:
         await broker.delete(*keys)
+        await broker.close()
+
+
+async def test_subscriptions_come_back_after_a_dropped_connection_and_the_hook_hears_it(backend) -> None:  # noqa: ANN001
+    if backend.redis_url is None:
+        pytest.skip("the in-process broker never drops")
+    broker = create_broker(backend.redis_url, backend.redis_prefix)
+    await broker.start()
+    back = asyncio.Event()
+    broker.on_resubscribed(back.set)
+    channel = f"conv:test-{uuid.uuid4().hex}"
+    try:
+        async with broker.subscribe(channel) as subscription:
+            # Redis drops this node's pub/sub connection, and only it (the shared Redis serves other tests).
+            host, port = broker._pubsub.connection._writer.get_extra_info("sockname")[:2]  # noqa: SLF001
+            assert await broker._redis.client_kill_filter(_type="pubsub", addr=f"{host}:{port}") == 1  # noqa: SLF001
+            await asyncio.wait_for(back.wait(), 10)
+            async with asyncio.timeout(5):  # the SUBSCRIBE sent again has reached Redis
+                while (await broker._redis.pubsub_numsub(broker.key(channel)))[0][1] < 1:  # noqa: SLF001
+                    await asyncio.sleep(0.01)
+            await broker.publish(channel, '{"after":"the drop"}')
+            assert await _next(subscription) == '{"after":"the drop"}'
+    finally:
         await broker.close()

@@ -16,7 +16,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,7 @@ class Broker(ABC):
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
         self._node = os.urandom(4).hex()
         self._sub_ids = itertools.count(1)
+        self._resubscribed_hooks: list[Callable[[], None]] = []
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         pass
@@ -119,6 +120,19 @@ class Broker(ABC):
 
     async def flush(self) -> None:  # noqa: B027 - only a queuing backend has anything to wait for
         """Wait until everything published so far has left this node."""
+
+    def on_resubscribed(self, hook: Callable[[], None]) -> None:
+        """Call `hook` each time this node's subscriptions are back after its broker connection dropped:
+        what was published meanwhile never arrived, so the hook catches up from storage (realtime/live.py).
+        It must be quick and not block (start a task). The in-process broker never drops, so never calls it."""
+        self._resubscribed_hooks.append(hook)
+
+    def _resubscribed(self) -> None:
+        for hook in tuple(self._resubscribed_hooks):
+            try:
+                hook()
+            except Exception as exc:  # noqa: BLE001 - one hook's failure must not fail the reconnect
+                log.warning("a resubscribe hook failed", extra={"error_type": type(exc).__name__})
 
     async def _on_first_subscriber(self, channel: str) -> None:  # noqa: B027
         pass
@@ -327,7 +341,15 @@ class RedisBroker(Broker):
     async def _on_first_subscriber(self, channel: str) -> None:
         assert self._pubsub is not None
         await self._pubsub.subscribe(self.key(channel))
+        if self._pubsub.connection is not None:
+            # Called on every reconnect (not the first connect), after redis-py's own callback has sent the
+            # SUBSCRIBEs again; registering twice is a no-op.
+            self._pubsub.connection.register_connect_callback(self._pubsub_reconnected)
         self._channels_ready.set()
+
+    def _pubsub_reconnected(self, connection: object) -> None:
+        log.info("redis pub/sub connection back; subscriptions renewed")
+        self._resubscribed()
 
     async def _on_last_unsubscribed(self, channel: str) -> None:
         assert self._pubsub is not None
