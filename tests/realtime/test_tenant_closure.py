@@ -1,13 +1,72 @@
 """Closing a tenant cuts its open chat websockets: the visitors' and the operators', with an `error` frame
 `tenant-closed` and close code 4404, while another tenant's stay open. A connection whose checks passed
-just before the closure and that registers just after the notice is refused the same way."""
+just before the closure and that registers just after the notice is refused the same way. The node that
+accepts the closure cuts its own sockets even when Redis is away and the notice cannot go out."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
+import redis.asyncio as redis
+
+from confide.app import create_app
 from confide.tenants.closure import announce_closed
-from tests.support.chat import ChatClient, Closed, connect, operator, published_avatar, visitor
+from tests.conftest import client_for, running
+from tests.support.chat import ChatClient, Closed, connect, live_server, operator, published_avatar, visitor
+from tests.support.factory import Factory
+from tests.support.outbox import Outbox
+from tests.support.server import free_port
+from tests.support.services import unavailable
+
+
+class StoppableRedis:
+    """A Redis of our own on a free port, stopped and started again by the test (so a closure can happen
+    while it is away) without disturbing anything else. Like test_multinode.py's private_redis, which only
+    restarts."""
+
+    def __init__(self, binary: str) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self._proc = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.from_url(self.url)
+        try:
+            for _ in range(200):
+                with contextlib.suppress(Exception):
+                    if await client.ping():
+                        return
+                await asyncio.sleep(0.05)  # polling a starting process: there is no event to await
+            raise TimeoutError("private redis did not start")
+        finally:
+            await client.aclose()
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(10)
+
+
+@asynccontextmanager
+async def stoppable_redis() -> AsyncIterator[StoppableRedis]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed; the test needs a Redis of its own to stop")
+    server = StoppableRedis(binary)
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 async def cut_off(chat: ChatClient) -> tuple[dict[str, Any], Closed]:
@@ -68,7 +127,7 @@ async def test_a_connection_that_registers_after_the_notice_is_refused(app, base
     async with visitor(base, shop["widget_key"]) as (chat, _):
         await chat.expect("message")
         # The notice alone, as a node hears it before its new connections see the closure in the database.
-        await announce_closed(app.state.services.broker, shop["tenant_id"])
+        await announce_closed(app.state.services.broker, shop["tenant_id"], this_node=None)  # as from another node
         _, closed = await cut_off(chat)
         assert closed.code == 4404  # the notice has been handled on this node
     async with connect(f"{base}/v1/widget/{shop['widget_key']}/chat") as late:
@@ -79,3 +138,24 @@ async def test_a_connection_that_registers_after_the_notice_is_refused(app, base
         await late_ops.send({"type": "hello", "token": shop["owner"].token})
         error, closed = await cut_off(late_ops)
         assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
+
+
+async def test_the_accepting_node_cuts_its_own_sockets_while_redis_is_away(backend, tmp_path):
+    """The notice cannot go out (Redis stopped), so nothing comes back to this node over Redis either: the
+    node that accepted the closure cuts its own sockets directly."""
+    if backend.name != "postgres":
+        pytest.skip("needs a Redis of its own to stop: runs with the postgres backend")
+    async with stoppable_redis() as redis_server:
+        settings = backend.settings(redis_url=redis_server.url, data_dir=tmp_path)
+        async with running(create_app(settings)) as app, live_server(app) as base, client_for(app) as client:
+            shop = await make_tenant(client, Factory(client, Outbox(settings.resolved_outbox_dir)), "Offline Shop GmbH")
+            async with visitor(base, shop["widget_key"]) as (chat, _), operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+                await chat.expect("message")
+                redis_server.stop()
+                assert not await app.state.services.broker.ping()
+                r = await client.request("DELETE", f"/v1/tenants/{shop['tenant_id']}", json={"confirm_tenant_id": shop["tenant_id"]}, headers=shop["owner"].headers)
+                assert r.status_code == 202, r.text
+                for socket in (chat, ops):
+                    error, closed = await cut_off(socket)
+                    assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
+                assert app.state.chat.live.count(shop["tenant_id"]) == 0

@@ -4,7 +4,12 @@ The closure is announced once on the broker's TENANT_CLOSED_CHANNEL; each node h
 subscription of its own (never one per connection: an idle connection costs a set entry here, nothing
 more) and closes that tenant's visitor and operator sockets with 4404. A connection that passed its
 checks just before the closure and registers just after the notice is refused at registration: the
-node remembers the tenants it heard closed."""
+node remembers the tenants it heard closed.
+
+The notice is sent once, so a node can miss it: the node that accepted the closure cuts its own
+sockets directly (tenants/closure.py `announce_closed`), and a node whose broker subscription comes
+back after an outage asks the database, in one query, which of the tenants it holds sockets for were
+closed meanwhile, and cuts those. Nothing runs per connection, and nothing on a timer."""
 
 from __future__ import annotations
 
@@ -14,9 +19,12 @@ import logging
 from collections import OrderedDict
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from confide.core.broker import TENANT_CLOSED_CHANNEL, Broker, Subscription
 from confide.core.futures import cancel_and_wait
 from confide.realtime.protocol import CloseCode
+from confide.tenants.closure import closed_among
 
 log = logging.getLogger("confide.realtime.live")
 
@@ -32,8 +40,9 @@ class Cuttable(Protocol):
 
 
 class LiveConnections:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._broker = broker
+        self._sessionmaker = sessionmaker
         self._by_tenant: dict[str, set[Cuttable]] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
         self._listener: asyncio.Task[None] | None = None
@@ -44,6 +53,7 @@ class LiveConnections:
         """Subscribed before the node serves a connection, so no closure announced from then on is missed."""
         subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
         self._listener = asyncio.create_task(self._listen(subscription), name="confide-tenant-closures")
+        self._broker.on_resubscribed(self._catch_up)
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -81,9 +91,28 @@ class LiveConnections:
             return
         log.info("cutting a closed tenant's connections", extra={"tenant_id": tenant_id, "connections": len(connections)})
         # In a task of its own: a slow client's close never holds up the next notice.
-        task = asyncio.create_task(self._cut_all(connections), name="confide-tenant-cut")
+        self._track(asyncio.create_task(self._cut_all(connections), name="confide-tenant-cut"))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
         self._cutting.add(task)
         task.add_done_callback(self._cutting.discard)
+
+    def _catch_up(self) -> None:
+        """The broker resubscribed after an outage: closure notices sent meanwhile were lost. (Its hook: no I/O here.)"""
+        if self._by_tenant:
+            self._track(asyncio.create_task(self._cut_missed_closures(), name="confide-tenant-catch-up"))
+
+    async def _cut_missed_closures(self) -> None:
+        """One query for every tenant this node holds sockets for; the closed ones are cut as if the notice had come."""
+        tenant_ids = tuple(self._by_tenant)
+        try:
+            async with self._sessionmaker() as session:
+                closed = await closed_among(session, tenant_ids)
+        except Exception as exc:  # noqa: BLE001 - the database away too: operator sockets still end at their membership check
+            log.warning("checking for missed tenant closures failed", extra={"error_type": type(exc).__name__})
+            return
+        for tenant_id in closed:
+            self.tenant_closed(tenant_id)
 
     async def _cut_all(self, connections: set[Cuttable]) -> None:
         results = await asyncio.gather(*(c.cut(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL) for c in connections), return_exceptions=True)

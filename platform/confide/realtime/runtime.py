@@ -62,7 +62,7 @@ class ChatRuntime:
         self.responders = Responders(openai=openai)
         self._versions: OrderedDict[str, LoadedAvatar] = OrderedDict()
         self.writer = MessageWriter(sessionmaker.kw["bind"], sessionmaker, pool_size=max(2, settings.database_pool_size // 2))
-        self.live = LiveConnections(self.broker)  # this node's connections by tenant: a tenant's closure cuts them
+        self.live = LiveConnections(self.broker, sessionmaker)  # this node's connections by tenant: a tenant's closure cuts them
 
     async def start(self) -> None:
         await self.writer.start()

@@ -5,8 +5,9 @@ resolves and no chat starts; webhooks stopped; API keys and open invitations rev
 ends (so the owner's account can be erased at once, and nobody works in the tenant any more), and the
 chat data is queued for erasure as a `tenant`-scope erasure request, the same tracked machinery a tenant
 uses at the end of its contract (privacy/erasure.py): it reaches the database, the broker and the mail
-outbox in batches and resumes after a crash. Once that has committed, `announce_closed` tells every node
-to cut the tenant's open chat connections (realtime/live.py).
+outbox in batches and resumes after a crash. Once that has committed, `announce_closed` cuts the tenant's
+open chat connections on this node at once and tells every other node to cut theirs (realtime/live.py);
+a node that missed the notice (Redis away) finds the tenant with `closed_among` when it resubscribes.
 
 After each pass of the erasure worker, `finish_closures` deletes every tenant whose erasure is done: every
 row that names it, in batches of `erasure_batch_rows` committed one by one (with the counts so far on the
@@ -28,10 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -153,13 +154,41 @@ async def close_tenant(session: AsyncSession, ctx: TenantContext, *, settings: S
     return closure, True
 
 
-async def announce_closed(broker: Broker, tenant_id: str) -> None:
+class ClosureListener(Protocol):
+    def tenant_closed(self, tenant_id: str) -> None:
+        """Cut the tenant's open chat connections on this node (realtime/live.py's LiveConnections)."""
+
+
+async def announce_closed(broker: Broker, tenant_id: str, *, this_node: ClosureListener | None) -> None:
     """After the closure committed: every node closes the tenant's open visitor and operator websockets (4404).
-    Never fatal: the closure stands, and an operator's connection still ends at its next membership check."""
+    This node's are cut directly, first, so they go even when the broker is away; the other nodes hear the
+    notice, or find the closure in the database when their subscription comes back (`closed_among`).
+    Never fatal: the closure stands."""
+    if this_node is not None:
+        this_node.tenant_closed(tenant_id)
     try:
         await broker.publish(TENANT_CLOSED_CHANNEL, tenant_id)
     except Exception as exc:  # noqa: BLE001 - the broker away must not fail an accepted closure
         log.warning("announcing a tenant closure failed", extra={"tenant_id": tenant_id, "error_type": type(exc).__name__})
+
+
+# Tenant ids per query in `closed_among`: far below the bind-parameter limits of PostgreSQL and SQLite.
+CLOSED_AMONG_BATCH = 5_000
+
+
+async def closed_among(session: AsyncSession, tenant_ids: Collection[str]) -> set[str]:
+    """Which of these tenants are closed: a closure row (closing, failed or closed: a closure is never undone)
+    or no tenant row any more. One query (per CLOSED_AMONG_BATCH ids), for a node that may have missed
+    closure notices while its broker was away (realtime/live.py)."""
+    wanted = list(dict.fromkeys(tenant_ids))
+    closed: set[str] = set()
+    for start in range(0, len(wanted), CLOSED_AMONG_BATCH):
+        batch = wanted[start : start + CLOSED_AMONG_BATCH]
+        still_open = await session.scalars(
+            select(Tenant.id).where(Tenant.id.in_(batch), ~exists().where(TenantClosure.tenant_id == Tenant.id))  # type: ignore[attr-defined]
+        )
+        closed.update(set(batch) - set(still_open.all()))
+    return closed
 
 
 async def _restart(session: AsyncSession, closure: TenantClosure, *, settings: Settings, principal: Principal) -> None:

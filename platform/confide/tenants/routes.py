@@ -112,7 +112,7 @@ async def closure_reader(session: SessionDep, principal: PrincipalDep, tenant_id
 CLOSE_DESCRIPTION = (
     "Owners only, with the tenant's id repeated in the JSON body (`confirm_tenant_id`); cannot be undone. At once: every avatar is "
     "archived (widget keys stop resolving, so no chat starts; visitor and operator websockets already open, on every node, are "
-    "closed with code 4404 after an `error` frame `tenant-closed`), webhooks stop, API keys and open invitations are revoked, "
+    "closed with code 4404 after an `error` frame `tenant-closed`: on a node out of touch with Redis then, once it is back), webhooks stop, API keys and open invitations are revoked, "
     "and every membership ends (so the owner's account can be erased right away). The chat data is then erased by a "
     "`tenant`-scope erasure request in the background, and the tenant with every row that belongs to it (avatars, knowledge, "
     "guidelines, webhooks, API keys, processing instructions and log, erasure requests, evaluation data) is deleted. "
@@ -150,7 +150,7 @@ async def close_tenant(
         found, queued = await closure.close_tenant(session, caller.ctx, settings=services.settings, confirm_tenant_id=body.confirm_tenant_id)
     await session.commit()
     if queued:
-        await closure.announce_closed(services.broker, found.tenant_id)  # every node cuts the tenant's open chats
+        await closure.announce_closed(services.broker, found.tenant_id, this_node=request.app.state.chat.live)  # every node cuts the tenant's open chats
         wake_erasure_worker(request.app)
     else:
         response.status_code = status.HTTP_200_OK
