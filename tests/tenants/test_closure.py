@@ -2,8 +2,8 @@
 at once, then every row of the tenant deleted through the tenant-scope erasure, in batches; the closure
 record stays with counts and no content; harmless to send again; refused under a legal hold, and no hold
 can be placed once it started; a failed erasure is queued again without anyone asking, a closure that
-keeps failing does not hold up the others, and a platform operator retries one that gave up; and
-afterwards the former sole owner can erase their account."""
+keeps failing does not hold up the others, and a platform operator retries one that gave up (cutting the
+tenant's chat sockets again, should a node have missed the first notice); and afterwards the former sole owner can erase their account."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from confide.tenants import closure as closures
 from confide.tenants.closure import MAX_ATTEMPTS, LegalHoldsActive, count_rows, finish_closures
 from confide.tenants.models import TenantClosure
 from tests.conftest import client_for, running
-from tests.support.chat import connect, published_avatar, visitor
+from tests.realtime.test_tenant_closure import cut_off
+from tests.support.chat import connect, live_server, published_avatar, visitor
 from tests.support.factory import PASSWORD, Factory, User
 
 
@@ -466,3 +467,29 @@ async def test_a_legal_hold_in_force_refuses_the_closure(app, base, client, shop
     assert r.status_code == 200
     assert (await close(client, shop)).status_code == 202
     assert (await closed(app, client, shop))["status"] == "closed"
+
+
+async def test_an_operators_retry_cuts_chat_sockets_the_first_notice_missed(app, backend, shop):
+    """The closure committed, but its notice never went out (the node that accepted it died first, say): a
+    visitor's socket is still open. Retrying the failed closure announces it again, like the DELETE."""
+    async with (
+        running(create_app(backend.settings(operator_token="op", erasure_worker_enabled=False))) as op_app,
+        live_server(op_app) as op_base,
+        client_for(op_app) as op_client,
+        visitor(op_base, shop.widget_key) as (chat, _),
+    ):
+        await chat.expect("message")
+        async with worker_held_off(app), app.state.sessionmaker() as session:
+            found, created = await closures.close_tenant(session, owner_ctx(shop), settings=app.state.settings, confirm_tenant_id=shop.tenant_id)
+            assert created
+            found.status, found.error = closures.FAILED, "After 3 attempts erasing the tenant's chat data failed"
+            closure_id = found.id
+            await session.commit()  # and no announce_closed: the socket stays open
+        await chat.send({"type": "ping"})
+        await chat.expect("pong")
+        r = await op_client.post(f"/v1/admin/tenant-closures/{closure_id}/retry", headers=OP)
+        assert r.status_code == 202, r.text
+        error, closed = await cut_off(chat)
+        assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
+    await app.state.erasure_worker.drain()
+    assert (await read_closure(app, closure_id)).status == "closed"

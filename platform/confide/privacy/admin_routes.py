@@ -17,7 +17,7 @@ from confide.privacy.operators import OperatorDep
 from confide.privacy.retention import recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
 from confide.privacy.schemas import ContactOut, NewsletterIssue, NewsletterSent, RetentionRunOut
-from confide.tenants.closure import closures_query, retry_failed_closure
+from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
 
@@ -112,5 +112,7 @@ async def list_tenant_closures(
 async def retry_tenant_closure(closure_id: str, _: OperatorDep, request: Request, session: SessionDep, services: ServicesDep) -> TenantClosureOut:
     closure = await retry_failed_closure(session, closure_id, settings=services.settings)
     await session.commit()
+    if closure.status == CLOSING:  # queued again: every node cuts the tenant's open chats, as the DELETE did (a lost notice made good)
+        await announce_closed(services.broker, closure.tenant_id, this_node=request.app.state.chat.live)
     wake_erasure_worker(request.app)
     return TenantClosureOut.model_validate(closure)
