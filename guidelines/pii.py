@@ -50,15 +50,32 @@ ENGINE_LANGUAGES = ("en", "de")
 PHONE_REGIONS = ("DE", "AT", "CH", "GB", "US", "FR", "NL", "BE", "IT", "ES")
 DEFAULT_MIN_SCORE = 0.4
 
-# Context words in both languages: a customer writing German in an English conversation still
-# says "Telefon". Presidio compares them with token lemmas (our lower-cased tokens).
+# Context words in every language the guidelines speak (en, de, fr, es, it, nl), for every
+# pipeline: a customer writing German in an English conversation still says "Telefon", and French,
+# Spanish, Italian and Dutch text is read with the English pipeline. Presidio compares them with
+# token lemmas (our lower-cased tokens) by substring, so "iban" also finds "l'iban" and "dell'iban"
+# (one token each), "phone" finds "téléphone", "tel" "teléfono", "telefono" and "telefoonnummer",
+# "cell" "cellulare", "kaart" "betaalkaart". Accents are kept, so "tél" (the abbreviation),
+# "numéro" and "número" are listed beside "numero". A word only raises the score of a match the
+# recognizer already made; IBANs, card numbers and email addresses are validated to full score
+# anyway, so the words matter most for phone numbers and IP addresses under a raised minimum score.
 _CONTEXT = {
-    "EMAIL_ADDRESS": ["email", "e-mail", "mail", "adresse", "address"],
+    "EMAIL_ADDRESS": ["email", "e-mail", "mail", "adresse", "address",
+                      "courriel", "mél", "correo", "dirección", "direccion", "posta", "indirizzo", "adres"],
     "PHONE_NUMBER": ["phone", "number", "telephone", "cell", "mobile", "call", "telefon", "telefonnummer",
-                     "nummer", "handy", "mobil", "anrufen", "tel", "rufnummer", "whatsapp"],
-    "IBAN_CODE": ["iban", "bank", "account", "konto", "kontonummer", "bankverbindung", "überweisung"],
-    "CREDIT_CARD": ["credit", "card", "visa", "mastercard", "amex", "kreditkarte", "karte", "kartennummer"],
-    "IP_ADDRESS": ["ip", "ipv4", "ipv6", "address", "adresse"],
+                     "nummer", "handy", "mobil", "anrufen", "tel", "rufnummer", "whatsapp",
+                     "tél", "portable", "numéro", "numero", "appel", "joindre",
+                     "móvil", "movil", "celular", "número", "llam", "llám",
+                     "chiam", "recapito",
+                     "mobiel", "gsm", "bellen", "bereikbaar"],
+    "IBAN_CODE": ["iban", "bank", "account", "konto", "kontonummer", "bankverbindung", "überweisung",
+                  "compte", "rib", "bancaire", "banque", "virement",
+                  "cuenta", "bancaria", "banco", "transferencia",
+                  "conto", "bancario", "bonifico",
+                  "rekening", "overschrijving", "overmaken"],
+    "CREDIT_CARD": ["credit", "card", "visa", "mastercard", "amex", "kreditkarte", "karte", "kartennummer",
+                    "carte", "crédit", "tarjeta", "carta", "kaart"],
+    "IP_ADDRESS": ["ip", "ipv4", "ipv6", "address", "adresse", "dirección", "direccion", "indirizzo", "adres"],
 }
 
 _offline_tld = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
