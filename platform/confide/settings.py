@@ -101,11 +101,11 @@ class Settings(BaseSettings):
     chat_max_connections_per_visitor: int = Field(default=5, ge=1, description="Open websocket connections one visitor may hold at once.")
     chat_idle_timeout_seconds: float = Field(default=300, gt=0, description="Close a chat connection after this long without a frame.")
     chat_hello_timeout_seconds: float = Field(default=10, gt=0, description="Time a new connection has to send its hello frame.")
-    chat_flood_strikes: int = Field(default=5, ge=1, description="Rate-limited frames tolerated before the connection is closed.")
+    chat_flood_strikes: int = Field(default=5, ge=1, description="Rate-limited frames in a row tolerated before the connection is closed; a frame that goes through forgives the earlier ones.")
     chat_frames_per_second: float = Field(
-        default=10.0, gt=0, description="Frames of any kind (typing, ping, invalid ones too) one visitor connection may send per second on average; more get rate-limited errors."
+        default=10.0, gt=0, description="Frames of any kind (typing, ping, invalid ones too) one chat connection (visitor or operator) may send per second on average; more get rate-limited errors."
     )
-    chat_frame_burst: int = Field(default=30, ge=1, description="Frames one visitor connection may send at once before chat_frames_per_second applies.")
+    chat_frame_burst: int = Field(default=30, ge=1, description="Frames one chat connection (visitor or operator) may send at once before chat_frames_per_second applies.")
     chat_visitor_token_days: int = Field(default=365, ge=1, description="Lifetime of a signed visitor token kept by the widget.")
 
     # Operations

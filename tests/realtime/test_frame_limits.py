@@ -164,3 +164,38 @@ async def test_a_broker_failing_at_the_renewal_costs_no_frame(backend, monkeypat
             monkeypatch.setattr(app.state.chat.broker, "member_add", broker_away)
             ack = await chat.say("When are you open?", "renew-1")
             assert ack["type"] == "ack" and ack["duplicate"] is False
+
+
+async def _flood_then_slow_down(chat: Any) -> list[str]:
+    """Twice: a wait for the allowance to refill (0.2 s a frame at 5 frames/s; time passing is the event
+    here), then a burst of two pings, the second over the allowance; last, one more ping after a wait."""
+    seen: list[str] = []
+
+    async def next_kind() -> str:
+        while True:
+            frame = await chat.recv(timeout=10)
+            if frame["type"] in ("presence", "queue_update", "queue"):
+                continue
+            return frame["problem"]["type"].rsplit("/", 1)[1] if frame["type"] == "error" else frame["type"]
+
+    for _ in range(2):
+        await asyncio.sleep(0.25)
+        await chat.send({"type": "ping"})
+        await chat.send({"type": "ping"})
+        seen += [await next_kind(), await next_kind()]
+    await asyncio.sleep(0.25)
+    await chat.send({"type": "ping"})
+    seen.append(await next_kind())
+    return seen
+
+
+async def test_a_client_that_slows_down_is_forgiven_its_strikes(backend):
+    """Strikes were never forgiven: a visitor or operator socket open all day was closed (4429) after its
+    fifth rate-limited frame, however far apart they were and however well it waited retry_after."""
+    expected = ["pong", "rate-limited", "pong", "rate-limited", "pong"]
+    async with served(backend, chat_frame_burst=1, chat_frames_per_second=5, chat_flood_strikes=2) as (_, url, avatar):
+        async with visitor(url, avatar["widget_key"]) as (chat, _):
+            await chat.expect("message")
+            assert await _flood_then_slow_down(chat) == expected
+        async with operator(url, avatar["tenant_id"], avatar["owner_token"]) as (ops, _):
+            assert await _flood_then_slow_down(ops) == expected

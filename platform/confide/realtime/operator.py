@@ -236,6 +236,7 @@ class OperatorConnection:
                     continue
                 frame = parse(operator_frames, raw.get("text"), s.chat_max_frame_bytes)
                 await self._handle(frame)
+                self.strikes = 0  # a frame went through: the client slowed down, so earlier strikes are forgiven
             except FrameError as exc:
                 await self._send(frame_error_frame(exc))
             except (_SignedOut, _Flood):

@@ -335,7 +335,10 @@ class VisitorConnection:
                 if self.frames.last - self.member_time >= MEMBERSHIP_RENEWAL_SECONDS:
                     await self._renew_membership()
                 frame = parse(visitor_frames, raw.get("text"), s.chat_max_frame_bytes)
+                strikes = self.strikes
                 await self._handle(frame)
+                if self.strikes == strikes:
+                    self.strikes = 0  # a frame went through: the client slowed down, so earlier strikes are forgiven
             except FrameError as exc:
                 await self.send(frame_error_frame(exc))
             except _Flood:
