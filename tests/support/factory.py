@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from confide.core.mail import MailKind
 from confide.settings import Settings
 from tests.support.outbox import Outbox
 
@@ -51,6 +52,8 @@ class Factory:
         body = registration(**overrides)
         r = await self.client.post("/v1/accounts", json=body)
         assert r.status_code == 202, r.text
+        # The account and its mails come after the answer; a newsletter confirmation, when asked for, last.
+        await self.outbox.wait_for(body["email"], MailKind.NEWSLETTER_CONFIRMATION if body.get("newsletter_opt_in") else MailKind.VERIFICATION)
         token = self.outbox.last_token_for(body["email"])
         r = await self.client.post("/v1/accounts/verify", json={"token": token})
         assert r.status_code == 200, r.text

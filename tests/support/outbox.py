@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+
+from watchfiles import awatch
+
+from confide.core.mail import KIND_HEADER, MailKind
 
 TOKEN = re.compile(r"\b(cft_[A-Za-z0-9_-]{20,})")
 
@@ -30,3 +36,21 @@ class Outbox:
             if match:
                 return match.group(1)
         raise AssertionError(f"no token mailed to {address}")
+
+    def _first_of_kind(self, address: str, kind: MailKind) -> Message | None:
+        return next((msg for msg in self.messages_to(address) if msg[KIND_HEADER] == kind.value), None)
+
+    async def wait_for(self, address: str, kind: MailKind, *, timeout: float = 30.0) -> Message:
+        """The first mail of `kind` to `address`, waiting until it is written: mails about a registration
+        go out after its answer. Woken by the folder's change events (watchfiles, as a person's mail client
+        is by new mail), never by a sleep; a mail written before the watch began is found when its wait
+        times out (yield_on_timeout), so it costs a second at most, never a hang."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        async with asyncio.timeout(timeout):
+            if (found := self._first_of_kind(address, kind)) is not None:
+                return found
+            async with contextlib.aclosing(awatch(self.folder, rust_timeout=1000, yield_on_timeout=True, recursive=False)) as changes:
+                async for _ in changes:
+                    if (found := self._first_of_kind(address, kind)) is not None:
+                        return found
+        raise AssertionError("unreachable: the watch ends only by a mail or the timeout")
