@@ -13,6 +13,11 @@ from tests.conftest import client_for, random_email, running
 from tests.support.factory import PASSWORD, registration
 
 
+async def settled(app) -> None:
+    """Wait for the registrations answered so far to be carried out: everything but the checks runs after the answer."""
+    await app.state.detached_mails.drain()
+
+
 async def count_users(app, email: str) -> int:
     async with app.state.sessionmaker() as session:
         return await session.scalar(select(func.count()).select_from(User).where(User.email == email))
@@ -28,6 +33,7 @@ async def test_registration_records_ip_time_and_consent(app, client, outbox):
     body = registration(phone="+49 (221) 715975-75", company_name="Acme GmbH", newsletter_opt_in=True)
     r = await client.post("/v1/accounts", json=body)
     assert r.status_code == 202
+    await settled(app)
     async with app.state.sessionmaker() as session:
         user = await session.scalar(select(User).where(User.email == body["email"]))
     assert user.registration_ip == "127.0.0.1" and user.registered_at is not None
@@ -44,6 +50,7 @@ async def test_duplicate_registration_looks_the_same_and_mails_the_owner(app, cl
     again = await client.post("/v1/accounts", json=registration(email=user.email.upper(), first_name="Mallory"))
     assert again.status_code == first.status_code == 202
     assert again.json() == first.json()
+    await settled(app)
     assert await count_users(app, user.email) == 1
     notice = outbox.messages_to(user.email)[-1]
     assert "already has one" in notice.get_payload(decode=True).decode()
@@ -71,6 +78,7 @@ async def test_bad_registration_is_422_naming_the_field(app, client, overrides, 
     r = await client.post("/v1/accounts", json=body)
     assert r.status_code == 422, r.text
     assert field in {e["field"] for e in r.json()["errors"]}
+    await settled(app)
     assert await count_users(app, body["email"]) == 0
 
 
@@ -92,16 +100,19 @@ async def test_registration_must_acknowledge_the_current_policy_version(app, cli
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["type"].endswith("/validation-error")
         assert r.json()["errors"][0]["field"] == "body.privacy_policy_version" and current in r.json()["detail"]
+        await settled(app)
         assert await count_users(app, body["email"]) == 0
     notice = (await client.get("/v1/privacy/notice")).json()
     body = registration(privacy_policy_version=notice["policy_version"])
     assert (await client.post("/v1/accounts", json=body)).status_code == 202
+    await settled(app)
     assert await count_users(app, body["email"]) == 1
 
 
-async def test_login_requires_verification_and_tokens_are_single_use(client, outbox):
+async def test_login_requires_verification_and_tokens_are_single_use(app, client, outbox):
     body = registration()
     await client.post("/v1/accounts", json=body)
+    await settled(app)
     r = await client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})
     assert r.status_code == 403 and r.json()["type"].endswith("/email-not-verified")
     token = outbox.last_token_for(body["email"])
@@ -118,6 +129,7 @@ async def test_confirmation_link_carries_the_token_after_a_fragment_only(app, cl
     link puts it after `#`, which no browser sends, and the mail names the POST route that takes it."""
     body = registration()
     await client.post("/v1/accounts", json=body)
+    await settled(app)
     text = outbox.messages_to(body["email"])[-1].get_payload(decode=True).decode()
     token = outbox.last_token_for(body["email"])
     links = re.findall(r"https?://\S+", text)
@@ -218,10 +230,15 @@ async def test_login_is_rate_limited_per_account_and_per_address(backend, outbox
         assert r.status_code == 401
 
 
-async def test_mail_failure_leaves_nothing_half_created(backend):
+async def test_mail_failure_leaves_nothing_half_created(backend, caplog):
+    """The mail goes out after the answer (the answer must not tell a new address from a known one), so a
+    mail server that is away no longer shows as a 503: the account is removed again, and the address can
+    register once mail works."""
     app = create_app(backend.settings(smtp_host="127.0.0.1", smtp_port=1, smtp_starttls=False))
-    body = registration()
+    body = registration(newsletter_opt_in=False)
     async with running(app), client_for(app) as client:
         r = await client.post("/v1/accounts", json=body)
-        assert r.status_code == 503 and r.json()["type"].endswith("/service-unavailable")
+        assert r.status_code == 202
+        await settled(app)
         assert await count_users(app, body["email"]) == 0
+    assert not [rec for rec in caplog.records if body["email"] in rec.getMessage() or body["email"] in str(vars(rec))]

@@ -43,15 +43,23 @@ class ResendVerification(RequestBody):
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     summary="Register a platform account",
-    description="Creates an unverified account and mails a confirmation token. The answer is the same whether or not "
-    "the address already has an account (its owner is told by mail instead), so nobody can probe which addresses are registered. "
-    "Records the registration's IP address and time, as the privacy policy (VII) says. `privacy_policy_version` must be "
-    "the current version (`policy_version` of GET /v1/privacy/notice); any other answers 422 naming that field.",
-    responses={422: {"description": "Invalid input, or a privacy policy version that is not the current one"}},
+    description="Creates an unverified account and mails a confirmation token. The answer is the same 202 whether or not "
+    "the address already has an account (its owner is told by mail instead), so nobody can probe which addresses are registered: "
+    "before answering, the route only checks the body and counts the rate limits, the same work for every address; hashing the "
+    "password, looking the address up, creating the account and sending the mail happen after the answer, so neither the "
+    "answer's time nor the request latency in /metrics tells either. If the confirmation mail cannot be sent, no account is kept "
+    "and the address can register again. Records the registration's IP address and time, as the privacy policy (VII) says. "
+    "`privacy_policy_version` must be the current version (`policy_version` of GET /v1/privacy/notice); any other answers 422 "
+    "naming that field.",
+    responses={
+        422: {"description": "Invalid input, or a privacy policy version that is not the current one; `errors` names the field"},
+    },
 )
-async def register(body: Registration, request: Request, session: SessionDep, services: ServicesDep) -> Accepted:
-    await service.register(session, services, data=body, ip=client_address(request))
-    await session.commit()
+async def register(body: Registration, request: Request, services: ServicesDep) -> Accepted:
+    service.check_policy_version(services, data=body)
+    ip = client_address(request)
+    # No database work and no hashing here: whatever depends on the address, or costs like argon2, runs detached.
+    request.app.state.detached_mails.submit_registration(service.PendingRegistration(body, ip=ip))
     return Accepted(detail=REGISTERED)
 
 

@@ -42,7 +42,7 @@ class Registration(RequestBody):
     pseudonym: str = NAME
     phone: str | None = Field(default=None, description="Any notation with a country code; stored as E.164.")
     company_name: str | None = Field(default=None, max_length=200)
-    password: str = Field(min_length=10, max_length=256)
+    password: str = Field(min_length=10, max_length=256, repr=False)  # never in a repr, log line or traceback
     newsletter_opt_in: bool = False
     privacy_policy_version: str = Field(min_length=1, max_length=40, description="The version of the privacy policy the user acknowledged.")
 

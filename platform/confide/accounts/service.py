@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.accounts.models import EmailToken
@@ -81,50 +81,115 @@ async def _mail_verification(services: Services, *, to: str, token: str, first_n
     await services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind)
 
 
-async def register(session: AsyncSession, services: Services, *, data: Registration, ip: str | None) -> User | None:
-    """Create an unverified account and mail a token. An address that has an account gets a notice
-    mailed to its owner instead, and the caller sees the same answer either way. The acknowledged privacy
-    policy must be the current one: consent to an older text is no consent to what we do now."""
+# ---- registration --------------------------------------------------------------------------------
+#
+# POST /v1/accounts answers the same 202 whether or not the address has an account, and must not tell it
+# by its time either (nor by the latency it leaves in /metrics). So before the answer the route only does
+# what is the same for every address: the body, the policy version, the rate limits. Hashing the
+# password, the lookup, the account with its token and mails, or the notice to the owner, run after the
+# answer (accounts/detached_mails.py), from a PendingRegistration.
+
+REGISTRATION_ATTEMPT_SUBJECT = "Someone tried to register with your address"
+
+
+class PendingRegistration:
+    """A registration that was answered and is not yet carried out. It holds the password only until it
+    is hashed: take_password() hands it over once and forgets it. Its repr shows nothing of the person
+    and never the password, so no log line or traceback can carry them."""
+
+    __slots__ = ("email", "first_name", "surname", "pseudonym", "phone", "company_name", "newsletter_opt_in",
+                 "privacy_policy_version", "ip", "requested_at", "_password")
+
+    def __init__(self, data: Registration, *, ip: str | None) -> None:
+        self.email = normalise_email(data.email)
+        self.first_name, self.surname, self.pseudonym = data.first_name, data.surname, data.pseudonym
+        self.phone, self.company_name = data.phone, data.company_name
+        self.newsletter_opt_in = data.newsletter_opt_in
+        self.privacy_policy_version = data.privacy_policy_version
+        self.ip = ip
+        self.requested_at = utcnow()  # the registration's time is when it was asked for
+        self._password: str | None = data.password
+
+    def take_password(self) -> str:
+        password, self._password = self._password, None
+        if password is None:
+            raise RuntimeError("the password of this registration was taken already")
+        return password
+
+    def __repr__(self) -> str:
+        return "<PendingRegistration>"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationOutcome:
+    """The mail to send once committed, and the account created (None when the address had one)."""
+
+    mail: Mail
+    new_user_id: str | None
+
+
+def check_policy_version(services: Services, *, data: Registration) -> None:
+    """The acknowledged privacy policy must be the current one: consent to an older text is no consent
+    to what we do now."""
     current = services.settings.privacy_policy_version
     if data.privacy_policy_version != current:
         raise InvalidInput(
             "body.privacy_policy_version",
             f"acknowledge the current privacy policy, version {current} (GET /v1/privacy/notice shows it)",
         )
-    email = normalise_email(data.email)
-    password_hash = await services.passwords.hash(data.password)  # always, so both paths cost the same
-    existing = await find_user_by_email(session, email)
-    if existing is not None:
-        await services.mailer.send(
-            email,
-            "Someone tried to register with your address",
-            "Hello,\n\nsomeone tried to create a Confide account with this email address, which already has one.\n"
-            "If it was you, sign in instead. If not, you can ignore this mail; nothing was changed.\n",
-            kind=MailKind.REGISTRATION_ATTEMPT,
-        )
-        return None
-    now = utcnow()
+
+
+def registration_notice(email: str) -> Mail:
+    """For the owner of an address someone tried to register again: the caller saw the usual answer."""
+    return Mail(
+        email,
+        REGISTRATION_ATTEMPT_SUBJECT,
+        "Hello,\n\nsomeone tried to create a Confide account with this email address, which already has one.\n"
+        "If it was you, sign in instead. If not, you can ignore this mail; nothing was changed.\n",
+        MailKind.REGISTRATION_ATTEMPT,
+    )
+
+
+async def prepare_registration(session: AsyncSession, services: Services, *, pending: PendingRegistration, password_hash: str) -> RegistrationOutcome:
+    """Create the unverified account with its confirmation token and return the confirmation mail to send
+    once committed; for an address that has an account, only the notice to its owner. Runs after the
+    answer. A registration of the same address at the same moment makes the insert fail on the unique
+    address (IntegrityError); the caller rolls back and mails the notice instead."""
+    if await find_user_by_email(session, pending.email) is not None:
+        return RegistrationOutcome(registration_notice(pending.email), None)
     user = User(
         id=new_id("usr"),
-        email=email,
-        first_name=data.first_name,
-        surname=data.surname,
-        pseudonym=data.pseudonym,
-        phone=data.phone,
-        company_name=data.company_name,
+        email=pending.email,
+        first_name=pending.first_name,
+        surname=pending.surname,
+        pseudonym=pending.pseudonym,
+        phone=pending.phone,
+        company_name=pending.company_name,
         password_hash=password_hash,
-        newsletter_opt_in=data.newsletter_opt_in,
-        privacy_policy_version=data.privacy_policy_version,
-        registration_ip=ip,
-        registered_at=now,
-        updated_at=now,
+        newsletter_opt_in=pending.newsletter_opt_in,
+        privacy_policy_version=pending.privacy_policy_version,
+        registration_ip=pending.ip,
+        registered_at=pending.requested_at,
+        updated_at=pending.requested_at,
     )
     session.add(user)
-    await session.flush()
-    token = await _issue_email_token(session, services, user=user, purpose=VERIFY, email=email)
-    await _mail_verification(services, to=email, token=token, first_name=user.first_name)
+    await session.flush()  # the address is unique: of two registrations racing for it, the second fails here
+    token = await _issue_email_token(session, services, user=user, purpose=VERIFY, email=user.email)
+    return RegistrationOutcome(_verification_mail(services, to=user.email, token=token, first_name=user.first_name), user.id)
+
+
+async def request_newsletter_of_new_account(session: AsyncSession, services: Services, *, user_id: str, ip: str | None) -> None:
+    """A ticked newsletter box starts the double opt-in (its mail goes out before the commit, as consent.py
+    does); after the account's confirmation mail went out, so that mail comes first."""
+    user = await get_user(session, user_id=user_id)
     await request_newsletter_on_registration(session, services, user=user, ip=ip)
-    return user
+
+
+async def forget_new_account(session: AsyncSession, *, user_id: str) -> None:
+    """Undo a registration whose confirmation mail could not be sent (its token, consent record and
+    newsletter request go with it, by the foreign keys): an account exists only once its mail went out,
+    so the person can simply register again."""
+    await session.execute(delete(User).where(User.id == user_id, User.email_verified_at.is_(None)))  # type: ignore[union-attr]
 
 
 async def _limit_mail_request(services: Services, kind: str, *, email: str, ip: str | None, per_account: int, per_address: int, what: str) -> None:
