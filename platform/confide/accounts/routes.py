@@ -50,14 +50,16 @@ class ResendVerification(RequestBody):
     "answer's time nor the request latency in /metrics tells either. If the confirmation mail cannot be sent, no account is kept "
     "and the address can register again. Records the registration's IP address and time, as the privacy policy (VII) says. "
     "`privacy_policy_version` must be the current version (`policy_version` of GET /v1/privacy/notice); any other answers 422 "
-    "naming that field.",
+    "naming that field. Rate limited per email address and per client address.",
     responses={
         422: {"description": "Invalid input, or a privacy policy version that is not the current one; `errors` names the field"},
+        429: {"description": "Too many registrations for this email address or from this client address; see Retry-After"},
     },
 )
 async def register(body: Registration, request: Request, services: ServicesDep) -> Accepted:
     service.check_policy_version(services, data=body)
     ip = client_address(request)
+    await service.limit_registration(services, email=body.email, ip=ip)
     # No database work and no hashing here: whatever depends on the address, or costs like argon2, runs detached.
     request.app.state.detached_mails.submit_registration(service.PendingRegistration(body, ip=ip))
     return Accepted(detail=REGISTERED)
