@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio as redis
 
 from confide.app import create_app
+from confide.core.broker import create_broker
 from confide.tenants.closure import MAX_ATTEMPTS, announce_closed
 from tests.conftest import client_for, running
 from tests.support.chat import ChatClient, Closed, connect, live_server, operator, published_avatar, visitor
@@ -168,3 +169,34 @@ async def test_the_accepting_node_cuts_its_own_sockets_while_redis_is_away(backe
                 if status == "closed":
                     break
             assert status == "closed"
+
+
+async def test_a_node_starts_while_redis_is_away_and_hears_closures_once_it_is_back(backend, tmp_path):
+    """The node's tenant-closure subscription was made during start-up: with Redis away the whole node
+    failed to start (ConnectionError), so a Redis restart during a deploy crash-looped every API node."""
+    if backend.name != "postgres":
+        pytest.skip("needs a Redis of its own to stop: runs with the postgres backend")
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed; the test needs a Redis of its own")
+    redis_server = StoppableRedis(binary)  # not started yet
+    try:
+        settings = backend.settings(redis_url=redis_server.url, data_dir=tmp_path)
+        async with running(create_app(settings)) as app, live_server(app) as base, client_for(app) as client:
+            live = app.state.chat.live
+            assert not live.listening.is_set()
+            await redis_server.start()
+            await asyncio.wait_for(live.listening.wait(), 30)  # retried in the background
+            shop = await make_tenant(client, Factory(client, Outbox(settings.resolved_outbox_dir)), "Late Redis GmbH")
+            async with visitor(base, shop["widget_key"]) as (chat, _):
+                await chat.expect("message")
+                other_node = create_broker(settings.redis_url, settings.redis_prefix)
+                await other_node.start()
+                try:
+                    await announce_closed(other_node, shop["tenant_id"], this_node=None)  # as another node would
+                finally:
+                    await other_node.close()
+                error, closed = await cut_off(chat)
+                assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
+    finally:
+        redis_server.stop()

@@ -150,9 +150,9 @@ class Broker(ABC):
         sub = Subscription(channel, f"{self._node}.{next(self._sub_ids)}")
         first = not self._subs[channel]
         self._subs[channel].add(sub)
-        if first:
-            await self._on_first_subscriber(channel)
         try:
+            if first:  # a failure here (the broker away) takes the subscriber out again, so the next one retries
+                await self._on_first_subscriber(channel)
             yield sub
         finally:
             subs = self._subs.get(channel)

@@ -32,6 +32,8 @@ log = logging.getLogger("confide.realtime.live")
 # are rare, so the oldest are forgotten only after this many more.
 REMEMBERED_CLOSURES = 10_000
 TENANT_CLOSED_DETAIL = "This tenant was closed; its chats are no longer available."
+SUBSCRIBE_RETRY_SECONDS = 0.5  # first wait before subscribing again when the broker was away at start-up
+SUBSCRIBE_RETRY_MAX_SECONDS = 15.0
 
 
 class Cuttable(Protocol):
@@ -48,12 +50,37 @@ class LiveConnections:
         self._listener: asyncio.Task[None] | None = None
         self._cutting: set[asyncio.Task[None]] = set()
         self._stack = contextlib.AsyncExitStack()
+        self.listening = asyncio.Event()  # subscribed to the notices (tests wait on it)
 
     async def start(self) -> None:
-        """Subscribed before the node serves a connection, so no closure announced from then on is missed."""
-        subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
-        self._listener = asyncio.create_task(self._listen(subscription), name="confide-tenant-closures")
+        """Subscribed before the node serves a connection, so no closure announced from then on is missed.
+        With the broker away the node starts all the same (like the rest of it, degraded; /readyz says so)
+        and keeps trying in the background; once subscribed, it catches up on what it missed."""
         self._broker.on_resubscribed(self._catch_up)
+        try:
+            subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
+        except Exception as exc:  # noqa: BLE001 - a node must start while Redis restarts (a deploy would crash-loop)
+            log.warning("subscribing to tenant closures failed; retrying in the background", extra={"error_type": type(exc).__name__})
+            self._listener = asyncio.create_task(self._subscribe_later(), name="confide-tenant-closures")
+            return
+        self.listening.set()
+        self._listener = asyncio.create_task(self._listen(subscription), name="confide-tenant-closures")
+
+    async def _subscribe_later(self) -> None:
+        delay = SUBSCRIBE_RETRY_SECONDS
+        while True:
+            await asyncio.sleep(delay)  # a retry timer: there is no event for the broker coming back
+            try:
+                subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
+            except Exception as exc:  # noqa: BLE001 - still away
+                log.warning("subscribing to tenant closures failed", extra={"error_type": type(exc).__name__})
+                delay = min(delay * 2, SUBSCRIBE_RETRY_MAX_SECONDS)
+                continue
+            log.info("subscribed to tenant closures")
+            self.listening.set()
+            self._catch_up()  # closures accepted while this node was not listening
+            await self._listen(subscription)
+            return
 
     async def stop(self) -> None:
         if self._listener is not None:
