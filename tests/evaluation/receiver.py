@@ -1,5 +1,5 @@
 """A webhook receiver for tests: a real uvicorn server on a loopback port that records every request
-and can be told to fail the first N of them."""
+and can be told to fail the first N of them, or to hang (answer nothing until the receiver closes)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     fail_first: int = 0
     fail_status: int = 503
+    hang: bool = False
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -48,6 +50,8 @@ class Receiver:
         async with self._arrived:
             self.requests.append(Received(scope["path"], {k.decode().lower(): v.decode() for k, v in scope["headers"]}, body))
             self._arrived.notify_all()
+        if self.hang:
+            await self._closing.wait()  # the sender times out or gives up long before
         status = self.fail_status if failing else 204
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
@@ -75,6 +79,7 @@ async def receiver(**options: Any) -> AsyncIterator[Receiver]:
     try:
         yield recorder
     finally:
+        recorder._closing.set()  # noqa: SLF001 - let hanging requests end, so the server can stop
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 10)

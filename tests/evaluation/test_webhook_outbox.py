@@ -40,7 +40,7 @@ LOOPBACK = {"webhook_allow_http_loopback": True, "webhook_timeout_seconds": 5, "
 @asynccontextmanager
 async def node(fresh: Backend, **settings: Any) -> AsyncIterator[FastAPI]:
     """One API node on the test's own database."""
-    async with running(create_app(fresh.settings(**LOOPBACK, **settings))) as app:
+    async with running(create_app(fresh.settings(**{**LOOPBACK, **settings}))) as app:
         yield app
 
 

@@ -31,6 +31,7 @@ def start_evaluation(app: FastAPI) -> None:
 
 async def stop_evaluation(app: FastAPI) -> None:
     """Let running handlers finish (their deliveries are written), then stop the webhook worker: attempts
-    in flight finish, deliveries still waiting stay in the database for whichever node runs next."""
+    in flight get a few seconds to finish (then they are cut), and deliveries still waiting stay in the
+    database for whichever node runs next."""
     await app.state.services.events.drain()
     await app.state.webhooks.aclose()

@@ -9,9 +9,14 @@ transaction open while the receiver answers. Each attempt's outcome (status code
 the response or the payload) goes to the delivery log in the same transaction as the row's new
 state: delivered, failed, or due again after the backoff of the webhook_retry_* settings.
 
+Each claimed delivery is sent in a task of its own, at most SLOTS at a time per node and PER_ENDPOINT
+to one endpoint, and the worker claims only as many as it has free slots: one tenant's hanging receiver
+holds a few slots until its attempts time out, while everyone else's deliveries go out at once.
+
 Who sends: the node that wrote a delivery (on time, also its retries); any node once its node released
-it at shutdown; and any node once it is overdue by TAKEOVER (its node died). Ended rows lose their
-body at once and are deleted webhook_delivery_log_days later.
+it at shutdown; and any node once it is overdue by TAKEOVER (its node died). A node that stops gives
+its attempts in flight STOP_GRACE_SECONDS, then cuts them and hands them to any node at once. Ended
+rows lose their body at once and are deleted webhook_delivery_log_days later.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -41,9 +47,11 @@ PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 RETRY_STATUSES = frozenset({408, 425, 429})
 TAKEOVER = timedelta(seconds=30)  # a live node sends its own deliveries on time; this late, it is gone
 POLL_SECONDS = 5.0  # longest idle wait: finds deliveries other nodes released or left behind
-BATCH = 20  # deliveries claimed, and sent at once, per pass
+SLOTS = 20  # attempts in flight per node, each in its own task
+PER_ENDPOINT = 4  # of those, at most this many to one endpoint, so a hanging receiver cannot take every slot
+STOP_GRACE_SECONDS = 3.0  # at shutdown, attempts in flight get this long to finish; then they are cut and handed on
 SWEEP_SECONDS = 3600.0  # between deletions of ended rows past their retention
-RACE_SECONDS = 0.05  # a pass that found due rows but won none (another worker took them) waits this long
+RACE_SECONDS = 0.05  # first wait after a pass that found due rows but won none; doubles, up to POLL_SECONDS, while that lasts
 
 
 @dataclass(frozen=True)
@@ -117,19 +125,33 @@ class Claimed:
     active: bool
 
 
-async def claim(session: AsyncSession, *, node: str, now: datetime, until: datetime, limit: int = BATCH) -> list[Claimed]:
+async def claim(session: AsyncSession, *, node: str, now: datetime, until: datetime, limit: int = SLOTS, in_flight: Mapping[str, int] | None = None,
+                per_endpoint: int | None = None) -> list[Claimed]:
     """Take up to `limit` due deliveries for `node` until `until`, counting the attempt. The caller commits."""
-    return await take(session, await candidates(session, node=node, now=now, limit=limit), node=node, now=now, until=until)
+    picked = await candidates(session, node=node, now=now, limit=limit, in_flight=in_flight, per_endpoint=per_endpoint)
+    return await take(session, picked, node=node, now=now, until=until)
 
 
-async def candidates(session: AsyncSession, *, node: str, now: datetime, limit: int) -> list[str]:
+async def candidates(session: AsyncSession, *, node: str, now: datetime, limit: int, in_flight: Mapping[str, int] | None = None,
+                     per_endpoint: int | None = None) -> list[str]:
     """Due deliveries, oldest first. On PostgreSQL they stay locked to this transaction, and rows another
-    worker holds are skipped; on SQLite `take` checks again that each is still due."""
+    worker holds are skipped; on SQLite `take` checks again that each is still due. With `per_endpoint`,
+    no endpoint gets more than that many attempts in flight, counting those in `in_flight` (by endpoint)."""
     o = WebhookOutbox
-    pick = select(o.id).where(_due(node, now)).order_by(o.next_attempt_at).limit(limit)
+    counts = Counter(in_flight or {})
+    pick = select(o.id, o.endpoint_id).where(_due(node, now)).order_by(o.next_attempt_at).limit(limit)
+    if per_endpoint is not None:
+        full = [endpoint for endpoint, n in counts.items() if n >= per_endpoint]
+        if full:
+            pick = pick.where(o.endpoint_id.not_in(full))  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    return list((await session.scalars(pick)).all())
+    picked = []
+    for row in (await session.execute(pick)).all():
+        if per_endpoint is None or counts[row.endpoint_id] < per_endpoint:
+            picked.append(row.id)
+            counts[row.endpoint_id] += 1
+    return picked
 
 
 async def take(session: AsyncSession, ids: list[str], *, node: str, now: datetime, until: datetime) -> list[Claimed]:
@@ -170,9 +192,13 @@ def log_entry(tenant_id: str, endpoint_id: str, event_id: str, event: str, numbe
                            status_code=attempt.status_code, outcome=outcome, error=attempt.error, duration_ms=attempt.duration_ms)
 
 
-async def release(session: AsyncSession, *, node: str) -> int:
-    """At shutdown: the node's waiting deliveries become any node's, each when it is due."""
+async def release(session: AsyncSession, *, node: str, now: datetime | None = None, cut: Collection[Claimed] = ()) -> int:
+    """At shutdown: the node's waiting deliveries become any node's, each when it is due. Attempts `cut`
+    short are due at once and not counted (their outcome is unknown; the receiver may get the event twice)."""
     o = WebhookOutbox
+    for claimed in cut:
+        still_ours = (o.id == claimed.id, o.node == node, o.attempts == claimed.attempt, o.status == PENDING)
+        await session.execute(update(o).where(*still_ours).values(attempts=o.attempts - 1, next_attempt_at=now or utcnow()))
     return int((await session.execute(update(o).where(o.node == node, o.status == PENDING).values(node=None))).rowcount or 0)
 
 
@@ -184,18 +210,23 @@ async def expire_ended(session: AsyncSession, *, now: datetime, settings: Settin
 
 
 class DeliveryWorker:
-    """One per node: sends the outbox's due deliveries, woken by new ones, else at the next due time."""
+    """One per node: sends the outbox's due deliveries, each in its own task under SLOTS and PER_ENDPOINT;
+    woken by new deliveries and finished attempts, else at the next due time."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, send: Send) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.send = send
         self.node = new_id("node")
+        self.passes = 0  # claim passes made (tests count them)
         self._wake = asyncio.Event()
         self._passed = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._swept_at = float("-inf")
+        self._flying: dict[str, tuple[Claimed, asyncio.Task[None]]] = {}  # by outbox id: claimed and not yet recorded
+        self._sending: set[str] = set()  # of those, the ones whose POST is under way
+        self._race_wait = RACE_SECONDS
 
     @property
     def running(self) -> bool:
@@ -207,14 +238,26 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def stop(self) -> None:
-        """Claim nothing more, let the attempts in flight finish and record, then release what still waits."""
+    async def stop(self, *, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Claim nothing more, give the attempts in flight `grace` seconds to finish and record, cut the rest
+        (handed to any node at once), then release what still waits. Bounded: a hanging receiver cannot hold it."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             await asyncio.wait((self._task,))
+        cut: list[Claimed] = []
+        tasks = [task for _, task in self._flying.values()]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            cut = [self._flying[i][0] for i in self._sending if i in self._flying]  # read before cancelling: these recorded nothing
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+            if cut:
+                log.warning("webhook attempts cut short at shutdown; another node sends them again", extra={"count": len(cut)})
         async with self.sessionmaker() as session:
-            await release(session, node=self.node)
+            await release(session, node=self.node, now=utcnow(), cut=cut)
             await session.commit()
 
     async def settled(self, *, tenant_id: str) -> None:
@@ -228,19 +271,22 @@ class DeliveryWorker:
                 return
             await passed.wait()
 
+    async def passed(self) -> None:
+        """Wait for the end of the next claim pass (tests)."""
+        await self._passed.wait()
+
     async def _run(self) -> None:
         while not self._stopping:
-            self._wake.clear()  # before the pass: a delivery written during it wakes the next one
+            self._wake.clear()  # before the pass: a delivery written or an attempt ended during it wakes the next one
             try:
                 if time.monotonic() - self._swept_at >= SWEEP_SECONDS:
                     await self._sweep()
                 claimed = await self.run_once()
-                wait = 0.0 if claimed >= BATCH else await self._until_next_due()
-                if not claimed:
-                    wait = max(wait, RACE_SECONDS)
+                wait = 0.0 if claimed else await self._idle_wait()
             except Exception as exc:  # the database away for a moment: try again later, never die
                 log.error("webhook delivery pass failed", extra={"error": type(exc).__name__})
                 wait = POLL_SECONDS
+            self.passes += 1
             self._passed.set()
             self._passed = asyncio.Event()
             if wait > 0 and not self._stopping:
@@ -250,20 +296,49 @@ class DeliveryWorker:
                     pass
 
     async def run_once(self) -> int:
-        """One pass: claim what is due, send it all at once, record each outcome. Returns how many were claimed."""
+        """One pass: claim as many due deliveries as there are free slots (PER_ENDPOINT at most in flight to
+        one endpoint) and start sending each in its own task. Returns how many were claimed, at once."""
+        free = SLOTS - len(self._flying)
+        if free <= 0:
+            return 0
         now = utcnow()
+        in_flight = Counter(c.endpoint_id for c, _ in self._flying.values())
         async with self.sessionmaker() as session:
-            claimed = await claim(session, node=self.node, now=now, until=now + lease(self.settings))
+            claimed = await claim(session, node=self.node, now=now, until=now + lease(self.settings), limit=free, in_flight=in_flight, per_endpoint=PER_ENDPOINT)
             await session.commit()
-        await asyncio.gather(*(self._deliver(c) for c in claimed))
+        for c in claimed:
+            self._flying[c.id] = (c, asyncio.create_task(self._deliver(c), name=f"confide-webhook-{c.id}"))
+        if claimed:
+            self._race_wait = RACE_SECONDS
         return len(claimed)
 
+    async def _idle_wait(self) -> float:
+        """After a pass that claimed nothing: with every slot busy, until an attempt ends (it wakes the loop);
+        else until the next due delivery. When some are due yet none was won (another transaction holds
+        them), a wait that doubles with each such pass, so a held lock is not polled every RACE_SECONDS."""
+        if len(self._flying) >= SLOTS:
+            return POLL_SECONDS
+        wait = await self._until_next_due()
+        if wait > 0:
+            self._race_wait = RACE_SECONDS
+            return wait
+        wait, self._race_wait = self._race_wait, min(self._race_wait * 2, POLL_SECONDS)
+        return wait
+
     async def _deliver(self, claimed: Claimed) -> None:
+        try:
+            await self._attempt_and_record(claimed)
+        finally:
+            self._flying.pop(claimed.id, None)
+            self._wake.set()  # a slot is free
+
+    async def _attempt_and_record(self, claimed: Claimed) -> None:
         attempt: Attempt | None = None
         if claimed.body is None or not claimed.active or claimed.attempt > self.settings.webhook_max_attempts:
             outcome = FAILED  # erased meanwhile, the endpoint switched off, or attempts lost to crashes: nothing is sent
         else:
             started = time.monotonic()
+            self._sending.add(claimed.id)
             try:
                 async with asyncio.timeout(attempt_limit(self.settings)):
                     attempt = await self.send(claimed.url, claimed.secret, claimed.event_id, claimed.event, claimed.body.encode())
@@ -272,6 +347,7 @@ class DeliveryWorker:
             except Exception as exc:  # noqa: BLE001 - whatever broke, the row must not stay claimed
                 log.error("webhook attempt failed unexpectedly", extra={"error": type(exc).__name__})
                 attempt = Attempt(None, "connection_error", int((time.monotonic() - started) * 1000))
+            self._sending.discard(claimed.id)  # not in a finally: an attempt cancelled at shutdown stays listed as cut
             outcome = attempt.outcome(claimed.attempt, self.settings.webhook_max_attempts)
         now = utcnow()
         due = now + timedelta(seconds=retry_delay(self.settings, claimed.attempt)) if outcome == "retrying" else None
@@ -284,9 +360,13 @@ class DeliveryWorker:
 
     async def _until_next_due(self) -> float:
         o = WebhookOutbox
+        full = [endpoint for endpoint, n in Counter(c.endpoint_id for c, _ in self._flying.values()).items() if n >= PER_ENDPOINT]
         async with self.sessionmaker() as session:
             mine_or_free = or_(o.node.is_(None), o.node == self.node)  # type: ignore[union-attr]
-            due = as_utc(await session.scalar(select(func.min(o.next_attempt_at)).where(o.status == PENDING, mine_or_free)))
+            query = select(func.min(o.next_attempt_at)).where(o.status == PENDING, mine_or_free)
+            if full:  # their due rows wait for a free slot of their endpoint, which wakes the loop
+                query = query.where(o.endpoint_id.not_in(full))  # type: ignore[attr-defined]
+            due = as_utc(await session.scalar(query))
         if due is None:
             return POLL_SECONDS
         return min(POLL_SECONDS, max(0.0, (due - utcnow()).total_seconds()))

@@ -309,7 +309,7 @@ class WebhookDispatcher:
         self.worker.start()
 
     async def aclose(self) -> None:
-        """Let attempts in flight finish, release the deliveries still waiting to any node, close the client."""
+        """Give attempts in flight a few seconds (then cut them), release the deliveries still waiting to any node, close the client."""
         await self.worker.stop()
         await self.client.aclose()
 
