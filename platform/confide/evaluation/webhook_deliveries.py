@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +40,8 @@ from tenacity import wait_exponential_jitter
 from confide.core.clock import as_utc, utcnow
 from confide.core.ids import new_id
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
+from confide.privacy.gate import gate_for
+from confide.privacy.instructions import current_instructions
 from confide.settings import Settings
 
 log = logging.getLogger("confide.evaluation.webhooks")
@@ -52,6 +55,7 @@ PER_ENDPOINT = 4  # of those, at most this many to one endpoint, so a hanging re
 STOP_GRACE_SECONDS = 3.0  # at shutdown, attempts in flight get this long to finish; then they are cut and handed on
 SWEEP_SECONDS = 3600.0  # between deletions of ended rows past their retention
 RACE_SECONDS = 0.05  # first wait after a pass that found due rows but won none; doubles, up to POLL_SECONDS, while that lasts
+ENDPOINT_CHANGED, ENDPOINT_DEACTIVATED, INSTRUCTIONS_CHANGED = "endpoint_changed", "endpoint_deactivated", "instructions_changed"
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,29 @@ def log_entry(tenant_id: str, endpoint_id: str, event_id: str, event: str, numbe
                            status_code=attempt.status_code, outcome=outcome, error=attempt.error, duration_ms=attempt.duration_ms)
 
 
+def drop_entry(tenant_id: str, endpoint_id: str, event_id: str, event: str, number: int, reason: str) -> WebhookDelivery:
+    """The log entry of a delivery given up unsent: `number` is the attempt it would have been, `reason` the error."""
+    return WebhookDelivery(id=new_id("whd"), tenant_id=tenant_id, endpoint_id=endpoint_id, event_id=event_id, event=event, attempt=number,
+                           status_code=None, outcome=FAILED, error=reason, duration_ms=None)
+
+
+async def drop_waiting(session: AsyncSession, *, tenant_id: str, endpoint_id: str, reason: str, now: datetime,
+                       events: Collection[str] | None = None) -> int:
+    """Give up the endpoint's deliveries still waiting (only those of `events`, when given): failed, body
+    emptied, each logged with `reason`, so a retry never sends a body built for what the endpoint was.
+    An attempt already under way finishes, but its outcome is no longer recorded. The caller commits."""
+    o = WebhookOutbox
+    if events is not None and not events:
+        return 0
+    stmt = update(o).where(o.tenant_id == tenant_id, o.endpoint_id == endpoint_id, o.status == PENDING)
+    if events is not None:
+        stmt = stmt.where(o.event.in_(list(events)))  # type: ignore[attr-defined]
+    dropped = (await session.execute(stmt.values(status=FAILED, body=None, finished_at=now).returning(o.event_id, o.event, o.attempts))).all()
+    for row in dropped:
+        session.add(drop_entry(tenant_id, endpoint_id, row.event_id, row.event, row.attempts + 1, reason))
+    return len(dropped)
+
+
 async def release(session: AsyncSession, *, node: str, now: datetime | None = None, cut: Collection[Claimed] = ()) -> int:
     """At shutdown: the node's waiting deliveries become any node's, each when it is due. Attempts `cut`
     short are due at once and not counted (their outcome is unknown; the receiver may get the event twice)."""
@@ -200,6 +227,13 @@ async def release(session: AsyncSession, *, node: str, now: datetime | None = No
         still_ours = (o.id == claimed.id, o.node == node, o.attempts == claimed.attempt, o.status == PENDING)
         await session.execute(update(o).where(*still_ours).values(attempts=o.attempts - 1, next_attempt_at=now or utcnow()))
     return int((await session.execute(update(o).where(o.node == node, o.status == PENDING).values(node=None))).rowcount or 0)
+
+
+def carries_text(body: str) -> bool:
+    try:
+        return orjson.loads(body).get("data", {}).get("text_included") is True
+    except (orjson.JSONDecodeError, AttributeError):
+        return False
 
 
 async def expire_ended(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
@@ -336,6 +370,9 @@ class DeliveryWorker:
         attempt: Attempt | None = None
         if claimed.body is None or not claimed.active or claimed.attempt > self.settings.webhook_max_attempts:
             outcome = FAILED  # erased meanwhile, the endpoint switched off, or attempts lost to crashes: nothing is sent
+        elif carries_text(claimed.body) and not await self._stores_transcripts(claimed.tenant_id):
+            outcome = FAILED  # the tenant stopped storing transcripts since the body was built: its text is not sent
+            attempt = Attempt(None, INSTRUCTIONS_CHANGED, 0)
         else:
             started = time.monotonic()
             self._sending.add(claimed.id)
@@ -357,6 +394,13 @@ class DeliveryWorker:
                     await session.commit()
         except IntegrityError:
             pass  # the endpoint was deleted while the attempt ran: its deliveries and log went with it
+
+    async def _stores_transcripts(self, tenant_id: str) -> bool:
+        """The tenant's instructions now, read afresh (not the gate's per-node cache): a body with text waits
+        for its retry in the database, and may only leave while transcripts are still stored."""
+        async with self.sessionmaker() as session:
+            instructions = await current_instructions(session, tenant_id=tenant_id, register=gate_for(session).register)
+        return instructions.store_transcripts
 
     async def _until_next_due(self) -> float:
         o = WebhookOutbox

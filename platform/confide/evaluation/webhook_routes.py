@@ -16,6 +16,7 @@ from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
 from confide.evaluation.schemas import DeliveryOut, PingOut, WebhookChange, WebhookIn, WebhookOut, WebhookWithSecretOut
+from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, ENDPOINT_DEACTIVATED, drop_waiting
 from confide.evaluation.webhooks import WebhookDispatcher, check_url, new_secret
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}/webhooks", tags=["webhooks"])
@@ -62,20 +63,37 @@ async def read_webhook(webhook_id: str, ctx: Manager, session: SessionDep) -> We
     return WebhookOut.model_validate(await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook"))
 
 
-@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change a webhook endpoint", description=SIGNING)
+CHANGING = (
+    "Deliveries still waiting for a retry were built for the endpoint as it was: changing its `url` or `include_text` gives them "
+    "all up, removing an event from `events` gives up that event's, and deactivating it gives up every one. Each is logged in the "
+    "delivery log as `failed` with error `endpoint_changed` (or `endpoint_deactivated`), and its stored payload is deleted. "
+)
+
+
+@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change a webhook endpoint", description=CHANGING + SIGNING)
 async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookOut:
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
+    now = utcnow()
+    dropped = {"tenant_id": ctx.tenant_id, "endpoint_id": row.id, "now": now}
     if body.url is not None:
-        row.url = check_url(body.url, services.settings)
+        url = check_url(body.url, services.settings)
+        if url != row.url:
+            await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED)
+        row.url = url
     if body.name is not None:
         row.name = body.name
     if body.events is not None:
-        row.events = list(dict.fromkeys(body.events))
-    if body.include_text is not None:
+        events = list(dict.fromkeys(body.events))
+        await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED, events=set(row.events) - set(events))
+        row.events = events
+    if body.include_text is not None and body.include_text != row.include_text:
+        await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED)
         row.include_text = body.include_text
+    if body.active is False and row.active:
+        await drop_waiting(session, **dropped, reason=ENDPOINT_DEACTIVATED)
     if body.active is not None:
         row.active = body.active
-    row.updated_at = utcnow()
+    row.updated_at = now
     await session.commit()
     return WebhookOut.model_validate(row)
 

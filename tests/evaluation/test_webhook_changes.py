@@ -1,0 +1,121 @@
+"""A waiting delivery's body was built for the endpoint and the instructions as they were: when the tenant
+changes the endpoint's URL, include_text or events, deactivates it, or stops storing transcripts, the
+waiting deliveries it affects are given up unsent, their body emptied and the reason logged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from confide.core.clock import utcnow
+from confide.core.ids import new_id
+from confide.evaluation.models import WebhookDelivery, WebhookOutbox
+from confide.evaluation.webhook_deliveries import FAILED, PENDING, enqueue
+from confide.evaluation.webhooks import envelope
+from tests.evaluation.helpers import set_instructions, settled
+from tests.evaluation.receiver import receiver
+
+CLOSED, HANDOFF = "conversation.closed", "conversation.handoff_requested"
+
+
+async def _endpoint(client: Any, shop: dict[str, Any], url: str, **fields: Any) -> str:
+    body = {"name": "CRM", "url": url, "events": [CLOSED, HANDOFF], **fields}
+    r = await client.post(f"/v1/tenants/{shop['tenant_id']}/webhooks", json=body, headers=shop["owner"].headers)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _waiting(app: Any, shop: dict[str, Any], endpoint_id: str, event: str, *, text: bool = False, node: str = "node_elsewhere") -> str:
+    """A delivery waiting for its retry an hour from now (another node's: nobody sends it meanwhile)."""
+    async with app.state.sessionmaker() as session:
+        event_id = new_id("evt")
+        data = {"text_included": text, **({"transcript": [{"text": "My number is +49 170 1234567"}]} if text else {})}
+        row = enqueue(session, tenant_id=shop["tenant_id"], endpoint_id=endpoint_id, conversation_id=None, event_id=event_id, event=event,
+                      body=envelope(event_id, event, shop["tenant_id"], data), node=node)
+        row.attempts, row.next_attempt_at = 1, utcnow() + timedelta(hours=1)
+        await session.commit()
+        return row.id
+
+
+async def _rows(app: Any, endpoint_id: str) -> dict[str, WebhookOutbox]:
+    async with app.state.sessionmaker() as session:
+        return {r.event: r for r in (await session.scalars(select(WebhookOutbox).where(WebhookOutbox.endpoint_id == endpoint_id))).all()}
+
+
+async def _change(client: Any, shop: dict[str, Any], endpoint_id: str, **fields: Any) -> None:
+    r = await client.patch(f"/v1/tenants/{shop['tenant_id']}/webhooks/{endpoint_id}", json=fields, headers=shop["owner"].headers)
+    assert r.status_code == 200, r.text
+
+
+async def _log(client: Any, shop: dict[str, Any], endpoint_id: str) -> list[dict[str, Any]]:
+    r = await client.get(f"/v1/tenants/{shop['tenant_id']}/webhooks/{endpoint_id}/deliveries", headers=shop["owner"].headers)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def _dropped(row: WebhookOutbox) -> bool:
+    return row.status == FAILED and row.body is None and row.finished_at is not None
+
+
+async def test_a_new_url_drops_the_deliveries_waiting_for_the_old_one(app, client, shop):
+    endpoint_id = await _endpoint(client, shop, "http://127.0.0.1:9/old")
+    other_id = await _endpoint(client, shop, "http://127.0.0.1:9/other")
+    await _waiting(app, shop, endpoint_id, CLOSED)
+    await _waiting(app, shop, other_id, CLOSED)
+
+    await _change(client, shop, endpoint_id, name="CRM (renamed)", url="http://127.0.0.1:9/old")  # same URL: nothing changes
+    assert (await _rows(app, endpoint_id))[CLOSED].status == PENDING
+
+    await _change(client, shop, endpoint_id, url="http://127.0.0.1:9/new")
+    assert _dropped((await _rows(app, endpoint_id))[CLOSED]), "never sent to the new URL"
+    assert (await _rows(app, other_id))[CLOSED].status == PENDING, "another endpoint's delivery waits on"
+    [entry] = await _log(client, shop, endpoint_id)
+    assert (entry["event"], entry["attempt"], entry["outcome"], entry["error"], entry["status_code"]) == (CLOSED, 2, "failed", "endpoint_changed", None)
+    assert await _log(client, shop, other_id) == []
+
+
+async def test_turning_include_text_off_drops_the_deliveries_built_with_text(app, client, shop):
+    endpoint_id = await _endpoint(client, shop, "http://127.0.0.1:9/crm", include_text=True)
+    await _waiting(app, shop, endpoint_id, CLOSED, text=True)
+
+    await _change(client, shop, endpoint_id, include_text=False)
+    row = (await _rows(app, endpoint_id))[CLOSED]
+    assert _dropped(row), "the transcript is gone from the outbox, not sent on a retry"
+    [entry] = await _log(client, shop, endpoint_id)
+    assert (entry["outcome"], entry["error"]) == ("failed", "endpoint_changed")
+
+
+async def test_removing_an_event_drops_its_waiting_deliveries_and_deactivating_drops_all(app, client, shop):
+    endpoint_id = await _endpoint(client, shop, "http://127.0.0.1:9/crm")
+    await _waiting(app, shop, endpoint_id, CLOSED)
+    await _waiting(app, shop, endpoint_id, HANDOFF)
+
+    await _change(client, shop, endpoint_id, events=[HANDOFF])
+    rows = await _rows(app, endpoint_id)
+    assert _dropped(rows[CLOSED]) and rows[HANDOFF].status == PENDING, "only the removed event's delivery is dropped"
+
+    await _change(client, shop, endpoint_id, active=False)
+    assert _dropped((await _rows(app, endpoint_id))[HANDOFF])
+    assert sorted((e["event"], e["error"]) for e in await _log(client, shop, endpoint_id)) == [(CLOSED, "endpoint_changed"), (HANDOFF, "endpoint_deactivated")]
+
+
+async def test_text_is_not_sent_on_a_retry_once_transcripts_are_no_longer_stored(app, client, shop):
+    async with receiver() as got:
+        endpoint_id = await _endpoint(client, shop, got.url, include_text=True)
+        with_text = await _waiting(app, shop, endpoint_id, CLOSED, text=True)
+        without_text = await _waiting(app, shop, endpoint_id, HANDOFF)
+        await set_instructions(client, app, shop["owner"], shop["tenant_id"], store_transcripts=False)
+        async with app.state.sessionmaker() as session:  # both due now and free: the worker takes them
+            await session.execute(update(WebhookOutbox).where(WebhookOutbox.id.in_([with_text, without_text])).values(next_attempt_at=utcnow(), node=None))
+            await session.commit()
+        app.state.webhooks.worker.wake()
+        await settled(app, shop["tenant_id"])
+        rows = await _rows(app, endpoint_id)
+
+    assert [r.headers["confide-event"] for r in got.requests] == [HANDOFF], "the delivery without text still goes out"
+    assert _dropped(rows[CLOSED]) and rows[HANDOFF].status == "delivered"
+    async with app.state.sessionmaker() as session:
+        log = {d.event: d for d in (await session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))).all()}
+    assert (log[CLOSED].outcome, log[CLOSED].error, log[CLOSED].status_code) == ("failed", "instructions_changed", None)
