@@ -38,7 +38,7 @@ async def test_serve_on_embedded_defaults(tmp_path):
 async def test_serve_on_postgres_and_redis(backend, tmp_path):
     if backend.name != "postgres":
         pytest.skip("runs once, with the postgres backend")
-    env = {"CONFIDE_DATABASE_URL": backend.database_url, "CONFIDE_REDIS_URL": backend.redis_url, "CONFIDE_REDIS_PREFIX": backend.redis_prefix}
+    env = {"CONFIDE_DATABASE_URL": backend.database_url, "CONFIDE_REDIS_URL": backend.redis_url, "CONFIDE_REDIS_PREFIX": backend.redis_prefix + "serve:"}  # its own rate-limit counters: the suite registers and signs in from 127.0.0.1 too
     async with confide_serve(env, tmp_path) as base:
         await _exercise(base)
 

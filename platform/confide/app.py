@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cursors=Cursors(*settings.secret_keys),
             events=EventBus(),
         )
-        app.state.detached_mails = DetachedMails(sessionmaker, app.state.services)  # password resets, confirmations sent again: after their answer
+        app.state.detached_mails = DetachedMails(sessionmaker, app.state.services)  # registrations, password resets, confirmations sent again: after their answer
         app.state.access_log = AccessLogWriter(sessionmaker, settings.access_log_flush_seconds)
         app.state.access_log.start()
         await start_privacy(app, settings)  # purpose gate, processing-log writer, retention job

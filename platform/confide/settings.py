@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Confirmation mails sent again per email address per password_reset_window_seconds (known or not)."
     )
     verification_resend_limit_per_address: int = Field(default=30, ge=1, description="Confirmation mails sent again per client address per password_reset_window_seconds.")
+    registration_limit_per_account: int = Field(
+        default=5, ge=1, description="Registrations per email address per password_reset_window_seconds (known or not, so the limit reveals nothing)."
+    )
+    registration_limit_per_address: int = Field(default=30, ge=1, description="Registrations per client address per password_reset_window_seconds.")
     privacy_policy_version: str = Field(default="2024-01", description="The privacy policy version new registrations must acknowledge.")
 
     # Mail

@@ -170,18 +170,17 @@ async def test_a_full_runner_changes_nothing_in_the_answer(backend, caplog):
         await runner.stop()
 
 
-async def test_registration_is_rate_limited_per_address_asked_for_and_per_client(app, monkeypatch):
+async def test_registration_is_rate_limited_per_address_asked_for_and_per_client(backend):
     """Registration mails the address asked for (a confirmation, or a notice to its owner) and costs a hash:
     without limits it could flood a mailbox and burn CPU. Counted before anything about the address is known."""
-    monkeypatch.setattr(service, "REGISTRATION_LIMIT_PER_ACCOUNT", 2)
-    monkeypatch.setattr(service, "REGISTRATION_LIMIT_PER_ADDRESS", 4)
+    app = create_app(backend.settings(registration_limit_per_account=2, registration_limit_per_address=4, password_reset_window_seconds=60))
     email = random_email()
-    async with client_for(app, random_address()) as client:
+    async with running(app), client_for(app, random_address()) as client:
         codes = [(await client.post(REGISTER, json=registration(email))).status_code for _ in range(3)]
         assert codes == [202, 202, 429]
         assert (await client.post(REGISTER, json=registration())).status_code == 202  # another address: the client has budget left
         r = await client.post(REGISTER, json=registration())
         assert r.status_code == 429 and r.json()["type"].endswith("/rate-limited") and int(r.headers["retry-after"]) > 0
         assert r.headers["content-type"].startswith("application/problem+json")
-    await settled(app)
-    assert await accounts_with(app, email) == 1
+        await settled(app)
+        assert await accounts_with(app, email) == 1

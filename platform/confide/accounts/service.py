@@ -89,8 +89,6 @@ async def _mail_verification(services: Services, *, to: str, token: str, first_n
 # password, the lookup, the account with its token and mails, or the notice to the owner, run after the
 # answer (accounts/detached_mails.py), from a PendingRegistration.
 
-REGISTRATION_LIMIT_PER_ACCOUNT = 5  # registrations per email address asked for per password_reset_window_seconds (known or not)
-REGISTRATION_LIMIT_PER_ADDRESS = 1000  # registrations per client address per window; see limit_registration
 REGISTRATION_ATTEMPT_SUBJECT = "Someone tried to register with your address"
 
 
@@ -144,10 +142,11 @@ def check_policy_version(services: Services, *, data: Registration) -> None:
 async def limit_registration(services: Services, *, email: str, ip: str | None) -> None:
     """Registration mails the address asked for (a confirmation, or a notice to its owner), so it must not
     flood a mailbox; and each one costs an argon2 hash. Counted before the lookup, like the other mails
-    asked for by address. The per-client-address limit is high until it is a setting the tests can raise."""
+    asked for by address."""
+    s = services.settings
     await _limit_mail_request(
-        services, "register", email=email, ip=ip, per_account=REGISTRATION_LIMIT_PER_ACCOUNT,
-        per_address=REGISTRATION_LIMIT_PER_ADDRESS, what="registrations",
+        services, "register", email=email, ip=ip, per_account=s.registration_limit_per_account,
+        per_address=s.registration_limit_per_address, what="registrations",
     )
 
 
