@@ -266,7 +266,7 @@ class DeliveryOut(ResponseBody):
     attempt: int
     status_code: int | None
     outcome: str = Field(description="delivered, retrying or failed.")
-    error: str | None = Field(description="timeout, connection_error, http_status, redirect, or refused_address (the host resolved to a private, loopback or link-local address; not retried).")
+    error: str | None = Field(description="timeout, connection_error, http_status, redirect, or refused_address (the host resolved to a private, loopback or link-local address; not retried); for a delivery given up unsent: endpoint_changed (its url, include_text or events changed), endpoint_deactivated, or instructions_changed (the tenant stopped storing transcripts).")
     duration_ms: int | None
     at: datetime
 
