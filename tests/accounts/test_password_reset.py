@@ -416,3 +416,30 @@ async def test_confirmation_mails_sent_again_are_rate_limited(backend):
         # the client's own budget (3) is spent now, whatever address it asks for
         r = await client.post("/v1/accounts/verification", json={"email": random_email()})
         assert r.status_code == 429 and r.json()["type"].endswith("/rate-limited")
+
+
+async def test_a_password_change_racing_a_reset_does_not_undo_it(app, client, anon, factory, outbox, monkeypatch):
+    """The change checked the current password, then hashed the new one and wrote it without looking
+    again: a reset confirmed meanwhile (its owner locking out whoever knew the old password and held a
+    session) was silently overwritten, and the change's own session, signed out by the reset, went on."""
+    user = await factory.user()
+    token = await reset_token(app, anon, outbox, user.email)
+    passwords = app.state.services.passwords
+    original = passwords.hash
+    calls = 0
+
+    async def hash_while_a_reset_lands(password: str) -> str:
+        nonlocal calls
+        calls += 1
+        hashed = await original(password)
+        if calls == 1:  # the change's new password: the owner's reset commits before the change writes
+            r = await anon.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+            assert r.status_code == 204, r.text
+        return hashed
+
+    monkeypatch.setattr(passwords, "hash", hash_while_a_reset_lands)
+    r = await client.post("/v1/me/password", json={"current_password": PASSWORD, "new_password": "a racing pass 42"}, headers=user.headers)
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    assert "changed meanwhile" in r.json()["detail"]
+    assert await login(anon, user.email, NEW_PASSWORD) == 200
+    assert await login(anon, user.email, "a racing pass 42") == 401

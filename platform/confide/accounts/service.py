@@ -311,10 +311,16 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
 
 async def change_password(session: AsyncSession, services: Services, *, user_id: str, session_id: str | None, current: str, new: str) -> None:
     user = await get_user(session, user_id=user_id)
-    if not await services.passwords.verify(user.password_hash, current):
+    verified = user.password_hash
+    if not await services.passwords.verify(verified, current):
         raise InvalidCredentials("The current password is wrong.")
     password_hash = await services.passwords.hash(new)
-    user = await _lock_account(session, User.id == user_id) or user  # in the same order as a reset: the account, then its tokens
+    locked = await _lock_account(session, User.id == user_id)  # in the same order as a reset: the account, then its tokens
+    if locked is None or locked.password_hash != verified:
+        # A reset (or another change) committed while this one checked and hashed: it wins, and signed
+        # this session out; overwriting it would undo a reset its owner made to lock somebody out.
+        raise InvalidCredentials("The password was changed meanwhile; sign in with the new one.")
+    user = locked
     user.password_hash = password_hash
     user.updated_at = utcnow()
     await session.execute(
