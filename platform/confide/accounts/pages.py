@@ -101,7 +101,7 @@ PAGES = (
         '      <button type="submit">Unsubscribe</button>',
         "newsletter",
         "Opened from the link in every newsletter, `…/newsletter/unsubscribe#token=…`. The page reads the token from the "
-        "fragment, which never reaches a server, and POSTs it to `/v1/newsletter/unsubscribe` at once: one click unsubscribes.",
+        "fragment, which never reaches a server, and POSTs it to `/v1/newsletter/unsubscribe` when the person presses Unsubscribe (never on opening: mail scanners open links).",
     ),
 )
 

@@ -204,7 +204,7 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
             email,
             subject,
             f"Hello {pseudonym},\n\n{body}\n\n--\nYou get this because you subscribed to the Confide newsletter.\n"
-            f"Unsubscribe with one click: {base}{UNSUBSCRIBE_PAGE}#token={token}\n"
+            f"Unsubscribe: {base}{UNSUBSCRIBE_PAGE}#token={token}\n"
             f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
             kind=MailKind.NEWSLETTER,
         )

@@ -3,8 +3,9 @@
 // taken out of the address bar at once and POSTed in a request body, as the API expects.
 (function () {
   "use strict";
-  // What each page does: the route it POSTs to, the form fields sent with the token, what success says,
-  // and whether it acts on opening (the newsletter's one-click unsubscribe) rather than on a button press.
+  // What each page does: the route it POSTs to, the form fields sent with the token, and what success says.
+  // Every page acts on a button press, never on opening: mail scanners open links (and run their scripts),
+  // and an unsubscribe they set off would be recorded as the person withdrawing consent.
   var ACTIONS = {
     verify: {
       url: "/v1/accounts/verify",
@@ -28,7 +29,6 @@
     },
     "newsletter-unsubscribe": {
       url: "/v1/newsletter/unsubscribe",
-      atOnce: true,
       done: "You are unsubscribed: no more newsletters go to this address."
     }
   };
@@ -99,5 +99,4 @@
     event.preventDefault();
     submit();
   });
-  if (action.atOnce) submit();
 })();
