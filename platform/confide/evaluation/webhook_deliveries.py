@@ -290,9 +290,12 @@ class DeliveryWorker:
                 await asyncio.wait(late)
             if cut:
                 log.warning("webhook attempts cut short at shutdown; another node sends them again", extra={"count": len(cut)})
-        async with self.sessionmaker() as session:
-            await release(session, node=self.node, now=utcnow(), cut=cut)
-            await session.commit()
+        try:
+            async with asyncio.timeout(grace), self.sessionmaker() as session:
+                await release(session, node=self.node, now=utcnow(), cut=cut)
+                await session.commit()
+        except Exception as exc:  # noqa: BLE001 - the database away: shutting down must not fail for it
+            log.warning("releasing webhook deliveries at shutdown failed; other nodes take them over once overdue", extra={"error_type": type(exc).__name__})
 
     async def settled(self, *, tenant_id: str) -> None:
         """Wait until none of the tenant's deliveries is pending (tests; no timer: each pass is awaited)."""
