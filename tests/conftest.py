@@ -114,8 +114,8 @@ def outbox(app: FastAPI) -> Outbox:
 
 
 @pytest.fixture
-def factory(client: httpx.AsyncClient, outbox: Outbox) -> Factory:
-    return Factory(client, outbox)
+def factory(app: FastAPI, client: httpx.AsyncClient, outbox: Outbox) -> Factory:
+    return Factory(client, outbox, settle=app.state.detached_mails.drain)
 
 
 def random_email() -> str:

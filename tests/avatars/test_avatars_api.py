@@ -413,7 +413,7 @@ async def test_preview_without_guidelines_answers_unchecked(client, owner_tenant
 async def test_preview_with_the_openai_engine(backend, fake_llm):
     app = create_app(backend.settings(openai_base_url=fake_llm.base_url, openai_api_key="test"))
     async with running(app), client_for(app) as client:
-        factory = Factory(client, Outbox(app.state.settings.resolved_outbox_dir))
+        factory = Factory(client, Outbox(app.state.settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
         owner = await factory.user()
         tenant = await factory.tenant(owner)
         gset = await create_set(client, owner, tenant)

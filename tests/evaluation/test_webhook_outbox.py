@@ -46,7 +46,7 @@ async def node(fresh: Backend, **settings: Any) -> AsyncIterator[FastAPI]:
 
 async def _shop_with_endpoint(app: FastAPI, url: str) -> dict[str, Any]:
     async with client_for(app) as client:
-        factory = Factory(client, Outbox(app.state.settings.resolved_outbox_dir))
+        factory = Factory(client, Outbox(app.state.settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
         owner = await factory.user()
         tenant_id = await factory.tenant(owner, "Durable GmbH")
         avatar = await published_avatar(client, owner, tenant_id)

@@ -131,7 +131,7 @@ async def llm_app(backend, fake_llm_server) -> AsyncIterator:  # noqa: ANN001
 @pytest.fixture
 async def llm_shop(llm_app, fake_llm):  # noqa: ANN001, ANN201
     async with client_for(llm_app) as api, live_server(llm_app) as url:
-        factory = Factory(api, Outbox(llm_app.state.settings.resolved_outbox_dir))
+        factory = Factory(api, Outbox(llm_app.state.settings.resolved_outbox_dir), settle=llm_app.state.detached_mails.drain)
         owner = await factory.user()
         tenant_id = await factory.tenant(owner, "LLM GmbH")
         avatar = await published_avatar(api, owner, tenant_id, engine="openai", spec=PII_OFF)

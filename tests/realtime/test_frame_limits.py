@@ -27,7 +27,7 @@ async def served(backend: Any, **settings: Any) -> AsyncIterator[tuple[Any, str,
 
     app = create_app(backend.settings(**settings))
     async with running(app), client_for(app) as api, live_server(app) as url:
-        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir))
+        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
         owner = await f.user()
         tenant_id = await f.tenant(owner)
         yield app, url, {**(await published_avatar(api, owner, tenant_id)), "tenant_id": tenant_id, "owner_token": owner.token}

@@ -128,7 +128,7 @@ async def test_flood_gets_rate_limit_errors_then_a_close(backend, client, factor
         from tests.support.factory import Factory
         from tests.support.outbox import Outbox
 
-        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir))
+        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
         owner = await f.user()
         tenant_id = await f.tenant(owner)
         avatar = await published_avatar(api, owner, tenant_id)
@@ -155,7 +155,7 @@ async def test_idle_connections_are_closed_and_connections_per_visitor_capped(ba
 
     app = create_app(backend.settings(chat_idle_timeout_seconds=0.5, chat_max_connections_per_visitor=2))
     async with running(app), client_for(app) as api, live_server(app) as url:
-        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir))
+        f = Factory(api, Outbox(app.state.settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
         owner = await f.user()
         tenant_id = await f.tenant(owner)
         avatar = await published_avatar(api, owner, tenant_id)

@@ -149,7 +149,7 @@ async def test_the_accepting_node_cuts_its_own_sockets_while_redis_is_away(backe
     async with stoppable_redis() as redis_server:
         settings = backend.settings(redis_url=redis_server.url, data_dir=tmp_path)
         async with running(create_app(settings)) as app, live_server(app) as base, client_for(app) as client:
-            shop = await make_tenant(client, Factory(client, Outbox(settings.resolved_outbox_dir)), "Offline Shop GmbH")
+            shop = await make_tenant(client, Factory(client, Outbox(settings.resolved_outbox_dir), settle=app.state.detached_mails.drain), "Offline Shop GmbH")
             async with visitor(base, shop["widget_key"]) as (chat, _), operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
                 await chat.expect("message")
                 redis_server.stop()
@@ -187,7 +187,7 @@ async def test_a_node_starts_while_redis_is_away_and_hears_closures_once_it_is_b
             assert not live.listening.is_set()
             await redis_server.start()
             await asyncio.wait_for(live.listening.wait(), 30)  # retried in the background
-            shop = await make_tenant(client, Factory(client, Outbox(settings.resolved_outbox_dir)), "Late Redis GmbH")
+            shop = await make_tenant(client, Factory(client, Outbox(settings.resolved_outbox_dir), settle=app.state.detached_mails.drain), "Late Redis GmbH")
             async with visitor(base, shop["widget_key"]) as (chat, _):
                 await chat.expect("message")
                 other_node = create_broker(settings.redis_url, settings.redis_prefix)
