@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import wait_exponential_jitter
 
 from confide.core.clock import as_utc, utcnow
+from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
 from confide.privacy.gate import gate_for
@@ -277,8 +278,10 @@ class DeliveryWorker:
         (handed to any node at once), then release what still waits. Bounded: a hanging receiver cannot hold it."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            await asyncio.wait((self._task,))
+        if self._task is not None:  # a pass stuck on an unreachable database must not hold the shutdown either
+            _, stuck = await asyncio.wait((self._task,), timeout=grace)
+            if stuck:
+                await cancel_and_wait(self._task)
         cut: list[Claimed] = []
         tasks = [task for _, task in self._flying.values()]
         if tasks:
@@ -365,8 +368,12 @@ class DeliveryWorker:
     async def _deliver(self, claimed: Claimed) -> None:
         try:
             await self._attempt_and_record(claimed)
+        except Exception as exc:  # the database away while recording: the row is due again when its lease ends
+            log.warning("webhook delivery failed to record", extra={"error_type": type(exc).__name__})
         finally:
-            self._flying.pop(claimed.id, None)
+            entry = self._flying.get(claimed.id)
+            if entry is not None and entry[1] is asyncio.current_task():  # not a later claim of the same row (its lease ran out)
+                del self._flying[claimed.id]
             self._wake.set()  # a slot is free
 
     async def _attempt_and_record(self, claimed: Claimed) -> None:

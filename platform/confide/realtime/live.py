@@ -51,12 +51,17 @@ class LiveConnections:
         self._cutting: set[asyncio.Task[None]] = set()
         self._stack = contextlib.AsyncExitStack()
         self.listening = asyncio.Event()  # subscribed to the notices (tests wait on it)
+        self._hooked = False  # the resubscribe hook, registered once
+        self._stopped = False
 
     async def start(self) -> None:
         """Subscribed before the node serves a connection, so no closure announced from then on is missed.
         With the broker away the node starts all the same (like the rest of it, degraded; /readyz says so)
         and keeps trying in the background; once subscribed, it catches up on what it missed."""
-        self._broker.on_resubscribed(self._catch_up)
+        self._stopped = False
+        if not self._hooked:
+            self._broker.on_resubscribed(self._catch_up)
+            self._hooked = True
         try:
             subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
         except Exception as exc:  # noqa: BLE001 - a node must start while Redis restarts (a deploy would crash-loop)
@@ -83,10 +88,11 @@ class LiveConnections:
             return
 
     async def stop(self) -> None:
+        self._stopped = True  # no catch-up or cut starts from now on (the broker outlives this)
         if self._listener is not None:
             await cancel_and_wait(self._listener)
-        for task in tuple(self._cutting):
-            await cancel_and_wait(task)
+        while self._cutting:  # one started while waiting is waited for too
+            await cancel_and_wait(self._cutting.pop())
         await self._stack.aclose()
 
     def add(self, tenant_id: str, connection: Cuttable) -> bool:
@@ -121,6 +127,9 @@ class LiveConnections:
         self._track(asyncio.create_task(self._cut_all(connections), name="confide-tenant-cut"))
 
     def _track(self, task: asyncio.Task[None]) -> None:
+        if self._stopped:  # shutting down: the sockets close with the server anyway
+            task.cancel()
+            return
         self._cutting.add(task)
         task.add_done_callback(self._cutting.discard)
 
