@@ -175,3 +175,43 @@ async def test_subscriptions_come_back_after_a_dropped_connection_and_the_hook_h
             assert await _next(subscription) == '{"after":"the drop"}'
     finally:
         await broker.close()
+
+
+async def test_a_subscriber_joining_a_failing_first_subscribe_fails_too_and_the_next_one_retries():
+    """A subscriber that joined while the first subscriber's SUBSCRIBE was in flight went on as if the
+    channel were subscribed; when that SUBSCRIBE failed, it (and everyone after it) stayed on a channel the
+    broker never subscribed, and never heard a message."""
+    from confide.core.broker import MemoryBroker
+
+    class FlakyBroker(MemoryBroker):
+        def __init__(self) -> None:
+            super().__init__()
+            self.release = asyncio.Event()
+            self.fail = True
+            self.subscribed: list[str] = []
+
+        async def _on_first_subscriber(self, channel: str) -> None:
+            await self.release.wait()
+            if self.fail:
+                raise ConnectionError("broker away")
+            self.subscribed.append(channel)
+
+    broker = FlakyBroker()
+
+    async def join() -> None:
+        async with broker.subscribe("c"):
+            pass
+
+    first = asyncio.create_task(join())
+    await asyncio.sleep(0)  # the first subscriber is inside its SUBSCRIBE
+    second = asyncio.create_task(join())
+    await asyncio.sleep(0)
+    broker.release.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert [type(r) for r in results] == [ConnectionError, ConnectionError]
+    assert not broker._subs.get("c")  # noqa: SLF001 - nobody is left on the channel
+    broker.fail = False
+    async with broker.subscribe("c") as sub:  # the broker is back: the next subscriber subscribes afresh
+        assert broker.subscribed == ["c"]
+        await broker.publish("c", "hello")
+        assert await asyncio.wait_for(sub.queue.get(), 5) == "hello"

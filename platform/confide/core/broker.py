@@ -67,6 +67,7 @@ class Subscription:
 class Broker(ABC):
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self._subscribing: dict[str, asyncio.Future[bool]] = {}  # channel -> whether its first SUBSCRIBE, in flight, worked
         self._node = os.urandom(4).hex()
         self._sub_ids = itertools.count(1)
         self._resubscribed_hooks: list[Callable[[], None]] = []
@@ -152,7 +153,20 @@ class Broker(ABC):
         self._subs[channel].add(sub)
         try:
             if first:  # a failure here (the broker away) takes the subscriber out again, so the next one retries
-                await self._on_first_subscriber(channel)
+                ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+                self._subscribing[channel] = ready
+                try:
+                    await self._on_first_subscriber(channel)
+                    ready.set_result(True)
+                finally:
+                    if not ready.done():
+                        ready.set_result(False)
+                    if self._subscribing.get(channel) is ready:
+                        del self._subscribing[channel]
+            elif (ready := self._subscribing.get(channel)) is not None and not await asyncio.shield(ready):
+                # Joined while the first subscriber's SUBSCRIBE was in flight, and it failed: staying would
+                # leave this one on a channel the broker never subscribed, so it fails too (and is taken out).
+                raise ConnectionError("subscribing to the channel failed")
             yield sub
         finally:
             subs = self._subs.get(channel)
