@@ -315,14 +315,15 @@ async def change_password(session: AsyncSession, services: Services, *, user_id:
     if not await services.passwords.verify(verified, current):
         raise InvalidCredentials("The current password is wrong.")
     password_hash = await services.passwords.hash(new)
-    locked = await _lock_account(session, User.id == user_id)  # in the same order as a reset: the account, then its tokens
-    if locked is None or locked.password_hash != verified:
-        # A reset (or another change) committed while this one checked and hashed: it wins, and signed
-        # this session out; overwriting it would undo a reset its owner made to lock somebody out.
+    await _lock_account(session, User.id == user_id)  # in the same order as a reset: the account, then its tokens
+    # Only if the password is still the one verified above, in one statement (SQLite has no row lock): a
+    # reset (or another change) committed while this one checked and hashed wins, and signed this session
+    # out; overwriting it would undo a reset its owner made to lock somebody out.
+    changed = await session.execute(
+        update(User).where(User.id == user_id, User.password_hash == verified).values(password_hash=password_hash, updated_at=utcnow())
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidCredentials("The password was changed meanwhile; sign in with the new one.")
-    user = locked
-    user.password_hash = password_hash
-    user.updated_at = utcnow()
     await session.execute(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.id != session_id, AuthSession.revoked_at.is_(None))
