@@ -14,13 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guidelines.decision_vocabulary import (
+    ADVERB_NL,
     CANCELLABLE,
+    DETERMINER_NL,
     GRANTABLE_DE,
     GRANTABLE_EN,
+    LIMIT_NL,
     OBJ_DE,
     OBJ_EN,
     OWN_DE,
     OWN_EN,
+    PARTICIPLE_NL,
+    ROLE_NL,
+    SHORT_VERB_NL,
+    SUBJECT_PRONOUN_NL,
     WORD,
 )
 
@@ -673,16 +680,24 @@ _PAST_NL = (
 )
 _NOT_NL = r"niet|nooit|nimmer"
 _NO_NL = r"geen|vermijd\w*|verboden"
-# As in German, a following negation inside a subordinate or relative clause, with or without its
-# comma ("... goed als de klant niet tevreden is", "... af die niet compleet zijn"), before a
-# participle or adjective ("niet betaalde bestellingen") or before a limit ("nooit meer dan 10 %")
-# negates something else. "of", "dat" and "die" start a clause only before its subject or negation
-# ("of de klant", "die niet"); elsewhere they mean "or", "that", "those".
+# As in German, a following negation negates something else inside a subordinate or relative
+# clause, with or without its comma ("... goed als de klant niet tevreden is"), unless the clause's
+# verb closed it first ("... die de klant aanvraagt nooit zelf goed"); after "niet", before a
+# participle ("niet betaalde bestellingen"); before a limit ("nooit meer dan 10 %"). "of", "dat",
+# "die" start a clause only before a subject or negation; "als" before a role ("als avatar") or
+# after "net" means "as".
 _SUBORDINATOR_NL = (
-    r"als|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|zolang|mits|doordat|aangezien|"
-    r"ofschoon|alsof|waardoor|waarbij|(?:of|dat|die)(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
+    rf"(?<!\bnet )als(?! {ROLE_NL}\b)|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|"
+    r"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|"
+    r"(?:of|dat|die)(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
 )
-_NOT_OF_SOMETHING_ELSE_NL = r"(?! \w+(?:de|te) \w| (?:boven|onder|meer dan|minder dan|hoger dan|lager dan|tot|vanaf|over) \d)"
+# A closed clause: its subject, then a word shaped like a finite verb right before the negation;
+# a noun after an article or adjective ("als de (nieuwe) klant niet") is no verb.
+_CLOSED_CLAUSE_NL = (
+    rf"\b(?:{_SUBORDINATOR_NL}) (?:(?:{SUBJECT_PRONOUN_NL})|(?:\w+ ){{0,3}}?(?!(?:{DETERMINER_NL})\b)\w*[^\We\d]) "
+    rf"(?:{SHORT_VERB_NL}|(?!(?:{DETERMINER_NL}|{ADVERB_NL}|{_NOT_NL}|{_NO_NL})\b)\w+(?:t|en)) (?=(?:ook )?(?:{_NOT_NL}|{_NO_NL})\b)"
+)
+_NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL})"
 
 NL = Lexicon(
     strong=_c(
@@ -773,7 +788,7 @@ NL = Lexicon(
     instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),
     negation=_c(rf"\b(?:{_NOT_NL}|{_NO_NL})\b"),
     negation_follows=_c(
-        rf"(?:(?!\b(?:{_SUBORDINATOR_NL})\b).)*?\b(?:(?:{_NOT_NL}){_NOT_OF_SOMETHING_ELSE_NL}|{_NO_NL})\b"
+        rf"(?:{_CLOSED_CLAUSE_NL}|(?!\b(?:{_SUBORDINATOR_NL})\b).)*?\b(?:{_NOT_OF_THE_VERB_NL}|{_NO_NL})\b"
     ),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     gates={

@@ -1,6 +1,7 @@
 """The decision guard's vocabulary shared across its lexicons: the one-word step every language's
-patterns use, and the English and German nouns for what a decision is about, what can be cancelled
-or handed out, and the words that make a case one's own.
+patterns use; the English and German nouns for what a decision is about, what can be cancelled
+or handed out, and the words that make a case one's own; the Dutch words that tell whose clause a
+negation after the verb belongs to.
 
 Apart from `decision_lexicons` so that module stays within the size a reader can hold. Everything
 is folded: lower case, no umlauts ("kundigung"), "ss" for "ß".
@@ -38,3 +39,29 @@ GRANTABLE_DE = (
 
 OWN_EN = r"\b(?:my|me|mine|our|us|i|i'm|im|i've|i'd|myself)\b"
 OWN_DE = r"\b(?:mein\w*|mir|mich|ich|unser\w*|uns)\b"
+
+# Dutch words for reading a clause whose negation follows the verb (see `decision_lexicons`).
+# What an avatar may be told to act as: "als avatar" is "as", not "if".
+ROLE_NL = (
+    r"(?:(?:ai|digitale|virtuele|vriendelijke|behulpzame)[- ]?)?(?:avatar|assistent\w*|chatbot|bot|ai|medewerker|"
+    r"adviseur|vertegenwoordiger|agent|klantenservice|helpdesk|servicedesk)"
+)
+SUBJECT_PRONOUN_NL = r"ik|je|jij|u|hij|zij|ze|we|wij|jullie|men|iemand"
+# Words before a noun, so the word after them is no verb: articles, possessives, numbers, and
+# object pronouns ("als de klant hen niet ...").
+DETERMINER_NL = (
+    r"de|het|een|deze|dit|dat|die|zijn|haar|hun|uw|je|jouw|mijn|onze|ons|geen|elk|ieder|twee|drie|vier|vijf|zes|zeven|"
+    r"acht|negen|tien|hen|hem|mij|me|jou|zich"
+)
+# Adverbs shaped like a finite verb (-t, -en): "als de klant echt niet betaalt".
+ADVERB_NL = r"echt|ooit|direct|alleen|misschien|even|net|vast|eerst|binnen|buiten|tevoren|tegen|intussen|wellicht|juist|absoluut"
+# Finite verbs a relative clause ends on that are not shaped like one, or look like a possessive.
+SHORT_VERB_NL = r"is|was|had|kan|kon|wil|mag|zal|zou|zijn"
+# A limit after a negation: "nooit meer dan 10 %" still grants up to it.
+LIMIT_NL = r" (?:boven|onder|meer dan|minder dan|hoger dan|lager dan|tot|vanaf|over) \d"
+# What "niet" qualifies rather than the verb: participles ("niet betaalde", "niet geleverde"),
+# on- adjectives and adjectives that say a case is in order ("niet complete aanvragen"), not any
+# -de/-te word ("oude", "grote", "beide").
+PARTICIPLE_NL = (
+    r"(?:ge|be|ver|ont|her|er)\w{2,}(?:d|t|de|te)|onbe\w+|on\w{3,}e|complete|volledige|geldige|juiste|correcte|tijdige"
+)

@@ -4,7 +4,9 @@ Dutch puts the negation after the verb ("Keur terugbetalingen nooit zelf goed"):
 instruction forbids deciding and must pass. A negation inside a subordinate clause, written with or
 without its comma ("Keur terugbetalingen zelf goed als de klant niet tevreden is"), before a
 participle or adjective it qualifies, or before a limit, negates something else: the instruction
-still tells the avatar to decide and must be caught."""
+still tells the avatar to decide and must be caught. A relative clause its verb has closed ("die de
+klant aanvraagt nooit zelf goed"), "als" meaning "as" ("als avatar") and an ordinary adjective
+("nooit oude bestellingen") leave the negation with the verb."""
 
 from __future__ import annotations
 
@@ -29,6 +31,24 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Keur dat soort aanvragen nooit goed.",
     # a limit under a "geen" is still no grant at all
     "Geef geen korting boven 10 %.",
+    # "als" before a role means "as", not "if"
+    "Beslis als avatar nooit zelf over terugbetalingen.",
+    "Geef als assistent geen korting.",
+    "Keur als digitale assistent nooit terugbetalingen goed.",
+    "Keur net als andere winkels nooit terugbetalingen goed.",
+    # a relative clause its verb closed before the main clause's negation
+    "Keur terugbetalingen die de klant aanvraagt nooit zelf goed, verwijs naar een medewerker.",
+    "Wijs een aanvraag die een klant indient nooit zelf af.",
+    "Betaal klanten die een klacht hebben nooit terug.",
+    "Keur aanvragen die je ontvangt nooit zelf goed.",
+    "Annuleer een abonnement dat de klant wil opzeggen nooit zelf.",
+    "Betaal bestellingen die niet geleverd zijn nooit zelf terug.",
+    # an ordinary adjective, or a participle after "nooit", is no negated participle
+    "Annuleer nooit oude bestellingen zelf.",
+    "Geef nooit grote kortingen.",
+    "Geef nooit beide kortingen.",
+    "Annuleer nooit betaalde bestellingen zelf.",
+    "Betaal nooit geleverde bestellingen terug.",
 ]
 
 STILL_INSTRUCTS_TO_DECIDE = [
@@ -57,6 +77,14 @@ STILL_INSTRUCTS_TO_DECIDE = [
     "Geef nooit meer dan 10 % korting.",
     "Geef klanten korting nooit boven 10 %.",
     "Keur terugbetalingen niet hoger dan 50 euro zelf goed.",
+    # a subordinate clause whose noun or adverb before the negation is no verb that closes it
+    "Keur als de klant niet tevreden is de terugbetaling zelf goed.",
+    "Keur terugbetalingen goed als klanten niet tevreden zijn.",
+    "Keur terugbetalingen goed als de nieuwe klant niet tevreden is.",
+    "Keur terugbetalingen goed als de klant echt niet tevreden is.",
+    "Annuleer bestellingen als de klant binnen 14 dagen niet betaalt.",
+    "Wijs aanvragen af als het contract niet getekend is.",
+    "Annuleer abonnementen als de klant de rekening niet betaalt.",
 ]
 
 
