@@ -496,3 +496,33 @@ async def test_an_operators_retry_cuts_chat_sockets_the_first_notice_missed(app,
         assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
     await app.state.erasure_worker.drain()
     assert (await read_closure(app, closure_id)).status == "closed"
+
+
+async def test_the_clis_retry_cuts_chat_sockets_the_first_notice_missed(app, backend, shop):
+    """`confide closures retry` queued the closure again without a notice, unlike the admin route: a socket
+    the first notice missed stayed open. The CLI runs in a process of its own, so its notice goes through
+    Redis (the in-process broker of the sqlite backend reaches no other process)."""
+    if backend.name != "postgres":
+        pytest.skip("the CLI reaches a running node only through Redis: runs with the postgres backend")
+    import argparse
+
+    from confide.privacy.cli import _closures
+
+    settings = backend.settings(erasure_worker_enabled=False)
+    async with running(create_app(settings)) as node, live_server(node) as base, visitor(base, shop.widget_key) as (chat, _):
+        await chat.expect("message")
+        await asyncio.wait_for(node.state.chat.live.listening.wait(), 10)
+        async with worker_held_off(app), app.state.sessionmaker() as session:
+            found, created = await closures.close_tenant(session, owner_ctx(shop), settings=app.state.settings, confirm_tenant_id=shop.tenant_id)
+            assert created
+            found.status, found.error = closures.FAILED, "After 3 attempts erasing the tenant's chat data failed"
+            closure_id = found.id
+            await session.commit()  # and no announce_closed: the socket stays open
+        await chat.send({"type": "ping"})
+        await chat.expect("pong")
+        result = await _closures(settings, argparse.Namespace(action="retry", closure_id=closure_id, status=None, limit=50))
+        assert result["status"] == "closing", result
+        error, closed = await cut_off(chat)
+        assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
+    await app.state.erasure_worker.drain()
+    assert (await read_closure(app, closure_id)).status == "closed"

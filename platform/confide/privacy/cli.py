@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import sys
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.core.broker import create_broker
 from confide.core.db import create_engine
 from confide.core.errors import ProblemError
 from confide.privacy.retention import recent_runs, run_retention, run_to_dict
 from confide.settings import Settings
-from confide.tenants.closure import closures_query, retry_failed_closure
+from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
 
@@ -69,9 +72,30 @@ async def _closures(settings: Settings, args: argparse.Namespace) -> Any:
             except ProblemError as exc:
                 return {"status": "error", "problem": exc.slug, "detail": exc.detail}
             await session.commit()
+            if closure.status == CLOSING:
+                await _announce(settings, closure.tenant_id)
             return _closure(closure)  # the erasure worker of a running `confide serve` picks it up at its next poll
     finally:
         await engine.dispose()
+
+
+ANNOUNCE_SECONDS = 5.0  # at most this long for the notice to leave; the closure stands either way
+
+
+async def _announce(settings: Settings, tenant_id: str) -> None:
+    """Every node of a running cluster cuts the tenant's open chats, as the DELETE and the admin route's retry
+    do (the first notice may have been lost). Never fatal: the closure is queued again already."""
+    broker = create_broker(settings.redis_url, settings.redis_prefix)
+    try:
+        async with asyncio.timeout(ANNOUNCE_SECONDS):
+            await broker.start()
+            await announce_closed(broker, tenant_id, this_node=None)
+            await broker.flush()
+    except Exception as exc:  # noqa: BLE001 - Redis away: the nodes find the closure when they resubscribe
+        print(json.dumps({"warning": "the closure notice could not be sent", "error_type": type(exc).__name__}), file=sys.stderr)
+    finally:
+        with contextlib.suppress(Exception):
+            await broker.close()
 
 
 def cmd_closures(settings: Settings, args: argparse.Namespace) -> None:
