@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from confide.core.clock import utcnow
 from confide.core.ids import new_id
-from confide.evaluation.models import WebhookDelivery, WebhookOutbox
+from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
 from confide.evaluation.webhook_deliveries import FAILED, PENDING, enqueue
 from confide.evaluation.webhooks import envelope
 from tests.evaluation.helpers import set_instructions, settled
@@ -119,3 +119,26 @@ async def test_text_is_not_sent_on_a_retry_once_transcripts_are_no_longer_stored
     async with app.state.sessionmaker() as session:
         log = {d.event: d for d in (await session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))).all()}
     assert (log[CLOSED].outcome, log[CLOSED].error, log[CLOSED].status_code) == ("failed", "instructions_changed", None)
+
+
+async def test_a_delivery_stored_while_the_endpoint_changed_is_checked_against_it_when_sent(app, client, shop):
+    """An event that read the endpoint before a PATCH committed, and stored its delivery after the PATCH had
+    dropped the waiting ones, escaped the drop: it went out with text the endpoint no longer asks for, or for
+    an event it no longer subscribes to. (The PATCH is stood in for by a direct update: no drop runs.)"""
+    async with receiver() as got:
+        endpoint_id = await _endpoint(client, shop, got.url, include_text=True)
+        with_text = await _waiting(app, shop, endpoint_id, CLOSED, text=True)
+        unsubscribed = await _waiting(app, shop, endpoint_id, HANDOFF)
+        async with app.state.sessionmaker() as session:
+            await session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(include_text=False, events=[CLOSED]))
+            await session.execute(update(WebhookOutbox).where(WebhookOutbox.id.in_([with_text, unsubscribed])).values(next_attempt_at=utcnow(), node=None))
+            await session.commit()
+        app.state.webhooks.worker.wake()
+        await settled(app, shop["tenant_id"])
+        rows = await _rows(app, endpoint_id)
+
+    assert got.requests == [], "neither went out"
+    assert _dropped(rows[CLOSED]) and _dropped(rows[HANDOFF])
+    async with app.state.sessionmaker() as session:
+        log = {d.event: d for d in (await session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))).all()}
+    assert {event: (d.outcome, d.error) for event, d in log.items()} == {CLOSED: ("failed", "endpoint_changed"), HANDOFF: ("failed", "endpoint_changed")}

@@ -128,6 +128,8 @@ class Claimed:
     url: str
     secret: str
     active: bool
+    include_text: bool = False  # the endpoint as it is now: a body built before a change may no longer fit it
+    events: tuple[str, ...] = ()
 
 
 async def claim(session: AsyncSession, *, node: str, now: datetime, until: datetime, limit: int = SLOTS, in_flight: Mapping[str, int] | None = None,
@@ -171,12 +173,15 @@ async def take(session: AsyncSession, ids: list[str], *, node: str, now: datetim
         return []
     rows = (
         await session.execute(
-            select(o.id, o.tenant_id, o.endpoint_id, o.event_id, o.event, o.body, o.attempts, e.url, e.secret, e.active)
+            select(o.id, o.tenant_id, o.endpoint_id, o.event_id, o.event, o.body, o.attempts, e.url, e.secret, e.active, e.include_text, e.events)
             .join(e, e.id == o.endpoint_id)
             .where(o.id.in_(won))  # type: ignore[attr-defined]
         )
     ).all()
-    return [Claimed(r.id, r.tenant_id, r.endpoint_id, r.event_id, r.event, r.body, r.attempts, r.url, r.secret, r.active) for r in rows]
+    return [
+        Claimed(r.id, r.tenant_id, r.endpoint_id, r.event_id, r.event, r.body, r.attempts, r.url, r.secret, r.active, r.include_text, tuple(r.events or ()))
+        for r in rows
+    ]
 
 
 async def record(session: AsyncSession, *, claimed: Claimed, node: str, attempt: Attempt | None, outcome: str, due: datetime | None, now: datetime) -> bool:
@@ -380,6 +385,11 @@ class DeliveryWorker:
         attempt: Attempt | None = None
         if claimed.body is None or not claimed.active or claimed.attempt > self.settings.webhook_max_attempts:
             outcome = FAILED  # erased meanwhile, the endpoint switched off, or attempts lost to crashes: nothing is sent
+        elif claimed.event not in claimed.events or (carries_text(claimed.body) and not claimed.include_text):
+            # The endpoint changed after the body was built and the change's drop missed it (the event was
+            # being stored while the change committed): it no longer asks for this event, or for text.
+            outcome = FAILED
+            attempt = Attempt(None, ENDPOINT_CHANGED, 0)
         elif carries_text(claimed.body) and not await self._stores_transcripts(claimed.tenant_id):
             outcome = FAILED  # the tenant stopped storing transcripts since the body was built: its text is not sent
             attempt = Attempt(None, INSTRUCTIONS_CHANGED, 0)
