@@ -215,3 +215,44 @@ async def test_a_subscriber_joining_a_failing_first_subscribe_fails_too_and_the_
         assert broker.subscribed == ["c"]
         await broker.publish("c", "hello")
         assert await asyncio.wait_for(sub.queue.get(), 5) == "hello"
+
+
+async def test_a_subscriber_whose_first_subscriber_is_cancelled_subscribes_itself():
+    """Sharing the first SUBSCRIBE's outcome made a healthy subscriber fail with ConnectionError when the
+    first one was only cancelled (its socket closed mid-SUBSCRIBE); an operator's watch then never got ready."""
+    from confide.core.broker import MemoryBroker
+
+    class SlowBroker(MemoryBroker):
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered = asyncio.Event()
+            self.release = asyncio.Event()
+            self.subscribed = 0
+
+        async def _on_first_subscriber(self, channel: str) -> None:
+            self.entered.set()
+            await self.release.wait()
+            self.subscribed += 1
+
+    broker = SlowBroker()
+    joined = asyncio.Event()
+
+    async def first() -> None:
+        async with broker.subscribe("c"):
+            await asyncio.Event().wait()
+
+    async def second() -> str:
+        async with broker.subscribe("c") as sub:
+            joined.set()
+            await broker.publish("c", "hello")
+            return await asyncio.wait_for(sub.queue.get(), 5)
+
+    a = asyncio.create_task(first())
+    await broker.entered.wait()
+    b = asyncio.create_task(second())
+    await asyncio.sleep(0)  # b waits on a's SUBSCRIBE
+    a.cancel()
+    await asyncio.wait((a,))
+    broker.release.set()  # b's own SUBSCRIBE goes through
+    assert await asyncio.wait_for(b, 5) == "hello"
+    assert broker.subscribed == 1 and joined.is_set()

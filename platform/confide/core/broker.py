@@ -67,7 +67,8 @@ class Subscription:
 class Broker(ABC):
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
-        self._subscribing: dict[str, asyncio.Future[bool]] = {}  # channel -> whether its first SUBSCRIBE, in flight, worked
+        self._subscribing: dict[str, asyncio.Future[bool]] = {}  # channel -> whether its SUBSCRIBE, in flight, worked
+        self._subscribed: set[str] = set()  # channels whose SUBSCRIBE worked (until their last subscriber leaves)
         self._node = os.urandom(4).hex()
         self._sub_ids = itertools.count(1)
         self._resubscribed_hooks: list[Callable[[], None]] = []
@@ -149,24 +150,9 @@ class Broker(ABC):
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
         sub = Subscription(channel, f"{self._node}.{next(self._sub_ids)}")
-        first = not self._subs[channel]
         self._subs[channel].add(sub)
         try:
-            if first:  # a failure here (the broker away) takes the subscriber out again, so the next one retries
-                ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-                self._subscribing[channel] = ready
-                try:
-                    await self._on_first_subscriber(channel)
-                    ready.set_result(True)
-                finally:
-                    if not ready.done():
-                        ready.set_result(False)
-                    if self._subscribing.get(channel) is ready:
-                        del self._subscribing[channel]
-            elif (ready := self._subscribing.get(channel)) is not None and not await asyncio.shield(ready):
-                # Joined while the first subscriber's SUBSCRIBE was in flight, and it failed: staying would
-                # leave this one on a channel the broker never subscribed, so it fails too (and is taken out).
-                raise ConnectionError("subscribing to the channel failed")
+            await self._ensure_subscribed(channel)  # a failure (the broker away) takes this subscriber out again
             yield sub
         finally:
             subs = self._subs.get(channel)
@@ -174,7 +160,26 @@ class Broker(ABC):
                 subs.discard(sub)
                 if not subs:
                     del self._subs[channel]
+                    self._subscribed.discard(channel)
                     await self._on_last_unsubscribed(channel)
+
+    async def _ensure_subscribed(self, channel: str) -> None:
+        """SUBSCRIBE the channel unless that worked already. A subscriber that comes while another's SUBSCRIBE
+        is in flight waits for it; if that one failed or was cancelled, it tries itself, so nobody stays on a
+        channel the broker never subscribed, and nobody fails for another's cancellation."""
+        while channel not in self._subscribed:
+            pending = self._subscribing.get(channel)
+            if pending is not None:
+                await asyncio.shield(pending)
+                continue
+            ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            self._subscribing[channel] = ready
+            try:
+                await self._on_first_subscriber(channel)
+                self._subscribed.add(channel)
+            finally:
+                ready.set_result(channel in self._subscribed)
+                del self._subscribing[channel]
 
 
 class MemoryBroker(Broker):
