@@ -44,8 +44,8 @@ OWN_DE = r"\b(?:mein\w*|mir|mich|ich|unser\w*|uns)\b"
 # What an avatar may be told to act as: "als avatar" is "as", not "if".
 ROLE_NL = (
     r"(?:(?:ai|digitale|virtuele|vriendelijke|behulpzame)[- ]?)?(?:avatar|assistent\w*|chatbot|bot|ai|medewerker|"
-    r"adviseur|vertegenwoordiger|agent|klantenservice|helpdesk|servicedesk)"
-)
+    r"adviseur|vertegenwoordiger|agent)"
+)  # not "klantenservice" or "helpdesk": "als klantenservice niet bereikbaar is" is "if"
 SUBJECT_PRONOUN_NL = r"ik|je|jij|u|hij|zij|ze|we|wij|jullie|men|iemand"
 # Words before a noun, so the word after them is no verb: articles, possessives, numbers, and
 # object pronouns ("als de klant hen niet ...").
@@ -63,5 +63,6 @@ LIMIT_NL = r" (?:boven|onder|meer dan|minder dan|hoger dan|lager dan|tot|vanaf|o
 # on- adjectives and adjectives that say a case is in order ("niet complete aanvragen"), not any
 # -de/-te word ("oude", "grote", "beide").
 PARTICIPLE_NL = (
-    r"(?:ge|be|ver|ont|her|er)\w{2,}(?:d|t|de|te)|onbe\w+|on\w{3,}e|complete|volledige|geldige|juiste|correcte|tijdige"
+    r"(?:(?:in|op|af|aan|uit|door|mee|terug|toe|na|voor|weg|over|bij|om|vast)?ge|be|ver|ont|her|er)\w{2,}(?:d|t|de|te)"
+    r"|onbe\w+|on\w{3,}e|complete|volledige|geldige|juiste|correcte|tijdige"
 )

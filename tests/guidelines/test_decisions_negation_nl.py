@@ -85,6 +85,13 @@ STILL_INSTRUCTS_TO_DECIDE = [
     "Annuleer bestellingen als de klant binnen 14 dagen niet betaalt.",
     "Wijs aanvragen af als het contract niet getekend is.",
     "Annuleer abonnementen als de klant de rekening niet betaalt.",
+    # participles of separable verbs ("ingevuld", "afgeleverd"), and "als" before a department, which is "if"
+    "Wijs niet ingevulde aanvragen af.",
+    "Annuleer niet opgehaalde bestellingen zelf.",
+    "Betaal niet afgeleverde bestellingen terug.",
+    "Wijs niet ingediende aanvragen af.",
+    "Keur terugbetalingen zelf goed als klantenservice niet bereikbaar is.",
+    "Keur terugbetalingen zelf goed als helpdesk niet bereikbaar is.",
 ]
 
 
