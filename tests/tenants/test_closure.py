@@ -472,6 +472,19 @@ async def test_a_legal_hold_in_force_refuses_the_closure(app, base, client, shop
     assert (await closed(app, client, shop))["status"] == "closed"
 
 
+async def failed_closure_without_notice(app, shop, chat) -> str:  # noqa: ANN001
+    """A closure committed as failed without its notice (the node that accepted it died first, say): `chat`,
+    a socket of the tenant, is still open afterwards. Returns the closure's id."""
+    async with worker_held_off(app), app.state.sessionmaker() as session:
+        found, created = await closures.close_tenant(session, owner_ctx(shop), settings=app.state.settings, confirm_tenant_id=shop.tenant_id)
+        assert created
+        found.status, found.error = closures.FAILED, "After 3 attempts erasing the tenant's chat data failed"
+        await session.commit()  # and no announce_closed
+    await chat.send({"type": "ping"})
+    await chat.expect("pong")
+    return found.id
+
+
 async def test_an_operators_retry_cuts_chat_sockets_the_first_notice_missed(app, backend, shop):
     """The closure committed, but its notice never went out (the node that accepted it died first, say): a
     visitor's socket is still open. Retrying the failed closure announces it again, like the DELETE."""
@@ -482,14 +495,7 @@ async def test_an_operators_retry_cuts_chat_sockets_the_first_notice_missed(app,
         visitor(op_base, shop.widget_key) as (chat, _),
     ):
         await chat.expect("message")
-        async with worker_held_off(app), app.state.sessionmaker() as session:
-            found, created = await closures.close_tenant(session, owner_ctx(shop), settings=app.state.settings, confirm_tenant_id=shop.tenant_id)
-            assert created
-            found.status, found.error = closures.FAILED, "After 3 attempts erasing the tenant's chat data failed"
-            closure_id = found.id
-            await session.commit()  # and no announce_closed: the socket stays open
-        await chat.send({"type": "ping"})
-        await chat.expect("pong")
+        closure_id = await failed_closure_without_notice(app, shop, chat)
         r = await op_client.post(f"/v1/admin/tenant-closures/{closure_id}/retry", headers=OP)
         assert r.status_code == 202, r.text
         error, closed = await cut_off(chat)
@@ -512,14 +518,7 @@ async def test_the_clis_retry_cuts_chat_sockets_the_first_notice_missed(app, bac
     async with running(create_app(settings)) as node, live_server(node) as base, visitor(base, shop.widget_key) as (chat, _):
         await chat.expect("message")
         await asyncio.wait_for(node.state.chat.live.listening.wait(), 10)
-        async with worker_held_off(app), app.state.sessionmaker() as session:
-            found, created = await closures.close_tenant(session, owner_ctx(shop), settings=app.state.settings, confirm_tenant_id=shop.tenant_id)
-            assert created
-            found.status, found.error = closures.FAILED, "After 3 attempts erasing the tenant's chat data failed"
-            closure_id = found.id
-            await session.commit()  # and no announce_closed: the socket stays open
-        await chat.send({"type": "ping"})
-        await chat.expect("pong")
+        closure_id = await failed_closure_without_notice(app, shop, chat)
         result = await _closures(settings, argparse.Namespace(action="retry", closure_id=closure_id, status=None, limit=50))
         assert result["status"] == "closing", result
         error, closed = await cut_off(chat)
