@@ -6,15 +6,10 @@ accepts the closure cuts its own sockets even when Redis is away and the notice 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
-import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import redis.asyncio as redis
 
 from confide.app import create_app
 from confide.core.broker import create_broker
@@ -23,51 +18,7 @@ from tests.conftest import client_for, running
 from tests.support.chat import ChatClient, Closed, connect, live_server, operator, published_avatar, visitor
 from tests.support.factory import Factory
 from tests.support.outbox import Outbox
-from tests.support.server import free_port
-from tests.support.services import unavailable
-
-
-class StoppableRedis:
-    """A Redis of our own on a free port, stopped and started again by the test (so a closure can happen
-    while it is away) without disturbing anything else. Like test_multinode.py's private_redis, which only
-    restarts."""
-
-    def __init__(self, binary: str) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> None:
-        self._proc = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.from_url(self.url)
-        try:
-            for _ in range(200):
-                with contextlib.suppress(Exception):
-                    if await client.ping():
-                        return
-                await asyncio.sleep(0.05)  # polling a starting process: there is no event to await
-            raise TimeoutError("private redis did not start")
-        finally:
-            await client.aclose()
-
-    def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            self._proc.wait(10)
-
-
-@asynccontextmanager
-async def stoppable_redis() -> AsyncIterator[StoppableRedis]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server is not installed; the test needs a Redis of its own to stop")
-    server = StoppableRedis(binary)
-    await server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.support.services import StoppableRedis, stoppable_redis, unavailable
 
 
 async def cut_off(chat: ChatClient) -> tuple[dict[str, Any], Closed]:

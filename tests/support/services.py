@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import secrets
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
 import redis.asyncio as redis
+
+from tests.support.server import free_port
 
 POSTGRES_ADMIN_DSN = os.environ.get("CONFIDE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CONFIDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -62,3 +68,46 @@ async def redis_namespace() -> AsyncIterator[tuple[str, str]]:
         async for key in client.scan_iter(match=prefix + "*", count=1000):
             await client.delete(key)
         await client.aclose()
+
+
+class StoppableRedis:
+    """A Redis of our own on a free port, stopped and started again by the test (so a closure, a join,
+    anything can happen while it is away) without disturbing anything else. Like test_multinode.py's private_redis, which only
+    restarts."""
+
+    def __init__(self, binary: str) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self._proc = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.from_url(self.url)
+        try:
+            for _ in range(200):
+                with contextlib.suppress(Exception):
+                    if await client.ping():
+                        return
+                await asyncio.sleep(0.05)  # polling a starting process: there is no event to await
+            raise TimeoutError("private redis did not start")
+        finally:
+            await client.aclose()
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(10)
+
+
+@asynccontextmanager
+async def stoppable_redis() -> AsyncIterator[StoppableRedis]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed; the test needs a Redis of its own to stop")
+    server = StoppableRedis(binary)
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
