@@ -3,8 +3,14 @@ and refusal of everything from another tenant or a role without the permission."
 
 from __future__ import annotations
 
+import pytest
 
-from tests.support.chat import Closed, connect, operator, published_avatar, visitor
+from confide.app import create_app
+from tests.conftest import client_for, running
+from tests.support.chat import ORIGIN, Closed, connect, live_server, operator, published_avatar, visitor
+from tests.support.factory import Factory
+from tests.support.outbox import Outbox
+from tests.support.services import stoppable_redis
 
 
 async def _next_of(chat, kind: str, timeout: float = 10.0) -> dict:
@@ -202,3 +208,50 @@ async def test_a_watching_operator_whose_session_ends_is_closed_without_acting(b
         r = await client.post("/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 204
         assert (await ops.closed(timeout=5)).code == 4401
+
+
+async def test_while_redis_is_away_a_join_fails_with_an_error_frame_and_new_connections_are_told_to_come_back(backend, tmp_path):
+    """Joining subscribes to the conversation's channels: with Redis away that fails. The operator gets an
+    error frame and the connection goes on (it used to wait forever for a subscription that never came, and
+    every later frame waited behind it); once Redis is back, the same join works. A visitor or operator
+    connecting meanwhile gets an error frame and close code 1013, on which the widget reconnects after a
+    back-off (it used to be dropped without a close frame)."""
+    if backend.name != "postgres":
+        pytest.skip("needs a Redis of its own to stop: runs with the postgres backend")
+    async with stoppable_redis() as redis_server:
+        settings = backend.settings(redis_url=redis_server.url, data_dir=tmp_path)
+        async with running(create_app(settings)) as app, live_server(app) as base, client_for(app) as client:
+            factory = Factory(client, Outbox(settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
+            owner = await factory.user()
+            tenant_id = await factory.tenant(owner, "Offline Desk GmbH")
+            avatar = await published_avatar(client, owner, tenant_id)
+            async with visitor(base, avatar["widget_key"]) as (chat, welcome), operator(base, tenant_id, owner.token) as (ops, _):
+                conversation_id = welcome["conversation_id"]
+                await chat.expect("message")
+                redis_server.stop()
+                await ops.send({"type": "join", "conversation_id": conversation_id})
+                error = await _next_of(ops, "error")
+                assert error["problem"]["type"].endswith("/frame-failed")
+                await ops.send({"type": "ping"})
+                await _next_of(ops, "pong")  # the connection goes on
+
+                for url, hello, origin in (
+                    (f"{base}/v1/widget/{avatar['widget_key']}/chat", {"type": "hello"}, ORIGIN),
+                    (f"{base}/v1/tenants/{tenant_id}/chat/operator", {"type": "hello", "token": owner.token}, None),
+                ):
+                    async with connect(url, origin=origin) as late:
+                        await late.send(hello)
+                        refused = await _next_of(late, "error")
+                        assert refused["problem"]["type"].endswith("/service-unavailable") and refused["problem"]["close_code"] == 1013
+                        with pytest.raises(Closed) as closed:
+                            await late.recv(10)
+                        assert closed.value.code == 1013
+
+                await redis_server.start()
+                await ops.send({"type": "join", "conversation_id": conversation_id})  # not taken for joined already
+                joined = await _next_of(ops, "joined")
+                assert joined["conversation"]["id"] == conversation_id
+                greeting = await _next_of(ops, "message")  # the catch-up from storage
+                assert greeting["author"] == "avatar" and greeting["conversation_id"] == conversation_id
+                async with visitor(base, avatar["widget_key"]) as (_, back):
+                    assert back["conversation_id"]

@@ -26,6 +26,7 @@ from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
+    SERVICE_UNAVAILABLE_DETAIL,
     CloseCode,
     ConversationAction,
     FrameError,
@@ -87,6 +88,12 @@ class OperatorConnection:
             await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
             await self.ws.close(code=int(code), reason=slug)
 
+    async def _unavailable(self, exc: Exception) -> None:
+        """The connection cannot go on (its database or broker is away): an error frame and close code
+        1013, on which a client reconnects after a back-off, rather than a close without a word."""
+        log.warning("operator connection failed", extra={"error_type": type(exc).__name__})
+        await self.refuse(CloseCode.TRY_AGAIN_LATER, "service-unavailable", SERVICE_UNAVAILABLE_DETAIL)
+
     async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
         """Closed from outside (its tenant was closed, live.py): after any frame being written, the error
         frame and the close; nothing more goes out, and the connection ends at its next receive."""
@@ -110,11 +117,18 @@ class OperatorConnection:
                 return
         except WebSocketDisconnect:
             return
+        except Exception as exc:  # noqa: BLE001 - the database away
+            await self._unavailable(exc)
+            return
         if not self.rt.live.add(self.tenant_id, self):  # closed since the hello's checks: not let in
             await self.refuse(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL)
             return
         group = channels.presence_group(self.tenant_id)
-        await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
+        try:
+            await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
+        except Exception as exc:  # noqa: BLE001 - the broker away
+            await self._unavailable(exc)
+            return
         heartbeat = asyncio.create_task(self._heartbeat(group), name="confide-operator-presence")
         try:
             async with self.rt.broker.subscribe(channels.operators(self.tenant_id)) as subscription:
@@ -127,12 +141,15 @@ class OperatorConnection:
                     await cancel_and_wait(forward)
         except WebSocketDisconnect:
             pass
+        except Exception as exc:  # noqa: BLE001 - subscribing (the broker away) or the welcome's reads failed
+            await self._unavailable(exc)
         finally:
             heartbeat.cancel()
             for _, task in self.watching.values():
                 task.cancel()
             self.watching = {}  # each delivery holds this connection's bound send: break the cycle (see visitor)
-            await self.rt.broker.member_remove(group, self.user_id)
+            with contextlib.suppress(Exception):  # the broker away: the presence entry runs out with its TTL
+                await self.rt.broker.member_remove(group, self.user_id)
             with contextlib.suppress(Exception):
                 await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": await self.rt.broker.members(group)})
 
@@ -296,18 +313,37 @@ class OperatorConnection:
                 raise FrameError("purpose-not-instructed", "The tenant's instructions do not allow operator review.") from exc
             notes = [m for m in await chats.transcript(session, conversation_id=conversation_id, include_notes=True) if m.kind == "note"]
         delivery = SeqDelivery(self._send, self.rt.sessionmaker, conversation_id, tag_conversation=True)
-        ready = asyncio.Event()
-        task = asyncio.create_task(self._watch(delivery, ready), name="confide-operator-watch")
+        subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._watch(delivery, subscribed), name="confide-operator-watch")
         self.watching[conversation_id] = (delivery, task)
-        await ready.wait()
+        try:
+            await subscribed  # raises what the subscribing raised (the broker away): the frame fails, the connection goes on
+        except BaseException:
+            if self.watching.get(conversation_id, (None, None))[1] is task:
+                del self.watching[conversation_id]  # not joined: the next join tries again
+            await cancel_and_wait(task)
+            raise
         await self._send({"type": "joined", "conversation": conversation_summary(conversation), "notes": [message_frame(n, conversation_id=conversation_id) for n in notes]})
         await delivery.catch_up(0)
 
-    async def _watch(self, delivery: SeqDelivery, ready: asyncio.Event) -> None:
+    async def _watch(self, delivery: SeqDelivery, subscribed: asyncio.Future[None]) -> None:
+        """Forward the conversation's frames; `subscribed` is set once both channels are subscribed, or
+        gets the error that kept them from it (then the joiner reports it, not this task)."""
         conversation_id = delivery.conversation_id
-        async with self.rt.broker.subscribe(channels.conversation(conversation_id)) as live, self.rt.broker.subscribe(channels.conversation_staff(conversation_id)) as staff:
-            ready.set()
-            await asyncio.gather(self._forward_conversation(delivery, live), self._forward_conversation(delivery, staff))
+        try:
+            async with (
+                self.rt.broker.subscribe(channels.conversation(conversation_id)) as live,
+                self.rt.broker.subscribe(channels.conversation_staff(conversation_id)) as staff,
+            ):
+                subscribed.set_result(None)
+                await asyncio.gather(self._forward_conversation(delivery, live), self._forward_conversation(delivery, staff))
+        except Exception as exc:
+            if subscribed.done():
+                raise
+            subscribed.set_exception(exc)
+        finally:
+            if not subscribed.done():  # cancelled while subscribing: nobody is left waiting
+                subscribed.cancel()
 
     async def _leave(self, conversation_id: str) -> None:
         watched = self.watching.pop(conversation_id, None)

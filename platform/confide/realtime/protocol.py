@@ -28,6 +28,10 @@ class CloseCode(IntEnum):
     TOO_MANY_CONNECTIONS = 4409  # the visitor has too many open connections
     RATE_LIMITED = 4429  # kept flooding after rate-limit errors
     UNAVAILABLE = 4503  # the tenant does not allow chats to be answered right now
+    TRY_AGAIN_LATER = 1013  # the service is briefly away (its database or broker): reconnect after a back-off
+
+
+SERVICE_UNAVAILABLE_DETAIL = "The chat is briefly unavailable. Connect again in a moment; nothing you saw is lost."
 
 
 class _Frame(BaseModel):

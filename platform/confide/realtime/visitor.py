@@ -29,6 +29,7 @@ from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
+    SERVICE_UNAVAILABLE_DETAIL,
     CloseCode,
     End,
     FrameError,
@@ -119,6 +120,12 @@ class VisitorConnection:
             await self._send(error_frame(slug, detail, close_code=int(code)))
             await self.ws.close(code=int(code), reason=slug[:120])
 
+    async def _unavailable(self, exc: Exception) -> None:
+        """The connection cannot go on (its database or broker is away): an error frame and close code
+        1013, on which a client reconnects after a back-off, rather than a close without a word."""
+        log.warning("visitor connection failed", extra={"error_type": type(exc).__name__})
+        await self.refuse(CloseCode.TRY_AGAIN_LATER, "service-unavailable", SERVICE_UNAVAILABLE_DETAIL)
+
     async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
         """Closed from outside (its tenant was closed, live.py): the error frame and the close, then
         nothing more goes out, and the connection ends at its next receive."""
@@ -146,6 +153,9 @@ class VisitorConnection:
             return
         except WebSocketDisconnect:
             return
+        except Exception as exc:  # noqa: BLE001 - the database or the broker away: say so, the widget comes back
+            await self._unavailable(exc)
+            return
         try:
             assert self.conversation is not None
             async with self.rt.broker.subscribe(channels.conversation(self.conversation.id)) as subscription:
@@ -158,6 +168,8 @@ class VisitorConnection:
                     await cancel_and_wait(forwarder)
         except WebSocketDisconnect:
             pass
+        except Exception as exc:  # noqa: BLE001 - subscribing (the broker away) or the welcome's reads failed
+            await self._unavailable(exc)
         finally:
             with contextlib.suppress(Exception):
                 await self.rt.broker.member_remove(channels.visitor_connections_group(self.visitor_id), self.connection_id)
