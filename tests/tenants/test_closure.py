@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from confide.app import create_app
 from confide.chats import service as chats
 from confide.core.auth import Principal
 from confide.core.tenancy import Role, TenantContext
+from confide.migrate import upgrade
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
 from confide.privacy.erasure_worker import erasure_lock
 from confide.privacy.holds import TenantClosing, create_hold
@@ -26,9 +29,11 @@ from confide.tenants import closure as closures
 from confide.tenants.closure import MAX_ATTEMPTS, LegalHoldsActive, count_rows, finish_closures
 from confide.tenants.models import TenantClosure
 from tests.conftest import client_for, running
-from tests.realtime.test_tenant_closure import cut_off
+from tests.realtime.test_tenant_closure import cut_off, still_open
 from tests.support.chat import connect, live_server, published_avatar, visitor
 from tests.support.factory import PASSWORD, Factory, User
+from tests.support.outbox import Outbox
+from tests.support.services import postgres_database
 
 
 @dataclass
@@ -486,6 +491,60 @@ async def failed_closure_without_notice(app, shop, chat) -> str:  # noqa: ANN001
     await chat.send({"type": "ping"})
     await chat.expect("pong")
     return found.id
+
+
+async def test_the_closure_finishing_announces_it_again_for_nodes_that_missed_the_first_notice(app, base, shop):
+    """The notice goes out once when the closure is accepted. A node that missed it while its own subscription
+    stayed up (the publish itself failed, or the accepting node died first) had no reason to ask the database:
+    its sockets stayed open. The erasure pass that finishes the closure announces it again, so they are cut."""
+    async with visitor(base, shop.widget_key) as (chat, _):
+        await chat.expect("message")
+        async with worker_held_off(app), app.state.sessionmaker() as session:
+            found, created = await closures.close_tenant(session, owner_ctx(shop), settings=app.state.settings, confirm_tenant_id=shop.tenant_id)
+            assert created
+            await session.commit()  # and no announce_closed
+        await still_open(chat)
+        await app.state.erasure_worker.drain()
+        assert (await read_closure(app, found.id)).status == "closed"
+        error, closed = await cut_off(chat)
+        assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
+
+
+async def test_an_erasure_worker_on_its_own_announces_the_closures_it_finishes(backend, tmp_path):
+    """`python -m confide.privacy.erasure_worker`, in a process of its own, finishes a closure whose first
+    notice never went out: the closure is announced over Redis, and the node holding the tenant's socket cuts it.
+    A database of its own, so the session's app (which polls the queue) cannot finish the closure first."""
+    if backend.name != "postgres":
+        pytest.skip("a worker in another process reaches a node only through Redis: runs with the postgres backend")
+    async with postgres_database() as url:
+        await upgrade(url)
+        settings = backend.settings(database_url=url, data_dir=tmp_path, erasure_worker_enabled=False)
+        async with running(create_app(settings)) as node, live_server(node) as base, client_for(node) as client:
+            shop = await make_shop(node, client, Factory(client, Outbox(settings.resolved_outbox_dir), settle=node.state.detached_mails.drain))
+            async with visitor(base, shop.widget_key) as (chat, _):
+                await chat.expect("message")
+                async with node.state.sessionmaker() as session:
+                    found, created = await closures.close_tenant(session, owner_ctx(shop), settings=settings, confirm_tenant_id=shop.tenant_id)
+                    assert created
+                    await session.commit()  # and no announce_closed
+                await still_open(chat)
+                env = {
+                    **os.environ,
+                    "CONFIDE_DATABASE_URL": url,
+                    "CONFIDE_SECRET_KEY": settings.resolved_secret_key,
+                    "CONFIDE_DATA_DIR": str(tmp_path),
+                    "CONFIDE_REDIS_URL": settings.redis_url,
+                    "CONFIDE_REDIS_PREFIX": settings.redis_prefix,
+                    "CONFIDE_LOG_LEVEL": "WARNING",
+                }
+                worker = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "confide.privacy.erasure_worker", "--once", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+                )
+                _, err = await asyncio.wait_for(worker.communicate(), 120)
+                assert worker.returncode == 0, err.decode()[-2000:]
+                assert (await read_closure(node, found.id)).status == "closed"
+                error, closed = await cut_off(chat)
+                assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
 
 
 async def test_an_operators_retry_cuts_chat_sockets_the_first_notice_missed(app, backend, shop):

@@ -58,7 +58,7 @@ SWEEP_SCAN_BATCH = 5000
 # and the hook simply runs again after the next pass. The hooks are passed in where a worker is built
 # (privacy/runtime.py, for the app and for a worker on its own): this module imports no other domain's work.
 PassHook = Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]]
-PassHooks = Callable[[Settings], tuple[PassHook, ...]]
+PassHooks = Callable[[Settings, Broker], tuple[PassHook, ...]]  # the after-pass work, given the worker's settings and broker
 
 
 def erasure_lock(engine: AsyncEngine) -> Any:
@@ -399,6 +399,7 @@ async def _main(args: argparse.Namespace, after_pass: PassHooks) -> None:
     settings = Settings()
     engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     broker = create_broker(settings.redis_url, settings.redis_prefix)
+    await broker.start()  # its publisher sends the closure notices of the tenants a pass finishes
 
     def report(request_id: str, counts: dict[str, int]) -> None:
         if args.verbose:
@@ -414,7 +415,7 @@ async def _main(args: argparse.Namespace, after_pass: PassHooks) -> None:
         conversation_batch=args.batch_conversations,
         pause=args.pause,
         on_batch=report,
-        after_pass=after_pass(settings),
+        after_pass=after_pass(settings, broker),
     )
     try:
         if args.once:
@@ -430,7 +431,7 @@ async def _main(args: argparse.Namespace, after_pass: PassHooks) -> None:
         await engine.dispose()
 
 
-def main(argv: list[str] | None = None, *, after_pass: PassHooks = lambda settings: ()) -> None:
+def main(argv: list[str] | None = None, *, after_pass: PassHooks = lambda settings, broker: ()) -> None:
     parser = argparse.ArgumentParser(prog="python -m confide.privacy.erasure_worker", description="Run the erasure worker on its own.")
     parser.add_argument("--once", action="store_true", help="one pass over the queue, then exit")
     parser.add_argument("--sweep", action="store_true", help="with --once: sweep the erasure ledger too")

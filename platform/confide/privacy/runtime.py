@@ -6,19 +6,24 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from confide.core.broker import Broker
 from confide.privacy.erasure_worker import ErasureWorker, PassHook
 from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
 from confide.settings import Settings
-from confide.tenants.closure import finish_closures
+from confide.tenants.closure import announce_closed, finish_closures
 
 
-def erasure_after_pass(settings: Settings) -> tuple[PassHook, ...]:
+def erasure_after_pass(settings: Settings, broker: Broker) -> tuple[PassHook, ...]:
     """What runs after each pass of the erasure worker, in the app and in a worker on its own
-    (python -m confide.privacy.erasure_worker): a closed tenant is deleted once its chat data is erased."""
+    (python -m confide.privacy.erasure_worker): a closed tenant is deleted once its chat data is erased,
+    and its closure announced once more, for any node that missed the notice sent when it was accepted."""
+
+    async def announce(tenant_id: str) -> None:
+        await announce_closed(broker, tenant_id, this_node=None)
 
     async def finish_tenant_closures(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-        return await finish_closures(sessionmaker, settings=settings)
+        return await finish_closures(sessionmaker, settings=settings, on_closed=announce)
 
     return (finish_tenant_closures,)
 
@@ -38,7 +43,7 @@ async def start_privacy(app: FastAPI, settings: Settings) -> None:
         settings=settings,
         broker=app.state.services.broker,
         outbox_dir=None if settings.smtp_host else settings.resolved_outbox_dir,
-        after_pass=erasure_after_pass(settings),
+        after_pass=erasure_after_pass(settings, app.state.services.broker),
     )
     if settings.erasure_worker_enabled:
         app.state.erasure_worker.start()

@@ -6,10 +6,12 @@ more) and closes that tenant's visitor and operator sockets with 4404. A connect
 checks just before the closure and registers just after the notice is refused at registration: the
 node remembers the tenants it heard closed.
 
-The notice is sent once, so a node can miss it: the node that accepted the closure cuts its own
-sockets directly (tenants/closure.py `announce_closed`), and a node whose broker subscription comes
-back after an outage asks the database, in one query, which of the tenants it holds sockets for were
-closed meanwhile, and cuts those. Nothing runs per connection, and nothing on a timer."""
+A notice can be missed: the node that accepted the closure cuts its own sockets directly
+(tenants/closure.py `announce_closed`); a node whose broker subscription comes back after an outage
+asks the database, in one query, which of the tenants it holds sockets for were closed meanwhile, and
+cuts those; and the erasure pass that finishes the closure (seconds later) announces it once more,
+for a node that kept its subscription while the first notice was lost on the way (a failed publish).
+Nothing runs per connection, and nothing on a timer."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
 from sqlalchemy import Table, delete, exists, func, select, update
@@ -377,16 +377,19 @@ def _counted(receipt: dict[str, Any] | None, delta: dict[str, int]) -> dict[str,
     return receipt
 
 
-async def _finish_one(sessionmaker: async_sessionmaker[AsyncSession], closure_id: str, *, settings: Settings, on_batch: BatchHook | None) -> str | None:
+async def _finish_one(
+    sessionmaker: async_sessionmaker[AsyncSession], closure_id: str, *, settings: Settings, on_batch: BatchHook | None
+) -> tuple[str | None, str | None]:
+    """The closure's status after this round, and its tenant's id."""
     async with sessionmaker() as session, session.begin():
         closure = await session.scalar(select(TenantClosure).where(TenantClosure.id == closure_id).with_for_update())
         if closure is None:
-            return None
+            return None, None
         status = await finish_closure(session, closure, settings=settings)
         tenant_id = closure.tenant_id
     if status != DELETING:
-        return status
-    return await _delete_tenant(sessionmaker, closure_id, tenant_id, batch=settings.erasure_batch_rows, on_batch=on_batch)
+        return status, tenant_id
+    return await _delete_tenant(sessionmaker, closure_id, tenant_id, batch=settings.erasure_batch_rows, on_batch=on_batch), tenant_id
 
 
 async def _count_failure(sessionmaker: async_sessionmaker[AsyncSession], closure_id: str, exc: Exception) -> None:
@@ -405,17 +408,30 @@ async def _count_failure(sessionmaker: async_sessionmaker[AsyncSession], closure
             log.warning("tenant closure: finishing failed: %s", kind, extra={"tenant_id": closure.tenant_id, "closure_id": closure.id, "attempts": closure.attempts})
 
 
-async def finish_closures(sessionmaker: async_sessionmaker[AsyncSession], *, settings: Settings, on_batch: BatchHook | None = None) -> int:
+ClosedHook = Callable[[str], Awaitable[None]]
+
+
+async def finish_closures(
+    sessionmaker: async_sessionmaker[AsyncSession], *, settings: Settings, on_batch: BatchHook | None = None, on_closed: ClosedHook | None = None
+) -> int:
     """The erasure worker's after-pass hook: move every closing closure on (queue a failed erasure again, delete
     the tenants whose erasure is done); returns how many closed. Each closure on its own, with its row locked
-    (PostgreSQL) so two finishers never both delete; one that raises is counted on its row and the next goes on."""
+    (PostgreSQL) so two finishers never both delete; one that raises is counted on its row and the next goes on.
+    `on_closed(tenant_id)` runs for each tenant closed here (the app announces the closure again: a node that
+    missed the first notice cuts its sockets now); its failure is only logged."""
     async with sessionmaker() as session:
         ids = list((await session.scalars(select(TenantClosure.id).where(TenantClosure.status == CLOSING).order_by(TenantClosure.requested_at))).all())
     closed = 0
     for closure_id in ids:
         try:
-            if await _finish_one(sessionmaker, closure_id, settings=settings, on_batch=on_batch) == CLOSED:
+            status, tenant_id = await _finish_one(sessionmaker, closure_id, settings=settings, on_batch=on_batch)
+            if status == CLOSED:
                 closed += 1
+                if on_closed is not None and tenant_id is not None:
+                    try:
+                        await on_closed(tenant_id)
+                    except Exception as exc:  # noqa: BLE001 - the closure stands; the notice is a courtesy to other nodes
+                        log.warning("announcing a finished closure failed", extra={"closure_id": closure_id, "error_type": type(exc).__name__})
         except Exception as exc:  # this closure only: the others go on
             log.error("tenant closure round failed: %s", type(exc).__name__, extra={"closure_id": closure_id})
             try:
