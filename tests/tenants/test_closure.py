@@ -587,3 +587,25 @@ async def test_the_clis_retry_cuts_chat_sockets_the_first_notice_missed(app, bac
         assert closed.code == 4404 and error["problem"]["type"].endswith("/tenant-closed")
     await app.state.erasure_worker.drain()
     assert (await read_closure(app, closure_id)).status == "closed"
+
+
+async def test_the_clis_retry_says_so_when_its_notice_cannot_go_out(app, backend, base, shop, capsys):
+    """With Redis unreachable the retry stands (the closure is queued again, and the erasure pass that finishes
+    it announces it) but its notice cannot go: the CLI says so on stderr. (The publish used to fail inside the
+    broker's queue, where nobody heard of it, and the CLI reported nothing.)"""
+    import argparse
+
+    from confide.privacy.cli import _closures
+    from tests.support.server import free_port
+
+    settings = backend.settings(redis_url=f"redis://127.0.0.1:{free_port()}/0", erasure_worker_enabled=False)  # nothing listens there
+    async with visitor(base, shop.widget_key) as (chat, _):
+        await chat.expect("message")
+        closure_id = await failed_closure_without_notice(app, shop, chat)
+        result = await _closures(settings, argparse.Namespace(action="retry", closure_id=closure_id, status=None, limit=50))
+        assert result["status"] == "closing", result
+        warning = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+        assert warning["warning"] == "the closure notice could not be sent"
+        await app.state.erasure_worker.drain()
+        assert (await read_closure(app, closure_id)).status == "closed"
+        await cut_off(chat)  # announced by the pass that finished it

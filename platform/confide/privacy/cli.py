@@ -88,10 +88,13 @@ async def _announce(settings: Settings, tenant_id: str) -> None:
     broker = create_broker(settings.redis_url, settings.redis_prefix)
     try:
         async with asyncio.timeout(ANNOUNCE_SECONDS):
+            # A publish is queued and a failed one only logged (broker.py), so ask first whether Redis answers.
+            if not await broker.ping():
+                raise ConnectionError("the broker does not answer")
             await broker.start()
             await announce_closed(broker, tenant_id, this_node=None)
             await broker.flush()
-    except Exception as exc:  # noqa: BLE001 - Redis away: the nodes find the closure when they resubscribe
+    except Exception as exc:  # noqa: BLE001 - Redis away: the nodes find the closure when they resubscribe, or when it finishes
         print(json.dumps({"warning": "the closure notice could not be sent", "error_type": type(exc).__name__}), file=sys.stderr)
     finally:
         with contextlib.suppress(Exception):
