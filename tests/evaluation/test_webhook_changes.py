@@ -4,16 +4,18 @@ waiting deliveries it affects are given up unsent, their body emptied and the re
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import select, text, update
 
 from confide.core.clock import utcnow
 from confide.core.ids import new_id
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
 from confide.evaluation.webhook_deliveries import FAILED, PENDING, enqueue
-from confide.evaluation.webhooks import envelope
+from confide.evaluation.webhooks import endpoints_for, envelope
 from tests.evaluation.helpers import set_instructions, settled
 from tests.evaluation.receiver import receiver
 
@@ -142,3 +144,38 @@ async def test_a_delivery_stored_while_the_endpoint_changed_is_checked_against_i
     async with app.state.sessionmaker() as session:
         log = {d.event: d for d in (await session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))).all()}
     assert {event: (d.outcome, d.error) for event, d in log.items()} == {CLOSED: ("failed", "endpoint_changed"), HANDOFF: ("failed", "endpoint_changed")}
+
+
+async def _a_statement_waits_for_a_lock(app: Any) -> None:
+    """Until some connection of this database waits for a row lock (the PATCH, behind the test's transaction)."""
+    while True:
+        async with app.state.sessionmaker() as session:
+            waiting = await session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+        if waiting:
+            return
+        await asyncio.sleep(0.01)  # another connection's state: there is no event to await
+
+
+async def test_a_delivery_being_stored_while_the_url_changes_is_given_up_not_sent_to_the_new_url(app, backend, client, shop):
+    """An event read the endpoint, then a PATCH changed its URL and dropped the waiting deliveries, then the
+    event stored its delivery: it escaped the drop and went to the new URL (another recipient, perhaps) with a
+    body built for the old one. Now the event's read locks the endpoint until its delivery is stored, and the
+    PATCH, which locks it first, waits for that and then gives the delivery up."""
+    if backend.name != "postgres":
+        pytest.skip("row locks: PostgreSQL")
+    endpoint_id = await _endpoint(client, shop, "http://127.0.0.1:9/old")
+    async with app.state.sessionmaker() as session:
+        [endpoint] = await endpoints_for(session, tenant_id=shop["tenant_id"], event=CLOSED)  # as WebhookDispatcher.on_event reads it
+        patch = asyncio.create_task(_change(client, shop, endpoint_id, url="http://127.0.0.1:9/new"))
+        blocked = asyncio.create_task(_a_statement_waits_for_a_lock(app))
+        await asyncio.wait({patch, blocked}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        blocked.cancel()
+        event_id = new_id("evt")
+        row = enqueue(session, tenant_id=shop["tenant_id"], endpoint_id=endpoint.id, conversation_id=None, event_id=event_id, event=CLOSED,
+                      body=envelope(event_id, CLOSED, shop["tenant_id"], {"text_included": False}), node="node_elsewhere")
+        row.attempts, row.next_attempt_at = 1, utcnow() + timedelta(hours=1)
+        await session.commit()
+    await patch
+    assert _dropped((await _rows(app, endpoint_id))[CLOSED]), "built for the old URL: never sent to the new one"
+    [entry] = await _log(client, shop, endpoint_id)
+    assert (entry["outcome"], entry["error"]) == ("failed", "endpoint_changed")

@@ -204,7 +204,11 @@ def origin(url: str) -> str:
 
 
 async def endpoints_for(session: AsyncSession, *, tenant_id: str, event: str) -> list[WebhookEndpoint]:
-    rows = (await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.active.is_(True)))).all()
+    """The endpoints to build deliveries for, share-locked (PostgreSQL) until the caller commits them: a change
+    of an endpoint (which locks it for update first, webhook_routes.py) waits for those deliveries and then
+    gives them up, or comes first and is what they are built for; none escapes to a URL it was not built for."""
+    query = select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
+    rows = (await session.scalars(query.with_for_update(read=True))).all()
     return [row for row in rows if event in (row.events or [])]
 
 
