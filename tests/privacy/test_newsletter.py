@@ -1,13 +1,17 @@
 """Newsletter (policy IX): double opt-in with consent records, unsubscribe without logging in through the
-signed link in every issue, withdrawal recorded; forged and used links answered clearly."""
+signed link in every issue and through the one-click List-Unsubscribe headers (RFC 8058) a mail client uses,
+withdrawal recorded; forged and used links answered clearly."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
+from confide.core.access_log import AccessLog
+from confide.core.mail import KIND_HEADER
 from confide.privacy.consent import truncate_address
 from confide.privacy.models import ConsentRecord
 from tests.privacy.conftest import OPERATOR, hooked_client
@@ -84,16 +88,16 @@ async def test_double_opt_in_from_registration_to_unsubscribe_link(app, factory,
     assert all(r.text_version == "newsletter-2024-01" and r.topic == "newsletter" for r in records)
 
 
-@pytest.mark.parametrize(
-    "forge",
-    [
-        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
-        lambda t: t.split(".")[0] + ".",
-        lambda t: "cfu_nls_01aaaaaaaaaaaaaaaaaaaaaaaa.AAAAAAAAAAAAAAAAAAAAAA",
-        lambda t: "cfn_" + t[4:],
-        lambda t: "x" * 40,
-    ],
-)
+FORGERIES = [
+    lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),
+    lambda t: t.split(".")[0] + ".",
+    lambda t: "cfu_nls_01aaaaaaaaaaaaaaaaaaaaaaaa.AAAAAAAAAAAAAAAAAAAAAA",
+    lambda t: "cfn_" + t[4:],
+    lambda t: "x" * 40,
+]
+
+
+@pytest.mark.parametrize("forge", FORGERIES)
 async def test_forged_unsubscribe_tokens_are_400_with_their_own_type(client, factory, outbox, forge):
     user = await factory.user(newsletter_opt_in=True)
     await client.post("/v1/newsletter/confirm", json={"token": last_match(outbox, user.email, CONFIRM)})
@@ -144,3 +148,123 @@ async def test_confirmation_tokens_are_checked(client):
     assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token")
     r = await client.post("/v1/newsletter/confirm", json={"token": "short"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.token"
+
+
+# One-click unsubscribe (RFC 2369 List-Unsubscribe, RFC 8058 List-Unsubscribe-Post)
+
+ONE_CLICK = "/v1/newsletter/one-click-unsubscribe"
+ONE_CLICK_FORM = {"content": b"List-Unsubscribe=One-Click", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+LIST_UNSUBSCRIBE = re.compile(r"<(https?://[^<>\s]+)>")
+
+
+async def subscribed_with_issue(client, factory, outbox, subject: str):  # noqa: ANN201
+    """A confirmed subscriber and the one issue mailed to them."""
+    user = await factory.user(newsletter_opt_in=True)
+    assert (await client.post("/v1/newsletter/confirm", json={"token": last_match(outbox, user.email, CONFIRM)})).status_code == 200
+    assert await send_issue(client, subject) >= 1
+    issue = [m for m in outbox.messages_to(user.email) if m["Subject"] == subject]
+    assert len(issue) == 1
+    return user, issue[0]
+
+
+def one_click_target(issue) -> str:  # noqa: ANN001
+    """The path and query a mail client POSTs to: the URL of the issue's List-Unsubscribe header."""
+    found = LIST_UNSUBSCRIBE.fullmatch(issue["List-Unsubscribe"])
+    assert found, f"List-Unsubscribe is not one <URL>: {issue['List-Unsubscribe']!r}"
+    url = urlsplit(found.group(1))
+    return f"{url.path}?{url.query}"
+
+
+async def test_an_issue_carries_one_click_headers_whose_url_unsubscribes(app, factory, outbox):
+    async with hooked_client(app, address="198.51.100.23") as client:
+        user, issue = await subscribed_with_issue(client, factory, outbox, "One-click issue")
+        token = last_match(outbox, user.email, UNSUBSCRIBE)
+        base = app.state.settings.public_base_url
+        assert issue["List-Unsubscribe"] == f"<{base}{ONE_CLICK}?token={token}>", "the token of the mail's own link, unfolded and unencoded"
+        assert issue["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+        # What a mail client does: POST the RFC 8058 body to the URL, without cookies or login.
+        r = await client.post(one_click_target(issue), **ONE_CLICK_FORM)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "none", "consent_version": "newsletter-2024-01", "requested_at": None, "confirmed_at": None}
+        assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
+        assert (await client.get("/v1/me", headers=user.headers)).json()["newsletter_opt_in"] is False
+
+        again = await client.post(one_click_target(issue), **ONE_CLICK_FORM)
+        assert again.status_code == 200 and again.json() == r.json(), "a repeated one-click is no failure to the mail client"
+        await send_issue(client, "After one-click")
+        assert not [m for m in outbox.messages_to(user.email) if m["Subject"] == "After one-click"]
+
+    records = await consent_records(app, user.id)
+    assert [(c.action, c.channel) for c in records] == [("requested", "registration"), ("confirmed", "confirmation-mail"), ("withdrawn", "one-click")]
+    assert records[-1].ip_prefix == "198.51.100.0/24", "the second POST recorded nothing"
+
+    await app.state.access_log.flush()
+    async with app.state.sessionmaker() as session:
+        logged = (await session.scalars(select(AccessLog.route).where(AccessLog.ip == "198.51.100.23", AccessLog.method == "POST"))).all()
+    assert logged.count(ONE_CLICK) == 2, logged
+    assert not [route for route in logged if "cfu_" in route or "token" in route], "the token stays out of the access log"
+
+
+async def test_one_click_also_takes_a_multipart_form(client, factory, outbox):
+    user, issue = await subscribed_with_issue(client, factory, outbox, "One-click multipart")
+    r = await client.post(one_click_target(issue), files={"List-Unsubscribe": (None, "One-Click")})
+    assert r.status_code == 200, r.text
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
+
+
+@pytest.mark.parametrize("forge", FORGERIES)
+async def test_one_click_refuses_forged_tokens(client, factory, outbox, forge):
+    user, _ = await subscribed_with_issue(client, factory, outbox, "One-click forgery")
+    token = last_match(outbox, user.email, UNSUBSCRIBE)
+    r = await client.post(ONE_CLICK, params={"token": forge(token)}, **ONE_CLICK_FORM)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith("/invalid-unsubscribe-token")
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {},
+        {"content": b""},
+        {"content": b"List-Unsubscribe=Yes", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        {"content": b"Unsubscribe=One-Click", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        {"content": b"List-Unsubscribe=One-Click&List-Unsubscribe=One-Click", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        {"json": {"List-Unsubscribe": "One-Click"}},
+        {"files": {"List-Unsubscribe": (None, "Yes")}},
+    ],
+)
+async def test_one_click_refuses_any_other_body(client, factory, outbox, request_body):
+    user, issue = await subscribed_with_issue(client, factory, outbox, "One-click body")
+    r = await client.post(one_click_target(issue), **request_body)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith("/not-one-click") and "List-Unsubscribe=One-Click" in r.json()["detail"]
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "active"
+
+
+async def test_one_click_needs_a_post_with_a_token(client, factory, outbox):
+    user, issue = await subscribed_with_issue(client, factory, outbox, "One-click method")
+    r = await client.get(one_click_target(issue))
+    assert r.status_code == 405, "opening the URL, as a mail scanner does, unsubscribes nobody"
+    r = await client.post(ONE_CLICK, **ONE_CLICK_FORM)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["query.token"]
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "active"
+
+
+async def test_only_newsletter_issues_carry_list_unsubscribe(client, factory, outbox):
+    user, _ = await subscribed_with_issue(client, factory, outbox, "One-click kinds")
+    kinds = {m[KIND_HEADER]: m for m in outbox.messages_to(user.email)}
+    assert {"verification", "newsletter-confirmation", "newsletter"} <= kinds.keys()
+    assert kinds["newsletter"]["List-Unsubscribe"] and kinds["newsletter"]["List-Unsubscribe-Post"]
+    for kind in kinds.keys() - {"newsletter"}:
+        assert kinds[kind]["List-Unsubscribe"] is None and kinds[kind]["List-Unsubscribe-Post"] is None, kind
+
+
+async def test_one_click_is_documented(client):
+    operation = (await client.get("/openapi.json")).json()["paths"][ONE_CLICK]["post"]
+    assert operation["summary"] and "RFC 8058" in operation["description"] and "newsletter" in operation["tags"]
+    assert {"200", "400", "422"} <= operation["responses"].keys()
+    assert "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
+    assert [p["name"] for p in operation["parameters"]] == ["token"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import make_msgid
 from enum import StrEnum
 from pathlib import Path
@@ -35,11 +37,33 @@ class MailKind(StrEnum):
     NEWSLETTER = "newsletter"  # an issue, sent only on confirmed consent
 
 
+_FIELD_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322: printable US-ASCII except the colon
+_MAX_LINE = 998  # RFC 5322's hard limit for a line, CRLF not counted
+
+
+class _VerbatimHeader(str):
+    """A header written exactly as given, on one line, whatever policy generates the mail (aiosmtplib uses its
+    own). The email package would fold a long value without spaces, such as a List-Unsubscribe URL, into RFC 2047
+    encoded words, which no mail client reads as a URL."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> _VerbatimHeader:
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
 class Mailer:
     def __init__(self, sender: str) -> None:
         self.sender = sender
 
-    def compose(self, to: str, subject: str, body: str, *, kind: MailKind | None = None) -> EmailMessage:
+    def compose(
+        self, to: str, subject: str, body: str, *, kind: MailKind | None = None, headers: dict[str, str] | None = None
+    ) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = to
@@ -48,13 +72,25 @@ class Mailer:
         if kind is not None:
             msg[KIND_HEADER] = MailKind(kind).value
         msg.set_content(body)
+        for name, value in (headers or {}).items():
+            # The values are the caller's (never a recipient's input): printable ASCII on one line, so nothing can be
+            # injected, and none may replace or repeat a header set above. The error names the header only, as a
+            # value may carry a token.
+            if not _FIELD_NAME.fullmatch(name) or not (value.isascii() and value.isprintable()) or len(name) + 2 + len(value) > _MAX_LINE:
+                raise ValueError(f"mail header {name!r}: name and value must be printable ASCII on one line of at most {_MAX_LINE} characters")
+            if name in msg:
+                raise ValueError(f"mail header {name!r} is already set")
+            msg.set_raw(name, _VerbatimHeader(name, value))
         return msg
 
-    async def send(self, to: str, subject: str, body: str, *, kind: MailKind | None = None) -> None:
+    async def send(
+        self, to: str, subject: str, body: str, *, kind: MailKind | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         """Deliver or fail loudly: callers send before they commit, so a failure leaves nothing half-done.
-        `kind` says what the mail is about (MailKind); every new caller should name it."""
+        `kind` says what the mail is about (MailKind); every new caller should name it. `headers` are added to
+        the message as written, unfolded (e.g. List-Unsubscribe, whose URL must reach the mail client intact)."""
         try:
-            await self.deliver(self.compose(to, subject, body, kind=kind))
+            await self.deliver(self.compose(to, subject, body, kind=kind, headers=headers))
         except Exception as exc:
             log.warning("mail delivery failed: %s", type(exc).__name__)
             raise ServiceUnavailable("Mail could not be sent just now, so nothing was saved. Try again shortly.") from exc

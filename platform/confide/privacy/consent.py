@@ -1,5 +1,6 @@
 """Newsletter consent (policy IX): double opt-in, a consent record for every step (text version, time,
-truncated network address), unsubscribe without logging in through a signed link in every mail."""
+truncated network address), unsubscribe without logging in through a signed link in every mail, and the
+one-click unsubscribe of RFC 8058 that mail clients offer from the List-Unsubscribe headers of every issue."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hashlib
 import hmac
 import ipaddress
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +29,10 @@ UNSUBSCRIBE_PREFIX = "cfu_"
 # Served by accounts/pages.py; the mailed links carry the token in their fragment, never in a path or query.
 CONFIRM_PAGE = "/newsletter/confirm"
 UNSUBSCRIBE_PAGE = "/newsletter/unsubscribe"
+# The one exception: RFC 8058 has the mail client POST to the List-Unsubscribe URL as it stands, so that URL
+# carries the token in its query (privacy/routes.py; access logs and metrics record the route template only).
+ONE_CLICK_ROUTE = "/v1/newsletter/one-click-unsubscribe"
+ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 PENDING, ACTIVE, WITHDRAWN = "pending", "active", "withdrawn"
 
 
@@ -36,6 +42,10 @@ class InvalidUnsubscribeToken(BadRequest):
 
 class UnsubscribeTokenUsed(BadRequest):
     slug, title = "unsubscribe-token-used", "Already unsubscribed"
+
+
+class NotOneClick(BadRequest):
+    slug, title = "not-one-click", "Not a one-click unsubscribe"
 
 
 class NotSubscribed(NotFound):
@@ -173,13 +183,27 @@ async def withdraw_newsletter(session: AsyncSession, services: Services, *, user
     return True
 
 
-async def unsubscribe_with_token(session: AsyncSession, services: Services, *, token: str, ip: str | None) -> None:
-    """The link in every newsletter: no login needed. A forged token and a used one get different answers."""
+async def unsubscribe_with_token(
+    session: AsyncSession, services: Services, *, token: str, ip: str | None, channel: str = "unsubscribe-link", quiet: bool = False
+) -> bool:
+    """The link in every newsletter: no login needed. A forged token and a used one get different answers; with
+    `quiet` a used one (or one whose subscription is gone) is no error. Returns whether a subscription was withdrawn.
+    `channel` is recorded: "unsubscribe-link" (the page the mail links to) or "one-click" (a mail client, RFC 8058)."""
     subscription_id = _subscription_of_token(services, token)
     subscription = await session.get(NewsletterSubscription, subscription_id)
     if subscription is None or subscription.status == WITHDRAWN:
+        if quiet:
+            return False
         raise UnsubscribeTokenUsed("This link was already used: that subscription is withdrawn, and no newsletter goes to it.")
-    await _withdraw(session, services, subscription, channel="unsubscribe-link", ip=ip)
+    await _withdraw(session, services, subscription, channel=channel, ip=ip)
+    return True
+
+
+def one_click_headers(services: Services, token: str) -> dict[str, str]:
+    """List-Unsubscribe (RFC 2369) with the one-click URL, and List-Unsubscribe-Post (RFC 8058), which tells the
+    mail client to POST ONE_CLICK_BODY there: what Gmail and Yahoo ask of bulk senders. Newsletter issues only."""
+    url = f"{services.settings.public_base_url}{ONE_CLICK_ROUTE}?{urlencode({'token': token})}"
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK_BODY}
 
 
 async def newsletter_state(session: AsyncSession, *, user_id: str) -> tuple[str, NewsletterSubscription | None]:
@@ -188,7 +212,8 @@ async def newsletter_state(session: AsyncSession, *, user_id: str) -> tuple[str,
 
 
 async def send_newsletter(session: AsyncSession, services: Services, *, subject: str, body: str) -> int:
-    """Mail one issue to every confirmed subscriber whose account is not restricted; each mail carries its own unsubscribe link."""
+    """Mail one issue to every confirmed subscriber whose account is not restricted; each mail carries its own unsubscribe
+    link, in the text and in the List-Unsubscribe headers a mail client shows as a one-click unsubscribe."""
     rows = (
         await session.execute(
             select(NewsletterSubscription.id, User.email, User.pseudonym)
@@ -207,5 +232,6 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
             f"Unsubscribe: {base}{UNSUBSCRIBE_PAGE}#token={token}\n"
             f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
             kind=MailKind.NEWSLETTER,
+            headers=one_click_headers(services, token),
         )
     return len(rows)

@@ -3,9 +3,10 @@ preference) and `router`, which gathers every privacy route for app.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from confide.core.db import SessionDep
 from confide.core.services import ServicesDep, client_address
@@ -94,6 +95,60 @@ async def confirm_newsletter(body: TokenBody, request: Request, session: Session
 )
 async def unsubscribe(body: TokenBody, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
     await consent.unsubscribe_with_token(session, services, token=body.token, ip=client_address(request))
+    await session.commit()
+    return NewsletterOut(status="none", consent_version=services.settings.newsletter_consent_version)
+
+
+ONE_CLICK_FORM = {
+    "schema": {
+        "type": "object",
+        "required": ["List-Unsubscribe"],
+        "properties": {"List-Unsubscribe": {"type": "string", "enum": ["One-Click"]}},
+    }
+}
+
+
+async def _one_click_fields(request: Request) -> list[str]:
+    """The values of the form's List-Unsubscribe field: URL-encoded as RFC 8058 shows it, or multipart/form-data,
+    which some mail clients send. A body without a content type is read as URL-encoded."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        async with request.form(max_files=0, max_fields=20) as form:
+            return [value for value in form.getlist("List-Unsubscribe") if isinstance(value, str)]
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return [value for name, value in parse_qsl(body, keep_blank_values=True) if name == "List-Unsubscribe"]
+
+
+@public.post(
+    "/newsletter/one-click-unsubscribe",  # consent.ONE_CLICK_ROUTE, the URL in the mails
+    response_model=NewsletterOut,
+    tags=["newsletter"],
+    summary="One-click unsubscribe from a mail client (RFC 8058, no login)",
+    description="The URL in the `List-Unsubscribe` header of every newsletter issue, which mail clients such as Gmail and "
+    "Yahoo POST to when the reader presses their unsubscribe button, as the mail's `List-Unsubscribe-Post` header asks "
+    "(RFC 8058): the token is in the query, the body is the form `List-Unsubscribe=One-Click` "
+    "(`application/x-www-form-urlencoded`, or `multipart/form-data`), without cookies or login. Withdraws the "
+    "subscription like `POST /v1/newsletter/unsubscribe` does, recorded with the channel `one-click`. Idempotent: "
+    "a mail client may send it again, so a valid token whose subscription is already withdrawn also answers 200 and "
+    "changes nothing (unlike `/v1/newsletter/unsubscribe`, which answers `unsubscribe-token-used`). Only POST "
+    "unsubscribes: opening the URL, as mail scanners do, does nothing. The token is not written to the access log, "
+    "which records the route template only.",
+    responses={
+        200: {"description": "Unsubscribed, now or earlier: no newsletter goes to this subscription"},
+        400: {"description": "The body is not `List-Unsubscribe=One-Click` (problem type `not-one-click`), or the token "
+              "was not issued by us (`invalid-unsubscribe-token`)"},
+        422: {"description": "The `token` query parameter is missing or malformed; `errors` names `query.token`"},
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": ONE_CLICK_FORM, "multipart/form-data": ONE_CLICK_FORM}}},
+)
+async def one_click_unsubscribe(
+    token: Annotated[str, Query(min_length=10, max_length=300, description="The unsubscribe token (`cfu_…`) of the mailed URL.")],
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+) -> NewsletterOut:
+    if [value.strip() for value in await _one_click_fields(request)] != ["One-Click"]:
+        raise consent.NotOneClick(f"A one-click unsubscribe is a POST with the form body `{consent.ONE_CLICK_BODY}` (RFC 8058).")
+    await consent.unsubscribe_with_token(session, services, token=token, ip=client_address(request), channel="one-click", quiet=True)
     await session.commit()
     return NewsletterOut(status="none", consent_version=services.settings.newsletter_consent_version)
 
