@@ -74,6 +74,18 @@ async def test_hit_counts_within_the_window_and_says_when_to_retry(backend) -> N
         await broker.close()
 
 
+async def test_the_in_process_broker_never_says_retry_after_more_than_the_window(monkeypatch) -> None:
+    """At this clock reading (1001.11 + 60) - 1001.11 is 60.000000000000114 in floating point, and the first
+    hit of a 60 s window said "retry after 61" (a flaky CI failure, one run in a few hundred)."""
+    from types import SimpleNamespace
+
+    from confide.core import broker as broker_module
+
+    monkeypatch.setattr(broker_module, "time", SimpleNamespace(monotonic=lambda: 1001.11))  # the broker's clock only, not the event loop's
+    memory = broker_module.MemoryBroker()
+    assert (await memory.hit("k", 3, 60)).retry_after == 60
+
+
 async def test_retry_after_is_never_short_of_the_windows_end(backend) -> None:  # noqa: ANN001
     """1.3 s of a 2 s window left: "retry after 2 s" (Redis's TTL would round that to 1, and a client
     that waited 1 s would be refused again)."""

@@ -206,7 +206,9 @@ class MemoryBroker(Broker):
                 self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
         count += 1
         self._counters[key] = (count, expires)
-        return RateDecision(count <= limit, count, retry_after(expires - now))
+        # Capped at the window: (now + window) - now can come out a hair above it in floating point, which
+        # rounded up said one second more than the window itself.
+        return RateDecision(count <= limit, count, retry_after(min(float(window_seconds), expires - now)))
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
         self._values[key] = (value, time.monotonic() + ttl_seconds)
