@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -67,8 +68,16 @@ TAGS = [
 ]
 
 
+log = logging.getLogger("confide.app")
+
+
 def create_mailer(settings: Settings) -> Mailer:
     if settings.smtp_host:
+        if not settings.public_base_url.startswith("https://"):
+            log.warning(
+                "CONFIDE_PUBLIC_BASE_URL is not https while mail goes out over SMTP: the links in mails (confirmations, "
+                "password resets, unsubscribing) travel over plain HTTP, and mail clients offer no one-click unsubscribe"
+            )
         return SmtpMailer(
             settings.mail_from, settings.smtp_host, settings.smtp_port, settings.smtp_username, settings.smtp_password, settings.smtp_starttls
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,8 +34,21 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base URL used in mails and links.")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL used in mails and links (https in production: mail clients offer one-click unsubscribe only for https).",
+    )
     trusted_proxies: str = Field(default="127.0.0.1", description="Comma-separated proxy addresses whose X-Forwarded-For is believed.")
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_base_url(cls, value: str) -> str:
+        """Links in mails are this plus a path: an absolute http(s) URL with a host, no query or fragment, and
+        no trailing slash (which made `…//newsletter/unsubscribe`)."""
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an absolute http(s) URL such as https://chat.example.com (no query or fragment)")
+        return value.strip().rstrip("/")
 
     # Accounts
     token_ttl_hours: int = Field(default=24 * 14, ge=1)

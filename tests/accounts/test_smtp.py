@@ -45,3 +45,30 @@ async def test_verification_mail_over_smtp(backend):
             assert r.status_code == 200 and r.json()["email_verified"] is True
     finally:
         controller.stop()
+
+
+def test_the_public_base_url_is_checked_and_its_trailing_slash_dropped(caplog, tmp_path):
+    """Links in mails are the base URL plus a path: `https://chat.example.com/` made `…com//account/…`, and a
+    URL without a scheme made links no mail client follows. With SMTP on and no https, the node says so."""
+    import logging
+
+    import pytest
+    from pydantic import ValidationError
+
+    from confide.app import create_mailer
+    from confide.settings import Settings
+
+    assert Settings(public_base_url="https://chat.example.com/").public_base_url == "https://chat.example.com"
+    assert Settings(public_base_url="https://example.com/confide/").public_base_url == "https://example.com/confide"
+    for wrong in ("chat.example.com", "ftp://chat.example.com", "https://", "https://chat.example.com/?a=1", "https://chat.example.com/#top"):
+        with pytest.raises(ValidationError, match="absolute http"):
+            Settings(public_base_url=wrong)
+
+    with caplog.at_level(logging.WARNING, logger="confide.app"):
+        create_mailer(Settings(data_dir=tmp_path, smtp_host="127.0.0.1", public_base_url="https://chat.example.com"))
+        assert not caplog.records
+        create_mailer(Settings(data_dir=tmp_path))  # the outbox: nothing leaves the machine
+        assert not caplog.records
+        create_mailer(Settings(data_dir=tmp_path, smtp_host="127.0.0.1", public_base_url="http://chat.example.com"))
+    [record] = caplog.records
+    assert "not https" in record.getMessage() and "one-click unsubscribe" in record.getMessage()
