@@ -114,8 +114,12 @@ def tenant_select(ctx: TenantContext, model: type[M], *columns: Any) -> Select[A
     return stmt.where(model.tenant_id == ctx.tenant_id)  # type: ignore[attr-defined]
 
 
-async def get_for_tenant(session: AsyncSession, ctx: TenantContext, model: type[M], object_id: str, what: str = "object") -> M:
-    obj = await session.scalar(tenant_select(ctx, model).where(model.id == object_id))  # type: ignore[attr-defined]
+async def get_for_tenant(session: AsyncSession, ctx: TenantContext, model: type[M], object_id: str, what: str = "object", *, for_update: bool = False) -> M:
+    """The tenant's object by id, or NotFound; `for_update` locks its row until the transaction ends (PostgreSQL)."""
+    query = tenant_select(ctx, model).where(model.id == object_id)  # type: ignore[attr-defined]
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    obj = await session.scalar(query)
     if obj is None:
         raise NotFound(f"No such {what}.")
     return obj

@@ -72,10 +72,9 @@ CHANGING = (
 
 @router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change a webhook endpoint", description=CHANGING + SIGNING)
 async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookOut:
-    row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
     # Locked first (PostgreSQL): a delivery being built from the endpoint as it is (webhooks.endpoints_for)
     # commits before the drops below, so they see it.
-    await session.refresh(row, with_for_update=True)
+    row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook", for_update=True)
     now = utcnow()
     dropped = {"tenant_id": ctx.tenant_id, "endpoint_id": row.id, "now": now}
     if body.url is not None:

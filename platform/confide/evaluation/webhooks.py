@@ -204,11 +204,14 @@ def origin(url: str) -> str:
 
 
 async def endpoints_for(session: AsyncSession, *, tenant_id: str, event: str) -> list[WebhookEndpoint]:
-    """The endpoints to build deliveries for, share-locked (PostgreSQL) until the caller commits them: a change
-    of an endpoint (which locks it for update first, webhook_routes.py) waits for those deliveries and then
-    gives them up, or comes first and is what they are built for; none escapes to a URL it was not built for."""
+    """The endpoints to build deliveries for, key-share-locked (PostgreSQL) until the caller commits them: a
+    change of an endpoint (which locks it for update first, webhook_routes.py) waits for those deliveries and
+    then gives them up, or comes first and is what they are built for; none escapes to a URL it was not built
+    for. FOR KEY SHARE, the weakest lock: a tenant's closure, which locks the tenant row and then switches its
+    endpoints off (a plain UPDATE), does not wait for it, so the two never deadlock over the tenant row the
+    deliveries' foreign key share-locks."""
     query = select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
-    rows = (await session.scalars(query.with_for_update(read=True))).all()
+    rows = (await session.scalars(query.with_for_update(read=True, key_share=True))).all()
     return [row for row in rows if event in (row.events or [])]
 
 
