@@ -101,3 +101,27 @@ async def test_bad_tokens_are_401(client, header):
     r = await client.get("/v1/me", headers=headers)
     assert_problem(r, 401, "unauthorized")
     assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_only_services_out_of_reach_count_as_an_outage():
+    """A chat connection that fails on one of these is told to come back later (1013); on anything else (a bug)
+    it is not, so a bug does not pass for an outage and send clients reconnecting in a loop."""
+    import asyncpg
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    from confide.core.errors import is_outage
+
+    outages = [
+        ConnectionRefusedError(111, "refused"),
+        TimeoutError(),
+        redis.exceptions.ConnectionError("Error 111 connecting"),
+        redis.exceptions.TimeoutError(),
+        sqlalchemy.exc.OperationalError("SELECT 1", {}, OSError("gone")),
+        sqlalchemy.exc.InterfaceError("SELECT 1", {}, Exception("connection is closed")),
+        asyncpg.exceptions.ConnectionDoesNotExistError(),
+        asyncpg.InterfaceError("pool is closing"),
+    ]
+    bugs = [ValueError(), KeyError("x"), AssertionError(), TypeError(), sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("dup")), redis.exceptions.ResponseError("WRONGTYPE")]
+    assert [is_outage(e) for e in outages] == [True] * len(outages)
+    assert [is_outage(e) for e in bugs] == [False] * len(bugs)

@@ -213,7 +213,8 @@ async def test_a_watching_operator_whose_session_ends_is_closed_without_acting(b
 async def test_while_redis_is_away_a_join_fails_with_an_error_frame_and_new_connections_are_told_to_come_back(backend, tmp_path):
     """Joining subscribes to the conversation's channels: with Redis away that fails. The operator gets an
     error frame and the connection goes on (it used to wait forever for a subscription that never came, and
-    every later frame waited behind it); once Redis is back, the same join works. A visitor or operator
+    every later frame waited behind it); a take-over meanwhile takes effect but cannot join either, and once
+    Redis is back, taking it over again joins it. A visitor or operator
     connecting meanwhile gets an error frame and close code 1013, on which the widget reconnects after a
     back-off (it used to be dropped without a close frame)."""
     if backend.name != "postgres":
@@ -234,6 +235,8 @@ async def test_while_redis_is_away_a_join_fails_with_an_error_frame_and_new_conn
                 assert error["problem"]["type"].endswith("/frame-failed")
                 await ops.send({"type": "ping"})
                 await _next_of(ops, "pong")  # the connection goes on
+                await ops.send({"type": "take_over", "conversation_id": conversation_id})  # takes effect, but cannot join
+                assert (await _next_of(ops, "error"))["problem"]["type"].endswith("/frame-failed")
 
                 for url, hello, origin in (
                     (f"{base}/v1/widget/{avatar['widget_key']}/chat", {"type": "hello"}, ORIGIN),
@@ -248,8 +251,10 @@ async def test_while_redis_is_away_a_join_fails_with_an_error_frame_and_new_conn
                         assert closed.value.code == 1013
 
                 await redis_server.start()
-                await ops.send({"type": "join", "conversation_id": conversation_id})  # not taken for joined already
+                # Taken over already, but not watched: taking it over again joins it (it used to do nothing).
+                await ops.send({"type": "take_over", "conversation_id": conversation_id})
                 joined = await _next_of(ops, "joined")
+                assert joined["conversation"]["status"] == "operator"
                 assert joined["conversation"]["id"] == conversation_id
                 greeting = await _next_of(ops, "message")  # the catch-up from storage
                 assert greeting["author"] == "avatar" and greeting["conversation_id"] == conversation_id

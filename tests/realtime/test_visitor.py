@@ -132,6 +132,22 @@ async def test_forged_or_foreign_visitor_token_is_refused(base, shop, client, fa
         assert (await chat.closed()).code == 4401
 
 
+async def test_refused_connections_do_not_use_up_the_visitors_connection_slots(app, base, shop):
+    """A connection refused after it was counted among its visitor's open connections (resuming a conversation
+    that is not the visitor's) used to stay counted until the count's time ran out (minutes): after as many
+    refusals as the visitor may hold connections, the visitor's own chat was refused with 4409."""
+    async with visitor(base, shop["widget_key"]) as (_, welcome):
+        token = welcome["visitor_token"]
+    async with visitor(base, shop["widget_key"]) as (_, someone_else):
+        pass
+    for _ in range(app.state.settings.chat_max_connections_per_visitor + 1):
+        async with connect(f"{base}/v1/widget/{shop['widget_key']}/chat") as chat:
+            await chat.send({"type": "hello", "visitor_token": token, "resume": {"conversation_id": someone_else["conversation_id"], "last_seq": 0}})
+            assert (await chat.closed()).code == 4401
+    async with visitor(base, shop["widget_key"], visitor_token=token) as (_, back):  # not 4409
+        assert back["conversation_id"].startswith("cnv_")
+
+
 async def test_duplicate_client_message_id_is_stored_once(app, base, shop):
     async with visitor(base, shop["widget_key"]) as (chat, welcome):
         await chat.expect("message")

@@ -209,3 +209,28 @@ class UnhandledErrorMiddleware:
             if not started:
                 response = problem_response(ProblemError().body(scope.get("path")))
                 await response(scope, receive, send)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` says a service is out of reach (the database, Redis, the network), not that the code is
+    wrong: a client is then told to come back later (a websocket's close code 1013), while a bug still
+    surfaces as one."""
+    import asyncpg
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    outage_types = (
+        OSError,  # refused, reset, unreachable (ConnectionError is one)
+        TimeoutError,
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.TimeoutError,  # the connection pool's
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.CannotConnectNowError,
+    )
+    if isinstance(exc, outage_types):
+        return True
+    return isinstance(exc, sqlalchemy.exc.DBAPIError) and bool(exc.connection_invalidated)

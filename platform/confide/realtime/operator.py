@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from confide.chats import service as chats
 from confide.chats.models import Conversation
 from confide.core.auth import principal_from_token
-from confide.core.errors import NotFound
+from confide.core.errors import NotFound, is_outage
 from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.core.tenancy import Permission, has_permission, resolve_tenant_context
@@ -48,6 +48,8 @@ from confide.realtime.protocol import (
 from confide.realtime.runtime import ChatRuntime
 
 log = logging.getLogger("confide.realtime.operator")
+
+JOIN_SUBSCRIBE_SECONDS = 10.0  # a join whose subscribing takes longer (Redis not answering) fails, rather than hold up the connection
 PRESENCE_TTL = 60.0
 
 
@@ -92,7 +94,7 @@ class OperatorConnection:
         """The connection cannot go on (its database or broker is away): an error frame and close code
         1013, on which a client reconnects after a back-off, rather than a close without a word."""
         log.warning("operator connection failed", extra={"error_type": type(exc).__name__})
-        await self.refuse(CloseCode.TRY_AGAIN_LATER, "service-unavailable", SERVICE_UNAVAILABLE_DETAIL)
+        await self.cut(CloseCode.TRY_AGAIN_LATER, "service-unavailable", SERVICE_UNAVAILABLE_DETAIL)  # after any frame being written
 
     async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
         """Closed from outside (its tenant was closed, live.py): after any frame being written, the error
@@ -117,8 +119,10 @@ class OperatorConnection:
                 return
         except WebSocketDisconnect:
             return
-        except Exception as exc:  # noqa: BLE001 - the database away
-            await self._unavailable(exc)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self._unavailable(exc)  # the database away
             return
         if not self.rt.live.add(self.tenant_id, self):  # closed since the hello's checks: not let in
             await self.refuse(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL)
@@ -126,8 +130,10 @@ class OperatorConnection:
         group = channels.presence_group(self.tenant_id)
         try:
             await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
-        except Exception as exc:  # noqa: BLE001 - the broker away
-            await self._unavailable(exc)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self._unavailable(exc)  # the broker away
             return
         heartbeat = asyncio.create_task(self._heartbeat(group), name="confide-operator-presence")
         try:
@@ -141,8 +147,10 @@ class OperatorConnection:
                     await cancel_and_wait(forward)
         except WebSocketDisconnect:
             pass
-        except Exception as exc:  # noqa: BLE001 - subscribing (the broker away) or the welcome's reads failed
-            await self._unavailable(exc)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self._unavailable(exc)  # subscribing (the broker away) or the welcome's reads failed
         finally:
             heartbeat.cancel()
             for _, task in self.watching.values():
@@ -317,7 +325,10 @@ class OperatorConnection:
         task = asyncio.create_task(self._watch(delivery, subscribed), name="confide-operator-watch")
         self.watching[conversation_id] = (delivery, task)
         try:
-            await subscribed  # raises what the subscribing raised (the broker away): the frame fails, the connection goes on
+            # Raises what the subscribing raised (the broker away), or TimeoutError when it hangs (a Redis that
+            # does not answer): the frame fails, the connection goes on.
+            async with asyncio.timeout(JOIN_SUBSCRIBE_SECONDS):
+                await subscribed
         except BaseException:
             if self.watching.get(conversation_id, (None, None))[1] is task:
                 del self.watching[conversation_id]  # not joined: the next join tries again
@@ -367,8 +378,10 @@ class OperatorConnection:
             raise FrameError("not-found", "No such conversation.") from exc
         except transitions.InvalidTransition as exc:
             raise FrameError("invalid-transition", exc.detail) from exc
-        if done.message is None:
-            return done.conversation  # taking over what one already has: nothing happened
+        if done.message is None:  # taking over what one already has: nothing happened
+            if action == "take_over" and conversation_id not in self.watching:
+                await self._join(conversation_id)  # its first join failed (Redis away): the take-over stood, the watching did not
+            return done.conversation
         if conversation_id not in self.watching:
             await self._join(conversation_id)
         return done.conversation

@@ -20,6 +20,7 @@ from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id, verify_customer_token
 from confide.chats.writer import DuplicateClientMessage
 from confide.core import events
+from confide.core.errors import is_outage
 from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.core.services import subject_key
@@ -146,6 +147,15 @@ class VisitorConnection:
 
     async def _run(self, widget_key: str) -> None:
         try:
+            await self._serve(widget_key)
+        finally:
+            if self.member_time:  # counted among the visitor's connections: no longer (also when refused after that)
+                with contextlib.suppress(Exception):
+                    await self.rt.broker.member_remove(channels.visitor_connections_group(self.visitor_id), self.connection_id)
+            self._release()
+
+    async def _serve(self, widget_key: str) -> None:
+        try:
             hello = await self._open(widget_key)
             await self._start(hello)
         except Refused as refused:
@@ -153,8 +163,10 @@ class VisitorConnection:
             return
         except WebSocketDisconnect:
             return
-        except Exception as exc:  # noqa: BLE001 - the database or the broker away: say so, the widget comes back
-            await self._unavailable(exc)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self._unavailable(exc)  # the database or the broker away: say so, the widget comes back
             return
         try:
             assert self.conversation is not None
@@ -168,12 +180,10 @@ class VisitorConnection:
                     await cancel_and_wait(forwarder)
         except WebSocketDisconnect:
             pass
-        except Exception as exc:  # noqa: BLE001 - subscribing (the broker away) or the welcome's reads failed
-            await self._unavailable(exc)
-        finally:
-            with contextlib.suppress(Exception):
-                await self.rt.broker.member_remove(channels.visitor_connections_group(self.visitor_id), self.connection_id)
-            self._release()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self._unavailable(exc)  # subscribing (the broker away) or the welcome's reads failed
 
     def _release(self) -> None:
         """Break the connection's reference cycles (its delivery holds its bound send), so it is freed
