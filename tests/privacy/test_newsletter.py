@@ -4,6 +4,7 @@ withdrawal recorded; forged and used links answered clearly."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import urlsplit
 
@@ -204,6 +205,16 @@ async def test_an_issue_carries_one_click_headers_whose_url_unsubscribes(app, fa
         logged = (await session.scalars(select(AccessLog.route).where(AccessLog.ip == "198.51.100.23", AccessLog.method == "POST"))).all()
     assert logged.count(ONE_CLICK) == 2, logged
     assert not [route for route in logged if "cfu_" in route or "token" in route], "the token stays out of the access log"
+
+
+async def test_one_click_posts_at_the_same_moment_withdraw_once(app, client, factory, outbox):
+    """Mail clients and scanners may send the one-click POST several times at once: the subscription's row is
+    locked while it is withdrawn, so only one withdrawal is recorded (each used to find it active and record one)."""
+    user, issue = await subscribed_with_issue(client, factory, outbox, "Issue clicked five times")
+    answers = await asyncio.gather(*(client.post(one_click_target(issue), **ONE_CLICK_FORM) for _ in range(5)))
+    assert [r.status_code for r in answers] == [200] * 5
+    records = await consent_records(app, user.id)
+    assert [(c.action, c.channel) for c in records].count(("withdrawn", "one-click")) == 1
 
 
 async def test_one_click_also_takes_a_multipart_form(client, factory, outbox):

@@ -11,7 +11,7 @@ import ipaddress
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.clock import utcnow
@@ -161,7 +161,14 @@ async def confirm_newsletter(session: AsyncSession, services: Services, *, token
     return subscription
 
 
-async def _withdraw(session: AsyncSession, services: Services, subscription: NewsletterSubscription, *, channel: str, ip: str | None) -> None:
+async def _withdraw(session: AsyncSession, services: Services, subscription: NewsletterSubscription, *, channel: str, ip: str | None) -> bool:
+    """Withdraw `subscription` and record it; False when another request withdrew it first. The conditional
+    UPDATE makes the second of two at the same moment (a mail client's one-click sent twice) wait for the
+    first and then find nothing to do, on either database, so consent is withdrawn and recorded once."""
+    o = NewsletterSubscription
+    claimed = await session.execute(update(o).where(o.id == subscription.id, o.status != WITHDRAWN).values(status=WITHDRAWN))  # type: ignore[arg-type]
+    if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        return False
     subscription.status = WITHDRAWN
     subscription.withdrawn_at = utcnow()
     subscription.confirm_token_hash = None
@@ -170,16 +177,16 @@ async def _withdraw(session: AsyncSession, services: Services, subscription: New
         user.newsletter_opt_in = False
     _record(session, services, user_id=subscription.user_id, action="withdrawn", channel=channel, ip=ip)
     await session.flush()
+    return True
 
 
 async def withdraw_newsletter(session: AsyncSession, services: Services, *, user_id: str, channel: str, ip: str | None = None, quiet: bool = False) -> bool:
     """Withdraw consent (Art. 7(3)). Raises NotSubscribed unless `quiet`; returns whether there was one."""
     subscription = await open_subscription(session, user_id=user_id)
-    if subscription is None:
+    if subscription is None or not await _withdraw(session, services, subscription, channel=channel, ip=ip):
         if quiet:
             return False
         raise NotSubscribed("You are not subscribed to the newsletter, so there is nothing to withdraw.")
-    await _withdraw(session, services, subscription, channel=channel, ip=ip)
     return True
 
 
@@ -191,11 +198,10 @@ async def unsubscribe_with_token(
     `channel` is recorded: "unsubscribe-link" (the page the mail links to) or "one-click" (a mail client, RFC 8058)."""
     subscription_id = _subscription_of_token(services, token)
     subscription = await session.get(NewsletterSubscription, subscription_id)
-    if subscription is None or subscription.status == WITHDRAWN:
+    if subscription is None or subscription.status == WITHDRAWN or not await _withdraw(session, services, subscription, channel=channel, ip=ip):
         if quiet:
             return False
         raise UnsubscribeTokenUsed("This link was already used: that subscription is withdrawn, and no newsletter goes to it.")
-    await _withdraw(session, services, subscription, channel=channel, ip=ip)
     return True
 
 
