@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from confide.core.clock import as_utc, utcnow
 from confide.core.db import create_engine, create_sessionmaker
 from confide.core.ids import new_id
-from confide.evaluation.models import WebhookDelivery, WebhookOutbox
+from confide.evaluation.models import WebhookDelivery
 from confide.evaluation.webhook_deliveries import PENDING, PER_ENDPOINT, STOP_GRACE_SECONDS, attempt_limit, enqueue
 from confide.evaluation.webhooks import WebhookDispatcher, envelope
 from tests.conftest import backend_context
