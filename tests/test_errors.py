@@ -122,6 +122,13 @@ def test_only_services_out_of_reach_count_as_an_outage():
         asyncpg.exceptions.ConnectionDoesNotExistError(),
         asyncpg.InterfaceError("pool is closing"),
     ]
-    bugs = [ValueError(), KeyError("x"), AssertionError(), TypeError(), sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("dup")), redis.exceptions.ResponseError("WRONGTYPE")]
+    for cause in (asyncpg.CannotConnectNowError("the database system is starting up"), asyncpg.AdminShutdownError("terminating connection")):
+        adapted = Exception("adapted")  # what SQLAlchemy's asyncpg layer wraps an error it has no mapping for in
+        adapted.__cause__ = cause
+        outages.append(sqlalchemy.exc.DBAPIError("SELECT 1", {}, adapted))
+    duplicate = Exception("adapted")
+    duplicate.__cause__ = asyncpg.UniqueViolationError("duplicate key")
+    bugs = [ValueError(), KeyError("x"), AssertionError(), TypeError(), sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("dup")), redis.exceptions.ResponseError("WRONGTYPE"),
+            sqlalchemy.exc.DBAPIError("INSERT", {}, duplicate)]
     assert [is_outage(e) for e in outages] == [True] * len(outages)
     assert [is_outage(e) for e in bugs] == [False] * len(bugs)

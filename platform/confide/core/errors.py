@@ -211,10 +211,16 @@ class UnhandledErrorMiddleware:
                 await response(scope, receive, send)
 
 
+# PostgreSQL error codes of a server out of reach: connection exceptions (class 08), shutting down or starting
+# up (57P01-57P03), too many connections (53300).
+OUTAGE_SQLSTATES = ("57P01", "57P02", "57P03", "53300")
+
+
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` says a service is out of reach (the database, Redis, the network), not that the code is
     wrong: a client is then told to come back later (a websocket's close code 1013), while a bug still
-    surfaces as one."""
+    surfaces as one. Looks through SQLAlchemy's wrappers to the driver's own error: the asyncpg layer wraps
+    a server that is starting up or shutting down in a plain DBAPIError."""
     import asyncpg
     import redis.exceptions
     import sqlalchemy.exc
@@ -230,7 +236,20 @@ def is_outage(exc: BaseException) -> bool:
         asyncpg.PostgresConnectionError,
         asyncpg.InterfaceError,
         asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+        asyncpg.AdminShutdownError,
     )
-    if isinstance(exc, outage_types):
-        return True
-    return isinstance(exc, sqlalchemy.exc.DBAPIError) and bool(exc.connection_invalidated)
+    current: BaseException | None = exc
+    for _ in range(8):  # a wrapper's chain is short; the bound guards against a cycle
+        if current is None:
+            return False
+        if isinstance(current, outage_types):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and (state.startswith("08") or state in OUTAGE_SQLSTATES):
+            return True
+        wrapped = current.orig if isinstance(current, sqlalchemy.exc.DBAPIError) else None
+        current = wrapped if wrapped is not None else current.__cause__
+    return False
