@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from confide.chats.models import Message
-from tests.support.chat import connect, visitor
+from tests.support.chat import ORIGIN, connect, visitor
 
 
 async def test_new_conversation_starts_with_the_ai_disclosure(base, shop):
@@ -146,6 +146,28 @@ async def test_refused_connections_do_not_use_up_the_visitors_connection_slots(a
             assert (await chat.closed()).code == 4401
     async with visitor(base, shop["widget_key"], visitor_token=token) as (_, back):  # not 4409
         assert back["conversation_id"].startswith("cnv_")
+
+
+async def test_a_fault_of_the_server_ends_a_chat_with_internal_error_and_1011(base, shop, monkeypatch):
+    """Not an outage but a bug (here: the widget lookup raising): one error frame and close code 1011 on both
+    sockets, rather than a dropped connection with no close frame (1006 at the client)."""
+    from confide.realtime import operator as operator_module
+    from confide.realtime import visitor as visitor_module
+
+    async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(visitor_module, "resolve_widget", broken)
+    monkeypatch.setattr(operator_module, "principal_from_token", broken)
+    for url, hello, origin in (
+        (f"{base}/v1/widget/{shop['widget_key']}/chat", {"type": "hello"}, ORIGIN),
+        (f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", {"type": "hello", "token": shop["owner"].token}, None),
+    ):
+        async with connect(url, origin=origin) as chat:
+            await chat.send(hello)
+            error = await chat.recv()
+            assert error["problem"]["type"].endswith("/internal-error") and error["problem"]["close_code"] == 1011
+            assert (await chat.closed()).code == 1011
 
 
 async def test_duplicate_client_message_id_is_stored_once(app, base, shop):

@@ -26,6 +26,7 @@ from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
+    INTERNAL_ERROR_DETAIL,
     SERVICE_UNAVAILABLE_DETAIL,
     CloseCode,
     ConversationAction,
@@ -110,8 +111,16 @@ class OperatorConnection:
     async def run(self, tenant_id: str) -> None:
         try:
             await self._run(tenant_id)
+        except Exception as exc:  # a fault of ours, not an outage: said in one frame and close code 1011, its type logged
+            log.error("operator connection failed", extra={"error_type": type(exc).__name__})
+            await self.cut(CloseCode.INTERNAL_ERROR, "internal-error", INTERNAL_ERROR_DETAIL)
         finally:
             self.rt.live.discard(self.tenant_id, self)
+
+    def _stop_watching(self) -> None:
+        for _, task in self.watching.values():
+            task.cancel()
+        self.watching = {}  # each delivery holds this connection's bound send: break the cycle (see visitor)
 
     async def _run(self, tenant_id: str) -> None:
         try:
@@ -150,12 +159,11 @@ class OperatorConnection:
         except Exception as exc:
             if not is_outage(exc):
                 raise
+            self._stop_watching()  # none of them may hold the send lock the notice waits for
             await self._unavailable(exc)  # subscribing (the broker away) or the welcome's reads failed
         finally:
             heartbeat.cancel()
-            for _, task in self.watching.values():
-                task.cancel()
-            self.watching = {}  # each delivery holds this connection's bound send: break the cycle (see visitor)
+            self._stop_watching()
             with contextlib.suppress(Exception):  # the broker away: the presence entry runs out with its TTL
                 await self.rt.broker.member_remove(group, self.user_id)
             with contextlib.suppress(Exception):

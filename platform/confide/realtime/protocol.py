@@ -29,9 +29,11 @@ class CloseCode(IntEnum):
     RATE_LIMITED = 4429  # kept flooding after rate-limit errors
     UNAVAILABLE = 4503  # the tenant does not allow chats to be answered right now
     TRY_AGAIN_LATER = 1013  # the service is briefly away (its database or broker): reconnect after a back-off
+    INTERNAL_ERROR = 1011  # a fault of the server itself: logged with its type
 
 
 SERVICE_UNAVAILABLE_DETAIL = "The chat is briefly unavailable. Connect again in a moment; nothing you saw is lost."
+INTERNAL_ERROR_DETAIL = "Something went wrong on our side and the chat closed. Connect again; nothing stored is lost."
 
 
 class _Frame(BaseModel):

@@ -30,6 +30,7 @@ from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.live import TENANT_CLOSED_DETAIL
 from confide.realtime.protocol import (
+    INTERNAL_ERROR_DETAIL,
     SERVICE_UNAVAILABLE_DETAIL,
     CloseCode,
     End,
@@ -88,6 +89,7 @@ class VisitorConnection:
         self.refused_until = 0.0  # loop time at which the rate window that last refused a message ends
         self.frames = FrameBudget(runtime.settings.chat_frame_burst)
         self.member_time = 0.0  # loop time the connection's membership in its visitor's group was last renewed
+        self.counted = False  # added (or being added) to its visitor's group of open connections: removed at the end
         self.gone = False
         self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
 
@@ -142,6 +144,9 @@ class VisitorConnection:
     async def run(self, widget_key: str) -> None:
         try:
             await self._run(widget_key)
+        except Exception as exc:  # a fault of ours, not an outage: said in one frame and close code 1011, its type logged
+            log.error("visitor connection failed", extra={"error_type": type(exc).__name__})
+            await self.refuse(CloseCode.INTERNAL_ERROR, "internal-error", INTERNAL_ERROR_DETAIL)
         finally:
             self.rt.live.discard(self.tenant_id, self)
 
@@ -149,10 +154,10 @@ class VisitorConnection:
         try:
             await self._serve(widget_key)
         finally:
-            if self.member_time:  # counted among the visitor's connections: no longer (also when refused after that)
+            self._release()
+            if self.counted:  # among the visitor's connections: no longer (also when refused after that)
                 with contextlib.suppress(Exception):
                     await self.rt.broker.member_remove(channels.visitor_connections_group(self.visitor_id), self.connection_id)
-            self._release()
 
     async def _serve(self, widget_key: str) -> None:
         try:
@@ -246,6 +251,7 @@ class VisitorConnection:
         s = self.settings
         self.issued_token = await self._identify(hello)
         group = channels.visitor_connections_group(self.visitor_id)
+        self.counted = True  # before the await: an add that timed out may still have been made (removing one that was not is harmless)
         await self.rt.broker.member_add(group, self.connection_id, s.chat_idle_timeout_seconds + MEMBERSHIP_MARGIN_SECONDS)
         self.member_time = self.frames.last = asyncio.get_running_loop().time()
         if len(await self.rt.broker.members(group)) > s.chat_max_connections_per_visitor:
