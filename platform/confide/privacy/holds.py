@@ -50,10 +50,13 @@ class TenantClosing(Conflict):
 
 async def lock_tenant(session: AsyncSession, tenant_id: str) -> None:
     """Lock the tenant row until the transaction ends, so placing a hold and closing the tenant never interleave.
-    PostgreSQL: SELECT … FOR UPDATE. SQLite: a write that changes nothing, which takes the database's one write
-    lock at once (a plain read would not: the transaction only starts at its first write)."""
+    PostgreSQL: SELECT … FOR NO KEY UPDATE, which two of these still wait for, but an insert whose foreign key
+    names the tenant does not: a webhook delivery or its log entry being written while the closure switches the
+    tenant's endpoints off would otherwise wait for the closure while the closure waits for its endpoint row (a
+    deadlock, and a 500 for one of them). SQLite: a write that changes nothing, which takes the database's one
+    write lock at once (a plain read would not: the transaction only starts at its first write)."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())  # type: ignore[arg-type]
+        await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))  # type: ignore[arg-type]
     else:
         await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(name=Tenant.name))  # type: ignore[arg-type]
 
