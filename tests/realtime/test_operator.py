@@ -237,6 +237,8 @@ async def test_while_redis_is_away_a_join_fails_with_an_error_frame_and_new_conn
                 await _next_of(ops, "pong")  # the connection goes on
                 await ops.send({"type": "take_over", "conversation_id": conversation_id})  # takes effect, but cannot join
                 assert (await _next_of(ops, "error"))["problem"]["type"].endswith("/frame-failed")
+                r = await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}", headers=owner.headers)
+                assert r.json()["status"] == "operator", "the take-over stood"
 
                 for url, hello, origin in (
                     (f"{base}/v1/widget/{avatar['widget_key']}/chat", {"type": "hello"}, ORIGIN),
