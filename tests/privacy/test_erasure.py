@@ -18,10 +18,11 @@ from confide.chats.models import Conversation, Message, RuleHit
 from confide.core.broker import RedisBroker
 from confide.core.clock import utcnow
 from confide.privacy.erasure_models import ErasureLedgerEntry, ErasureRequest, LegalHold
-from confide.privacy.erasure_worker import MAX_ATTEMPTS, ErasureWorker, erasure_lock
+from confide.privacy.erasure_worker import MAX_ATTEMPTS, ErasureWorker
 from confide.privacy.gate import Purpose, authorize
 from confide.privacy.models import ProcessingLogEntry
 from tests.privacy.chat_seed import Shop, conversation, count, make_shop, messages_of, seed_conversation
+from tests.support.erasure import worker_held_off
 
 
 @pytest.fixture
@@ -194,8 +195,7 @@ async def test_another_tenants_conversation_is_unknown_here(app, client, factory
 
 async def test_the_same_scope_while_queued_returns_the_existing_request(app, client, shop):
     await seed_conversation(app, shop, visitor_id="vis_twice")
-    async with erasure_lock(app.state.engine) as alone:  # as if a runner were busy elsewhere: the request stays queued
-        assert alone
+    async with worker_held_off(app):  # as if a runner were busy elsewhere: the request stays queued
         first = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_twice"})
         again = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_twice"}, expect=200)
         assert again["id"] == first["id"] and again["status"] == "pending"
@@ -371,8 +371,7 @@ async def test_a_store_that_fails_fails_the_request_visibly_and_changes_nothing(
     unreachable = RedisBroker("redis://127.0.0.1:1/0")
     worker = ErasureWorker(app.state.engine, app.state.sessionmaker, settings=app.state.settings, broker=unreachable)
     try:
-        async with erasure_lock(app.state.engine) as alone:  # this test is the runner: only the broken worker works
-            assert alone
+        async with worker_held_off(app):  # this test is the runner: only the broken worker works
             created = await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_f1"})
             await worker.process(created["id"])
             r = await client.get(url(shop, f"/{created['id']}"), headers=shop.owner.headers)

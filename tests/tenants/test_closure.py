@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import sys
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -23,7 +22,6 @@ from confide.core.auth import Principal
 from confide.core.tenancy import Role, TenantContext
 from confide.migrate import upgrade
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
-from confide.privacy.erasure_worker import erasure_lock
 from confide.privacy.holds import TenantClosing, create_hold
 from confide.tenants import closure as closures
 from confide.tenants.closure import MAX_ATTEMPTS, LegalHoldsActive, count_rows, finish_closures
@@ -31,6 +29,7 @@ from confide.tenants.models import TenantClosure
 from tests.conftest import client_for, running
 from tests.realtime.test_tenant_closure import cut_off, still_open
 from tests.support.chat import connect, live_server, published_avatar, visitor
+from tests.support.erasure import worker_held_off
 from tests.support.factory import PASSWORD, Factory, User
 from tests.support.outbox import Outbox
 from tests.support.services import postgres_database
@@ -240,18 +239,6 @@ async def read_closure(app, closure_id: str) -> TenantClosure:
 
 
 OP = {"X-Operator-Token": "op"}
-
-
-@asynccontextmanager
-async def worker_held_off(app):
-    """The erasure runner's lock held by the test, so the session's worker (woken by a closure) keeps out of
-    the steps the test takes itself."""
-    while True:
-        async with erasure_lock(app.state.engine) as alone:
-            if alone:
-                yield
-                return
-        await asyncio.sleep(0.05)
 
 
 async def worker_pass(app) -> None:
