@@ -347,15 +347,20 @@ class DeliveryWorker:
         if free <= 0:
             return 0
         now = utcnow()
-        in_flight = Counter(c.endpoint_id for c, _ in self._flying.values())
         async with self.sessionmaker() as session:
-            claimed = await claim(session, node=self.node, now=now, until=now + lease(self.settings), limit=free, in_flight=in_flight, per_endpoint=PER_ENDPOINT)
+            claimed = await claim(
+                session, node=self.node, now=now, until=now + lease(self.settings), limit=free, in_flight=self._in_flight(), per_endpoint=PER_ENDPOINT
+            )
             await session.commit()
         for c in claimed:
             self._flying[c.id] = (c, asyncio.create_task(self._deliver(c), name=f"confide-webhook-{c.id}"))
         if claimed:
             self._race_wait = RACE_SECONDS
         return len(claimed)
+
+    def _in_flight(self) -> Counter[str]:
+        """Attempts in flight by endpoint."""
+        return Counter(c.endpoint_id for c, _ in self._flying.values())
 
     async def _idle_wait(self) -> float:
         """After a pass that claimed nothing: with every slot busy, until an attempt ends (it wakes the loop);
@@ -383,14 +388,15 @@ class DeliveryWorker:
 
     async def _attempt_and_record(self, claimed: Claimed) -> None:
         attempt: Attempt | None = None
+        with_text = claimed.body is not None and carries_text(claimed.body)
         if claimed.body is None or not claimed.active or claimed.attempt > self.settings.webhook_max_attempts:
             outcome = FAILED  # erased meanwhile, the endpoint switched off, or attempts lost to crashes: nothing is sent
-        elif claimed.event not in claimed.events or (carries_text(claimed.body) and not claimed.include_text):
+        elif claimed.event not in claimed.events or (with_text and not claimed.include_text):
             # The endpoint changed after the body was built and the change's drop missed it (the event was
             # being stored while the change committed): it no longer asks for this event, or for text.
             outcome = FAILED
             attempt = Attempt(None, ENDPOINT_CHANGED, 0)
-        elif carries_text(claimed.body) and not await self._stores_transcripts(claimed.tenant_id):
+        elif with_text and not await self._stores_transcripts(claimed.tenant_id):
             outcome = FAILED  # the tenant stopped storing transcripts since the body was built: its text is not sent
             attempt = Attempt(None, INSTRUCTIONS_CHANGED, 0)
         else:
@@ -424,7 +430,7 @@ class DeliveryWorker:
 
     async def _until_next_due(self) -> float:
         o = WebhookOutbox
-        full = [endpoint for endpoint, n in Counter(c.endpoint_id for c, _ in self._flying.values()).items() if n >= PER_ENDPOINT]
+        full = [endpoint for endpoint, n in self._in_flight().items() if n >= PER_ENDPOINT]
         async with self.sessionmaker() as session:
             mine_or_free = or_(o.node.is_(None), o.node == self.node)  # type: ignore[union-attr]
             query = select(func.min(o.next_attempt_at)).where(o.status == PENDING, mine_or_free)

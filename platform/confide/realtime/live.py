@@ -65,7 +65,7 @@ class LiveConnections:
             self._broker.on_resubscribed(self._catch_up)
             self._hooked = True
         try:
-            subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
+            subscription = await self._subscribe()
         except Exception as exc:  # noqa: BLE001 - a node must start while Redis restarts (a deploy would crash-loop)
             log.warning("subscribing to tenant closures failed; retrying in the background", extra={"error_type": type(exc).__name__})
             self._listener = asyncio.create_task(self._subscribe_later(), name="confide-tenant-closures")
@@ -73,12 +73,15 @@ class LiveConnections:
         self.listening.set()
         self._listener = asyncio.create_task(self._listen(subscription), name="confide-tenant-closures")
 
+    async def _subscribe(self) -> Subscription:
+        return await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
+
     async def _subscribe_later(self) -> None:
         delay = SUBSCRIBE_RETRY_SECONDS
         while True:
             await asyncio.sleep(delay)  # a retry timer: there is no event for the broker coming back
             try:
-                subscription = await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
+                subscription = await self._subscribe()
             except Exception as exc:  # noqa: BLE001 - still away
                 log.warning("subscribing to tenant closures failed", extra={"error_type": type(exc).__name__})
                 delay = min(delay * 2, SUBSCRIBE_RETRY_MAX_SECONDS)
