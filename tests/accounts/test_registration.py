@@ -12,6 +12,7 @@ from confide.accounts import service
 from confide.accounts.detached_mails import TASK_NAME, DetachedMails
 from confide.app import create_app
 from confide.core.identity import User
+from confide.core.errors import ServiceUnavailable
 from confide.core.mail import KIND_HEADER, MailKind
 from tests.accounts.test_password_reset import anon, assert_no_database_work_before_the_answer, random_address, settled  # noqa: F401  (anon: a fixture)
 from tests.conftest import client_for, random_email, running
@@ -184,3 +185,29 @@ async def test_registration_is_rate_limited_per_address_asked_for_and_per_client
         assert r.headers["content-type"].startswith("application/problem+json")
         await settled(app)
         assert await accounts_with(app, email) == 1
+
+
+async def test_a_newsletter_request_whose_mail_fails_leaves_no_consent(app, anon, outbox, monkeypatch):
+    """The account's confirmation went out, the newsletter's could not: the account stands, with no
+    subscription, no consent record and its box unticked, and the person can subscribe in the settings."""
+    mailer = app.state.services.mailer
+    send = mailer.send
+
+    async def newsletter_mail_fails(to, subject, body, *, kind, **kwargs):  # noqa: ANN001, ANN202
+        if kind == MailKind.NEWSLETTER_CONFIRMATION:
+            raise ServiceUnavailable("mail server away")
+        return await send(to, subject, body, kind=kind, **kwargs)
+
+    monkeypatch.setattr(mailer, "send", newsletter_mail_fails)
+    body = registration(newsletter_opt_in=True)
+    assert (await anon.post(REGISTER, json=body)).status_code == 202
+    await settled(app)
+    assert kinds(outbox, body["email"]) == ["verification"]
+    r = await anon.post("/v1/accounts/verify", json={"token": outbox.last_token_for(body["email"])})
+    assert r.status_code == 200 and r.json()["newsletter_opt_in"] is False
+    login = await anon.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert (await anon.get("/v1/me/newsletter", headers=headers)).json()["status"] == "none"
+    monkeypatch.setattr(mailer, "send", send)
+    r = await anon.post("/v1/me/newsletter", headers=headers)
+    assert r.status_code == 202 and r.json()["status"] == "pending"

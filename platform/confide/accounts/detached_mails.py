@@ -108,8 +108,8 @@ class DetachedMails:
         """Hash, then create the account (or find the address taken) and commit, then mail, then the
         newsletter request. The confirmation goes out after the commit, so its token works once it arrives;
         if it cannot be sent, the account is removed again, so a registration either mails its confirmation
-        or leaves nothing. A newsletter request that fails is logged and leaves the account as it is: the
-        box can be ticked again in the settings."""
+        or leaves nothing. A newsletter request that fails is logged and leaves the account without one (its
+        box unticked): the person can subscribe in the settings."""
         password_hash = await self._services.passwords.hash(registration.take_password())
         async with self._sessionmaker() as session:
             try:
@@ -129,9 +129,17 @@ class DetachedMails:
                     await session.commit()
             raise
         if outcome.new_user_id is not None and registration.newsletter_opt_in:
-            async with self._sessionmaker() as session:
-                await service.request_newsletter_of_new_account(session, self._services, user_id=outcome.new_user_id, ip=registration.ip)
-                await session.commit()
+            try:
+                async with self._sessionmaker() as session:
+                    await service.request_newsletter_of_new_account(session, self._services, user_id=outcome.new_user_id, ip=registration.ip)
+                    await session.commit()
+            except Exception:
+                # Its record and subscription were rolled back with the mail; the box goes unticked
+                # too, so the account shows no consent that was never asked for.
+                async with self._sessionmaker() as session:
+                    await service.untick_newsletter(session, user_id=outcome.new_user_id)
+                    await session.commit()
+                raise
 
     async def _send(self, mail: Mail) -> None:
         await self._services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind)

@@ -196,6 +196,13 @@ async def request_newsletter_of_new_account(session: AsyncSession, services: Ser
     await request_newsletter_on_registration(session, services, user=user, ip=ip)
 
 
+async def untick_newsletter(session: AsyncSession, *, user_id: str) -> None:
+    """A new account's newsletter request failed (its mail could not be sent): no consent stands."""
+    user = await session.get(User, user_id)
+    if user is not None:
+        user.newsletter_opt_in = False
+
+
 async def forget_new_account(session: AsyncSession, *, user_id: str) -> None:
     """Undo a registration whose confirmation mail could not be sent (its token, consent record and
     newsletter request go with it, by the foreign keys): an account exists only once its mail went out,
