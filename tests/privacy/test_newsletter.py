@@ -244,6 +244,8 @@ async def test_one_click_refuses_forged_tokens(client, factory, outbox, forge):
         {"content": b"List-Unsubscribe=One-Click&List-Unsubscribe=One-Click", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
         {"json": {"List-Unsubscribe": "One-Click"}},
         {"files": {"List-Unsubscribe": (None, "Yes")}},
+        {"files": {"List-Unsubscribe": ("one-click.txt", b"One-Click", "text/plain")}},
+        {"content": b"--x\r\nnot a part", "headers": {"Content-Type": "multipart/form-data; boundary=x"}},
     ],
 )
 async def test_one_click_refuses_any_other_body(client, factory, outbox, request_body):

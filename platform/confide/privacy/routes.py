@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from confide.core.db import SessionDep
 from confide.core.services import ServicesDep, client_address
@@ -112,8 +114,11 @@ async def _one_click_fields(request: Request) -> list[str]:
     """The values of the form's List-Unsubscribe field: URL-encoded as RFC 8058 shows it, or multipart/form-data,
     which some mail clients send. A body without a content type is read as URL-encoded."""
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        async with request.form(max_files=0, max_fields=20) as form:
-            return [value for value in form.getlist("List-Unsubscribe") if isinstance(value, str)]
+        try:
+            async with request.form(max_files=0, max_fields=20) as form:
+                return [value for value in form.getlist("List-Unsubscribe") if isinstance(value, str)]
+        except (HTTPException, MultiPartException):  # a file part, too many fields, a malformed body: not one-click
+            return []
     body = (await request.body()).decode("utf-8", errors="replace")
     return [value for name, value in parse_qsl(body, keep_blank_values=True) if name == "List-Unsubscribe"]
 
