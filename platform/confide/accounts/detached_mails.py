@@ -8,9 +8,11 @@ the account up, issues a token, and returns the mail to send (or None); the runn
 A registration is hashed here, then prepared, committed and mailed the same way (see `_register`).
 
 Each request is a detached task with a session of its own and an empty context (nothing of the request's
-context goes with it), held here so it is not garbage-collected, and awaited at shutdown. At most
-`concurrency` run at once (argon2 is expensive: this bounds the hashes, and the database connections);
-up to `backlog` more wait their turn. Beyond that a request is dropped and logged, never refused: the
+context goes with it), held here so it is not garbage-collected, and awaited at shutdown. Registrations
+and mails by address (resets, confirmations sent again) each have a lane of their own, so a flood of
+registrations never delays or drops a password reset. In each lane at most `concurrency` run at once
+(argon2 is expensive: this bounds the hashes, and the database connections); up to `backlog` more wait
+their turn. Beyond that a request is dropped and logged, never refused: the
 route has answered already, the same for every address, and a full runner must not show in the answer
 either (nor slow it down: submitting never waits). Failures are logged by their type alone: no address,
 no token, no password.
@@ -40,6 +42,17 @@ BACKLOG = 1000  # requests waiting their turn beyond those; more are dropped
 Prepare = Callable[..., Awaitable[Mail | None]]  # (session, services, *, email) -> the mail to send, or None
 
 
+class _Lane:
+    """Run slots and a waiting room for one kind of request."""
+
+    __slots__ = ("capacity", "slots", "tasks")
+
+    def __init__(self, concurrency: int, backlog: int) -> None:
+        self.slots = asyncio.Semaphore(concurrency)
+        self.capacity = concurrency + backlog
+        self.tasks: set[asyncio.Task[None]] = set()
+
+
 class DetachedMails:
     """One per app (app.state.detached_mails), stopped in the lifespan."""
 
@@ -55,9 +68,9 @@ class DetachedMails:
         self._sessionmaker = sessionmaker
         self._services = services
         self._stop_wait = stop_wait
-        self._slots = asyncio.Semaphore(concurrency)
-        self._capacity = concurrency + backlog
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._by_address = _Lane(concurrency, backlog)
+        self._registrations = _Lane(concurrency, backlog)
+        self._tasks: set[asyncio.Task[None]] = set()  # of both lanes
         self._closed = False
 
     def submit(self, email: str, prepare: Prepare) -> None:
@@ -66,7 +79,7 @@ class DetachedMails:
         async def job() -> None:
             await self._mail_by_address(email, prepare)
 
-        self._start(job)
+        self._start(self._by_address, job)
 
     def submit_registration(self, registration: PendingRegistration) -> None:
         """Carry out a registration in the background; returns at once. A dropped registration takes its
@@ -75,22 +88,23 @@ class DetachedMails:
         async def job() -> None:
             await self._register(registration)
 
-        self._start(job)
+        self._start(self._registrations, job)
 
-    def _start(self, job: Callable[[], Awaitable[None]]) -> None:
+    def _start(self, lane: _Lane, job: Callable[[], Awaitable[None]]) -> None:
         if self._closed:  # shutting down: the server no longer answers requests anyway
             log.warning("account mail dropped: shutting down")
             return
-        if len(self._tasks) >= self._capacity:
-            log.warning("account mail dropped: too many waiting", extra={"count": len(self._tasks)})
+        if len(lane.tasks) >= lane.capacity:
+            log.warning("account mail dropped: too many waiting", extra={"count": len(lane.tasks)})
             return
-        task = asyncio.create_task(self._run(job), name=TASK_NAME, context=contextvars.Context())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = asyncio.create_task(self._run(lane, job), name=TASK_NAME, context=contextvars.Context())
+        for tasks in (lane.tasks, self._tasks):
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
-    async def _run(self, job: Callable[[], Awaitable[None]]) -> None:
+    async def _run(self, lane: _Lane, job: Callable[[], Awaitable[None]]) -> None:
         try:
-            async with self._slots:
+            async with lane.slots:
                 await job()
         except ServiceUnavailable:
             pass  # the mailer logged the failure by its type; the token expires unused and the person can ask again
