@@ -14,20 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guidelines.decision_vocabulary import (
-    ADVERB_NL,
     CANCELLABLE,
-    DETERMINER_NL,
+    CANCELLABLE_NL,
     GRANTABLE_DE,
     GRANTABLE_EN,
-    LIMIT_NL,
+    GRANTABLE_NL,
+    NEGATION_FOLLOWS_NL,
+    NO_NL,
+    NOT_NL,
     OBJ_DE,
     OBJ_EN,
+    OBJ_NL,
     OWN_DE,
     OWN_EN,
-    PARTICIPLE_NL,
-    ROLE_NL,
-    SHORT_VERB_NL,
-    SUBJECT_PRONOUN_NL,
     WORD,
 )
 
@@ -662,43 +661,12 @@ IT = Lexicon(
 )
 
 # Dutch. Separable verbs ("keur ... goed", "zeg ... op") and verb-final clauses; a negation may
-# follow the verb ("keur terugbetalingen nooit goed"), so instructions read it on both sides.
-_OBJ_NL = (
-    r"terugbetaling\w*|terugstorting\w*|restitutie\w*|mijn geld|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
-    r"lening\w*|krediet\w*|hypothe\w*|financiering\w*|aanvraag|aanvragen|verzoek\w*|contract\w*|overeenkomst\w*|"
-    r"opzegging\w*|annulering\w*|abonnement\w*|lidmaatschap\w*|claim\w*|klacht\w*|garantie\w*|korting\w*|prijs\w*|"
-    r"tarie\w*|offerte\w*|in aanmerking|verzekering\w*|betalingsregeling\w*|uitstel"
-)
-_CANCELLABLE_NL = r"bestelling\w*|boeking\w*|reservering\w*|aankoop\w*|order\w*"
-_GRANTABLE_NL = (
-    r"terugbetaling\w*|restitutie\w*|mijn geld terug|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
-    r"lening\w*|krediet\w*|korting\w*|(?:betere|speciale|lagere|goede) prijs|prijsverlaging|uitstel|betalingsregeling\w*"
-)
+# follow the verb ("keur terugbetalingen nooit goed"), so instructions read it on both sides. The
+# nouns and the reading of a negation after the verb are in `decision_vocabulary`.
 _PAST_NL = (
     r"(?:goedgekeurd|geaccepteerd|aanvaard|afgewezen|geweigerd|toegekend|geannuleerd|opgezegd|terugbetaald|verwerkt|"
     r"ingewilligd|gehonoreerd|bevestigd|herroepen)"
 )
-_NOT_NL = r"niet|nooit|nimmer"
-_NO_NL = r"geen|vermijd\w*|verboden"
-# As in German, a following negation negates something else inside a subordinate or relative
-# clause, with or without its comma ("... goed als de klant niet tevreden is"), unless the clause's
-# verb closed it first ("... die de klant aanvraagt nooit zelf goed"); after "niet", before a
-# participle ("niet betaalde bestellingen"); before a limit ("nooit meer dan 10 %"). "of", "dat",
-# "die" start a clause only before a subject or negation; "als" before a role ("als avatar") or
-# after "net" means "as".
-_SUBORDINATOR_NL = (
-    rf"(?<!\bnet )als(?! {ROLE_NL}\b)|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|"
-    r"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|"
-    r"(?:of|dat|die)(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
-)
-# A closed clause: its subject, then a word shaped like a finite verb right before the negation;
-# a noun after an article or adjective ("als de (nieuwe) klant niet") is no verb.
-_CLOSED_CLAUSE_NL = (
-    rf"\b(?:{_SUBORDINATOR_NL}) (?:(?:{SUBJECT_PRONOUN_NL})|(?:\w+ ){{0,3}}?(?!(?:{DETERMINER_NL})\b)\w*[^\We\d]) "
-    rf"(?:{SHORT_VERB_NL}|(?!(?:{DETERMINER_NL}|{ADVERB_NL}|{_NOT_NL}|{_NO_NL})\b)\w+(?:t|en)) (?=(?:ook )?(?:{_NOT_NL}|{_NO_NL})\b)"
-)
-_NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL})"
-
 NL = Lexicon(
     strong=_c(
         r"\b(?:kom|komen) (?:ik|wij|we) (?:nog |wel |echt |ook )?in aanmerking\b|\b(?:ik kom|wij komen|we komen) (?:nog |wel )?in aanmerking\b"
@@ -707,8 +675,8 @@ NL = Lexicon(
         r"|\bof (?:ik|wij|we) recht (?:heb|hebben) op\b"
         r"|\b(?:voldoe|voldoen) (?:ik|wij|we) aan (?:de |alle )?(?:voorwaarden|eisen|criteria)\b"
         r"|\b(?:ben|zijn) (?:ik|wij|we) (?:\w+ )?(?:geschikt|kredietwaardig|toegelaten|goedgekeurd|geaccepteerd)\b"
-        rf"|\b(?:is|wordt|werd|zal|zijn|worden) (?:mijn|onze|ons) {WORD}{{0,2}}?(?:{_OBJ_NL}) {WORD}{{0,3}}?{_PAST_NL}\b"
-        rf"|\b(?:mijn|onze|ons) {WORD}{{0,2}}?(?:{_OBJ_NL}) (?:is|wordt|werd|zijn|worden)(?: \w+){{0,2}}? {_PAST_NL}\b"
+        rf"|\b(?:is|wordt|werd|zal|zijn|worden) (?:mijn|onze|ons) {WORD}{{0,2}}?(?:{OBJ_NL}) {WORD}{{0,3}}?{_PAST_NL}\b"
+        rf"|\b(?:mijn|onze|ons) {WORD}{{0,2}}?(?:{OBJ_NL}) (?:is|wordt|werd|zijn|worden)(?: \w+){{0,2}}? {_PAST_NL}\b"
         r"|\b(?:beslis|beslist|beslissen|besluit|oordeel|oordelen) (?:over|op) (?:mijn|onze|ons)\b"
         r"|\bwat is mijn (?:prijs|tarief|korting|limiet)\b"
         r"|\b(?:geef|geeft|geven|doe|doet|doen|gun|gunt|maak|maakt|maken) (?:u |je |jullie )?(?:mij|me|ons) (?:een |wat |nog )?"
@@ -745,30 +713,30 @@ NL = Lexicon(
     ),
     give=_c(
         r"\b(?:geef|geeft|geven|gun|gunt|gunnen|betaal|betaalt|betalen|stort|storten|verleen|verlenen|bied|biedt|bieden|aanbieden)"
-        rf" (?:mij |me |ons )?{WORD}{{0,2}}?(?:{_GRANTABLE_NL})"
-        rf"|\b(?:mij|me|ons) {WORD}{{0,2}}?(?:{_GRANTABLE_NL}) (?:geven|gunnen|betalen|storten|verlenen|aanbieden|terugbetalen)\b"
+        rf" (?:mij |me |ons )?{WORD}{{0,2}}?(?:{GRANTABLE_NL})"
+        rf"|\b(?:mij|me|ons) {WORD}{{0,2}}?(?:{GRANTABLE_NL}) (?:geven|gunnen|betalen|storten|verlenen|aanbieden|terugbetalen)\b"
     ),
     get=_c(
         r"\b(?:kan|kunnen|mag|mogen|zal|zullen) (?:ik|wij|we) (?:nog |ook )?(?:\w+ ){0,3}?(?:krijgen|ontvangen|hebben|terugkrijgen)\b"
         r"|\b(?:krijg|krijgen|ontvang|ontvangen) (?:ik|wij|we)\b"
     ),
-    obj=_c(rf"\b(?:{_OBJ_NL})"),
-    cancellable=_c(rf"\b(?:{_CANCELLABLE_NL})\b"),
-    grantable=_c(rf"\b(?:{_GRANTABLE_NL})"),
+    obj=_c(rf"\b(?:{OBJ_NL})"),
+    cancellable=_c(rf"\b(?:{CANCELLABLE_NL})\b"),
+    grantable=_c(rf"\b(?:{GRANTABLE_NL})"),
     own=_c(r"\b(?:mijn|mij|me|ik|ons|onze|wij|we)\b"),
     states=_c(
-        rf"\b(?:uw|je|jouw|hun) {WORD}{{0,2}}?(?:{_OBJ_NL}|{_CANCELLABLE_NL}|zaak|dossier) {WORD}{{0,3}}?(?:is|zijn|wordt|worden|werd|werden|zal)"
+        rf"\b(?:uw|je|jouw|hun) {WORD}{{0,2}}?(?:{OBJ_NL}|{CANCELLABLE_NL}|zaak|dossier) {WORD}{{0,3}}?(?:is|zijn|wordt|worden|werd|werden|zal)"
         rf"(?: (?:nu|al|helaas|officieel|definitief|inmiddels|niet|worden|succesvol|volledig))* {_PAST_NL}\b"
         r"|\b(?:u|je|jij) (?:bent|komt|zult|zal)(?: (?:niet|wel|helaas|nu|al|daarom))* (?:in aanmerking|geschikt|kredietwaardig|"
         r"goedgekeurd|geaccepteerd|afgewezen)\b"
         r"|\b(?:u|je|jij) (?:heeft|hebt)(?: (?:geen|wel|helaas|daarom))* recht op\b"
-        rf"|\b(?:u|je|jij) (?:krijgt|ontvangt|zult|zal)(?: (?:een|de|het|uw|je|volledige|gedeeltelijke|\w+)){{0,3}}? (?:{_GRANTABLE_NL})"
+        rf"|\b(?:u|je|jij) (?:krijgt|ontvangt|zult|zal)(?: (?:een|de|het|uw|je|volledige|gedeeltelijke|\w+)){{0,3}}? (?:{GRANTABLE_NL})"
         r"|\b(?:wij|we|ik) (?:hebben|heb|zullen|zal|gaan|ga|kunnen|kan|keuren|keur|wijzen|wijs|betalen|betaal|kennen|ken)"
         rf"(?: \w+){{0,2}}? (?:uw|je|jouw|u)\b {WORD}{{0,4}}?(?:{_PAST_NL}|goedkeuren|accepteren|afwijzen|weigeren|toekennen|annuleren|"
         r"opzeggen|terugbetalen|goed|af|terug|toe)\b"
         r"|\b(?:wij|we|ik) (?:annuleren|annuleer|accepteren|accepteer|weigeren|weiger|restitueren|restitueer) (?:uw|je|jouw)\b"
         rf"|\b(?:wij|we|ik) (?:geven|geef|bieden|bied|gunnen|gun|verlenen|verleen|kunnen|kan)(?: \w+)? (?:u|je|jou) {WORD}{{0,3}}?"
-        rf"(?:{_GRANTABLE_NL})"
+        rf"(?:{GRANTABLE_NL})"
         r"|\b(?:uw|je|jouw) (?:individuele|persoonlijke|speciale|definitieve) prijs (?:is|wordt|bedraagt)\b"
     ),
     deferral=_c(
@@ -778,18 +746,16 @@ NL = Lexicon(
     ),
     deciding=_c(r"\b(?:beslis\w*|besluit\w*|beoordeel\w*|beoordeling\w*|bekijk\w*)\b|\bof (?:uw|je|jouw|u)\b"),
     instruct_verb=_c(
-        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|weiger|weigeren|wijs|wijzen|afwijz\w*|annuleer|annuleren|ken|"
-        r"toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
+        r"\b(?:keur|keuren|accepteer|accepteren|weiger|weigeren|wijs|wijzen|annuleer|annuleren|ken|betaal|betalen|beslis|"
+        r"beslissen|verlaag|verlagen|onderhandel|(?:goedkeur|afwijz|toeken|terugbetal)(?!ing)\w*)\b"  # not the -ing nouns
     ),
     instruct_give=_c(
-        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_NL}|gratis)"
-        rf"|\b(?:{_GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
+        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:[\w']+ ){{0,4}}?(?:{GRANTABLE_NL}|gratis)"
+        rf"|\b(?:{GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
     ),
     instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),
-    negation=_c(rf"\b(?:{_NOT_NL}|{_NO_NL})\b"),
-    negation_follows=_c(
-        rf"(?:{_CLOSED_CLAUSE_NL}|(?!\b(?:{_SUBORDINATOR_NL})\b).)*?\b(?:{_NOT_OF_THE_VERB_NL}|{_NO_NL})\b"
-    ),
+    negation=_c(rf"\b(?:{NOT_NL}|{NO_NL})\b"),
+    negation_follows=_c(NEGATION_FOLLOWS_NL),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     gates={
         "request": ("kunt", "kan ", "kun ", "wilt", "wil ", "zou", "kunnen", "willen", "alstublieft", "alsjeblieft", "aub", "ajb",

@@ -1,7 +1,7 @@
 """The decision guard's vocabulary shared across its lexicons: the one-word step every language's
-patterns use; the English and German nouns for what a decision is about, what can be cancelled
-or handed out, and the words that make a case one's own; the Dutch words that tell whose clause a
-negation after the verb belongs to.
+patterns use; the English, German and Dutch nouns for what a decision is about, what can be
+cancelled or handed out, and the words that make a case one's own; the Dutch words and clause
+patterns that tell whose clause a negation after the verb belongs to.
 
 Apart from `decision_lexicons` so that module stays within the size a reader can hold. Everything
 is folded: lower case, no umlauts ("kundigung"), "ss" for "ß".
@@ -66,3 +66,48 @@ PARTICIPLE_NL = (
     r"(?:(?:in|op|af|aan|uit|door|mee|terug|toe|na|voor|weg|over|bij|om|vast)?ge|be|ver|ont|her|er)\w{2,}(?:d|t|de|te)"
     r"|onbe\w+|on\w{3,}e|complete|volledige|geldige|juiste|correcte|tijdige"
 )
+
+# Dutch nouns: what a decision is about, what can be cancelled, what can be handed out.
+OBJ_NL = (
+    r"terugbetaling\w*|terugstorting\w*|restitutie\w*|mijn geld|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
+    r"lening\w*|krediet\w*|hypothe\w*|financiering\w*|aanvraag|aanvragen|verzoek\w*|contract\w*|overeenkomst\w*|"
+    r"opzegging\w*|annulering\w*|abonnement\w*|lidmaatschap\w*|claim\w*|klacht\w*|garantie\w*|korting\w*|prijs\w*|"
+    r"tarie\w*|offerte\w*|in aanmerking|verzekering\w*|betalingsregeling\w*|uitstel"
+)
+CANCELLABLE_NL = r"bestelling\w*|boeking\w*|reservering\w*|aankoop\w*|order\w*"
+GRANTABLE_NL = (
+    r"terugbetaling\w*|restitutie\w*|mijn geld terug|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
+    r"lening\w*|krediet\w*|korting\w*|(?:betere|speciale|lagere|goede) prijs|prijsverlaging|uitstel|betalingsregeling\w*"
+)
+
+NOT_NL = r"niet|nooit|nimmer"
+NO_NL = r"geen|vermijd\w*|verboden"
+# As in German, a following negation negates something else inside a subordinate or relative
+# clause, with or without its comma ("... goed als de klant niet tevreden is"), unless the clause's
+# verb closed it first ("... die de klant aanvraagt nooit zelf goed"); after "niet", before a
+# participle ("niet betaalde bestellingen"); before a limit ("nooit meer dan 10 %"). "of", "dat",
+# "die" start a clause only before a subject or negation; "als" before a role ("als avatar") or
+# after "net" means "as".
+SUBORDINATOR_NL = (
+    rf"(?<!\bnet )als(?! {ROLE_NL}\b)|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|"
+    r"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|"
+    r"(?:of|dat|die)(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
+)
+# A closed clause: its subject, then a word shaped like a finite verb right before the negation;
+# a noun after an article or adjective ("als de (nieuwe) klant niet") is no verb.
+CLOSED_CLAUSE_NL = (
+    rf"\b(?:{SUBORDINATOR_NL}) (?:(?:{SUBJECT_PRONOUN_NL})|(?:\w+ ){{0,3}}?(?!(?:{DETERMINER_NL})\b)\w*[^\We\d]) "
+    rf"(?:{SHORT_VERB_NL}|(?!(?:{DETERMINER_NL}|{ADVERB_NL}|{NOT_NL}|{NO_NL})\b)\w+(?:t|en)) (?=(?:ook )?(?:{NOT_NL}|{NO_NL})\b)"
+)
+NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL})"
+# After a negation, a clause that ends on its verb ("of de inhoud niet beschadigd is") owns it.
+OWN_VERB_NL = (
+    rf"(?: [\w']+){{0,2}}? (?:{SHORT_VERB_NL}|(?!(?:{ADVERB_NL}|{OBJ_NL}|{CANCELLABLE_NL}|{GRANTABLE_NL})\b)\w+(?:t|en))\s*$"
+)
+# "of" between two noun phrases ("terugbetalingen of een tegoedbon nooit ... goed") is no clause.
+OR_NL = (
+    rf"\b(?=\w+ of (?:de|het|een) )(?:{OBJ_NL}|{CANCELLABLE_NL}) of "
+    rf"(?=(?:de|het|een) (?:\w+ ){{0,2}}?(?:{NOT_NL}|{NO_NL})\b(?!{OWN_VERB_NL}))"
+)
+# Matched from the end of the decision verb: a negation of the verb, not of a clause or phrase after it.
+NEGATION_FOLLOWS_NL = rf"(?:{CLOSED_CLAUSE_NL}|{OR_NL}|(?!\b(?:{SUBORDINATOR_NL})\b).)*?\b(?:{NOT_OF_THE_VERB_NL}|{NO_NL})\b"

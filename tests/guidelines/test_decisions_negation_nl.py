@@ -49,6 +49,11 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Geef nooit beide kortingen.",
     "Annuleer nooit betaalde bestellingen zelf.",
     "Betaal nooit geleverde bestellingen terug.",
+    # "of" between two noun phrases ("or a"), not a clause
+    "Keur terugbetalingen of een tegoedbon nooit zelf goed.",
+    "Wijs een aanvraag of een klacht nooit zelf af.",
+    "Annuleer een bestelling of een abonnement nooit zelf.",
+    "Keur een terugbetaling of een korting nooit zelf goed.",
 ]
 
 STILL_INSTRUCTS_TO_DECIDE = [
@@ -92,6 +97,11 @@ STILL_INSTRUCTS_TO_DECIDE = [
     "Wijs niet ingediende aanvragen af.",
     "Keur terugbetalingen zelf goed als klantenservice niet bereikbaar is.",
     "Keur terugbetalingen zelf goed als helpdesk niet bereikbaar is.",
+    # "of" after a noun that does start a clause, or a real clause after "of een"
+    "Keur terugbetalingen of een tegoedbon zelf goed als de klant niet tevreden is.",
+    "Annuleer een bestelling of een abonnement als de klant niet betaalt.",
+    "Keur terugbetalingen of een tegoedbon goed ongeacht of de klant niet tevreden is.",
+    "Keur terugbetalingen zelf goed na controle van de bestelling of de inhoud niet beschadigd is.",
 ]
 
 
