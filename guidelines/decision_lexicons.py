@@ -746,8 +746,8 @@ NL = Lexicon(
     ),
     deciding=_c(r"\b(?:beslis\w*|besluit\w*|beoordeel\w*|beoordeling\w*|bekijk\w*)\b|\bof (?:uw|je|jouw|u)\b"),
     instruct_verb=_c(
-        r"\b(?:keur|keuren|accepteer|accepteren|weiger|weigeren|wijs|wijzen|annuleer|annuleren|ken|betaal|betalen|beslis|"
-        r"beslissen|verlaag|verlagen|onderhandel|(?:goedkeur|afwijz|toeken|terugbetal)(?!ing)\w*)\b"  # not the -ing nouns
+        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|weiger|weigeren|wijs|wijzen|afwijz\w*|annuleer|annuleren|ken|"
+        r"toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
     ),
     instruct_give=_c(
         rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:[\w']+ ){{0,4}}?(?:{GRANTABLE_NL}|gratis)"

@@ -250,10 +250,11 @@ def _clause_instructs(lex: Lexicon, clause: str) -> str | None:
             before = clause[: match.start()]
             if lex.negation.search(before) or lex.info.search(before):
                 continue
-            # From the end of the first word, not of the match: "lehne Anträge nie ab" is one match.
-            verb_end = clause.find(" ", match.start())
-            if lex.negation_follows and lex.negation_follows.match(clause, verb_end if verb_end > 0 else match.end()):
+            # From the start of the match, not its end: "lehne Anträge nie ab" is one match, and a noun
+            # read as the verb ("terugbetaling of een korting nooit ... goed") is part of what follows.
+            if lex.negation_follows and lex.negation_follows.match(clause, match.start()):
                 continue
+            verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
             if finder is lex.instruct_verb and not (
                 lex.obj.search(rest) or lex.cancellable.search(rest) or lex.person.search(clause[match.end() :])

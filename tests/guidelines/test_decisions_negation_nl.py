@@ -102,6 +102,9 @@ STILL_INSTRUCTS_TO_DECIDE = [
     "Annuleer een bestelling of een abonnement als de klant niet betaalt.",
     "Keur terugbetalingen of een tegoedbon goed ongeacht of de klant niet tevreden is.",
     "Keur terugbetalingen zelf goed na controle van de bestelling of de inhoud niet beschadigd is.",
+    # a decision noun ("goedkeuring", "terugbetaling") still reads as the decision
+    "Verleen goedkeuring aan leningaanvragen.",
+    "Regel de terugbetaling van bestellingen zelf.",
 ]
 
 
