@@ -47,18 +47,32 @@ ROLE_NL = (
     r"adviseur|vertegenwoordiger|agent)"
 )  # not "klantenservice" or "helpdesk": "als klantenservice niet bereikbaar is" is "if"
 SUBJECT_PRONOUN_NL = r"ik|je|jij|u|hij|zij|ze|we|wij|jullie|men|iemand"
+# Numbers written out ("binnen dertig dagen", "meer dan tien procent").
+NUMBER_NL = (
+    r"twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|zestien|zeventien|achttien|"
+    r"negentien|(?:(?:een|twee|drie|vier|vijf|zes|zeven|acht|negen)en)?(?:twintig|dertig|veertig|vijftig|zestig|zeventig|"
+    r"tachtig|negentig)|honderd|duizend|enkele"
+)
 # Words before a noun, so the word after them is no verb: articles, possessives, numbers, and
 # object pronouns ("als de klant hen niet ...").
-DETERMINER_NL = (
-    r"de|het|een|deze|dit|dat|die|zijn|haar|hun|uw|je|jouw|mijn|onze|ons|geen|elk|ieder|twee|drie|vier|vijf|zes|zeven|"
-    r"acht|negen|tien|hen|hem|mij|me|jou|zich"
+DETERMINER_NL = rf"de|het|een|deze|dit|dat|die|zijn|haar|hun|uw|je|jouw|mijn|onze|ons|geen|elk|ieder|{NUMBER_NL}|hen|hem|mij|me|jou|zich"
+# A time span, whose unit in -en is no verb: "die de klant binnen dertig dagen aanvraagt".
+TIME_UNIT_NL = r"(?:werk|kalender)?(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|minuut|minuten|kwartaal|kwartalen)"
+TIME_SPAN_NL = (
+    rf"(?:(?:binnen|na|in|over|gedurende|sinds|langer dan|korter dan|meer dan|minder dan) )?(?:\d+|een|een paar|{NUMBER_NL}) "
+    rf"{TIME_UNIT_NL}(?: geleden)?"
 )
 # Adverbs shaped like a finite verb (-t, -en): "als de klant echt niet betaalt".
-ADVERB_NL = r"echt|ooit|direct|alleen|misschien|even|net|vast|eerst|binnen|buiten|tevoren|tegen|intussen|wellicht|juist|absoluut"
+ADVERB_NL = (
+    r"echt|ooit|direct|alleen|misschien|even|net|vast|eerst|binnen|buiten|tevoren|tegen|intussen|wellicht|juist|absoluut|meteen"
+)
 # Finite verbs a relative clause ends on that are not shaped like one, or look like a possessive.
 SHORT_VERB_NL = r"is|was|had|kan|kon|wil|mag|zal|zou|zijn"
-# A limit after a negation: "nooit meer dan 10 %" still grants up to it.
-LIMIT_NL = r" (?:boven|onder|meer dan|minder dan|hoger dan|lager dan|tot|vanaf|over) \d"
+# A limit after a negation: "nooit meer dan 10 %", "nooit na dertig dagen" still grants within it.
+LIMIT_NL = (
+    r" (?:boven|onder|meer dan|minder dan|hoger dan|lager dan|tot|vanaf|over|na|binnen|later dan|eerder dan|langer dan|"
+    rf"korter dan) (?:\d|(?:{NUMBER_NL})\b|een {TIME_UNIT_NL}\b)"
+)
 # What "niet" qualifies rather than the verb: participles ("niet betaalde", "niet geleverde"),
 # on- adjectives and adjectives that say a case is in order ("niet complete aanvragen"), not any
 # -de/-te word ("oude", "grote", "beide").
@@ -72,7 +86,7 @@ OBJ_NL = (
     r"terugbetaling\w*|terugstorting\w*|restitutie\w*|mijn geld|geld terug|vergoeding\w*|schadevergoeding\w*|compensatie\w*|"
     r"lening\w*|krediet\w*|hypothe\w*|financiering\w*|aanvraag|aanvragen|verzoek\w*|contract\w*|overeenkomst\w*|"
     r"opzegging\w*|annulering\w*|abonnement\w*|lidmaatschap\w*|claim\w*|klacht\w*|garantie\w*|korting\w*|prijs\w*|"
-    r"tarie\w*|offerte\w*|in aanmerking|verzekering\w*|betalingsregeling\w*|uitstel"
+    r"tarie\w*|offerte\w*|in aanmerking|verzekering\w*|betalingsregeling\w*|uitstel|\w+aanvra(?:ag|gen)\b"
 )
 CANCELLABLE_NL = r"bestelling\w*|boeking\w*|reservering\w*|aankoop\w*|order\w*"
 GRANTABLE_NL = (
@@ -88,22 +102,31 @@ NO_NL = r"geen|vermijd\w*|verboden"
 # participle ("niet betaalde bestellingen"); before a limit ("nooit meer dan 10 %"). "of", "dat",
 # "die" start a clause only before a subject or negation; "als" before a role ("als avatar") or
 # after "net" means "as".
-SUBORDINATOR_NL = (
+_STARTS_CLAUSE_NL = r"(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
+_CONJUNCTION_NL = (
     rf"(?<!\bnet )als(?! {ROLE_NL}\b)|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|"
-    r"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|"
-    r"(?:of|dat|die)(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
+    rf"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|(?:of|dat){_STARTS_CLAUSE_NL}"
 )
-# A closed clause: its subject, then a word shaped like a finite verb right before the negation;
-# a noun after an article or adjective ("als de (nieuwe) klant niet") is no verb.
-CLOSED_CLAUSE_NL = (
-    rf"\b(?:{SUBORDINATOR_NL}) (?:(?:{SUBJECT_PRONOUN_NL})|(?:\w+ ){{0,3}}?(?!(?:{DETERMINER_NL})\b)\w*[^\We\d]) "
-    rf"(?:{SHORT_VERB_NL}|(?!(?:{DETERMINER_NL}|{ADVERB_NL}|{NOT_NL}|{NO_NL})\b)\w+(?:t|en)) (?=(?:ook )?(?:{NOT_NL}|{NO_NL})\b)"
-)
-NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL})"
+_RELATIVE_NL = rf"(?:die|dat){_STARTS_CLAUSE_NL}"  # its subject may be the pronoun: "die een klacht hebben"
+SUBORDINATOR_NL = rf"{_CONJUNCTION_NL}|{_RELATIVE_NL}"
 # After a negation, a clause that ends on its verb ("of de inhoud niet beschadigd is") owns it.
 OWN_VERB_NL = (
     rf"(?: [\w']+){{0,2}}? (?:{SHORT_VERB_NL}|(?!(?:{ADVERB_NL}|{OBJ_NL}|{CANCELLABLE_NL}|{GRANTABLE_NL})\b)\w+(?:t|en))\s*$"
 )
+# A closed clause: its subject, maybe a time span, then a word shaped like a finite verb right
+# before a negation that does not end a clause of its own. A noun after an article or adjective
+# ("als de (nieuwe) klant niet") or a time unit is no verb; after a singular subject neither is a
+# word in -en ("als de klant facturen niet betaalt").
+_SUBJECT_NL = rf"(?:(?:{SUBJECT_PRONOUN_NL})|(?:\w+ ){{0,3}}?(?!(?:{DETERMINER_NL})\b)\w*[^\We\d])"
+_PLURAL_NL = r"(?:(?<=en)|(?<=\ws)|(?<=\bze)|(?<=\bzij)|(?<=\bwe)|(?<=\bwij)|(?<=\bjullie))"
+_NOT_A_VERB_NL = rf"(?!(?:{DETERMINER_NL}|{ADVERB_NL}|{TIME_UNIT_NL}|{NOT_NL}|{NO_NL})\b)"
+_VERB_NL = rf"(?:{TIME_SPAN_NL} )?(?:{SHORT_VERB_NL}|{_NOT_A_VERB_NL}\w+(?:t|en))"
+_SINGULAR_VERB_NL = rf"(?:{TIME_SPAN_NL} )?(?:{SHORT_VERB_NL}|{_NOT_A_VERB_NL}\w+t)"
+CLOSED_CLAUSE_NL = (
+    rf"\b(?:(?:{_RELATIVE_NL}) {_SUBJECT_NL} {_VERB_NL}|(?:{_CONJUNCTION_NL}) {_SUBJECT_NL}(?:{_PLURAL_NL} {_VERB_NL}| {_SINGULAR_VERB_NL}))"
+    rf" (?=(?:ook )?(?:{NOT_NL}|{NO_NL})\b(?!{OWN_VERB_NL}))"
+)
+NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL})"
 # "of" between two noun phrases ("terugbetalingen of een tegoedbon nooit ... goed") is no clause.
 OR_NL = (
     rf"\b(?=\w+ of (?:de|het|een) )(?:{OBJ_NL}|{CANCELLABLE_NL}) of "

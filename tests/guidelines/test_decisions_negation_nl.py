@@ -54,6 +54,15 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Wijs een aanvraag of een klacht nooit zelf af.",
     "Annuleer een bestelling of een abonnement nooit zelf.",
     "Keur een terugbetaling of een korting nooit zelf goed.",
+    # a relative clause with a spelled-out time span, closed by its verb before the negation
+    "Keur terugbetalingen die de klant binnen dertig dagen aanvraagt nooit zelf goed.",
+    "Wijs aanvragen die de klant binnen twee weken indient nooit zelf af.",
+    "Betaal klanten die de goederen binnen veertien dagen retourneren nooit zelf terug.",
+    "Annuleer bestellingen nooit als de klant binnen dertig dagen niet betaalt.",
+    # a noun in -en inside a relative clause closed by its verb
+    "Keur aanvragen die de klanten met documenten onderbouwen nooit zelf goed.",
+    "Wijs aanvragen nooit af als de klant documenten niet aanlevert.",
+    "Keur huuraanvragen nooit zelf goed.",
 ]
 
 STILL_INSTRUCTS_TO_DECIDE = [
@@ -105,6 +114,23 @@ STILL_INSTRUCTS_TO_DECIDE = [
     # a decision noun ("goedkeuring", "terugbetaling") still reads as the decision
     "Verleen goedkeuring aan leningaanvragen.",
     "Regel de terugbetaling van bestellingen zelf.",
+    # a negation inside a clause with a spelled-out time span, or before a spelled-out limit
+    "Keur terugbetalingen goed als de klant niet binnen dertig dagen reageert.",
+    "Wijs aanvragen af die niet binnen twee weken binnenkomen.",
+    "Annuleer bestellingen als de klant binnen dertig dagen niet betaalt.",
+    "Annuleer abonnementen als klanten na dertig dagen niet betalen.",
+    "Annuleer bestellingen als de klant binnen een maand niet betaalt.",
+    "Geef nooit meer dan tien procent korting.",
+    "Geef klanten korting nooit boven twintig euro.",
+    "Keur terugbetalingen nooit na dertig dagen goed.",
+    "Keur terugbetalingen nooit later dan dertig dagen na aankoop goed.",
+    # a plural noun in -en before the negation is no verb that closes the clause
+    "Annuleer bestellingen als de klant facturen niet betaalt.",
+    "Wijs aanvragen af als de klant documenten niet aanlevert.",
+    "Betaal klanten terug als de klant producten niet ontvangt.",
+    "Wijs aanvragen af als klanten bewijsstukken niet meesturen.",
+    "Keur huuraanvragen zelf goed.",
+    "Wijs subsidieaanvragen af.",
 ]
 
 
