@@ -108,7 +108,9 @@ _CONJUNCTION_NL = (
     rf"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|(?:of|dat){_STARTS_CLAUSE_NL}"
 )
 _RELATIVE_NL = rf"(?:die|dat){_STARTS_CLAUSE_NL}"  # its subject may be the pronoun: "die een klacht hebben"
-SUBORDINATOR_NL = rf"{_CONJUNCTION_NL}|{_RELATIVE_NL}"
+# An infinitive clause, "om" or "zonder" before a "te": "om klanten niet kwijt te raken".
+_INFINITIVE_NL = r"(?:om|zonder|teneinde)(?= (?:(?!om\b)[\w']+ ){0,4}?te\b)"
+SUBORDINATOR_NL = rf"{_CONJUNCTION_NL}|{_RELATIVE_NL}|{_INFINITIVE_NL}"
 # After a negation, a clause that ends on its verb ("of de inhoud niet beschadigd is") owns it.
 OWN_VERB_NL = (
     rf"(?: [\w']+){{0,2}}? (?:{SHORT_VERB_NL}|(?!(?:{ADVERB_NL}|{OBJ_NL}|{CANCELLABLE_NL}|{GRANTABLE_NL})\b)\w+(?:t|en))\s*$"
@@ -123,10 +125,12 @@ _NOT_A_VERB_NL = rf"(?!(?:{DETERMINER_NL}|{ADVERB_NL}|{TIME_UNIT_NL}|{NOT_NL}|{N
 _VERB_NL = rf"(?:{TIME_SPAN_NL} )?(?:{SHORT_VERB_NL}|{_NOT_A_VERB_NL}\w+(?:t|en))"
 _SINGULAR_VERB_NL = rf"(?:{TIME_SPAN_NL} )?(?:{SHORT_VERB_NL}|{_NOT_A_VERB_NL}\w+t)"
 CLOSED_CLAUSE_NL = (
-    rf"\b(?:(?:{_RELATIVE_NL}) {_SUBJECT_NL} {_VERB_NL}|(?:{_CONJUNCTION_NL}) {_SUBJECT_NL}(?:{_PLURAL_NL} {_VERB_NL}| {_SINGULAR_VERB_NL}))"
+    rf"\b(?:(?:{_RELATIVE_NL}) {_SUBJECT_NL} {_VERB_NL}|(?:{_CONJUNCTION_NL}) {_SUBJECT_NL}(?:{_PLURAL_NL} {_VERB_NL}| {_SINGULAR_VERB_NL})"
+    rf"|(?:{_INFINITIVE_NL}) (?:[\w']+ ){{0,4}}?te \w+)"
     rf" (?=(?:ook )?(?:{NOT_NL}|{NO_NL})\b(?!{OWN_VERB_NL}))"
 )
-NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL})"
+# Not of the verb either: a negation of an infinitive or of "te" meaning "too" ("niet te snel").
+NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL}| te\b)"
 # "of" between two noun phrases ("terugbetalingen of een tegoedbon nooit ... goed") is no clause.
 OR_NL = (
     rf"\b(?=\w+ of (?:de|het|een) )(?:{OBJ_NL}|{CANCELLABLE_NL}) of "

@@ -63,6 +63,12 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Keur aanvragen die de klanten met documenten onderbouwen nooit zelf goed.",
     "Wijs aanvragen nooit af als de klant documenten niet aanlevert.",
     "Keur huuraanvragen nooit zelf goed.",
+    # an infinitive clause ("om ... te ...") before or after the negation of the verb
+    "Wijs aanvragen om later te betalen nooit zelf af.",
+    "Keur verzoeken om uitstel nooit zelf goed.",
+    "Keur terugbetalingen nooit zelf goed om de klant te helpen.",
+    "Probeer terugbetalingen nooit zelf goed te keuren.",
+    "Annuleer bestellingen van klanten die proberen niet te betalen nooit zelf.",
 ]
 
 STILL_INSTRUCTS_TO_DECIDE = [
@@ -131,6 +137,14 @@ STILL_INSTRUCTS_TO_DECIDE = [
     "Wijs aanvragen af als klanten bewijsstukken niet meesturen.",
     "Keur huuraanvragen zelf goed.",
     "Wijs subsidieaanvragen af.",
+    # a negation of an infinitive ("niet te ...") or of "te" meaning "too"
+    "Wijs aanvragen af om niet te hoeven wachten.",
+    "Keur terugbetalingen goed om klanten niet kwijt te raken.",
+    "Wijs aanvragen af om de klant niet te laten wachten.",
+    "Annuleer bestellingen van klanten die proberen niet te betalen.",
+    "Keur terugbetalingen niet te snel goed.",
+    "Keur aanvragen goed zonder te controleren.",
+    "Wijs aanvragen om later te betalen af als de klant niet kredietwaardig is.",
 ]
 
 
