@@ -6,7 +6,11 @@ without its comma ("Keur terugbetalingen zelf goed als de klant niet tevreden is
 participle or adjective it qualifies, or before a limit, negates something else: the instruction
 still tells the avatar to decide and must be caught. A relative clause its verb has closed ("die de
 klant aanvraagt nooit zelf goed"), "als" meaning "as" ("als avatar") and an ordinary adjective
-("nooit oude bestellingen") leave the negation with the verb."""
+("nooit oude bestellingen") leave the negation with the verb. So do "of" between two nouns ("of een
+tegoedbon") and a time span or infinitive clause the relative clause's verb closed; a negation
+before a spelled-out limit ("nooit meer dan tien procent"), inside a clause whose noun in -en or
+time unit is no verb ("als de klant facturen niet betaalt"), or of an infinitive ("om niet te
+hoeven wachten") negates something else."""
 
 from __future__ import annotations
 
