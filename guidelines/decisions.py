@@ -138,6 +138,31 @@ def _has_trigger(text: str) -> bool:
     return False
 
 
+# A condition (or a reason) on whether staff are there ("if no agent is available", "wenn kein Mitarbeiter
+# erreichbar ist", "als de medewerkers niet bereikbaar zijn", "because our team is busy") or an "unless" clause: a person named there hands
+# nothing over, so it must not excuse the instruction around it the way "forward it to a colleague"
+# does ("Approve refunds yourself if staff are not available" tells the avatar to decide). A condition
+# on what staff do ("if a colleague agrees") is left alone. Removed before the deferral is looked for.
+_STAFF_PRESENCE = re.compile(
+    r"\b(?:if|when|whenever|while|as long as|in case|once|because|since|as|wenn|falls|sofern|solange|sobald|weil|da|si|quand|"
+    r"lorsque?|tant que|des que|parce que?|puisque?|cuando|mientras|en caso de que|siempre que|porque|ya que|se|quando|finche|"
+    r"mentre|qualora|nel caso|perche|poiche|als|wanneer|indien|zolang|zodra|omdat|want)\b"
+    r" (?:[\w']+ ){0,7}?"
+    r"(?:available|unavailable|online|offline|around|reachable|unreachable|busy|away|absent|present|there|on duty|off duty|"
+    r"at work|in the office|out of office|free|erreichbar|unerreichbar|verfugbar|da|anwesend|abwesend|im dienst|beschaftigt|"
+    r"besetzt|frei|im buro|disponible|disponibles|indisponible|indisponibles|joignable|joignables|presente?s?|absente?s?|"
+    r"en ligne|hors ligne|occupee?s?|localizable|localizables|ausentes?|en linea|conectad[oa]s?|ocupad[oa]s?|"
+    r"disponibil[ei]|raggiungibil[ei]|assent[ei]|in linea|occupat[oi]|bereikbaar|onbereikbaar|beschikbaar|aanwezig|"
+    r"afwezig|bezet|vrij)\b"
+    r"|\b(?:unless|es sei denn|sauf si|a moins qu\w*|a menos que|salvo que|salvo si|a meno che|tenzij)\b.*"
+)
+
+
+def _deferral(lex: Lexicon, text: str) -> bool:
+    """Whether `text` hands the decision to a person, outside conditions on staff being there."""
+    return lex.deferral.search(_STAFF_PRESENCE.sub(" ", text)) is not None
+
+
 _BOUNDARY_CHARS = ".!?;\n"
 
 
@@ -229,7 +254,7 @@ def states_decision_folded(text: str) -> bool:
     for _, sentence, lexicons in _triggered_sentences(text):
         for lex, _strong in lexicons:
             read = lex.prepare(sentence)
-            if lex.states.search(read) and not (lex.deferral.search(read) or lex.deciding.search(read)):
+            if lex.states.search(read) and not (_deferral(lex, read) or lex.deciding.search(read)):
                 return True
     return False
 
@@ -243,7 +268,7 @@ def states_decision(text: str) -> bool:
 
 
 def _clause_instructs(lex: Lexicon, clause: str) -> str | None:
-    if lex.deferral.search(clause):
+    if _deferral(lex, clause):
         return None
     for finder in (lex.instruct_verb, lex.instruct_give, lex.instruct_self):
         for match in finder.finditer(clause):
