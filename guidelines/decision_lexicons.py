@@ -149,8 +149,8 @@ EN = Lexicon(
         r"|\byour (?:individual|personal|special|final) (?:price|rate|discount) (?:is|will be|would be)\b"
     ),
     deferral=_c(
-        r"\b(?:human|person|colleague|staff|team|operator|agent|employee|specialist|advisor|clerk|manager|supervisor|"
-        r"hand (?:it |them )?(?:off|over)|escalate|forward|refer)\b"
+        r"\b(?:humans?|person|people|colleagues?|staff|teams?|operators?|agents?|employees?|specialists?|advisors?|clerks?|"
+        r"managers?|supervisors?|hand (?:it |them )?(?:off|over)|escalate|forward|refer)\b"
     ),
     deciding=_c(r"\b(?:decide|decides|decided|decision|review|reviewed|reviews|whether)\b"),
     instruct_verb=_c(

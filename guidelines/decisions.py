@@ -138,29 +138,53 @@ def _has_trigger(text: str) -> bool:
     return False
 
 
-# A condition (or a reason) on whether staff are there ("if no agent is available", "wenn kein Mitarbeiter
-# erreichbar ist", "als de medewerkers niet bereikbaar zijn", "because our team is busy") or an "unless" clause: a person named there hands
-# nothing over, so it must not excuse the instruction around it the way "forward it to a colleague"
-# does ("Approve refunds yourself if staff are not available" tells the avatar to decide). A condition
-# on what staff do ("if a colleague agrees") is left alone. Removed before the deferral is looked for.
-_STAFF_PRESENCE = re.compile(
-    r"\b(?:if|when|whenever|while|as long as|in case|once|because|since|as|wenn|falls|sofern|solange|sobald|weil|da|si|quand|"
-    r"lorsque?|tant que|des que|parce que?|puisque?|cuando|mientras|en caso de que|siempre que|porque|ya que|se|quando|finche|"
-    r"mentre|qualora|nel caso|perche|poiche|als|wanneer|indien|zolang|zodra|omdat|want)\b"
-    r" (?:[\w']+ ){0,7}?"
-    r"(?:available|unavailable|online|offline|around|reachable|unreachable|busy|away|absent|present|there|on duty|off duty|"
-    r"at work|in the office|out of office|free|erreichbar|unerreichbar|verfugbar|da|anwesend|abwesend|im dienst|beschaftigt|"
-    r"besetzt|frei|im buro|disponible|disponibles|indisponible|indisponibles|joignable|joignables|presente?s?|absente?s?|"
-    r"en ligne|hors ligne|occupee?s?|localizable|localizables|ausentes?|en linea|conectad[oa]s?|ocupad[oa]s?|"
-    r"disponibil[ei]|raggiungibil[ei]|assent[ei]|in linea|occupat[oi]|bereikbaar|onbereikbaar|beschikbaar|aanwezig|"
-    r"afwezig|bezet|vrij)\b"
-    r"|\b(?:unless|es sei denn|sauf si|a moins qu\w*|a menos que|salvo que|salvo si|a meno che|tenzij)\b.*"
+# A person named where they hand nothing over must not excuse the instruction around it the way
+# "forward it to a colleague" does: in a condition or reason on staff being away ("if no agent is
+# available", "wenn kein Mitarbeiter erreichbar ist", "als de medewerkers er niet zijn", "because the
+# team is busy"), after "unless", or after "without" / "instead of" ("without asking a colleague").
+# "Approve refunds yourself if staff are not available" tells the avatar to decide. A condition on
+# what staff do or on their being there ("only once the manager on duty has signed off", "if a
+# colleague agrees") is left alone: only an absence (a negation, or a word like "busy") is removed.
+_CONDITION = (
+    r"if|when|whenever|while|as long as|in case|once|because|since|as|wenn|falls|sofern|solange|sobald|weil|"
+    r"da(?= (?:der|die|das|den|dem|ein\w*|kein\w*|niemand|unser\w*|wir|sie|er|es)\b)|si|quand|lorsque?|tant que|des que|"
+    r"parce que?|puisque?|car|cuando|mientras|en caso de que|siempre que|porque|ya que|quando|finche|mentre|"
+    r"qualora|nel caso|perche|poiche|se(?= (?:non|nessun\w*|il|lo|la|i|gli|le|l|un\w*|tutti|alcun\w*|ci)\b)|"
+    r"als|wanneer|indien|zolang|zodra|omdat|want"
+)
+_ABSENT = (  # staff away, said without a negation
+    r"unavailable|offline|busy|away|absent|unreachable|out of office|off duty|on holiday|on vacation|on leave|in (?:a )?meetings?|"
+    r"overloaded|swamped|abwesend|unerreichbar|besetzt|beschaftigt|uberlastet|im urlaub|indisponibles?|absente?s?|hors ligne|"
+    r"occupee?s?|en vacances|en conge|debordee?s?|ausentes?|ocupad[oa]s?|de vacaciones|desbordad[oa]s?|assent[ei]|occupat[oi]|"
+    r"in ferie|sovraccaric\w*|afwezig|onbereikbaar|bezet|op vakantie|overbelast|druk|er niet|on strike|im streik|en greve|en huelga|"
+    r"in sciopero|in staking"
+)
+_THERE = (  # staff there or answering: an absence only under a negation
+    r"available|online|around|reachable|reached|there|present|at work|in the office|free|answers?|responds?|erreichbar|"
+    r"verfugbar|da|anwesend|im dienst|im buro|antwortet|disponibles?|joignables?|presente?s?|en ligne|la|repond\w*|"
+    r"localizables?|en linea|conectad[oa]s?|responde\w*|disponibil[ei]|raggiungibil[ei]|in linea|rispond\w*|bereikbaar|"
+    r"beschikbaar|aanwezig|vrij|antwoordt|reageert|reageren"
+)
+_STAFF_AWAY = re.compile(
+    rf"\b(?:{_CONDITION}) (?:[\w']+ ){{0,7}}?(?:(?P<absent>{_ABSENT})|{_THERE})\b"
+    r"|\b(?P<unless>unless|es sei denn|sauf si|a moins qu\w*|a menos que|salvo que|salvo si|a meno che|tenzij|without|instead of|"
+    r"rather than|ohne|statt|anstatt|anstelle|sans|au lieu de|plutot que|sin|en lugar de|en vez de|senza|invece di|anziche|zonder|"
+    r"in plaats van)\b(?: [\w']+){0,5}"
+)
+_NEGATION_ANY = re.compile(
+    r"\b(?:not|n't|no|nobody|none|never|cannot|can't|kein\w*|nicht|niemand|nie|aucun\w*|ne|n|pas|personne|nadie|ningun\w*|"
+    r"nunca|nessun\w*|non|geen|niet|nooit)\b|n't\b"
 )
 
 
-def _deferral(lex: Lexicon, text: str) -> bool:
-    """Whether `text` hands the decision to a person, outside conditions on staff being there."""
-    return lex.deferral.search(_STAFF_PRESENCE.sub(" ", text)) is not None
+def _without_staff_away(text: str) -> str:
+    """`text` without the spans where a person named hands nothing over (see above)."""
+    kept, last = [], 0
+    for match in _STAFF_AWAY.finditer(text):
+        if match["unless"] or match["absent"] or _NEGATION_ANY.search(match.group()):
+            kept.append(text[last : match.start()])
+            last = match.end()
+    return text if not kept else " ".join(kept) + " " + text[last:]
 
 
 _BOUNDARY_CHARS = ".!?;\n"
@@ -254,7 +278,7 @@ def states_decision_folded(text: str) -> bool:
     for _, sentence, lexicons in _triggered_sentences(text):
         for lex, _strong in lexicons:
             read = lex.prepare(sentence)
-            if lex.states.search(read) and not (_deferral(lex, read) or lex.deciding.search(read)):
+            if lex.states.search(read) and not (lex.deferral.search(_without_staff_away(read)) or lex.deciding.search(read)):
                 return True
     return False
 
@@ -268,7 +292,7 @@ def states_decision(text: str) -> bool:
 
 
 def _clause_instructs(lex: Lexicon, clause: str) -> str | None:
-    if _deferral(lex, clause):
+    if lex.deferral.search(_without_staff_away(clause)):
         return None
     for finder in (lex.instruct_verb, lex.instruct_give, lex.instruct_self):
         for match in finder.finditer(clause):

@@ -1,9 +1,10 @@
-"""A person named in a condition on staff being there hands nothing over (GDPR Art. 22).
+"""A person named where they hand nothing over does not excuse a decision (GDPR Art. 22).
 
 "Forward refund requests to a colleague" defers to a human; "Approve refunds yourself if no colleague
 is available" tells the avatar to decide whenever nobody is there, and used to pass because it names a
-colleague. The same holds for "unless" clauses and for reasons ("because our team is busy") in what
-the avatar says."""
+colleague. The same holds for "unless", "without" and "instead of", and for reasons ("because our team
+is busy") in what the avatar says. A condition on what staff do, or on their being there ("once a
+colleague is available"), still defers."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ DECIDES_WHEN_STAFF_ARE_AWAY = [
     'Approva i rimborsi da solo se nessun operatore è disponibile.',
     'Keur terugbetalingen zelf goed als de medewerkers niet bereikbaar zijn.',
     'Keur terugbetalingen zelf goed tenzij een medewerker online is.',
+    # a person named after 'without' / 'instead of', or away in other words
+    'Approve refunds yourself without asking a colleague.',
+    'Approve refunds yourself instead of the team.',
+    'Genehmige Erstattungen selbst statt sie an einen Kollegen weiterzuleiten.',
+    'Approuve les remboursements toi-même sans consulter un conseiller.',
+    'Approva i rimborsi da solo senza chiedere a un collega.',
+    'Aprueba los reembolsos tú mismo sin consultar a un compañero.',
+    'Keur terugbetalingen zelf goed zonder een collega te raadplegen.',
+    'Approve refunds yourself when no staff member answers.',
+    'Approve refunds yourself when staff are on holiday.',
+    "Approuve les remboursements toi-même car aucun conseiller n'est disponible.",
+    'Keur terugbetalingen zelf goed als de medewerkers er niet zijn.',
 ]
 
 DEFERS_TO_STAFF = [
@@ -42,18 +55,47 @@ DEFERS_TO_STAFF = [
     'Stuur terugbetalingsverzoeken door naar een medewerker als er niemand bereikbaar is.',
     "Approve nothing yourself; when no staff member is available, take the customer's details.",
     'Tell customers that a staff member decides on refunds when they are back in the office.',
+    # a condition on what staff do or on their being there; Italian 'da', Spanish 'se' and 'da' (review of ba1e4e7)
+    'Fai approvare i rimborsi da un collega disponibile.',
+    'Approva i rimborsi solo se il responsabile dà il via libera.',
+    'Aprueba reembolsos solo si un compañero da su visto bueno.',
+    'Las solicitudes de reembolso se aprueban por un compañero disponible.',
+    'Approve refunds only once the manager on duty has signed off.',
+    'Approve refunds only as instructed by the manager on duty.',
+    'Genehmige Erstattungen nur wenn der Kollege im Büro zugestimmt hat.',
+    'Approuve les remboursements seulement si un conseiller présent a donné son accord.',
+    'Keur terugbetalingen alleen goed als een collega die vrij is akkoord geeft.',
+    'Tell customers that their refund will be processed once a colleague is available.',
+    'Let our colleagues approve refunds.',
+    'Forward refund requests to a colleague without delay.',
+    'Leite Erstattungsanträge ohne Verzögerung an einen Kollegen weiter.',
 ]
 
 STATES_A_DECISION = [
     "Your refund is approved because our team is busy.",
     "Your refund has been approved since no colleague is available.",
     "Ihre Erstattung ist genehmigt, weil kein Mitarbeiter erreichbar ist.",
+    # more languages, and 'without involving a colleague'
+    'Your refund has been approved without involving a colleague.',
+    'Ihre Erstattung wurde genehmigt, weil unser Team überlastet ist.',
+    "Votre remboursement est accepté car aucun conseiller n'est disponible.",
+    'Il suo rimborso è approvato perché nessun collega risponde.',
+    'Uw terugbetaling is goedgekeurd want het team heeft het druk.',
 ]
 
 DEFERS_THE_DECISION = [
     "A colleague will decide on your refund when they are available.",
     "I have passed your request to a colleague; our team is available until 6 pm.",
     "Ein Mitarbeiter entscheidet über Ihre Erstattung, sobald er erreichbar ist.",
+    # a hand-off message that names when a person will be there (review of ba1e4e7)
+    'Your request will be processed as soon as a colleague is available.',
+    'Your cancellation will be processed as soon as an agent is online.',
+    'Uw aanvraag wordt verwerkt zodra een medewerker beschikbaar is.',
+    'Su reembolso será procesado cuando un compañero esté disponible.',
+    'La sua richiesta sarà elaborata quando un collega sarà disponibile.',
+    'Unless you withdraw it, your refund request will be processed by a colleague.',
+    'Il suo reclamo sarà elaborato da un operatore disponibile al più presto.',
+    'A colleague will contact you about your refund without delay.',
 ]
 
 
