@@ -102,12 +102,13 @@ NO_NL = r"geen|vermijd\w*|verboden"
 # participle ("niet betaalde bestellingen"); before a limit ("nooit meer dan 10 %"). "of", "dat",
 # "die" start a clause only before a subject or negation; "als" before a role ("als avatar") or
 # after "net" means "as".
-_STARTS_CLAUSE_NL = r"(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen)\b)"
+_STARTS_CLAUSE_NL = r"(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen|hun|zijn|haar|uw|mijn|onze|nog|echt)\b)"
 _CONJUNCTION_NL = (
     rf"(?<!\bnet )als(?! {ROLE_NL}\b)|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|"
-    rf"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|(?:of|dat){_STARTS_CLAUSE_NL}"
+    rf"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|waarvan|waarin|waarop|waarmee|wier|"
+    rf"(?:of|dat){_STARTS_CLAUSE_NL}"
 )
-_RELATIVE_NL = rf"(?:die|dat){_STARTS_CLAUSE_NL}"  # its subject may be the pronoun: "die een klacht hebben"
+_RELATIVE_NL = rf"(?:die|dat|welke){_STARTS_CLAUSE_NL}"  # its subject may be the pronoun: "die een klacht hebben"
 # An infinitive clause, "om" or "zonder" before a "te": "om klanten niet kwijt te raken".
 _INFINITIVE_NL = r"(?:om|zonder|teneinde)(?= (?:(?!om\b)[\w']+ ){0,4}?te\b)"
 SUBORDINATOR_NL = rf"{_CONJUNCTION_NL}|{_RELATIVE_NL}|{_INFINITIVE_NL}"

@@ -73,6 +73,13 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Keur terugbetalingen nooit zelf goed om de klant te helpen.",
     "Probeer terugbetalingen nooit zelf goed te keuren.",
     "Annuleer bestellingen van klanten die proberen niet te betalen nooit zelf.",
+    # a relative clause after a possessive, 'nog', 'echt', 'waarvan' or 'wier' (review of 3053f95)
+    'Keur terugbetalingen van klanten die hun pakket niet ontvangen nooit zelf goed.',
+    'Keur terugbetalingen voor bestellingen die nog niet verzonden zijn nooit zelf goed.',
+    'Keur terugbetalingen voor producten die echt niet werken nooit zelf goed.',
+    'Keur terugbetalingen voor bestellingen waarvan de levering te laat was nooit zelf goed.',
+    'Keur terugbetalingen voor klanten wier pakket beschadigd is nooit zelf goed.',
+    'Keur terugbetalingen van klanten die al twee keer een terugbetaling hebben gehad nooit zelf goed.',
 ]
 
 STILL_INSTRUCTS_TO_DECIDE = [
@@ -149,6 +156,15 @@ STILL_INSTRUCTS_TO_DECIDE = [
     "Keur terugbetalingen niet te snel goed.",
     "Keur aanvragen goed zonder te controleren.",
     "Wijs aanvragen om later te betalen af als de klant niet kredietwaardig is.",
+    # the negation inside such a relative clause (review of 3053f95)
+    'Keur terugbetalingen goed van klanten die hun pakket niet ontvangen.',
+    'Keur terugbetalingen goed van klanten die hun pakket binnen dertig dagen niet ontvangen hebben.',
+    'Keur terugbetalingen goed voor klanten met een pakket dat nog niet is aangekomen.',
+    'Keur terugbetalingen goed voor klanten wier pakket niet aankwam.',
+    'Keur terugbetalingen zelf goed voor bestellingen die nog niet verzonden zijn.',
+    'Keur terugbetalingen zelf goed voor bestellingen waarvan de levering niet op tijd was.',
+    'Keur terugbetalingen zelf goed voor pakketten welke niet zijn aangekomen.',
+    'Keur terugbetalingen zelf goed voor producten die echt niet werken.',
 ]
 
 
