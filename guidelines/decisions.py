@@ -320,12 +320,34 @@ def instructs_decision(text: str) -> str | None:
         return folded.strip()
     if not _has_trigger(folded):
         return None
-    for clause in _CLAUSE_END.split(folded):
+    pieces = _CLAUSE_END.split(folded)
+    joins = _CLAUSE_END.findall(folded)
+    for index, clause in enumerate(pieces):
         for lex in LEXICONS:
             found = _clause_instructs(lex, lex.prepare(clause))
-            if found:
+            if found and not _negated_after_and(lex, clause, joins, pieces, index):
                 return found
     return None
+
+
+_AND = frozenset(("and", "und", "et", "y", "en"))
+_COMPLETE = re.compile(r"\b(?:selbst|selber|eigenstandig|zelf|zelfstandig)\b|\b(?:goed|af|terug|toe|ab|zu|zuruck|an|frei)\s*$")
+_ARTICLE = re.compile(r"(?:(?:die|der|das|den|dem|ein|eine|einen|einem|alle|de|het|een|alle)\s+)+")
+
+
+def _negated_after_and(lex: Lexicon, clause: str, joins: list[str], pieces: list[str], index: int) -> bool:
+    """Where the negation follows the verb (German, Dutch), a second object after "und"/"en" comes
+    before it: "Genehmige Erstattungen und Rabatte nie selbst" is one prohibition, not "Genehmige
+    Erstattungen" and a fragment. Read together, unless what follows "und" starts a clause of its
+    own: only a decision noun (after an article) is read as the second object."""
+    if lex.negation_follows is None or index >= len(joins) or joins[index].strip() not in _AND:
+        return False
+    if _COMPLETE.search(clause):
+        return False  # "Genehmige Erstattungen selbst und Rabatte nie": the first clause is whole
+    following = _ARTICLE.sub("", lex.prepare(pieces[index + 1]).lstrip(), count=1)
+    if not any(noun.match(following) for noun in (lex.obj, lex.cancellable, lex.grantable)):
+        return False  # not a second object: maybe a clause of its own ("und lehne Rabatte nie ab", "en bel klanten nooit terug")
+    return _clause_instructs(lex, lex.prepare(f"{clause} {joins[index].strip()} {pieces[index + 1]}")) is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -176,3 +176,36 @@ def test_a_dutch_negation_after_the_verb_forbids_deciding(text: str) -> None:
 @pytest.mark.parametrize("text", STILL_INSTRUCTS_TO_DECIDE)
 def test_a_dutch_negation_of_something_else_does_not_hide_an_instruction_to_decide(text: str) -> None:
     assert instructs_decision(text)
+
+
+# A second object after "en" / "und" stands before a negation that follows the verb: one prohibition.
+TWO_OBJECTS_ONE_PROHIBITION = [
+    "Keur terugbetalingen en kortingen nooit zelf goed.",
+    "Keur een terugbetaling en een korting nooit zelf goed.",
+    "Annuleer bestellingen en abonnementen nooit zelf.",
+    "Wijs aanvragen en klachten nooit zelf af.",
+    "Genehmige Erstattungen und Rabatte nie selbst.",
+    "Genehmige die Erstattungen und die Rabatte nie selbst.",
+]
+# ... but not when the first clause is whole, or "en" / "und" starts a clause of its own.
+TWO_CLAUSES_ONE_DECIDES = [
+    "Keur terugbetalingen zelf goed en wijs kortingen nooit af.",
+    "Keur terugbetalingen goed en geef nooit korting.",
+    "Keur terugbetalingen zelf goed en bel klanten nooit terug.",
+    "Keur terugbetalingen zelf goed en kortingen nooit.",
+    "Keur terugbetalingen en kortingen zelf goed.",
+    "Genehmige Erstattungen selbst und lehne Rabatte nie ab.",
+    "Genehmige Erstattungen selbst und rufe Kunden nie zurück.",
+    "Genehmige Erstattungen selbst und Rabatte nie.",
+    "Genehmige Erstattungen und Rabatte selbst.",
+]
+
+
+@pytest.mark.parametrize("instruction", TWO_OBJECTS_ONE_PROHIBITION)
+def test_two_objects_before_a_following_negation_are_one_prohibition(instruction):
+    assert instructs_decision(instruction) is None
+
+
+@pytest.mark.parametrize("instruction", TWO_CLAUSES_ONE_DECIDES)
+def test_a_clause_of_its_own_after_and_still_decides(instruction):
+    assert instructs_decision(instruction)
