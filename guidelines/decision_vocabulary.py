@@ -104,7 +104,7 @@ NO_NL = r"geen|vermijd\w*|verboden"
 # after "net" means "as".
 _STARTS_CLAUSE_NL = r"(?= (?:de|het|een|hij|zij|ze|u|je|jij|er|men|iemand|niet|nooit|geen|hun|zijn|haar|uw|mijn|onze|nog|echt)\b)"
 _CONJUNCTION_NL = (
-    rf"(?<!\bnet )als(?! {ROLE_NL}\b)|wanneer|indien|omdat|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|"
+    rf"(?<!\bnet )als(?! {ROLE_NL}\b)|wanneer|indien|omdat|want|hoewel|terwijl|zodat|tenzij|zodra|nadat|voordat|totdat|"
     rf"zolang|mits|doordat|aangezien|ofschoon|alsof|waardoor|waarbij|waarvan|waarin|waarop|waarmee|wier|"
     rf"(?:of|dat){_STARTS_CLAUSE_NL}"
 )

@@ -169,7 +169,7 @@ _STAFF_AWAY = re.compile(
     rf"\b(?:{_CONDITION}) (?:[\w']+ ){{0,7}}?(?:(?P<absent>{_ABSENT})|{_THERE})\b"
     r"|\b(?P<unless>unless|es sei denn|sauf si|a moins qu\w*|a menos que|salvo que|salvo si|a meno che|tenzij|without|instead of|"
     r"rather than|ohne|statt|anstatt|anstelle|sans|au lieu de|plutot que|sin|en lugar de|en vez de|senza|invece di|anziche|zonder|"
-    r"in plaats van)\b(?: [\w']+){0,5}"
+    r"in plaats van)\b(?: [\w']+){0,7}"
 )
 _NEGATION_ANY = re.compile(
     r"\b(?:not|n't|no|nobody|none|never|cannot|can't|kein\w*|nicht|niemand|nie|aucun\w*|ne|n|pas|personne|nadie|ningun\w*|"

@@ -38,6 +38,9 @@ DECIDES_WHEN_STAFF_ARE_AWAY = [
     'Approve refunds yourself when staff are on holiday.',
     "Approuve les remboursements toi-même car aucun conseiller n'est disponible.",
     'Keur terugbetalingen zelf goed als de medewerkers er niet zijn.',
+    # Dutch 'want' (because) starts a clause; a longer 'in plaats van'
+    'Keur terugbetalingen zelf goed want de medewerkers zijn er niet.',
+    'Keur terugbetalingen zelf goed in plaats van ze door te sturen naar een collega.',
 ]
 
 DEFERS_TO_STAFF = [
@@ -69,6 +72,9 @@ DEFERS_TO_STAFF = [
     'Let our colleagues approve refunds.',
     'Forward refund requests to a colleague without delay.',
     'Leite Erstattungsanträge ohne Verzögerung an einen Kollegen weiter.',
+    # their lawful twins
+    'Keur terugbetalingen nooit zelf goed want de medewerkers beslissen daarover.',
+    'Stuur terugbetalingsverzoeken door naar een collega in plaats van ze zelf goed te keuren.',
 ]
 
 STATES_A_DECISION = [
