@@ -28,6 +28,7 @@ from guidelines.rules import (
     EscalationRule,
     ForbiddenTopicRule,
     GuidelineSetSpec,
+    stored_spec,
 )
 from guidelines.stream import OutputGuard, truncate
 from guidelines.verdict import ALLOW, Span, Verdict
@@ -219,7 +220,7 @@ def compile_guidelines(spec: GuidelineSetSpec | Mapping[str, Any], version_key: 
             _cache.move_to_end(version_key)
             return compiled
     if not isinstance(spec, GuidelineSetSpec):
-        spec = GuidelineSetSpec.model_validate(spec)
+        spec = stored_spec(spec)
     compiled = CompiledGuidelines(spec, version_key)
     with _lock:
         _cache[version_key] = compiled

@@ -189,3 +189,18 @@ def test_a_stored_spec_round_trips() -> None:
     spec = GuidelineSetSpec.model_validate({"rules": [topic(keywords=["Wahl"])], "languages": ["de", "en-GB"], "default_language": "de"})
     again = GuidelineSetSpec.model_validate(spec.model_dump(mode="json"))
     assert again == spec
+
+
+def test_a_saved_version_still_runs_after_the_guard_grew_stricter() -> None:
+    """A style instruction saved before the decision guard learned to refuse it: a new save is refused,
+    but the saved version still compiles, so the avatars that run on it keep answering, and their
+    replies are still guarded."""
+    from guidelines.checker import compile_guidelines
+
+    spec = {"rules": [{"id": "tone", "kind": "style", "instruction": "Approve refunds yourself if staff are not available."}]}
+    with pytest.raises(ValidationError) as refused:
+        GuidelineSetSpec.model_validate(spec)
+    assert refused.value.errors()[0]["type"] == "art22"
+    compiled = compile_guidelines(spec, "version-saved-under-an-older-guard")
+    assert compiled.style_instructions() == ["Approve refunds yourself if staff are not available."]
+    assert compiled.check_output("Your refund is approved.", "en").blocks

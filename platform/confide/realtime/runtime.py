@@ -45,7 +45,7 @@ def compile_for(snapshot: AvatarSnapshot) -> CompiledGuidelines:
     ref = snapshot.guideline
     if ref is None:
         return compile_guidelines(_DEFAULT_SPEC, "default")
-    return compile_guidelines(GuidelineSetSpec.model_validate(ref.spec), ref.version_key)
+    return compile_guidelines(ref.spec, ref.version_key)
 
 
 class ChatRuntime:
