@@ -213,7 +213,9 @@ _lock = threading.Lock()
 
 def compile_guidelines(spec: GuidelineSetSpec | Mapping[str, Any], version_key: str) -> CompiledGuidelines:
     """The compiled form of a guideline set version, built once per `version_key` (an LRU of
-    the last CACHE_SIZE versions). A version is immutable, so its key names its content."""
+    the last CACHE_SIZE versions). A version is immutable, so its key names its content. `spec` is
+    a validated GuidelineSetSpec or a saved version's spec as stored, read with `stored_spec`
+    (without the checks its texts passed when saved): never a request's body."""
     with _lock:
         compiled = _cache.get(version_key)
         if compiled is not None:

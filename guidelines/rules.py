@@ -132,8 +132,16 @@ def _fail(loc: tuple[str | int, ...], kind: str, template: str, ctx: dict[str, A
     raise ValidationError.from_exception_data("GuidelineSetSpec", [InitErrorDetails(type=error, loc=loc, input=value)])
 
 
-def _no_decision_stated(messages: dict[str, str], what: str) -> dict[str, str]:
+def _saved(info: ValidationInfo) -> bool:
+    """Reading back a saved version (`stored_spec`): its texts passed the Art. 22 and Art. 50 checks
+    of the day it was saved, and are not checked again."""
+    return bool(info.context and info.context.get("stored"))
+
+
+def _no_decision_stated(messages: dict[str, str], what: str, info: ValidationInfo) -> dict[str, str]:
     """Text the avatar will say must not itself announce a decision."""
+    if _saved(info):
+        return messages
     for language, text in messages.items():
         if decisions.states_decision(text):
             _fail((language,), "art22", "the {what} states a decision about the person. {why}", {"what": what, "why": ART_22}, text)
@@ -186,8 +194,8 @@ class StyleRule(_RuleBase):
     @field_validator("instruction")
     @classmethod
     def _lawful_instruction(cls, value: str, info: ValidationInfo) -> str:
-        if info.context and info.context.get("stored"):
-            return value  # checked when it was saved; see `stored_spec`
+        if _saved(info):
+            return value
         found = decisions.instructs_decision(value)
         if found:
             raise PydanticCustomError(
@@ -209,8 +217,8 @@ class ForbiddenTopicRule(MatchingRule):
 
     @field_validator("message")
     @classmethod
-    def _message_lawful(cls, value: dict[str, str]) -> dict[str, str]:
-        return _no_decision_stated(value, "message")
+    def _message_lawful(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        return _no_decision_stated(value, "message", info)
 
     @model_validator(mode="after")
     def _refusal_has_message(self) -> ForbiddenTopicRule:
@@ -227,12 +235,12 @@ class BannedPhraseRule(MatchingRule):
     replacement: Annotated[str, StringConstraints(max_length=MAX_TERM_CHARS)] | None = None
 
     @model_validator(mode="after")
-    def _replacement_fits_action(self) -> BannedPhraseRule:
+    def _replacement_fits_action(self, info: ValidationInfo) -> BannedPhraseRule:
         if self.action == "replace" and self.replacement is None:
             raise PydanticCustomError("missing_replacement", "a replace rule needs a replacement (it may be empty)")
         if self.action == "block" and self.replacement is not None:
             raise PydanticCustomError("unused_replacement", "a block rule takes no replacement")
-        if self.replacement and decisions.states_decision(self.replacement):
+        if self.replacement and not _saved(info) and decisions.states_decision(self.replacement):
             raise PydanticCustomError("art22", "the replacement states a decision about the person. {why}", {"why": ART_22})
         return self
 
@@ -321,16 +329,18 @@ class GuidelineSetSpec(_Strict):
 
     @field_validator("disclosure")
     @classmethod
-    def _disclosure_says_ai(cls, value: dict[str, str]) -> dict[str, str]:
+    def _disclosure_says_ai(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        if _saved(info):
+            return value
         for language, text in value.items():
             if not decisions.discloses_ai(text, language):
                 _fail((language,), "art50", "the disclosure must say that the avatar is an AI. {why}", {"why": ART_50}, text)
-        return _no_decision_stated(value, "disclosure")
+        return _no_decision_stated(value, "disclosure", info)
 
     @field_validator("handoff_message")
     @classmethod
-    def _handoff_lawful(cls, value: dict[str, str]) -> dict[str, str]:
-        return _no_decision_stated(value, "handoff message")
+    def _handoff_lawful(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        return _no_decision_stated(value, "handoff message", info)
 
     @model_validator(mode="after")
     def _consistent(self) -> GuidelineSetSpec:
@@ -369,8 +379,8 @@ class GuidelineSetSpec(_Strict):
 
 
 def stored_spec(spec: Mapping[str, Any]) -> GuidelineSetSpec:
-    """A saved version's spec, read back to run it. Its style instructions passed the Art. 22 and
-    Art. 50 checks when they were saved; a later, stricter guard must not stop a published avatar
-    from loading (its output is still guarded on every reply), so they are not checked again here.
-    A new save checks them as they are then."""
+    """A saved version's spec, read back to run it (never a request's). Its texts (style instructions,
+    messages, replacements, disclosures) passed the Art. 22 and Art. 50 checks when they were saved;
+    a later, stricter guard must not stop a published avatar from loading (its output is still
+    guarded on every reply), so they are not checked again here. A new save checks them as they are then."""
     return GuidelineSetSpec.model_validate(spec, context={"stored": True})

@@ -197,10 +197,17 @@ def test_a_saved_version_still_runs_after_the_guard_grew_stricter() -> None:
     replies are still guarded."""
     from guidelines.checker import compile_guidelines
 
-    spec = {"rules": [{"id": "tone", "kind": "style", "instruction": "Approve refunds yourself if staff are not available."}]}
+    spec = {
+        "rules": [
+            {"id": "tone", "kind": "style", "instruction": "Approve refunds yourself if staff are not available."},
+            {"id": "legal", "kind": "forbidden_topic", "phrases": ["lawsuit"],
+             "message": {"en": "I cannot discuss that. Your refund is approved because our team is busy."}},
+        ],
+        "handoff_message": {"en": "Your refund is approved because our team is busy."},
+    }
     with pytest.raises(ValidationError) as refused:
         GuidelineSetSpec.model_validate(spec)
-    assert refused.value.errors()[0]["type"] == "art22"
+    assert {error["type"] for error in refused.value.errors()} == {"art22"} and len(refused.value.errors()) == 3
     compiled = compile_guidelines(spec, "version-saved-under-an-older-guard")
     assert compiled.style_instructions() == ["Approve refunds yourself if staff are not available."]
     assert compiled.check_output("Your refund is approved.", "en").blocks
