@@ -332,6 +332,12 @@ def instructs_decision(text: str) -> str | None:
 
 _AND = frozenset(("and", "und", "et", "y", "en"))
 _COMPLETE = re.compile(r"\b(?:selbst|selber|eigenstandig|zelf|zelfstandig)\b|\b(?:goed|af|terug|toe|ab|zu|zuruck|an|frei)\s*$")
+# After the second object: at most one more word of it, the negation, and only "selbst"/"zelf" or
+# the verb's particle to the end ("Rabatte nie selbst", "kortingen nooit zelf goed").
+_PROHIBITION_TAIL = re.compile(
+    r"\S*(?: \S+)? (?:nie|niemals|nicht|keine?n?|nooit|niet|nimmer|geen)"
+    r"(?: (?:selbst|selber|eigenstandig|zelf|zelfstandig|goed|af|terug|toe|ab|zu|zuruck|an|frei|uit|door))*\s*$"
+)
 _ARTICLE = re.compile(r"(?:(?:die|der|das|den|dem|ein|eine|einen|einem|alle|de|het|een|alle)\s+)+")
 
 
@@ -344,9 +350,12 @@ def _negated_after_and(lex: Lexicon, clause: str, joins: list[str], pieces: list
         return False
     if _COMPLETE.search(clause):
         return False  # "Genehmige Erstattungen selbst und Rabatte nie": the first clause is whole
-    following = _ARTICLE.sub("", lex.prepare(pieces[index + 1]).lstrip(), count=1)
-    if not any(noun.match(following) for noun in (lex.obj, lex.cancellable, lex.grantable)):
-        return False  # not a second object: maybe a clause of its own ("und lehne Rabatte nie ab", "en bel klanten nooit terug")
+    following = _ARTICLE.sub("", lex.prepare(pieces[index + 1]).strip(), count=1)
+    noun = next((m for m in (n.match(following) for n in (lex.obj, lex.cancellable, lex.grantable)) if m), None)
+    if noun is None or not _PROHIBITION_TAIL.match(following, noun.end()):
+        # Not a second object right before the negation that ends the sentence: maybe a clause of its own
+        # ("und lehne Rabatte nie ab"), or a negation of something else ("und Rabatte für Kunden die nicht ...").
+        return False
     return _clause_instructs(lex, lex.prepare(f"{clause} {joins[index].strip()} {pieces[index + 1]}")) is None
 
 

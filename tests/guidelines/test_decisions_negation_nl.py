@@ -198,6 +198,15 @@ TWO_CLAUSES_ONE_DECIDES = [
     "Genehmige Erstattungen selbst und rufe Kunden nie zurück.",
     "Genehmige Erstattungen selbst und Rabatte nie.",
     "Genehmige Erstattungen und Rabatte selbst.",
+    # a negation after the second object that negates something else (review of 0bf2dad)
+    "Genehmige Erstattungen und Rabatte für Kunden die nicht zufrieden sind.",
+    "Storniere Bestellungen und Buchungen die nicht bezahlt wurden.",
+    "Genehmige Erstattungen und Rabatte damit Kunden nicht abwandern.",
+    "Genehmige Erstattungen und Rabatte um Kunden nicht zu verlieren.",
+    "Genehmige Erstattungen und Rabatte nicht nur für Stammkunden.",
+    "Keur terugbetalingen en kortingen niet alleen voor vaste klanten goed.",
+    "Keur terugbetalingen en kortingen goed die klanten niet ontvangen hebben.",
+    "Keur terugbetalingen en kortingen goed tot klanten niet meer klagen.",
 ]
 
 
