@@ -123,7 +123,7 @@ OWN_VERB_NL = (
 _SUBJECT_NL = rf"(?:(?:{SUBJECT_PRONOUN_NL})|(?:\w+ ){{0,3}}?(?!(?:{DETERMINER_NL})\b)\w*[^\We\d])"
 _PLURAL_NL = r"(?:(?<=en)|(?<=\ws)|(?<=\bze)|(?<=\bzij)|(?<=\bwe)|(?<=\bwij)|(?<=\bjullie))"
 _NOT_A_VERB_NL = rf"(?!(?:{DETERMINER_NL}|{ADVERB_NL}|{TIME_UNIT_NL}|{NOT_NL}|{NO_NL})\b)"
-_VERB_NL = rf"(?:{TIME_SPAN_NL} )?(?:{SHORT_VERB_NL}|{_NOT_A_VERB_NL}\w+(?:t|en))"
+_VERB_NL = rf"(?:{TIME_SPAN_NL} )?(?:{SHORT_VERB_NL}|{_NOT_A_VERB_NL}\w+(?:t|en|aan))"  # -aan: "die nog openstaan"
 _SINGULAR_VERB_NL = rf"(?:{TIME_SPAN_NL} )?(?:{SHORT_VERB_NL}|{_NOT_A_VERB_NL}\w+t)"
 CLOSED_CLAUSE_NL = (
     rf"\b(?:(?:{_RELATIVE_NL}) {_SUBJECT_NL} {_VERB_NL}|(?:{_CONJUNCTION_NL}) {_SUBJECT_NL}(?:{_PLURAL_NL} {_VERB_NL}| {_SINGULAR_VERB_NL})"

@@ -144,7 +144,9 @@ def _has_trigger(text: str) -> bool:
 # team is busy"), after "unless", or after "without" / "instead of" ("without asking a colleague").
 # "Approve refunds yourself if staff are not available" tells the avatar to decide. A condition on
 # what staff do or on their being there ("only once the manager on duty has signed off", "if a
-# colleague agrees") is left alone: only an absence (a negation, or a word like "busy") is removed.
+# colleague agrees", "unless a manager approves it") is left alone: only an absence (a negation, a
+# word like "busy", or "unless" staff are there) is removed, and after "without" the words up to the
+# person ("without asking a colleague"; not "without delay to a colleague").
 _CONDITION = (
     r"if|when|whenever|while|as long as|in case|once|because|since|as|wenn|falls|sofern|solange|sobald|weil|"
     r"da(?= (?:der|die|das|den|dem|ein\w*|kein\w*|niemand|unser\w*|wir|sie|er|es)\b)|si|quand|lorsque?|tant que|des que|"
@@ -156,20 +158,31 @@ _ABSENT = (  # staff away, said without a negation
     r"unavailable|offline|busy|away|absent|unreachable|out of office|off duty|on holiday|on vacation|on leave|in (?:a )?meetings?|"
     r"overloaded|swamped|abwesend|unerreichbar|besetzt|beschaftigt|uberlastet|im urlaub|indisponibles?|absente?s?|hors ligne|"
     r"occupee?s?|en vacances|en conge|debordee?s?|ausentes?|ocupad[oa]s?|de vacaciones|desbordad[oa]s?|assent[ei]|occupat[oi]|"
-    r"in ferie|sovraccaric\w*|afwezig|onbereikbaar|bezet|op vakantie|overbelast|druk|er niet|on strike|im streik|en greve|en huelga|"
+    r"in ferie|sovraccaric\w*|afwezig|onbereikbaar|bezet|op vakantie|overbelast|druk|on strike|im streik|en greve|en huelga|"
     r"in sciopero|in staking"
 )
 _THERE = (  # staff there or answering: an absence only under a negation
     r"available|online|around|reachable|reached|there|present|at work|in the office|free|answers?|responds?|erreichbar|"
     r"verfugbar|da|anwesend|im dienst|im buro|antwortet|disponibles?|joignables?|presente?s?|en ligne|la|repond\w*|"
     r"localizables?|en linea|conectad[oa]s?|responde\w*|disponibil[ei]|raggiungibil[ei]|in linea|rispond\w*|bereikbaar|"
-    r"beschikbaar|aanwezig|vrij|antwoordt|reageert|reageren"
+    r"beschikbaar|aanwezig|vrij|antwoordt|reageert|reageren|er(?= (?:niet|nooit)\b)"
+)
+_UNLESS = r"unless|es sei denn|sauf si|a moins qu\w*|a menos que|salvo que|salvo si|a meno che|tenzij"
+_WITHOUT = (
+    r"without|instead of|rather than|ohne|statt|anstatt|anstelle|sans|au lieu de|plutot que|sin|en lugar de|en vez de|"
+    r"senza|invece di|anziche|zonder|in plaats van"
+)
+_NO_DELAY = r"delay|verzogerung|vertraging|delai|demora|indugio|ritardo"  # "without delay to a colleague" hands over
+_STAFF = (
+    r"colleagues?|staff|teams?|humans?|persons?|people|employees?|agents?|operators?|managers?|supervisors?|specialists?|"
+    r"advisors?|kolleg\w*|mitarbeiter\w*|mensch\w*|berater\w*|collegues?|conseill\w*|equipes?|employes?|humains?|"
+    r"companer[oa]s?|colegas?|emplead[oa]s?|equipos?|asesor\w*|collega|colleghi|colleghe|operator\w*|dipendent\w*|squadra|"
+    r"medewerk\w*|adviseur\w*|mens|mensen"
 )
 _STAFF_AWAY = re.compile(
-    rf"\b(?:{_CONDITION}) (?:[\w']+ ){{0,7}}?(?:(?P<absent>{_ABSENT})|{_THERE})\b"
-    r"|\b(?P<unless>unless|es sei denn|sauf si|a moins qu\w*|a menos que|salvo que|salvo si|a meno che|tenzij|without|instead of|"
-    r"rather than|ohne|statt|anstatt|anstelle|sans|au lieu de|plutot que|sin|en lugar de|en vez de|senza|invece di|anziche|zonder|"
-    r"in plaats van)\b(?: [\w']+){0,7}"
+    rf"\b(?:(?P<unless>{_UNLESS})|{_CONDITION}) (?:[\w']+ ){{0,7}}?(?:(?P<absent>{_ABSENT})|{_THERE})\b"
+    r"(?: (?:not|niet|nicht|pas|non|no|nooit))?"
+    rf"|\b(?P<without>{_WITHOUT}) (?!(?:{_NO_DELAY})\b)(?:[\w']+ ){{0,6}}?(?:{_STAFF})\b"
 )
 _NEGATION_ANY = re.compile(
     r"\b(?:not|n't|no|nobody|none|never|cannot|can't|kein\w*|nicht|niemand|nie|aucun\w*|ne|n|pas|personne|nadie|ningun\w*|"
@@ -181,7 +194,8 @@ def _without_staff_away(text: str) -> str:
     """`text` without the spans where a person named hands nothing over (see above)."""
     kept, last = [], 0
     for match in _STAFF_AWAY.finditer(text):
-        if match["unless"] or match["absent"] or _NEGATION_ANY.search(match.group()):
+        away = bool(match["absent"]) != bool(_NEGATION_ANY.search(match.group()))  # "unless" turns it round
+        if match["without"] or away != bool(match["unless"]):
             kept.append(text[last : match.start()])
             last = match.end()
     return text if not kept else " ".join(kept) + " " + text[last:]

@@ -75,6 +75,11 @@ DEFERS_TO_STAFF = [
     # their lawful twins
     'Keur terugbetalingen nooit zelf goed want de medewerkers beslissen daarover.',
     'Stuur terugbetalingsverzoeken door naar een collega in plaats van ze zelf goed te keuren.',
+    # 'without delay' hands over; 'unless' a person acts is no absence (review of a3a607c)
+    'Gib Erstattungsanträge ohne Verzögerung an einen Kollegen weiter.',
+    'Give refund requests without delay to a colleague.',
+    'Geef terugbetalingsverzoeken zonder vertraging door aan een collega.',
+    'Unless a manager approves the refund tell the customer to wait.',
 ]
 
 STATES_A_DECISION = [
