@@ -4,8 +4,10 @@ for a new and a known address. The account, its mail or the notice to the owner 
 from __future__ import annotations
 
 import asyncio
+import re
 import logging
 
+import pytest
 from sqlalchemy import func, select
 
 from confide.accounts import service
@@ -218,3 +220,36 @@ async def test_a_newsletter_request_whose_mail_fails_leaves_no_consent(app, anon
     monkeypatch.setattr(mailer, "send", send)
     r = await anon.post("/v1/me/newsletter", headers=headers)
     assert r.status_code == 202 and r.json()["status"] == "pending"
+
+
+async def test_a_subscription_made_while_the_registration_newsletter_mail_hangs_stands(app, backend, anon, outbox, monkeypatch):
+    """The registration's newsletter mail hangs on a mail server's timeout and then fails; meanwhile the
+    person confirmed their address and subscribed from their account. Their subscription and box stay."""
+    if backend.name != "postgres":
+        pytest.skip("the registration's pending request holds SQLite's one write lock while its mail hangs")
+    mailer = app.state.services.mailer
+    send = mailer.send
+    hanging, give_up = asyncio.Event(), asyncio.Event()
+
+    async def first_newsletter_mail_hangs_then_fails(to, subject, body, *, kind, **kwargs):  # noqa: ANN001, ANN202
+        if kind == MailKind.NEWSLETTER_CONFIRMATION and not hanging.is_set():
+            hanging.set()
+            await give_up.wait()
+            raise ServiceUnavailable("mail server timed out")
+        return await send(to, subject, body, kind=kind, **kwargs)
+
+    monkeypatch.setattr(mailer, "send", first_newsletter_mail_hangs_then_fails)
+    body = registration(newsletter_opt_in=True)
+    assert (await anon.post(REGISTER, json=body)).status_code == 202
+    await hanging.wait()
+    assert (await anon.post("/v1/accounts/verify", json={"token": outbox.last_token_for(body["email"])})).status_code == 200
+    login = await anon.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert (await anon.post("/v1/me/newsletter", headers=headers)).json()["status"] == "pending"
+    mail = await outbox.wait_for(body["email"], MailKind.NEWSLETTER_CONFIRMATION)
+    token = re.search(r"\b(cfn_[A-Za-z0-9_-]{20,})", mail.get_payload(decode=True).decode()).group(1)
+    assert (await anon.post("/v1/newsletter/confirm", json={"token": token})).status_code == 200
+    give_up.set()
+    await settled(app)
+    assert (await anon.get("/v1/me/newsletter", headers=headers)).json()["status"] == "active"
+    assert (await anon.get("/v1/me", headers=headers)).json()["newsletter_opt_in"] is True

@@ -36,8 +36,8 @@ from confide.core.services import Services
 log = logging.getLogger("confide.accounts.detached_mails")
 
 TASK_NAME = "confide-account-mail"
-CONCURRENCY = 4  # requests carried out at once: each may hash a password with argon2 (argon2_memory_kib each)
-BACKLOG = 1000  # requests waiting their turn beyond those; more are dropped
+CONCURRENCY = 4  # requests carried out at once in each lane: a registration hashes a password with argon2 (argon2_memory_kib each)
+BACKLOG = 1000  # requests waiting their turn in each lane beyond those; more are dropped
 
 Prepare = Callable[..., Awaitable[Mail | None]]  # (session, services, *, email) -> the mail to send, or None
 

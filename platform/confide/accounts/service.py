@@ -17,7 +17,7 @@ from confide.core.ids import new_id
 from confide.core.mail import MailKind
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
-from confide.privacy.consent import request_newsletter_on_registration
+from confide.privacy.consent import open_subscription, request_newsletter_on_registration
 
 VERIFY = "verify"
 EMAIL_CHANGE = "email_change"
@@ -197,7 +197,11 @@ async def request_newsletter_of_new_account(session: AsyncSession, services: Ser
 
 
 async def untick_newsletter(session: AsyncSession, *, user_id: str) -> None:
-    """A new account's newsletter request failed (its mail could not be sent): no consent stands."""
+    """A new account's newsletter request failed (its mail could not be sent): no consent stands,
+    unless the person subscribed from their account meanwhile (the failing mail may have taken a
+    mail server's timeout)."""
+    if await open_subscription(session, user_id=user_id) is not None:
+        return
     user = await session.get(User, user_id)
     if user is not None:
         user.newsletter_opt_in = False
