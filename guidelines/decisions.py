@@ -345,14 +345,16 @@ def instructs_decision(text: str) -> str | None:
 
 
 _AND = frozenset(("and", "und", "et", "y", "en"))
-_COMPLETE = re.compile(r"\b(?:selbst|selber|eigenstandig|zelf|zelfstandig)\b|\b(?:goed|af|terug|toe|ab|zu|zuruck|an|frei)\s*$")
+_SELF = r"selbst|selber|eigenstandig|zelf|zelfstandig"
+_PARTICLE = r"goed|af|terug|toe|ab|zu|zuruck|an|frei|uit|door"  # a separable verb's particle, ending its clause
+_COMPLETE = re.compile(rf"\b(?:{_SELF})\b|\b(?:{_PARTICLE})\s*$")
 # After the second object: at most one more word of it, the negation, and only "selbst"/"zelf" or
 # the verb's particle to the end ("Rabatte nie selbst", "kortingen nooit zelf goed").
 _PROHIBITION_TAIL = re.compile(
     r"\S*(?: \S+)? (?:nie|niemals|nicht|keine?n?|nooit|niet|nimmer|geen)"
-    r"(?: (?:selbst|selber|eigenstandig|zelf|zelfstandig|goed|af|terug|toe|ab|zu|zuruck|an|frei|uit|door))*\s*$"
+    rf"(?: (?:{_SELF}|{_PARTICLE}))*\s*$"
 )
-_ARTICLE = re.compile(r"(?:(?:die|der|das|den|dem|ein|eine|einen|einem|alle|de|het|een|alle)\s+)+")
+_ARTICLE = re.compile(r"(?:(?:die|der|das|den|dem|ein|eine|einen|einem|alle|de|het|een)\s+)+")
 
 
 def _negated_after_and(lex: Lexicon, clause: str, joins: list[str], pieces: list[str], index: int) -> bool:

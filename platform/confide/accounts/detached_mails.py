@@ -70,7 +70,6 @@ class DetachedMails:
         self._stop_wait = stop_wait
         self._by_address = _Lane(concurrency, backlog)
         self._registrations = _Lane(concurrency, backlog)
-        self._tasks: set[asyncio.Task[None]] = set()  # of both lanes
         self._closed = False
 
     def submit(self, email: str, prepare: Prepare) -> None:
@@ -98,9 +97,12 @@ class DetachedMails:
             log.warning("account mail dropped: too many waiting", extra={"count": len(lane.tasks)})
             return
         task = asyncio.create_task(self._run(lane, job), name=TASK_NAME, context=contextvars.Context())
-        for tasks in (lane.tasks, self._tasks):
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+        lane.tasks.add(task)
+        task.add_done_callback(lane.tasks.discard)
+
+    def _tasks(self) -> tuple[asyncio.Task[None], ...]:
+        """The requests of both lanes not yet carried out."""
+        return (*self._by_address.tasks, *self._registrations.tasks)
 
     async def _run(self, lane: _Lane, job: Callable[[], Awaitable[None]]) -> None:
         try:
@@ -160,16 +162,17 @@ class DetachedMails:
 
     async def drain(self) -> None:
         """Wait until every request submitted so far is carried out (tests)."""
-        while self._tasks:
-            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+        while tasks := self._tasks():
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def stop(self) -> None:
         """Take no more requests; let those in flight finish for up to `stop_wait` seconds (a mail on its
         way), then cancel the rest: shutdown must not hang on a mail server or database that is away."""
         self._closed = True
-        if not self._tasks:
+        tasks = self._tasks()
+        if not tasks:
             return
-        _done, pending = await asyncio.wait(tuple(self._tasks), timeout=self._stop_wait)
+        _done, pending = await asyncio.wait(tasks, timeout=self._stop_wait)
         for task in pending:
             task.cancel()
         if pending:
