@@ -127,9 +127,12 @@ for (_lexicon, _trigger_bit, _strong_bit), (_, _triggers, _strong_words) in zip(
                 _word = fold(_variant).text
                 _AUTOMATON.add_word(_word, (len(_word), _bits | _AUTOMATON.get(_word, (0, 0))[1]))
 _AUTOMATON.make_automaton()
-_CLAUSE_END = re.compile(
-    r"[.!?;\n,:]+|\b(?:but|and|however|aber|und|jedoch|sondern|mais|et|cependant|toutefois|pero|sino|y|sin embargo|tuttavia|maar|en|echter)\b"
-)
+_CLAUSE_WORDS = r"but|and|however|aber|und|jedoch|sondern|mais|et|cependant|toutefois|pero|sino|y|sin embargo|tuttavia|maar|echter"
+_CLAUSE_END = re.compile(rf"[.!?;\n,:]+|\b(?:{_CLAUSE_WORDS})\b")
+# Dutch "en" (and) ends a clause only for Dutch: in French and Spanish it is a preposition, and cutting
+# there split "quand l'équipe est en vacances" from its absence and "en appelant le service client"
+# from the clause it hands over.
+_CLAUSE_END_NL = re.compile(rf"[.!?;\n,:]+|\b(?:{_CLAUSE_WORDS}|en)\b")
 
 
 def _has_trigger(text: str) -> bool:
@@ -334,10 +337,11 @@ def instructs_decision(text: str) -> str | None:
         return folded.strip()
     if not _has_trigger(folded):
         return None
-    pieces = _CLAUSE_END.split(folded)
-    joins = _CLAUSE_END.findall(folded)
-    for index, clause in enumerate(pieces):
-        for lex in LEXICONS:
+    for lex in LEXICONS:
+        clause_end = _CLAUSE_END_NL if lex is NL else _CLAUSE_END
+        pieces = clause_end.split(folded)
+        joins = clause_end.findall(folded)
+        for index, clause in enumerate(pieces):
             found = _clause_instructs(lex, lex.prepare(clause))
             if found and not _negated_after_and(lex, clause, joins, pieces, index):
                 return found
