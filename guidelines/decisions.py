@@ -176,6 +176,11 @@ _WITHOUT = (
     r"senza|invece di|anziche|zonder|in plaats van"
 )
 _NO_DELAY = r"delay|verzogerung|vertraging|delai|demora|indugio|ritardo"  # "without delay to a colleague" hands over
+# A decision verb right after "instead of" / "without" is the one not to do ("Invece di approvare i rimborsi,
+# inoltra la richiesta a un collega"); German and Dutch put the infinitive last ("statt Erstattungen selbst
+# zu genehmigen", "in plaats van terugbetalingen goed te keuren"). Only the verb right there: after
+# "instead of asking a colleague approve refunds" the verb is still an instruction.
+_REPLACED = re.compile(rf"\b(?:{_WITHOUT}) (?:(?:[\w']+ ){{0,4}}?(?:zu|te) )?$")
 _STAFF = (
     r"colleagues?|staff|teams?|humans?|persons?|people|employees?|agents?|operators?|managers?|supervisors?|specialists?|"
     r"advisors?|kolleg\w*|mitarbeiter\w*|mensch\w*|berater\w*|collegues?|conseill\w*|equipes?|employes?|humains?|"
@@ -314,7 +319,7 @@ def _clause_instructs(lex: Lexicon, clause: str) -> str | None:
     for finder in (lex.instruct_verb, lex.instruct_give, lex.instruct_self):
         for match in finder.finditer(clause):
             before = clause[: match.start()]
-            if lex.negation.search(before) or lex.info.search(before):
+            if lex.negation.search(before) or lex.info.search(before) or _REPLACED.search(before):
                 continue
             # From the start of the match, not its end: "lehne Anträge nie ab" is one match, and a noun
             # read as the verb ("terugbetaling of een korting nooit ... goed") is part of what follows.

@@ -42,3 +42,40 @@ def test_french_and_spanish_en_does_not_cut_a_clause_that_decides(instruction):
 @pytest.mark.parametrize("instruction", FRENCH_SPANISH_EN_LAWFUL)
 def test_french_and_spanish_en_does_not_cut_off_a_hand_off(instruction):
     assert instructs_decision(instruction) is None
+
+
+# "instead of" right before the decision verb replaces it: the instruction is to do something else.
+INSTEAD_OF_DECIDING_LAWFUL = [
+    "Invece di approvare i rimborsi, inoltra la richiesta a un collega.",
+    "Anziché decidere sui rimborsi, passa la richiesta a un operatore.",
+    "Invece di rimborsare il cliente, inoltra la richiesta a un collega.",
+    "Anziché approvare i rimborsi da solo, trasferisci la richiesta a un collega.",
+    "Au lieu d'approuver les remboursements, transmets la demande à un conseiller.",
+    "Statt Erstattungen selbst zu genehmigen, leite die Anfrage an einen Kollegen weiter.",
+    "En lugar de aprobar los reembolsos, reenvía la solicitud a un compañero.",
+    "En vez de conceder descuentos, deriva la solicitud a un asesor.",
+    "In plaats van terugbetalingen goed te keuren, stuur je het verzoek door naar een collega.",
+    # passed before: English reads no "-ing" verb
+    "Instead of approving refunds, forward the request to a colleague.",
+]
+
+INSTEAD_OF_HANDING_OVER_DECIDES = [
+    "Approva i rimborsi invece di inoltrarli a un collega.",
+    "Invece di inoltrare la richiesta a un collega, approva i rimborsi da solo.",
+    "Invece di inoltrare la richiesta a un collega approva i rimborsi da solo.",
+    "Anziché chiedere a un operatore, decidi tu sui rimborsi.",
+    "Statt die Anfrage an einen Kollegen weiterzuleiten genehmige Erstattungen selbst.",
+    "Rather than asking a colleague approve refunds yourself.",
+    "Invece di approvare i rimborsi, rifiuta i rimborsi da solo.",
+    "Au lieu de transmettre la demande à un conseiller, approuve les remboursements toi-même.",
+]
+
+
+@pytest.mark.parametrize("instruction", INSTEAD_OF_DECIDING_LAWFUL)
+def test_instead_of_deciding_hands_over(instruction):
+    assert instructs_decision(instruction) is None
+
+
+@pytest.mark.parametrize("instruction", INSTEAD_OF_HANDING_OVER_DECIDES)
+def test_deciding_instead_of_handing_over_is_refused(instruction):
+    assert instructs_decision(instruction)
