@@ -145,7 +145,8 @@ def _has_trigger(text: str) -> bool:
 # "forward it to a colleague" does: in a condition or reason on staff being away ("if no agent is
 # available", "wenn kein Mitarbeiter erreichbar ist", "als de medewerkers er niet zijn", "because the
 # team is busy"), after "unless", or after "without" / "instead of" ("without asking a colleague").
-# "Approve refunds yourself if staff are not available" tells the avatar to decide. A condition on
+# "Approve refunds yourself if staff are not available" tells the avatar to decide, as does a purpose
+# clause that spares staff ("Approve refunds yourself so that the team does not have to"). A condition on
 # what staff do or on their being there ("only once the manager on duty has signed off", "if a
 # colleague agrees", "unless a manager approves it") is left alone: only an absence (a negation, a
 # word like "busy", or "unless" staff are there) is removed, and after "without" the words up to the
@@ -175,6 +176,17 @@ _WITHOUT = (
     r"without|instead of|rather than|ohne|statt|anstatt|anstelle|sans|au lieu de|plutot que|sin|en lugar de|en vez de|"
     r"senza|invece di|anziche|zonder|in plaats van"
 )
+# A purpose clause that spares staff names them without handing anything over ("so that the team does not
+# have to", "damit die Kollegen nicht müssen", "so the staff are relieved"); one where they act ("so that a
+# colleague can decide") is left alone. Italian "perché" is left out: it also means "because".
+_PURPOSE = (
+    r"so that|so|in order that|damit|sodass|so dass|pour que|afin que|para que|a fin de que|affinche|"
+    r"in modo che|cosi che|zodat|opdat"
+)
+_SPARED = (
+    r"not|\w+n't|never|no longer|nicht|nie|kein\w*|ne|n|pas|jamais|no|nunca|non|mai|niet|nooit|geen|spared|relieved|"
+    r"entlastet|verschont|soulage\w*|epargne\w*|aliviad[oa]s?|sgravat[oi]|ontlast|ontzien"
+)
 _NO_DELAY = r"delay|verzogerung|vertraging|delai|demora|indugio|ritardo"  # "without delay to a colleague" hands over
 # A decision verb right after "instead of" / "without" is the one not to do ("Invece di approvare i rimborsi,
 # inoltra la richiesta a un collega"); German and Dutch put the infinitive last ("statt Erstattungen selbst
@@ -191,6 +203,7 @@ _STAFF_AWAY = re.compile(
     rf"\b(?:(?P<unless>{_UNLESS})|{_CONDITION}) (?:[\w']+ ){{0,7}}?(?:(?P<absent>{_ABSENT})|{_THERE})\b"
     r"(?: (?:not|niet|nicht|pas|non|no|nooit))?"
     rf"|\b(?P<without>{_WITHOUT}) (?!(?:{_NO_DELAY})\b)(?:[\w']+ ){{0,6}}?(?:{_STAFF})\b"
+    rf"|\b(?P<purpose>{_PURPOSE}) (?:[\w']+ ){{0,5}}?(?:{_STAFF})[\w']*(?: [\w']+){{0,3}}? (?:{_SPARED})\b"
 )
 _NEGATION_ANY = re.compile(
     r"\b(?:not|n't|no|nobody|none|never|cannot|can't|kein\w*|nicht|niemand|nie|aucun\w*|ne|n|pas|personne|nadie|ningun\w*|"
@@ -203,7 +216,7 @@ def _without_staff_away(text: str) -> str:
     kept, last = [], 0
     for match in _STAFF_AWAY.finditer(text):
         away = bool(match["absent"]) != bool(_NEGATION_ANY.search(match.group()))  # "unless" turns it round
-        if match["without"] or away != bool(match["unless"]):
+        if match["without"] or match["purpose"] or away != bool(match["unless"]):
             kept.append(text[last : match.start()])
             last = match.end()
     return text if not kept else " ".join(kept) + " " + text[last:]

@@ -2,13 +2,16 @@
 
 - French and Spanish "en" is a preposition, not the Dutch "and": it must not cut a clause ("quand
   l'équipe est en vacances", "en appelant le service client").
+- A decision verb right after "instead of" is the one not to do ("Invece di approvare i rimborsi,
+  inoltra la richiesta a un collega").
+- A purpose clause that spares staff ("so that the team does not have to") is no hand-off.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from guidelines.decisions import instructs_decision
+from guidelines.decisions import instructs_decision, states_decision
 
 # "en" read as a preposition outside Dutch: the absence stays in its condition, the hand-off in its clause.
 FRENCH_SPANISH_EN_DECIDES = [
@@ -79,3 +82,48 @@ def test_instead_of_deciding_hands_over(instruction):
 @pytest.mark.parametrize("instruction", INSTEAD_OF_HANDING_OVER_DECIDES)
 def test_deciding_instead_of_handing_over_is_refused(instruction):
     assert instructs_decision(instruction)
+
+
+# A purpose clause that spares staff is no hand-off; one in which they decide still is.
+SPARES_STAFF_DECIDES = [
+    "Approve refunds yourself so that the team does not have to.",
+    "Grant discounts yourself so the staff don't need to.",
+    "Approve refunds yourself so that colleagues do not have to.",
+    "Cancel contracts yourself so the team is not bothered.",
+    "Approve refunds yourself so that the staff are spared the work.",
+    "Genehmige Erstattungen selbst damit die Kollegen nicht müssen.",
+    "Gewähre Rabatte selbst damit die Mitarbeiter entlastet werden.",
+    # with its comma it was refused before too
+    "Genehmige Erstattungen selbst, damit das Team es nicht muss.",
+    "Approuve les remboursements toi-même pour que l'équipe n'ait pas à le faire.",
+    "Aprueba los reembolsos tú mismo para que el equipo no tenga que hacerlo.",
+    "Approva i rimborsi da solo affinché i colleghi non debbano farlo.",
+    "Keur terugbetalingen zelf goed zodat de collega's het niet hoeven te doen.",
+]
+
+PURPOSE_HANDS_OVER = [
+    "Collect the refund details so that a colleague can decide.",
+    "Forward refund requests to a colleague so that the customer does not have to wait.",
+    "Forward refund requests to a colleague so that the team does not miss them.",
+    "Take the customer's details for refund requests so that a colleague does not have to ask again.",
+    "Never approve refunds yourself so that the team does not have to undo them.",
+    "Sammle die Angaben zur Erstattung, damit ein Kollege entscheiden kann.",
+    "Stuur terugbetalingsverzoeken door naar een collega zodat de klant niet hoeft te wachten.",
+    # German "damit" before a negation is "with it", no purpose clause
+    "Gewähre damit nie Rabatte.",
+    "Genehmige damit keine Erstattungen.",
+]
+
+
+@pytest.mark.parametrize("instruction", SPARES_STAFF_DECIDES)
+def test_a_purpose_clause_that_spares_staff_is_no_hand_off(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", PURPOSE_HANDS_OVER)
+def test_a_purpose_clause_in_which_staff_act_still_hands_over(instruction):
+    assert instructs_decision(instruction) is None
+
+
+def test_a_decision_stated_to_spare_staff_is_blocked():
+    assert states_decision("Your refund has been approved so that our team does not have to deal with it.")
