@@ -153,9 +153,11 @@ EN = Lexicon(
         r"managers?|supervisors?|hand (?:it |them )?(?:off|over)|escalate|forward|refer)\b"
     ),
     deciding=_c(r"\b(?:decide|decides|decided|decision|review|reviewed|reviews|whether)\b"),
+    # "refund" before "request(s)" is the noun of "refund requests" ("Record refund requests so that the
+    # team does not lose them"), not the verb.
     instruct_verb=_c(
         r"\b(?:approve|accept|grant|authori[sz]e|reject|decline|deny|refuse|cancel|terminate|revoke|waive|decide|"
-        r"determine|issue|refund|reimburse|adjust|lower|reduce|negotiate|set)\b"
+        r"determine|issue|refund(?! requests?\b)|reimburse|adjust|lower|reduce|negotiate|set)\b"
     ),
     instruct_give=_c(rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:{GRANTABLE_EN}|free\b)"),
     instruct_self=_c(r"(?!)"),

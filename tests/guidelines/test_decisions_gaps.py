@@ -112,6 +112,9 @@ PURPOSE_HANDS_OVER = [
     # German "damit" before a negation is "with it", no purpose clause
     "Gewähre damit nie Rabatte.",
     "Genehmige damit keine Erstattungen.",
+    # "refund requests" is a noun, not the verb "refund" (refused once the purpose clause was cut)
+    "Record refund requests so that the team does not lose them.",
+    "Log refund requests so that colleagues don't have to search for them.",
 ]
 
 
