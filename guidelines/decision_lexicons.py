@@ -27,6 +27,7 @@ from guidelines.decision_vocabulary import (
     OBJ_NL,
     OWN_DE,
     OWN_EN,
+    RECIPIENT_NL,
     WORD,
 )
 
@@ -757,7 +758,7 @@ NL = Lexicon(
         r"toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
     ),
     instruct_give=_c(
-        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:[\w']+ ){{0,5}}?(?:{GRANTABLE_NL}|gratis)"
+        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:{RECIPIENT_NL} |[\w']+ ){{0,5}}?(?:{GRANTABLE_NL}|gratis)"
         rf"|\b(?:{GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
     ),
     instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),

@@ -74,11 +74,19 @@ LIMIT_NL = (
     rf"korter dan) (?:\d|(?:{NUMBER_NL})\b|een {TIME_UNIT_NL}\b)"
 )
 # What "niet" qualifies rather than the verb: participles ("niet betaalde", "niet geleverde"),
-# on- adjectives and adjectives that say a case is in order ("niet complete aanvragen"), not any
-# -de/-te word ("oude", "grote", "beide").
+# on- adjectives and adjectives that say a case is in order ("niet complete aanvragen") or a customer
+# content ("niet tevreden klanten"), not any -de/-te word ("oude", "grote", "beide").
 PARTICIPLE_NL = (
     r"(?:(?:in|op|af|aan|uit|door|mee|terug|toe|na|voor|weg|over|bij|om|vast)?ge|be|ver|ont|her|er)\w{2,}(?:d|t|de|te)"
-    r"|onbe\w+|on\w{3,}e|complete|volledige|geldige|juiste|correcte|tijdige"
+    r"|onbe\w+|on\w{3,}e|complete|volledige|geldige|juiste|correcte|tijdige|tevreden"
+)
+
+# Who is given something, with a relative clause about them that ends on its verb ("klanten die niet
+# tevreden zijn", "klanten die het product niet willen houden"): one step of the reach from "geef" to
+# what is given, so the clause does not push "korting" out of it.
+RECIPIENT_NL = (
+    rf"(?:klant\w*|gebruiker\w*|mensen|leden|bezoekers|aanvragers) (?:die|welke) (?:[\w']+ ){{0,4}}?"
+    rf"(?:{SHORT_VERB_NL}|\w+(?:t|en))"
 )
 
 # Dutch nouns: what a decision is about, what can be cancelled, what can be handed out.
@@ -130,8 +138,11 @@ CLOSED_CLAUSE_NL = (
     rf"|(?:{_INFINITIVE_NL}) (?:[\w']+ ){{0,4}}?te \w+)"
     rf" (?=(?:ook )?(?:{NOT_NL}|{NO_NL})\b(?!{OWN_VERB_NL}))"
 )
-# Not of the verb either: a negation of an infinitive or of "te" meaning "too" ("niet te snel").
-NOT_OF_THE_VERB_NL = rf"(?:niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL}| te\b)"
+# Not of the verb either: a negation of an infinitive or of "te" meaning "too" ("niet te snel"), or a
+# "niet" right after a preposition, which qualifies the noun phrase it starts ("korting voor niet
+# tevreden klanten", "aan niet-leden"). The lookbehinds are one per word length.
+_AFTER_PREPOSITION_NL = r"(?<!\b(?:op|na) )(?<!\b(?:aan|bij|met|tot|van|uit) )(?<!\b(?:voor|naar|over) )"
+NOT_OF_THE_VERB_NL = rf"(?:{_AFTER_PREPOSITION_NL}niet(?! (?:{PARTICIPLE_NL}) \w)|nooit|nimmer)(?!{LIMIT_NL}| te\b)"
 # "of" between two noun phrases ("terugbetalingen of een tegoedbon nooit ... goed") is no clause.
 OR_NL = (
     rf"\b(?=\w+ of (?:de|het|een) )(?:{OBJ_NL}|{CANCELLABLE_NL}) of "

@@ -5,6 +5,8 @@
 - A decision verb right after "instead of" is the one not to do ("Invece di approvare i rimborsi,
   inoltra la richiesta a un collega").
 - A purpose clause that spares staff ("so that the team does not have to") is no hand-off.
+- A Dutch "niet" in a relative clause about the customer ("klanten die niet tevreden zijn") or in an
+  adjective phrase ("voor niet tevreden klanten") does not forbid the decision.
 """
 
 from __future__ import annotations
@@ -130,3 +132,40 @@ def test_a_purpose_clause_in_which_staff_act_still_hands_over(instruction):
 
 def test_a_decision_stated_to_spare_staff_is_blocked():
     assert states_decision("Your refund has been approved so that our team does not have to deal with it.")
+
+
+# Dutch: "niet" about the customer, in a relative clause or an adjective phrase, is no prohibition.
+DUTCH_NIET_ABOUT_THE_CUSTOMER_DECIDES = [
+    "Geef klanten die niet tevreden zijn tien procent korting.",
+    "Geef klanten die niet tevreden zijn een korting van tien procent.",
+    "Geef klanten die het product niet willen houden tien procent korting.",
+    "Geef klanten die niet tevreden zijn 10 % korting.",
+    "Geef tien procent korting voor niet tevreden klanten.",
+    "Geef een korting van tien procent voor niet tevreden klanten.",
+    "Geef korting aan niet-leden.",
+    "Keur terugbetalingen goed voor niet tevreden klanten.",
+    "Geef niet tevreden klanten tien procent korting.",
+    # refused before too
+    "Geef tien procent korting aan klanten die niet tevreden zijn.",
+]
+
+DUTCH_NIET_FORBIDS = [
+    "Geef klanten die niet tevreden zijn nooit zelf korting.",
+    "Geef klanten die niet tevreden zijn nooit tien procent korting.",
+    "Geef klanten die een klacht hebben nooit tien procent korting.",
+    "Geef nooit tien procent korting voor niet tevreden klanten.",
+    "Geef niet zomaar korting.",
+    "Geef niet zelf korting aan klanten.",
+    "Geef klanten niet zomaar tien procent korting.",
+    "Keur terugbetalingen voor klanten niet zelf goed.",
+]
+
+
+@pytest.mark.parametrize("instruction", DUTCH_NIET_ABOUT_THE_CUSTOMER_DECIDES)
+def test_a_dutch_niet_about_the_customer_does_not_forbid_deciding(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", DUTCH_NIET_FORBIDS)
+def test_a_dutch_niet_of_the_verb_still_forbids_deciding(instruction):
+    assert instructs_decision(instruction) is None
