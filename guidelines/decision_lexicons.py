@@ -180,11 +180,13 @@ _NO_DE = r"kein\w*|keinesfalls|nimmer|weder|auf keinen fall|verboten"
 # nie selbst"); one inside a subordinate clause ("..., wenn der Kunde nicht wartet"), before a
 # participle it qualifies ("Storniere nicht bezahlte Bestellungen") or before a limit ("Gewähre
 # Rabatte nie über 10 %") negates something else.
-# "damit" starts a purpose clause only before its subject ("damit die Kollegen nicht müssen"); before
-# a negation it is "with it" ("Gewähre damit nie Rabatte", "Genehmige damit keine Erstattungen").
+# "damit" starts a purpose clause only before its subject ("damit die Kollegen nicht müssen", "damit kein
+# Kollege ..."); before another negation it is "with it" ("Gewähre damit nie Rabatte", "Genehmige damit
+# keine Erstattungen").
 _SUBORDINATOR_DE = (
     r"wenn|falls|sofern|soweit|solange|sobald|weil|ob|dass|obwohl|nachdem|bevor|wobei|sodass"
-    r"|damit(?= (?:der|die|das|den|dem|ein\w*|niemand|unser\w*|ihr\w*|wir|sie|er|es|du|ich|man)\b)"
+    r"|damit(?= (?:der|die|das|den|dem|ein\w*|niemand|unser\w*|ihr\w*|wir|sie|er|es|du|ich|man"
+    r"|kein\w* (?:kolleg|mitarbeiter|mensch|berater|team)\w*)\b)"
 )
 _NOT_OF_SOMETHING_ELSE_DE = r"(?! \w+(?:te|ene)[nrsm]? \w| (?:uber|unter|mehr als|weniger als|hoher als|bis|ab) \d)"
 

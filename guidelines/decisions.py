@@ -178,11 +178,13 @@ _WITHOUT = (
 )
 # A purpose clause that spares staff names them without handing anything over ("so that the team does not
 # have to", "damit die Kollegen nicht müssen", "so the staff are relieved"); one where they act ("so that a
-# colleague can decide") is left alone. Italian "perché" is left out: it also means "because".
+# colleague can decide") is left alone. Italian "perché" is left out: it also means "because"; a bare
+# "so" only before whom it spares ("so the staff don't need to"), not the German adverb ("so schnell").
 _PURPOSE = (
-    r"so that|so|in order that|damit|sodass|so dass|pour que|afin que|para que|a fin de que|affinche|"
-    r"in modo che|cosi che|zodat|opdat"
+    r"so that|so(?= (?:the|our|your|a|an|no|nobody|staff|colleagues?|employees?|agents?|people|humans?|managers?|teams?)\b)|"
+    r"in order that|damit|sodass|so dass|pour que|afin que|para que|a fin de que|affinche|in modo che|cosi che|zodat|opdat"
 )
+_NO_STAFF = r"no|kein\w*|aucun\w*|ningun\w*|nessun\w*|geen"  # "so that no colleague has to"
 _SPARED = (
     r"not|\w+n't|never|no longer|nicht|nie|kein\w*|ne|n|pas|jamais|no|nunca|non|mai|niet|nooit|geen|spared|relieved|"
     r"entlastet|verschont|soulage\w*|epargne\w*|aliviad[oa]s?|sgravat[oi]|ontlast|ontzien"
@@ -203,7 +205,8 @@ _STAFF_AWAY = re.compile(
     rf"\b(?:(?P<unless>{_UNLESS})|{_CONDITION}) (?:[\w']+ ){{0,7}}?(?:(?P<absent>{_ABSENT})|{_THERE})\b"
     r"(?: (?:not|niet|nicht|pas|non|no|nooit))?"
     rf"|\b(?P<without>{_WITHOUT}) (?!(?:{_NO_DELAY})\b)(?:[\w']+ ){{0,6}}?(?:{_STAFF})\b"
-    rf"|\b(?P<purpose>{_PURPOSE}) (?:[\w']+ ){{0,5}}?(?:{_STAFF})[\w']*(?: [\w']+){{0,3}}? (?:{_SPARED})\b"
+    rf"|\b(?P<purpose>{_PURPOSE}) (?:[\w']+ ){{0,5}}?"
+    rf"(?:(?:{_STAFF})[\w']*(?: [\w']+){{0,3}}? (?:{_SPARED})|(?:{_NO_STAFF}) (?:[\w']+ ){{0,3}}?(?:{_STAFF}))\b"
 )
 _NEGATION_ANY = re.compile(
     r"\b(?:not|n't|no|nobody|none|never|cannot|can't|kein\w*|nicht|niemand|nie|aucun\w*|ne|n|pas|personne|nadie|ningun\w*|"

@@ -101,6 +101,10 @@ SPARES_STAFF_DECIDES = [
     "Aprueba los reembolsos tú mismo para que el equipo no tenga que hacerlo.",
     "Approva i rimborsi da solo affinché i colleghi non debbano farlo.",
     "Keur terugbetalingen zelf goed zodat de collega's het niet hoeven te doen.",
+    # the negation before whom it spares
+    "Approve refunds yourself so that no colleague has to.",
+    "Grant discounts yourself so no one on the team needs to.",
+    "Genehmige Erstattungen selbst damit kein Kollege das tun muss.",
 ]
 
 PURPOSE_HANDS_OVER = [
@@ -112,6 +116,8 @@ PURPOSE_HANDS_OVER = [
     "Sammle die Angaben zur Erstattung, damit ein Kollege entscheiden kann.",
     "Stuur terugbetalingsverzoeken door naar een collega zodat de klant niet hoeft te wachten.",
     # German "damit" before a negation is "with it", no purpose clause
+    # German "so" is an adverb, not "so that" (passed before too: a regression row)
+    "Leite Erstattungsanträge so schnell wie möglich an einen Kollegen weiter, damit Kunden nicht warten.",
     "Gewähre damit nie Rabatte.",
     "Genehmige damit keine Erstattungen.",
     # "refund requests" is a noun, not the verb "refund" (refused once the purpose clause was cut)
