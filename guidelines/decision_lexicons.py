@@ -77,6 +77,9 @@ class Lexicon:
     instruct_self: re.Pattern[str]  # imperative verbs that are a decision without an object
     negation: re.Pattern[str]
     person: re.Pattern[str]  # "customers", "Kunden": the object of "refund customers"
+    # Matched at a decision verb: an object pronoun right after it ("reject it", "lehne sie ab", "refuse-le",
+    # "recházalo"), which may stand for the decision object of the clause before.
+    pronoun: re.Pattern[str]
     gates: dict[str, tuple[str, ...]]  # substrings (of " sentence ") without which a family cannot match
     prepare: Callable[[str], str] = _same  # how a sentence is brought into the patterns' form
     # Matched from the end of the decision verb: a later negation that negates it ("keur ... nooit
@@ -166,6 +169,8 @@ EN = Lexicon(
         r"\b(?:never|not|don't|dont|do not|no|cannot|can't|cant|mustn't|must not|may not|shall not|nor|avoid|refrain)\b"
     ),
     person=_c(r"\b(?:customers?|users?|clients?|them|people|callers?|visitors?|members?|applicants?)\b"),
+    # "this"/"that" only where no noun follows ("approve that yourself", not "approve that form").
+    pronoun=_c(r"\S+ (?:it\b|(?:this|that|these|those)(?= *$| (?:yourself|directly|immediately|right away|at once|then)\b))"),
     gates={
         "request": (" you", " u ", " u,", " ya ", "please", "pls", "kindly", " i ", "d like", "asking"),
         "desire": (" i ", " i'd ", " id ", "give me"),
@@ -280,6 +285,11 @@ DE = Lexicon(
         rf"(?:(?!\b(?:{_SUBORDINATOR_DE})\b).)*?\b(?:(?:{_NOT_DE}){_NOT_OF_SOMETHING_ELSE_DE}|{_NO_DE})\b"
     ),
     person=_cd(r"\b(?:kunden|kundinnen|nutzer\w*|ihnen|ihm|anrufer\w*|mitglieder\w*)\b"),
+    # "lehne sie ab", "gewähre ihn", "lehnen Sie sie ab"; "das"/"diese" only where no noun follows.
+    pronoun=_cd(
+        r"\S+ (?:sie )?(?:(?:sie|es|ihn)\b"
+        r"|(?:diese[nrs]?|das|dies)(?= *$| (?:selbst|selber|eigenstandig|ab|an|frei|zu|dann|direkt|sofort)\b))"
+    ),
     prepare=_translit,
     gates={
         "request": (" du ", " du,", " sie ", " sie,", " ihr ", " ihr,", "bitte", " ich "),
@@ -411,6 +421,10 @@ FR = Lexicon(
     instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b"),
     negation=_c(r"\b(?:ne|jamais|pas|aucun\w*|nullement|interdit\w*|evite\w*|evitez|sans|ni)\b"),
     person=_c(r"\b(?:clients?|clientes?|utilisat\w*|leur|leurs|eux|gens|membres?|visiteurs?|abonnes?|demandeurs?)\b"),
+    # "refuse-le" (folded "refuse le"), "accorde-la toi-même": an article only where no noun follows.
+    pronoun=_c(
+        r"\S+ (?:le|la|les)(?= *$| (?:toi meme|vous meme|directement|alors|immediatement|tout de suite|systematiquement)\b)"
+    ),
     prepare=_elide,
     gates={
         "request": ("vous", " tu ", "svp", "stp", "plait", "merci de", "je "),
@@ -433,6 +447,8 @@ _GRANTABLE_ES = (
     r"descuento\w*|rebaja\w*|(?:mejor|buen) precio|precio (?:especial|mejor|rebajado)|oferta especial|prorroga\w*|"
     r"aplazamiento\w*|bonificaci\w*"
 )
+# An imperative with its object pronoun attached ("recházalo", "concédelo tú mismo"), folded.
+_ENCLITIC_ES = r"(?:aprueb|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|rebaj|ajust|fij|negoci)[ae](?:lo|la|los|las)\b"
 _PAST_ES = r"(?:aprobad|aceptad|rechazad|denegad|cancelad|anulad|concedid|otorgad|autorizad|reembolsad|confirmad|revocad|tramitad|procesad)[oa]s?"
 
 ES = Lexicon(
@@ -529,7 +545,7 @@ ES = Lexicon(
     deciding=_c(r"\b(?:decid\w*|decision\w*|revis\w*|evalu\w*|estudi\w*)\b|\bsi\b(?!,)"),
     instruct_verb=_c(
         r"\b(?:aprueb|aprob|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|decid|rebaj|negoci|ajust|fij)"
-        r"(?:a|e|as|es|ar|er|ir|en|an|alo|ala|alos|alas)\b|\b(?:reduce|reduzca|reducir)\b"
+        rf"(?:a|e|as|es|ar|er|ir|en|an|alo|ala|alos|alas)\b|\b(?:{_ENCLITIC_ES})|\b(?:reduce|reduzca|reducir)\b"
     ),
     instruct_give=_c(
         r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala)\b"
@@ -538,6 +554,7 @@ ES = Lexicon(
     instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b"),
     negation=_c(r"\b(?:no|nunca|jamas|ningun\w*|ni|evita\w*|sin|prohibid\w*)\b"),
     person=_c(r"\b(?:clientes?|usuari[oa]s?|les|ellos|ellas|gente|miembros|socios|visitantes|solicitantes)\b"),
+    pronoun=_c(_ENCLITIC_ES),
     gates={
         "request": ("pued", "podr", "por favor", "porfa", "quier", "quisier", "necesit", "exij", "dese", "solicit", "pido",
                     "requier", "gustaria", "insist", "deb", "tien"),
@@ -560,6 +577,10 @@ _GRANTABLE_IT = (
     r"rimbors\w*|i miei soldi|soldi indietro|indennizz\w*|risarciment\w*|compensazion\w*|prestit\w*|credito\b|scont\w*|"
     r"riduzion\w*|(?:prezzo|tariffa) (?:speciale|migliore|ridott[oa]|di favore)|miglior prezzo|proroga|dilazion\w*|"
     r"i soldi|il denaro|l importo"
+)
+# An imperative with its object pronoun attached ("rifiutalo", "approvala da solo", "concedilo").
+_ENCLITIC_IT = (
+    r"(?:(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|cancell)a|concedi|respingi|disdici|riduci)(?:lo|la|li|le)\b"
 )
 _PAST_IT = r"(?:approvat|accettat|rifiutat|respint|annullat|concess|accolt|rimborsat|autorizzat|confermat|revocat|disdett|elaborat)[oaie]"
 
@@ -650,7 +671,7 @@ IT = Lexicon(
     deciding=_c(r"\b(?:decid\w*|decision\w*|valut\w*|esamin\w*|verific\w*)\b|\bse\b(?!,)"),
     instruct_verb=_c(
         r"\b(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|i|are|ere|ate)\b"
-        r"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b"
+        rf"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b|\b(?:{_ENCLITIC_IT})"
     ),
     instruct_give=_c(
         r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare)\b"
@@ -659,6 +680,7 @@ IT = Lexicon(
     instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b"),
     negation=_c(r"\b(?:non|mai|nessun\w*|ne|evita\w*|senza|vietat\w*)\b"),
     person=_c(r"\b(?:client\w*|utent\w*|loro|gli|persone|membri|soci|visitator\w*|richiedent\w*)\b"),
+    pronoun=_c(_ENCLITIC_IT),
     prepare=_apostrophes,
     gates={
         "request": ("puo", "pote", "potr", "puoi", "vuol", "vole", "vorr", "per favore", "per piacere", "perfavore", "cortesemente",
@@ -767,6 +789,11 @@ NL = Lexicon(
     negation=_c(rf"\b(?:{NOT_NL}|{NO_NL})\b"),
     negation_follows=_c(NEGATION_FOLLOWS_NL),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
+    # "wijs ze af", "keur het zelf goed", "weiger het"; "het"/"die" only where no noun follows ("keur het formulier goed").
+    pronoun=_c(
+        r"\S+ (?:(?:hem|ze)\b|(?:het|die|deze|dat)"
+        r"(?= *$| (?:(?:dan|zelf|zelfstandig|gewoon|direct|meteen|altijd) )*(?:goed|af|toe|terug)\b))"
+    ),
     gates={
         "request": ("kunt", "kan ", "kun ", "wilt", "wil ", "zou", "kunnen", "willen", "alstublieft", "alsjeblieft", "aub", "ajb",
                     "graag", "ik ", "moet", "dient"),

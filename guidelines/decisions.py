@@ -329,7 +329,28 @@ def states_decision(text: str) -> bool:
     return states_decision_folded(fold(text).text)
 
 
-def _clause_instructs(lex: Lexicon, clause: str) -> str | None:
+# A decision verb whose object is a pronoun for the decision object of the clause before ("If a customer
+# asks for a refund, reject it", "Wenn ein Kunde eine Erstattung verlangt, lehne sie ab", "Si un client
+# demande un remboursement, refuse-le"). Only for a verb that starts its clause, an imperative, maybe after
+# one of these words: not one with a subject of its own ("..., who will approve it", "let them approve it").
+_IMPERATIVE_LEAD = re.compile(
+    r"^\s*(?:(?:then|just|simply|please|always|immediately|directly|also|you|can|may|should|must|dann|bitte|einfach|"
+    r"sofort|direkt|immer|alors|puis|simplement|toujours|directement|entonces|simplemente|siempre|directamente|"
+    r"allora|poi|semplicemente|sempre|direttamente|dan|gewoon|altijd|direct|meteen) )*$"
+)
+
+
+def _refers_back(lex: Lexicon, clause: str, verb: re.Match[str], antecedent: str) -> bool:
+    """Whether the decision verb's object is a pronoun for the decision object of `antecedent`."""
+    return bool(
+        antecedent
+        and _IMPERATIVE_LEAD.match(clause, 0, verb.start())
+        and lex.pronoun.match(clause, verb.start())
+        and (lex.obj.search(antecedent) or lex.cancellable.search(antecedent) or lex.grantable.search(antecedent))
+    )
+
+
+def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | None:
     if lex.deferral.search(_without_staff_away(clause)):
         return None
     for finder in (lex.instruct_verb, lex.instruct_give, lex.instruct_self):
@@ -344,7 +365,10 @@ def _clause_instructs(lex: Lexicon, clause: str) -> str | None:
             verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
             if finder is lex.instruct_verb and not (
-                lex.obj.search(rest) or lex.cancellable.search(rest) or lex.person.search(clause[match.end() :])
+                lex.obj.search(rest)
+                or lex.cancellable.search(rest)
+                or lex.person.search(clause[match.end() :])
+                or _refers_back(lex, clause, match, antecedent)
             ):
                 continue
             return clause.strip()
@@ -363,7 +387,8 @@ def instructs_decision(text: str) -> str | None:
         pieces = clause_end.split(folded)
         joins = clause_end.findall(folded)
         for index, clause in enumerate(pieces):
-            found = _clause_instructs(lex, lex.prepare(clause))
+            antecedent = lex.prepare(pieces[index - 1]) if index else ""
+            found = _clause_instructs(lex, lex.prepare(clause), antecedent)
             if found and not _negated_after_and(lex, clause, joins, pieces, index):
                 return found
     return None

@@ -7,6 +7,8 @@
 - A purpose clause that spares staff ("so that the team does not have to") is no hand-off.
 - A Dutch "niet" in a relative clause about the customer ("klanten die niet tevreden zijn") or in an
   adjective phrase ("voor niet tevreden klanten") does not forbid the decision.
+- A pronoun after a decision verb may stand for the decision object of the clause before ("If a customer
+  asks for a refund, reject it").
 """
 
 from __future__ import annotations
@@ -174,4 +176,60 @@ def test_a_dutch_niet_about_the_customer_does_not_forbid_deciding(instruction):
 
 @pytest.mark.parametrize("instruction", DUTCH_NIET_FORBIDS)
 def test_a_dutch_niet_of_the_verb_still_forbids_deciding(instruction):
+    assert instructs_decision(instruction) is None
+
+
+# A pronoun after the decision verb stands for the decision object of the clause before.
+PRONOUN_FOR_THE_DECISION_OBJECT_DECIDES = [
+    "If a customer asks for a refund, reject it.",
+    "When a customer requests a refund, approve it yourself.",
+    "If a customer asks for a discount, grant it.",
+    "If a customer wants to cancel the contract, accept it.",
+    "A customer may ask for a refund. Approve it yourself.",
+    "Wenn ein Kunde eine Erstattung verlangt, lehne sie ab.",
+    "Wenn ein Kunde eine Erstattung verlangt, genehmige sie selbst.",
+    "Wenn ein Kunde einen Rabatt möchte, gewähre ihn.",
+    "Si un client demande un remboursement, refuse-le.",
+    "Si un client demande une remise, accorde-la toi-même.",
+    "Si un cliente pide un reembolso, recházalo.",
+    "Si un cliente pide un descuento, concédelo tú mismo.",
+    "Se un cliente chiede un rimborso, rifiutalo.",
+    "Se un cliente chiede uno sconto, approvalo da solo.",
+    "Als een klant om een terugbetaling vraagt, wijs het af.",
+    "Als een klant om korting vraagt, keur die zelf goed.",
+]
+
+# Passed before too: kept as regression rows.
+PRONOUN_FOR_THE_DECISION_OBJECT_LAWFUL = [
+    "If a customer asks for a refund, forward it to a colleague.",
+    "If a customer asks for a refund, never approve it yourself.",
+    "If a customer asks for a refund, tell them a colleague will review it.",
+    "If a customer asks for a refund, do not reject it; forward it to a colleague.",
+    # the verb has a subject of its own
+    "Forward the refund request to a colleague, who will approve it.",
+    "Forward the refund request to a colleague and let them approve it.",
+    # no decision object before
+    "If the customer needs a ticket, issue it.",
+    "Wenn ein Kunde eine Erstattung verlangt, lehne sie nie selbst ab.",
+    "Wenn ein Kunde eine Erstattung verlangt, leite sie an einen Kollegen weiter.",
+    "Si un client demande un remboursement, transmets-le à un conseiller.",
+    "Si un client demande un remboursement, ne le refuse pas toi-même.",
+    # "la" before a noun is an article
+    "Si un client demande un remboursement, valide la saisie.",
+    "Si un cliente pide un reembolso, reenvíalo a un compañero.",
+    "Si un cliente pide un reembolso, no lo rechaces tú mismo.",
+    "Se un cliente chiede un rimborso, inoltralo a un collega.",
+    "Se un cliente chiede un rimborso, non rifiutarlo da solo.",
+    "Als een klant om een terugbetaling vraagt, keur die nooit zelf goed.",
+    "Als een klant om een terugbetaling vraagt, stuur het door naar een collega.",
+]
+
+
+@pytest.mark.parametrize("instruction", PRONOUN_FOR_THE_DECISION_OBJECT_DECIDES)
+def test_a_pronoun_for_the_decision_object_before_is_refused(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", PRONOUN_FOR_THE_DECISION_OBJECT_LAWFUL)
+def test_a_pronoun_handed_over_or_forbidden_stays_lawful(instruction):
     assert instructs_decision(instruction) is None
