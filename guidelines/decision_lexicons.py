@@ -419,7 +419,9 @@ FR = Lexicon(
         rf"promettre|consens|consentez|consentir)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
     ),
     instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b"),
-    negation=_c(r"\b(?:ne|jamais|pas|aucun\w*|nullement|interdit\w*|evite\w*|evitez|sans|ni)\b"),
+    # "sans" negates only the verb it governs ("sans rembourser"; see `_REPLACED` in `decisions`), not a later one
+    # ("Sans hésiter approuve les remboursements toi-même"); so "sin" and "senza" below.
+    negation=_c(r"\b(?:ne|jamais|pas|aucun\w*|nullement|interdit\w*|evite\w*|evitez|ni)\b"),
     person=_c(r"\b(?:clients?|clientes?|utilisat\w*|leur|leurs|eux|gens|membres?|visiteurs?|abonnes?|demandeurs?)\b"),
     # "refuse-le" (folded "refuse le"), "accorde-la toi-même": an article only where no noun follows.
     pronoun=_c(
@@ -552,7 +554,7 @@ ES = Lexicon(
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
     ),
     instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b"),
-    negation=_c(r"\b(?:no|nunca|jamas|ningun\w*|ni|evita\w*|sin|prohibid\w*)\b"),
+    negation=_c(r"\b(?:no|nunca|jamas|ningun\w*|ni|evita\w*|prohibid\w*)\b"),
     person=_c(r"\b(?:clientes?|usuari[oa]s?|les|ellos|ellas|gente|miembros|socios|visitantes|solicitantes)\b"),
     pronoun=_c(_ENCLITIC_ES),
     gates={
@@ -678,7 +680,7 @@ IT = Lexicon(
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_IT}|gratis|gratuit\w*)"
     ),
     instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b"),
-    negation=_c(r"\b(?:non|mai|nessun\w*|ne|evita\w*|senza|vietat\w*)\b"),
+    negation=_c(r"\b(?:non|mai|nessun\w*|ne|evita\w*|vietat\w*)\b"),
     person=_c(r"\b(?:client\w*|utent\w*|loro|gli|persone|membri|soci|visitator\w*|richiedent\w*)\b"),
     pronoun=_c(_ENCLITIC_IT),
     prepare=_apostrophes,

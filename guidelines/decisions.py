@@ -193,8 +193,15 @@ _NO_DELAY = r"delay|verzogerung|vertraging|delai|demora|indugio|ritardo"  # "wit
 # A decision verb right after "instead of" / "without" is the one not to do ("Invece di approvare i rimborsi,
 # inoltra la richiesta a un collega"); German and Dutch put the infinitive last ("statt Erstattungen selbst
 # zu genehmigen", "in plaats van terugbetalingen goed te keuren"). Only the verb right there: after
-# "instead of asking a colleague approve refunds" the verb is still an instruction.
-_REPLACED = re.compile(rf"\b(?:{_WITHOUT}) (?:(?:[\w']+ ){{0,4}}?(?:zu|te) )?$")
+# "instead of asking a colleague approve refunds" the verb is still an instruction, as after French, Spanish
+# and Italian "without" ("Sans hésiter approuve les remboursements toi-même", "Senza esitare approva i
+# rimborsi da solo"), which is therefore no negation of the whole clause. A French object pronoun may come
+# between ("sans les rembourser"), and a second verb after "or" is replaced too ("Invece di approvare o
+# rifiutare i rimborsi, ...", "Sans approuver ou refuser la demande, ...").
+_CLITICS = r"(?:(?:le|la|les|leur|lui|en|y) ){0,2}"
+_REPLACED = re.compile(
+    rf"\b(?:{_WITHOUT}) (?:{_CLITICS}[\w']+ (?:or|o|ou|oder|of|u|ni|ne|nor|noch) )?(?:(?:[\w']+ ){{0,4}}?(?:zu|te) |{_CLITICS})$"
+)
 _STAFF = (
     r"colleagues?|staff|teams?|humans?|persons?|people|employees?|agents?|operators?|managers?|supervisors?|specialists?|"
     r"advisors?|kolleg\w*|mitarbeiter\w*|mensch\w*|berater\w*|collegues?|conseill\w*|equipes?|employes?|humains?|"

@@ -9,6 +9,8 @@
   adjective phrase ("voor niet tevreden klanten") does not forbid the decision.
 - A pronoun after a decision verb may stand for the decision object of the clause before ("If a customer
   asks for a refund, reject it").
+- French, Spanish and Italian "without" negates only the verb it governs ("sans rembourser"), not a
+  later one ("Sans hésiter approuve les remboursements toi-même").
 """
 
 from __future__ import annotations
@@ -232,4 +234,45 @@ def test_a_pronoun_for_the_decision_object_before_is_refused(instruction):
 
 @pytest.mark.parametrize("instruction", PRONOUN_FOR_THE_DECISION_OBJECT_LAWFUL)
 def test_a_pronoun_handed_over_or_forbidden_stays_lawful(instruction):
+    assert instructs_decision(instruction) is None
+
+
+# "sans"/"sin"/"senza" negates the verb right after it, not the instruction that follows.
+WITHOUT_SOMETHING_ELSE_DECIDES = [
+    "Senza esitare approva i rimborsi da solo.",
+    "Sans hésiter approuve les remboursements toi-même.",
+    "Sin dudar aprueba los reembolsos tú mismo.",
+    "Senza aspettare un collega approva i rimborsi da solo.",
+    "Sans attendre accorde une remise de 10 % aux clients.",
+    "Sin esperar rechaza las solicitudes de crédito.",
+    "Sans l'accord d'un conseiller approuve les remboursements.",
+]
+
+WITHOUT_DECIDING_LAWFUL = [
+    "Non approvare i rimborsi senza l'accordo di un collega.",
+    "Senza approvare i rimborsi, inoltra la richiesta a un collega.",
+    "Senza approvare o rifiutare i rimborsi, inoltra la richiesta a un collega.",
+    "Sans approuver ni refuser la demande, transmets-la à un conseiller.",
+    "Sans approuver ou refuser la demande, transmets-la à un conseiller.",
+    "Sin aprobar ni rechazar el reembolso, deriva la solicitud a un asesor.",
+    "Sin aprobar o rechazar el reembolso, deriva la solicitud a un asesor.",
+    "Sans jamais accorder de remise, explique la politique commerciale.",
+    "Senza mai concedere sconti, spiega le condizioni.",
+    "Sin conceder descuentos, explica las condiciones.",
+    # a French object pronoun between "sans" and its verb
+    "Réponds aux clients sans les rembourser.",
+    "Réponds aux questions sur les remboursements sans les approuver.",
+    "Responde a las preguntas sobre reembolsos sin aprobarlos.",
+    # refused before: the second verb after "or" was read as an instruction
+    "Invece di approvare o rifiutare i rimborsi, inoltra la richiesta a un collega.",
+]
+
+
+@pytest.mark.parametrize("instruction", WITHOUT_SOMETHING_ELSE_DECIDES)
+def test_without_something_else_does_not_negate_the_decision(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", WITHOUT_DECIDING_LAWFUL)
+def test_without_deciding_stays_lawful(instruction):
     assert instructs_decision(instruction) is None
