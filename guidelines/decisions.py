@@ -189,6 +189,22 @@ _SPARED = (
     r"not|\w+n't|never|no longer|nicht|nie|kein\w*|ne|n|pas|jamais|no|nunca|non|mai|niet|nooit|geen|spared|relieved|"
     r"entlastet|verschont|soulage\w*|epargne\w*|aliviad[oa]s?|sgravat[oi]|ontlast|ontzien"
 )
+# Staff busy with something else in a purpose clause are spared too ("so that the team can focus on other
+# work", "damit sich das Team auf andere Aufgaben konzentrieren kann", "affinché i colleghi possano occuparsi
+# d'altro"); not "other" before whom it names ("so that a colleague from other teams can decide") or in a
+# phrase that says which staff ("so that the colleague on the other shift can approve them").
+_ELSEWHERE = (
+    r"other|else|more time|andere\w*|anderes|mehr zeit|autres?|plus de temps|otr[oa]s?|mas tiempo|altr[oaie]|"
+    r"piu tempo|ander\w*|meer tijd"
+)
+_OF = r"from|on|in|of|at|von|vom|aus|im|de|du|des|del|della|dal|dalla|nel|nella|di|van|op|uit|bij"
+# An infinitive that spares staff names them without handing anything over ("Approve refunds yourself to spare
+# the team", "um das Team zu entlasten", "pour soulager l'équipe"); one that hands over ("um sie an einen
+# Kollegen weiterzugeben") is left alone.
+_SPARE = (
+    r"spare|relieve|unburden|offload|entlasten|schonen|verschonen|soulager|epargner|decharger|alleger|aliviar|descargar|"
+    r"ahorrar|sgravare|alleggerire|risparmiare|sollevare|ontlasten|ontzien|sparen"
+)
 _NO_DELAY = r"delay|verzogerung|vertraging|delai|demora|indugio|ritardo"  # "without delay to a colleague" hands over
 # A decision verb right after "instead of" / "without" is the one not to do ("Invece di approvare i rimborsi,
 # inoltra la richiesta a un collega"); German and Dutch put the infinitive last ("statt Erstattungen selbst
@@ -213,7 +229,10 @@ _STAFF_AWAY = re.compile(
     r"(?: (?:not|niet|nicht|pas|non|no|nooit))?"
     rf"|\b(?P<without>{_WITHOUT}) (?!(?:{_NO_DELAY})\b)(?:[\w']+ ){{0,6}}?(?:{_STAFF})\b"
     rf"|\b(?P<purpose>{_PURPOSE}) (?:[\w']+ ){{0,5}}?"
-    rf"(?:(?:{_STAFF})[\w']*(?: [\w']+){{0,3}}? (?:{_SPARED})|(?:{_NO_STAFF}) (?:[\w']+ ){{0,3}}?(?:{_STAFF}))\b"
+    rf"(?:(?:{_STAFF})[\w']*(?: [\w']+){{0,3}}? (?:{_SPARED})|(?:{_NO_STAFF}) (?:[\w']+ ){{0,3}}?(?:{_STAFF})"
+    rf"|(?:{_STAFF})[\w']*(?! (?:{_OF}) (?:[\w']+ )?(?:{_ELSEWHERE})\b)(?: [\w']+){{0,5}}? (?:{_ELSEWHERE})"
+    rf"(?! (?:[\w']+ )?(?:{_STAFF})\b))\b"
+    rf"|(?P<spare>\b(?:{_SPARE}) (?:[\w']+ ){{0,3}}?(?:{_STAFF})\b|\b(?:{_STAFF})[\w']*(?: [\w']+){{0,3}}? (?:zu|te) (?:{_SPARE})\b)"
 )
 _NEGATION_ANY = re.compile(
     r"\b(?:not|n't|no|nobody|none|never|cannot|can't|kein\w*|nicht|niemand|nie|aucun\w*|ne|n|pas|personne|nadie|ningun\w*|"
@@ -226,7 +245,7 @@ def _without_staff_away(text: str) -> str:
     kept, last = [], 0
     for match in _STAFF_AWAY.finditer(text):
         away = bool(match["absent"]) != bool(_NEGATION_ANY.search(match.group()))  # "unless" turns it round
-        if match["without"] or match["purpose"] or away != bool(match["unless"]):
+        if match["without"] or match["purpose"] or match["spare"] or away != bool(match["unless"]):
             kept.append(text[last : match.start()])
             last = match.end()
     return text if not kept else " ".join(kept) + " " + text[last:]

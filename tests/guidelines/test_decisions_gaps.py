@@ -11,6 +11,8 @@
   asks for a refund, reject it").
 - French, Spanish and Italian "without" negates only the verb it governs ("sans rembourser"), not a
   later one ("Sans hésiter approuve les remboursements toi-même").
+- A purpose clause in which staff do something else ("so that the team can focus on other work") or an
+  infinitive that spares them ("to spare the team", "um das Team zu entlasten") is no hand-off.
 """
 
 from __future__ import annotations
@@ -275,4 +277,60 @@ def test_without_something_else_does_not_negate_the_decision(instruction):
 
 @pytest.mark.parametrize("instruction", WITHOUT_DECIDING_LAWFUL)
 def test_without_deciding_stays_lawful(instruction):
+    assert instructs_decision(instruction) is None
+
+
+# Staff busy with something else, or spared by an infinitive, are no hand-off.
+PURPOSE_ELSEWHERE_OR_SPARING_DECIDES = [
+    "Approve refunds yourself so that the team can focus on other work.",
+    "Grant discounts yourself so the staff can concentrate on other tasks.",
+    "Approve refunds yourself so that colleagues have more time.",
+    "Cancel contracts yourself so that the team can do something else.",
+    "Approve refunds yourself so that the team can handle the other requests.",
+    "Genehmige Erstattungen selbst damit sich das Team auf andere Aufgaben konzentrieren kann.",
+    "Approuve les remboursements toi-même pour que l'équipe puisse faire autre chose.",
+    "Aprueba los reembolsos tú mismo para que el equipo pueda dedicarse a otras tareas.",
+    "Approva i rimborsi da solo affinché i colleghi possano occuparsi d'altro.",
+    "Keur terugbetalingen zelf goed zodat het team zich op ander werk kan richten.",
+    "Approve refunds yourself to spare the team.",
+    "Approve refunds yourself to relieve the staff.",
+    "Grant discounts yourself in order to spare colleagues the work.",
+    "Genehmige Erstattungen selbst um das Team zu entlasten.",
+    # with its comma it was refused before too
+    "Genehmige Erstattungen selbst, um das Team zu entlasten.",
+    "Approuve les remboursements toi-même pour soulager l'équipe.",
+    "Aprueba los reembolsos tú mismo para aliviar al equipo.",
+    "Approva i rimborsi da solo per sgravare i colleghi.",
+    "Keur terugbetalingen zelf goed om het team te ontlasten.",
+]
+
+# Passed before too: kept as regression rows.
+PURPOSE_OR_INFINITIVE_HANDS_OVER = [
+    "Sammle die Angaben zur Erstattung, um sie an einen Kollegen weiterzugeben.",
+    "Sammle die Angaben zur Erstattung um sie an einen Kollegen weiterzugeben.",
+    "Collect the refund details to help the team decide.",
+    "Forward refund requests to a colleague to relieve the support team.",
+    "Forward refund requests to a colleague so that the team can focus on other work.",
+    "Never approve refunds yourself, to spare the team trouble later.",
+    "Gib Erstattungsanträge an das Team weiter, um die Kunden zu entlasten.",
+    "Leite Erstattungsanträge an einen Kollegen weiter um das Team zu entlasten.",
+    "Transmets les demandes de remboursement à un conseiller pour soulager l'équipe.",
+    "Stuur terugbetalingsverzoeken door naar een collega om het team te ontlasten.",
+    "Recoge los datos del reembolso para que un compañero pueda decidir.",
+    "Raccogli i dati del rimborso affinché un collega possa decidere.",
+    # "other" in whom the purpose clause names, not in what they do
+    "Prepare refund requests so that a colleague from the other team can approve them.",
+    "Prepare refund requests so that another colleague can approve them.",
+    "Prepare refund requests so that the colleague on the other shift can approve them.",
+    "Prepara las solicitudes de reembolso para que el compañero del otro turno pueda aprobarlas.",
+]
+
+
+@pytest.mark.parametrize("instruction", PURPOSE_ELSEWHERE_OR_SPARING_DECIDES)
+def test_staff_busy_elsewhere_or_spared_is_no_hand_off(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", PURPOSE_OR_INFINITIVE_HANDS_OVER)
+def test_a_purpose_or_infinitive_that_hands_over_stays_lawful(instruction):
     assert instructs_decision(instruction) is None
