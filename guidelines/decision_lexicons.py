@@ -276,7 +276,10 @@ DE = Lexicon(
     instruct_verb=_cd(
         r"\b(?:genehmig|bewillig|akzeptier|gewahr|stornier|kundig|verweiger|ablehn|annehm|freigeb|zusag|entscheid|"
         r"senk|reduzier|erlass)(?:e|en|t|st)?\b"
-        rf"|\b(?:lehn|nimm|nehm|gib|sag)(?:e|en|t|st)? {WORD}{{0,5}}?(?:ab|an|frei|zu)\b"
+        # Each separable verb with its own particle: "gib ... zu" is "admit", "gib ... an" is "state" ("Gib Kunden
+        # Informationen zu Rabatten" was read as a decision).
+        rf"|\b(?:lehn(?:e|en|t|st)? {WORD}{{0,5}}?ab|n(?:imm|ehm)(?:e|en|t|st)? {WORD}{{0,5}}?an|gib(?:st|t)? {WORD}{{0,5}}?frei"
+        rf"|sag(?:e|en|t|st)? {WORD}{{0,5}}?(?:zu|ab))\b"
     ),
     instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b {WORD}{{0,4}}?(?:{GRANTABLE_DE})"),
     instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b"),

@@ -366,6 +366,19 @@ _IMPERATIVE_LEAD = re.compile(
 )
 
 
+# Giving information about what can be granted is not granting it ("Give customers information about
+# discounts", "Geef informatie over korting", "Gib Kunden Auskunft über Rabatte"): an information noun before
+# its preposition, between "give" and what is given. Not one without it ("Give customers who ask for
+# information a discount").
+_INFO_ABOUT = re.compile(
+    r"\b(?:information|info|infos|details|explanations?|overview|advice|guidance|answers|facts|informationen|auskunft\w*|"
+    r"hinweise|erklarung\w*|informations|renseignements|precisions|explications|informacion|detalles|explicaciones|"
+    r"informazioni|dettagli|spiegazioni|chiarimenti|informatie|uitleg|inlichtingen|toelichting) "
+    r"(?:about|on|regarding|concerning|of|zu|zum|zur|uber|sur|concernant|de|des|du|sobre|acerca de|su|sul|sui|sugli|sulla|"
+    r"sulle|riguardo|over|omtrent|betreffende|van)\b"
+)
+
+
 def _refers_back(lex: Lexicon, clause: str, verb: re.Match[str], antecedent: str) -> bool:
     """Whether the decision verb's object is a pronoun for the decision object of `antecedent`."""
     return bool(
@@ -383,6 +396,8 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | 
         for match in finder.finditer(clause):
             before = clause[: match.start()]
             if lex.negation.search(before) or lex.info.search(before) or _REPLACED.search(before):
+                continue
+            if finder is lex.instruct_give and _INFO_ABOUT.search(match.group()):
                 continue
             # From the start of the match, not its end: "lehne Anträge nie ab" is one match, and a noun
             # read as the verb ("terugbetaling of een korting nooit ... goed") is part of what follows.

@@ -13,6 +13,8 @@
   later one ("Sans hésiter approuve les remboursements toi-même").
 - A purpose clause in which staff do something else ("so that the team can focus on other work") or an
   infinitive that spares them ("to spare the team", "um das Team zu entlasten") is no hand-off.
+- Giving information about what can be granted is not granting it ("Give customers information about
+  discounts").
 """
 
 from __future__ import annotations
@@ -334,3 +336,37 @@ def test_staff_busy_elsewhere_or_spared_is_no_hand_off(instruction):
 @pytest.mark.parametrize("instruction", PURPOSE_OR_INFINITIVE_HANDS_OVER)
 def test_a_purpose_or_infinitive_that_hands_over_stays_lawful(instruction):
     assert instructs_decision(instruction) is None
+
+
+# Information about a discount or refund is not the discount or refund.
+INFORMATION_ABOUT_A_GRANT_LAWFUL = [
+    "Give customers information about discounts.",
+    "Give customers details about our refund policy.",
+    "Gib Kunden Informationen zu Rabatten.",
+    "Gib Kunden Auskunft über Rabatte.",
+    "Dai ai clienti informazioni sugli sconti.",
+    "Geef informatie over korting.",
+    "Geef klanten uitleg over kortingen.",
+    # passed before too: kept as regression rows
+    "Explain our discount policy.",
+    "Offer customers an overview of our discounts.",
+    "Donne aux clients des informations sur les remises.",
+    "Da a los clientes información sobre descuentos.",
+]
+
+GRANT_BESIDE_INFORMATION_DECIDES = [
+    "Give customers a discount and information about refunds.",
+    "Give customers a discount with information about our refund policy.",
+    "Geef klanten die om informatie vragen korting.",
+    "Gib Kunden 10 % Rabatt und Informationen zu Rabatten.",
+]
+
+
+@pytest.mark.parametrize("instruction", INFORMATION_ABOUT_A_GRANT_LAWFUL)
+def test_information_about_a_grant_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
+
+
+@pytest.mark.parametrize("instruction", GRANT_BESIDE_INFORMATION_DECIDES)
+def test_a_grant_beside_information_is_refused(instruction):
+    assert instructs_decision(instruction)
