@@ -157,11 +157,18 @@ EN = Lexicon(
         r"managers?|supervisors?|hand (?:it |them )?(?:off|over)|escalate|forward|refer)\b"
     ),
     deciding=_c(r"\b(?:decide|decides|decided|decision|review|reviewed|reviews|whether)\b"),
-    # "refund" before "request(s)" is the noun of "refund requests" ("Record refund requests so that the
-    # team does not lose them"), not the verb.
+    # "refund" before "request(s)", "policy"... is the noun of "refund requests" ("Record refund requests so
+    # that the team does not lose them", "Decline to comment on the refund policy"), not the verb; not before
+    # what may be its object ("Refund claims under 50 EUR yourself"). "issue" decides only what it hands out
+    # ("issue the customer a refund"), not something else for it ("Issue a ticket for refund requests").
+    # "decline to"/"refuse to" refuses the verb after it ("Decline to discuss refunds"), which is read on its
+    # own ("Decline to refund customers"); so does French "refuse de", read here too.
     instruct_verb=_c(
-        r"\b(?:approve|accept|grant|authori[sz]e|reject|decline|deny|refuse|cancel|terminate|revoke|waive|decide|"
-        r"determine|issue|refund(?! requests?\b)|reimburse|adjust|lower|reduce|negotiate|set)\b"
+        r"\b(?:approve|accept|grant|authori[sz]e|reject|decline(?! to\b)|deny|refuse(?! (?:to|de|d)\b)|cancel|terminate|"
+        r"revoke|waive|decide|determine|reimburse|adjust|lower|reduce|negotiate|set"
+        r"|refund(?! (?:requests?|policy|details|forms?|process|procedure|status|questions?|inquir(?:y|ies)|enquir(?:y|ies)|"
+        r"tickets?)\b)"
+        rf"|issue(?= (?:it\b|(?:(?!(?:for|about|on|of|regarding|to|with)\b)[\w']+ ){{0,4}}?(?:{OBJ_EN}|{GRANTABLE_EN}))))\b"
     ),
     instruct_give=_c(rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:{GRANTABLE_EN}|free\b)"),
     instruct_self=_c(r"(?!)"),
@@ -413,9 +420,10 @@ FR = Lexicon(
         r"superieur\w*|operat\w*|service client|transmet\w*|transmis\w*|transmettr\w*|transfer\w*|redirig\w*)\b"
     ),
     deciding=_c(r"\b(?:decide\w*|decider|decision\w*|examin\w*|etudi\w*|verifi\w*)\b|\bsi\b(?!,)"),
+    # "refuse de" refuses the verb after it ("Refuse de discuter des remboursements").
     instruct_verb=_c(
-        r"\b(?:approuv|accept|accord|refus|rejet|annul|resili|rembours|valid|revoqu|octroy|decid|baiss|negoci|ajust|fix)"
-        r"(?:e|es|ez|er|ons)\b|\b(?:reduis|reduisez|reduire)\b"
+        r"\b(?:approuv|accept|accord|rejet|annul|resili|rembours|valid|revoqu|octroy|decid|baiss|negoci|ajust|fix)"
+        r"(?:e|es|ez|er|ons)\b|\brefus(?:e|es|ez|er|ons)\b(?! de\b)|\b(?:reduis|reduisez|reduire)\b"
     ),
     instruct_give=_c(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
@@ -674,8 +682,10 @@ IT = Lexicon(
         r"specialist\w*|responsabil\w*|inoltr\w*|trasferi\w*)\b"
     ),
     deciding=_c(r"\b(?:decid\w*|decision\w*|valut\w*|esamin\w*|verific\w*)\b|\bse\b(?!,)"),
+    # "rifiuta di" refuses the verb after it ("Rifiuta di parlare dei rimborsi").
     instruct_verb=_c(
-        r"\b(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|i|are|ere|ate)\b"
+        r"\b(?:approv|accett|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|i|are|ere|ate)\b"
+        r"|\brifiut(?:a|i|are|ere|ate)\b(?! di\b)"
         rf"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b|\b(?:{_ENCLITIC_IT})"
     ),
     instruct_give=_c(
@@ -782,15 +792,17 @@ NL = Lexicon(
         r"|\b(?:stuur|geef) (?:\w+ ){1,3}door\b"
     ),
     deciding=_c(r"\b(?:beslis\w*|besluit\w*|beoordeel\w*|beoordeling\w*|bekijk\w*)\b|\bof (?:uw|je|jouw|u)\b"),
+    # "weiger om/te" refuses the verb after it ("Weiger om over terugbetalingen te praten").
     instruct_verb=_c(
-        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|weiger|weigeren|wijs|wijzen|afwijz\w*|annuleer|annuleren|ken|"
-        r"toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
+        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|(?:weiger|weigeren)(?! (?:om|te)\b)|wijs|wijzen|afwijz\w*|"
+        r"annuleer|annuleren|ken|toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
     ),
     instruct_give=_c(
         rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:{RECIPIENT_NL} |[\w']+ ){{0,5}}?(?:{GRANTABLE_NL}|gratis)"
         rf"|\b(?:{GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
     ),
-    instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b"),
+    # "terug te betalen" after "om"/"weiger": "Weiger om klanten terug te betalen".
+    instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b|(?<=\bterug te )betalen\b"),
     negation=_c(rf"\b(?:{NOT_NL}|{NO_NL})\b"),
     negation_follows=_c(NEGATION_FOLLOWS_NL),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),

@@ -15,6 +15,8 @@
   infinitive that spares them ("to spare the team", "um das Team zu entlasten") is no hand-off.
 - Giving information about what can be granted is not granting it ("Give customers information about
   discounts").
+- "issue" with something other than a decision ("Issue a ticket for refund requests") and "decline to"
+  another verb ("Decline to discuss refunds") decide nothing.
 """
 
 from __future__ import annotations
@@ -369,4 +371,56 @@ def test_information_about_a_grant_is_lawful(instruction):
 
 @pytest.mark.parametrize("instruction", GRANT_BESIDE_INFORMATION_DECIDES)
 def test_a_grant_beside_information_is_refused(instruction):
+    assert instructs_decision(instruction)
+
+
+# "issue" hands out what follows it; "decline to"/"refuse to" refuses the verb after it.
+ISSUE_OR_DECLINE_SOMETHING_ELSE_LAWFUL = [
+    "Issue a ticket for refund requests.",
+    "Issue a ticket number for every refund request.",
+    "Issue a confirmation of the cancellation request.",
+    "Issue them a ticket for their refund request.",
+    "Issue customers a reference number for their refund request.",
+    "Decline to discuss refunds.",
+    "Politely decline to talk about discounts.",
+    "Decline to comment on the refund policy.",
+    "Refuse to speculate about discounts.",
+    "Refuse de discuter des remboursements.",
+    "Refuse de parler des remboursements aux clients.",
+    "Rifiuta di parlare dei rimborsi.",
+    "Weiger om over terugbetalingen te praten.",
+    "Zonder klanten terug te betalen, leg het beleid uit.",
+]
+
+# Refused before too: kept as regression rows.
+ISSUE_OR_DECLINE_A_DECISION_DECIDES = [
+    "Issue refunds yourself.",
+    "Issue a full refund for damaged items.",
+    "Issue the customer a goodwill refund.",
+    "Issue a refund of up to 50 EUR.",
+    "Issue credit notes for returns yourself.",
+    "Issue discounts to loyal customers.",
+    "If a customer asks for a refund, issue it.",
+    "Decline refund requests yourself.",
+    "Decline to refund customers.",
+    "Decline applications from customers with bad credit.",
+    "Refuse to refund customers who are late.",
+    "Refuse refunds after 30 days.",
+    "Refund claims under 50 EUR yourself.",
+    "Refuse de rembourser les clients.",
+    "Refuse les remboursements après 30 jours.",
+    "Rifiuta di rimborsare i clienti.",
+    "Rifiuta i rimborsi dopo 30 giorni.",
+    "Weiger terugbetalingen na 30 dagen.",
+    "Weiger om klanten terug te betalen.",
+]
+
+
+@pytest.mark.parametrize("instruction", ISSUE_OR_DECLINE_SOMETHING_ELSE_LAWFUL)
+def test_issuing_or_declining_something_else_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
+
+
+@pytest.mark.parametrize("instruction", ISSUE_OR_DECLINE_A_DECISION_DECIDES)
+def test_issuing_or_declining_a_decision_is_refused(instruction):
     assert instructs_decision(instruction)
