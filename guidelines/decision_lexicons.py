@@ -591,6 +591,12 @@ _GRANTABLE_IT = (
     r"riduzion\w*|(?:prezzo|tariffa) (?:speciale|migliore|ridott[oa]|di favore)|miglior prezzo|proroga|dilazion\w*|"
     r"i soldi|il denaro|l importo"
 )
+# Not after these (one lookbehind per length): articles, prepositions and possessives before a noun.
+_NOUN_AFTER_IT = (
+    r"(?<!\bi )(?<!\b(?:ai|di|su|da|in) )(?<!\b(?:dei|sui|dai|nei|coi|per|tra|fra|gli) )"
+    r"(?<!\b(?:tuoi|suoi|miei|agli|loro|alle|vari) )(?<!\b(?:degli|sugli|negli|dagli|tutti|nuovi|altri) )"
+    r"(?<!\b(?:nostri|vostri) )"
+)
 # An imperative with its object pronoun attached ("rifiutalo", "approvala da solo", "concedilo").
 _ENCLITIC_IT = (
     r"(?:(?:approv|accett|rifiut|annull|rimbors|autorizz|revoc|cancell)a|concedi|respingi|disdici|riduci)(?:lo|la|li|le)\b"
@@ -682,10 +688,12 @@ IT = Lexicon(
         r"specialist\w*|responsabil\w*|inoltr\w*|trasferi\w*)\b"
     ),
     deciding=_c(r"\b(?:decid\w*|decision\w*|valut\w*|esamin\w*|verific\w*)\b|\bse\b(?!,)"),
-    # "rifiuta di" refuses the verb after it ("Rifiuta di parlare dei rimborsi").
+    # "rifiuta di" refuses the verb after it ("Rifiuta di parlare dei rimborsi"). "rimborsi", "rifiuti" after an
+    # article or a preposition are nouns ("Rispondi alle domande sui rimborsi", "Annota i rifiuti dei clienti").
     instruct_verb=_c(
-        r"\b(?:approv|accett|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|i|are|ere|ate)\b"
-        r"|\brifiut(?:a|i|are|ere|ate)\b(?! di\b)"
+        r"\b(?:approv|accett|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|are|ere|ate)\b"
+        r"|\brifiut(?:a|are|ere|ate)\b(?! di\b)"
+        rf"|{_NOUN_AFTER_IT}\b(?:approv|accett|annull|rimbors|rifiut|autorizz|revoc|decid|abbass|negozi|cancell)i\b"
         rf"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b|\b(?:{_ENCLITIC_IT})"
     ),
     instruct_give=_c(

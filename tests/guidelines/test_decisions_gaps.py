@@ -17,6 +17,7 @@
   discounts").
 - "issue" with something other than a decision ("Issue a ticket for refund requests") and "decline to"
   another verb ("Decline to discuss refunds") decide nothing.
+- Italian "rimborsi", "rifiuti" after an article or preposition are nouns ("sui rimborsi").
 """
 
 from __future__ import annotations
@@ -423,4 +424,28 @@ def test_issuing_or_declining_something_else_is_lawful(instruction):
 
 @pytest.mark.parametrize("instruction", ISSUE_OR_DECLINE_A_DECISION_DECIDES)
 def test_issuing_or_declining_a_decision_is_refused(instruction):
+    assert instructs_decision(instruction)
+
+
+# Italian plural nouns shaped like a decision verb ("sui rimborsi") decide nothing; the verb still does.
+ITALIAN_NOUN_LIKE_A_VERB_LAWFUL = [
+    "Rispondi alle domande sui rimborsi.",
+    "Rispondi alle domande dei clienti sui rimborsi.",
+    "Annota i rifiuti dei clienti.",
+]
+
+ITALIAN_VERB_DECIDES = [
+    "Rimborsi i clienti.",
+    "Lei approvi le richieste di rimborso.",
+    "Rifiuti le richieste di rimborso oltre 30 giorni.",
+]
+
+
+@pytest.mark.parametrize("instruction", ITALIAN_NOUN_LIKE_A_VERB_LAWFUL)
+def test_an_italian_noun_shaped_like_a_verb_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
+
+
+@pytest.mark.parametrize("instruction", ITALIAN_VERB_DECIDES)
+def test_the_italian_verb_form_still_decides(instruction):
     assert instructs_decision(instruction)
