@@ -31,7 +31,7 @@ async def test_the_notice_states_every_fact_the_policy_promises(client):
     assert notice["access_logs"]["retention_days"] == 7
     controller_tables = {r.table for r in REGISTRY.values() if r.holder == Holder.CONTROLLER}
     assert {p["data"] for p in notice["processing"]} == controller_tables
-    assert {p["data"] for p in notice["retention"]} == controller_tables
+    assert {p["data"] for p in notice["retention"]} == controller_tables | {"outbox"}, "the test app writes mails to its outbox folder"
     assert notice["newsletter"]["double_opt_in"] is True
 
 
@@ -43,6 +43,19 @@ async def test_the_notice_states_the_configured_retention_periods(client):
     account = retention["user_account"]
     assert account["unverified_hours"] == 72 and "never verified is deleted 72 hours after registration" in account["period"]
     assert "still valid" not in account["period"] and "do not extend" in account["period"], "a later token does not keep the account"
+    assert retention["outbox"]["days"] == 30 and "deleted after 30 days" in retention["outbox"]["period"]
+    assert retention["access_log"]["days"] == 7
+
+
+async def test_the_notice_follows_the_configured_access_log_period_and_states_what_it_holds(backend):
+    async with running(create_app(backend.settings(access_log_retention_days=3, smtp_host="mail.example.com"))) as app, hooked_client(app) as c:
+        notice = (await c.get("/v1/privacy/notice")).json()
+    retention = {r["data"]: r for r in notice["retention"]}
+    assert retention["access_log"]["days"] == 3 and retention["access_log"]["period"].startswith("3 days")
+    assert notice["access_logs"]["retention_days"] == 3
+    assert "outbox" not in retention, "with a mail server no copies are kept"
+    assert any("route template" in item for item in notice["access_logs"]["data"]), "everything the access log holds is named"
+    assert any("network prefix" in item for item in notice["newsletter"]["data"]), "the consent records' network prefix is named"
 
 
 async def test_the_notice_covers_telemetry(client):

@@ -45,7 +45,12 @@ def retention_details(settings: Settings) -> dict[str, dict[str, Any]]:
     """Where a table's period depends on settings, the notice states the configured figures."""
     unverified_hours = settings.verification_ttl_hours + settings.unverified_account_grace_hours
     concluded = "at the next retention run" if settings.contact_retention_days == 0 else f"{settings.contact_retention_days} days later"
+    access_days = settings.access_log_retention_days
     return {
+        "access_log": {
+            "period": f"{access_days} day{'s' if access_days != 1 else ''}, then deleted (policy V.4: seven days at the latest).",
+            "days": access_days,
+        },
         "user_account": {
             "period": "Until the account is deleted. An account whose email address is never verified is deleted "
             f"{unverified_hours} hours after registration (the verification token's lifetime of {settings.verification_ttl_hours} hours "
@@ -59,6 +64,22 @@ def retention_details(settings: Settings) -> dict[str, dict[str, Any]]:
             "longest_open_days": settings.contact_max_open_days,
         },
     }
+
+
+def outbox_retention(settings: Settings) -> list[dict[str, Any]]:
+    """Without an SMTP server, mails are written to a folder instead of sent: copies with names and tokens,
+    kept for a set time."""
+    if settings.smtp_host:
+        return []
+    days = settings.outbox_retention_days
+    return [
+        {
+            "data": "outbox",
+            "period": f"Copies of the mails we write (no mail server is configured, so they are kept in a folder for delivery), deleted after {days} days; "
+            "those about an erased account, or acknowledging a contact message someone objected to, at once.",
+            "days": days,
+        }
+    ]
 
 
 def telemetry(settings: Settings) -> dict[str, Any]:
@@ -135,8 +156,11 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
             "e.g. standard contractual clauses under Art. 46(2)(c) GDPR; each recipient's safeguard is listed.",
         },
         "retention": [
-            {"data": r.table, "period": r.retention, "days": r.retention_days, **retention_details(settings).get(r.table, {})}
-            for r in controller_tables
+            *(
+                {"data": r.table, "period": r.retention, "days": r.retention_days, **retention_details(settings).get(r.table, {})}
+                for r in controller_tables
+            ),
+            *outbox_retention(settings),
         ],
         "rights": rights(settings),
         "automated_decision_making": {
@@ -153,7 +177,8 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
         ],
         "browser_storage": browser_storage(settings),
         "access_logs": {
-            "data": ["IP address", "date and time of access"],
+            "data": ["IP address", "date and time of access", "the request's method, route template (no ids, no query) and status"],
+            "stored": "In a table of its own, linked to no account or other personal data.",
             "legal_basis": "Art. 6(1)(f) GDPR",
             "retention_days": settings.access_log_retention_days,
             "objection": "Not possible: needed to operate the platform (policy V.5).",
@@ -162,7 +187,7 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
         "newsletter": {
             "consent_text": settings.newsletter_consent_text,
             "consent_version": settings.newsletter_consent_version,
-            "data": ["email address", "pseudonym"],
+            "data": ["email address", "pseudonym", "the network prefix (/24 or /48) and channel of each consent step, as proof (Art. 7(1) GDPR)"],
             "double_opt_in": True,
         },
         "processor_role": "For data of end customers who chat with a tenant's avatars, the tenant is the controller "

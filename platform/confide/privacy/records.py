@@ -72,7 +72,7 @@ TECHNICAL_AND_ORGANISATIONAL_MEASURES = [
     "Bearer-token authentication, no cookies besides the language setting",
     "Each operation on tenant data passes the purpose gate and is written to the tenant's processing log",
     "PII redaction before text leaves for an external LLM, unless the tenant instructs otherwise",
-    "Access logs hold IP address and time only and are deleted after seven days",
+    "Access logs hold IP address, time, method, route template and status, linked to no account, and are deleted after seven days at the latest",
     "Structured application logs without personal data; metrics labelled by route template only",
     "Retention enforced by a scheduled job whose runs are recorded",
 ]
