@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     port: int = 8000
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Base URL used in mails and links (https in production: mail clients offer one-click unsubscribe only for https).",
+        description="Base URL used in mails and links: an absolute http(s) URL (a trailing `/` is dropped). Use https in production: mail clients "
+        "offer one-click unsubscribe only for https, and a node sending over SMTP logs a warning otherwise.",
     )
     trusted_proxies: str = Field(default="127.0.0.1", description="Comma-separated proxy addresses whose X-Forwarded-For is believed.")
 
@@ -104,8 +105,14 @@ class Settings(BaseSettings):
     dpo_web: str = "www.dataguard.de"
 
     # LLM (OpenAI-compatible)
-    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "CONFIDE_OPENAI_BASE_URL"))
-    openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CONFIDE_OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "CONFIDE_OPENAI_BASE_URL"),
+        description="An OpenAI-compatible endpoint for avatars with engine `openai` (OpenAI, Azure OpenAI, vLLM, Ollama, ...). It receives the "
+        "avatar's prompt and the conversation's recent turns, PII-redacted where the tenant instructs, and nothing about our servers (the "
+        "`openai` client's platform headers are left out and its user agent is just `Confide`).",
+    )
+    openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CONFIDE_OPENAI_API_KEY"), description="Its API key.")
     openai_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "CONFIDE_OPENAI_MODEL"), description="Model for avatars that name none.")
 
     # Realtime chat
@@ -205,7 +212,7 @@ class Settings(BaseSettings):
         gt=0,
         le=86400,
         description="Seconds between retention runs (at most a day; with the job off, run `confide retention run` at least this often); "
-        "the first runs one interval after start. Each run also deletes the access logs that would pass their retention before the next run.",
+        "the first runs one interval after the last recorded run, at once on a node that starts later than that. Each run also deletes the access logs that would pass their retention before the next run.",
     )
     erasure_worker_enabled: bool = Field(default=True, description="Carry out tenants' erasure requests in the background of `confide serve` (one runner per cluster).")
     erasure_batch_rows: int = Field(default=5000, ge=1, description="Rows the erasure worker removes per transaction; it yields to the chat between batches.")

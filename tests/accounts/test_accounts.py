@@ -194,10 +194,33 @@ async def test_email_change_takes_effect_once_verified(client, factory, outbox):
 
 
 async def test_email_change_to_a_taken_address_reveals_nothing(client, factory, outbox):
+    """The answer is the same as for a free address (pending until confirmed): PATCH /v1/me must not tell a
+    signed-in user which addresses have accounts. The address's owner is told, and nothing changes."""
     user, other = await factory.user(), await factory.user()
+    free = random_email()
     r = await client.patch("/v1/me", json={"email": other.email}, headers=user.headers)
-    assert r.status_code == 200 and r.json()["pending_email"] is None and r.json()["email"] == user.email
+    taken_answer = r.json()
+    assert r.status_code == 200 and taken_answer["pending_email"] == other.email and taken_answer["email"] == user.email
     assert "already has an account" in outbox.messages_to(other.email)[-1].get_payload(decode=True).decode()
+    r = await client.patch("/v1/me", json={"email": free}, headers=user.headers)
+    assert r.json().keys() == taken_answer.keys() and r.json()["pending_email"] == free
+    assert (await client.get("/v1/me", headers=other.headers)).json()["email"] == other.email
+
+
+async def test_a_pending_email_change_can_be_withdrawn_and_only_the_newest_confirmed(client, factory, outbox):
+    user = await factory.user()
+    first, second = random_email(), random_email()
+    await client.patch("/v1/me", json={"email": first}, headers=user.headers)
+    first_token = outbox.last_token_for(first)
+    await client.patch("/v1/me", json={"email": second}, headers=user.headers)
+    r = await client.post("/v1/accounts/verify", json={"token": first_token})
+    assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token"), "an earlier request's token stops working"
+
+    r = await client.patch("/v1/me", json={"email": user.email.upper()}, headers=user.headers)
+    assert r.status_code == 200 and r.json()["pending_email"] is None and r.json()["email"] == user.email
+    r = await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(second)})
+    assert r.status_code == 400, "withdrawn: the change's token no longer confirms it"
+    assert (await client.get("/v1/me", headers=user.headers)).json()["email"] == user.email
 
 
 async def test_password_change_revokes_other_sessions(client, factory):

@@ -24,7 +24,17 @@ from confide.core.clock import utcnow
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
 from confide.privacy.models import ConsentRecord, ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
-from confide.privacy.retention import STEPS, RetentionStep, add_step, expire_outbox, expire_unverified_accounts, run_retention, single_runner
+from confide.privacy.retention import (
+    STEPS,
+    RetentionJob,
+    RetentionStep,
+    add_step,
+    expire_outbox,
+    expire_unverified_accounts,
+    first_run_delay,
+    run_retention,
+    single_runner,
+)
 from confide.settings import Settings
 from confide.tenants.models import Invitation
 from tests.conftest import random_email, running
@@ -313,3 +323,52 @@ async def test_access_logs_never_outlive_seven_days_between_runs(app):
     assert run is not None and not await exists(app, AccessLog, due.id)
     with pytest.raises(ValidationError, match="retention_interval_seconds"):
         Settings(retention_interval_seconds=86401)
+
+
+async def test_a_pending_email_change_lapses_with_its_token(app, client, factory, outbox):
+    """The address someone asked for is kept while its token works, then dropped with it."""
+    user, other = await factory.user(), await factory.user()
+    asked = random_email()
+    await client.patch("/v1/me", json={"email": asked}, headers=user.headers)
+    await client.patch("/v1/me", json={"email": random_email()}, headers=other.headers)
+    await client.patch("/v1/me", json={"email": other.email}, headers=other.headers)  # withdrawn: nothing left to drop
+    soon = utcnow() + timedelta(hours=app.state.settings.verification_ttl_hours - 1)
+    await run_retention(app.state.engine, app.state.settings, now=soon)
+    assert (await client.get("/v1/me", headers=user.headers)).json()["pending_email"] == asked, "kept while the token works"
+    later = utcnow() + timedelta(hours=app.state.settings.verification_ttl_hours, minutes=1)
+    run = await run_retention(app.state.engine, app.state.settings, now=later)
+    assert run is not None and run.removed["user_account.pending_email"] >= 1
+    me = (await client.get("/v1/me", headers=user.headers)).json()
+    assert me["pending_email"] is None and me["email"] == user.email
+    r = await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(asked)})
+    assert r.status_code == 400
+
+
+async def test_a_withdrawn_newsletter_subscription_goes_and_its_consent_records_stay(app, client, factory, outbox):
+    user = await factory.user(newsletter_opt_in=True)
+    confirm = next(m for m in outbox.messages_to(user.email) if "newsletter" in m["Subject"])
+    token = "cfn_" + confirm.get_payload(decode=True).decode().split("cfn_", 1)[1].split()[0]
+    assert (await client.post("/v1/newsletter/confirm", json={"token": token})).json()["status"] == "active"
+    assert (await client.delete("/v1/me/newsletter", headers=user.headers)).status_code in (200, 204)
+    run = await run_retention(app.state.engine, app.state.settings)
+    assert run is not None and run.removed["newsletter_subscription"] >= 1
+    async with app.state.sessionmaker() as session:
+        left = await session.scalar(select(func.count()).select_from(NewsletterSubscription).where(NewsletterSubscription.user_id == user.id))
+        proof = (await session.scalars(select(ConsentRecord.action).where(ConsentRecord.user_id == user.id).order_by(ConsentRecord.at))).all()
+    assert left == 0
+    assert list(proof) == ["requested", "confirmed", "withdrawn"]
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
+
+
+def test_the_first_run_comes_an_interval_after_the_last_one_not_after_start():
+    now = utcnow()
+    assert first_run_delay(None, now, 3600) == 0, "no run recorded: at once"
+    assert first_run_delay(now - timedelta(hours=2), now, 3600) == 0, "overdue after a restart: at once"
+    assert first_run_delay(now - timedelta(minutes=10), now, 3600) == pytest.approx(3000)
+    assert first_run_delay(now + timedelta(hours=1), now, 3600) == 3600, "a clock that moved back waits one interval at most"
+
+
+async def test_a_node_started_soon_after_a_run_waits_for_the_rest_of_the_interval(app, backend):
+    await run_retention(app.state.engine, app.state.settings)
+    job = RetentionJob(app.state.engine, backend.settings(retention_interval_seconds=3600))
+    assert 3500 < await job._first_delay() <= 3600

@@ -14,6 +14,7 @@ from confide.privacy.gate import Purpose, authorize
 from confide.privacy.models import ContactMessage
 from confide.tables import metadata
 from tests.privacy.chat_seed import make_shop, seed_conversation
+from tests.conftest import client_for, random_email
 from tests.support.factory import PASSWORD
 
 
@@ -269,3 +270,34 @@ async def test_objection_counts_outbox_files_apart_from_contact_messages(app, cl
     schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
     assert "deleted" in schema["ObjectionOut"]["required"]
     assert set(schema["ObjectionDeleted"]["properties"]) == {"contact_message", "outbox_files"}
+
+
+async def test_an_unconfirmed_email_change_reaches_none_of_that_address_data(app, client, factory, outbox):
+    """Anyone can type someone else's address into PATCH /v1/me: until its token comes back it proves
+    nothing, so export, objection and erasure reach only the rows of the confirmed address."""
+    victim = random_email()
+    async with client_for(app, "198.51.100.91") as elsewhere:  # the contact form's per-address limit is the session's
+        r = await elsewhere.post("/v1/contact", json={"name": "Victim", "email": victim, "message": "Victim's own words", "consent": True})
+    assert r.status_code == 202, r.text
+    owner = await factory.user()
+    tenant = await factory.tenant(owner, "Invites GmbH")
+    await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": victim, "role": "analyst"}, headers=owner.headers)
+    intruder = await factory.user()
+    r = await client.patch("/v1/me", json={"email": victim}, headers=intruder.headers)
+    assert r.status_code == 200 and r.json()["pending_email"] == victim
+
+    export = (await client.get("/v1/me/export", headers=intruder.headers)).json()
+    assert "Victim's own words" not in str(export) and "contact_message" not in export["data"]
+    assert "invitation" not in export["data"]
+    r = await client.post("/v1/me/objection", json={}, headers=intruder.headers)
+    assert r.status_code == 201 and r.json()["deleted"] == {"contact_message": 0, "outbox_files": 0}
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=intruder.headers)
+    assert r.status_code == 200, r.text
+    assert "contact_message" not in r.json()["deleted"] and "invitation" not in r.json()["deleted"]
+
+    async with app.state.sessionmaker() as session:
+        kept = await session.scalar(select(func.count()).select_from(ContactMessage).where(ContactMessage.email == victim))
+    assert kept == 1, "the victim's contact message is still there"
+    subjects = [m["Subject"] for m in outbox.messages_to(victim)]
+    assert "We received your message" in subjects and any("invited" in s for s in subjects), "the victim's mails are kept"
+    assert "Confirm your email address" not in subjects, "the change's confirmation, which named the intruder, went with the account"

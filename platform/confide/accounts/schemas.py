@@ -72,7 +72,10 @@ class LoginToken(ResponseBody):
 class Profile(ResponseBody):
     id: str
     email: str
-    pending_email: str | None
+    pending_email: str | None = Field(
+        description="An address asked for and not yet confirmed; dropped when its token expires. Until confirmed it counts for nothing: "
+        "exports, erasure and objections reach only the data linked to `email`."
+    )
     email_verified: bool
     first_name: str
     surname: str
@@ -89,7 +92,12 @@ class Profile(ResponseBody):
 class ProfileUpdate(RequestBody):
     """Rectification (Art. 16): change any of these; a new email takes effect once verified."""
 
-    email: EmailStr | None = Field(default=None, max_length=320)
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=320,
+        description="A new address becomes pending and takes effect once the token mailed to it is confirmed (POST /v1/accounts/verify); "
+        "the current address again withdraws a pending change.",
+    )
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     surname: str | None = Field(default=None, min_length=1, max_length=100)
     pseudonym: str | None = Field(default=None, min_length=1, max_length=100)

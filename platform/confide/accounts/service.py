@@ -302,8 +302,18 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
             fields.pop(name, None)  # required fields cannot be cleared
     for name, value in fields.items():
         setattr(user, name, value)
-    if new_email is not None and normalise_email(new_email) != user.email:
+    if new_email is not None and normalise_email(new_email) == user.email and user.pending_email:
+        # The confirmed address again: the pending change is withdrawn and its token stops working.
+        user.pending_email = None
+        await _void_email_change_tokens(session, user_id=user.id)
+    elif new_email is not None and normalise_email(new_email) != user.email:
         new_email = normalise_email(new_email)
+        await _void_email_change_tokens(session, user_id=user.id)  # only the newest requested address can be confirmed
+        # The answer, and the pending change's life, are the same whether or not the address has an
+        # account: PATCH /v1/me must not tell a signed-in user which addresses are registered. A taken
+        # address gets a token nobody is sent (verify_email would refuse it anyway) and a mail saying so.
+        user.pending_email = new_email
+        token = await _issue_email_token(session, services, user=user, purpose=EMAIL_CHANGE, email=new_email)
         if await find_user_by_email(session, new_email) is not None:
             await services.mailer.send(
                 new_email,
@@ -312,8 +322,6 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
                 kind=MailKind.EMAIL_CHANGE_REFUSED,
             )
         else:
-            user.pending_email = new_email
-            token = await _issue_email_token(session, services, user=user, purpose=EMAIL_CHANGE, email=new_email)
             await _mail_verification(services, to=new_email, token=token, first_name=user.first_name)
     user.updated_at = utcnow()
     await session.flush()
@@ -363,6 +371,14 @@ async def _lock_account(session: AsyncSession, where: ColumnElement[bool]) -> Us
     commit, then sees its tokens."""
     stmt = select(User).where(where).with_for_update().execution_options(populate_existing=True)
     return await session.scalar(stmt)
+
+
+async def _void_email_change_tokens(session: AsyncSession, *, user_id: str) -> None:
+    await session.execute(
+        update(EmailToken)
+        .where(EmailToken.user_id == user_id, EmailToken.purpose == EMAIL_CHANGE, EmailToken.used_at.is_(None))  # type: ignore[union-attr]
+        .values(used_at=utcnow())
+    )
 
 
 async def _void_reset_tokens(session: AsyncSession, *, user_id: str) -> None:

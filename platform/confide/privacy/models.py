@@ -105,7 +105,7 @@ classify(
     holder=Holder.CONTROLLER,
     purpose="Sending the newsletter to people who confirmed their subscription (policy IX)",
     legal_basis="Art. 6(1)(a) GDPR",
-    retention="Until withdrawn or the account is deleted; unconfirmed requests are removed when their token expires",
+    retention="Until withdrawn (removed by the next retention run; the consent records keep the proof) or the account is deleted; unconfirmed requests are removed when their token expires",
     data_subjects="platform users who subscribed",
     personal={"confirm_token_hash": Category.CREDENTIALS},
 )

@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import Message
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from confide.accounts.models import EmailToken
+from confide.accounts.service import EMAIL_CHANGE
 from confide.core.access_log import AccessLog
 from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
-from confide.core.mail import MailKind
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession, Membership, User
 from confide.core.ids import new_id
 from confide.privacy.chat_retention import expire_chat_data
-from confide.privacy.contact import delete_acknowledgements_of, is_acknowledgement
+from confide.privacy.contact import delete_acknowledgements_of
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
-from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching, kind_of, recipients
-from confide.privacy.rights import user_links
+from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching
+from confide.privacy.rights import mails_about_accounts, user_links
 from confide.settings import Settings
 from confide.tenants.models import Invitation
 
@@ -65,47 +63,21 @@ async def expire_sessions(session: AsyncSession, now: datetime, settings: Settin
 
 
 async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """Used and expired tokens go, and with them a pending email change nobody can confirm any more: the
+    address someone asked for is kept only while its token works."""
+    live_change = exists().where(
+        EmailToken.user_id == User.id, EmailToken.purpose == EMAIL_CHANGE, EmailToken.used_at.is_(None), EmailToken.expires_at > now  # type: ignore[union-attr]
+    )
+    dropped = await session.execute(update(User).where(User.pending_email.is_not(None), ~live_change).values(pending_email=None))  # type: ignore[union-attr]
     stmt = delete(EmailToken).where(or_(EmailToken.used_at.is_not(None), EmailToken.expires_at <= now))  # type: ignore[union-attr]
-    return {"email_token": _count(await session.execute(stmt))}
-
-
-# Mails to an address that belong to rows the unverified-account step keeps, by their recorded kind.
-NOT_ABOUT_THE_ACCOUNT = frozenset({MailKind.INVITATION, MailKind.CONTACT_ACKNOWLEDGEMENT})
-# A mail written without a kind (a caller that names none, or written before kinds were recorded) is told by
-# its subject, as confide.tenants.service.invite writes it. DOTALL: a long subject (a long tenant name) comes
-# back folded over lines from the stored mail.
-INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide", re.DOTALL)
-
-
-def _not_about_the_account(msg: Message) -> bool:
-    kind = kind_of(msg)
-    if kind is not None:
-        return kind in NOT_ABOUT_THE_ACCOUNT
-    return is_acknowledgement(msg) or bool(INVITATION_SUBJECT.fullmatch(str(msg.get("Subject", ""))))
-
-
-def _mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
-    """Mails sent to these addresses about the accounts themselves (verification, newsletter confirmation,
-    password reset, attempts to register again), which carry what the registration supplied: name, pseudonym.
-
-    Not the tenants' invitations to the address nor the acknowledgements of contact messages from it: an
-    unverified account need not be the address owner's, and those mails belong to rows this step keeps
-    (the invitation until accepted or expired; the contact message, whose acknowledgement goes with it).
-    The outbox retention takes them in time. Each mail is told by the kind recorded where it was queued
-    (core.mail.MailKind), or by its subject when it carries none."""
-    wanted = {e.lower() for e in emails}
-
-    def about_account(msg: Message) -> bool:
-        return bool(recipients(msg) & wanted) and not _not_about_the_account(msg)
-
-    return about_account
+    return {"email_token": _count(await session.execute(stmt)), "user_account.pending_email": _count(dropped)}
 
 
 async def expire_unverified_accounts(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Accounts whose email address was never verified cannot sign in (accounts.service.login), so they
     serve no purpose once the verification period and its grace have passed: they go with every row linked
     to them (tokens, consent records, newsletter requests) and the outbox copies of the mails about them
-    (`_mails_about_accounts`). An owner of a tenant is left alone (not reachable through the API).
+    (`rights.mails_about_accounts`). An owner of a tenant is left alone (not reachable through the API).
 
     The limit is measured from registered_at alone. A token mailed later (POST /v1/accounts/verification,
     which anyone who knows the address can call) does not extend it: otherwise a third party could keep an
@@ -138,7 +110,7 @@ async def expire_unverified_accounts(session: AsyncSession, now: datetime, setti
             break  # nothing more can go; never loop on the same rows
     if emails:
         # Deleted when this step's transaction commits; a rollback keeps the accounts and their mails.
-        removed["outbox_files"] = delete_after_commit(session, await find_matching(settings.resolved_outbox_dir, _mails_about_accounts(emails)))
+        removed["outbox_files"] = delete_after_commit(session, await find_matching(settings.resolved_outbox_dir, mails_about_accounts(emails)))
     return removed
 
 
@@ -172,10 +144,14 @@ async def expire_contact_messages(session: AsyncSession, now: datetime, settings
 
 
 async def expire_newsletter_requests(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
-    """Subscriptions never confirmed: without confirmation there is no consent to keep them for."""
+    """Subscriptions never confirmed (without confirmation there is no consent to keep them for) and
+    withdrawn ones (kept "until withdrawn"; the consent records keep the proof of consent and withdrawal,
+    and an unsubscribe link whose subscription is gone answers as for a used one)."""
     stmt = delete(NewsletterSubscription).where(
-        NewsletterSubscription.status == "pending",
-        NewsletterSubscription.confirm_expires_at <= now,  # type: ignore[operator]
+        or_(
+            and_(NewsletterSubscription.status == "pending", NewsletterSubscription.confirm_expires_at <= now),  # type: ignore[operator]
+            NewsletterSubscription.status == "withdrawn",
+        )
     )
     return {"newsletter_subscription": _count(await session.execute(stmt))}
 
@@ -199,10 +175,10 @@ STEPS: list[RetentionStep] = [
     RetentionStep("access logs older than the retention period", expire_access_logs),
     RetentionStep("expired or revoked login sessions", expire_sessions),
     RetentionStep("accounts whose email address was never verified, past the verification period", expire_unverified_accounts),
-    RetentionStep("used or expired email tokens", expire_email_tokens),
+    RetentionStep("used or expired email tokens, and the pending email changes they backed", expire_email_tokens),
     RetentionStep("accepted, revoked or expired invitations", expire_invitations),
     RetentionStep("contact messages concluded, or left open, past their period", expire_contact_messages),
-    RetentionStep("unconfirmed newsletter requests", expire_newsletter_requests),
+    RetentionStep("unconfirmed or withdrawn newsletter subscriptions", expire_newsletter_requests),
     RetentionStep("mails in the outbox folder past their period", expire_outbox),
     RetentionStep("processing log entries past their period", expire_processing_log),
     RetentionStep("old retention runs", expire_run_history),
@@ -262,8 +238,18 @@ async def recent_runs(session: AsyncSession, *, limit: int = 20) -> list[Retenti
     return list((await session.scalars(stmt)).all())
 
 
+def first_run_delay(last: datetime | None, now: datetime, interval: float) -> float:
+    """Seconds from `now` until a run is due: one interval after the `last` run started, at once when
+    that is past or there was none, never more than an interval (a clock that moved back)."""
+    if last is None:
+        return 0.0
+    return max(0.0, min(interval, interval - (now - last).total_seconds()))
+
+
 class RetentionJob:
-    """Runs `run_retention` every interval in the app's lifespan; the first run comes one interval after start."""
+    """Runs `run_retention` every interval in the app's lifespan. The first run comes one interval after
+    the last recorded run (any node's, or `confide retention run`), at once when that is past: counting
+    from start instead let restarts push it back, and access logs outlive their seven days (policy V.4)."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self._engine = engine
@@ -271,9 +257,21 @@ class RetentionJob:
         self._task: asyncio.Task[None] | None = None
         self.ran = asyncio.Event()  # set after each pass, for whoever waits on one
 
+    async def _first_delay(self) -> float:
+        interval = self._settings.retention_interval_seconds
+        try:
+            async with AsyncSession(self._engine) as session:
+                last = await session.scalar(select(func.max(RetentionRun.started_at)))
+        except Exception as exc:  # the database is away: wait an interval, as the loop does after a failure
+            log.warning("retention: the last run could not be read: %s", type(exc).__name__)
+            return interval
+        return first_run_delay(last, utcnow(), interval)
+
     async def _loop(self) -> None:
+        delay = await self._first_delay()
         while True:
-            await asyncio.sleep(self._settings.retention_interval_seconds)
+            await asyncio.sleep(delay)
+            delay = self._settings.retention_interval_seconds
             try:
                 await run_retention(self._engine, self._settings)
             except Exception as exc:  # the next interval tries again

@@ -4,8 +4,11 @@ keys, so a new table is covered the moment it is registered."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.message import Message
 from typing import Any
 
 from sqlalchemy import Column, Table, delete, func, select, update
@@ -17,13 +20,14 @@ from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
 from confide.core.ids import new_id
+from confide.core.mail import MailKind
 from confide.core.services import Services
 from confide.chats.models import ConversationTag
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
-from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
+from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email, is_acknowledgement
 from confide.privacy.models import Objection, ProcessingLogEntry
-from confide.privacy.outbox import delete_after_commit, find_mentions
+from confide.privacy.outbox import delete_after_commit, find_matching, find_mentions, kind_of, recipients
 from confide.tables import metadata
 
 USER_TABLE = "user_account"
@@ -116,6 +120,45 @@ async def _rows(session: AsyncSession, table: Table, where: Any) -> list[dict[st
     return [{k: _jsonable(v) for k, v in row.items()} for row in result.mappings().all()]
 
 
+def confirmed_emails(user: User) -> list[str]:
+    """The addresses whose rows (invitations, contact messages) are this user's to export, erase or
+    object for: the confirmed one only (signing in needs it confirmed). A pending change proves
+    nothing until its token comes back: anyone can type someone else's address into PATCH /v1/me."""
+    return [user.email]
+
+
+# Mails to an address that belong to rows kept for that address's owner, by their recorded kind.
+NOT_ABOUT_THE_ACCOUNT = frozenset({MailKind.INVITATION, MailKind.CONTACT_ACKNOWLEDGEMENT})
+# A mail written without a kind (a caller that names none, or written before kinds were recorded) is told by
+# its subject, as confide.tenants.service.invite writes it. DOTALL: a long subject (a long tenant name) comes
+# back folded over lines from the stored mail.
+INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide", re.DOTALL)
+
+
+def _not_about_the_account(msg: Message) -> bool:
+    kind = kind_of(msg)
+    if kind is not None:
+        return kind in NOT_ABOUT_THE_ACCOUNT
+    return is_acknowledgement(msg) or bool(INVITATION_SUBJECT.fullmatch(str(msg.get("Subject", ""))))
+
+
+def mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
+    """Mails sent to these addresses about the accounts themselves (verification, newsletter confirmation,
+    password reset, attempts to register again), which carry what the account holder supplied: name, pseudonym.
+
+    Not the tenants' invitations to the address nor the acknowledgements of contact messages from it: an
+    unverified address need not be the account holder's, and those mails belong to rows kept for the
+    address's owner (the invitation until accepted or expired; the contact message, whose acknowledgement
+    goes with it). The outbox retention takes them in time. Each mail is told by the kind recorded where it
+    was queued (core.mail.MailKind), or by its subject when it carries none."""
+    wanted = {e.lower() for e in emails}
+
+    def about_account(msg: Message) -> bool:
+        return bool(recipients(msg) & wanted) and not _not_about_the_account(msg)
+
+    return about_account
+
+
 async def get_user(session: AsyncSession, *, user_id: str) -> User:
     user = await session.get(User, user_id)
     if user is None:
@@ -128,7 +171,7 @@ async def export_my_data(session: AsyncSession, *, user_id: str, information: di
     user = await get_user(session, user_id=user_id)
     user_table = metadata.tables[USER_TABLE]
     data: dict[str, list[dict[str, Any]]] = {USER_TABLE: await _rows(session, user_table, user_table.c.id == user.id)}
-    emails = [e for e in (user.email, user.pending_email) if e]
+    emails = confirmed_emails(user)
     for link in user_links():
         if not link.exported:
             continue  # processor tables hold tenants' data (the tenant answers as controller); "invited by" rows are about others
@@ -182,7 +225,7 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
             "with the tenant's id as confirm_tenant_id), before erasing your account.",
             tenants=owned,
         )
-    emails = [e for e in (user.email, user.pending_email) if e]
+    emails = confirmed_emails(user)
     deleted: dict[str, int] = {}
     unlinked: dict[str, int] = {}
     for link in user_links():
@@ -207,7 +250,11 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
     await session.flush()
     # The copies of the mails we sent to the account's addresses (no SMTP: the outbox folder), deleted once
     # the caller commits the rows' deletion: a rollback keeps the account and the mails alike.
-    mails = delete_after_commit(session, await find_mentions(services.settings.resolved_outbox_dir, emails))
+    outbox = services.settings.resolved_outbox_dir
+    found = await find_mentions(outbox, emails)
+    if user.pending_email:  # only what we mailed there about this account (the change's confirmation), not what others sent
+        found |= await find_matching(outbox, mails_about_accounts([user.pending_email]))
+    mails = delete_after_commit(session, found)
     if mails:
         deleted["outbox_files"] = mails
     return {
@@ -260,7 +307,7 @@ async def object_to_processing(session: AsyncSession, services: Services, *, use
     if await withdraw_newsletter(session, services, user_id=user.id, channel="objection", quiet=True):
         effects.append("newsletter")
     messages = 0
-    emails = {e for e in (user.email, user.pending_email) if e}
+    emails = confirmed_emails(user)
     for email in emails:
         messages += await delete_contacts_by_email(session, email=email)
     mails = await delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=emails)
