@@ -32,6 +32,13 @@ from guidelines.decision_vocabulary import (
 )
 
 
+# Talking verbs after "decline to"/"refuse to": refusing the talk decides nothing ("Decline to discuss refunds").
+_TALK_EN = (
+    r"(?:discuss|comment|speculate|talk|answer|disclose|share|reveal|explain|elaborate|debate|argue|chat|respond|reply|"
+    r"engage|go into|get into)"
+)
+
+
 def _c(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -161,10 +168,12 @@ EN = Lexicon(
     # that the team does not lose them", "Decline to comment on the refund policy"), not the verb; not before
     # what may be its object ("Refund claims under 50 EUR yourself"). "issue" decides only what it hands out
     # ("issue the customer a refund"), not something else for it ("Issue a ticket for refund requests").
-    # "decline to"/"refuse to" refuses the verb after it ("Decline to discuss refunds"), which is read on its
-    # own ("Decline to refund customers"); so does French "refuse de", read here too.
+    # "decline to"/"refuse to" a talking verb refuses only the talk ("Decline to discuss refunds"); before any
+    # other verb it refuses what follows ("Refuse to honour cancellations", "Decline to make refunds"). French
+    # "refuse de" is left to the French lexicon.
     instruct_verb=_c(
-        r"\b(?:approve|accept|grant|authori[sz]e|reject|decline(?! to\b)|deny|refuse(?! (?:to|de|d)\b)|cancel|terminate|"
+        rf"\b(?:approve|accept|grant|authori[sz]e|reject|decline(?! to {_TALK_EN}\b)|deny|refuse(?! (?:de|d)\b| to {_TALK_EN}\b)|"
+        r"cancel|terminate|"
         r"revoke|waive|decide|determine|reimburse|adjust|lower|reduce|negotiate|set"
         r"|refund(?! (?:requests?|policy|details|forms?|process|procedure|status|questions?|inquir(?:y|ies)|enquir(?:y|ies)|"
         r"tickets?)\b)"
@@ -420,10 +429,12 @@ FR = Lexicon(
         r"superieur\w*|operat\w*|service client|transmet\w*|transmis\w*|transmettr\w*|transfer\w*|redirig\w*)\b"
     ),
     deciding=_c(r"\b(?:decide\w*|decider|decision\w*|examin\w*|etudi\w*|verifi\w*)\b|\bsi\b(?!,)"),
-    # "refuse de" refuses the verb after it ("Refuse de discuter des remboursements").
+    # "refuse de" a talking verb refuses only the talk ("Refuse de discuter des remboursements"), not before
+    # another verb ("Refuse de traiter les remboursements").
     instruct_verb=_c(
         r"\b(?:approuv|accept|accord|rejet|annul|resili|rembours|valid|revoqu|octroy|decid|baiss|negoci|ajust|fix)"
-        r"(?:e|es|ez|er|ons)\b|\brefus(?:e|es|ez|er|ons)\b(?! de\b)|\b(?:reduis|reduisez|reduire)\b"
+        r"(?:e|es|ez|er|ons)\b|\brefus(?:e|es|ez|er|ons)\b(?! (?:de|d) (?:en )?(?:discuter|parler|commenter|repondre|"
+        r"debattre|speculer|s'exprimer|divulguer|reveler)\b)|\b(?:reduis|reduisez|reduire)\b"
     ),
     instruct_give=_c(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
@@ -688,11 +699,13 @@ IT = Lexicon(
         r"specialist\w*|responsabil\w*|inoltr\w*|trasferi\w*)\b"
     ),
     deciding=_c(r"\b(?:decid\w*|decision\w*|valut\w*|esamin\w*|verific\w*)\b|\bse\b(?!,)"),
-    # "rifiuta di" refuses the verb after it ("Rifiuta di parlare dei rimborsi"). "rimborsi", "rifiuti" after an
+    # "rifiuta di" a talking verb refuses only the talk ("Rifiuta di parlare dei rimborsi"), not another verb
+    # ("Rifiuta di pagare i rimborsi"). "rimborsi", "rifiuti" after an
     # article or a preposition are nouns ("Rispondi alle domande sui rimborsi", "Annota i rifiuti dei clienti").
     instruct_verb=_c(
         r"\b(?:approv|accett|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|are|ere|ate)\b"
-        r"|\brifiut(?:a|are|ere|ate)\b(?! di\b)"
+        r"|\brifiut(?:a|are|ere|ate)\b(?! di (?:discutere|parlare|commentare|rispondere|dibattere|speculare|rivelare|"
+        r"divulgare)\b)"
         rf"|{_NOUN_AFTER_IT}\b(?:approv|accett|annull|rimbors|rifiut|autorizz|revoc|decid|abbass|negozi|cancell)i\b"
         rf"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b|\b(?:{_ENCLITIC_IT})"
     ),
@@ -800,9 +813,12 @@ NL = Lexicon(
         r"|\b(?:stuur|geef) (?:\w+ ){1,3}door\b"
     ),
     deciding=_c(r"\b(?:beslis\w*|besluit\w*|beoordeel\w*|beoordeling\w*|bekijk\w*)\b|\bof (?:uw|je|jouw|u)\b"),
-    # "weiger om/te" refuses the verb after it ("Weiger om over terugbetalingen te praten").
+    # "weiger om/te" a talking verb refuses only the talk ("Weiger om over terugbetalingen te praten"), not
+    # another verb ("Weiger om annuleringen te verwerken").
     instruct_verb=_c(
-        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|(?:weiger|weigeren)(?! (?:om|te)\b)|wijs|wijzen|afwijz\w*|"
+        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|wijs|wijzen|afwijz\w*|"
+        r"(?:weiger|weigeren)(?! (?:om )?(?:\w+ ){0,4}?te (?:praten|spreken|bespreken|reageren|antwoorden|discussieren|"
+        r"speculeren|onthullen)\b)|"
         r"annuleer|annuleren|ken|toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
     ),
     instruct_give=_c(

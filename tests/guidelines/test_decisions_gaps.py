@@ -449,3 +449,36 @@ def test_an_italian_noun_shaped_like_a_verb_is_lawful(instruction):
 @pytest.mark.parametrize("instruction", ITALIAN_VERB_DECIDES)
 def test_the_italian_verb_form_still_decides(instruction):
     assert instructs_decision(instruction)
+
+
+# Review: "decline to"/"refuse to" another verb is exempt only when that verb is talking about it ("Decline to
+# discuss refunds"); a refusal to act on a decision object is a blanket refusal ("Refuse to honour cancellations").
+REFUSE_TO_ACT_DECIDES = [
+    "Refuse to honour cancellations.",
+    "Decline to make refunds.",
+    "Refuse to pay refunds for sale items.",
+    "Refuse to process cancellations by phone.",
+    "Decline to process refunds after 30 days.",
+    "Refuse to reimburse shipping costs.",
+    "Refuse to consider refund requests after 30 days.",
+    "Refuse de traiter les remboursements.",
+    "Rifiuta di pagare i rimborsi.",
+    "Weiger om annuleringen te verwerken.",
+]
+
+REFUSE_TO_TALK_LAWFUL = [
+    "Decline to discuss refunds.",
+    "Refuse to comment on refund decisions.",
+    "Decline to speculate about discounts.",
+    "Weiger te praten over terugbetalingen.",
+]
+
+
+@pytest.mark.parametrize("instruction", REFUSE_TO_ACT_DECIDES)
+def test_refusing_to_act_on_a_decision_is_refused(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", REFUSE_TO_TALK_LAWFUL)
+def test_refusing_to_talk_about_a_decision_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
