@@ -379,6 +379,30 @@ _INFO_ABOUT = re.compile(
 )
 
 
+# The topic of the information runs up to its first grantable word, and on over "or"/"and" another one
+# ("information about discounts or refunds"); a word that adds what is given goes with it ("... plus a
+# 10 percent discount").
+_TOPIC = (
+    r" (?:[\w']+ ){0,3}?(?:%s)\w*(?: (?:or|and|oder|und|ou|et|o|y|e|of|en) (?:%s)\w*)?"
+    r"(?: (?:plus|as well as|along with|together with|and also|sowie|zusammen mit|ainsi que|ademas de|junto con|oltre a|"
+    r"insieme a|samen met|alsook)\b)?"
+)
+_INFO_TOPIC: dict[int, re.Pattern[str]] = {}
+
+
+def _without_info(lex: Lexicon, clause: str) -> str:
+    """The clause without information about what can be granted ("Give customers information about
+    discounts" is "give customers"), so that "give" reaches only what it grants ("Give customers information
+    about discounts plus a 10 percent discount", "Gib Kunden nach der Auskunft über Rabatte einen Rabatt")."""
+    if not _INFO_ABOUT.search(clause):
+        return clause
+    pattern = _INFO_TOPIC.get(id(lex))
+    if pattern is None:
+        grantable = lex.grantable.pattern.removeprefix(r"\b")
+        pattern = _INFO_TOPIC[id(lex)] = re.compile(_INFO_ABOUT.pattern + _TOPIC % (grantable, grantable))
+    return re.sub(r"  +", " ", pattern.sub("", clause))
+
+
 def _refers_back(lex: Lexicon, clause: str, verb: re.Match[str], antecedent: str) -> bool:
     """Whether the decision verb's object is a pronoun for the decision object of `antecedent`."""
     return bool(
@@ -392,12 +416,12 @@ def _refers_back(lex: Lexicon, clause: str, verb: re.Match[str], antecedent: str
 def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | None:
     if lex.deferral.search(_without_staff_away(clause)):
         return None
+    whole = clause
     for finder in (lex.instruct_verb, lex.instruct_give, lex.instruct_self):
+        clause = _without_info(lex, whole) if finder is lex.instruct_give else whole
         for match in finder.finditer(clause):
             before = clause[: match.start()]
             if lex.negation.search(before) or lex.info.search(before) or _REPLACED.search(before):
-                continue
-            if finder is lex.instruct_give and _INFO_ABOUT.search(match.group()):
                 continue
             # From the start of the match, not its end: "lehne Anträge nie ab" is one match, and a noun
             # read as the verb ("terugbetaling of een korting nooit ... goed") is part of what follows.
@@ -412,7 +436,7 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | 
                 or _refers_back(lex, clause, match, antecedent)
             ):
                 continue
-            return clause.strip()
+            return whole.strip()
     return None
 
 

@@ -482,3 +482,27 @@ def test_refusing_to_act_on_a_decision_is_refused(instruction):
 @pytest.mark.parametrize("instruction", REFUSE_TO_TALK_LAWFUL)
 def test_refusing_to_talk_about_a_decision_is_lawful(instruction):
     assert instructs_decision(instruction) is None
+
+
+# Review: information early in a "give" clause does not hide a real grant after it.
+GRANT_AFTER_INFORMATION_DECIDES = [
+    "Give customers information about discounts plus a 10 percent discount.",
+    "Geef klanten die informatie over korting vragen tien procent korting.",
+    "Gib Kunden nach der Auskunft über Rabatte einen Rabatt.",
+]
+
+INFORMATION_ON_SEVERAL_TOPICS_LAWFUL = [
+    "Give customers information about discounts or refunds.",
+    "Give information about discounts plus details on refunds.",
+    "Give customers information about the discount for returning customers.",
+]
+
+
+@pytest.mark.parametrize("instruction", GRANT_AFTER_INFORMATION_DECIDES)
+def test_a_grant_after_information_is_refused(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", INFORMATION_ON_SEVERAL_TOPICS_LAWFUL)
+def test_information_on_several_topics_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
