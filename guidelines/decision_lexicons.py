@@ -39,6 +39,10 @@ _TALK_EN = (
 )
 
 
+# Whom "issue" hands something to or provides with ("Issue the customer with a refund").
+_RECIPIENT_EN = r"(?:customers?|clients?|users?|them|him|her|people|buyers?|members?|callers?|guests?|visitors?|applicants?)"
+
+
 def _c(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -167,7 +171,8 @@ EN = Lexicon(
     # "refund" before "request(s)", "policy"... is the noun of "refund requests" ("Record refund requests so
     # that the team does not lose them", "Decline to comment on the refund policy"), not the verb; not before
     # what may be its object ("Refund claims under 50 EUR yourself"). "issue" decides only what it hands out
-    # ("issue the customer a refund"), not something else for it ("Issue a ticket for refund requests").
+    # ("issue the customer a refund", "issue the customer with a refund", "issue to the customer a refund"), not
+    # something else for it ("Issue a ticket for refund requests").
     # "decline to"/"refuse to" a talking verb refuses only the talk ("Decline to discuss refunds"); before any
     # other verb it refuses what follows ("Refuse to honour cancellations", "Decline to make refunds"). French
     # "refuse de" is left to the French lexicon.
@@ -177,7 +182,8 @@ EN = Lexicon(
         r"revoke|waive|decide|determine|reimburse|adjust|lower|reduce|negotiate|set"
         r"|refund(?! (?:requests?|policy|details|forms?|process|procedure|status|questions?|inquir(?:y|ies)|enquir(?:y|ies)|"
         r"tickets?)\b)"
-        rf"|issue(?= (?:it\b|(?:(?!(?:for|about|on|of|regarding|to|with)\b)[\w']+ ){{0,4}}?(?:{OBJ_EN}|{GRANTABLE_EN}))))\b"
+        rf"|issue(?= (?:it\b|(?:to (?:[\w']+ ){{0,2}}?{_RECIPIENT_EN} |(?:[\w']+ ){{0,2}}?{_RECIPIENT_EN} with )?"
+        rf"(?:(?!(?:for|about|on|of|regarding|to|with)\b)[\w']+ ){{0,4}}?(?:{OBJ_EN}|{GRANTABLE_EN}))))\b"
     ),
     instruct_give=_c(rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:{GRANTABLE_EN}|free\b)"),
     instruct_self=_c(r"(?!)"),

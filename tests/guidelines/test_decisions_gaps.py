@@ -506,3 +506,27 @@ def test_a_grant_after_information_is_refused(instruction):
 @pytest.mark.parametrize("instruction", INFORMATION_ON_SEVERAL_TOPICS_LAWFUL)
 def test_information_on_several_topics_is_lawful(instruction):
     assert instructs_decision(instruction) is None
+
+
+# Review: "issue" a recipient "with" a decision, or "to" a recipient a decision, hands it out.
+ISSUE_WITH_OR_TO_A_RECIPIENT_DECIDES = [
+    "Issue the customer with a refund.",
+    "Issue unhappy customers with a full refund.",
+    "Issue to the customer a refund of up to 50 EUR.",
+]
+
+ISSUE_SOMETHING_ELSE_TO_A_RECIPIENT_LAWFUL = [
+    "Issue a ticket for refund requests.",
+    "Issue a ticket with refund details.",
+    "Issue the customer with a ticket for their refund request.",
+]
+
+
+@pytest.mark.parametrize("instruction", ISSUE_WITH_OR_TO_A_RECIPIENT_DECIDES)
+def test_issuing_a_recipient_with_a_decision_is_refused(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", ISSUE_SOMETHING_ELSE_TO_A_RECIPIENT_LAWFUL)
+def test_issuing_a_recipient_something_else_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
