@@ -409,8 +409,35 @@ def _refers_back(lex: Lexicon, clause: str, verb: re.Match[str], antecedent: str
         antecedent
         and _IMPERATIVE_LEAD.match(clause, 0, verb.start())
         and lex.pronoun.match(clause, verb.start())
-        and (lex.obj.search(antecedent) or lex.cancellable.search(antecedent) or lex.grantable.search(antecedent))
+        and _names_decision(lex, antecedent)
     )
+
+
+# A decision noun that only qualifies another noun ("a refund form", "the refund process", "a discount code",
+# "ein Erstattungsformular", "un formulaire de remboursement") is no antecedent for "it": that noun is.
+_NOT_DECISION = (
+    r"forms?|formular\w*|formulier\w*|formulaires?|formularios?|modul[oi]|process\w*|prozess\w*|verfahren|procedur\w*|"
+    r"polic(?:y|ies)|richtlinie\w*|codes?|nummer\w*|numbers?|pages?|seite\w*|links?|status|fields?|feld\w*|templates?|"
+    r"vorlage\w*|buttons?|e-?mails?|letters?|brief\w*|politi\w*|proces|procedure|procedimiento|codigos?|codice|"
+    r"pagina|campo|modello|plantilla|lettre|lettera|carta|brief|veld"
+)
+_HEAD_AFTER = re.compile(rf"\w*?(?:{_NOT_DECISION})\b| (?:{_NOT_DECISION})\b")
+_HEAD_IN = re.compile(rf"\w(?:{_NOT_DECISION})$")  # the match is a whole compound: "erstattungsformular"
+_HEAD_BEFORE = re.compile(rf"\b(?:{_NOT_DECISION}) (?:de|d'|di|del|della|dei|des|du|van|voor|per) (?:(?:la|le|les|el|los|il|lo|i|l'|un|una|uno|een|het|de) )?$")
+
+
+def _names_decision(lex: Lexicon, antecedent: str) -> bool:
+    """Whether the clause before names a decision object that a pronoun may stand for."""
+    for noun in (lex.obj, lex.cancellable, lex.grantable):
+        for found in noun.finditer(antecedent):
+            if (
+                _HEAD_AFTER.match(antecedent, found.end())
+                or _HEAD_IN.search(found.group())
+                or _HEAD_BEFORE.search(antecedent, 0, found.start())
+            ):
+                continue
+            return True
+    return False
 
 
 def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | None:

@@ -530,3 +530,28 @@ def test_issuing_a_recipient_with_a_decision_is_refused(instruction):
 @pytest.mark.parametrize("instruction", ISSUE_SOMETHING_ELSE_TO_A_RECIPIENT_LAWFUL)
 def test_issuing_a_recipient_something_else_is_lawful(instruction):
     assert instructs_decision(instruction) is None
+
+
+# Review: a decision noun that only qualifies another noun ("a refund form") is no antecedent for "it".
+PRONOUN_FOR_ANOTHER_NOUN_LAWFUL = [
+    "If a customer sends a refund form, accept it and forward it to the team.",
+    "If a customer complains about the refund process, accept it calmly.",
+    "If a customer mentions a discount code, set it in the note field.",
+    "Wenn ein Kunde ein Erstattungsformular schickt, nimm es an und leite es an das Team weiter.",
+    "Si un client envoie un formulaire de remboursement, accepte-le.",
+]
+
+PRONOUN_FOR_A_DECISION_DECIDES = [
+    "If a customer sends a refund request, approve it.",
+    "Wenn ein Kunde einen Erstattungsantrag stellt, lehne ihn ab.",
+]
+
+
+@pytest.mark.parametrize("instruction", PRONOUN_FOR_ANOTHER_NOUN_LAWFUL)
+def test_a_pronoun_for_a_noun_a_decision_qualifies_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
+
+
+@pytest.mark.parametrize("instruction", PRONOUN_FOR_A_DECISION_DECIDES)
+def test_a_pronoun_for_a_decision_request_is_refused(instruction):
+    assert instructs_decision(instruction)
