@@ -707,12 +707,15 @@ IT = Lexicon(
     deciding=_c(r"\b(?:decid\w*|decision\w*|valut\w*|esamin\w*|verific\w*)\b|\bse\b(?!,)"),
     # "rifiuta di" a talking verb refuses only the talk ("Rifiuta di parlare dei rimborsi"), not another verb
     # ("Rifiuta di pagare i rimborsi"). "rimborsi", "rifiuti" after an
-    # article or a preposition are nouns ("Rispondi alle domande sui rimborsi", "Annota i rifiuti dei clienti").
+    # article or a preposition are nouns ("Rispondi alle domande sui rimborsi", "Annota i rifiuti dei clienti"),
+    # but before an article of their own they are the verb ("A loro rimborsi il prezzo intero").
     instruct_verb=_c(
         r"\b(?:approv|accett|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|are|ere|ate)\b"
         r"|\brifiut(?:a|are|ere|ate)\b(?! di (?:discutere|parlare|commentare|rispondere|dibattere|speculare|rivelare|"
         r"divulgare)\b)"
         rf"|{_NOUN_AFTER_IT}\b(?:approv|accett|annull|rimbors|rifiut|autorizz|revoc|decid|abbass|negozi|cancell)i\b"
+        r"|\b(?:approv|accett|annull|rimbors|rifiut|autorizz|revoc|decid|abbass|negozi|cancell)i"
+        r"(?= (?:il(?! prima\b)|lo|la|i|gli|le|l'|l|un|una|uno)\b)"
         rf"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b|\b(?:{_ENCLITIC_IT})"
     ),
     instruct_give=_c(

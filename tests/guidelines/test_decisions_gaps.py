@@ -555,3 +555,23 @@ def test_a_pronoun_for_a_noun_a_decision_qualifies_is_lawful(instruction):
 @pytest.mark.parametrize("instruction", PRONOUN_FOR_A_DECISION_DECIDES)
 def test_a_pronoun_for_a_decision_request_is_refused(instruction):
     assert instructs_decision(instruction)
+
+
+# Review: Italian "rimborsi" before an article of its own is the verb.
+ITALIAN_VERB_BEFORE_AN_ARTICLE_DECIDES = [
+    "A loro rimborsi il prezzo intero.",
+]
+
+ITALIAN_NOUN_BEFORE_AN_ADVERB_LAWFUL = [
+    "Rispondi alle domande sui rimborsi il prima possibile.",
+]
+
+
+@pytest.mark.parametrize("instruction", ITALIAN_VERB_BEFORE_AN_ARTICLE_DECIDES)
+def test_the_italian_verb_before_an_article_decides(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", ITALIAN_NOUN_BEFORE_AN_ADVERB_LAWFUL)
+def test_the_italian_noun_before_an_adverb_is_lawful(instruction):
+    assert instructs_decision(instruction) is None
