@@ -212,7 +212,7 @@ class Settings(BaseSettings):
         gt=0,
         le=86400,
         description="Seconds between retention runs (at most a day; with the job off, run `confide retention run` at least this often); "
-        "the first runs one interval after the last recorded run, at once on a node that starts later than that. Each run also deletes the access logs that would pass their retention before the next run.",
+        "the first runs one interval after the last recorded run, or a minute after start when that is past. Each run also deletes the access logs that would pass their retention before the next run.",
     )
     erasure_worker_enabled: bool = Field(default=True, description="Carry out tenants' erasure requests in the background of `confide serve` (one runner per cluster).")
     erasure_batch_rows: int = Field(default=5000, ge=1, description="Rows the erasure worker removes per transaction; it yields to the chat between batches.")

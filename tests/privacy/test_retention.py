@@ -362,10 +362,11 @@ async def test_a_withdrawn_newsletter_subscription_goes_and_its_consent_records_
 
 def test_the_first_run_comes_an_interval_after_the_last_one_not_after_start():
     now = utcnow()
-    assert first_run_delay(None, now, 3600) == 0, "no run recorded: at once"
-    assert first_run_delay(now - timedelta(hours=2), now, 3600) == 0, "overdue after a restart: at once"
+    assert first_run_delay(None, now, 3600) == 60, "no run recorded: a minute after start, never straight at boot"
+    assert first_run_delay(now - timedelta(hours=2), now, 3600) == 60, "overdue after a restart: a minute after start"
     assert first_run_delay(now - timedelta(minutes=10), now, 3600) == pytest.approx(3000)
     assert first_run_delay(now + timedelta(hours=1), now, 3600) == 3600, "a clock that moved back waits one interval at most"
+    assert first_run_delay(now - timedelta(hours=2), now, 10) == 10, "an interval shorter than the grace is the wait"
 
 
 async def test_a_node_started_soon_after_a_run_waits_for_the_rest_of_the_interval(app, backend):

@@ -8,6 +8,7 @@ from sqlalchemy import String, Text, delete, func, select
 
 from confide.chats.models import ConversationTag
 from confide.core.classification import REGISTRY
+from confide.core.mail import MailKind
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy import rights
 from confide.privacy.gate import Purpose, authorize
@@ -301,3 +302,17 @@ async def test_an_unconfirmed_email_change_reaches_none_of_that_address_data(app
     subjects = [m["Subject"] for m in outbox.messages_to(victim)]
     assert "We received your message" in subjects and any("invited" in s for s in subjects), "the victim's mails are kept"
     assert "Confirm your email address" not in subjects, "the change's confirmation, which named the intruder, went with the account"
+
+
+async def test_erasure_leaves_the_mails_of_an_account_whose_address_it_asked_for(app, client, factory, outbox):
+    """The pending address may have an account of its own: only the mails sent for this account's own change go."""
+    holder = await factory.user()
+    await client.post("/v1/auth/password-reset", json={"email": holder.email})
+    await outbox.wait_for(holder.email, MailKind.PASSWORD_RESET)
+    intruder = await factory.user()
+    await client.patch("/v1/me", json={"email": holder.email}, headers=intruder.headers)
+    before = sorted(m["Subject"] for m in outbox.messages_to(holder.email))
+    assert "Email change not possible" in before and any("Reset" in s for s in before)
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=intruder.headers)
+    assert r.status_code == 200, r.text
+    assert sorted(m["Subject"] for m in outbox.messages_to(holder.email)) == before, "the holder's mails are all kept"

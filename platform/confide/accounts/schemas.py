@@ -73,8 +73,9 @@ class Profile(ResponseBody):
     id: str
     email: str
     pending_email: str | None = Field(
-        description="An address asked for and not yet confirmed; dropped when its token expires. Until confirmed it counts for nothing: "
-        "exports, erasure and objections reach only the data linked to `email`."
+        description="An address asked for and not yet confirmed; dropped by the first retention run after its token expires. Until "
+        "confirmed it counts for nothing: exports, erasure and objections reach only the data linked to `email` (erasure also deletes "
+        "the copies of the mails sent for the change)."
     )
     email_verified: bool
     first_name: str

@@ -250,8 +250,17 @@ async def verify_email(session: AsyncSession, *, token: str) -> User:
     )
     if record is None or record.used_at is not None or record.expires_at <= now:
         raise InvalidToken("The token is unknown, used or expired. Ask for a new one.")
-    user = await session.get(User, record.user_id)
+    # Locked as the email-change steps lock it: a change requested or withdrawn meanwhile has either voided
+    # this token (the claim below fails) or waits until this confirmation is done.
+    user = await _lock_account(session, User.id == record.user_id, key_share=True)
     assert user is not None  # the foreign key cascades
+    if record.purpose == EMAIL_CHANGE and record.email != user.pending_email:
+        raise InvalidToken("The token is unknown, used or expired. Ask for a new one.")  # a change since withdrawn or replaced
+    claimed = await session.execute(
+        update(EmailToken).where(EmailToken.id == record.id, EmailToken.used_at.is_(None)).values(used_at=now)  # type: ignore[union-attr]
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidToken("The token is unknown, used or expired. Ask for a new one.")
     if record.purpose == EMAIL_CHANGE:
         if await find_user_by_email(session, record.email) is not None:
             raise Conflict("That email address now belongs to another account.")
@@ -259,7 +268,6 @@ async def verify_email(session: AsyncSession, *, token: str) -> User:
         user.pending_email = None
     user.email_verified_at = now
     user.updated_at = now
-    record.used_at = now
     await session.flush()
     return user
 
@@ -295,6 +303,9 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User:
 
 async def update_profile(session: AsyncSession, services: Services, *, user_id: str, changes: ProfileUpdate) -> User:
     user = await get_user(session, user_id=user_id)
+    if changes.email is not None:
+        # An email change voids and issues tokens: one after the other per account (see _lock_account).
+        user = await _lock_account(session, User.id == user_id, key_share=True) or user
     fields = changes.model_dump(exclude_unset=True)
     new_email = fields.pop("email", None)
     for name in ("first_name", "surname", "pseudonym"):
@@ -362,14 +373,16 @@ async def change_password(session: AsyncSession, services: Services, *, user_id:
 # mail saying so instead of a token, and a token issued before the restriction is refused.
 
 
-async def _lock_account(session: AsyncSession, where: ColumnElement[bool]) -> User | None:
+async def _lock_account(session: AsyncSession, where: ColumnElement[bool], *, key_share: bool = False) -> User | None:
     """Read the account and lock its row until the commit, so the steps that issue, spend or void its
     reset tokens run one after the other: without it, two resets requested at the same moment each voided
     the older tokens (none yet) and issued their own, and both worked. PostgreSQL takes the row lock
     (FOR UPDATE); SQLite, which has no row locks, lets one transaction write at a time, and the first
     write of each of these steps (voiding the reset tokens, or claiming one) waits there for the other's
-    commit, then sees its tokens."""
-    stmt = select(User).where(where).with_for_update().execution_options(populate_existing=True)
+    commit, then sees its tokens. With `key_share` the lock is FOR NO KEY UPDATE, for steps that change no
+    key: it does not wait for transactions that only insert rows referring to the account (a registration's
+    newsletter request, still open while its mail hangs), yet still serialises with every other lock here."""
+    stmt = select(User).where(where).with_for_update(key_share=key_share).execution_options(populate_existing=True)
     return await session.scalar(stmt)
 
 

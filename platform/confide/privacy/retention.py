@@ -238,18 +238,24 @@ async def recent_runs(session: AsyncSession, *, limit: int = 20) -> list[Retenti
     return list((await session.scalars(stmt)).all())
 
 
+STARTUP_GRACE_SECONDS = 60.0  # the least a node waits after start before its first run (or one interval, if shorter)
+
+
 def first_run_delay(last: datetime | None, now: datetime, interval: float) -> float:
-    """Seconds from `now` until a run is due: one interval after the `last` run started, at once when
-    that is past or there was none, never more than an interval (a clock that moved back)."""
+    """Seconds from `now` (a node's start) until its first run: one interval after the `last` run started,
+    never more (a clock that moved back). Never straight at boot either, even when that is past or there
+    was none: a clock not yet synchronised would measure every period from the wrong moment, and a node
+    killed during a run would start the same run again at once, restart after restart."""
+    grace = min(interval, STARTUP_GRACE_SECONDS)
     if last is None:
-        return 0.0
-    return max(0.0, min(interval, interval - (now - last).total_seconds()))
+        return grace
+    return max(grace, min(interval, interval - (now - last).total_seconds()))
 
 
 class RetentionJob:
     """Runs `run_retention` every interval in the app's lifespan. The first run comes one interval after
-    the last recorded run (any node's, or `confide retention run`), at once when that is past: counting
-    from start instead let restarts push it back, and access logs outlive their seven days (policy V.4)."""
+    the last recorded run (any node's, or `confide retention run`), a minute after start when that is past:
+    counting from start instead let restarts push it back, and access logs outlive their seven days (policy V.4)."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self._engine = engine

@@ -19,7 +19,10 @@ from confide.core.classification import REGISTRY, Category, Holder
 from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
+from confide.accounts.models import EmailToken
+from confide.accounts.service import EMAIL_CHANGE
 from confide.core.ids import new_id
+from confide.core.security import ONE_TIME_TOKEN_PREFIX, hash_token
 from confide.core.mail import MailKind
 from confide.core.services import Services
 from confide.chats.models import ConversationTag
@@ -159,6 +162,20 @@ def mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
     return about_account
 
 
+_ONE_TIME_TOKEN = re.compile(rf"\b{ONE_TIME_TOKEN_PREFIX}[A-Za-z0-9_-]+")
+
+
+def carries_one_of(token_hashes: set[str]) -> Callable[[Message], bool]:
+    """Mails whose text carries one of these one-time tokens (by hash): the mails sent for those tokens alone."""
+
+    def carries(msg: Message) -> bool:
+        payload = msg.get_payload(decode=True)
+        text = payload.decode(msg.get_content_charset() or "utf-8", errors="replace") if isinstance(payload, bytes) else ""
+        return any(hash_token(token) in token_hashes for token in _ONE_TIME_TOKEN.findall(text))
+
+    return carries
+
+
 async def get_user(session: AsyncSession, *, user_id: str) -> User:
     user = await session.get(User, user_id)
     if user is None:
@@ -226,6 +243,8 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
             tenants=owned,
         )
     emails = confirmed_emails(user)
+    # Read before the rows go: the tokens this account was mailed for its email changes, which find its mails there.
+    change_tokens = set((await session.scalars(select(EmailToken.token_hash).where(EmailToken.user_id == user.id, EmailToken.purpose == EMAIL_CHANGE))).all())
     deleted: dict[str, int] = {}
     unlinked: dict[str, int] = {}
     for link in user_links():
@@ -252,8 +271,8 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
     # the caller commits the rows' deletion: a rollback keeps the account and the mails alike.
     outbox = services.settings.resolved_outbox_dir
     found = await find_mentions(outbox, emails)
-    if user.pending_email:  # only what we mailed there about this account (the change's confirmation), not what others sent
-        found |= await find_matching(outbox, mails_about_accounts([user.pending_email]))
+    if change_tokens:  # to a pending address only the change's own confirmations: the address may have an account of its own
+        found |= await find_matching(outbox, carries_one_of(change_tokens))
     mails = delete_after_commit(session, found)
     if mails:
         deleted["outbox_files"] = mails
