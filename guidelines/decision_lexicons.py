@@ -35,7 +35,9 @@ from guidelines.decision_vocabulary import (
 # Talking verbs after "decline to"/"refuse to": refusing the talk decides nothing ("Decline to discuss refunds").
 _TALK_EN = (
     r"(?:discuss|comment|speculate|talk|answer|disclose|share|reveal|explain|elaborate|debate|argue|chat|respond|reply|"
-    r"engage|go into|get into)"
+    r"engage|go into|get into"
+    # refusing to decide is the prohibition itself ("Refuse to make any refund decision")
+    r"|(?:make|take) (?:[\w']+ ){0,2}?decisions?)"
 )
 
 

@@ -471,6 +471,8 @@ REFUSE_TO_TALK_LAWFUL = [
     "Refuse to comment on refund decisions.",
     "Decline to speculate about discounts.",
     "Weiger te praten over terugbetalingen.",
+    "Refuse to make any refund decision.",
+    "Decline to take decisions on cancellations.",
 ]
 
 
