@@ -50,16 +50,6 @@ FRENCH_SPANISH_EN_LAWFUL = [
 ]
 
 
-@pytest.mark.parametrize("instruction", FRENCH_SPANISH_EN_DECIDES)
-def test_french_and_spanish_en_does_not_cut_a_clause_that_decides(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", FRENCH_SPANISH_EN_LAWFUL)
-def test_french_and_spanish_en_does_not_cut_off_a_hand_off(instruction):
-    assert instructs_decision(instruction) is None
-
-
 # "instead of" right before the decision verb replaces it: the instruction is to do something else.
 INSTEAD_OF_DECIDING_LAWFUL = [
     "Invece di approvare i rimborsi, inoltra la richiesta a un collega.",
@@ -85,16 +75,6 @@ INSTEAD_OF_HANDING_OVER_DECIDES = [
     "Invece di approvare i rimborsi, rifiuta i rimborsi da solo.",
     "Au lieu de transmettre la demande à un conseiller, approuve les remboursements toi-même.",
 ]
-
-
-@pytest.mark.parametrize("instruction", INSTEAD_OF_DECIDING_LAWFUL)
-def test_instead_of_deciding_hands_over(instruction):
-    assert instructs_decision(instruction) is None
-
-
-@pytest.mark.parametrize("instruction", INSTEAD_OF_HANDING_OVER_DECIDES)
-def test_deciding_instead_of_handing_over_is_refused(instruction):
-    assert instructs_decision(instruction)
 
 
 # A purpose clause that spares staff is no hand-off; one in which they decide still is.
@@ -137,16 +117,6 @@ PURPOSE_HANDS_OVER = [
 ]
 
 
-@pytest.mark.parametrize("instruction", SPARES_STAFF_DECIDES)
-def test_a_purpose_clause_that_spares_staff_is_no_hand_off(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", PURPOSE_HANDS_OVER)
-def test_a_purpose_clause_in_which_staff_act_still_hands_over(instruction):
-    assert instructs_decision(instruction) is None
-
-
 def test_a_decision_stated_to_spare_staff_is_blocked():
     assert states_decision("Your refund has been approved so that our team does not have to deal with it.")
 
@@ -176,16 +146,6 @@ DUTCH_NIET_FORBIDS = [
     "Geef klanten niet zomaar tien procent korting.",
     "Keur terugbetalingen voor klanten niet zelf goed.",
 ]
-
-
-@pytest.mark.parametrize("instruction", DUTCH_NIET_ABOUT_THE_CUSTOMER_DECIDES)
-def test_a_dutch_niet_about_the_customer_does_not_forbid_deciding(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", DUTCH_NIET_FORBIDS)
-def test_a_dutch_niet_of_the_verb_still_forbids_deciding(instruction):
-    assert instructs_decision(instruction) is None
 
 
 # A pronoun after the decision verb stands for the decision object of the clause before.
@@ -234,16 +194,6 @@ PRONOUN_FOR_THE_DECISION_OBJECT_LAWFUL = [
 ]
 
 
-@pytest.mark.parametrize("instruction", PRONOUN_FOR_THE_DECISION_OBJECT_DECIDES)
-def test_a_pronoun_for_the_decision_object_before_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", PRONOUN_FOR_THE_DECISION_OBJECT_LAWFUL)
-def test_a_pronoun_handed_over_or_forbidden_stays_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
 # "sans"/"sin"/"senza" negates the verb right after it, not the instruction that follows.
 WITHOUT_SOMETHING_ELSE_DECIDES = [
     "Senza esitare approva i rimborsi da solo.",
@@ -273,16 +223,6 @@ WITHOUT_DECIDING_LAWFUL = [
     # refused before: the second verb after "or" was read as an instruction
     "Invece di approvare o rifiutare i rimborsi, inoltra la richiesta a un collega.",
 ]
-
-
-@pytest.mark.parametrize("instruction", WITHOUT_SOMETHING_ELSE_DECIDES)
-def test_without_something_else_does_not_negate_the_decision(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", WITHOUT_DECIDING_LAWFUL)
-def test_without_deciding_stays_lawful(instruction):
-    assert instructs_decision(instruction) is None
 
 
 # Staff busy with something else, or spared by an infinitive, are no hand-off.
@@ -331,16 +271,6 @@ PURPOSE_OR_INFINITIVE_HANDS_OVER = [
 ]
 
 
-@pytest.mark.parametrize("instruction", PURPOSE_ELSEWHERE_OR_SPARING_DECIDES)
-def test_staff_busy_elsewhere_or_spared_is_no_hand_off(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", PURPOSE_OR_INFINITIVE_HANDS_OVER)
-def test_a_purpose_or_infinitive_that_hands_over_stays_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
 # Information about a discount or refund is not the discount or refund.
 INFORMATION_ABOUT_A_GRANT_LAWFUL = [
     "Give customers information about discounts.",
@@ -363,16 +293,6 @@ GRANT_BESIDE_INFORMATION_DECIDES = [
     "Geef klanten die om informatie vragen korting.",
     "Gib Kunden 10 % Rabatt und Informationen zu Rabatten.",
 ]
-
-
-@pytest.mark.parametrize("instruction", INFORMATION_ABOUT_A_GRANT_LAWFUL)
-def test_information_about_a_grant_is_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
-@pytest.mark.parametrize("instruction", GRANT_BESIDE_INFORMATION_DECIDES)
-def test_a_grant_beside_information_is_refused(instruction):
-    assert instructs_decision(instruction)
 
 
 # "issue" hands out what follows it; "decline to"/"refuse to" refuses the verb after it.
@@ -417,16 +337,6 @@ ISSUE_OR_DECLINE_A_DECISION_DECIDES = [
 ]
 
 
-@pytest.mark.parametrize("instruction", ISSUE_OR_DECLINE_SOMETHING_ELSE_LAWFUL)
-def test_issuing_or_declining_something_else_is_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
-@pytest.mark.parametrize("instruction", ISSUE_OR_DECLINE_A_DECISION_DECIDES)
-def test_issuing_or_declining_a_decision_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
 # Italian plural nouns shaped like a decision verb ("sui rimborsi") decide nothing; the verb still does.
 ITALIAN_NOUN_LIKE_A_VERB_LAWFUL = [
     "Rispondi alle domande sui rimborsi.",
@@ -439,16 +349,6 @@ ITALIAN_VERB_DECIDES = [
     "Lei approvi le richieste di rimborso.",
     "Rifiuti le richieste di rimborso oltre 30 giorni.",
 ]
-
-
-@pytest.mark.parametrize("instruction", ITALIAN_NOUN_LIKE_A_VERB_LAWFUL)
-def test_an_italian_noun_shaped_like_a_verb_is_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
-@pytest.mark.parametrize("instruction", ITALIAN_VERB_DECIDES)
-def test_the_italian_verb_form_still_decides(instruction):
-    assert instructs_decision(instruction)
 
 
 # Review: "decline to"/"refuse to" another verb is exempt only when that verb is talking about it ("Decline to
@@ -476,16 +376,6 @@ REFUSE_TO_TALK_LAWFUL = [
 ]
 
 
-@pytest.mark.parametrize("instruction", REFUSE_TO_ACT_DECIDES)
-def test_refusing_to_act_on_a_decision_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", REFUSE_TO_TALK_LAWFUL)
-def test_refusing_to_talk_about_a_decision_is_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
 # Review: information early in a "give" clause does not hide a real grant after it.
 GRANT_AFTER_INFORMATION_DECIDES = [
     "Give customers information about discounts plus a 10 percent discount.",
@@ -500,16 +390,6 @@ INFORMATION_ON_SEVERAL_TOPICS_LAWFUL = [
 ]
 
 
-@pytest.mark.parametrize("instruction", GRANT_AFTER_INFORMATION_DECIDES)
-def test_a_grant_after_information_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", INFORMATION_ON_SEVERAL_TOPICS_LAWFUL)
-def test_information_on_several_topics_is_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
 # Review: "issue" a recipient "with" a decision, or "to" a recipient a decision, hands it out.
 ISSUE_WITH_OR_TO_A_RECIPIENT_DECIDES = [
     "Issue the customer with a refund.",
@@ -522,16 +402,6 @@ ISSUE_SOMETHING_ELSE_TO_A_RECIPIENT_LAWFUL = [
     "Issue a ticket with refund details.",
     "Issue the customer with a ticket for their refund request.",
 ]
-
-
-@pytest.mark.parametrize("instruction", ISSUE_WITH_OR_TO_A_RECIPIENT_DECIDES)
-def test_issuing_a_recipient_with_a_decision_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", ISSUE_SOMETHING_ELSE_TO_A_RECIPIENT_LAWFUL)
-def test_issuing_a_recipient_something_else_is_lawful(instruction):
-    assert instructs_decision(instruction) is None
 
 
 # Review: a decision noun that only qualifies another noun ("a refund form") is no antecedent for "it".
@@ -549,16 +419,6 @@ PRONOUN_FOR_A_DECISION_DECIDES = [
 ]
 
 
-@pytest.mark.parametrize("instruction", PRONOUN_FOR_ANOTHER_NOUN_LAWFUL)
-def test_a_pronoun_for_a_noun_a_decision_qualifies_is_lawful(instruction):
-    assert instructs_decision(instruction) is None
-
-
-@pytest.mark.parametrize("instruction", PRONOUN_FOR_A_DECISION_DECIDES)
-def test_a_pronoun_for_a_decision_request_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
 # Review: Italian "rimborsi" before an article of its own is the verb.
 ITALIAN_VERB_BEFORE_AN_ARTICLE_DECIDES = [
     "A loro rimborsi il prezzo intero.",
@@ -569,11 +429,52 @@ ITALIAN_NOUN_BEFORE_AN_ADVERB_LAWFUL = [
 ]
 
 
-@pytest.mark.parametrize("instruction", ITALIAN_VERB_BEFORE_AN_ARTICLE_DECIDES)
-def test_the_italian_verb_before_an_article_decides(instruction):
+# Every list above in one test each way; a case's id names its list and the behaviour it stands for.
+REFUSED = [
+    (FRENCH_SPANISH_EN_DECIDES, "french_and_spanish_en_does_not_cut_a_clause_that_decides"),
+    (INSTEAD_OF_HANDING_OVER_DECIDES, "deciding_instead_of_handing_over_is_refused"),
+    (SPARES_STAFF_DECIDES, "a_purpose_clause_that_spares_staff_is_no_hand_off"),
+    (DUTCH_NIET_ABOUT_THE_CUSTOMER_DECIDES, "a_dutch_niet_about_the_customer_does_not_forbid_deciding"),
+    (PRONOUN_FOR_THE_DECISION_OBJECT_DECIDES, "a_pronoun_for_the_decision_object_before_is_refused"),
+    (WITHOUT_SOMETHING_ELSE_DECIDES, "without_something_else_does_not_negate_the_decision"),
+    (PURPOSE_ELSEWHERE_OR_SPARING_DECIDES, "staff_busy_elsewhere_or_spared_is_no_hand_off"),
+    (GRANT_BESIDE_INFORMATION_DECIDES, "a_grant_beside_information_is_refused"),
+    (ISSUE_OR_DECLINE_A_DECISION_DECIDES, "issuing_or_declining_a_decision_is_refused"),
+    (ITALIAN_VERB_DECIDES, "the_italian_verb_form_still_decides"),
+    (REFUSE_TO_ACT_DECIDES, "refusing_to_act_on_a_decision_is_refused"),
+    (GRANT_AFTER_INFORMATION_DECIDES, "a_grant_after_information_is_refused"),
+    (ISSUE_WITH_OR_TO_A_RECIPIENT_DECIDES, "issuing_a_recipient_with_a_decision_is_refused"),
+    (PRONOUN_FOR_A_DECISION_DECIDES, "a_pronoun_for_a_decision_request_is_refused"),
+    (ITALIAN_VERB_BEFORE_AN_ARTICLE_DECIDES, "the_italian_verb_before_an_article_decides"),
+]
+LAWFUL = [
+    (FRENCH_SPANISH_EN_LAWFUL, "french_and_spanish_en_does_not_cut_off_a_hand_off"),
+    (INSTEAD_OF_DECIDING_LAWFUL, "instead_of_deciding_hands_over"),
+    (PURPOSE_HANDS_OVER, "a_purpose_clause_in_which_staff_act_still_hands_over"),
+    (DUTCH_NIET_FORBIDS, "a_dutch_niet_of_the_verb_still_forbids_deciding"),
+    (PRONOUN_FOR_THE_DECISION_OBJECT_LAWFUL, "a_pronoun_handed_over_or_forbidden_stays_lawful"),
+    (WITHOUT_DECIDING_LAWFUL, "without_deciding_stays_lawful"),
+    (PURPOSE_OR_INFINITIVE_HANDS_OVER, "a_purpose_or_infinitive_that_hands_over_stays_lawful"),
+    (INFORMATION_ABOUT_A_GRANT_LAWFUL, "information_about_a_grant_is_lawful"),
+    (ISSUE_OR_DECLINE_SOMETHING_ELSE_LAWFUL, "issuing_or_declining_something_else_is_lawful"),
+    (ITALIAN_NOUN_LIKE_A_VERB_LAWFUL, "an_italian_noun_shaped_like_a_verb_is_lawful"),
+    (REFUSE_TO_TALK_LAWFUL, "refusing_to_talk_about_a_decision_is_lawful"),
+    (INFORMATION_ON_SEVERAL_TOPICS_LAWFUL, "information_on_several_topics_is_lawful"),
+    (ISSUE_SOMETHING_ELSE_TO_A_RECIPIENT_LAWFUL, "issuing_a_recipient_something_else_is_lawful"),
+    (PRONOUN_FOR_ANOTHER_NOUN_LAWFUL, "a_pronoun_for_a_noun_a_decision_qualifies_is_lawful"),
+    (ITALIAN_NOUN_BEFORE_AN_ADVERB_LAWFUL, "the_italian_noun_before_an_adverb_is_lawful"),
+]
+
+
+def _cases(groups):  # noqa: ANN001, ANN202
+    return [pytest.param(sentence, id=f"{behaviour}-{i}") for rows, behaviour in groups for i, sentence in enumerate(rows)]
+
+
+@pytest.mark.parametrize("instruction", _cases(REFUSED))
+def test_an_instruction_to_decide_is_refused(instruction):
     assert instructs_decision(instruction)
 
 
-@pytest.mark.parametrize("instruction", ITALIAN_NOUN_BEFORE_AN_ADVERB_LAWFUL)
-def test_the_italian_noun_before_an_adverb_is_lawful(instruction):
+@pytest.mark.parametrize("instruction", _cases(LAWFUL))
+def test_a_lawful_instruction_passes(instruction):
     assert instructs_decision(instruction) is None
