@@ -440,19 +440,43 @@ def _names_decision(lex: Lexicon, antecedent: str) -> bool:
     return False
 
 
+# How many matches of one finder a clause's reading looks at. Each match is read against the whole clause
+# (what comes before it, what follows), so a clause with one match per word ("keur keur keur ...", "approve
+# approve ...", a 2,000-character instruction) took time quadratic in its length: 0.3 s for 2,000 characters,
+# seconds for 8,000. Past the first few matches a later one rarely changes the verdict: a negation or
+# "instead of" before the first stays before the later ones, and the object that makes a verb an instruction
+# is searched in the whole clause. Real instructions hold a handful of decision verbs per clause; the
+# verdicts on every test string are the same with this bound as without it.
+_MAX_VERBS = 30
+
+
+def _last_start(pattern: re.Pattern[str], text: str) -> int:
+    """Where the last match of `pattern` in `text` starts (-1 for none): `pattern.search(text, pos)` finds one
+    exactly for `pos` up to there."""
+    last, found = -1, pattern.search(text)
+    while found:
+        last = found.start()
+        found = pattern.search(text, last + 1)
+    return last
+
+
 def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | None:
     if lex.deferral.search(_without_staff_away(clause)):
         return None
     whole = clause
     for finder in (lex.instruct_verb, lex.instruct_give, lex.instruct_self):
         clause = _without_info(lex, whole) if finder is lex.instruct_give else whole
-        for match in finder.finditer(clause):
+        # negation_follows ends on a word that `negation` matches too: none starting at or after the verb, no match.
+        last_negation = _last_start(lex.negation, clause) if lex.negation_follows else -1
+        for count, match in enumerate(finder.finditer(clause)):
+            if count >= _MAX_VERBS:
+                break  # see _MAX_VERBS
             before = clause[: match.start()]
             if lex.negation.search(before) or lex.info.search(before) or _REPLACED.search(before):
                 continue
             # From the start of the match, not its end: "lehne Anträge nie ab" is one match, and a noun
             # read as the verb ("terugbetaling of een korting nooit ... goed") is part of what follows.
-            if lex.negation_follows and lex.negation_follows.match(clause, match.start()):
+            if last_negation >= match.start() and lex.negation_follows.match(clause, match.start()):
                 continue
             verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
