@@ -30,7 +30,7 @@ from confide.privacy.chat_retention import expire_chat_data
 from confide.privacy.contact import delete_acknowledgements_of
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
 from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching
-from confide.privacy.rights import mails_about_accounts, user_links
+from confide.privacy.rights import carries_one_of, mails_about_accounts, user_links
 from confide.settings import Settings
 from confide.tenants.models import Invitation
 
@@ -52,8 +52,10 @@ def _count(result: Any) -> int:
 
 
 async def expire_access_logs(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
-    """Also what would pass its period before the next run, so no entry is older than the period (policy V.4: seven days at most)."""
-    cutoff = now - timedelta(days=settings.access_log_retention_days) + timedelta(seconds=settings.retention_interval_seconds)
+    """Also what would pass its period before the next run, so no entry is older than the period (policy V.4: seven days at most).
+    The next run comes an interval later, or up to STARTUP_GRACE_SECONDS more when a node restarts just before it."""
+    ahead = settings.retention_interval_seconds + STARTUP_GRACE_SECONDS
+    cutoff = now - timedelta(days=settings.access_log_retention_days) + timedelta(seconds=ahead)
     return {"access_log": _count(await session.execute(delete(AccessLog).where(AccessLog.at < cutoff)))}
 
 
@@ -63,14 +65,21 @@ async def expire_sessions(session: AsyncSession, now: datetime, settings: Settin
 
 
 async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
-    """Used and expired tokens go, and with them a pending email change nobody can confirm any more: the
-    address someone asked for is kept only while its token works."""
+    """Used and expired tokens go, and with them a pending email change nobody can confirm any more (the
+    address someone asked for is kept only while its token works) and the outbox copies of the mails sent
+    for those changes: erasure finds such a mail, at an address that was never confirmed, by its token alone."""
+    spent = or_(EmailToken.used_at.is_not(None), EmailToken.expires_at <= now)  # type: ignore[union-attr]
+    change_tokens = set((await session.scalars(select(EmailToken.token_hash).where(spent, EmailToken.purpose == EMAIL_CHANGE))).all())
     live_change = exists().where(
         EmailToken.user_id == User.id, EmailToken.purpose == EMAIL_CHANGE, EmailToken.used_at.is_(None), EmailToken.expires_at > now  # type: ignore[union-attr]
     )
     dropped = await session.execute(update(User).where(User.pending_email.is_not(None), ~live_change).values(pending_email=None))  # type: ignore[union-attr]
-    stmt = delete(EmailToken).where(or_(EmailToken.used_at.is_not(None), EmailToken.expires_at <= now))  # type: ignore[union-attr]
-    return {"email_token": _count(await session.execute(stmt)), "user_account.pending_email": _count(dropped)}
+    removed = {"email_token": _count(await session.execute(delete(EmailToken).where(spent))), "user_account.pending_email": _count(dropped)}
+    if change_tokens:
+        mails = delete_after_commit(session, await find_matching(settings.resolved_outbox_dir, carries_one_of(change_tokens)))
+        if mails:
+            removed["outbox_files"] = mails
+    return removed
 
 
 async def expire_unverified_accounts(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
