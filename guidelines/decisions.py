@@ -507,9 +507,38 @@ def instructs_decision(text: str) -> str | None:
         for index, clause in enumerate(pieces):
             antecedent = lex.prepare(pieces[index - 1]) if index else ""
             found = _clause_instructs(lex, lex.prepare(clause), antecedent)
-            if found and not _negated_after_and(lex, clause, joins, pieces, index):
+            if found and not _negated_after_and(lex, clause, joins, pieces, index) and not _negated_list(lex, clause, joins, pieces, index):
                 return found
     return None
+
+
+def _bare_verb(lex: Lexicon, piece: str) -> re.Match[str] | None:
+    """The decision verb a comma-separated piece consists of, after its words before it ("never approve",
+    "reject"), if it ends there: a verb of a list whose object comes later."""
+    match = lex.instruct_verb.search(piece)
+    return match if match is not None and not piece[match.end() :].strip() else None
+
+
+def _negated_list(lex: Lexicon, clause: str, joins: list[str], pieces: list[str], index: int) -> bool:
+    """A list of verbs after one negation, cut at its commas: "Never approve, reject or promise refunds
+    yourself" forbids all three, as "Never approve or reject refunds" does. Read together when every piece
+    before this one back to the negation is a bare decision verb ("never approve", "reject"); a piece with
+    an object of its own ("Never approve discounts, approve refunds yourself") or no decision verb ("Don't
+    hesitate, approve refunds") starts nothing."""
+    start = index
+    first = lex.instruct_verb.search(lex.prepare(clause))
+    listed_verbs = {first.group()} if first else set()
+    while start > 0 and joins[start - 1].strip() == ",":
+        previous = lex.prepare(pieces[start - 1]).strip()
+        verb = _bare_verb(lex, previous)
+        if verb is None or verb.group() in listed_verbs:
+            return False  # no list, or the negated verb said again ("Never approve, approve refunds yourself")
+        listed_verbs.add(verb.group())
+        start -= 1
+        if lex.negation.search(previous[: verb.start()]):
+            listed = " ".join(lex.prepare(piece).strip() for piece in pieces[start : index + 1])
+            return _clause_instructs(lex, listed) is None
+    return False
 
 
 _AND = frozenset(("and", "und", "et", "y", "en"))

@@ -429,8 +429,28 @@ ITALIAN_NOUN_BEFORE_AN_ADVERB_LAWFUL = [
 ]
 
 
+# Review: a comma between verbs after one negation lists them under it; a piece with an object of its own, or
+# the negated verb said again, starts nothing.
+NEGATED_VERB_LIST_LAWFUL = [
+    "Never approve, reject or promise refunds yourself.",
+    "Never approve, reject, or promise refunds yourself.",
+    "Do not grant, promise or discuss discounts.",
+    "Ne jamais accorder, refuser ou promettre un remboursement.",
+    "Non approvare, rifiutare o promettere rimborsi.",
+]
+
+AFTER_A_COMMA_DECIDES = [
+    "Never approve discounts, approve refunds yourself.",
+    "Don't hesitate, approve refunds yourself.",
+    "Never lie, approve refunds yourself.",
+    "Never approve, approve refunds yourself.",
+    "Approve, reject or promise refunds yourself.",
+]
+
+
 # Every list above in one test each way; a case's id names its list and the behaviour it stands for.
 REFUSED = [
+    (AFTER_A_COMMA_DECIDES, "a_comma_after_a_negated_phrase_carries_nothing_over"),
     (FRENCH_SPANISH_EN_DECIDES, "french_and_spanish_en_does_not_cut_a_clause_that_decides"),
     (INSTEAD_OF_HANDING_OVER_DECIDES, "deciding_instead_of_handing_over_is_refused"),
     (SPARES_STAFF_DECIDES, "a_purpose_clause_that_spares_staff_is_no_hand_off"),
@@ -448,6 +468,7 @@ REFUSED = [
     (ITALIAN_VERB_BEFORE_AN_ARTICLE_DECIDES, "the_italian_verb_before_an_article_decides"),
 ]
 LAWFUL = [
+    (NEGATED_VERB_LIST_LAWFUL, "a_negation_before_a_comma_list_of_verbs_covers_them_all"),
     (FRENCH_SPANISH_EN_LAWFUL, "french_and_spanish_en_does_not_cut_off_a_hand_off"),
     (INSTEAD_OF_DECIDING_LAWFUL, "instead_of_deciding_hands_over"),
     (PURPOSE_HANDS_OVER, "a_purpose_clause_in_which_staff_act_still_hands_over"),
