@@ -21,7 +21,7 @@ from confide.core.mail import MailKind
 from confide.core.security import hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.models import ContactMessage
-from confide.privacy.outbox import delete_after_commit, find_matching, kind_of, recipients
+from confide.privacy.outbox import delete_after_commit, find_matching, kind_of, recipients, token_hashes_in
 
 OBJECTION_PREFIX = "cfc_"
 ACK_SUBJECT = "We received your message"
@@ -81,18 +81,12 @@ async def delete_acknowledgements_to(session: AsyncSession, outbox_dir: Path, *,
     return delete_after_commit(session, await find_matching(outbox_dir, lambda msg: is_acknowledgement(msg) and bool(recipients(msg) & wanted)))
 
 
-def _token_hashes(msg: Message) -> set[str]:
-    payload = msg.get_payload(decode=True)
-    text = payload.decode(msg.get_content_charset() or "utf-8", errors="replace") if isinstance(payload, bytes) else ""
-    return {hash_token(token) for token in _OBJECTION_TOKEN.findall(text)}
-
-
 async def delete_acknowledgements_of(session: AsyncSession, outbox_dir: Path, *, token_hashes: set[str]) -> int:
     """The outbox copies of the acknowledgements of these messages, found by the objection token they carry,
     deleted when `session` commits. Returns how many."""
     if not token_hashes:
         return 0
-    return delete_after_commit(session, await find_matching(outbox_dir, lambda msg: is_acknowledgement(msg) and bool(_token_hashes(msg) & token_hashes)))
+    return delete_after_commit(session, await find_matching(outbox_dir, lambda msg: is_acknowledgement(msg) and bool(token_hashes_in(msg, _OBJECTION_TOKEN) & token_hashes)))
 
 
 async def object_to_contact(session: AsyncSession, services: Services, *, token: str) -> int:

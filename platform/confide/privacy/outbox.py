@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from confide.core.mail import KIND_HEADER, MailKind
+from confide.core.security import hash_token
 
 log = logging.getLogger("confide.privacy.outbox")
 
@@ -121,6 +122,14 @@ def kind_of(msg: Message) -> MailKind | None:
         return MailKind(str(msg.get(KIND_HEADER, "")).strip())
     except ValueError:
         return None
+
+
+def token_hashes_in(msg: Message, pattern: re.Pattern[str]) -> set[str]:
+    """The hashes of the tokens `pattern` finds in a mail's text: how a mail sent for a token is told
+    from the token's stored hash."""
+    payload = msg.get_payload(decode=True)
+    text = payload.decode(msg.get_content_charset() or "utf-8", errors="replace") if isinstance(payload, bytes) else ""
+    return {hash_token(token) for token in pattern.findall(text)}
 
 
 async def find_mentions(folder: Path, terms: Iterable[str]) -> set[Path]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import Message
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
@@ -23,14 +25,15 @@ from confide.accounts.service import EMAIL_CHANGE
 from confide.core.access_log import AccessLog
 from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
+from confide.core.mail import MailKind
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession, Membership, User
 from confide.core.ids import new_id
 from confide.privacy.chat_retention import expire_chat_data
-from confide.privacy.contact import delete_acknowledgements_of
+from confide.privacy.contact import delete_acknowledgements_of, is_acknowledgement
 from confide.privacy.models import ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
-from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching
-from confide.privacy.rights import carries_one_of, mails_about_accounts, user_links
+from confide.privacy.outbox import delete_after_commit, expire_mails, find_matching, kind_of, recipients
+from confide.privacy.rights import carries_one_of, user_links
 from confide.settings import Settings
 from confide.tenants.models import Invitation
 
@@ -82,11 +85,43 @@ async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Se
     return removed
 
 
+# Mails to an address that belong to rows the unverified-account step keeps, by their recorded kind.
+NOT_ABOUT_THE_ACCOUNT = frozenset({MailKind.INVITATION, MailKind.CONTACT_ACKNOWLEDGEMENT})
+# A mail written without a kind (a caller that names none, or written before kinds were recorded) is told by
+# its subject, as confide.tenants.service.invite writes it. DOTALL: a long subject (a long tenant name) comes
+# back folded over lines from the stored mail.
+INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide", re.DOTALL)
+
+
+def _not_about_the_account(msg: Message) -> bool:
+    kind = kind_of(msg)
+    if kind is not None:
+        return kind in NOT_ABOUT_THE_ACCOUNT
+    return is_acknowledgement(msg) or bool(INVITATION_SUBJECT.fullmatch(str(msg.get("Subject", ""))))
+
+
+def _mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
+    """Mails sent to these addresses about the accounts themselves (verification, newsletter confirmation,
+    password reset, attempts to register again), which carry what the registration supplied: name, pseudonym.
+
+    Not the tenants' invitations to the address nor the acknowledgements of contact messages from it: an
+    unverified account need not be the address owner's, and those mails belong to rows this step keeps
+    (the invitation until accepted or expired; the contact message, whose acknowledgement goes with it).
+    The outbox retention takes them in time. Each mail is told by the kind recorded where it was queued
+    (core.mail.MailKind), or by its subject when it carries none."""
+    wanted = {e.lower() for e in emails}
+
+    def about_account(msg: Message) -> bool:
+        return bool(recipients(msg) & wanted) and not _not_about_the_account(msg)
+
+    return about_account
+
+
 async def expire_unverified_accounts(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Accounts whose email address was never verified cannot sign in (accounts.service.login), so they
     serve no purpose once the verification period and its grace have passed: they go with every row linked
     to them (tokens, consent records, newsletter requests) and the outbox copies of the mails about them
-    (`rights.mails_about_accounts`). An owner of a tenant is left alone (not reachable through the API).
+    (`_mails_about_accounts`). An owner of a tenant is left alone (not reachable through the API).
 
     The limit is measured from registered_at alone. A token mailed later (POST /v1/accounts/verification,
     which anyone who knows the address can call) does not extend it: otherwise a third party could keep an
@@ -119,7 +154,7 @@ async def expire_unverified_accounts(session: AsyncSession, now: datetime, setti
             break  # nothing more can go; never loop on the same rows
     if emails:
         # Deleted when this step's transaction commits; a rollback keeps the accounts and their mails.
-        removed["outbox_files"] = delete_after_commit(session, await find_matching(settings.resolved_outbox_dir, mails_about_accounts(emails)))
+        removed["outbox_files"] = delete_after_commit(session, await find_matching(settings.resolved_outbox_dir, _mails_about_accounts(emails)))
     return removed
 
 

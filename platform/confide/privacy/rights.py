@@ -5,7 +5,7 @@ keys, so a new table is covered the moment it is registered."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import Message
@@ -22,15 +22,14 @@ from confide.core.identity import Membership, Tenant, User
 from confide.accounts.models import EmailToken
 from confide.accounts.service import EMAIL_CHANGE
 from confide.core.ids import new_id
-from confide.core.security import ONE_TIME_TOKEN_PREFIX, hash_token
-from confide.core.mail import MailKind
+from confide.core.security import ONE_TIME_TOKEN_PREFIX
 from confide.core.services import Services
 from confide.chats.models import ConversationTag
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
-from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email, is_acknowledgement
+from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
 from confide.privacy.models import Objection, ProcessingLogEntry
-from confide.privacy.outbox import delete_after_commit, find_matching, find_mentions, kind_of, recipients
+from confide.privacy.outbox import delete_after_commit, find_matching, find_mentions, token_hashes_in
 from confide.tables import metadata
 
 USER_TABLE = "user_account"
@@ -130,50 +129,12 @@ def confirmed_emails(user: User) -> list[str]:
     return [user.email]
 
 
-# Mails to an address that belong to rows kept for that address's owner, by their recorded kind.
-NOT_ABOUT_THE_ACCOUNT = frozenset({MailKind.INVITATION, MailKind.CONTACT_ACKNOWLEDGEMENT})
-# A mail written without a kind (a caller that names none, or written before kinds were recorded) is told by
-# its subject, as confide.tenants.service.invite writes it. DOTALL: a long subject (a long tenant name) comes
-# back folded over lines from the stored mail.
-INVITATION_SUBJECT = re.compile(r"You are invited to .+ on Confide", re.DOTALL)
-
-
-def _not_about_the_account(msg: Message) -> bool:
-    kind = kind_of(msg)
-    if kind is not None:
-        return kind in NOT_ABOUT_THE_ACCOUNT
-    return is_acknowledgement(msg) or bool(INVITATION_SUBJECT.fullmatch(str(msg.get("Subject", ""))))
-
-
-def mails_about_accounts(emails: Iterable[str]) -> Callable[[Message], bool]:
-    """Mails sent to these addresses about the accounts themselves (verification, newsletter confirmation,
-    password reset, attempts to register again), which carry what the account holder supplied: name, pseudonym.
-
-    Not the tenants' invitations to the address nor the acknowledgements of contact messages from it: an
-    unverified address need not be the account holder's, and those mails belong to rows kept for the
-    address's owner (the invitation until accepted or expired; the contact message, whose acknowledgement
-    goes with it). The outbox retention takes them in time. Each mail is told by the kind recorded where it
-    was queued (core.mail.MailKind), or by its subject when it carries none."""
-    wanted = {e.lower() for e in emails}
-
-    def about_account(msg: Message) -> bool:
-        return bool(recipients(msg) & wanted) and not _not_about_the_account(msg)
-
-    return about_account
-
-
 _ONE_TIME_TOKEN = re.compile(rf"\b{ONE_TIME_TOKEN_PREFIX}[A-Za-z0-9_-]+")
 
 
 def carries_one_of(token_hashes: set[str]) -> Callable[[Message], bool]:
     """Mails whose text carries one of these one-time tokens (by hash): the mails sent for those tokens alone."""
-
-    def carries(msg: Message) -> bool:
-        payload = msg.get_payload(decode=True)
-        text = payload.decode(msg.get_content_charset() or "utf-8", errors="replace") if isinstance(payload, bytes) else ""
-        return any(hash_token(token) in token_hashes for token in _ONE_TIME_TOKEN.findall(text))
-
-    return carries
+    return lambda msg: bool(token_hashes_in(msg, _ONE_TIME_TOKEN) & token_hashes)
 
 
 async def get_user(session: AsyncSession, *, user_id: str) -> User:
