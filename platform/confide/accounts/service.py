@@ -302,10 +302,15 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User:
 
 
 async def update_profile(session: AsyncSession, services: Services, *, user_id: str, changes: ProfileUpdate) -> User:
-    user = await get_user(session, user_id=user_id)
     if changes.email is not None:
-        # An email change voids and issues tokens: one after the other per account (see _lock_account).
-        user = await _lock_account(session, User.id == user_id, key_share=True) or user
+        # An email change voids and issues tokens: one after the other per account (see _lock_account);
+        # the locked read is the only read.
+        locked = await _lock_account(session, User.id == user_id, key_share=True)
+        if locked is None:
+            raise InvalidCredentials("The account no longer exists.")
+        user = locked
+    else:
+        user = await get_user(session, user_id=user_id)
     fields = changes.model_dump(exclude_unset=True)
     new_email = fields.pop("email", None)
     for name in ("first_name", "surname", "pseudonym"):
