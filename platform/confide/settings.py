@@ -192,8 +192,13 @@ class Settings(BaseSettings):
     hosting_provider: str = "Microsoft Ireland Operations Limited (Microsoft Azure)"
     hosting_location: str = "EU (Azure region West Europe, Netherlands)"
     llm_provider_name: str | None = Field(default=None, description="Who runs OPENAI_BASE_URL; default: derived from its host name.")
-    llm_provider_location: str = "USA"
-    llm_provider_safeguard: str = "Standard contractual clauses, Art. 46(2)(c) GDPR"
+    llm_provider_location: str | None = Field(
+        default=None,
+        description="Where the provider of OPENAI_BASE_URL processes; default: known for OpenAI's, Anthropic's and Mistral's APIs, else the register says it is not stated.",
+    )
+    llm_provider_safeguard: str | None = Field(
+        default=None, description="The transfer safeguard for that provider; default: known for those three APIs, else the register says it is not stated."
+    )
     supervisory_authority: str = "Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen, Kavalleriestraße 2-4, 40213 Düsseldorf"
     instructions_cache_seconds: float = Field(default=2.0, ge=0, description="How long a node trusts its cached copy of a tenant's processing instructions.")
     processing_log_flush_seconds: float = Field(default=1.0, gt=0)

@@ -103,9 +103,35 @@ async def test_the_subprocessor_register_names_the_configured_llm_provider(clien
     assert r.status_code == 200
     entries = {e["id"]: e for e in r.json()}
     assert list(entries) == ["hosting", "cdn", "llm"]
-    assert entries["llm"]["name"].startswith("OpenAI") and entries["llm"]["transfer_safeguard"] == "Standard contractual clauses, Art. 46(2)(c) GDPR"
+    assert entries["llm"]["name"].startswith("OpenAI") and entries["llm"]["location"] == "USA"
+    assert entries["llm"]["transfer_safeguard"].startswith("Standard contractual clauses, Art. 46(2)(c) GDPR")
     assert entries["hosting"]["required"] is True and entries["llm"]["required"] is False
     assert all(e["purpose"] and e["location"] for e in entries.values())
+
+
+@pytest.mark.parametrize(
+    ("base_url", "name", "location", "safeguard"),
+    [
+        ("https://api.mistral.ai/v1", "Mistral AI", "EU (France)", "Processing in the EU/EEA"),
+        ("https://api.anthropic.com/v1", "Anthropic", "USA", "Standard contractual clauses"),
+        ("http://vllm.internal:8000/v1", "Operator of the LLM endpoint at vllm.internal", "Not stated", "Not stated"),
+    ],
+)
+def test_the_llm_entry_says_where_its_host_processes_or_that_nobody_said(backend, base_url, name, location, safeguard):
+    # Every endpoint used to be listed as in the USA under SCCs: wrong for Mistral and for a self-hosted model.
+    entry = register_from_settings(backend.settings(openai_base_url=base_url)).llm_provider
+    assert entry is not None and entry.name.startswith(name)
+    assert entry.location.startswith(location) and entry.transfer_safeguard.startswith(safeguard)
+    if location == "Not stated":
+        assert "CONFIDE_LLM_PROVIDER_LOCATION" in entry.location
+
+
+def test_the_operator_states_the_llm_providers_location_and_safeguard(backend):
+    settings = backend.settings(
+        openai_base_url="http://vllm.internal:8000/v1", llm_provider_name="Our own GPU cluster", llm_provider_location="Germany", llm_provider_safeguard="None needed (EU)"
+    )
+    entry = register_from_settings(settings).llm_provider
+    assert (entry.name, entry.location, entry.transfer_safeguard) == ("Our own GPU cluster", "Germany", "None needed (EU)")
 
 
 def test_a_register_from_json_settings(backend):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -12,11 +13,23 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from confide.settings import Settings
 
 LLM = "llm"
+_US_SAFEGUARD = "Standard contractual clauses, Art. 46(2)(c) GDPR; EU-U.S. Data Privacy Framework where the provider is certified"
+
+
+class KnownProvider(NamedTuple):
+    name: str
+    location: str
+    safeguard: str
+
+
 KNOWN_LLM_HOSTS = {
-    "api.openai.com": "OpenAI, L.L.C., 1455 3rd Street, San Francisco, CA 94158, USA",
-    "api.mistral.ai": "Mistral AI, 15 rue des Halles, 75001 Paris, France",
-    "api.anthropic.com": "Anthropic, PBC, 548 Market Street, San Francisco, CA 94104, USA",
+    "api.openai.com": KnownProvider("OpenAI, L.L.C., 1455 3rd Street, San Francisco, CA 94158, USA", "USA", _US_SAFEGUARD),
+    "api.mistral.ai": KnownProvider("Mistral AI, 15 rue des Halles, 75001 Paris, France", "EU (France)", "Processing in the EU/EEA; no transfer to a third country"),
+    "api.anthropic.com": KnownProvider("Anthropic, PBC, 548 Market Street, San Francisco, CA 94104, USA", "USA", _US_SAFEGUARD),
 }
+# Any other endpoint (a self-hosted vLLM or Ollama, Azure, a reseller): where it runs is the operator's to
+# say. The register says so rather than guess a country (it used to say "USA" for every endpoint).
+NOT_STATED = "Not stated by the platform operator (CONFIDE_LLM_PROVIDER_LOCATION / CONFIDE_LLM_PROVIDER_SAFEGUARD)"
 
 
 class Subprocessor(BaseModel):
@@ -54,11 +67,18 @@ class SubprocessorRegister:
         return [i for i in ids if i not in self.by_id]
 
 
-def _llm_provider_name(settings: Settings) -> str:
-    if settings.llm_provider_name:
-        return settings.llm_provider_name
+def llm_provider_entry(settings: Settings) -> Subprocessor:
+    """The register's entry for OPENAI_BASE_URL: what the settings say, else what is known of its host."""
     host = urlsplit(settings.openai_base_url or "").hostname or "unknown host"
-    return KNOWN_LLM_HOSTS.get(host, f"Operator of the LLM endpoint at {host}")
+    known = KNOWN_LLM_HOSTS.get(host)
+    return Subprocessor(
+        id=LLM,
+        name=settings.llm_provider_name or (known.name if known else f"Operator of the LLM endpoint at {host}"),
+        kind=LLM,
+        purpose="Generating avatar replies from the conversation (only when a tenant instructs external_llm)",
+        location=settings.llm_provider_location or (known.location if known else NOT_STATED),
+        transfer_safeguard=settings.llm_provider_safeguard or (known.safeguard if known else NOT_STATED),
+    )
 
 
 def default_entries(settings: Settings) -> list[Subprocessor]:
@@ -83,16 +103,7 @@ def default_entries(settings: Settings) -> list[Subprocessor]:
         ),
     ]
     if settings.openai_base_url:
-        entries.append(
-            Subprocessor(
-                id=LLM,
-                name=_llm_provider_name(settings),
-                kind=LLM,
-                purpose="Generating avatar replies from the conversation (only when a tenant instructs external_llm)",
-                location=settings.llm_provider_location,
-                transfer_safeguard=settings.llm_provider_safeguard,
-            )
-        )
+        entries.append(llm_provider_entry(settings))
     return entries
 
 
