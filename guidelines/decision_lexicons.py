@@ -41,6 +41,31 @@ _TALK_EN = (
 )
 
 
+# Promising verbs after "decline to"/"refuse to": refusing to promise decides nothing ("Refuse to promise refunds").
+_PROMISE_EN = r"(?:promise|guarantee|pledge|commit to|make (?:any )?promises?|give (?:any )?guarantees?)"
+
+def _handles(verbs: str, topic: str, objects: str, own: str, last: str = "", after: str = "") -> str:
+    """An `instruct_self` pattern: handling a decision object oneself decides it ("Handle refund requests
+    yourself", "Deal with cancellations yourself"); questions about it do not ("Handle questions about refunds
+    yourself", "Handle refund questions yourself"). One of `verbs`, up to three words without a `topic` word
+    (a topic preposition or a question noun), one of `objects`, then `last` (a lookbehind on its end) and no
+    `after` word (default: `topic`); one of `own` up to eight words after the verb."""
+    return (
+        rf"\b(?:{verbs})\b(?= (?:[\w']+ ){{0,8}}?(?:{own})\b)"
+        rf" (?:(?!(?:{topic})\b)[\w']+ ){{0,3}}?(?:{objects})\w*\b{last}"
+        rf"(?! (?:{after or topic})\b)"
+    )
+
+
+_HANDLE_TOPIC_EN = r"about|regarding|concerning|on|questions?|inquir\w*|enquir\w*|polic(?:y|ies)|info\w*|faqs?|details"
+_HANDLES_EN = _handles(
+    r"handle|deal with|process|take care of|resolve|settle|manage|sort out|look after|take over",
+    _HANDLE_TOPIC_EN,
+    r"refund|reimburse|cancell?ation|returns?\b|chargeback|claims?\b|compensation|discount|termination",
+    r"yourself|on your own|by yourself|independently",
+    after=r"questions?|inquir\w*|enquir\w*|polic(?:y|ies)|info\w*|faqs?|details",  # not "on": "... on your own"
+)
+
 # Whom "issue" hands something to or provides with ("Issue the customer with a refund").
 _RECIPIENT_EN = r"(?:customers?|clients?|users?|them|him|her|people|buyers?|members?|callers?|guests?|visitors?|applicants?)"
 
@@ -98,6 +123,18 @@ class Lexicon:
     # Matched from the end of the decision verb: a later negation that negates it ("keur ... nooit
     # goed", "genehmige ... nie selbst"). None where a negation comes before the verb.
     negation_follows: re.Pattern[str] | None = None
+    # What else an instruction's decision verb may decide, besides `obj` and `cancellable`: returns and fees
+    # ("Decline to accept returns", "Waive the fee"). Only for instructions: a customer's "return" or "fee"
+    # is read as before.
+    instruct_obj: re.Pattern[str] = _c(r"(?!)")
+    # Matched at a decision verb: one that rejects ("reject", "lehne ... ab", "refuse"). After "never" it
+    # grants: "Never refuse a refund" tells the avatar to grant every one (see `decisions._never_rejects`).
+    reject: re.Pattern[str] = _c(r"(?!)")
+    # "never" and its kin, which make a rejection verb a grant; "not" is left out: "Don't reject refunds"
+    # is as likely to mean "leave it to a person".
+    never: re.Pattern[str] = _c(r"(?!)")
+    # The verb of `instruct_give` alone: "Give customers information and a discount" gives the discount too.
+    give_verb: re.Pattern[str] = _c(r"(?!)")
 
 
 EN = Lexicon(
@@ -179,28 +216,63 @@ EN = Lexicon(
     # other verb it refuses what follows ("Refuse to honour cancellations", "Decline to make refunds"). French
     # "refuse de" is left to the French lexicon.
     instruct_verb=_c(
-        rf"\b(?:approve|accept|grant|authori[sz]e|reject|decline(?! to {_TALK_EN}\b)|deny|refuse(?! (?:de|d)\b| to {_TALK_EN}\b)|"
-        r"cancel|terminate|"
+        rf"\b(?:approve|accept|grant|authori[sz]e|reject|decline(?! to {_TALK_EN}\b| to {_PROMISE_EN}\b)|deny|refuse(?! (?:de|d)\b| to {_TALK_EN}\b| to {_PROMISE_EN}\b)|"
+        r"cancel|terminate|turn down|"
         r"revoke|waive|decide|determine|reimburse|adjust|lower|reduce|negotiate|set"
         r"|refund(?! (?:requests?|policy|details|forms?|process|procedure|status|questions?|inquir(?:y|ies)|enquir(?:y|ies)|"
         r"tickets?)\b)"
         rf"|issue(?= (?:it\b|(?:to (?:[\w']+ ){{0,2}}?{_RECIPIENT_EN} |(?:[\w']+ ){{0,2}}?{_RECIPIENT_EN} with )?"
         rf"(?:(?!(?:for|about|on|of|regarding|to|with)\b)[\w']+ ){{0,4}}?(?:{OBJ_EN}|{GRANTABLE_EN}))))\b"
     ),
-    instruct_give=_c(rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:{GRANTABLE_EN}|free\b)"),
-    instruct_self=_c(r"(?!)"),
+    # An amount before what is given counts as no word ("Give customers information and a 10 % discount",
+    # folded "a 10 discount").
+    instruct_give=_c(
+        rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:\d[\d.,]* (?:eur |euros? |dollars? |percent |per cent )?)?"
+        rf"(?:{GRANTABLE_EN}|free\b)"
+        # Whom it is given to, with a relative clause about them that does not end on a preposition or article
+        # ("Give customers who ask for information a discount"; not "Give customers who ask about a discount
+        # the policy").
+        rf"|\bgive (?:{_RECIPIENT_EN}|anyone|everyone|those|people) (?:who|that) (?:[\w']+ ){{1,5}}?"
+        r"(?<!\bto )(?<!\bof )(?<!\bon )(?<!\ba )(?<!\bfor )(?<!\ban )(?<!\bthe )(?<!\bany )(?<!\bsome )(?<!\babout )"
+        r"(?<!\bregarding )(?:a |an |the |some )?(?:\d[\d.,]* (?:eur |euros? |dollars? |percent |per cent )?)?"
+        rf"(?:{GRANTABLE_EN})(?!\w* (?:polic(?:y|ies)|forms?|process|procedure|codes?|links?|pages?|status|details|rules|terms)\b)"
+    ),
+    instruct_self=_c(_HANDLES_EN),
+    # Refusing to promise is declining to decide ("Refuse to promise refunds"): read before what is promised.
+    # Any other verb after "refuse to" is a decision verb's object, which `instruct_verb` finds first ("Refuse
+    # to give refunds").
     negation=_c(
         r"\b(?:never|not|don't|dont|do not|no|cannot|can't|cant|mustn't|must not|may not|shall not|nor|avoid|refrain)\b"
+        r"|\b(?:refus|declin)(?:e|es|ing) to $"
     ),
     person=_c(r"\b(?:customers?|users?|clients?|them|people|callers?|visitors?|members?|applicants?)\b"),
     # "this"/"that" only where no noun follows ("approve that yourself", not "approve that form").
     pronoun=_c(r"\S+ (?:it\b|(?:this|that|these|those)(?= *$| (?:yourself|directly|immediately|right away|at once|then)\b))"),
+    # not the topic of something else ("Set expectations about returns")
+    instruct_obj=_c(
+        r"(?<!\babout )(?<!\bregarding )(?<!\bconcerning )(?<!\babout the )(?<!\babout any )"
+        r"\b(?:returns|(?:the|a|any|every|each|this|that|their|his|her|its|your) return"
+        r"(?! (?:address|label|date|policy|window|period|process|form|shipping|instructions|call)\b)|exchanges|"
+        r"(?:late |cancell?ation |service |admin |booking |delivery |shipping |restocking )?(?:fees?|surcharges?|penalt(?:y|ies)))\b"
+    ),
+    reject=_c(r"(?:reject|refuse|deny|decline|turn down)\b"),
+    never=_c(r"\b(?:never|under no circumstances|at no time)\b"),
+    give_verb=_c(r"\b(?:give|offer|grant|promise|hand out)\b"),
     gates={
         "request": (" you", " u ", " u,", " ya ", "please", "pls", "kindly", " i ", "d like", "asking"),
         "desire": (" i ", " i'd ", " id ", "give me"),
         "get": (" i ", " we "),
         "give": ("give", "offer", "grant", "send", "pay", "get"),
     },
+)
+
+_HANDLES_DE = _handles(
+    r"bearbeite|bearbeitet|bearbeiten|erledige|erledigt|erledigen|kummere dich|kummer dich|kummert euch|kummern sie sich|"
+    r"regle|regele|regelt|regeln",
+    r"zu|zum|zur|uber|bezuglich|wegen|nach|\w*fragen?|\w*anfragen?|informationen",
+    r"(?:ruck)?erstattung|kundigung|storn|widerruf|rucksendung|retoure|ruckgabe|gutschrift|rabatt|entschadigung",
+    r"selbst|selber|eigenstandig|allein",
+    r"(?<!frage)(?<!fragen)",
 )
 
 _NOT_DE = r"nie|niemals|nicht"
@@ -306,7 +378,7 @@ DE = Lexicon(
         rf"|sag(?:e|en|t|st)? {WORD}{{0,5}}?(?:zu|ab))\b"
     ),
     instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b {WORD}{{0,4}}?(?:{GRANTABLE_DE})"),
-    instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b"),
+    instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b|" + _HANDLES_DE),
     negation=_cd(rf"\b(?:{_NOT_DE}|{_NO_DE})\b"),
     negation_follows=_cd(
         rf"(?:(?!\b(?:{_SUBORDINATOR_DE})\b).)*?\b(?:(?:{_NOT_DE}){_NOT_OF_SOMETHING_ELSE_DE}|{_NO_DE})\b"
@@ -318,6 +390,9 @@ DE = Lexicon(
         r"|(?:diese[nrs]?|das|dies)(?= *$| (?:selbst|selber|eigenstandig|ab|an|frei|zu|dann|direkt|sofort)\b))"
     ),
     prepare=_translit,
+    instruct_obj=_cd(r"\b(?:rucksendung\w*|retoure\w*|ruckgabe\w*|umtausch\w*|\w*gebuhr\w*)"),
+    # No `reject`/`never`: "Lehne Kreditanträge nie ab" is read as a prohibition (tests/guidelines/test_decisions_negation.py).
+    give_verb=_cd(r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b"),
     gates={
         "request": (" du ", " du,", " sie ", " sie,", " ihr ", " ihr,", "bitte", " ich "),
         "desire": (" ich ",),
@@ -343,6 +418,15 @@ _GRANTABLE_FR = (
 _AUX_FR = (
     r"(?: (?:ne|pas|bien|deja|donc|malheureusement|helas|desormais|maintenant|officiellement|definitivement|"
     r"entierement|integralement|finalement|ete|etre|de|pu|vient|viennent|elle|il|elles|ils|t))*"
+)
+
+
+_HANDLES_FR = _handles(
+    r"traite|traitez|traiter|gere|gerez|gerer|occupe toi|occupez vous|regle|reglez|prends en charge|prenez en charge",
+    r"sur|concernant|au sujet|questions?|informations?|renseignements?",
+    r"rembours|annulation|resiliation|retours?\b|indemni|dedommag|remise|reduction|demandes? de (?:remboursement|annulation|"
+    r"resiliation|retour)",
+    r"toi meme|vous meme|seul|seule|par toi meme|par vous meme",
 )
 
 
@@ -442,22 +526,33 @@ FR = Lexicon(
     instruct_verb=_c(
         r"\b(?:approuv|accept|accord|rejet|annul|resili|rembours|valid|revoqu|octroy|decid|baiss|negoci|ajust|fix)"
         r"(?:e|es|ez|er|ons)\b|\brefus(?:e|es|ez|er|ons)\b(?! (?:de|d) (?:en )?(?:discuter|parler|commenter|repondre|"
-        r"debattre|speculer|s'exprimer|divulguer|reveler)\b)|\b(?:reduis|reduisez|reduire)\b"
+        r"debattre|speculer|s'exprimer|divulguer|reveler|promettre|garantir|(?:vous |te |t |s |se )?engager)\b)"
+        r"|\b(?:reduis|reduisez|reduire)\b"
     ),
     instruct_give=_c(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
         rf"promettre|consens|consentez|consentir)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
     ),
-    instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b"),
+    instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b|" + _HANDLES_FR),
     # "sans" negates only the verb it governs ("sans rembourser"; see `_REPLACED` in `decisions`), not a later one
     # ("Sans hésiter approuve les remboursements toi-même"); so "sin" and "senza" below.
-    negation=_c(r"\b(?:ne|jamais|pas|aucun\w*|nullement|interdit\w*|evite\w*|evitez|ni)\b"),
+    negation=_c(
+        r"\b(?:ne|jamais|pas|aucun\w*|nullement|interdit\w*|evite\w*|evitez|ni)\b"
+        r"|\brefus\w* (?:de|d) $"
+    ),
     person=_c(r"\b(?:clients?|clientes?|utilisat\w*|leur|leurs|eux|gens|membres?|visiteurs?|abonnes?|demandeurs?)\b"),
     # "refuse-le" (folded "refuse le"), "accorde-la toi-même": an article only where no noun follows.
     pronoun=_c(
         r"\S+ (?:le|la|les)(?= *$| (?:toi meme|vous meme|directement|alors|immediatement|tout de suite|systematiquement)\b)"
     ),
     prepare=_elide,
+    instruct_obj=_c(r"\b(?<!\bde )(?:retours?|echanges?|frais|penalites?)\b"),
+    reject=_c(r"(?:refus|rejet)"),
+    never=_c(r"\b(?:jamais|en aucun cas)\b"),
+    give_verb=_c(
+        r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|"
+        r"promettez|promettre|consens|consentez|consentir)\b"
+    ),
     gates={
         "request": ("vous", " tu ", "svp", "stp", "plait", "merci de", "je "),
         "desire": ("je ", " moi"),
@@ -482,6 +577,15 @@ _GRANTABLE_ES = (
 # An imperative with its object pronoun attached ("recházalo", "concédelo tú mismo"), folded.
 _ENCLITIC_ES = r"(?:aprueb|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|rebaj|ajust|fij|negoci)[ae](?:lo|la|los|las)\b"
 _PAST_ES = r"(?:aprobad|aceptad|rechazad|denegad|cancelad|anulad|concedid|otorgad|autorizad|reembolsad|confirmad|revocad|tramitad|procesad)[oa]s?"
+
+_HANDLES_ES = _handles(
+    r"gestiona|gestione|gestionar|tramita|tramite|tramitar|encargate de|encarguese de|ocupate de|ocupese de|resuelve|"
+    r"resuelva|maneja|maneje|procesa|procese",
+    r"sobre|acerca|preguntas?|consultas?|informacion|dudas?",
+    r"reembols|devoluci|cancelaci|anulaci|indemnizaci|compensaci|descuento|solicitudes? de (?:reembolso|devolucion|"
+    r"cancelacion|baja)",
+    r"tu mismo|tu misma|usted mismo|usted misma|por tu cuenta|por su cuenta|por ti mismo|por ti misma",
+)
 
 ES = Lexicon(
     strong=_c(
@@ -578,15 +682,20 @@ ES = Lexicon(
     instruct_verb=_c(
         r"\b(?:aprueb|aprob|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|decid|rebaj|negoci|ajust|fij)"
         rf"(?:a|e|as|es|ar|er|ir|en|an|alo|ala|alos|alas)\b|\b(?:{_ENCLITIC_ES})|\b(?:reduce|reduzca|reducir)\b"
+        r"|\brechac(?:e|es|en)\b"
     ),
     instruct_give=_c(
         r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
     ),
-    instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b"),
+    instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b|" + _HANDLES_ES),
     negation=_c(r"\b(?:no|nunca|jamas|ningun\w*|ni|evita\w*|prohibid\w*)\b"),
     person=_c(r"\b(?:clientes?|usuari[oa]s?|les|ellos|ellas|gente|miembros|socios|visitantes|solicitantes)\b"),
     pronoun=_c(_ENCLITIC_ES),
+    instruct_obj=_c(r"\b(?:comision\w*|recargos?|penalizaci\w*)"),
+    reject=_c(r"(?:rechaz|rechac|deneg)"),
+    never=_c(r"\b(?:nunca|jamas|en ningun caso)\b"),
+    give_verb=_c(r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala)\b"),
     gates={
         "request": ("pued", "podr", "por favor", "porfa", "quier", "quisier", "necesit", "exij", "dese", "solicit", "pido",
                     "requier", "gustaria", "insist", "deb", "tien"),
@@ -627,6 +736,15 @@ def _apostrophes(text: str) -> str:
     """Italian elisions as separate words: "l'ordine" -> "l ordine"."""
     return text.replace("'", " ") if "'" in text else text
 
+
+_HANDLES_IT = _handles(
+    r"gestisci|gestire|gestisca|occupati di|occupati delle|occupati dei|occupati del|si occupi di|sbriga|sbrigare|evadi|"
+    r"elabora|tratta|risolvi",
+    r"su|sui|sul|sulle|sugli|sulla|riguardo|domande|informazion\w*|dubbi",
+    r"rimbors|disdett|annullament|recess|resi\b|reso\b|indennizz|risarciment|scont|richieste di (?:rimborso|reso|"
+    r"annullamento|recesso)",
+    r"da solo|da sola|tu stesso|tu stessa|autonomamente|in autonomia",
+)
 
 IT = Lexicon(
     strong=_c(
@@ -714,7 +832,7 @@ IT = Lexicon(
     instruct_verb=_c(
         r"\b(?:approv|accett|annull|rimbors|autorizz|revoc|decid|abbass|negozi|cancell)(?:a|are|ere|ate)\b"
         r"|\brifiut(?:a|are|ere|ate)\b(?! di (?:discutere|parlare|commentare|rispondere|dibattere|speculare|rivelare|"
-        r"divulgare)\b)"
+        r"divulgare|promettere|garantire|impegnarti|impegnarsi)\b)"
         rf"|{_NOUN_AFTER_IT}\b(?:approv|accett|annull|rimbors|rifiut|autorizz|revoc|decid|abbass|negozi|cancell)i\b"
         r"|\b(?:approv|accett|annull|rimbors|rifiut|autorizz|revoc|decid|abbass|negozi|cancell)i"
         r"(?= (?:il(?! prima\b)|lo|la|i|gli|le|l'|l|un|una|uno)\b)"
@@ -724,11 +842,18 @@ IT = Lexicon(
         r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_IT}|gratis|gratuit\w*)"
     ),
-    instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b"),
-    negation=_c(r"\b(?:non|mai|nessun\w*|ne|evita\w*|vietat\w*)\b"),
+    instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b|" + _HANDLES_IT),
+    negation=_c(
+        r"\b(?:non|mai|nessun\w*|ne|evita\w*|vietat\w*)\b"
+        r"|\brifiut\w* di $"
+    ),
     person=_c(r"\b(?:client\w*|utent\w*|loro|gli|persone|membri|soci|visitator\w*|richiedent\w*)\b"),
     pronoun=_c(_ENCLITIC_IT),
     prepare=_apostrophes,
+    instruct_obj=_c(r"\b(?:resi|reso|commission[ei]|penal[ei]|spese)\b"),
+    reject=_c(r"(?:rifiut|respin)"),
+    never=_c(r"\b(?:mai|in nessun caso)\b"),
+    give_verb=_c(r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare)\b"),
     gates={
         "request": ("puo", "pote", "potr", "puoi", "vuol", "vole", "vorr", "per favore", "per piacere", "perfavore", "cortesemente",
                     "voglio", "desider", "chiedo", "esigo", "pretendo", "bisogno", "serve", "richied", "dev", "dovr"),
@@ -745,6 +870,12 @@ IT = Lexicon(
 _PAST_NL = (
     r"(?:goedgekeurd|geaccepteerd|aanvaard|afgewezen|geweigerd|toegekend|geannuleerd|opgezegd|terugbetaald|verwerkt|"
     r"ingewilligd|gehonoreerd|bevestigd|herroepen)"
+)
+_HANDLES_NL = _handles(
+    r"behandel|behandelen|handel|handelen|verwerk|verwerken|regel|regelen",
+    r"over|omtrent|betreffende|vragen|informatie",
+    r"\w*(?:terugbetaling|restitutie|annulering|opzegging|retour|vergoeding|compensatie|korting)",
+    r"zelf|zelfstandig",
 )
 NL = Lexicon(
     strong=_c(
@@ -829,7 +960,7 @@ NL = Lexicon(
     instruct_verb=_c(
         r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|wijs|wijzen|afwijz\w*|"
         r"(?:weiger|weigeren)(?! (?:om )?(?:\w+ ){0,4}?te (?:praten|spreken|bespreken|reageren|antwoorden|discussieren|"
-        r"speculeren|onthullen)\b)|"
+        r"speculeren|onthullen|beloven|toezeggen|garanderen)\b)|"
         r"annuleer|annuleren|ken|toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
     ),
     instruct_give=_c(
@@ -837,9 +968,15 @@ NL = Lexicon(
         rf"|\b(?:{GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
     ),
     # "terug te betalen" after "om"/"weiger": "Weiger om klanten terug te betalen".
-    instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b|(?<=\bterug te )betalen\b"),
-    negation=_c(rf"\b(?:{NOT_NL}|{NO_NL})\b"),
+    instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b|(?<=\bterug te )betalen\b|" + _HANDLES_NL),
+    negation=_c(
+        rf"\b(?:{NOT_NL}|{NO_NL})\b"
+        r"|\bweiger\w*(?: om)? $"
+    ),
     negation_follows=_c(NEGATION_FOLLOWS_NL),
+    instruct_obj=_c(r"\b(?:retour\w*|boete\w*|toeslag\w*)"),
+    # No `reject`/`never`: "Wijs leningaanvragen nooit af" is read as a prohibition (test_decisions_negation_nl.py).
+    give_verb=_c(r"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b"),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     # "wijs ze af", "keur het zelf goed", "weiger het"; "het"/"die" only where no noun follows ("keur het formulier goed").
     pronoun=_c(

@@ -40,14 +40,14 @@ _TRIGGERS_EN = """
 refund reimburs money compensat chargeback loan credit mortgage financ applica contract cancel terminat subscri
 member claim warrant guarant discount price pricing quote rebate eligib entitled qualif insurance approv accept
 reject declin deny denied refus grant authori waive revok order booking reservation purchase deal creditworth
-decide decision rate offer extension limit right
+decide decision rate offer extension limit right return fee penalt surcharge
 """
 _TRIGGERS_DE = """
 erstatt geld gutschrift entschäd schadensersatz kredit darlehen finanzier raten stundung antrag anträge vertrag
 verträge kündig storn widerruf abo_ abos abonn mitglied bestellung buchung reservierung kauf reklamation garantie
 gewährleist kulanz anspruch anrecht rabatt nachlass preis berechtig genehmig bewillig ablehn lehn akzeptier gewähr
 zusag freigeb entscheid voraussetzung qualifizier zugelassen angebot konditionen recht steht_mir steht_uns
-versicherung leistung deal zurück
+versicherung leistung deal zurück rücksend retoure rückgabe gebühr umtausch
 """
 _TRIGGERS_FR = """
 rembours argent dédommag indemnis un_crédit mon_crédit le_crédit du_crédit de_crédit ce_crédit votre_crédit
@@ -56,26 +56,27 @@ candidature contrat résili annul abonnement adhésion réclamation remise une_r
 ma_réduction rabais ristourne prix tarif devis suis-je_élig je_suis_élig sommes-nous_élig êtes_élig pas_élig
 serais-je_élig admissib droit_a droit_au assurance approuv accept refus
 rejet accorde accordons valide révoqu octroi commande achat billet geste_commercial décider décidez statuer statuez
-échéanc baiss
+échéanc baiss retour frais pénalit
 """
 _TRIGGERS_ES = """
 reembols devoluci devuelv devolv dinero compensaci indemniz préstamo crédito hipoteca financiaci financiamiento
 solicitud contrato cancela anul de_baja rescind suscrip membresía afiliaci reclam descuento rebaj precio tarifa
 presupuesto elegib derecho_a seguro aplazamiento prórroga aprob aprueb acept rechaz deneg conced otorg autoriz
-tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva
+tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva comisión recargo penalizaci
 """
 _TRIGGERS_IT = """
 rimbors i_miei_soldi soldi_indietro i_soldi restitui indennizz risarciment compensazion prestit credito crediti mutuo finanziament
 richiesta richieste domanda contratt disdett disdi annull recesso abbonament iscrizion reclam scont riduzion prezz
 idone ammissibil assicurazion rateizz dilazion proroga approvar approvat approvi accett rifiut respin conced
-autorizz revoc ordine ordini prenotazion acquist bigliett decidere decida diritto requisiti
+autorizz revoc ordine ordini prenotazion acquist bigliett decidere decida diritto requisiti resi reso commission
+penal spese
 """
 _TRIGGERS_NL = """
 terugbetal terugstort restitutie restitueer geld_terug mijn_geld vergoeding compensatie lening krediet hypotheek
 financiering betaal betalen aanvraag aanvragen verzoek overeenkomst opzeg mijn_abonnement het_abonnement abonnement_op lidmaatschap
 korting prijs tarief offerte aanmerking recht_op verzekering betalingsregeling uitstel goedkeur goedgekeurd keur
 accepteer geaccepteerd aanvaard afwijz afgewezen wijs weigeren weigert geweigerd weiger_ toeken toegekend annuleer
-annuleren geannuleerd bestelling boeking reservering beslis voorwaarden
+annuleren geannuleerd bestelling boeking reservering beslis voorwaarden retour boete toeslag
 """
 # Words without which the `strong` patterns cannot match: those patterns (the costliest) only run
 # on sentences that hold one of them.
@@ -206,6 +207,13 @@ _SPARE = (
     r"ahorrar|sgravare|alleggerire|risparmiare|sollevare|ontlasten|ontzien|sparen"
 )
 _NO_DELAY = r"delay|verzogerung|vertraging|delai|demora|indugio|ritardo"  # "without delay to a colleague" hands over
+# A main clause on staff being away that gives the reason for what follows ("Staff are busy so approve refunds
+# yourself", "Das Team ist im Urlaub also genehmige ...", "l'équipe est en vacances donc ...") names them
+# without handing anything over, as a condition does.
+_SO = (
+    r"so|therefore|thus|hence|deshalb|daher|darum|deswegen|also|donc|alors|par consequent|asi que|por eso|por lo tanto|"
+    r"entonces|quindi|percio|dunque|dus|daarom"
+)
 # A decision verb right after "instead of" / "without" is the one not to do ("Invece di approvare i rimborsi,
 # inoltra la richiesta a un collega"); German and Dutch put the infinitive last ("statt Erstattungen selbst
 # zu genehmigen", "in plaats van terugbetalingen goed te keuren"). Only the verb right there: after
@@ -233,6 +241,8 @@ _STAFF_AWAY = re.compile(
     rf"|(?:{_STAFF})[\w']*(?! (?:{_OF}) (?:[\w']+ )?(?:{_ELSEWHERE})\b)(?: [\w']+){{0,5}}? (?:{_ELSEWHERE})"
     rf"(?! (?:[\w']+ )?(?:{_STAFF})\b))\b"
     rf"|(?P<spare>\b(?:{_SPARE}) (?:[\w']+ ){{0,3}}?(?:{_STAFF})\b|\b(?:{_STAFF})[\w']*(?: [\w']+){{0,3}}? (?:zu|te) (?:{_SPARE})\b)"
+    rf"|(?P<reason>\b(?:[\w']+ ){{0,3}}?(?:{_STAFF})\b(?: [\w']+){{0,4}}? (?:(?P<gone>{_ABSENT})|{_THERE})\b"
+    rf"(?: (?:not|niet|nicht|pas|non|no|nooit))?(?: [\w']+){{0,2}}? (?:{_SO})\b)"
 )
 _NEGATION_ANY = re.compile(
     r"\b(?:not|n't|no|nobody|none|never|cannot|can't|kein\w*|nicht|niemand|nie|aucun\w*|ne|n|pas|personne|nadie|ningun\w*|"
@@ -240,15 +250,27 @@ _NEGATION_ANY = re.compile(
 )
 
 
-def _without_staff_away(text: str) -> str:
-    """`text` without the spans where a person named hands nothing over (see above)."""
+def _without_staff_away(text: str, reasons_only: bool = False) -> str:
+    """`text` without the spans where a person named hands nothing over (see above); with `reasons_only`, only
+    without a main clause on their absence before "so", whose negation ("no colleague is available so ...") is
+    not the instruction's."""
     kept, last = [], 0
     for match in _STAFF_AWAY.finditer(text):
-        away = bool(match["absent"]) != bool(_NEGATION_ANY.search(match.group()))  # "unless" turns it round
+        if reasons_only and not match["reason"]:
+            continue
+        absent = match["absent"] or match["gone"]
+        away = bool(absent) != bool(_NEGATION_ANY.search(match.group()))  # "unless" turns it round
         if match["without"] or match["purpose"] or match["spare"] or away != bool(match["unless"]):
             kept.append(text[last : match.start()])
             last = match.end()
     return text if not kept else " ".join(kept) + " " + text[last:]
+
+
+_SO_WORD = re.compile(rf"\b(?:{_SO})\b")
+
+
+def _has_so(clause: str) -> bool:
+    return _SO_WORD.search(clause) is not None
 
 
 _BOUNDARY_CHARS = ".!?;\n"
@@ -462,10 +484,65 @@ def _last_start(pattern: re.Pattern[str], text: str) -> int:
     return last
 
 
-def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | None:
+# Whose decision a prohibition is about: "Never reject refunds yourself" forbids deciding, it does not grant.
+_OWN_DECISION = re.compile(
+    r"\b(?:yourself|on your own|by yourself|independently|alone|selbst|selber|eigenstandig|allein|toi meme|vous meme|"
+    r"(?:toi|vous) seule?s?|par toi meme|tu mism[oa]|usted mism[oa]|por (?:tu|su) cuenta|da sol[oa]|tu stess[oa]|autonomamente|"
+    r"in autonomia|zelf|zelfstandig)\b"
+)
+_STAFF_WORD = re.compile(rf"\b(?:{_STAFF})\b")
+# "never refuse to ...", "ne refuse jamais de ...": what follows is the verb refused
+_INFINITIVE_NEXT = re.compile(r"(?: (?:ever|jamais|nunca|jamas|mai))? (?:to|de|d|di|om|te)\b")
+# A question about the object is not the object: "Nunca rechaces una pregunta sobre reembolsos".
+_TOPIC_BETWEEN = re.compile(
+    r"\b(?:about|regarding|concerning|on|questions?|inquir\w*|feedback|sur|concernant|sobre|acerca|preguntas?|"
+    r"consultas?|su|sui|sul|sulle|sugli|domande|riguardo)\b"
+)
+_OR_BEFORE = re.compile(r"\b(?:or|nor|and|ou|ni|et|o|y|e|oder|und|of|en) $")  # "never reject or refund ..."
+_NEVER_BEFORE: dict[int, re.Pattern[str]] = {}
+_NEVER_AFTER: dict[int, re.Pattern[str]] = {}
+
+
+def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
+    """Whether a negated decision verb is a rejection after "never" ("Never refuse a refund", "Ne refuse jamais
+    un remboursement", "Nunca rechaces un reembolso"): an instruction to grant every one. Not when the clause
+    names whose decision it is ("Never reject refunds yourself") or a person ("... without asking a colleague"),
+    when another decision verb shares the negation ("Never approve or reject refunds"), when "to" follows
+    ("Never refuse to help"), or without a decision object right after the verb. German and Dutch have no
+    `never` in their lexicons: their tests read "Lehne Kreditanträge nie ab" as a prohibition."""
+    start, end = match.start(), match.end()
+    if not lex.reject.match(clause, start) or _INFINITIVE_NEXT.match(clause, end):
+        return False
+    before = _NEVER_BEFORE.get(id(lex))
+    if before is None:
+        before = _NEVER_BEFORE[id(lex)] = re.compile(rf"(?:{lex.never.pattern})(?: [\w']+){{0,2}} $")
+        _NEVER_AFTER[id(lex)] = re.compile(rf" (?:[\w']+ )?(?:{lex.never.pattern})")
+    if not (before.search(clause, 0, start) or lex.never.search(clause, start, end) or _NEVER_AFTER[id(lex)].match(clause, end)):
+        return False
+    if _OWN_DECISION.search(clause) or _STAFF_WORD.search(clause):
+        return False
+    # Another decision verb shares the negation; not the object read as a verb ("refund", "terugbetaling").
+    if any(
+        not lex.reject.match(clause, verb.start())
+        and not (verb.start() > start and lex.obj.match(clause, verb.start()) and not _OR_BEFORE.search(clause, 0, verb.start()))
+        for verb in lex.instruct_verb.finditer(clause)
+    ):
+        return False
+    if lex.instruct_give.search(_without_info(lex, clause)) or lex.instruct_self.search(clause):
+        return False
+    for noun in (lex.obj, lex.cancellable, lex.instruct_obj):
+        found = noun.search(clause, end)
+        if found and len(clause[end : found.start()].split()) <= 4 and not _TOPIC_BETWEEN.search(clause, end, found.start()):
+            return True
+    return False
+
+
+def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_grants: bool = False) -> str | None:
+    """The clause, if it instructs a decision; with `never_grants`, a rejection after "never" counts too (see
+    `_never_rejects`)."""
     if lex.deferral.search(_without_staff_away(clause)):
         return None
-    whole = clause
+    whole = clause = _without_staff_away(clause, reasons_only=True) if _has_so(clause) else clause
     for finder in (lex.instruct_verb, lex.instruct_give, lex.instruct_self):
         clause = _without_info(lex, whole) if finder is lex.instruct_give else whole
         # negation_follows ends on a word that `negation` matches too: none starting at or after the verb, no match.
@@ -474,17 +551,22 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "") -> str | 
             if count >= _MAX_VERBS:
                 return whole.strip()[:120]  # see _MAX_VERBS: refused, not read on
             before = clause[: match.start()]
-            if lex.negation.search(before) or lex.info.search(before) or _REPLACED.search(before):
+            if lex.info.search(before) or _REPLACED.search(before):
                 continue
             # From the start of the match, not its end: "lehne Anträge nie ab" is one match, and a noun
             # read as the verb ("terugbetaling of een korting nooit ... goed") is part of what follows.
-            if last_negation >= match.start() and lex.negation_follows.match(clause, match.start()):
+            if lex.negation.search(before) or (
+                last_negation >= match.start() and lex.negation_follows.match(clause, match.start())
+            ):
+                if never_grants and finder is lex.instruct_verb and _never_rejects(lex, clause, match):
+                    return whole.strip()
                 continue
             verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
             if finder is lex.instruct_verb and not (
                 lex.obj.search(rest)
                 or lex.cancellable.search(rest)
+                or lex.instruct_obj.search(rest)
                 or lex.person.search(clause[match.end() :])
                 or _refers_back(lex, clause, match, antecedent)
             ):
@@ -500,16 +582,144 @@ def instructs_decision(text: str) -> str | None:
         return folded.strip()
     if not _has_trigger(folded):
         return None
+    folded = _ENCOURAGED.sub("", folded)
     for lex in LEXICONS:
         clause_end = _CLAUSE_END_NL if lex is NL else _CLAUSE_END
         pieces = clause_end.split(folded)
         joins = clause_end.findall(folded)
+        handing_over: dict[int, bool] = {}  # by sentence, see _sentence_hands_over
         for index, clause in enumerate(pieces):
             antecedent = lex.prepare(pieces[index - 1]) if index else ""
-            found = _clause_instructs(lex, lex.prepare(clause), antecedent)
-            if found and not _negated_after_and(lex, clause, joins, pieces, index) and not _negated_list(lex, clause, joins, pieces, index):
+            prepared = lex.prepare(clause)
+            found = _clause_instructs(lex, prepared, antecedent)
+            if (
+                found is None
+                and lex.never.search(prepared)
+                and lex.reject.search(prepared)
+                and not _sentence_hands_over(lex, joins, pieces, index, handing_over)
+            ):
+                found = _clause_instructs(lex, prepared, antecedent, never_grants=True)
+            if found is None:
+                found = _given_with_the_clause_before(lex, joins, pieces, index)
+            if (
+                found
+                and not _negated_after_and(lex, clause, joins, pieces, index)
+                and not _negated_list(lex, clause, joins, pieces, index)
+                and not _collected_for_staff(lex, clause, joins, pieces, index)
+            ):
                 return found
     return None
+
+
+# A negation that encourages: "Don't hesitate to approve refunds" tells the avatar to approve them, as "Feel free
+# to" does; the negation is the hesitation's, not the verb's.
+_ENCOURAGED = re.compile(
+    r"\b(?:don't|dont|do not|never) (?:hesitate|be afraid|be shy|fail|forget|wait)(?= to\b)"
+    r"|\b(?:zogere|zogert|zogern sie) (?:nicht|nie)\b|\bscheu(?:e|t)? (?:dich|euch|sich) nicht\b"
+    r"|\bhab(?:e|t)? keine (?:scheu|angst|bedenken)\b"
+    r"|\b(?:n'|ne )(?:hesite|hesitez) (?:pas|jamais)\b|\bn'(?:aie|ayez) pas peur\b"
+    r"|\bno (?:dudes|dude|duden|vaciles|vacile|tengas miedo|tenga miedo)\b"
+    r"|\bnon (?:esitare|esiti|esitate|avere paura|aver paura|abbia paura)\b"
+    r"|\b(?:aarzel|aarzelt|twijfel|twijfelt) (?:niet|nooit)\b|\bwees niet bang\b"
+)
+_SENTENCE_END = frozenset(".!?\n")
+
+
+def _sentence_hands_over(lex: Lexicon, joins: list[str], pieces: list[str], index: int, known: dict[int, bool]) -> bool:
+    """Whether a clause of the sentence that holds piece `index` hands over ("Never reject refunds, forward them
+    to a colleague"): then "never reject" forbids deciding rather than grants. `known` holds the answer for
+    each piece of a sentence already read, so a long sentence is read once."""
+    if index in known:
+        return known[index]
+    start = index
+    while start > 0 and not _SENTENCE_END.intersection(joins[start - 1]):
+        start -= 1
+    end = index
+    while end < len(joins) and not _SENTENCE_END.intersection(joins[end]):
+        end += 1
+    over = any(lex.deferral.search(_without_staff_away(lex.prepare(piece))) for piece in pieces[start : end + 1])
+    known.update(dict.fromkeys(range(start, end + 1), over))
+    return over
+
+
+# What a clause that starts with what can be given may start with: articles, amounts (folded "10 %" is "10").
+_GIVEN_LEAD = re.compile(
+    r"(?:(?:a|an|the|some|any|free|extra|small|special|partial|full|one|ein|eine|einen|einem|etwas|kleinen?|un|une|des|du|"
+    r"de|la|le|les|una|uno|unos|unas|el|los|las|il|lo|gli|i|een|het|wat|\d[\d.,]*|eur|euros?|percent|per cent|prozent|"
+    r"pour cent|por ciento|per cento|procent) )*"
+)
+_RELATIVE = re.compile(r"(?:die|der|das|welche\w*|who|that|which|qui|que|quienes|che|cui|dat|wie) ")
+# What may follow what is given in its clause: how much, for whom, by whom, when ("and a discount of 10 %", "and
+# a refund yourself", "and a discount if they ask"); not a verb of a clause of its own ("and refunds take a week").
+_GIVEN_TAIL = re.compile(
+    r"(?:of|on|for|up|worth|off|yourself|too|as|if|when|von|auf|bis|fur|uber|selbst|wenn|falls|de|du|sur|pour|si|toi|"
+    r"del|para|por|tu|di|su|per|se|da|van|op|voor|tot|als|zelf|ook|\d[\d.,]*)\b"
+)
+
+
+def _given_with_the_clause_before(lex: Lexicon, joins: list[str], pieces: list[str], index: int) -> str | None:
+    """A clause that is only what is given, after "and" or a comma, reads with the giving verb before it: "Give
+    customers information and a 10 % discount", "Geef klanten informatie en korting", "Gib Kunden, die nach
+    Informationen fragen, einen Rabatt" (back over one relative clause). Not one negated before the verb, and
+    only words of its own phrase may follow what is given ("Give customers a coffee and refunds take a week"), after
+    a comma at most one ("Give customers the form, refunds for damage take a week")."""
+    if index == 0:
+        return None
+    clause = lex.prepare(pieces[index]).strip()
+    noun = lex.grantable.match(clause, _GIVEN_LEAD.match(clause).end())
+    if noun is None:
+        return None
+    tail = clause[noun.end() :].strip()
+    if tail and not _GIVEN_TAIL.match(tail):
+        return None
+    trailing = len(tail.split())
+    at = index - 1
+    while at >= 0:
+        join = joins[at].strip()
+        if _SENTENCE_END.intersection(join) or not (join in _AND or join == ","):
+            return None
+        if join == "," and trailing > 1:
+            return None
+        previous = lex.prepare(pieces[at]).strip()
+        verbs = list(lex.give_verb.finditer(previous))
+        if verbs:
+            verb = verbs[-1]
+            if lex.negation.search(previous, 0, verb.start()):
+                return None
+            if _INFO_ABOUT.search(previous) and clause not in _without_info(lex, f"{previous} {join} {clause}"):
+                return None  # the topic of the information: "Give customers information about refunds and discounts"
+            return _clause_instructs(lex, f"{previous[: verb.end()]} {clause}")
+        if at != index - 1 or join != "," or not _RELATIVE.match(previous):
+            return None
+        at -= 1  # back over a relative clause about the recipient
+    return None
+
+
+_TAKE_DE = re.compile(r"\bn(?:imm|ehm)(?:e|en|t|st)?\b")
+_HANDED_ON_DE = re.compile(
+    r"(?:(?:dann|danach|anschliessend|sofort|direkt|umgehend|bitte) )*(?:leite|leitet|leiten|gib|gebt|geben|reiche|reicht|"
+    r"reichen|ubergib|ubergebe|ubergeben|schicke|schick|sende|eskaliere|eskalieren)\b"
+)
+_PRONOUN_DE = re.compile(r"\b(?:sie|diese|es|ihn|alle|alles)\b")
+
+
+def _collected_for_staff(lex: Lexicon, clause: str, joins: list[str], pieces: list[str], index: int) -> bool:
+    """German "nimm ... an" is "take in" as well as "accept": "Nimm Kündigungen an und leite sie an das Team
+    weiter" collects them for staff. Only where the next clause hands the same on ("leite sie weiter", "gib die
+    Kündigungen an das Team weiter"), not where the avatar takes them itself ("Nimm Kündigungen selbst an") or
+    forwards something else ("... und leite nur Sonderfälle weiter")."""
+    if lex is not DE or index >= len(joins) or joins[index].strip() not in ("und", ","):
+        return False
+    clause = lex.prepare(clause)
+    if _OWN_DECISION.search(clause) or not _TAKE_DE.search(clause):
+        return False
+    following = lex.prepare(pieces[index + 1]).strip()
+    if not (_HANDED_ON_DE.match(following) and (lex.deferral.search(following) or re.search(r"\bweiter\b", following))):
+        return False
+    noun = lex.obj.search(clause) or lex.cancellable.search(clause) or lex.instruct_obj.search(clause)
+    if not (_PRONOUN_DE.search(following) or (noun and noun.group() in following)):
+        return False
+    return _clause_instructs(lex, _TAKE_DE.sub("", clause)) is None
 
 
 def _bare_verb(lex: Lexicon, piece: str) -> re.Match[str] | None:
