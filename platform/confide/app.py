@@ -20,6 +20,7 @@ from confide.accounts.routes import router as accounts_router
 from confide.chats.inbox_routes import router as inbox_router
 from confide.chats.routes import router as chats_router
 from confide.core.access_log import AccessLogMiddleware, AccessLogWriter
+from confide.core.api_docs import install_api_docs
 from confide.core.broker import create_broker
 from confide.core.db import create_engine, create_sessionmaker
 from confide.core.errors import ServiceUnavailable, install_error_handlers
@@ -153,7 +154,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # as soon as an OpenTelemetry SDK is installed; Confide sends nothing anywhere unasked.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False},
         dependencies=[Depends(reject_unknown_query_params)],
+        docs_url=None,  # install_api_docs: the same pages without a CDN
+        redoc_url=None,
     )
+    install_api_docs(app)
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
