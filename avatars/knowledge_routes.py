@@ -227,7 +227,7 @@ async def search(
 ) -> SearchResults:
     avatar = await store.get_avatar(session, ctx, avatar_id)  # the tenant filter answers before the query is judged
     if not q or not q.strip():
-        raise InvalidInput("query.q", "Field required")
+        raise InvalidInput("query.q", "Give the words to search for (q is missing or empty).")
     hits = await store.search(session, ctx, avatar_id=avatar.id, query=q, language=language, limit=limit)
     return SearchResults(
         items=[SearchHit(kind=h.kind, id=h.id, document_id=h.document_id, score=round(h.score, 4), text=h.text, matched=h.matched) for h in hits]

@@ -42,7 +42,20 @@ async def test_unknown_query_parameter_is_rejected(client, factory):
 
 async def test_invalid_json_is_a_problem(client):
     r = await client.post("/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
-    assert_problem(r, 422, "validation-error")
+    body = assert_problem(r, 422, "validation-error")
+    # The field is the body and the offset is in the words, not a field called "body.1".
+    [error] = body["errors"]
+    assert error["field"] == "body" and error["type"] == "json_invalid"
+    assert error["message"].startswith("The body is not valid JSON at character 1")
+
+
+async def test_a_validators_own_message_is_passed_on_as_written(client, factory):
+    user = await factory.user()
+    r = await client.patch("/v1/me", json={"phone": "not a phone"}, headers=user.headers)
+    body = assert_problem(r, 422, "validation-error")
+    [error] = body["errors"]
+    assert error["field"] == "body.phone" and not error["message"].startswith("Value error"), error
+    assert error["message"][0].isupper()
 
 
 async def test_unknown_route_and_method(client):

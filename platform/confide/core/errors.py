@@ -141,13 +141,27 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+# Pydantic puts these in front of the message a validator raised; ours are written to be read as they are.
+_LIBRARY_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
 def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
+        kind = err.get("type", "value_error")
+        loc = tuple(err.get("loc", ()))
         message = err.get("msg", "Invalid value")
-        if err.get("type") == "extra_forbidden":
+        if kind == "extra_forbidden":
             message = "Unknown field"
-        out.append({"field": _field_path(tuple(err.get("loc", ()))), "message": message, "type": err.get("type", "value_error")})
+        elif kind == "json_invalid":
+            # FastAPI's loc is ("body", character offset): the field is the body, the offset goes in the message.
+            at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            reason = (err.get("ctx") or {}).get("error")
+            message = f"The body is not valid JSON{at}" + (f": {reason}" if reason else "")
+            loc = loc[:1]
+        else:
+            message = next((message[len(p) :] for p in _LIBRARY_PREFIXES if message.startswith(p)), message)
+        out.append({"field": _field_path(loc), "message": message, "type": kind})
     return out
 
 
