@@ -112,7 +112,10 @@ async def test_api_keys_work_with_their_role_and_stop_when_revoked(client, facto
     r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": "a@example.com", "role": "analyst"}, headers=headers)
     assert r.status_code == 403
     r = await client.get("/v1/me", headers=headers)
-    assert r.status_code == 401  # keys are for tenant routes, not a person's account
+    # keys are for tenant routes, not a person's account: a valid key, so 403, not 401
+    assert r.status_code == 403 and r.json()["type"].endswith("/person-required")
+    assert "WWW-Authenticate" not in r.headers
+    assert (await client.get("/v1/tenants", headers=headers)).status_code == 403
     await client.delete(f"/v1/tenants/{tenant}/api-keys/{created['id']}", headers=owner.headers)
     assert (await client.get(f"/v1/tenants/{tenant}/members", headers=headers)).status_code == 401
 

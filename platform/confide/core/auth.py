@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
-from confide.core.errors import AccountRestricted, Unauthorized
+from confide.core.errors import AccountRestricted, PersonRequired, Unauthorized
 from confide.core.identity import ApiKey, AuthSession, User
 from confide.core.security import API_KEY_PREFIX, SESSION_TOKEN_PREFIX, hash_token
 
@@ -70,7 +70,7 @@ async def current_principal(
 
 async def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if principal.kind != "user":
-        raise Unauthorized("This route needs a person's login token, not an API key.")
+        raise PersonRequired("This route is about a person's own account: sign in as that person; an API key cannot use it.")
     return principal
 
 

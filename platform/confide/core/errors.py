@@ -72,6 +72,13 @@ class PermissionDenied(ProblemError):
         super().__init__(detail or f"Your role lacks the permission '{permission}'.", permission=permission)
 
 
+class PersonRequired(ProblemError):
+    """A valid credential that is not a person's (an API key) on a route about a person's own account: the
+    key is known, so not 401; it may not do this."""
+
+    status, slug, title = 403, "person-required", "A person's sign-in is required"
+
+
 class EmailNotVerified(ProblemError):
     status, slug, title = 403, "email-not-verified", "Email address not verified"
 
