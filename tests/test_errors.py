@@ -145,3 +145,9 @@ def test_only_services_out_of_reach_count_as_an_outage():
             sqlalchemy.exc.DBAPIError("INSERT", {}, duplicate)]
     assert [is_outage(e) for e in outages] == [True] * len(outages)
     assert [is_outage(e) for e in bugs] == [False] * len(bugs)
+
+
+async def test_no_content_is_sent_without_a_content_type(client, factory):
+    user = await factory.user()
+    r = await client.post("/v1/auth/logout", headers=user.headers)
+    assert r.status_code == 204 and r.content == b"" and "content-type" not in r.headers

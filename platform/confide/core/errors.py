@@ -219,6 +219,9 @@ class UnhandledErrorMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if message["status"] == 204:
+                    # FastAPI answers a 204 route with its JSON response class, body emptied, media type left.
+                    message["headers"] = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"content-type"]
             await send(message)
 
         try:
