@@ -212,19 +212,16 @@ class ForbiddenTopicRule(MatchingRule):
 
     kind: Literal["forbidden_topic"]
     action: Literal["refuse", "handoff"] = "refuse"
-    message: Messages = Field(default_factory=dict, description="Refusal (or handoff) message per language.")
+    message: Messages = Field(
+        default_factory=dict,
+        description="Refusal (or handoff) message per language; a language without one gets the built-in refusal (or handoff) wording.",
+    )
     applies_to: Literal["input", "output", "both"] = "both"
 
     @field_validator("message")
     @classmethod
     def _message_lawful(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         return _no_decision_stated(value, "message", info)
-
-    @model_validator(mode="after")
-    def _refusal_has_message(self) -> ForbiddenTopicRule:
-        if self.action == "refuse" and not self.message:
-            raise PydanticCustomError("missing_message", "a refusing rule needs a message in at least one language")
-        return self
 
 
 class BannedPhraseRule(MatchingRule):

@@ -220,6 +220,17 @@ def test_an_empty_message_is_allowed(compiled: CompiledGuidelines) -> None:
     assert compiled.check_output("", "en").action == "allow"
 
 
+def test_a_refusing_topic_without_a_message_speaks_the_builtin_refusal() -> None:
+    # The README promises built-in refusal wordings; a rule without its own message used to be rejected.
+    compiled = compile_guidelines(
+        {"languages": ["en", "de"], "rules": [{"id": "no-politics", "kind": "forbidden_topic", "keywords": ["election", "Wahl"]}]},
+        "test-refusal-builtin",
+    )
+    english = compiled.check_input("Who wins the election?", "en")
+    assert english.action == "refuse" and english.message == "I am sorry, I cannot help with that."
+    assert compiled.check_input("Wer gewinnt die Wahl?", "de").message == "Das kann ich leider nicht beantworten."
+
+
 def test_a_handoff_topic_speaks_its_own_message_or_the_builtin_one() -> None:
     compiled = compile_guidelines(
         {"rules": [{"id": "legal", "kind": "forbidden_topic", "action": "handoff", "keywords": ["lawsuit", "Klage"],

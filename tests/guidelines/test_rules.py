@@ -71,7 +71,6 @@ def test_every_rule_kind_validates() -> None:
         ({"rules": [topic(phrases=["x"], colour="red")]}, ("rules", 0, "forbidden_topic", "colour"), "Extra inputs"),
         ({"rules": [topic()]}, ("rules", 0, "forbidden_topic"), "at least one of phrases, keywords or patterns"),
         ({"rules": [topic(phrases=["!!!"])]}, ("rules", 0, "forbidden_topic", "phrases", 0), "letters or digits"),
-        ({"rules": [{"id": "t", "kind": "forbidden_topic", "phrases": ["x"]}]}, ("rules", 0, "forbidden_topic"), "needs a message"),
         ({"rules": [{"id": "b", "kind": "banned_phrase", "phrases": ["x"], "action": "replace"}]}, ("rules", 0, "banned_phrase"), "replacement"),
         ({"rules": [{"id": "b", "kind": "banned_phrase", "phrases": ["x"], "replacement": "y"}]}, ("rules", 0, "banned_phrase"), "no replacement"),
         ({"rules": [{"id": "e", "kind": "escalation", "keywords": ["a"], "min_keywords": 2}]}, ("rules", 0, "escalation"), "min_keywords"),
