@@ -4,7 +4,7 @@ against these models; server frames are built by the functions below, so both si
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -124,6 +124,16 @@ OperatorFrame = Annotated[ConversationAction | OperatorSay | OperatorTyping | Qu
 operator_frames: TypeAdapter[Any] = TypeAdapter(OperatorFrame)
 
 
+def _frame_types(union: Any) -> tuple[str, ...]:
+    """The `type`s a frame union accepts, `hello` first (the first frame), then in the union's order."""
+    types = [tag for model in get_args(get_args(union)[0]) for tag in get_args(model.model_fields["type"].annotation)]
+    return tuple(sorted(types, key=lambda tag: tag != "hello"))
+
+
+# Named in the error of a frame with an unknown type; keyed by adapter, as parse() gets the adapter.
+_FRAME_TYPES: dict[int, tuple[str, ...]] = {id(visitor_frames): _frame_types(VisitorFrame), id(operator_frames): _frame_types(OperatorFrame)}
+
+
 class FrameError(Exception):
     """A bad frame: answered with an error frame, the connection stays open, nothing is stored."""
 
@@ -132,14 +142,62 @@ class FrameError(Exception):
         self.slug, self.detail, self.errors = slug, detail, errors
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def _nul_field(data: Any) -> tuple[Any, ...] | None:
+    """The path of the first text holding a NUL character (a key holding one names itself), or None.
+    Walked without recursion: a frame may nest as deep as JSON parsing allows (1024 levels)."""
+    stack: list[tuple[Any, Any]] = [(None, data)]  # (link, value); a link is (the parent's link, key or index)
+    while stack:
+        link, value = stack.pop()
+        key = link[1] if link is not None else None
+        if (isinstance(value, str) and "\x00" in value) or (isinstance(key, str) and "\x00" in key):
+            path: list[Any] = []
+            while link is not None:
+                link, step = link
+                path.append(step)
+            return tuple(reversed(path))
+        if isinstance(value, dict):
+            stack.extend(((link, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((link, i), value[i]) for i in reversed(range(len(value))))
+    return None
+
+
+def _field(path: tuple[Any, ...]) -> str:
+    """A field as the client wrote it: its path in the frame, dots between levels (`resume.last_seq`, `items.0`)."""
+    return ".".join(str(part) for part in path)
+
+
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "null"}
+_MESSAGES = {"extra_forbidden": "Unknown field", "missing": "Field required"}
+
+
+def _frame_error(adapter: TypeAdapter[Any], data: Any, exc: ValidationError) -> FrameError:
+    """The FrameError of a frame the models refused, in words a client's developer can act on. Runs only
+    for bad frames: a valid frame never gets here."""
+    if not isinstance(data, dict):
+        detail = f"A frame must be a JSON object, not {_JSON_KINDS.get(type(data), 'a ' + type(data).__name__)}."
+        return FrameError("invalid-frame", detail, [{"field": "", "message": detail}])
+    details = exc.errors()
+    if any(e["type"] in ("union_tag_invalid", "union_tag_not_found") for e in details):
+        types = _FRAME_TYPES.get(id(adapter)) or ()
+        expected = f"; expected one of: {', '.join(types)}" if types else ""
+        kind = data.get("type")
+        if "type" not in data:
+            message, detail = "Field required", f"The frame has no 'type'{expected}."
+        elif not isinstance(kind, str):
+            message, detail = "Must be a string", f"The frame's 'type' must be a string{expected}."
+        else:
+            shown = kind if len(kind) <= 40 else kind[:40] + "…"
+            message, detail = "Unknown frame type", f"Unknown frame type {shown!r}{expected}."
+        return FrameError("unknown-frame-type", detail, [{"field": "type", "message": message}])
+    tag = data.get("type")
+    errors = []
+    for e in details:
+        loc = e["loc"][1:] if e["loc"] and e["loc"][0] == tag else e["loc"]  # the union's tag is no field of the frame
+        errors.append({"field": _field(loc), "message": _MESSAGES.get(e["type"], e["msg"])})
+    listed = "; ".join(f"{e['field'] or 'frame'}: {e['message']}" for e in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return FrameError("invalid-frame", f"Invalid {tag!r} frame: {listed}{more}.", errors)
 
 
 def parse(adapter: TypeAdapter[Any], raw: str | bytes | None, max_bytes: int) -> Any:
@@ -152,25 +210,58 @@ def parse(adapter: TypeAdapter[Any], raw: str | bytes | None, max_bytes: int) ->
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise FrameError("invalid-json", "The frame is not valid JSON.") from exc
-    if "\\u0000" in raw and _has_nul(data):  # text cannot hold a NUL character (nor can the database)
-        raise FrameError("invalid-frame", "Text may not contain the NUL character (\\u0000).", [{"field": "", "message": "NUL character"}])
+    if "\\u0000" in raw and isinstance(data, dict):  # text cannot hold a NUL character (nor can the database)
+        path = _nul_field(data)  # (a frame that is no object is refused below, whatever it holds)
+        if path is not None:
+            field = _field(path)
+            shown = field if len(field) <= 100 else "…" + field[-99:]
+            raise FrameError("invalid-frame", f"The field {shown!r} may not contain the NUL character (\\u0000).", [{"field": field, "message": "NUL character"}])
     try:
         return adapter.validate_python(data, strict=True)
     except ValidationError as exc:
-        details = exc.errors()
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": "Unknown field" if e["type"] == "extra_forbidden" else e["msg"]} for e in details]
-        if any(e["type"] in ("union_tag_invalid", "union_tag_not_found") for e in details):
-            kind = str(data.get("type"))[:40] if isinstance(data, dict) else None
-            raise FrameError("unknown-frame-type", f"Unknown or missing frame type {kind!r}.", errors) from exc
-        raise FrameError("invalid-frame", "Invalid frame: " + ", ".join(e["field"] or "frame" for e in errors[:5]), errors) from exc
+        raise _frame_error(adapter, data, exc) from exc
 
 
 def encode(frame: dict[str, Any]) -> str:
     return orjson.dumps(frame).decode()
 
 
+# The title of each problem type the sockets send. A type HTTP answers with too has HTTP's title (RFC 9457:
+# one title per type). No `status`: a frame has no HTTP status (an error that ends the connection has `close_code`).
+TITLES = {
+    "conversation-closed": "Conversation closed",
+    "conversation-not-yours": "Conversation not yours",
+    "frame-failed": "Frame failed",
+    "frame-too-large": "Frame too large",
+    "hello-expected": "Hello expected",
+    "hello-timeout": "Hello timeout",
+    "idle-timeout": "Idle timeout",
+    "internal-error": "Internal error",
+    "invalid-customer-token": "Invalid customer token",
+    "invalid-frame": "Invalid frame",
+    "invalid-json": "Invalid JSON",
+    "invalid-transition": "Invalid transition",
+    "invalid-visitor-token": "Invalid visitor token",
+    "message-too-long": "Message too long",
+    "not-found": "Not found",
+    "origin-not-allowed": "Origin not allowed",
+    "permission-denied": "Permission denied",
+    "purpose-not-instructed": "Purpose not instructed",
+    "rate-limited": "Too many requests",
+    "service-unavailable": "Service unavailable",
+    "tenant-closed": "Tenant closed",
+    "too-many-connections": "Too many connections",
+    "unauthorized": "Authentication required",
+    "unexpected-hello": "Unexpected hello",
+    "unknown-frame-type": "Unknown frame type",
+    "unknown-widget": "Unknown widget",
+    "unsupported-frame": "Unsupported frame",
+}
+
+
 def error_frame(slug: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "error", "problem": {"type": problem_type(slug), "title": slug.replace("-", " ").capitalize(), "detail": detail, **extra}}
+    title = TITLES.get(slug) or slug.replace("-", " ").capitalize()
+    return {"type": "error", "problem": {"type": problem_type(slug), "title": title, "detail": detail, **extra}}
 
 
 def frame_error_frame(exc: FrameError) -> dict[str, Any]:
