@@ -30,7 +30,7 @@ async def test_tags_are_added_listed_filtered_and_removed(app, client, factory, 
     assert r.json()["tags"] == ["late", "refund", "vip-customer"]
     await client.post(f"/v1/tenants/{t}/conversations/{two}/tags", json={"tags": ["refund"]}, headers=h)
     r = await client.get(f"/v1/tenants/{t}/conversation-tags", headers=h)
-    assert r.json() == [{"tag": "late", "conversations": 1}, {"tag": "refund", "conversations": 2}, {"tag": "vip-customer", "conversations": 1}]
+    assert r.json()["items"] == [{"tag": "late", "conversations": 1}, {"tag": "refund", "conversations": 2}, {"tag": "vip-customer", "conversations": 1}]
     assert (await client.get(f"/v1/tenants/{t}/conversations/{one}", headers=h)).json()["tags"] == ["late", "refund", "vip-customer"]
 
     r = await client.delete(f"{url}/refund", headers=h)

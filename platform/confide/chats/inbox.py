@@ -214,11 +214,10 @@ async def rule_hits_of(session: AsyncSession, *, tenant_id: str, conversation_id
     return hits
 
 
-async def tag_counts(session: AsyncSession, *, tenant_id: str) -> list[tuple[str, int]]:
-    rows = await session.execute(
-        select(ConversationTag.tag, func.count()).where(ConversationTag.tenant_id == tenant_id).group_by(ConversationTag.tag).order_by(ConversationTag.tag)
-    )
-    return [(tag, int(n)) for tag, n in rows]
+def tag_counts_query(tenant_id: str) -> Select[Any]:
+    """The tenant's tags with how many conversations carry each, one row (`tag`, `conversations`) per tag;
+    for keyset paging on `ConversationTag.tag` (the pager orders by it)."""
+    return select(ConversationTag.tag, func.count().label("conversations")).where(ConversationTag.tenant_id == tenant_id).group_by(ConversationTag.tag)
 
 
 async def conversations_by_id(session: AsyncSession, *, tenant_id: str, conversation_ids: Sequence[str]) -> dict[str, Conversation]:
@@ -253,15 +252,25 @@ async def remove_tags(session: AsyncSession, *, tenant_id: str, conversation_id:
     )
 
 
-async def may_operate(session: AsyncSession, *, tenant_id: str, user_id: str) -> bool:
-    """True when the user is a member of the tenant whose role may operate chats."""
-    role = await session.scalar(select(Membership.role).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id))
-    return role is not None and has_permission(role, Permission.CHATS_OPERATE)
+async def operator_user_id(session: AsyncSession, *, tenant_id: str, member_or_user_id: str) -> str | None:
+    """The user id of the tenant's member named by its member id (`mem_…`) or its user id (`usr_…`),
+    when that member's role may operate chats; None otherwise. Only this tenant's memberships are read,
+    so another tenant's member or user id is None, exactly as an unknown id."""
+    row = (
+        await session.execute(
+            select(Membership.user_id, Membership.role).where(
+                Membership.tenant_id == tenant_id, or_(Membership.id == member_or_user_id, Membership.user_id == member_or_user_id)
+            )
+        )
+    ).first()
+    if row is None or not has_permission(row.role, Permission.CHATS_OPERATE):
+        return None
+    return row.user_id
 
 
 async def set_assignee(session: AsyncSession, *, conversation: Conversation, assignee_id: str | None) -> bool:
     """Assign (or with None, unassign) a conversation; True when that changed anything. The caller has
-    checked the assignee with `may_operate`. The activity time (`updated_at`) stays: assigning is not activity."""
+    checked the assignee with `operator_user_id`. The activity time (`updated_at`) stays: assigning is not activity."""
     if conversation.assignee_id == assignee_id:
         return False
     conversation.assignee_id = assignee_id

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Path, Query, Request, status as http_status
 
 from confide.chats import inbox
 from confide.chats.inbox import MAX_TAGS, STATUSES, UNASSIGNED, ConversationErased, InboxQuery, check_tag, ensure_not_erased
-from confide.chats.models import Conversation
+from confide.chats.models import Conversation, ConversationTag
 from confide.chats.schemas import AssignIn, BulkIn, BulkOut, BulkResult, ConversationOut, ErasureAcceptedOut, TagCountOut, TagsIn
 from confide.chats.search import parse as parse_search
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, NotFound, PermissionDenied
-from confide.core.schemas import Page
+from confide.core.schemas import Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, require
 from confide.privacy.erasure import request_erasure, wake_erasure_worker
@@ -166,9 +166,24 @@ async def read_conversation(conversation_id: str, ctx: Reader, session: SessionD
     return await _one_out(session, ctx, conversation)
 
 
-@router.get("/conversation-tags", response_model=list[TagCountOut], summary="The tags in use, with how many conversations carry each")
-async def list_tags(ctx: Reader, session: SessionDep) -> list[TagCountOut]:
-    return [TagCountOut(tag=t, conversations=n) for t, n in await inbox.tag_counts(session, tenant_id=ctx.tenant_id)]
+@router.get(
+    "/conversation-tags",
+    response_model=Page[TagCountOut],
+    summary="The tags in use, with how many conversations carry each",
+    description="In alphabetical order, paged like every list: `next_cursor` continues with the next tags.",
+)
+async def list_tags(
+    ctx: Reader,
+    session: SessionDep,
+    services: ServicesDep,
+    cursor: Annotated[str | None, Query(description="The `next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+) -> Page[TagCountOut]:
+    rows, next_cursor = await paginate(
+        session, inbox.tag_counts_query(ctx.tenant_id), ConversationTag.tag, cursors=services.cursors,
+        scope=f"conversation-tags:{ctx.tenant_id}", cursor=cursor, limit=limit, rows=True,
+    )
+    return Page(items=[TagCountOut(tag=row.tag, conversations=int(row.conversations)) for row in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -198,13 +213,22 @@ async def untag_conversation(conversation_id: str, ctx: Operator, session: Sessi
 
 
 async def _assignee(session: SessionDep, ctx: TenantContext, value: str, field: str) -> str:
-    user_id = _resolve_user(ctx, value, field)
-    if not await inbox.may_operate(session, tenant_id=ctx.tenant_id, user_id=user_id):
+    """The user id to assign: `value` is `me`, a member id or a user id of a member who may operate chats.
+    Another tenant's member or user id is refused exactly as an unknown id."""
+    user_id = await inbox.operator_user_id(session, tenant_id=ctx.tenant_id, member_or_user_id=_resolve_user(ctx, value, field))
+    if user_id is None:
         raise InvalidInput(field, "No member of this tenant with this id may operate chats (the permission chats:operate).")
     return user_id
 
 
-@router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut, summary="Assign a conversation to a member who may operate chats")
+@router.post(
+    "/conversations/{conversation_id}/assign",
+    response_model=ConversationOut,
+    summary="Assign a conversation to a member who may operate chats",
+    description="`assignee_id` names the member by its member id (`mem_…`, as in `GET …/members`), its user id (`usr_…`) "
+    "or `me` (the signed-in user). The conversation's `assignee_id` is always the member's user id. An id that is no "
+    "member of this tenant with chats:operate (including another tenant's member or user) answers 422 on `body.assignee_id`.",
+)
 async def assign_conversation(conversation_id: str, body: AssignIn, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     user_id = await _assignee(session, ctx, body.assignee_id, "body.assignee_id")
@@ -290,7 +314,7 @@ async def delete_conversation(
     response_model=BulkOut,
     summary="Act on up to 200 conversations at once",
     description="One result per distinct id, in the order given. An id that is not a conversation of this tenant is reported "
-    "`not_found` and nothing is done with it. `tag`/`untag` need `tags`, `assign` needs `assignee_id` (a user id or `me`). "
+    "`not_found` and nothing is done with it. `tag`/`untag` need `tags`, `assign` needs `assignee_id` (a member id, a user id or `me`, as for one conversation). "
     "`delete` needs the permission data:erase and queues an erasure request per conversation (outcome `accepted`).",
 )
 async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: ServicesDep, request: Request) -> BulkOut:

@@ -90,7 +90,12 @@ class TagsIn(RequestBody):
 
 
 class AssignIn(RequestBody):
-    assignee_id: str = Field(min_length=1, max_length=64, description="A user id of a member with chats:operate, or `me`.")
+    assignee_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Who gets the conversation: a member with chats:operate, by member id (`mem_…`, as listed by GET "
+        "/v1/tenants/{tenant_id}/members) or by user id (`usr_…`), or `me`. The conversation's `assignee_id` is the user id.",
+    )
 
 
 BulkAction = Literal["tag", "untag", "assign", "unassign", "close", "reopen", "delete"]
@@ -109,7 +114,7 @@ class BulkIn(RequestBody):
     action: BulkAction
     conversation_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=200)
     tags: list[str] | None = Field(default=None, max_length=20, description="For tag and untag.")
-    assignee_id: str | None = Field(default=None, min_length=1, max_length=64, description="For assign: a user id or `me`.")
+    assignee_id: str | None = Field(default=None, min_length=1, max_length=64, description="For assign: a member id (`mem_…`), a user id (`usr_…`) or `me`, as for one conversation.")
 
 
 class BulkResult(ResponseBody):

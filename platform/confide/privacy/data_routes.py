@@ -130,8 +130,12 @@ async def export_manifest(
     "(rate limits, connection groups), the mail outbox and search data; skips what a legal hold covers and says so; leaves a "
     "receipt with counts and no content. Messages and the link to the person go; anonymous conversation statistics stay "
     "(except for scope `tenant`, which deletes everything). The same scope already queued or running answers 200 with that "
-    "request. Nothing to erase answers 422 naming the field.",
-    responses={200: {"model": ErasureRequestOut, "description": "The same scope is already queued or running: that request."}},
+    "request. Nothing to erase answers 422 naming the field, except a conversation that was already erased: 409 "
+    "conversation-erased, as DELETE …/conversations/{conversation_id} answers.",
+    responses={
+        200: {"model": ErasureRequestOut, "description": "The same scope is already queued or running: that request."},
+        409: {"description": "Scope `conversation`: the conversation was already erased (`conversation-erased`)"},
+    },
 )
 async def create_erasure_request(
     body: ErasureRequestBody, request: Request, response: Response, ctx: Eraser, session: SessionDep, services: ServicesDep

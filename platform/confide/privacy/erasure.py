@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.chats.inbox import ConversationErased
 from confide.chats.models import Conversation
 from confide.core.clock import as_utc, utcnow
 from confide.core.errors import InvalidInput
@@ -103,14 +104,18 @@ def _subject_ref(keys: SubjectKeys, tenant_id: str, scope: str, target: str | No
     return None
 
 
-async def _nothing_to_erase(session: AsyncSession, ctx: TenantContext, keys: SubjectKeys, scope: str, target: str | None) -> InvalidInput:
+async def _nothing_to_erase(
+    session: AsyncSession, ctx: TenantContext, keys: SubjectKeys, scope: str, target: str | None
+) -> InvalidInput | ConversationErased:
+    """Why there is nothing to erase: 422 naming the field, except for a conversation of this tenant that
+    was erased already, which is 409 conversation-erased, as DELETE …/conversations/{id} answers."""
     field = f"body.{SCOPE_FIELD[scope]}"
     if scope == "before":
         return InvalidInput(field, "No conversation of this tenant was last active before this time: there is nothing to erase.")
     if scope == "conversation":
         stub = await session.scalar(select(Conversation.status).where(Conversation.tenant_id == ctx.tenant_id, Conversation.id == target))
         if stub == ERASED:
-            return InvalidInput(field, "This conversation's data was already erased.")
+            return ConversationErased()
         return InvalidInput(field, "No conversation of this tenant has this id.")
     assert target is not None
     erased = await session.scalar(
@@ -137,7 +142,8 @@ async def request_erasure(
     confirm_tenant_id: str | None = None,
 ) -> tuple[ErasureRequest, bool]:
     """Queue an erasure; returns (request, created). The same scope already pending or running returns
-    that request (created False). Nothing to erase is refused with 422 naming the field. Flushes, never commits."""
+    that request (created False). Nothing to erase is refused with 422 naming the field; a conversation
+    already erased with 409 conversation-erased. Flushes, never commits."""
     keys = subject_keys(settings)
     given = {"visitor_id": visitor_id, "customer_ref": customer_ref, "conversation_id": conversation_id, "before": before, "confirm_tenant_id": confirm_tenant_id}
     target, cutoff = _validate(ctx, scope, given)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from confide.core.clock import as_utc
 from confide.core.db import SessionDep
+from confide.core.errors import InvalidInput
 from confide.core.schemas import Page, paginate, query_scope
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
@@ -75,11 +76,20 @@ async def instructions_history(
     return Page(items=[_out(from_row(r, gate.register)) for r in rows], next_cursor=next_cursor)
 
 
+def _bound(current: datetime | None, deprecated: datetime | None, name: str, alias: str) -> datetime | None:
+    """`from`/`to`, or their former names `since`/`until` (deprecated): one spelling per bound."""
+    if current is not None and deprecated is not None:
+        raise InvalidInput(f"query.{alias}", f"Deprecated alias of `{name}`; give `{name}` only.")
+    return as_utc(current if current is not None else deprecated)
+
+
 @router.get(
     "/processing-log",
     response_model=Page[ProcessingLogOut],
     summary="What was done with your data, oldest first",
-    description="One entry per allowed operation: purpose, actor, pseudonymous subject reference, counts and time; never content.",
+    description="One entry per allowed operation: purpose, actor, pseudonymous subject reference, counts and time; never content. "
+    "`from` (inclusive) and `to` (exclusive) bound the entries' time, as on every other route; `since` and `until` are their "
+    "former names, deprecated but still accepted (not together with `from`/`to`).",
 )
 async def processing_log(
     ctx: Reader,
@@ -87,16 +97,20 @@ async def processing_log(
     services: ServicesDep,
     gate: PurposeGateDep,
     purpose: Annotated[Purpose | None, Query(description="Only this purpose.")] = None,
-    since: Annotated[datetime | None, Query(description="Entries at or after this time (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="Entries before this time (ISO 8601).")] = None,
+    from_: Annotated[datetime | None, Query(alias="from", description="Entries at or after this time (ISO 8601).")] = None,
+    to: Annotated[datetime | None, Query(description="Entries before this time (ISO 8601).")] = None,
     subject_ref: Annotated[str | None, Query(max_length=100, description="Only entries about this subject reference.")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
+    since: Annotated[datetime | None, Query(deprecated=True, description="Deprecated: use `from`.")] = None,
+    until: Annotated[datetime | None, Query(deprecated=True, description="Deprecated: use `to`.")] = None,
 ) -> Page[ProcessingLogOut]:
+    start, end = _bound(from_, since, "from", "since"), _bound(to, until, "to", "until")
+    if start is not None and end is not None and start >= end:
+        raise InvalidInput("query.to", "Must be later than `from`.")
     await gate.flush()  # what this node has buffered is visible at once
-    since, until = as_utc(since), as_utc(until)
-    scope = query_scope("processing-log", ctx.tenant_id, purpose, since, until, subject_ref)
-    stmt = log_query(ctx, purpose=purpose.value if purpose else None, since=since, until=until, subject_ref=subject_ref)
+    scope = query_scope("processing-log", ctx.tenant_id, purpose, start, end, subject_ref)
+    stmt = log_query(ctx, purpose=purpose.value if purpose else None, since=start, until=end, subject_ref=subject_ref)
     items, next_cursor = await paginate(session, stmt, ProcessingLogEntry.id, cursors=services.cursors, scope=scope, cursor=cursor, limit=limit)
     return Page(items=items, next_cursor=next_cursor)
 
