@@ -11,7 +11,7 @@ import pytest
 
 from confide.app import create_app
 from confide.core.classification import REGISTRY, Holder
-from confide.privacy.subprocessors import register_from_settings
+from confide.privacy.subprocessors import register_from_settings, unstated_llm_provider
 from tests.conftest import running
 from tests.privacy.conftest import hooked_client
 
@@ -114,7 +114,7 @@ async def test_the_subprocessor_register_names_the_configured_llm_provider(clien
     [
         ("https://api.mistral.ai/v1", "Mistral AI", "EU (France)", "Processing in the EU/EEA"),
         ("https://api.anthropic.com/v1", "Anthropic", "USA", "Standard contractual clauses"),
-        ("http://vllm.internal:8000/v1", "Operator of the LLM endpoint at vllm.internal", "Not stated", "Not stated"),
+        ("http://vllm.internal:8000/v1", "Operator of the LLM endpoint at vllm.internal", "Not yet stated", "Not yet stated"),
     ],
 )
 def test_the_llm_entry_says_where_its_host_processes_or_that_nobody_said(backend, base_url, name, location, safeguard):
@@ -122,8 +122,11 @@ def test_the_llm_entry_says_where_its_host_processes_or_that_nobody_said(backend
     entry = register_from_settings(backend.settings(openai_base_url=base_url)).llm_provider
     assert entry is not None and entry.name.startswith(name)
     assert entry.location.startswith(location) and entry.transfer_safeguard.startswith(safeguard)
-    if location == "Not stated":
-        assert "CONFIDE_LLM_PROVIDER_LOCATION" in entry.location
+    # the notice is for data subjects: no setting names in it; the node's log names them (below)
+    assert "CONFIDE_" not in entry.location and "CONFIDE_" not in entry.transfer_safeguard
+    assert unstated_llm_provider(backend.settings(openai_base_url=base_url)) == (
+        ["CONFIDE_LLM_PROVIDER_LOCATION", "CONFIDE_LLM_PROVIDER_SAFEGUARD"] if location == "Not yet stated" else []
+    )
 
 
 def test_the_operator_states_the_llm_providers_location_and_safeguard(backend):
@@ -132,6 +135,7 @@ def test_the_operator_states_the_llm_providers_location_and_safeguard(backend):
     )
     entry = register_from_settings(settings).llm_provider
     assert (entry.name, entry.location, entry.transfer_safeguard) == ("Our own GPU cluster", "Germany", "None needed (EU)")
+    assert unstated_llm_provider(settings) == []
 
 
 def test_a_register_from_json_settings(backend):

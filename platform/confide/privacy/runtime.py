@@ -3,6 +3,8 @@ writer, the retention job, and the erasure worker."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,8 +12,11 @@ from confide.core.broker import Broker
 from confide.privacy.erasure_worker import ErasureWorker, PassHook
 from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
+from confide.privacy.subprocessors import unstated_llm_provider
 from confide.settings import Settings
 from confide.tenants.closure import announce_closed, finish_closures
+
+log = logging.getLogger("confide.privacy")
 
 
 def erasure_after_pass(settings: Settings, broker: Broker) -> tuple[PassHook, ...]:
@@ -30,6 +35,13 @@ def erasure_after_pass(settings: Settings, broker: Broker) -> tuple[PassHook, ..
 
 async def start_privacy(app: FastAPI, settings: Settings) -> None:
     """Call after app.state.engine, app.state.sessionmaker and app.state.services exist."""
+    unstated = unstated_llm_provider(settings)
+    if unstated:
+        log.warning(
+            "the LLM endpoint's provider is not a known one: the privacy notice and the sub-processor register say its "
+            "location and transfer safeguard are not stated until %s say them",
+            " and ".join(unstated),
+        )
     gate = PurposeGate.for_app(settings, app.state.sessionmaker)
     register_gate(app.state.engine, gate)
     gate.start()

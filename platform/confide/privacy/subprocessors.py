@@ -28,8 +28,9 @@ KNOWN_LLM_HOSTS = {
     "api.anthropic.com": KnownProvider("Anthropic, PBC, 548 Market Street, San Francisco, CA 94104, USA", "USA", _US_SAFEGUARD),
 }
 # Any other endpoint (a self-hosted vLLM or Ollama, Azure, a reseller): where it runs is the operator's to
-# say. The register says so rather than guess a country (it used to say "USA" for every endpoint).
-NOT_STATED = "Not stated by the platform operator (CONFIDE_LLM_PROVIDER_LOCATION / CONFIDE_LLM_PROVIDER_SAFEGUARD)"
+# say. The register says so rather than guess a country (it used to say "USA" for every endpoint), and the
+# node warns at start-up (`unstated_llm_provider`) until the settings say it.
+NOT_STATED = "Not yet stated by the platform operator; ask us (see the controller's contact details)"
 
 
 class Subprocessor(BaseModel):
@@ -65,6 +66,15 @@ class SubprocessorRegister:
 
     def unknown(self, ids: list[str] | tuple[str, ...]) -> list[str]:
         return [i for i in ids if i not in self.by_id]
+
+
+def unstated_llm_provider(settings: Settings) -> list[str]:
+    """The settings an operator still has to give for the LLM entry to say where data goes: none for a
+    known host or when they are set; otherwise the location and/or safeguard settings' names."""
+    if not settings.openai_base_url or (urlsplit(settings.openai_base_url).hostname or "") in KNOWN_LLM_HOSTS:
+        return []
+    missing = {"CONFIDE_LLM_PROVIDER_LOCATION": settings.llm_provider_location, "CONFIDE_LLM_PROVIDER_SAFEGUARD": settings.llm_provider_safeguard}
+    return [name for name, value in missing.items() if not value]
 
 
 def llm_provider_entry(settings: Settings) -> Subprocessor:
