@@ -93,7 +93,22 @@ VISITOR_CASES: list[tuple[str | bytes, str, str, str, list[str] | None]] = [
         "invalid-frame",
         "Invalid frame",
         "The field '…" + ".".join(["a"] * 50) + "' may not contain the NUL character (\\u0000).",
-        [".".join(["a"] * 1001)],
+        ["…" + ".".join(["a"] * 50)],
+    ),
+    (
+        # the frame's own names come back cut short, and at most 20 of them
+        json.dumps({"type": "ping", "k" * 3000: 1}),
+        "invalid-frame",
+        "Invalid frame",
+        "Invalid 'ping' frame: " + "k" * 99 + "…: Unknown field.",
+        ["k" * 99 + "…"],
+    ),
+    (
+        json.dumps({"type": "ping", **{f"f{i:02}": 1 for i in range(50)}}),
+        "invalid-frame",
+        "Invalid frame",
+        "Invalid 'ping' frame: " + "; ".join(f"f{i:02}: Unknown field" for i in range(5)) + " (and 45 more).",
+        [f"f{i:02}" for i in range(20)],
     ),
     ("{not json", "invalid-json", "Invalid JSON", "The frame is not valid JSON.", None),
     (b"\x00\x01binary", "unsupported-frame", "Unsupported frame", "Send JSON text frames.", None),

@@ -192,12 +192,20 @@ def _frame_error(adapter: TypeAdapter[Any], data: Any, exc: ValidationError) -> 
         return FrameError("unknown-frame-type", detail, [{"field": "type", "message": message}])
     tag = data.get("type")
     errors = []
-    for e in details:
+    for e in details[:MAX_LISTED_ERRORS]:  # the frame's own names come back: at most so many, each cut short
         loc = e["loc"][1:] if e["loc"] and e["loc"][0] == tag else e["loc"]  # the union's tag is no field of the frame
-        errors.append({"field": _field(loc), "message": _MESSAGES.get(e["type"], e["msg"])})
+        errors.append({"field": _shortened(_field(loc)), "message": _MESSAGES.get(e["type"], e["msg"])})
     listed = "; ".join(f"{e['field'] or 'frame'}: {e['message']}" for e in errors[:5])
-    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
     return FrameError("invalid-frame", f"Invalid {tag!r} frame: {listed}{more}.", errors)
+
+
+MAX_LISTED_ERRORS = 20
+MAX_FIELD_CHARS = 100
+
+
+def _shortened(field: str) -> str:
+    return field if len(field) <= MAX_FIELD_CHARS else field[: MAX_FIELD_CHARS - 1] + "…"
 
 
 def parse(adapter: TypeAdapter[Any], raw: str | bytes | None, max_bytes: int) -> Any:
@@ -215,7 +223,7 @@ def parse(adapter: TypeAdapter[Any], raw: str | bytes | None, max_bytes: int) ->
         if path is not None:
             field = _field(path)
             shown = field if len(field) <= 100 else "…" + field[-99:]
-            raise FrameError("invalid-frame", f"The field {shown!r} may not contain the NUL character (\\u0000).", [{"field": field, "message": "NUL character"}])
+            raise FrameError("invalid-frame", f"The field {shown!r} may not contain the NUL character (\\u0000).", [{"field": shown, "message": "NUL character"}])
     try:
         return adapter.validate_python(data, strict=True)
     except ValidationError as exc:
