@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from confide.app import create_app
 from confide.core.identity import AuthSession, User
+from confide.core.mail import KIND_HEADER
 from tests.conftest import client_for, random_email, running
 from tests.support.factory import PASSWORD, registration
 
@@ -186,11 +187,35 @@ async def test_profile_rectification(client, factory, outbox):
 async def test_email_change_takes_effect_once_verified(client, factory, outbox):
     user = await factory.user()
     new = random_email()
-    r = await client.patch("/v1/me", json={"email": new}, headers=user.headers)
+    r = await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
     assert r.json()["email"] == user.email and r.json()["pending_email"] == new
     r = await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})
     assert r.status_code == 200 and r.json()["email"] == new and r.json()["pending_email"] is None
     assert (await client.post("/v1/auth/login", json={"email": new, "password": PASSWORD})).status_code == 200
+
+
+async def test_an_email_change_needs_the_password_and_the_former_address_hears_of_it(client, factory, outbox):
+    """A signed-in session alone (a stolen token) used to move the account to another mailbox, and with it the
+    password reset, without the owner ever hearing of it."""
+    user = await factory.user()
+    new = random_email()
+    r = await client.patch("/v1/me", json={"email": new}, headers=user.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.current_password"
+    r = await client.patch("/v1/me", json={"email": new, "current_password": "not the password 1"}, headers=user.headers)
+    assert r.status_code == 401 and r.json()["type"].endswith("/invalid-credentials")
+    assert outbox.messages_to(new) == [] and (await client.get("/v1/me", headers=user.headers)).json()["pending_email"] is None
+    # the current address again, or other fields alone, need no password
+    assert (await client.patch("/v1/me", json={"email": user.email, "first_name": "Ada"}, headers=user.headers)).status_code == 200
+
+    before = len(outbox.messages_to(user.email))
+    r = await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
+    assert r.status_code == 200 and r.json()["pending_email"] == new
+    assert len(outbox.messages_to(user.email)) == before, "nothing changed yet"
+    assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
+    [notice] = outbox.messages_to(user.email)[before:]
+    assert notice[KIND_HEADER] == "email-changed"
+    text = notice.get_payload(decode=True).decode()
+    assert "changed" in text and new not in text and "Ada" not in text
 
 
 async def test_email_change_to_a_taken_address_reveals_nothing(client, factory, outbox):
@@ -198,11 +223,11 @@ async def test_email_change_to_a_taken_address_reveals_nothing(client, factory, 
     signed-in user which addresses have accounts. The address's owner is told, and nothing changes."""
     user, other = await factory.user(), await factory.user()
     free = random_email()
-    r = await client.patch("/v1/me", json={"email": other.email}, headers=user.headers)
+    r = await client.patch("/v1/me", json={"email": other.email, "current_password": user.password}, headers=user.headers)
     taken_answer = r.json()
     assert r.status_code == 200 and taken_answer["pending_email"] == other.email and taken_answer["email"] == user.email
     assert "already has an account" in outbox.messages_to(other.email)[-1].get_payload(decode=True).decode()
-    r = await client.patch("/v1/me", json={"email": free}, headers=user.headers)
+    r = await client.patch("/v1/me", json={"email": free, "current_password": user.password}, headers=user.headers)
     assert r.json().keys() == taken_answer.keys() and r.json()["pending_email"] == free
     assert (await client.get("/v1/me", headers=other.headers)).json()["email"] == other.email
 
@@ -210,13 +235,13 @@ async def test_email_change_to_a_taken_address_reveals_nothing(client, factory, 
 async def test_a_pending_email_change_can_be_withdrawn_and_only_the_newest_confirmed(client, factory, outbox):
     user = await factory.user()
     first, second = random_email(), random_email()
-    await client.patch("/v1/me", json={"email": first}, headers=user.headers)
+    await client.patch("/v1/me", json={"email": first, "current_password": user.password}, headers=user.headers)
     first_token = outbox.last_token_for(first)
-    await client.patch("/v1/me", json={"email": second}, headers=user.headers)
+    await client.patch("/v1/me", json={"email": second, "current_password": user.password}, headers=user.headers)
     r = await client.post("/v1/accounts/verify", json={"token": first_token})
     assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token"), "an earlier request's token stops working"
 
-    r = await client.patch("/v1/me", json={"email": user.email.upper()}, headers=user.headers)
+    r = await client.patch("/v1/me", json={"email": user.email.upper(), "current_password": user.password}, headers=user.headers)
     assert r.status_code == 200 and r.json()["pending_email"] is None and r.json()["email"] == user.email
     r = await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(second)})
     assert r.status_code == 400, "withdrawn: the change's token no longer confirms it"

@@ -169,7 +169,7 @@ async def test_token_mailed_to_a_former_address_is_void(app, client, anon, facto
     user = await factory.user()
     token = await reset_token(app, anon, outbox, user.email)
     new = random_email()
-    await client.patch("/v1/me", json={"email": new}, headers=user.headers)
+    await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
     assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
     assert_invalid_token(await anon.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD}))
 

@@ -329,10 +329,10 @@ async def test_a_pending_email_change_lapses_with_its_token(app, client, factory
     """The address someone asked for is kept while its token works, then dropped with it."""
     user, other = await factory.user(), await factory.user()
     asked = random_email()
-    await client.patch("/v1/me", json={"email": asked}, headers=user.headers)
+    await client.patch("/v1/me", json={"email": asked, "current_password": user.password}, headers=user.headers)
     token = outbox.last_token_for(asked)
-    await client.patch("/v1/me", json={"email": random_email()}, headers=other.headers)
-    await client.patch("/v1/me", json={"email": other.email}, headers=other.headers)  # withdrawn: nothing left to drop
+    await client.patch("/v1/me", json={"email": random_email(), "current_password": other.password}, headers=other.headers)
+    await client.patch("/v1/me", json={"email": other.email, "current_password": other.password}, headers=other.headers)  # withdrawn: nothing left to drop
     soon = utcnow() + timedelta(hours=app.state.settings.verification_ttl_hours - 1)
     await run_retention(app.state.engine, app.state.settings, now=soon)
     assert (await client.get("/v1/me", headers=user.headers)).json()["pending_email"] == asked, "kept while the token works"

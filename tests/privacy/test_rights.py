@@ -284,7 +284,7 @@ async def test_an_unconfirmed_email_change_reaches_none_of_that_address_data(app
     tenant = await factory.tenant(owner, "Invites GmbH")
     await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": victim, "role": "analyst"}, headers=owner.headers)
     intruder = await factory.user()
-    r = await client.patch("/v1/me", json={"email": victim}, headers=intruder.headers)
+    r = await client.patch("/v1/me", json={"email": victim, "current_password": intruder.password}, headers=intruder.headers)
     assert r.status_code == 200 and r.json()["pending_email"] == victim
 
     export = (await client.get("/v1/me/export", headers=intruder.headers)).json()
@@ -310,7 +310,7 @@ async def test_erasure_leaves_the_mails_of_an_account_whose_address_it_asked_for
     await client.post("/v1/auth/password-reset", json={"email": holder.email})
     await outbox.wait_for(holder.email, MailKind.PASSWORD_RESET)
     intruder = await factory.user()
-    await client.patch("/v1/me", json={"email": holder.email}, headers=intruder.headers)
+    await client.patch("/v1/me", json={"email": holder.email, "current_password": intruder.password}, headers=intruder.headers)
     before = sorted(m["Subject"] for m in outbox.messages_to(holder.email))
     assert "Email change not possible" in before and any("Reset" in s for s in before)
     r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=intruder.headers)

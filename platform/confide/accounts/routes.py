@@ -83,8 +83,8 @@ async def resend_verification(body: ResendVerification, request: Request, servic
 
 
 @api.post("/accounts/verify", response_model=Profile, summary="Confirm an email address with the mailed token")
-async def verify(body: VerifyEmail, session: SessionDep) -> Profile:
-    user = await service.verify_email(session, token=body.token)
+async def verify(body: VerifyEmail, session: SessionDep, services: ServicesDep) -> Profile:
+    user = await service.verify_email(session, services, token=body.token)
     await session.commit()
     return profile_of(user)
 

@@ -97,7 +97,15 @@ class ProfileUpdate(RequestBody):
         default=None,
         max_length=320,
         description="A new address becomes pending and takes effect once the token mailed to it is confirmed (POST /v1/accounts/verify); "
-        "the current address again withdraws a pending change.",
+        "the current address again withdraws a pending change. A new address needs `current_password`. To have the token mailed "
+        "again, send the new address again.",
+    )
+    current_password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="Required with a new `email`: a signed-in session alone (a stolen token, say) must not move the account, "
+        "and with it the password reset, to another mailbox.",
     )
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     surname: str | None = Field(default=None, min_length=1, max_length=100)

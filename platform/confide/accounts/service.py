@@ -243,7 +243,7 @@ async def prepare_verification_resend(session: AsyncSession, services: Services,
     return _verification_mail(services, to=user.email, token=token, first_name=user.first_name)
 
 
-async def verify_email(session: AsyncSession, *, token: str) -> User:
+async def verify_email(session: AsyncSession, services: Services, *, token: str) -> User:
     now = utcnow()
     record = await session.scalar(
         select(EmailToken).where(EmailToken.token_hash == hash_token(token), EmailToken.purpose.in_((VERIFY, EMAIL_CHANGE)))  # type: ignore[attr-defined]
@@ -261,14 +261,25 @@ async def verify_email(session: AsyncSession, *, token: str) -> User:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidToken("The token is unknown, used or expired. Ask for a new one.")
+    former = None
     if record.purpose == EMAIL_CHANGE:
         if await find_user_by_email(session, record.email) is not None:
             raise Conflict("That email address now belongs to another account.")
-        user.email = record.email
+        former, user.email = user.email, record.email
         user.pending_email = None
     user.email_verified_at = now
     user.updated_at = now
     await session.flush()
+    if former is not None:
+        # The owner hears of it at the address they had, in case it was not them; the mail names neither the
+        # new address nor the person, so the former mailbox learns nothing more.
+        await services.mailer.send(
+            former,
+            "The email address of your Confide account was changed",
+            "Hello,\n\nthe email address of the Confide account that used this address has just been changed to another one, "
+            f"confirmed from that mailbox. If you did not ask for this, write to {services.settings.controller_email} at once.\n",
+            kind=MailKind.EMAIL_CHANGED,
+        )
     return user
 
 
@@ -313,6 +324,12 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
         user = await get_user(session, user_id=user_id)
     fields = changes.model_dump(exclude_unset=True)
     new_email = fields.pop("email", None)
+    current_password = fields.pop("current_password", None)
+    if new_email is not None and normalise_email(new_email) != user.email:
+        if current_password is None:
+            raise InvalidInput("body.current_password", "Give your current password to change the email address.")
+        if not await services.passwords.verify(user.password_hash, current_password):
+            raise InvalidCredentials("The current password is wrong.")
     for name in ("first_name", "surname", "pseudonym"):
         if fields.get(name) is None:
             fields.pop(name, None)  # required fields cannot be cleared

@@ -29,6 +29,7 @@ class MailKind(StrEnum):
     VERIFICATION = "verification"  # confirm an address: registration, sent again, an email change
     REGISTRATION_ATTEMPT = "registration-attempt"  # someone registered again with an address that has an account
     EMAIL_CHANGE_REFUSED = "email-change-refused"
+    EMAIL_CHANGED = "email-changed"  # to the former address, once a change is confirmed
     PASSWORD_RESET = "password-reset"
     PASSWORD_RESET_REFUSED = "password-reset-refused"  # the account is restricted
     INVITATION = "invitation"  # a tenant invites the address
