@@ -62,8 +62,11 @@ _HANDLES_EN = _handles(
     r"handle|deal with|process|take care of|resolve|settle|manage|sort out|look after|take over",
     _HANDLE_TOPIC_EN,
     r"refund|reimburse|cancell?ation|returns?\b|chargeback|claims?\b|compensation|discount|termination",
-    r"yourself|on your own|by yourself|independently",
-    after=r"questions?|inquir\w*|enquir\w*|polic(?:y|ies)|info\w*|faqs?|details",  # not "on": "... on your own"
+    r"yourself|on your own|by yourself|independently|alone",
+    # not "on": "... on your own"; a question noun after up to two words of a compound ("Handle return shipping
+    # questions yourself")
+    after=r"(?:(?!(?:and|or|but|yourself|by|on|independently|alone)\b)[\w']+ ){0,2}?"
+    r"(?:questions?|inquir\w*|enquir\w*|polic(?:y|ies)|info\w*|faqs?|details)",
 )
 
 # Whom "issue" hands something to or provides with ("Issue the customer with a refund").
@@ -245,7 +248,12 @@ EN = Lexicon(
         r"\b(?:never|not|don't|dont|do not|no|cannot|can't|cant|mustn't|must not|may not|shall not|nor|avoid|refrain)\b"
         r"|\b(?:refus|declin)(?:e|es|ing) to $"
     ),
-    person=_c(r"\b(?:customers?|users?|clients?|them|people|callers?|visitors?|members?|applicants?)\b"),
+    # Not a possessive before something else ("Determine the customer's language"); before their case or
+    # return it is them ("Decide the customer's case", "Accept the customer's return").
+    person=_c(
+        r"\b(?:customers?|users?|clients?|them|people|callers?|visitors?|members?|applicants?)\b"
+        r"(?!'s? (?!(?:cases?|requests?|appeals?|disputes?|complaints?|matters?|returns?|exchanges?|fees?|penalt(?:y|ies))\b)\w)"
+    ),
     # "this"/"that" only where no noun follows ("approve that yourself", not "approve that form").
     pronoun=_c(r"\S+ (?:it\b|(?:this|that|these|those)(?= *$| (?:yourself|directly|immediately|right away|at once|then)\b))"),
     # not the topic of something else ("Set expectations about returns")
@@ -256,7 +264,7 @@ EN = Lexicon(
         r"(?:late |cancell?ation |service |admin |booking |delivery |shipping |restocking )?(?:fees?|surcharges?|penalt(?:y|ies)))\b"
     ),
     reject=_c(r"(?:reject|refuse|deny|decline|turn down)\b"),
-    never=_c(r"\b(?:never|under no circumstances|at no time)\b"),
+    never=_c(r"\b(?:never|under no circumstances|at no time|(?:don't|dont|do not) ever)\b"),
     give_verb=_c(r"\b(?:give|offer|grant|promise|hand out)\b"),
     gates={
         "request": (" you", " u ", " u,", " ya ", "please", "pls", "kindly", " i ", "d like", "asking"),

@@ -40,14 +40,14 @@ _TRIGGERS_EN = """
 refund reimburs money compensat chargeback loan credit mortgage financ applica contract cancel terminat subscri
 member claim warrant guarant discount price pricing quote rebate eligib entitled qualif insurance approv accept
 reject declin deny denied refus grant authori waive revok order booking reservation purchase deal creditworth
-decide decision rate offer extension limit right return fee penalt surcharge
+decide decision rate offer extension limit right
 """
 _TRIGGERS_DE = """
 erstatt geld gutschrift entschäd schadensersatz kredit darlehen finanzier raten stundung antrag anträge vertrag
 verträge kündig storn widerruf abo_ abos abonn mitglied bestellung buchung reservierung kauf reklamation garantie
 gewährleist kulanz anspruch anrecht rabatt nachlass preis berechtig genehmig bewillig ablehn lehn akzeptier gewähr
 zusag freigeb entscheid voraussetzung qualifizier zugelassen angebot konditionen recht steht_mir steht_uns
-versicherung leistung deal zurück rücksend retoure rückgabe gebühr umtausch
+versicherung leistung deal zurück
 """
 _TRIGGERS_FR = """
 rembours argent dédommag indemnis un_crédit mon_crédit le_crédit du_crédit de_crédit ce_crédit votre_crédit
@@ -56,28 +56,38 @@ candidature contrat résili annul abonnement adhésion réclamation remise une_r
 ma_réduction rabais ristourne prix tarif devis suis-je_élig je_suis_élig sommes-nous_élig êtes_élig pas_élig
 serais-je_élig admissib droit_a droit_au assurance approuv accept refus
 rejet accorde accordons valide révoqu octroi commande achat billet geste_commercial décider décidez statuer statuez
-échéanc baiss retour frais pénalit
+échéanc baiss
 """
 _TRIGGERS_ES = """
 reembols devoluci devuelv devolv dinero compensaci indemniz préstamo crédito hipoteca financiaci financiamiento
 solicitud contrato cancela anul de_baja rescind suscrip membresía afiliaci reclam descuento rebaj precio tarifa
 presupuesto elegib derecho_a seguro aplazamiento prórroga aprob aprueb acept rechaz deneg conced otorg autoriz
-tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva comisión recargo penalizaci
+tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva
 """
 _TRIGGERS_IT = """
 rimbors i_miei_soldi soldi_indietro i_soldi restitui indennizz risarciment compensazion prestit credito crediti mutuo finanziament
 richiesta richieste domanda contratt disdett disdi annull recesso abbonament iscrizion reclam scont riduzion prezz
 idone ammissibil assicurazion rateizz dilazion proroga approvar approvat approvi accett rifiut respin conced
-autorizz revoc ordine ordini prenotazion acquist bigliett decidere decida diritto requisiti resi reso commission
-penal spese
+autorizz revoc ordine ordini prenotazion acquist bigliett decidere decida diritto requisiti
 """
 _TRIGGERS_NL = """
 terugbetal terugstort restitutie restitueer geld_terug mijn_geld vergoeding compensatie lening krediet hypotheek
 financiering betaal betalen aanvraag aanvragen verzoek overeenkomst opzeg mijn_abonnement het_abonnement abonnement_op lidmaatschap
 korting prijs tarief offerte aanmerking recht_op verzekering betalingsregeling uitstel goedkeur goedgekeurd keur
 accepteer geaccepteerd aanvaard afwijz afgewezen wijs weigeren weigert geweigerd weiger_ toeken toegekend annuleer
-annuleren geannuleerd bestelling boeking reservering beslis voorwaarden retour boete toeslag
+annuleren geannuleerd bestelling boeking reservering beslis voorwaarden
 """
+# What only an instruction may decide besides the trigger words' objects: returns and fees (`Lexicon.instruct_obj`,
+# `instruct_self`). Read by `instructs_decision` alone, as whole words: in the shared automaton "fee" and
+# "return" were triggers in "feel", "coffee" and "returning customers", and Italian "resi"/"reso" in
+# "president" and "resolve", so chat messages paid for other languages' patterns and style instructions on
+# feelings met the decision patterns. "return" as a verb ("customers who return to the chat") is none.
+_INSTRUCT_TRIGGER = re.compile(
+    r"\b(?:returns?\b(?! to\b| (?:again|later|often|back)\b)|fees?\b|penalt(?:y|ies)\b|surcharges?\b"
+    r"|\w*(?:ru(?:e)?cksend|retoure|ru(?:e)?ckgabe|umtausch)|\w*gebu(?:e)?hr"
+    r"|retours?\b|frais\b|penalites?\b|comision|recargos?\b|penalizaci"
+    r"|resi\b|reso\b|commission[ei]\b|penal[ei]\b|spese\b|retour|boete|toeslag)"
+)
 # Words without which the `strong` patterns cannot match: those patterns (the costliest) only run
 # on sentences that hold one of them.
 _STRONG_EN = """
@@ -498,6 +508,16 @@ _TOPIC_BETWEEN = re.compile(
     r"\b(?:about|regarding|concerning|on|questions?|inquir\w*|feedback|sur|concernant|sobre|acerca|preguntas?|"
     r"consultas?|su|sui|sul|sulle|sugli|domande|riguardo)\b"
 )
+# A decision noun that qualifies another one is not what is refused ("Never refuse a refund question", "... a
+# refund form"); nor one that asks, before what it asks about ("Non rifiutare mai una domanda sui rimborsi").
+_NOT_THE_OBJECT_AFTER = re.compile(
+    rf"(?:\w*?(?:{_NOT_DECISION})| (?:{_NOT_DECISION}|questions?|inquir\w*|enquir\w*|faqs?|fragen?|vragen?))\b"
+)
+_ASKING = re.compile(r"domand|demande|solicitud|request|richiest|pregunta|anfrage|aanvra|verzoek")
+_ABOUT_AFTER = re.compile(
+    r" (?:about|regarding|concerning|on|sur|concernant|sobre|acerca|su|sui|sul|sulle|sugli|sulla|riguardo|zu|zur|zum|"
+    r"uber|over|omtrent)\b"
+)
 _OR_BEFORE = re.compile(r"\b(?:or|nor|and|ou|ni|et|o|y|e|oder|und|of|en) $")  # "never reject or refund ..."
 _NEVER_BEFORE: dict[int, re.Pattern[str]] = {}
 _NEVER_AFTER: dict[int, re.Pattern[str]] = {}
@@ -511,8 +531,14 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     ("Never refuse to help"), or without a decision object right after the verb. German and Dutch have no
     `never` in their lexicons: their tests read "Lehne Kreditanträge nie ab" as a prohibition."""
     start, end = match.start(), match.end()
-    if not lex.reject.match(clause, start) or _INFINITIVE_NEXT.match(clause, end):
+    if not lex.reject.match(clause, start):
         return False
+    inner = None  # "Never refuse to approve a refund": the verb refused, a decision verb that is no rejection
+    infinitive = _INFINITIVE_NEXT.match(clause, end)
+    if infinitive:
+        inner = lex.instruct_verb.match(clause, infinitive.end() + 1)
+        if inner is None or lex.reject.match(clause, inner.start()):
+            return False
     before = _NEVER_BEFORE.get(id(lex))
     if before is None:
         before = _NEVER_BEFORE[id(lex)] = re.compile(rf"(?:{lex.never.pattern})(?: [\w']+){{0,2}} $")
@@ -524,15 +550,76 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     # Another decision verb shares the negation; not the object read as a verb ("refund", "terugbetaling").
     if any(
         not lex.reject.match(clause, verb.start())
+        and not (inner and verb.start() == inner.start())
         and not (verb.start() > start and lex.obj.match(clause, verb.start()) and not _OR_BEFORE.search(clause, 0, verb.start()))
         for verb in lex.instruct_verb.finditer(clause)
     ):
         return False
     if lex.instruct_give.search(_without_info(lex, clause)) or lex.instruct_self.search(clause):
         return False
+    if inner:
+        end = inner.end()
+        if lex.person.search(clause, end):  # "Never refuse to refund a customer"
+            return True
     for noun in (lex.obj, lex.cancellable, lex.instruct_obj):
-        found = noun.search(clause, end)
-        if found and len(clause[end : found.start()].split()) <= 4 and not _TOPIC_BETWEEN.search(clause, end, found.start()):
+        for found in noun.finditer(clause, end):
+            if len(clause[end : found.start()].split()) > 4 or _TOPIC_BETWEEN.search(clause, end, found.start()):
+                break
+            if not _NOT_THE_OBJECT_AFTER.match(clause, found.end()) and not (
+                _ASKING.search(found.group()) and _ABOUT_AFTER.match(clause, found.end())
+            ):
+                return True
+    return False
+
+
+# Words between a decision verb and a return or fee that make it no object of the verb: a topic ("Set a tone
+# for questions on returns", "Adjust the explanation of returns"), a clause of its own ("Accept that fees
+# apply", "Reduce jargon when explaining fees"), "out" ("Set out the fees"). "of" after what a return costs
+# is the object still ("Waive the cost of returns").
+_NOT_OBJECT_BETWEEN = re.compile(
+    r"\b(?:about|regarding|concerning|on|for|(?<!\bcost )(?<!\bcosts )(?<!\bprice )(?<!\bcharge )(?<!\bamount )of|when|"
+    r"whenever|while|if|how|that|what|why|which|where|out|explain\w*|mention\w*|discuss\w*|describ\w*|questions?|"
+    r"inquir\w*|enquir\w*|sur|concernant|quand|lorsque|si|comment|que|sobre|acerca|cuando|como|que|preguntas?|su|sui|"
+    r"sul|sulle|sugli|sulla|riguardo|quando|se|come|che|domande)\b"
+)
+
+
+# Verbs of degree ("adjust", "lower", "reduce", "set", "determine") decide nothing about a person they are
+# done for or who act in a clause of their own: "Adjust the wording to the customer", "Set a relaxed tone for
+# them", "Adjust your tone when customers ask about the return process".
+_DEGREE_VERB = re.compile(r"(?:adjust|lower|reduce|set|determine)\b")
+_AUDIENCE_BEFORE = re.compile(r"\b(?:to|for|with|towards?|by|of) (?:(?:the|a|an|our|your|those|these|all|each|every) )?$")
+_OWN_CLAUSE = re.compile(r"\b(?:when|whenever|while|if|so|how|as|because|since|until|once|where|whether)\b")
+
+
+def _person_decided(lex: Lexicon, clause: str, verb: re.Match[str]) -> bool:
+    """Whether a person after the decision verb is whom it decides on ("Reject applicants", "Deny them");
+    not the audience of a verb of degree (see `_DEGREE_VERB`)."""
+    if not (lex is EN and _DEGREE_VERB.match(clause, verb.start())):
+        return lex.person.search(clause, verb.end()) is not None
+    own_clause = _OWN_CLAUSE.search(clause, verb.end())  # "... when customers ask": none after it
+    stop = own_clause.start() if own_clause else len(clause)
+    for found in lex.person.finditer(clause, verb.end(), stop):
+        # the words just before it: a preposition and an article at most
+        if not _AUDIENCE_BEFORE.search(clause, max(verb.end(), found.start() - 24), found.start()):
+            return True
+    return False
+
+
+def _decides_instruct_obj(lex: Lexicon, clause: str, verb: re.Match[str], rest: str) -> bool:
+    """Whether a return or fee (`Lexicon.instruct_obj`) is what the decision verb decides: within four words
+    after it, with none of `_NOT_OBJECT_BETWEEN` between ("Waive the late fee", "Decline to accept returns";
+    not "Set out the fees", "Reduce jargon when explaining fees"). German and Dutch put the object before a
+    verb at the end or its particle ("Lehne Rücksendungen ab", "Retouren zelf accepteren"): anywhere in
+    the clause there."""
+    if lex is DE or lex is NL:
+        return lex.instruct_obj.search(rest) is not None
+    end = verb.end()
+    for found in lex.instruct_obj.finditer(clause, end):
+        between = clause[end : found.start()]
+        if len(between.split()) > 4:
+            return False
+        if not _NOT_OBJECT_BETWEEN.search(between):
             return True
     return False
 
@@ -566,8 +653,8 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_gra
             if finder is lex.instruct_verb and not (
                 lex.obj.search(rest)
                 or lex.cancellable.search(rest)
-                or lex.instruct_obj.search(rest)
-                or lex.person.search(clause[match.end() :])
+                or _decides_instruct_obj(lex, clause, match, rest)
+                or _person_decided(lex, clause, match)
                 or _refers_back(lex, clause, match, antecedent)
             ):
                 continue
@@ -580,7 +667,7 @@ def instructs_decision(text: str) -> str | None:
     folded = fold(text).text
     if states_decision_folded(folded):
         return folded.strip()
-    if not _has_trigger(folded):
+    if not _has_trigger(folded) and not _INSTRUCT_TRIGGER.search(folded):
         return None
     folded = _ENCOURAGED.sub("", folded)
     for lex in LEXICONS:
