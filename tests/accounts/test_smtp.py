@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.utils
 import re
 import socket
 
@@ -40,6 +42,10 @@ async def test_verification_mail_over_smtp(backend):
             await app.state.detached_mails.drain()  # the account and its mail come after the answer
             (recipients, content) = inbox.messages[-1]
             assert recipients == [body["email"]]
+            # RFC 5322 requires a Date; the Message-ID is on the sender's domain
+            sent = email.message_from_string(content)
+            assert email.utils.parsedate_to_datetime(sent["Date"]).tzinfo is not None
+            assert sent["Message-ID"].rstrip(">").endswith("@" + app.state.settings.mail_from.rstrip(">").rpartition("@")[2])
             token = re.search(r"cft_[A-Za-z0-9_-]{20,}", content).group(0)
             r = await client.post("/v1/accounts/verify", json={"token": token})
             assert r.status_code == 200 and r.json()["email_verified"] is True

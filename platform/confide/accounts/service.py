@@ -462,7 +462,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
         "Send it with your new password in the body of POST /v1/auth/password-reset/confirm "
         '({"token": ..., "new_password": ...}), or open the dashboard link:\n'
         f"{dashboard_link(services, RESET_PAGE, token)}\n\n"
-        f"It works once and expires in {ttl} minutes. Setting a new password signs out every session of your account.\n"
+        f"It works once and expires in {ttl} minute{'s' if ttl != 1 else ''}. Setting a new password signs out every session of your account.\n"
         "If you did not ask for this, ignore this mail: your password stays as it is.\n",
         MailKind.PASSWORD_RESET,
     )

@@ -6,7 +6,7 @@ import logging
 import re
 from email.message import EmailMessage
 from email.policy import Policy
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from enum import StrEnum
 from pathlib import Path
 
@@ -61,6 +61,8 @@ class _VerbatimHeader(str):
 class Mailer:
     def __init__(self, sender: str) -> None:
         self.sender = sender
+        # Message-IDs on the sender's own domain, as mail filters expect; "confide.localhost" when it has none.
+        self.domain = parseaddr(sender)[1].rpartition("@")[2] or "confide.localhost"
 
     def compose(
         self, to: str, subject: str, body: str, *, kind: MailKind | None = None, headers: dict[str, str] | None = None
@@ -69,7 +71,8 @@ class Mailer:
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = subject
-        msg["Message-ID"] = make_msgid(domain="confide.localhost")
+        msg["Date"] = format_datetime(utcnow(), usegmt=True)  # required by RFC 5322; some relays and filters reject a mail without
+        msg["Message-ID"] = make_msgid(domain=self.domain)
         if kind is not None:
             msg[KIND_HEADER] = MailKind(kind).value
         msg.set_content(body)
