@@ -29,6 +29,7 @@
     },
     "newsletter-unsubscribe": {
       url: "/v1/newsletter/unsubscribe",
+      alreadyDone: "unsubscribe-token-used",
       done: "You are unsubscribed: no more newsletters go to this address."
     }
   };
@@ -85,6 +86,11 @@
           return;
         }
         return response.json().catch(function () { return null; }).then(function (problem) {
+          if (action.alreadyDone && problem && typeof problem.type === "string" && problem.type.slice(-action.alreadyDone.length - 1) === "/" + action.alreadyDone) {
+            form.hidden = true;  // pressed twice, or the link opened again: what the reader wanted holds
+            show(problem.detail || action.done, "done");
+            return;
+          }
           button.disabled = false;
           show(problemText(response.status, problem), "error");
         });
