@@ -29,7 +29,7 @@ SIGNING = (
     "Each delivery is a POST with a JSON body and the header `Confide-Signature: t=<unix seconds>,v1=<hex>`, where v1 is the "
     "HMAC-SHA256 of `<t>.<raw body>` keyed with the endpoint's secret. Verify it over the raw body in constant time and refuse "
     "timestamps more than 5 minutes from your clock (replay protection); `Confide-Event-Id` repeats on retries, so drop duplicates. "
-    "Failed attempts (network errors, timeouts, 408, 429, 5xx) are retried with exponential backoff. Message text is included only "
+    "Failed attempts (network errors, timeouts, 408, 425, 429, 5xx) are retried with exponential backoff. Message text is included only "
     "with `include_text` and while your instructions store transcripts. URLs must be https to a public host."
 )
 

@@ -183,7 +183,7 @@ def check_url(url: str, settings: Settings) -> str:
     except ValueError as exc:
         raise InvalidInput("body.url", "not a valid URL") from exc
     if parts.scheme not in ("http", "https"):
-        raise InvalidInput("body.url", "webhook URLs must be http(s)")
+        raise InvalidInput("body.url", "webhook URLs must use https")
     if not host:
         raise InvalidInput("body.url", "the URL has no host")
     if parts.username or parts.password:
