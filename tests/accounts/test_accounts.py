@@ -69,6 +69,11 @@ async def test_duplicate_registration_looks_the_same_and_mails_the_owner(app, cl
         ({"password": "short1"}, "body.password"),
         ({"password": "aaaaaaaaaaaaaaaa"}, "body.password"),
         ({"password": "abcdefghijklmnop"}, "body.password"),
+        # common, or the account's own details: length alone let these through
+        ({"password": "password123"}, "body.password"),
+        ({"password": "qwertyuiop1"}, "body.password"),
+        ({"email": "grace.hopper@example.com", "password": "grace.hopper@example.com"}, "body.password"),
+        ({"first_name": "Grace", "surname": "Hopper", "password": "GraceHopper1"}, "body.password"),
         ({"privacy_policy_version": ""}, "body.privacy_policy_version"),
         ({"first_name": ""}, "body.first_name"),
         ({"is_admin": True}, "body.is_admin"),
@@ -81,6 +86,12 @@ async def test_bad_registration_is_422_naming_the_field(app, client, overrides, 
     assert field in {e["field"] for e in r.json()["errors"]}
     await settled(app)
     assert await count_users(app, body["email"]) == 0
+
+
+async def test_a_guessable_password_is_refused_saying_why(client):
+    r = await client.post("/v1/accounts", json=registration(password="password123"))
+    [error] = [e for e in r.json()["errors"] if e["field"] == "body.password"]
+    assert error["message"].startswith("This password is too easy to guess: This is a very common password"), error
 
 
 async def test_missing_consent_version_is_422(client):
