@@ -28,6 +28,7 @@ from confide.core.events import EventBus
 from confide.core.http import BodySizeLimit, reject_unknown_query_params
 from confide.core.logs import configure_logging, log_loop_exception
 from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
+from confide.core.openapi_errors import install_error_docs
 from confide.core.schemas import Cursors
 from confide.core.security import Passwords
 from confide.core.services import Services
@@ -147,7 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Chat avatars for businesses, with privacy built in.",
         description="Tenants create AI avatars and publish them; their end customers chat with them in real time; "
-        "staff administer, evaluate and take over conversations. Errors are RFC 9457 problem+json.",
+        "staff administer, evaluate and take over conversations. Errors are RFC 9457 `application/problem+json` (schema `Problem`; "
+        "a 422 is a `ValidationProblem` whose `errors` name each field) with a stable `type`, `https://confide.dev/problems/<slug>`, "
+        "to key on. Each operation documents the errors that follow from its authentication, permission, path ids, cursor and "
+        "input, and those it declares itself.",
         openapi_tags=TAGS,
         lifespan=lifespan,
         # FastAPI's built-in OpenTelemetry would export raw paths, query values and exception text
@@ -160,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app)
     app.state.settings = settings
     install_error_handlers(app)
+    install_error_docs(app)  # the OpenAPI document's errors as problem+json, with those each route can give
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
     install_metrics(app)  # outermost middleware, and GET /metrics
