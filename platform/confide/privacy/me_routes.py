@@ -43,7 +43,10 @@ async def export_me(principal: UserDep, session: SessionDep, services: ServicesD
     summary="Erase my account (Art. 17)",
     description="Re-enter your password. Removes your account and everything linked to it and returns a receipt with counts. "
     "If you are the only owner of a tenant, make someone else owner or close it first (409 names the tenants).",
-    responses={409: {"description": "You are the sole owner of a tenant"}},
+    responses={
+        409: {"description": "You are the sole owner of a tenant"},
+        429: {"description": "Too many erasure attempts (wrong passwords) for this account; see Retry-After"},
+    },
 )
 async def erase_me(body: ErasureRequest, principal: UserDep, session: SessionDep, services: ServicesDep) -> dict[str, Any]:
     receipt = await rights.erase_my_account(session, services, user_id=principal.id, password=body.password)

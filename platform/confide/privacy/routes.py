@@ -57,6 +57,7 @@ async def subprocessors(gate: PurposeGateDep) -> list[Subprocessor]:
     summary="Send us a message (no login)",
     description="Needs your consent to process it. An acknowledgement is mailed with a token that deletes the message at once if you object. "
     "Your client address is used for rate limiting and not stored with the message; like every request, this one is in the access log (IP address, time, method, route and status; seven days at most).",
+    responses={429: {"description": "Too many messages from this client address or for this email address; see Retry-After"}},
 )
 async def send_contact(body: ContactRequest, request: Request, session: SessionDep, services: ServicesDep) -> Accepted:
     await contact.receive_contact(session, services, name=body.name, email=body.email, message=body.message, ip=client_address(request))
