@@ -5,7 +5,8 @@ fast form (one Aho-Corasick automaton and one regex alternation per side) and ca
 version key, so a conversation pays for compilation once per version, not per message.
 
 The end customer's input is checked for forbidden topics, escalation triggers, requests that the
-avatar decide the customer's case (always on, GDPR Art. 22) and, if the tenant says so, PII to
+avatar decide the customer's case (always on, GDPR Art. 22), requests for a person (always on:
+an avatar that offers a human must be able to deliver one) and, if the tenant says so, PII to
 redact. The avatar's output is checked for banned phrases, forbidden topics, announced decisions
 (always on) and the maximum reply length; `output_guard` does the same while the reply streams.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from guidelines import decisions, pii, wording
@@ -36,6 +38,67 @@ from guidelines.verdict import ALLOW, Span, Verdict
 __all__ = ["CompiledGuidelines", "OutputGuard", "Span", "Verdict", "compile_guidelines"]
 
 CACHE_SIZE = 256
+BUILTIN_HUMAN_REQUEST = "builtin:human-request"
+_CLAUSE_END = frozenset(".,!?;:")
+NEGATION_WINDOW = 3  # words before a request phrase, within its clause, that may negate it
+
+
+@dataclass(frozen=True, slots=True)
+class _BuiltinPhrases:
+    """The matching fields RuleMatcher reads, for a rule that is not a tenant's."""
+
+    id: str
+    phrases: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    min_keywords: int = 1
+    patterns: tuple[str, ...] = ()
+    match: str = "word"
+
+
+# Every language's request phrases in one automaton, compiled once per process: a message costs one
+# more pass over its folded text, whatever its language (visitors do not always write in the
+# conversation's). Rule 0: request phrases anywhere in a message; rule 1 (_ALONE): requests that
+# count only as the whole message ("human", "Mitarbeiter, bitte": within a sentence such words name
+# a person, they do not ask for one).
+_HUMAN_REQUEST = RuleMatcher([  # type: ignore[list-item]
+    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, tuple(dict.fromkeys(p for phrases in wording.HUMAN_REQUEST_PHRASES.values() for p in phrases))),
+    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_ALONE),
+])
+_ALONE = 1
+_PUNCTUATION = " .,!?;:\n"
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """Whether a request phrase at folded text[start:end] is negated ("I don't want to talk to a
+    person") or names something else ("talk to a human resources manager")."""
+    before = text[max(0, start - 60):start].split()
+    for word in reversed(before[-NEGATION_WINDOW:]):
+        if word[-1] in _CLAUSE_END:  # "No, I want to talk to a person": another clause
+            break
+        if word in wording.HUMAN_REQUEST_NEGATIONS:
+            return True
+    after = text[end:end + 30].split(maxsplit=1)
+    return bool(after) and after[0].rstrip(".,!?;:") in wording.HUMAN_REQUEST_NOT_FOLLOWED_BY
+
+
+def requests_human(folded: Folded) -> bool:
+    """Whether an end customer's message asks for a person, in any of the built-in languages: a
+    request phrase not negated, or a message that is nothing but one ("human", "Mitarbeiter bitte")."""
+    text = folded.text
+    for hit in _HUMAN_REQUEST.hits(folded):
+        if hit.rule == _ALONE:
+            if not (text[:hit.start].strip(_PUNCTUATION) or text[hit.end:].strip(_PUNCTUATION)):
+                return True
+        elif not _negated(text, hit.start, hit.end):
+            return True
+    return False
+
+
+def accepts_offer(folded: Folded) -> bool:
+    """Whether a message is a plain yes ("yes please", "ja gerne", "oui", "sí", "ja graag"): the
+    answer to the avatar's offer to connect the customer with a person."""
+    text = folded.text
+    return len(text) <= 60 and wording.plain_message(text) in wording.PLAIN_YES
 
 
 def rewrites(rule: object) -> bool:
@@ -106,11 +169,21 @@ class CompiledGuidelines:
 
     # -- input -------------------------------------------------------------------------------------
 
-    def check_input(self, text: str, language: str | None = None, *, detect_pii: bool | None = None) -> Verdict:
-        """Check an end customer's message. `detect_pii` overrides the set's PII setting."""
+    def check_input(
+        self, text: str, language: str | None = None, *, detect_pii: bool | None = None, after_offer: bool = False
+    ) -> Verdict:
+        """Check an end customer's message. `detect_pii` overrides the set's PII setting.
+        `after_offer`: the avatar's last message offered a person, so a plain yes asks for one.
+
+        A request for a person hands off with reason customer_request whatever the set's rules
+        say; it is looked for only when no other handoff (the decision guard, a tenant's rule)
+        applies already, so those keep their reason and their rule ids."""
         folded = fold(text)
         fired = [self.input_matcher.rules[i] for i in self.input_matcher.fired(folded)] if self.input_matcher else []
         decision = decisions.requests_decision_folded(folded.text)
+        request = not decision and not any(isinstance(r, EscalationRule) or r.action == "handoff" for r in fired) and (
+            (after_offer and accepts_offer(folded)) or requests_human(folded)
+        )
         spans: tuple[Span, ...] = ()
         redacted = None
         if self.spec.pii.redact if detect_pii is None else detect_pii:
@@ -118,15 +191,21 @@ class CompiledGuidelines:
             if found:
                 spans = tuple(found)
                 redacted = pii.redact(text, found)
-        if not (fired or decision or spans):
+        if not (fired or decision or spans or request):
             return ALLOW
-        return self._input_verdict(fired, decision, spans, redacted, language)
+        return self._input_verdict(fired, decision, spans, redacted, language, request)
 
     def _input_verdict(
-        self, fired: list[Any], decision: bool, spans: tuple[Span, ...], redacted: str | None, language: str | None
+        self, fired: list[Any], decision: bool, spans: tuple[Span, ...], redacted: str | None, language: str | None,
+        request: bool = False,
     ) -> Verdict:
-        rule_ids = ([BUILTIN_DECISION_GUARD] if decision else []) + [r.id for r in fired] + ([BUILTIN_PII] if spans else [])
+        rule_ids = (
+            ([BUILTIN_DECISION_GUARD] if decision else []) + [r.id for r in fired]
+            + ([BUILTIN_HUMAN_REQUEST] if request else []) + ([BUILTIN_PII] if spans else [])
+        )
         common = {"rule_ids": tuple(rule_ids), "spans": spans, "redacted_text": redacted}
+        if request:  # no other handoff applies (see check_input); it wins over a refusal
+            return Verdict("handoff", message=self.handoff_message(language), handoff_reason="customer_request", **common)
         if decision:
             return Verdict("handoff", message=self.handoff_message(language, decision=True),
                            handoff_reason="decision_required", **common)

@@ -7,7 +7,9 @@ and what it says when a reply is blocked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+from guidelines.normalize import fold
 
 DISCLOSURE = {
     "en": "Hello! Please note: I am an AI assistant, an automated system, not a human.",
@@ -72,3 +74,239 @@ def choose(configured: Mapping[str, str], defaults: Mapping[str, str], language:
 
 def default_disclosure(language: str) -> str | None:
     return pick(DISCLOSURE, language)
+
+
+# -- what a visitor says when they want a person ---------------------------------------------------
+#
+# The built-in request for a human (guidelines.checker): phrases that, in a visitor's message, ask
+# for a person, in the six languages above. Built from verbs and the people they name, so "talk to
+# a person" and "speak with an agent" come from one table; objects that also name other things
+# ("someone", "support", "a person") go only with a verb that asks to be put in touch. Phrases are
+# matched as whole words on the folded text (guidelines.matching), so accents, case and spaced-out
+# letters do not matter. A negation just before a phrase ("I don't want to talk to a person")
+# cancels it (HUMAN_REQUEST_NEGATIONS).
+
+_EN_PEOPLE = (
+    "a person", "a human", "a human being", "a real person", "a real human", "a live person", "an actual person",
+    "an actual human", "a living person", "a human agent", "a live agent", "a real agent", "an agent", "a human operator",
+    "an operator", "a representative", "a human representative", "a customer service representative", "a rep", "someone",
+    "somebody", "someone real", "someone from your team", "someone from the team", "a member of staff", "a staff member",
+    "a member of your team", "an employee", "a colleague", "a consultant", "an advisor", "an adviser", "a manager",
+    "a supervisor", "customer service", "customer support", "your support team", "your team", "the team", "a team member",
+    "human support", "a human colleague",
+)
+_EN_ASK = (
+    "talk to", "speak to", "talk with", "speak with", "chat with", "chat to", "connect me with", "connect me to",
+    "put me through to", "put me in touch with", "get me in touch with", "transfer me to", "pass me to",
+    "hand me over to", "hand me to", "forward me to", "escalate this to", "escalate to",
+)
+# Objects that ask for a human even after "I want", "give me", ...: never "a person" or "an agent" alone,
+# which too many ordinary questions name ("Do I need an agent to sell my house?").
+_EN_HUMAN = ("a human", "a human being", "a real person", "a real human", "a live person", "a live agent", "a human agent", "an actual person", "an actual human", "human support")
+_EN_WANT = (
+    "i want", "i need", "i'd like", "i would like", "can i have", "can i get", "could i have", "could i get", "give me",
+    "get me", "let me have", "reach", "get hold of", "get through to",
+)
+
+_DE_PEOPLE = (
+    "einem menschen", "einem echten menschen", "einem richtigen menschen", "einer person", "einer echten person",
+    "einer realen person", "einem mitarbeiter", "einer mitarbeiterin", "einem mitarbeitenden", "einem menschlichen mitarbeiter",
+    "einem echten mitarbeiter", "jemandem", "jemandem aus dem team", "jemandem aus ihrem team", "einem berater",
+    "einer beraterin", "einem kundenberater", "einer kundenberaterin", "einem ansprechpartner", "einer ansprechpartnerin",
+    "dem kundenservice", "dem kundendienst", "dem support", "ihrem team", "dem team", "einem teammitglied",
+    "einem kollegen", "einer kollegin", "einem operator", "einem sachbearbeiter", "einer sachbearbeiterin",
+)
+_DE_VERBS = ("sprechen", "reden", "chatten", "schreiben", "verbunden werden", "verbinden", "in kontakt treten", "telefonieren")
+_DE_FILLERS = ("", "bitte", "gerne", "gern", "jetzt", "direkt", "kurz", "lieber", "doch")
+_DE_CONNECT = (
+    "verbinden sie mich mit", "verbinden sie mich bitte mit", "bitte verbinden sie mich mit", "verbinde mich mit",
+    "verbinde mich bitte mit", "verbindest du mich mit", "weiterverbinden mit", "durchstellen zu", "stellen sie mich durch zu",
+)
+_DE_ACCUSATIVE = (
+    "einen menschen", "einen echten menschen", "einen mitarbeiter", "eine mitarbeiterin", "einen berater",
+    "eine beraterin", "einen ansprechpartner", "eine echte person", "einen kundenberater", "einen menschlichen mitarbeiter",
+)
+_DE_ACCUSATIVE_VERBS = ("sprechen", "ans telefon", "an den apparat")
+_DE_WANT = ("ich will", "ich möchte", "ich moechte", "ich brauche", "ich hätte gern", "ich hätte gerne", "geben sie mir", "gib mir")
+_DE_HUMAN_ACCUSATIVE = ("einen menschen", "einen echten menschen", "einen menschlichen mitarbeiter", "eine echte person")
+
+_FR_PEOPLE = (
+    "une personne", "une vraie personne", "une personne réelle", "un humain", "un être humain", "un vrai humain",
+    "quelqu'un", "quelqu'un de votre équipe", "quelqu'un de l'équipe", "un conseiller", "une conseillère",
+    "un conseiller humain", "un agent", "un agent humain", "un opérateur", "une opératrice", "un collaborateur",
+    "une collaboratrice", "un interlocuteur", "une interlocutrice", "le service client", "le service clientèle",
+    "un membre de l'équipe", "un membre de votre équipe", "votre équipe", "l'équipe", "un employé", "une employée",
+    "un responsable", "un collègue", "le support",
+)
+_FR_ASK = (
+    "parler à", "parler avec", "discuter avec", "échanger avec", "être mis en relation avec", "être mise en relation avec",
+    "me mettre en relation avec", "mettez-moi en relation avec", "mettez moi en relation avec", "me passer",
+    "passez-moi", "passez moi", "me transférer à", "me transférer vers", "transférez-moi à", "transférez-moi vers",
+)
+_FR_REACH = ("joindre", "contacter", "avoir", "je veux", "je voudrais", "j'aimerais", "je souhaite", "je souhaiterais", "donnez-moi", "il me faut")
+_FR_NAMED = (
+    "un humain", "un être humain", "un vrai humain", "une vraie personne", "un conseiller", "une conseillère",
+    "un conseiller humain", "un agent humain", "un opérateur", "une opératrice",
+)
+
+_ES_PEOPLE = (
+    "una persona", "una persona real", "un humano", "un ser humano", "alguien", "alguien de su equipo",
+    "alguien del equipo", "un agente", "un agente humano", "un asesor", "una asesora", "un operador", "una operadora",
+    "un empleado", "una empleada", "un representante", "una representante", "atención al cliente",
+    "el servicio al cliente", "el servicio de atención al cliente", "un miembro del equipo", "su equipo", "el equipo",
+    "un especialista", "un responsable", "un compañero", "una compañera", "el soporte",
+)
+_ES_ASK = (
+    "hablar con", "comunicarme con", "ponerme en contacto con", "ponerme con", "póngame con", "pongame con",
+    "páseme con", "paseme con", "pásame con", "pasame con", "páseme a", "pásame a", "conectarme con", "conécteme con",
+    "conéctame con", "contactar con", "transferirme a", "transfiérame a", "chatear con", "que me atienda",
+    "ser atendido por", "ser atendida por",
+)
+_ES_HUMAN = ("un humano", "un ser humano", "una persona real", "un agente humano")
+_ES_WANT = ("quiero", "necesito", "quisiera", "me gustaría", "deme", "dame")
+
+_IT_PEOPLE = (
+    "un operatore", "un'operatrice", "una operatrice", "una persona", "una persona reale", "una persona vera",
+    "un essere umano", "un umano", "un consulente", "una consulente", "un addetto", "un'addetta", "una addetta",
+    "un agente", "qualcuno", "qualcuno del vostro team", "qualcuno del team", "un dipendente", "il servizio clienti",
+    "l'assistenza clienti", "l'assistenza", "un membro del team", "il vostro team", "un collega", "una collega",
+    "un responsabile", "un operatore umano", "un assistente umano",
+)
+_IT_ASK = (
+    "parlare con", "parlare a", "mettermi in contatto con", "mi metta in contatto con", "mettimi in contatto con",
+    "mi passi", "passami", "mi passa", "collegarmi con", "mi colleghi con", "chattare con", "essere messo in contatto con",
+    "essere messa in contatto con", "contattare", "sentire",
+)
+_IT_HUMAN = ("un essere umano", "un umano", "una persona vera", "una persona reale", "un operatore umano")
+_IT_WANT = ("voglio", "vorrei", "ho bisogno di", "mi serve", "mi dia", "dammi")
+
+_NL_PEOPLE = (
+    "een medewerker", "een medewerkster", "een mens", "een echt mens", "een echt persoon", "een echte persoon",
+    "een persoon", "iemand", "iemand van uw team", "iemand van jullie team", "iemand van het team", "een menselijke medewerker",
+    "de klantenservice", "een klantenservicemedewerker", "een adviseur", "een adviseuse", "een collega", "een operator",
+    "uw team", "jullie team", "het team", "een teamlid", "een consulent", "een vertegenwoordiger",
+)
+_NL_VERBS = ("spreken", "praten", "chatten", "bellen", "in contact komen", "in contact worden gebracht", "verbonden worden", "doorverbonden worden")
+_NL_FILLERS = ("", "graag", "even", "nu", "liever", "direct", "toch")
+_NL_CONNECT = (
+    "verbind me met", "verbind mij met", "verbindt u mij met", "verbind me door met", "verbind mij door met",
+    "doorverbinden met", "spreken met", "praten met", "chatten met", "breng me in contact met", "breng mij in contact met",
+)
+_NL_ACCUSATIVE = ("een medewerker", "een mens", "een echt mens", "een echte persoon", "een echt persoon", "een menselijke medewerker", "een adviseur")
+_NL_ACCUSATIVE_VERBS = ("spreken", "aan de lijn")
+_NL_WANT = ("ik wil", "geef me", "geef mij")
+_NL_HUMAN_ACCUSATIVE = ("een mens", "een echt mens", "een echte persoon", "een echt persoon", "een menselijke medewerker")
+
+
+def _pairs(first: tuple[str, ...], second: tuple[str, ...]) -> list[str]:
+    return [f"{a} {b}" for a in first for b in second]
+
+
+def _german_like(people: tuple[str, ...], prepositions: tuple[str, ...], fillers: tuple[str, ...], verbs: tuple[str, ...]) -> list[str]:
+    """Verb-final phrases: "mit einem Menschen (bitte) sprechen", "met een medewerker (graag) spreken"."""
+    return [
+        " ".join(part for part in (preposition, person, filler, verb) if part)
+        for preposition in prepositions for person in people for filler in fillers for verb in verbs
+    ]
+
+
+HUMAN_REQUEST_PHRASES: dict[str, tuple[str, ...]] = {
+    "en": tuple(_pairs(_EN_ASK, _EN_PEOPLE) + _pairs(_EN_WANT, _EN_HUMAN) + [
+        "human please", "a human please", "real person please", "talk to a real live person", "live chat with a person",
+        "talk to human", "speak to human", "talk to agent", "speak to agent", "get a human", "is there a person i can talk to",
+        "is there someone i can talk to", "is there anyone i can talk to", "can a human help",
+        "human agent", "live agent", "human representative", "human operator",
+    ]),
+    "de": tuple(
+        _german_like(_DE_PEOPLE, ("mit",), _DE_FILLERS, _DE_VERBS)
+        + _pairs(_DE_CONNECT, _DE_PEOPLE)
+        + _german_like(_DE_ACCUSATIVE, ("",), _DE_FILLERS, _DE_ACCUSATIVE_VERBS)
+        + _pairs(_DE_WANT, _DE_HUMAN_ACCUSATIVE)
+        + _pairs(("an einen mitarbeiter", "an eine mitarbeiterin", "an einen menschen"), ("weiter", "weiterleiten", "weitergeben"))
+        + ["einen menschen bitte", "mensch bitte", "ein mensch bitte"]
+    ),
+    "fr": tuple(_pairs(_FR_ASK, _FR_PEOPLE) + _pairs(_FR_REACH, _FR_NAMED) + [
+        "un humain svp", "un humain s'il vous plaît", "un conseiller svp", "un conseiller s'il vous plaît",
+    ]),
+    "es": tuple(_pairs(_ES_ASK, _ES_PEOPLE) + _pairs(_ES_WANT, _ES_HUMAN) + [
+        "un humano por favor", "una persona real por favor", "un agente por favor", "un asesor por favor",
+    ]),
+    "it": tuple(_pairs(_IT_ASK, _IT_PEOPLE) + _pairs(_IT_WANT, _IT_HUMAN) + [
+        "un operatore per favore", "un operatore grazie", "un umano per favore",
+    ]),
+    "nl": tuple(
+        _german_like(_NL_PEOPLE, ("met",), _NL_FILLERS, _NL_VERBS)
+        + _pairs(_NL_CONNECT, _NL_PEOPLE)
+        + _german_like(_NL_ACCUSATIVE, ("",), _NL_FILLERS, _NL_ACCUSATIVE_VERBS)
+        + _pairs(_NL_WANT, _NL_HUMAN_ACCUSATIVE)
+        + ["een medewerker graag", "een mens graag", "een medewerker alstublieft", "een mens alstublieft"]
+    ),
+}
+
+# Words that, among the three before a phrase, turn it around: "I don't want to talk to a person",
+# "Ich möchte nicht mit einem Menschen sprechen", "no quiero hablar con una persona".
+HUMAN_REQUEST_NEGATIONS = frozenset(
+    "not don't dont doesn't never no without nicht nie niemals ohne kein keine keinen pas jamais sans ne n'ai "
+    "nunca sin tampoco non mai senza niet nooit zonder geen".split()
+)
+# Words that, right after a phrase, make it name something else: "talk to a human resources manager".
+HUMAN_REQUEST_NOT_FOLLOWED_BY = frozenset("resources rights trafficking nature body rights".split())
+
+# A whole message that asks for a person and says nothing else: "human", "Mitarbeiter bitte", "agent!".
+_ALONE_PEOPLE = (
+    "human", "a human", "humans", "human being", "person", "a person", "real person", "a real person", "live person",
+    "agent", "an agent", "live agent", "human agent", "operator", "representative", "rep", "someone", "somebody",
+    "customer service", "support", "staff",
+    "mensch", "ein mensch", "einen menschen", "menschen", "mitarbeiter", "mitarbeiterin", "einen mitarbeiter", "berater",
+    "kundenservice", "kundendienst", "person bitte",
+    "humain", "un humain", "conseiller", "un conseiller", "une personne", "operateur", "un operateur", "agent humain",
+    "humano", "un humano", "persona", "una persona", "agente", "un agente", "asesor", "un asesor", "operador", "un operador",
+    "operatore", "un operatore", "operatrice", "umano", "un umano", "consulente", "assistenza",
+    "mens", "een mens", "medewerker", "een medewerker", "klantenservice",
+)
+_PLEASE = ("", "please", "pls", "plz", "now", "bitte", "jetzt", "svp", "stp", "s'il vous plait", "merci", "por favor",
+           "per favore", "grazie", "graag", "alstublieft", "alsjeblieft", "aub")
+# After the avatar offered a person ("Would you like me to connect you with a person?"), a reply made
+# only of one of these says yes.
+_YES = (
+    "yes", "yeah", "yep", "yup", "yes i would", "yes i'd like that", "yes i would like that", "yes that would be great",
+    "yes connect me", "connect me", "yes please connect me", "please connect me", "please do", "yes please do", "sure",
+    "yes sure", "sure thing", "ok", "okay", "ok yes", "yes ok", "of course", "absolutely", "definitely", "go ahead",
+    "yes go ahead", "that would be great", "y", "ya", "yea", "please", "yes a person", "a person please",
+    "ja", "jawohl", "jo", "gerne", "gern", "ja gerne", "ja gern", "sehr gerne", "ja sehr gerne", "ja bitte", "bitte ja",
+    "ja danke", "ja klar", "klar", "klar doch", "ok gerne", "okay gerne", "ja das wäre gut", "ja das wäre super",
+    "ja verbinden sie mich", "ja bitte verbinden", "ja bitte verbinden sie mich", "verbinden sie mich", "ja mach das",
+    "ja machen sie das", "genau", "ja genau",
+    "oui", "ouais", "oui merci", "oui volontiers", "volontiers", "d'accord", "oui d'accord", "bien sûr", "oui bien sûr",
+    "avec plaisir", "oui avec plaisir", "je veux bien", "oui je veux bien", "oui svp", "oui stp", "oui s'il vous plaît",
+    "s'il vous plaît", "oui allez-y", "allez-y", "ok merci", "tout à fait",
+    "sí", "si", "sí por favor", "sí gracias", "claro", "claro que sí", "sí claro", "vale", "sí vale", "de acuerdo",
+    "por supuesto", "sí por supuesto", "por favor", "perfecto", "sí perfecto",
+    "sì", "sì grazie", "sì per favore", "certo", "sì certo", "certo grazie", "certamente", "va bene", "sì va bene",
+    "volentieri", "sì volentieri", "per favore", "d'accordo", "sì d'accordo", "perfetto",
+    "ja graag", "graag", "graag ja", "ja alstublieft", "ja alsjeblieft", "ja hoor", "ja prima", "prima", "ja zeker",
+    "zeker", "ja dank u", "ja dank je", "ja graag dank u", "oké", "ja oké", "ja goed", "goed", "ja doe maar", "doe maar",
+    "alstublieft", "alsjeblieft",
+)
+_YES_THANKS = ("", "thanks", "thank you", "please", "danke", "bitte", "merci", "gracias", "grazie", "dank u", "dank je", "bedankt")
+
+
+_PUNCTUATION = str.maketrans(".,!?;:\n", "       ")
+
+
+def plain_message(folded_text: str) -> str:
+    """A folded message (guidelines.normalize.fold: letters, digits, apostrophes, sentence punctuation)
+    as the whole-message sets hold it: punctuation dropped, single spaces."""
+    return " ".join(folded_text.translate(_PUNCTUATION).split())
+
+
+def _plain_set(texts: Iterable[str]) -> frozenset[str]:
+    return frozenset(plain_message(fold(text).text) for text in texts)
+
+
+# Matched as phrases that must make up the whole message (guidelines.checker): with or without a comma.
+HUMAN_REQUEST_ALONE = tuple(sorted(
+    _plain_set(f"{person} {please}" for person in _ALONE_PEOPLE for please in _PLEASE)
+    | {fold(f"{person}, {please}").text for person in _ALONE_PEOPLE for please in _PLEASE if please}
+))
+PLAIN_YES = _plain_set(f"{yes} {thanks}" for yes in _YES for thanks in _YES_THANKS)

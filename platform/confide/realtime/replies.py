@@ -112,6 +112,10 @@ class AvatarTurn:
         self.conversation = conversation
         self.language = language
         self.delivery = delivery
+        self.said_seq: int | None = None  # the seq of the reply stored by _say
+        # The seq of this turn's reply if it offered the visitor a person (the responder's outcome
+        # says so): the visitor's connection hands off on a plain yes right after it.
+        self.offered_seq: int | None = None
 
     def begin(self, *, visitor_text: str, verdict: Any, reply_to: str) -> None:
         """Start a speculative turn (`answer` in a task of its own); then release() it, or drop() it."""
@@ -242,6 +246,8 @@ class AvatarTurn:
             error=reply.outcome.error,
             deltas=held,
         )
+        if reply.outcome.offered_human:
+            self.offered_seq = self.said_seq
 
     async def _say(
         self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None, deltas: list[dict[str, Any]] | None = None
@@ -275,6 +281,7 @@ class AvatarTurn:
             raise
         if sending is not None:
             await sending
+        self.said_seq = message.seq
         frame = message_frame(message)
         if reply_to:
             frame["reply_to"] = reply_to

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 
+from avatars.responders.prompt import offers_human
 from avatars.service import resolve_widget
 from confide.chats import service as chats
 from confide.chats.models import Conversation
@@ -85,6 +86,9 @@ class VisitorConnection:
         self.language = "en"
         self.delivery: SeqDelivery | None = None
         self.history: HistoryWindow | None = None
+        # The seq of the avatar's last message that offered the visitor a person: if nothing came after
+        # it, a plain "yes" (in the six languages the guard reads) is a request for one.
+        self.offer_seq = 0
         self.strikes = 0
         self.refused_until = 0.0  # loop time at which the rate window that last refused a message ends
         self.frames = FrameBudget(runtime.settings.chat_frame_burst)
@@ -330,6 +334,8 @@ class VisitorConnection:
         status = STATUS_AFTER_EVENT.get(frame.get("type", ""))
         if status is not None and self.conversation is not None:
             self.conversation.status = status
+        elif frame.get("type") == "message" and frame.get("author") == "avatar" and offers_human(frame.get("text", ""), self.language):
+            self.offer_seq = frame["seq"]  # also a reply this connection did not ask for (another tab's, a resume's catch-up)
         if self.history is not None:
             self.history.observe(frame)
 
@@ -438,7 +444,9 @@ class VisitorConnection:
             and self.conversation.status == "avatar"
             and asyncio.get_running_loop().time() >= self.refused_until
         )
-        verdict = self.avatar.guidelines.check_input(frame.text, self.language) if early else None
+        # The avatar's last message offered a person and nothing came since: a plain yes asks for one.
+        after_offer = self.offer_seq > 0 and self.offer_seq == self.delivery.sent_seq
+        verdict = self.avatar.guidelines.check_input(frame.text, self.language, after_offer=after_offer) if early else None
         duplicate = False
         speculative: AvatarTurn | None = None
         if verdict is not None and not verdict.blocks:
@@ -458,7 +466,7 @@ class VisitorConnection:
             if too_long:
                 raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
             if verdict is None:
-                verdict = self.avatar.guidelines.check_input(frame.text, self.language)
+                verdict = self.avatar.guidelines.check_input(frame.text, self.language, after_offer=after_offer)
             stored_text = verdict.passed_on(frame.text)
             try:
                 message, status = await self.rt.writer.append(
@@ -497,9 +505,11 @@ class VisitorConnection:
             if speculative is not None:
                 turn, speculative = speculative, None  # released: no longer the finally's to drop
                 await turn.release()
-                return
-            turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
-            await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
+            else:
+                turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
+                await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
+            if turn.offered_seq:  # the responder offered a person (its outcome says so, whatever the text became)
+                self.offer_seq = max(self.offer_seq, turn.offered_seq)
         finally:
             if speculative is not None:
                 await speculative.drop()

@@ -1,0 +1,85 @@
+"""A newly created avatar (no guideline rules of its own) hands the chat to its operators when the
+visitor asks for a person, and when the visitor says yes to the avatar's own offer of one: over a real
+socket, down to the operators' queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.chat import ChatClient, operator, visitor
+
+OFFER = "Would you like me to connect you with a person?"
+
+
+async def _next_of(chat: ChatClient, *kinds: str, timeout: float = 10.0) -> dict[str, Any]:
+    while True:
+        frame = await chat.recv(timeout)
+        if frame["type"] in kinds:
+            return frame
+
+
+async def _queued(base: str, shop: dict[str, Any], conversation_id: str) -> dict[str, Any]:
+    async with operator(base, shop["tenant_id"], shop["owner"].token) as (_, hello):
+        queued = {c["id"]: c for c in hello["queue"]}
+    assert conversation_id in queued, hello["queue"]
+    return queued[conversation_id]
+
+
+async def test_asking_for_a_person_hands_off_on_a_new_avatar(base, shop):
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("Please connect me with a person", "v1")
+        frame = await _next_of(chat, "handoff", "message")
+        assert frame["type"] == "handoff", frame  # not the fallback and its offer of a person
+        assert frame["reason"] == "customer_request" and frame["author"] == "system"
+        summary = await _queued(base, shop, welcome["conversation_id"])
+        assert summary["status"] == "waiting" and summary["handoff_reason"] == "customer_request"
+
+
+async def test_a_request_in_german_hands_off(base, shop):
+    async with visitor(base, shop["widget_key"], language="de") as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("Ich möchte mit einem Mitarbeiter sprechen.", "v1")
+        frame = await _next_of(chat, "handoff", "message")
+        assert frame["type"] == "handoff" and frame["reason"] == "customer_request", frame
+        assert (await _queued(base, shop, welcome["conversation_id"]))["handoff_reason"] == "customer_request"
+
+
+async def test_yes_to_the_avatars_offer_of_a_person_hands_off(base, shop):
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("What is the airspeed of an unladen swallow?", "v1")
+        fallback = await _next_of(chat, "message", "handoff")
+        assert fallback["type"] == "message" and fallback["author"] == "avatar" and OFFER in fallback["text"], fallback
+        await chat.say("yes", "v2")
+        frame = await _next_of(chat, "handoff", "message")
+        assert frame["type"] == "handoff", frame  # not the same fallback again
+        assert frame["reason"] == "customer_request"
+        summary = await _queued(base, shop, welcome["conversation_id"])
+        assert summary["status"] == "waiting" and summary["handoff_reason"] == "customer_request"
+
+
+async def test_ja_gerne_to_the_offer_in_german_hands_off(base, shop):
+    async with visitor(base, shop["widget_key"], language="de") as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("Wie hoch ist der Eiffelturm?", "v1")
+        fallback = await _next_of(chat, "message", "handoff")
+        assert fallback["type"] == "message" and "Menschen" in fallback["text"], fallback
+        await chat.say("Ja, gerne!", "v2")
+        frame = await _next_of(chat, "handoff", "message")
+        assert frame["type"] == "handoff" and frame["reason"] == "customer_request", frame
+        assert (await _queued(base, shop, welcome["conversation_id"]))["handoff_reason"] == "customer_request"
+
+
+async def test_yes_without_an_offer_is_answered_by_the_avatar(base, shop):
+    async with visitor(base, shop["widget_key"]) as (chat, _):
+        await chat.expect("message")  # the greeting offers nobody
+        await chat.say("yes", "v1")
+        frame = await _next_of(chat, "message", "handoff")
+        assert frame["type"] == "message" and frame["author"] == "avatar", frame
+        await chat.say("When are you open?", "v2")  # an answer from knowledge offers nobody either
+        answer = await _next_of(chat, "message", "handoff")
+        assert answer["type"] == "message" and "Monday to Friday" in answer["text"], answer
+        await chat.say("yes", "v3")
+        frame = await _next_of(chat, "message", "handoff")
+        assert frame["type"] == "message" and frame["author"] == "avatar", frame
