@@ -229,6 +229,41 @@ async def test_an_email_change_needs_the_password_and_the_former_address_hears_o
     assert "changed" in text and new not in text and "Ada" not in text
 
 
+async def test_a_restricted_account_keeps_its_address(client, factory, outbox):
+    """A change asked for before the restriction (Art. 18) does not complete during it."""
+    user = await factory.user()
+    new = random_email()
+    await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
+    assert (await client.post("/v1/me/restriction", headers=user.headers)).status_code == 200
+    r = await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})
+    assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted")
+    assert (await client.get("/v1/me", headers=user.headers)).json()["email"] == user.email
+
+
+async def test_password_checks_of_a_signed_in_session_are_limited(client, factory):
+    """A stolen token must not become unlimited guessing of the password the address change and the
+    password change ask for: ten tries a quarter of an hour, counted together."""
+    user = await factory.user()
+    for attempt in range(10):
+        body = {"email": random_email(), "current_password": f"guess number {attempt}"}
+        assert (await client.patch("/v1/me", json=body, headers=user.headers)).status_code == 401
+    r = await client.post("/v1/me/password", json={"current_password": user.password, "new_password": "a fresh long pass 77"}, headers=user.headers)
+    assert r.status_code == 429 and r.json()["type"].endswith("/rate-limited") and "Retry-After" in r.headers
+
+
+async def test_a_password_is_measured_against_the_account_and_may_be_long(client, factory):
+    user = await factory.user(first_name="Grace", surname="Hopper")
+    r = await client.post("/v1/me/password", json={"current_password": user.password, "new_password": user.email}, headers=user.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.new_password"
+    # zxcvbn refuses input over 72 characters; a long passphrase is estimated by its start
+    passphrase = "violet harbour lanterns drift past seventeen quiet orchards at dawn " * 2
+    r = await client.post("/v1/me/password", json={"current_password": user.password, "new_password": passphrase}, headers=user.headers)
+    assert r.status_code == 204, r.text
+    # look-alike characters are read as letters, so a common password in disguise is still common
+    r = await client.post("/v1/accounts", json=registration(password="P@$$w0rd!1"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.password"
+
+
 async def test_email_change_to_a_taken_address_reveals_nothing(client, factory, outbox):
     """The answer is the same as for a free address (pending until confirmed): PATCH /v1/me must not tell a
     signed-in user which addresses have accounts. The address's owner is told, and nothing changes."""

@@ -84,8 +84,10 @@ async def resend_verification(body: ResendVerification, request: Request, servic
 
 @api.post("/accounts/verify", response_model=Profile, summary="Confirm an email address with the mailed token")
 async def verify(body: VerifyEmail, session: SessionDep, services: ServicesDep) -> Profile:
-    user = await service.verify_email(session, services, token=body.token)
+    user, former = await service.verify_email(session, token=body.token)
     await session.commit()
+    if former is not None:
+        await service.tell_former_address(services, former)
     return profile_of(user)
 
 

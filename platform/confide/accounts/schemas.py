@@ -6,8 +6,8 @@ from datetime import datetime
 
 import phonenumbers
 from pydantic import EmailStr, Field, ValidationInfo, field_validator
-from zxcvbn import zxcvbn
 
+from confide.accounts.password_strength import weakness
 from confide.core.schemas import RequestBody, ResponseBody
 
 NAME = Field(min_length=1, max_length=100)
@@ -26,27 +26,15 @@ def normalise_phone(value: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-MIN_PASSWORD_SCORE = 3  # zxcvbn's scale: 0 guessed at once ... 3 "safely unguessable" ... 4
 _PERSONAL_FIELDS = ("email", "first_name", "surname", "pseudonym", "company_name")
-_ESTIMATED_CHARS = 100  # zxcvbn's time grows with length; a longer password is long enough already
 
 
 def check_password_strength(value: str, info: ValidationInfo) -> str:
-    """Length, then no common, patterned or personal password (NIST SP 800-63B), estimated by zxcvbn with the
-    account's own details (address, names, company) as words an attacker knows; no composition rules, which
-    push people to 'Password1!'. Registration knows those details; a change or reset checks the rest."""
-    if len(value) < 10:
-        raise ValueError("Use at least 10 characters")
-    known: list[str] = []
-    for name in _PERSONAL_FIELDS:
-        given = (info.data or {}).get(name)
-        if isinstance(given, str) and given:
-            known.extend([given, *given.replace("@", " ").replace(".", " ").split()])
-    estimate = zxcvbn(value[:_ESTIMATED_CHARS], user_inputs=known)
-    if estimate["score"] < MIN_PASSWORD_SCORE:
-        feedback = estimate["feedback"]
-        why = " ".join(part for part in (feedback.get("warning"), *feedback.get("suggestions", ())) if part)
-        raise ValueError("This password is too easy to guess" + (f": {why}" if why else "; use a few uncommon words"))
+    """See password_strength. Registration knows the account's details; a change or a reset checks them
+    in its service, where the account is known."""
+    problem = weakness(value, ((info.data or {}).get(name) for name in _PERSONAL_FIELDS))
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 

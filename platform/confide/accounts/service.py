@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,9 +10,10 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.accounts.models import EmailToken
+from confide.accounts.password_strength import weakness
 from confide.accounts.schemas import ProfileUpdate, Registration
 from confide.core.clock import utcnow
-from confide.core.errors import AccountRestricted, Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken
+from confide.core.errors import AccountRestricted, Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken, ServiceUnavailable
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
 from confide.core.mail import MailKind
@@ -22,6 +24,8 @@ from confide.privacy.consent import open_subscription, request_newsletter_on_reg
 VERIFY = "verify"
 EMAIL_CHANGE = "email_change"
 PASSWORD_RESET = "password_reset"
+log = logging.getLogger("confide.accounts")
+
 RESET_TOKEN_INVALID = "The reset token is unknown, used or expired. Ask for a new one: POST /v1/auth/password-reset."
 
 
@@ -243,7 +247,9 @@ async def prepare_verification_resend(session: AsyncSession, services: Services,
     return _verification_mail(services, to=user.email, token=token, first_name=user.first_name)
 
 
-async def verify_email(session: AsyncSession, services: Services, *, token: str) -> User:
+async def verify_email(session: AsyncSession, *, token: str) -> tuple[User, str | None]:
+    """Confirm an address with its token; returns the account and, for an email change, the former address,
+    which the caller tells once committed (`tell_former_address`)."""
     now = utcnow()
     record = await session.scalar(
         select(EmailToken).where(EmailToken.token_hash == hash_token(token), EmailToken.purpose.in_((VERIFY, EMAIL_CHANGE)))  # type: ignore[attr-defined]
@@ -256,6 +262,8 @@ async def verify_email(session: AsyncSession, services: Services, *, token: str)
     assert user is not None  # the foreign key cascades
     if record.purpose == EMAIL_CHANGE and record.email != user.pending_email:
         raise InvalidToken("The token is unknown, used or expired. Ask for a new one.")  # a change since withdrawn or replaced
+    if record.purpose == EMAIL_CHANGE and user.status != "active":
+        raise AccountRestricted("Your account is restricted (Art. 18), so its address stays as it is; lift the restriction first.")
     claimed = await session.execute(
         update(EmailToken).where(EmailToken.id == record.id, EmailToken.used_at.is_(None)).values(used_at=now)  # type: ignore[union-attr]
     )
@@ -270,9 +278,14 @@ async def verify_email(session: AsyncSession, services: Services, *, token: str)
     user.email_verified_at = now
     user.updated_at = now
     await session.flush()
-    if former is not None:
-        # The owner hears of it at the address they had, in case it was not them; the mail names neither the
-        # new address nor the person, so the former mailbox learns nothing more.
+    return user, former
+
+
+async def tell_former_address(services: Services, former: str) -> None:
+    """Once an email change is committed, the owner hears of it at the address they had, in case it was not
+    them. Best effort, after the commit: a former mailbox the relay refuses (often why people move) must not
+    stop the change. The mail names neither the new address nor the person."""
+    try:
         await services.mailer.send(
             former,
             "The email address of your Confide account was changed",
@@ -280,7 +293,8 @@ async def verify_email(session: AsyncSession, services: Services, *, token: str)
             f"confirmed from that mailbox. If you did not ask for this, write to {services.settings.controller_email} at once.\n",
             kind=MailKind.EMAIL_CHANGED,
         )
-    return user
+    except ServiceUnavailable:
+        log.warning("the notice of an email change to the former address could not be sent")
 
 
 async def login(session: AsyncSession, services: Services, *, email: str, password: str, ip: str | None) -> tuple[str, AuthSession]:
@@ -328,6 +342,7 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
     if new_email is not None and normalise_email(new_email) != user.email:
         if current_password is None:
             raise InvalidInput("body.current_password", "Give your current password to change the email address.")
+        await limit_password_checks(services, user_id=user.id)
         if not await services.passwords.verify(user.password_hash, current_password):
             raise InvalidCredentials("The current password is wrong.")
     for name in ("first_name", "surname", "pseudonym"):
@@ -361,11 +376,32 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
     return user
 
 
+PASSWORD_CHECKS_PER_WINDOW = 10
+PASSWORD_CHECK_WINDOW_SECONDS = 900
+
+
+async def limit_password_checks(services: Services, *, user_id: str) -> None:
+    """A signed-in session that must give the password (a change of password or address) tries at most so
+    many a quarter of an hour: a stolen token must not become unlimited password guessing."""
+    await services.enforce_rate(
+        "password-check", user_id, PASSWORD_CHECKS_PER_WINDOW, PASSWORD_CHECK_WINDOW_SECONDS, "Too many password attempts for this account; try again later."
+    )
+
+
+def _refuse_weak(password: str, user: User, *, field: str) -> None:
+    """A new password measured against the account's own details too (the request body did not know them)."""
+    problem = weakness(password, (user.email, user.first_name, user.surname, user.pseudonym, user.company_name))
+    if problem is not None:
+        raise InvalidInput(field, problem)
+
+
 async def change_password(session: AsyncSession, services: Services, *, user_id: str, session_id: str | None, current: str, new: str) -> None:
     user = await get_user(session, user_id=user_id)
+    await limit_password_checks(services, user_id=user_id)
     verified = user.password_hash
     if not await services.passwords.verify(verified, current):
         raise InvalidCredentials("The current password is wrong.")
+    _refuse_weak(new, user, field="body.new_password")
     password_hash = await services.passwords.hash(new)
     await _lock_account(session, User.id == user_id)  # in the same order as a reset: the account, then its tokens
     # Only if the password is still the one verified above, in one statement (SQLite has no row lock): a
@@ -484,6 +520,7 @@ async def confirm_password_reset(session: AsyncSession, services: Services, *, t
     assert user is not None  # the foreign key cascades
     if user.email != record.email:  # the account moved to another address since: the old mailbox proves nothing now
         raise InvalidToken(RESET_TOKEN_INVALID)
+    _refuse_weak(new_password, user, field="body.new_password")
     if user.status != "active":
         raise AccountRestricted(
             f"Your account is restricted, so its password cannot be changed. Lift the restriction first (DELETE /v1/me/restriction, or write to "

@@ -58,11 +58,21 @@ class _VerbatimHeader(str):
         return f"{self.name}: {self}{policy.linesep}"
 
 
+def _message_id_domain(sender: str) -> str:
+    """Message-IDs on the sender's own domain, as mail filters expect (an international one in its ASCII
+    form); "confide.localhost" when the sender names none."""
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    try:
+        return domain.encode("idna").decode("ascii") if domain else "confide.localhost"
+    except UnicodeError:
+        return "confide.localhost"
+
+
 class Mailer:
     def __init__(self, sender: str) -> None:
         self.sender = sender
-        # Message-IDs on the sender's own domain, as mail filters expect; "confide.localhost" when it has none.
-        self.domain = parseaddr(sender)[1].rpartition("@")[2] or "confide.localhost"
+        self.domain = _message_id_domain(sender)
 
     def compose(
         self, to: str, subject: str, body: str, *, kind: MailKind | None = None, headers: dict[str, str] | None = None
