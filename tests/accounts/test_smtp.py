@@ -7,9 +7,12 @@ import email.utils
 import re
 import socket
 
+import pytest
+
 from aiosmtpd.controller import Controller
 
 from confide.app import create_app
+from confide.core.mail import Mailer
 from tests.conftest import client_for, running
 from tests.support.factory import registration
 
@@ -78,3 +81,13 @@ def test_the_public_base_url_is_checked_and_its_trailing_slash_dropped(caplog, t
         create_mailer(Settings(data_dir=tmp_path, smtp_host="127.0.0.1", public_base_url="http://chat.example.com"))
     [record] = caplog.records
     assert "not https" in record.getMessage() and "one-click unsubscribe" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("sender", "domain"),
+    [("Confide <no-reply@confide.example>", "confide.example"), ("no-reply@Bücher.de", "xn--bcher-kva.de"), ("Confide", "confide.localhost")],
+)
+def test_message_ids_are_on_the_senders_domain_in_ascii(sender, domain):
+    # an international sender domain made every mail fail to encode; a sender without one named "Confide"
+    message = bytes(Mailer(sender).compose("someone@example.com", "Subject", "Body"))
+    assert f"@{domain}>".encode() in message
