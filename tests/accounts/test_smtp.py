@@ -8,7 +8,6 @@ import re
 import socket
 
 import pytest
-
 from aiosmtpd.controller import Controller
 
 from confide.app import create_app
