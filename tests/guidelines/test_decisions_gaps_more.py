@@ -18,6 +18,7 @@ from __future__ import annotations
 import pytest
 
 from guidelines.decisions import instructs_decision
+from tests.guidelines.test_decisions_gaps import _cases
 
 # 1. Refusing to do a decision refuses the case; returns and fees are decided too.
 REFUSE_TO_DECIDE_DECIDES = [
@@ -313,10 +314,6 @@ LAWFUL = [
     (RETURNS_AND_FEES_AS_TOPIC_LAWFUL, "a_return_or_fee_as_a_topic_is_lawful"),
     (NEVER_REFUSE_A_QUESTION_LAWFUL, "never_refusing_a_question_is_lawful"),
 ]
-
-
-def _cases(groups):  # noqa: ANN001, ANN202
-    return [pytest.param(sentence, id=f"{behaviour}-{i}") for rows, behaviour in groups for i, sentence in enumerate(rows)]
 
 
 @pytest.mark.parametrize("instruction", _cases(REFUSED))
