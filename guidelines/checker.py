@@ -39,8 +39,10 @@ __all__ = ["CompiledGuidelines", "OutputGuard", "Span", "Verdict", "compile_guid
 
 CACHE_SIZE = 256
 BUILTIN_HUMAN_REQUEST = "builtin:human-request"
-_CLAUSE_END = frozenset(".,!?;:")
-NEGATION_WINDOW = 3  # words before a request phrase, within its clause, that may negate it
+_CLAUSE_END = ".,!?;:"
+CONTEXT_WORDS = 8  # words before a request phrase, within its clause, that say whose request it is
+# A new clause for what it says of a request: "I tried everything but I want to talk to a person".
+_CLAUSE_WORDS = frozenset("but aber mais pero ma maar however".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,39 +59,91 @@ class _BuiltinPhrases:
 
 # Every language's request phrases in one automaton, compiled once per process: a message costs one
 # more pass over its folded text, whatever its language (visitors do not always write in the
-# conversation's). Rule 0: request phrases anywhere in a message; rule 1 (_ALONE): requests that
-# count only as the whole message ("human", "Mitarbeiter, bitte": within a sentence such words name
-# a person, they do not ask for one).
+# conversation's). Its rules: _DIRECT, phrases that ask for one of the service's people ("talk to an
+# agent"); _ALONE, requests that count only as a sentence of their own ("human", "Mitarbeiter, bitte":
+# within a sentence such words name a person, they do not ask for one); _VAGUE, "talk to someone",
+# which needs a request cue before it; _WANT, "I want an agent", not followed by "to" or "for".
+# The words around a hit then say whose request it is (_not_a_request); only hits pay for that.
 _HUMAN_REQUEST = RuleMatcher([  # type: ignore[list-item]
-    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, tuple(dict.fromkeys(p for phrases in wording.HUMAN_REQUEST_PHRASES.values() for p in phrases))),
+    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_DIRECT),
     _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_ALONE),
+    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_VAGUE),
+    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_WANT),
 ])
-_ALONE = 1
-_PUNCTUATION = " .,!?;:\n"
+_DIRECT, _ALONE, _VAGUE, _WANT = range(4)
+_SENTENCE_END = ".!?\n"
 
 
-def _negated(text: str, start: int, end: int) -> bool:
-    """Whether a request phrase at folded text[start:end] is negated ("I don't want to talk to a
-    person") or names something else ("talk to a human resources manager")."""
-    before = text[max(0, start - 60):start].split()
-    for word in reversed(before[-NEGATION_WINDOW:]):
-        if word[-1] in _CLAUSE_END:  # "No, I want to talk to a person": another clause
-            break
-        if word in wording.HUMAN_REQUEST_NEGATIONS:
-            return True
-    after = text[end:end + 30].split(maxsplit=1)
-    return bool(after) and after[0].rstrip(".,!?;:") in wording.HUMAN_REQUEST_NOT_FOLLOWED_BY
+def _has(joined: str, phrases: tuple[str, ...]) -> bool:
+    """Whether one of `phrases` occurs as whole words in `joined` (words, each with a space either side)."""
+    return any(f" {phrase} " in joined for phrase in phrases)
+
+
+def _clause_before(text: str, start: int) -> list[str]:
+    """The words of the clause before text[start], at most CONTEXT_WORDS of them, punctuation dropped."""
+    before = text[max(0, start - 100):start]
+    cut = max(before.rfind(mark) for mark in _CLAUSE_END)
+    words = before[cut + 1:].split()[-CONTEXT_WORDS:]
+    for i in range(len(words) - 1, -1, -1):
+        if words[i] in _CLAUSE_WORDS:
+            return words[i + 1:]
+    return words
+
+
+def _words_after(text: str, end: int) -> list[str]:
+    after = text[end:end + 40]
+    cut = min((i for i in (after.find(mark) for mark in _CLAUSE_END) if i >= 0), default=len(after))
+    return after[:cut].split()[:3]
+
+
+def _not_a_request(text: str, start: int, end: int, rule: int) -> bool:
+    """Whether the request phrase at folded text[start:end] does not ask for a person now: the visitor
+    does not want one, tells of a talk they will have or had, asks whether something requires one,
+    speaks of someone else's wish or their own people, or (a vague "someone") asks for nothing."""
+    before = _clause_before(text, start)
+    after = _words_after(text, end)
+    said = f" {' '.join(before)} "
+    if after and after[0] in wording.HUMAN_REQUEST_NOT_FOLLOWED_BY:
+        return True  # "talk to a human resources manager"
+    if _has(said, wording.HUMAN_REQUEST_NOT_WANTED):
+        return True
+    polite = [w for w in before if w not in ("please", "just", "bitte", "svp")]
+    if polite and polite[-1] in wording.HUMAN_REQUEST_DONT and "why" not in before:
+        return True  # "please don't transfer me to an agent"
+    if before[-2:] == ["do", "not"] and "why" not in before:
+        return True
+    if any(_has(said, words) for words in (wording.HUMAN_REQUEST_NARRATION, wording.HUMAN_REQUEST_OBLIGATION, wording.HUMAN_REQUEST_INQUIRY)):
+        return True
+    if any(w in wording.HUMAN_REQUEST_THIRD_PARTY for w in before):
+        return True
+    near = before[:-1] if before and before[-1] in ("mit", "met") else before  # "Mijn vrouw wil met | een adviseur spreken"
+    if any(w in wording.HUMAN_REQUEST_POSSESSIVE for w in near[-wording.HUMAN_REQUEST_POSSESSIVE_WINDOW:]):
+        return True
+    if after:
+        if after[0] in wording.HUMAN_REQUEST_ELSE:
+            return True  # "someone else's account manager", "someone nearby"
+        if len(after) > 1 and after[0] in wording.HUMAN_REQUEST_OF and after[1] in wording.HUMAN_REQUEST_POSSESSIVE:
+            return True  # "someone at my bank", "alguien de mi familia", "qualcuno in famiglia"
+        if any(w in wording.HUMAN_REQUEST_CHANNEL for w in after) or after[:2] == ["as", "well"]:
+            return True  # "customer support via WhatsApp as well"
+    if rule == _WANT and after and after[0] in wording.HUMAN_REQUEST_FOR:
+        return True  # "I want an agent to sell my house"
+    if rule == _VAGUE:
+        return bool(before) and not _has(f"{said}{text[start:end]} ", wording.HUMAN_REQUEST_CUES)
+    return False
 
 
 def requests_human(folded: Folded) -> bool:
-    """Whether an end customer's message asks for a person, in any of the built-in languages: a
-    request phrase not negated, or a message that is nothing but one ("human", "Mitarbeiter bitte")."""
+    """Whether an end customer's message asks for a person, in any of the built-in languages: a request
+    phrase that the words around it leave a request, or a sentence that is nothing but one ("human",
+    "Stop. Human.", "Mitarbeiter bitte")."""
     text = folded.text
     for hit in _HUMAN_REQUEST.hits(folded):
         if hit.rule == _ALONE:
-            if not (text[:hit.start].strip(_PUNCTUATION) or text[hit.end:].strip(_PUNCTUATION)):
+            head, tail = text[:hit.start].rstrip(" ,"), text[hit.end:].lstrip(" ,")
+            if (not head or head[-1] in _SENTENCE_END) and (not tail or tail[0] in _SENTENCE_END):
                 return True
-        elif not _negated(text, hit.start, hit.end):
+        elif not _not_a_request(text, hit.start, hit.end, hit.rule):
             return True
     return False
 

@@ -83,17 +83,22 @@ def default_disclosure(language: str) -> str | None:
 # a person" and "speak with an agent" come from one table; objects that also name other things
 # ("someone", "support", "a person") go only with a verb that asks to be put in touch. Phrases are
 # matched as whole words on the folded text (guidelines.matching), so accents, case and spaced-out
-# letters do not matter. A negation just before a phrase ("I don't want to talk to a person")
-# cancels it (HUMAN_REQUEST_NEGATIONS).
+# letters do not matter. The words around a phrase then say whether it asks for a person now
+# (guidelines.checker._not_a_request, the word lists below HUMAN_REQUEST_PHRASES): not when the
+# visitor does not want one ("I don't want to talk to a person"; any other negation leaves a request:
+# "Is there no way to talk to a human?"), tells of a talk they will have or had ("I'll talk to ...",
+# "I tried to talk to ..."), asks whether something requires one ("Do I have to speak to an advisor
+# to ...?"), or speaks of their own people ("My son wants to talk to someone"). The visitor's own
+# third parties ("a colleague", "the team") are no objects here at all.
 
 _EN_PEOPLE = (
     "a person", "a human", "a human being", "a real person", "a real human", "a live person", "an actual person",
     "an actual human", "a living person", "a human agent", "a live agent", "a real agent", "an agent", "a human operator",
     "an operator", "a representative", "a human representative", "a customer service representative", "a rep", "someone",
     "somebody", "someone real", "someone from your team", "someone from the team", "a member of staff", "a staff member",
-    "a member of your team", "an employee", "a colleague", "a consultant", "an advisor", "an adviser", "a manager",
-    "a supervisor", "customer service", "customer support", "your support team", "your team", "the team", "a team member",
-    "human support", "a human colleague",
+    "a member of your team", "an employee", "a consultant", "an advisor", "an adviser", "a manager",
+    "a supervisor", "customer service", "customer support", "your support team", "your team", "a team member",
+    "human support", "a human colleague", "your manager", "your supervisor",
 )
 _EN_ASK = (
     "talk to", "speak to", "talk with", "speak with", "chat with", "chat to", "connect me with", "connect me to",
@@ -113,8 +118,8 @@ _DE_PEOPLE = (
     "einer realen person", "einem mitarbeiter", "einer mitarbeiterin", "einem mitarbeitenden", "einem menschlichen mitarbeiter",
     "einem echten mitarbeiter", "jemandem", "jemandem aus dem team", "jemandem aus ihrem team", "einem berater",
     "einer beraterin", "einem kundenberater", "einer kundenberaterin", "einem ansprechpartner", "einer ansprechpartnerin",
-    "dem kundenservice", "dem kundendienst", "dem support", "ihrem team", "dem team", "einem teammitglied",
-    "einem kollegen", "einer kollegin", "einem operator", "einem sachbearbeiter", "einer sachbearbeiterin",
+    "dem kundenservice", "dem kundendienst", "dem support", "ihrem team", "einem teammitglied",
+    "einem operator", "einem sachbearbeiter", "einer sachbearbeiterin",
 )
 _DE_VERBS = ("sprechen", "reden", "chatten", "schreiben", "verbunden werden", "verbinden", "in kontakt treten", "telefonieren")
 _DE_FILLERS = ("", "bitte", "gerne", "gern", "jetzt", "direkt", "kurz", "lieber", "doch")
@@ -123,7 +128,7 @@ _DE_CONNECT = (
     "verbinde mich bitte mit", "verbindest du mich mit", "weiterverbinden mit", "durchstellen zu", "stellen sie mich durch zu",
 )
 _DE_ACCUSATIVE = (
-    "einen menschen", "einen echten menschen", "einen mitarbeiter", "eine mitarbeiterin", "einen berater",
+    "einen menschen", "einen echten menschen", "einen mitarbeiter", "eine mitarbeiterin", "einen berater", "jemanden",
     "eine beraterin", "einen ansprechpartner", "eine echte person", "einen kundenberater", "einen menschlichen mitarbeiter",
 )
 _DE_ACCUSATIVE_VERBS = ("sprechen", "ans telefon", "an den apparat")
@@ -135,8 +140,8 @@ _FR_PEOPLE = (
     "quelqu'un", "quelqu'un de votre équipe", "quelqu'un de l'équipe", "un conseiller", "une conseillère",
     "un conseiller humain", "un agent", "un agent humain", "un opérateur", "une opératrice", "un collaborateur",
     "une collaboratrice", "un interlocuteur", "une interlocutrice", "le service client", "le service clientèle",
-    "un membre de l'équipe", "un membre de votre équipe", "votre équipe", "l'équipe", "un employé", "une employée",
-    "un responsable", "un collègue", "le support",
+    "un membre de l'équipe", "un membre de votre équipe", "votre équipe", "un employé", "une employée",
+    "un responsable", "le support",
 )
 _FR_ASK = (
     "parler à", "parler avec", "discuter avec", "échanger avec", "être mis en relation avec", "être mise en relation avec",
@@ -153,12 +158,13 @@ _ES_PEOPLE = (
     "una persona", "una persona real", "un humano", "un ser humano", "alguien", "alguien de su equipo",
     "alguien del equipo", "un agente", "un agente humano", "un asesor", "una asesora", "un operador", "una operadora",
     "un empleado", "una empleada", "un representante", "una representante", "atención al cliente",
-    "el servicio al cliente", "el servicio de atención al cliente", "un miembro del equipo", "su equipo", "el equipo",
-    "un especialista", "un responsable", "un compañero", "una compañera", "el soporte",
+    "el servicio al cliente", "el servicio de atención al cliente", "un miembro del equipo", "su equipo",
+    "un especialista", "un responsable", "el soporte",
 )
 _ES_ASK = (
     "hablar con", "comunicarme con", "ponerme en contacto con", "ponerme con", "póngame con", "pongame con",
-    "páseme con", "paseme con", "pásame con", "pasame con", "páseme a", "pásame a", "conectarme con", "conécteme con",
+    "páseme con", "paseme con", "pásame con", "pasame con", "páseme a", "pásame a", "me pasa con", "me pasas con",
+    "me puede pasar con", "me comunica con", "conectarme con", "conécteme con",
     "conéctame con", "contactar con", "transferirme a", "transfiérame a", "chatear con", "que me atienda",
     "ser atendido por", "ser atendida por",
 )
@@ -169,7 +175,7 @@ _IT_PEOPLE = (
     "un operatore", "un'operatrice", "una operatrice", "una persona", "una persona reale", "una persona vera",
     "un essere umano", "un umano", "un consulente", "una consulente", "un addetto", "un'addetta", "una addetta",
     "un agente", "qualcuno", "qualcuno del vostro team", "qualcuno del team", "un dipendente", "il servizio clienti",
-    "l'assistenza clienti", "l'assistenza", "un membro del team", "il vostro team", "un collega", "una collega",
+    "l'assistenza clienti", "l'assistenza", "un membro del team", "il vostro team",
     "un responsabile", "un operatore umano", "un assistente umano",
 )
 _IT_ASK = (
@@ -183,8 +189,8 @@ _IT_WANT = ("voglio", "vorrei", "ho bisogno di", "mi serve", "mi dia", "dammi")
 _NL_PEOPLE = (
     "een medewerker", "een medewerkster", "een mens", "een echt mens", "een echt persoon", "een echte persoon",
     "een persoon", "iemand", "iemand van uw team", "iemand van jullie team", "iemand van het team", "een menselijke medewerker",
-    "de klantenservice", "een klantenservicemedewerker", "een adviseur", "een adviseuse", "een collega", "een operator",
-    "uw team", "jullie team", "het team", "een teamlid", "een consulent", "een vertegenwoordiger",
+    "de klantenservice", "een klantenservicemedewerker", "een adviseur", "een adviseuse", "een operator",
+    "uw team", "jullie team", "een teamlid", "een consulent", "een vertegenwoordiger",
 )
 _NL_VERBS = ("spreken", "praten", "chatten", "bellen", "in contact komen", "in contact worden gebracht", "verbonden worden", "doorverbonden worden")
 _NL_FILLERS = ("", "graag", "even", "nu", "liever", "direct", "toch")
@@ -192,7 +198,7 @@ _NL_CONNECT = (
     "verbind me met", "verbind mij met", "verbindt u mij met", "verbind me door met", "verbind mij door met",
     "doorverbinden met", "spreken met", "praten met", "chatten met", "breng me in contact met", "breng mij in contact met",
 )
-_NL_ACCUSATIVE = ("een medewerker", "een mens", "een echt mens", "een echte persoon", "een echt persoon", "een menselijke medewerker", "een adviseur")
+_NL_ACCUSATIVE = ("iemand", "iemand van jullie team", "iemand van uw team", "een medewerker", "een mens", "een echt mens", "een echte persoon", "een echt persoon", "een menselijke medewerker", "een adviseur")
 _NL_ACCUSATIVE_VERBS = ("spreken", "aan de lijn")
 _NL_WANT = ("ik wil", "geef me", "geef mij")
 _NL_HUMAN_ACCUSATIVE = ("een mens", "een echt mens", "een echte persoon", "een echt persoon", "een menselijke medewerker")
@@ -243,12 +249,129 @@ HUMAN_REQUEST_PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Words that, among the three before a phrase, turn it around: "I don't want to talk to a person",
-# "Ich möchte nicht mit einem Menschen sprechen", "no quiero hablar con una persona".
-HUMAN_REQUEST_NEGATIONS = frozenset(
-    "not don't dont doesn't never no without nicht nie niemals ohne kein keine keinen pas jamais sans ne n'ai "
-    "nunca sin tampoco non mai senza niet nooit zonder geen".split()
+# Phrases whose object is only "someone" ("talk to someone", "mit jemandem sprechen"): a visitor
+# talks to someone of their own as often as they ask for one of the service's, so these count only
+# with a request cue (HUMAN_REQUEST_CUES) before them. Not at all with a telephone verb ("Ik wil even
+# met iemand bellen over de verhuizing": a call of their own).
+_VAGUE = frozenset({"someone", "somebody", "jemandem", "jemanden", "quelqu'un", "alguien", "qualcuno", "iemand"})
+_VAGUE_QUALIFIED = frozenset({"real", "from", "aus", "de", "del", "van", "i"})  # "someone from your team", "is there someone i can talk to"
+_PHONE = ("telefonieren", "bellen")
+
+
+def _vague(phrase: str) -> bool:
+    words = fold(phrase).text.split()
+    return any(w in _VAGUE and (i + 1 == len(words) or words[i + 1] not in _VAGUE_QUALIFIED) for i, w in enumerate(words))
+
+
+_ALL_PHRASES = tuple(dict.fromkeys(
+    p for phrases in HUMAN_REQUEST_PHRASES.values() for p in phrases
+    if not (_vague(p) and p.endswith(_PHONE))
+))
+HUMAN_REQUEST_DIRECT = tuple(p for p in _ALL_PHRASES if not _vague(p)) + (
+    # A relative clause: "Gibt es keinen Mitarbeiter, mit dem ich sprechen kann?"
+    "mit dem ich sprechen kann", "mit dem ich reden kann", "mit der ich sprechen kann", "mit der ich reden kann",
+    "mit dem ich sprechen konnte", "met wie ik kan praten", "met wie ik kan spreken", "avec qui je peux parler",
+    "con quien pueda hablar", "con quien puedo hablar", "con cui posso parlare", "con cui parlare",
 )
+HUMAN_REQUEST_VAGUE = tuple(p for p in _ALL_PHRASES if _vague(p)) + (
+    # A callback asks for a person too, when asked for ("Can someone call me back?", not "Does the
+    # courier call me back?").
+    "someone call me", "somebody call me", "someone to call me", "somebody to call me", "call me back", "a callback", "a call back", "someone contact me",
+    "somebody contact me", "mich zuruckrufen", "einen ruckruf", "que me llamen", "llamenme", "richiamarmi",
+    "mi richiamate", "terugbellen", "bel me terug", "bel mij terug",
+)
+# "I want an agent", "Ich will einen Mitarbeiter", "quiero un agente": a want and a person, which also
+# says "I want an agent to sell my house": not when "to" or "for" follows (HUMAN_REQUEST_FOR).
+HUMAN_REQUEST_WANT = tuple(_pairs(
+    ("i want", "i need", "give me", "get me", "can i have", "can i get", "could i have", "could i get", "i'd rather have"),
+    ("an agent", "a person", "an operator", "a representative", "a rep", "a real agent", "someone real", "a manager", "a supervisor"),
+) + _pairs(("ich will", "ich mochte", "ich hatte gern", "ich hatte gerne", "ich brauche", "geben sie mir"),
+           ("einen mitarbeiter", "eine mitarbeiterin", "einen berater", "eine beraterin", "einen ansprechpartner", "eine person"))
+  + _pairs(("quiero", "necesito", "quisiera", "deme", "dame"), ("un agente", "un asesor", "una persona", "un operador", "un representante"))
+  + _pairs(("voglio", "vorrei", "mi serve", "mi dia", "dammi"), ("un operatore", "una persona", "un consulente", "un agente"))
+  + _pairs(("ik wil", "geef me", "geef mij", "ik wil graag"), ("een medewerker", "een persoon", "een adviseur", "een medewerkster"))
+)
+HUMAN_REQUEST_FOR = frozenset({"to", "for"})
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# What the words before a phrase, within its clause, say of it. Multi-word entries are looked for
+# as whole words in the clause; single words as words.
+#
+# The visitor does not want one: only a negation of wanting ("I don't want to talk to a person", "Ich
+# möchte nicht mit einem Menschen sprechen", "je ne veux pas parler à ..."), not any negation ("Is
+# there no way to talk to a human?", "Kann ich nicht einfach mit einem Menschen sprechen?").
+HUMAN_REQUEST_NOT_WANTED = (
+    "don't want", "dont want", "do not want", "don't wanna", "dont wanna", "doesn't want", "does not want", "not want",
+    "don't need", "dont need", "do not need", "no need", "never want", "rather not", "would not like", "wouldn't like",
+    "without", "not interested",
+    "mochte nicht", "moechte nicht", "will nicht", "will keinen", "will keine", "mochte keinen", "mochte keine",
+    "brauche nicht", "brauche keinen", "brauche keine", "ohne", "lieber nicht",
+    "ne veux pas", "ne voudrais pas", "ne souhaite pas", "n'ai pas besoin", "ne veux plus", "sans",
+    "no quiero", "no necesito", "no quisiera", "no me gustaria", "sin",
+    "non voglio", "non vorrei", "non ho bisogno", "non mi serve", "senza",
+    "wil niet", "wil geen", "hoef niet", "hoef geen", "zonder", "liever niet",
+)
+# "don't connect me with a person" (not "Why don't you just connect me with a person?").
+HUMAN_REQUEST_DONT = frozenset({"don't", "dont", "never"})
+# Narration: the visitor will, did or tried to talk to someone ("I'll talk to the team", "I tried to
+# talk to a person at the shop", "Ich werde mit dem Team reden", "Je vais parler à ...", "Voy a
+# hablar con ...", "Ik ga met het team praten").
+HUMAN_REQUEST_NARRATION = (
+    "i'll", "we'll", "i will", "we will", "going to", "gonna", "tried", "spoke", "talked", "already", "yesterday",
+    "earlier", "did", "didn't", "said", "told", "i've", "had", "later",
+    "werde", "werden wir", "habe", "hatte", "gestern", "schon", "bereits", "spater",
+    "je vais", "on va", "nous allons", "j'ai", "deja", "hier", "plus tard",
+    "voy a", "vamos a", "ayer", "luego", "he intentado",
+    "vado a", "ieri", "gia", "ho provato", "poi",
+    "ik ga", "we gaan", "ik zal", "heb", "gisteren", "later",
+)
+# Whether something requires a person is a question, not a request ("Do I have to speak to an advisor
+# to open an account?", "Muss ich mit dem Kundenservice telefonieren?", "Est-ce que je dois parler
+# à ...", "¿Tengo que hablar con ...?", "Devo parlare con ...", "Moet ik met een adviseur spreken?").
+HUMAN_REQUEST_OBLIGATION = (
+    "have to", "has to", "must", "should", "do i need", "does one need", "would i need", "will i need", "do we need",
+    "need to first", "required", "muss", "musste", "musst", "sollte", "soll", "dois", "doit", "devrais", "faut",
+    "tengo que", "tiene que", "hay que", "debo", "deberia", "devo", "deve", "dovrei", "bisogna", "moet", "moeten", "hoef",
+)
+# Whether the service has people is a question, not a request ("Do you have a human agent on weekends?").
+HUMAN_REQUEST_INQUIRY = (
+    "do you have", "do you offer", "do you provide", "is the", "are the", "are there any", "haben sie", "bieten sie",
+    "avez vous", "proposez vous", "tienen", "ofrecen", "avete", "offrite", "hebben jullie", "heeft u", "biedt u",
+)
+# Someone else's wish or the visitor's own people ("My son wants to talk to someone", "Meine Frau
+# möchte mit einem Berater sprechen", "Can my customers talk to an agent?", "lets my staff talk to").
+HUMAN_REQUEST_THIRD_PARTY = _words(
+    "he she they they'd they'll he'd she'd wants needs lets allows veut quiere vuole "
+    "er il elle ils elles hij zij"
+)
+HUMAN_REQUEST_POSSESSIVE = _words(
+    "my our mein meine meinem meinen meiner unser unsere mon ma mes notre nos mi mis nuestro nuestra mio mia miei mie "
+    "nostro nostra mijn onze ons family familie famille familia famiglia"
+)
+HUMAN_REQUEST_POSSESSIVE_WINDOW = 3  # words before a phrase: "Meine Frau möchte mit ...", "Can my customers talk to ..."
+# Words that ask, before a phrase with a vague object ("Can I talk to someone?", "Ich möchte mit
+# jemandem sprechen", "Quiero hablar con alguien"): without one, or the phrase opening its clause
+# ("Talk to someone, please"), "talk to someone" is not a request.
+HUMAN_REQUEST_CUES = (
+    "can i", "could i", "may i", "can we", "could we", "i want", "i wanna", "i'd like", "i would like", "i'd rather",
+    "i would rather", "i'd prefer", "i prefer", "let me", "please", "is there", "are there", "i need", "can you",
+    "could you", "ich mochte", "ich moechte", "ich will", "ich wurde gern", "ich wurde gerne", "kann ich", "konnte ich",
+    "darf ich", "bitte", "gibt es", "je veux", "je voudrais", "j'aimerais", "je peux", "puis je", "je souhaite",
+    "je souhaiterais", "svp", "quiero", "quisiera", "me gustaria", "puedo", "podria", "por favor", "necesito", "voglio",
+    "vorrei", "posso", "potrei", "per favore", "ik wil", "ik zou", "kan ik", "mag ik", "graag", "alstublieft",
+    "can someone", "could someone", "can somebody", "could somebody", "konnen sie", "konnten sie", "kunt u", "kunnen jullie",
+    "pouvez vous", "pourriez vous", "puede", "puedes", "podrian", "potete", "puo", "potreste",
+)
+# Right after a phrase: the person belongs to the visitor or to a channel question ("someone else's
+# account manager", "someone at my bank", "alguien de mi familia", "qualcuno in famiglia", "someone
+# nearby", "customer support via WhatsApp as well", "l'assistenza anche via email").
+HUMAN_REQUEST_ELSE = _words("else else's elses nearby anders sonst autre otro otra altro altra")
+HUMAN_REQUEST_OF = _words("at from in of de del bei von aus di van bij chez du della")
+HUMAN_REQUEST_CHANNEL = _words("via through also anche auch aussi tambien ook")
 # Words that, right after a phrase, make it name something else: "talk to a human resources manager".
 HUMAN_REQUEST_NOT_FOLLOWED_BY = frozenset("resources rights trafficking nature body rights".split())
 
@@ -256,12 +379,12 @@ HUMAN_REQUEST_NOT_FOLLOWED_BY = frozenset("resources rights trafficking nature b
 _ALONE_PEOPLE = (
     "human", "a human", "humans", "human being", "person", "a person", "real person", "a real person", "live person",
     "agent", "an agent", "live agent", "human agent", "operator", "representative", "rep", "someone", "somebody",
-    "customer service", "support", "staff",
+    "customer service",
     "mensch", "ein mensch", "einen menschen", "menschen", "mitarbeiter", "mitarbeiterin", "einen mitarbeiter", "berater",
     "kundenservice", "kundendienst", "person bitte",
     "humain", "un humain", "conseiller", "un conseiller", "une personne", "operateur", "un operateur", "agent humain",
     "humano", "un humano", "persona", "una persona", "agente", "un agente", "asesor", "un asesor", "operador", "un operador",
-    "operatore", "un operatore", "operatrice", "umano", "un umano", "consulente", "assistenza",
+    "operatore", "un operatore", "operatrice", "umano", "un umano", "consulente",
     "mens", "een mens", "medewerker", "een medewerker", "klantenservice",
 )
 _PLEASE = ("", "please", "pls", "plz", "now", "bitte", "jetzt", "svp", "stp", "s'il vous plait", "merci", "por favor",
@@ -279,7 +402,7 @@ _YES = (
     "ja machen sie das", "genau", "ja genau",
     "oui", "ouais", "oui merci", "oui volontiers", "volontiers", "d'accord", "oui d'accord", "bien sûr", "oui bien sûr",
     "avec plaisir", "oui avec plaisir", "je veux bien", "oui je veux bien", "oui svp", "oui stp", "oui s'il vous plaît",
-    "s'il vous plaît", "oui allez-y", "allez-y", "ok merci", "tout à fait",
+    "s'il vous plaît", "oui allez-y", "allez-y", "tout à fait",
     "sí", "si", "sí por favor", "sí gracias", "claro", "claro que sí", "sí claro", "vale", "sí vale", "de acuerdo",
     "por supuesto", "sí por supuesto", "por favor", "perfecto", "sí perfecto",
     "sì", "sì grazie", "sì per favore", "certo", "sì certo", "certo grazie", "certamente", "va bene", "sì va bene",
@@ -288,7 +411,11 @@ _YES = (
     "zeker", "ja dank u", "ja dank je", "ja graag dank u", "oké", "ja oké", "ja goed", "goed", "ja doe maar", "doe maar",
     "alstublieft", "alsjeblieft",
 )
-_YES_THANKS = ("", "thanks", "thank you", "please", "danke", "bitte", "merci", "gracias", "grazie", "dank u", "dank je", "bedankt")
+_YES_PLEASE = ("", "please", "bitte")
+_YES_THANKS = ("thanks", "thank you", "danke", "merci", "gracias", "grazie", "dank u", "dank je", "bedankt")
+# A yes that, followed by thanks, declines politely: "ok thanks", "ok merci", "d'accord merci", "prima bedankt".
+_YES_WEAK = frozenset({"ok", "okay", "oké", "alright", "fine", "d'accord", "vale", "va bene", "perfecto", "perfetto",
+                       "prima", "goed", "klar", "genau", "sure"})
 
 
 _PUNCTUATION = str.maketrans(".,!?;:\n", "       ")
@@ -305,8 +432,14 @@ def _plain_set(texts: Iterable[str]) -> frozenset[str]:
 
 
 # Matched as phrases that must make up the whole message (guidelines.checker): with or without a comma.
+# A word alone ("support", "staff") is not a request: it names a topic as often.
 HUMAN_REQUEST_ALONE = tuple(sorted(
     _plain_set(f"{person} {please}" for person in _ALONE_PEOPLE for please in _PLEASE)
+    | _plain_set(f"{please} {person}" for person in _ALONE_PEOPLE for please in _PLEASE if please)
     | {fold(f"{person}, {please}").text for person in _ALONE_PEOPLE for please in _PLEASE if please}
+    | {fold(f"{please}, {person}").text for person in _ALONE_PEOPLE for please in _PLEASE if please}
 ))
-PLAIN_YES = _plain_set(f"{yes} {thanks}" for yes in _YES for thanks in _YES_THANKS)
+PLAIN_YES = _plain_set(
+    [f"{yes} {please}" for yes in _YES for please in _YES_PLEASE]
+    + [f"{yes} {thanks}" for yes in _YES if yes not in _YES_WEAK for thanks in _YES_THANKS]
+)

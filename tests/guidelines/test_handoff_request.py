@@ -1,6 +1,6 @@
 """A request for a person hands off on every avatar, whatever its guideline set: the built-in
-request detection (phrases in the six languages the guard reads, negations, whole-message requests)
-and the plain yes after the avatar offered a person."""
+request detection (phrases in the six languages the guard reads, the words around them that say
+whose request it is, whole-sentence requests) and the plain yes after the avatar offered a person."""
 
 from __future__ import annotations
 
@@ -159,3 +159,123 @@ def test_pii_is_still_redacted_on_a_request(plain: CompiledGuidelines) -> None:
     verdict = plain.check_input("Please connect me with a person, my email is jane.doe@example.com", "en", detect_pii=True)
     assert verdict.action == "handoff" and verdict.rule_ids == (BUILTIN_HUMAN_REQUEST, "builtin:pii")
     assert verdict.redacted_text is not None and "jane.doe@example.com" not in verdict.redacted_text
+
+
+# A review's messages: a request is addressed to the service, now. The visitor's own people, what
+# they will do or did, someone else's wish, and whether something requires a person are not.
+REVIEW_ORDINARY = [
+    ("I'll talk to the team and get back to you tomorrow.", "en"),
+    ("I need to talk to a colleague first before I decide.", "en"),
+    ("I need to talk to a colleague first", "en"),
+    ("Thanks, I'll speak to my manager and chat with a colleague.", "en"),
+    ("I'll chat with a colleague and come back.", "en"),
+    ("Do I have to speak to an advisor to open an account?", "en"),
+    ("Do I need to talk to a manager to get a refund approved?", "en"),  # the decision guard's, not a request
+    ("I spoke to someone yesterday, they said the parcel would arrive today.", "en"),
+    ("My son wants to talk to someone about an internship at your company", "en"),
+    ("I need to speak with someone at my bank before I pay.", "en"),
+    ("Can I chat with customer support via WhatsApp as well?", "en"),
+    ("Your app lets me chat with someone nearby, how does matching work?", "en"),
+    ("How do I connect my account to the team workspace?", "en"),
+    ("Is a person allowed to bring a dog?", "en"),
+    ("Can a human sign for the delivery or does it go in the locker?", "en"),
+    ("I'm a real estate agent, do you offer partner discounts?", "en"),
+    ("The operator of the crane needs a licence?", "en"),
+    ("Where can I find a human resources contact?", "en"),
+    ("I'd like to transfer money to someone abroad", "en"),
+    ("Can I talk to someone else's account manager about a shared invoice?", "en"),
+    ("Should I escalate this to my insurer?", "en"),
+    ("Which plan lets my staff talk to customers?", "en"),
+    ("Can my customers talk to an agent through your widget?", "en"),
+    ("support", "en"),
+    ("Support.", "en"),
+    ("I tried to talk to a person at the shop but they were busy", "en"),
+    ("Can I pass the voucher to someone else? hand it to someone", "en"),
+    ("Please don't transfer me to an agent", "en"),
+    ("I want an agent to sell my house", "en"),
+    ("Ich werde mit dem Team reden und mich dann melden.", "de"),
+    ("Ich muss noch mit jemandem sprechen, bevor ich bestelle.", "de"),
+    ("Muss ich mit dem Kundenservice telefonieren, um zu kündigen?", "de"),
+    ("Meine Frau möchte mit einem Berater sprechen, geht das auch am Samstag?", "de"),
+    ("Kann ich mit einem Kollegen chatten, wenn ich Ihr Tool nutze?", "de"),
+    ("Ich habe gestern mit einem Mitarbeiter gesprochen.", "de"),
+    ("Je vais parler à l'équipe et je reviens vers vous.", "fr"),
+    ("Est-ce que je dois parler à un conseiller pour ouvrir un compte ?", "fr"),
+    ("Mon fils veut discuter avec quelqu'un de son stage.", "fr"),
+    ("Voy a hablar con el equipo y le digo algo.", "es"),
+    ("Tengo que hablar con alguien de mi familia antes.", "es"),
+    ("Tengo que hablar con alguien de mi familia", "es"),
+    ("¿Tengo que hablar con un asesor para abrir una cuenta?", "es"),
+    ("Devo parlare con un collega prima di decidere.", "it"),
+    ("Devo parlare con un collega", "it"),
+    ("Devo sentire qualcuno in famiglia prima.", "it"),
+    ("Posso contattare l'assistenza anche via email?", "it"),
+    ("Ik ga met het team praten en laat het u weten.", "nl"),
+    ("Moet ik met een adviseur spreken om een rekening te openen?", "nl"),
+    ("Ik wil even met iemand bellen over de verhuizing", "nl"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), REVIEW_ORDINARY)
+def test_talk_of_people_that_asks_for_none_does_not_hand_off(plain: CompiledGuidelines, text: str, language: str) -> None:
+    verdict = plain.check_input(text, language)
+    assert verdict.handoff_reason != "customer_request" and BUILTIN_HUMAN_REQUEST not in verdict.rule_ids, verdict
+
+
+REVIEW_REQUESTS = [
+    ("Is there no way to talk to a human?", "en"),
+    ("Why don't you just connect me with a person?", "en"),
+    ("Can you not just connect me with a person?", "en"),
+    ("Why can I not speak to a human?", "en"),
+    ("Is it not possible to speak to a person?", "en"),
+    ("I'd rather speak to a human", "en"),
+    ("Get me a real person", "en"),
+    ("Can I speak to a real person please", "en"),
+    ("let me talk to a human", "en"),
+    ("I want an agent", "en"),
+    ("operator please", "en"),
+    ("I want to speak to a human being now!!", "en"),
+    ("Stop. Human.", "en"),
+    ("connect me to an agent", "en"),
+    ("connect me with an agent", "en"),
+    ("Can someone call me back?", "en"),
+    ("can I talk to a person", "en"),
+    ("I want to speak to a human", "en"),
+    ("please put me through to customer service", "en"),
+    # Listed as ordinary by the review; a first-person request to speak to one of the service's
+    # agents now, so a request here (an agent of the visitor's own would be "my agent").
+    ("I want to speak to an agent about my flight booking", "en"),
+    ("Kann ich nicht einfach mit einem Menschen sprechen?", "de"),
+    ("Warum kann ich nicht mit einem Mitarbeiter sprechen?", "de"),
+    ("Ich will mit einem Menschen reden!", "de"),
+    ("Gibt es keinen Mitarbeiter, mit dem ich sprechen kann?", "de"),
+    ("Bitte einen Mitarbeiter", "de"),
+    ("Ich möchte mit jemandem sprechen", "de"),
+    ("ich möchte mit einem Mitarbeiter sprechen", "de"),
+    ("Je veux parler à un humain", "fr"),
+    ("je voudrais parler à un conseiller", "fr"),
+    ("Pourquoi je ne peux pas parler à un conseiller ?", "fr"),
+    ("Est-ce que je peux parler à une personne svp", "fr"),
+    ("¿No puedo hablar con una persona?", "es"),
+    ("Quiero hablar con alguien", "es"),
+    ("Non posso parlare con un operatore?", "it"),
+    ("Voglio parlare con una persona", "it"),
+    ("Kan ik niet gewoon met een medewerker praten?", "nl"),
+    ("Ik wil een mens spreken", "nl"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), REVIEW_REQUESTS)
+def test_a_request_for_a_person_hands_off_whatever_negation_it_holds(plain: CompiledGuidelines, text: str, language: str) -> None:
+    verdict = plain.check_input(text, language)
+    assert (verdict.action, verdict.handoff_reason, verdict.rule_ids) == ("handoff", "customer_request", (BUILTIN_HUMAN_REQUEST,))
+
+
+@pytest.mark.parametrize(("text", "language"), [("ok thanks", "en"), ("OK, thanks!", "en"), ("ok merci", "fr"), ("okay thank you", "en"), ("prima, bedankt", "nl"), ("merci", "fr"), ("thanks", "en")])
+def test_thanks_after_the_offer_declines_it(plain: CompiledGuidelines, text: str, language: str) -> None:
+    assert plain.check_input(text, language, after_offer=True).action == "allow"
+
+
+@pytest.mark.parametrize(("text", "language"), [("yes thanks", "en"), ("Ja, danke", "de"), ("ok please", "en"), ("ok gerne", "de")])
+def test_a_yes_with_thanks_or_please_after_the_offer_still_accepts_it(plain: CompiledGuidelines, text: str, language: str) -> None:
+    assert plain.check_input(text, language, after_offer=True).handoff_reason == "customer_request"

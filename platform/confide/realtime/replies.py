@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from avatars.responders import Persona, ReplyRequest, ResponderSettings, Turn
+from avatars.responders.prompt import offers_human
 from confide.chats import service as chats
 from confide.chats.models import Conversation
 from confide.core import events
@@ -113,8 +114,10 @@ class AvatarTurn:
         self.language = language
         self.delivery = delivery
         self.said_seq: int | None = None  # the seq of the reply stored by _say
+        self.said_text = ""  # and its text as stored
         # The seq of this turn's reply if it offered the visitor a person (the responder's outcome
-        # says so): the visitor's connection hands off on a plain yes right after it.
+        # says so, and the stored text still holds the offer: not one the output guard cut out): the
+        # visitor's connection hands off on a plain yes right after it.
         self.offered_seq: int | None = None
 
     def begin(self, *, visitor_text: str, verdict: Any, reply_to: str) -> None:
@@ -246,7 +249,7 @@ class AvatarTurn:
             error=reply.outcome.error,
             deltas=held,
         )
-        if reply.outcome.offered_human:
+        if reply.outcome.offered_human and offers_human(self.said_text, self.language):
             self.offered_seq = self.said_seq
 
     async def _say(
@@ -281,7 +284,7 @@ class AvatarTurn:
             raise
         if sending is not None:
             await sending
-        self.said_seq = message.seq
+        self.said_seq, self.said_text = message.seq, message.text
         frame = message_frame(message)
         if reply_to:
             frame["reply_to"] = reply_to

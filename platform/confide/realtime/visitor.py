@@ -13,11 +13,13 @@ from typing import Any
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from avatars.responders.prompt import offers_human
 from avatars.service import resolve_widget
 from confide.chats import service as chats
-from confide.chats.models import Conversation
+from confide.chats.models import Conversation, Message
 from confide.chats.tokens import customer_visitor_id, verify_customer_token
 from confide.chats.writer import DuplicateClientMessage
 from confide.core import events
@@ -275,6 +277,8 @@ class VisitorConnection:
                 raise Refused(CloseCode.UNKNOWN_WIDGET, "unknown-widget", "This chat is not available right now.")
             self.avatar = avatar
             self.language = self.conversation.language if self.conversation else avatar.snapshot.pick_language(hello.language)
+            if self.resumed and hello.resume is not None:
+                await self._recall_offer(session, self.conversation.id, min(hello.resume.last_seq, self.conversation.last_seq))
             if self.conversation is None:
                 if self.gone:  # cut (its tenant closed) or left while this ran: no conversation for nobody
                     raise WebSocketDisconnect(1000)
@@ -305,6 +309,22 @@ class VisitorConnection:
         # The LLM's history window is kept in memory only for avatars that answer through an LLM.
         self.history = HistoryWindow() if avatar.snapshot.responder.get("engine") == "openai" else None
         self.delivery = SeqDelivery(self._send, self.rt.sessionmaker, self.conversation.id, tag_conversation=False, observe=self._observe)
+
+    async def _recall_offer(self, session: AsyncSession, conversation_id: str, last_seq: int) -> None:
+        """On a resume, whether the last message the client has (up to its last_seq) is the avatar's
+        offer of a person: the catch-up replays only what came after it, so without this a "yes"
+        after a reconnect (an idle timeout, a drop) would not answer the offer. One query per
+        connection, none per message."""
+        if last_seq <= 0:
+            return
+        last = (await session.execute(
+            select(Message.seq, Message.kind, Message.author, Message.text)
+            .where(Message.conversation_id == conversation_id, Message.seq.is_not(None), Message.seq <= last_seq)  # type: ignore[union-attr]
+            .order_by(Message.seq.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )).first()
+        if last is not None and last.kind == "message" and last.author == "avatar" and offers_human(last.text, self.language):
+            self.offer_seq = last.seq
 
     async def _welcome(self, hello: Hello) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
