@@ -103,6 +103,11 @@ def _not_a_request(text: str, start: int, end: int, rule: int) -> bool:
     before = _clause_before(text, start)
     after = _words_after(text, end)
     said = f" {' '.join(before)} "
+    # What the visitor says of themselves before their wish no longer speaks of this request: "I've got a
+    # question and want to talk to a person", "Ich habe ein Problem und möchte mit einem Mitarbeiter sprechen".
+    wish = max((i for i, w in enumerate(before) if w in wording.HUMAN_REQUEST_WISH), default=-1)
+    recent = before[wish + 1:]
+    said_recent = f" {' '.join(recent)} "
     if after and after[0] in wording.HUMAN_REQUEST_NOT_FOLLOWED_BY:
         return True  # "talk to a human resources manager"
     if _has(said, wording.HUMAN_REQUEST_NOT_WANTED):
@@ -112,9 +117,9 @@ def _not_a_request(text: str, start: int, end: int, rule: int) -> bool:
         return True  # "please don't transfer me to an agent"
     if before[-2:] == ["do", "not"] and "why" not in before:
         return True
-    if any(_has(said, words) for words in (wording.HUMAN_REQUEST_NARRATION, wording.HUMAN_REQUEST_OBLIGATION, wording.HUMAN_REQUEST_INQUIRY)):
-        return True
-    if any(w in wording.HUMAN_REQUEST_THIRD_PARTY for w in before):
+    if _has(said_recent, wording.HUMAN_REQUEST_NARRATION) or any(_has(said, words) for words in (wording.HUMAN_REQUEST_OBLIGATION, wording.HUMAN_REQUEST_INQUIRY)):
+        return True  # narration before the wish is the visitor's story; "do I need to", "do you have" stay questions
+    if any(w in wording.HUMAN_REQUEST_THIRD_PARTY for w in before):  # "they want to", "my son wants to": before the wish too
         return True
     near = before[:-1] if before and before[-1] in ("mit", "met") else before  # "Mijn vrouw wil met | een adviseur spreken"
     if any(w in wording.HUMAN_REQUEST_POSSESSIVE for w in near[-wording.HUMAN_REQUEST_POSSESSIVE_WINDOW:]):

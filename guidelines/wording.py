@@ -346,7 +346,13 @@ HUMAN_REQUEST_INQUIRY = (
 # möchte mit einem Berater sprechen", "Can my customers talk to an agent?", "lets my staff talk to").
 HUMAN_REQUEST_THIRD_PARTY = _words(
     "he she they they'd they'll he'd she'd wants needs lets allows veut quiere vuole "
-    "er il elle ils elles hij zij"
+    "er elle ils elles hij zij"  # not "il": the Italian article ("Il mio ordine ... e voglio parlare con ...")
+)
+# The visitor's own wish: what they said of themselves before it ("I've got a question and want to ...",
+# "J'ai un problème et je voudrais ...") is no narration of this request.
+HUMAN_REQUEST_WISH = _words(
+    "want wanna like prefer rather need mochte moechte will wurde mochten veux voudrais souhaite souhaiterais aimerais "
+    "quiero quisiera gustaria necesito voglio vorrei wil zou wens"
 )
 HUMAN_REQUEST_POSSESSIVE = _words(
     "my our mein meine meinem meinen meiner unser unsere mon ma mes notre nos mi mis nuestro nuestra mio mia miei mie "

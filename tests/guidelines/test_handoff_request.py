@@ -223,6 +223,15 @@ def test_talk_of_people_that_asks_for_none_does_not_hand_off(plain: CompiledGuid
 
 
 REVIEW_REQUESTS = [
+    # the visitor's own story before the wish ("I've got", "j'ai", "ik heb") is no narration of the request
+    ("Ich habe ein Problem mit meiner Bestellung und möchte mit einem Mitarbeiter sprechen", "de"),
+    ("J'ai un problème et je voudrais parler à un conseiller", "fr"),
+    ("Ik heb een probleem en wil een medewerker spreken", "nl"),
+    ("I've got a question and want to talk to a person", "en"),
+    ("I said I want to speak to a person", "en"),
+    ("Il mio ordine non è arrivato e voglio parlare con un operatore", "it"),
+    ("Est-il possible de parler à un humain", "fr"),
+    ("I had to wait an hour and now I want to talk to a human", "en"),
     ("Is there no way to talk to a human?", "en"),
     ("Why don't you just connect me with a person?", "en"),
     ("Can you not just connect me with a person?", "en"),
