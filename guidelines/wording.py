@@ -121,8 +121,11 @@ _DE_PEOPLE = (
     "dem kundenservice", "dem kundendienst", "dem support", "ihrem team", "einem teammitglied",
     "einem operator", "einem sachbearbeiter", "einer sachbearbeiterin",
 )
-_DE_VERBS = ("sprechen", "reden", "chatten", "schreiben", "verbunden werden", "verbinden", "in kontakt treten", "telefonieren")
-_DE_FILLERS = ("", "bitte", "gerne", "gern", "jetzt", "direkt", "kurz", "lieber", "doch")
+_DE_VERBS = (
+    "sprechen", "reden", "chatten", "schreiben", "verbunden werden", "verbinden", "in kontakt treten", "telefonieren",
+    "zu sprechen", "zu reden", "zu chatten", "zu telefonieren",  # "Ist es möglich, mit einem Mitarbeiter zu sprechen?"
+)
+_DE_FILLERS = ("", "bitte", "gerne", "gern", "jetzt", "direkt", "kurz", "lieber", "doch", "personlich")
 _DE_CONNECT = (
     "verbinden sie mich mit", "verbinden sie mich bitte mit", "bitte verbinden sie mich mit", "verbinde mich mit",
     "verbinde mich bitte mit", "verbindest du mich mit", "weiterverbinden mit", "durchstellen zu", "stellen sie mich durch zu",
@@ -192,7 +195,10 @@ _NL_PEOPLE = (
     "de klantenservice", "een klantenservicemedewerker", "een adviseur", "een adviseuse", "een operator",
     "uw team", "jullie team", "een teamlid", "een consulent", "een vertegenwoordiger",
 )
-_NL_VERBS = ("spreken", "praten", "chatten", "bellen", "in contact komen", "in contact worden gebracht", "verbonden worden", "doorverbonden worden")
+_NL_VERBS = (
+    "spreken", "praten", "chatten", "bellen", "in contact komen", "in contact worden gebracht", "verbonden worden", "doorverbonden worden",
+    "te spreken", "te praten", "te chatten",  # "Is het mogelijk om met een medewerker te spreken?"
+)
 _NL_FILLERS = ("", "graag", "even", "nu", "liever", "direct", "toch")
 _NL_CONNECT = (
     "verbind me met", "verbind mij met", "verbindt u mij met", "verbind me door met", "verbind mij door met",
