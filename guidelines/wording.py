@@ -427,7 +427,7 @@ _YES_PLEASE = ("", "please", "bitte")
 _YES_THANKS = ("thanks", "thank you", "danke", "merci", "gracias", "grazie", "dank u", "dank je", "bedankt")
 # A yes that, followed by thanks, declines politely: "ok thanks", "ok merci", "d'accord merci", "prima bedankt".
 _YES_WEAK = frozenset({"ok", "okay", "oké", "alright", "fine", "d'accord", "vale", "va bene", "perfecto", "perfetto",
-                       "prima", "goed", "klar", "genau", "sure"})
+                       "prima", "goed", "genau"})  # not "sure", "klar": "Sure, thanks!" and "Klar, danke" accept
 
 
 _PUNCTUATION = str.maketrans(".,!?;:\n", "       ")

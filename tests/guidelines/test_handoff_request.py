@@ -96,7 +96,7 @@ def test_ordinary_questions_and_refusals_of_a_person_do_not_hand_off(plain: Comp
 
 
 YES = [
-    ("yes", "en"), ("Yes please!", "en"), ("yes, please", "en"), ("sure", "en"), ("ok", "en"),
+    ("yes", "en"), ("Yes please!", "en"), ("yes, please", "en"), ("sure", "en"), ("ok", "en"), ("Sure, thanks!", "en"), ("Klar, danke", "de"),
     ("ja", "de"), ("Ja bitte.", "de"), ("ja, gerne", "de"),
     ("oui", "fr"), ("Oui, s’il vous plaît", "fr"), ("oui merci", "fr"),
     ("sí", "es"), ("Sí, por favor", "es"), ("si", "es"),
