@@ -27,7 +27,9 @@ def _words(details: Iterable[str | None]) -> list[str]:
     words: list[str] = []
     for detail in details:
         if detail:
+            local = detail.partition("@")[0] if "@" in detail else ""  # "maria.gonzalez", and "mariagonzalez"
             words.extend([detail, *detail.replace("@", " ").replace(".", " ").replace("-", " ").split()])
+            words.extend([local, local.replace(".", "").replace("-", "").replace("_", "")] if local else [])
     return [word.translate(_AS_LETTERS) for word in words]
 
 

@@ -515,12 +515,14 @@ async def confirm_password_reset(session: AsyncSession, services: Services, *, t
     record = await session.scalar(select(EmailToken).where(EmailToken.token_hash == hash_token(token), EmailToken.purpose == PASSWORD_RESET))
     if record is None or record.used_at is not None or record.expires_at <= now:
         raise InvalidToken(RESET_TOKEN_INVALID)
+    owner = await session.get(User, record.user_id)
+    assert owner is not None  # the foreign key cascades
+    _refuse_weak(new_password, owner, field="body.new_password")  # before the hash: a refused password costs none
     password_hash = await services.passwords.hash(new_password)  # the slow part, before the account is locked
     user = await _lock_account(session, User.id == record.user_id)  # a reset requested meanwhile waits, then is newer
-    assert user is not None  # the foreign key cascades
+    assert user is not None
     if user.email != record.email:  # the account moved to another address since: the old mailbox proves nothing now
         raise InvalidToken(RESET_TOKEN_INVALID)
-    _refuse_weak(new_password, user, field="body.new_password")
     if user.status != "active":
         raise AccountRestricted(
             f"Your account is restricted, so its password cannot be changed. Lift the restriction first (DELETE /v1/me/restriction, or write to "
