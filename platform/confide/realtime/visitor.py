@@ -277,7 +277,7 @@ class VisitorConnection:
                 raise Refused(CloseCode.UNKNOWN_WIDGET, "unknown-widget", "This chat is not available right now.")
             self.avatar = avatar
             self.language = self.conversation.language if self.conversation else avatar.snapshot.pick_language(hello.language)
-            if self.resumed and hello.resume is not None:
+            if self.resumed and hello.resume is not None and self.conversation is not None:
                 await self._recall_offer(session, self.conversation.id, min(hello.resume.last_seq, self.conversation.last_seq))
             if self.conversation is None:
                 if self.gone:  # cut (its tenant closed) or left while this ran: no conversation for nobody
