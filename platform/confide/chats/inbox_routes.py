@@ -18,7 +18,7 @@ from confide.chats.schemas import AssignIn, BulkIn, BulkOut, BulkResult, Convers
 from confide.chats.search import parse as parse_search
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, NotFound, PermissionDenied
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, require
 from confide.privacy.erasure import request_erasure, wake_erasure_worker
@@ -115,8 +115,8 @@ async def list_conversations(
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Full-text search in message text and notes.")] = None,
     sort: Annotated[Literal["updated_at", "created_at", "rating"], Query(description="Sort key.")] = "updated_at",
     order: Annotated[Literal["asc", "desc"], Query(description="Sort direction.")] = "desc",
-    cursor: Annotated[str | None, Query(description="The `next_cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> Page[ConversationOut]:
     since, until = _utc(since), _utc(until)
     if since is not None and until is not None and since >= until:
@@ -176,8 +176,8 @@ async def list_tags(
     ctx: Reader,
     session: SessionDep,
     services: ServicesDep,
-    cursor: Annotated[str | None, Query(description="The `next_cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> Page[TagCountOut]:
     rows, next_cursor = await paginate(
         session, inbox.tag_counts_query(ctx.tenant_id), ConversationTag.tag, cursors=services.cursors,

@@ -6,8 +6,9 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from confide.core.errors import InvalidCursor
@@ -23,6 +24,11 @@ class RequestBody(BaseModel):
 
 class ResponseBody(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+# The query parameters of every cursor-paged list route.
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 
 
 class Page(BaseModel, Generic[T]):

@@ -14,7 +14,7 @@ from confide.chats.models import Conversation, Message
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
 from confide.core.errors import NotFound
-from confide.core.schemas import Page, paginate, query_scope
+from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
 from confide.evaluation import annotations
@@ -43,8 +43,6 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["evaluation"])
 Reader = Annotated[TenantContext, require(Permission.EVALUATION_READ)]
 Operator = Annotated[TenantContext, require(Permission.CHATS_OPERATE)]
 Manager = Annotated[TenantContext, require(Permission.TENANT_MANAGE)]
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 From = Annotated[date | None, Query(alias="from", description="First UTC day (inclusive), YYYY-MM-DD; default: 29 days before `to`.")]
 To = Annotated[date | None, Query(alias="to", description="Last UTC day (inclusive), YYYY-MM-DD; default: today.")]
 AvatarFilter = Annotated[str | None, Query(max_length=60, description="Only this avatar.")]

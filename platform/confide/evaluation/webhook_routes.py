@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from sqlalchemy import select
 
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
 from confide.core.ids import new_id
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
@@ -22,8 +22,6 @@ from confide.evaluation.webhooks import WebhookDispatcher, check_url, new_secret
 router = APIRouter(prefix="/v1/tenants/{tenant_id}/webhooks", tags=["webhooks"])
 
 Manager = Annotated[TenantContext, require(Permission.TENANT_MANAGE)]
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 
 SIGNING = (
     "Each delivery is a POST with a JSON body and the header `Confide-Signature: t=<unix seconds>,v1=<hex>`, where v1 is the "

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from confide.core.clock import as_utc, utcnow
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from confide.privacy import holds
@@ -30,8 +30,6 @@ Exporter = Annotated[TenantContext, require(Permission.DATA_EXPORT)]
 Eraser = Annotated[TenantContext, require(Permission.DATA_ERASE)]
 HoldReader = Annotated[TenantContext, require(Permission.PRIVACY_READ)]
 HoldManager = Annotated[TenantContext, require(Permission.PRIVACY_MANAGE)]
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 Format = Annotated[Literal["ndjson", "csv"], Query(description="ndjson (one JSON record per line) or csv (one row per record).")]
 VisitorFilter = Annotated[str | None, Query(min_length=1, max_length=64, description="Only this end customer's conversations (visitor id).")]
 CustomerFilter = Annotated[str | None, Query(min_length=1, max_length=200, description="Only this end customer's conversations (your own customer id).")]

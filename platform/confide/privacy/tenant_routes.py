@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, status
 from confide.core.clock import as_utc
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput
-from confide.core.schemas import Page, paginate, query_scope
+from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from confide.privacy.gate import Purpose, PurposeGateDep
@@ -24,8 +24,6 @@ from confide.tenants.service import get_tenant
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}/privacy", tags=["privacy"])
 
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 Reader = Annotated[TenantContext, require(Permission.PRIVACY_READ)]
 Manager = Annotated[TenantContext, require(Permission.PRIVACY_MANAGE)]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from confide.core.auth import ActiveUserDep, Principal, PrincipalDep, UserDep
 from confide.core.db import SessionDep
 from confide.core.errors import AccountRestricted, NotFound, PermissionDenied
 from confide.core.identity import ApiKey, Membership, Tenant
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, Role, TenantContext, has_permission, require, resolve_tenant_context, tenant_select
 from confide.privacy.erasure import wake_erasure_worker
@@ -35,8 +35,6 @@ from confide.tenants.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["tenants"])
 
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 
 
 @router.post("/tenants", status_code=status.HTTP_201_CREATED, response_model=TenantOut, summary="Create a tenant; you become its owner")
