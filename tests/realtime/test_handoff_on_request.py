@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.support.chat import ChatClient, operator, published_avatar, visitor
 
 OFFER = "Would you like me to connect you with a person?"
@@ -25,10 +27,13 @@ async def _queued(base: str, shop: dict[str, Any], conversation_id: str) -> dict
     return queued[conversation_id]
 
 
-async def test_asking_for_a_person_hands_off_on_a_new_avatar(base, shop):
-    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+@pytest.mark.parametrize(
+    ("language", "asking"), [("en", "Please connect me with a person"), ("de", "Ich möchte mit einem Mitarbeiter sprechen.")]
+)
+async def test_asking_for_a_person_hands_off_on_a_new_avatar(base, shop, language, asking):
+    async with visitor(base, shop["widget_key"], language=language) as (chat, welcome):
         await chat.expect("message")
-        await chat.say("Please connect me with a person", "v1")
+        await chat.say(asking, "v1")
         frame = await _next_of(chat, "handoff", "message")
         assert frame["type"] == "handoff", frame  # not the fallback and its offer of a person
         assert frame["reason"] == "customer_request" and frame["author"] == "system"
@@ -36,39 +41,22 @@ async def test_asking_for_a_person_hands_off_on_a_new_avatar(base, shop):
         assert summary["status"] == "waiting" and summary["handoff_reason"] == "customer_request"
 
 
-async def test_a_request_in_german_hands_off(base, shop):
-    async with visitor(base, shop["widget_key"], language="de") as (chat, welcome):
+@pytest.mark.parametrize(
+    ("language", "question", "offer", "yes"),
+    [("en", "What is the airspeed of an unladen swallow?", OFFER, "yes"), ("de", "Wie hoch ist der Eiffelturm?", "Menschen", "Ja, gerne!")],
+)
+async def test_yes_to_the_avatars_offer_of_a_person_hands_off(base, shop, language, question, offer, yes):
+    async with visitor(base, shop["widget_key"], language=language) as (chat, welcome):
         await chat.expect("message")
-        await chat.say("Ich möchte mit einem Mitarbeiter sprechen.", "v1")
-        frame = await _next_of(chat, "handoff", "message")
-        assert frame["type"] == "handoff" and frame["reason"] == "customer_request", frame
-        assert (await _queued(base, shop, welcome["conversation_id"]))["handoff_reason"] == "customer_request"
-
-
-async def test_yes_to_the_avatars_offer_of_a_person_hands_off(base, shop):
-    async with visitor(base, shop["widget_key"]) as (chat, welcome):
-        await chat.expect("message")
-        await chat.say("What is the airspeed of an unladen swallow?", "v1")
+        await chat.say(question, "v1")
         fallback = await _next_of(chat, "message", "handoff")
-        assert fallback["type"] == "message" and fallback["author"] == "avatar" and OFFER in fallback["text"], fallback
-        await chat.say("yes", "v2")
+        assert fallback["type"] == "message" and fallback["author"] == "avatar" and offer in fallback["text"], fallback
+        await chat.say(yes, "v2")
         frame = await _next_of(chat, "handoff", "message")
         assert frame["type"] == "handoff", frame  # not the same fallback again
         assert frame["reason"] == "customer_request"
         summary = await _queued(base, shop, welcome["conversation_id"])
         assert summary["status"] == "waiting" and summary["handoff_reason"] == "customer_request"
-
-
-async def test_ja_gerne_to_the_offer_in_german_hands_off(base, shop):
-    async with visitor(base, shop["widget_key"], language="de") as (chat, welcome):
-        await chat.expect("message")
-        await chat.say("Wie hoch ist der Eiffelturm?", "v1")
-        fallback = await _next_of(chat, "message", "handoff")
-        assert fallback["type"] == "message" and "Menschen" in fallback["text"], fallback
-        await chat.say("Ja, gerne!", "v2")
-        frame = await _next_of(chat, "handoff", "message")
-        assert frame["type"] == "handoff" and frame["reason"] == "customer_request", frame
-        assert (await _queued(base, shop, welcome["conversation_id"]))["handoff_reason"] == "customer_request"
 
 
 async def test_yes_without_an_offer_is_answered_by_the_avatar(base, shop):
