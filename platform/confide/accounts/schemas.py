@@ -30,8 +30,8 @@ _PERSONAL_FIELDS = ("email", "first_name", "surname", "pseudonym", "company_name
 
 
 def check_password_strength(value: str, info: ValidationInfo) -> str:
-    """See password_strength. Registration knows the account's details; a change or a reset checks them
-    in its service, where the account is known."""
+    """See password_strength. Only registration judges here, with the details in its body; a change or a
+    reset is judged once, in its service, where the account's details are known."""
     problem = weakness(value, ((info.data or {}).get(name) for name in _PERSONAL_FIELDS))
     if problem is not None:
         raise ValueError(problem)
@@ -121,9 +121,7 @@ class ProfileUpdate(RequestBody):
 
 class PasswordChange(RequestBody):
     current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=10, max_length=256)
-
-    _password = field_validator("new_password")(check_password_strength)
+    new_password: str = Field(min_length=10, max_length=256, description="Judged as at registration, against the account's details too.")
 
 
 class PasswordResetRequest(RequestBody):
@@ -133,5 +131,3 @@ class PasswordResetRequest(RequestBody):
 class PasswordResetConfirm(RequestBody):
     token: str = Field(min_length=10, max_length=200, description="The token from the password-reset mail (cft_…).")
     new_password: str = Field(min_length=10, max_length=256, description="The same rules as at registration.")
-
-    _password = field_validator("new_password")(check_password_strength)
