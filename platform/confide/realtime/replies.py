@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from avatars.responders import Persona, ReplyRequest, ResponderSettings, Turn
-from avatars.responders.prompt import offers_human
 from confide.chats import service as chats
 from confide.chats.models import Conversation
 from confide.core import events
@@ -113,12 +112,6 @@ class AvatarTurn:
         self.conversation = conversation
         self.language = language
         self.delivery = delivery
-        self.said_seq: int | None = None  # the seq of the reply stored by _say
-        self.said_text = ""  # and its text as stored
-        # The seq of this turn's reply if it offered the visitor a person (the responder's outcome
-        # says so, and the stored text still holds the offer: not one the output guard cut out): the
-        # visitor's connection hands off on a plain yes right after it.
-        self.offered_seq: int | None = None
 
     def begin(self, *, visitor_text: str, verdict: Any, reply_to: str) -> None:
         """Start a speculative turn (`answer` in a task of its own); then release() it, or drop() it."""
@@ -249,8 +242,6 @@ class AvatarTurn:
             error=reply.outcome.error,
             deltas=held,
         )
-        if reply.outcome.offered_human and offers_human(self.said_text, self.language):
-            self.offered_seq = self.said_seq
 
     async def _say(
         self, text: str, *, rule_ids: list[str], reply_to: str | None = None, fallback: bool = False, error: str | None = None, deltas: list[dict[str, Any]] | None = None
@@ -284,7 +275,6 @@ class AvatarTurn:
             raise
         if sending is not None:
             await sending
-        self.said_seq, self.said_text = message.seq, message.text
         frame = message_frame(message)
         if reply_to:
             frame["reply_to"] = reply_to

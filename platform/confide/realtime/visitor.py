@@ -13,13 +13,12 @@ from typing import Any
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from avatars.responders.prompt import offers_human
 from avatars.service import resolve_widget
 from confide.chats import service as chats
-from confide.chats.models import Conversation, Message
+from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id, verify_customer_token
 from confide.chats.writer import DuplicateClientMessage
 from confide.core import events
@@ -317,14 +316,10 @@ class VisitorConnection:
         connection, none per message."""
         if last_seq <= 0:
             return
-        last = (await session.execute(
-            select(Message.seq, Message.kind, Message.author, Message.text)
-            .where(Message.conversation_id == conversation_id, Message.seq.is_not(None), Message.seq <= last_seq)  # type: ignore[union-attr]
-            .order_by(Message.seq.desc())  # type: ignore[union-attr]
-            .limit(1)
-        )).first()
-        if last is not None and last.kind == "message" and last.author == "avatar" and offers_human(last.text, self.language):
-            self.offer_seq = last.seq
+        # Seqs have no gaps: the client's last message is the one at last_seq.
+        for last in await chats.replay(session, conversation_id=conversation_id, after_seq=last_seq - 1, upto_seq=last_seq):
+            if last.kind == "message" and last.author == "avatar" and offers_human(last.text, self.language):
+                self.offer_seq = last_seq
 
     async def _welcome(self, hello: Hello) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
@@ -525,11 +520,9 @@ class VisitorConnection:
             if speculative is not None:
                 turn, speculative = speculative, None  # released: no longer the finally's to drop
                 await turn.release()
-            else:
-                turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
-                await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
-            if turn.offered_seq:  # the responder offered a person (its outcome says so, whatever the text became)
-                self.offer_seq = max(self.offer_seq, turn.offered_seq)
+                return
+            turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
+            await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
         finally:
             if speculative is not None:
                 await speculative.drop()
