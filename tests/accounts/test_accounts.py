@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -227,6 +228,37 @@ async def test_an_email_change_needs_the_password_and_the_former_address_hears_o
     assert notice[KIND_HEADER] == "email-changed"
     text = notice.get_payload(decode=True).decode()
     assert "changed" in text and new not in text and "Ada" not in text
+
+
+async def test_an_email_change_checks_the_password_before_it_locks_the_account(app, client, factory, outbox):
+    """The password's hash is slow: checked under the account's lock, it held up every other step of the
+    account. Checked first, a password changed meanwhile (a reset by the owner) must still stop the move."""
+    user = await factory.user()
+    other = (await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).json()["token"]
+    passwords = app.state.services.passwords
+    real_verify = passwords.verify
+    changed: list[int] = []
+
+    async def verify_while_the_owner_changes_it(password_hash, password):
+        ok = await real_verify(password_hash, password)
+        if not changed:  # the owner's change, committed while the move's check ran (it takes the lock itself)
+            changed.append(1)
+            body = {"current_password": user.password, "new_password": "another good pass 9"}
+            async with asyncio.timeout(10):  # checked under the lock, the change would wait for it forever
+                r = await client.post("/v1/me/password", json=body, headers={"Authorization": f"Bearer {other}"})
+            assert r.status_code == 204, r.text
+        return ok
+
+    passwords.verify = verify_while_the_owner_changes_it
+    try:
+        new = random_email()
+        r = await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
+    finally:
+        passwords.verify = real_verify
+    assert r.status_code == 401 and r.json()["type"].endswith("/invalid-credentials"), r.text
+    assert outbox.messages_to(new) == []
+    r = await client.get("/v1/me", headers={"Authorization": f"Bearer {other}"})
+    assert r.json()["pending_email"] is None and r.json()["email"] == user.email
 
 
 async def test_a_restricted_account_keeps_its_address(client, factory, outbox):

@@ -327,24 +327,32 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User:
 
 
 async def update_profile(session: AsyncSession, services: Services, *, user_id: str, changes: ProfileUpdate) -> User:
-    if changes.email is not None:
-        # An email change voids and issues tokens: one after the other per account (see _lock_account);
-        # the locked read is the only read.
-        locked = await _lock_account(session, User.id == user_id, key_share=True)
-        if locked is None:
-            raise InvalidCredentials("The account no longer exists.")
-        user = locked
-    else:
-        user = await get_user(session, user_id=user_id)
     fields = changes.model_dump(exclude_unset=True)
     new_email = fields.pop("email", None)
     current_password = fields.pop("current_password", None)
-    if new_email is not None and normalise_email(new_email) != user.email:
-        if current_password is None:
-            raise InvalidInput("body.current_password", "Give your current password to change the email address.")
-        await limit_password_checks(services, user_id=user.id)
-        if not await services.passwords.verify(user.password_hash, current_password):
-            raise InvalidCredentials("The current password is wrong.")
+    user = await get_user(session, user_id=user_id)
+    if new_email is not None:
+        moving = normalise_email(new_email) != user.email
+        if moving:
+            # The password is checked before the account is locked: its hash takes a while, and the lock
+            # holds up every other token step of this account meanwhile.
+            if current_password is None:
+                raise InvalidInput("body.current_password", "Give your current password to change the email address.")
+            await limit_password_checks(services, user_id=user.id)
+            verified = user.password_hash
+            if not await services.passwords.verify(verified, current_password):
+                raise InvalidCredentials("The current password is wrong.")
+        # An email change voids and issues tokens: one after the other per account (see _lock_account).
+        locked = await _lock_account(session, User.id == user_id, key_share=True)
+        if locked is None:
+            raise InvalidCredentials("The account no longer exists.")
+        if moving and locked.password_hash != verified:
+            # A reset or change committed while this request checked the old password: it signed this
+            # session out, and the old password no longer proves anything.
+            raise InvalidCredentials("The password changed meanwhile; sign in again.")
+        if not moving and normalise_email(new_email) != locked.email:
+            raise Conflict("The account's email address changed meanwhile; read the profile and try again.")
+        user = locked
     for name in ("first_name", "surname", "pseudonym"):
         if fields.get(name) is None:
             fields.pop(name, None)  # required fields cannot be cleared
