@@ -291,3 +291,114 @@ def test_thanks_after_the_offer_declines_it(plain: CompiledGuidelines, text: str
 @pytest.mark.parametrize(("text", "language"), [("yes thanks", "en"), ("Ja, danke", "de"), ("ok please", "en"), ("ok gerne", "de")])
 def test_a_yes_with_thanks_or_please_after_the_offer_still_accepts_it(plain: CompiledGuidelines, text: str, language: str) -> None:
     assert plain.check_input(text, language, after_offer=True).handoff_reason == "customer_request"
+
+
+# An evaluation list: clear requests in the six languages, typos of the person they ask for included,
+# and ordinary messages that name people, staff or agents without asking for one now (a talk the
+# visitor had or forgot, someone's own people, questions about the service's staff, words a letter
+# away from a person: "humane", "niemand").
+EVAL_REQUESTS = [
+    ("I've had enough, I want a human", "en"),
+    ("I've had enough I want a human", "en"),
+    ("I want to talk to a humna", "en"),
+    ("Can I speak to a real persn please", "en"),
+    ("connect me to an opertor", "en"),
+    ("hmuan please", "en"),
+    ("I want to speak to an agent about my flight booking", "en"),
+    ("This bot is useless, get me a real person", "en"),
+    ("Can I please talk to someone from your team?", "en"),
+    ("I'd like to speak with a supervisor", "en"),
+    ("transfer me to a live agent now", "en"),
+    ("I've been waiting for ages and I need to talk to a human", "en"),
+    ("Is there a person I can talk to?", "en"),
+    ("Ich möchte mit einem Mitarbieter sprechen", "de"),
+    ("Ich will mit einem Menschen sprechen, nicht mit einem Bot", "de"),
+    ("Verbinden Sie mich bitte mit einem Berater", "de"),
+    ("Kann ich bitte mit einem Mitarbeiter sprechen?", "de"),
+    ("Ich habe genug ich will einen Menschen", "de"),
+    ("Kann ich mit einem Menchen sprechen?", "de"),
+    ("Ich hätte gerne die Möglichkeit, mit einem Mitarbeiter zu sprechen", "de"),
+    ("Je voudrais parler à un conseiller, s'il vous plaît", "fr"),
+    ("J'en ai assez, je veux parler à un humain", "fr"),
+    ("Pouvez-vous me mettre en relation avec un conseiler ?", "fr"),
+    ("Passez-moi un agent humain", "fr"),
+    ("Quiero hablar con un agente", "es"),
+    ("¿Puedo hablar con una persona real?", "es"),
+    ("Necesito hablar con un humano, por favor", "es"),
+    ("Quiero hablar con un opreador", "es"),
+    ("Vorrei parlare con un operatore, per favore", "it"),
+    ("Posso parlare con una persona vera?", "it"),
+    ("Voglio parlare con un operatroe", "it"),
+    ("Mi passi un consulente", "it"),
+    ("Ik wil met een medewerker spreken", "nl"),
+    ("Kan ik met een mens praten?", "nl"),
+    ("Ik wil graag met een medewekrer spreken", "nl"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), EVAL_REQUESTS)
+def test_evaluation_requests_hand_off(plain: CompiledGuidelines, text: str, language: str) -> None:
+    verdict = plain.check_input(text, language)
+    assert (verdict.action, verdict.handoff_reason, verdict.rule_ids) == ("handoff", "customer_request", (BUILTIN_HUMAN_REQUEST,))
+
+
+EVAL_ORDINARY = [
+    ("I already spoke to an agent yesterday", "en"),
+    ("I forgot to speak to an employee about the invoice", "en"),
+    ("I forgot to talk to a human about it", "en"),
+    ("I already tried to talk to a person at the counter", "en"),
+    ("My agent will send you the documents", "en"),
+    ("The staff at your store were very friendly", "en"),
+    ("Your support agent was very helpful yesterday, thanks", "en"),
+    ("How many employees do you have?", "en"),
+    ("Is the price per person or per group?", "en"),
+    ("Can I add another person to my booking?", "en"),
+    ("Do your agents work on weekends?", "en"),
+    ("The delivery person left the parcel at the door", "en"),
+    ("My manager asked me to get a quote", "en"),
+    ("I talked to a human last week and they promised a refund", "en"),
+    ("I'll speak to my supervisor and come back to you", "en"),
+    ("Does a human read these messages?", "en"),
+    ("I need a humane answer, not a form letter", "en"),
+    ("Ich habe vergessen, mit einem Mitarbeiter zu sprechen", "de"),
+    ("Ich habe vergessen mit einem Mitarbeiter zu sprechen", "de"),
+    ("Ich vergaß, mit einem Mitarbeiter zu sprechen", "de"),
+    ("Ich habe versucht, mit einem Mitarbeiter zu sprechen, aber niemand war da", "de"),
+    ("Ich habe gestern schon mit einem Berater gesprochen", "de"),
+    ("Wie viele Mitarbeiter haben Sie?", "de"),
+    ("Der Mitarbeiter in der Filiale war sehr nett", "de"),
+    ("Ich will mit niemandem sprechen, nur die Rechnung", "de"),
+    ("Kostet das pro Person extra?", "de"),
+    ("J'ai déjà parlé à un conseiller", "fr"),
+    ("J'ai oublié de parler à un conseiller de mon adresse", "fr"),
+    ("Le conseiller m'a déjà rappelé hier", "fr"),
+    ("Combien de personnes peuvent venir ?", "fr"),
+    ("Votre agent a été très aimable", "fr"),
+    ("Ya hablé con un agente", "es"),
+    ("Ya intenté hablar con una persona en la tienda", "es"),
+    ("Olvidé hablar con un agente sobre la factura", "es"),
+    ("Me olvidé de hablar con una persona", "es"),
+    ("El agente me dijo que el paquete llegaría hoy", "es"),
+    ("Mi asesor me recomendó este plan", "es"),
+    ("Ho già parlato con un operatore ieri", "it"),
+    ("Ho dimenticato di parlare con un consulente della fattura", "it"),
+    ("L'operatore è stato molto gentile", "it"),
+    ("Quante persone possono partecipare?", "it"),
+    ("Ik heb gisteren al met een medewerker gesproken", "nl"),
+    ("Ik ben vergeten met een medewerker te spreken", "nl"),
+    ("Ik ben vergeten om met een medewerker te praten", "nl"),
+    ("De medewerker in de winkel was erg vriendelijk", "nl"),
+    ("Ik wil met niemand praten, alleen de prijs weten", "nl"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), EVAL_ORDINARY)
+def test_evaluation_ordinary_messages_do_not_hand_off(plain: CompiledGuidelines, text: str, language: str) -> None:
+    verdict = plain.check_input(text, language)
+    assert verdict.handoff_reason != "customer_request" and BUILTIN_HUMAN_REQUEST not in verdict.rule_ids, verdict
+
+
+def test_the_evaluation_lists_cover_every_language() -> None:
+    assert len(EVAL_REQUESTS) >= 30 and len(EVAL_ORDINARY) >= 40
+    languages = {"en", "de", "fr", "es", "it", "nl"}
+    assert {language for _, language in EVAL_REQUESTS} == languages == {language for _, language in EVAL_ORDINARY}
