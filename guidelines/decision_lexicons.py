@@ -241,12 +241,13 @@ EN = Lexicon(
         rf"(?:{GRANTABLE_EN})(?!\w* (?:polic(?:y|ies)|forms?|process|procedure|codes?|links?|pages?|status|details|rules|terms)\b)"
     ),
     instruct_self=_c(_HANDLES_EN),
-    # Refusing to promise is declining to decide ("Refuse to promise refunds"): read before what is promised.
-    # Any other verb after "refuse to" is a decision verb's object, which `instruct_verb` finds first ("Refuse
-    # to give refunds").
+    # Refusing to promise is declining to decide ("Refuse to promise refunds"): read before what is promised, and
+    # before a noun that reads like a decision verb within three words after the promise ("Decline to guarantee
+    # a refund"). Any other verb after "refuse to" is a decision verb's object, which `instruct_verb` finds first
+    # ("Refuse to give refunds").
     negation=_c(
         r"\b(?:never|not|don't|dont|do not|no|cannot|can't|cant|mustn't|must not|may not|shall not|nor|avoid|refrain)\b"
-        r"|\b(?:refus|declin)(?:e|es|ing) to $"
+        rf"|\b(?:refus|declin)(?:e|es|ing) to (?:{_PROMISE_EN} (?:[\w']+ ){{0,3}}?)?$"
     ),
     # Not a possessive before something else ("Determine the customer's language"); before their case or
     # return it is them ("Decide the customer's case", "Accept the customer's return").

@@ -1,0 +1,53 @@
+"""Gaps in the decision guard (GDPR Art. 22) from the 2026 review, each with close variants and lawful near-misses.
+
+1. "Never refuse to give a discount" grants (the avatar decides to give discounts), as "Never refuse a refund"
+   does: a giving verb after "never refuse to" is read with what it gives.
+2. What is given after Italian "e" is still given ("Dai ai clienti informazioni e uno sconto"), as after
+   English "and", German "und", French "et", Spanish "y" and Dutch "en".
+3. Refusing to promise or guarantee decides nothing, also before a singular noun that reads like a decision
+   verb ("Decline to guarantee a refund", like "Refuse to promise refunds").
+4. "never reject <decision object>" grants in German and Dutch too ("Lehne Erstattungen nie ab", "Wijs
+   terugbetalingen nooit af"), as in English, French, Spanish and Italian.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guidelines.decisions import instructs_decision
+from tests.guidelines.test_decisions_gaps import _cases
+
+# 3. Refusing to promise or guarantee.
+REFUSE_TO_PROMISE_A_REFUND_LAWFUL = [
+    "Decline to guarantee a refund.",
+    "Refuse to promise a refund.",
+    "Decline to promise a full refund.",
+    "Refuse to guarantee a refund to anyone.",
+    "Decline to guarantee a refund, forward the request to a colleague.",
+]
+
+REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES = [
+    "Decline to guarantee a refund and approve refunds yourself.",
+    "Refuse to promise a refund but refund customers yourself.",
+    "Decline to guarantee a refund to customers who complain, reject their claims.",
+    "Decline to approve a refund.",
+    "Refuse to refund a customer.",
+]
+
+
+REFUSED = [
+    (REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES, "a_decision_beside_a_refused_promise_is_refused"),
+]
+LAWFUL = [
+    (REFUSE_TO_PROMISE_A_REFUND_LAWFUL, "refusing_to_promise_a_refund_is_lawful"),
+]
+
+
+@pytest.mark.parametrize("instruction", _cases(REFUSED))
+def test_an_instruction_to_decide_is_refused(instruction):
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", _cases(LAWFUL))
+def test_a_lawful_instruction_passes(instruction):
+    assert instructs_decision(instruction) is None
