@@ -23,6 +23,7 @@ from confide.core.access_log import AccessLog
 from confide.core.clock import utcnow
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
+from confide.core.mail import KIND_HEADER, MailKind
 from confide.privacy.models import ConsentRecord, ContactMessage, NewsletterSubscription, ProcessingLogEntry, RetentionRun
 from confide.privacy.retention import (
     STEPS,
@@ -344,6 +345,19 @@ async def test_a_pending_email_change_lapses_with_its_token(app, client, factory
     assert outbox.messages_to(asked) == [], "the change's mail goes with its token: erasure could not find it later"
     r = await client.post("/v1/accounts/verify", json={"token": token})
     assert r.status_code == 400
+
+
+async def test_the_notice_to_a_former_address_goes_with_the_spent_change_token(app, client, factory, outbox):
+    """Once the confirmed change's token is purged, erasure could no longer find the notice: it goes with it."""
+    user = await factory.user()
+    former, new = user.email, random_email()
+    await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
+    assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
+    assert [m[KIND_HEADER] for m in outbox.messages_to(former)].count(MailKind.EMAIL_CHANGED) == 1
+    run = await run_retention(app.state.engine, app.state.settings, now=utcnow())
+    assert run is not None and run.removed.get("outbox_files", 0) >= 1
+    assert [m[KIND_HEADER] for m in outbox.messages_to(former)].count(MailKind.EMAIL_CHANGED) == 0
+    assert outbox.messages_to(new) == [], "the change's confirmation went with its token too"
 
 
 async def test_a_withdrawn_newsletter_subscription_goes_and_its_consent_records_stay(app, client, factory, outbox):

@@ -8,7 +8,7 @@ from sqlalchemy import String, Text, delete, func, select
 
 from confide.chats.models import ConversationTag
 from confide.core.classification import REGISTRY
-from confide.core.mail import MailKind
+from confide.core.mail import KIND_HEADER, MailKind
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy import rights
 from confide.privacy.gate import Purpose, authorize
@@ -302,6 +302,20 @@ async def test_an_unconfirmed_email_change_reaches_none_of_that_address_data(app
     subjects = [m["Subject"] for m in outbox.messages_to(victim)]
     assert "We received your message" in subjects and any("invited" in s for s in subjects), "the victim's mails are kept"
     assert "Confirm your email address" not in subjects, "the change's confirmation, which named the intruder, went with the account"
+
+
+async def test_erasure_takes_the_notice_to_the_address_an_email_change_left(client, factory, outbox):
+    """The former address is no longer the account's, yet the copy of the notice sent there is about the
+    account: it carries a reference to the change's token (one-way), by which erasure finds it."""
+    user = await factory.user()
+    former, new = user.email, random_email()
+    await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
+    assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
+    [notice] = [m for m in outbox.messages_to(former) if m[KIND_HEADER] == MailKind.EMAIL_CHANGED]
+    assert user.password not in str(notice) and new not in str(notice)
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    assert [m for m in outbox.messages_to(former) if m[KIND_HEADER] == MailKind.EMAIL_CHANGED] == []
 
 
 async def test_erasure_leaves_the_mails_of_an_account_whose_address_it_asked_for(app, client, factory, outbox):

@@ -247,7 +247,25 @@ async def prepare_verification_resend(session: AsyncSession, services: Services,
     return _verification_mail(services, to=user.email, token=token, first_name=user.first_name)
 
 
-async def verify_email(session: AsyncSession, *, token: str) -> tuple[User, str | None]:
+@dataclass(frozen=True, slots=True)
+class FormerAddress:
+    """The address an email change left, and the hash of the token that confirmed the change."""
+
+    email: str
+    change_token_hash: str
+
+
+CHANGE_REF_HEADER = "X-Confide-Change-Ref"
+
+
+def change_ref(token_hash: str) -> str:
+    """What the notice to a former address carries of the change it tells of: one-way from the token's stored
+    hash, so erasure (which reads the account's change tokens) and the purge of spent tokens find the notice,
+    while the mailbox learns nothing it could use."""
+    return hash_token("email-changed:" + token_hash)
+
+
+async def verify_email(session: AsyncSession, *, token: str) -> tuple[User, FormerAddress | None]:
     """Confirm an address with its token; returns the account and, for an email change, the former address,
     which the caller tells once committed (`tell_former_address`)."""
     now = utcnow()
@@ -273,7 +291,7 @@ async def verify_email(session: AsyncSession, *, token: str) -> tuple[User, str 
     if record.purpose == EMAIL_CHANGE:
         if await find_user_by_email(session, record.email) is not None:
             raise Conflict("That email address now belongs to another account.")
-        former, user.email = user.email, record.email
+        former, user.email = FormerAddress(user.email, record.token_hash), record.email
         user.pending_email = None
     user.email_verified_at = now
     user.updated_at = now
@@ -281,17 +299,18 @@ async def verify_email(session: AsyncSession, *, token: str) -> tuple[User, str 
     return user, former
 
 
-async def tell_former_address(services: Services, former: str) -> None:
+async def tell_former_address(services: Services, former: FormerAddress) -> None:
     """Once an email change is committed, the owner hears of it at the address they had, in case it was not
     them. Best effort, after the commit: a former mailbox the relay refuses (often why people move) must not
     stop the change. The mail names neither the new address nor the person."""
     try:
         await services.mailer.send(
-            former,
+            former.email,
             "The email address of your Confide account was changed",
             "Hello,\n\nthe email address of the Confide account that used this address has just been changed to another one, "
             f"confirmed from that mailbox. If you did not ask for this, write to {services.settings.controller_email} at once.\n",
             kind=MailKind.EMAIL_CHANGED,
+            headers={CHANGE_REF_HEADER: change_ref(former.change_token_hash)},
         )
     except ServiceUnavailable:
         log.warning("the notice of an email change to the former address could not be sent")

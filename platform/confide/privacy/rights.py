@@ -20,7 +20,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
 from confide.accounts.models import EmailToken
-from confide.accounts.service import EMAIL_CHANGE
+from confide.accounts.service import CHANGE_REF_HEADER, EMAIL_CHANGE, change_ref
 from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX
 from confide.core.services import Services
@@ -133,8 +133,10 @@ _ONE_TIME_TOKEN = re.compile(rf"\b{ONE_TIME_TOKEN_PREFIX}[A-Za-z0-9_-]+")
 
 
 def carries_one_of(token_hashes: set[str]) -> Callable[[Message], bool]:
-    """Mails whose text carries one of these one-time tokens (by hash): the mails sent for those tokens alone."""
-    return lambda msg: bool(token_hashes_in(msg, _ONE_TIME_TOKEN) & token_hashes)
+    """Mails whose text carries one of these one-time tokens (by hash): the mails sent for those tokens alone;
+    and the notices to the addresses the email changes they confirmed left (by their change reference)."""
+    refs = {change_ref(h) for h in token_hashes}
+    return lambda msg: msg.get(CHANGE_REF_HEADER) in refs or bool(token_hashes_in(msg, _ONE_TIME_TOKEN) & token_hashes)
 
 
 async def get_user(session: AsyncSession, *, user_id: str) -> User:
