@@ -11,15 +11,12 @@ import pytest
 from confide.core.clock import utcnow
 from confide.privacy.gate import Purpose, authorize
 from tests.chats.conftest import make_conversation
-from tests.support.chat import published_avatar
+from tests.support.chat import shop_with_avatar
 
 
 @pytest.fixture
 async def shop(client, factory):  # noqa: ANN001, ANN201
-    owner = await factory.user()
-    tenant_id = await factory.tenant(owner, "Consistent GmbH")
-    avatar = await published_avatar(client, owner, tenant_id)
-    return {"owner": owner, "tenant_id": tenant_id, **avatar}
+    return await shop_with_avatar(client, factory, "Consistent GmbH")
 
 
 async def _member_id(client, tenant_id: str, owner, user_id: str) -> str:  # noqa: ANN001

@@ -11,17 +11,14 @@ from sqlalchemy import update
 
 from confide.chats import service as chats
 from confide.chats.models import Conversation
-from tests.support.chat import published_avatar
+from tests.support.chat import shop_with_avatar
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def shop(client, factory):  # noqa: ANN001, ANN201
-    owner = await factory.user()
-    tenant_id = await factory.tenant(owner, "Inbox GmbH")
-    avatar = await published_avatar(client, owner, tenant_id)
-    return {"owner": owner, "tenant_id": tenant_id, **avatar}
+    return await shop_with_avatar(client, factory, "Inbox GmbH")
 
 
 async def make_conversation(

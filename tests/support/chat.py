@@ -158,3 +158,11 @@ async def published_avatar(
     assert r.status_code in (200, 201), r.text
     r = await client.get(f"/v1/tenants/{tenant_id}/avatars/{avatar_id}/widget", headers=h)
     return {"avatar_id": avatar_id, "widget_key": r.json()["key"], "guideline_set_id": set_id}
+
+
+async def shop_with_avatar(client: httpx.AsyncClient, factory: Any, name: str = "Shop GmbH") -> dict[str, Any]:
+    """A tenant with an owner and a published avatar: the owner, the tenant's id and published_avatar's ids."""
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, name)
+    avatar = await published_avatar(client, owner, tenant_id)
+    return {"owner": owner, "tenant_id": tenant_id, **avatar}
