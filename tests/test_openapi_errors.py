@@ -3,13 +3,18 @@ the common errors each route can give, and bodies that match what is documented.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import sys
+import types
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
+from confide.core import openapi_errors
 from tests.support.factory import Factory
 
 PROBLEM = "application/problem+json"
@@ -184,3 +189,102 @@ async def test_the_schema_is_built_once(app: FastAPI):
     first = app.openapi()
     assert app.openapi() is first is app.openapi_schema
     assert list(first["paths"]["/healthz"]["get"]["responses"]) == ["200", "422"]
+
+
+# Every route that can answer 429, as the route table's code says (openapi_errors.rate_limited): pinned here so
+# that a route losing or gaining a rate limit, or the analysis missing one, shows up.
+RATE_LIMITED_ROUTES = {
+    ("post", "/v1/accounts"),  # registrations per address and per email address
+    ("post", "/v1/accounts/verification"),  # confirmation mails sent again
+    ("post", "/v1/auth/login"),
+    ("post", "/v1/auth/password-reset"),
+    ("post", "/v1/auth/password-reset/confirm"),
+    ("patch", "/v1/me"),  # a new email address needs the current password: password checks are limited
+    ("post", "/v1/me/password"),  # the same password checks
+    ("post", "/v1/me/erasure"),
+    ("post", "/v1/contact"),
+}
+OWN_SOURCES = [Path(__file__).parent.parent / d for d in ("platform/confide", "avatars", "guidelines")]
+
+
+def _rate_limited_routes(app: FastAPI) -> set[tuple[str, str]]:
+    return {
+        (method.lower(), route.path_format)
+        for route in openapi_errors._api_routes(app)
+        if openapi_errors.rate_limited([route.dependant.call, *openapi_errors._calls(route.dependant)])
+        for method in route.methods
+    }
+
+
+async def test_every_route_that_can_answer_429_documents_it(app: FastAPI, client):
+    assert _rate_limited_routes(app) == RATE_LIMITED_ROUTES
+    spec = await _spec(client)
+    for path, method, operation in _operations(spec):
+        responses = operation["responses"]
+        assert ("429" in responses) == ((method, path) in RATE_LIMITED_ROUTES), (method, path)  # and no 429 where none can come
+        if "429" in responses:
+            assert _schema_of(responses["429"]) == "Problem", (method, path)
+            assert responses["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}, (method, path)
+    # A route that declares its 429 keeps its words; the others get the general description.
+    assert spec["paths"]["/v1/auth/login"]["post"]["responses"]["429"]["description"].startswith("Too many sign-in attempts")
+    for path, method in (("/v1/me", "patch"), ("/v1/me/password", "post")):
+        assert spec["paths"][path][method]["responses"]["429"]["description"] == openapi_errors.TOO_MANY_REQUESTS
+
+
+def _functions_of(module: types.ModuleType):
+    for value in list(vars(module).values()):
+        if getattr(value, "__module__", None) != module.__name__:
+            continue  # imported from elsewhere: seen in its own module
+        if isinstance(value, types.FunctionType):
+            yield value
+        elif isinstance(value, type):
+            for member in vars(value).values():
+                function = openapi_errors._function(member)
+                if function is not None:
+                    yield function
+
+
+def test_every_rate_limit_is_found_from_a_route(app: FastAPI):
+    """The analysis follows only the calls the code names. Every function that counts a rate limit must be
+    reached from some route that way, and RateLimited is raised nowhere but in Services.enforce_rate, so a
+    rate limit added where the analysis cannot see it fails here instead of going undocumented."""
+    reached = {
+        function
+        for route in openapi_errors._api_routes(app)
+        for function in openapi_errors.reachable([route.dependant.call, *openapi_errors._calls(route.dependant)])
+    }
+    counting = {
+        function
+        for name, module in list(sys.modules.items())
+        if module is not None and name.partition(".")[0] in openapi_errors.OWN_PACKAGES
+        for function in _functions_of(module)
+        if openapi_errors._read(function)[0]
+    }
+    assert len(counting) >= 6  # login, the mail requests, password checks, reset confirmation, contact, erasure
+    missed = sorted(f"{f.__module__}.{f.__qualname__}" for f in counting - reached)
+    assert not missed, f"rate limits no route was found to reach; their routes' 429 would go undocumented: {missed}"
+
+    raised = []
+    for root in OWN_SOURCES:
+        for source in root.rglob("*.py"):
+            for node in ast.walk(ast.parse(source.read_text())):
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    if name == "RateLimited":
+                        raised.append(f"{source.relative_to(root.parent)}:{node.lineno}")
+    assert [place.split(":")[0] for place in raised] == ["confide/core/services.py"], raised
+
+
+async def test_a_real_429_matches_the_documented_response(client, factory: Factory):
+    """POST /v1/me/password declares no 429 itself: the analysis documents it, and it is what a client gets."""
+    spec = await _spec(client)
+    documented = spec["paths"]["/v1/me/password"]["post"]["responses"]
+    user = await factory.user()
+    body = {"current_password": "not the password 1", "new_password": "a new good password 7"}
+    codes = [(await client.post("/v1/me/password", json=body, headers=user.headers)).status_code for _ in range(10)]
+    assert codes == [401] * 10
+    r = await client.post("/v1/me/password", json=body, headers=user.headers)
+    assert r.status_code == 429 and r.headers["content-type"] == PROBLEM, r.text
+    _check(r.json(), {"$ref": SCHEMAS + _schema_of(documented["429"])}, spec)
+    assert r.json()["type"].endswith("/rate-limited")
+    assert int(r.headers["retry-after"]) == r.json()["retry_after"] > 0

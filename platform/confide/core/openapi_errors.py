@@ -16,13 +16,20 @@ place and cached as FastAPI caches it (`app.openapi_schema`):
   400 `invalid-cursor` where the route takes a `cursor` query parameter, and `invalid-token` where its
   JSON body carries a `token` (the one-time tokens mailed for confirmations, objections, invitations
   and password resets: every such route refuses an unknown one with it). A status a route declares
-  itself is left as declared. 429 is added nowhere: rate limits are enforced inside services, out of
-  sight of the route table, so only the routes that declare it document it.
+  itself is left as declared.
+- 429 `rate-limited`, with its `Retry-After` header, where the route can reach a rate limit. Rate limits
+  are no dependency: services count them (`Services.enforce_rate`, which raises `RateLimited`) deep
+  inside the route's work. So the route's code is read (`rate_limited`): the endpoint and its
+  dependencies, and every function of Confide's own packages they name, transitively, are searched for
+  a call of `enforce_rate`. A route that declares its 429 keeps its own description; one that does not
+  gets a general one.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +40,7 @@ from fastapi.routing import APIRoute
 from confide.core.auth import active_user, current_principal, current_user
 from confide.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from confide.core.http import reject_unknown_query_params
+from confide.core.services import Services
 from confide.core.tenancy import Permission, require
 from confide.privacy.operators import operator
 
@@ -101,6 +109,114 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         if sub.call is not None:
             yield sub.call
         yield from _calls(sub)
+
+
+# Every rate limit an HTTP route can run into is counted by this method; it raises RateLimited (429,
+# Retry-After). Called on a Services instance, it is found by its name in the calling code.
+RATE_LIMIT = Services.enforce_rate
+# The packages whose functions are followed when looking for a rate limit (see rate_limited).
+OWN_PACKAGES = frozenset({"confide", "avatars", "guidelines"})
+TOO_MANY_REQUESTS = (
+    "Too many requests (problem type `rate-limited`): a rate limit of this route was reached. Wait the seconds "
+    "`Retry-After` gives (also `retry_after` in the body), then try again."
+)
+RETRY_AFTER = {"description": "Whole seconds to wait before trying again.", "schema": {"type": "integer"}}
+
+
+def _own(obj: Any) -> bool:
+    return (getattr(obj, "__module__", None) or "").partition(".")[0] in OWN_PACKAGES
+
+
+def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    """A code object and those nested in it (inner functions, lambdas, comprehensions)."""
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _codes(const)
+
+
+def _function(obj: Any) -> types.FunctionType | None:
+    """The plain function behind a function, method, decorated function or callable instance; None otherwise."""
+    if isinstance(obj, (staticmethod, classmethod, types.MethodType)):
+        obj = obj.__func__
+    elif not isinstance(obj, (types.FunctionType, type)) and _own(type(obj)):  # a dependency that is an instance
+        obj = _static(type(obj), "__call__")
+    if not isinstance(obj, types.FunctionType):
+        return None
+    try:
+        obj = inspect.unwrap(obj)
+    except ValueError:  # a cycle of __wrapped__
+        return None
+    return obj if isinstance(obj, types.FunctionType) else None
+
+
+def _static(cls: type, name: str) -> Any:
+    """A class's own attribute, without running descriptors (an ORM model's columns answer getattr expensively)."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _names(function: types.FunctionType) -> frozenset[str]:
+    return frozenset(name for code in _codes(function.__code__) for name in code.co_names)
+
+
+# function → (whether its own code names the rate limit, the functions it may call): read once per process.
+_READ: dict[types.FunctionType, tuple[bool, tuple[types.FunctionType, ...]]] = {}
+
+
+def _read(function: types.FunctionType) -> tuple[bool, tuple[types.FunctionType, ...]]:
+    read = _READ.get(function)
+    if read is None:
+        names = _names(function)
+        read = _READ[function] = (RATE_LIMIT.__name__ in names, tuple(dict.fromkeys(_callees(function, names))))
+    return read
+
+
+def _callees(function: types.FunctionType, names: frozenset[str]) -> Iterator[types.FunctionType]:
+    """The functions of Confide's packages `function` may call, as far as its code names them: globals of its
+    module, and their attributes (a module's functions, a class's methods and constructor) that the code
+    names too. An over-estimate by design: a name is followed wherever it could lead."""
+    module_globals = function.__globals__
+    for name in names:
+        value = module_globals.get(name)
+        if value is None:
+            continue
+        if isinstance(value, types.ModuleType):
+            if value.__name__.partition(".")[0] not in OWN_PACKAGES:
+                continue
+            candidates = [value.__dict__.get(attr) for attr in names]
+        elif isinstance(value, type):
+            if not _own(value):
+                continue
+            candidates = [_static(value, attr) for attr in (*names, "__init__")]
+        else:
+            candidates = [value]
+        for candidate in candidates:
+            found = _function(candidate) if candidate is not None else None
+            if found is not None and _own(found):
+                yield found
+
+
+def reachable(calls: list[Callable[..., Any]]) -> Iterator[types.FunctionType]:
+    """The Confide functions running these (a route's endpoint and dependencies) may call, themselves
+    first, each once, as far as the code names them (see _callees). Calls it cannot name (a method of an
+    object passed in or returned) are not followed."""
+    stack = [f for f in map(_function, calls) if f is not None]
+    seen: set[types.FunctionType] = set()
+    while stack:
+        function = stack.pop()
+        if function not in seen:
+            seen.add(function)
+            yield function
+            stack.extend(_read(function)[1])
+
+
+def rate_limited(calls: list[Callable[..., Any]]) -> bool:
+    """Whether running these can reach `RATE_LIMIT`: a call of `enforce_rate` (by that name: it is called on
+    the request's Services) in their code or in that of a Confide function they may call."""
+    return any(_read(function)[0] for function in reachable(calls))
 
 
 def _is_require(call: Callable[..., Any]) -> bool:
@@ -180,6 +296,9 @@ def _common_errors(route: Any, operation: dict[str, Any], schemas: dict[str, Any
         ids = ", ".join(f"`{name}`" for name in path_ids)
         what = " (a tenant you are not a member of answers the same)" if requires else ""
         out["404"] = {"description": f"Nothing found for {ids}{what} (problem type `not-found`)."}
+
+    if rate_limited([route.dependant.call, *calls]):
+        out["429"] = {"description": TOO_MANY_REQUESTS, "headers": {"Retry-After": copy.deepcopy(RETRY_AFTER)}}
     return out
 
 
@@ -197,9 +316,7 @@ def _fix_operation(operation: dict[str, Any], route: Any, schemas: dict[str, Any
             if not any(media.get("schema") for media in content.values()):  # a declared description only
                 response["content"] = _content(PROBLEM)
             if code == "429":
-                response.setdefault("headers", {}).setdefault(
-                    "Retry-After", {"description": "Whole seconds to wait before trying again.", "schema": {"type": "integer"}}
-                )
+                response.setdefault("headers", {}).setdefault("Retry-After", copy.deepcopy(RETRY_AFTER))
     # Keep the responses in status-code order, as readers and generators expect.
     operation["responses"] = dict(sorted(responses.items()))
 
