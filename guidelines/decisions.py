@@ -528,16 +528,20 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     un remboursement", "Nunca rechaces un reembolso"): an instruction to grant every one. Not when the clause
     names whose decision it is ("Never reject refunds yourself") or a person ("... without asking a colleague"),
     when another decision verb shares the negation ("Never approve or reject refunds"), when "to" follows
-    ("Never refuse to help"), or without a decision object right after the verb. German and Dutch have no
+    ("Never refuse to help") but no decision verb or a giving verb with what it grants ("Never refuse to approve
+    a refund", "Never refuse to give a discount"), or without a decision object right after the verb. German and Dutch have no
     `never` in their lexicons: their tests read "Lehne Kreditanträge nie ab" as a prohibition."""
     start, end = match.start(), match.end()
     if not lex.reject.match(clause, start):
         return False
-    inner = None  # "Never refuse to approve a refund": the verb refused, a decision verb that is no rejection
+    # "Never refuse to approve a refund": the verb refused, a decision verb that is no rejection (`inner`), or one
+    # that gives ("Never refuse to give a discount", `given`)
+    inner = given = None
     infinitive = _INFINITIVE_NEXT.match(clause, end)
     if infinitive:
-        inner = lex.instruct_verb.match(clause, infinitive.end() + 1)
-        if inner is None or lex.reject.match(clause, inner.start()):
+        given = lex.give_verb.match(clause, infinitive.end() + 1)  # before "grant" as a decision verb
+        inner = None if given else lex.instruct_verb.match(clause, infinitive.end() + 1)
+        if inner is None and given is None or inner and lex.reject.match(clause, inner.start()):
             return False
     before = _NEVER_BEFORE.get(id(lex))
     if before is None:
@@ -550,11 +554,13 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     # Another decision verb shares the negation; not the object read as a verb ("refund", "terugbetaling").
     if any(
         not lex.reject.match(clause, verb.start())
-        and not (inner and verb.start() == inner.start())
+        and not ((inner or given) and verb.start() == (inner or given).start())
         and not (verb.start() > start and lex.obj.match(clause, verb.start()) and not _OR_BEFORE.search(clause, 0, verb.start()))
         for verb in lex.instruct_verb.finditer(clause)
     ):
         return False
+    if given:
+        return _gives(lex, clause[given.start() :])
     if lex.instruct_give.search(_without_info(lex, clause)) or lex.instruct_self.search(clause):
         return False
     if inner:
@@ -570,6 +576,13 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
             ):
                 return True
     return False
+
+
+def _gives(lex: Lexicon, phrase: str) -> bool:
+    """Whether `phrase`, which starts with a giving verb, gives what can be granted ("give customers a discount"), not
+    information about it ("give information about discounts") or something it qualifies ("give a refund form")."""
+    found = lex.instruct_give.match(_without_info(lex, phrase))
+    return bool(found and lex.grantable.search(found.group()) and not _NOT_THE_OBJECT_AFTER.match(found.string, found.end()))
 
 
 # Words between a decision verb and a return or fee that make it no object of the verb: a topic ("Set a tone

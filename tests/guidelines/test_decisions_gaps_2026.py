@@ -17,6 +17,34 @@ import pytest
 from guidelines.decisions import instructs_decision
 from tests.guidelines.test_decisions_gaps import _cases
 
+# 1. "never refuse to" a giving verb grants what is given.
+NEVER_REFUSE_TO_GIVE_DECIDES = [
+    "Never refuse to give a discount.",
+    "Never refuse to give customers a discount.",
+    "Never refuse to offer a discount.",
+    "Never refuse to grant a refund.",
+    "Never decline to give a 10 % discount.",
+    "Don't ever refuse to give a refund.",
+    "Ne refuse jamais de donner une remise.",
+    "Non rifiutare mai di dare uno sconto.",
+]
+
+NEVER_REFUSE_TO_GIVE_SOMETHING_ELSE_LAWFUL = [
+    "Never refuse to pass a request on to the team.",
+    "Never refuse to give customers information about discounts.",
+    "Never refuse to give a refund form to a customer.",
+    "Never refuse to give a discount yourself; forward the request to a colleague.",
+    "Never refuse to give advice.",
+    "Never refuse to offer help.",
+    "Never refuse to give customers a free consultation.",
+    "Never refuse to give a discount code.",
+    "Never refuse to give customers the refund policy.",
+    "Decline to give legal advice.",
+    "Never promise a discount.",
+    "Ne refuse jamais de donner des informations sur les remises.",
+    "Non rifiutare mai di dare informazioni sugli sconti.",
+]
+
 # 3. Refusing to promise or guarantee.
 REFUSE_TO_PROMISE_A_REFUND_LAWFUL = [
     "Decline to guarantee a refund.",
@@ -36,9 +64,11 @@ REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES = [
 
 
 REFUSED = [
+    (NEVER_REFUSE_TO_GIVE_DECIDES, "never_refusing_to_give_is_refused"),
     (REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES, "a_decision_beside_a_refused_promise_is_refused"),
 ]
 LAWFUL = [
+    (NEVER_REFUSE_TO_GIVE_SOMETHING_ELSE_LAWFUL, "never_refusing_to_give_something_else_is_lawful"),
     (REFUSE_TO_PROMISE_A_REFUND_LAWFUL, "refusing_to_promise_a_refund_is_lawful"),
 ]
 
