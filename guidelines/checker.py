@@ -72,6 +72,7 @@ _HUMAN_REQUEST = RuleMatcher([  # type: ignore[list-item]
 ])
 _DIRECT, _ALONE, _VAGUE, _WANT = range(4)
 _SENTENCE_END = ".!?\n"
+_INFINITIVE = frozenset({"zu", "te"})  # "mit einem Mitarbeiter zu sprechen", "met een medewerker te spreken"
 
 
 def _has(joined: str, phrases: tuple[str, ...]) -> bool:
@@ -79,10 +80,15 @@ def _has(joined: str, phrases: tuple[str, ...]) -> bool:
     return any(f" {phrase} " in joined for phrase in phrases)
 
 
-def _clause_before(text: str, start: int) -> list[str]:
-    """The words of the clause before text[start], at most CONTEXT_WORDS of them, punctuation dropped."""
+def _clause_before(text: str, start: int, infinitive: bool = False) -> list[str]:
+    """The words of the clause before text[start], at most CONTEXT_WORDS of them, punctuation dropped.
+    An infinitive clause ("mit einem Mitarbeiter zu sprechen") reads on across one comma: the clause
+    before it says what the infinitive is ("Ich habe vergessen, ...", "Ist es möglich, ...")."""
     before = text[max(0, start - 100):start]
     cut = max(before.rfind(mark) for mark in _CLAUSE_END)
+    if infinitive and cut >= 0 and before[cut] == "," and before[cut + 1:].split() in ([], ["um"], ["om"]):
+        before = before[:cut] + " " + before[cut + 1:]
+        cut = max(before.rfind(mark) for mark in _CLAUSE_END)
     words = before[cut + 1:].split()[-CONTEXT_WORDS:]
     for i in range(len(words) - 1, -1, -1):
         if words[i] in _CLAUSE_WORDS:
@@ -100,13 +106,18 @@ def _not_a_request(text: str, start: int, end: int, rule: int) -> bool:
     """Whether the request phrase at folded text[start:end] does not ask for a person now: the visitor
     does not want one, tells of a talk they will have or had, asks whether something requires one,
     speaks of someone else's wish or their own people, or (a vague "someone") asks for nothing."""
-    before = _clause_before(text, start)
+    phrase = text[start:end].split()
+    before = _clause_before(text, start, len(phrase) > 1 and phrase[-2] in _INFINITIVE)
     after = _words_after(text, end)
     said = f" {' '.join(before)} "
     # What the visitor says of themselves before their wish no longer speaks of this request: "I've got a
-    # question and want to talk to a person", "Ich habe ein Problem und möchte mit einem Mitarbeiter sprechen".
-    wish = max((i for i, w in enumerate(before) if w in wording.HUMAN_REQUEST_WISH), default=-1)
-    recent = before[wish + 1:]
+    # question and want to talk to a person", "Ich habe ein Problem und möchte mit einem Mitarbeiter sprechen",
+    # "I've had enough I want a human" (the wish in the phrase itself).
+    if any(w in wording.HUMAN_REQUEST_WISH for w in phrase):
+        recent: list[str] = []
+    else:
+        wish = max((i for i, w in enumerate(before) if w in wording.HUMAN_REQUEST_WISH), default=-1)
+        recent = before[wish + 1:]
     said_recent = f" {' '.join(recent)} "
     if after and after[0] in wording.HUMAN_REQUEST_NOT_FOLLOWED_BY:
         return True  # "talk to a human resources manager"

@@ -328,12 +328,12 @@ HUMAN_REQUEST_DONT = frozenset({"don't", "dont", "never"})
 # hablar con ...", "Ik ga met het team praten").
 HUMAN_REQUEST_NARRATION = (
     "i'll", "we'll", "i will", "we will", "going to", "gonna", "tried", "spoke", "talked", "already", "yesterday",
-    "earlier", "did", "didn't", "said", "told", "i've", "had", "later",
-    "werde", "werden wir", "habe", "hatte", "gestern", "schon", "bereits", "spater",
-    "je vais", "on va", "nous allons", "j'ai", "deja", "hier", "plus tard",
-    "voy a", "vamos a", "ayer", "luego", "he intentado",
-    "vado a", "ieri", "gia", "ho provato", "poi",
-    "ik ga", "we gaan", "ik zal", "heb", "gisteren", "later",
+    "earlier", "did", "didn't", "said", "told", "i've", "had", "later", "forgot", "forgotten",
+    "werde", "werden wir", "habe", "hatte", "gestern", "schon", "bereits", "spater", "vergessen", "vergass", "versucht",
+    "je vais", "on va", "nous allons", "j'ai", "deja", "hier", "plus tard", "oublie", "essaye",
+    "voy a", "vamos a", "ayer", "luego", "he intentado", "intente", "olvide",
+    "vado a", "ieri", "gia", "ho provato", "poi", "dimenticato", "dimenticata", "provato",
+    "ik ga", "we gaan", "ik zal", "heb", "gisteren", "later", "vergeten", "geprobeerd",
 )
 # Whether something requires a person is a question, not a request ("Do I have to speak to an advisor
 # to open an account?", "Muss ich mit dem Kundenservice telefonieren?", "Est-ce que je dois parler
@@ -358,7 +358,8 @@ HUMAN_REQUEST_THIRD_PARTY = _words(
 # "J'ai un problème et je voudrais ...") is no narration of this request.
 HUMAN_REQUEST_WISH = _words(
     "want wanna like prefer rather need mochte moechte will wurde mochten veux voudrais souhaite souhaiterais aimerais "
-    "quiero quisiera gustaria necesito voglio vorrei wil zou wens"
+    "quiero quisiera gustaria necesito voglio vorrei wil zou wens "
+    "gern gerne graag gebeten"  # "Ich hätte gerne die Möglichkeit, mit ...": "hätte" folds to "hatte"
 )
 HUMAN_REQUEST_POSSESSIVE = _words(
     "my our mein meine meinem meinen meiner unser unsere mon ma mes notre nos mi mis nuestro nuestra mio mia miei mie "
