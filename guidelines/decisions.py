@@ -402,20 +402,24 @@ _IMPERATIVE_LEAD = re.compile(
 # discounts", "Geef informatie over korting", "Gib Kunden Auskunft über Rabatte"): an information noun before
 # its preposition, between "give" and what is given. Not one without it ("Give customers who ask for
 # information a discount").
+_ABOUT = (
+    r"about|on|regarding|concerning|of|zu|zum|zur|uber|sur|concernant|de|des|du|sobre|acerca de|su|sul|sui|sugli|sulla|"
+    r"sulle|riguardo|over|omtrent|betreffende|van"
+)
 _INFO_ABOUT = re.compile(
     r"\b(?:information|info|infos|details|explanations?|overview|advice|guidance|answers|facts|informationen|auskunft\w*|"
     r"hinweise|erklarung\w*|informations|renseignements|precisions|explications|informacion|detalles|explicaciones|"
     r"informazioni|dettagli|spiegazioni|chiarimenti|informatie|uitleg|inlichtingen|toelichting) "
-    r"(?:about|on|regarding|concerning|of|zu|zum|zur|uber|sur|concernant|de|des|du|sobre|acerca de|su|sul|sui|sugli|sulla|"
-    r"sulle|riguardo|over|omtrent|betreffende|van)\b"
+    rf"(?:{_ABOUT})\b"
 )
 
 
-# The topic of the information runs up to its first grantable word, and on over "or"/"and" another one
-# ("information about discounts or refunds"); a word that adds what is given goes with it ("... plus a
-# 10 percent discount").
+# The topic of the information runs up to its first grantable word, and on over "or"/"and" another one, maybe
+# after the preposition said again ("information about discounts or refunds", "informazioni sui rimborsi e sugli
+# sconti"); a word that adds what is given goes with it ("... plus a 10 percent discount").
 _TOPIC = (
-    r" (?:[\w']+ ){0,3}?(?:%s)\w*(?: (?:or|and|oder|und|ou|et|o|y|e|of|en) (?:%s)\w*)?"
+    r" (?:[\w']+ ){0,3}?(?:%s)\w*(?: (?:or|and|oder|und|ou|et|o|y|e|of|en) "
+    rf"(?:(?:{_ABOUT}) (?:(?:the|die|den|le|la|les|el|los|las|il|lo|i|gli|l|de|het) )?)?(?:%s)\w*)?"
     r"(?: (?:plus|as well as|along with|together with|and also|sowie|zusammen mit|ainsi que|ademas de|junto con|oltre a|"
     r"insieme a|samen met|alsook)\b)?"
 )
@@ -701,6 +705,8 @@ def instructs_decision(text: str) -> str | None:
                 found = _clause_instructs(lex, prepared, antecedent, never_grants=True)
             if found is None:
                 found = _given_with_the_clause_before(lex, joins, pieces, index)
+            if found is None and lex is IT and lex.give_verb.search(prepared):
+                found = _given_after_e(lex, prepared)
             if (
                 found
                 and not _negated_after_and(lex, clause, joins, pieces, index)
@@ -742,9 +748,10 @@ def _sentence_hands_over(lex: Lexicon, joins: list[str], pieces: list[str], inde
     return over
 
 
-# What a clause that starts with what can be given may start with: articles, amounts (folded "10 %" is "10").
+# What a clause that starts with what can be given may start with: articles, amounts (folded "10 %" is "10"), "also".
 _GIVEN_LEAD = re.compile(
-    r"(?:(?:a|an|the|some|any|free|extra|small|special|partial|full|one|ein|eine|einen|einem|etwas|kleinen?|un|une|des|du|"
+    r"(?:(?:also|auch|aussi|tambien|anche|ook|"
+    r"a|an|the|some|any|free|extra|small|special|partial|full|one|ein|eine|einen|einem|etwas|kleinen?|un|une|des|du|"
     r"de|la|le|les|una|uno|unos|unas|el|los|las|il|lo|gli|i|een|het|wat|\d[\d.,]*|eur|euros?|percent|per cent|prozent|"
     r"pour cent|por ciento|per cento|procent) )*"
 )
@@ -792,6 +799,21 @@ def _given_with_the_clause_before(lex: Lexicon, joins: list[str], pieces: list[s
         if at != index - 1 or join != "," or not _RELATIVE.match(previous):
             return None
         at -= 1  # back over a relative clause about the recipient
+    return None
+
+
+_AND_IT = re.compile(r" (?:e|ed) ")
+
+
+def _given_after_e(lex: Lexicon, clause: str) -> str | None:
+    """What is given after Italian "e" (and), read as after "and" elsewhere ("Dai ai clienti informazioni e uno
+    sconto"): "e" ends no clause, since folded "è" (is) is "e" too ("il rimborso e approvato")."""
+    parts = _AND_IT.split(clause)
+    joins = ["e"] * (len(parts) - 1)
+    for index in range(1, len(parts)):
+        found = _given_with_the_clause_before(lex, joins, parts, index)
+        if found:
+            return found
     return None
 
 
@@ -851,7 +873,7 @@ def _negated_list(lex: Lexicon, clause: str, joins: list[str], pieces: list[str]
     return False
 
 
-_AND = frozenset(("and", "und", "et", "y", "en"))
+_AND = frozenset(("and", "und", "et", "y", "en", "e"))  # "e": see _given_after_e
 _SELF = r"selbst|selber|eigenstandig|zelf|zelfstandig"
 _PARTICLE = r"goed|af|terug|toe|ab|zu|zuruck|an|frei|uit|door"  # a separable verb's particle, ending its clause
 _COMPLETE = re.compile(rf"\b(?:{_SELF})\b|\b(?:{_PARTICLE})\s*$")

@@ -45,6 +45,37 @@ NEVER_REFUSE_TO_GIVE_SOMETHING_ELSE_LAWFUL = [
     "Non rifiutare mai di dare informazioni sugli sconti.",
 ]
 
+# 2. What is given after "and" in every language.
+GIVEN_AFTER_AND_DECIDES = [
+    "Dai ai clienti informazioni e uno sconto.",
+    "Dai ai clienti informazioni dettagliate e uno sconto del 10 %.",
+    "Dai ai clienti informazioni e sconti.",
+    "Dai sempre ai clienti tutte le informazioni necessarie e anche uno sconto.",
+    "Dai ai clienti il modulo e uno sconto se lo chiedono.",
+    "Give customers information and also a discount.",
+    "Gib Kunden Informationen und auch einen Rabatt.",
+    "Geef klanten informatie en ook korting.",
+    "Gib Kunden Informationen und einen Rabatt.",
+    "Donne aux clients des informations et une remise.",
+    "Da a los clientes información y un descuento.",
+    "Geef klanten informatie en een korting.",
+]
+
+GIVEN_AFTER_AND_SOMETHING_ELSE_LAWFUL = [
+    "Dai ai clienti informazioni sui rimborsi e sugli sconti.",
+    "Dai ai clienti informazioni e il modulo di rimborso.",
+    "Dai ai clienti le istruzioni e il rimborso arriva in una settimana.",
+    "Non dare ai clienti informazioni e sconti.",
+    "Dai ai clienti informazioni e inoltra le richieste di sconto a un collega.",
+    "Give customers information about refunds and about discounts.",
+    "Gib Kunden Informationen über Rabatte und über Erstattungen.",
+    "Il rimborso e approvato se dai le informazioni.",
+    "Dai ai clienti informazioni e anche il numero del team.",
+    # the topic of the information, as in English and German ("information about returns and a discount")
+    "Dai ai clienti informazioni sui resi e uno sconto.",
+    "Give customers information about returns and a discount.",
+]
+
 # 3. Refusing to promise or guarantee.
 REFUSE_TO_PROMISE_A_REFUND_LAWFUL = [
     "Decline to guarantee a refund.",
@@ -65,10 +96,12 @@ REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES = [
 
 REFUSED = [
     (NEVER_REFUSE_TO_GIVE_DECIDES, "never_refusing_to_give_is_refused"),
+    (GIVEN_AFTER_AND_DECIDES, "a_grant_after_and_is_refused_in_every_language"),
     (REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES, "a_decision_beside_a_refused_promise_is_refused"),
 ]
 LAWFUL = [
     (NEVER_REFUSE_TO_GIVE_SOMETHING_ELSE_LAWFUL, "never_refusing_to_give_something_else_is_lawful"),
+    (GIVEN_AFTER_AND_SOMETHING_ELSE_LAWFUL, "something_else_after_and_is_lawful"),
     (REFUSE_TO_PROMISE_A_REFUND_LAWFUL, "refusing_to_promise_a_refund_is_lawful"),
 ]
 
