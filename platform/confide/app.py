@@ -150,8 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tenants create AI avatars and publish them; their end customers chat with them in real time; "
         "staff administer, evaluate and take over conversations. Errors are RFC 9457 `application/problem+json` (schema `Problem`; "
         "a 422 is a `ValidationProblem` whose `errors` name each field) with a stable `type`, `https://confide.dev/problems/<slug>`, "
-        "to key on. Each operation documents the errors that follow from its authentication, permission, path ids, cursor and "
-        "input, and those it declares itself.",
+        "to key on; every type, with when it happens and what to do, is listed in docs/problems.md of the Confide repository. "
+        "Each operation documents the errors that follow from its authentication, permission, path ids, cursor, input and "
+        "rate limits, and those it declares itself.",
         openapi_tags=TAGS,
         lifespan=lifespan,
         # FastAPI's built-in OpenTelemetry would export raw paths, query values and exception text
