@@ -400,7 +400,9 @@ DE = Lexicon(
     ),
     prepare=_translit,
     instruct_obj=_cd(r"\b(?:rucksendung\w*|retoure\w*|ruckgabe\w*|umtausch\w*|\w*gebuhr\w*)"),
-    # No `reject`/`never`: "Lehne Kreditanträge nie ab" is read as a prohibition (tests/guidelines/test_decisions_negation.py).
+    # "Lehne Kreditanträge nie ab" grants every one, as "Never reject loan applications" does (see `decisions._never_rejects`).
+    reject=_cd(r"(?:lehn|ablehn|verweiger)"),
+    never=_cd(r"\b(?:nie|niemals|keinesfalls|auf keinen fall|unter keinen umstanden)\b"),
     give_verb=_cd(r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b"),
     gates={
         "request": (" du ", " du,", " sie ", " sie,", " ihr ", " ihr,", "bitte", " ich "),
@@ -984,7 +986,11 @@ NL = Lexicon(
     ),
     negation_follows=_c(NEGATION_FOLLOWS_NL),
     instruct_obj=_c(r"\b(?:retour\w*|boete\w*|toeslag\w*)"),
-    # No `reject`/`never`: "Wijs leningaanvragen nooit af" is read as a prohibition (test_decisions_negation_nl.py).
+    # "Wijs leningaanvragen nooit af" grants every one, as "Never reject loan applications" does (see
+    # `decisions._never_rejects`); "wijs" rejects only with its particle "af" ("Wijs klanten nooit op kortingen" points
+    # them to discounts).
+    reject=_c(r"(?:(?:wijs|wijst|wijzen)(?= (?:[\w']+ ){0,6}?af\b)|afwijz|weiger)"),
+    never=_c(r"\b(?:nooit|nimmer|in geen geval|onder geen beding)\b"),
     give_verb=_c(r"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b"),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     # "wijs ze af", "keur het zelf goed", "weiger het"; "het"/"die" only where no noun follows ("keur het formulier goed").

@@ -506,11 +506,12 @@ _OWN_DECISION = re.compile(
 )
 _STAFF_WORD = re.compile(rf"\b(?:{_STAFF})\b")
 # "never refuse to ...", "ne refuse jamais de ...": what follows is the verb refused
-_INFINITIVE_NEXT = re.compile(r"(?: (?:ever|jamais|nunca|jamas|mai))? (?:to|de|d|di|om|te)\b")
+_INFINITIVE_NEXT = re.compile(r"(?: (?:ever|jamais|nunca|jamas|mai|nie|niemals|nooit))? (?:to|de|d|di|om|te)\b")
 # A question about the object is not the object: "Nunca rechaces una pregunta sobre reembolsos".
 _TOPIC_BETWEEN = re.compile(
     r"\b(?:about|regarding|concerning|on|questions?|inquir\w*|feedback|sur|concernant|sobre|acerca|preguntas?|"
-    r"consultas?|su|sui|sul|sulle|sugli|domande|riguardo)\b"
+    r"consultas?|su|sui|sul|sulle|sugli|domande|riguardo|zu|zum|zur|uber|bezuglich|fragen?|anfragen?|auskunft|"
+    r"informationen|over|omtrent|betreffende|vragen?|vraag|informatie|uitleg)\b"
 )
 # A decision noun that qualifies another one is not what is refused ("Never refuse a refund question", "... a
 # refund form"); nor one that asks, before what it asks about ("Non rifiutare mai una domanda sui rimborsi").
@@ -529,12 +530,14 @@ _NEVER_AFTER: dict[int, re.Pattern[str]] = {}
 
 def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     """Whether a negated decision verb is a rejection after "never" ("Never refuse a refund", "Ne refuse jamais
-    un remboursement", "Nunca rechaces un reembolso"): an instruction to grant every one. Not when the clause
-    names whose decision it is ("Never reject refunds yourself") or a person ("... without asking a colleague"),
-    when another decision verb shares the negation ("Never approve or reject refunds"), when "to" follows
-    ("Never refuse to help") but no decision verb or a giving verb with what it grants ("Never refuse to approve
-    a refund", "Never refuse to give a discount"), or without a decision object right after the verb. German and Dutch have no
-    `never` in their lexicons: their tests read "Lehne Kreditanträge nie ab" as a prohibition."""
+    un remboursement", "Nunca rechaces un reembolso", "Lehne Erstattungen nie ab", "Wijs terugbetalingen nooit
+    af"): an instruction to grant every one. Not when the clause names whose decision it is ("Never reject refunds
+    yourself") or a person ("... without asking a colleague"), when another decision verb shares the negation
+    ("Never approve or reject refunds"), when "to" follows ("Never refuse to help") but no decision verb or a
+    giving verb with what it grants ("Never refuse to approve a refund", "Never refuse to give a discount"), or
+    without a decision object right after the verb (in German and Dutch, which put the object between the verb
+    and its negation, from the verb's first word; and right before the negation of an infinitive at the end:
+    "Erstattungen nie ablehnen")."""
     start, end = match.start(), match.end()
     if not lex.reject.match(clause, start):
         return False
@@ -551,7 +554,12 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     if before is None:
         before = _NEVER_BEFORE[id(lex)] = re.compile(rf"(?:{lex.never.pattern})(?: [\w']+){{0,2}} $")
         _NEVER_AFTER[id(lex)] = re.compile(rf" (?:[\w']+ )?(?:{lex.never.pattern})")
-    if not (before.search(clause, 0, start) or lex.never.search(clause, start, end) or _NEVER_AFTER[id(lex)].match(clause, end)):
+    if not (
+        before.search(clause, 0, start)
+        or lex.never.search(clause, start, end)
+        or _NEVER_AFTER[id(lex)].match(clause, end)
+        or _never_follows(lex, clause, start)
+    ):
         return False
     if _OWN_DECISION.search(clause) or _STAFF_WORD.search(clause):
         return False
@@ -559,7 +567,11 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     if any(
         not lex.reject.match(clause, verb.start())
         and not ((inner or given) and verb.start() == (inner or given).start())
-        and not (verb.start() > start and lex.obj.match(clause, verb.start()) and not _OR_BEFORE.search(clause, 0, verb.start()))
+        and not (
+            (verb.start() > start or lex.negation_follows is not None)  # before it: "Terugbetalingen nooit afwijzen"
+            and lex.obj.match(clause, verb.start())
+            and not _OR_BEFORE.search(clause, 0, verb.start())
+        )
         for verb in lex.instruct_verb.finditer(clause)
     ):
         return False
@@ -571,15 +583,68 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
         end = inner.end()
         if lex.person.search(clause, end):  # "Never refuse to refund a customer"
             return True
+    elif lex.negation_follows is not None:  # "lehne erstattungen nie ab" is one match: from its first word
+        space = clause.find(" ", start, end)
+        end = space if space > 0 else end
+        if _object_before(lex, clause, start):
+            return True
     for noun in (lex.obj, lex.cancellable, lex.instruct_obj):
         for found in noun.finditer(clause, end):
             if len(clause[end : found.start()].split()) > 4 or _TOPIC_BETWEEN.search(clause, end, found.start()):
                 break
-            if not _NOT_THE_OBJECT_AFTER.match(clause, found.end()) and not (
-                _ASKING.search(found.group()) and _ABOUT_AFTER.match(clause, found.end())
+            if _is_the_object(clause, found):
+                return True
+    return False
+
+
+# A compound that asks ("Erstattungsfragen", "terugbetalingsvragen"); not a request ("Erstattungsanfragen",
+# "leningaanvragen"), which is decided.
+_QUESTION_IN = re.compile(r"\w(?<!an)(?:fragen?|vragen?|vraag)$")
+
+
+def _is_the_object(clause: str, found: re.Match[str]) -> bool:
+    """Whether a decision noun is itself what is refused: not one that qualifies another noun ("a refund question",
+    "Erstattungsfragen") or asks about something ("Non rifiutare mai una domanda sui rimborsi")."""
+    return not (
+        _NOT_THE_OBJECT_AFTER.match(clause, found.end())
+        or _HEAD_IN.search(found.group())
+        or _QUESTION_IN.search(found.group())
+        or (_ASKING.search(found.group()) and _ABOUT_AFTER.match(clause, found.end()))
+    )
+
+
+def _object_before(lex: Lexicon, clause: str, start: int) -> bool:
+    """Whether a decision noun stands right before "never" and the rejecting infinitive at the end of a German or
+    Dutch clause ("Erstattungen nie ablehnen", "Terugbetalingen nooit afwijzen"), not as a topic ("Fragen zu
+    Erstattungen nie ablehnen")."""
+    for noun in (lex.obj, lex.cancellable, lex.instruct_obj):
+        for found in noun.finditer(clause, 0, start):
+            between = clause[found.end() : start]
+            if (
+                len(between.split()) <= 2
+                and lex.never.search(between)
+                and not _TOPIC_BETWEEN.search(clause, max(0, found.start() - 12), found.start())
+                and _is_the_object(clause, found)
             ):
                 return True
     return False
+
+
+_NEVER_LAST: dict[int, re.Pattern[str]] = {}
+
+
+def _never_follows(lex: Lexicon, clause: str, start: int) -> bool:
+    """Whether the negation that follows the verb at `start` (German, Dutch) is "never", after more than one word
+    ("Wijs terugbetalingen en kortingen nooit af")."""
+    if lex.negation_follows is None:
+        return False
+    negated = lex.negation_follows.match(clause, start)
+    if negated is None:
+        return False
+    last = _NEVER_LAST.get(id(lex))
+    if last is None:
+        last = _NEVER_LAST[id(lex)] = re.compile(rf"(?:{lex.never.pattern})$")
+    return last.search(negated.group()) is not None
 
 
 def _gives(lex: Lexicon, phrase: str) -> bool:
@@ -707,12 +772,22 @@ def instructs_decision(text: str) -> str | None:
                 found = _given_with_the_clause_before(lex, joins, pieces, index)
             if found is None and lex is IT and lex.give_verb.search(prepared):
                 found = _given_after_e(lex, prepared)
-            if (
-                found
-                and not _negated_after_and(lex, clause, joins, pieces, index)
-                and not _negated_list(lex, clause, joins, pieces, index)
-                and not _collected_for_staff(lex, clause, joins, pieces, index)
+            if found and (
+                _negated_list(lex, clause, joins, pieces, index) or _collected_for_staff(lex, clause, joins, pieces, index)
             ):
+                continue
+            # A second object before a negation that follows the verb: one prohibition ("Genehmige Erstattungen und
+            # Rabatte nie selbst"), but a rejection after "never" grants both ("Lehne Erstattungen und Rabatte nie ab").
+            together = _with_second_object(lex, clause, joins, pieces, index)
+            if together is not None and (found is None or _clause_instructs(lex, together) is None):
+                found = (
+                    _clause_instructs(lex, together, antecedent, never_grants=True)
+                    if lex.never.search(together)
+                    and lex.reject.search(together)
+                    and not _sentence_hands_over(lex, joins, pieces, index, handing_over)
+                    else None
+                )
+            if found:
                 return found
     return None
 
@@ -731,9 +806,15 @@ _ENCOURAGED = re.compile(
 _SENTENCE_END = frozenset(".!?\n")
 
 
+# A clause of its own that asks staff first ("Lehne Erstattungen nie ab, ohne einen Kollegen zu fragen", "Never reject
+# a refund, without asking a colleague"): the rejection is left to them, as without the comma.
+_WITHOUT_STAFF = re.compile(rf"\s*(?:{_WITHOUT}) (?:[\w']+ ){{0,6}}?(?:{_STAFF})\b")
+
+
 def _sentence_hands_over(lex: Lexicon, joins: list[str], pieces: list[str], index: int, known: dict[int, bool]) -> bool:
     """Whether a clause of the sentence that holds piece `index` hands over ("Never reject refunds, forward them
-    to a colleague"): then "never reject" forbids deciding rather than grants. `known` holds the answer for
+    to a colleague") or asks staff first (see `_WITHOUT_STAFF`): then "never reject" forbids deciding rather than
+    grants. `known` holds the answer for
     each piece of a sentence already read, so a long sentence is read once."""
     if index in known:
         return known[index]
@@ -743,7 +824,10 @@ def _sentence_hands_over(lex: Lexicon, joins: list[str], pieces: list[str], inde
     end = index
     while end < len(joins) and not _SENTENCE_END.intersection(joins[end]):
         end += 1
-    over = any(lex.deferral.search(_without_staff_away(lex.prepare(piece))) for piece in pieces[start : end + 1])
+    over = any(
+        lex.deferral.search(_without_staff_away(prepared)) or _WITHOUT_STAFF.match(prepared)
+        for prepared in map(lex.prepare, pieces[start : end + 1])
+    )
     known.update(dict.fromkeys(range(start, end + 1), over))
     return over
 
@@ -886,22 +970,22 @@ _PROHIBITION_TAIL = re.compile(
 _ARTICLE = re.compile(r"(?:(?:die|der|das|den|dem|ein|eine|einen|einem|alle|de|het|een)\s+)+")
 
 
-def _negated_after_and(lex: Lexicon, clause: str, joins: list[str], pieces: list[str], index: int) -> bool:
+def _with_second_object(lex: Lexicon, clause: str, joins: list[str], pieces: list[str], index: int) -> str | None:
     """Where the negation follows the verb (German, Dutch), a second object after "und"/"en" comes
     before it: "Genehmige Erstattungen und Rabatte nie selbst" is one prohibition, not "Genehmige
-    Erstattungen" and a fragment. Read together, unless what follows "und" starts a clause of its
-    own: only a decision noun (after an article) is read as the second object."""
+    Erstattungen" and a fragment. That clause, read together, unless what follows "und" starts a
+    clause of its own: only a decision noun (after an article) is read as the second object."""
     if lex.negation_follows is None or index >= len(joins) or joins[index].strip() not in _AND:
-        return False
+        return None
     if _COMPLETE.search(clause):
-        return False  # "Genehmige Erstattungen selbst und Rabatte nie": the first clause is whole
+        return None  # "Genehmige Erstattungen selbst und Rabatte nie": the first clause is whole
     following = _ARTICLE.sub("", lex.prepare(pieces[index + 1]).strip(), count=1)
     noun = next((m for m in (n.match(following) for n in (lex.obj, lex.cancellable, lex.grantable)) if m), None)
     if noun is None or not _PROHIBITION_TAIL.match(following, noun.end()):
         # Not a second object right before the negation that ends the sentence: maybe a clause of its own
         # ("und lehne Rabatte nie ab"), or a negation of something else ("und Rabatte für Kunden die nicht ...").
-        return False
-    return _clause_instructs(lex, lex.prepare(f"{clause} {joins[index].strip()} {pieces[index + 1]}")) is None
+        return None
+    return " ".join(lex.prepare(f"{clause} {joins[index].strip()} {pieces[index + 1]}").split())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,10 @@
 3. Refusing to promise or guarantee decides nothing, also before a singular noun that reads like a decision
    verb ("Decline to guarantee a refund", like "Refuse to promise refunds").
 4. "never reject <decision object>" grants in German and Dutch too ("Lehne Erstattungen nie ab", "Wijs
-   terugbetalingen nooit af"), as in English, French, Spanish and Italian.
+   terugbetalingen nooit af"), as in English, French, Spanish and Italian; also before an infinitive at the end
+   ("Erstattungen nie ablehnen") and for two objects ("Lehne Erstattungen und Rabatte nie ab"). Not when the
+   clause says whose decision it is, or the sentence hands over or asks staff first, also after a comma ("Lehne
+   Erstattungen nie ab, ohne einen Kollegen zu fragen").
 """
 
 from __future__ import annotations
@@ -93,16 +96,74 @@ REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES = [
     "Refuse to refund a customer.",
 ]
 
+# 4. "never reject <decision object>" in German and Dutch.
+NEVER_REJECT_DE_NL_DECIDES = [
+    "Lehne Erstattungen nie ab.",
+    "Lehne Kreditanträge nie ab.",
+    "Lehne eine Erstattung niemals ab.",
+    "Lehne Kündigungen nie ab.",
+    "Verweigere nie eine Erstattung.",
+    "Erstattungen nie ablehnen.",
+    "Terugbetalingen nooit afwijzen.",
+    "Lehne Erstattungen und Rabatte nie ab.",
+    "Wijs terugbetalingen en kortingen nooit af.",
+    "Lehne niemals Kündigungen ab.",
+    "Lehne Erstattungen unter keinen Umständen ab.",
+    "Wijs terugbetalingen nooit af.",
+    "Wijs leningaanvragen nooit af.",
+    "Wijs nooit een terugbetaling af.",
+    "Weiger nooit een terugbetaling.",
+    # lawful rows before, now read as in English ("Never reject applications because a document is missing")
+    "Wijs aanvragen nooit af omdat er een document ontbreekt.",
+    "Wijs aanvragen nooit af als de klant documenten niet aanlevert.",
+    "Lehne Anträge nie ab, weil ein Dokument fehlt.",
+    "Lehne Erstattungsanfragen nie ab.",
+    # the other languages, as before
+    "Never reject refunds.",
+    "Ne refuse jamais les remboursements.",
+    "Nunca rechaces reembolsos.",
+    "Non rifiutare mai i rimborsi.",
+]
+
+NEVER_REJECT_DE_NL_YOURSELF_OR_SOMETHING_ELSE_LAWFUL = [
+    "Lehne Erstattungen nie selbst ab.",
+    "Lehne Erstattungen nie ab, leite sie an das Team weiter.",
+    "Lehne Erstattungen nie ab, ohne einen Kollegen zu fragen.",
+    "Never reject a refund, without asking a colleague.",
+    "Wijs terugbetalingen nooit af zonder een medewerker te vragen.",
+    "Lehne Erstattungen nicht ab.",
+    "Lehne es nie ab, eine Frage weiterzuleiten.",
+    "Nie ablehnen, eine Frage weiterzuleiten.",
+    "Lehne Fragen zu Erstattungen nie ab.",
+    "Lehne Erstattungsfragen nie ab.",
+    "Fragen zu Erstattungen nie ablehnen.",
+    "Verweigere nie die Auskunft über Erstattungen.",
+    "Lehne Erstattungen und Rabatte nie selbst ab.",
+    "Wijs terugbetalingen en kortingen nooit af, stuur ze door naar het team.",
+    "Genehmige oder lehne Erstattungen nie ab.",
+    "Wijs terugbetalingen nooit zelf af.",
+    "Wijs terugbetalingen nooit af, stuur ze door naar een medewerker.",
+    "Wijs klanten nooit op kortingen.",
+    "Terugbetalingen nooit afwijzen zonder overleg met het team.",
+    "Weiger nooit een vraag over terugbetalingen.",
+    "Weiger nooit om een vraag door te sturen naar het team.",
+    "Keur terugbetalingen nooit goed en wijs ze nooit af.",
+    "Wijs terugbetalingsvragen nooit af.",
+    "Lehne Kunden nie ab.",
+]
+
 
 REFUSED = [
     (NEVER_REFUSE_TO_GIVE_DECIDES, "never_refusing_to_give_is_refused"),
     (GIVEN_AFTER_AND_DECIDES, "a_grant_after_and_is_refused_in_every_language"),
     (REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES, "a_decision_beside_a_refused_promise_is_refused"),
+    (NEVER_REJECT_DE_NL_DECIDES, "never_rejecting_grants_in_every_language"),
 ]
 LAWFUL = [
     (NEVER_REFUSE_TO_GIVE_SOMETHING_ELSE_LAWFUL, "never_refusing_to_give_something_else_is_lawful"),
     (GIVEN_AFTER_AND_SOMETHING_ELSE_LAWFUL, "something_else_after_and_is_lawful"),
     (REFUSE_TO_PROMISE_A_REFUND_LAWFUL, "refusing_to_promise_a_refund_is_lawful"),
+    (NEVER_REJECT_DE_NL_YOURSELF_OR_SOMETHING_ELSE_LAWFUL, "never_rejecting_yourself_or_something_else_is_lawful"),
 ]
 
 

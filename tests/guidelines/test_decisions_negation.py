@@ -3,7 +3,8 @@
 German and Dutch put the negation after the verb ("Genehmige Erstattungen nie selbst", "Keur
 terugbetalingen nooit goed"): such an instruction forbids deciding and must pass. A negation that
 follows but belongs to something else (a later clause, a subordinate clause, a participle, a limit)
-must not let an instruction to decide through."""
+must not let an instruction to decide through. "never reject" without whose decision it is ("Lehne
+Kreditanträge nie ab") grants every case, as in English, and is refused (test_decisions_gaps_2026.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Genehmige Erstattungen nie selbst.",
     "Genehmige Kündigungen niemals selbst.",
     "Entscheide niemals selbst über Kündigungen.",
-    "Lehne Kreditanträge nie ab.",
+    "Lehne Kreditanträge nie selbst ab.",  # without "selbst" it grants every one (test_decisions_gaps_2026.py)
     "Nimm Kündigungen nicht selbst an.",
     "Sage Kündigungen niemals zu.",
     "Genehmige keine Erstattungen.",

@@ -22,14 +22,14 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Keur terugbetalingen nooit zelf goed.",
     "Betaal klanten nooit terug.",
     "Keur terugbetalingen niet zelf goed.",
-    "Wijs leningaanvragen nooit af.",
+    "Wijs leningaanvragen nooit zelf af.",  # without "zelf" it grants (test_decisions_gaps_2026.py)
     "Annuleer abonnementen nooit zelf.",
     "Geef klanten nooit korting.",
     "Geef geen korting.",
     "Keur aanvragen nooit goed, ook niet als de klant aandringt.",
     # the negation comes before the subordinate clause, so it still negates the verb
     "Keur terugbetalingen nooit zelf goed als de klant erom vraagt.",
-    "Wijs aanvragen nooit af omdat er een document ontbreekt.",
+    "Wijs aanvragen nooit zelf af omdat er een document ontbreekt.",
     # "of" between two things, not a clause
     "Keur terugbetalingen of annuleringen nooit zelf goed.",
     "Keur dat soort aanvragen nooit goed.",
@@ -65,7 +65,7 @@ LAWFUL_POST_VERB_NEGATIONS = [
     "Annuleer bestellingen nooit als de klant binnen dertig dagen niet betaalt.",
     # a noun in -en inside a relative clause closed by its verb
     "Keur aanvragen die de klanten met documenten onderbouwen nooit zelf goed.",
-    "Wijs aanvragen nooit af als de klant documenten niet aanlevert.",
+    "Wijs aanvragen nooit zelf af als de klant documenten niet aanlevert.",
     "Keur huuraanvragen nooit zelf goed.",
     # an infinitive clause ("om ... te ...") before or after the negation of the verb
     "Wijs aanvragen om later te betalen nooit zelf af.",
