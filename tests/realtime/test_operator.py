@@ -262,3 +262,31 @@ async def test_while_redis_is_away_a_join_fails_with_an_error_frame_and_new_conn
                 assert greeting["author"] == "avatar" and greeting["conversation_id"] == conversation_id
                 async with visitor(base, avatar["widget_key"]) as (_, back):
                     assert back["conversation_id"]
+
+
+async def test_an_operators_id_taken_by_another_message_is_refused_not_acked_as_a_resend(base, shop, factory):
+    """Operators of a conversation share one namespace of client ids: another operator's (or another kind's)
+    message with the same id used to be acked as this frame's resend, and its text was lost without a word."""
+    second = await factory.member(shop["tenant_id"], shop["owner"], "operator")
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        async with operator(base, shop["tenant_id"], shop["owner"].token) as (anna, _), operator(base, shop["tenant_id"], second.token) as (ben, _):
+            await anna.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "m1", "text": "Hi, I'm Anna"})
+            first = await _next_of(anna, "ack")
+            assert first["duplicate"] is False
+            await anna.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "m1", "text": "Hi, I'm Anna"})
+            again = await _next_of(anna, "ack")
+            assert again["duplicate"] is True and again["id"] == first["id"], "the same frame sent again is stored once"
+
+            await ben.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "m1", "text": "Hi from Ben"})
+            error = await _next_of(ben, "error")
+            assert error["problem"]["type"].endswith("/client-message-id-taken") and "new id" in error["problem"]["detail"]
+            await ben.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "m2", "text": "Hi from Ben"})
+            assert (await _next_of(ben, "ack"))["duplicate"] is False
+            await anna.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "m1", "text": "a note"})
+            assert (await _next_of(anna, "error"))["problem"]["type"].endswith("/client-message-id-taken")
+
+            texts = []
+            while "Hi from Ben" not in texts:
+                texts.append((await _next_of(chat, "message"))["text"])
+            assert texts.count("Hi, I'm Anna") == 1

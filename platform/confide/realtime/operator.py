@@ -421,6 +421,14 @@ class OperatorConnection:
                 message = await chats.find_by_client_id(session, conversation_id=frame.conversation_id, client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id)
             if message is None:
                 raise
+            kind = "message" if frame.type == "message" else "note"
+            if message.operator_id != self.user_id or message.kind != kind or message.text != frame.text:
+                # Not this frame sent again: the conversation's operators share one namespace of ids, and
+                # acking another's message as this one's would lose this text without a word.
+                raise FrameError(
+                    "client-message-id-taken",
+                    "Another message of this conversation has this client_message_id, so this one was not stored: send it with a new id.",
+                )
             await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
             return
         await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})

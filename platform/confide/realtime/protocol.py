@@ -237,6 +237,7 @@ def encode(frame: dict[str, Any]) -> str:
 # The title of each problem type the sockets send. A type HTTP answers with too has HTTP's title (RFC 9457:
 # one title per type). No `status`: a frame has no HTTP status (an error that ends the connection has `close_code`).
 TITLES = {
+    "client-message-id-taken": "Client message id taken",
     "conversation-closed": "Conversation closed",
     "conversation-not-yours": "Conversation not yours",
     "frame-failed": "Frame failed",
