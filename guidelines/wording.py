@@ -456,3 +456,76 @@ PLAIN_YES = _plain_set(
     [f"{yes} {please}" for yes in _YES for please in _YES_PLEASE]
     + [f"{yes} {thanks}" for yes in _YES if yes not in _YES_WEAK for thanks in _YES_THANKS]
 )
+
+
+# Typos of the person asked for ("humna", "persn", "opertor", "Mitarbieter"): a word one edit (a
+# letter dropped, added or changed, or two neighbours swapped) from one of these nouns of five
+# letters or more reads as the noun, and the message is checked again (guidelines.checker). A
+# lookup in a table of every such spelling costs a message one to three microseconds; a fuzzy matcher
+# (rapidfuzz) over its words cost 40 to 65, more than the rest of the input check (tests hold the table to it).
+HUMAN_REQUEST_TYPO_NOUNS = tuple("""
+    human person agent operator representative employee consultant advisor adviser manager supervisor someone somebody
+    mensch menschen mitarbeiter mitarbeiterin berater beraterin kundenberater ansprechpartner ansprechpartnerin
+    sachbearbeiter kundenservice kundendienst jemandem jemanden
+    personne humain conseiller conseillere operateur operatrice interlocuteur collaborateur employe quelqu'un
+    persona humano agente asesor asesora operador operadora empleado representante alguien
+    operatore umano consulente addetto dipendente qualcuno
+    medewerker medewerkster persoon adviseur klantenservice consulent vertegenwoordiger iemand
+""".split())
+# Spellings one edit from a noun that are words of their own in one of the six languages, never read
+# as the noun ("Ik wil met niemand praten", "I need a humane answer", "la gente", "persons"): the
+# word forms of simplemma's dictionaries for en, de, fr, es, it and nl that fold to one of them.
+HUMAN_REQUEST_TYPO_WORDS = frozenset("""
+    addento addetta addette addetti addotto adente advise advised advisee adviseer advisere advisers advises
+    adviseurs advisors advisory agence agende agens agenten agentes agenti agentie agentje agents ahuman aient
+    alente amano ament anent ansprechpartnern ansprechpartners aperador apersona arent argent argente asente
+    asesar asesara aseso asesorad asesoran asesorar asesoras asesore asesoria asesoro atente atesora avente
+    aviser axent beater bemand bemanden berate berated beraten beratern beraters berates beratet bewater brater
+    chuman collaborateurs conseille conseillee conseillera conseilleres conseillerez conseillers conseilles
+    conseilleur conseillez conseller consolent consulenten consulenti consulenze consultait consultan consultano
+    consultante consultanti consultants consultat consultent consument consumente demand demanden difendente
+    dipendenti dipendenze dipendeste dipendete duman emano empelado emplead empleada empleador empleados
+    empleads empleando emplegado emploie emplome emplore employ employa employed employees employer employes
+    employez employs eploye eployee fuman fumano gagent gemand gent gente heman homebody huian hulan hulman huma
+    humaan humad humado humai humaine humains humair humais humait humana humando humane humanos humans humant
+    humar humas humat humazo humean humen hurano husman huyan iemanden iemands imano interlocuteurs jemand
+    jemandes jerson juman klantenservices kollaborateur konsulent konsultant kundenberatern kundenberaters
+    kundendienste kundendiensts kundenservices manage managed managen managern managers manages managet manayer
+    maneger manger mano mansch medewerken medewerkers medewerksters menager mensche menscheln menscher menschern
+    mensches menschin menschs mitarbeite mitarbeiten mitarbeitern mitarbeiters mitarbeitet nagent niemand
+    operado operadoras operados operateure operateurs operato operatoire operatoren operatori operatorie
+    operators operatrices operatrici parson perdon perdona perlon peron perron persan persen perso personad
+    personae personal personan personar personas persone personen personnel personnes persono persons persoons
+    persos persson pesson quelqu'une ragent remand remploye remployee reprasentative representant representanten
+    representantes representants representaste representatie representatieve representativa representatives
+    representativo ripresentante rumano sachbearbeitern sachbearbeiters someones suman supervisar superviser
+    superviso supervisora supervisore supervisori supervisors supervisory tanager ufano ulano umana umane umani
+    umno urano usano vagente vertegenwoordige vertegenwoordigen vertegenwoordigers zuman zumano
+""".split())
+_TYPO_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every spelling one edit from `word`: a letter dropped, added or changed, two neighbours swapped."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in _TYPO_LETTERS}
+        | {a + c + b for a, b in splits for c in _TYPO_LETTERS}
+    )
+
+
+def _typos() -> dict[str, str]:
+    known = HUMAN_REQUEST_TYPO_WORDS | {
+        word for phrases in (HUMAN_REQUEST_DIRECT, HUMAN_REQUEST_VAGUE, HUMAN_REQUEST_WANT) for phrase in phrases
+        for word in fold(phrase).text.split()
+    } | set(HUMAN_REQUEST_TYPO_NOUNS)
+    typos: dict[str, str] = {}
+    for noun in HUMAN_REQUEST_TYPO_NOUNS:
+        for spelling in _one_edit(noun) - known:
+            typos.setdefault(spelling, noun)
+    return typos
+
+
+HUMAN_REQUEST_TYPOS = _typos()

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from rapidfuzz.distance import OSA
+
+from guidelines import wording
 from guidelines.checker import CompiledGuidelines, compile_guidelines
 
 BUILTIN_HUMAN_REQUEST = "builtin:human-request"
@@ -389,6 +392,11 @@ EVAL_ORDINARY = [
     ("Ik ben vergeten om met een medewerker te praten", "nl"),
     ("De medewerker in de winkel was erg vriendelijk", "nl"),
     ("Ik wil met niemand praten, alleen de prijs weten", "nl"),
+    # a word a letter from a person that is a word of its own, or a typo the words around it refuse
+    ("I want to talk to a parson about the wedding", "en"),
+    ("Can I talk to a humna resources manager?", "en"),
+    ("I do not want to talk to a humna", "en"),
+    ("Ich will mit niemanden sprechen", "de"),
 ]
 
 
@@ -402,3 +410,16 @@ def test_the_evaluation_lists_cover_every_language() -> None:
     assert len(EVAL_REQUESTS) >= 30 and len(EVAL_ORDINARY) >= 40
     languages = {"en", "de", "fr", "es", "it", "nl"}
     assert {language for _, language in EVAL_REQUESTS} == languages == {language for _, language in EVAL_ORDINARY}
+
+
+def test_a_typo_is_one_edit_from_a_noun_and_no_word_of_its_own() -> None:
+    """The table of typos, held to rapidfuzz's edit distance (optimal string alignment: a swap of two
+    neighbours is one edit): every spelling in it is one edit from the noun it reads as, and none is
+    a word of the request phrases or of the six languages' dictionaries."""
+    typos = wording.HUMAN_REQUEST_TYPOS
+    assert all(len(noun) >= 5 for noun in wording.HUMAN_REQUEST_TYPO_NOUNS)
+    assert all(OSA.distance(typo, noun) == 1 for typo, noun in typos.items())
+    assert {"humna", "persn", "opertor", "mitarbieter", "hmuan", "menchen", "medewekrer"} <= typos.keys()
+    assert not typos.keys() & (wording.HUMAN_REQUEST_TYPO_WORDS | {"persons", "niemand", "humane", "gente", "mano"})
+    phrase_words = {word for phrase in wording.HUMAN_REQUEST_DIRECT for word in phrase.split()}
+    assert not typos.keys() & phrase_words
