@@ -288,3 +288,77 @@ async def test_a_real_429_matches_the_documented_response(client, factory: Facto
     _check(r.json(), {"$ref": SCHEMAS + _schema_of(documented["429"])}, spec)
     assert r.json()["type"].endswith("/rate-limited")
     assert int(r.headers["retry-after"]) == r.json()["retry_after"] > 0
+
+
+# Every route of the inbox, tenant and evaluation routers whose code can answer 409 (Conflict or a subclass:
+# `conflict`, `conversation-erased`, `invalid-transition`, `legal-holds-active`, ...), as their code says: pinned,
+# so that a route gaining a 409 without documenting it, or the analysis missing one, shows up.
+CONFLICT_ROUTES = {
+    ("post", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/tags"),  # conversation-erased
+    ("delete", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/tags/{tag}"),
+    ("post", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/assign"),
+    ("post", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/unassign"),
+    ("post", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/close"),  # invalid-transition
+    ("post", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/reopen"),
+    ("delete", "/v1/tenants/{tenant_id}/conversations/{conversation_id}"),  # conversation-erased
+    ("delete", "/v1/tenants/{tenant_id}"),  # legal-holds-active
+    ("patch", "/v1/tenants/{tenant_id}/members/{member_id}"),  # demoting the sole owner
+    ("delete", "/v1/tenants/{tenant_id}/members/{member_id}"),  # removing the sole owner
+    ("post", "/v1/tenants/{tenant_id}/invitations"),  # already a member
+    ("post", "/v1/invitations/accept"),  # already a member
+    ("post", "/v1/tenants/{tenant_id}/evaluation/score-definitions"),  # the name is taken
+    ("patch", "/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}"),
+}
+# Modules whose routes the analysis below covers.
+CONFLICT_CHECKED_MODULES = ("confide.chats.inbox_routes", "confide.tenants.", "confide.evaluation.")
+# Routes whose code names a conflict but answers none: bulk actions report one per conversation (outcome `conflict`).
+NO_409 = {("post", "/v1/tenants/{tenant_id}/conversations/bulk")}
+
+
+def _conflict_names() -> set[str]:
+    from confide.core.errors import Conflict
+
+    names, stack = {Conflict.__name__}, [Conflict]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            names.add(sub.__name__)
+            stack.append(sub)
+    return names
+
+
+def _conflict_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Routes of the checked modules whose code (followed as for 429, openapi_errors.reachable) names a Conflict class."""
+    names = _conflict_names()
+    found = set()
+    for route in openapi_errors._api_routes(app):
+        call = route.dependant.call
+        if not (call.__module__ + ".").startswith(CONFLICT_CHECKED_MODULES) and call.__module__ not in CONFLICT_CHECKED_MODULES:
+            continue
+        functions = openapi_errors.reachable([call, *openapi_errors._calls(route.dependant)])
+        if any(names & openapi_errors._names(function) for function in functions):
+            found.update((method.lower(), route.path_format) for method in route.methods)
+    return found - NO_409
+
+
+async def test_every_route_that_can_answer_409_documents_it(app: FastAPI, client, factory: Factory):
+    assert _conflict_routes(app) == CONFLICT_ROUTES
+    spec = await _spec(client)
+    for method, path in sorted(CONFLICT_ROUTES):
+        responses = spec["paths"][path][method]["responses"]
+        assert "409" in responses, (method, path)
+        assert _schema_of(responses["409"]) == "Problem", (method, path)
+        assert "`" in responses["409"]["description"], (method, path)  # names its problem type
+    for path, method in (("/v1/tenants/{tenant_id}/conversations/bulk", "post"),):
+        assert "409" not in spec["paths"][path][method]["responses"]
+
+    # And it is what the routes answer: the sole owner demoted, a member invited again.
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner)
+    members = (await client.get(f"/v1/tenants/{tenant_id}/members", headers=owner.headers)).json()["items"]
+    r = await client.patch(f"/v1/tenants/{tenant_id}/members/{members[0]['id']}", json={"role": "admin"}, headers=owner.headers)
+    assert r.status_code == 409 and r.headers["content-type"] == PROBLEM, r.text
+    documented = spec["paths"]["/v1/tenants/{tenant_id}/members/{member_id}"]["patch"]["responses"]["409"]
+    _check(r.json(), {"$ref": SCHEMAS + _schema_of(documented)}, spec)
+    assert r.json()["type"].endswith("/conflict")
+    r = await client.post(f"/v1/tenants/{tenant_id}/invitations", json={"email": owner.email, "role": "analyst"}, headers=owner.headers)
+    assert r.status_code == 409 and r.json()["type"].endswith("/conflict"), r.text

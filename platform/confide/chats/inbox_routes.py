@@ -35,6 +35,8 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["inbox"])
 Reader = Annotated[TenantContext, require(Permission.CHATS_READ)]
 Operator = Annotated[TenantContext, require(Permission.CHATS_OPERATE)]
 ME = "me"
+# Every write on one conversation refuses an erased one (only its anonymous stub is left).
+ERASED_CONFLICT = {409: {"description": "The conversation's data was erased (`conversation-erased`)."}}
 
 
 def _runtime(request: Request) -> ChatRuntime:
@@ -191,6 +193,7 @@ async def list_tags(
     response_model=ConversationOut,
     summary="Tag a conversation",
     description=f"Adds the tags; tags it already carries stay. At most {MAX_TAGS} tags per conversation.",
+    responses=ERASED_CONFLICT,
 )
 async def tag_conversation(conversation_id: str, body: TagsIn, ctx: Operator, session: SessionDep) -> ConversationOut:
     tags = [check_tag(t, f"body.tags.{i}") for i, t in enumerate(body.tags)]
@@ -203,7 +206,12 @@ async def tag_conversation(conversation_id: str, body: TagsIn, ctx: Operator, se
     return await _one_out(session, ctx, conversation)
 
 
-@router.delete("/conversations/{conversation_id}/tags/{tag}", response_model=ConversationOut, summary="Remove a tag from a conversation (idempotent)")
+@router.delete(
+    "/conversations/{conversation_id}/tags/{tag}",
+    response_model=ConversationOut,
+    summary="Remove a tag from a conversation (idempotent)",
+    responses=ERASED_CONFLICT,
+)
 async def untag_conversation(conversation_id: str, ctx: Operator, session: SessionDep, tag: str = Path(max_length=64)) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     check_tag(tag, "path.tag")
@@ -228,6 +236,7 @@ async def _assignee(session: SessionDep, ctx: TenantContext, value: str, field: 
     description="`assignee_id` names the member by its member id (`mem_…`, as in `GET …/members`), its user id (`usr_…`) "
     "or `me` (the signed-in user). The conversation's `assignee_id` is always the member's user id. An id that is no "
     "member of this tenant with chats:operate (including another tenant's member or user) answers 422 on `body.assignee_id`.",
+    responses=ERASED_CONFLICT,
 )
 async def assign_conversation(conversation_id: str, body: AssignIn, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
@@ -238,7 +247,7 @@ async def assign_conversation(conversation_id: str, body: AssignIn, ctx: Operato
     return await _one_out(session, ctx, conversation)
 
 
-@router.post("/conversations/{conversation_id}/unassign", response_model=ConversationOut, summary="Unassign a conversation")
+@router.post("/conversations/{conversation_id}/unassign", response_model=ConversationOut, summary="Unassign a conversation", responses=ERASED_CONFLICT)
 async def unassign_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     if await inbox.set_assignee(session, conversation=conversation, assignee_id=None):
@@ -262,7 +271,7 @@ async def _transition(request: Request, session: SessionDep, ctx: TenantContext,
     summary="Close a conversation",
     description="As an operator closing it on the websocket: a `closed` event in the conversation, which the visitor sees. "
     "409 invalid-transition when it is closed already.",
-    responses={409: {"description": "Already closed"}},
+    responses={409: {"description": "Already closed, or the conversation's data was erased (`invalid-transition`)."}},
 )
 async def close_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
     return await _transition(request, session, ctx, conversation_id, "close")
@@ -272,7 +281,7 @@ async def close_conversation(conversation_id: str, ctx: Operator, session: Sessi
     "/conversations/{conversation_id}/reopen",
     response_model=ConversationOut,
     summary="Reopen a closed conversation (the avatar answers again)",
-    responses={409: {"description": "Not closed"}},
+    responses={409: {"description": "Not closed, or the conversation's data was erased (`invalid-transition`)."}},
 )
 async def reopen_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
     return await _transition(request, session, ctx, conversation_id, "reopen")
@@ -297,7 +306,7 @@ async def _request_deletion(session: SessionDep, ctx: TenantContext, services: S
     description="Needs data:erase. Deleting is erasure: the request is tracked (pending, running, done, failed) and leaves a "
     "receipt; messages, notes and rating comments are deleted and an anonymous stub stays for statistics. A legal hold on the "
     "conversation or its end customer keeps it. Asking again while a request for it is queued returns that request.",
-    responses={409: {"description": "Already erased"}},
+    responses={409: {"description": "The conversation's data was erased already (`conversation-erased`)."}},
 )
 async def delete_conversation(
     conversation_id: str, ctx: Annotated[TenantContext, require(Permission.DATA_ERASE)], session: SessionDep, services: ServicesDep, request: Request

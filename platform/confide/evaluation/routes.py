@@ -194,6 +194,8 @@ async def ratings(
 
 # ---- score definitions --------------------------------------------------------------------------
 
+NAME_TAKEN = "Another score definition of this tenant has that name, ignoring case and spacing (problem type `conflict`)."
+
 
 @router.get("/evaluation/score-definitions", response_model=Page[ScoreDefinitionOut], summary="Score definitions")
 async def list_definitions(ctx: Reader, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[ScoreDefinitionOut]:
@@ -208,6 +210,7 @@ async def list_definitions(ctx: Reader, session: SessionDep, services: ServicesD
     status_code=status.HTTP_201_CREATED,
     response_model=ScoreDefinitionOut,
     summary="Define a score (admins): numeric with a range, categorical with labels, or boolean",
+    responses={409: {"description": NAME_TAKEN}},
 )
 async def create_definition(body: ScoreDefinitionIn, ctx: Manager, session: SessionDep) -> ScoreDefinitionOut:
     row = await annotations.create_definition(
@@ -227,6 +230,7 @@ async def read_definition(definition_id: str, ctx: Reader, session: SessionDep) 
     response_model=ScoreDefinitionOut,
     summary="Rename or describe a score definition (admins)",
     description="Kind, range and labels are fixed once defined, so scores already given keep their meaning; define a new score instead.",
+    responses={409: {"description": NAME_TAKEN}},
 )
 async def update_definition(definition_id: str, body: ScoreDefinitionChange, ctx: Manager, session: SessionDep) -> ScoreDefinitionOut:
     row = await annotations.update_definition(session, ctx, definition_id, name=body.name, description=body.description)

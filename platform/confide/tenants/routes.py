@@ -189,7 +189,15 @@ async def list_members(
     return Page(items=[_member_out(m, u) for m, u in rows], next_cursor=next_cursor)
 
 
-@router.patch("/tenants/{tenant_id}/members/{member_id}", response_model=MemberOut, summary="Change a member's role")
+SOLE_OWNER = "The member is the tenant's only owner (problem type `conflict`): make someone else owner first."
+
+
+@router.patch(
+    "/tenants/{tenant_id}/members/{member_id}",
+    response_model=MemberOut,
+    summary="Change a member's role",
+    responses={409: {"description": SOLE_OWNER}},
+)
 async def update_member(
     member_id: str, body: MemberUpdate, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep
 ) -> MemberOut:
@@ -199,13 +207,24 @@ async def update_member(
     return _member_out(*row)
 
 
-@router.delete("/tenants/{tenant_id}/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a member")
+@router.delete(
+    "/tenants/{tenant_id}/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a member",
+    responses={409: {"description": SOLE_OWNER}},
+)
 async def delete_member(member_id: str, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep) -> None:
     await service.remove_member(session, ctx, member_id=member_id)
     await session.commit()
 
 
-@router.post("/tenants/{tenant_id}/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationOut, summary="Invite a person by email")
+@router.post(
+    "/tenants/{tenant_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationOut,
+    summary="Invite a person by email",
+    responses={409: {"description": "That person is already a member (problem type `conflict`)."}},
+)
 async def create_invitation(
     body: InvitationCreate, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep, services: ServicesDep
 ) -> Invitation:
@@ -231,7 +250,12 @@ async def revoke_invitation(invitation_id: str, ctx: Annotated[TenantContext, re
     return invitation
 
 
-@router.post("/invitations/accept", response_model=TenantOut, summary="Accept an invitation mailed to my address")
+@router.post(
+    "/invitations/accept",
+    response_model=TenantOut,
+    summary="Accept an invitation mailed to my address",
+    responses={409: {"description": "You are already a member of this tenant (problem type `conflict`)."}},
+)
 async def accept_invitation(body: InvitationAccept, principal: ActiveUserDep, session: SessionDep) -> TenantOut:
     tenant, membership = await service.accept_invitation(session, user=principal, token=body.token)
     await session.commit()
