@@ -133,6 +133,24 @@ async def test_search_finds_nothing_of_erased_messages(app, client, shop):
     assert [c["id"] for c in r.json()["items"]] == [kept]
 
 
+async def test_tags_go_with_their_erased_conversation(app, client, shop):
+    """A tag is free staff text that can name the customer; the anonymous stub keeps nothing written about
+    the person, and the tag counts must not count what the inbox no longer lists."""
+    kept = await seed_conversation(app, shop, visitor_id="vis_t2", texts=("hello",))
+    gone = await seed_conversation(app, shop, visitor_id="vis_t1", texts=("hello",))
+    base = f"/v1/tenants/{shop.tenant_id}"
+    for conversation_id, tags in ((gone, ["jane-doe-munich", "vip"]), (kept, ["vip"])):
+        r = await client.post(f"{base}/conversations/{conversation_id}/tags", json={"tags": tags}, headers=shop.owner.headers)
+        assert r.status_code == 200, r.text
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "visitor", "visitor_id": "vis_t1"}))["id"])
+    assert done["status"] == "done"
+    stub = (await client.get(f"{base}/conversations/{gone}", headers=shop.owner.headers)).json()
+    assert stub["status"] == "erased" and stub["tags"] == [], stub
+    counts = (await client.get(f"{base}/conversation-tags", headers=shop.owner.headers)).json()["items"]
+    assert {c["tag"]: c["conversations"] for c in counts} == {"vip": 1}
+    assert (await client.get(f"{base}/conversations/{kept}", headers=shop.owner.headers)).json()["tags"] == ["vip"]
+
+
 async def test_one_conversation_and_everything_before_a_date(app, client, shop):
     now = utcnow()
     old = await seed_conversation(app, shop, visitor_id="vis_d1", at=now - timedelta(days=40))

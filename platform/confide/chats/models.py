@@ -134,7 +134,10 @@ classify(
     legal_basis="Art. 28 GDPR: processing on behalf of the tenant",
     retention="With its conversation",
     data_subjects="tenants' end customers",
-    not_personal=("tag", "created_by"),
+    # Free staff text of up to 32 characters, which can name the customer ("jane-doe-munich"): it goes
+    # when its conversation is erased, as the anonymous stub keeps nothing written about the person.
+    personal={"tag": Category.COMMUNICATION},
+    not_personal=("created_by",),
 )
 
 
