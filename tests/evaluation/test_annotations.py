@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
+import pytest
+
+from confide.core.errors import InvalidInput
+from confide.evaluation.annotations import check_definition
 from tests.evaluation.helpers import set_instructions, stored_conversation
 
 
@@ -50,6 +55,31 @@ async def test_definitions_of_each_kind_and_their_rules(client, factory, shop):
     assert r.status_code == 200 and r.json()["name"] == "Correctness" and r.json()["max_value"] == 5.0
     assert (await client.patch(f"{url}/{definition_id}", json={"max_value": 10}, headers=h)).status_code == 422  # the range is fixed
 
+
+
+async def test_an_infinite_range_names_the_bound_that_is_infinite(client, shop):
+    """1e999 in JSON reads as infinity: the 422 names that bound (both, when both are), never the finite one."""
+    url = f"/v1/tenants/{shop['tenant_id']}/evaluation/score-definitions"
+    headers = {**shop["owner"].headers, "Content-Type": "application/json"}
+    for min_value, max_value, fields in (
+        ("1", "1e999", ["body.max_value"]),
+        ("-1e999", "5", ["body.min_value"]),
+        ("-1e999", "1e999", ["body.min_value", "body.max_value"]),
+    ):
+        body = f'{{"name": "Big", "kind": "numeric", "min_value": {min_value}, "max_value": {max_value}}}'
+        r = await client.post(url, content=body.encode(), headers=headers)
+        assert r.status_code == 422, (body, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == fields, (body, r.json())
+        assert all("finite" in e["message"] for e in r.json()["errors"]), r.json()
+    assert (await client.get(url, headers=shop["owner"].headers)).json()["items"] == []
+
+
+def test_check_definition_names_the_infinite_bound():
+    """The service's own check (for callers other than the route) names the bound too."""
+    for low, high, field in ((1.0, math.inf, "body.max_value"), (-math.inf, 1.0, "body.min_value"), (math.nan, 1.0, "body.min_value")):
+        with pytest.raises(InvalidInput) as caught:
+            check_definition("numeric", low, high, None)
+        assert caught.value.extra["errors"][0]["field"] == field, (low, high)
 
 async def test_scores_must_fit_their_definition(app, client, factory, shop):
     tenant_id, h = shop["tenant_id"], shop["owner"].headers

@@ -37,8 +37,9 @@ def check_definition(kind: str, min_value: float | None, max_value: float | None
     if kind == "numeric":
         if min_value is None or max_value is None:
             raise InvalidInput("body.min_value" if min_value is None else "body.max_value", "a numeric score needs min_value and max_value")
-        if not (math.isfinite(min_value) and math.isfinite(max_value)):
-            raise InvalidInput("body.min_value", "the range must be finite")
+        for field, value in (("body.min_value", min_value), ("body.max_value", max_value)):
+            if not math.isfinite(value):
+                raise InvalidInput(field, "the range must be finite")
         if min_value >= max_value:
             raise InvalidInput("body.max_value", "max_value must be greater than min_value")
         if labels:

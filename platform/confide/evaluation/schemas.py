@@ -155,8 +155,9 @@ class ScoreDefinitionIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=1000)
     kind: Literal["numeric", "categorical", "boolean"]
-    min_value: float | None = Field(default=None, description="numeric only: the lowest allowed value.")
-    max_value: float | None = Field(default=None, description="numeric only: the highest allowed value.")
+    # A JSON number beyond a double (1e999) reads as infinity: refused here, naming the bound that is.
+    min_value: float | None = Field(default=None, allow_inf_nan=False, description="numeric only: the lowest allowed value (finite).")
+    max_value: float | None = Field(default=None, allow_inf_nan=False, description="numeric only: the highest allowed value (finite).")
     labels: list[str] | None = Field(default=None, max_length=50, description="categorical only: the allowed labels (at least two).")
 
 
