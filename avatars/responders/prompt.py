@@ -52,12 +52,17 @@ def greeting_text(request: ReplyRequest) -> str:
     return request.greeting.strip() or _pick(DEFAULT_GREETING, request.language)
 
 
+SENTENCE_ENDS = (".", "!", "?", "…", ":", ";", ")", '"', "'", "»", "“", "”")  # a text ending so needs no full stop
+
+
 def fallback_text(request: ReplyRequest) -> str:
     """The avatar's fallback message followed by the offer of a person, unless it already offers one."""
     fallback = request.fallback.strip() or _pick(DEFAULT_FALLBACK, request.language)
     offer = human_offer(request.language)
     if offer.casefold() in fallback.casefold():
         return fallback
+    if not fallback.endswith(SENTENCE_ENDS):  # a tenant's "Sorry" would run on into the offer
+        fallback += "."
     return f"{fallback} {offer}"
 
 

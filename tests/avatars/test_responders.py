@@ -165,6 +165,11 @@ async def test_builtin_falls_back_and_offers_a_person_when_nothing_matches(messa
     assert reply.outcome.knowledge_ids == []
 
 
+async def test_a_fallback_without_a_full_stop_does_not_run_on_into_the_offer() -> None:
+    for fallback, expected in (("Sorry", f"Sorry. {OFFER_EN}"), ("Sorry!", f"Sorry! {OFFER_EN}"), ("I can't say.  ", f"I can't say. {OFFER_EN}")):
+        assert await BuiltinResponder().stream(make_request("Can I bring my dog?", fallback=fallback)).collect() == expected
+
+
 async def test_a_fallback_that_already_offers_a_person_is_not_doubled() -> None:
     request = make_request("Can I bring my dog?", fallback=f"I can't say. {OFFER_EN}")
 
