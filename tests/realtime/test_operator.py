@@ -96,6 +96,18 @@ async def test_roles_without_operate_permission_and_bad_tokens_are_refused(base,
         assert operator_member.id in hello["online"]
 
 
+async def test_an_api_key_is_told_operators_sign_in_as_themselves(base, shop, client):
+    """A valid operator-role key is no invalid token: the refusal says what to use instead."""
+    r = await client.post(f"/v1/tenants/{shop['tenant_id']}/api-keys", json={"name": "ops", "role": "operator"}, headers=shop["owner"].headers)
+    assert r.status_code == 201, r.text
+    async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
+        await ops.send({"type": "hello", "token": r.json()["key"]})
+        closed = await ops.closed()
+        assert closed.code == 4401
+        [error] = [f for f in ops.frames if f["type"] == "error"]
+        assert error["problem"]["type"].endswith("/person-required") and "session token" in error["problem"]["detail"]
+
+
 async def test_closing_without_stored_transcripts_purges_the_text(app, base, client, factory):
     from sqlalchemy import select
 

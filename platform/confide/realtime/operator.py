@@ -209,7 +209,11 @@ class OperatorConnection:
             return False
         async with self.rt.sessionmaker() as session:
             principal = await principal_from_token(session, hello.token)
-            if principal is None or principal.kind != "user" or principal.status != "active":
+            if principal is not None and principal.kind != "user":
+                # A valid API key: not "invalid", but operating chats is a person's work (presence, take-over).
+                await self.refuse(CloseCode.UNAUTHORIZED, "person-required", "Operators sign in as themselves: use a member's session token, not an API key.")
+                return False
+            if principal is None or principal.status != "active":
                 await self.refuse(CloseCode.UNAUTHORIZED, "unauthorized", "The token is invalid, expired or revoked.")
                 return False
             try:

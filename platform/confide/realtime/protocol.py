@@ -256,6 +256,7 @@ TITLES = {
     "origin-not-allowed": "Origin not allowed",
     "permission-denied": "Permission denied",
     "purpose-not-instructed": "Purpose not instructed",
+    "person-required": "A person's sign-in is required",
     "rate-limited": "Too many requests",
     "service-unavailable": "Service unavailable",
     "tenant-closed": "Tenant closed",
