@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from confide.chats.models import ConversationTag, Message
 from tests.chats.conftest import make_conversation
+from tests.support.erasure import worker_held_off
 from tests.support.chat import operator, published_avatar, visitor
 
 
@@ -241,8 +242,8 @@ async def test_delete_queues_an_erasure_request_and_the_stub_leaves_the_inbox(ap
     assert first["id"].startswith("era_") and first["scope"] == "conversation" and first["conversation_id"] == gone and first["created"] is True
     assert first["status"] in ("pending", "running", "done")
     r = await client.delete(f"/v1/tenants/{t}/conversations/{gone}", headers=owner.headers)
-    if r.status_code == 202:  # still queued: the same request
-        assert r.json()["id"] == first["id"] and r.json()["created"] is False
+    if r.status_code != 409:  # still queued or running (not erased yet): the same request
+        assert r.status_code == 200 and r.json()["id"] == first["id"] and r.json()["created"] is False, r.text
 
     await app.state.erasure_worker.drain()
     r = await client.get(f"/v1/tenants/{t}/erasure-requests/{first['id']}", headers=owner.headers)
@@ -267,3 +268,24 @@ async def test_delete_queues_an_erasure_request_and_the_stub_leaves_the_inbox(ap
     await app.state.erasure_worker.drain()
     r = await client.get(f"/v1/tenants/{other_tenant}/conversations/{theirs}/transcript", headers=other_owner.headers)
     assert r.status_code == 200 and len(r.json()["messages"]) == 1  # the other tenant's conversation is untouched
+
+
+async def test_deleting_again_while_the_request_is_queued_answers_200_with_it(app, client, shop):
+    """As POST …/erasure-requests does: 202 for a new request, 200 with the one already pending, documented so."""
+    t, owner = shop["tenant_id"], shop["owner"]
+    conversation = await make_conversation(app, t, shop["avatar_id"])
+    url = f"/v1/tenants/{t}/conversations/{conversation}"
+    async with worker_held_off(app):  # the request stays pending
+        first = await client.delete(url, headers=owner.headers)
+        assert first.status_code == 202 and first.json()["created"] is True, first.text
+        again = await client.delete(url, headers=owner.headers)
+        assert again.status_code == 200, again.text
+        assert again.json() == {**first.json(), "created": False}
+        by_post = await client.post(f"/v1/tenants/{t}/erasure-requests", json={"scope": "conversation", "conversation_id": conversation}, headers=owner.headers)
+        assert by_post.status_code == 200 and by_post.json()["id"] == first.json()["id"], by_post.text
+    responses = (await client.get("/openapi.json")).json()["paths"]["/v1/tenants/{tenant_id}/conversations/{conversation_id}"]["delete"]["responses"]
+    assert {"200", "202", "409"} <= set(responses)
+    assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErasureAcceptedOut")
+    await app.state.erasure_worker.drain()
+    r = await client.delete(url, headers=owner.headers)
+    assert r.status_code == 409 and r.json()["type"].endswith("/conversation-erased"), r.text

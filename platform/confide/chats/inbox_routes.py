@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, status as http_status
+from fastapi import APIRouter, Path, Query, Request, Response, status as http_status
 
 from confide.chats import inbox
 from confide.chats.inbox import MAX_TAGS, STATUSES, UNASSIGNED, ConversationErased, InboxQuery, check_tag, ensure_not_erased
@@ -305,16 +305,28 @@ async def _request_deletion(session: SessionDep, ctx: TenantContext, services: S
     summary="Delete a conversation: queue an erasure request for it",
     description="Needs data:erase. Deleting is erasure: the request is tracked (pending, running, done, failed) and leaves a "
     "receipt; messages, notes and rating comments are deleted and an anonymous stub stays for statistics. A legal hold on the "
-    "conversation or its end customer keeps it. Asking again while a request for it is queued returns that request.",
-    responses={409: {"description": "The conversation's data was erased already (`conversation-erased`)."}},
+    "conversation or its end customer keeps it. 202 with the new request (`created` true); asking again while a request for "
+    "it is queued or running answers 200 with that request (`created` false), as `POST …/erasure-requests` does.",
+    responses={
+        200: {"model": ErasureAcceptedOut, "description": "A request for this conversation is already queued or running: that request (`created` false)."},
+        409: {"description": "The conversation's data was erased already (`conversation-erased`)."},
+    },
 )
 async def delete_conversation(
-    conversation_id: str, ctx: Annotated[TenantContext, require(Permission.DATA_ERASE)], session: SessionDep, services: ServicesDep, request: Request
+    conversation_id: str,
+    ctx: Annotated[TenantContext, require(Permission.DATA_ERASE)],
+    session: SessionDep,
+    services: ServicesDep,
+    request: Request,
+    response: Response,
 ) -> ErasureAcceptedOut:
     conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
     erasure, created = await _request_deletion(session, ctx, services, conversation)
     await session.commit()
-    wake_erasure_worker(request.app)
+    if created:
+        wake_erasure_worker(request.app)
+    else:
+        response.status_code = http_status.HTTP_200_OK
     return _accepted(erasure, conversation.id, created)
 
 
