@@ -302,3 +302,18 @@ async def test_an_operators_id_taken_by_another_message_is_refused_not_acked_as_
             while "Hi from Ben" not in texts:
                 texts.append((await _next_of(chat, "message"))["text"])
             assert texts.count("Hi, I'm Anna") == 1
+
+
+async def test_a_colleague_taking_over_becomes_the_assignee_and_the_first_operator_sees_it(base, shop, factory):
+    second = await factory.member(shop["tenant_id"], shop["owner"], "operator")
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        async with operator(base, shop["tenant_id"], shop["owner"].token) as (anna, _), operator(base, shop["tenant_id"], second.token) as (ben, _):
+            await anna.send({"type": "take_over", "conversation_id": conversation_id})
+            await _next_of(chat, "operator_joined")
+            await ben.send({"type": "take_over", "conversation_id": conversation_id})
+            await _next_of(chat, "operator_joined")
+            update = await _next_of(anna, "queue_update")
+            while update["conversation"]["assignee_id"] != second.id:
+                update = await _next_of(anna, "queue_update")
+            assert update["conversation"]["status"] == "operator"
