@@ -267,3 +267,51 @@ async def test_unknown_tenant_answers_like_a_foreign_one(client, factory, tenant
     r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=user.headers)
     assert r.status_code == 404
     assert r.json()["type"].endswith("/not-found")
+
+
+def avatar_filter_routes(app) -> list[str]:  # noqa: ANN001
+    """The evaluation and report routes that filter by `avatar_id` (a query parameter)."""
+    routes = []
+    for path, operations in app.openapi()["paths"].items():
+        operation = operations.get("get")
+        if path.startswith("/v1/tenants/{tenant_id}") and operation and "evaluation" in operation.get("tags", ()):
+            if any(p["in"] == "query" and p["name"] == "avatar_id" for p in operation.get("parameters", ())):
+                routes.append(path)
+    return sorted(routes)
+
+
+async def test_an_avatar_filter_with_another_tenants_avatar_answers_as_an_unknown_one(app, client, factory):
+    """A filter is no path parameter, but the same holds: another tenant's avatar id answers 404, exactly as an id that
+    exists nowhere, never a 200 with zero figures (which would pass for "no data") or anything telling the two apart."""
+    victim = await factory.user()
+    victim_tenant = await factory.tenant(victim, "Victim AG")
+    theirs = await _avatar(client, factory, victim, victim_tenant)
+    attacker = await factory.user()
+    attacker_tenant = await factory.tenant(attacker, "Attacker AG")
+    mine = await _avatar(client, factory, attacker, attacker_tenant)
+    r = await client.post(f"/v1/tenants/{attacker_tenant}/api-keys", json={"name": "attacker", "role": "admin"}, headers=attacker.headers)
+    attacker_key = {"Authorization": f"Bearer {r.json()['key']}"}
+
+    routes = avatar_filter_routes(app)
+    assert routes == sorted([
+        "/v1/tenants/{tenant_id}/reports",
+        "/v1/tenants/{tenant_id}/ratings",
+        "/v1/tenants/{tenant_id}/evaluation/conversations",
+        "/v1/tenants/{tenant_id}/evaluation/scores",
+        "/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}/summary",
+    ])
+    failures = []
+    for path in routes:
+        ids = {p: await PATH_PARAM_FACTORIES[p](client, factory, attacker, attacker_tenant) for p in PARAM.findall(path) if p != "tenant_id"}
+        url = path.format(tenant_id=attacker_tenant, **ids)
+        for label, headers in (("user", attacker.headers), ("API key", attacker_key)):
+            own = await client.get(url, params={"avatar_id": mine}, headers=headers)
+            response = await client.get(url, params={"avatar_id": theirs}, headers=headers)
+            baseline = await client.get(url, params={"avatar_id": "ava_missing"}, headers=headers)
+            if own.status_code == 404:
+                failures.append(f"{path} ({label}): 404 for the tenant's own avatar: {own.text[:200]}")
+            if response.status_code != 404 or response.headers["content-type"] != "application/problem+json":
+                failures.append(f"{path} ({label}): {response.status_code} {response.text[:200]}")
+            elif comparable(response) != comparable(baseline):
+                failures.append(f"{path} ({label}): answers differently than for a missing avatar: {response.text[:200]} vs {baseline.text[:200]}")
+    assert not failures, "\n".join(failures)

@@ -58,8 +58,10 @@ async def test_daily_and_weekly_reports_from_aggregates(app, client, shop):
     weeks = r.json()["periods"]
     assert [(w["period_start"], w["period_end"], w["conversations"]) for w in weeks] == [("2026-03-03", "2026-03-08", 1), ("2026-03-09", "2026-03-11", 1)]
 
+    r = await client.get(url, params={"from": monday.isoformat(), "to": monday.isoformat(), "avatar_id": shop["avatar_id"]}, headers=h)
+    assert r.status_code == 200 and r.json()["totals"]["conversations"] == 2
     r = await client.get(url, params={"from": monday.isoformat(), "to": monday.isoformat(), "avatar_id": "avt_other"}, headers=h)
-    assert r.json()["totals"]["conversations"] == 0 and r.json()["top_unanswered_questions"] == []
+    assert r.status_code == 404 and r.json()["type"].endswith("/not-found") and r.json()["detail"] == "No such avatar."  # not zero figures
 
 
 async def test_reports_download_as_csv(app, client, shop):
