@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import secrets
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import update
+
+from confide.core.clock import utcnow
 from confide.core.tenancy import ROLE_PERMISSIONS, Permission, Role
+from confide.tenants.models import Invitation
 from tests.support.factory import PASSWORD
 
 
@@ -61,6 +67,48 @@ async def test_invitation_flow_and_its_bad_paths(client, factory, outbox):
     r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": "x@example.com", "role": "emperor"}, headers=owner.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.role"
 
+
+
+async def test_a_second_invitation_to_a_pending_address_is_409_until_revoked_or_expired(app, client, factory, outbox):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    url, h = f"/v1/tenants/{tenant}/invitations", owner.headers
+    grace, ada = f"grace-{secrets.token_hex(4)}@example.com", f"ada-{secrets.token_hex(4)}@example.com"
+    first = await client.post(url, json={"email": grace, "role": "analyst"}, headers=h)
+    assert first.status_code == 201, first.text
+    r = await client.post(url, json={"email": grace.capitalize().replace("example", "Example"), "role": "editor"}, headers=h)  # the same address
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["type"].endswith("/conflict") and r.json()["invitation_id"] == first.json()["id"]
+    assert r.json()["detail"] == "An invitation to that address is pending; revoke it first or wait until it expires."
+    assert len(outbox.messages_to(grace)) == 1  # no second token went out
+    listed = (await client.get(url, headers=h)).json()["items"]
+    assert [i["id"] for i in listed] == [first.json()["id"]]
+    r = await client.post(url, json={"email": ada, "role": "analyst"}, headers=h)  # another address
+    assert r.status_code == 201, r.text
+    other_tenant = await factory.tenant(owner, "Elsewhere")
+    r = await client.post(f"/v1/tenants/{other_tenant}/invitations", json={"email": grace, "role": "analyst"}, headers=h)
+    assert r.status_code == 201, r.text  # per tenant
+
+    # Revoked: invited again at once.
+    assert (await client.delete(f"{url}/{first.json()['id']}", headers=h)).status_code == 200
+    second = await client.post(url, json={"email": grace, "role": "editor"}, headers=h)
+    assert second.status_code == 201, second.text
+    # Expired: invited again too.
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(Invitation).where(Invitation.id == second.json()["id"]).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.commit()
+    third = await client.post(url, json={"email": grace, "role": "editor"}, headers=h)
+    assert third.status_code == 201, third.text
+    # Accepted: a member now, which is its own conflict.
+    token = outbox.last_token_for(grace)  # the third invitation's (registering mails a token of its own)
+    invitee = await factory.user(email=grace)
+    r = await client.post("/v1/invitations/accept", json={"token": token}, headers=invitee.headers)
+    assert r.status_code == 200, r.text
+    r = await client.post(url, json={"email": grace, "role": "editor"}, headers=h)
+    assert r.status_code == 409 and r.json()["detail"] == "That person is already a member." and "invitation_id" not in r.json()
+
+    documented = (await client.get("/openapi.json")).json()["paths"]["/v1/tenants/{tenant_id}/invitations"]["post"]["responses"]["409"]
+    assert "pending" in documented["description"] and "invitation_id" in documented["description"]
 
 async def test_revoked_invitation_cannot_be_accepted(client, factory, outbox):
     owner = await factory.user()

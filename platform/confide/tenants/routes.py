@@ -223,7 +223,15 @@ async def delete_member(member_id: str, ctx: Annotated[TenantContext, require(Pe
     status_code=status.HTTP_201_CREATED,
     response_model=InvitationOut,
     summary="Invite a person by email",
-    responses={409: {"description": "That person is already a member (problem type `conflict`)."}},
+    description="One pending invitation per address: while one to that address is neither accepted, revoked nor expired, "
+    "another answers 409 `conflict` with its `invitation_id`; revoke it (`DELETE …/invitations/{invitation_id}`) to invite "
+    "again at once, or wait until it expires.",
+    responses={
+        409: {
+            "description": "That person is already a member, or an invitation to that address is pending (problem type `conflict`; "
+            "then `invitation_id` names the pending invitation)."
+        }
+    },
 )
 async def create_invitation(
     body: InvitationCreate, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep, services: ServicesDep

@@ -78,15 +78,31 @@ async def remove_member(session: AsyncSession, ctx: TenantContext, *, member_id:
     await session.flush()
 
 
+PENDING_INVITATION = "An invitation to that address is pending; revoke it first or wait until it expires."
+
+
 async def invite(session: AsyncSession, services: Services, ctx: TenantContext, *, email: str, role: Role) -> Invitation:
+    """One pending invitation per address and tenant: another, while one is neither accepted, revoked nor expired, is
+    refused (409 conflict, with its `invitation_id`) instead of leaving two live tokens for the same person."""
     _check_can_grant(ctx, role)
     email = email.strip().lower()
+    # The tenant's row locked (PostgreSQL; SQLite has one writer at a time) so two invitations sent at once cannot both
+    # pass the check below. FOR NO KEY UPDATE (key_share): rows inserted referring to the tenant are not held up.
+    tenant = await session.scalar(select(Tenant).where(Tenant.id == ctx.tenant_id).with_for_update(key_share=True))
+    if tenant is None:
+        raise NotFound("No such tenant.")
     already = await session.scalar(
         tenant_select(ctx, Membership, Membership.id).join(User, User.id == Membership.user_id).where(User.email == email)
     )
     if already is not None:
         raise Conflict("That person is already a member.")
-    tenant = await get_tenant(session, ctx)
+    pending = await session.scalar(
+        tenant_select(ctx, Invitation, Invitation.id).where(
+            Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()
+        )
+    )
+    if pending is not None:
+        raise Conflict(PENDING_INVITATION, invitation_id=pending)
     token, digest = new_token(ONE_TIME_TOKEN_PREFIX)
     invitation = Invitation(
         id=new_id("inv"),
