@@ -28,7 +28,8 @@ classify(
     holder=Holder.CONTROLLER,
     purpose="Verifying that a platform user controls an email address, and resetting a forgotten password",
     legal_basis="Art. 6(1)(b) GDPR",
-    retention="Until used or expired; then removed",
+    retention="Until used or expired; then removed at the next retention run. The token that confirmed an email change is "
+    "kept as long as the outbox keeps mails (outbox_retention_days), to find the notice sent to the former address",
     data_subjects="platform users",
     personal={"email": Category.CONTACT, "token_hash": Category.CREDENTIALS},
 )

@@ -70,8 +70,17 @@ async def expire_sessions(session: AsyncSession, now: datetime, settings: Settin
 async def expire_email_tokens(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Used and expired tokens go, and with them a pending email change nobody can confirm any more (the
     address someone asked for is kept only while its token works) and the outbox copies of the mails sent
-    for those changes: erasure finds such a mail, at an address that was never confirmed, by its token alone."""
-    spent = or_(EmailToken.used_at.is_not(None), EmailToken.expires_at <= now)  # type: ignore[union-attr]
+    for those changes: erasure finds such a mail, at an address that was never confirmed, by its token alone.
+
+    The token of a confirmed change stays while the outbox keeps mails: the notice to the address the change
+    left (the owner's warning of a takeover) is found by it (accounts.service.change_ref), by erasure until
+    then and by this step after, and must not go a day after it was sent."""
+    confirmed_recently = and_(
+        EmailToken.purpose == EMAIL_CHANGE,
+        EmailToken.used_at > now - timedelta(days=settings.outbox_retention_days),  # type: ignore[operator]
+        EmailToken.email == select(User.email).where(User.id == EmailToken.user_id).scalar_subquery(),
+    )
+    spent = and_(or_(EmailToken.used_at.is_not(None), EmailToken.expires_at <= now), ~confirmed_recently)  # type: ignore[union-attr]
     change_tokens = set((await session.scalars(select(EmailToken.token_hash).where(spent, EmailToken.purpose == EMAIL_CHANGE))).all())
     live_change = exists().where(
         EmailToken.user_id == User.id, EmailToken.purpose == EMAIL_CHANGE, EmailToken.used_at.is_(None), EmailToken.expires_at > now  # type: ignore[union-attr]
