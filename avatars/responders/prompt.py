@@ -52,7 +52,8 @@ def greeting_text(request: ReplyRequest) -> str:
     return request.greeting.strip() or _pick(DEFAULT_GREETING, request.language)
 
 
-SENTENCE_ENDS = (".", "!", "?", "…", ":", ";", ")", '"', "'", "»", "“", "”")  # a text ending so needs no full stop
+SENTENCE_ENDS = (".", "!", "?", "…", ":", ";")  # a text ending so (before closing quotes or brackets) needs no full stop
+CLOSERS = ")]\"'»“”’"
 
 
 def fallback_text(request: ReplyRequest) -> str:
@@ -61,7 +62,7 @@ def fallback_text(request: ReplyRequest) -> str:
     offer = human_offer(request.language)
     if offer.casefold() in fallback.casefold():
         return fallback
-    if not fallback.endswith(SENTENCE_ENDS):  # a tenant's "Sorry" would run on into the offer
+    if not fallback.rstrip(CLOSERS).endswith(SENTENCE_ENDS):  # a tenant's "Sorry" would run on into the offer
         fallback += "."
     return f"{fallback} {offer}"
 

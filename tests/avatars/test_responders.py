@@ -166,7 +166,13 @@ async def test_builtin_falls_back_and_offers_a_person_when_nothing_matches(messa
 
 
 async def test_a_fallback_without_a_full_stop_does_not_run_on_into_the_offer() -> None:
-    for fallback, expected in (("Sorry", f"Sorry. {OFFER_EN}"), ("Sorry!", f"Sorry! {OFFER_EN}"), ("I can't say.  ", f"I can't say. {OFFER_EN}")):
+    for fallback, expected in (
+        ("Sorry", f"Sorry. {OFFER_EN}"),
+        ("Sorry!", f"Sorry! {OFFER_EN}"),
+        ("I can't say.  ", f"I can't say. {OFFER_EN}"),
+        ("Sorry (we're closed)", f"Sorry (we're closed). {OFFER_EN}"),
+        ('He said "closed."', f'He said "closed." {OFFER_EN}'),
+    ):
         assert await BuiltinResponder().stream(make_request("Can I bring my dog?", fallback=fallback)).collect() == expected
 
 
