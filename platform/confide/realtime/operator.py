@@ -429,8 +429,8 @@ class OperatorConnection:
             if message.operator_id != self.user_id or message.kind != kind or message.text != frame.text:
                 # Not this frame sent again: the conversation's operators share one namespace of ids, and
                 # acking another's message as this one's would lose this text without a word. (An operator's
-                # text is stored as sent, never redacted; only a purge or erasure empties it, and those end the
-                # conversation, where a resend no longer gets this far.)
+                # text is stored as sent, never redacted; only a closing purge or an erasure empties it, after which
+                # a late resend is refused as taken: it says so, and loses nothing unseen.)
                 raise FrameError(
                     "client-message-id-taken",
                     "Another message of this conversation has this client_message_id, so this one was not stored: send it with a new id.",
