@@ -308,6 +308,9 @@ CONFLICT_ROUTES = {
     ("post", "/v1/invitations/accept"),  # already a member
     ("post", "/v1/tenants/{tenant_id}/evaluation/score-definitions"),  # the name is taken
     ("patch", "/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}"),
+    ("put", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/resolution"),  # conversation-erased
+    ("post", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"),
+    ("patch", "/v1/tenants/{tenant_id}/evaluation/scores/{score_id}"),
 }
 # Modules whose routes the analysis below covers.
 CONFLICT_CHECKED_MODULES = ("confide.chats.inbox_routes", "confide.tenants.", "confide.evaluation.")

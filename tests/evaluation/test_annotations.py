@@ -6,9 +6,11 @@ import math
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from confide.core.errors import InvalidInput
 from confide.evaluation.annotations import check_definition
+from confide.evaluation.models import ConversationOutcome, ConversationScore
 from tests.evaluation.helpers import set_instructions, stored_conversation
 
 
@@ -138,3 +140,44 @@ async def test_scoring_needs_evaluation_instructed(app, client, shop):
     assert r.status_code == 403 and r.json()["type"].endswith("/purpose-not-instructed")
     await set_instructions(client, app, owner, tenant_id, evaluate=True)
     assert (await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores", headers=owner.headers)).json()["items"] == []
+
+
+async def test_an_erased_conversation_takes_no_resolution_nor_score(app, client, shop):
+    """As tags and assignment on the same stub: 409 conversation-erased for every write about it; deleting a score stays possible."""
+    tenant_id, h = shop["tenant_id"], shop["owner"].headers
+    conversation_id = await _conversation(app, shop)
+    kept = await _conversation(app, shop)
+    defs = f"/v1/tenants/{tenant_id}/evaluation/score-definitions"
+    accuracy = (await client.post(defs, json={"name": "Accuracy", "kind": "numeric", "min_value": 0, "max_value": 10}, headers=h)).json()["id"]
+    scores = f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"
+    r = await client.post(scores, json={"definition_id": accuracy, "value": 6, "comment": "fine"}, headers=h)
+    assert r.status_code == 201, r.text
+    score_id = r.json()["id"]
+    resolution = f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/resolution"
+    assert (await client.put(resolution, json={"resolved": True}, headers=h)).status_code == 200
+
+    r = await client.delete(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}", headers=h)
+    assert r.status_code == 202, r.text
+    await app.state.erasure_worker.drain()
+    r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/tags", json={"tags": ["late"]}, headers=h)
+    assert r.status_code == 409 and r.json()["type"].endswith("/conversation-erased"), r.text  # erased indeed
+
+    for method, url, body in (
+        ("PUT", resolution, {"resolved": False}),
+        ("POST", scores, {"definition_id": accuracy, "value": 3, "comment": "about the person"}),
+        ("PATCH", f"/v1/tenants/{tenant_id}/evaluation/scores/{score_id}", {"comment": "about the person"}),
+        ("PATCH", f"/v1/tenants/{tenant_id}/evaluation/scores/{score_id}", {"value": 2}),
+    ):
+        r = await client.request(method, url, json=body, headers=h)
+        assert r.status_code == 409 and r.json()["type"].endswith("/conversation-erased"), (method, url, r.text)
+    async with app.state.sessionmaker() as session:  # nothing was written meanwhile
+        outcome = await session.scalar(select(ConversationOutcome).where(ConversationOutcome.conversation_id == conversation_id))
+        assert outcome is not None and outcome.resolved is True
+        score = await session.get(ConversationScore, score_id)
+        assert score is not None and score.value_number == 6 and score.comment in ("fine", None)
+    assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{score_id}", headers=h)).status_code == 204
+
+    # The tenant's other conversations are untouched by it.
+    assert (await client.put(f"/v1/tenants/{tenant_id}/conversations/{kept}/resolution", json={"resolved": True}, headers=h)).status_code == 200
+    r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{kept}/scores", json={"definition_id": accuracy, "value": 3}, headers=h)
+    assert r.status_code == 201, r.text

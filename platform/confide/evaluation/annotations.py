@@ -12,12 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.chats.inbox import ConversationErased, ensure_not_erased
 from confide.chats.models import Conversation
 from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidInput
 from confide.core.ids import new_id
 from confide.core.tenancy import TenantContext, get_for_tenant, tenant_select
 from confide.evaluation.models import ConversationScore, ScoreDefinition
+from confide.privacy.holds import ERASED
 
 KINDS = ("numeric", "categorical", "boolean")
 SOURCES = ("staff", "automatic")
@@ -120,7 +122,7 @@ def shown_value(definition_kind: str, number: float | None, label: str | None) -
 
 async def add_score(session: AsyncSession, ctx: TenantContext, *, conversation_id: str, definition_id: str, value: Any,
                     comment: str | None, source: str) -> tuple[ConversationScore, ScoreDefinition]:
-    conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
+    conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     definition = await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition")
     number, label = check_value(definition, value)
     principal = ctx.principal
@@ -135,9 +137,20 @@ async def add_score(session: AsyncSession, ctx: TenantContext, *, conversation_i
     return row, definition
 
 
+async def _ensure_conversation_kept(session: AsyncSession, ctx: TenantContext, conversation_id: str | None) -> None:
+    """A score is changed only while its conversation's data is kept: not on an erased stub (409 conversation-erased),
+    nor once the conversation is gone (the score is left as a statistic). Deleting the score stays possible."""
+    status = None
+    if conversation_id is not None:
+        status = await session.scalar(tenant_select(ctx, Conversation, Conversation.status).where(Conversation.id == conversation_id))
+    if status is None or status == ERASED:
+        raise ConversationErased()
+
+
 async def update_score(session: AsyncSession, ctx: TenantContext, score_id: str, *, value: Any, value_set: bool, comment: str | None,
                        comment_set: bool) -> tuple[ConversationScore, ScoreDefinition]:
     row = await get_for_tenant(session, ctx, ConversationScore, score_id, "score")
+    await _ensure_conversation_kept(session, ctx, row.conversation_id)
     definition = await get_for_tenant(session, ctx, ScoreDefinition, row.definition_id, "score definition")
     if value_set:
         row.value_number, row.value_label = check_value(definition, value)

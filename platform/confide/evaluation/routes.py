@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
 from avatars.models import Avatar
+from confide.chats.inbox import ensure_not_erased
 from confide.chats.models import Conversation, Message
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
@@ -103,6 +104,9 @@ async def report(
 
 # ---- metrics and outcomes -----------------------------------------------------------------------
 
+# A write about one conversation refuses an erased one, as the inbox's actions do.
+ERASED_CONFLICT = {409: {"description": "The conversation's data was erased (`conversation-erased`)."}}
+
 
 @router.get(
     "/evaluation/conversations",
@@ -162,10 +166,12 @@ async def conversation_metrics(conversation_id: str, ctx: Reader, session: Sessi
     "/conversations/{conversation_id}/resolution",
     response_model=OutcomeOut,
     summary="Mark a conversation resolved or not (operators)",
-    description="Overrides the visitor's own confirmation; the latest word counts. Moves the metrics and reports with it.",
+    description="Overrides the visitor's own confirmation; the latest word counts. Moves the metrics and reports with it. "
+    "A conversation whose data was erased takes no new word (409 `conversation-erased`).",
+    responses=ERASED_CONFLICT,
 )
 async def set_resolution(conversation_id: str, body: ResolutionIn, request: Request, ctx: Operator, session: SessionDep) -> OutcomeOut:
-    conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
+    conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     outcome = await _evaluator(request).record_outcome(
         tenant_id=ctx.tenant_id, conversation_id=conversation.id, resolved=body.resolved, resolved_source="operator",
         resolved_by=ctx.actor, actor=ctx.actor, strict=True,
@@ -303,7 +309,9 @@ async def _scores_out(session: Any, ctx: TenantContext, rows: list[ConversationS
     status_code=status.HTTP_201_CREATED,
     response_model=ScoreOut,
     summary="Score a conversation (staff annotation, or an automatic evaluator's result)",
-    description="The value must fit the definition: a number within its range, one of its labels, or true/false; anything else is a 422 on `value`.",
+    description="The value must fit the definition: a number within its range, one of its labels, or true/false; anything else is a 422 on `value`. "
+    "A conversation whose data was erased takes no new score (409 `conversation-erased`).",
+    responses=ERASED_CONFLICT,
 )
 async def add_score(conversation_id: str, body: ScoreIn, ctx: Reader, session: SessionDep) -> ScoreOut:
     row, _ = await annotations.add_score(
@@ -347,7 +355,13 @@ async def list_scores(
     return Page(items=await _scores_out(session, ctx, rows), next_cursor=next_cursor)
 
 
-@router.patch("/evaluation/scores/{score_id}", response_model=ScoreOut, summary="Change a score's value or comment")
+@router.patch(
+    "/evaluation/scores/{score_id}",
+    response_model=ScoreOut,
+    summary="Change a score's value or comment",
+    description="Not once the scored conversation's data was erased (409 `conversation-erased`); the score can still be deleted.",
+    responses={409: {"description": "The scored conversation's data was erased, or the conversation is gone (`conversation-erased`)."}},
+)
 async def update_score(score_id: str, body: ScoreChange, ctx: Reader, session: SessionDep) -> ScoreOut:
     fields = body.model_fields_set
     row, _ = await annotations.update_score(

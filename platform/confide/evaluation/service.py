@@ -23,12 +23,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from confide.chats.inbox import ConversationErased
 from confide.chats.models import Conversation, Message, RuleHit
 from confide.core.clock import utcnow
 from confide.core.ids import new_id
 from confide.evaluation import metrics as m
 from confide.evaluation.models import ConversationMetrics, ConversationOutcome, ConversationScore, DailyAggregate, DailyCount, UnansweredQuestion
 from confide.privacy.gate import Purpose, PurposeNotInstructed, authorize
+from confide.privacy.holds import ERASED
 from confide.privacy.instructions import Instructions, current_instructions
 from confide.privacy.subprocessors import register_from_settings
 from confide.settings import Settings
@@ -228,7 +230,8 @@ class Evaluator:
         strict: bool = False,
     ) -> ConversationOutcome | None:
         """Store a rating and/or resolution and move the metrics (if computed) and aggregates with it.
-        None where evaluation is not allowed (`strict`: PurposeNotInstructed is raised) or the conversation is gone."""
+        None where evaluation is not allowed (`strict`: PurposeNotInstructed is raised) or the conversation is gone;
+        `strict` (staff's word) on an erased conversation raises ConversationErased, checked in the writing transaction."""
         async with self.sessionmaker() as session:
             try:
                 await authorize(session, tenant_id=tenant_id, purpose=Purpose.EVALUATE, actor=actor, subject_ref=conversation_id)
@@ -242,6 +245,8 @@ class Evaluator:
             conversation = await session.scalar(select(Conversation).where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id))
             if conversation is None:
                 return None
+            if strict and conversation.status == ERASED:
+                raise ConversationErased()
             outcome = await _outcome(session, conversation_id)
             if outcome is None:
                 outcome = ConversationOutcome(id=new_id("out"), tenant_id=tenant_id, conversation_id=conversation_id, avatar_id=conversation.avatar_id)
