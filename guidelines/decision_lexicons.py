@@ -230,7 +230,7 @@ EN = Lexicon(
     # An amount before what is given counts as no word ("Give customers information and a 10 % discount",
     # folded "a 10 discount").
     instruct_give=_c(
-        rf"\b(?:give|offer|grant|promise|hand out)\b (?:[\w']+ ){{0,4}}?(?:\d[\d.,]* (?:eur |euros? |dollars? |percent |per cent )?)?"
+        rf"\b(?:give|offer|grant|promise|hand out|provide|hand over)\b (?:[\w']+ ){{0,4}}?(?:\d[\d.,]* (?:eur |euros? |dollars? |percent |per cent )?)?"
         rf"(?:{GRANTABLE_EN}|free\b)"
         # Whom it is given to, with a relative clause about them that does not end on a preposition or article
         # ("Give customers who ask for information a discount"; not "Give customers who ask about a discount
@@ -266,7 +266,7 @@ EN = Lexicon(
     ),
     reject=_c(r"(?:reject|refuse|deny|decline|turn down)\b"),
     never=_c(r"\b(?:never|under no circumstances|at no time|(?:don't|dont|do not) ever)\b"),
-    give_verb=_c(r"\b(?:give|offer|grant|promise|hand out)\b"),
+    give_verb=_c(r"\b(?:give|offer|grant|promise|hand out|provide|hand over)\b"),
     gates={
         "request": (" you", " u ", " u,", " ya ", "please", "pls", "kindly", " i ", "d like", "asking"),
         "desire": (" i ", " i'd ", " id ", "give me"),
@@ -380,13 +380,13 @@ DE = Lexicon(
     deciding=_cd(r"\b(?:entscheid\w*|gepruft|prufung|pruft|ob)\b"),
     instruct_verb=_cd(
         r"\b(?:genehmig|bewillig|akzeptier|gewahr|stornier|kundig|verweiger|ablehn|annehm|freigeb|zusag|entscheid|"
-        r"senk|reduzier|erlass)(?:e|en|t|st)?\b"
+        r"senk|reduzier|erlass)(?:e|en|t|st)?\b|\bverweigern\b"
         # Each separable verb with its own particle: "gib ... zu" is "admit", "gib ... an" is "state" ("Gib Kunden
         # Informationen zu Rabatten" was read as a decision).
         rf"|\b(?:lehn(?:e|en|t|st)? {WORD}{{0,5}}?ab|n(?:imm|ehm)(?:e|en|t|st)? {WORD}{{0,5}}?an|gib(?:st|t)? {WORD}{{0,5}}?frei"
         rf"|sag(?:e|en|t|st)? {WORD}{{0,5}}?(?:zu|ab))\b"
     ),
-    instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b {WORD}{{0,4}}?(?:{GRANTABLE_DE})"),
+    instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen|erteile|erteilen)\b {WORD}{{0,4}}?(?:{GRANTABLE_DE})"),
     instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b|" + _HANDLES_DE),
     negation=_cd(rf"\b(?:{_NOT_DE}|{_NO_DE})\b"),
     negation_follows=_cd(
@@ -403,7 +403,7 @@ DE = Lexicon(
     # "Lehne Kreditanträge nie ab" grants every one, as "Never reject loan applications" does (see `decisions._never_rejects`).
     reject=_cd(r"(?:lehn|ablehn|verweiger)"),
     never=_cd(r"\b(?:nie|niemals|keinesfalls|auf keinen fall|unter keinen umstanden)\b"),
-    give_verb=_cd(r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen)\b"),
+    give_verb=_cd(r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen|erteile|erteilen)\b"),
     gates={
         "request": (" du ", " du,", " sie ", " sie,", " ihr ", " ihr,", "bitte", " ich "),
         "desire": (" ich ",),
@@ -542,7 +542,7 @@ FR = Lexicon(
     ),
     instruct_give=_c(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
-        rf"promettre|consens|consentez|consentir)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
+        rf"promettre|consens|consentez|consentir|fournis|fournissez|fournir)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
     ),
     instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b|" + _HANDLES_FR),
     # "sans" negates only the verb it governs ("sans rembourser"; see `_REPLACED` in `decisions`), not a later one
@@ -562,7 +562,7 @@ FR = Lexicon(
     never=_c(r"\b(?:jamais|en aucun cas)\b"),
     give_verb=_c(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|"
-        r"promettez|promettre|consens|consentez|consentir)\b"
+        r"promettez|promettre|consens|consentez|consentir|fournis|fournissez|fournir)\b"
     ),
     gates={
         "request": ("vous", " tu ", "svp", "stp", "plait", "merci de", "je "),
@@ -694,9 +694,12 @@ ES = Lexicon(
         r"\b(?:aprueb|aprob|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|decid|rebaj|negoci|ajust|fij)"
         rf"(?:a|e|as|es|ar|er|ir|en|an|alo|ala|alos|alas)\b|\b(?:{_ENCLITIC_ES})|\b(?:reduce|reduzca|reducir)\b"
         r"|\brechac(?:e|es|en)\b"
+        # "negarse a" in the negative imperative, which only forbids refusing: "Nunca te niegues a dar un reembolso"
+        r"|\bnieg(?:ues|ue|uen)\b"
     ),
     instruct_give=_c(
-        r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala)\b"
+        r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala|dar|ofrecer|conceder|otorgar|"
+        r"proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
     ),
     instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b|" + _HANDLES_ES),
@@ -704,9 +707,10 @@ ES = Lexicon(
     person=_c(r"\b(?:clientes?|usuari[oa]s?|les|ellos|ellas|gente|miembros|socios|visitantes|solicitantes)\b"),
     pronoun=_c(_ENCLITIC_ES),
     instruct_obj=_c(r"\b(?:comision\w*|recargos?|penalizaci\w*)"),
-    reject=_c(r"(?:rechaz|rechac|deneg)"),
+    reject=_c(r"(?:rechaz|rechac|deneg|nieg)"),
     never=_c(r"\b(?:nunca|jamas|en ningun caso)\b"),
-    give_verb=_c(r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala)\b"),
+    give_verb=_c(r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala|dar|ofrecer|conceder|otorgar|"
+        r"proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"),
     gates={
         "request": ("pued", "podr", "por favor", "porfa", "quier", "quisier", "necesit", "exij", "dese", "solicit", "pido",
                     "requier", "gustaria", "insist", "deb", "tien"),
@@ -848,9 +852,11 @@ IT = Lexicon(
         r"|\b(?:approv|accett|annull|rimbors|rifiut|autorizz|revoc|decid|abbass|negozi|cancell)i"
         r"(?= (?:il(?! prima\b)|lo|la|i|gli|le|l'|l|un|una|uno)\b)"
         rf"|\b(?:concedi|concedere|respingi|respingere|disdici|disdire|riduci|ridurre)\b|\b(?:{_ENCLITIC_IT})"
+        # "negare" in the negative imperative: "Non negare mai uno sconto"
+        r"|\b(?:negare|neghi|negate)\b"
     ),
     instruct_give=_c(
-        r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare)\b"
+        r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare|fornisci|fornire)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_IT}|gratis|gratuit\w*)"
     ),
     instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b|" + _HANDLES_IT),
@@ -862,9 +868,9 @@ IT = Lexicon(
     pronoun=_c(_ENCLITIC_IT),
     prepare=_apostrophes,
     instruct_obj=_c(r"\b(?:resi|reso|commission[ei]|penal[ei]|spese)\b"),
-    reject=_c(r"(?:rifiut|respin)"),
+    reject=_c(r"(?:rifiut|respin|neg(?:are|hi|ate)\b)"),
     never=_c(r"\b(?:mai|in nessun caso)\b"),
-    give_verb=_c(r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare)\b"),
+    give_verb=_c(r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare|fornisci|fornire)\b"),
     gates={
         "request": ("puo", "pote", "potr", "puoi", "vuol", "vole", "vorr", "per favore", "per piacere", "perfavore", "cortesemente",
                     "voglio", "desider", "chiedo", "esigo", "pretendo", "bisogno", "serve", "richied", "dev", "dovr"),
@@ -969,13 +975,14 @@ NL = Lexicon(
     # "weiger om/te" a talking verb refuses only the talk ("Weiger om over terugbetalingen te praten"), not
     # another verb ("Weiger om annuleringen te verwerken").
     instruct_verb=_c(
-        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|wijs|wijzen|afwijz\w*|"
+        # "wijs ... op"/"naar" without "af" points to something ("Wijs klanten op kortingen")
+        r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|(?:wijs|wijzen)(?!(?: [\w']+){0,4}? (?:op|naar)\b(?!(?: [\w']+){0,6}? af\b))|afwijz\w*|"
         r"(?:weiger|weigeren)(?! (?:om )?(?:\w+ ){0,4}?te (?:praten|spreken|bespreken|reageren|antwoorden|discussieren|"
         r"speculeren|onthullen|beloven|toezeggen|garanderen)\b)|"
         r"annuleer|annuleren|ken|toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
     ),
     instruct_give=_c(
-        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b (?:{RECIPIENT_NL} |[\w']+ ){{0,5}}?(?:{GRANTABLE_NL}|gratis)"
+        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven|verstrek|verstrekken|verleen|verlenen)\b (?:{RECIPIENT_NL} |[\w']+ ){{0,5}}?(?:{GRANTABLE_NL}|gratis)"
         rf"|\b(?:{GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
     ),
     # "terug te betalen" after "om"/"weiger": "Weiger om klanten terug te betalen".
@@ -991,7 +998,7 @@ NL = Lexicon(
     # them to discounts).
     reject=_c(r"(?:(?:wijs|wijst|wijzen)(?= (?:[\w']+ ){0,6}?af\b)|afwijz|weiger)"),
     never=_c(r"\b(?:nooit|nimmer|in geen geval|onder geen beding)\b"),
-    give_verb=_c(r"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven)\b"),
+    give_verb=_c(r"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven|verstrek|verstrekken|verleen|verlenen)\b"),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     # "wijs ze af", "keur het zelf goed", "weiger het"; "het"/"die" only where no noun follows ("keur het formulier goed").
     pronoun=_c(

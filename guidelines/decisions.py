@@ -455,11 +455,48 @@ _NOT_DECISION = (
     r"forms?|formular\w*|formulier\w*|formulaires?|formularios?|modul[oi]|process\w*|prozess\w*|verfahren|procedur\w*|"
     r"polic(?:y|ies)|richtlinie\w*|codes?|nummer\w*|numbers?|pages?|seite\w*|links?|status|fields?|feld\w*|templates?|"
     r"vorlage\w*|buttons?|e-?mails?|letters?|brief\w*|politi\w*|proces|procedure|procedimiento|codigos?|codice|"
-    r"pagina|campo|modello|plantilla|lettre|lettera|carta|brief|veld"
+    r"pagina|campo|modello|plantilla|lettre|lettera|carta|brief|veld|"
+    # what tells about it: terms, estimates, timelines, references, notices ("the discount terms", "a refund estimate",
+    # "Rückgabeinformationen", "Erstattungshinweise", "le délai de remboursement")
+    r"terms|conditions?|estimates?|timelines?|time ?frames?|deadlines?|references?|schedules?|rules|details?|infos?|"
+    r"informationen|information|hinweis\w*|bedingung\w*|modalites|delais?|conditions|condiciones|terminos|plazos?|"
+    r"condizioni|termini|tempistic\w*|voorwaarden|informatie|termijn\w*"
 )
 _HEAD_AFTER = re.compile(rf"\w*?(?:{_NOT_DECISION})\b| (?:{_NOT_DECISION})\b")
 _HEAD_IN = re.compile(rf"\w(?:{_NOT_DECISION})$")  # the match is a whole compound: "erstattungsformular"
 _HEAD_BEFORE = re.compile(rf"\b(?:{_NOT_DECISION}) (?:de|d'|di|del|della|dei|des|du|van|voor|per) (?:(?:la|le|les|el|los|il|lo|i|l'|un|una|uno|een|het|de) )?$")
+# Words about what can be granted, before it ("feedback about discounts", "tips on discounts", "a quick answer about
+# refunds", "klachten over terugbetalingen"): the topic of what is given or refused, not the grant.
+_TOPIC_NOUN = (
+    r"feedback|tips?|hints?|answers?|advice|guidance|questions?|inquir\w*|enquir\w*|complaints?|explanations?|overview|"
+    r"comments?|remarks?|facts|updates?|fragen?|beschwerde\w*|auskunft\w*|tipps?|ratschlag\w*|rat|antwort\w*|"
+    r"erklarung\w*|conseils?|questions|plaintes?|reponses?|renseignements|explications|precisions|informations|"
+    r"preguntas?|quejas?|respuestas?|consejos?|informacion|detalles|explicaciones|domande|domanda|reclami|risposte?|"
+    r"consigli|suggerimenti|informazioni|dettagli|spiegazioni|chiarimenti|vragen?|vraag|klacht\w*|antwoord\w*|advies|"
+    r"uitleg|inlichtingen|toelichting"
+)
+_QUALIFY_PREPOSITION = (
+    r"about|on|regarding|concerning|for|of|de|d|di|del|della|dei|delle|degli|des|du|sur|concernant|sobre|acerca de|su|sui|"
+    r"sul|sulle|sugli|sulla|riguardo|per|zu|zum|zur|uber|fur|van|voor|over|omtrent|betreffende|op"
+)
+_QUALIFY_ARTICLE = r"the|a|an|any|la|le|les|el|los|las|il|lo|i|gli|l'|un|una|uno|une|die|der|den|dem|das|een|het|de"
+# a qualifying noun right before it too ("il codice sconto"), a topic noun only with its preposition
+_QUALIFIED_BEFORE = re.compile(
+    rf"\b(?:(?:{_NOT_DECISION})(?: (?:{_QUALIFY_PREPOSITION})(?: (?:{_QUALIFY_ARTICLE}))?)?"
+    rf"|(?:{_TOPIC_NOUN}) (?:{_QUALIFY_PREPOSITION})(?: (?:{_QUALIFY_ARTICLE}))?) $"
+)
+
+
+def _qualified(text: str, found: re.Match[str]) -> bool:
+    """Whether a decision noun found in `text` only qualifies another noun or is the topic of one: a noun after it ("a
+    refund form", "the discount terms"), the head of its compound ("Rabattcode", "Rückgabeinformationen"), or a noun
+    before it, maybe with a preposition ("il modulo di rimborso", "le code de réduction", "il codice sconto", "feedback
+    about discounts", "klachten over terugbetalingen")."""
+    return bool(
+        _HEAD_AFTER.match(text, found.end())
+        or _HEAD_IN.search(found.group())
+        or _QUALIFIED_BEFORE.search(text, max(0, found.start() - 40), found.start())
+    )
 
 
 def _names_decision(lex: Lexicon, antecedent: str) -> bool:
@@ -507,9 +544,10 @@ _OWN_DECISION = re.compile(
 _STAFF_WORD = re.compile(rf"\b(?:{_STAFF})\b")
 # "never refuse to ...", "ne refuse jamais de ...": what follows is the verb refused
 _INFINITIVE_NEXT = re.compile(r"(?: (?:ever|jamais|nunca|jamas|mai|nie|niemals|nooit))? (?:to|de|d|di|om|te)\b")
+_NEGARSE_A = re.compile(r"(?: (?:nunca|jamas))? a\b")  # "no te niegues nunca a dar ..."
 # A question about the object is not the object: "Nunca rechaces una pregunta sobre reembolsos".
 _TOPIC_BETWEEN = re.compile(
-    r"\b(?:about|regarding|concerning|on|questions?|inquir\w*|feedback|sur|concernant|sobre|acerca|preguntas?|"
+    r"\b(?:that|dass|che|about|regarding|concerning|on|questions?|inquir\w*|feedback|sur|concernant|sobre|acerca|preguntas?|"
     r"consultas?|su|sui|sul|sulle|sugli|domande|riguardo|zu|zum|zur|uber|bezuglich|fragen?|anfragen?|auskunft|"
     r"informationen|over|omtrent|betreffende|vragen?|vraag|informatie|uitleg)\b"
 )
@@ -518,7 +556,7 @@ _TOPIC_BETWEEN = re.compile(
 _NOT_THE_OBJECT_AFTER = re.compile(
     rf"(?:\w*?(?:{_NOT_DECISION})| (?:{_NOT_DECISION}|questions?|inquir\w*|enquir\w*|faqs?|fragen?|vragen?))\b"
 )
-_ASKING = re.compile(r"domand|demande|solicitud|request|richiest|pregunta|anfrage|aanvra|verzoek")
+_ASKING = re.compile(r"domand|demande|solicitud|request|richiest|pregunta|anfrage|aanvra|verzoek|complaint|beschwerde|klacht|plainte|queja")
 _ABOUT_AFTER = re.compile(
     r" (?:about|regarding|concerning|on|sur|concernant|sobre|acerca|su|sui|sul|sulle|sugli|sulla|riguardo|zu|zur|zum|"
     r"uber|over|omtrent)\b"
@@ -544,7 +582,7 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     # "Never refuse to approve a refund": the verb refused, a decision verb that is no rejection (`inner`), or one
     # that gives ("Never refuse to give a discount", `given`)
     inner = given = None
-    infinitive = _INFINITIVE_NEXT.match(clause, end)
+    infinitive = _INFINITIVE_NEXT.match(clause, end) or (lex is ES and _NEGARSE_A.match(clause, end))
     if infinitive:
         given = lex.give_verb.match(clause, infinitive.end() + 1)  # before "grant" as a decision verb
         inner = None if given else lex.instruct_verb.match(clause, infinitive.end() + 1)
@@ -607,7 +645,7 @@ def _is_the_object(clause: str, found: re.Match[str]) -> bool:
     "Erstattungsfragen") or asks about something ("Non rifiutare mai una domanda sui rimborsi")."""
     return not (
         _NOT_THE_OBJECT_AFTER.match(clause, found.end())
-        or _HEAD_IN.search(found.group())
+        or _qualified(clause, found)
         or _QUESTION_IN.search(found.group())
         or (_ASKING.search(found.group()) and _ABOUT_AFTER.match(clause, found.end()))
     )
@@ -651,7 +689,18 @@ def _gives(lex: Lexicon, phrase: str) -> bool:
     """Whether `phrase`, which starts with a giving verb, gives what can be granted ("give customers a discount"), not
     information about it ("give information about discounts") or something it qualifies ("give a refund form")."""
     found = lex.instruct_give.match(_without_info(lex, phrase))
-    return bool(found and lex.grantable.search(found.group()) and not _NOT_THE_OBJECT_AFTER.match(found.string, found.end()))
+    return found is not None and lex.grantable.search(found.group()) is not None and _grants(lex, found)
+
+
+def _grants(lex: Lexicon, given: re.Match[str]) -> bool:
+    """Whether a match of `instruct_give` ends on what it grants, not on a noun that only qualifies or is the topic
+    of another ("give a refund form", "dare il codice sconto", "give feedback about discounts"; see `_qualified`)."""
+    nouns = list(lex.grantable.finditer(given.string, given.start(), given.end()))
+    if not nouns:
+        return True  # "give customers free shipping"
+    # the noun as far as it goes ("rabattcode", not the lazy match's "rabatt")
+    noun = lex.grantable.match(given.string, nouns[-1].start())
+    return not (_NOT_THE_OBJECT_AFTER.match(given.string, noun.end()) or _qualified(given.string, noun))
 
 
 # Words between a decision verb and a return or fee that make it no object of the verb: a topic ("Set a tone
@@ -730,6 +779,8 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_gra
                 if never_grants and finder is lex.instruct_verb and _never_rejects(lex, clause, match):
                     return whole.strip()
                 continue
+            if finder is lex.instruct_give and not _grants(lex, match):
+                continue  # "Give customers the refund form", "Donne le code de réduction"
             verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
             if finder is lex.instruct_verb and not (
@@ -858,8 +909,8 @@ def _given_with_the_clause_before(lex: Lexicon, joins: list[str], pieces: list[s
         return None
     clause = lex.prepare(pieces[index]).strip()
     noun = lex.grantable.match(clause, _GIVEN_LEAD.match(clause).end())
-    if noun is None:
-        return None
+    if noun is None or _qualified(clause, noun) or _NOT_THE_OBJECT_AFTER.match(clause, noun.end()):
+        return None  # "... and a discount code", "... und einen Rabattcode"
     tail = clause[noun.end() :].strip()
     if tail and not _GIVEN_TAIL.match(tail):
         return None
@@ -932,7 +983,14 @@ def _bare_verb(lex: Lexicon, piece: str) -> re.Match[str] | None:
     """The decision verb a comma-separated piece consists of, after its words before it ("never approve",
     "reject"), if it ends there: a verb of a list whose object comes later."""
     match = lex.instruct_verb.search(piece)
-    return match if match is not None and not piece[match.end() :].strip() else None
+    if match is None or piece[match.end() :].strip() or _ARTICLE_BEFORE.search(piece, 0, match.start()):
+        return None  # not a noun read as a verb ("Never promise a refund, approve it yourself")
+    return match
+
+
+_ARTICLE_BEFORE = re.compile(
+    r"\b(?:a|an|the|any|every|ein|eine|einen|einem|jede\w*|un|une|le|la|les|des|el|los|las|una|uno|il|lo|gli|een|het)\s+$"
+)
 
 
 def _negated_list(lex: Lexicon, clause: str, joins: list[str], pieces: list[str], index: int) -> bool:

@@ -11,6 +11,12 @@
    ("Erstattungen nie ablehnen") and for two objects ("Lehne Erstattungen und Rabatte nie ab"). Not when the
    clause says whose decision it is, or the sentence hands over or asks staff first, also after a comma ("Lehne
    Erstattungen nie ab, ohne einen Kollegen zu fragen").
+5. What only qualifies or is the topic of what can be granted is not granted: a noun after it ("a refund form"), the
+   head of a compound ("Rabattcode", "Rückgabeinformationen"), a noun before it in Romance order ("il modulo di
+   rimborso", "le code de réduction", "il codice sconto") or a topic noun with its preposition ("feedback about
+   discounts", "klachten over terugbetalingen").
+6. A pronoun stands for the object of a negated clause before it too: "Never promise a refund, approve it yourself".
+7. Close variants: provide-type giving verbs, "verweigern" at the clause end, Spanish "negarse a", Italian "negare".
 """
 
 from __future__ import annotations
@@ -153,17 +159,93 @@ NEVER_REJECT_DE_NL_YOURSELF_OR_SOMETHING_ELSE_LAWFUL = [
 ]
 
 
+# 5. (review) What qualifies or is about what can be granted is not granted: a qualifier noun after the grant noun or,
+#    in Romance order, before it ("modulo di rimborso", "code de réduction"), a topic noun before it ("feedback about
+#    discounts", "klachten over terugbetalingen"), a compound head ("Rabattcode", "Rückgabeinformationen").
+QUALIFIED_OR_TOPIC_LAWFUL = [
+    "Non rifiutare mai di dare il modulo di rimborso.",
+    "Non rifiutare mai di dare il codice sconto.",
+    "Non rifiutare mai di dare la politica di rimborso.",
+    "Ne refuse jamais de donner le formulaire de remboursement.",
+    "Ne refuse jamais de donner la politique de remboursement.",
+    "Ne refuse jamais de donner le code de réduction.",
+    "Never refuse to give feedback about discounts.",
+    "Never refuse to give tips on discounts.",
+    "Never refuse to give a quick answer about refunds.",
+    "Never refuse to give customers a hint about discounts.",
+    "Never refuse to give customers the discount terms.",
+    "Never refuse to give a refund estimate.",
+    "Never refuse to give a refund timeline.",
+    "Never refuse to give a refund reference number.",
+    "Gib Kunden Informationen und auch einen Rabattcode.",
+    "Geef klanten informatie en ook de kortingscode.",
+    "Verweigere nie die Rückgabeinformationen.",
+    "Lehne Erstattungshinweise nie ab.",
+    "Wijs klachten over terugbetalingen nooit af.",
+    "Nunca te niegues a dar el formulario de reembolso.",
+    "Never refuse to provide the refund policy.",
+    "Lehne Beschwerden über Erstattungen nie ab.",
+    "Wijs klanten altijd op kortingen, maar keur ze nooit zelf goed.",
+    # refused before this session too
+    "Give customers the refund form when they ask for it.",
+    "Give a refund timeline of five to seven working days.",
+    "Gib Kunden den Rabattcode aus dem Newsletter.",
+    "Dai ai clienti il codice sconto della newsletter.",
+    "Geef klanten het terugbetalingsformulier.",
+    "Geef klanten tips over kortingen.",
+    "Wijs klanten op de voorwaarden voor korting.",
+]
+
+# 6. (review) A pronoun refers back to the object of a negated clause before: "Never promise a refund, approve it
+#    yourself" grants it.
+PRONOUN_AFTER_NEGATED_CLAUSE_DECIDES = [
+    "Decline to guarantee a refund, approve it yourself.",
+    "Never promise a refund, approve it yourself.",
+    "Do not guarantee a refund, approve it yourself.",
+]
+
+# 7. (review) Close variants: provide-type giving verbs, "verweigern" at the clause end, Spanish "negarse a",
+#    Italian "negare".
+CLOSE_VARIANTS_DECIDE = [
+    "Never refuse to provide a refund.",
+    "Never refuse to issue a refund.",
+    "Erstattungen niemals verweigern.",
+    "Nunca te niegues a dar un reembolso.",
+    "No te niegues nunca a dar un descuento.",
+    "Non negare mai uno sconto.",
+    "Non negare mai un rimborso ai clienti.",
+    "Provide customers a discount when they complain.",
+    "Give customers a discount code and a discount.",
+    "Proporciona un descuento a los clientes.",
+    "Fornisci uno sconto ai clienti.",
+    "Verstrek klanten een korting.",
+]
+
+CLOSE_VARIANTS_LAWFUL = [
+    "Never refuse to provide information about refunds.",
+    "Fragen zu Erstattungen niemals verweigern.",
+    "Nunca te niegues a dar información sobre reembolsos.",
+    "Non negare mai che i rimborsi richiedono qualche giorno.",
+    "Non negare mai informazioni sugli sconti.",
+    "Never promise a refund, forward it to a colleague.",
+]
+
+
 REFUSED = [
     (NEVER_REFUSE_TO_GIVE_DECIDES, "never_refusing_to_give_is_refused"),
     (GIVEN_AFTER_AND_DECIDES, "a_grant_after_and_is_refused_in_every_language"),
     (REFUSE_TO_PROMISE_BUT_DECIDE_DECIDES, "a_decision_beside_a_refused_promise_is_refused"),
     (NEVER_REJECT_DE_NL_DECIDES, "never_rejecting_grants_in_every_language"),
+    (PRONOUN_AFTER_NEGATED_CLAUSE_DECIDES, "a_pronoun_for_a_negated_clause_object_is_refused"),
+    (CLOSE_VARIANTS_DECIDE, "close_variants_of_never_refusing_are_refused"),
 ]
 LAWFUL = [
     (NEVER_REFUSE_TO_GIVE_SOMETHING_ELSE_LAWFUL, "never_refusing_to_give_something_else_is_lawful"),
     (GIVEN_AFTER_AND_SOMETHING_ELSE_LAWFUL, "something_else_after_and_is_lawful"),
     (REFUSE_TO_PROMISE_A_REFUND_LAWFUL, "refusing_to_promise_a_refund_is_lawful"),
     (NEVER_REJECT_DE_NL_YOURSELF_OR_SOMETHING_ELSE_LAWFUL, "never_rejecting_yourself_or_something_else_is_lawful"),
+    (QUALIFIED_OR_TOPIC_LAWFUL, "a_qualifier_or_topic_of_a_grant_is_lawful"),
+    (CLOSE_VARIANTS_LAWFUL, "close_variants_on_something_else_are_lawful"),
 ]
 
 
