@@ -115,14 +115,29 @@ def _not_a_request(text: str, start: int, end: int, rule: int) -> bool:
     # What the visitor says of themselves before their wish no longer speaks of this request: "I've got a
     # question and want to talk to a person", "Ich habe ein Problem und möchte mit einem Mitarbeiter sprechen",
     # "I've had enough I want a human" (the wish in the phrase itself).
+    ask = max((i for i, w in enumerate(before) if w in wording.HUMAN_REQUEST_ASK
+               or f"{w} {before[i + 1] if i + 1 < len(before) else ''}" in wording.HUMAN_REQUEST_ASK), default=-1)
     if any(w in wording.HUMAN_REQUEST_WISH for w in phrase):
-        recent: list[str] = []
+        story, recent = before, []
     else:
-        wish = max((i for i, w in enumerate(before) if w in wording.HUMAN_REQUEST_WISH), default=-1)
-        recent = before[wish + 1:]
+        wish = max(max((i for i, w in enumerate(before) if w in wording.HUMAN_REQUEST_WISH), default=-1), ask)
+        story, recent = before[:max(wish, 0)], before[wish + 1:]
     said_recent = f" {' '.join(recent)} "
     if after and after[0] in wording.HUMAN_REQUEST_NOT_FOLLOWED_BY:
         return True  # "talk to a human resources manager"
+    # The wish is someone's report of it: "I said I want a human" repeats it, "I never said ...", "Yesterday
+    # I told your colleague ..." do not ask now.
+    report = max((i for i, w in enumerate(story) if w in wording.HUMAN_REQUEST_REPORTED), default=-1)
+    if report >= 0 and (
+        any(w in wording.HUMAN_REQUEST_REPORT_NOT for w in story)
+        or (story[report] in ("told", "tell") and story[report + 1:report + 2] and story[report + 1] not in wording.HUMAN_REQUEST_TOLD_TO)
+    ):
+        return True
+    direct = len(before)
+    while direct and before[direct - 1] in wording.HUMAN_REQUEST_INFINITIVE_MARKS:
+        direct -= 1
+    if direct and before[direct - 1] in wording.HUMAN_REQUEST_NARRATION_DIRECT:
+        return True  # "I forgot to speak to an agent", not "I forgot my password can I talk to a human"
     if _has(said, wording.HUMAN_REQUEST_NOT_WANTED):
         return True
     polite = [w for w in before if w not in ("please", "just", "bitte", "svp")]
@@ -135,6 +150,7 @@ def _not_a_request(text: str, start: int, end: int, rule: int) -> bool:
     if any(w in wording.HUMAN_REQUEST_THIRD_PARTY for w in before):  # "they want to", "my son wants to": before the wish too
         return True
     near = before[:-1] if before and before[-1] in ("mit", "met") else before  # "Mijn vrouw wil met | een adviseur spreken"
+    near = near[ask + 1:]  # not "Olvidé mi contraseña puedo hablar con un agente"
     if any(w in wording.HUMAN_REQUEST_POSSESSIVE for w in near[-wording.HUMAN_REQUEST_POSSESSIVE_WINDOW:]):
         return True
     if after:

@@ -327,14 +327,38 @@ HUMAN_REQUEST_DONT = frozenset({"don't", "dont", "never"})
 # talk to a person at the shop", "Ich werde mit dem Team reden", "Je vais parler à ...", "Voy a
 # hablar con ...", "Ik ga met het team praten").
 HUMAN_REQUEST_NARRATION = (
-    "i'll", "we'll", "i will", "we will", "going to", "gonna", "tried", "spoke", "talked", "already", "yesterday",
-    "earlier", "did", "didn't", "said", "told", "i've", "had", "later", "forgot", "forgotten",
-    "werde", "werden wir", "habe", "hatte", "gestern", "schon", "bereits", "spater", "vergessen", "vergass", "versucht",
-    "je vais", "on va", "nous allons", "j'ai", "deja", "hier", "plus tard", "oublie", "essaye",
-    "voy a", "vamos a", "ayer", "luego", "he intentado", "intente", "olvide",
-    "vado a", "ieri", "gia", "ho provato", "poi", "dimenticato", "dimenticata", "provato",
-    "ik ga", "we gaan", "ik zal", "heb", "gisteren", "later", "vergeten", "geprobeerd",
+    "i'll", "we'll", "i will", "we will", "going to", "gonna", "spoke", "talked", "already", "yesterday",
+    "earlier", "did", "didn't", "said", "told", "i've", "had", "later",
+    "werde", "werden wir", "habe", "hatte", "gestern", "schon", "bereits", "spater",
+    "je vais", "on va", "nous allons", "j'ai", "deja", "hier", "plus tard",
+    "voy a", "vamos a", "ayer", "luego",
+    "vado a", "ieri", "gia", "poi",
+    "ik ga", "we gaan", "ik zal", "heb", "gisteren", "later",
 )
+# Forgot and tried narrate only the talk right after them ("I forgot to speak to an agent", "Olvidé hablar
+# con un agente", "Ik ben vergeten om met ... te praten"), not a request later in the clause: chat has no
+# commas ("I forgot my password can I talk to a human", "Ho dimenticato la password posso parlare con ...").
+HUMAN_REQUEST_NARRATION_DIRECT = _words(
+    "tried forgot forgotten vergessen vergass versucht oublie essaye intentado intente olvide "
+    "dimenticato dimenticata provato vergeten geprobeerd"
+)
+# Words between forgot/tried and the phrase that still leave it right after them ("forgot to", "olvidé de").
+HUMAN_REQUEST_INFINITIVE_MARKS = _words("to zu te om de di a")
+# Reported speech before a wish ("I said I want a human") is the visitor repeating it, a request, unless
+# the report is negated ("I never said I want a human", "Nunca dije que quiero ...") or told of another
+# time or to someone else ("Yesterday I told your colleague I want a human").
+HUMAN_REQUEST_REPORTED = _words("said say told tell gesagt sagte dit dije dicho detto dissi gezegd zei")
+HUMAN_REQUEST_REPORT_NOT = _words(
+    "never not didn't didnt don't dont nie niemals nicht jamais pas nunca mai non nooit niet "
+    "yesterday earlier gestern hier ayer ieri gisteren"
+)
+HUMAN_REQUEST_TOLD_TO = _words("you u ya")
+# A question that asks for the visitor ends their story too, as a wish does: "Ich habe mein Passwort
+# vergessen kann ich mit einem Mitarbeiter sprechen", "Olvidé mi contraseña puedo hablar con un agente".
+HUMAN_REQUEST_ASK = frozenset({
+    "can i", "could i", "may i", "can we", "could we", "kann ich", "konnte ich", "darf ich", "puis je", "pourrais je",
+    "puedo", "podria", "podemos", "posso", "potrei", "possiamo", "kan ik", "mag ik", "kunnen we",
+})
 # Whether something requires a person is a question, not a request ("Do I have to speak to an advisor
 # to open an account?", "Muss ich mit dem Kundenservice telefonieren?", "Est-ce que je dois parler
 # à ...", "¿Tengo que hablar con ...?", "Devo parlare con ...", "Moet ik met een adviseur spreken?").
@@ -386,7 +410,10 @@ HUMAN_REQUEST_ELSE = _words("else else's elses nearby anders sonst autre otro ot
 HUMAN_REQUEST_OF = _words("at from in of de del bei von aus di van bij chez du della")
 HUMAN_REQUEST_CHANNEL = _words("via through also anche auch aussi tambien ook")
 # Words that, right after a phrase, make it name something else: "talk to a human resources manager".
-HUMAN_REQUEST_NOT_FOLLOWED_BY = frozenset("resources rights trafficking nature body rights".split())
+# A person noun modifying another noun names no person either: "an operator license", "a human-readable invoice".
+HUMAN_REQUEST_NOT_FOLLOWED_BY = frozenset(
+    "resources rights trafficking nature body readable license licence licenses licences licensing".split()
+)
 
 # A whole message that asks for a person and says nothing else: "human", "Mitarbeiter bitte", "agent!".
 _ALONE_PEOPLE = (

@@ -336,6 +336,17 @@ EVAL_REQUESTS = [
     ("Ik wil met een medewerker spreken", "nl"),
     ("Kan ik met een mens praten?", "nl"),
     ("Ik wil graag met een medewekrer spreken", "nl"),
+    # chat style, no comma: a forgot/tried earlier in the clause narrates only what directly follows it
+    ("I forgot my password can I talk to a human", "en"),
+    ("I forgot my password so can I talk to an agent please", "en"),
+    ("I tried everything can I talk to a human", "en"),
+    ("Ho dimenticato la password posso parlare con un operatore", "it"),
+    ("Ik ben mijn wachtwoord vergeten kan ik met een medewerker praten", "nl"),
+    ("Ich habe mein Passwort vergessen kann ich mit einem Mitarbeiter sprechen", "de"),
+    ("Olvidé mi contraseña puedo hablar con un agente", "es"),
+    # the visitor repeating their wish to the avatar is a request
+    ("I told you I want a human", "en"),
+    ("I said I want a human", "en"),
 ]
 
 
@@ -397,6 +408,26 @@ EVAL_ORDINARY = [
     ("Can I talk to a humna resources manager?", "en"),
     ("I do not want to talk to a humna", "en"),
     ("Ich will mit niemanden sprechen", "de"),
+    # reported speech before a wish in the phrase: negated or told someone else, it narrates
+    ("I never said I want a human", "en"),
+    ("Yesterday I told your colleague I want a human", "en"),
+    ("I didn't say I want a human", "en"),
+    ("I never said I want to talk to a human", "en"),
+    ("I told your colleague I want to speak to a person", "en"),
+    ("Ich habe nie gesagt ich will einen Mitarbeiter", "de"),
+    ("Je n'ai jamais dit que je veux parler à un conseiller", "fr"),
+    ("Nunca dije que quiero un agente", "es"),
+    ("Non ho mai detto che voglio un operatore", "it"),
+    ("Ik heb nooit gezegd dat ik een medewerker wil", "nl"),
+    # forgot/tried directly before the infinitive or the phrase still narrate
+    ("I forgot to speak to an agent", "en"),
+    ("I tried to talk to a human but nobody answered", "en"),
+    ("Olvidé hablar con un agente", "es"),
+    ("Ho provato a parlare con un operatore", "it"),
+    # a person noun that modifies another noun asks for no person
+    ("I want an operator license.", "en"),
+    ("I want a human-readable invoice.", "en"),
+    ("I need an agent license for my shop", "en"),
 ]
 
 
@@ -423,3 +454,4 @@ def test_a_typo_is_one_edit_from_a_noun_and_no_word_of_its_own() -> None:
     assert not typos.keys() & (wording.HUMAN_REQUEST_TYPO_WORDS | {"persons", "niemand", "humane", "gente", "mano"})
     phrase_words = {word for phrase in wording.HUMAN_REQUEST_DIRECT for word in phrase.split()}
     assert not typos.keys() & phrase_words
+
