@@ -31,7 +31,13 @@ _language = TypeAdapter(LanguageTag)
 # ---- Q&A entries -------------------------------------------------------------------------------
 
 
-@router.post("/entries", status_code=status.HTTP_201_CREATED, response_model=EntryOut, summary="Add a Q&A entry")
+@router.post(
+    "/entries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryOut,
+    summary="Add a Q&A entry",
+    responses={409: {"description": f"The avatar holds {store.MAX_ENTRIES} Q&A entries already, the most it may (problem type `conflict`)."}},
+)
 async def create_entry(avatar_id: str, body: EntryCreate, ctx: Writer, session: SessionDep) -> KnowledgeEntry:
     entry = await store.create_entry(session, ctx, avatar_id=avatar_id, body=body)
     await session.commit()
@@ -170,7 +176,11 @@ def _document_out(document: KnowledgeDocument, detail: bool = False) -> Document
     response_model=DocumentOut,
     summary="Upload a plain-text or Markdown document; it is split into searchable chunks",
     openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "Too large"}, 415: {"description": "Not plain text or Markdown"}},
+    responses={
+        409: {"description": f"The avatar holds {store.MAX_DOCUMENTS} documents already, the most it may (problem type `conflict`)."},
+        413: {"description": "Too large"},
+        415: {"description": "Not plain text or Markdown"},
+    },
 )
 async def upload_document(
     avatar_id: str,
@@ -239,7 +249,17 @@ async def export_knowledge(avatar_id: str, ctx: Reader, session: SessionDep) -> 
     return await store.export_knowledge(session, ctx, avatar_id=avatar_id)
 
 
-@router.post("/import", response_model=ImportResult, summary="Import entries and documents from JSON: all or nothing")
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    summary="Import entries and documents from JSON: all or nothing",
+    responses={
+        409: {
+            "description": f"The avatar would hold more than {store.MAX_ENTRIES} Q&A entries or {store.MAX_DOCUMENTS} documents "
+            "(problem type `conflict`): nothing was imported."
+        }
+    },
+)
 async def import_knowledge(
     avatar_id: str,
     body: KnowledgeExport,

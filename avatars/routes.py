@@ -111,6 +111,7 @@ async def archive_avatar(avatar_id: str, ctx: Writer, session: SessionDep) -> Av
     status_code=status.HTTP_201_CREATED,
     response_model=AvatarVersionOut,
     summary="Publish the draft: freeze it, its guideline version and its knowledge into a new live version",
+    responses={409: {"description": "The avatar has no guideline set yet (problem type `conflict`, with `field`: `guideline_set_id`)."}},
 )
 async def publish_avatar(avatar_id: str, ctx: Writer, session: SessionDep) -> AvatarVersionOut:
     version = await service.publish_avatar(session, ctx, avatar_id=avatar_id)

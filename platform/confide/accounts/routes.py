@@ -82,7 +82,17 @@ async def resend_verification(body: ResendVerification, request: Request, servic
     return Accepted(detail=REGISTERED)
 
 
-@api.post("/accounts/verify", response_model=Profile, summary="Confirm an email address with the mailed token")
+@api.post(
+    "/accounts/verify",
+    response_model=Profile,
+    summary="Confirm an email address with the mailed token",
+    responses={
+        409: {
+            "description": "An email change's token whose new address belongs to another account by now (problem type `conflict`): "
+            "the token is not used up, and the account keeps its address."
+        }
+    },
+)
 async def verify(body: VerifyEmail, session: SessionDep, services: ServicesDep, background: BackgroundTasks) -> Profile:
     user, former = await service.verify_email(session, token=body.token)
     await session.commit()
@@ -168,6 +178,12 @@ async def read_me(principal: UserDep, session: SessionDep) -> Profile:
     response_model=Profile,
     summary="Correct my profile (Art. 16)",
     description="Changes names, phone and company at once; a new email address takes effect once its mailed token is confirmed.",
+    responses={
+        409: {
+            "description": "`email` is the account's address as it was read, but a confirmed email change replaced it meanwhile "
+            "(problem type `conflict`): nothing was changed; read the profile and try again."
+        }
+    },
 )
 async def update_me(body: ProfileUpdate, principal: ActiveUserDep, session: SessionDep, services: ServicesDep) -> Profile:
     user = await service.update_profile(session, services, user_id=principal.id, changes=body)

@@ -29,7 +29,12 @@ async def retention_runs(_: OperatorDep, session: SessionDep, limit: Annotated[i
     return await recent_runs(session, limit=limit)
 
 
-@router.post("/retention/run", response_model=RetentionRunOut, summary="Run the retention job now", responses={409: {"description": "Running on another node"}})
+@router.post(
+    "/retention/run",
+    response_model=RetentionRunOut,
+    summary="Run the retention job now",
+    responses={409: {"description": "The job is running on another node right now (problem type `conflict`)."}},
+)
 async def retention_run_now(_: OperatorDep, request: Request) -> RetentionRun:
     run = await run_retention(request.app.state.engine, request.app.state.settings)
     if run is None:

@@ -222,6 +222,7 @@ async def read_legal_hold(hold_id: str, ctx: HoldReader, session: SessionDep) ->
     summary="Release a legal hold, with the reason (a JSON body)",
     description="The hold stays on record as released. Erasure requests that skipped data because of it are queued again and "
     "finish; retention takes what is past its period at its next run.",
+    responses={409: {"description": "The hold was released already (problem type `conflict`, with its `released_at`)."}},
 )
 async def release_legal_hold(hold_id: str, request: Request, ctx: HoldManager, session: SessionDep, body: HoldReleaseBody | None = None) -> LegalHoldOut:
     hold = await holds.get_hold(session, ctx, hold_id)  # first, so a foreign id answers 404 whatever the body

@@ -44,7 +44,7 @@ async def export_me(principal: UserDep, session: SessionDep, services: ServicesD
     description="Re-enter your password. Removes your account and everything linked to it and returns a receipt with counts. "
     "If you are the only owner of a tenant, make someone else owner or close it first (409 names the tenants).",
     responses={
-        409: {"description": "You are the sole owner of a tenant"},
+        409: {"description": "You are the sole owner of a tenant (problem type `sole-owner`, with `tenants`)."},
         429: {"description": "Too many erasure attempts (wrong passwords) for this account; see Retry-After"},
     },
 )

@@ -50,6 +50,12 @@ async def read_instructions(ctx: Reader, session: SessionDep, gate: PurposeGateD
     summary="Give new instructions: adds a version, never changes one",
     description="Fields you omit keep their current value. Contradictions (e.g. external_llm without the LLM provider "
     "authorised) are refused with 422 saying why. Every node applies the new version within seconds.",
+    responses={
+        409: {
+            "description": "Someone else added a version at the same moment (problem type `conflict`): nothing was added; "
+            "read the instructions again and send the change again if it is still wanted."
+        }
+    },
 )
 async def change_instructions(body: InstructionsChange, ctx: Manager, session: SessionDep, gate: PurposeGateDep) -> InstructionsOut:
     instructions = await add_version(session, ctx, change=body.model_dump(exclude_unset=True), register=gate.register)
