@@ -174,7 +174,7 @@ def requests_human(folded: Folded) -> bool:
     ("talk to a humna", "mit einem Mitarbieter sprechen"): the message is read again with it mended."""
     if _requests_human(folded):
         return True
-    typos = wording.HUMAN_REQUEST_TYPOS
+    typos = wording._typo_table or wording.human_request_typos()
     text = folded.text
     if typos.keys().isdisjoint(
         text.replace(",", " ").replace(".", " ").replace("?", " ").replace("!", " ").replace(";", " ").replace(":", " ").split()

@@ -555,4 +555,22 @@ def _typos() -> dict[str, str]:
     return typos
 
 
-HUMAN_REQUEST_TYPOS = _typos()
+# Built on the first message that needs it, not at import: every process imports the wording, and the
+# table (~30k spellings, ~1 MB) takes 45-110 ms to build. Two threads that both find it missing both
+# build it, the same table: harmless.
+_typo_table: dict[str, str] | None = None
+
+
+def human_request_typos() -> dict[str, str]:
+    """The typo table: every misspelling of a HUMAN_REQUEST_TYPO_NOUNS noun mapped to the noun."""
+    global _typo_table
+    table = _typo_table
+    if table is None:
+        table = _typo_table = _typos()
+    return table
+
+
+def __getattr__(name: str) -> object:
+    if name == "HUMAN_REQUEST_TYPOS":  # the table under its constant's name, built on first use
+        return human_request_typos()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -455,3 +455,12 @@ def test_a_typo_is_one_edit_from_a_noun_and_no_word_of_its_own() -> None:
     phrase_words = {word for phrase in wording.HUMAN_REQUEST_DIRECT for word in phrase.split()}
     assert not typos.keys() & phrase_words
 
+
+def test_the_typo_table_is_built_on_first_use_not_at_import() -> None:
+    """Importing the wording builds no table of ~30k spellings (every process imports it; most never
+    read a visitor's message); the first lookup builds it, later ones reuse it."""
+    import subprocess
+    import sys
+
+    code = "import guidelines.wording as w; assert w._typo_table is None; t = w.human_request_typos(); assert t is w.human_request_typos() is w.HUMAN_REQUEST_TYPOS"
+    subprocess.run([sys.executable, "-c", code], check=True)
