@@ -180,7 +180,37 @@ def requests_human(folded: Folded) -> bool:
         text.replace(",", " ").replace(".", " ").replace("?", " ").replace("!", " ").replace(";", " ").replace(":", " ").split()
     ):  # str.translate takes twice as long
         return False
-    return _requests_human(Folded(_WORD.sub(lambda m: typos.get(m.group(), m.group()), text)))
+    return _requests_human(_mended(folded, typos))
+
+
+def _mended(folded: Folded, typos: Mapping[str, str]) -> Folded:
+    """The folded text with every typo replaced by its noun, its spaced-out runs moved along with the
+    text ("t a l k t o a humna": "talktoa human" still reads as "talk to a human")."""
+    text = folded.text
+    if not folded.runs:
+        return Folded(_WORD.sub(lambda m: typos.get(m.group(), m.group()), text))
+    pieces: list[str] = []
+    edits: list[tuple[int, int, int]] = []  # (start, end, shift after end) of each replaced word, in order
+    last = shift = 0
+    for match in _WORD.finditer(text):
+        noun = typos.get(match.group())
+        if noun is not None:
+            start, end = match.span()
+            pieces += (text[last:start], noun)
+            last = end
+            shift += len(noun) - (end - start)
+            edits.append((start, end, shift))
+
+    def moved(index: int) -> int:
+        before = 0
+        for start, end, after in edits:
+            if index < end:
+                return index + before if index <= start else min(index + before, end + after)
+            before = after
+        return index + before
+
+    pieces.append(text[last:])
+    return Folded("".join(pieces), tuple((moved(start), moved(end)) for start, end in folded.runs))
 
 
 def _requests_human(folded: Folded) -> bool:

@@ -347,6 +347,9 @@ EVAL_REQUESTS = [
     # the visitor repeating their wish to the avatar is a request
     ("I told you I want a human", "en"),
     ("I said I want a human", "en"),
+    # a typo in a message with spaced-out letters: the mended re-read keeps the runs
+    ("t a l k t o a humna", "en"),
+    ("hey persn, c a n i t a l k t o a persn", "en"),
 ]
 
 
