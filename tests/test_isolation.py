@@ -270,11 +270,11 @@ async def test_unknown_tenant_answers_like_a_foreign_one(client, factory, tenant
 
 
 def avatar_filter_routes(app) -> list[str]:  # noqa: ANN001
-    """The evaluation and report routes that filter by `avatar_id` (a query parameter)."""
+    """The tenant routes that filter by `avatar_id` (a query parameter): the inbox, evaluation and reports."""
     routes = []
     for path, operations in app.openapi()["paths"].items():
         operation = operations.get("get")
-        if path.startswith("/v1/tenants/{tenant_id}") and operation and "evaluation" in operation.get("tags", ()):
+        if path.startswith("/v1/tenants/{tenant_id}") and operation:
             if any(p["in"] == "query" and p["name"] == "avatar_id" for p in operation.get("parameters", ())):
                 routes.append(path)
     return sorted(routes)
@@ -289,11 +289,15 @@ async def test_an_avatar_filter_with_another_tenants_avatar_answers_as_an_unknow
     attacker = await factory.user()
     attacker_tenant = await factory.tenant(attacker, "Attacker AG")
     mine = await _avatar(client, factory, attacker, attacker_tenant)
+    archived = await _avatar(client, factory, attacker, attacker_tenant)
+    r = await client.post(f"/v1/tenants/{attacker_tenant}/avatars/{archived}/archive", headers=attacker.headers)
+    assert r.status_code == 200, r.text
     r = await client.post(f"/v1/tenants/{attacker_tenant}/api-keys", json={"name": "attacker", "role": "admin"}, headers=attacker.headers)
     attacker_key = {"Authorization": f"Bearer {r.json()['key']}"}
 
     routes = avatar_filter_routes(app)
     assert routes == sorted([
+        "/v1/tenants/{tenant_id}/conversations",
         "/v1/tenants/{tenant_id}/reports",
         "/v1/tenants/{tenant_id}/ratings",
         "/v1/tenants/{tenant_id}/evaluation/conversations",
@@ -305,13 +309,31 @@ async def test_an_avatar_filter_with_another_tenants_avatar_answers_as_an_unknow
         ids = {p: await PATH_PARAM_FACTORIES[p](client, factory, attacker, attacker_tenant) for p in PARAM.findall(path) if p != "tenant_id"}
         url = path.format(tenant_id=attacker_tenant, **ids)
         for label, headers in (("user", attacker.headers), ("API key", attacker_key)):
-            own = await client.get(url, params={"avatar_id": mine}, headers=headers)
+            for own_avatar in (mine, archived):
+                own = await client.get(url, params={"avatar_id": own_avatar}, headers=headers)
+                if own.status_code != 200:
+                    failures.append(f"{path} ({label}): {own.status_code} for the tenant's own avatar {own_avatar}: {own.text[:200]}")
             response = await client.get(url, params={"avatar_id": theirs}, headers=headers)
             baseline = await client.get(url, params={"avatar_id": "ava_missing"}, headers=headers)
-            if own.status_code == 404:
-                failures.append(f"{path} ({label}): 404 for the tenant's own avatar: {own.text[:200]}")
             if response.status_code != 404 or response.headers["content-type"] != "application/problem+json":
                 failures.append(f"{path} ({label}): {response.status_code} {response.text[:200]}")
             elif comparable(response) != comparable(baseline):
                 failures.append(f"{path} ({label}): answers differently than for a missing avatar: {response.text[:200]} vs {baseline.text[:200]}")
     assert not failures, "\n".join(failures)
+
+
+async def test_a_score_definition_filter_with_another_tenants_definition_answers_as_an_unknown_one(client, factory):
+    """GET …/evaluation/scores?definition_id=: the same as the avatar filter, for the score definition."""
+    victim = await factory.user()
+    victim_tenant = await factory.tenant(victim, "Victim AG")
+    theirs = await _score_definition(client, factory, victim, victim_tenant)
+    attacker = await factory.user()
+    attacker_tenant = await factory.tenant(attacker, "Attacker AG")
+    mine = await _score_definition(client, factory, attacker, attacker_tenant)
+    url = f"/v1/tenants/{attacker_tenant}/evaluation/scores"
+    own = await client.get(url, params={"definition_id": mine}, headers=attacker.headers)
+    assert own.status_code == 200, own.text
+    response = await client.get(url, params={"definition_id": theirs}, headers=attacker.headers)
+    baseline = await client.get(url, params={"definition_id": "sdf_missing"}, headers=attacker.headers)
+    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json", response.text
+    assert comparable(response) == comparable(baseline)

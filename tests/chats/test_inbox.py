@@ -37,7 +37,7 @@ async def inbox(app, client, factory, shop):  # noqa: ANN001, ANN201
     other_tenant = await factory.tenant(other_owner, "Other GmbH")
     theirs = await published_avatar(client, other_owner, other_tenant)
     other = await make_conversation(app, other_tenant, theirs["avatar_id"], messages=("I want a refund for order 48213",), status="waiting", rule_ids=("builtin:decision-guard",), created=at(1))
-    return {"owner": owner, "operator": operator, "tenant_id": tenant_id, "avatar_id": avatar_id, "c": c, "other": other, "other_owner": other_owner, "other_tenant": other_tenant}
+    return {"owner": owner, "operator": operator, "tenant_id": tenant_id, "avatar_id": avatar_id, "c": c, "other": other, "other_owner": other_owner, "other_tenant": other_tenant, "other_avatar_id": theirs["avatar_id"]}
 
 
 async def test_filters_each_narrow_the_list(client, inbox):
@@ -75,7 +75,12 @@ async def test_filters_each_narrow_the_list(client, inbox):
     assert await get(status="operator") == [c["noted"]]
     assert await get(status="avatar") == [c["quiet"], c["muller"], c["hours"]]
     assert await get(avatar_id=inbox["avatar_id"]) == newest_first
-    assert await get(avatar_id="ava_other") == []
+    # An avatar filter names one of the tenant's avatars: another tenant's answers 404 as one that exists nowhere
+    # (an empty list would pass for "no conversations"); an archived one still lists its conversations (below).
+    for unknown in ("ava_other", inbox["other_avatar_id"]):
+        r = await client.get(f"/v1/tenants/{t}/conversations", params={"avatar_id": unknown}, headers=h)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", r.text
+        assert r.json()["type"].endswith("/not-found") and "avatar" in r.json()["detail"]
     assert await get(**{"from": at(2).isoformat(), "to": at(4).isoformat()}) == [c["closed"], c["hours"]]  # from inclusive, to exclusive
     assert await get(**{"from": "2026-03-02T15:00:00+02:00"}) == [c["quiet"], c["muller"], c["noted"]]  # 13:00 UTC
     assert await get(**{"to": "2026-03-02"}) == []  # a date is midnight UTC
@@ -98,6 +103,9 @@ async def test_filters_each_narrow_the_list(client, inbox):
     assert await get(assignee="me") == []
     me = ids(await client.get(f"/v1/tenants/{t}/conversations", params={"assignee": "me"}, headers=inbox["operator"].headers))
     assert me == [c["noted"]]
+    r = await client.post(f"/v1/tenants/{t}/avatars/{inbox['avatar_id']}/archive", headers=h)
+    assert r.status_code == 200, r.text
+    assert await get(avatar_id=inbox["avatar_id"]) == newest_first
     assert await get(status="avatar", language="de", tag="vip", rating=5) == [c["hours"]]
 
 

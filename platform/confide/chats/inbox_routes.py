@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, status as http_status
 
+from avatars.models import Avatar
 from confide.chats import inbox
 from confide.chats.inbox import MAX_TAGS, STATUSES, UNASSIGNED, ConversationErased, InboxQuery, check_tag, ensure_not_erased
 from confide.chats.models import Conversation, ConversationTag
@@ -95,13 +96,19 @@ def _utc(value: datetime | None) -> datetime | None:
     "first (in `order`), then unrated ones. `next_cursor` continues exactly this query: a cursor used with other filters, "
     "another sort or another tenant is refused (400 invalid-cursor). Conversations whose data was erased are not listed. "
     "Reading the inbox is operator review under the tenant's processing instructions (403 purpose-not-instructed when off).",
+    responses={
+        404: {"description": "No such tenant (or one you are not a member of), or `avatar_id` is no avatar of this tenant (problem type `not-found`)."}
+    },
 )
 async def list_conversations(
     ctx: Reader,
     session: SessionDep,
     services: ServicesDep,
     gate: PurposeGateDep,
-    avatar_id: Annotated[str | None, Query(max_length=64, description="Only this avatar's conversations.")] = None,
+    avatar_id: Annotated[
+        str | None,
+        Query(max_length=64, description="Only this avatar's conversations (archived ones too); an id that is no avatar of this tenant answers 404 (`not-found`), as an unknown one."),
+    ] = None,
     status: Annotated[list[Literal["avatar", "waiting", "operator", "closed"]] | None, Query(description="avatar, waiting (for a human), operator, closed; repeat for several.")] = None,
     date_field: Annotated[Literal["created_at", "updated_at"], Query(description="Which time `from` and `to` apply to.")] = "created_at",
     since: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601 date or date-time).")] = None,
@@ -135,6 +142,10 @@ async def list_conversations(
             raise InvalidInput("query.q", str(exc)) from exc
     if assignee is not None and assignee != UNASSIGNED:
         assignee = _resolve_user(ctx, assignee, "query.assignee")
+    if avatar_id:
+        # Another tenant's avatar answers 404 exactly as an id that exists nowhere: a filter that quietly matched
+        # nothing would pass for "no conversations" (as the evaluation routes' avatar filter).
+        await get_for_tenant(session, ctx, Avatar, avatar_id, "avatar")
     query = InboxQuery(
         avatar_id=avatar_id,
         statuses=tuple(sorted(set(status or ()), key=STATUSES.index)),

@@ -335,19 +335,28 @@ async def conversation_scores(conversation_id: str, ctx: Reader, session: Sessio
     "/evaluation/scores",
     response_model=Page[ScoreOut],
     summary="Scores across conversations, by definition, avatar or source",
-    responses={404: {"description": NO_SUCH_AVATAR}},
+    responses={
+        404: {
+            "description": "No such tenant (or one you are not a member of), or `avatar_id` is no avatar or `definition_id` no score "
+            "definition of this tenant (problem type `not-found`)."
+        }
+    },
 )
 async def list_scores(
     ctx: Reader,
     session: SessionDep,
     services: ServicesDep,
-    definition_id: Annotated[str | None, Query(max_length=60)] = None,
+    definition_id: Annotated[
+        str | None, Query(max_length=60, description="Only this score definition; an id that is no definition of this tenant answers 404 (`not-found`).")
+    ] = None,
     avatar_id: AvatarFilter = None,
     source: Annotated[Literal["staff", "automatic"] | None, Query()] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[ScoreOut]:
     await _check_avatar(session, ctx, avatar_id)
+    if definition_id:  # as the avatar filter: another tenant's definition answers as one that exists nowhere
+        await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition")
     await _evaluating(session, ctx)
     stmt = annotations.scores_query(ctx, definition_id=definition_id, avatar_id=avatar_id, source=source)
     scope = query_scope("scores", ctx.tenant_id, definition_id, avatar_id, source)
