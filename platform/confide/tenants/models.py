@@ -5,15 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from confide.core.classification import Category, Holder, classify
 from confide.core.identity import fk, utc_field
 
 
+OPEN_INVITATION = "accepted_at IS NULL AND revoked_at IS NULL"  # pending, or expired and not yet superseded
+
+
 class Invitation(SQLModel, table=True):
+    """At most one open invitation per address and tenant, held by the database (a partial unique index), not
+    only by the check in service.invite: on SQLite two invitations sent at once both pass that check. An
+    expired one stays open until a new invitation to its address revokes it (service.invite)."""
+
     __tablename__ = "invitation"
+    __table_args__ = (
+        Index(
+            "uq_invitation_open_email", "tenant_id", "email", unique=True,
+            sqlite_where=text(OPEN_INVITATION), postgresql_where=text(OPEN_INVITATION),
+        ),
+    )
 
     id: str = Field(primary_key=True)
     tenant_id: str = fk("tenant.id")

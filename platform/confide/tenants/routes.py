@@ -225,7 +225,8 @@ async def delete_member(member_id: str, ctx: Annotated[TenantContext, require(Pe
     summary="Invite a person by email",
     description="One pending invitation per address: while one to that address is neither accepted, revoked nor expired, "
     "another answers 409 `conflict` with its `invitation_id`; revoke it (`DELETE …/invitations/{invitation_id}`) to invite "
-    "again at once, or wait until it expires.",
+    "again at once, or wait until it expires (the new invitation then revokes the expired one: `revoked_at` set). "
+    "Two invitations to one address sent at the same moment give one invitation, and the other request that 409.",
     responses={
         409: {
             "description": "That person is already a member, or an invitation to that address is pending (problem type `conflict`; "

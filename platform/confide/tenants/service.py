@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.auth import Principal
@@ -81,13 +82,22 @@ async def remove_member(session: AsyncSession, ctx: TenantContext, *, member_id:
 PENDING_INVITATION = "An invitation to that address is pending; revoke it first or wait until it expires."
 
 
+def _open_to(ctx: TenantContext, email: str) -> Any:
+    """The tenant's open invitations to `email` (neither accepted nor revoked; expired or not): what the partial
+    unique index uq_invitation_open_email allows one of."""
+    return tenant_select(ctx, Invitation, Invitation.id).where(Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+
+
 async def invite(session: AsyncSession, services: Services, ctx: TenantContext, *, email: str, role: Role) -> Invitation:
     """One pending invitation per address and tenant: another, while one is neither accepted, revoked nor expired, is
-    refused (409 conflict, with its `invitation_id`) instead of leaving two live tokens for the same person."""
+    refused (409 conflict, with its `invitation_id`) instead of leaving two live tokens for the same person. An expired
+    one to the address is revoked by the new invitation. The database holds the rule (a partial unique index on the
+    open invitations): two invitations sent at once both pass the check below on SQLite, whose reads take no lock, and
+    the second one's insert is refused there; it gets the same 409."""
     _check_can_grant(ctx, role)
     email = email.strip().lower()
-    # The tenant's row locked (PostgreSQL; SQLite has one writer at a time) so two invitations sent at once cannot both
-    # pass the check below. FOR NO KEY UPDATE (key_share): rows inserted referring to the tenant are not held up.
+    # The tenant's row locked (PostgreSQL) so two invitations sent at once queue here and the second sees the first.
+    # FOR NO KEY UPDATE (key_share): rows inserted referring to the tenant are not held up.
     tenant = await session.scalar(select(Tenant).where(Tenant.id == ctx.tenant_id).with_for_update(key_share=True))
     if tenant is None:
         raise NotFound("No such tenant.")
@@ -96,13 +106,18 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
     )
     if already is not None:
         raise Conflict("That person is already a member.")
-    pending = await session.scalar(
-        tenant_select(ctx, Invitation, Invitation.id).where(
-            Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()
-        )
-    )
+    now = utcnow()
+    pending = await session.scalar(_open_to(ctx, email).where(Invitation.expires_at > now))
     if pending is not None:
         raise Conflict(PENDING_INVITATION, invitation_id=pending)
+    # Expired ones still hold the index's place: the new invitation supersedes them.
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.tenant_id == ctx.tenant_id, Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(Invitation.expires_at <= now)
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     token, digest = new_token(ONE_TIME_TOKEN_PREFIX)
     invitation = Invitation(
         id=new_id("inv"),
@@ -111,10 +126,17 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
         role=role,
         token_hash=digest,
         invited_by=ctx.principal.user_id,
-        expires_at=utcnow() + timedelta(hours=services.settings.invitation_ttl_hours),
+        expires_at=now + timedelta(hours=services.settings.invitation_ttl_hours),
     )
-    session.add(invitation)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(invitation)
+            await session.flush()
+    except IntegrityError:  # another invitation to the address was stored at the same moment (SQLite)
+        pending = await session.scalar(_open_to(ctx, email))
+        if pending is None:
+            raise
+        raise Conflict(PENDING_INVITATION, invitation_id=pending) from None
     await services.mailer.send(
         email,
         f"You are invited to {tenant.name} on Confide",
