@@ -18,6 +18,9 @@
 - "issue" with something other than a decision ("Issue a ticket for refund requests") and "decline to"
   another verb ("Decline to discuss refunds") decide nothing.
 - Italian "rimborsi", "rifiuti" after an article or preposition are nouns ("sui rimborsi").
+
+The lists of every gap module (this one, `test_decisions_gaps_2026`, `test_decisions_gaps_more`) are asserted by
+the one test at the end of this module.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from __future__ import annotations
 import pytest
 
 from guidelines.decisions import instructs_decision, states_decision
+from tests.guidelines import test_decisions_gaps_2026 as gaps_2026
+from tests.guidelines import test_decisions_gaps_more as gaps_more
 
 # "en" read as a preposition outside Dutch: the absence stays in its condition, the hand-off in its clause.
 FRENCH_SPANISH_EN_DECIDES = [
@@ -487,15 +492,29 @@ LAWFUL = [
 ]
 
 
-def _cases(groups):  # noqa: ANN001, ANN202
-    return [pytest.param(sentence, id=f"{behaviour}-{i}") for rows, behaviour in groups for i, sentence in enumerate(rows)]
+def _cases(sources):  # noqa: ANN001, ANN202
+    """One case per sentence: (instruction, whether it is refused), its id naming the module, the list's behaviour
+    and the row ("gaps_2026-never_refusing_to_give_is_refused-0")."""
+    return [
+        pytest.param(sentence, refused, id=f"{source}-{behaviour}-{i}")
+        for source, refused_groups, lawful_groups in sources
+        for refused, groups in ((True, refused_groups), (False, lawful_groups))
+        for rows, behaviour in groups
+        for i, sentence in enumerate(rows)
+    ]
 
 
-@pytest.mark.parametrize("instruction", _cases(REFUSED))
-def test_an_instruction_to_decide_is_refused(instruction):
-    assert instructs_decision(instruction)
+# The gap modules hold lists only; every one of their cases is asserted here, by one test.
+GAP_MODULES = [
+    ("gaps", REFUSED, LAWFUL),
+    ("gaps_2026", gaps_2026.REFUSED, gaps_2026.LAWFUL),
+    ("gaps_more", gaps_more.REFUSED, gaps_more.LAWFUL),
+]
 
 
-@pytest.mark.parametrize("instruction", _cases(LAWFUL))
-def test_a_lawful_instruction_passes(instruction):
-    assert instructs_decision(instruction) is None
+@pytest.mark.parametrize(("instruction", "refused"), _cases(GAP_MODULES))
+def test_a_gap_case_reads_as_its_list_says(instruction, refused):
+    if refused:
+        assert instructs_decision(instruction)
+    else:
+        assert instructs_decision(instruction) is None

@@ -17,14 +17,11 @@
    discounts", "klachten over terugbetalingen").
 6. A pronoun stands for the object of a negated clause before it too: "Never promise a refund, approve it yourself".
 7. Close variants: provide-type giving verbs, "verweigern" at the clause end, Spanish "negarse a", Italian "negare".
+
+The lists are asserted in `test_decisions_gaps` (one test over every gap module's REFUSED and LAWFUL).
 """
 
 from __future__ import annotations
-
-import pytest
-
-from guidelines.decisions import instructs_decision
-from tests.guidelines.test_decisions_gaps import _cases
 
 # 1. "never refuse to" a giving verb grants what is given.
 NEVER_REFUSE_TO_GIVE_DECIDES = [
@@ -248,12 +245,3 @@ LAWFUL = [
     (CLOSE_VARIANTS_LAWFUL, "close_variants_on_something_else_are_lawful"),
 ]
 
-
-@pytest.mark.parametrize("instruction", _cases(REFUSED))
-def test_an_instruction_to_decide_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", _cases(LAWFUL))
-def test_a_lawful_instruction_passes(instruction):
-    assert instructs_decision(instruction) is None

@@ -11,14 +11,11 @@
   discount", "Give customers who ask for information a discount").
 - German "nimm ... an" followed by handing the same on collects, it does not accept ("Nimm Kündigungen an
   und leite sie an das Team weiter").
+
+The lists are asserted in `test_decisions_gaps` (one test over every gap module's REFUSED and LAWFUL).
 """
 
 from __future__ import annotations
-
-import pytest
-
-from guidelines.decisions import instructs_decision
-from tests.guidelines.test_decisions_gaps import _cases
 
 # 1. Refusing to do a decision refuses the case; returns and fees are decided too.
 REFUSE_TO_DECIDE_DECIDES = [
@@ -315,12 +312,3 @@ LAWFUL = [
     (NEVER_REFUSE_A_QUESTION_LAWFUL, "never_refusing_a_question_is_lawful"),
 ]
 
-
-@pytest.mark.parametrize("instruction", _cases(REFUSED))
-def test_an_instruction_to_decide_is_refused(instruction):
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", _cases(LAWFUL))
-def test_a_lawful_instruction_passes(instruction):
-    assert instructs_decision(instruction) is None
