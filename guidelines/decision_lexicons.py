@@ -598,6 +598,13 @@ _HANDLES_ES = _handles(
     r"tu mismo|tu misma|usted mismo|usted misma|por tu cuenta|por su cuenta|por ti mismo|por ti misma",
 )
 
+# "prometer" (to promise) after "never refuse to": "Nunca te niegues a prometer un descuento" grants (see
+# `decisions._never_rejects`); after "niégate a" (refuse to) it is declined, as "Refuse to promise refunds" is.
+_PROMETER_ES = (
+    r"(?<!\bniegate a )(?<!\bnieguese a )(?<!\bnieguense a )(?<!\bnegaos a )(?<!\bnegarse a )(?<!\bnegarte a )prometer"
+)
+
+
 ES = Lexicon(
     strong=_c(
         r"\b(?:soy|estoy|seria|sere|somos|estamos)(?: (?:yo|nosotros|todavia|aun|ya|realmente))?"
@@ -699,6 +706,7 @@ ES = Lexicon(
     ),
     instruct_give=_c(
         r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala|dar|ofrecer|conceder|otorgar|"
+        rf"{_PROMETER_ES}|"
         r"proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
     ),
@@ -709,7 +717,7 @@ ES = Lexicon(
     instruct_obj=_c(r"\b(?:comision\w*|recargos?|penalizaci\w*)"),
     reject=_c(r"(?:rechaz|rechac|deneg|nieg)"),
     never=_c(r"\b(?:nunca|jamas|en ningun caso)\b"),
-    give_verb=_c(r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala|dar|ofrecer|conceder|otorgar|"
+    give_verb=_c(r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|prometer|regala|dar|ofrecer|conceder|otorgar|"
         r"proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"),
     gates={
         "request": ("pued", "podr", "por favor", "porfa", "quier", "quisier", "necesit", "exij", "dese", "solicit", "pido",

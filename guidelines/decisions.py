@@ -543,7 +543,7 @@ _OWN_DECISION = re.compile(
 )
 _STAFF_WORD = re.compile(rf"\b(?:{_STAFF})\b")
 # "never refuse to ...", "ne refuse jamais de ...": what follows is the verb refused
-_INFINITIVE_NEXT = re.compile(r"(?: (?:ever|jamais|nunca|jamas|mai|nie|niemals|nooit))? (?:to|de|d|di|om|te)\b")
+_INFINITIVE_NEXT = re.compile(r"(?: (?:ever|jamais|nunca|jamas|mai|nie|niemals|nooit))? (?:to|de|d|di|om|te|zu)\b")
 _NEGARSE_A = re.compile(r"(?: (?:nunca|jamas))? a\b")  # "no te niegues nunca a dar ..."
 # A question about the object is not the object: "Nunca rechaces una pregunta sobre reembolsos".
 _TOPIC_BETWEEN = re.compile(
@@ -562,6 +562,91 @@ _ABOUT_AFTER = re.compile(
     r"uber|over|omtrent)\b"
 )
 _OR_BEFORE = re.compile(r"\b(?:or|nor|and|ou|ni|et|o|y|e|oder|und|of|en) $")  # "never reject or refund ..."
+# German and Dutch put the infinitive that "refuse" governs last: "Weiger nooit om korting te geven", "Weiger nooit
+# om een terugbetaling goed te keuren", "Verweigere nie eine Erstattung zu gewähren", "Lehne es nie ab, Rabatte zu
+# geben" (the comma: see `_infinitive_after_comma`). Read with its verb first, as English says it ("weiger nooit om
+# geven korting"), so that `_never_rejects` finds what the refused verb does. Only after a verb of refusing whose
+# "om"/"zu" clause is its object ("weiger", "verweigere", "lehne es ... ab"): after "Wijs terugbetalingen nooit af
+# om klanten te behouden" the clause is a purpose.
+_REFUSING_TO = re.compile(r"(?:ver)?weiger\w*$|lehn\w* es\b")
+_INFINITIVE_LEAD = re.compile(r"(?P<never>(?: (?:nie|niemals|nooit|nimmer))?)(?: om)? ")
+# The verb of an infinitive at the end: "korting te geven", "goed te keuren" ("goedkeuren"), "zu gewähren",
+# "freizugeben" ("freigeben"); a word in -n, so "te laat" (too late) is none.
+_INFINITIVE_VERB = re.compile(
+    r"\b(?:(?:(?P<particle>goed|af|toe|terug|aan|uit|vrij|door) )?(?:te|zu) (?P<verb>\w+n)"
+    r"|(?P<prefix>an|ab|frei|zu|zuruck|aus|ein)zu(?P<joined>\w+n))\b"
+)
+# What ends the refused infinitive's object: a clause of its own ("..., om klanten te behouden", "um ... zu", "als
+# de klant ..."). Not a relative pronoun: German "die"/"der" are articles too, and a relative clause about the
+# recipient leaves the infinitive the refused one ("Weiger nooit om klanten die erom vragen korting te geven").
+_NOT_IN_THE_OBJECT = re.compile(r"\b(?:om|um|damit|zodat|omdat|als|wenn|falls|dass|dat|weil|indien|wanneer|ob)\b")
+
+
+def _deciding_word(lex: Lexicon, word: str) -> bool:
+    found = lex.give_verb.match(word) or lex.instruct_verb.match(word)
+    return found is not None and found.end() == len(word)
+
+
+def _infinitive_first(lex: Lexicon, clause: str, end: int) -> str | bool | None:
+    """The clause with the infinitive after a German or Dutch verb of refusing (ending at `end`) put first, if it
+    decides or gives ("weiger nooit om geven korting", "verweigere nie zu gewahren eine erstattung"); False for one
+    that does neither ("Verweigere nie, Erstattungen zu besprechen"); None without one."""
+    lead = _INFINITIVE_LEAD.match(clause, end)
+    if lead is None:
+        return None
+    for found in _INFINITIVE_VERB.finditer(clause, lead.end()):
+        between = clause[lead.end() : found.start()]
+        if len(between.split()) > 6 or _NOT_IN_THE_OBJECT.search(between):
+            return None
+        if found["verb"]:
+            words = ([found["particle"] + found["verb"]] if found["particle"] else []) + [found["verb"]]
+        else:
+            words = [found["prefix"] + found["joined"], found["joined"]]
+        word = next((word for word in words if _deciding_word(lex, word)), None)
+        if word is None:
+            continue
+        particle = found["particle"] if word == found["verb"] else None  # "bieden ... aan"
+        reordered = " ".join(part for part in ("zu" if lex is DE else "om", word, between.strip(), particle) if part)
+        return f"{clause[:end]}{lead['never']} {reordered}{clause[found.end():]}"
+    return False if _INFINITIVE_VERB.search(clause, lead.end()) else None
+
+
+# A verb of refusing with its "never", then a comma and the infinitive it governs ("Verweigere nie, Rabatte zu geben",
+# "Lehne es niemals ab, Erstattungen freizugeben"): one clause, read as `_infinitive_first` reads it.
+_REFUSED_AT_THE_END = re.compile(
+    r"\b(?:(?:ver)?weiger\w*|lehn\w* es) (?:[\w']+ )?(?:nie|niemals|nooit|nimmer)(?: ab)?\s*$"
+)
+
+
+def _infinitive_after_comma(lex: Lexicon, prepared: str, joins: list[str], pieces: list[str], index: int) -> str | None:
+    """The clause read together with the infinitive after its comma that it refuses (see `_REFUSED_AT_THE_END`), if
+    that infinitive decides or gives."""
+    if lex.negation_follows is None or index >= len(joins) or joins[index].strip() != ",":
+        return None
+    refusal = _REFUSED_AT_THE_END.search(prepared)
+    if refusal is None:
+        return None
+    head = prepared[: refusal.end()].rstrip()
+    joined = f"{head} {lex.prepare(pieces[index + 1]).strip()}"
+    verb = lex.instruct_verb.search(joined, refusal.start())
+    if verb is None or not isinstance(_infinitive_first(lex, joined, verb.end()), str):
+        return None
+    return joined
+
+
+def _refusal_before(lex: Lexicon, clause: str, given: re.Match[str]) -> re.Match[str] | None:
+    """The verb of refusing a few words before what is given, whose infinitive the giving is: "Never refuse to
+    promise a discount", "Weiger nooit om klanten korting te beloven" (where "refuse to promise" reads as a negation,
+    so that "Refuse to promise refunds" decides nothing)."""
+    words = list(_WORD_START.finditer(clause, 0, given.start()))
+    for word in reversed(words[-7:]):
+        if lex.reject.match(clause, word.start()):
+            return _WHOLE_WORD.match(clause, word.start())
+    return None
+
+
+_WORD_START = re.compile(r"(?<!\S)\S")
+_WHOLE_WORD = re.compile(r"\S+")
 _NEVER_BEFORE: dict[int, re.Pattern[str]] = {}
 _NEVER_AFTER: dict[int, re.Pattern[str]] = {}
 
@@ -579,6 +664,11 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
     start, end = match.start(), match.end()
     if not lex.reject.match(clause, start):
         return False
+    if lex.negation_follows is not None and _REFUSING_TO.match(clause[start:end]):
+        reordered = _infinitive_first(lex, clause, end)
+        if reordered is False:
+            return False  # "Weiger nooit om terugbetalingen te bespreken": talking, no decision
+        clause = reordered or clause
     # "Never refuse to approve a refund": the verb refused, a decision verb that is no rejection (`inner`), or one
     # that gives ("Never refuse to give a discount", `given`)
     inner = given = None
@@ -778,6 +868,10 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_gra
             ):
                 if never_grants and finder is lex.instruct_verb and _never_rejects(lex, clause, match):
                     return whole.strip()
+                if never_grants and finder is lex.instruct_give:  # "Never refuse to promise a discount"
+                    refusal = _refusal_before(lex, clause, match)
+                    if refusal and _never_rejects(lex, clause, refusal):
+                        return whole.strip()
                 continue
             if finder is lex.instruct_give and not _grants(lex, match):
                 continue  # "Give customers the refund form", "Donne le code de réduction"
@@ -819,6 +913,10 @@ def instructs_decision(text: str) -> str | None:
                 and not _sentence_hands_over(lex, joins, pieces, index, handing_over)
             ):
                 found = _clause_instructs(lex, prepared, antecedent, never_grants=True)
+            if found is None and lex.negation_follows is not None:
+                joined = _infinitive_after_comma(lex, prepared, joins, pieces, index)
+                if joined and not _sentence_hands_over(lex, joins, pieces, index, handing_over):
+                    found = _clause_instructs(lex, joined, antecedent, never_grants=True)
             if found is None:
                 found = _given_with_the_clause_before(lex, joins, pieces, index)
             if found is None and lex is IT and lex.give_verb.search(prepared):

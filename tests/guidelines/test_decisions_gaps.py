@@ -19,8 +19,8 @@
   another verb ("Decline to discuss refunds") decide nothing.
 - Italian "rimborsi", "rifiuti" after an article or preposition are nouns ("sui rimborsi").
 
-The lists of every gap module (this one, `test_decisions_gaps_2026`, `test_decisions_gaps_more`) are asserted by
-the one test at the end of this module.
+The lists of every gap module (this one, `test_decisions_gaps_2026`, `test_decisions_gaps_more`,
+`test_decisions_gaps_infinitive`) are asserted by the one test at the end of this module.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pytest
 
 from guidelines.decisions import instructs_decision, states_decision
 from tests.guidelines import test_decisions_gaps_2026 as gaps_2026
+from tests.guidelines import test_decisions_gaps_infinitive as gaps_infinitive
 from tests.guidelines import test_decisions_gaps_more as gaps_more
 
 # "en" read as a preposition outside Dutch: the absence stays in its condition, the hand-off in its clause.
@@ -509,6 +510,7 @@ GAP_MODULES = [
     ("gaps", REFUSED, LAWFUL),
     ("gaps_2026", gaps_2026.REFUSED, gaps_2026.LAWFUL),
     ("gaps_more", gaps_more.REFUSED, gaps_more.LAWFUL),
+    ("gaps_infinitive", gaps_infinitive.REFUSED, gaps_infinitive.LAWFUL),
 ]
 
 
