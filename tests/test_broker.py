@@ -74,6 +74,23 @@ async def test_hit_counts_within_the_window_and_says_when_to_retry(backend) -> N
         await broker.close()
 
 
+async def test_spent_reads_a_window_without_counting(backend) -> None:  # noqa: ANN001
+    broker = create_broker(backend.redis_url, backend.redis_prefix)
+    await broker.start()
+    key = f"test:{uuid.uuid4().hex}"
+    try:
+        assert await broker.spent(key) == (0, 0)  # no window open
+        await broker.hit(key, 3, 60)
+        await broker.hit(key, 3, 60)
+        count, left = await broker.spent(key)
+        assert count == 2 and 1 <= left <= 60
+        assert (await broker.spent(key))[0] == 2  # reading counted nothing
+        assert (await broker.hit(key, 3, 60)).count == 3
+        await broker.purge(key)  # the test leaves no key behind
+    finally:
+        await broker.close()
+
+
 async def test_the_in_process_broker_never_says_retry_after_more_than_the_window(monkeypatch) -> None:
     """At this clock reading (1001.11 + 60) - 1001.11 is 60.000000000000114 in floating point, and the first
     hit of a 60 s window said "retry after 61" (a flaky CI failure, one run in a few hundred)."""

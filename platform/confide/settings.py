@@ -64,7 +64,18 @@ class Settings(BaseSettings):
     invitation_ttl_hours: int = Field(default=24 * 7, ge=1)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
-    login_limit_per_account: int = Field(default=10, ge=1, description="Failed-or-not login attempts per account per window.")
+    login_limit_per_account: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins per account from one client address per window; then that address is refused for that account until "
+        "the window ends. Only failures count, so nobody can lock a person out by guessing from elsewhere.",
+    )
+    login_failures_per_account: int = Field(
+        default=100,
+        ge=1,
+        description="Failed sign-ins per account from all addresses together per window: the ceiling on guessing spread over many addresses. "
+        "Reached, it refuses every sign-in to that account until the window ends (a password reset still works).",
+    )
     login_limit_per_address: int = Field(default=30, ge=1, description="Login attempts per client address per window.")
     login_window_seconds: int = Field(default=900, ge=1)
     password_reset_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Lifetime of a mailed password-reset token; it works once, and a newer one voids it.")

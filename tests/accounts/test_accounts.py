@@ -12,7 +12,7 @@ from confide.app import create_app
 from confide.core.identity import AuthSession, User
 from confide.core.mail import KIND_HEADER
 from tests.conftest import client_for, random_email, running
-from tests.support.factory import PASSWORD, registration
+from tests.support.factory import PASSWORD, Factory, registration
 
 
 async def settled(app) -> None:
@@ -273,14 +273,20 @@ async def test_a_restricted_account_keeps_its_address(client, factory, outbox):
 
 
 async def test_password_checks_of_a_signed_in_session_are_limited(client, factory):
-    """A stolen token must not become unlimited guessing of the password the address change and the
-    password change ask for: ten tries a quarter of an hour, counted together."""
+    """A stolen token must not become unlimited guessing of the password the address change, the
+    password change and the account's erasure ask for: ten tries a quarter of an hour, counted together
+    (erasure used to have ten of its own)."""
     user = await factory.user()
-    for attempt in range(10):
+    for attempt in range(5):
         body = {"email": random_email(), "current_password": f"guess number {attempt}"}
         assert (await client.patch("/v1/me", json=body, headers=user.headers)).status_code == 401
+    for attempt in range(5):
+        r = await client.post("/v1/me/erasure", json={"password": f"erasure guess {attempt}"}, headers=user.headers)
+        assert r.status_code == 401, r.text
     r = await client.post("/v1/me/password", json={"current_password": user.password, "new_password": "a fresh long pass 77"}, headers=user.headers)
     assert r.status_code == 429 and r.json()["type"].endswith("/rate-limited") and "Retry-After" in r.headers
+    r = await client.post("/v1/me/erasure", json={"password": user.password}, headers=user.headers)
+    assert r.status_code == 429, "the erasure shares the budget"
 
 
 async def test_a_password_is_measured_against_the_account_and_may_be_long(client, factory):
@@ -348,12 +354,48 @@ async def test_login_is_rate_limited_per_account_and_per_address(backend, outbox
         assert codes == [401, 401, 401, 429]
         r = await client.post("/v1/auth/login", json=body)
         assert r.json()["type"].endswith("/rate-limited") and int(r.headers["retry-after"]) > 0
-        # a different account from the same address: the address budget (5) runs out next
-        codes = [(await client.post("/v1/auth/login", json={**body, "email": random_email()})).status_code for _ in range(2)]
-        assert codes[-1] == 429
+        assert "failed sign-ins for this account" in r.json()["detail"]
+        # a different account from the same address: the address budget (5, every attempt) is spent
+        r = await client.post("/v1/auth/login", json={**body, "email": random_email()})
+        assert r.status_code == 429 and "from your address" in r.json()["detail"]
     async with running(app), client_for(app, "10.2.2.2") as other_address:
         r = await other_address.post("/v1/auth/login", json={"email": random_email(), "password": "wrong password 1"})
         assert r.status_code == 401
+
+
+async def test_guessing_from_elsewhere_does_not_lock_the_owner_out(backend, outbox):
+    """Per account only failures count, and per client address: ten wrong passwords from ten addresses
+    leave the owner's own sign-in alone; the account-wide ceiling on failures stops guessing spread over
+    many addresses, and a correct password from a guessing address is refused with the guesses."""
+    app = create_app(backend.settings(login_limit_per_account=2, login_failures_per_account=6, login_limit_per_address=50, login_window_seconds=60))
+    async with running(app):
+        async with client_for(app, "10.9.9.9") as owner_client:
+            user = await Factory(owner_client, outbox, settle=app.state.detached_mails.drain).user()
+            for _ in range(3):  # correct sign-ins count for nothing
+                assert (await owner_client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).status_code == 200
+        for n in range(3):
+            async with client_for(app, f"203.0.113.{n}") as attacker:
+                wrong = {"email": user.email, "password": f"wrong password {n}"}
+                assert [(await attacker.post("/v1/auth/login", json=wrong)).status_code for _ in range(2)] == [401, 401]
+                r = await attacker.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+                assert r.status_code == 429, "this address is spent for this account, the right password too"
+            if n == 1:  # four failures from elsewhere: the owner's own address still signs in
+                async with client_for(app, "10.9.9.9") as owner_client:
+                    assert (await owner_client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).status_code == 200
+        async with client_for(app, "10.9.9.9") as owner_client:
+            # six failures from three addresses reach the account-wide ceiling: nobody signs in until the window ends
+            r = await owner_client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})
+            assert r.status_code == 429 and "reset the password" in r.json()["detail"]
+    app = create_app(backend.settings(login_limit_per_account=2, login_failures_per_account=100, login_limit_per_address=50, login_window_seconds=60))
+    async with running(app):
+        async with client_for(app, "10.9.9.8") as owner_client:
+            user = await Factory(owner_client, outbox, settle=app.state.detached_mails.drain).user()
+        for n in range(10):
+            async with client_for(app, f"198.51.100.{n}") as attacker:
+                codes = [(await attacker.post("/v1/auth/login", json={"email": user.email, "password": "wrong password 1"})).status_code for _ in range(3)]
+                assert codes == [401, 401, 429]
+        async with client_for(app, "10.9.9.8") as owner_client:
+            assert (await owner_client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).status_code == 200
 
 
 async def test_mail_failure_leaves_nothing_half_created(backend, caplog):

@@ -318,12 +318,21 @@ async def tell_former_address(services: Services, former: FormerAddress) -> None
 
 async def login(session: AsyncSession, services: Services, *, email: str, password: str, ip: str | None) -> tuple[str, AuthSession]:
     s = services.settings
+    """Sign in. Per account only failures count, per (account, address) and, far higher, per account: a
+    correct password from an address that has not been guessing gets in however many guesses came from
+    elsewhere, so guessing cannot lock a person out. Every attempt counts per address."""
     if ip:
         await services.enforce_rate("login:ip", ip, s.login_limit_per_address, s.login_window_seconds, "Too many sign-in attempts from your address.")
-    await services.enforce_rate("login:acct", normalise_email(email), s.login_limit_per_account, s.login_window_seconds, "Too many sign-in attempts for this account.")
+    account = normalise_email(email)
+    pair = f"{account}\n{ip or ''}"
+    too_many = "Too many failed sign-ins for this account; try again later, or reset the password."
+    await services.refuse_if_spent("login:fail", pair, s.login_limit_per_account, too_many)
+    await services.refuse_if_spent("login:fail-acct", account, s.login_failures_per_account, too_many)
     user = await find_user_by_email(session, email)
     # verify() checks a dummy hash when there is no user, so the time taken says nothing.
     if not await services.passwords.verify(user.password_hash if user else None, password) or user is None:
+        await services.count_event("login:fail", pair, s.login_window_seconds)
+        await services.count_event("login:fail-acct", account, s.login_window_seconds)
         raise InvalidCredentials("The email address or password is wrong.")
     if user.email_verified_at is None:
         raise EmailNotVerified("Confirm your email address first; we mailed you a token. POST /v1/accounts/verification sends a new one.")

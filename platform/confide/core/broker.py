@@ -28,6 +28,8 @@ ORIGIN_MARK = "\x1f"  # frames are JSON and never start with it
 MAX_QUEUED_PUBLISHES = 10_000  # while Redis is away; older frames are dropped (they are stored)
 # Control channels: node-wide notices that every node subscribes to once, at start (never per connection).
 TENANT_CLOSED_CHANNEL = "control:tenant-closed"  # each message is the id of a tenant whose closure was accepted
+ACCESS_CHANGED_CHANNEL = "control:access-changed"  # JSON {"user_id", "tenant_id" or null}: re-check that user's operator sockets
+AVATAR_ACCESS_CHANGED_CHANNEL = "control:avatar-access-changed"  # an avatar id: its widget key or allowed origins changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,12 @@ class Broker(ABC):
     @abstractmethod
     async def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         """Count one event in a fixed window; allowed while the count stays within limit."""
+
+    @abstractmethod
+    async def spent(self, key: str) -> tuple[int, int]:
+        """What `hit` has counted for `key` in its current window, without counting: (count, whole seconds
+        left in the window); (0, 0) when no window is open. For limits that count only failures: check
+        first, count once the attempt has failed."""
 
     @abstractmethod
     async def set(self, key: str, value: str, ttl_seconds: int) -> None: ...
@@ -209,6 +217,11 @@ class MemoryBroker(Broker):
         # Capped at the window: (now + window) - now can come out a hair above it in floating point, which
         # rounded up said one second more than the window itself.
         return RateDecision(count <= limit, count, retry_after(min(float(window_seconds), expires - now)))
+
+    async def spent(self, key: str) -> tuple[int, int]:
+        now = time.monotonic()
+        count, expires = self._counters.get(key, (0, 0.0))
+        return (count, retry_after(expires - now)) if expires > now else (0, 0)
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
         self._values[key] = (value, time.monotonic() + ttl_seconds)
@@ -446,6 +459,14 @@ class RedisBroker(Broker):
             for key, window_seconds, _ in batch:
                 pipe.evalsha(self._hit_script.sha, 1, key, window_seconds)
             return await pipe.execute(raise_on_error=False)
+
+    async def spent(self, key: str) -> tuple[int, int]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            name = self.key("rl:" + key)
+            count, ttl_ms = await pipe.get(name).pttl(name).execute()
+        if count is None or ttl_ms is None or int(ttl_ms) <= 0:
+            return 0, 0
+        return int(count), retry_after(int(ttl_ms) / 1000)
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
         await self._redis.set(self.key(key), value, ex=ttl_seconds)

@@ -38,6 +38,17 @@ class Services:
         if not decision.allowed:
             raise RateLimited(decision.retry_after, detail)
 
+    async def refuse_if_spent(self, bucket: str, subject: str, limit: int, detail: str) -> None:
+        """429 when (bucket, subject) has counted `limit` events in its window already; counts nothing
+        (count_event does, e.g. once an attempt has failed). Two attempts at once may both pass the
+        check: the limit can be overrun by the attempts in flight, never by more."""
+        count, left = await self.broker.spent(subject_key(bucket, subject))
+        if count >= limit:
+            raise RateLimited(left, detail)
+
+    async def count_event(self, bucket: str, subject: str, window_seconds: int) -> None:
+        await self.broker.hit(subject_key(bucket, subject), 1, window_seconds)
+
 
 def get_services(request: Request) -> Services:
     return request.app.state.services

@@ -45,7 +45,7 @@ async def export_me(principal: UserDep, session: SessionDep, services: ServicesD
     "If you are the only owner of a tenant, make someone else owner or close it first (409 names the tenants).",
     responses={
         409: {"description": "You are the sole owner of a tenant (problem type `sole-owner`, with `tenants`)."},
-        429: {"description": "Too many erasure attempts (wrong passwords) for this account; see Retry-After"},
+        429: {"description": "Too many password checks for this account (erasure, password and address changes share one budget); see Retry-After"},
     },
 )
 async def erase_me(body: ErasureRequest, principal: UserDep, session: SessionDep, services: ServicesDep) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
 from confide.accounts.models import EmailToken
-from confide.accounts.service import CHANGE_REF_HEADER, EMAIL_CHANGE, change_ref
+from confide.accounts.service import CHANGE_REF_HEADER, EMAIL_CHANGE, change_ref, limit_password_checks
 from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX
 from confide.core.services import Services
@@ -193,7 +193,9 @@ async def sole_owner_tenants(session: AsyncSession, *, user_id: str) -> list[dic
 
 async def erase_my_account(session: AsyncSession, services: Services, *, user_id: str, password: str) -> dict[str, Any]:
     """Art. 17: remove the account and everything linked to it; return a receipt with counts and no content."""
-    await services.enforce_rate("erasure", user_id, 10, 900, "Too many erasure attempts; try again later.")
+    # The same budget as every other password check of a signed-in session: a stolen token gets no
+    # second allowance of guesses through this route.
+    await limit_password_checks(services, user_id=user_id)
     user = await get_user(session, user_id=user_id)
     if not await services.passwords.verify(user.password_hash, password):
         raise InvalidCredentials("The password is wrong; your account was not erased.")
