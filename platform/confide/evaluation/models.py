@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, Float, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from confide.core.classification import Category, Holder, classify
@@ -290,9 +290,14 @@ classify(
 
 
 class WebhookEndpoint(SQLModel, table=True):
-    """A tenant's own system (CRM, ticketing) that receives signed conversation events: a recipient in its records."""
+    """A tenant's own system (CRM, ticketing) that receives signed conversation events: a recipient in its records.
+
+    `revision` goes up whenever the URL or include_text changes, what a delivery's recipient and body were built
+    for: each delivery stored names the revision it was built from (webhook_outbox.endpoint_revision, a foreign
+    key), so the database refuses one built from the endpoint as it was before a change committed."""
 
     __tablename__ = "webhook_endpoint"
+    __table_args__ = (Index("uq_webhook_endpoint_id_revision", "id", "revision", unique=True),)  # the outbox's foreign key points at it
 
     id: str = Field(primary_key=True)
     tenant_id: str = fk("tenant.id")
@@ -302,6 +307,7 @@ class WebhookEndpoint(SQLModel, table=True):
     events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     include_text: bool = False
     active: bool = True
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = utc_field(default_now=True)
     updated_at: datetime = utc_field(default_now=True)
 
@@ -312,7 +318,7 @@ classify(
     purpose="Delivering conversation events to systems the tenant names",
     legal_basis="Art. 28 GDPR: the tenant's instruction",
     retention="Until deleted by the tenant",
-    not_personal=("name", "url", "secret", "events", "include_text", "active"),
+    not_personal=("name", "url", "secret", "events", "include_text", "active", "revision"),
 )
 
 
@@ -352,11 +358,21 @@ class WebhookOutbox(SQLModel, table=True):
     once it is long overdue (its node died). The body is emptied when the delivery ends."""
 
     __tablename__ = "webhook_outbox"
-    __table_args__ = (Index("ix_webhook_outbox_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_webhook_outbox_status_due", "status", "next_attempt_at"),
+        # Built from this revision of the endpoint: refused once a change of its URL or include_text has committed
+        # (the event read the endpoint before, and stores after, the change: SQLite, whose reads take no lock). The
+        # endpoint's later revisions carry the row along (ON UPDATE CASCADE). Null: not checked (rows from before).
+        ForeignKeyConstraint(
+            ["endpoint_id", "endpoint_revision"], ["webhook_endpoint.id", "webhook_endpoint.revision"],
+            name="fk_webhook_outbox_endpoint_revision_webhook_endpoint", ondelete="CASCADE", onupdate="CASCADE",
+        ),
+    )
 
     id: str = Field(primary_key=True)
     tenant_id: str = fk("tenant.id")
     endpoint_id: str = fk("webhook_endpoint.id")  # deleting the endpoint drops what still waits for it
+    endpoint_revision: int | None = None
     conversation_id: str | None = fk("conversation.id", nullable=True)  # erasing the conversation reaches the body
     event_id: str = Field(max_length=40)
     event: str = Field(max_length=60)
@@ -377,5 +393,5 @@ classify(
     retention="The body until the delivery is delivered, given up or its conversation erased; the row webhook_delivery_log_days (default 30 days) after it ended",
     data_subjects="tenants' end customers (their customer reference; message text where the endpoint asks for it and transcripts are stored)",
     personal={"body": Category.COMMUNICATION},
-    not_personal=("event", "attempts", "node"),
+    not_personal=("event", "attempts", "node", "endpoint_revision"),
 )

@@ -65,6 +65,7 @@ CHANGING = (
     "Deliveries still waiting for a retry were built for the endpoint as it was: changing its `url` or `include_text` gives them "
     "all up, removing an event from `events` gives up that event's, and deactivating it gives up every one. Each is logged in the "
     "delivery log as `failed` with error `endpoint_changed` (or `endpoint_deactivated`), and its stored payload is deleted. "
+    "An event being stored while the `url` or `include_text` changes is given up for this endpoint the same way. "
 )
 
 
@@ -75,10 +76,12 @@ async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, ses
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook", for_update=True)
     now = utcnow()
     dropped = {"tenant_id": ctx.tenant_id, "endpoint_id": row.id, "now": now}
+    rebuilt = False  # what a delivery's recipient or body was built for changes: deliveries of the old revision are refused
     if body.url is not None:
         url = check_url(body.url, services.settings)
         if url != row.url:
             await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED)
+            rebuilt = True
         row.url = url
     if body.name is not None:
         row.name = body.name
@@ -89,6 +92,13 @@ async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, ses
     if body.include_text is not None and body.include_text != row.include_text:
         await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED)
         row.include_text = body.include_text
+        rebuilt = True
+    if rebuilt:
+        # On SQLite the read above took no lock: an event that read the endpoint before this change may store its
+        # delivery after the drops. The new revision makes the database refuse it (webhook_outbox's foreign key to
+        # (id, revision)); the dispatcher then gives it up as the drops would have. Deliveries still waiting (for
+        # events kept) move to the new revision with it (ON UPDATE CASCADE).
+        row.revision = WebhookEndpoint.revision + 1
     if body.active is False and row.active:
         await drop_waiting(session, **dropped, reason=ENDPOINT_DEACTIVATED)
     if body.active is not None:

@@ -41,8 +41,8 @@ from confide.core import events
 from confide.core.clock import utcnow
 from confide.core.errors import InvalidInput
 from confide.core.ids import new_id
-from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
-from confide.evaluation.webhook_deliveries import Attempt, DeliveryWorker, enqueue, log_entry
+from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
+from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, FAILED, Attempt, DeliveryWorker, drop_entry, enqueue, log_entry
 from confide.privacy.gate import Purpose, gate_for
 from confide.privacy.records import add_recipient_source
 from confide.privacy.retention import RetentionStep, add_step
@@ -55,6 +55,7 @@ PING = "ping"
 SIGNATURE_HEADER = "Confide-Signature"
 TOLERANCE_SECONDS = 300
 CONTEXT_MESSAGES = 10  # a handoff carries the last few messages, where text may be sent
+STORE_ATTEMPTS = 3  # an event's deliveries stored again after a concurrent change of an endpoint (WebhookDispatcher.on_event)
 
 
 # ---- signatures -------------------------------------------------------------------------------
@@ -321,26 +322,53 @@ class WebhookDispatcher:
         await self.client.aclose()
 
     async def on_event(self, name: str, payload: dict[str, Any]) -> None:
+        """Store the event's delivery to each endpoint that takes it, built from the endpoint as it is read. Where a
+        change of an endpoint's URL or include_text committed between that read and the store (SQLite: reads take no
+        lock; PostgreSQL makes the change wait), the database refuses the delivery (the outbox's foreign key to the
+        endpoint's revision), and the event is stored again: given up for that endpoint, as the change gives up the
+        deliveries it finds waiting, and unchanged for the others."""
+        event_id = new_id("evt")
+        read: dict[str, int] = {}  # endpoint id -> the revision this event first read
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                stored = await self._store(name, payload, event_id, read)
+            except IntegrityError:
+                if attempt == STORE_ATTEMPTS:
+                    raise
+                log.info("webhook endpoint changed while an event was stored; storing it again", extra={"event": name})
+                continue
+            if stored:
+                self.worker.wake()
+            return
+
+    async def _store(self, name: str, payload: dict[str, Any], event_id: str, read: dict[str, int]) -> bool:
         tenant_id = payload["tenant_id"]
         async with self.sessionmaker() as session:
             endpoints = await endpoints_for(session, tenant_id=tenant_id, event=name)
             if not endpoints:
-                return
+                return False
             gate = gate_for(session)
             instructions = await gate.instructions(session, tenant_id)
-            event_id = new_id("evt")
             node = self.worker.node if self.worker.running else None  # written during shutdown: any node's
             for endpoint in endpoints:
+                first = read.setdefault(endpoint.id, endpoint.revision)
+                if first != endpoint.revision:  # read before a change of its URL or include_text: given up, never sent
+                    session.add(WebhookOutbox(id=new_id("who"), tenant_id=tenant_id, endpoint_id=endpoint.id, endpoint_revision=endpoint.revision,
+                                              conversation_id=payload["conversation_id"], event_id=event_id, event=name, body=None, status=FAILED,
+                                              finished_at=utcnow()))
+                    session.add(drop_entry(tenant_id, endpoint.id, event_id, name, 1, ENDPOINT_CHANGED))
+                    continue
                 with_text = endpoint.include_text and instructions.store_transcripts
                 data, texts = await build_data(session, name, payload, with_text=with_text)
                 if texts:
                     # Text leaves for the tenant's own system: logged like an export the tenant asked for.
                     await gate.authorize(session, tenant_id=tenant_id, purpose=Purpose.EXPORT, actor=f"webhook:{endpoint.id}",
                                          subject_ref=payload["conversation_id"], counts={"messages": texts})
-                enqueue(session, tenant_id=tenant_id, endpoint_id=endpoint.id, conversation_id=payload["conversation_id"], event_id=event_id, event=name,
-                        body=envelope(event_id, name, tenant_id, data), node=node)
+                row = enqueue(session, tenant_id=tenant_id, endpoint_id=endpoint.id, conversation_id=payload["conversation_id"], event_id=event_id,
+                              event=name, body=envelope(event_id, name, tenant_id, data), node=node)
+                row.endpoint_revision = endpoint.revision
             await session.commit()
-        self.worker.wake()
+        return True
 
     async def ping(self, endpoint: WebhookEndpoint) -> dict[str, Any]:
         event_id = new_id("evt")
