@@ -18,11 +18,11 @@ place and cached as FastAPI caches it (`app.openapi_schema`):
   and password resets: every such route refuses an unknown one with it). A status a route declares
   itself is left as declared.
 - 429 `rate-limited`, with its `Retry-After` header, where the route can reach a rate limit. Rate limits
-  are no dependency: services count them (`Services.enforce_rate`, which raises `RateLimited`) deep
-  inside the route's work. So the route's code is read (`rate_limited`): the endpoint and its
-  dependencies, and every function of Confide's own packages they name, transitively, are searched for
-  a call of `enforce_rate`. A route that declares its 429 keeps its own description; one that does not
-  gets a general one.
+  are no dependency: services check them (`Services.enforce_rate`, or `Services.refuse_if_spent` for a
+  limit that counts only failures; both raise `RateLimited`) deep inside the route's work. So the route's
+  code is read (`rate_limited`): the endpoint and its dependencies, and every function of Confide's own
+  packages they name, transitively, are searched for a call of either. A route that declares its 429
+  keeps its own description; one that does not gets a general one.
 """
 
 from __future__ import annotations
@@ -111,9 +111,10 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _calls(sub)
 
 
-# Every rate limit an HTTP route can run into is counted by this method; it raises RateLimited (429,
-# Retry-After). Called on a Services instance, it is found by its name in the calling code.
-RATE_LIMIT = Services.enforce_rate
+# Every rate limit an HTTP route can run into is checked by one of these methods; they raise RateLimited (429,
+# Retry-After). Called on a Services instance, they are found by their names in the calling code.
+RATE_LIMITS = (Services.enforce_rate, Services.refuse_if_spent)
+_RATE_LIMIT_NAMES = frozenset(method.__name__ for method in RATE_LIMITS)
 # The packages whose functions are followed when looking for a rate limit (see rate_limited).
 OWN_PACKAGES = frozenset({"confide", "avatars", "guidelines"})
 TOO_MANY_REQUESTS = (
@@ -170,7 +171,7 @@ def _read(function: types.FunctionType) -> tuple[bool, tuple[types.FunctionType,
     read = _READ.get(function)
     if read is None:
         names = _names(function)
-        read = _READ[function] = (RATE_LIMIT.__name__ in names, tuple(dict.fromkeys(_callees(function, names))))
+        read = _READ[function] = (not _RATE_LIMIT_NAMES.isdisjoint(names), tuple(dict.fromkeys(_callees(function, names))))
     return read
 
 
@@ -214,8 +215,8 @@ def reachable(calls: list[Callable[..., Any]]) -> Iterator[types.FunctionType]:
 
 
 def rate_limited(calls: list[Callable[..., Any]]) -> bool:
-    """Whether running these can reach `RATE_LIMIT`: a call of `enforce_rate` (by that name: it is called on
-    the request's Services) in their code or in that of a Confide function they may call."""
+    """Whether running these can reach one of `RATE_LIMITS`: a call of `enforce_rate` or `refuse_if_spent` (by name:
+    they are called on the request's Services) in their code or in that of a Confide function they may call."""
     return any(_read(function)[0] for function in reachable(calls))
 
 
