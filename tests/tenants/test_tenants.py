@@ -11,6 +11,7 @@ from sqlalchemy import update
 from confide.core.clock import utcnow
 from confide.core.tenancy import ROLE_PERMISSIONS, Permission, Role
 from confide.tenants.models import Invitation
+from tests.conftest import random_email
 from tests.support.factory import PASSWORD
 
 
@@ -179,6 +180,76 @@ async def test_removed_member_loses_access(client, factory):
     assert r.status_code == 404
     assert PASSWORD  # the member's account itself lives on
     assert (await client.get("/v1/me", headers=member.headers)).status_code == 200
+
+
+async def _member_id(client, tenant: str, owner, user) -> str:  # noqa: ANN001
+    members = (await client.get(f"/v1/tenants/{tenant}/members", headers=owner.headers)).json()["items"]
+    return next(m["id"] for m in members if m["user_id"] == user.id)
+
+
+async def _key(client, tenant: str, creator, role: str = "admin") -> dict:  # noqa: ANN001
+    r = await client.post(f"/v1/tenants/{tenant}/api-keys", json={"name": f"{role} key", "role": role}, headers=creator.headers)
+    assert r.status_code == 201, r.text
+    return {**r.json(), "headers": {"Authorization": f"Bearer {r.json()['key']}"}}
+
+
+async def test_a_members_keys_and_invitations_go_when_they_leave(client, factory):
+    """Security review: a removed admin kept their API keys (and an admin key could mint more, answerable to
+    nobody), so a departing admin, or anyone who held their session for a minute, kept the tenant."""
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    admin = await factory.member(tenant, owner, "admin")
+    key = await _key(client, tenant, admin)
+    assert key["created_by"] == admin.id
+    kept = await _key(client, tenant, owner, "analyst")
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": random_email(), "role": "admin"}, headers=admin.headers)
+    invitation = r.json()["id"]
+    # a key cannot make a key: every key has a person who answers for it
+    r = await client.post(f"/v1/tenants/{tenant}/api-keys", json={"name": "spare", "role": "admin"}, headers=key["headers"])
+    assert r.status_code == 403 and r.json()["type"].endswith("/person-required"), r.text
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=key["headers"])).status_code == 200
+
+    assert (await client.delete(f"/v1/tenants/{tenant}/members/{await _member_id(client, tenant, owner, admin)}", headers=owner.headers)).status_code == 204
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=key["headers"])).status_code == 401
+    keys = {k["id"]: k for k in (await client.get(f"/v1/tenants/{tenant}/api-keys", headers=owner.headers)).json()["items"]}
+    assert keys[key["id"]]["revoked_at"] is not None and keys[kept["id"]]["revoked_at"] is None
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=kept["headers"])).status_code == 200
+    invitations = (await client.get(f"/v1/tenants/{tenant}/invitations", headers=owner.headers)).json()["items"]
+    assert next(i for i in invitations if i["id"] == invitation)["revoked_at"] is not None
+
+
+async def test_a_new_role_keeps_only_the_grants_it_could_make(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    co_owner = await factory.member(tenant, owner, "owner")
+    owner_key = await _key(client, tenant, co_owner)
+    to_owner = (await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": random_email(), "role": "owner"}, headers=co_owner.headers)).json()["id"]
+    to_editor = (await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": random_email(), "role": "editor"}, headers=co_owner.headers)).json()["id"]
+    member_id = await _member_id(client, tenant, owner, co_owner)
+
+    # owner -> admin: an admin makes keys and invites, but no owners
+    assert (await client.patch(f"/v1/tenants/{tenant}/members/{member_id}", json={"role": "admin"}, headers=owner.headers)).status_code == 200
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=owner_key["headers"])).status_code == 200
+    invitations = {i["id"]: i for i in (await client.get(f"/v1/tenants/{tenant}/invitations", headers=owner.headers)).json()["items"]}
+    assert invitations[to_owner]["revoked_at"] is not None and invitations[to_editor]["revoked_at"] is None
+
+    # admin -> editor: no api_keys:manage nor members:manage, so neither keys nor invitations stay
+    assert (await client.patch(f"/v1/tenants/{tenant}/members/{member_id}", json={"role": "editor"}, headers=owner.headers)).status_code == 200
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=owner_key["headers"])).status_code == 401
+    invitations = {i["id"]: i for i in (await client.get(f"/v1/tenants/{tenant}/invitations", headers=owner.headers)).json()["items"]}
+    assert invitations[to_editor]["revoked_at"] is not None
+
+
+async def test_an_erased_account_takes_its_keys_along(client, factory):
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    admin = await factory.member(tenant, owner, "admin")
+    key = await _key(client, tenant, admin)
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    assert (await client.get(f"/v1/tenants/{tenant}/members", headers=key["headers"])).status_code == 401
+    listed = (await client.get(f"/v1/tenants/{tenant}/api-keys", headers=owner.headers)).json()["items"]
+    assert [(k["revoked_at"] is not None, k["created_by"]) for k in listed if k["id"] == key["id"]] == [(True, None)]
 
 
 async def test_members_page_through_with_cursors(client, factory):

@@ -25,6 +25,7 @@ from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX
 from confide.core.services import Services
 from confide.chats.models import ConversationTag
+from confide.tenants.service import withdraw_grants
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
 from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
@@ -207,6 +208,8 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
             "with the tenant's id as confirm_tenant_id), before erasing your account.",
             tenants=owned,
         )
+    # The API keys and open invitations this person handed out in any tenant go with them (tenants.service).
+    await withdraw_grants(session, user_id=user.id, tenant_id=None, role=None)
     emails = confirmed_emails(user)
     # Read before the rows go: the tokens this account was mailed for its email changes, which find its mails there.
     change_tokens = set((await session.scalars(select(EmailToken.token_hash).where(EmailToken.user_id == user.id, EmailToken.purpose == EMAIL_CHANGE))).all())

@@ -70,6 +70,11 @@ class ApiKeyOut(ResponseBody):
     name: str
     role: Role
     key_prefix: str = Field(description="The first characters of the key, to tell keys apart.")
+    created_by: str | None = Field(
+        description="The user id of the member who created the key. Their keys are revoked when they leave the tenant, erase their "
+        "account, or move to a role without `api_keys:manage`. Null for a key an API key created before keys had to be created by "
+        "a person, and for a key whose creator's account was erased (revoked with it)."
+    )
     created_at: datetime
     revoked_at: datetime | None
 

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.auth import Principal
 from confide.core.clock import utcnow
-from confide.core.errors import Conflict, InvalidInput, InvalidToken, NotFound, PermissionDenied
+from confide.core.errors import Conflict, InvalidInput, InvalidToken, NotFound, PermissionDenied, PersonRequired
 from confide.core.identity import ApiKey, Membership, Tenant, User
 from confide.core.ids import new_id
 from confide.core.mail import MailKind
 from confide.core.security import API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
-from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, tenant_select
+from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, has_permission, tenant_select
 from confide.tenants.models import Invitation
 
 
@@ -65,6 +65,7 @@ async def change_member_role(session: AsyncSession, ctx: TenantContext, *, membe
     if member.role == Role.OWNER and role != Role.OWNER and await _owner_count(session, ctx) <= 1:
         raise Conflict("A tenant needs at least one owner; make someone else owner first.")
     member.role = role
+    await withdraw_grants(session, user_id=member.user_id, tenant_id=ctx.tenant_id, role=role)
     await session.flush()
     return member
 
@@ -75,8 +76,32 @@ async def remove_member(session: AsyncSession, ctx: TenantContext, *, member_id:
         raise PermissionDenied(Permission.MEMBERS_MANAGE.value, "Only an owner can remove an owner.")
     if member.role == Role.OWNER and await _owner_count(session, ctx) <= 1:
         raise Conflict("A tenant needs at least one owner; make someone else owner first.")
+    await withdraw_grants(session, user_id=member.user_id, tenant_id=ctx.tenant_id, role=None)
     await session.delete(member)
     await session.flush()
+
+
+async def withdraw_grants(session: AsyncSession, *, user_id: str, tenant_id: str | None, role: Role | None) -> None:
+    """What a member handed out never outlasts their right to hand it out: the API keys they created and the open
+    invitations they sent are revoked when they leave the tenant (`role` None; `tenant_id` None: every tenant, for
+    an erased account), and when their new `role` could no longer grant them (no `api_keys:manage`: their keys; no
+    `members:manage`: their invitations; no longer owner: their invitations to the owner role). A departing admin,
+    or someone who held their session for a minute, keeps no key to the tenant."""
+    now = utcnow()
+    keys = update(ApiKey).where(ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr,arg-type]
+    invitations = update(Invitation).where(
+        Invitation.invited_by == user_id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)  # type: ignore[union-attr,arg-type]
+    )
+    if tenant_id is not None:
+        keys = keys.where(ApiKey.tenant_id == tenant_id)  # type: ignore[arg-type]
+        invitations = invitations.where(Invitation.tenant_id == tenant_id)  # type: ignore[arg-type]
+    if role is None or not has_permission(role, Permission.API_KEYS_MANAGE):
+        await session.execute(keys.values(revoked_at=now).execution_options(synchronize_session=False))
+    if role is not None and has_permission(role, Permission.MEMBERS_MANAGE):
+        if role == Role.OWNER:
+            return
+        invitations = invitations.where(Invitation.role == Role.OWNER)  # type: ignore[arg-type]
+    await session.execute(invitations.values(revoked_at=now).execution_options(synchronize_session=False))
 
 
 PENDING_INVITATION = "An invitation to that address is pending; revoke it first or wait until it expires."
@@ -182,6 +207,11 @@ async def accept_invitation(session: AsyncSession, *, user: Principal, token: st
 
 
 async def create_api_key(session: AsyncSession, ctx: TenantContext, *, name: str, role: Role) -> tuple[ApiKey, str]:
+    if ctx.principal.kind != "user" or ctx.principal.user_id is None:
+        raise PersonRequired(
+            "API keys are created by a member signed in as themselves, so that every key has a person who answers for it "
+            "(and it goes when they leave): an API key cannot create one."
+        )
     if role == Role.OWNER:
         raise InvalidInput("body.role", "An API key cannot hold the owner role.")
     _check_can_grant(ctx, role)
