@@ -363,6 +363,21 @@ async def test_login_is_rate_limited_per_account_and_per_address(backend, outbox
         assert r.status_code == 401
 
 
+async def test_an_ipv6_client_counts_by_its_64_block(backend, outbox):
+    """Per-address limits key an IPv6 client on its /64 (security review): a subscriber holds the whole block,
+    and rotating through it must not bring a fresh allowance each time."""
+    app = create_app(backend.settings(login_limit_per_address=3, login_window_seconds=60))
+    codes = []
+    async with running(app):
+        for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3", "2001:db8:1:2::4"):
+            async with client_for(app, host) as client:
+                r = await client.post("/v1/auth/login", json={"email": random_email(), "password": "wrong password 1"})
+                codes.append(r.status_code)
+        async with client_for(app, "2001:db8:1:3::1") as next_block:
+            codes.append((await next_block.post("/v1/auth/login", json={"email": random_email(), "password": "wrong password 1"})).status_code)
+    assert codes == [401, 401, 401, 429, 401]
+
+
 async def test_guessing_from_elsewhere_does_not_lock_the_owner_out(backend, outbox):
     """Per account only failures count, and per client address: ten wrong passwords from ten addresses
     leave the owner's own sign-in alone; the account-wide ceiling on failures stops guessing spread over

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,7 +20,17 @@ from confide.settings import Settings
 
 def subject_key(bucket: str, subject: str) -> str:
     """A broker key for counting events of one subject (an address, an account): hashed, so keys
-    carry no personal data."""
+    carry no personal data. An IPv6 address counts by its /64, the block one subscriber is given:
+    otherwise each of its 2^64 addresses would bring a fresh allowance."""
+    if ":" in subject and "@" not in subject:
+        try:
+            address = ipaddress.ip_address(subject)
+        except ValueError:
+            pass
+        else:
+            if address.version == 6:
+                mapped = address.ipv4_mapped  # "::ffff:192.0.2.1" is that IPv4 address
+                subject = str(mapped) if mapped is not None else str(ipaddress.ip_network(f"{address}/64", strict=False))
     return f"{bucket}:{hashlib.sha256(subject.encode()).hexdigest()[:24]}"
 
 
