@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from confide.chats import inbox, service
 from confide.chats.models import Conversation
-from confide.chats.schemas import CustomerTokenSecretOut, MessageOut, RuleHitOut, TranscriptOut
+from confide.chats.schemas import CustomerTokenSecretOut, CustomerTokenSecretRotate, MessageOut, RuleHitOut, TranscriptOut
 from confide.chats.tokens import new_customer_secret
 from confide.core.db import SessionDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require
@@ -22,11 +22,16 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["chats"])
     status_code=status.HTTP_201_CREATED,
     response_model=CustomerTokenSecretOut,
     summary="Create or rotate the secret that signs customer tokens",
-    description="Your server signs an HS256 JWT with `sub` (your own customer id) and `exp`, and the widget passes it in its hello "
-    "frame, so one person is recognised across devices. The previous secret stays valid until the next rotation.",
+    description="Your server signs an HS256 JWT with `sub` (your own customer id) and `exp` (at most 24 hours ahead: a token that "
+    "would live longer is refused, as it would be a standing credential in a web page), and the widget passes it in its hello "
+    "frame, so one person is recognised across devices. The previous secret stays valid until the next rotation, for overlap; "
+    "send `{\"revoke_previous\": true}` to end it at once (a leaked secret). The body is optional.",
 )
-async def rotate_customer_secret(ctx: Annotated[TenantContext, require(Permission.TENANT_MANAGE)], session: SessionDep) -> CustomerTokenSecretOut:
-    row = await service.rotate_customer_secret(session, tenant_id=ctx.tenant_id, secret=new_customer_secret())
+async def rotate_customer_secret(
+    ctx: Annotated[TenantContext, require(Permission.TENANT_MANAGE)], session: SessionDep, body: CustomerTokenSecretRotate | None = None
+) -> CustomerTokenSecretOut:
+    revoke_previous = body is not None and body.revoke_previous
+    row = await service.rotate_customer_secret(session, tenant_id=ctx.tenant_id, secret=new_customer_secret(), revoke_previous=revoke_previous)
     await session.commit()
     return CustomerTokenSecretOut(id=row.id, secret=row.secret, created_at=row.created_at)
 

@@ -10,9 +10,19 @@ from pydantic import Field
 from confide.core.schemas import RequestBody, ResponseBody
 
 
+class CustomerTokenSecretRotate(RequestBody):
+    revoke_previous: bool = Field(
+        default=False,
+        description="Also revoke the secret in force until now, at once, instead of keeping it valid until the next rotation: "
+        "for a secret that leaked. Tokens it signed stop working on their next connection.",
+    )
+
+
 class CustomerTokenSecretOut(ResponseBody):
     id: str
-    secret: str = Field(description="Sign customer tokens (HS256 JWT with `sub` = your customer id and `exp`) with it. Shown only now.")
+    secret: str = Field(
+        description="Sign customer tokens (HS256 JWT with `sub` = your customer id and `exp`, at most 24 hours ahead) with it. Shown only now."
+    )
     created_at: datetime
 
 

@@ -308,15 +308,16 @@ async def customer_secrets(session: AsyncSession, *, tenant_id: str) -> list[str
     return list(rows.all())
 
 
-async def rotate_customer_secret(session: AsyncSession, *, tenant_id: str, secret: str) -> CustomerTokenSecret:
-    """A new secret; the previous one stays valid for overlap until this is called again."""
+async def rotate_customer_secret(session: AsyncSession, *, tenant_id: str, secret: str, revoke_previous: bool = False) -> CustomerTokenSecret:
+    """A new secret; the previous one stays valid for overlap until this is called again, or ends now
+    (`revoke_previous`, for a secret that leaked)."""
     now = utcnow()
     current = (
         await session.scalars(
             select(CustomerTokenSecret).where(CustomerTokenSecret.tenant_id == tenant_id, CustomerTokenSecret.revoked_at.is_(None)).order_by(CustomerTokenSecret.id)
         )
     ).all()
-    for old in current[:-1]:
+    for old in current if revoke_previous else current[:-1]:
         old.revoked_at = now
     row = CustomerTokenSecret(id=new_id("cts"), tenant_id=tenant_id, secret=secret)
     session.add(row)

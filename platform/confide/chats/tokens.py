@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -59,16 +60,22 @@ def new_customer_secret() -> str:
     return "cfc_" + secrets.token_urlsafe(32)
 
 
-def verify_customer_token(token: str, secrets_in_force: list[str]) -> str | None:
+# A customer token sits in a web page: one that would live longer than this is a standing credential, refused.
+CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS = 24 * 3600
+CLOCK_LEEWAY_SECONDS = 60  # the tenant's server clock may run a little ahead
+
+
+def verify_customer_token(token: str, secrets_in_force: list[str], *, now: float | None = None) -> str | None:
     """The tenant's own customer id (`sub`) from a token its server signed; None when none verifies.
-    Tokens must carry `sub` and `exp`."""
+    Tokens must carry `sub` and `exp`, and expire within CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS."""
+    latest = (time.time() if now is None else now) + CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS + CLOCK_LEEWAY_SECONDS
     for secret in secrets_in_force:
         try:
             claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"], "verify_aud": False})
         except jwt.PyJWTError:
             continue
         sub = str(claims["sub"])
-        if 0 < len(sub) <= 200:
+        if 0 < len(sub) <= 200 and isinstance(claims["exp"], (int, float)) and claims["exp"] <= latest:
             return sub
     return None
 
