@@ -269,71 +269,118 @@ async def test_unknown_tenant_answers_like_a_foreign_one(client, factory, tenant
     assert r.json()["type"].endswith("/not-found")
 
 
-def avatar_filter_routes(app) -> list[str]:  # noqa: ANN001
-    """The tenant routes that filter by `avatar_id` (a query parameter): the inbox, evaluation and reports."""
-    routes = []
+async def _archived_avatar(client: httpx.AsyncClient, factory: Factory, owner: User, tenant_id: str) -> str:
+    avatar_id = await _avatar(client, factory, owner, tenant_id)
+    r = await client.post(f"/v1/tenants/{tenant_id}/avatars/{avatar_id}/archive", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    return avatar_id
+
+
+# Query parameter naming one of the tenant's objects (a filter of a list or report) -> how to create such an object,
+# and further objects of the tenant's own that the filter must accept (an archived avatar still has its figures).
+QUERY_FILTER_FACTORIES: dict[str, Maker] = {"avatar_id": _avatar, "definition_id": _score_definition}
+QUERY_FILTER_ALSO_OWN: dict[str, list[Maker]] = {"avatar_id": [_archived_avatar]}
+# Query parameters of tenant routes that end in `_id` but name no object of the tenant, so there is nothing to check
+# them against: the route answers as for any value.
+NOT_OBJECT_FILTERS = {
+    "rule_id": "a guideline rule's id, chosen in the tenant's own rule sets (`tone`): a name, not an object",
+    "visitor_id": "an end customer's pseudonymous id (or subject ref) on exports: no table of visitors; an unknown one exports nothing",
+}
+# Every (route, filter) pair, pinned: a filter gained or lost shows up here.
+FILTERED_ROUTES = {
+    ("/v1/tenants/{tenant_id}/conversations", "avatar_id"),
+    ("/v1/tenants/{tenant_id}/reports", "avatar_id"),
+    ("/v1/tenants/{tenant_id}/ratings", "avatar_id"),
+    ("/v1/tenants/{tenant_id}/evaluation/conversations", "avatar_id"),
+    ("/v1/tenants/{tenant_id}/evaluation/scores", "avatar_id"),
+    ("/v1/tenants/{tenant_id}/evaluation/scores", "definition_id"),
+    ("/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}/summary", "avatar_id"),
+}
+
+
+def owned_filter_routes(app) -> set[tuple[str, str]]:  # noqa: ANN001
+    """(path, query parameter) of every GET tenant route whose filter is checked against the tenant's objects by the
+    one mechanism (confide.core.tenancy.owned_filter), as the route's dependencies say."""
+    from confide.core import openapi_errors
+    from confide.core.tenancy import owned_filter_of
+
+    found = set()
+    for route in openapi_errors._api_routes(app):
+        if route.path_format.startswith("/v1/tenants/{tenant_id}"):
+            calls = [d.call for d in route.dependant.dependencies]
+            for position, call in enumerate(calls):
+                owned = owned_filter_of(call)
+                if owned is not None:
+                    assert route.methods == {"GET"}, (route.path_format, route.methods)
+                    # The route's permission is checked first: its require(...) is declared before the filter.
+                    assert any(openapi_errors._is_require(c) for c in calls[:position]), (route.path_format, owned.name)
+                    found.add((route.path_format, owned.name))
+            nested = [c for d in route.dependant.dependencies for c in openapi_errors._calls(d) if owned_filter_of(c)]
+            assert not nested, (route.path_format, nested)  # a filter is a parameter of the route itself
+    return found
+
+
+def id_query_params(app) -> set[tuple[str, str]]:  # noqa: ANN001
+    """(path, query parameter) of every tenant route's query parameter whose name ends in `_id`, as documented."""
+    found = set()
     for path, operations in app.openapi()["paths"].items():
-        operation = operations.get("get")
-        if path.startswith("/v1/tenants/{tenant_id}") and operation:
-            if any(p["in"] == "query" and p["name"] == "avatar_id" for p in operation.get("parameters", ())):
-                routes.append(path)
-    return sorted(routes)
+        if path.startswith("/v1/tenants/{tenant_id}"):
+            for operation in operations.values():
+                found.update((path, p["name"]) for p in operation.get("parameters", ()) if p["in"] == "query" and p["name"].endswith("_id"))
+    return found
 
 
-async def test_an_avatar_filter_with_another_tenants_avatar_answers_as_an_unknown_one(app, client, factory):
-    """A filter is no path parameter, but the same holds: another tenant's avatar id answers 404, exactly as an id that
-    exists nowhere, never a 200 with zero figures (which would pass for "no data") or anything telling the two apart."""
+def test_every_id_filter_names_a_tenant_object_through_the_one_mechanism(app):
+    """Every query parameter of a tenant route ending in `_id` is either checked by `owned_filter` or, named in
+    NOT_OBJECT_FILTERS with the reason, no object of the tenant at all; and every checked one has a factory below."""
+    owned = owned_filter_routes(app)
+    assert owned == FILTERED_ROUTES, owned ^ FILTERED_ROUTES
+    unchecked = sorted(pair for pair in id_query_params(app) - owned if pair[1] not in NOT_OBJECT_FILTERS)
+    assert not unchecked, f"declare these filters with tenancy.owned_filter (or say in NOT_OBJECT_FILTERS why not): {unchecked}"
+    assert {name for _, name in owned} <= set(QUERY_FILTER_FACTORIES)
+
+
+async def test_a_filter_naming_another_tenants_object_answers_as_an_unknown_one(app, client, factory):
+    """A filter is no path parameter, but the same holds: another tenant's avatar or score definition id answers 404,
+    exactly as an id that exists nowhere, never a 200 with zero figures (which would pass for "no data") or anything
+    telling the two apart. The tenant's own objects (archived avatars too) are accepted; and in a tenant the caller is
+    not in, the filter changes nothing: the answer is the unknown tenant's."""
     victim = await factory.user()
     victim_tenant = await factory.tenant(victim, "Victim AG")
-    theirs = await _avatar(client, factory, victim, victim_tenant)
     attacker = await factory.user()
     attacker_tenant = await factory.tenant(attacker, "Attacker AG")
-    mine = await _avatar(client, factory, attacker, attacker_tenant)
-    archived = await _avatar(client, factory, attacker, attacker_tenant)
-    r = await client.post(f"/v1/tenants/{attacker_tenant}/avatars/{archived}/archive", headers=attacker.headers)
-    assert r.status_code == 200, r.text
     r = await client.post(f"/v1/tenants/{attacker_tenant}/api-keys", json={"name": "attacker", "role": "admin"}, headers=attacker.headers)
     attacker_key = {"Authorization": f"Bearer {r.json()['key']}"}
+    theirs = {name: await make(client, factory, victim, victim_tenant) for name, make in QUERY_FILTER_FACTORIES.items()}
+    mine = {
+        name: [await make(client, factory, attacker, attacker_tenant) for make in [QUERY_FILTER_FACTORIES[name], *QUERY_FILTER_ALSO_OWN.get(name, [])]]
+        for name in QUERY_FILTER_FACTORIES
+    }
 
-    routes = avatar_filter_routes(app)
-    assert routes == sorted([
-        "/v1/tenants/{tenant_id}/conversations",
-        "/v1/tenants/{tenant_id}/reports",
-        "/v1/tenants/{tenant_id}/ratings",
-        "/v1/tenants/{tenant_id}/evaluation/conversations",
-        "/v1/tenants/{tenant_id}/evaluation/scores",
-        "/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}/summary",
-    ])
+    routes = sorted(owned_filter_routes(app))
+    assert set(routes) == FILTERED_ROUTES
     failures = []
-    for path in routes:
+    for path, name in routes:
         ids = {p: await PATH_PARAM_FACTORIES[p](client, factory, attacker, attacker_tenant) for p in PARAM.findall(path) if p != "tenant_id"}
         url = path.format(tenant_id=attacker_tenant, **ids)
+        unknown = name[:3] + "_missing"
         for label, headers in (("user", attacker.headers), ("API key", attacker_key)):
-            for own_avatar in (mine, archived):
-                own = await client.get(url, params={"avatar_id": own_avatar}, headers=headers)
+            for own_id in mine[name]:
+                own = await client.get(url, params={name: own_id}, headers=headers)
                 if own.status_code != 200:
-                    failures.append(f"{path} ({label}): {own.status_code} for the tenant's own avatar {own_avatar}: {own.text[:200]}")
-            response = await client.get(url, params={"avatar_id": theirs}, headers=headers)
-            baseline = await client.get(url, params={"avatar_id": "ava_missing"}, headers=headers)
+                    failures.append(f"{path}?{name} ({label}): {own.status_code} for the tenant's own {own_id}: {own.text[:200]}")
+            response = await client.get(url, params={name: theirs[name]}, headers=headers)
+            baseline = await client.get(url, params={name: unknown}, headers=headers)
             if response.status_code != 404 or response.headers["content-type"] != "application/problem+json":
-                failures.append(f"{path} ({label}): {response.status_code} {response.text[:200]}")
+                failures.append(f"{path}?{name} ({label}): {response.status_code} {response.text[:200]}")
             elif comparable(response) != comparable(baseline):
-                failures.append(f"{path} ({label}): answers differently than for a missing avatar: {response.text[:200]} vs {baseline.text[:200]}")
+                failures.append(f"{path}?{name} ({label}): answers differently than for an unknown id: {response.text[:200]} vs {baseline.text[:200]}")
+            elif not response.json()["type"].endswith("/not-found") or not response.json()["detail"].startswith("No such "):
+                failures.append(f"{path}?{name} ({label}): not the path ids' not-found: {response.text[:200]}")
+        # The victim's own tenant, with the victim's id in the filter: the tenant answers first, as an unknown one.
+        victim_ids = {p: await PATH_PARAM_FACTORIES[p](client, factory, victim, victim_tenant) for p in PARAM.findall(path) if p != "tenant_id"}
+        response = await client.get(path.format(tenant_id=victim_tenant, **victim_ids), params={name: theirs[name]}, headers=attacker.headers)
+        baseline = await client.get(path.format(tenant_id="ten_missing", **{k: k[:3] + "_missing" for k in victim_ids}), params={name: unknown}, headers=attacker.headers)
+        if response.status_code != 404 or comparable(response) != comparable(baseline):
+            failures.append(f"{path}?{name} (their tenant): {response.status_code} {response.text[:200]} vs {baseline.text[:200]}")
     assert not failures, "\n".join(failures)
-
-
-async def test_a_score_definition_filter_with_another_tenants_definition_answers_as_an_unknown_one(client, factory):
-    """GET …/evaluation/scores?definition_id=: the same as the avatar filter, for the score definition."""
-    victim = await factory.user()
-    victim_tenant = await factory.tenant(victim, "Victim AG")
-    theirs = await _score_definition(client, factory, victim, victim_tenant)
-    attacker = await factory.user()
-    attacker_tenant = await factory.tenant(attacker, "Attacker AG")
-    mine = await _score_definition(client, factory, attacker, attacker_tenant)
-    url = f"/v1/tenants/{attacker_tenant}/evaluation/scores"
-    own = await client.get(url, params={"definition_id": mine}, headers=attacker.headers)
-    assert own.status_code == 200, own.text
-    response = await client.get(url, params={"definition_id": theirs}, headers=attacker.headers)
-    baseline = await client.get(url, params={"definition_id": "sdf_missing"}, headers=attacker.headers)
-    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json", response.text
-    assert comparable(response) == comparable(baseline)

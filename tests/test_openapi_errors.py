@@ -136,6 +136,45 @@ async def test_tenant_routes_document_401_403_and_404(client, factory: Factory):
     _check(r.json(), {"$ref": SCHEMAS + _schema_of(read["404"])}, spec)
 
 
+async def test_a_filter_naming_a_tenant_object_documents_its_404(app: FastAPI, client, factory: Factory):
+    """A query filter declared with tenancy.owned_filter (`?avatar_id=`, `?definition_id=`) gets the 404 documented from
+    the dependency, as a path id does: on exactly the routes that take such a filter, naming each filter, and no route
+    declares it by hand. The answer to another tenant's avatar is that documented problem."""
+    from tests.test_isolation import FILTERED_ROUTES, _avatar
+
+    spec = await _spec(client)
+    documented = set()
+    for path, method, operation in _operations(spec):
+        description = operation["responses"].get("404", {}).get("description", "")
+        named = {name for name in re.findall(r"`([a-z_]+)` names no ", description)}
+        documented.update((path, name) for name in named)
+        if named:
+            assert method == "get" and description.startswith("Nothing found for `") and "(problem type `not-found`)" in description, (method, path)
+            assert "another tenant's as much as an unknown one" in description, (method, path)
+    assert documented == FILTERED_ROUTES, documented ^ FILTERED_ROUTES
+    # Generated, not declared: no route with such a filter declares its 404 by hand.
+    filtered = {path for path, _ in FILTERED_ROUTES}
+    declared = sorted(
+        route.path_format
+        for route in openapi_errors._api_routes(app)
+        if route.path_format in filtered and (404 in (route.responses or {}) or "404" in (route.responses or {}))
+    )
+    assert not declared, declared
+    scores = spec["paths"]["/v1/tenants/{tenant_id}/evaluation/scores"]["get"]
+    assert "`definition_id` names no score definition of this tenant" in scores["responses"]["404"]["description"]
+    parameters = {p["name"]: p for p in scores["parameters"]}
+    assert "answers 404 (`not-found`)" in parameters["avatar_id"]["description"]
+    assert "answers 404 (`not-found`)" in parameters["definition_id"]["description"]
+
+    owner, other = await factory.user(), await factory.user()
+    tenant_id, other_tenant = await factory.tenant(owner), await factory.tenant(other)
+    theirs = await _avatar(client, factory, other, other_tenant)
+    r = await client.get(f"/v1/tenants/{tenant_id}/ratings", params={"avatar_id": theirs}, headers=owner.headers)
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM, r.text
+    assert r.json()["type"].endswith("/not-found") and r.json()["detail"] == "No such avatar."
+    _check(r.json(), {"$ref": SCHEMAS + _schema_of(spec["paths"]["/v1/tenants/{tenant_id}/ratings"]["get"]["responses"]["404"])}, spec)
+
+
 async def test_every_documented_401_is_what_an_anonymous_caller_gets(client):
     """Walks every operation that documents 401 and calls it without credentials: the answer is a documented
     401 (or 403 `operator-access-disabled` where operator routes are off), never something undocumented."""

@@ -21,7 +21,7 @@ from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, NotFound, PermissionDenied
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
-from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, require
+from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, owned_filter, require
 from confide.privacy.erasure import request_erasure, wake_erasure_worker
 from confide.privacy.erasure_models import ErasureRequest
 from confide.privacy.gate import Purpose, PurposeGateDep
@@ -35,6 +35,8 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["inbox"])
 
 Reader = Annotated[TenantContext, require(Permission.CHATS_READ)]
 Operator = Annotated[TenantContext, require(Permission.CHATS_OPERATE)]
+# Another tenant's avatar answers 404 exactly as an unknown one (tenancy.owned_filter), never an empty inbox.
+AvatarFilter = Annotated[str | None, owned_filter(Avatar, "avatar", name="avatar_id", description="Only this avatar's conversations (archived ones too).")]
 ME = "me"
 # Every write on one conversation refuses an erased one (only its anonymous stub is left).
 ERASED_CONFLICT = {409: {"description": "The conversation's data was erased (`conversation-erased`)."}}
@@ -96,19 +98,13 @@ def _utc(value: datetime | None) -> datetime | None:
     "first (in `order`), then unrated ones. `next_cursor` continues exactly this query: a cursor used with other filters, "
     "another sort or another tenant is refused (400 invalid-cursor). Conversations whose data was erased are not listed. "
     "Reading the inbox is operator review under the tenant's processing instructions (403 purpose-not-instructed when off).",
-    responses={
-        404: {"description": "No such tenant (or one you are not a member of), or `avatar_id` is no avatar of this tenant (problem type `not-found`)."}
-    },
 )
 async def list_conversations(
     ctx: Reader,
     session: SessionDep,
     services: ServicesDep,
     gate: PurposeGateDep,
-    avatar_id: Annotated[
-        str | None,
-        Query(max_length=64, description="Only this avatar's conversations (archived ones too); an id that is no avatar of this tenant answers 404 (`not-found`), as an unknown one."),
-    ] = None,
+    avatar_id: AvatarFilter = None,
     status: Annotated[list[Literal["avatar", "waiting", "operator", "closed"]] | None, Query(description="avatar, waiting (for a human), operator, closed; repeat for several.")] = None,
     date_field: Annotated[Literal["created_at", "updated_at"], Query(description="Which time `from` and `to` apply to.")] = "created_at",
     since: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601 date or date-time).")] = None,
@@ -142,10 +138,6 @@ async def list_conversations(
             raise InvalidInput("query.q", str(exc)) from exc
     if assignee is not None and assignee != UNASSIGNED:
         assignee = _resolve_user(ctx, assignee, "query.assignee")
-    if avatar_id:
-        # Another tenant's avatar answers 404 exactly as an id that exists nowhere: a filter that quietly matched
-        # nothing would pass for "no conversations" (as the evaluation routes' avatar filter).
-        await get_for_tenant(session, ctx, Avatar, avatar_id, "avatar")
     query = InboxQuery(
         avatar_id=avatar_id,
         statuses=tuple(sorted(set(status or ()), key=STATUSES.index)),

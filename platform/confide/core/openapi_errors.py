@@ -12,7 +12,8 @@ place and cached as FastAPI caches it (`app.openapi_schema`):
   422 where the app-wide `reject_unknown_query_params` runs (any route: an unknown query parameter);
   401 where a bearer token (`current_principal`) or the operator token is needed; 403 for a role
   permission (`require(...)`), a person's sign-in (`current_user`), an unrestricted account
-  (`active_user`, `require`) or operator routes switched off; 404 where the path carries ids;
+  (`active_user`, `require`) or operator routes switched off; 404 where the path carries ids, and where a
+  query parameter names one of the tenant's objects (`owned_filter`: `?avatar_id=`, `?definition_id=`);
   400 `invalid-cursor` where the route takes a `cursor` query parameter, and `invalid-token` where its
   JSON body carries a `token` (the one-time tokens mailed for confirmations, objections, invitations
   and password resets: every such route refuses an unknown one with it). A status a route declares
@@ -41,7 +42,7 @@ from confide.core.auth import active_user, current_principal, current_user
 from confide.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from confide.core.http import reject_unknown_query_params
 from confide.core.services import Services
-from confide.core.tenancy import Permission, require
+from confide.core.tenancy import Permission, owned_filter_of, require
 from confide.privacy.operators import operator
 
 PROBLEM = "Problem"
@@ -293,10 +294,16 @@ def _common_errors(route: Any, operation: dict[str, Any], schemas: dict[str, Any
     if forbidden:
         out["403"] = {"description": _sentence(forbidden) + "."}
 
+    not_found = []
     if path_ids:
         ids = ", ".join(f"`{name}`" for name in path_ids)
         what = " (a tenant you are not a member of answers the same)" if requires else ""
-        out["404"] = {"description": f"Nothing found for {ids}{what} (problem type `not-found`)."}
+        not_found.append(f"nothing found for {ids}{what}")
+    owned = list(dict.fromkeys(filter(None, map(owned_filter_of, calls))))  # query filters naming one of the tenant's objects
+    not_found.extend(f"`{f.name}` names no {f.what} of this tenant" for f in owned)
+    if not_found:
+        whose = ", another tenant's as much as an unknown one" if owned else ""
+        out["404"] = {"description": f"{_sentence(not_found)}{whose} (problem type `not-found`)."}
 
     if rate_limited([route.dependant.call, *calls]):
         out["429"] = {"description": TOO_MANY_REQUESTS, "headers": {"Retry-After": copy.deepcopy(RETRY_AFTER)}}

@@ -18,7 +18,7 @@ from confide.core.db import SessionDep
 from confide.core.errors import NotFound
 from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
 from confide.core.services import ServicesDep
-from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
+from confide.core.tenancy import Permission, TenantContext, get_for_tenant, owned_filter, require, tenant_select
 from confide.evaluation import annotations
 from confide.evaluation.annotations import day_start
 from confide.evaluation.models import ConversationMetrics, ConversationOutcome, ConversationScore, ScoreDefinition
@@ -47,18 +47,9 @@ Operator = Annotated[TenantContext, require(Permission.CHATS_OPERATE)]
 Manager = Annotated[TenantContext, require(Permission.TENANT_MANAGE)]
 From = Annotated[date | None, Query(alias="from", description="First UTC day (inclusive), YYYY-MM-DD; default: 29 days before `to`.")]
 To = Annotated[date | None, Query(alias="to", description="Last UTC day (inclusive), YYYY-MM-DD; default: today.")]
-AvatarFilter = Annotated[
-    str | None, Query(max_length=60, description="Only this avatar; an id that is no avatar of this tenant answers 404 (`not-found`), as an unknown one.")
-]
-# The 404 of a route that takes the avatar filter: the common one (the path's ids) and the filter.
-NO_SUCH_AVATAR = "No such tenant (or one you are not a member of), or `avatar_id` is no avatar of this tenant (problem type `not-found`)."
-
-
-async def _check_avatar(session: Any, ctx: TenantContext, avatar_id: str | None) -> None:
-    """A filter by avatar names one of this tenant's avatars (archived ones too). Another tenant's avatar id answers
-    404 exactly as an id that exists nowhere: a filter that quietly matched nothing would pass for "no data"."""
-    if avatar_id:
-        await get_for_tenant(session, ctx, Avatar, avatar_id, "avatar")
+# Filters naming one of the tenant's objects: another tenant's id answers 404 as an unknown one (tenancy.owned_filter).
+AvatarFilter = Annotated[str | None, owned_filter(Avatar, "avatar", name="avatar_id", description="Only this avatar (archived ones too).")]
+DefinitionFilter = Annotated[str | None, owned_filter(ScoreDefinition, "score definition", name="definition_id", description="Only this score definition.")]
 
 
 async def _evaluating(session: Any, ctx: TenantContext, *, subject_ref: str | None = None, counts: dict[str, int] | None = None) -> None:
@@ -79,7 +70,7 @@ def _evaluator(request: Request) -> Evaluator:
     summary="Report by day or week: conversations, containment, handoffs by reason, CSAT, latency, unanswered questions, guideline hits",
     description="Served from daily aggregates (UTC days on which conversations started), so it stays fast at any volume. "
     "`?format=csv` or `Accept: text/csv` downloads the periods as CSV. Conversations whose text or row was erased still count.",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, 404: {"description": NO_SUCH_AVATAR}},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def report(
     request: Request,
@@ -92,7 +83,6 @@ async def report(
     format: Annotated[Literal["json", "csv"] | None, Query(description="json (default) or csv; `Accept: text/csv` also gives CSV.")] = None,  # noqa: A002
 ) -> Any:
     first, last = resolve_range(start, end, utcnow().date())
-    await _check_avatar(session, ctx, avatar_id)
     await _evaluating(session, ctx, counts={"days": (last - first).days + 1})
     body = await build_report(session, tenant_id=ctx.tenant_id, granularity=granularity, start=first, end=last, avatar_id=avatar_id)
     wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
@@ -112,7 +102,6 @@ ERASED_CONFLICT = {409: {"description": "The conversation's data was erased (`co
     "/evaluation/conversations",
     response_model=Page[ConversationMetricsOut],
     summary="Metrics of closed conversations, oldest first",
-    responses={404: {"description": NO_SUCH_AVATAR}},
 )
 async def list_metrics(
     ctx: Reader,
@@ -127,7 +116,6 @@ async def list_metrics(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[ConversationMetricsOut]:
-    await _check_avatar(session, ctx, avatar_id)
     await _evaluating(session, ctx)
     stmt = tenant_select(ctx, ConversationMetrics)
     if start:
@@ -181,9 +169,7 @@ async def set_resolution(conversation_id: str, body: ResolutionIn, request: Requ
     return OutcomeOut.model_validate(outcome)
 
 
-@router.get(
-    "/ratings", response_model=Page[RatingOut], summary="CSAT ratings with their comments, oldest first", responses={404: {"description": NO_SUCH_AVATAR}}
-)
+@router.get("/ratings", response_model=Page[RatingOut], summary="CSAT ratings with their comments, oldest first")
 async def ratings(
     ctx: Reader,
     session: SessionDep,
@@ -195,7 +181,6 @@ async def ratings(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[RatingOut]:
-    await _check_avatar(session, ctx, avatar_id)
     await _evaluating(session, ctx)
     stmt = tenant_select(ctx, ConversationOutcome).where(ConversationOutcome.score.is_not(None))
     if start:
@@ -280,10 +265,8 @@ async def delete_definition(definition_id: str, ctx: Manager, session: SessionDe
     "/evaluation/score-definitions/{definition_id}/summary",
     response_model=ScoreSummaryOut,
     summary="A score per avatar and source: count and mean, or the distribution of labels",
-    responses={404: {"description": "No such tenant (or one you are not a member of), no such score definition, or `avatar_id` is no avatar of this tenant (problem type `not-found`)."}},
 )
 async def definition_summary(definition_id: str, ctx: Reader, session: SessionDep, start: From = None, end: To = None, avatar_id: AvatarFilter = None) -> Any:
-    await _check_avatar(session, ctx, avatar_id)
     body = await annotations.summary(session, ctx, definition_id, avatar_id=avatar_id, start=start, end=end)
     await _evaluating(session, ctx)
     return body
@@ -335,28 +318,17 @@ async def conversation_scores(conversation_id: str, ctx: Reader, session: Sessio
     "/evaluation/scores",
     response_model=Page[ScoreOut],
     summary="Scores across conversations, by definition, avatar or source",
-    responses={
-        404: {
-            "description": "No such tenant (or one you are not a member of), or `avatar_id` is no avatar or `definition_id` no score "
-            "definition of this tenant (problem type `not-found`)."
-        }
-    },
 )
 async def list_scores(
     ctx: Reader,
     session: SessionDep,
     services: ServicesDep,
-    definition_id: Annotated[
-        str | None, Query(max_length=60, description="Only this score definition; an id that is no definition of this tenant answers 404 (`not-found`).")
-    ] = None,
+    definition_id: DefinitionFilter = None,
     avatar_id: AvatarFilter = None,
     source: Annotated[Literal["staff", "automatic"] | None, Query()] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[ScoreOut]:
-    await _check_avatar(session, ctx, avatar_id)
-    if definition_id:  # as the avatar filter: another tenant's definition answers as one that exists nowhere
-        await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition")
     await _evaluating(session, ctx)
     stmt = annotations.scores_query(ctx, definition_id=definition_id, avatar_id=avatar_id, source=source)
     scope = query_scope("scores", ctx.tenant_id, definition_id, avatar_id, source)
