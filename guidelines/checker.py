@@ -70,8 +70,10 @@ _HUMAN_REQUEST = RuleMatcher([  # type: ignore[list-item]
     _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_ALONE),
     _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_VAGUE),
     _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_WANT),
+    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_REACH_FRAMES),
+    _BuiltinPhrases(BUILTIN_HUMAN_REQUEST, wording.HUMAN_REQUEST_SIGNALS),
 ])
-_DIRECT, _ALONE, _VAGUE, _WANT = range(4)
+_DIRECT, _ALONE, _VAGUE, _WANT, _REACH, _SIGNAL = range(6)
 _SENTENCE_END = ".!?\n"
 _WORD = re.compile(r"[^\s.,!?;:]+")  # a word between spaces and clause punctuation
 _INFINITIVE = frozenset({"zu", "te"})  # "mit einem Mitarbeiter zu sprechen", "met een medewerker te spreken"
@@ -164,6 +166,8 @@ def _not_a_request(text: str, start: int, end: int, rule: int) -> bool:
         return True  # "I want an agent to sell my house"
     if rule == _VAGUE:
         return bool(before) and not _has(f"{said}{text[start:end]} ", wording.HUMAN_REQUEST_CUES)
+    if rule == _REACH:  # a person to reach, without a modal of its own: a cue before it ("je peux" in it is none)
+        return bool(before) and not _has(said, wording.HUMAN_REQUEST_CUES)
     return False
 
 
@@ -172,15 +176,18 @@ def requests_human(folded: Folded) -> bool:
     phrase that the words around it leave a request, or a sentence that is nothing but one ("human",
     "Stop. Human.", "Mitarbeiter bitte"). A person's name misspelt by one letter counts as the name
     ("talk to a humna", "mit einem Mitarbieter sprechen"): the message is read again with it mended."""
-    if _requests_human(folded):
+    request = _requests_human(folded)
+    if request:
         return True
+    if request is None and len(folded.text) > wording.HUMAN_REQUEST_SHORT_MESSAGE:
+        return False  # no word that a request needs (wording.HUMAN_REQUEST_SIGNALS): no typo makes one
     typos = wording._typo_table or wording.human_request_typos()
     text = folded.text
     if typos.keys().isdisjoint(
         text.replace(",", " ").replace(".", " ").replace("?", " ").replace("!", " ").replace(";", " ").replace(":", " ").split()
     ):  # str.translate takes twice as long
         return False
-    return _requests_human(_mended(folded, typos))
+    return bool(_requests_human(_mended(folded, typos)))
 
 
 def _mended(folded: Folded, typos: Mapping[str, str]) -> Folded:
@@ -213,16 +220,26 @@ def _mended(folded: Folded, typos: Mapping[str, str]) -> Folded:
     return Folded("".join(pieces), tuple((moved(start), moved(end)) for start, end in folded.runs))
 
 
-def _requests_human(folded: Folded) -> bool:
+def _requests_human(folded: Folded) -> bool | None:
+    """True for a request; otherwise False if the message holds a word that a request needs
+    (wording.HUMAN_REQUEST_SIGNALS, a frame), None if it holds none."""
     text = folded.text
+    signalled = False
     for hit in _HUMAN_REQUEST.hits(folded):
-        if hit.rule == _ALONE:
+        if hit.rule == _SIGNAL:
+            signalled = True
+        elif hit.rule == _ALONE:
             head, tail = text[:hit.start].rstrip(" ,"), text[hit.end:].lstrip(" ,")
             if (not head or head[-1] in _SENTENCE_END) and (not tail or tail[0] in _SENTENCE_END):
                 return True
+        elif hit.rule == _REACH:  # "i can call", "peut me rappeler": a request with a person next to it
+            signalled = True
+            phrase = wording.reach_request(text, hit.start, hit.end)
+            if phrase is not None and not _not_a_request(text, phrase[0], phrase[1], _DIRECT if phrase[2] else _REACH):
+                return True
         elif not _not_a_request(text, hit.start, hit.end, hit.rule):
             return True
-    return False
+    return False if signalled else None
 
 
 def accepts_offer(folded: Folded) -> bool:

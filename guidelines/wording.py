@@ -273,6 +273,211 @@ _ALL_PHRASES = tuple(dict.fromkeys(
     p for phrases in HUMAN_REQUEST_PHRASES.values() for p in phrases
     if not (_vague(p) and p.endswith(_PHONE))
 ))
+
+
+def _combine(*parts: tuple[str, ...]) -> list[str]:
+    """Every phrase made of one choice from each part, in order, empty choices left out."""
+    phrases = [""]
+    for choices in parts:
+        phrases = [f"{phrase} {choice}".strip() if choice else phrase for phrase in phrases for choice in choices]
+    return phrases
+
+
+# A person the visitor can reach, and a person who calls them back, in two shapes:
+#
+# - "Is there a person I can call?", "Is there someone I could speak to?", "Gibt es jemanden, den ich
+#   anrufen kann?", "Y a-t-il quelqu'un à qui je peux parler ?", "¿Hay alguien a quien pueda llamar?",
+#   "C'è una persona che posso chiamare?", "Is er iemand die ik kan bellen?": a person and a relative
+#   clause in which the visitor reaches them. It counts, as a vague phrase does, only with a request cue
+#   before it ("is there", "gibt es", "il y a", "hay", "c'è", "I need", "please", HUMAN_REQUEST_CUES) or
+#   opening its clause: "I don't have anyone I can talk to" asks for nobody, and "Do you have someone I
+#   can talk to?" asks about the service's staff (HUMAN_REQUEST_INQUIRY). Dutch has its lead, "is er",
+#   as a lead of the frame: "er" is also German "he" (HUMAN_REQUEST_THIRD_PARTY).
+# - "Can a person call me back?", "Could a real person call me?", "Kann mich ein Mitarbeiter
+#   zurückrufen?", "Un conseiller peut-il me rappeler ?", "¿Me puede llamar alguien?", "Una persona può
+#   chiamarmi?", "Kan een medewerker mij terugbellen?": a modal, the person and the call, a request as
+#   it stands. After a wish, without a modal, it counts with a cue: "I'd like a person to call me",
+#   "Je voudrais qu'un conseiller me rappelle", "Quiero que me llame un asesor", "Vorrei essere
+#   richiamato da un operatore", "Ik wil graag teruggebeld worden door een medewerker".
+#
+# Every person with every frame would be ~5,000 phrases and ~10 MB more of automaton in every process,
+# so the automaton holds the frames (HUMAN_REQUEST_REACH_FRAMES, "i can call", "peut me rappeler") and
+# `reach_request` looks for the person next to a frame it found: only those rare hits pay for it.
+#
+# A person who merely exists or acted is no request: "Is there a person in charge of refunds?" asks
+# whether someone holds a role, which the avatar can answer (with "... I can talk to" it would ask for
+# them), "A person called me yesterday" tells of a call, "Does a person call me back?" and "Will someone
+# call me?" ask how the service works; none of them hands off.
+HUMAN_REQUEST_REACH_PEOPLE = frozenset(fold(p).text for p in (
+    "a person", "a human", "a human being", "a real person", "a real human", "a live person", "an actual person",
+    "an actual human", "a living person", "a human agent", "a live agent", "a real agent", "an agent", "an operator",
+    "a human operator", "a representative", "a human representative", "a customer service representative", "a rep",
+    "someone", "somebody", "anyone", "anybody", "someone real", "any person", "any human", "an employee",
+    "a staff member", "a member of staff", "a member of your team", "a team member", "an advisor", "an adviser",
+    "a consultant", "a manager", "a supervisor", "someone from your team", "someone from the team",
+    "somebody from your team", "real people", "real humans", "actual people", "any people", "any humans", "any agents",
+    "jemanden", "jemand", "einen menschen", "einen echten menschen", "ein mensch", "ein echter mensch", "einen mitarbeiter",
+    "ein mitarbeiter", "eine mitarbeiterin", "einen menschlichen mitarbeiter", "ein menschlicher mitarbeiter",
+    "einen berater", "ein berater", "eine beraterin", "einen kundenberater", "ein kundenberater", "eine kundenberaterin",
+    "einen ansprechpartner", "ein ansprechpartner", "eine ansprechpartnerin", "einen sachbearbeiter", "ein sachbearbeiter",
+    "eine person", "eine echte person", "jemanden aus ihrem team", "jemand aus ihrem team",
+    "quelqu'un", "une personne", "une vraie personne", "une personne réelle", "un humain", "un être humain", "un vrai humain",
+    "un conseiller", "une conseillère", "un conseiller humain", "un agent", "un agent humain", "un opérateur",
+    "une opératrice", "un interlocuteur", "une interlocutrice", "un employé", "une employée", "un collaborateur",
+    "une collaboratrice", "quelqu'un de votre équipe", "quelqu'un de l'équipe", "un membre de votre équipe",
+    "qu'une personne", "qu'une vraie personne", "qu'un humain", "qu'un être humain", "qu'un conseiller",
+    "qu'une conseillère", "qu'un agent", "qu'un opérateur", "qu'une opératrice", "qu'un interlocuteur", "qu'un employé",
+    "qu'un collaborateur",  # "Est-ce qu'un conseiller peut me rappeler ?"
+    "alguien", "una persona", "una persona real", "un humano", "un ser humano", "un agente", "un agente humano",
+    "un asesor", "una asesora", "un operador", "una operadora", "un empleado", "una empleada", "un representante",
+    "una representante", "un especialista", "alguien de su equipo", "alguien del equipo",
+    "qualcuno", "una persona", "una persona vera", "una persona reale", "un essere umano", "un umano", "un operatore",
+    "un'operatrice", "una operatrice", "un operatore umano", "un consulente", "una consulente", "un addetto",
+    "un'addetta", "un agente", "un dipendente", "un responsabile", "qualcuno del vostro team", "qualcuno del team",
+    "iemand", "een medewerker", "een medewerkster", "een mens", "een echt mens", "een persoon", "een echt persoon",
+    "een echte persoon", "een menselijke medewerker", "een adviseur", "een klantenservicemedewerker", "een consulent",
+    "iemand van uw team", "iemand van jullie team", "iemand van het team",
+))
+HUMAN_REQUEST_REACH_PERSON_WORDS = max(len(person.split()) for person in HUMAN_REQUEST_REACH_PEOPLE)
+
+# A frame's groups: (side of the person, how it asks, leads, frames). The person stands "before" the
+# frame ("a person | i can call") or "after" it ("puede llamarme | una persona"). "direct": a request as
+# it stands; "vague": with a cue before it; "lead": direct after one of the leads ("can | a person | call
+# me"), vague without ("have a person call me"); "modal": direct after one of the leads, nothing without
+# ("kann mich | ein Mitarbeiter | anrufen", not "Ich möchte jemand anrufen"). A lead found before the
+# person (or before the frame, for a person after it) is part of the phrase: "dass mich | ein Mitarbeiter
+# | zurückruft". Bare plurals are no person here: "Can people call me through the widget?"
+_MODAL_FR = ("je peux", "je pourrais", "je puisse")
+_MODAL_ES = ("pueda", "puedo", "podría")
+_MODAL_IT = ("posso", "potrei", "possa")
+_REACH_GROUPS: tuple[tuple[str, str, tuple[str, ...], list[str]], ...] = (
+    ("before", "vague", (), _combine(("", "that", "who"), ("i can", "i could", "we can"), (
+        "talk to", "speak to", "talk with", "speak with", "chat with", "chat to", "call", "phone", "ring", "contact", "reach",
+        "get in touch with", "get hold of"))),
+    ("before", "lead", ("can", "could", "can't", "cant", "couldn't", "couldnt"),
+     _combine(("", "please"), ("call me", "phone me", "ring me", "contact me", "get back to me"))),
+    ("before", "vague", (), _combine(("to",), ("call me", "phone me", "ring me", "contact me", "get back to me"))),
+    ("before", "vague", (), _combine(("den", "die"), ("ich",), ("anrufen", "erreichen", "kontaktieren"), ("kann", "könnte"))),
+    ("before", "vague", (), _combine(("der", "die"), ("mich",), ("anrufen", "zurückrufen", "kontaktieren"), ("kann", "könnte"))),
+    ("before", "modal", ("kann mich", "könnte mich", "kann mich bitte", "könnte mich bitte"),
+     _combine(("", "bitte"), ("anrufen", "zurückrufen", "kontaktieren"))),
+    ("before", "lead", ("kann", "könnte", "kann bitte", "könnte bitte"),
+     _combine(("mich",), ("", "bitte"), ("anrufen", "zurückrufen", "kontaktieren"))),
+    ("before", "vague", ("dass mich",), ["anruft", "zurückruft", "kontaktiert"]),
+    ("before", "vague", (), _combine(("à qui", "avec qui"), _MODAL_FR, ("parler", "m'adresser", "téléphoner", "écrire"))),
+    ("before", "vague", (), _combine(("que",), _MODAL_FR, ("appeler", "joindre", "contacter"))),
+    ("before", "vague", (), _combine(("qui", "de"), ("", "peut", "pourrait", "puisse"), ("me rappeler", "m'appeler", "me contacter", "me téléphoner"))),
+    ("before", "direct", (), _combine(("peut", "pourrait", "peut il", "peut elle", "pourrait il", "pourrait elle"),
+                                      ("me rappeler", "m'appeler", "me contacter", "me recontacter", "me téléphoner"))),
+    ("before", "vague", ("que",), ["me rappelle", "m'appelle", "me contacte", "me recontacte"]),
+    ("before", "vague", (), _combine(("con quien", "con quién", "con la que", "con el que"), _MODAL_ES, ("hablar", "comunicarme", "chatear"))),
+    ("before", "vague", (), _combine(("a quien", "a quién", "a la que", "al que"), _MODAL_ES, ("llamar", "contactar", "escribir"))),
+    ("before", "vague", (), _combine(("que",), ("pueda", "puede", "podría"), ("llamarme", "contactarme", "devolverme la llamada"))),
+    ("before", "direct", (), _combine(("puede", "podría"), ("llamarme", "contactarme", "devolverme la llamada"))
+     + _combine(("me puede", "me podría"), ("llamar", "contactar", "devolver la llamada"))),
+    ("before", "vague", ("que",), ["me llame", "me contacte"]),
+    ("before", "vague", (), _combine(("con cui",), _MODAL_IT, ("parlare", "chattare"))
+     + _combine(("che",), _MODAL_IT, ("chiamare", "contattare", "sentire")) + _combine(("a cui",), _MODAL_IT, ("telefonare", "scrivere", "rivolgermi"))
+     + _combine(("che",), ("può", "potrebbe", "possa"), ("chiamarmi", "richiamarmi", "contattarmi"))),
+    ("before", "direct", (), _combine(("può", "potrebbe"), ("chiamarmi", "richiamarmi", "contattarmi", "ricontattarmi"))
+     + _combine(("mi può", "mi potrebbe"), ("chiamare", "richiamare", "contattare", "ricontattare"))),
+    ("before", "vague", ("che",), ["mi chiami", "mi richiami", "mi contatti"]),
+    ("before", "lead", ("kan", "kan er", "kunt u", "zou", "zou er"),
+     _combine(("mij", "me"), ("", "even"), ("", "kunnen"), ("bellen", "terugbellen", "opbellen", "terug bellen", "contacteren"))),
+    ("before", "lead", ("is er",), _combine(("met wie ik",), ("kan", "zou kunnen"), ("praten", "spreken", "chatten", "bellen"))
+     + _combine(("met wie ik",), ("praten", "spreken", "chatten", "bellen"), ("kan",))
+     + _combine(("die ik",), ("kan", "zou kunnen"), ("bellen", "spreken", "bereiken", "contacteren"))
+     + _combine(("die ik",), ("bellen", "spreken", "bereiken", "contacteren"), ("kan",))
+     + _combine(("die",), ("mij", "me"), ("kan",), ("bellen", "terugbellen", "contacteren"))),
+    ("before", "vague", ("dat",), _combine(("mij", "me"), ("belt", "terugbelt", "contacteert"))),
+    ("after", "direct", (), _combine(("puede", "podría", "me puede", "me podría"), ("llamarme", "contactarme", "llamar", "contactar"))),
+    ("after", "vague", (), ["que me llame", "que me contacte"]),
+    ("after", "direct", (), _combine(("può", "potrebbe"), ("chiamarmi", "richiamarmi", "contattarmi", "ricontattarmi"))
+     + _combine(("mi può", "mi potrebbe"), ("chiamare", "richiamare", "contattare"))),
+    ("after", "vague", (), _combine(("être", "etre"), ("rappelé", "rappelée", "contacté", "contactée", "appelé", "appelée"), ("par",))
+     + _combine(("essere",), ("richiamato", "richiamata", "contattato", "contattata", "chiamato", "chiamata"), ("da",))
+     + _combine(("gebeld", "teruggebeld", "gecontacteerd"), ("worden door",))
+     + _combine(("zurückgerufen", "angerufen", "kontaktiert"), ("werden von",))),
+)
+
+
+def _frame_groups() -> dict[str, list[tuple[str, str, frozenset[str]]]]:
+    """Each folded frame with the groups it belongs to ("me puede llamar": a person before it or after it)."""
+    frames: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
+    for side, how, leads, phrases in _REACH_GROUPS:
+        for phrase in phrases:
+            frames.setdefault(fold(phrase).text, []).append((side, how, frozenset(fold(lead).text for lead in leads)))
+    return frames
+
+
+_FRAME_GROUPS = _frame_groups()
+HUMAN_REQUEST_REACH_FRAMES = tuple(_FRAME_GROUPS)
+
+
+def _words_before(text: str, index: int, count: int) -> list[int]:
+    """The start offsets of up to `count` words right before text[index] (nearest first), within the
+    clause: a word holding clause punctuation ends them (its trailing comma aside, for the nearest)."""
+    starts: list[int] = []
+    end = index - 1  # the space before text[index]
+    while len(starts) < count and end > 0 and text[end] in " \n":
+        start = max(text.rfind(" ", 0, end), text.rfind("\n", 0, end)) + 1
+        word = text[start:end]
+        if not word or any(mark in word.rstrip(",") if not starts else mark in word for mark in ".,!?;:"):
+            break
+        starts.append(start)
+        end = start - 1
+    return starts
+
+
+def _words_after(text: str, index: int, count: int) -> list[int]:
+    """The end offsets of up to `count` words right after text[index - 1] (nearest first), within the clause."""
+    ends: list[int] = []
+    start = index + 1  # after the space at text[index]
+    while len(ends) < count and start - 1 < len(text) and text[start - 1] in " \n":
+        end = len(text)
+        for mark in " \n":
+            found = text.find(mark, start)
+            if 0 <= found < end:
+                end = found
+        word = text[start:end].rstrip(".,!?;:")
+        if not word or any(mark in word for mark in ".,!?;:"):
+            break
+        ends.append(start + len(word))
+        if len(word) < end - start:
+            break  # the clause ends with it
+        start = end + 1
+    return ends
+
+
+def reach_request(text: str, start: int, end: int) -> tuple[int, int, bool] | None:
+    """For a frame (HUMAN_REQUEST_REACH_FRAMES) found at folded text[start:end]: the phrase it makes with
+    the person next to it, as (start, end, direct), or None if no person (HUMAN_REQUEST_REACH_PEOPLE)
+    stands there. `direct`: a request as it stands; otherwise it needs a cue, as a vague phrase does."""
+    groups = _FRAME_GROUPS.get(text[start:end])
+    if not groups:
+        return None
+    for side, how, leads in groups:
+        if side == "before":
+            starts = _words_before(text, start, HUMAN_REQUEST_REACH_PERSON_WORDS)
+            person = next((s for s in reversed(starts) if text[s:start - 1].rstrip(",") in HUMAN_REQUEST_REACH_PEOPLE), None)
+            if person is None:
+                continue
+            phrase_start, phrase_end, lead_at = person, end, person
+        else:
+            ends = _words_after(text, end, HUMAN_REQUEST_REACH_PERSON_WORDS)
+            person_end = next((e for e in reversed(ends) if text[end + 1:e] in HUMAN_REQUEST_REACH_PEOPLE), None)
+            if person_end is None:
+                continue
+            phrase_start, phrase_end, lead_at = start, person_end, start
+        lead = next((s for s in _words_before(text, lead_at, 3) if text[s:lead_at - 1] in leads), None) if leads else None
+        if lead is not None:
+            phrase_start = lead
+        elif how == "modal":
+            continue
+        return phrase_start, phrase_end, how == "direct" or (how in ("lead", "modal") and lead is not None)
+    return None
+
+
 HUMAN_REQUEST_DIRECT = tuple(p for p in _ALL_PHRASES if not _vague(p)) + (
     # A relative clause: "Gibt es keinen Mitarbeiter, mit dem ich sprechen kann?"
     "mit dem ich sprechen kann", "mit dem ich reden kann", "mit der ich sprechen kann", "mit der ich reden kann",
@@ -402,6 +607,9 @@ HUMAN_REQUEST_CUES = (
     "vorrei", "posso", "potrei", "per favore", "ik wil", "ik zou", "kan ik", "mag ik", "graag", "alstublieft",
     "can someone", "could someone", "can somebody", "could somebody", "konnen sie", "konnten sie", "kunt u", "kunnen jullie",
     "pouvez vous", "pourriez vous", "puede", "puedes", "podrian", "potete", "puo", "potreste",
+    # whether there is one ("Isn't there someone I can call?", "Y a-t-il quelqu'un à qui je peux parler ?",
+    # "¿Hay alguien a quien pueda llamar?", "C'è qualcuno che posso chiamare?")
+    "isn't there", "isnt there", "il y a", "qu'il y a", "yat il", "y a t'il", "hay", "c'e",
 )
 # Right after a phrase: the person belongs to the visitor or to a channel question ("someone else's
 # account manager", "someone at my bank", "alguien de mi familia", "qualcuno in famiglia", "someone
@@ -485,6 +693,40 @@ PLAIN_YES = _plain_set(
 )
 
 
+# Words without which no typo of a person makes a message a request, so the typo re-read (below) runs
+# only on a message that holds one of them, or on a short one (HUMAN_REQUEST_SHORT_MESSAGE): the verbs,
+# wishes and "please" of the request phrases. A phrase holding a typo holds one of them among its other
+# words (a test holds every phrase to it, one typo a phrase): "talk to a humna", "mit einem Mitarbieter
+# sprechen", "hmuan please", and "humna agent" by its "agent". A message that asks for no person and
+# holds none of them (most messages) skips the typo pass, ~4 µs on average (17 at p99 of the guideline
+# benchmark). What is given up: a typo of a person standing as a sentence of its own, without a please,
+# in a message longer than HUMAN_REQUEST_SHORT_MESSAGE ("... twenty minutes and nothing works. Humna!").
+HUMAN_REQUEST_SIGNALS = (
+    "talk", "speak", "chat", "connect", "put me", "transfer", "pass me", "hand me", "forward me", "escalate", "reach",
+    "get me", "get a", "can i get", "could i get", "get hold", "get through", "get in touch", "give me", "can i have",
+    "could i have", "let me have", "rather", "want", "wanna", "need", "i'd like", "would like", "call", "callback",
+    "contact", "help", "live", "human", "agent", "operator", "representative",
+    "sprechen", "reden", "chatten", "schreiben", "verbunden", "verbinden", "verbinde", "verbindest", "weiterverbinden",
+    "durchstellen", "stellen sie mich", "kontakt", "telefonieren", "telefon", "apparat", "will", "mochte", "moechte",
+    "brauche", "hatte gern", "hatte gerne", "geben sie mir", "gib mir", "weiter", "weiterleiten", "weitergeben",
+    "zuruckrufen", "ruckruf",
+    "parler", "discuter", "echanger", "relation", "mettre", "mettez", "passer", "passez", "transferer", "transferez",
+    "joindre", "contacter", "avoir", "veux", "voudrais", "j'aimerais", "souhaite", "souhaiterais", "donnez", "faut",
+    "hablar", "comunicarme", "contacto", "ponerme", "pongame", "paseme", "pasame", "pasa", "pasas", "pasar", "comunica",
+    "conectarme", "conecteme", "conectame", "contactar", "transferirme", "transfierame", "chatear", "atienda",
+    "atendido", "atendida", "quiero", "necesito", "quisiera", "gustaria", "deme", "dame", "llamen", "llamenme",
+    "parlare", "contatto", "mettermi", "metta", "mettimi", "passi", "passami", "passa", "collegarmi", "colleghi",
+    "chattare", "messo", "messa", "contattare", "sentire", "voglio", "vorrei", "serve", "bisogno", "mi dia", "dammi",
+    "richiamarmi", "richiamate",
+    "spreken", "praten", "bellen", "terugbellen", "bel me", "bel mij", "verbonden", "doorverbonden", "verbind",
+    "verbindt", "doorverbinden", "breng", "lijn", "wil", "geef",
+    # the "please" of a sentence that is only a person ("hmuan please", "Mitarbieter bitte")
+    "please", "pls", "plz", "bitte", "svp", "stp", "plait", "merci", "favor", "favore", "grazie", "graag",
+    "alstublieft", "alsjeblieft", "aub",
+)
+HUMAN_REQUEST_SHORT_MESSAGE = 64  # characters: a message this short is read for typos whatever it holds
+
+
 # Typos of the person asked for ("humna", "persn", "opertor", "Mitarbieter"): a word one edit (a
 # letter dropped, added or changed, or two neighbours swapped) from one of these nouns of five
 # letters or more reads as the noun, and the message is checked again (guidelines.checker). A
@@ -545,7 +787,8 @@ def _one_edit(word: str) -> set[str]:
 
 def _typos() -> dict[str, str]:
     known = HUMAN_REQUEST_TYPO_WORDS | {
-        word for phrases in (HUMAN_REQUEST_DIRECT, HUMAN_REQUEST_VAGUE, HUMAN_REQUEST_WANT) for phrase in phrases
+        word for phrases in (HUMAN_REQUEST_DIRECT, HUMAN_REQUEST_VAGUE, HUMAN_REQUEST_WANT, HUMAN_REQUEST_REACH_FRAMES,
+                             HUMAN_REQUEST_REACH_PEOPLE) for phrase in phrases
         for word in fold(phrase).text.split()
     } | set(HUMAN_REQUEST_TYPO_NOUNS)
     typos: dict[str, str] = {}
