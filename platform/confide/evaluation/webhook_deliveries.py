@@ -186,8 +186,18 @@ async def take(session: AsyncSession, ids: list[str], *, node: str, now: datetim
 
 async def record(session: AsyncSession, *, claimed: Claimed, node: str, attempt: Attempt | None, outcome: str, due: datetime | None, now: datetime) -> bool:
     """The row's new state and, for an attempt made, its log entry. False when the claim was lost meanwhile
-    (taken over, or the endpoint or tenant is gone): then nothing is written. The caller commits."""
-    o = WebhookOutbox
+    (taken over, given up by a change of the endpoint, or the endpoint or tenant is gone): then nothing is
+    written. The caller commits.
+
+    PostgreSQL: the endpoint is key-share-locked before the row is touched, the order a PATCH or DELETE of the
+    endpoint takes them in (the endpoint FOR UPDATE, then its deliveries, this one among them while its attempt
+    is in flight). Locking the row first, the log entry's foreign key then waited for the endpoint while the
+    PATCH waited for the row, and PostgreSQL failed one of them (a 500, or an attempt left unrecorded)."""
+    o, e = WebhookOutbox, WebhookEndpoint
+    if session.get_bind().dialect.name == "postgresql":
+        endpoint = select(e.id).where(e.id == claimed.endpoint_id).with_for_update(read=True, key_share=True)
+        if await session.scalar(endpoint) is None:
+            return False  # deleted: its deliveries went with it
     values: dict[str, Any] = {"next_attempt_at": due} if outcome == "retrying" else {"status": outcome, "body": None, "finished_at": now}
     ours = (o.id == claimed.id, o.node == node, o.attempts == claimed.attempt, o.status == PENDING)
     if int((await session.execute(update(o).where(*ours).values(**values))).rowcount or 0) != 1:
@@ -212,7 +222,9 @@ async def drop_waiting(session: AsyncSession, *, tenant_id: str, endpoint_id: st
                        events: Collection[str] | None = None) -> int:
     """Give up the endpoint's deliveries still waiting (only those of `events`, when given): failed, body
     emptied, each logged with `reason`, so a retry never sends a body built for what the endpoint was.
-    An attempt already under way finishes, but its outcome is no longer recorded. The caller commits."""
+    An attempt already under way finishes, but its outcome is no longer recorded; one being recorded holds
+    its lock on the endpoint (`record`), so the caller, which locked the endpoint first, comes after it.
+    The caller commits."""
     o = WebhookOutbox
     if events is not None and not events:
         return 0

@@ -72,7 +72,8 @@ CHANGING = (
 @router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change a webhook endpoint", description=CHANGING + SIGNING)
 async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookOut:
     # Locked first (PostgreSQL): a delivery being built from the endpoint as it is (webhooks.endpoints_for)
-    # commits before the drops below, so they see it.
+    # commits before the drops below, so they see it. The endpoint, then its deliveries: the order the worker
+    # recording an attempt takes them in too (webhook_deliveries.record), so neither waits for the other's second.
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook", for_update=True)
     now = utcnow()
     dropped = {"tenant_id": ctx.tenant_id, "endpoint_id": row.id, "now": now}
