@@ -19,6 +19,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidInput, NotFound
 from confide.core.ids import new_id
 from confide.core.tenancy import TenantContext, get_for_tenant, tenant_select
+from confide.realtime.access import avatar_access_changed_after_commit
 from guidelines import service as guidelines
 from guidelines.models import GuidelineSet
 
@@ -247,8 +248,11 @@ async def rollback(session: AsyncSession, ctx: TenantContext, *, avatar_id: str,
 
 
 async def set_allowed_origins(session: AsyncSession, ctx: TenantContext, *, avatar_id: str, origins: list[str]) -> Avatar:
-    """Origins apply at once (they are not part of a version): they guard where the widget runs."""
+    """Origins apply at once (they are not part of a version): they guard where the widget runs. Once
+    committed, open chats from an origin taken off the list close on every node (realtime/access.py)."""
     avatar = await get_avatar(session, ctx, avatar_id)
+    if set(avatar.allowed_origins) - set(origins):
+        avatar_access_changed_after_commit(session, avatar_id=avatar.id)
     avatar.allowed_origins = list(origins)
     avatar.updated_at = utcnow()
     await session.flush()
@@ -256,9 +260,12 @@ async def set_allowed_origins(session: AsyncSession, ctx: TenantContext, *, avat
 
 
 async def rotate_widget_key(session: AsyncSession, ctx: TenantContext, *, avatar_id: str) -> Avatar:
-    """A fresh key; the old one stops resolving with this transaction's commit."""
+    """A fresh key; the old one stops resolving with this transaction's commit, and the chats opened on it
+    close on every node (4404 `unknown-widget`, realtime/access.py). Their visitor tokens stay valid: a
+    client given the new key says hello with its token and resumes."""
     avatar = await get_avatar(session, ctx, avatar_id)
     avatar.widget_key = new_widget_key()
+    avatar_access_changed_after_commit(session, avatar_id=avatar.id)
     avatar.updated_at = utcnow()
     await session.flush()
     return avatar
@@ -273,7 +280,31 @@ class WidgetTarget:
     live_version_id: str
 
     def allows_origin(self, origin: str | None) -> bool:
-        return origin is not None and origin.lower().rstrip("/") in self.allowed_origins
+        return origin_allowed(self.allowed_origins, origin)
+
+
+def origin_allowed(allowed_origins: tuple[str, ...] | list[str], origin: str | None) -> bool:
+    """Whether a page's Origin header is on the avatar's list (stored lower-case, without a trailing slash)."""
+    return origin is not None and origin.lower().rstrip("/") in allowed_origins
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetAccess:
+    """What an open chat's right to stay open rests on: the avatar's widget key now and its allowed origins."""
+
+    widget_key: str
+    allowed_origins: tuple[str, ...]
+
+
+async def widget_access(session: AsyncSession, avatar_ids: list[str] | tuple[str, ...]) -> dict[str, WidgetAccess]:
+    """The current key and origins of these avatars, in one query (per 1,000 ids); an avatar deleted is absent."""
+    found: dict[str, WidgetAccess] = {}
+    wanted = list(dict.fromkeys(avatar_ids))
+    for start in range(0, len(wanted), 1000):
+        rows = await session.execute(select(Avatar.id, Avatar.widget_key, Avatar.allowed_origins).where(Avatar.id.in_(wanted[start : start + 1000])))  # type: ignore[attr-defined]
+        for row in rows:
+            found[row.id] = WidgetAccess(row.widget_key, tuple(row.allowed_origins))
+    return found
 
 
 async def resolve_widget(session: AsyncSession, key: str) -> WidgetTarget | None:

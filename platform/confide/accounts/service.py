@@ -20,6 +20,7 @@ from confide.core.mail import MailKind
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.consent import open_subscription, request_newsletter_on_registration
+from confide.realtime.access import access_changed_after_commit
 
 VERIFY = "verify"
 EMAIL_CHANGE = "email_change"
@@ -344,7 +345,10 @@ async def login(session: AsyncSession, services: Services, *, email: str, passwo
 
 
 async def logout(session: AsyncSession, *, session_id: str) -> None:
+    user_id = await session.scalar(select(AuthSession.user_id).where(AuthSession.id == session_id))
     await session.execute(update(AuthSession).where(AuthSession.id == session_id).values(revoked_at=utcnow()))
+    if user_id is not None:  # an operator socket on this token closes once committed (realtime/access.py)
+        access_changed_after_commit(session, user_id=user_id)
 
 
 async def get_user(session: AsyncSession, *, user_id: str) -> User:
@@ -454,6 +458,7 @@ async def change_password(session: AsyncSession, services: Services, *, user_id:
         .values(revoked_at=utcnow())
     )
     await _void_reset_tokens(session, user_id=user_id)  # a reset link mailed before no longer undoes this change
+    access_changed_after_commit(session, user_id=user_id)  # operator sockets on the other sessions close once committed
     await session.flush()
 
 
@@ -576,5 +581,6 @@ async def confirm_password_reset(session: AsyncSession, services: Services, *, t
     user.updated_at = now
     await _void_reset_tokens(session, user_id=user.id)
     await session.execute(update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)).values(revoked_at=now))
+    access_changed_after_commit(session, user_id=user.id)  # its operator sockets close once committed (realtime/access.py)
     await session.flush()
     return user

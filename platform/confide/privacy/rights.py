@@ -31,6 +31,7 @@ from confide.privacy.consent import withdraw_newsletter
 from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
 from confide.privacy.models import Objection, ProcessingLogEntry
 from confide.privacy.outbox import delete_after_commit, find_matching, find_mentions, token_hashes_in
+from confide.realtime.access import access_changed_after_commit
 from confide.tables import metadata
 
 USER_TABLE = "user_account"
@@ -234,6 +235,7 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
             unlinked[column.table.name] = unlinked.get(column.table.name, 0) + int(result.rowcount)  # type: ignore[attr-defined]
     await session.execute(delete(User).where(User.id == user.id))  # type: ignore[arg-type]
     deleted[USER_TABLE] = 1
+    access_changed_after_commit(session, user_id=user.id)  # its open operator sockets close once committed (realtime/access.py)
     await session.flush()
     # The copies of the mails we sent to the account's addresses (no SMTP: the outbox folder), deleted once
     # the caller commits the rows' deletion: a rollback keeps the account and the mails alike.

@@ -11,7 +11,15 @@ A notice can be missed: the node that accepted the closure cuts its own sockets 
 asks the database, in one query, which of the tenants it holds sockets for were closed meanwhile, and
 cuts those; and the erasure pass that finishes the closure (seconds later) announces it once more,
 for a node that kept its subscription while the first notice was lost on the way (a failed publish).
-Nothing runs per connection, and nothing on a timer."""
+Nothing runs per connection, and nothing on a timer.
+
+The same subscription pattern carries the access notices of realtime/access.py: a user's access changed
+(ACCESS_CHANGED_CHANNEL: that user's operator sockets here are re-checked at once, and those that may no
+longer operate close with 4401) and an avatar's widget key or origins changed (AVATAR_ACCESS_CHANGED_CHANNEL:
+its visitor sockets here that opened on another key close with 4404, those from an origin no longer
+allowed with 4403). A connection that registers just after such a notice checks itself once more. A node
+whose subscription comes back after an outage re-checks every operator and visitor socket it holds (the
+visitor ones in one query), since access notices may have been lost meanwhile."""
 
 from __future__ import annotations
 
@@ -19,12 +27,14 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from confide.core.broker import TENANT_CLOSED_CHANNEL, Broker, Subscription
+from avatars.service import WidgetAccess, origin_allowed, widget_access
+from confide.core.broker import ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL, TENANT_CLOSED_CHANNEL, Broker, Subscription
 from confide.core.futures import cancel_and_wait
+from confide.realtime import access
 from confide.realtime.protocol import CloseCode
 from confide.tenants.closure import closed_among
 
@@ -38,9 +48,39 @@ SUBSCRIBE_RETRY_SECONDS = 0.5  # first wait before subscribing again when the br
 SUBSCRIBE_RETRY_MAX_SECONDS = 15.0
 
 
+UNKNOWN_WIDGET_DETAIL = "This chat is not available: the widget key is unknown, rotated or unpublished."
+ORIGIN_NOT_ALLOWED_DETAIL = "This page's origin may not open this chat."
+CONTROL_CHANNELS = (TENANT_CLOSED_CHANNEL, ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL)
+CATCH_UP_CHECKS_AT_ONCE = 8  # operator re-checks after a resubscription: each is a short database read
+
+
 class Cuttable(Protocol):
     async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
         """Send an error frame with `close_code`, close the socket, send nothing after it."""
+
+
+class OperatorSocket(Cuttable, Protocol):
+    tenant_id: str
+    user_id: str
+
+    async def recheck(self) -> None:
+        """Check the session, membership and role again now; close with 4401 if they no longer hold."""
+
+
+class VisitorSocket(Cuttable, Protocol):
+    tenant_id: str
+    avatar_id: str
+    widget_key: str  # the key it opened on
+    page_origin: str | None  # the Origin header it opened with
+
+
+def widget_refusal(current: WidgetAccess | None, socket: VisitorSocket) -> tuple[CloseCode, str, str] | None:
+    """Why a visitor socket may no longer stay open (what a new connection like it would get), or None."""
+    if current is None or current.widget_key != socket.widget_key:
+        return CloseCode.UNKNOWN_WIDGET, "unknown-widget", UNKNOWN_WIDGET_DETAIL
+    if not origin_allowed(current.allowed_origins, socket.page_origin):
+        return CloseCode.ORIGIN_NOT_ALLOWED, "origin-not-allowed", ORIGIN_NOT_ALLOWED_DETAIL
+    return None
 
 
 class LiveConnections:
@@ -48,6 +88,12 @@ class LiveConnections:
         self._broker = broker
         self._sessionmaker = sessionmaker
         self._by_tenant: dict[str, set[Cuttable]] = {}
+        self._operators: dict[str, set[OperatorSocket]] = {}  # by user id
+        self._visitors: dict[str, set[VisitorSocket]] = {}  # by avatar id
+        self._origins: dict[str, str] = {}  # control channel -> this node's subscription to it (its own notices skip it)
+        # Notices heard so far: a connection that checked its access before one and registers after it checks again.
+        self.access_notices = 0
+        self.avatar_notices = 0
         self._closed: OrderedDict[str, None] = OrderedDict()
         self._listener: asyncio.Task[None] | None = None
         self._cutting: set[asyncio.Task[None]] = set()
@@ -64,36 +110,43 @@ class LiveConnections:
         if not self._hooked:
             self._broker.on_resubscribed(self._catch_up)
             self._hooked = True
+        access.register_node(self._sessionmaker.kw["bind"].sync_engine, self)  # its sessions' commits announce access changes here
         try:
-            subscription = await self._subscribe()
+            subscriptions = await self._subscribe()
         except Exception as exc:  # noqa: BLE001 - a node must start while Redis restarts (a deploy would crash-loop)
             log.warning("subscribing to tenant closures failed; retrying in the background", extra={"error_type": type(exc).__name__})
             self._listener = asyncio.create_task(self._subscribe_later(), name="confide-tenant-closures")
             return
         self.listening.set()
-        self._listener = asyncio.create_task(self._listen(subscription), name="confide-tenant-closures")
+        self._listener = asyncio.create_task(self._listen(subscriptions), name="confide-tenant-closures")
 
-    async def _subscribe(self) -> Subscription:
-        return await self._stack.enter_async_context(self._broker.subscribe(TENANT_CLOSED_CHANNEL))
+    async def _subscribe(self) -> list[Subscription]:
+        """Every control channel, or none (a failure part way leaves nothing subscribed to retry over)."""
+        async with contextlib.AsyncExitStack() as attempt:
+            subscriptions = [await attempt.enter_async_context(self._broker.subscribe(channel)) for channel in CONTROL_CHANNELS]
+            self._stack.push_async_callback(attempt.pop_all().aclose)
+        self._origins = {s.channel: s.origin for s in subscriptions}
+        return subscriptions
 
     async def _subscribe_later(self) -> None:
         delay = SUBSCRIBE_RETRY_SECONDS
         while True:
             await asyncio.sleep(delay)  # a retry timer: there is no event for the broker coming back
             try:
-                subscription = await self._subscribe()
+                subscriptions = await self._subscribe()
             except Exception as exc:  # noqa: BLE001 - still away
                 log.warning("subscribing to tenant closures failed", extra={"error_type": type(exc).__name__})
                 delay = min(delay * 2, SUBSCRIBE_RETRY_MAX_SECONDS)
                 continue
             log.info("subscribed to tenant closures")
             self.listening.set()
-            self._catch_up()  # closures accepted while this node was not listening
-            await self._listen(subscription)
+            self._catch_up()  # closures and access changes announced while this node was not listening
+            await self._listen(subscriptions)
             return
 
     async def stop(self) -> None:
         self._stopped = True  # no catch-up or cut starts from now on (the broker outlives this)
+        access.unregister_node(self._sessionmaker.kw["bind"].sync_engine, self)
         if self._listener is not None:
             await cancel_and_wait(self._listener)
         while self._cutting:  # one started while waiting is waited for too
@@ -107,13 +160,96 @@ class LiveConnections:
         self._by_tenant.setdefault(tenant_id, set()).add(connection)
         return True
 
+    def add_operator(self, connection: OperatorSocket) -> None:
+        """Also by its user, for access notices (after `add`)."""
+        self._operators.setdefault(connection.user_id, set()).add(connection)
+
+    def add_visitor(self, connection: VisitorSocket) -> None:
+        """Also by its avatar, for avatar access notices (after `add`)."""
+        self._visitors.setdefault(connection.avatar_id, set()).add(connection)
+
     def discard(self, tenant_id: str, connection: Cuttable) -> None:
         """On close, whatever way the connection ended (safe to call twice, or for one never added)."""
-        connections = self._by_tenant.get(tenant_id)
-        if connections is not None:
-            connections.discard(connection)
-            if not connections:
-                del self._by_tenant[tenant_id]
+        _remove(self._by_tenant, tenant_id, connection)
+        _remove(self._operators, getattr(connection, "user_id", ""), connection)
+        _remove(self._visitors, getattr(connection, "avatar_id", ""), connection)
+
+    async def visitor_refusal(self, connection: VisitorSocket) -> tuple[CloseCode, str, str] | None:
+        """One visitor socket checked against its avatar's key and origins now (a notice came while it opened)."""
+        async with self._sessionmaker() as session:
+            found = await widget_access(session, (connection.avatar_id,))
+        return widget_refusal(found.get(connection.avatar_id), connection)
+
+    # ---- access notices (realtime/access.py) ----------------------------------------------------
+
+    def announce_access_changed(self, *, user_id: str, tenant_id: str | None) -> None:
+        """After the commit of an access change on this node: re-check here at once (so it works with the
+        broker away), and tell the other nodes (this node's own subscription skips it)."""
+        self.access_changed(user_id, tenant_id)
+        self._publish(ACCESS_CHANGED_CHANNEL, access.access_message(user_id=user_id, tenant_id=tenant_id))
+
+    def announce_avatar_access_changed(self, avatar_id: str) -> None:
+        self.avatar_access_changed(avatar_id)
+        self._publish(AVATAR_ACCESS_CHANGED_CHANNEL, avatar_id)
+
+    def _publish(self, channel: str, message: str) -> None:
+        async def publish() -> None:
+            try:
+                await self._broker.publish(channel, message, self._origins.get(channel, ""))
+            except Exception as exc:  # noqa: BLE001 - best effort: a node that missed it catches up when it resubscribes
+                log.warning("announcing an access change failed", extra={"error_type": type(exc).__name__})
+
+        self._track(asyncio.create_task(publish(), name="confide-access-announce"))
+
+    def access_changed(self, user_id: str, tenant_id: str | None) -> None:
+        """Re-check the user's operator sockets on this node (in `tenant_id`, or in every tenant when None)."""
+        self.access_notices += 1
+        for connection in tuple(self._operators.get(user_id, ())):
+            if tenant_id is None or connection.tenant_id == tenant_id:
+                self._track(asyncio.create_task(self._recheck(connection), name="confide-access-recheck"))
+
+    def avatar_access_changed(self, avatar_id: str) -> None:
+        """Close the avatar's visitor sockets on this node whose key or origin is no longer allowed."""
+        self.avatar_notices += 1
+        if avatar_id in self._visitors:
+            self._track(asyncio.create_task(self._recheck_avatars((avatar_id,)), name="confide-avatar-recheck"))
+
+    async def _recheck(self, connection: OperatorSocket, limit: asyncio.Semaphore | None = None) -> None:
+        try:
+            if limit is None:
+                await connection.recheck()
+            else:
+                async with limit:
+                    await connection.recheck()
+        except Exception as exc:  # noqa: BLE001 - the database away: its periodic re-check tries again
+            log.warning("re-checking an operator connection failed", extra={"error_type": type(exc).__name__})
+
+    async def _recheck_all_operators(self) -> None:
+        limit = asyncio.Semaphore(CATCH_UP_CHECKS_AT_ONCE)
+        connections = [c for group in self._operators.values() for c in group]
+        await asyncio.gather(*(self._recheck(c, limit) for c in connections))
+
+    async def _recheck_avatars(self, avatar_ids: tuple[str, ...]) -> None:
+        """One query for the avatars' keys and origins; the visitor sockets they no longer allow are cut."""
+        try:
+            async with self._sessionmaker() as session:
+                current = await widget_access(session, avatar_ids)
+        except Exception as exc:  # noqa: BLE001 - the database away: the sockets stay until the next notice or catch-up
+            log.warning("re-checking visitor connections failed", extra={"error_type": type(exc).__name__})
+            return
+        cuts = []
+        for avatar_id in avatar_ids:
+            for connection in tuple(self._visitors.get(avatar_id, ())):
+                if connection.tenant_id in self._closed:
+                    continue  # cut as `tenant-closed` (tenant_closed), not as an unknown widget
+                refusal = widget_refusal(current.get(avatar_id), connection)
+                if refusal is not None:
+                    cuts.append(connection.cut(*refusal))
+        if cuts:
+            log.info("cutting visitor connections no longer allowed", extra={"connections": len(cuts)})
+        for result in await asyncio.gather(*cuts, return_exceptions=True):
+            if isinstance(result, Exception):
+                log.warning("cutting a connection failed", extra={"error_type": type(result).__name__})
 
     def count(self, tenant_id: str) -> int:
         return len(self._by_tenant.get(tenant_id, ()))
@@ -139,9 +275,19 @@ class LiveConnections:
         task.add_done_callback(self._cutting.discard)
 
     def _catch_up(self) -> None:
-        """The broker resubscribed after an outage: closure notices sent meanwhile were lost. (Its hook: no I/O here.)"""
+        """The broker resubscribed after an outage: closure and access notices sent meanwhile were lost. (Its
+        hook: no I/O here.)"""
         if self._by_tenant:
-            self._track(asyncio.create_task(self._cut_missed_closures(), name="confide-tenant-catch-up"))
+            self._track(asyncio.create_task(self._catch_up_visitors(), name="confide-tenant-catch-up"))
+        if self._operators:
+            self._track(asyncio.create_task(self._recheck_all_operators(), name="confide-access-catch-up"))
+
+    async def _catch_up_visitors(self) -> None:
+        """Closures first: a closed tenant's sockets are told `tenant-closed`, not that their widget (being
+        deleted with the tenant) is unknown."""
+        await self._cut_missed_closures()
+        if self._visitors:
+            await self._recheck_avatars(tuple(self._visitors))
 
     async def _cut_missed_closures(self) -> None:
         """One query for every tenant this node holds sockets for; the closed ones are cut as if the notice had come."""
@@ -161,9 +307,26 @@ class LiveConnections:
             if isinstance(result, Exception):
                 log.warning("cutting a connection failed", extra={"error_type": type(result).__name__})
 
-    async def _listen(self, subscription: Subscription) -> None:
-        async for tenant_id in subscription:
+    async def _listen(self, subscriptions: list[Subscription]) -> None:
+        await asyncio.gather(*(self._listen_to(s) for s in subscriptions))
+
+    async def _listen_to(self, subscription: Subscription) -> None:
+        async for message in subscription:
             try:
-                self.tenant_closed(tenant_id)
+                if subscription.channel == TENANT_CLOSED_CHANNEL:
+                    self.tenant_closed(message)
+                elif subscription.channel == ACCESS_CHANGED_CHANNEL:
+                    user_id, tenant_id = access.parse_access_message(message)
+                    self.access_changed(user_id, tenant_id)
+                else:
+                    self.avatar_access_changed(message)
             except Exception as exc:  # noqa: BLE001 - one bad notice must not end the node's listening
-                log.warning("a tenant-closed notice failed", extra={"error_type": type(exc).__name__})
+                log.warning("a control notice failed", extra={"error_type": type(exc).__name__, "channel_kind": subscription.channel})
+
+
+def _remove(index: dict[str, set[Any]], key: str, connection: object) -> None:
+    connections = index.get(key)
+    if connections is not None:
+        connections.discard(connection)
+        if not connections:
+            del index[key]

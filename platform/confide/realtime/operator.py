@@ -52,6 +52,7 @@ log = logging.getLogger("confide.realtime.operator")
 
 JOIN_SUBSCRIBE_SECONDS = 10.0  # a join whose subscribing takes longer (Redis not answering) fails, rather than hold up the connection
 PRESENCE_TTL = 60.0
+ACCESS_ENDED_DETAIL = "Your session, membership or permission has ended."
 
 
 class _SignedOut(Exception):
@@ -76,6 +77,7 @@ class OperatorConnection:
         self.frames = FrameBudget(runtime.settings.chat_frame_burst)  # as for visitors: a flood gets errors, then the close
         self.strikes = 0
         self.cut_off = False  # closed from outside (cut): nothing more goes out
+        self._notices_seen = 0  # access notices this node had heard when the hello's checks began
 
     async def _send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -98,15 +100,30 @@ class OperatorConnection:
         await self.cut(CloseCode.TRY_AGAIN_LATER, "service-unavailable", SERVICE_UNAVAILABLE_DETAIL)  # after any frame being written
 
     async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
-        """Closed from outside (its tenant was closed, live.py): after any frame being written, the error
-        frame and the close; nothing more goes out, and the connection ends at its next receive."""
+        """Closed from outside (its tenant was closed, live.py) or its access ended: after any frame being
+        written, the error frame and the close; nothing more goes out, and the connection ends at its next receive."""
         async with self.send_lock:
-            if self.cut_off:
+            await self._cut_locked(code, slug, detail)
+
+    async def _cut_locked(self, code: CloseCode, slug: str, detail: str) -> None:
+        if self.cut_off:
+            return
+        self.cut_off = True
+        with contextlib.suppress(Exception):
+            await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
+            await self.ws.close(code=int(code), reason=slug)
+
+    async def recheck(self) -> None:
+        """The operator's access changed (a membership removed, a role changed, signed out; realtime/access.py):
+        the re-check at once rather than at the next beat. The send lock is held meanwhile, so no frame (a
+        visitor's message) reaches the operator between the notice and the verdict; one who may still
+        operate keeps the connection and every frame, merely delayed. Raises when the database is away
+        (the periodic re-check tries again)."""
+        async with self.send_lock:
+            if self.cut_off or not self.user_id:
                 return
-            self.cut_off = True
-            with contextlib.suppress(Exception):
-                await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
-                await self.ws.close(code=int(code), reason=slug)
+            if not await self._authorized():
+                await self._cut_locked(CloseCode.UNAUTHORIZED, "unauthorized", ACCESS_ENDED_DETAIL)
 
     async def run(self, tenant_id: str) -> None:
         try:
@@ -135,6 +152,17 @@ class OperatorConnection:
             return
         if not self.rt.live.add(self.tenant_id, self):  # closed since the hello's checks: not let in
             await self.refuse(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL)
+            return
+        self.rt.live.add_operator(self)
+        try:
+            # An access notice came after the hello's checks and before this registration (it found nothing
+            # to re-check here): checked again, once.
+            if self.rt.live.access_notices != self._notices_seen and not await self._still_authorized():
+                return
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self._unavailable(exc)
             return
         group = channels.presence_group(self.tenant_id)
         try:
@@ -183,12 +211,12 @@ class OperatorConnection:
         return has_permission(ctx.role, Permission.CHATS_OPERATE)
 
     async def _still_authorized(self) -> bool:
-        """Checked again before every action and on every presence beat: a session signed out (a
-        password reset, a logout), a membership ended (a tenant closed) or a role lowered closes the
-        connection with 4401 rather than leaving it open until the operator leaves."""
+        """Checked again before every action and on every presence beat (and at once on an access notice,
+        `recheck`): a session signed out (a password reset, a logout), a membership ended (a tenant closed)
+        or a role lowered closes the connection with 4401 rather than leaving it open until the operator leaves."""
         if await self._authorized():
             return True
-        await self.refuse(CloseCode.UNAUTHORIZED, "unauthorized", "Your session, membership or permission has ended.")
+        await self.cut(CloseCode.UNAUTHORIZED, "unauthorized", ACCESS_ENDED_DETAIL)
         return False
 
     async def _hello(self, tenant_id: str) -> bool:
@@ -207,6 +235,7 @@ class OperatorConnection:
         if not isinstance(hello, OperatorHello):
             await self.refuse(CloseCode.BAD_HELLO, "hello-expected", "The first frame must be a hello with your token.")
             return False
+        self._notices_seen = self.rt.live.access_notices
         async with self.rt.sessionmaker() as session:
             principal = await principal_from_token(session, hello.token)
             if principal is not None and principal.kind != "user":

@@ -30,7 +30,7 @@ from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import channels
 from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
-from confide.realtime.live import TENANT_CLOSED_DETAIL
+from confide.realtime.live import ORIGIN_NOT_ALLOWED_DETAIL, TENANT_CLOSED_DETAIL, UNKNOWN_WIDGET_DETAIL
 from confide.realtime.protocol import (
     INTERNAL_ERROR_DETAIL,
     SERVICE_UNAVAILABLE_DETAIL,
@@ -80,6 +80,8 @@ class VisitorConnection:
         self.connection_id = new_id("wsc")
         self.tenant_id = ""
         self.avatar_id = ""
+        self.widget_key = ""  # the key and Origin header it opened with: a rotation or an origin removed cuts it (live.py)
+        self.page_origin: str | None = None
         self.visitor_id = ""
         self.customer_ref: str | None = None
         self.conversation: Conversation | None = None
@@ -135,8 +137,9 @@ class VisitorConnection:
         await self.refuse(CloseCode.TRY_AGAIN_LATER, "service-unavailable", SERVICE_UNAVAILABLE_DETAIL)
 
     async def cut(self, code: CloseCode, slug: str, detail: str) -> None:
-        """Closed from outside (its tenant was closed, live.py): the error frame and the close, then
-        nothing more goes out, and the connection ends at its next receive."""
+        """Closed from outside (its tenant was closed, its widget key rotated, its origin no longer allowed;
+        live.py): the error frame and the close, then nothing more goes out, and the connection ends at its
+        next receive."""
         if self.gone:
             return
         self.gone = True
@@ -208,15 +211,22 @@ class VisitorConnection:
             decision = await self.rt.broker.hit(subject_key("ws:addr", client.host), s.chat_address_connects_per_window, s.chat_rate_window_seconds)
             if not decision.allowed:
                 raise Refused(CloseCode.RATE_LIMITED, "rate-limited", f"Too many connections from your address; retry in {decision.retry_after} s.")
+        notices_seen = self.rt.live.avatar_notices
+        self.widget_key, self.page_origin = widget_key, self.ws.headers.get("origin")
         async with self.rt.sessionmaker() as session:
             target = await resolve_widget(session, widget_key)
             if target is None:
-                raise Refused(CloseCode.UNKNOWN_WIDGET, "unknown-widget", "This chat is not available: the widget key is unknown, rotated or unpublished.")
-            if not target.allows_origin(self.ws.headers.get("origin")):
-                raise Refused(CloseCode.ORIGIN_NOT_ALLOWED, "origin-not-allowed", "This page's origin may not open this chat.")
+                raise Refused(CloseCode.UNKNOWN_WIDGET, "unknown-widget", UNKNOWN_WIDGET_DETAIL)
+            if not target.allows_origin(self.page_origin):
+                raise Refused(CloseCode.ORIGIN_NOT_ALLOWED, "origin-not-allowed", ORIGIN_NOT_ALLOWED_DETAIL)
             self.tenant_id, self.avatar_id = target.tenant_id, target.avatar_id
         if not self.rt.live.add(self.tenant_id, self):  # closed since the widget resolved: not let in
             raise Refused(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL)
+        self.rt.live.add_visitor(self)  # a key rotation or an origin removed from now on cuts it (live.py)
+        if self.rt.live.avatar_notices != notices_seen:  # one came after the key and origin were checked: once more
+            refusal = await self.rt.live.visitor_refusal(self)
+            if refusal is not None:
+                raise Refused(*refusal)
         self.live_version_id = target.live_version_id
         try:
             raw = await asyncio.wait_for(self.ws.receive(), s.chat_hello_timeout_seconds)

@@ -1,0 +1,142 @@
+"""Announcing that someone's access changed, so open websockets that lost it close at once on every node.
+
+Two notices, each a broker control channel every node subscribes to once (realtime/live.py listens):
+
+- ACCESS_CHANGED_CHANNEL, for a user in one tenant (a membership removed, a role changed) or in every
+  tenant (`tenant_id` None: a logout, a password change or reset, the account erased). Each node re-checks
+  that user's operator sockets at once with the check they pass on every frame: those that still may
+  operate stay (a role change that keeps the operate permission), the others close with 4401.
+- AVATAR_ACCESS_CHANGED_CHANNEL, for an avatar whose widget key was rotated or whose allowed origins
+  changed. Each node reads the avatar's key and origins once and closes its visitor sockets that opened on
+  another key (4404 `unknown-widget`) or from an origin no longer allowed (4403 `origin-not-allowed`),
+  what a new connection would get.
+
+Service code never commits and often holds no broker, so it notes the change on its session
+(`access_changed_after_commit`, `avatar_access_changed_after_commit`): once that session's transaction
+commits, the node that runs it cuts its own sockets directly (so they go even with the broker away) and
+publishes the notice for the others; a rollback announces nothing. Best effort: a failed publish is
+logged, never raised into the request. A node that missed a notice (its Redis subscription was down)
+re-checks all its operator and visitor sockets once it is subscribed again (live.py `_catch_up`), and
+an operator socket is re-checked every 20 s anyway.
+
+Only core imports here: domains (accounts, privacy, tenants, avatars) call this module."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from confide.core.broker import ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL, Broker
+
+log = logging.getLogger("confide.realtime.access")
+
+_PENDING = "confide.realtime.access.pending"
+
+
+class AccessListener(Protocol):
+    """A node's open connections (live.py's LiveConnections)."""
+
+    def announce_access_changed(self, *, user_id: str, tenant_id: str | None) -> None:
+        """Re-check the user's operator sockets on this node now, and tell the other nodes."""
+
+    def announce_avatar_access_changed(self, avatar_id: str) -> None:
+        """Re-check the avatar's visitor sockets on this node now, and tell the other nodes."""
+
+
+# The node serving each database engine (one per app): an after-commit hook finds its node by the session's bind.
+_nodes: dict[Engine, AccessListener] = {}
+
+
+def register_node(engine: Engine, node: AccessListener) -> None:
+    _nodes[engine] = node
+
+
+def unregister_node(engine: Engine, node: AccessListener) -> None:
+    if _nodes.get(engine) is node:
+        del _nodes[engine]
+
+
+def access_message(*, user_id: str, tenant_id: str | None) -> str:
+    return orjson.dumps({"user_id": user_id, "tenant_id": tenant_id}).decode()
+
+
+def parse_access_message(raw: str) -> tuple[str, str | None]:
+    data = orjson.loads(raw)
+    user_id, tenant_id = data["user_id"], data.get("tenant_id")
+    if not isinstance(user_id, str) or not (tenant_id is None or isinstance(tenant_id, str)):
+        raise ValueError("malformed access-changed notice")
+    return user_id, tenant_id
+
+
+async def announce_access_changed(broker: Broker, *, user_id: str, tenant_id: str | None = None) -> None:
+    """For code that holds a broker and commits itself (a CLI, a worker): after the commit, every node
+    re-checks the user's operator sockets (of `tenant_id`, or of every tenant when None). Never raises.
+    Request code notes it on its session instead (`access_changed_after_commit`)."""
+    try:
+        await broker.publish(ACCESS_CHANGED_CHANNEL, access_message(user_id=user_id, tenant_id=tenant_id))
+    except Exception as exc:  # noqa: BLE001 - the broker away must not fail what changed; the periodic re-check follows
+        log.warning("announcing an access change failed", extra={"error_type": type(exc).__name__})
+
+
+async def announce_avatar_access_changed(broker: Broker, *, avatar_id: str) -> None:
+    """As `announce_access_changed`, for an avatar's visitor sockets (its widget key or origins changed)."""
+    try:
+        await broker.publish(AVATAR_ACCESS_CHANGED_CHANNEL, avatar_id)
+    except Exception as exc:  # noqa: BLE001 - as above; a resubscribing node catches up
+        log.warning("announcing an avatar access change failed", extra={"error_type": type(exc).__name__})
+
+
+def access_changed_after_commit(session: AsyncSession | Session, *, user_id: str, tenant_id: str | None = None) -> None:
+    """Once `session` commits, the user's operator sockets are re-checked on every node: in `tenant_id`
+    (a membership removed, a role changed), or in every tenant when None (signed out, password changed or
+    reset, account erased). Nothing on a rollback."""
+    _note(session, ("access", user_id, tenant_id))
+
+
+def avatar_access_changed_after_commit(session: AsyncSession | Session, *, avatar_id: str) -> None:
+    """Once `session` commits, the avatar's visitor sockets whose key or origin is no longer allowed close on every node."""
+    _note(session, ("avatar", avatar_id))
+
+
+def _note(session: AsyncSession | Session, note: tuple[Any, ...]) -> None:
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    pending: list[tuple[Any, ...]] | None = sync.info.get(_PENDING)
+    if pending is None:
+        pending = sync.info[_PENDING] = []
+        if not event.contains(sync, "after_commit", _after_commit):
+            event.listen(sync, "after_commit", _after_commit)
+            event.listen(sync, "after_transaction_end", _after_transaction_end)
+    if note not in pending:
+        pending.append(note)
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
+    notes = session.info.pop(_PENDING, None)
+    if not notes:
+        return
+    try:
+        node = _nodes.get(session.get_bind())  # type: ignore[arg-type]
+        if node is None:  # no chat runtime on this engine (a CLI): operator sockets see it at their next re-check
+            log.info("no chat node to announce an access change on")
+            return
+        for note in notes:
+            if note[0] == "access":
+                node.announce_access_changed(user_id=note[1], tenant_id=note[2])
+            else:
+                node.announce_avatar_access_changed(note[1])
+    except Exception as exc:  # noqa: BLE001 - committed already: an announcement must never fail the request
+        log.warning("announcing an access change failed", extra={"error_type": type(exc).__name__})
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)  # rolled back (a commit popped them already): nothing changed
+

@@ -1,0 +1,83 @@
+"""Access that ends on one node closes the sockets that rested on it on every node: two `confide serve`
+processes on PostgreSQL and Redis. A widget key rotated and a logout, both on node A, close the visitor's
+and the operator's sockets on node B. A node that could not hear the notices (Redis was away when the
+changes were made) re-checks its sockets once its subscription is back and closes them then."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+
+from tests.realtime.test_access_cut import assert_cut, frames_until_close, still_open
+from tests.realtime.test_tenant_closure import stoppable_redis
+from tests.support.chat import operator, published_avatar, visitor
+from tests.support.factory import Factory
+from tests.support.outbox import Outbox
+from tests.support.server import cluster_env, two_nodes
+
+
+async def _setup(api: httpx.AsyncClient, outbox: Outbox) -> dict:
+    factory = Factory(api, outbox)
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Cluster Access GmbH")
+    shop = await published_avatar(api, owner, tenant_id)
+    other = await published_avatar(api, owner, tenant_id)  # another avatar of the same tenant: untouched
+    r = await api.post("/v1/auth/login", json={"email": owner.email, "password": owner.password})
+    assert r.status_code == 200, r.text
+    return {"owner": owner, "tenant_id": tenant_id, "shop": shop, "other": other, "second_token": r.json()["token"]}
+
+
+async def _change_access(api: httpx.AsyncClient, s: dict) -> None:
+    """Rotate the shop avatar's key and sign the second session out."""
+    r = await api.post(f"/v1/tenants/{s['tenant_id']}/avatars/{s['shop']['avatar_id']}/widget/rotate", headers=s["owner"].headers)
+    assert r.status_code == 200, r.text
+    r = await api.post("/v1/auth/logout", headers={"Authorization": f"Bearer {s['second_token']}"})
+    assert r.status_code == 204, r.text
+
+
+async def test_a_rotation_and_a_logout_on_one_node_close_the_sockets_on_another(backend, tmp_path):
+    if backend.name != "postgres":
+        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
+    prefix = f"{backend.redis_prefix}access-{secrets.token_hex(4)}:"  # these two nodes only
+    env = cluster_env(backend.database_url, backend.redis_url, CONFIDE_REDIS_PREFIX=prefix)
+    async with two_nodes(env, tmp_path) as (node_a, node_b), httpx.AsyncClient(base_url=node_a) as api:
+        s = await _setup(api, Outbox(tmp_path / "a" / "outbox"))
+        ws_b = node_b.replace("http", "ws")
+        async with (
+            visitor(ws_b, s["shop"]["widget_key"]) as (chat_b, _),
+            visitor(ws_b, s["other"]["widget_key"]) as (other_b, _),
+            operator(ws_b, s["tenant_id"], s["second_token"]) as (ops_b, _),
+            operator(ws_b, s["tenant_id"], s["owner"].token) as (owner_b, _),
+        ):
+            await _change_access(api, s)
+            frames, closed = await frames_until_close(chat_b)
+            assert_cut(frames, closed, 4404, "unknown-widget")
+            frames, closed = await frames_until_close(ops_b)
+            assert_cut(frames, closed, 4401, "unauthorized")
+            await still_open(other_b)
+            await still_open(owner_b)
+
+
+async def test_a_node_that_missed_the_notices_closes_the_sockets_once_redis_is_back(backend, tmp_path):
+    if backend.name != "postgres":
+        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
+    async with stoppable_redis() as redis_server:
+        env = cluster_env(backend.database_url, redis_server.url)
+        async with two_nodes(env, tmp_path) as (node_a, node_b), httpx.AsyncClient(base_url=node_a) as api:
+            s = await _setup(api, Outbox(tmp_path / "a" / "outbox"))
+            ws_b = node_b.replace("http", "ws")
+            async with (
+                visitor(ws_b, s["shop"]["widget_key"]) as (chat_b, _),
+                visitor(ws_b, s["other"]["widget_key"]) as (other_b, _),
+                operator(ws_b, s["tenant_id"], s["second_token"]) as (ops_b, _),
+            ):
+                redis_server.stop()  # the notices are lost: node A cannot send them, node B could not hear them
+                await _change_access(api, s)
+                await redis_server.start()
+                frames, closed = await frames_until_close(chat_b)  # node B resubscribed and re-checked its sockets
+                assert_cut(frames, closed, 4404, "unknown-widget")
+                frames, closed = await frames_until_close(ops_b)
+                assert_cut(frames, closed, 4401, "unauthorized")
+                await still_open(other_b)
