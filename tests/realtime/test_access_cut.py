@@ -234,3 +234,16 @@ async def test_an_origin_taken_off_the_list_closes_its_chats_only(base, client, 
         assert_cut(frames, closed, 4403, "origin-not-allowed")
         await still_open(kept)
         await say(kept, "Still here", "c1")
+
+
+async def test_a_password_reset_closes_the_operator_sockets_at_once(app, base, client, factory):
+    shop = await make_tenant(client, factory, "Reset Shop GmbH")
+    member = await factory.member(shop["tenant_id"], shop["owner"], "operator")
+    async with operator(base, shop["tenant_id"], member.token) as (ops, _):
+        r = await client.post("/v1/auth/password-reset", json={"email": member.email})
+        assert r.status_code == 202, r.text
+        await app.state.detached_mails.drain()  # the reset mail goes out after the answer
+        r = await client.post("/v1/auth/password-reset/confirm", json={"token": factory.outbox.last_token_for(member.email), "new_password": "A-fresh-long-passphrase-9"})
+        assert r.status_code == 204, r.text
+        frames, closed = await frames_until_close(ops)
+        assert_cut(frames, closed, 4401, "unauthorized")
