@@ -138,6 +138,10 @@ class Lexicon:
     never: re.Pattern[str] = _c(r"(?!)")
     # The verb of `instruct_give` alone: "Give customers information and a discount" gives the discount too.
     give_verb: re.Pattern[str] = _c(r"(?!)")
+    # Verbs of processing ("process", "verwerken", "bearbeiten"): a decision only as what "never refuse" governs, with a
+    # decision object ("Weiger nooit om annuleringen te verwerken" decides every one, as "Refuse to process
+    # cancellations" refuses them); alone they may mean recording or passing on ("Verwerk de feedback van klanten").
+    process_verb: re.Pattern[str] = _c(r"(?!)")
 
 
 EN = Lexicon(
@@ -230,7 +234,7 @@ EN = Lexicon(
     # An amount before what is given counts as no word ("Give customers information and a 10 % discount",
     # folded "a 10 discount").
     instruct_give=_c(
-        rf"\b(?:give|offer|grant|promise|hand out|provide|hand over)\b (?:[\w']+ ){{0,4}}?(?:\d[\d.,]* (?:eur |euros? |dollars? |percent |per cent )?)?"
+        rf"\b(?:give|offer|grant|promise|guarantee(?! that\b)|hand out|provide|hand over)\b (?:[\w']+ ){{0,4}}?(?:\d[\d.,]* (?:eur |euros? |dollars? |percent |per cent )?)?"
         rf"(?:{GRANTABLE_EN}|free\b)"
         # Whom it is given to, with a relative clause about them that does not end on a preposition or article
         # ("Give customers who ask for information a discount"; not "Give customers who ask about a discount
@@ -266,7 +270,8 @@ EN = Lexicon(
     ),
     reject=_c(r"(?:reject|refuse|deny|decline|turn down)\b"),
     never=_c(r"\b(?:never|under no circumstances|at no time|(?:don't|dont|do not) ever)\b"),
-    give_verb=_c(r"\b(?:give|offer|grant|promise|hand out|provide|hand over)\b"),
+    give_verb=_c(r"\b(?:give|offer|grant|promise|guarantee|hand out|provide|hand over)\b"),
+    process_verb=_c(r"process\b"),
     gates={
         "request": (" you", " u ", " u,", " ya ", "please", "pls", "kindly", " i ", "d like", "asking"),
         "desire": (" i ", " i'd ", " id ", "give me"),
@@ -298,7 +303,10 @@ _SUBORDINATOR_DE = (
     r"|damit(?= (?:der|die|das|den|dem|ein\w*|niemand|unser\w*|ihr\w*|wir|sie|er|es|du|ich|man"
     r"|kein\w* (?:kolleg|mitarbeiter|mensch|berater|team)\w*)\b)"
 )
-_NOT_OF_SOMETHING_ELSE_DE = r"(?! \w+(?:te|ene)[nrsm]? \w| (?:uber|unter|mehr als|weniger als|hoher als|bis|ab) \d)"
+# A decision noun in -te is none ("nie Rabatte zu geben", "nie Rabatte selbst"): only a participle is ("nie bezahlte").
+_NOT_OF_SOMETHING_ELSE_DE = (
+    r"(?! (?!rabatte\b)\w+(?:te|ene)[nrsm]? \w| (?:uber|unter|mehr als|weniger als|hoher als|bis|ab) \d)"
+)
 
 DE = Lexicon(
     strong=_cd(
@@ -381,12 +389,17 @@ DE = Lexicon(
     instruct_verb=_cd(
         r"\b(?:genehmig|bewillig|akzeptier|gewahr|stornier|kundig|verweiger|ablehn|annehm|freigeb|zusag|entscheid|"
         r"senk|reduzier|erlass)(?:e|en|t|st)?\b|\bverweigern\b"
+        # "sich weigern" (refuse to), whose infinitive is what is refused: "Weigere dich nie, Rabatte zu geben"
+        r"|\bweiger(?:e|t|st)? (?:dich|euch)\b|\bweigern (?:sie )?sich\b"
         # Each separable verb with its own particle: "gib ... zu" is "admit", "gib ... an" is "state" ("Gib Kunden
         # Informationen zu Rabatten" was read as a decision).
         rf"|\b(?:lehn(?:e|en|t|st)? {WORD}{{0,5}}?ab|n(?:imm|ehm)(?:e|en|t|st)? {WORD}{{0,5}}?an|gib(?:st|t)? {WORD}{{0,5}}?frei"
         rf"|sag(?:e|en|t|st)? {WORD}{{0,5}}?(?:zu|ab))\b"
     ),
-    instruct_give=_cd(rf"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen|erteile|erteilen)\b {WORD}{{0,4}}?(?:{GRANTABLE_DE})"),
+    instruct_give=_cd(
+        r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen|garantiere|garantieren|erteile|erteilen)\b"
+        rf" {WORD}{{0,4}}?(?:{GRANTABLE_DE})"
+    ),
     instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b|" + _HANDLES_DE),
     negation=_cd(rf"\b(?:{_NOT_DE}|{_NO_DE})\b"),
     negation_follows=_cd(
@@ -401,9 +414,12 @@ DE = Lexicon(
     prepare=_translit,
     instruct_obj=_cd(r"\b(?:rucksendung\w*|retoure\w*|ruckgabe\w*|umtausch\w*|\w*gebuhr\w*)"),
     # "Lehne Kreditanträge nie ab" grants every one, as "Never reject loan applications" does (see `decisions._never_rejects`).
-    reject=_cd(r"(?:lehn|ablehn|verweiger)"),
+    reject=_cd(r"(?:lehn|ablehn|verweiger|weiger)"),
     never=_cd(r"\b(?:nie|niemals|keinesfalls|auf keinen fall|unter keinen umstanden)\b"),
-    give_verb=_cd(r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen|erteile|erteilen)\b"),
+    give_verb=_cd(
+        r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen|garantiere|garantieren|erteile|erteilen)\b"
+    ),
+    process_verb=_cd(r"bearbeiten\b"),
     gates={
         "request": (" du ", " du,", " sie ", " sie,", " ihr ", " ihr,", "bitte", " ich "),
         "desire": (" ich ",),
@@ -542,7 +558,8 @@ FR = Lexicon(
     ),
     instruct_give=_c(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
-        rf"promettre|consens|consentez|consentir|fournis|fournissez|fournir)\b (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
+        r"promettre|garantis|garantissez|garantir(?! que\b)|consens|consentez|consentir|fournis|fournissez|fournir)\b"
+        rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
     ),
     instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b|" + _HANDLES_FR),
     # "sans" negates only the verb it governs ("sans rembourser"; see `_REPLACED` in `decisions`), not a later one
@@ -562,8 +579,9 @@ FR = Lexicon(
     never=_c(r"\b(?:jamais|en aucun cas)\b"),
     give_verb=_c(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|"
-        r"promettez|promettre|consens|consentez|consentir|fournis|fournissez|fournir)\b"
+        r"promettez|promettre|garantis|garantissez|garantir|consens|consentez|consentir|fournis|fournissez|fournir)\b"
     ),
+    process_verb=_c(r"traiter\b"),
     gates={
         "request": ("vous", " tu ", "svp", "stp", "plait", "merci de", "je "),
         "desire": ("je ", " moi"),
@@ -601,7 +619,8 @@ _HANDLES_ES = _handles(
 # "prometer" (to promise) after "never refuse to": "Nunca te niegues a prometer un descuento" grants (see
 # `decisions._never_rejects`); after "niégate a" (refuse to) it is declined, as "Refuse to promise refunds" is.
 _PROMETER_ES = (
-    r"(?<!\bniegate a )(?<!\bnieguese a )(?<!\bnieguense a )(?<!\bnegaos a )(?<!\bnegarse a )(?<!\bnegarte a )prometer"
+    r"(?<!\bniegate a )(?<!\bnieguese a )(?<!\bnieguense a )(?<!\bnegaos a )(?<!\bnegarse a )(?<!\bnegarte a )"
+    r"(?:prometer|garantizar)"
 )
 
 
@@ -706,7 +725,7 @@ ES = Lexicon(
     ),
     instruct_give=_c(
         r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|regala|dar|ofrecer|conceder|otorgar|"
-        rf"{_PROMETER_ES}|"
+        rf"garantiza|garantice|{_PROMETER_ES}|"
         r"proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
     ),
@@ -718,7 +737,8 @@ ES = Lexicon(
     reject=_c(r"(?:rechaz|rechac|deneg|nieg)"),
     never=_c(r"\b(?:nunca|jamas|en ningun caso)\b"),
     give_verb=_c(r"\b(?:da|dale|dales|ofrece|ofrezca|ofrecele|ofreceles|concede|conceda|otorga|otorgue|promete|prometa|prometer|regala|dar|ofrecer|conceder|otorgar|"
-        r"proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"),
+        r"garantiza|garantice|garantizar|proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"),
+    process_verb=_c(r"(?:tramitar|procesar)\b"),
     gates={
         "request": ("pued", "podr", "por favor", "porfa", "quier", "quisier", "necesit", "exij", "dese", "solicit", "pido",
                     "requier", "gustaria", "insist", "deb", "tien"),
@@ -864,7 +884,7 @@ IT = Lexicon(
         r"|\b(?:negare|neghi|negate)\b"
     ),
     instruct_give=_c(
-        r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare|fornisci|fornire)\b"
+        r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|garantisci|garantire|regala|regalare|fornisci|fornire)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_IT}|gratis|gratuit\w*)"
     ),
     instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b|" + _HANDLES_IT),
@@ -878,7 +898,10 @@ IT = Lexicon(
     instruct_obj=_c(r"\b(?:resi|reso|commission[ei]|penal[ei]|spese)\b"),
     reject=_c(r"(?:rifiut|respin|neg(?:are|hi|ate)\b)"),
     never=_c(r"\b(?:mai|in nessun caso)\b"),
-    give_verb=_c(r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|regala|regalare|fornisci|fornire)\b"),
+    give_verb=_c(
+        r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|garantisci|garantire|regala|regalare|fornisci|fornire)\b"
+    ),
+    process_verb=_c(r"(?:elaborare|evadere)\b"),
     gates={
         "request": ("puo", "pote", "potr", "puoi", "vuol", "vole", "vorr", "per favore", "per piacere", "perfavore", "cortesemente",
                     "voglio", "desider", "chiedo", "esigo", "pretendo", "bisogno", "serve", "richied", "dev", "dovr"),
@@ -901,6 +924,12 @@ _HANDLES_NL = _handles(
     r"over|omtrent|betreffende|vragen|informatie",
     r"\w*(?:terugbetaling|restitutie|annulering|opzegging|retour|vergoeding|compensatie|korting)",
     r"zelf|zelfstandig",
+)
+# Verbs that give or promise what can be granted; "zeg ... toe" (promise) only with its particle ("Zeg klanten korting
+# toe"; not "Zeg klanten dat ..."), "toezeggen" as the infinitive `decisions._infinitive_first` joins ("toe te zeggen").
+_GIVE_NL = (
+    r"geef|geven|bied|bieden|gun|gunnen|beloof|beloven|garandeer|garanderen|toezeggen|zeg(?=(?: [\w']+){1,7}? toe\b)|"
+    r"verstrek|verstrekken|verleen|verlenen"
 )
 NL = Lexicon(
     strong=_c(
@@ -986,18 +1015,20 @@ NL = Lexicon(
         # "wijs ... op"/"naar" without "af" points to something ("Wijs klanten op kortingen")
         r"\b(?:keur|keuren|goedkeur\w*|accepteer|accepteren|(?:wijs|wijzen)(?!(?: [\w']+){0,4}? (?:op|naar)\b(?!(?: [\w']+){0,6}? af\b))|afwijz\w*|"
         r"(?:weiger|weigeren)(?! (?:om )?(?:\w+ ){0,4}?te (?:praten|spreken|bespreken|reageren|antwoorden|discussieren|"
-        r"speculeren|onthullen|beloven|toezeggen|garanderen)\b)|"
+        r"speculeren|onthullen|beloven|toezeggen|zeggen|garanderen)\b)|"
         r"annuleer|annuleren|ken|toeken\w*|betaal|betalen|terugbetal\w*|beslis|beslissen|verlaag|verlagen|onderhandel)\b"
     ),
     instruct_give=_c(
-        rf"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven|verstrek|verstrekken|verleen|verlenen)\b (?:{RECIPIENT_NL} |[\w']+ ){{0,5}}?(?:{GRANTABLE_NL}|gratis)"
-        rf"|\b(?:{GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven)\b"
+        rf"\b(?:{_GIVE_NL})\b (?:{RECIPIENT_NL} |[\w']+ ){{0,5}}?(?:{GRANTABLE_NL}|gratis)"
+        rf"|\b(?:{GRANTABLE_NL}|gratis) (?:\w+ ){{0,2}}?(?:geven|gunnen|bieden|aanbieden|beloven|garanderen|toezeggen|toe te zeggen)\b"
     ),
     # "terug te betalen" after "om"/"weiger": "Weiger om klanten terug te betalen".
     instruct_self=_c(r"\b(?:restitueer)\b|\bbetaal (?:\w+ ){0,2}terug\b|(?<=\bterug te )betalen\b|" + _HANDLES_NL),
     negation=_c(
         rf"\b(?:{NOT_NL}|{NO_NL})\b"
-        r"|\bweiger\w*(?: om)? $"
+        # "weiger (om)" before what it refuses to promise, with whom it is promised to: "Weiger om klanten korting te
+        # beloven" decides nothing, as "Refuse to promise customers refunds" does not.
+        r"|\bweiger\w*(?: om)? (?:(?!(?:om|te|als|die|dat|en|of|maar|wanneer|indien)\b)[\w']+ ){0,4}$"
     ),
     negation_follows=_c(NEGATION_FOLLOWS_NL),
     instruct_obj=_c(r"\b(?:retour\w*|boete\w*|toeslag\w*)"),
@@ -1006,7 +1037,8 @@ NL = Lexicon(
     # them to discounts).
     reject=_c(r"(?:(?:wijs|wijst|wijzen)(?= (?:[\w']+ ){0,6}?af\b)|afwijz|weiger)"),
     never=_c(r"\b(?:nooit|nimmer|in geen geval|onder geen beding)\b"),
-    give_verb=_c(r"\b(?:geef|geven|bied|bieden|gun|gunnen|beloof|beloven|verstrek|verstrekken|verleen|verlenen)\b"),
+    give_verb=_c(rf"\b(?:{_GIVE_NL})\b"),
+    process_verb=_c(r"verwerken\b"),
     person=_c(r"\b(?:klant\w*|gebruiker\w*|hen|hun|mensen|leden|bezoekers|aanvragers)\b"),
     # "wijs ze af", "keur het zelf goed", "weiger het"; "het"/"die" only where no noun follows ("keur het formulier goed").
     pronoun=_c(

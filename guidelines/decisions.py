@@ -487,7 +487,7 @@ _QUALIFIED_BEFORE = re.compile(
 )
 
 
-def _qualified(text: str, found: re.Match[str]) -> bool:
+def _qualified(text: str, found: re.Match[str], floor: int = 0) -> bool:
     """Whether a decision noun found in `text` only qualifies another noun or is the topic of one: a noun after it ("a
     refund form", "the discount terms"), the head of its compound ("Rabattcode", "Rückgabeinformationen"), or a noun
     before it, maybe with a preposition ("il modulo di rimborso", "le code de réduction", "il codice sconto", "feedback
@@ -495,7 +495,7 @@ def _qualified(text: str, found: re.Match[str]) -> bool:
     return bool(
         _HEAD_AFTER.match(text, found.end())
         or _HEAD_IN.search(found.group())
-        or _QUALIFIED_BEFORE.search(text, max(0, found.start() - 40), found.start())
+        or _QUALIFIED_BEFORE.search(text, max(floor, found.start() - 40), found.start())
     )
 
 
@@ -568,7 +568,7 @@ _OR_BEFORE = re.compile(r"\b(?:or|nor|and|ou|ni|et|o|y|e|oder|und|of|en) $")  # 
 # geven korting"), so that `_never_rejects` finds what the refused verb does. Only after a verb of refusing whose
 # "om"/"zu" clause is its object ("weiger", "verweigere", "lehne es ... ab"): after "Wijs terugbetalingen nooit af
 # om klanten te behouden" the clause is a purpose.
-_REFUSING_TO = re.compile(r"(?:ver)?weiger\w*$|lehn\w* es\b")
+_REFUSING_TO = re.compile(r"(?:ver)?weiger\w*(?: (?:dich|euch|sie sich|sich))?$|lehn\w* es\b")  # "weigere dich": sich weigern
 _INFINITIVE_LEAD = re.compile(r"(?P<never>(?: (?:nie|niemals|nooit|nimmer))?)(?: om)? ")
 # The verb of an infinitive at the end: "korting te geven", "goed te keuren" ("goedkeuren"), "zu gewähren",
 # "freizugeben" ("freigeben"); a word in -n, so "te laat" (too late) is none.
@@ -583,8 +583,37 @@ _NOT_IN_THE_OBJECT = re.compile(r"\b(?:om|um|damit|zodat|omdat|als|wenn|falls|da
 
 
 def _deciding_word(lex: Lexicon, word: str) -> bool:
-    found = lex.give_verb.match(word) or lex.instruct_verb.match(word)
+    found = lex.give_verb.match(word) or lex.instruct_verb.match(word) or lex.process_verb.match(word)
     return found is not None and found.end() == len(word)
+
+
+# Infinitives after a verb of refusing that refuse only talk or a promise (as `_TALK_EN` and `_PROMISE_EN` do in
+# English): "Verweigere Rabatte zu versprechen", "Weigere dich Erstattungen zu besprechen" decide nothing, as
+# "Refuse to promise refunds" and "Decline to discuss refunds" do not. Dutch "weiger" has them in its pattern.
+_TALK_OR_PROMISE_INFINITIVE = re.compile(
+    r"(?:be)?sprechen|reden|diskutieren|kommentieren|(?:be)?antworten|spekulieren|erklaren|erlautern|versprechen|"
+    r"garantieren|zusagen|praten|spreken|bespreken|reageren|antwoorden|discussieren|speculeren|onthullen|beloven|"
+    r"toezeggen|zeggen|garanderen"
+)
+
+
+def _refuses_talk_or_promise(clause: str, end: int) -> bool:
+    """Whether the infinitive after a German or Dutch verb of refusing that ends at `end` (see `_infinitive_first`)
+    only talks or promises."""
+    lead = _INFINITIVE_LEAD.match(clause, end)
+    if lead is None or lead["never"]:
+        return False  # "Verweigere nie, Rabatte zu versprechen": see `_never_rejects`
+    found = _INFINITIVE_VERB.search(clause, lead.end())
+    if found is None:
+        return False
+    between = clause[lead.end() : found.start()]
+    if len(between.split()) > 6 or _NOT_IN_THE_OBJECT.search(between):
+        return False
+    if found["verb"]:
+        words = ([found["particle"] + found["verb"]] if found["particle"] else []) + [found["verb"]]
+    else:
+        words = [found["prefix"] + found["joined"]]
+    return _TALK_OR_PROMISE_INFINITIVE.fullmatch(words[0]) is not None
 
 
 def _infinitive_first(lex: Lexicon, clause: str, end: int) -> str | bool | None:
@@ -614,7 +643,7 @@ def _infinitive_first(lex: Lexicon, clause: str, end: int) -> str | bool | None:
 # A verb of refusing with its "never", then a comma and the infinitive it governs ("Verweigere nie, Rabatte zu geben",
 # "Lehne es niemals ab, Erstattungen freizugeben"): one clause, read as `_infinitive_first` reads it.
 _REFUSED_AT_THE_END = re.compile(
-    r"\b(?:(?:ver)?weiger\w*|lehn\w* es) (?:[\w']+ )?(?:nie|niemals|nooit|nimmer)(?: ab)?\s*$"
+    r"\b(?:(?:ver)?weiger\w*|lehn\w* es) (?:[\w']+ ){0,2}?(?:nie|niemals|nooit|nimmer)(?: ab)?\s*$"
 )
 
 
@@ -671,11 +700,13 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
         clause = reordered or clause
     # "Never refuse to approve a refund": the verb refused, a decision verb that is no rejection (`inner`), or one
     # that gives ("Never refuse to give a discount", `given`)
-    inner = given = None
+    inner = given = processing = None
     infinitive = _INFINITIVE_NEXT.match(clause, end) or (lex is ES and _NEGARSE_A.match(clause, end))
     if infinitive:
         given = lex.give_verb.match(clause, infinitive.end() + 1)  # before "grant" as a decision verb
         inner = None if given else lex.instruct_verb.match(clause, infinitive.end() + 1)
+        if given is None and inner is None:  # "Never refuse to process cancellations"
+            inner = processing = lex.process_verb.match(clause, infinitive.end() + 1)
         if inner is None and given is None or inner and lex.reject.match(clause, inner.start()):
             return False
     before = _NEVER_BEFORE.get(id(lex))
@@ -709,8 +740,8 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
         return False
     if inner:
         end = inner.end()
-        if lex.person.search(clause, end):  # "Never refuse to refund a customer"
-            return True
+        if not processing and lex.person.search(clause, end):  # "Never refuse to refund a customer"
+            return True  # not "Never refuse to process customer feedback"
     elif lex.negation_follows is not None:  # "lehne erstattungen nie ab" is one match: from its first word
         space = clause.find(" ", start, end)
         end = space if space > 0 else end
@@ -720,7 +751,7 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
         for found in noun.finditer(clause, end):
             if len(clause[end : found.start()].split()) > 4 or _TOPIC_BETWEEN.search(clause, end, found.start()):
                 break
-            if _is_the_object(clause, found):
+            if _is_the_object(clause, found, end if processing else 0):
                 return True
     return False
 
@@ -730,12 +761,13 @@ def _never_rejects(lex: Lexicon, clause: str, match: re.Match[str]) -> bool:
 _QUESTION_IN = re.compile(r"\w(?<!an)(?:fragen?|vragen?|vraag)$")
 
 
-def _is_the_object(clause: str, found: re.Match[str]) -> bool:
+def _is_the_object(clause: str, found: re.Match[str], floor: int = 0) -> bool:
     """Whether a decision noun is itself what is refused: not one that qualifies another noun ("a refund question",
-    "Erstattungsfragen") or asks about something ("Non rifiutare mai una domanda sui rimborsi")."""
+    "Erstattungsfragen") or asks about something ("Non rifiutare mai una domanda sui rimborsi"). Nothing before
+    `floor` qualifies it: "process" is the verb in "Never refuse to process cancellations", not "the refund process"."""
     return not (
         _NOT_THE_OBJECT_AFTER.match(clause, found.end())
-        or _qualified(clause, found)
+        or _qualified(clause, found, floor)
         or _QUESTION_IN.search(found.group())
         or (_ASKING.search(found.group()) and _ABOUT_AFTER.match(clause, found.end()))
     )
@@ -875,6 +907,13 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_gra
                 continue
             if finder is lex.instruct_give and not _grants(lex, match):
                 continue  # "Give customers the refund form", "Donne le code de réduction"
+            if (
+                finder is lex.instruct_verb
+                and lex.negation_follows is not None
+                and _REFUSING_TO.match(match.group())
+                and _refuses_talk_or_promise(clause, match.end())
+            ):
+                continue  # "Verweigere Rabatte zu versprechen": declining to promise
             verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
             if finder is lex.instruct_verb and not (

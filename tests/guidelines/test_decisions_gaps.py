@@ -20,7 +20,8 @@
 - Italian "rimborsi", "rifiuti" after an article or preposition are nouns ("sui rimborsi").
 
 The lists of every gap module (this one, `test_decisions_gaps_2026`, `test_decisions_gaps_more`,
-`test_decisions_gaps_infinitive`) are asserted by the one test at the end of this module.
+`test_decisions_gaps_infinitive`, `test_decisions_gaps_refusing`) are asserted by the one test at the end of this
+module.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from guidelines.decisions import instructs_decision, states_decision
 from tests.guidelines import test_decisions_gaps_2026 as gaps_2026
 from tests.guidelines import test_decisions_gaps_infinitive as gaps_infinitive
 from tests.guidelines import test_decisions_gaps_more as gaps_more
+from tests.guidelines import test_decisions_gaps_refusing as gaps_refusing
 
 # "en" read as a preposition outside Dutch: the absence stays in its condition, the hand-off in its clause.
 FRENCH_SPANISH_EN_DECIDES = [
@@ -511,6 +513,7 @@ GAP_MODULES = [
     ("gaps_2026", gaps_2026.REFUSED, gaps_2026.LAWFUL),
     ("gaps_more", gaps_more.REFUSED, gaps_more.LAWFUL),
     ("gaps_infinitive", gaps_infinitive.REFUSED, gaps_infinitive.LAWFUL),
+    ("gaps_refusing", gaps_refusing.REFUSED, gaps_refusing.LAWFUL),
 ]
 
 
