@@ -235,7 +235,15 @@ class Settings(BaseSettings):
     erasure_poll_seconds: float = Field(default=5.0, gt=0, description="Seconds between the erasure worker's looks at the queue (a request on the same node wakes it at once).")
     erasure_ledger_sweep_seconds: float = Field(default=600.0, gt=0, description="Seconds between sweeps that erase again any data of erased subjects that reappears (imports, restored backups).")
     operator_token: str | None = Field(default=None, description="Secret for the platform-operator routes under /v1/admin (header X-Operator-Token); unset disables them.")
+    operator_token_failures_per_address: int = Field(
+        default=10, ge=1, description="Wrong operator tokens one client address may send per 15 minutes; then the operator routes refuse it (429) until the window ends."
+    )
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics (no personal data in any label).")
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, /metrics answers only requests with `Authorization: Bearer <token>`; unset, it is open: then serve it on an "
+        "internal port or network only (it shows per-route request counts and process memory, no personal data).",
+    )
     language_cookie_days: int = Field(default=365, ge=1, le=365, description="Lifetime of the `lang` cookie, the only cookie Confide sets.")
 
     # Evaluation and webhooks
@@ -245,3 +253,8 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(default=2.0, ge=0, description="Backoff before the first retry; doubles each retry, with jitter.")
     webhook_retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest wait between two webhook attempts.")
     webhook_delivery_log_days: int = Field(default=30, ge=1, description="Days the webhook delivery log (status codes and times, never payloads) is kept; so are the records of ended deliveries (their payload is deleted when they end).")
+    webhook_allowed_ports: list[int] = Field(
+        default=[443], description="Ports a webhook URL may name (JSON list); default 443 only. Loopback URLs allowed by webhook_allow_http_loopback may name any port."
+    )
+    webhook_endpoints_per_tenant: int = Field(default=20, ge=1, description="Most webhook endpoints one tenant may have.")
+    webhook_pings_per_minute: int = Field(default=10, ge=1, description="Test pings (POST .../webhooks/{id}/ping) one tenant may send per minute.")
