@@ -147,6 +147,7 @@ async def archive_avatar(session: AsyncSession, ctx: TenantContext, *, avatar_id
         avatar.archived_at = utcnow()
         avatar.updated_at = avatar.archived_at
         await session.flush()
+        avatar_access_changed_after_commit(session, avatar_id=avatar.id)  # its open chats close as a new connection would be refused
     return avatar
 
 
@@ -297,11 +298,12 @@ class WidgetAccess:
 
 
 async def widget_access(session: AsyncSession, avatar_ids: list[str] | tuple[str, ...]) -> dict[str, WidgetAccess]:
-    """The current key and origins of these avatars, in one query (per 1,000 ids); an avatar deleted is absent."""
+    """The current key and origins of these avatars, in one query (per 1,000 ids); an avatar deleted or no
+    longer published (archived) is absent, as resolve_widget finds none for a new connection."""
     found: dict[str, WidgetAccess] = {}
     wanted = list(dict.fromkeys(avatar_ids))
     for start in range(0, len(wanted), 1000):
-        rows = await session.execute(select(Avatar.id, Avatar.widget_key, Avatar.allowed_origins).where(Avatar.id.in_(wanted[start : start + 1000])))  # type: ignore[attr-defined]
+        rows = await session.execute(select(Avatar.id, Avatar.widget_key, Avatar.allowed_origins).where(Avatar.id.in_(wanted[start : start + 1000]), Avatar.status == "published"))  # type: ignore[attr-defined]
         for row in rows:
             found[row.id] = WidgetAccess(row.widget_key, tuple(row.allowed_origins))
     return found

@@ -17,11 +17,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from confide.core.auth import Principal
 from confide.core.identity import Membership
-from confide.core.tenancy import Role, TenantContext
-from confide.realtime.access import access_changed_after_commit
-from confide.tenants import service as tenants
+from confide.core.tenancy import Role
 from tests.realtime.test_tenant_closure import make_tenant
 from tests.support.chat import ORIGIN, ChatClient, Closed, connect, operator, visitor
 
@@ -81,28 +78,19 @@ async def membership_of(app: Any, tenant_id: str, user_id: str) -> str:
     return member_id
 
 
-def owner_context(shop: dict[str, Any]) -> TenantContext:
-    return TenantContext(shop["tenant_id"], Role.OWNER, Principal("user", shop["owner"].id, user_id=shop["owner"].id))
+# Through the tenants routes (DELETE and PATCH …/members/{member_id}), as the owner does it.
 
 
-# The tenants routes (DELETE and PATCH …/members/{member_id}) make these same calls once wired: the service
-# function, the notice for the member's user in the tenant, the commit.
-
-
-async def remove_member(app: Any, shop: dict[str, Any], user_id: str) -> None:
+async def remove_member(client: Any, shop: dict[str, Any], user_id: str, app: Any) -> None:
     member_id = await membership_of(app, shop["tenant_id"], user_id)
-    async with app.state.sessionmaker() as session:
-        await tenants.remove_member(session, owner_context(shop), member_id=member_id)
-        access_changed_after_commit(session, tenant_id=shop["tenant_id"], user_id=user_id)
-        await session.commit()
+    r = await client.delete(f"/v1/tenants/{shop['tenant_id']}/members/{member_id}", headers=shop["owner"].headers)
+    assert r.status_code == 204, r.text
 
 
-async def change_role(app: Any, shop: dict[str, Any], user_id: str, role: Role) -> None:
+async def change_role(client: Any, shop: dict[str, Any], user_id: str, role: Role, app: Any) -> None:
     member_id = await membership_of(app, shop["tenant_id"], user_id)
-    async with app.state.sessionmaker() as session:
-        await tenants.change_member_role(session, owner_context(shop), member_id=member_id, role=role)
-        access_changed_after_commit(session, tenant_id=shop["tenant_id"], user_id=user_id)
-        await session.commit()
+    r = await client.patch(f"/v1/tenants/{shop['tenant_id']}/members/{member_id}", json={"role": str(role)}, headers=shop["owner"].headers)
+    assert r.status_code == 200, r.text
 
 
 # ---- operators ------------------------------------------------------------------------------------
@@ -117,7 +105,7 @@ async def test_a_removed_operator_is_closed_at_once_and_gets_no_further_visitor_
         await say(chat, "Before the removal", "c1")
         await next_message(ops, "Before the removal")  # the operator reads the chat live
 
-        await remove_member(app, shop, member.id)
+        await remove_member(client, shop, member.id, app)
         await say(chat, "After the removal", "c2")  # stored and relayed while the notice is handled
 
         frames, closed = await frames_until_close(ops)
@@ -139,8 +127,8 @@ async def test_a_role_change_keeps_an_operator_who_may_still_operate_and_closes_
         for ops in (stays, goes):
             await watching(ops, welcome["conversation_id"])
 
-        await change_role(app, shop, promoted.id, Role.ADMIN)  # still operates chats: re-checked, stays
-        await change_role(app, shop, demoted.id, Role.ANALYST)  # reads, but no longer operates chats
+        await change_role(client, shop, promoted.id, Role.ADMIN, app)  # still operates chats: re-checked, stays
+        await change_role(client, shop, demoted.id, Role.ANALYST, app)  # reads, but no longer operates chats
         await say(chat, "After the role changes", "c1")
 
         frames, closed = await frames_until_close(goes)
@@ -159,7 +147,7 @@ async def test_a_removal_in_one_tenant_leaves_the_users_operator_socket_in_anoth
     r = await client.post("/v1/invitations/accept", json={"token": factory.outbox.last_token_for(member.email)}, headers=member.headers)
     assert r.status_code == 200, r.text
     async with operator(base, shop["tenant_id"], member.token) as (in_shop, _), operator(base, other["tenant_id"], member.token) as (in_other, _):
-        await remove_member(app, shop, member.id)
+        await remove_member(client, shop, member.id, app)
         _, closed = await frames_until_close(in_shop)
         assert closed.code == 4401
         await in_other.send({"type": "queue"})  # a frame that checks access: it still holds
@@ -247,3 +235,27 @@ async def test_a_password_reset_closes_the_operator_sockets_at_once(app, base, c
         assert r.status_code == 204, r.text
         frames, closed = await frames_until_close(ops)
         assert_cut(frames, closed, 4401, "unauthorized")
+
+
+async def test_a_restricted_account_closes_its_operator_socket_at_once(base, client, factory):
+    """Art. 18: a restricted account does no tenant work, so its live chat view closes with the restriction."""
+    shop = await make_tenant(client, factory, "Restriction Shop GmbH")
+    member = await factory.member(shop["tenant_id"], shop["owner"], "operator")
+    async with visitor(base, shop["widget_key"]) as (chat, welcome), operator(base, shop["tenant_id"], member.token) as (ops, _):
+        await chat.expect("message")
+        await watching(ops, welcome["conversation_id"])
+        assert (await client.post("/v1/me/restriction", headers=member.headers)).status_code == 200
+        await say(chat, "After the restriction", "c1")
+        frames, closed = await frames_until_close(ops)
+        assert closed.code == 4401, (closed.code, closed.reason)
+        assert not [f for f in frames if f.get("text") == "After the restriction"]
+
+
+async def test_an_archived_avatar_closes_its_chats(base, client, factory):
+    shop = await make_tenant(client, factory, "Archive Shop GmbH")
+    async with visitor(base, shop["widget_key"]) as (chat, _):
+        await chat.expect("message")
+        r = await client.post(f"/v1/tenants/{shop['tenant_id']}/avatars/{shop['avatar_id']}/archive", headers=shop["owner"].headers)
+        assert r.status_code == 200, r.text
+        frames, closed = await frames_until_close(chat)
+        assert_cut(frames, closed, 4404, "unknown-widget")

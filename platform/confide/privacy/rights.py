@@ -266,6 +266,7 @@ async def restrict(session: AsyncSession, *, user_id: str) -> User:
         user.status = "restricted"
         user.updated_at = utcnow()
         await session.flush()
+        access_changed_after_commit(session, user_id=user.id)  # a restricted account operates no chat: its sockets close once committed
     return user
 
 

@@ -18,6 +18,7 @@ from confide.core.mail import MailKind
 from confide.core.security import API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
 from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, has_permission, tenant_select
+from confide.realtime.access import access_changed_after_commit
 from confide.tenants.models import Invitation
 
 
@@ -66,6 +67,7 @@ async def change_member_role(session: AsyncSession, ctx: TenantContext, *, membe
         raise Conflict("A tenant needs at least one owner; make someone else owner first.")
     member.role = role
     await withdraw_grants(session, user_id=member.user_id, tenant_id=ctx.tenant_id, role=role)
+    access_changed_after_commit(session, tenant_id=ctx.tenant_id, user_id=member.user_id)  # their operator sockets are re-checked once committed
     await session.flush()
     return member
 
@@ -78,6 +80,7 @@ async def remove_member(session: AsyncSession, ctx: TenantContext, *, member_id:
         raise Conflict("A tenant needs at least one owner; make someone else owner first.")
     await withdraw_grants(session, user_id=member.user_id, tenant_id=ctx.tenant_id, role=None)
     await session.delete(member)
+    access_changed_after_commit(session, tenant_id=ctx.tenant_id, user_id=member.user_id)  # their operator sockets close once committed
     await session.flush()
 
 
