@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.errors import InvalidInput
+from confide.core.spreadsheet import neutralise
 from confide.evaluation.metrics import HANDOFF_CATEGORIES, LATENCY_BOUNDS, SCALARS
 from confide.evaluation.models import DailyAggregate, DailyCount, UnansweredQuestion
 
@@ -240,11 +241,7 @@ def _flat(period: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # no formulas in a spreadsheet
-    return value
+    return "" if value is None else neutralise(value)  # no formulas in a spreadsheet
 
 
 def report_csv(report: dict[str, Any]) -> str:

@@ -19,6 +19,11 @@ Records, in order (NDJSON: one JSON object per line; CSV: one row each, same ord
 The header carries no time, so the same data exported twice hashes the same, and
 GET …/exports/manifest with the same filters answers the same counts and hash without the content.
 Conversations whose personal data was erased are not exported: nothing of them is left but statistics.
+In CSV, a cell a spreadsheet would run as a formula (end customers write the text: `=HYPERLINK(…)`,
+`@SUM(…)`) is written with a leading `'` (confide.core.spreadsheet, as the evaluation reports do), and rows
+end in CRLF (RFC 4180): Python's csv quotes a cell holding a line-terminator character, and with `\n` alone a
+bare CR in a text went out unquoted, where a spreadsheet starts a new row (and the text after it a cell that
+was never neutralised). NDJSON carries every text exactly.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from confide.chats.models import Conversation, Message
 from confide.core.clock import as_utc, utcnow
+from confide.core.spreadsheet import neutralise
 from confide.privacy.holds import ERASED
 from confide.privacy.purge import related_tables
 
@@ -129,7 +135,7 @@ class Export:
             raise ValueError(f"unknown export format {self.fmt!r}")
         self._buffer = bytearray()
         self._csv_text = io.StringIO()
-        self._csv = csv.writer(self._csv_text, lineterminator="\n")
+        self._csv = csv.writer(self._csv_text, lineterminator="\r\n")  # so a bare CR in a text is quoted too (see the docstring)
 
     # ---- encoding -----------------------------------------------------------------------------
 
@@ -263,4 +269,4 @@ def _cell(value: Any) -> Any:
         return as_utc(value).isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
     if value is None:
         return ""
-    return value
+    return neutralise(value)  # end customers write the text: no formulas in the admin's spreadsheet
