@@ -19,12 +19,13 @@ from avatars.schemas import (
     AvatarVersionOut,
     PreviewOut,
     PreviewRequest,
+    ResponderConfig,
     WidgetOut,
     WidgetUpdate,
 )
 from confide.core.db import SessionDep
 from confide.core.schemas import Page, paginate
-from confide.core.services import ServicesDep
+from confide.core.services import Services, ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from guidelines.rules import LanguageTag
 
@@ -32,6 +33,11 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}/avatars", tags=["avatars"])
 
 Reader = Annotated[TenantContext, require(Permission.AVATARS_READ)]
 Writer = Annotated[TenantContext, require(Permission.AVATARS_WRITE)]
+
+
+def check_responder(responder: ResponderConfig | None, services: Services) -> None:
+    settings = services.settings
+    service.check_responder(responder, models=settings.openai_models, max_tokens=settings.openai_max_tokens)
 Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 
@@ -58,7 +64,8 @@ def version_out(avatar: Avatar, version: AvatarVersion, *, detail: bool = False)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AvatarOut, summary="Create an avatar (a draft)")
-async def create_avatar(body: AvatarCreate, ctx: Writer, session: SessionDep) -> AvatarOut:
+async def create_avatar(body: AvatarCreate, ctx: Writer, session: SessionDep, services: ServicesDep) -> AvatarOut:
+    check_responder(body.responder, services)
     avatar = await service.create_avatar(session, ctx, body=body)
     await session.commit()
     return avatar_out(avatar)
@@ -93,7 +100,8 @@ async def read_avatar(avatar_id: str, ctx: Reader, session: SessionDep) -> Avata
 
 
 @router.patch("/{avatar_id}", response_model=AvatarOut, summary="Edit the draft (published avatars keep their live version until the next publish)")
-async def update_avatar(avatar_id: str, body: AvatarUpdate, ctx: Writer, session: SessionDep) -> AvatarOut:
+async def update_avatar(avatar_id: str, body: AvatarUpdate, ctx: Writer, session: SessionDep, services: ServicesDep) -> AvatarOut:
+    check_responder(body.responder, services)
     avatar = await service.update_avatar(session, ctx, avatar_id=avatar_id, body=body)
     await session.commit()
     return avatar_out(avatar)
@@ -170,6 +178,8 @@ async def rotate_widget(avatar_id: str, ctx: Writer, session: SessionDep) -> Wid
 
 @router.post("/{avatar_id}/preview", response_model=PreviewOut, summary="Try a message on the draft: its reply and the guideline verdicts")
 async def preview(avatar_id: str, body: PreviewRequest, request: Request, ctx: Writer, session: SessionDep, services: ServicesDep) -> PreviewOut:
+    # Each preview may be an LLM call on the deployment's key: a tenant's budget of them, per minute.
+    await services.enforce_rate("preview", ctx.tenant_id, services.settings.preview_limit_per_minute, 60, "Too many previews; wait a moment.")
     return await runtime.preview(
         session, ctx, responders=runtime.responders_of(request.app, services.settings), avatar_id=avatar_id, message=body.message, language=body.language
     )

@@ -60,13 +60,25 @@ class AvatarRuntime:
         )
 
 
+def openai_config(settings: Settings) -> OpenAIConfig | None:
+    """The deployment's LLM endpoint, with what a reply may ask of it (its models, its token cap); None without one."""
+    if not settings.openai_base_url:
+        return None
+    return OpenAIConfig(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key or "unused",
+        default_model=settings.openai_model,
+        models=settings.openai_models,
+        max_tokens_cap=settings.openai_max_tokens,
+    )
+
+
 def responders_of(app: FastAPI, settings: Settings) -> Responders:
     """The app's responders (one pooled LLM client per endpoint): the chat runtime's, which the lifespan
     builds and closes; failing that, one built on first use and kept on the app."""
     responders = getattr(app.state, "responders", None) or getattr(getattr(app.state, "chat", None), "responders", None)
     if responders is None:
-        config = OpenAIConfig(base_url=settings.openai_base_url, api_key=settings.openai_api_key or "unused") if settings.openai_base_url else None
-        responders = app.state.responders = Responders(config)
+        responders = app.state.responders = Responders(openai_config(settings))
     return responders
 
 

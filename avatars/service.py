@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from avatars import knowledge_store
 from avatars.models import Avatar, AvatarVersion
-from avatars.schemas import AvatarCreate, AvatarUpdate
+from avatars.schemas import AvatarCreate, AvatarUpdate, ResponderConfig
 from avatars.snapshot import AvatarSnapshot
 from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidInput, NotFound
@@ -56,6 +56,17 @@ async def _check_guideline_set(session: AsyncSession, ctx: TenantContext, set_id
         raise NotFound(
             f"{field}: no such guideline set in this tenant.", errors=[{"field": field, "message": "No such guideline set.", "type": "not_found"}]
         ) from None
+
+
+def check_responder(responder: ResponderConfig | None, *, models: tuple[str, ...], max_tokens: int) -> None:
+    """An avatar names only a model this deployment offers and asks for no more tokens than it allows: the LLM
+    runs on the deployment's key (settings.openai_models, openai_max_tokens). 422 naming the field otherwise."""
+    if responder is None:
+        return
+    if responder.model and responder.model not in models:
+        raise InvalidInput("body.responder.model", f"This server offers the models {', '.join(models)}; leave it empty for its default ({models[0]}).")
+    if responder.max_tokens > max_tokens:
+        raise InvalidInput("body.responder.max_tokens", f"At most {max_tokens} on this server.")
 
 
 async def create_avatar(session: AsyncSession, ctx: TenantContext, *, body: AvatarCreate) -> Avatar:

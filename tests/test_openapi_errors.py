@@ -242,6 +242,7 @@ RATE_LIMITED_ROUTES = {
     ("post", "/v1/me/password"),  # the same password checks
     ("post", "/v1/me/erasure"),
     ("post", "/v1/contact"),
+    ("post", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/preview"),  # previews per tenant (each may be an LLM call)
 }
 OWN_SOURCES = [Path(__file__).parent.parent / d for d in ("platform/confide", "avatars", "guidelines")]
 

@@ -40,6 +40,10 @@ class OpenAIConfig:
     first_token_timeout: float = 20.0
     total_timeout: float = 60.0
     max_retries: int = 2
+    # What a reply may ask for on this deployment's key (settings.openai_models, openai_max_tokens): a model
+    # outside `models` answers with default_model, max_tokens is capped. Empty / 0: no restriction.
+    models: tuple[str, ...] = ()
+    max_tokens_cap: int = 0
 
 
 def client_timeout(config: OpenAIConfig) -> openai.Timeout:
@@ -187,6 +191,12 @@ class OpenAIResponder:
         self._completions_url = str(base.copy_with(raw_path=base.raw_path + b"chat/completions"))
         self._draining: set[asyncio.Task[None]] = set()  # _drain tasks, held until they end
 
+    def _model(self, named: str) -> str:
+        """The avatar's model if this deployment offers it, else its default (a model taken off the list since)."""
+        if not named or (self.config.models and named not in self.config.models):
+            return self.config.default_model
+        return named
+
     def stream(self, request: ReplyRequest) -> Reply:
         return Reply(self.engine, lambda outcome: self._deltas(request, outcome))
 
@@ -236,10 +246,10 @@ class OpenAIResponder:
                         cast_to=httpx2.Response,
                         content=orjson.dumps(
                             {
-                                "model": settings.model or self.config.default_model,
+                                "model": self._model(settings.model),
                                 "messages": chat_messages(request, hits),
                                 "temperature": settings.temperature,
-                                "max_tokens": settings.max_tokens,
+                                "max_tokens": min(settings.max_tokens, self.config.max_tokens_cap) if self.config.max_tokens_cap else settings.max_tokens,
                                 "stream": True,
                             }
                         ),

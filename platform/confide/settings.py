@@ -125,6 +125,19 @@ class Settings(BaseSettings):
     )
     openai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CONFIDE_OPENAI_API_KEY"), description="Its API key.")
     openai_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "CONFIDE_OPENAI_MODEL"), description="Model for avatars that name none.")
+    openai_allowed_models: str = Field(
+        default="",
+        description="Comma-separated further models a tenant's avatar may name, besides CONFIDE_OPENAI_MODEL (empty: only that one). The calls "
+        "run on this deployment's key, so tenants choose among what the operator pays for; an avatar saved with another is refused (422), "
+        "and one whose model was since taken off the list answers with CONFIDE_OPENAI_MODEL.",
+    )
+    openai_max_tokens: int = Field(
+        default=1024,
+        ge=1,
+        description="The most tokens one reply may ask the LLM for: an avatar's responder.max_tokens above it is refused (422), and a reply "
+        "never asks for more.",
+    )
+    preview_limit_per_minute: int = Field(default=60, ge=1, description="Previews of avatar drafts (each may call the LLM) per tenant per minute.")
 
     # Realtime chat
     chat_max_frame_bytes: int = Field(
@@ -173,6 +186,12 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+    @property
+    def openai_models(self) -> tuple[str, ...]:
+        """The models an avatar may name: the default first, then CONFIDE_OPENAI_ALLOWED_MODELS."""
+        extra = (m.strip() for m in self.openai_allowed_models.split(","))
+        return tuple(dict.fromkeys([self.openai_model, *(m for m in extra if m)]))
 
     @cached_property
     def secret_keys(self) -> tuple[str, ...]:

@@ -66,7 +66,7 @@ async def test_create_read_update_archive(client, owner_tenant):
     assert avatar["widget"]["allowed_origins"] == []
 
     url = f"/v1/tenants/{tenant}/avatars/{avatar['id']}"
-    r = await client.patch(url, json={"name": "Mia 2", "voice_id": "alloy", "responder": {"engine": "openai", "model": "gpt-4o", "temperature": 1.5, "max_tokens": 100}}, headers=owner.headers)
+    r = await client.patch(url, json={"name": "Mia 2", "voice_id": "alloy", "responder": {"engine": "openai", "model": "gpt-4o-mini", "temperature": 1.5, "max_tokens": 100}}, headers=owner.headers)
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "Mia 2" and r.json()["voice_id"] == "alloy" and r.json()["responder"]["engine"] == "openai"
     assert r.json()["persona"] == avatar["persona"], "fields not sent stay"
@@ -411,7 +411,7 @@ async def test_preview_without_guidelines_answers_unchecked(client, owner_tenant
 
 
 async def test_preview_with_the_openai_engine(backend, fake_llm):
-    app = create_app(backend.settings(openai_base_url=fake_llm.base_url, openai_api_key="test"))
+    app = create_app(backend.settings(openai_base_url=fake_llm.base_url, openai_api_key="test", openai_allowed_models="m-1, m-2"))
     async with running(app), client_for(app) as client:
         factory = Factory(client, Outbox(app.state.settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
         owner = await factory.user()
@@ -441,3 +441,41 @@ async def test_preview_with_the_openai_engine(backend, fake_llm):
         calls = len(fake_llm.chat_requests)
         r = await client.post(url, json={"message": "I want a lawsuit"}, headers=owner.headers)
         assert r.json()["blocked"] and len(fake_llm.chat_requests) == calls, "a refused input never reaches the LLM"
+
+
+async def test_an_avatar_names_only_a_model_and_a_token_budget_the_server_offers(backend, fake_llm):
+    """The LLM runs on the deployment's key (security review): tenants choose among the operator's models
+    (CONFIDE_OPENAI_MODEL and CONFIDE_OPENAI_ALLOWED_MODELS) within CONFIDE_OPENAI_MAX_TOKENS; a model taken
+    off the list since an avatar was saved answers with the default, and previews are rate-limited per tenant."""
+    settings = {"openai_base_url": fake_llm.base_url, "openai_api_key": "test", "openai_model": "house-model", "openai_max_tokens": 300, "preview_limit_per_minute": 3}
+    app = create_app(backend.settings(**settings, openai_allowed_models="premium-model"))
+    async with running(app), client_for(app) as client:
+        factory = Factory(client, Outbox(app.state.settings.resolved_outbox_dir), settle=app.state.detached_mails.drain)
+        owner = await factory.user()
+        tenant = await factory.tenant(owner)
+        gset = await create_set(client, owner, tenant)
+        body = {"engine": "openai", "model": "o1-pro-attacker-chosen", "temperature": 0.5, "max_tokens": 200}
+        r = await client.post(f"/v1/tenants/{tenant}/avatars", json=avatar_body(guideline_set_id=gset["id"], responder=body), headers=owner.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.responder.model", r.text
+        assert "house-model, premium-model" in r.json()["errors"][0]["message"]
+        r = await client.post(f"/v1/tenants/{tenant}/avatars", json=avatar_body(guideline_set_id=gset["id"], responder={**body, "model": "premium-model", "max_tokens": 8192}), headers=owner.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.responder.max_tokens", r.text
+        avatar = await create_avatar(client, owner, tenant, guideline_set_id=gset["id"], responder={**body, "model": "premium-model"})
+        r = await client.patch(f"/v1/tenants/{tenant}/avatars/{avatar['id']}", json={"responder": body}, headers=owner.headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.responder.model"
+
+        url = f"/v1/tenants/{tenant}/avatars/{avatar['id']}/preview"
+        fake_llm.script("We open at nine.")
+        assert (await client.post(url, json={"message": "When do you open?"}, headers=owner.headers)).status_code == 200
+        assert fake_llm.chat_requests[-1].body["model"] == "premium-model"
+    # the operator takes the model off the list and lowers the budget: the saved avatar answers with the default
+    app = create_app(backend.settings(**{**settings, "openai_max_tokens": 50}))
+    async with running(app), client_for(app) as client:
+        codes = []
+        for _ in range(4):
+            r = await client.post(url, json={"message": "When do you open?"}, headers=owner.headers)
+            codes.append(r.status_code)
+        request = fake_llm.chat_requests[-1].body
+        assert (request["model"], request["max_tokens"]) == ("house-model", 50)
+        # three a minute per tenant (on Redis the first app's preview counts too)
+        assert codes[:2] == [200, 200] and codes[-1] == 429 and int(r.headers["retry-after"]) > 0

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from avatars.responders import KnowledgeIndex
-from avatars.responders.openai_responder import OpenAIConfig
+from avatars.runtime import openai_config
 from avatars.responders.registry import Responders
 from avatars.service import get_version_by_id
 from avatars.snapshot import AvatarSnapshot
@@ -58,8 +58,7 @@ class ChatRuntime:
         self.sessionmaker = sessionmaker
         self.gate = gate
         self.tokens = VisitorTokens(settings.secret_keys, settings.chat_visitor_token_days)
-        openai = OpenAIConfig(base_url=settings.openai_base_url, api_key=settings.openai_api_key or "unused", default_model=settings.openai_model) if settings.openai_base_url else None
-        self.responders = Responders(openai=openai)
+        self.responders = Responders(openai=openai_config(settings))
         self._versions: OrderedDict[str, LoadedAvatar] = OrderedDict()
         self.writer = MessageWriter(sessionmaker.kw["bind"], sessionmaker, pool_size=max(2, settings.database_pool_size // 2))
         self.live = LiveConnections(self.broker, sessionmaker)  # this node's connections by tenant: a tenant's closure cuts them
