@@ -4,9 +4,9 @@ names a visitor or a customer: evaluation is keyed by conversation and avatar.""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from confide.core.schemas import RequestBody, ResponseBody
 
@@ -151,6 +151,11 @@ class ReportOut(ResponseBody):
 # ---- annotations --------------------------------------------------------------------------------
 
 
+# A category score's labels are short names: a list of definitions, 50 labels each, must stay a small answer.
+MAX_LABEL_CHARS = 100
+Label = Annotated[str, Field(max_length=MAX_LABEL_CHARS)]
+
+
 class ScoreDefinitionIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=1000)
@@ -158,7 +163,9 @@ class ScoreDefinitionIn(RequestBody):
     # A JSON number beyond a double (1e999) reads as infinity: refused here, naming the bound that is.
     min_value: float | None = Field(default=None, allow_inf_nan=False, description="numeric only: the lowest allowed value (finite).")
     max_value: float | None = Field(default=None, allow_inf_nan=False, description="numeric only: the highest allowed value (finite).")
-    labels: list[str] | None = Field(default=None, max_length=50, description="categorical only: the allowed labels (at least two).")
+    labels: list[Label] | None = Field(
+        default=None, max_length=50, description=f"categorical only: the allowed labels (at least two, at most 50, each 1–{MAX_LABEL_CHARS} characters)."
+    )
 
 
 class ScoreDefinitionChange(RequestBody):
@@ -181,16 +188,27 @@ class ScoreDefinitionOut(ResponseBody):
 ScoreValue = bool | int | float | str
 
 
+def _short_label(value: Any) -> Any:
+    """A text value can only be one of the definition's labels: one longer than any label is refused here, naming body.value."""
+    if isinstance(value, str) and len(value) > MAX_LABEL_CHARS:
+        raise ValueError(f"A label has at most {MAX_LABEL_CHARS} characters")
+    return value
+
+
 class ScoreIn(RequestBody):
     definition_id: str = Field(max_length=60)
     value: ScoreValue = Field(description="A number in the definition's range, one of its labels, or true/false.")
     comment: str | None = Field(default=None, max_length=2000)
     source: Literal["staff", "automatic"] = Field(default="staff", description="staff (a person annotated) or automatic (an evaluator you run).")
 
+    _value_length = field_validator("value")(_short_label)
+
 
 class ScoreChange(RequestBody):
     value: ScoreValue | None = None
     comment: str | None = Field(default=None, max_length=2000)
+
+    _value_length = field_validator("value")(_short_label)
 
 
 class ScoreOut(ResponseBody):
