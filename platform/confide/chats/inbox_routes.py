@@ -38,6 +38,9 @@ Operator = Annotated[TenantContext, require(Permission.CHATS_OPERATE)]
 # Another tenant's avatar answers 404 exactly as an unknown one (tenancy.owned_filter), never an empty inbox.
 AvatarFilter = Annotated[str | None, owned_filter(Avatar, "avatar", name="avatar_id", description="Only this avatar's conversations (archived ones too).")]
 ME = "me"
+# A repeated filter (`tag`, `status`) takes at most this many values (a 422 naming it beyond): each tag is one more
+# subquery (999 of them answered 500 on SQLite), and a conversation carries at most MAX_TAGS tags anyway.
+MAX_FILTER_ITEMS = MAX_TAGS
 # Every write on one conversation refuses an erased one (only its anonymous stub is left).
 ERASED_CONFLICT = {409: {"description": "The conversation's data was erased (`conversation-erased`)."}}
 
@@ -105,12 +108,15 @@ async def list_conversations(
     services: ServicesDep,
     gate: PurposeGateDep,
     avatar_id: AvatarFilter = None,
-    status: Annotated[list[Literal["avatar", "waiting", "operator", "closed"]] | None, Query(description="avatar, waiting (for a human), operator, closed; repeat for several.")] = None,
+    status: Annotated[
+        list[Literal["avatar", "waiting", "operator", "closed"]] | None,
+        Query(max_length=MAX_FILTER_ITEMS, description=f"avatar, waiting (for a human), operator, closed; repeat for several (at most {MAX_FILTER_ITEMS}).")
+    ] = None,
     date_field: Annotated[Literal["created_at", "updated_at"], Query(description="Which time `from` and `to` apply to.")] = "created_at",
     since: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601 date or date-time).")] = None,
     until: Annotated[datetime | None, Query(alias="to", description="Before this time (ISO 8601 date or date-time).")] = None,
     language: Annotated[LanguageTag | None, Query(max_length=35, description="A BCP 47 language tag; `de` also matches `de-AT`.")] = None,
-    tag: Annotated[list[str] | None, Query(description="Carries this tag; repeat to require several.")] = None,
+    tag: Annotated[list[str] | None, Query(max_length=MAX_FILTER_ITEMS, description=f"Carries this tag; repeat to require several (at most {MAX_FILTER_ITEMS}).")] = None,
     rating: Annotated[int | None, Query(ge=1, le=5, description="Exactly this rating.")] = None,
     rating_min: Annotated[int | None, Query(ge=1, le=5, description="Rated at least this.")] = None,
     rating_max: Annotated[int | None, Query(ge=1, le=5, description="Rated at most this.")] = None,
