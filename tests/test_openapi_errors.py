@@ -243,6 +243,15 @@ RATE_LIMITED_ROUTES = {
     ("post", "/v1/me/erasure"),
     ("post", "/v1/contact"),
     ("post", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/preview"),  # previews per tenant (each may be an LLM call)
+    # every operator route: wrong X-Operator-Token values per address (privacy/operators.py)
+    ("get", "/v1/admin/contact-messages"),
+    ("get", "/v1/admin/contact-messages/{message_id}"),
+    ("get", "/v1/admin/retention"),
+    ("get", "/v1/admin/tenant-closures"),
+    ("post", "/v1/admin/contact-messages/{message_id}/conclude"),
+    ("post", "/v1/admin/newsletter"),
+    ("post", "/v1/admin/retention/run"),
+    ("post", "/v1/admin/tenant-closures/{closure_id}/retry"),
 }
 OWN_SOURCES = [Path(__file__).parent.parent / d for d in ("platform/confide", "avatars", "guidelines")]
 

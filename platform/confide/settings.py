@@ -260,7 +260,8 @@ class Settings(BaseSettings):
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics (no personal data in any label).")
     metrics_token: str | None = Field(
         default=None,
-        description="When set, /metrics answers only requests with `Authorization: Bearer <token>`; unset, it is open: then serve it on an "
+        min_length=32,
+        description="When set (at least 32 characters), /metrics answers only requests with `Authorization: Bearer <token>`; unset, it is open: then serve it on an "
         "internal port or network only (it shows per-route request counts and process memory, no personal data).",
     )
     language_cookie_days: int = Field(default=365, ge=1, le=365, description="Lifetime of the `lang` cookie, the only cookie Confide sets.")

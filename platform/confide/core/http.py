@@ -1,9 +1,14 @@
-"""HTTP guards every route shares: a request-body size limit and refusing unknown query parameters."""
+"""HTTP guards every route shares: a request-body size limit, security headers on every answer, and
+refusing unknown query parameters."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +38,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+                    raise _BodyTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
             return message
 
         await self.app(scope, limited_receive, send)
@@ -44,8 +49,100 @@ class BodySizeLimit:
         await response(scope, _no_body, send)
 
 
+class _BodyTooLarge(HTTPException):
+    """Raised while a body without Content-Length (chunked) streams past the limit. An HTTPException,
+    because FastAPI turns any other exception raised while it parses a body into a 400 "error parsing the
+    body", and re-raises this one; the error handlers answer it as the Content-Length path does: 413
+    `payload-too-large` with the same detail."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=PayloadTooLarge.status, detail=detail)
+
+
 async def _no_body() -> Message:
     return {"type": "http.disconnect"}
+
+
+# The API documentation pages (core/api_docs.py) load their scripts, styles and icons from this server
+# only (no CDN): the policy allows nothing else. Swagger UI starts from one inline script, allowed by its
+# hash (computed from the page as served); ReDoc injects <style> elements (hence 'unsafe-inline' for styles
+# only) and runs its search in a worker made from a blob: URL.
+DOCS_PATHS = frozenset({"/docs", "/redoc"})
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_NO_STORE = (b"cache-control", b"no-store")
+# Answers to these are someone's own data or an operator's: never kept by a browser or a shared cache.
+_CREDENTIALS = frozenset({b"authorization", b"x-operator-token"})
+_PRIVATE_PATHS = ("/v1/me/", "/v1/admin/")
+
+
+class SecurityHeaders:
+    """Pure ASGI; HTTP only (a websocket's frames are no HTTP answer and pass untouched). On every answer
+    `X-Content-Type-Options: nosniff`; `Cache-Control: no-store` on the answer to a request that carried
+    credentials (Authorization, X-Operator-Token) or asked for /v1/me…, unless the route set its own
+    Cache-Control; on the documentation pages a Content-Security-Policy and `X-Frame-Options: DENY`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if path in DOCS_PATHS:
+            await self._docs_page(scope, receive, send)
+            return
+        private = path == "/v1/me" or path.startswith(_PRIVATE_PATHS) or any(name in _CREDENTIALS for name, _ in scope.get("headers", ()))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                names = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append(_NOSNIFF)
+                if private and b"cache-control" not in names:
+                    headers.append(_NO_STORE)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _docs_page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A page of about a kilobyte: held until complete, so its inline scripts can be hashed into the policy."""
+        start: Message | None = None
+        body: list[bytes] = []
+
+        async def buffering_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            content = b"".join(body)
+            hashes = "".join(
+                f" 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'" for script in _INLINE_SCRIPT.findall(content)
+            )
+            headers = [
+                *start.get("headers", ()),
+                _NOSNIFF,
+                (b"x-frame-options", b"DENY"),
+                (b"content-security-policy", DOCS_CSP.format(hashes=hashes).encode()),
+                (b"referrer-policy", b"no-referrer"),
+            ]
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+
+        await self.app(scope, receive, buffering_send)
 
 
 UNMATCHED = "(unmatched)"

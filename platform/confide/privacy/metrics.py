@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import hmac
 import time
 from typing import Any, ClassVar
 
@@ -14,6 +15,7 @@ from prometheus_client import gc_collector, platform_collector, process_collecto
 from prometheus_client.core import HistogramMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from confide.core.errors import Unauthorized
 from confide.core.http import route_template
 
 GC_PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -124,6 +126,22 @@ class MetricsMiddleware:
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+METRICS_DESCRIPTION = (
+    "Per-route request counts and latencies, process memory and garbage-collector pauses; no personal data in any label. "
+    "With CONFIDE_METRICS_TOKEN set, send it as `Authorization: Bearer <token>` (401 otherwise). Unset, /metrics is open to "
+    "anyone who reaches it: serve it on an internal port or network only, not on the public address."
+)
+
+
+def _check_metrics_token(request: Request) -> None:
+    expected = request.app.state.settings.metrics_token
+    if not expected:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise Unauthorized("Send the metrics token (CONFIDE_METRICS_TOKEN) as a bearer token.")
+
+
 def install_metrics(app: FastAPI) -> None:
     """Add the middleware and GET /metrics (when metrics_enabled)."""
     settings: Any = app.state.settings
@@ -133,6 +151,11 @@ def install_metrics(app: FastAPI) -> None:
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    @app.get("/metrics", tags=["telemetry"], summary="Prometheus metrics", include_in_schema=True, response_class=Response)
+    @app.get(
+        "/metrics", tags=["telemetry"], summary="Prometheus metrics", description=METRICS_DESCRIPTION, include_in_schema=True, response_class=Response,
+        # Only a server with a token can answer 401.
+        responses={401: {"description": "The request did not carry CONFIDE_METRICS_TOKEN as a bearer token."}} if settings.metrics_token else None,
+    )
     async def prometheus_metrics(request: Request) -> Response:
+        _check_metrics_token(request)
         return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
