@@ -242,6 +242,7 @@ RATE_LIMITED_ROUTES = {
     ("post", "/v1/me/password"),  # the same password checks
     ("post", "/v1/me/erasure"),
     ("post", "/v1/contact"),
+    ("post", "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/ping"),  # pings per tenant (webhook_pings_per_minute)
     ("post", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/preview"),  # previews per tenant (each may be an LLM call)
     # every operator route: wrong X-Operator-Token values per address (privacy/operators.py)
     ("get", "/v1/admin/contact-messages"),

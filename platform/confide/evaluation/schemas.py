@@ -249,7 +249,7 @@ WebhookEvent = Literal["conversation.handoff_requested", "conversation.closed", 
 
 class WebhookIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
-    url: str = Field(min_length=8, max_length=2000, description="https URL of your receiver.")
+    url: str = Field(min_length=8, max_length=2000, description="https URL of your receiver, port 443; stored as it is sent (host lower-cased, IDNA-encoded).")
     events: list[WebhookEvent] = Field(min_length=1, max_length=3)
     include_text: bool = Field(default=False, description="Send message text, where your instructions store transcripts.")
     active: bool = True
@@ -285,7 +285,7 @@ class DeliveryOut(ResponseBody):
     attempt: int
     status_code: int | None
     outcome: str = Field(description="delivered, retrying or failed.")
-    error: str | None = Field(description="timeout, connection_error, http_status, redirect, or refused_address (the host resolved to a private, loopback or link-local address; not retried); for a delivery given up unsent: endpoint_changed (its url, include_text or events changed), endpoint_deactivated, or instructions_changed (the tenant stopped storing transcripts).")
+    error: str | None = Field(description="timeout, connection_error, http_status, redirect, refused_address (the host resolved to a private, loopback, link-local or multicast address, or the port is not allowed; not retried), or invalid_url (a URL saved before URLs were checked as they are now; not retried); for a delivery given up unsent: endpoint_changed (its url, include_text or events changed), endpoint_deactivated, or instructions_changed (the tenant stopped storing transcripts).")
     duration_ms: int | None
     at: datetime
 

@@ -9,9 +9,10 @@ transaction open while the receiver answers. Each attempt's outcome (status code
 the response or the payload) goes to the delivery log in the same transaction as the row's new
 state: delivered, failed, or due again after the backoff of the webhook_retry_* settings.
 
-Each claimed delivery is sent in a task of its own, at most SLOTS at a time per node and PER_ENDPOINT
-to one endpoint, and the worker claims only as many as it has free slots: one tenant's hanging receiver
-holds a few slots until its attempts time out, while everyone else's deliveries go out at once.
+Each claimed delivery is sent in a task of its own, at most SLOTS at a time per node, PER_ENDPOINT to one
+endpoint and PER_TENANT for one tenant (however many endpoints it has), and the worker claims only as many
+as it has free slots: one tenant's hanging receivers hold at most PER_TENANT slots until their attempts
+time out, while everyone else's deliveries go out at once.
 
 Who sends: the node that wrote a delivery (on time, also its retries); any node once its node released
 it at shutdown; and any node once it is overdue by TAKEOVER (its node died). A node that stops gives
@@ -53,6 +54,7 @@ TAKEOVER = timedelta(seconds=30)  # a live node sends its own deliveries on time
 POLL_SECONDS = 5.0  # longest idle wait: finds deliveries other nodes released or left behind
 SLOTS = 20  # attempts in flight per node, each in its own task
 PER_ENDPOINT = 4  # of those, at most this many to one endpoint, so a hanging receiver cannot take every slot
+PER_TENANT = 8  # and at most this many for one tenant, so many endpoints of one tenant cannot take them all either
 STOP_GRACE_SECONDS = 3.0  # at shutdown, attempts in flight get this long to finish; then they are cut and handed on
 SWEEP_SECONDS = 3600.0  # between deletions of ended rows past their retention
 RACE_SECONDS = 0.05  # first wait after a pass that found due rows but won none; doubles, up to POLL_SECONDS, while that lasts
@@ -133,31 +135,39 @@ class Claimed:
 
 
 async def claim(session: AsyncSession, *, node: str, now: datetime, until: datetime, limit: int = SLOTS, in_flight: Mapping[str, int] | None = None,
-                per_endpoint: int | None = None) -> list[Claimed]:
+                per_endpoint: int | None = None, tenants_in_flight: Mapping[str, int] | None = None, per_tenant: int | None = None) -> list[Claimed]:
     """Take up to `limit` due deliveries for `node` until `until`, counting the attempt. The caller commits."""
-    picked = await candidates(session, node=node, now=now, limit=limit, in_flight=in_flight, per_endpoint=per_endpoint)
+    picked = await candidates(session, node=node, now=now, limit=limit, in_flight=in_flight, per_endpoint=per_endpoint,
+                              tenants_in_flight=tenants_in_flight, per_tenant=per_tenant)
     return await take(session, picked, node=node, now=now, until=until)
 
 
 async def candidates(session: AsyncSession, *, node: str, now: datetime, limit: int, in_flight: Mapping[str, int] | None = None,
-                     per_endpoint: int | None = None) -> list[str]:
+                     per_endpoint: int | None = None, tenants_in_flight: Mapping[str, int] | None = None, per_tenant: int | None = None) -> list[str]:
     """Due deliveries, oldest first. On PostgreSQL they stay locked to this transaction, and rows another
     worker holds are skipped; on SQLite `take` checks again that each is still due. With `per_endpoint`,
-    no endpoint gets more than that many attempts in flight, counting those in `in_flight` (by endpoint)."""
+    no endpoint gets more than that many attempts in flight, counting those in `in_flight` (by endpoint);
+    with `per_tenant` likewise no tenant, counting those in `tenants_in_flight` (by tenant)."""
     o = WebhookOutbox
     counts = Counter(in_flight or {})
-    pick = select(o.id, o.endpoint_id).where(_due(node, now)).order_by(o.next_attempt_at).limit(limit)
+    tenants = Counter(tenants_in_flight or {})
+    pick = select(o.id, o.endpoint_id, o.tenant_id).where(_due(node, now)).order_by(o.next_attempt_at).limit(limit)
     if per_endpoint is not None:
         full = [endpoint for endpoint, n in counts.items() if n >= per_endpoint]
         if full:
             pick = pick.where(o.endpoint_id.not_in(full))  # type: ignore[attr-defined]
+    if per_tenant is not None:
+        busy = [tenant for tenant, n in tenants.items() if n >= per_tenant]
+        if busy:
+            pick = pick.where(o.tenant_id.not_in(busy))  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     picked = []
     for row in (await session.execute(pick)).all():
-        if per_endpoint is None or counts[row.endpoint_id] < per_endpoint:
+        if (per_endpoint is None or counts[row.endpoint_id] < per_endpoint) and (per_tenant is None or tenants[row.tenant_id] < per_tenant):
             picked.append(row.id)
             counts[row.endpoint_id] += 1
+            tenants[row.tenant_id] += 1
     return picked
 
 
@@ -262,7 +272,7 @@ async def expire_ended(session: AsyncSession, *, now: datetime, settings: Settin
 
 
 class DeliveryWorker:
-    """One per node: sends the outbox's due deliveries, each in its own task under SLOTS and PER_ENDPOINT;
+    """One per node: sends the outbox's due deliveries, each in its own task under SLOTS, PER_ENDPOINT and PER_TENANT;
     woken by new deliveries and finished attempts, else at the next due time."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, send: Send) -> None:
@@ -354,14 +364,16 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """One pass: claim as many due deliveries as there are free slots (PER_ENDPOINT at most in flight to
-        one endpoint) and start sending each in its own task. Returns how many were claimed, at once."""
+        one endpoint, PER_TENANT for one tenant) and start sending each in its own task. Returns how many were
+        claimed, at once."""
         free = SLOTS - len(self._flying)
         if free <= 0:
             return 0
         now = utcnow()
         async with self.sessionmaker() as session:
             claimed = await claim(
-                session, node=self.node, now=now, until=now + lease(self.settings), limit=free, in_flight=self._in_flight(), per_endpoint=PER_ENDPOINT
+                session, node=self.node, now=now, until=now + lease(self.settings), limit=free, in_flight=self._in_flight(), per_endpoint=PER_ENDPOINT,
+                tenants_in_flight=self._tenants_in_flight(), per_tenant=PER_TENANT,
             )
             await session.commit()
         for c in claimed:
@@ -373,6 +385,10 @@ class DeliveryWorker:
     def _in_flight(self) -> Counter[str]:
         """Attempts in flight by endpoint."""
         return Counter(c.endpoint_id for c, _ in self._flying.values())
+
+    def _tenants_in_flight(self) -> Counter[str]:
+        """Attempts in flight by tenant."""
+        return Counter(c.tenant_id for c, _ in self._flying.values())
 
     async def _idle_wait(self) -> float:
         """After a pass that claimed nothing: with every slot busy, until an attempt ends (it wakes the loop);
@@ -443,11 +459,14 @@ class DeliveryWorker:
     async def _until_next_due(self) -> float:
         o = WebhookOutbox
         full = [endpoint for endpoint, n in self._in_flight().items() if n >= PER_ENDPOINT]
+        busy = [tenant for tenant, n in self._tenants_in_flight().items() if n >= PER_TENANT]
         async with self.sessionmaker() as session:
             mine_or_free = or_(o.node.is_(None), o.node == self.node)  # type: ignore[union-attr]
             query = select(func.min(o.next_attempt_at)).where(o.status == PENDING, mine_or_free)
             if full:  # their due rows wait for a free slot of their endpoint, which wakes the loop
                 query = query.where(o.endpoint_id.not_in(full))  # type: ignore[attr-defined]
+            if busy:  # and of their tenant
+                query = query.where(o.tenant_id.not_in(busy))  # type: ignore[attr-defined]
             due = as_utc(await session.scalar(query))
         if due is None:
             return POLL_SECONDS

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
+from confide.core.errors import InvalidInput
 from confide.core.ids import new_id
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
@@ -28,7 +29,8 @@ SIGNING = (
     "HMAC-SHA256 of `<t>.<raw body>` keyed with the endpoint's secret. Verify it over the raw body in constant time and refuse "
     "timestamps more than 5 minutes from your clock (replay protection); `Confide-Event-Id` repeats on retries, so drop duplicates. "
     "Failed attempts (network errors, timeouts, 408, 425, 429, 5xx) are retried with exponential backoff. Message text is included only "
-    "with `include_text` and while your instructions store transcripts. URLs must be https to a public host."
+    "with `include_text` and while your instructions store transcripts. URLs must be https to a public host, on port 443 unless "
+    "the platform allows others (`CONFIDE_WEBHOOK_ALLOWED_PORTS`); a tenant has at most `CONFIDE_WEBHOOK_ENDPOINTS_PER_TENANT` endpoints (20 by default)."
 )
 
 
@@ -47,6 +49,12 @@ async def list_webhooks(ctx: Manager, session: SessionDep, services: ServicesDep
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookWithSecretOut, summary="Add a webhook endpoint", description=SIGNING)
 async def create_webhook(body: WebhookIn, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookWithSecretOut:
     url = check_url(body.url, services.settings)
+    # Each endpoint costs the platform deliveries, worker slots and pings: bounded per tenant. Two creations at the
+    # same moment may both pass; the cap can be overrun by the requests in flight, never by more.
+    cap = services.settings.webhook_endpoints_per_tenant
+    count = await session.scalar(select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.tenant_id == ctx.tenant_id))
+    if (count or 0) >= cap:
+        raise InvalidInput("body", f"this tenant has {cap} webhook endpoints, the most allowed; remove one (or send more events to one) first")
     row = WebhookEndpoint(
         id=new_id("whk"), tenant_id=ctx.tenant_id, name=body.name, url=url, secret=new_secret(), events=list(dict.fromkeys(body.events)),
         include_text=body.include_text, active=body.active,
@@ -125,10 +133,17 @@ async def rotate_secret(webhook_id: str, ctx: Manager, session: SessionDep) -> W
     return WebhookWithSecretOut.model_validate(row)
 
 
-@router.post("/{webhook_id}/ping", response_model=PingOut, summary="Send a signed test event (one attempt) and say how it went")
-async def ping_webhook(webhook_id: str, request: Request, ctx: Manager, session: SessionDep) -> PingOut:
+PINGING = (
+    "One attempt, on a small client of its own (its connections are never the deliveries'), and at most "
+    "`CONFIDE_WEBHOOK_PINGS_PER_MINUTE` (10 by default) per tenant a minute: 429 with Retry-After beyond that."
+)
+
+
+@router.post("/{webhook_id}/ping", response_model=PingOut, summary="Send a signed test event (one attempt) and say how it went", description=PINGING)
+async def ping_webhook(webhook_id: str, request: Request, ctx: Manager, session: SessionDep, services: ServicesDep) -> PingOut:
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
     await session.commit()  # nothing held open while the receiver answers
+    await services.enforce_rate("webhook-ping", ctx.tenant_id, services.settings.webhook_pings_per_minute, 60, "Too many webhook pings for this tenant; try again later.")
     return PingOut.model_validate(await _dispatcher(request).ping(row))
 
 

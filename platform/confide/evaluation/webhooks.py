@@ -21,9 +21,11 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import re
 import secrets
 import socket
 import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +58,9 @@ SIGNATURE_HEADER = "Confide-Signature"
 TOLERANCE_SECONDS = 300
 CONTEXT_MESSAGES = 10  # a handoff carries the last few messages, where text may be sent
 STORE_ATTEMPTS = 3  # an event's deliveries stored again after a concurrent change of an endpoint (WebhookDispatcher.on_event)
+# Pings have a client of their own with this many connections: however many pings wait on receivers that never answer,
+# the deliveries' client keeps all of its connections. A ping that finds them all busy waits up to the timeout ("timeout").
+PING_CONNECTIONS = 10
 
 
 # ---- signatures -------------------------------------------------------------------------------
@@ -109,19 +114,26 @@ class RefusedAddress(Exception):
 
 
 # IPv6 forms that carry an IPv4 address a gateway may forward to: NAT64 (well-known and local-use
-# prefixes), 6to4, Teredo and the deprecated IPv4-compatible form. Refused outright: whatever IPv4
-# address they hide could be internal.
-_TUNNELS = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96"))
+# prefixes), 6to4, Teredo, the deprecated IPv4-compatible form and the IPv4-translated form (SIIT,
+# ::ffff:0:a.b.c.d). Refused outright: whatever IPv4 address they hide could be internal.
+_TUNNELS = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96", "::ffff:0:0:0/96"))
 
 
 def _reachable(address: str, *, allow_loopback: bool) -> bool:
+    """A global unicast address (loopback too with `allow_loopback`). Python's is_global lets multicast,
+    IPv6 site-local (fec0::/10, deprecated but still routed inside some networks) and reserved ranges pass:
+    refused here."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) is link-local anyway
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
         elif ip != ipaddress.IPv6Address("::1") and any(ip in tunnel for tunnel in _TUNNELS):
             return False
-    return ip.is_global or (allow_loopback and ip.is_loopback)
+    if allow_loopback and ip.is_loopback:
+        return True
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local):
+        return False
+    return ip.is_global
 
 
 class PublicAddressBackend(httpcore.AsyncNetworkBackend):
@@ -130,9 +142,10 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
     link-local address is refused at delivery, not only checked when the URL was saved. TLS still
     verifies the URL's host name (httpcore sends it as SNI and checks the certificate against it)."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend, *, allow_loopback: bool) -> None:
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, *, allow_loopback: bool, ports: Collection[int] = (443,)) -> None:
         self._inner = inner
         self.allow_loopback = allow_loopback
+        self.ports = frozenset(ports)
 
     async def connect_tcp(
         self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None
@@ -149,6 +162,8 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not addresses or not all(_reachable(address, allow_loopback=self.allow_loopback) for address in addresses):
             raise RefusedAddress(host)
+        if port not in self.ports and not (self.allow_loopback and all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses)):
+            raise RefusedAddress(host)  # a URL saved before the port rule, or the setting narrowed since
         failure: Exception | None = None
         for address in addresses:  # each one checked; the next when one does not answer (a broken IPv6 path)
             left = None if deadline is None else max(0.0, deadline - loop.time())
@@ -166,37 +181,75 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def webhook_client(settings: Settings) -> httpx.AsyncClient:
+def webhook_client(settings: Settings, *, limits: httpx.Limits | None = None) -> httpx.AsyncClient:
     """No redirects, no proxy from the environment (the address check must see the real peer), and
-    only public addresses (loopback too where the development setting allows http to it)."""
-    transport = httpx.AsyncHTTPTransport()
+    only public addresses on the allowed ports (loopback too, on any port, where the development setting
+    allows http to it)."""
+    transport = httpx.AsyncHTTPTransport(limits=limits or httpx.Limits())
     pool = transport._pool  # noqa: SLF001 - httpx has no public way to set httpcore's network backend
-    pool._network_backend = PublicAddressBackend(pool._network_backend, allow_loopback=settings.webhook_allow_http_loopback)  # noqa: SLF001
+    pool._network_backend = PublicAddressBackend(  # noqa: SLF001
+        pool._network_backend, allow_loopback=settings.webhook_allow_http_loopback, ports=settings.webhook_allowed_ports  # noqa: SLF001
+    )
     return httpx.AsyncClient(transport=transport, timeout=settings.webhook_timeout_seconds, follow_redirects=False, headers={"User-Agent": f"Confide-Webhooks/{__version__}"})
 
 
-def check_url(url: str, settings: Settings) -> str:
-    """http(s) only; https to a public host, unless the setting allows http to loopback (tests, development)."""
+_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)")  # a host whose last label is one of these is an IPv4 address to a browser or resolver
+_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")  # after IDNA: letters, digits, hyphens (underscores occur in real names)
+
+
+def _parse(url: str) -> httpx.URL:
+    """The URL as httpx will send it, or InvalidInput: control characters and whitespace are refused (urlsplit
+    drops tab, CR and LF silently, httpx refuses them at delivery), and so is an IPv4 address in any form
+    but four decimal numbers (0177.0.0.1, 0x7f.1, 127.1, 2130706433: each read differently by different parsers)."""
+    if any(c.isspace() or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
+        raise InvalidInput("body.url", "the URL must not contain spaces or control characters")
     try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError as exc:
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii").lower()
+        parsed.port  # noqa: B018 - raises on a malformed port
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
         raise InvalidInput("body.url", "not a valid URL") from exc
-    if parts.scheme not in ("http", "https"):
+    if ":" in host:  # an IPv6 literal
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise InvalidInput("body.url", "not a valid IPv6 address") from exc
+    elif _NUMERIC_LABEL.fullmatch(host.rstrip(".").rsplit(".", 1)[-1]):
+        try:
+            canonical = str(ipaddress.IPv4Address(host))
+        except ValueError:
+            canonical = None
+        if canonical != host:
+            raise InvalidInput("body.url", "write an IPv4 address as four decimal numbers (like 93.184.216.34)")
+    elif host and not _NAME.fullmatch(host):
+        raise InvalidInput("body.url", "the host name has characters a host name cannot have")
+    return parsed
+
+
+def check_url(url: str, settings: Settings) -> str:
+    """http(s) only; https to a public host on an allowed port (443 unless the setting adds others), unless the
+    setting allows http to loopback (tests, development: any port there). Returns the URL as httpx sends it
+    (host lower-cased and IDNA-encoded, a default port dropped), which is what is stored."""
+    parsed = _parse(url)
+    host = parsed.raw_host.decode("ascii").lower()
+    if parsed.scheme not in ("http", "https"):
         raise InvalidInput("body.url", "webhook URLs must use https")
     if not host:
         raise InvalidInput("body.url", "the URL has no host")
-    if parts.username or parts.password:
+    if parsed.userinfo:
         raise InvalidInput("body.url", "put no credentials in the URL; verify our signature instead")
-    if parts.fragment:
+    if parsed.fragment:
         raise InvalidInput("body.url", "the URL must not have a fragment")
     dev = settings.webhook_allow_http_loopback and _loopback(host)
-    if parts.scheme == "http" and not dev:
+    if parsed.scheme == "http" and not dev:
         raise InvalidInput("body.url", "webhook URLs must use https")
     if _internal(host) and not dev:
-        raise InvalidInput("body.url", "webhook URLs must point to a public host, not a private, loopback or link-local address")
-    return url
+        raise InvalidInput("body.url", "webhook URLs must point to a public host, not a private, loopback, link-local or multicast address")
+    port = 443 if parsed.port is None else parsed.port  # httpx leaves out a default port
+    if not dev and port not in settings.webhook_allowed_ports:
+        allowed = ", ".join(str(p) for p in sorted(settings.webhook_allowed_ports))
+        raise InvalidInput("body.url", f"webhook URLs may use port {allowed} only")
+    return str(parsed)
 
 
 def origin(url: str) -> str:
@@ -310,7 +363,8 @@ class WebhookDispatcher:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self.client = webhook_client(settings)
+        self.client = webhook_client(settings)  # the deliveries'
+        self.ping_client = webhook_client(settings, limits=httpx.Limits(max_connections=PING_CONNECTIONS, max_keepalive_connections=PING_CONNECTIONS))
         self.worker = DeliveryWorker(sessionmaker, settings, self.attempt)
 
     def start(self) -> None:
@@ -320,6 +374,7 @@ class WebhookDispatcher:
         """Give attempts in flight a few seconds (then cut them), release the deliveries still waiting to any node, close the client."""
         await self.worker.stop()
         await self.client.aclose()
+        await self.ping_client.aclose()
 
     async def on_event(self, name: str, payload: dict[str, Any]) -> None:
         """Store the event's delivery to each endpoint that takes it, built from the endpoint as it is read. Where a
@@ -378,8 +433,8 @@ class WebhookDispatcher:
         return {"event_id": event_id, **attempts}
 
     async def deliver(self, *, endpoint_id: str, url: str, secret: str, event_id: str, event: str, body: bytes, tenant_id: str) -> dict[str, Any]:
-        """One attempt now, logged, never retried (a ping: the caller waits for the answer)."""
-        attempt = await self.attempt(url, secret, event_id, event, body)
+        """One attempt now, on the pings' own client, logged, never retried (a ping: the caller waits for the answer)."""
+        attempt = await self.attempt(url, secret, event_id, event, body, client=self.ping_client)
         outcome = attempt.outcome(1, 1)
         try:
             async with self.sessionmaker() as session:
@@ -389,8 +444,9 @@ class WebhookDispatcher:
             pass  # the endpoint was deleted meanwhile
         return {"delivered": attempt.delivered, "attempts": 1, "status_code": attempt.status_code, "error": attempt.error}
 
-    async def attempt(self, url: str, secret: str, event_id: str, event: str, body: bytes) -> Attempt:
-        """POST the body, signed afresh with the time of this attempt; only the status code is read."""
+    async def attempt(self, url: str, secret: str, event_id: str, event: str, body: bytes, *, client: httpx.AsyncClient | None = None) -> Attempt:
+        """POST the body, signed afresh with the time of this attempt; only the status code is read. Never
+        raises: whatever goes wrong is the attempt's error."""
         headers = {
             "Content-Type": "application/json",
             "Confide-Event": event,
@@ -399,7 +455,7 @@ class WebhookDispatcher:
         }
         started = time.monotonic()
         try:
-            async with self.client.stream("POST", url, content=body, headers=headers) as response:
+            async with (client or self.client).stream("POST", url, content=body, headers=headers) as response:
                 status: int | None = response.status_code  # the body is never read: we only need the status
             error = None if status < 300 else ("redirect" if status < 400 else "http_status")
         except RefusedAddress:
@@ -407,9 +463,15 @@ class WebhookDispatcher:
             log.warning("webhook host resolves to a non-public address; delivery refused")
         except httpx.TimeoutException:
             status, error = None, "timeout"
+        except httpx.InvalidURL:
+            status, error = None, "invalid_url"  # saved before check_url parsed as httpx does; not retried
+            log.warning("webhook URL cannot be sent to; delivery refused")
         except httpx.HTTPError as exc:
             status, error = None, "connection_error"
             log.info("webhook delivery failed", extra={"error": type(exc).__name__})
+        except Exception as exc:  # noqa: BLE001 - a ping must answer, and a delivery must be recorded, whatever broke
+            status, error = None, "connection_error"
+            log.error("webhook attempt failed unexpectedly", extra={"error": type(exc).__name__})
         return Attempt(status, error, int((time.monotonic() - started) * 1000))
 
     def subscribe(self, bus: events.EventBus) -> None:
