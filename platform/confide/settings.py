@@ -253,7 +253,12 @@ class Settings(BaseSettings):
     erasure_batch_rows: int = Field(default=5000, ge=1, description="Rows the erasure worker removes per transaction; it yields to the chat between batches.")
     erasure_poll_seconds: float = Field(default=5.0, gt=0, description="Seconds between the erasure worker's looks at the queue (a request on the same node wakes it at once).")
     erasure_ledger_sweep_seconds: float = Field(default=600.0, gt=0, description="Seconds between sweeps that erase again any data of erased subjects that reappears (imports, restored backups).")
-    operator_token: str | None = Field(default=None, description="Secret for the platform-operator routes under /v1/admin (header X-Operator-Token); unset disables them.")
+    operator_token: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Secret for the platform-operator routes under /v1/admin (header X-Operator-Token), at least 32 characters "
+        "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`); unset disables them.",
+    )
     operator_token_failures_per_address: int = Field(
         default=10, ge=1, description="Wrong operator tokens one client address may send per 15 minutes; then the operator routes refuse it (429) until the window ends."
     )

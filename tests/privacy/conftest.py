@@ -13,7 +13,7 @@ from confide.app import create_app
 from tests.conftest import running
 from tests.support.cookies import record_set_cookies
 
-OPERATOR_TOKEN = "operator-secret-for-tests"
+OPERATOR_TOKEN = "operator-secret-for-tests-" + "x" * 16  # at least 32 characters
 OPERATOR = {"X-Operator-Token": OPERATOR_TOKEN}
 LLM_URL = "https://api.openai.com/v1"
 

@@ -15,7 +15,7 @@ from confide.privacy.contact import ACK_SUBJECT, object_to_contact
 from confide.privacy.models import ContactMessage
 from confide.privacy.retention import expire_contact_messages, run_retention
 from tests.conftest import random_email
-from tests.privacy.conftest import OPERATOR
+from tests.privacy.conftest import OPERATOR, OPERATOR_TOKEN as OP_TOKEN
 
 OBJECTION = re.compile(r"\b(cfc_[A-Za-z0-9_-]{20,})")
 
@@ -132,17 +132,17 @@ async def test_by_default_a_concluded_message_goes_with_the_next_run(backend, ou
     from tests.conftest import running
     from tests.privacy.conftest import hooked_client
 
-    settings = backend.settings(operator_token="op", retention_job_enabled=False)
+    settings = backend.settings(operator_token=OP_TOKEN, retention_job_enabled=False)
     # An address of its own: on Redis the default limit (10 an hour) counts the module's earlier messages too.
     async with running(create_app(settings)) as plain, hooked_client(plain, address="192.0.2.98") as c:
         email = random_email()
         await contact(c, email)
         assert "delete them when it has ended" in outbox.messages_to(email)[-1].get_payload(decode=True).decode()
-        r = await c.get("/v1/admin/contact-messages", params={"concluded": "false", "limit": 200}, headers={"X-Operator-Token": "op"})
+        r = await c.get("/v1/admin/contact-messages", params={"concluded": "false", "limit": 200}, headers={"X-Operator-Token": OP_TOKEN})
         message = next(m for m in r.json()["items"] if m["email"] == email)
         await run_retention(plain.state.engine, plain.state.settings)
         assert await messages_from(plain, email) == 1, "open: kept"
-        await c.post(f"/v1/admin/contact-messages/{message['id']}/conclude", headers={"X-Operator-Token": "op"})
+        await c.post(f"/v1/admin/contact-messages/{message['id']}/conclude", headers={"X-Operator-Token": OP_TOKEN})
         await run_retention(plain.state.engine, plain.state.settings)
         assert await messages_from(plain, email) == 0
 

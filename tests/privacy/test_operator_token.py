@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+from pydantic import ValidationError
+
 from confide.app import create_app
 from tests.conftest import running
 from tests.privacy.conftest import hooked_client
@@ -31,3 +34,10 @@ async def test_wrong_operator_tokens_are_limited_per_address(backend):
         assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff"
         spec = (await o.get("/openapi.json")).json()
         assert "429" in spec["paths"]["/v1/admin/retention"]["get"]["responses"]
+
+
+def test_a_short_operator_token_is_refused_at_start_up(backend):
+    """The operator routes read contact messages and send the newsletter: a guessable token is no lock."""
+    with pytest.raises(ValidationError) as refused:
+        backend.settings(operator_token="op")
+    assert "operator_token" in str(refused.value) and "32" in str(refused.value)

@@ -238,7 +238,8 @@ async def read_closure(app, closure_id: str) -> TenantClosure:
         return await session.get(TenantClosure, closure_id)
 
 
-OP = {"X-Operator-Token": "op"}
+OP_TOKEN = "op-" + "t" * 32
+OP = {"X-Operator-Token": OP_TOKEN}
 
 
 async def worker_pass(app) -> None:
@@ -255,7 +256,7 @@ async def worker_pass(app) -> None:
 @pytest.fixture
 async def operator_client(backend):
     """An app of its own with the platform-operator token set (the session's app has none)."""
-    async with running(create_app(backend.settings(operator_token="op", erasure_worker_enabled=False))) as op_app, client_for(op_app) as c:
+    async with running(create_app(backend.settings(operator_token=OP_TOKEN, erasure_worker_enabled=False))) as op_app, client_for(op_app) as c:
         yield c
 
 
@@ -538,7 +539,7 @@ async def test_an_operators_retry_cuts_chat_sockets_the_first_notice_missed(app,
     """The closure committed, but its notice never went out (the node that accepted it died first, say): a
     visitor's socket is still open. Retrying the failed closure announces it again, like the DELETE."""
     async with (
-        running(create_app(backend.settings(operator_token="op", erasure_worker_enabled=False))) as op_app,
+        running(create_app(backend.settings(operator_token=OP_TOKEN, erasure_worker_enabled=False))) as op_app,
         live_server(op_app) as op_base,
         client_for(op_app) as op_client,
         visitor(op_base, shop.widget_key) as (chat, _),
