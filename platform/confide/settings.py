@@ -270,6 +270,24 @@ class Settings(BaseSettings):
         "internal port or network only (it shows per-route request counts and process memory, no personal data).",
     )
     language_cookie_days: int = Field(default=365, ge=1, le=365, description="Lifetime of the `lang` cookie, the only cookie Confide sets.")
+    export_concurrency_per_node: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Tenant exports (and export manifests) one node reads at once, each on a database connection of its own; more answer 503 "
+        "service-unavailable with Retry-After. Keep it well below the pool (database_pool_size plus 10; 15 on SQLite), so stalled downloads "
+        "never take the connections every other request needs.",
+    )
+    export_concurrency_per_tenant: int = Field(default=2, ge=1, le=100, description="Exports (and export manifests) one tenant runs at once across all nodes; more answer 503 the same way.")
+    export_stall_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="An export whose client takes no data for this long is ended (the download stops without its manifest) and its database connection and snapshot are released."
+    )
+    export_max_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest an export may stream, however steadily its client reads: it holds a database connection and, on PostgreSQL, a "
+        "REPEATABLE READ snapshot throughout. A longer one is ended without its manifest; export in parts with from/to instead.",
+    )
 
     # Evaluation and webhooks
     webhook_allow_http_loopback: bool = Field(default=False, description="Allow http:// webhook URLs to loopback addresses (tests, development); otherwise only https to public hosts.")

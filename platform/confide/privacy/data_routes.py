@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from confide.core.clock import as_utc, utcnow
@@ -20,7 +20,7 @@ from confide.privacy import holds
 from confide.privacy.data_schemas import ErasureRequestBody, ErasureRequestOut, ExportManifestOut, HoldReleaseBody, LegalHoldBody, LegalHoldOut
 from confide.privacy.erasure import get_request, request_erasure, requests_query, subject_keys, wake_erasure_worker
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
-from confide.privacy.export import MEDIA_TYPES, Export, ExportFilter, count_in_scope
+from confide.privacy.export import MEDIA_TYPES, Export, ExportFilter, ExportResponse, ExportSlot, ExportSlots, count_in_scope
 from confide.privacy.gate import SUBJECT_REF, Purpose, authorize
 from confide.settings import Settings
 
@@ -41,8 +41,19 @@ EXPORT_DESCRIPTION = (
     "`message`, `event`, `note` (private staff notes, the tenant's own data, marked as notes) and `rating` records and the rows of "
     "related tables (`rule_hit`, evaluation rows); the last record is the `manifest` with counts per type and the SHA-256 of every "
     "byte before it. Filters combine: one end customer (visitor_id and/or customer_ref) and/or the conversations started in [from, to). "
-    "Each export is written to your processing log with its counts."
+    "Each export is written to your processing log with its counts. A tenant runs at most a few exports (and manifests) at once, "
+    "and each server a few in all (see CONFIDE_EXPORT_CONCURRENCY_PER_TENANT and _PER_NODE); more answer 503 with Retry-After. "
+    "Read the download as it comes: an export whose client takes no data for CONFIDE_EXPORT_STALL_SECONDS (30 by default), or that "
+    "streams longer than CONFIDE_EXPORT_MAX_SECONDS (an hour), is ended mid-body, without its manifest; export a long history in "
+    "parts with from/to."
 )
+BUSY = {
+    503: {
+        "description": "This tenant already runs as many exports (and manifests) at once as it may, or this server reads as many as it may "
+        "(problem type `service-unavailable`); `Retry-After` says when to try again.",
+        "headers": {"Retry-After": {"description": "Whole seconds to wait before trying again.", "schema": {"type": "integer"}}},
+    }
+}
 
 
 def _filter(ctx: TenantContext, visitor_id: str | None, customer_ref: str | None, since: datetime | None, until: datetime | None) -> ExportFilter:
@@ -60,11 +71,30 @@ def _export_subject(settings: Settings, flt: ExportFilter) -> str | None:
     return None
 
 
-async def _authorized_export(request: Request, ctx: TenantContext, session: SessionDep, services: ServicesDep, flt: ExportFilter, fmt: str) -> Export:
-    counts = await count_in_scope(session, flt)
-    await authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.EXPORT, actor=ctx.actor, subject_ref=_export_subject(services.settings, flt), counts=counts)
-    await session.commit()
-    return Export(request.app.state.sessionmaker, flt, fmt)
+def _export_slots(app: FastAPI) -> ExportSlots:
+    """The app's export slots, made at its first export."""
+    slots = getattr(app.state, "export_slots", None)
+    if slots is None:
+        settings = app.state.settings
+        slots = app.state.export_slots = ExportSlots(
+            app.state.services.broker, per_node=settings.export_concurrency_per_node, per_tenant=settings.export_concurrency_per_tenant
+        )
+    return slots
+
+
+async def _authorized_export(
+    request: Request, ctx: TenantContext, session: SessionDep, services: ServicesDep, flt: ExportFilter, fmt: str
+) -> tuple[Export, ExportSlot]:
+    """A slot first (a refused export is neither counted nor logged), then the purpose gate; the slot is the caller's to release."""
+    slot = await _export_slots(request.app).claim(ctx.tenant_id)
+    try:
+        counts = await count_in_scope(session, flt)
+        await authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.EXPORT, actor=ctx.actor, subject_ref=_export_subject(services.settings, flt), counts=counts)
+        await session.commit()  # the request's session gives its connection back: the export reads on its own
+    except BaseException:
+        await slot.release()
+        raise
+    return Export(request.app.state.sessionmaker, flt, fmt), slot
 
 
 @router.get(
@@ -72,7 +102,7 @@ async def _authorized_export(request: Request, ctx: TenantContext, session: Sess
     summary="Export conversations, messages, notes, ratings and evaluations (streamed NDJSON or CSV)",
     description=EXPORT_DESCRIPTION,
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "The export, streamed."}},
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}, "description": "The export, streamed."}, **BUSY},
 )
 async def export_conversations(
     request: Request,
@@ -85,10 +115,12 @@ async def export_conversations(
     since: FromFilter = None,
     to: ToFilter = None,
 ) -> StreamingResponse:
-    export = await _authorized_export(request, ctx, session, services, _filter(ctx, visitor_id, customer_ref, since, to), format)
+    export, slot = await _authorized_export(request, ctx, session, services, _filter(ctx, visitor_id, customer_ref, since, to), format)
     name = f"confide-export-{ctx.tenant_id}-{utcnow():%Y%m%dT%H%M%SZ}.{format}"
-    return StreamingResponse(
-        export.chunks(), media_type=MEDIA_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    settings = services.settings
+    return ExportResponse(
+        export, slot, stall_seconds=settings.export_stall_seconds, max_seconds=settings.export_max_seconds, media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
 
 
@@ -96,7 +128,9 @@ async def export_conversations(
     "/exports/manifest",
     response_model=ExportManifestOut,
     summary="The manifest an export with these filters would end with: counts and SHA-256, without the content",
-    description="Reads everything an export would (so it takes as long), to check a downloaded file or size one up front.",
+    description="Reads everything an export would (so it takes as long, and counts towards the same limits of exports at once), "
+    "to check a downloaded file or size one up front.",
+    responses=BUSY,
 )
 async def export_manifest(
     request: Request,
@@ -109,9 +143,12 @@ async def export_manifest(
     since: FromFilter = None,
     to: ToFilter = None,
 ) -> ExportManifestOut:
-    export = await _authorized_export(request, ctx, session, services, _filter(ctx, visitor_id, customer_ref, since, to), format)
-    async for _ in export.chunks():
-        pass
+    export, slot = await _authorized_export(request, ctx, session, services, _filter(ctx, visitor_id, customer_ref, since, to), format)
+    try:
+        async for _ in export.chunks():
+            pass
+    finally:
+        await slot.release()
     manifest = export.manifest
     return ExportManifestOut(
         format=manifest["format"], counts=manifest["counts"], records=manifest["records"], sha256=manifest["sha256"],

@@ -24,14 +24,48 @@ In CSV, a cell a spreadsheet would run as a formula (end customers write the tex
 end in CRLF (RFC 4180): Python's csv quotes a cell holding a line-terminator character, and with `\n` alone a
 bare CR in a text went out unquoted, where a spreadsheet starts a new row (and the text after it a cell that
 was never neutralised). NDJSON carries every text exactly.
+
+Stalled and slow downloads (security review F1). The snapshot is what makes the manifest true (its counts
+and hash describe one state of the data, the one the processing-log entry counted), and a snapshot lives
+as long as its transaction on one connection (PostgreSQL's exported snapshots too need their transaction
+kept open). So an export holds one pooled connection while it streams, and streams at the pace of its
+client: reading ahead of it would mean buffering the export (memory) or spooling it (disk the size of the
+export, and a stalled client then holds a file instead). Reading in keyset batches with the session
+released between them would free the connection, but each batch would see another state: a message
+appended or a conversation erased between two batches would make a manifest of data that never was.
+Instead the connection is held, and the holding is bounded (`ExportSlots`, `ExportResponse`; settings
+`export_*`):
+
+- per node, at most `export_concurrency_per_node` exports read at once (a non-blocking count: a claim over
+  it is refused at once, never queued), well below the pool, so however many downloads stall the rest of
+  the pool serves every other request;
+- per tenant, at most `export_concurrency_per_tenant` across all nodes (a broker group, renewed while the
+  export runs, so a node that dies frees its claims): one tenant, and anyone can register one, cannot take
+  every node's slots;
+- a client that takes no data for `export_stall_seconds` loses its export: the stream ends, the session
+  rolls back and the connection goes back to the pool;
+- and however steadily it reads, an export ends after `export_max_seconds`: on PostgreSQL an old snapshot
+  holds vacuum back for every tenant.
+
+An export that was ended is closed mid-body, without its manifest: the client sees a broken download (and
+a file without the manifest line is incomplete by definition), never one that looks whole. Over a cap the
+answer is 503 `service-unavailable` with Retry-After: the server is at its capacity for exports, no rate
+was exceeded, and another node (or the same one shortly) can serve it. The manifest route reads as much as
+an export and takes a slot the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import hashlib
 import io
-from collections.abc import AsyncIterator
+import itertools
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,9 +73,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Column, DateTime, Table, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from confide.chats.models import Conversation, Message
+from confide.core.broker import Broker
 from confide.core.clock import as_utc, utcnow
+from confide.core.errors import ServiceUnavailable
 from confide.core.spreadsheet import neutralise
 from confide.privacy.holds import ERASED
 from confide.privacy.purge import related_tables
@@ -68,6 +106,9 @@ MESSAGE_COLUMNS = (
     type_coerce(Message.created_at, DateTime(timezone=True)).label("created_at"),  # plain: orjson writes naive values as UTC
 )
 JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+SLOT_TTL_SECONDS = 60.0  # a claim on a tenant's export slot lapses unless its node renews it (every third of this)
+BUSY_RETRY_AFTER = 10  # seconds a refused export is told to wait: exports are long, a slot frees when one ends
+log = logging.getLogger("confide.privacy.export")
 
 
 @dataclass(frozen=True)
@@ -190,11 +231,13 @@ class Export:
                 ids = [r.id for r in rows]
                 for row in rows:
                     self._emit({"type": "conversation", **row._asdict()})
-                async for chunk in self._messages(session, ids):
-                    yield chunk
-                for table, column in related:
-                    async for chunk in self._related(session, table, column, ids):
+                async with contextlib.aclosing(self._messages(session, ids)) as messages:  # closed at once when the export is ended
+                    async for chunk in messages:
                         yield chunk
+                for table, column in related:
+                    async with contextlib.aclosing(self._related(session, table, column, ids)) as rows:
+                        async for chunk in rows:
+                            yield chunk
                 if len(self._buffer) >= CHUNK_BYTES:
                     yield self._take()
             await session.rollback()
@@ -262,6 +305,112 @@ class Export:
                 self._emit({"type": kind, **record})
             if len(self._buffer) >= CHUNK_BYTES:
                 yield self._take()
+
+
+class ExportSlots:
+    """The exports a node lets run at once, overall and per tenant (see the module's docstring). One per app."""
+
+    def __init__(self, broker: Broker, *, per_node: int, per_tenant: int) -> None:
+        self.broker = broker
+        self.per_node = per_node
+        self.per_tenant = per_tenant
+        self.running = 0
+        self._node = os.urandom(4).hex()
+        self._serial = itertools.count()
+
+    async def claim(self, tenant_id: str) -> ExportSlot:
+        """A slot for one export of `tenant_id`, or 503 at once. Per tenant the earliest claims win: claims are
+        named by time, and one that finds `per_tenant` earlier ones in the group withdraws. Two nodes claiming
+        in the same instant may both win: the cap can be overrun by the claims in flight, never by more."""
+        if self.running >= self.per_node:
+            raise _busy(f"This server is reading as many exports as it may at once ({self.per_node}).")
+        self.running += 1
+        slot = ExportSlot(self, f"exports:{tenant_id}", f"{time.time_ns():020d}:{self._node}:{next(self._serial)}")
+        try:
+            await self.broker.member_add(slot.group, slot.member, SLOT_TTL_SECONDS)
+            members = await self.broker.members(slot.group)
+            if slot.member in members[self.per_tenant :]:
+                n = self.per_tenant
+                raise _busy(f"This tenant is running {n} export{'s' if n != 1 else ''} at once already, the most it may; wait until one has finished.")
+        except BaseException:
+            await slot.release()
+            raise
+        slot.start()
+        return slot
+
+
+@dataclass(eq=False)
+class ExportSlot:
+    """A claimed slot; `release()` (idempotent) gives it back. Its tenant claim is renewed while it is held."""
+
+    slots: ExportSlots
+    group: str
+    member: str
+    released: bool = False
+    _renewal: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._renewal = asyncio.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(SLOT_TTL_SECONDS / 3)
+            with contextlib.suppress(Exception):  # the broker away a moment: the claim lives a TTL longer
+                await self.slots.broker.member_add(self.group, self.member, SLOT_TTL_SECONDS)
+
+    async def release(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        self.slots.running -= 1
+        if self._renewal is not None:
+            self._renewal.cancel()
+        with contextlib.suppress(Exception):  # it lapses after its TTL anyway
+            await self.slots.broker.member_remove(self.group, self.member)
+
+
+def _busy(detail: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"{detail} Try again in {BUSY_RETRY_AFTER} seconds.", headers={"Retry-After": str(BUSY_RETRY_AFTER)}, retry_after=BUSY_RETRY_AFTER
+    )
+
+
+class ExportResponse(StreamingResponse):
+    """Streams an export on its slot and ends it when its client stalls or it runs too long (see the module's
+    docstring); gives the slot back however the response ends."""
+
+    def __init__(
+        self, export: Export, slot: ExportSlot, *, stall_seconds: float, max_seconds: float, media_type: str, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(export.chunks(), media_type=media_type, headers=headers)
+        self.export, self.slot = export, slot
+        self.stall_seconds, self.max_seconds = stall_seconds, max_seconds
+
+    async def stream_response(self, send: Send) -> None:
+        chunks = self.body_iterator
+        deadline = time.monotonic() + self.max_seconds
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            async for chunk in chunks:  # type: ignore[union-attr]
+                left = deadline - time.monotonic()
+                try:
+                    if left <= 0:
+                        raise TimeoutError
+                    async with asyncio.timeout(min(self.stall_seconds, left)):
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                except TimeoutError:
+                    why = "it ran longer than export_max_seconds" if time.monotonic() >= deadline else "its client took no data for export_stall_seconds"
+                    log.warning("export ended: %s", why, extra={"tenant_id": self.export.flt.tenant_id})
+                    return  # incomplete: the server closes the connection mid-body (after what its socket buffer holds already)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await chunks.aclose()  # type: ignore[union-attr]  # its session rolls back; the connection goes back to the pool
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.slot.release()
 
 
 def _cell(value: Any) -> Any:
