@@ -4,7 +4,7 @@ characters, a text score value likewise, and a tenant has at most 100 score defi
 from __future__ import annotations
 
 from confide.evaluation.schemas import MAX_LABEL_CHARS
-from confide.evaluation.service import MAX_SCORE_DEFINITIONS
+from confide.evaluation.annotations import MAX_SCORE_DEFINITIONS
 from tests.evaluation.test_annotations import _conversation
 
 

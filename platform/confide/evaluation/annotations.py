@@ -63,9 +63,19 @@ def check_definition(kind: str, min_value: float | None, max_value: float | None
     return cleaned
 
 
+# Score definitions per tenant: their list (labels included) must stay a small answer, and every summary and
+# score refers to one.
+MAX_SCORE_DEFINITIONS = 100
+
+
 async def create_definition(session: AsyncSession, ctx: TenantContext, *, name: str, description: str, kind: str,
                             min_value: float | None, max_value: float | None, labels: list[str] | None) -> ScoreDefinition:
+    """409 `conflict` past MAX_SCORE_DEFINITIONS. Two created at the same moment may both pass the count: the limit
+    can be overrun by the requests in flight, never by more."""
     cleaned = check_definition(kind, min_value, max_value, labels)
+    count = await session.scalar(select(func.count()).select_from(ScoreDefinition).where(ScoreDefinition.tenant_id == ctx.tenant_id))
+    if (count or 0) >= MAX_SCORE_DEFINITIONS:
+        raise Conflict(f"A tenant has at most {MAX_SCORE_DEFINITIONS} score definitions: delete one it no longer uses before creating another.")
     row = ScoreDefinition(
         id=new_id("sdef"), tenant_id=ctx.tenant_id, name=name, name_key=name_key(name), description=description, kind=kind,
         min_value=min_value, max_value=max_value, labels=cleaned,

@@ -223,7 +223,7 @@ async def list_definitions(ctx: Reader, session: SessionDep, services: ServicesD
     status_code=status.HTTP_201_CREATED,
     response_model=ScoreDefinitionOut,
     summary="Define a score (admins): numeric with a range, categorical with labels, or boolean",
-    responses={409: {"description": NAME_TAKEN}},
+    responses={409: {"description": NAME_TAKEN[:-1] + "; or the tenant has its 100 score definitions already."}},
 )
 async def create_definition(body: ScoreDefinitionIn, ctx: Manager, session: SessionDep) -> ScoreDefinitionOut:
     row = await annotations.create_definition(

@@ -17,28 +17,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, event, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapper
 
 from confide.chats.inbox import ConversationErased
 from confide.chats.models import Conversation, Message, RuleHit
 from confide.core.clock import utcnow
-from confide.core.errors import Conflict
 from confide.core.ids import new_id
 from confide.evaluation import metrics as m
-from confide.evaluation.models import (
-    ConversationMetrics,
-    ConversationOutcome,
-    ConversationScore,
-    DailyAggregate,
-    DailyCount,
-    ScoreDefinition,
-    UnansweredQuestion,
-)
+from confide.evaluation.models import ConversationMetrics, ConversationOutcome, ConversationScore, DailyAggregate, DailyCount, UnansweredQuestion
 from confide.privacy.gate import Purpose, PurposeNotInstructed, authorize
 from confide.privacy.holds import ERASED
 from confide.privacy.instructions import Instructions, current_instructions
@@ -68,28 +58,6 @@ async def evaluation_allowed(session: AsyncSession, *, tenant_id: str, subject_r
         return await authorize(session, tenant_id=tenant_id, purpose=Purpose.EVALUATE, actor=ACTOR, subject_ref=subject_ref, counts=counts)
     except PurposeNotInstructed:
         return None
-
-
-# ---- bounds on what a tenant creates ---------------------------------------------------------
-
-# Score definitions per tenant: their list (labels included) must stay a small answer, and every
-# summary and score refers to one. Checked on every insert of a definition, whoever creates it.
-MAX_SCORE_DEFINITIONS = 100
-
-
-class TooManyScoreDefinitions(Conflict):
-    def __init__(self) -> None:
-        super().__init__(f"A tenant has at most {MAX_SCORE_DEFINITIONS} score definitions: delete one it no longer uses before creating another.")
-
-
-@event.listens_for(ScoreDefinition, "before_insert")
-def _score_definitions_within_limit(mapper: Mapper[Any], connection: Connection, target: ScoreDefinition) -> None:
-    """409 `conflict` for the definition past MAX_SCORE_DEFINITIONS. Two created at the same moment may both
-    pass: the limit can be overrun by the requests in flight, never by more."""
-    table = ScoreDefinition.__table__
-    count = connection.scalar(select(func.count()).select_from(table).where(table.c.tenant_id == target.tenant_id))
-    if (count or 0) >= MAX_SCORE_DEFINITIONS:
-        raise TooManyScoreDefinitions()
 
 
 # ---- aggregates ------------------------------------------------------------------------------
