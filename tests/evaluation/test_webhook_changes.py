@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from confide.core.clock import utcnow
 from confide.core.ids import new_id
@@ -18,6 +18,7 @@ from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, FAILED, PEND
 from confide.evaluation.webhooks import endpoints_for, envelope
 from tests.evaluation.helpers import set_instructions, settled
 from tests.evaluation.receiver import receiver
+from tests.support.services import until_a_statement_waits_for_a_lock
 
 CLOSED, HANDOFF = "conversation.closed", "conversation.handoff_requested"
 
@@ -146,20 +147,6 @@ async def test_a_delivery_stored_while_the_endpoint_changed_is_checked_against_i
     assert {event: (d.outcome, d.error) for event, d in log.items()} == {CLOSED: ("failed", "endpoint_changed"), HANDOFF: ("failed", "endpoint_changed")}
 
 
-async def _waits_for_a_lock(app: Any, statement: str) -> None:
-    """Until a connection of this database running a statement that contains `statement` waits for a lock
-    (the PATCH or the closure, behind the test's transaction)."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE :pattern"
-    )
-    while True:
-        async with app.state.sessionmaker() as session:
-            waiting = await session.scalar(query, {"pattern": f"%{statement}%"})
-        if waiting:
-            return
-        await asyncio.sleep(0.01)  # another connection's state: there is no event to await
-
-
 def _stored_delivery(session: Any, shop: dict[str, Any], endpoint_id: str) -> None:
     """What WebhookDispatcher.on_event stores after reading the endpoints: a delivery, for its retry an hour on."""
     event_id = new_id("evt")
@@ -179,7 +166,7 @@ async def test_a_delivery_being_stored_while_the_url_changes_is_given_up_not_sen
     async with app.state.sessionmaker() as session:
         [endpoint] = await endpoints_for(session, tenant_id=shop["tenant_id"], event=CLOSED)  # as WebhookDispatcher.on_event reads it
         patch = asyncio.create_task(_change(client, shop, endpoint_id, url="http://127.0.0.1:9/new"))
-        blocked = asyncio.create_task(_waits_for_a_lock(app, "webhook_endpoint"))
+        blocked = asyncio.create_task(until_a_statement_waits_for_a_lock(app, "webhook_endpoint"))
         await asyncio.wait({patch, blocked}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
         blocked.cancel()
         _stored_delivery(session, shop, endpoint.id)
@@ -202,7 +189,7 @@ async def test_a_delivery_being_stored_does_not_deadlock_the_tenants_closure(app
     async with app.state.sessionmaker() as session:
         [endpoint] = await endpoints_for(session, tenant_id=tenant_id, event=CLOSED)
         closing = asyncio.create_task(client.request("DELETE", f"/v1/tenants/{tenant_id}", json={"confirm_tenant_id": tenant_id}, headers=headers))
-        blocked = asyncio.create_task(_waits_for_a_lock(app, "webhook_endpoint"))
+        blocked = asyncio.create_task(until_a_statement_waits_for_a_lock(app, "webhook_endpoint"))
         await asyncio.wait({closing, blocked}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
         blocked.cancel()
         _stored_delivery(session, shop, endpoint.id)
@@ -228,7 +215,7 @@ async def test_changing_an_endpoint_with_waiting_deliveries_does_not_deadlock_th
     async with app.state.sessionmaker() as session:  # the PATCH, step by step
         await session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update())
         closing = asyncio.create_task(client.request("DELETE", f"/v1/tenants/{tenant_id}", json={"confirm_tenant_id": tenant_id}, headers=headers))
-        blocked = asyncio.create_task(_waits_for_a_lock(app, "webhook_endpoint"))
+        blocked = asyncio.create_task(until_a_statement_waits_for_a_lock(app, "webhook_endpoint"))
         await asyncio.wait({closing, blocked}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
         blocked.cancel()
         assert await drop_waiting(session, tenant_id=tenant_id, endpoint_id=endpoint_id, reason=ENDPOINT_CHANGED, now=utcnow()) == 1

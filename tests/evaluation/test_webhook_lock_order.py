@@ -16,13 +16,14 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from confide.evaluation import webhook_deliveries
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
 from confide.evaluation.webhook_deliveries import FAILED
 from tests.evaluation.helpers import settled
 from tests.evaluation.receiver import receiver
+from tests.support.services import until_a_statement_waits_for_a_lock
 
 CLOSED, HANDOFF = "conversation.closed", "conversation.handoff_requested"
 
@@ -31,16 +32,6 @@ async def _endpoint(client: Any, shop: dict[str, Any], url: str) -> str:
     r = await client.post(f"/v1/tenants/{shop['tenant_id']}/webhooks", json={"name": "CRM", "url": url, "events": [CLOSED, HANDOFF]}, headers=shop["owner"].headers)
     assert r.status_code == 201, r.text
     return r.json()["id"]
-
-
-async def _someone_waits_for_a_lock(app: Any) -> None:
-    """Until a connection of this database waits for a row lock on a webhook table (the PATCH or the DELETE, behind the worker)."""
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%webhook_%'")
-    while True:
-        async with app.state.sessionmaker() as session:
-            if await session.scalar(query):
-                return
-        await asyncio.sleep(0.01)  # another connection's state: there is no event to await
 
 
 async def _attempt_recorded_while(app: Any, monkeypatch: Any, endpoint_id: str, change: Any) -> tuple[Any, list[Any]]:
@@ -56,7 +47,7 @@ async def _attempt_recorded_while(app: Any, monkeypatch: Any, endpoint_id: str, 
         ours = await real_record(session, **kwargs)
         if started is None and kwargs["claimed"].endpoint_id == endpoint_id:
             started = asyncio.create_task(change())
-            blocked = asyncio.create_task(_someone_waits_for_a_lock(app))
+            blocked = asyncio.create_task(until_a_statement_waits_for_a_lock(app, "webhook_"))
             await asyncio.wait({started, blocked}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
             blocked.cancel()
             results.append(ours)

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from confide.core.ids import new_id
@@ -21,6 +21,7 @@ from confide.evaluation.webhook_deliveries import FAILED, enqueue
 from confide.evaluation.webhooks import envelope
 from tests.evaluation.helpers import settled
 from tests.evaluation.receiver import receiver
+from tests.support.services import until_a_statement_waits_for_a_lock
 
 CLOSED = "conversation.closed"
 
@@ -37,16 +38,6 @@ async def _change(client: Any, shop: dict[str, Any], endpoint_id: str, **fields:
     assert r.status_code == 200, r.text
 
 
-async def _patch_waits_for_a_lock(app: Any) -> None:
-    """PostgreSQL: until the PATCH waits for the event's lock on the endpoint. (SQLite never gets here: its PATCH ends.)"""
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%webhook_endpoint%'")
-    while True:
-        async with app.state.sessionmaker() as session:
-            if await session.scalar(query):
-                return
-        await asyncio.sleep(0.01)  # another connection's state: there is no event to await
-
-
 async def test_an_event_that_read_the_endpoint_before_its_url_changed_never_reaches_the_new_url(app, backend, client, shop, monkeypatch):
     tenant_id = shop["tenant_id"]
     async with receiver() as old, receiver() as new, receiver() as other:
@@ -61,7 +52,7 @@ async def test_an_event_that_read_the_endpoint_before_its_url_changed_never_reac
             found = await read_endpoints(session, **kwargs)
             if patch is None:
                 patch = asyncio.create_task(_change(client, shop, endpoint_id, url=new.url))
-                blocked = asyncio.create_task(_patch_waits_for_a_lock(app)) if backend.name == "postgres" else None
+                blocked = asyncio.create_task(until_a_statement_waits_for_a_lock(app, "webhook_endpoint")) if backend.name == "postgres" else None
                 await asyncio.wait({patch, *([blocked] if blocked else [])}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
                 if blocked is not None:
                     blocked.cancel()

@@ -9,6 +9,7 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
+from typing import Any
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -111,3 +112,17 @@ async def stoppable_redis() -> AsyncIterator[StoppableRedis]:
         yield server
     finally:
         server.stop()
+
+
+async def until_a_statement_waits_for_a_lock(app: Any, statement: str) -> None:
+    """PostgreSQL: until a connection of the app's database running a statement that contains `statement`
+    waits for a lock (a request queued behind a test's transaction, say). Another connection's state
+    sends no event, so this polls."""
+    from sqlalchemy import text
+
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE :pattern")
+    while True:
+        async with app.state.sessionmaker() as session:
+            if await session.scalar(query, {"pattern": f"%{statement}%"}):
+                return
+        await asyncio.sleep(0.01)
