@@ -21,17 +21,16 @@ from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
+from confide.core import after_commit
 from confide.core.mail import KIND_HEADER, MailKind
 from confide.core.security import hash_token
 
 log = logging.getLogger("confide.privacy.outbox")
 
 MAIL_GLOB = "*.eml"
-_PENDING = "confide.outbox.delete_after_commit"  # key in Session.info: the paths waiting for the commit
 
 
 class OutboxIndex:
@@ -160,34 +159,16 @@ def delete_after_commit(session: AsyncSession | Session, paths: Iterable[Path]) 
     """Delete these mail files once `session`'s transaction commits; on a rollback, or a session closed
     without a commit, they stay. Returns how many files were handed over (what the caller reports)."""
     paths = set(paths)
-    if not paths:
-        return 0
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    pending: set[Path] | None = sync.info.get(_PENDING)
-    if pending is None:
-        pending = sync.info[_PENDING] = set()
-        if not event.contains(sync, "after_commit", _after_commit):
-            event.listen(sync, "after_commit", _after_commit)
-            event.listen(sync, "after_transaction_end", _after_transaction_end)
-    pending |= paths
+    if paths:
+        after_commit.pending(session, "outbox-files", _delete_committed).extend(paths)
     return len(paths)
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint released: the outer transaction may still roll back
-    paths = session.info.pop(_PENDING, None)
-    if not paths:
-        return
+def _delete_committed(_session: Session, paths: list[Path]) -> None:
     try:  # a handful of unlinks; the rows are already gone, so a failure is logged, not raised
-        _delete_files(paths)
+        _delete_files(set(paths))
     except OSError as exc:
         log.error("outbox mails not deleted after commit: %s (the outbox retention removes them later)", type(exc).__name__)
-
-
-def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)  # rolled back or closed without a commit: the files stay
 
 
 def _delete_older_than(folder: Path, cutoff: float) -> int:

@@ -27,16 +27,15 @@ import logging
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
+from confide.core import after_commit
 from confide.core.broker import ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL, Broker
 
 log = logging.getLogger("confide.realtime.access")
 
-_PENDING = "confide.realtime.access.pending"
 
 
 class AccessListener(Protocol):
@@ -105,23 +104,12 @@ def avatar_access_changed_after_commit(session: AsyncSession | Session, *, avata
 
 
 def _note(session: AsyncSession | Session, note: tuple[Any, ...]) -> None:
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    pending: list[tuple[Any, ...]] | None = sync.info.get(_PENDING)
-    if pending is None:
-        pending = sync.info[_PENDING] = []
-        if not event.contains(sync, "after_commit", _after_commit):
-            event.listen(sync, "after_commit", _after_commit)
-            event.listen(sync, "after_transaction_end", _after_transaction_end)
-    if note not in pending:
-        pending.append(note)
+    notes = after_commit.pending(session, "access-changes", _announce)
+    if note not in notes:
+        notes.append(note)
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint released: the outer transaction may still roll back
-    notes = session.info.pop(_PENDING, None)
-    if not notes:
-        return
+def _announce(session: Session, notes: list[tuple[Any, ...]]) -> None:
     try:
         node = _nodes.get(session.get_bind())  # type: ignore[arg-type]
         if node is None:  # no chat runtime on this engine (a CLI): operator sockets see it at their next re-check
@@ -134,9 +122,3 @@ def _after_commit(session: Session) -> None:
                 node.announce_avatar_access_changed(note[1])
     except Exception as exc:  # noqa: BLE001 - committed already: an announcement must never fail the request
         log.warning("announcing an access change failed", extra={"error_type": type(exc).__name__})
-
-
-def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)  # rolled back (a commit popped them already): nothing changed
-
