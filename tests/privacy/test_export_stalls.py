@@ -15,11 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from confide.app import create_app
 from confide.chats.models import Message
 from confide.core.ids import new_id
+from confide.privacy.models import ProcessingLogEntry
 from tests.conftest import running
 from tests.privacy.chat_seed import Shop, make_shop, seed_conversation
 from tests.support.chat import live_server
@@ -152,6 +153,13 @@ async def test_stalled_exports_leave_the_pool_to_everyone_else(app, backend, cli
                 break
             await asyncio.sleep(0.1)
         assert node.state.engine.pool.checkedout() == 0, "every export gave its database connection back"
+        # Each export that ran is in the processing log; a refused one read nothing and is not.
+        await node.state.purpose_gate.flush()
+        async with node.state.sessionmaker() as session:
+            logged = await session.scalar(
+                select(func.count()).select_from(ProcessingLogEntry).where(ProcessingLogEntry.tenant_id == a.tenant_id, ProcessingLogEntry.purpose == "export")
+            )
+        assert logged == 2
 
 
 async def test_a_stalled_or_overlong_export_is_ended_and_gives_its_connection_back(app, backend, client, factory):
