@@ -68,7 +68,8 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         description="Failed sign-ins per account from one client address per window; then that address is refused for that account until "
-        "the window ends. Only failures count, so nobody can lock a person out by guessing from elsewhere.",
+        "the window ends. Only failures count, so guessing from elsewhere leaves a person's own sign-in alone (up to "
+        "CONFIDE_LOGIN_FAILURES_PER_ACCOUNT).",
     )
     login_failures_per_account: int = Field(
         default=100,
@@ -137,7 +138,7 @@ class Settings(BaseSettings):
         description="The most tokens one reply may ask the LLM for: an avatar's responder.max_tokens above it is refused (422), and a reply "
         "never asks for more.",
     )
-    preview_limit_per_minute: int = Field(default=60, ge=1, description="Previews of avatar drafts (each may call the LLM) per tenant per minute.")
+    preview_limit_per_minute: int = Field(default=60, ge=1, description="Previews of avatar drafts (each may call the LLM) per minute, per tenant and per person or API key.")
 
     # Realtime chat
     chat_max_frame_bytes: int = Field(

@@ -21,10 +21,12 @@ async def test_labels_and_text_values_are_short(app, client, shop):
     definition_id = r.json()["id"]
 
     scores = f"/v1/tenants/{shop['tenant_id']}/conversations/{await _conversation(app, shop)}/scores"
-    r = await client.post(scores, json={"definition_id": definition_id, "value": "y" * 101}, headers=h)
+    r = await client.post(scores, json={"definition_id": definition_id, "value": "y" * 4001}, headers=h)
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == ["body.value"], r.json()
-    assert "100 characters" in r.json()["errors"][0]["message"]
+    assert "4000 characters" in r.json()["errors"][0]["message"]
+    r = await client.post(scores, json={"definition_id": definition_id, "value": "y" * 101}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.value", "no label of the definition"
     r = await client.post(scores, json={"definition_id": definition_id, "value": "x" * 100}, headers=h)
     assert r.status_code == 201, r.text
     r = await client.patch(f"/v1/tenants/{shop['tenant_id']}/evaluation/scores/{r.json()['id']}", json={"value": "z" * 5000}, headers=h)

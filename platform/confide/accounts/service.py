@@ -18,7 +18,7 @@ from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
 from confide.core.mail import MailKind
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
-from confide.core.services import Services
+from confide.core.services import Services, address_subject
 from confide.privacy.consent import open_subscription, request_newsletter_on_registration
 from confide.realtime.access import access_changed_after_commit
 
@@ -318,14 +318,15 @@ async def tell_former_address(services: Services, former: FormerAddress) -> None
 
 
 async def login(session: AsyncSession, services: Services, *, email: str, password: str, ip: str | None) -> tuple[str, AuthSession]:
+    """Sign in. Every attempt counts per client address; per account only failures count: per (account,
+    address), so a correct password from an address that has not been guessing gets in whatever came from
+    elsewhere, and, far higher, per account, the ceiling on guessing spread over many addresses (reached, it
+    refuses every sign-in to the account until the window ends; a password reset still works)."""
     s = services.settings
-    """Sign in. Per account only failures count, per (account, address) and, far higher, per account: a
-    correct password from an address that has not been guessing gets in however many guesses came from
-    elsewhere, so guessing cannot lock a person out. Every attempt counts per address."""
     if ip:
         await services.enforce_rate("login:ip", ip, s.login_limit_per_address, s.login_window_seconds, "Too many sign-in attempts from your address.")
     account = normalise_email(email)
-    pair = f"{account}\n{ip or ''}"
+    pair = f"{account}\n{address_subject(ip or '')}"
     too_many = "Too many failed sign-ins for this account; try again later, or reset the password."
     await services.refuse_if_spent("login:fail", pair, s.login_limit_per_account, too_many)
     await services.refuse_if_spent("login:fail-acct", account, s.login_failures_per_account, too_many)

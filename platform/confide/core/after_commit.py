@@ -5,12 +5,15 @@ rollback or a session closed without a commit."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+
+log = logging.getLogger("confide.after_commit")
 
 _PENDING = "confide.after_commit"  # key in Session.info: {job name: (run, items)}
 
@@ -19,7 +22,7 @@ Run = Callable[[Session, list[Any]], None]
 
 def pending(session: AsyncSession | Session, name: str, run: Run) -> list[Any]:
     """The list of items for job `name` on this session's transaction: append to it; once the transaction
-    commits, `run(session, items)` gets them (it must not raise: the commit has happened)."""
+    commits, `run(session, items)` gets them (the commit has happened: what it raises is logged, not raised)."""
     sync = session.sync_session if isinstance(session, AsyncSession) else session
     jobs: dict[str, tuple[Run, list[Any]]] | None = sync.info.get(_PENDING)
     if jobs is None:
@@ -37,9 +40,13 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the outer transaction may still roll back
     jobs = session.info.pop(_PENDING, None)
-    for run, items in (jobs or {}).values():
-        if items:
+    for name, (run, items) in (jobs or {}).items():
+        if not items:
+            continue
+        try:
             run(session, items)
+        except Exception as exc:  # noqa: BLE001 - committed already: one job's failure must not skip the others or fail the request
+            log.error("after-commit job failed", extra={"job": name, "error_type": type(exc).__name__})
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:

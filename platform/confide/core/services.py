@@ -18,20 +18,25 @@ from confide.core.security import Passwords
 from confide.settings import Settings
 
 
-def subject_key(bucket: str, subject: str) -> str:
-    """A broker key for counting events of one subject (an address, an account): hashed, so keys
-    carry no personal data. An IPv6 address counts by its /64, the block one subscriber is given:
-    otherwise each of its 2^64 addresses would bring a fresh allowance."""
+def address_subject(subject: str) -> str:
+    """What a rate limit counts a client address as: an IPv6 address by its /64, the block one subscriber
+    is given (otherwise each of its 2^64 addresses would bring a fresh allowance), an IPv4-mapped one as
+    that IPv4 address; anything else as it is."""
     if ":" in subject and "@" not in subject:
         try:
             address = ipaddress.ip_address(subject)
         except ValueError:
-            pass
-        else:
-            if address.version == 6:
-                mapped = address.ipv4_mapped  # "::ffff:192.0.2.1" is that IPv4 address
-                subject = str(mapped) if mapped is not None else str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return f"{bucket}:{hashlib.sha256(subject.encode()).hexdigest()[:24]}"
+            return subject
+        if address.version == 6:
+            mapped = address.ipv4_mapped  # "::ffff:192.0.2.1" is that IPv4 address
+            return str(mapped) if mapped is not None else str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return subject
+
+
+def subject_key(bucket: str, subject: str) -> str:
+    """A broker key for counting events of one subject (an address, an account): hashed, so keys
+    carry no personal data. Addresses count as `address_subject` says."""
+    return f"{bucket}:{hashlib.sha256(address_subject(subject).encode()).hexdigest()[:24]}"
 
 
 @dataclass

@@ -188,10 +188,15 @@ class ScoreDefinitionOut(ResponseBody):
 ScoreValue = bool | int | float | str
 
 
+# A text value must be one of the definition's labels (checked against them); this bound only keeps an absurd
+# one out before that. Not MAX_LABEL_CHARS: labels saved before that bound may be longer, and stay usable.
+MAX_VALUE_CHARS = 4000
+
+
 def _short_label(value: Any) -> Any:
-    """A text value can only be one of the definition's labels: one longer than any label is refused here, naming body.value."""
-    if isinstance(value, str) and len(value) > MAX_LABEL_CHARS:
-        raise ValueError(f"A label has at most {MAX_LABEL_CHARS} characters")
+    """A text value can only be one of the definition's labels: an absurdly long one is refused here, naming body.value."""
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        raise ValueError(f"A label value has at most {MAX_VALUE_CHARS} characters")
     return value
 
 

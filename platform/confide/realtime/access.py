@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from confide.core import after_commit
-from confide.core.broker import ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL, Broker
 
 log = logging.getLogger("confide.realtime.access")
 
@@ -71,24 +70,6 @@ def parse_access_message(raw: str) -> tuple[str, str | None]:
     if not isinstance(user_id, str) or not (tenant_id is None or isinstance(tenant_id, str)):
         raise ValueError("malformed access-changed notice")
     return user_id, tenant_id
-
-
-async def announce_access_changed(broker: Broker, *, user_id: str, tenant_id: str | None = None) -> None:
-    """For code that holds a broker and commits itself (a CLI, a worker): after the commit, every node
-    re-checks the user's operator sockets (of `tenant_id`, or of every tenant when None). Never raises.
-    Request code notes it on its session instead (`access_changed_after_commit`)."""
-    try:
-        await broker.publish(ACCESS_CHANGED_CHANNEL, access_message(user_id=user_id, tenant_id=tenant_id))
-    except Exception as exc:  # noqa: BLE001 - the broker away must not fail what changed; the periodic re-check follows
-        log.warning("announcing an access change failed", extra={"error_type": type(exc).__name__})
-
-
-async def announce_avatar_access_changed(broker: Broker, *, avatar_id: str) -> None:
-    """As `announce_access_changed`, for an avatar's visitor sockets (its widget key or origins changed)."""
-    try:
-        await broker.publish(AVATAR_ACCESS_CHANGED_CHANNEL, avatar_id)
-    except Exception as exc:  # noqa: BLE001 - as above; a resubscribing node catches up
-        log.warning("announcing an avatar access change failed", extra={"error_type": type(exc).__name__})
 
 
 def access_changed_after_commit(session: AsyncSession | Session, *, user_id: str, tenant_id: str | None = None) -> None:

@@ -249,7 +249,7 @@ class VisitorConnection:
                 secrets_in_force = await chats.customer_secrets(session, tenant_id=self.tenant_id)
             customer_ref = verify_customer_token(hello.customer_token, secrets_in_force)
             if customer_ref is None:
-                raise Refused(CloseCode.UNAUTHORIZED, "invalid-customer-token", "The customer token is forged, expired or signed with another secret.")
+                raise Refused(CloseCode.UNAUTHORIZED, "invalid-customer-token", "The customer token is forged, expired, valid for more than 24 hours, or signed with another secret.")
             self.customer_ref = customer_ref
             self.visitor_id = customer_visitor_id(self.tenant_id, customer_ref)
             return None
