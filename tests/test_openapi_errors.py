@@ -361,6 +361,7 @@ CONFLICT_ROUTES = {
     ("post", "/v1/invitations/accept"),  # already a member
     ("post", "/v1/tenants/{tenant_id}/evaluation/score-definitions"),  # the name is taken
     ("patch", "/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}"),
+    ("post", "/v1/tenants/{tenant_id}/webhooks"),  # the tenant's endpoints at their cap
     ("put", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/resolution"),  # conversation-erased
     ("post", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"),
     ("patch", "/v1/tenants/{tenant_id}/evaluation/scores/{score_id}"),

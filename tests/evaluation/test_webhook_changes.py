@@ -15,7 +15,8 @@ from confide.core.clock import utcnow
 from confide.core.ids import new_id
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
 from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, FAILED, PENDING, drop_waiting, enqueue
-from confide.evaluation.webhooks import endpoints_for, envelope
+from confide.evaluation.webhooks import endpoints_for, envelope, same_url
+from confide.settings import Settings
 from tests.evaluation.helpers import set_instructions, settled
 from tests.evaluation.receiver import receiver
 from tests.support.services import until_a_statement_waits_for_a_lock
@@ -224,3 +225,41 @@ async def test_changing_an_endpoint_with_waiting_deliveries_does_not_deadlock_th
     assert r.status_code == 202, r.text
     assert _dropped((await _rows(app, endpoint_id))[CLOSED])
     await app.state.erasure_worker.drain()
+
+
+async def test_the_stored_url_written_another_way_is_no_change(app, client, shop):
+    """URLs saved before check_url returned the canonical form were stored as typed. Sending the same URL again,
+    written either way, compares canonical: nothing is given up and the revision stays. A stored URL that no
+    longer passes the checks (a port no longer allowed) counts as changed."""
+    endpoint_id = await _endpoint(client, shop, "https://example.com/h")
+
+    async def stored(url: str | None = None) -> WebhookEndpoint:
+        async with app.state.sessionmaker() as session:
+            if url is not None:  # as an older version saved it, unchecked
+                await session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(url=url))
+                await session.commit()
+            return await session.get(WebhookEndpoint, endpoint_id)
+
+    revision = (await stored("https://Example.com:443/h")).revision
+    await _waiting(app, shop, endpoint_id, CLOSED)
+    for same in ("https://Example.com:443/h", "https://EXAMPLE.com/h", "https://example.com:443/h"):
+        await _change(client, shop, endpoint_id, url=same)
+        assert (await _rows(app, endpoint_id))[CLOSED].status == PENDING, same
+        endpoint = await stored()
+        assert (endpoint.revision, endpoint.url) == (revision, "https://example.com/h"), same  # saved canonical from now on
+    assert await _log(client, shop, endpoint_id) == []
+
+    await stored("https://example.com:8443/h")  # port 8443 is not allowed (any more)
+    await _change(client, shop, endpoint_id, url="https://example.com/h")
+    assert _dropped((await _rows(app, endpoint_id))[CLOSED]), "a stored URL that fails the checks: changed"
+    assert (await stored()).revision == revision + 1
+    [entry] = await _log(client, shop, endpoint_id)
+    assert entry["error"] == ENDPOINT_CHANGED
+
+
+def test_same_url_compares_canonical_forms():
+    settings = Settings()
+    assert same_url("https://Example.COM:443/h", "https://example.com/h", settings)
+    assert not same_url("https://example.com/h2", "https://example.com/h", settings)
+    assert not same_url("https://example.com:8443/h", "https://example.com/h", settings)  # fails the checks now
+    assert not same_url("https://exa mple.com/h", "https://example.com/h", settings)  # not even a URL check_url takes

@@ -97,9 +97,10 @@ async def test_a_tenant_has_a_bounded_number_of_endpoints(app, client, factory, 
     url, h = f"/v1/tenants/{shop['tenant_id']}/webhooks", shop["owner"].headers
     created = [await _endpoint(client, shop, f"https://crm{i}.example.com/hooks") for i in range(cap)]
     r = await client.post(url, json={"name": "One more", "url": "https://crm.example.com/hooks", "events": ALL}, headers=h)
-    assert r.status_code == 422, r.text
-    [error] = r.json()["errors"]
-    assert error["field"] == "body" and f"{cap} webhook endpoints" in error["message"], error
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["type"].endswith("/conflict") and f"at most {cap} webhook endpoints" in r.json()["detail"], r.text
+    documented = app.openapi()["paths"]["/v1/tenants/{tenant_id}/webhooks"]["post"]["responses"]["409"]["description"]
+    assert "CONFIDE_WEBHOOK_ENDPOINTS_PER_TENANT" in documented and "`conflict`" in documented, documented
     # Another tenant is not counted with it; removing one makes room.
     other = await _tenant(client, factory)
     await _endpoint(client, other, "https://crm.example.com/hooks")

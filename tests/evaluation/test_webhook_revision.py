@@ -8,16 +8,18 @@ delivery; the dispatcher gives it up (logged `endpoint_changed`) and stores the 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from confide.core.clock import utcnow
 from confide.core.ids import new_id
 from confide.evaluation import webhooks
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
-from confide.evaluation.webhook_deliveries import FAILED, enqueue
+from confide.evaluation.webhook_deliveries import DELIVERED, FAILED, PENDING, enqueue
 from confide.evaluation.webhooks import envelope
 from tests.evaluation.helpers import settled
 from tests.evaluation.receiver import receiver
@@ -73,7 +75,7 @@ async def test_an_event_that_read_the_endpoint_before_its_url_changed_never_reac
     async with app.state.sessionmaker() as session:
         [row] = (await session.scalars(select(WebhookOutbox).where(WebhookOutbox.endpoint_id == endpoint_id))).all()
         [entry] = (await session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))).all()
-        assert (row.status, row.body) == (FAILED, None)
+        assert (row.status, row.body, row.endpoint_revision) == (FAILED, None, None), "ended: no revision for a change to carry along"
         assert (entry.event, entry.outcome, entry.error, entry.status_code) == (CLOSED, "failed", "endpoint_changed", None)
         [kept] = (await session.scalars(select(WebhookOutbox).where(WebhookOutbox.endpoint_id == other_id))).all()
         assert kept.status == "delivered"
@@ -107,10 +109,68 @@ async def test_the_database_refuses_a_delivery_built_from_an_older_revision(app,
     await _change(client, shop, endpoint_id, include_text=True)
     assert await revision() == before + 2
     async with app.state.sessionmaker() as session:
-        assert (await session.get(WebhookOutbox, earlier.id)).endpoint_revision == before + 2, "carried along (ON UPDATE CASCADE)"
+        given_up = await session.get(WebhookOutbox, earlier.id)
+        assert (given_up.status, given_up.endpoint_revision) == (FAILED, None), "given up by the URL's change, and ended: tied to no revision"
         delivery(session, before + 1)
         with pytest.raises(IntegrityError):
             await session.commit()
     async with app.state.sessionmaker() as session:
         delivery(session, before + 2)
         await session.commit()
+
+
+async def test_a_change_of_the_url_rewrites_only_the_deliveries_still_waiting(app, backend, client, shop):
+    """A row that ended (delivered, or given up by a change) drops its revision: the foreign key and its ON UPDATE
+    CASCADE concern waiting rows only (and a change of the URL or include_text gives those up first), so the change
+    does not rewrite the rows kept 30 days for the log (on PostgreSQL it would also wait for the row locks of
+    claims). Deleting the endpoint still takes them along."""
+    tenant_id = shop["tenant_id"]
+    handoff = "conversation.handoff_requested"
+    async with receiver() as got:
+        endpoint_id = await _endpoint(client, shop, got.url, events=[CLOSED, handoff])
+        await app.state.webhooks.on_event(CLOSED, {"tenant_id": tenant_id, "conversation_id": None, "avatar_id": None, "closed_by": "visitor"})
+        await got.wait_for(1)
+        await settled(app, tenant_id)
+
+    async def row(event: str, **fields: Any) -> WebhookOutbox:
+        """A delivery built from the endpoint as it is now, waiting for its retry an hour from now (another node's)."""
+        async with app.state.sessionmaker() as session:
+            revision = (await session.get(WebhookEndpoint, endpoint_id)).revision
+            event_id = new_id("evt")
+            waiting = enqueue(session, tenant_id=tenant_id, endpoint_id=endpoint_id, conversation_id=None, event_id=event_id, event=event,
+                              body=envelope(event_id, event, tenant_id, {"text_included": False}), node="node_elsewhere")
+            waiting.endpoint_revision, waiting.attempts, waiting.next_attempt_at = revision, 1, utcnow() + timedelta(hours=1)
+            await session.commit()
+            return waiting
+
+    await row(handoff)
+    await _change(client, shop, endpoint_id, events=[CLOSED])  # gives the handoff's delivery up
+    waiting = await row(CLOSED)
+
+    async def rows() -> dict[str, tuple[Any, ...]]:
+        """Each row's fields, and on PostgreSQL the transaction that last wrote it (xmin): an UPDATE changes it."""
+        version = text("SELECT xmin::text FROM webhook_outbox WHERE id = :id") if backend.name == "postgres" else None
+        async with app.state.sessionmaker() as session:
+            found = (await session.scalars(select(WebhookOutbox).where(WebhookOutbox.endpoint_id == endpoint_id))).all()
+            return {
+                r.id: (r.event, r.status, r.body, r.endpoint_revision, r.attempts, r.finished_at, r.next_attempt_at,
+                       await session.scalar(version, {"id": r.id}) if version is not None else None)
+                for r in found
+            }
+
+    before = await rows()
+    ended = {i: r for i, r in before.items() if i != waiting.id}
+    assert sorted((r[0], r[1], r[3]) for r in ended.values()) == [(CLOSED, DELIVERED, None), (handoff, FAILED, None)], before
+    assert before[waiting.id][1:4:2] == (PENDING, waiting.endpoint_revision)
+
+    await _change(client, shop, endpoint_id, url="http://127.0.0.1:9/new")
+    after = await rows()
+    assert {i: after[i] for i in ended} == ended, "ended rows: not rewritten by the change (on PostgreSQL: not even updated in place)"
+    assert after[waiting.id][1:4:2] == (FAILED, None), "the waiting one is given up, and ends tied to no revision"
+    if backend.name == "postgres":
+        assert after[waiting.id][7] != before[waiting.id][7]  # xmin does show an update
+    async with app.state.sessionmaker() as session:
+        assert (await session.get(WebhookEndpoint, endpoint_id)).revision == waiting.endpoint_revision + 1
+
+    assert (await client.delete(f"/v1/tenants/{tenant_id}/webhooks/{endpoint_id}", headers=shop["owner"].headers)).status_code == 204
+    assert await rows() == {}, "deleting the endpoint still takes the ended rows along (endpoint_id's foreign key)"

@@ -362,7 +362,8 @@ class WebhookOutbox(SQLModel, table=True):
         Index("ix_webhook_outbox_status_due", "status", "next_attempt_at"),
         # Built from this revision of the endpoint: refused once a change of its URL or include_text has committed
         # (the event read the endpoint before, and stores after, the change: SQLite, whose reads take no lock). The
-        # endpoint's later revisions carry the row along (ON UPDATE CASCADE). Null: not checked (rows from before).
+        # endpoint's later revisions carry the row along (ON UPDATE CASCADE) while it waits. Null: not checked (rows
+        # from before, and every row once it ended, so a change rewrites only what still waits: webhook_deliveries.ended).
         ForeignKeyConstraint(
             ["endpoint_id", "endpoint_revision"], ["webhook_endpoint.id", "webhook_endpoint.revision"],
             name="fk_webhook_outbox_endpoint_revision_webhook_endpoint", ondelete="CASCADE", onupdate="CASCADE",

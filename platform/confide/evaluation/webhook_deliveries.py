@@ -7,7 +7,8 @@ same conditional UPDATE, which takes a row only while it is still due), so two w
 same attempt; a claim moves the row's due time to the end of a lease, so the claim holds without a
 transaction open while the receiver answers. Each attempt's outcome (status code or error type, never
 the response or the payload) goes to the delivery log in the same transaction as the row's new
-state: delivered, failed, or due again after the backoff of the webhook_retry_* settings.
+state: delivered, failed, or due again after the backoff of the webhook_retry_* settings. A row that
+ends loses its body and its endpoint revision (see `ended`).
 
 Each claimed delivery is sent in a task of its own, at most SLOTS at a time per node, PER_ENDPOINT to one
 endpoint and PER_TENANT for one tenant (however many endpoints it has), and the worker claims only as many
@@ -112,6 +113,15 @@ def enqueue(session: AsyncSession, *, tenant_id: str, endpoint_id: str, conversa
     return row
 
 
+def ended(now: datetime) -> dict[str, Any]:
+    """What every row that ends (delivered, failed, given up) is set to besides its status: no body, the time, and
+    no endpoint revision. The revision's foreign key (ON UPDATE CASCADE) is for deliveries still to be sent; an
+    ended row kept for the log (webhook_delivery_log_days) is then not rewritten by each change of the endpoint's
+    URL or include_text, nor does that change wait for the row locks of claims. Deleting the endpoint still takes
+    it along (webhook_outbox.endpoint_id's own foreign key)."""
+    return {"body": None, "finished_at": now, "endpoint_revision": None}
+
+
 def _due(node: str, now: datetime) -> Any:
     o = WebhookOutbox
     mine_or_free = or_(o.node.is_(None), o.node == node)  # type: ignore[union-attr]
@@ -208,7 +218,7 @@ async def record(session: AsyncSession, *, claimed: Claimed, node: str, attempt:
         endpoint = select(e.id).where(e.id == claimed.endpoint_id).with_for_update(read=True, key_share=True)
         if await session.scalar(endpoint) is None:
             return False  # deleted: its deliveries went with it
-    values: dict[str, Any] = {"next_attempt_at": due} if outcome == "retrying" else {"status": outcome, "body": None, "finished_at": now}
+    values: dict[str, Any] = {"next_attempt_at": due} if outcome == "retrying" else {"status": outcome, **ended(now)}
     ours = (o.id == claimed.id, o.node == node, o.attempts == claimed.attempt, o.status == PENDING)
     if int((await session.execute(update(o).where(*ours).values(**values))).rowcount or 0) != 1:
         return False
@@ -241,7 +251,7 @@ async def drop_waiting(session: AsyncSession, *, tenant_id: str, endpoint_id: st
     stmt = update(o).where(o.tenant_id == tenant_id, o.endpoint_id == endpoint_id, o.status == PENDING)
     if events is not None:
         stmt = stmt.where(o.event.in_(list(events)))  # type: ignore[attr-defined]
-    dropped = (await session.execute(stmt.values(status=FAILED, body=None, finished_at=now).returning(o.event_id, o.event, o.attempts))).all()
+    dropped = (await session.execute(stmt.values(status=FAILED, **ended(now)).returning(o.event_id, o.event, o.attempts))).all()
     for row in dropped:
         session.add(drop_entry(tenant_id, endpoint_id, row.event_id, row.event, row.attempts + 1, reason))
     return len(dropped)

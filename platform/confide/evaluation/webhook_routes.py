@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
-from confide.core.errors import InvalidInput
+from confide.core.errors import Conflict
 from confide.core.ids import new_id
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
@@ -18,7 +18,7 @@ from confide.core.tenancy import Permission, TenantContext, get_for_tenant, requ
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
 from confide.evaluation.schemas import DeliveryOut, PingOut, WebhookChange, WebhookIn, WebhookOut, WebhookWithSecretOut
 from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, ENDPOINT_DEACTIVATED, drop_waiting
-from confide.evaluation.webhooks import WebhookDispatcher, check_url, new_secret
+from confide.evaluation.webhooks import WebhookDispatcher, check_url, new_secret, same_url
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}/webhooks", tags=["webhooks"])
 
@@ -46,7 +46,11 @@ async def list_webhooks(ctx: Manager, session: SessionDep, services: ServicesDep
     return Page(items=[WebhookOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookWithSecretOut, summary="Add a webhook endpoint", description=SIGNING)
+CAPPED = "The tenant has its `CONFIDE_WEBHOOK_ENDPOINTS_PER_TENANT` webhook endpoints (20 by default) already (problem type `conflict`)."
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookWithSecretOut, summary="Add a webhook endpoint", description=SIGNING,
+             responses={409: {"description": CAPPED}})
 async def create_webhook(body: WebhookIn, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookWithSecretOut:
     url = check_url(body.url, services.settings)
     # Each endpoint costs the platform deliveries, worker slots and pings: bounded per tenant. Two creations at the
@@ -54,7 +58,7 @@ async def create_webhook(body: WebhookIn, ctx: Manager, session: SessionDep, ser
     cap = services.settings.webhook_endpoints_per_tenant
     count = await session.scalar(select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.tenant_id == ctx.tenant_id))
     if (count or 0) >= cap:
-        raise InvalidInput("body", f"this tenant has {cap} webhook endpoints, the most allowed; remove one (or send more events to one) first")
+        raise Conflict(f"A tenant has at most {cap} webhook endpoints: remove one it no longer uses (or send more events to one) before adding another.")
     row = WebhookEndpoint(
         id=new_id("whk"), tenant_id=ctx.tenant_id, name=body.name, url=url, secret=new_secret(), events=list(dict.fromkeys(body.events)),
         include_text=body.include_text, active=body.active,
@@ -88,7 +92,7 @@ async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, ses
     rebuilt = False  # what a delivery's recipient or body was built for changes: deliveries of the old revision are refused
     if body.url is not None:
         url = check_url(body.url, services.settings)
-        if url != row.url:
+        if not same_url(row.url, url, services.settings):  # stored as typed before check_url returned it canonical
             await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED)
             rebuilt = True
         row.url = url
@@ -105,8 +109,9 @@ async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, ses
     if rebuilt:
         # On SQLite the read above took no lock: an event that read the endpoint before this change may store its
         # delivery after the drops. The new revision makes the database refuse it (webhook_outbox's foreign key to
-        # (id, revision)); the dispatcher then gives it up as the drops would have. Deliveries still waiting (for
-        # events kept) move to the new revision with it (ON UPDATE CASCADE).
+        # (id, revision)); the dispatcher then gives it up as the drops would have. The drops ended every delivery
+        # still waiting, and an ended row names no revision (webhook_deliveries.ended): the ON UPDATE CASCADE has
+        # no row of the delivery log's 30 days to rewrite.
         row.revision = WebhookEndpoint.revision + 1
     if body.active is False and row.active:
         await drop_waiting(session, **dropped, reason=ENDPOINT_DEACTIVATED)

@@ -44,7 +44,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import InvalidInput
 from confide.core.ids import new_id
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
-from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, FAILED, Attempt, DeliveryWorker, drop_entry, enqueue, log_entry
+from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, FAILED, Attempt, DeliveryWorker, drop_entry, ended, enqueue, log_entry
 from confide.privacy.gate import Purpose, gate_for
 from confide.privacy.records import add_recipient_source
 from confide.privacy.retention import RetentionStep, add_step
@@ -252,6 +252,16 @@ def check_url(url: str, settings: Settings) -> str:
     return str(parsed)
 
 
+def same_url(stored: str, url: str, settings: Settings) -> bool:
+    """Whether `url` (as check_url returned it) is the `stored` one written another way. URLs saved before
+    check_url returned the canonical form were stored as typed (`https://Example.com:443/h`): compared canonical,
+    resending one is no change. A stored URL that no longer passes the checks counts as changed."""
+    try:
+        return check_url(stored, settings) == url
+    except InvalidInput:
+        return False
+
+
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
@@ -408,9 +418,8 @@ class WebhookDispatcher:
             for endpoint in endpoints:
                 first = read.setdefault(endpoint.id, endpoint.revision)
                 if first != endpoint.revision:  # read before a change of its URL or include_text: given up, never sent
-                    session.add(WebhookOutbox(id=new_id("who"), tenant_id=tenant_id, endpoint_id=endpoint.id, endpoint_revision=endpoint.revision,
-                                              conversation_id=payload["conversation_id"], event_id=event_id, event=name, body=None, status=FAILED,
-                                              finished_at=utcnow()))
+                    session.add(WebhookOutbox(id=new_id("who"), tenant_id=tenant_id, endpoint_id=endpoint.id, conversation_id=payload["conversation_id"],
+                                              event_id=event_id, event=name, status=FAILED, **ended(utcnow())))
                     session.add(drop_entry(tenant_id, endpoint.id, event_id, name, 1, ENDPOINT_CHANGED))
                     continue
                 with_text = endpoint.include_text and instructions.store_transcripts
