@@ -25,7 +25,7 @@ from confide.core.broker import create_broker
 from confide.core.db import create_engine, create_sessionmaker
 from confide.core.errors import ServiceUnavailable, install_error_handlers
 from confide.core.events import EventBus
-from confide.core.http import BodySizeLimit, SecurityHeaders, reject_unknown_query_params
+from confide.core.http import BodySizeLimit, ResponseHeaders, reject_unknown_query_params
 from confide.core.logs import configure_logging, log_loop_exception
 from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
 from confide.core.openapi_errors import install_error_docs
@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_docs(app)  # the OpenAPI document's errors as problem+json, with those each route can give
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(SecurityHeaders)  # outside the body limit and the error middleware: their answers get the headers too
+    app.add_middleware(ResponseHeaders)  # outside the body limit and the error middleware: their answers get the headers too
     install_metrics(app)  # outermost middleware, and GET /metrics
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")

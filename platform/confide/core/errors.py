@@ -204,9 +204,8 @@ def install_error_handlers(app: FastAPI) -> None:
 class UnhandledErrorMiddleware:
     """Turns any unhandled exception into a bare 500 problem and logs its type and frames only:
     exception messages can carry personal data (a unique-violation detail, say). It sits inside
-    Starlette's own error middleware, so nothing is re-raised for the server to log in full. As it sees
-    every response start anyway, it also drops the Content-Type FastAPI leaves on a 204 (its JSON
-    response class, body emptied): one place for every 204 route, no extra middleware layer."""
+    Starlette's own error middleware, so nothing is re-raised for the server to log in full. (Response
+    headers are shaped in one place, core.http.ResponseHeaders.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -221,9 +220,6 @@ class UnhandledErrorMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                if message["status"] == 204:
-                    # FastAPI answers a 204 route with its JSON response class, body emptied, media type left.
-                    message["headers"] = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"content-type"]
             await send(message)
 
         try:

@@ -80,11 +80,14 @@ _CREDENTIALS = frozenset({b"authorization", b"x-operator-token"})
 _PRIVATE_PATHS = ("/v1/me/", "/v1/admin/")
 
 
-class SecurityHeaders:
-    """Pure ASGI; HTTP only (a websocket's frames are no HTTP answer and pass untouched). On every answer
-    `X-Content-Type-Options: nosniff`; `Cache-Control: no-store` on the answer to a request that carried
-    credentials (Authorization, X-Operator-Token) or asked for /v1/me…, unless the route set its own
-    Cache-Control; on the documentation pages a Content-Security-Policy and `X-Frame-Options: DENY`."""
+class ResponseHeaders:
+    """The one place HTTP answers' headers are shaped. Pure ASGI; HTTP only (a websocket's frames are no
+    HTTP answer and pass untouched); the outermost layer, so the body limit's and the error middleware's
+    answers get them too. On every answer `X-Content-Type-Options: nosniff`; `Cache-Control: no-store` on
+    the answer to a request that carried credentials (Authorization, X-Operator-Token) or asked for
+    /v1/me…, unless the route set its own Cache-Control; no Content-Type on a 204 (FastAPI answers a 204
+    route with its JSON response class, body emptied, media type left); on the documentation pages a
+    Content-Security-Policy and `X-Frame-Options: DENY`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -102,6 +105,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
+                if message["status"] == 204:
+                    headers = [(name, value) for name, value in headers if name.lower() != b"content-type"]
                 names = {name.lower() for name, _ in headers}
                 if b"x-content-type-options" not in names:
                     headers.append(_NOSNIFF)
