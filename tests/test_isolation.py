@@ -220,13 +220,18 @@ def tenant_routes(app) -> list[tuple[str, str]]:  # noqa: ANN001
     return sorted(routes)
 
 
-async def test_every_tenant_route_refuses_other_tenants(app, client, factory):
+async def victim_and_attacker(client: httpx.AsyncClient, factory: Factory) -> tuple[User, str, User, str, dict[str, str]]:
+    """Two tenants, each with its owner, and the attacker tenant's admin API key (as headers)."""
     victim = await factory.user()
     victim_tenant = await factory.tenant(victim, "Victim AG")
     attacker = await factory.user()
     attacker_tenant = await factory.tenant(attacker, "Attacker AG")
     r = await client.post(f"/v1/tenants/{attacker_tenant}/api-keys", json={"name": "attacker", "role": "admin"}, headers=attacker.headers)
-    attacker_key = {"Authorization": f"Bearer {r.json()['key']}"}
+    return victim, victim_tenant, attacker, attacker_tenant, {"Authorization": f"Bearer {r.json()['key']}"}
+
+
+async def test_every_tenant_route_refuses_other_tenants(app, client, factory):
+    victim, victim_tenant, attacker, attacker_tenant, attacker_key = await victim_and_attacker(client, factory)
 
     routes = tenant_routes(app)
     assert len(routes) >= 10, routes
@@ -345,12 +350,7 @@ async def test_a_filter_naming_another_tenants_object_answers_as_an_unknown_one(
     exactly as an id that exists nowhere, never a 200 with zero figures (which would pass for "no data") or anything
     telling the two apart. The tenant's own objects (archived avatars too) are accepted; and in a tenant the caller is
     not in, the filter changes nothing: the answer is the unknown tenant's."""
-    victim = await factory.user()
-    victim_tenant = await factory.tenant(victim, "Victim AG")
-    attacker = await factory.user()
-    attacker_tenant = await factory.tenant(attacker, "Attacker AG")
-    r = await client.post(f"/v1/tenants/{attacker_tenant}/api-keys", json={"name": "attacker", "role": "admin"}, headers=attacker.headers)
-    attacker_key = {"Authorization": f"Bearer {r.json()['key']}"}
+    victim, victim_tenant, attacker, attacker_tenant, attacker_key = await victim_and_attacker(client, factory)
     theirs = {name: await make(client, factory, victim, victim_tenant) for name, make in QUERY_FILTER_FACTORIES.items()}
     mine = {
         name: [await make(client, factory, attacker, attacker_tenant) for make in [QUERY_FILTER_FACTORIES[name], *QUERY_FILTER_ALSO_OWN.get(name, [])]]
