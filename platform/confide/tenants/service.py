@@ -110,10 +110,10 @@ async def withdraw_grants(session: AsyncSession, *, user_id: str, tenant_id: str
 PENDING_INVITATION = "An invitation to that address is pending; revoke it first or wait until it expires."
 
 
-def _open_to(ctx: TenantContext, email: str) -> Any:
-    """The tenant's open invitations to `email` (neither accepted nor revoked; expired or not): what the partial
-    unique index uq_invitation_open_email allows one of."""
-    return tenant_select(ctx, Invitation, Invitation.id).where(Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+def _open_to(ctx: TenantContext, email: str) -> tuple[Any, ...]:
+    """The tenant's open invitations to `email` (neither accepted nor revoked; expired or not), as conditions: what
+    the partial unique index uq_invitation_open_email allows one of."""
+    return (Invitation.tenant_id == ctx.tenant_id, Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
 
 
 async def invite(session: AsyncSession, services: Services, ctx: TenantContext, *, email: str, role: Role) -> Invitation:
@@ -135,14 +135,13 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
     if already is not None:
         raise Conflict("That person is already a member.")
     now = utcnow()
-    pending = await session.scalar(_open_to(ctx, email).where(Invitation.expires_at > now))
+    pending = await session.scalar(select(Invitation.id).where(*_open_to(ctx, email), Invitation.expires_at > now))
     if pending is not None:
         raise Conflict(PENDING_INVITATION, invitation_id=pending)
     # Expired ones still hold the index's place: the new invitation supersedes them.
     await session.execute(
         update(Invitation)
-        .where(Invitation.tenant_id == ctx.tenant_id, Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
-        .where(Invitation.expires_at <= now)
+        .where(*_open_to(ctx, email), Invitation.expires_at <= now)
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -161,7 +160,7 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
             session.add(invitation)
             await session.flush()
     except IntegrityError:  # another invitation to the address was stored at the same moment (SQLite)
-        pending = await session.scalar(_open_to(ctx, email))
+        pending = await session.scalar(select(Invitation.id).where(*_open_to(ctx, email)))
         if pending is None:
             raise
         raise Conflict(PENDING_INVITATION, invitation_id=pending) from None
