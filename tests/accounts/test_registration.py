@@ -146,7 +146,7 @@ async def test_a_failing_registration_is_logged_by_its_type_only(app, anon, monk
 
 async def test_a_full_runner_changes_nothing_in_the_answer(backend, caplog, monkeypatch):
     """At most `concurrency` registrations run at once (each hashes with argon2), `backlog` more wait; beyond
-    that one is dropped and logged without its address. The answer stays the same 202, at once. Mails by
+    that one is dropped, logged without its address and counted in /metrics. The answer stays the same 202, at once. Mails by
     address have a lane of their own: a password reset still goes out while registrations are held up."""
     app = create_app(backend.settings())
     async with running(app), client_for(app, random_address()) as client:
@@ -176,6 +176,9 @@ async def test_a_full_runner_changes_nothing_in_the_answer(backend, caplog, monk
             await runner.drain()
         assert (await accounts_with(app, first), await accounts_with(app, waiting), await accounts_with(app, dropped)) == (1, 1, 0)
         assert [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()] == ["account mail dropped: too many waiting"]
+        scraped = (await client.get("/metrics")).text  # the operator's only sign: the route answered 202 to all three
+        assert 'confide_account_mails_dropped_total{lane="registration"} 1.0' in scraped
+        assert 'confide_account_mails_dropped_total{lane="mail_by_address"} 0.0' in scraped
         assert not [r for r in caplog.records if dropped in r.getMessage() or dropped in str(vars(r))]
         await runner.stop()
 

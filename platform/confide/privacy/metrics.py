@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import gc_collector, platform_collector, process_collector
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confide.core.errors import Unauthorized
@@ -55,6 +55,22 @@ class GcPauses:
                 total += count
                 cumulative.append((str(bound) if bound != float("inf") else "+Inf", total))
             family.add_metric([str(generation)], cumulative, self.sums[generation])
+        yield family
+
+
+class AccountMailDrops:
+    """Account mails (registrations, password resets, confirmations sent again) that the detached
+    runner dropped because its lane was full (accounts/detached_mails.py): the route had answered 202
+    already, so only an operator can notice. By lane; read from the app's runner when scraped."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Any:
+        family = CounterMetricFamily("confide_account_mails_dropped", "Account mails dropped because too many were waiting", labels=["lane"])
+        runner = getattr(self.app.state, "detached_mails", None)
+        for lane, count in (runner.dropped() if runner is not None else {}).items():
+            family.add_metric([lane], count)
         yield family
 
 
@@ -148,6 +164,7 @@ def install_metrics(app: FastAPI) -> None:
     if not settings.metrics_enabled:
         return
     metrics = HttpMetrics()
+    metrics.registry.register(AccountMailDrops(app))
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
