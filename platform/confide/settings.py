@@ -298,7 +298,7 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest wait between two webhook attempts.")
     webhook_delivery_log_days: int = Field(default=30, ge=1, description="Days the webhook delivery log (status codes and times, never payloads) is kept; so are the records of ended deliveries (their payload is deleted when they end).")
     webhook_allowed_ports: list[int] = Field(
-        default=[443], description="Ports a webhook URL may name (JSON list); default 443 only. Loopback URLs allowed by webhook_allow_http_loopback may name any port."
+        default=[443], description="Ports a webhook URL may name (JSON list); default 443 only. Loopback URLs allowed by webhook_allow_http_loopback may name any port. Narrowing the list leaves endpoints saved under the wider one failing their deliveries: each node names them (ids) in a warning at start."
     )
     webhook_endpoints_per_tenant: int = Field(default=20, ge=1, description="Most webhook endpoints one tenant may have.")
     webhook_pings_per_minute: int = Field(default=10, ge=1, description="Test pings (POST .../webhooks/{id}/ping) one tenant may send per minute.")

@@ -206,3 +206,30 @@ async def test_a_url_httpx_cannot_send_is_an_error_of_the_attempt_never_a_500(ap
     assert sorted((d["event"], d["attempt"], d["outcome"], d["error"]) for d in log) == [
         ("conversation.closed", 1, "failed", "invalid_url"), ("ping", 1, "failed", "invalid_url")
     ]
+
+
+async def test_endpoints_this_server_no_longer_sends_to_are_named_at_start(app, client, shop, caplog):
+    """An endpoint saved under a wider CONFIDE_WEBHOOK_ALLOWED_PORTS (or before a URL check existed) fails every
+    delivery once the setting narrows: the node says so in its log at start, by id, so the operator need not
+    learn it from the tenant."""
+    kept = await _endpoint(client, shop, "https://crm.example.com/x", events=["conversation.closed"])
+    moved = await _endpoint(client, shop, "https://crm.example.com/y", events=["conversation.closed"])
+    paused = await _endpoint(client, shop, "https://crm.example.com/z", events=["conversation.closed"])
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == moved["id"]).values(url="https://crm.example.com:8443/y"))
+        await session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == paused["id"]).values(url="https://crm.example.com:8443/z", active=False))
+        await session.commit()
+    production = app.state.settings.model_copy(update={"webhook_allow_http_loopback": False, "webhook_allowed_ports": [443]})
+    dispatcher = app.state.webhooks
+    original = dispatcher.settings
+    dispatcher.settings = production
+    try:
+        with caplog.at_level("WARNING", logger="confide.evaluation.webhooks"):
+            unsendable = await dispatcher.warn_unsendable()
+    finally:
+        dispatcher.settings = original
+    mine = {kept["id"], moved["id"], paused["id"]}  # the session's database holds other tests' endpoints (loopback receivers) too
+    assert [i for i in unsendable if i in mine] == [moved["id"]]
+    [record] = [r for r in caplog.records if r.getMessage().startswith("webhook endpoints with a URL")]
+    assert record.count == len(unsendable) and record.endpoint_ids == unsendable[:50]  # the first 50 named, all counted
+    assert "crm.example.com" not in record.getMessage() + str(record.endpoint_ids)  # ids, never the tenant's URLs

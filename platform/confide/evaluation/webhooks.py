@@ -42,6 +42,7 @@ from confide.chats.models import Conversation, Message
 from confide.core import events
 from confide.core.clock import utcnow
 from confide.core.errors import InvalidInput
+from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint, WebhookOutbox
 from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, FAILED, Attempt, DeliveryWorker, drop_entry, ended, enqueue, log_entry
@@ -262,6 +263,22 @@ def same_url(stored: str, url: str, settings: Settings) -> bool:
         return False
 
 
+async def unsendable_endpoints(session: AsyncSession, settings: Settings) -> list[str]:
+    """Active endpoints whose stored URL this server would no longer send to (saved before a check was added,
+    or under settings since narrowed, such as a port CONFIDE_WEBHOOK_ALLOWED_PORTS no longer allows): their
+    ids, by tenant and id. Each of their deliveries fails; the tenant sees why in the delivery log."""
+    rows = await session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.url).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.tenant_id, WebhookEndpoint.id)
+    )
+    unsendable = []
+    for endpoint_id, url in rows:
+        try:
+            check_url(url, settings)
+        except InvalidInput:
+            unsendable.append(endpoint_id)
+    return unsendable
+
+
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
@@ -376,12 +393,31 @@ class WebhookDispatcher:
         self.client = webhook_client(settings)  # the deliveries'
         self.ping_client = webhook_client(settings, limits=httpx.Limits(max_connections=PING_CONNECTIONS, max_keepalive_connections=PING_CONNECTIONS))
         self.worker = DeliveryWorker(sessionmaker, settings, self.attempt)
+        self._checking: asyncio.Task[list[str]] | None = None  # warn_unsendable, run once at start
 
     def start(self) -> None:
         self.worker.start()
+        self._checking = asyncio.create_task(self.warn_unsendable(), name="confide-webhook-url-check")
+
+    async def warn_unsendable(self) -> list[str]:
+        """At start, once: log the active endpoints this server will not send to (an upgrade or a narrowed
+        setting made their URL unacceptable), so the operator learns of it before their tenants do. Ids only."""
+        try:
+            async with self.sessionmaker() as session:
+                unsendable = await unsendable_endpoints(session, self.settings)
+        except Exception as exc:  # noqa: BLE001 - the database away at start: only this warning is lost
+            log.warning("checking the stored webhook URLs failed", extra={"error_type": type(exc).__name__})
+            return []
+        if unsendable:
+            log.warning(
+                "webhook endpoints with a URL this server no longer sends to (see CONFIDE_WEBHOOK_ALLOWED_PORTS); their deliveries fail until the tenant changes the URL",
+                extra={"count": len(unsendable), "endpoint_ids": unsendable[:50]},
+            )
+        return unsendable
 
     async def aclose(self) -> None:
         """Give attempts in flight a few seconds (then cut them), release the deliveries still waiting to any node, close the client."""
+        await cancel_and_wait(self._checking)
         await self.worker.stop()
         await self.client.aclose()
         await self.ping_client.aclose()
