@@ -338,7 +338,22 @@ HUMAN_REQUEST_REACH_PEOPLE = frozenset(fold(p).text for p in (
     "een echte persoon", "een menselijke medewerker", "een adviseur", "een klantenservicemedewerker", "een consulent",
     "iemand van uw team", "iemand van jullie team", "iemand van het team",
 ))
-HUMAN_REQUEST_REACH_PERSON_WORDS = max(len(person.split()) for person in HUMAN_REQUEST_REACH_PEOPLE)
+# Plural and generic people the visitor can reach: "Are there people I can talk to?", "Gibt es Menschen, mit denen
+# ich sprechen kann?", "Y a-t-il des personnes à qui je peux parler ?", "¿Hay personas con las que pueda hablar?",
+# "Zijn er mensen met wie ik kan praten?". Only next to a frame in which the visitor reaches them, with a cue before
+# it or a lead ("zijn er") of its own (_REACH_PLURAL_GROUPS): "Can people call me through the widget?" asks how
+# the service works, "People say I can talk to you about refunds" and "I have people I can talk to" ask for nobody.
+HUMAN_REQUEST_REACH_PLURALS = frozenset(fold(p).text for p in (
+    "people", "real people", "actual people", "humans", "real humans", "persons", "human beings", "agents",
+    "human agents", "employees", "staff", "staff members", "advisors", "advisers", "representatives", "consultants",
+    "menschen", "echte menschen", "personen", "echte personen", "mitarbeiter", "mitarbeitende", "berater",
+    "beraterinnen", "ansprechpartner", "kundenberater",
+    "des personnes", "des gens", "des humains", "de vraies personnes", "des vraies personnes", "des conseillers",
+    "des conseillères", "des agents", "des interlocuteurs", "des employés",
+    "personas", "personas reales", "gente", "humanos", "asesores", "agentes", "operadores", "empleados",
+    "mensen", "echte mensen", "medewerkers", "adviseurs", "personen",
+))
+HUMAN_REQUEST_REACH_PERSON_WORDS = max(len(person.split()) for person in HUMAN_REQUEST_REACH_PEOPLE | HUMAN_REQUEST_REACH_PLURALS)
 
 # A frame's groups: (side of the person, how it asks, leads, frames). The person stands "before" the
 # frame ("a person | i can call") or "after" it ("puede llamarme | una persona"). "direct": a request as
@@ -400,13 +415,35 @@ _REACH_GROUPS: tuple[tuple[str, str, tuple[str, ...], list[str]], ...] = (
      + _combine(("zurückgerufen", "angerufen", "kontaktiert"), ("werden von",))),
 )
 
+# The frames in which the visitor reaches plural people (HUMAN_REQUEST_REACH_PLURALS), each with a cue before it
+# ("are there", "gibt es", "il y a", "hay") or, in Dutch, its lead "zijn er" ("er" is German "he").
+_REACH_PLURAL_GROUPS: tuple[tuple[str, str, tuple[str, ...], list[str]], ...] = (
+    ("before", "vague", (), _REACH_GROUPS[0][3]),  # "people | i can talk to"
+    ("before", "vague", (), _combine(("mit denen",), ("ich", "wir"), ("sprechen", "reden", "chatten", "telefonieren"),
+                                     ("kann", "könnte", "können", "könnten"))
+     + _combine(("die",), ("ich",), ("anrufen", "erreichen", "kontaktieren"), ("kann", "könnte"))),
+    ("before", "vague", (), _combine(("à qui", "avec qui", "avec lesquelles", "avec lesquels", "auxquelles", "auxquels"), _MODAL_FR,
+                                     ("parler", "m'adresser", "téléphoner", "écrire"))
+     + _combine(("que",), _MODAL_FR, ("appeler", "joindre", "contacter"))),
+    ("before", "vague", (), _combine(("con quien", "con quién", "con quienes", "con quiénes", "con las que", "con los que",
+                                      "con la que", "con el que"), _MODAL_ES, ("hablar", "comunicarme", "chatear"))
+     + _combine(("a quien", "a quién", "a quienes", "a quiénes", "a las que", "a los que", "a la que"), _MODAL_ES,
+                ("llamar", "contactar", "escribir"))),
+    ("before", "lead", ("zijn er",), _combine(("met wie ik",), ("kan", "zou kunnen"), ("praten", "spreken", "chatten", "bellen"))
+     + _combine(("met wie ik",), ("praten", "spreken", "chatten", "bellen"), ("kan",))
+     + _combine(("die ik",), ("kan", "zou kunnen"), ("bellen", "spreken", "bereiken", "contacteren"))
+     + _combine(("die ik",), ("bellen", "spreken", "bereiken", "contacteren"), ("kan",))),
+)
 
-def _frame_groups() -> dict[str, list[tuple[str, str, frozenset[str]]]]:
-    """Each folded frame with the groups it belongs to ("me puede llamar": a person before it or after it)."""
-    frames: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
-    for side, how, leads, phrases in _REACH_GROUPS:
-        for phrase in phrases:
-            frames.setdefault(fold(phrase).text, []).append((side, how, frozenset(fold(lead).text for lead in leads)))
+
+def _frame_groups() -> dict[str, list[tuple[str, str, frozenset[str], frozenset[str]]]]:
+    """Each folded frame with the groups it belongs to ("me puede llamar": a person before it or after it) and the
+    people a group reads next to it."""
+    frames: dict[str, list[tuple[str, str, frozenset[str], frozenset[str]]]] = {}
+    for groups, people in ((_REACH_GROUPS, HUMAN_REQUEST_REACH_PEOPLE), (_REACH_PLURAL_GROUPS, HUMAN_REQUEST_REACH_PLURALS)):
+        for side, how, leads, phrases in groups:
+            for phrase in phrases:
+                frames.setdefault(fold(phrase).text, []).append((side, how, frozenset(fold(lead).text for lead in leads), people))
     return frames
 
 
@@ -456,16 +493,16 @@ def reach_request(text: str, start: int, end: int) -> tuple[int, int, bool] | No
     groups = _FRAME_GROUPS.get(text[start:end])
     if not groups:
         return None
-    for side, how, leads in groups:
+    for side, how, leads, people in groups:
         if side == "before":
             starts = _words_before(text, start, HUMAN_REQUEST_REACH_PERSON_WORDS)
-            person = next((s for s in reversed(starts) if text[s:start - 1].rstrip(",") in HUMAN_REQUEST_REACH_PEOPLE), None)
+            person = next((s for s in reversed(starts) if text[s:start - 1].rstrip(",") in people), None)
             if person is None:
                 continue
             phrase_start, phrase_end, lead_at = person, end, person
         else:
             ends = _words_after(text, end, HUMAN_REQUEST_REACH_PERSON_WORDS)
-            person_end = next((e for e in reversed(ends) if text[end + 1:e] in HUMAN_REQUEST_REACH_PEOPLE), None)
+            person_end = next((e for e in reversed(ends) if text[end + 1:e] in people), None)
             if person_end is None:
                 continue
             phrase_start, phrase_end, lead_at = start, person_end, start
@@ -484,13 +521,24 @@ HUMAN_REQUEST_DIRECT = tuple(p for p in _ALL_PHRASES if not _vague(p)) + (
     "mit dem ich sprechen konnte", "met wie ik kan praten", "met wie ik kan spreken", "avec qui je peux parler",
     "con quien pueda hablar", "con quien puedo hablar", "con cui posso parlare", "con cui parlare",
 )
+# Plural and generic people ("Can I talk to people?", "Kann ich mit Menschen sprechen?", "Est-ce que je peux parler à
+# des gens ?", "¿Puedo hablar con personas?", "Posso parlare con delle persone?", "Kan ik met mensen praten?"): with a
+# cue before them, as "someone" is; "I like to talk to people" and "I talked to people in your shop" ask for nobody.
+_EN_PLURAL = ("people", "real people", "actual people", "humans", "real humans", "human beings", "live people")
+_DE_PLURAL = ("menschen", "echten menschen", "personen", "echten personen")
+_FR_PLURAL = ("des gens", "des personnes", "de vraies personnes", "des vraies personnes", "des humains", "des êtres humains")
+_ES_PLURAL = ("personas", "personas reales", "gente", "gente real", "humanos", "seres humanos")
+_IT_PLURAL = ("persone", "delle persone", "persone reali", "persone vere", "esseri umani")
+_NL_PLURAL = ("mensen", "echte mensen", "personen")
 HUMAN_REQUEST_VAGUE = tuple(p for p in _ALL_PHRASES if _vague(p)) + (
     # A callback asks for a person too, when asked for ("Can someone call me back?", not "Does the
     # courier call me back?").
     "someone call me", "somebody call me", "someone to call me", "somebody to call me", "call me back", "a callback", "a call back", "someone contact me",
     "somebody contact me", "mich zuruckrufen", "einen ruckruf", "que me llamen", "llamenme", "richiamarmi",
     "mi richiamate", "terugbellen", "bel me terug", "bel mij terug",
-)
+) + tuple(_pairs(_EN_ASK[:6], _EN_PLURAL) + _german_like(_DE_PLURAL, ("mit",), ("", "bitte"), _DE_VERBS[:4] + _DE_VERBS[-4:])
+          + _pairs(("parler à", "parler avec", "discuter avec"), _FR_PLURAL) + _pairs(("hablar con",), _ES_PLURAL)
+          + _pairs(("parlare con",), _IT_PLURAL) + _german_like(_NL_PLURAL, ("met",), ("", "graag", "even"), _NL_VERBS[:3]))
 # "I want an agent", "Ich will einen Mitarbeiter", "quiero un agente": a want and a person, which also
 # says "I want an agent to sell my house": not when "to" or "for" follows (HUMAN_REQUEST_FOR).
 HUMAN_REQUEST_WANT = tuple(_pairs(

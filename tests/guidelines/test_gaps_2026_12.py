@@ -1,0 +1,110 @@
+"""Inconsistencies measured in December 2026 in the decision guard (GDPR Art. 22) and the built-in request for a
+person, each with close variants and lawful near-misses.
+
+4. A request for plural or generic people ("Are there people I can talk to?", "Can I talk to people?", "Gibt es
+   Menschen, mit denen ich sprechen kann?") hands off as "Is there a person I can talk to?" does, in English,
+   German, French, Spanish, Italian and Dutch; people who are only mentioned ("Do people usually talk to you about
+   refunds?", "People say I can talk to you about refunds.", "I talked to people in your shop yesterday.") do not.
+
+This module asserts its own lists (`REFUSED`, `LAWFUL` for the decision guard; `PLURAL_REQUESTS`,
+`PLURAL_ORDINARY` for the request for a person).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from guidelines.checker import CompiledGuidelines, compile_guidelines, requests_human
+from guidelines.normalize import fold
+
+BUILTIN_HUMAN_REQUEST = "builtin:human-request"
+
+NEW_AVATAR: dict[str, Any] = {"pii": {"redact": False}}
+
+
+# 4. Plural and generic people asked for.
+PLURAL_REQUESTS = [
+    # measured False before
+    ("Are there people I can talk to?", "en"),
+    ("Can I talk to people?", "en"),
+    ("Gibt es Menschen, mit denen ich sprechen kann?", "de"),
+    # close variants
+    ("Are there humans I can talk to?", "en"),
+    ("Are there people I could speak with?", "en"),
+    ("Are there real humans I can contact?", "en"),
+    ("Can I speak to people?", "en"),
+    ("Could I speak with people please?", "en"),
+    ("Can I talk to real people?", "en"),
+    ("I want to talk to humans.", "en"),
+    ("Gibt es Mitarbeiter, mit denen ich sprechen kann?", "de"),
+    ("Gibt es Personen, die ich anrufen kann?", "de"),
+    ("Gibt es echte Menschen, mit denen ich reden kann?", "de"),
+    ("Kann ich mit Menschen sprechen?", "de"),
+    ("Kann ich mit echten Menschen sprechen?", "de"),
+    ("Y a-t-il des personnes à qui je peux parler ?", "fr"),
+    ("Y a-t-il des gens à qui je peux parler ?", "fr"),
+    ("Est-ce que je peux parler à des gens ?", "fr"),
+    ("Est-ce que je peux parler à de vraies personnes ?", "fr"),
+    ("¿Hay personas con las que pueda hablar?", "es"),
+    ("¿Hay personas con quienes pueda hablar?", "es"),
+    ("¿Hay gente con la que pueda hablar?", "es"),
+    ("¿Puedo hablar con personas?", "es"),
+    ("¿Puedo hablar con personas reales?", "es"),
+    ("Posso parlare con delle persone?", "it"),
+    ("Ci sono persone con cui posso parlare?", "it"),  # passed before too: kept as a regression row
+    ("Zijn er mensen met wie ik kan praten?", "nl"),
+    ("Zijn er mensen die ik kan bellen?", "nl"),
+    ("Zijn er medewerkers met wie ik kan praten?", "nl"),
+    ("Kan ik met mensen praten?", "nl"),
+    ("Kan ik met echte mensen praten?", "nl"),
+]
+
+PLURAL_ORDINARY = [  # people mentioned, nobody asked for: passed before too, kept as regression rows
+    ("Do people usually talk to you about refunds?", "en"),
+    ("People say I can talk to you about refunds.", "en"),
+    ("I talked to people in your shop yesterday.", "en"),
+    ("Can people call me through the widget?", "en"),
+    ("I like to talk to people.", "en"),
+    ("I have people I can talk to.", "en"),
+    ("There are people I can talk to at home.", "en"),
+    ("My son wants to talk to people.", "en"),
+    ("I don't want to talk to people.", "en"),
+    ("I will talk to people at the store.", "en"),
+    ("Are there people who can help me with refunds?", "en"),
+    ("Es gibt Menschen, mit denen ich sprechen kann.", "de"),
+    ("Ich habe Freunde, mit denen ich reden kann.", "de"),
+    ("Ich rede gern mit Menschen.", "de"),
+    ("Wie viele Menschen arbeiten bei Ihnen?", "de"),
+    ("J'aime parler avec des gens.", "fr"),
+    ("Il y a des gens qui parlent de remboursements.", "fr"),
+    ("Me gusta hablar con personas.", "es"),
+    ("Hablé con personas de su tienda ayer.", "es"),
+    ("Mi piace parlare con le persone.", "it"),
+    ("Ik praat graag met mensen.", "nl"),
+    ("Ik heb gisteren met mensen van jullie winkel gepraat.", "nl"),
+]
+
+
+@pytest.fixture(scope="module")
+def plain() -> CompiledGuidelines:
+    return compile_guidelines(NEW_AVATAR, "test-gaps-2026-12")
+
+
+@pytest.mark.parametrize(("text", "language"), PLURAL_REQUESTS)
+def test_asking_for_plural_people_is_a_request(text: str, language: str) -> None:
+    assert requests_human(fold(text))
+
+
+@pytest.mark.parametrize(("text", "language"), PLURAL_REQUESTS)
+def test_asking_for_plural_people_hands_off(plain: CompiledGuidelines, text: str, language: str) -> None:
+    verdict = plain.check_input(text, language)
+    assert (verdict.action, verdict.handoff_reason, verdict.rule_ids) == ("handoff", "customer_request", (BUILTIN_HUMAN_REQUEST,))
+
+
+@pytest.mark.parametrize(("text", "language"), PLURAL_ORDINARY)
+def test_mentioning_people_is_no_request(plain: CompiledGuidelines, text: str, language: str) -> None:
+    assert not requests_human(fold(text))
+    verdict = plain.check_input(text, language)
+    assert verdict.handoff_reason != "customer_request" and BUILTIN_HUMAN_REQUEST not in verdict.rule_ids, verdict
