@@ -280,13 +280,17 @@ EN = Lexicon(
     },
 )
 
+# "behandle" as "bearbeite": "Behandle Erstattungen selbst", as Dutch "Behandel terugbetalingen zelf" and "Handle refund
+# requests yourself" (not "Behandle Fragen zu Erstattungen selbst", nor "Behandle Kunden freundlich" without "selbst").
 _HANDLES_DE = _handles(
-    r"bearbeite|bearbeitet|bearbeiten|erledige|erledigt|erledigen|kummere dich|kummer dich|kummert euch|kummern sie sich|"
+    r"behandle|behandele|behandelt|behandeln|bearbeite|bearbeitet|bearbeiten|erledige|erledigt|erledigen|kummere dich|kummer dich|kummert euch|kummern sie sich|"
     r"regle|regele|regelt|regeln",
     r"zu|zum|zur|uber|bezuglich|wegen|nach|\w*fragen?|\w*anfragen?|informationen",
     r"(?:ruck)?erstattung|kundigung|storn|widerruf|rucksendung|retoure|ruckgabe|gutschrift|rabatt|entschadigung",
     r"selbst|selber|eigenstandig|allein",
-    r"(?<!frage)(?<!fragen)",
+    # not a compound about it: "Erstattungsfragen", "Erstattungsrichtlinie", "Rückgabeinformationen", "Kündigungsformular"
+    r"(?<!frage)(?<!fragen)(?<!richtlinie)(?<!richtlinien)(?<!information)(?<!informationen)(?<!infos)(?<!hinweise)"
+    r"(?<!formular)(?<!formulare)(?<!bedingungen)(?<!prozess)(?<!verfahren)",
 )
 
 _NOT_DE = r"nie|niemals|nicht"

@@ -1,6 +1,10 @@
 """Inconsistencies measured in December 2026 in the decision guard (GDPR Art. 22) and the built-in request for a
 person, each with close variants and lawful near-misses.
 
+2. German "behandeln" + "selbst" decides, as "bearbeiten", "erledigen", Dutch "behandelen" and English "handle ...
+   yourself" do: "Behandle Erstattungen selbst". French, Spanish and Italian ("Traite les remboursements toi-même",
+   "Gestiona los reembolsos tú mismo", "Gestisci i rimborsi da solo") were refused before: kept as regression rows.
+   A compound about the object ("Erstattungsrichtlinie", "Rückgabeinformationen") is none, for every German verb.
 4. A request for plural or generic people ("Are there people I can talk to?", "Can I talk to people?", "Gibt es
    Menschen, mit denen ich sprechen kann?") hands off as "Is there a person I can talk to?" does, in English,
    German, French, Spanish, Italian and Dutch; people who are only mentioned ("Do people usually talk to you about
@@ -17,11 +21,89 @@ from typing import Any
 import pytest
 
 from guidelines.checker import CompiledGuidelines, compile_guidelines, requests_human
+from guidelines.decisions import instructs_decision
 from guidelines.normalize import fold
 
 BUILTIN_HUMAN_REQUEST = "builtin:human-request"
 
 NEW_AVATAR: dict[str, Any] = {"pii": {"redact": False}}
+
+
+# 2. Handling a decision object oneself.
+HANDLE_YOURSELF_DECIDES = [
+    # measured None before
+    "Behandle Erstattungen selbst.",
+    "Behandeln Sie Erstattungen selbst.",
+    "Behandle Kündigungen selbst.",
+    "Behandle Rückerstattungen eigenständig.",
+    "Behandle Rabatte selbst.",
+    "Behandle Erstattungsanträge selbst.",
+    "Behandelt Stornierungen selbst.",
+    "Behandle Erstattungen allein.",
+    "Behandle Erstattungen selbst, wenn kein Kollege erreichbar ist.",
+    # refused before too: kept as regression rows
+    "Bearbeite Erstattungen selbst.",
+    "Erledige Rückerstattungen selbst.",
+    "Kümmere dich selbst um Erstattungen.",
+    "Handle refund requests yourself.",
+    "Behandel terugbetalingen zelf.",
+    "Traite les remboursements toi-même.",
+    "Traitez les remboursements vous-même.",
+    "Occupe-toi des remboursements toi-même.",
+    "Gestiona los reembolsos tú mismo.",
+    "Encárgate de los reembolsos tú mismo.",
+    "Maneja los reembolsos por tu cuenta.",
+    "Gestisci i rimborsi da solo.",
+    "Occupati dei rimborsi da solo.",
+]
+
+HANDLE_SOMETHING_ELSE_LAWFUL = [
+    # refused before: a compound about the object read as the object
+    "Bearbeite die Erstattungsrichtlinie selbst.",
+    "Behandle die Erstattungsrichtlinie selbst.",
+    "Behandle Erstattungsinformationen selbst.",
+    "Erledige Kündigungsformulare selbst.",
+    # passed before too: near-misses kept as regression rows
+    "Behandle Fragen zu Erstattungen selbst.",
+    "Behandle Erstattungsfragen selbst.",
+    "Behandle Anfragen zu Erstattungen selbst.",
+    "Behandle Informationen über Rabatte selbst.",
+    "Behandle Kunden freundlich.",
+    "Behandle Erstattungen vertraulich.",
+    "Behandle Erstattungen nie selbst.",
+    "Behandle Erstattungen nicht selbst.",
+    "Behandle Erstattungen nicht selbst, sondern leite sie an einen Kollegen weiter.",
+    "Behandle jeden Kunden selbst mit Respekt.",
+    "Behandle Kunden, die eine Erstattung wollen, selbst freundlich.",
+    "Traite les questions sur les remboursements toi-même.",
+    "Gestiona las preguntas sobre reembolsos tú mismo.",
+    "Gestisci le domande sui rimborsi da solo.",
+]
+
+
+REFUSED = [
+    (HANDLE_YOURSELF_DECIDES, "handling_a_decision_object_yourself_is_refused"),
+]
+LAWFUL = [
+    (HANDLE_SOMETHING_ELSE_LAWFUL, "handling_something_else_is_lawful"),
+]
+
+
+def _cases():  # noqa: ANN202
+    return [
+        pytest.param(sentence, refused, id=f"{behaviour}-{i}")
+        for refused, groups in ((True, REFUSED), (False, LAWFUL))
+        for rows, behaviour in groups
+        for i, sentence in enumerate(rows)
+    ]
+
+
+@pytest.mark.parametrize(("instruction", "refused"), _cases())
+def test_a_case_reads_as_its_list_says(instruction: str, refused: bool) -> None:
+    if refused:
+        assert instructs_decision(instruction)
+    else:
+        assert instructs_decision(instruction) is None
 
 
 # 4. Plural and generic people asked for.
