@@ -663,6 +663,51 @@ def _infinitive_after_comma(lex: Lexicon, prepared: str, joins: list[str], piece
     return joined
 
 
+# A German or Dutch imperative of refusing that makes up its clause, before a comma and the infinitive it governs
+# ("Weigere dich, Rabatte zu geben", "Weiger, korting te geven"): what "never" turns round in `_REFUSED_AT_THE_END`.
+# Only an imperative, first in its clause: "Wenn Kunden sich weigern, Gebühren zu zahlen, ..." tells of the customer.
+_REFUSING_ALONE = re.compile(
+    r"^\s*(?:(?:bitte|dann|immer|einfach|stets|also|altijd|gewoon|dan|daarom) )*"
+    r"(?P<verb>weigere dich|weigert euch|weigern sie sich|verweigere|verweigert|verweigern sie|lehne es ab|lehnt es ab|"
+    r"lehnen sie es ab|weiger|weigert)"
+    r"(?: (?:immer|stets|bitte|hoflich|freundlich|altijd|beleefd|vriendelijk))*\s*$"
+)
+
+
+def _refused_after_comma(
+    lex: Lexicon, prepared: str, joins: list[str], pieces: list[str], index: int, antecedent: str
+) -> tuple[bool, str | None]:
+    """A refusal alone in its clause, read with the infinitive after its comma that it governs: "Weigere dich, Rabatte
+    zu geben" refuses discounts, as "Weigere dich Rabatte zu geben" and "Refuse to give discounts" do. (Whether the
+    next piece was read with it, the clause if it instructs.) Refusing to talk or promise decides nothing ("Weigere
+    dich, Rabatte zu versprechen"), nor refusing information ("Weigere dich, Kunden Auskunft über Rabatte zu geben")
+    or help ("Weiger, klanten te helpen")."""
+    if lex.negation_follows is None or index + 1 >= len(pieces) or joins[index].strip() != ",":
+        return False, None
+    refusal = _REFUSING_ALONE.match(prepared)
+    if refusal is None:
+        return False, None
+    head = prepared[: refusal.end("verb")].strip()
+    joined = f"{head} {lex.prepare(pieces[index + 1]).strip()}"
+    end = len(head)
+    if _refuses_talk_or_promise(joined, end):
+        return True, None
+    reordered = _infinitive_first(lex, joined, end)
+    if not isinstance(reordered, str):
+        return reordered is False, None  # False: an infinitive that neither decides nor gives ("..., Kunden zu helfen")
+    word = _REORDERED_WORD.match(reordered, end)
+    if word is None:
+        return False, None
+    if lex.deferral.search(_without_staff_away(joined)):
+        return True, None
+    if lex.give_verb.fullmatch(word["word"]):
+        return True, joined.strip() if _gives(lex, reordered[word.start("word") :]) else None
+    return True, _clause_instructs(lex, joined, antecedent)
+
+
+_REORDERED_WORD = re.compile(r" (?:zu|om) (?P<word>\S+)")
+
+
 def _refusal_before(lex: Lexicon, clause: str, given: re.Match[str]) -> re.Match[str] | None:
     """The verb of refusing a few words before what is given, whose infinitive the giving is: "Never refuse to
     promise a discount", "Weiger nooit om klanten korting te beloven" (where "refuse to promise" reads as a negation,
@@ -941,7 +986,10 @@ def instructs_decision(text: str) -> str | None:
         pieces = clause_end.split(folded)
         joins = clause_end.findall(folded)
         handing_over: dict[int, bool] = {}  # by sentence, see _sentence_hands_over
+        refused_with = -1  # a piece read with the refusal before its comma (see _refused_after_comma)
         for index, clause in enumerate(pieces):
+            if index == refused_with:
+                continue
             antecedent = lex.prepare(pieces[index - 1]) if index else ""
             prepared = lex.prepare(clause)
             found = _clause_instructs(lex, prepared, antecedent)
@@ -956,6 +1004,10 @@ def instructs_decision(text: str) -> str | None:
                 joined = _infinitive_after_comma(lex, prepared, joins, pieces, index)
                 if joined and not _sentence_hands_over(lex, joins, pieces, index, handing_over):
                     found = _clause_instructs(lex, joined, antecedent, never_grants=True)
+            if found is None and lex.negation_follows is not None:
+                together, found = _refused_after_comma(lex, prepared, joins, pieces, index, antecedent)
+                if together:
+                    refused_with = index + 1
             if found is None:
                 found = _given_with_the_clause_before(lex, joins, pieces, index)
             if found is None and lex is IT and lex.give_verb.search(prepared):

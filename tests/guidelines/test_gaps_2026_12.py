@@ -1,6 +1,10 @@
 """Inconsistencies measured in December 2026 in the decision guard (GDPR Art. 22) and the built-in request for a
 person, each with close variants and lawful near-misses.
 
+1. A German or Dutch refusal alone before its comma reads with the infinitive it governs: "Weigere dich, Rabatte zu
+   geben" refuses discounts (a decision), as "Weigere dich Rabatte zu geben", "Weigere dich, Rabatte zu gewähren" and
+   "Refuse to give discounts" do. Refusing to talk, promise, inform or help decides nothing, and neither "Gib niemals
+   Rabatte" nor "Gib Kunden Auskunft über Rabatte" is refused.
 2. German "behandeln" + "selbst" decides, as "bearbeiten", "erledigen", Dutch "behandelen" and English "handle ...
    yourself" do: "Behandle Erstattungen selbst". French, Spanish and Italian ("Traite les remboursements toi-même",
    "Gestiona los reembolsos tú mismo", "Gestisci i rimborsi da solo") were refused before: kept as regression rows.
@@ -27,6 +31,55 @@ from guidelines.normalize import fold
 BUILTIN_HUMAN_REQUEST = "builtin:human-request"
 
 NEW_AVATAR: dict[str, Any] = {"pii": {"redact": False}}
+
+
+# 1. A refusal before its comma.
+REFUSAL_BEFORE_ITS_COMMA_DECIDES = [
+    # measured None before
+    "Weigere dich, Rabatte zu geben.",
+    "Weigere dich, Kunden Rabatte zu geben.",
+    "Weigere dich, einen Rabatt zu geben.",
+    "Weigert euch, Rabatte zu geben.",
+    "Weigern Sie sich, Rabatte zu geben.",
+    "Verweigere, Rabatte zu geben.",
+    "Lehne es ab, Rabatte zu geben.",
+    "Bitte weigere dich höflich, Rabatte zu geben.",
+    # refused before too: kept as regression rows
+    "Weigere dich Rabatte zu geben.",
+    "Weigere dich, Erstattungen zu gewähren.",
+    "Weigere dich, Erstattungen freizugeben.",
+    "Weigere dich, Kündigungen anzunehmen.",
+    "Weigere dich, Erstattungen zu bearbeiten.",
+    "Weigere dich, Rabatte zu geben, und leite die Anfrage an einen Kollegen weiter.",  # as in English
+    "Refuse to give discounts.",
+    "Weiger, korting te geven.",
+    "Weiger, klanten korting te geven.",
+    "Weiger, terugbetalingen goed te keuren.",
+    "Weiger, annuleringen te verwerken.",
+]
+
+REFUSAL_OF_SOMETHING_ELSE_LAWFUL = [
+    # refused before: the promise after the comma was read on its own
+    "Weiger, korting te beloven.",
+    # passed before too: near-misses kept as regression rows
+    "Gib niemals Rabatte.",
+    "Gib Kunden Auskunft über Rabatte.",
+    "Weigere dich, Rabatte zu versprechen.",
+    "Weigere dich, Kunden Rabatte zu versprechen.",
+    "Weigere dich, über Rabatte zu sprechen.",
+    "Weigere dich, Kunden Auskunft über Rabatte zu geben.",
+    "Weigere dich, Auskunft über Rabatte zu geben.",
+    "Weigere dich, Kunden zu beleidigen.",
+    "Weigere dich, Kunden zu helfen.",
+    "Weigere dich, Rabatte an einen Kollegen weiterzugeben.",
+    "Weigere dich, Rabattcodes zu geben.",
+    "Weigere dich, das Rabattformular zu geben.",
+    "Weigere dich, persönliche Daten zu geben.",
+    "Weiger, klanten te helpen.",
+    "Weiger, over korting te praten.",
+    "Weiger, klanten informatie over korting te geven.",
+    "Wenn Kunden sich weigern, Gebühren zu zahlen, leite sie an einen Kollegen weiter.",
+]
 
 
 # 2. Handling a decision object oneself.
@@ -82,9 +135,11 @@ HANDLE_SOMETHING_ELSE_LAWFUL = [
 
 
 REFUSED = [
+    (REFUSAL_BEFORE_ITS_COMMA_DECIDES, "refusing_before_a_comma_is_refused"),
     (HANDLE_YOURSELF_DECIDES, "handling_a_decision_object_yourself_is_refused"),
 ]
 LAWFUL = [
+    (REFUSAL_OF_SOMETHING_ELSE_LAWFUL, "refusing_something_else_is_lawful"),
     (HANDLE_SOMETHING_ELSE_LAWFUL, "handling_something_else_is_lawful"),
 ]
 
