@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, column, func, literal_column, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from confide.chats.models import Message
@@ -49,6 +50,18 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "column":
         return not (name == POSTGRES_COLUMN and (parent_names or {}).get("table_name") == "chat_message")
     return name != POSTGRES_INDEX
+
+
+async def compact_index(session: AsyncSession) -> bool:
+    """SQLite: rewrite the FTS5 index as one segment, which drops the words of deleted and rewritten messages.
+    FTS5's 'delete' (the triggers') only marks an entry; its words stay in the index's pages
+    (chat_message_fts_data) until a merge happens to rewrite them: no search finds them, yet they are in the
+    database file. Erasure and retention run this after deleting messages, and the pages it frees are zeroed
+    (PRAGMA secure_delete, core.db). PostgreSQL: nothing to do (index entries go with their rows; VACUUM)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    await session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')"))
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ def create_engine(url: str, *, pool_size: int = 20, pre_ping: bool = False) -> A
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA secure_delete=ON")  # erased text is overwritten in the file, not left in free pages
             cursor.close()
 
         return engine

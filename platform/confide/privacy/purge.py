@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from confide.chats.models import Conversation, Message
+from confide.chats.search import compact_index
 from confide.chats.service import ACTIVITY_RESOLUTION, LIVE_STATUSES
 from confide.chats.tokens import customer_visitor_id
 from confide.core.broker import Broker
@@ -180,6 +181,9 @@ class Purger:
                     )
                 ).all()
             if not rows:
+                if totals.get("chat_message"):
+                    async with self.sessionmaker() as session, session.begin():
+                        await compact_index(session)  # SQLite: the deleted words leave the search index's pages too
                 return totals
             last = rows[-1].id
             for key, value in (await self._batch(selection.tenant_id, rows, mode, unlink_log_as, progress)).items():

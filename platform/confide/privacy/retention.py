@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from confide.accounts.models import EmailToken
 from confide.accounts.service import EMAIL_CHANGE
+from confide.chats.search import compact_index
 from confide.core.access_log import AccessLog
 from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
@@ -224,6 +225,12 @@ async def expire_run_history(session: AsyncSession, now: datetime, settings: Set
     return {"retention_run": _count(await session.execute(delete(RetentionRun).where(RetentionRun.started_at < cutoff)))}
 
 
+async def compact_search_index(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
+    """chats.search.compact_index: nothing is counted, the words were counted with their messages."""
+    await compact_index(session)
+    return {}
+
+
 STEPS: list[RetentionStep] = [
     RetentionStep("access logs older than the retention period", expire_access_logs),
     RetentionStep("expired or revoked login sessions", expire_sessions),
@@ -236,6 +243,9 @@ STEPS: list[RetentionStep] = [
     RetentionStep("processing log entries past their period", expire_processing_log),
     RetentionStep("old retention runs", expire_run_history),
     RetentionStep("chat data past each tenant's retention period (statistics kept, legal holds honoured)", expire_chat_data),
+    # After the chat data: also catches messages deleted outside a purge (a conversation without stored
+    # transcripts losing its text at its end, a redaction rewriting one) and a purge cut short before its own.
+    RetentionStep("words of deleted or rewritten messages left in the search index (SQLite)", compact_search_index),
 ]
 
 
