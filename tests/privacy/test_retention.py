@@ -169,6 +169,17 @@ async def test_cli_runs_and_shows_status(backend):
     assert ran["id"] in [r["id"] for r in status]
 
 
+def test_the_cli_runs_every_step_the_server_runs():
+    """Other domains add steps when imported; the CLI, in a process of its own, must run them all too."""
+    import confide.app  # noqa: F401 - as the server: every domain imported
+
+    script = "import json; from confide.privacy import cli, retention; cli.register_every_step(); print(json.dumps([s.name for s in retention.STEPS]))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert sorted(json.loads(done.stdout)) == sorted(step.name for step in STEPS)
+    assert "webhook delivery log past its period" in json.loads(done.stdout)
+
+
 async def rows_of(app, model, *where) -> int:  # noqa: ANN001
     async with app.state.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)

@@ -22,7 +22,15 @@ from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
 
 
+def register_every_step() -> None:
+    """Import every domain, as `confide serve` does: other domains add their retention steps when imported
+    (evaluation's unanswered questions and score comments, the webhook delivery log), and a run from here
+    without them would skip those and still say `done`."""
+    import confide.app  # noqa: F401, PLC0415
+
+
 async def _run(settings: Settings) -> dict[str, Any]:
+    register_every_step()
     engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     try:
         run = await run_retention(engine, settings)
