@@ -253,7 +253,7 @@ class Settings(BaseSettings):
     erasure_worker_enabled: bool = Field(default=True, description="Carry out tenants' erasure requests in the background of `confide serve` (one runner per cluster).")
     erasure_batch_rows: int = Field(default=5000, ge=1, description="Rows the erasure worker removes per transaction; it yields to the chat between batches.")
     erasure_poll_seconds: float = Field(default=5.0, gt=0, description="Seconds between the erasure worker's looks at the queue (a request on the same node wakes it at once).")
-    erasure_ledger_sweep_seconds: float = Field(default=600.0, gt=0, description="Seconds between sweeps that erase again any data of erased subjects that reappears (imports, restored backups).")
+    erasure_ledger_sweep_seconds: float = Field(default=600.0, gt=0, description="Seconds between sweeps that erase again any data of erased subjects that reappears (imports, tables or tenants restored from a backup; a whole-database restore brings back an older ledger, see docs/tenant-data.md).")
     operator_token: str | None = Field(
         default=None,
         min_length=32,
