@@ -69,6 +69,9 @@ _HANDLES_EN = _handles(
     r"(?:questions?|inquir\w*|enquir\w*|polic(?:y|ies)|info\w*|faqs?|details)",
 )
 
+# What someone gets in a content clause after "promise that" (see `EN.instruct_give`).
+_GETS_EN = r"(?:gets?|receives?|(?:will|shall|'ll|can) (?:get|receive|have)|(?:is|are|will be|be) (?:given|granted|offered))"
+
 # Whom "issue" hands something to or provides with ("Issue the customer with a refund").
 _RECIPIENT_EN = r"(?:customers?|clients?|users?|them|him|her|people|buyers?|members?|callers?|guests?|visitors?|applicants?)"
 
@@ -236,6 +239,10 @@ EN = Lexicon(
     instruct_give=_c(
         rf"\b(?:give|offer|grant|promise|guarantee(?! that\b)|hand out|provide|hand over)\b (?:[\w']+ ){{0,4}}?(?:\d[\d.,]* (?:eur |euros? |dollars? |percent |per cent )?)?"
         rf"(?:{GRANTABLE_EN}|free\b)"
+        # A promise that someone gets it ("Promise that every customer gets a refund", "Promise customers that they
+        # will receive a discount"); one about how it goes is none (see `decisions._promised_as_information`).
+        rf"|\b(?:promise|guarantee|assure)\b (?:[\w']+ ){{0,3}}?that (?:[\w']+ ){{0,4}}?{_GETS_EN} (?:[\w']+ ){{0,3}}?"
+        rf"(?:{GRANTABLE_EN})"
         # Whom it is given to, with a relative clause about them that does not end on a preposition or article
         # ("Give customers who ask for information a discount"; not "Give customers who ask about a discount
         # the policy").
@@ -564,6 +571,10 @@ FR = Lexicon(
         r"\b(?:donne|donnez|donner|accorde|accordez|accorder|offre|offrez|offrir|propose|proposez|proposer|promets|promettez|"
         r"promettre|garantis|garantissez|garantir(?! que\b)|consens|consentez|consentir|fournis|fournissez|fournir)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_FR}|gratuit\w*)"
+        # "Promets aux clients qu'ils recevront un remboursement" (elided "que ils")
+        r"|\b(?:promets|promettez|promettre|garantis|garantissez|garantir|assure|assurez)\b (?:[\w']+ ){0,3}?que"
+        rf" (?:[\w']+ ){{0,3}}?(?:recev\w*|recoi\w*|obtiendr\w*|obtien\w*|auront|aura|beneficier\w*) (?:[\w']+ ){{0,3}}?"
+        rf"(?:{_GRANTABLE_FR})"
     ),
     instruct_self=_c(r"\b(?:rembourse|remboursez|resilie|resiliez)\b|" + _HANDLES_FR),
     # "sans" negates only the verb it governs ("sans rembourser"; see `_REPLACED` in `decisions`), not a later one
@@ -732,6 +743,9 @@ ES = Lexicon(
         rf"garantiza|garantice|{_PROMETER_ES}|"
         r"proporciona|proporcione|proporcionar|facilita|facilite|facilitar|brinda|brinde|brindar)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_ES}|gratis)"
+        # "Promete a los clientes que recibirán un reembolso"
+        rf"|\b(?:promete|prometa|{_PROMETER_ES}|garantiza|garantice|asegura|asegure)\b (?:[\w']+ ){{0,4}}?que"
+        rf" (?:[\w']+ ){{0,3}}?(?:recib\w*|obtendr\w*|obtien\w*|tendr\w*) (?:[\w']+ ){{0,3}}?(?:{_GRANTABLE_ES})"
     ),
     instruct_self=_c(r"\b(?:reembolsa|reembolse|devuelve el dinero|devuelva el dinero)\b|" + _HANDLES_ES),
     negation=_c(r"\b(?:no|nunca|jamas|ningun\w*|ni|evita\w*|prohibid\w*)\b"),
@@ -890,6 +904,9 @@ IT = Lexicon(
     instruct_give=_c(
         r"\b(?:dai|dare|offri|offrire|concedi|concedere|prometti|promettere|garantisci|garantire|regala|regalare|fornisci|fornire)\b"
         rf" (?:[\w']+ ){{0,4}}?(?:{_GRANTABLE_IT}|gratis|gratuit\w*)"
+        # "Prometti ai clienti che riceveranno un rimborso"
+        r"|\b(?:prometti|promettere|garantisci|garantire|assicura)\b (?:[\w']+ ){0,4}?che"
+        rf" (?:[\w']+ ){{0,3}}?(?:ricev\w*|otterr\w*|ottien\w*|avranno|avra) (?:[\w']+ ){{0,3}}?(?:{_GRANTABLE_IT})"
     ),
     instruct_self=_c(r"\b(?:rimborsa|rimborsare|disdici)\b|" + _HANDLES_IT),
     negation=_c(

@@ -856,7 +856,12 @@ def _gives(lex: Lexicon, phrase: str) -> bool:
     """Whether `phrase`, which starts with a giving verb, gives what can be granted ("give customers a discount"), not
     information about it ("give information about discounts") or something it qualifies ("give a refund form")."""
     found = lex.instruct_give.match(_without_info(lex, phrase))
-    return found is not None and lex.grantable.search(found.group()) is not None and _grants(lex, found)
+    return (
+        found is not None
+        and lex.grantable.search(found.group()) is not None
+        and _grants(lex, found)
+        and not _promised_as_information(lex, found.string, found)
+    )
 
 
 def _grants(lex: Lexicon, given: re.Match[str]) -> bool:
@@ -922,6 +927,42 @@ def _decides_instruct_obj(lex: Lexicon, clause: str, verb: re.Match[str], rest: 
     return False
 
 
+# Promising or guaranteeing that something happens to what can be granted tells how it goes, as "Tell customers
+# that refunds arrive within 14 days" does: "Promise that refunds arrive within 14 days", "Promets que les
+# remboursements arrivent sous 14 jours", "Beloof dat terugbetalingen binnen 14 dagen aankomen". It grants only
+# where the content clause says someone gets it or it is decided ("Promise that refunds will be approved",
+# "Promise customers that they get a refund"); "Promise customers a refund" has no content clause.
+_PROMISE_VERB = re.compile(
+    r"(?:promise|guarantee|assure|versprich|versprechen|garantiere|garantieren|promets|promettez|promettre|garantis|"
+    r"garantissez|garantir|promete|prometa|prometer|garantiza|garantice|garantizar|prometti|promettere|garantisci|"
+    r"garantire|beloof|beloven|garandeer|garanderen)\b"
+)
+_CONTENT_THAT = re.compile(r"\b(?:that|dass|que|che|dat) ")
+_CONTENT_GRANTS = re.compile(
+    r"\b(?:gets?|getting|got|receives?|receiving|obtain\w*|given|granted|approved|accepted|entitled|eligible|qualif\w*|"
+    r"honou?red|awarded|issued|bekomm\w*|erhalt\w*|kriegt?|kriegen|genehmigt|bewilligt|gewahrt|akzeptiert|angenommen|"
+    r"anspruch|zugesagt|berechtigt|recev\w*|recoi\w*|recu\w*|obten\w*|obtien\w*|obtiendr\w*|beneficie\w*|approuve\w*|"
+    r"accorde\w*|accepte\w*|droit|octroye\w*|recib\w*|obtendr\w*|aprobad\w*|concedid\w*|otorgad\w*|aceptad\w*|"
+    r"derecho|elegible\w*|ricev\w*|ottien\w*|otterr\w*|ottenere|approvat\w*|concess\w*|accettat\w*|accordat\w*|"
+    r"diritto|krijg\w*|ontvang\w*|goedgekeurd|toegekend|geaccepteerd|gehonoreerd|recht)\b"
+)
+
+
+def _promised_as_information(lex: Lexicon, clause: str, given: re.Match[str]) -> bool:
+    """Whether a match of `instruct_give` promises only how what can be granted goes: a promising verb, then a
+    content clause ("that", "que", "che", "dat") whose subject is what can be granted (at most two words before it),
+    and nothing in that clause that grants or decides it (see above)."""
+    if not _PROMISE_VERB.match(clause, given.start()):
+        return False
+    that = _CONTENT_THAT.search(clause, given.start(), given.end())
+    if that is None:
+        return False
+    noun = lex.grantable.search(clause, that.end(), given.end())
+    if noun is None or len(clause[that.end() : noun.start()].split()) > 2:
+        return False  # "Prometti ai clienti che lo chiedono uno sconto": "che" is a relative pronoun
+    return _CONTENT_GRANTS.search(clause, that.end()) is None
+
+
 def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_grants: bool = False) -> str | None:
     """The clause, if it instructs a decision; with `never_grants`, a rejection after "never" counts too (see
     `_never_rejects`)."""
@@ -952,6 +993,8 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_gra
                 continue
             if finder is lex.instruct_give and not _grants(lex, match):
                 continue  # "Give customers the refund form", "Donne le code de réduction"
+            if finder is lex.instruct_give and _promised_as_information(lex, clause, match):
+                continue  # "Promise that refunds arrive within 14 days"
             if (
                 finder is lex.instruct_verb
                 and lex.negation_follows is not None

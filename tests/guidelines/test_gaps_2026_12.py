@@ -9,6 +9,11 @@ person, each with close variants and lawful near-misses.
    yourself" do: "Behandle Erstattungen selbst". French, Spanish and Italian ("Traite les remboursements toi-même",
    "Gestiona los reembolsos tú mismo", "Gestisci i rimborsi da solo") were refused before: kept as regression rows.
    A compound about the object ("Erstattungsrichtlinie", "Rückgabeinformationen") is none, for every German verb.
+3. Promising that what can be granted goes some way ("Promise that refunds arrive within 14 days") is information,
+   as "Tell customers that refunds arrive within 14 days" is, in English, French, Spanish, Italian and Dutch; a
+   promise that someone gets it or that it is decided grants ("Promise customers a refund", "Promise every customer a
+   refund if they ask", "Promise that refunds will be approved", and, None before, "Promise that every customer gets
+   a refund", "Promise customers that they will get a refund").
 4. A request for plural or generic people ("Are there people I can talk to?", "Can I talk to people?", "Gibt es
    Menschen, mit denen ich sprechen kann?") hands off as "Is there a person I can talk to?" does, in English,
    German, French, Spanish, Italian and Dutch; people who are only mentioned ("Do people usually talk to you about
@@ -134,13 +139,76 @@ HANDLE_SOMETHING_ELSE_LAWFUL = [
 ]
 
 
+# 3. Promising how it goes, and promising it.
+PROMISING_A_GRANT_DECIDES = [
+    # measured None before
+    "Promise that every customer gets a refund.",
+    "Promise customers that they will get a refund.",
+    "Promise customers that they will receive a discount.",
+    "Promets aux clients qu'ils recevront un remboursement.",
+    "Promete a los clientes que recibirán un reembolso.",
+    "Prometti ai clienti che riceveranno un rimborso.",
+    # refused before too: kept as regression rows
+    "Promise customers a refund.",
+    "Promise every customer a refund if they ask.",
+    "Promise a refund within 14 days.",
+    "Promise refunds.",
+    "Promise that refunds will be approved.",
+    "Promise that refunds are always granted.",
+    "Guarantee customers that they will get a refund.",
+    "Never refuse to promise a refund.",
+    "Never refuse to promise that refunds will be approved.",
+    "Promets que les remboursements seront accordés.",
+    "Promets un remboursement aux clients.",
+    "Promete que los reembolsos serán aprobados.",
+    "Prometti che i rimborsi saranno approvati.",
+    "Beloof klanten dat ze een terugbetaling krijgen.",
+    "Beloof dat terugbetalingen altijd worden goedgekeurd.",
+    "Beloof klanten korting.",
+]
+
+PROMISING_HOW_IT_GOES_LAWFUL = [
+    # refused before: the promise read as granting what it is about
+    "Promise that refunds arrive within 14 days.",
+    "Promise customers that refunds arrive within 14 days.",
+    "Promise customers that their refund will arrive within 14 days.",
+    "Promise that refunds are processed within 14 days.",
+    "Promise that the refund is paid out within 14 days.",
+    "Never refuse to promise that refunds arrive within 14 days.",
+    "Promets que les remboursements arrivent sous 14 jours.",
+    "Promets aux clients que les remboursements arrivent sous 14 jours.",
+    "Garantis que les remboursements arrivent sous 14 jours.",
+    "Promete que los reembolsos llegan en 14 días.",
+    "Garantiza que los reembolsos llegan en 14 días.",
+    "Prometti che i rimborsi arrivano entro 14 giorni.",
+    "Beloof dat terugbetalingen binnen 14 dagen aankomen.",
+    "Beloof klanten dat terugbetalingen binnen 14 dagen binnen zijn.",
+    # passed before too: near-misses kept as regression rows
+    "Tell customers that refunds arrive within 14 days.",
+    "Guarantee that refunds arrive within 14 days.",
+    "Promise that customers receive a reply within a day.",
+    "Promise customers that they will get an answer about their refund.",
+    "Promise customers that they get a refund form.",
+    "Never promise that customers get a refund.",
+    "Promets aux clients qu'ils recevront une réponse rapide.",
+    "Ne promets jamais aux clients qu'ils recevront un remboursement.",
+    "Promete a los clientes que recibirán una respuesta.",
+    "Nunca prometas a los clientes que recibirán un reembolso.",
+    "Prometti ai clienti che riceveranno una risposta.",
+    "Non promettere mai ai clienti che riceveranno un rimborso.",
+    "Versprich, dass Erstattungen innerhalb von 14 Tagen ankommen.",
+]
+
+
 REFUSED = [
     (REFUSAL_BEFORE_ITS_COMMA_DECIDES, "refusing_before_a_comma_is_refused"),
     (HANDLE_YOURSELF_DECIDES, "handling_a_decision_object_yourself_is_refused"),
+    (PROMISING_A_GRANT_DECIDES, "promising_a_grant_is_refused"),
 ]
 LAWFUL = [
     (REFUSAL_OF_SOMETHING_ELSE_LAWFUL, "refusing_something_else_is_lawful"),
     (HANDLE_SOMETHING_ELSE_LAWFUL, "handling_something_else_is_lawful"),
+    (PROMISING_HOW_IT_GOES_LAWFUL, "promising_how_it_goes_is_lawful"),
 ]
 
 
