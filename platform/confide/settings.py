@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     dpo_address: str = "Dachauer Straße 65, 80335 München, Germany"
     dpo_phone: str = "+49 89 7400 45840"
     dpo_web: str = "www.dataguard.de"
+    telemetry_contact_email: str = Field(
+        default="contact@humanizing.com", description="Where objections to telemetry (metrics, logs) and other rights about it go (policy XI.5)."
+    )
 
     # LLM (OpenAI-compatible)
     openai_base_url: str | None = Field(
@@ -218,10 +221,21 @@ class Settings(BaseSettings):
     subprocessors_json: str | None = Field(
         default=None,
         description="The sub-processor register as a JSON list of {id, name, kind, purpose, location, transfer_safeguard, required}; "
-        "default: the hosting provider, the CDN, and the LLM provider of OPENAI_BASE_URL when one is configured.",
+        "default: the hosting provider, the CDN (unless cdn_provider is empty), and the LLM provider of OPENAI_BASE_URL when one is configured.",
     )
     hosting_provider: str = "Microsoft Ireland Operations Limited (Microsoft Azure)"
     hosting_location: str = "EU (Azure region West Europe, Netherlands)"
+    cdn_provider: str = Field(
+        default="Microsoft Corporation (Microsoft Azure CDN), One Microsoft Way, Redmond, WA 98052-6399, USA",
+        description="The CDN in front of the platform (policy X), listed in the sub-processor register; empty: no CDN, no entry.",
+    )
+    cdn_location: str = Field(default="Worldwide edge servers; USA", description="Where the CDN processes.")
+    cdn_safeguard: str = Field(default="Standard contractual clauses, Art. 46(2)(c) GDPR; EU-U.S. Data Privacy Framework", description="The CDN's transfer safeguard.")
+    mail_provider_name: str | None = Field(
+        default=None, description="Who runs SMTP_HOST, named among the recipients of the privacy notice; default: the operator of that host, unnamed."
+    )
+    mail_provider_location: str | None = Field(default=None, description="Where the mail provider processes; default: not stated.")
+    mail_provider_safeguard: str | None = Field(default=None, description="The mail provider's transfer safeguard; default: not stated.")
     llm_provider_name: str | None = Field(default=None, description="Who runs OPENAI_BASE_URL; default: derived from its host name.")
     llm_provider_location: str | None = Field(
         default=None,

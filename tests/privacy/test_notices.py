@@ -187,3 +187,34 @@ async def test_tenant_records_follow_its_instructions(client, factory):
     analyst = await factory.member(tenant, owner, "analyst")
     r = await client.get(url, headers=analyst.headers)
     assert r.status_code == 403 and r.json()["permission"] == "privacy:read"
+
+
+async def test_telemetry_objections_go_to_their_own_address(client, backend):
+    """Policy XI.5 names another address for telemetry than for everything else; both are settings."""
+    telemetry = (await client.get("/v1/privacy/notice")).json()["telemetry"]
+    assert telemetry["objection"].startswith("By email to contact@humanizing.com")
+    settings = backend.settings(telemetry_contact_email="metrics-privacy@example.com", retention_job_enabled=False)
+    async with running(create_app(settings)) as other, hooked_client(other) as c:
+        assert "metrics-privacy@example.com" in (await c.get("/v1/privacy/notice")).json()["telemetry"]["objection"]
+
+
+async def test_the_cdn_and_the_mail_provider_are_settings(backend):
+    """A deployment without a CDN lists none; one that mails through SMTP names who delivers the mails (or says
+    that nobody stated where they process), for the platform's own data, not in the tenants' register."""
+    settings = backend.settings(cdn_provider="", smtp_host="smtp.example.com", retention_job_enabled=False)
+    async with running(create_app(settings)) as other, hooked_client(other) as c:
+        assert [s["id"] for s in (await c.get("/v1/privacy/subprocessors")).json()] == ["hosting"]
+        recipients = (await c.get("/v1/privacy/notice")).json()["recipients"]
+        [mail] = recipients["controller_recipients"]
+        assert mail["name"] == "The operator of the mail server at smtp.example.com" and mail["location"].startswith("Not yet stated")
+        assert "Mail delivery provider" in recipients["categories"] and "Provider of the CDN" not in recipients["categories"]
+    named = backend.settings(
+        cdn_provider="Bunny Way d.o.o., Slovenia", cdn_location="EU", cdn_safeguard="Processing in the EU/EEA", smtp_host="smtp.example.com",
+        mail_provider_name="Mailgun Technologies, Inc.", mail_provider_location="EU (Germany)", mail_provider_safeguard="Processing in the EU/EEA",
+        retention_job_enabled=False,
+    )
+    async with running(create_app(named)) as other, hooked_client(other) as c:
+        cdn = {s["id"]: s for s in (await c.get("/v1/privacy/subprocessors")).json()}["cdn"]
+        assert (cdn["name"], cdn["location"], cdn["transfer_safeguard"]) == ("Bunny Way d.o.o., Slovenia", "EU", "Processing in the EU/EEA")
+        [mail] = (await c.get("/v1/privacy/notice")).json()["recipients"]["controller_recipients"]
+        assert (mail["name"], mail["location"], mail["transfer_safeguard"]) == ("Mailgun Technologies, Inc.", "EU (Germany)", "Processing in the EU/EEA")

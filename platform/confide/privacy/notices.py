@@ -7,7 +7,7 @@ from typing import Any
 
 from confide.core.classification import REGISTRY, Holder
 from confide.privacy.records import controller_details
-from confide.privacy.subprocessors import SubprocessorRegister
+from confide.privacy.subprocessors import NOT_STATED, SubprocessorRegister
 from confide.settings import Settings
 
 LANGUAGE_COOKIE = "lang"
@@ -96,7 +96,7 @@ def telemetry(settings: Settings) -> dict[str, Any]:
         "legal_basis": "Art. 6(1)(f) GDPR",
         "retention": "Metrics are counters in the memory of each API process and start again from zero when it restarts; "
         "a monitoring system that collects them keeps them as long as the platform operator configures it.",
-        "objection": f"By email to {settings.controller_email}.",
+        "objection": f"By email to {settings.telemetry_contact_email}; every other right about telemetry too.",
     }
 
 
@@ -134,8 +134,18 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
     controller_tables = sorted((r for r in REGISTRY.values() if r.holder == Holder.CONTROLLER), key=lambda r: r.table)
     kinds = list(dict.fromkeys(e.kind for e in register.entries))
     recipient_categories = [RECIPIENT_CATEGORIES.get(k, f"Providers of {k} services") for k in kinds]
+    controller_recipients = []
     if settings.smtp_host:
         recipient_categories.append("Mail delivery provider")
+        controller_recipients.append(
+            {
+                "kind": "mail",
+                "name": settings.mail_provider_name or f"The operator of the mail server at {settings.smtp_host}",
+                "purpose": "Delivering the platform's mails (confirmations, password resets, invitations, newsletters)",
+                "location": settings.mail_provider_location or NOT_STATED,
+                "transfer_safeguard": settings.mail_provider_safeguard or NOT_STATED,
+            }
+        )
     return {
         **controller_details(settings),
         "policy_version": settings.privacy_policy_version,
@@ -152,6 +162,7 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
         "recipients": {
             "categories": recipient_categories,
             "subprocessors": [e.model_dump() for e in register.entries],
+            "controller_recipients": controller_recipients,  # recipients of the platform's own data only (policy IV)
             "third_country_transfers": "Where a recipient is outside the EU/EEA, transfers rest on appropriate safeguards, "
             "e.g. standard contractual clauses under Art. 46(2)(c) GDPR; each recipient's safeguard is listed.",
         },

@@ -102,16 +102,19 @@ def default_entries(settings: Settings) -> list[Subprocessor]:
             transfer_safeguard="Processing in the EU; Standard contractual clauses, Art. 46(2)(c) GDPR, for any access from outside the EU/EEA",
             required=True,
         ),
-        Subprocessor(
-            id="cdn",
-            name="Microsoft Corporation (Microsoft Azure CDN), One Microsoft Way, Redmond, WA 98052-6399, USA",
-            kind="cdn",
-            purpose="Delivering the dashboard and the chat widget quickly and protecting them from misuse (policy X)",
-            location="Worldwide edge servers; USA",
-            transfer_safeguard="Standard contractual clauses, Art. 46(2)(c) GDPR; EU-U.S. Data Privacy Framework",
-            required=True,
-        ),
     ]
+    if settings.cdn_provider.strip():
+        entries.append(
+            Subprocessor(
+                id="cdn",
+                name=settings.cdn_provider,
+                kind="cdn",
+                purpose="Delivering the dashboard and the chat widget quickly and protecting them from misuse (policy X)",
+                location=settings.cdn_location,
+                transfer_safeguard=settings.cdn_safeguard,
+                required=True,
+            )
+        )
     if settings.openai_base_url:
         entries.append(llm_provider_entry(settings))
     return entries
