@@ -47,6 +47,7 @@ class Backend:
             "login_limit_per_address": 100_000,
             "login_limit_per_account": 1_000,
             "registration_limit_per_address": 100_000,  # the suite registers hundreds of users from 127.0.0.1
+            "contact_limit_per_hour": 100_000,  # and sends contact messages from it in many modules: no order dependence (test_contact tests the limit on an app of its own)
             "access_log_flush_seconds": 3600,
             "retention_job_enabled": False,
             "gc_freeze_after_startup": False,
