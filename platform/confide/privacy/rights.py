@@ -1,6 +1,8 @@
-"""Platform users' own rights, self-service: access and portability (export), erasure, restriction and
-objection. Which tables hold a user's data is read from the classification registry and the foreign
-keys, so a new table is covered the moment it is registered."""
+"""Platform users' own rights: access and portability (export), erasure, restriction and objection,
+self-service under /v1/me, and the same carried out by the platform operator for a request a user sent by
+email to the controller (privacy policy III.6 and VII.5; /v1/admin/accounts). Which tables hold a user's
+data is read from the classification registry and the foreign keys, so a new table is covered the moment
+it is registered."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
 from confide.accounts.models import EmailToken
-from confide.accounts.service import CHANGE_REF_HEADER, EMAIL_CHANGE, change_ref, limit_password_checks
+from confide.accounts.service import CHANGE_REF_HEADER, EMAIL_CHANGE, change_ref, find_user_by_email, limit_password_checks
 from confide.core.ids import new_id
 from confide.core.security import ONE_TIME_TOKEN_PREFIX
 from confide.core.services import Services
@@ -30,8 +32,11 @@ from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
 from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
 from confide.privacy.models import Objection, ProcessingLogEntry
+from confide.privacy.notices import privacy_notice
 from confide.privacy.outbox import delete_after_commit, find_matching, find_mentions, token_hashes_in
+from confide.privacy.subprocessors import SubprocessorRegister
 from confide.realtime.access import access_changed_after_commit
+from confide.settings import Settings
 from confide.tables import metadata
 
 USER_TABLE = "user_account"
@@ -44,6 +49,10 @@ STAFF_ID_COLUMNS: list[Column[Any]] = [
     ConversationOutcome.__table__.c.resolved_by,  # type: ignore[attr-defined]
 ]
 EXPORT_FORMAT = "confide-export/1"
+# Who carried out an erasure, as its receipt says: the user, signed in with their password; or the platform
+# operator, on the user's request by email to the controller once the operator has verified it.
+BY_SELF_SERVICE = "self-service"
+BY_OPERATOR = "operator"
 
 # What an objection cannot stop, and why (policy V.5, VII and XI).
 CONTINUES_AFTER_OBJECTION = [
@@ -148,6 +157,25 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User:
     return user
 
 
+async def find_account(session: AsyncSession, *, email: str) -> User:
+    """The account whose confirmed address is `email` (case and surrounding space ignored), for a request the
+    platform operator carries out. A pending, unconfirmed address change does not count, as for export and erasure."""
+    user = await find_user_by_email(session, email)
+    if user is None:
+        raise NotFound("No account has this email address (a pending, unconfirmed address change does not count).")
+    return user
+
+
+def export_information(settings: Settings, register: SubprocessorRegister) -> dict[str, Any]:
+    """The information an export carries beside the data (Art. 15(1)(a)-(h)): from the privacy notice."""
+    notice = privacy_notice(settings, register)
+    information = {
+        key: notice[key] for key in ("controller", "data_protection_officer", "processing", "recipients", "retention", "rights", "automated_decision_making")
+    }
+    information["source"] = "You gave us this data, or it arose from your use of the platform."
+    return information
+
+
 async def export_my_data(session: AsyncSession, *, user_id: str, information: dict[str, Any]) -> dict[str, Any]:
     """Art. 15 and 20: every controller table that references me, as JSON, with what each column is and why we keep it."""
     user = await get_user(session, user_id=user_id)
@@ -193,20 +221,32 @@ async def sole_owner_tenants(session: AsyncSession, *, user_id: str) -> list[dic
     return [{"id": r.id, "name": r.name} for r in rows]
 
 
-async def erase_my_account(session: AsyncSession, services: Services, *, user_id: str, password: str) -> dict[str, Any]:
-    """Art. 17: remove the account and everything linked to it; return a receipt with counts and no content."""
-    # The same budget as every other password check of a signed-in session: a stolen token gets no
-    # second allowance of guesses through this route.
-    await limit_password_checks(services, user_id=user_id)
-    user = await get_user(session, user_id=user_id)
-    if not await services.passwords.verify(user.password_hash, password):
-        raise InvalidCredentials("The password is wrong; your account was not erased.")
+async def erase_my_account(
+    session: AsyncSession, services: Services, *, user_id: str, password: str | None = None, operator_verified: bool = False
+) -> dict[str, Any]:
+    """Art. 17: remove the account and everything linked to it; return a receipt with counts and no content.
+
+    Self-service, the user's `password` confirms it. `operator_verified=True` is a request the user sent by
+    email to the controller, which the platform operator has verified and carries out: no password is
+    checked, and the receipt says the operator carried it out. Everything else is the same."""
+    if operator_verified:
+        user = await get_user(session, user_id=user_id)
+    else:
+        if password is None:
+            raise TypeError("erase_my_account needs the user's password, or operator_verified=True")
+        # The same budget as every other password check of a signed-in session: a stolen token gets no
+        # second allowance of guesses through this route.
+        await limit_password_checks(services, user_id=user_id)
+        user = await get_user(session, user_id=user_id)
+        if not await services.passwords.verify(user.password_hash, password):
+            raise InvalidCredentials("The password is wrong; your account was not erased.")
     owned = await sole_owner_tenants(session, user_id=user.id)
     if owned:
         names = ", ".join(f"{t['name']} ({t['id']})" for t in owned)
+        who, erasing = ("The account is", "erasing it") if operator_verified else ("You are", "erasing your account")
         raise SoleOwner(
-            f"You are the only owner of {names}. Make another member owner, or close the tenant (DELETE /v1/tenants/{{tenant_id}} "
-            "with the tenant's id as confirm_tenant_id), before erasing your account.",
+            f"{who} the only owner of {names}. Make another member owner, or close the tenant (DELETE /v1/tenants/{{tenant_id}} "
+            f"with the tenant's id as confirm_tenant_id), before {erasing}.",
             tenants=owned,
         )
     # The API keys and open invitations this person handed out in any tenant go with them (tenants.service).
@@ -248,6 +288,7 @@ async def erase_my_account(session: AsyncSession, services: Services, *, user_id
         deleted["outbox_files"] = mails
     return {
         "erased_at": utcnow().isoformat(),
+        "carried_out_by": BY_OPERATOR if operator_verified else BY_SELF_SERVICE,
         "deleted": dict(sorted(deleted.items())),
         "unlinked": dict(sorted(unlinked.items())),
         "kept": [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator
 
@@ -108,6 +108,10 @@ class ErasureRequest(RequestBody):
 
 class ErasureReceipt(ResponseBody):
     erased_at: datetime
+    carried_out_by: Literal["self-service", "operator"] = Field(
+        description="self-service: you, signed in and with your password; operator: the platform operator, on your request "
+        "by email to the controller, once verified."
+    )
     deleted: dict[str, int] = Field(description="Rows deleted per table.")
     unlinked: dict[str, int] = Field(description="Rows kept for their owner but no longer linked to you.")
     kept: list[dict[str, str]]
@@ -210,6 +214,16 @@ class NewsletterIssue(RequestBody):
 
 class NewsletterSent(ResponseBody):
     sent: int
+
+
+class AccountRequest(RequestBody):
+    """A data-rights request a platform user sent by email to the controller, which the operator has verified."""
+
+    email: EmailStr = Field(
+        max_length=320,
+        description="The account's confirmed email address, the one the request came from (case is ignored; "
+        "a pending, unconfirmed address change does not count).",
+    )
 
 
 class RetentionRunOut(ResponseBody):
