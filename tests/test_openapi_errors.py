@@ -253,6 +253,10 @@ RATE_LIMITED_ROUTES = {
     ("post", "/v1/admin/newsletter"),
     ("post", "/v1/admin/retention/run"),
     ("post", "/v1/admin/tenant-closures/{closure_id}/retry"),
+    ("post", "/v1/admin/accounts/export"),
+    ("post", "/v1/admin/accounts/erasure"),
+    ("post", "/v1/admin/accounts/restriction"),
+    ("delete", "/v1/admin/accounts/restriction"),
 }
 OWN_SOURCES = [Path(__file__).parent.parent / d for d in ("platform/confide", "avatars", "guidelines")]
 
@@ -374,6 +378,7 @@ CONFLICT_ROUTES = {
     ("delete", "/v1/tenants/{tenant_id}/legal-holds/{hold_id}"),  # released already
     ("post", "/v1/admin/retention/run"),  # running on another node
     ("post", "/v1/admin/tenant-closures/{closure_id}/retry"),  # closure-not-failed, legal-holds-active
+    ("post", "/v1/admin/accounts/erasure"),  # sole-owner
     ("post", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/publish"),  # no guideline set
     ("post", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/entries"),  # the limits of entries and documents
     ("post", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/documents"),

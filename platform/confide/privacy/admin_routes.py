@@ -1,22 +1,30 @@
 """Platform-operator routes under /v1/admin (X-Operator-Token): the retention job's runs, contact
-messages (staff answer and conclude them), sending a newsletter issue, and retrying a failed tenant closure."""
+messages (staff answer and conclude them), sending a newsletter issue, retrying a failed tenant closure, and
+carrying out a platform user's data-rights request sent by email to the controller (export, erasure,
+restriction; privacy policy III.6 and VII.5).
+
+The account is named by its email address, in the JSON body: that is what the operator has (the request
+came from it), a user id would first need a look-up, and in the body it stays out of URLs and the logs of
+anything in front of this server. The operator verifies the request before sending it here."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from confide.core.db import SessionDep
 from confide.core.errors import Conflict
 from confide.core.schemas import Page, paginate
 from confide.core.services import ServicesDep
-from confide.privacy import consent, contact
+from confide.privacy import consent, contact, rights
+from confide.privacy.gate import PurposeGateDep
 from confide.privacy.models import ContactMessage, RetentionRun
 from confide.privacy.operators import OperatorDep
 from confide.privacy.retention import recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
-from confide.privacy.schemas import ContactOut, NewsletterIssue, NewsletterSent, RetentionRunOut
+from confide.privacy.schemas import AccountRequest, ContactOut, ErasureReceipt, NewsletterIssue, NewsletterSent, RestrictionOut, RetentionRunOut
 from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
@@ -121,3 +129,71 @@ async def retry_tenant_closure(closure_id: str, _: OperatorDep, request: Request
         await announce_closed(services.broker, closure.tenant_id, this_node=request.app.state.chat.live)
     wake_erasure_worker(request.app)
     return TenantClosureOut.model_validate(closure)
+
+
+# A platform user's rights, on their request by email to the controller (policy III.6, VII.5): the same as /v1/me/….
+
+NO_ACCOUNT = {404: {"description": "No account has this confirmed email address (problem type `not-found`)."}}
+
+
+@router.post(
+    "/accounts/export",
+    summary="Export an account's data, on its user's emailed request (Art. 15 and 20)",
+    description="The same JSON as the user's own `GET /v1/me/export`, for the account whose confirmed address is `email`, "
+    "to send to the user. A POST so that the address stays out of the URL; it changes nothing.",
+    response_description="A JSON document, offered as a download.",
+    responses=NO_ACCOUNT,
+)
+async def export_account(body: AccountRequest, _: OperatorDep, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> JSONResponse:
+    user = await rights.find_account(session, email=body.email)
+    export = await rights.export_my_data(session, user_id=user.id, information=rights.export_information(services.settings, gate.register))
+    filename = f"confide-export-{export['generated_at'][:10]}.json"
+    return JSONResponse(export, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post(
+    "/accounts/erasure",
+    response_model=ErasureReceipt,
+    summary="Erase an account, on its user's emailed request (Art. 17)",
+    description="The same erasure as the user's own `POST /v1/me/erasure`, without the password: the operator has verified "
+    "the request. Removes the account whose confirmed address is `email` and everything linked to it, unlinks its staff ids, "
+    "withdraws the API keys and invitations it handed out, deletes the outbox copies of its mails, and returns the receipt "
+    "with counts, which says `carried_out_by: operator`. If the account is the only owner of a tenant, someone else must "
+    "become owner or the tenant be closed first (409 names the tenants).",
+    responses={**NO_ACCOUNT, 409: {"description": "The account is the sole owner of a tenant (problem type `sole-owner`, with `tenants`)."}},
+)
+async def erase_account(body: AccountRequest, _: OperatorDep, session: SessionDep, services: ServicesDep) -> dict[str, Any]:
+    user = await rights.find_account(session, email=body.email)
+    receipt = await rights.erase_my_account(session, services, user_id=user.id, operator_verified=True)
+    await session.commit()
+    return receipt
+
+
+@router.post(
+    "/accounts/restriction",
+    response_model=RestrictionOut,
+    summary="Restrict an account, on its user's emailed request (Art. 18)",
+    description="The same as the user's own `POST /v1/me/restriction`: freezes the account whose confirmed address is `email`; "
+    "its data is kept but not processed (no changes, no tenant work, no newsletter). The user can still sign in, read, export "
+    "and lift it. Restricting twice is harmless.",
+    responses=NO_ACCOUNT,
+)
+async def restrict_account(body: AccountRequest, _: OperatorDep, session: SessionDep) -> RestrictionOut:
+    user = await rights.find_account(session, email=body.email)
+    user = await rights.restrict(session, user_id=user.id)
+    await session.commit()
+    return RestrictionOut(status=user.status, detail="The account is restricted. DELETE /v1/admin/accounts/restriction, or the user, lifts it.")
+
+
+@router.delete(
+    "/accounts/restriction",
+    response_model=RestrictionOut,
+    summary="Lift an account's restriction, on its user's emailed request",
+    description="The same as the user's own `DELETE /v1/me/restriction`, for the account whose confirmed address is `email` (in the body).",
+    responses={404: {"description": "No account has this confirmed email address (`not-found`), or it is not restricted (`not-restricted`)."}},
+)
+async def lift_account_restriction(body: AccountRequest, _: OperatorDep, session: SessionDep) -> RestrictionOut:
+    user = await rights.find_account(session, email=body.email)
+    user = await rights.lift_restriction(session, user_id=user.id)
+    await session.commit()
+    return RestrictionOut(status=user.status, detail="The restriction is lifted.")

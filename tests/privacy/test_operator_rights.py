@@ -1,0 +1,220 @@
+"""A platform user's rights exercised by email to the controller (privacy policy III.6 and VII.5): the platform
+operator carries out the verified request under /v1/admin/accounts/… (X-Operator-Token), with the same effect as
+the user's own /v1/me/… routes."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from confide.chats.models import ConversationTag
+from confide.privacy.gate import Purpose, authorize
+from tests.conftest import random_email
+from tests.privacy.chat_seed import make_shop, seed_conversation
+from tests.privacy.conftest import OPERATOR, hooked_client
+from tests.privacy.test_rights import personal_data_hits, unique_user
+from tests.support.factory import PASSWORD
+from tests.test_errors import assert_problem
+
+ROUTES = [
+    ("POST", "/v1/admin/accounts/export"),
+    ("POST", "/v1/admin/accounts/erasure"),
+    ("POST", "/v1/admin/accounts/restriction"),
+    ("DELETE", "/v1/admin/accounts/restriction"),
+]
+
+
+def _without_time(export: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in export.items() if k != "generated_at"}
+
+
+async def test_the_export_is_the_one_the_user_gets_themselves(client, factory):
+    user, values = await unique_user(factory, phone="+49 221 715975 75", newsletter_opt_in=True)
+    tenant = await factory.tenant(user, "Export by Mail GmbH")
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Please send me my data", "consent": True})
+    await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": random_email(), "role": "analyst"}, headers=user.headers)
+
+    mine = await client.get("/v1/me/export", headers=user.headers)
+    assert mine.status_code == 200, mine.text
+    r = await client.post("/v1/admin/accounts/export", json={"email": user.email.upper()}, headers=OPERATOR)  # case is ignored
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"].startswith('attachment; filename="confide-export-')
+    assert r.headers["cache-control"] == "no-store"
+    theirs = r.json()
+    # Signing in again would add a session; none was added, so the two are the same document but for the time made.
+    assert _without_time(theirs) == _without_time(mine.json())
+    assert theirs["subject"] == {"user_id": user.id} and theirs["data"]["user_account"][0]["email"] == user.email
+    assert "password_hash" not in theirs["data"]["user_account"][0]
+    assert [m["message"] for m in theirs["data"]["contact_message"]] == ["Please send me my data"]
+    assert theirs["information"]["source"] and any(right["article"] == "Art. 15 GDPR" for right in theirs["information"]["rights"])
+    assert all(v in r.text for v in values)
+
+
+async def _staff_with_everything(app, client, factory, shop, co_owner, shared: str):  # noqa: ANN001, ANN202
+    """A user with an owner's membership beside another owner, an operator's membership with a tag in a conversation,
+    a processing log entry, a contact message, an objection and a newsletter subscription: alike for each erasure."""
+    user, values = await unique_user(factory, newsletter_opt_in=True)
+    r = await client.post(f"/v1/tenants/{shared}/invitations", json={"email": user.email, "role": "owner"}, headers=co_owner.headers)
+    assert r.status_code == 201, r.text
+    r = await client.post("/v1/invitations/accept", json={"token": factory.outbox.last_token_for(user.email)}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/v1/tenants/{shop.tenant_id}/invitations", json={"email": user.email, "role": "operator"}, headers=shop.owner.headers)
+    assert r.status_code == 201, r.text
+    r = await client.post("/v1/invitations/accept", json={"token": factory.outbox.last_token_for(user.email)}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    conversation_id = await seed_conversation(app, shop, visitor_id="v_" + secrets.token_hex(6))
+    r = await client.post(f"/v1/tenants/{shop.tenant_id}/conversations/{conversation_id}/tags", json={"tags": ["mailed"]}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hi", "consent": True})
+    async with app.state.sessionmaker() as session:
+        await authorize(session, tenant_id=shared, purpose=Purpose.OPERATOR_REVIEW, actor=user.id, subject_ref="conv_1")
+    await app.state.purpose_gate.flush()
+    assert await personal_data_hits(app, values)
+    return user, values, conversation_id
+
+
+async def test_erasure_leaves_what_the_users_own_erasure_leaves(app, client, factory, outbox):
+    shop = await make_shop(client, factory, "Erasure by Mail GmbH")
+    co_owner = await factory.user()
+    shared = await factory.tenant(co_owner, "Shared by Mail KG")
+    itself, _, _ = await _staff_with_everything(app, client, factory, shop, co_owner, shared)
+    mailed, values, conversation_id = await _staff_with_everything(app, client, factory, shop, co_owner, shared)
+
+    r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=itself.headers)
+    assert r.status_code == 200, r.text
+    own = r.json()
+    assert own["carried_out_by"] == "self-service"
+
+    r = await client.post("/v1/admin/accounts/erasure", json={"email": mailed.email}, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    receipt = r.json()
+    assert receipt["carried_out_by"] == "operator", "the receipt says who carried it out"
+    for key in ("deleted", "unlinked", "kept"):
+        assert receipt[key] == own[key], key
+    assert receipt["deleted"]["user_account"] == 1 and receipt["deleted"]["membership"] == 2 and receipt["deleted"]["outbox_files"] >= 3
+    assert receipt["unlinked"]["processing_log"] == 1 and receipt["unlinked"]["conversation_tag"] == 1
+    assert mailed.email not in r.text
+
+    assert await personal_data_hits(app, values) == {}
+    assert outbox.messages_to(mailed.email) == [], "the outbox copies of its mails went too"
+    assert (await client.get("/v1/me", headers=mailed.headers)).status_code == 401, "its sessions went"
+    r = await client.post("/v1/auth/login", json={"email": mailed.email, "password": PASSWORD})
+    assert r.status_code == 401
+    async with app.state.sessionmaker() as session:
+        tag = await session.scalar(select(ConversationTag.created_by).where(ConversationTag.conversation_id == conversation_id))
+    assert tag == "erased-user"
+    r = await client.post("/v1/admin/accounts/erasure", json={"email": mailed.email}, headers=OPERATOR)
+    assert_problem(r, 404, "not-found")
+
+
+async def test_erasure_of_a_sole_owner_waits_for_a_hand_over(client, factory):
+    user = await factory.user()
+    tenant = await factory.tenant(user, "Mine Alone by Mail GmbH")
+    r = await client.post("/v1/admin/accounts/erasure", json={"email": user.email}, headers=OPERATOR)
+    problem = assert_problem(r, 409, "sole-owner")
+    assert problem["tenants"] == [{"id": tenant, "name": "Mine Alone by Mail GmbH"}]
+    assert problem["detail"].startswith("The account is the only owner of Mine Alone by Mail GmbH")
+    assert (await client.get("/v1/me", headers=user.headers)).status_code == 200, "nothing was erased"
+
+
+async def test_the_operators_erasure_checks_no_password_and_spends_none_of_the_users_tries(client, factory):
+    user = await factory.user()
+    for _ in range(10):  # the user's budget of password checks, spent
+        r = await client.post("/v1/me/erasure", json={"password": "not the password 1"}, headers=user.headers)
+        assert r.status_code == 401
+    assert (await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=user.headers)).status_code == 429
+    r = await client.post("/v1/admin/accounts/erasure", json={"email": user.email}, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+
+
+async def test_restriction_freezes_the_account_as_the_users_own_does(client, factory):
+    user = await factory.user()
+    tenant = await factory.tenant(user, "Restricted by Mail GmbH")
+    body = {"email": user.email}
+    r = await client.post("/v1/admin/accounts/restriction", json=body, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "restricted"
+
+    # As after POST /v1/me/restriction: sign-in, reading and export go on; changes and tenant work do not.
+    assert (await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).status_code == 200
+    assert (await client.get("/v1/me", headers=user.headers)).json()["status"] == "restricted"
+    assert (await client.get("/v1/me/export", headers=user.headers)).status_code == 200
+    r = await client.patch("/v1/me", json={"first_name": "Changed"}, headers=user.headers)
+    assert_problem(r, 403, "account-restricted")
+    r = await client.get(f"/v1/tenants/{tenant}", headers=user.headers)
+    assert_problem(r, 403, "account-restricted")
+    assert (await client.post("/v1/me/newsletter", headers=user.headers)).status_code == 403
+    assert (await client.post("/v1/admin/accounts/restriction", json=body, headers=OPERATOR)).status_code == 200, "twice is harmless"
+
+    r = await client.request("DELETE", "/v1/admin/accounts/restriction", json=body, headers=OPERATOR)
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+    assert (await client.get(f"/v1/tenants/{tenant}", headers=user.headers)).status_code == 200
+    r = await client.request("DELETE", "/v1/admin/accounts/restriction", json=body, headers=OPERATOR)
+    assert_problem(r, 404, "not-restricted")
+
+    # Either side lifts what the other set.
+    assert (await client.post("/v1/admin/accounts/restriction", json=body, headers=OPERATOR)).status_code == 200
+    assert (await client.delete("/v1/me/restriction", headers=user.headers)).json()["status"] == "active"
+    assert (await client.post("/v1/me/restriction", headers=user.headers)).status_code == 200
+    r = await client.request("DELETE", "/v1/admin/accounts/restriction", json=body, headers=OPERATOR)
+    assert r.status_code == 200 and r.json()["status"] == "active"
+
+
+async def test_an_unknown_or_unconfirmed_address_is_not_found(client, factory):
+    user = await factory.user()
+    pending = random_email()
+    r = await client.patch("/v1/me", json={"email": pending, "current_password": user.password}, headers=user.headers)
+    assert r.status_code == 200 and r.json()["pending_email"] == pending
+    for address in (random_email(), pending):  # nobody's, and an address change not confirmed, which proves nothing
+        for method, path in ROUTES:
+            r = await client.request(method, path, json={"email": address}, headers=OPERATOR)
+            assert_problem(r, 404, "not-found")
+            assert address not in r.text
+    assert (await client.get("/v1/me", headers=user.headers)).json()["status"] == "active", "nothing happened to the account"
+
+
+async def test_the_operator_token_is_required(app, factory):
+    user = await factory.user()
+    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"  # wrong tokens count per address
+    async with hooked_client(app, address) as c:
+        for headers in ({}, {"X-Operator-Token": "not-the-operator-token"}):  # 8 of the 10 wrong tokens an address may send
+            for method, path in ROUTES:
+                r = await c.request(method, path, json={"email": user.email}, headers=headers)
+                assert_problem(r, 401, "unauthorized")
+                assert user.email not in r.text
+        r = await c.post("/v1/admin/accounts/erasure", json={"email": user.email}, headers=user.headers)
+        assert_problem(r, 401, "unauthorized")  # the user's own session is no operator token
+        r = await c.get("/v1/me", headers=user.headers)
+        assert r.status_code == 200 and r.json()["status"] == "active", "the account is untouched"
+
+
+async def test_bad_bodies_are_refused_naming_the_field(client, factory):
+    user = await factory.user()
+    cases = [
+        ({"email": user.email, "password": PASSWORD}, "body.password"),  # unknown fields are refused
+        ({"email": user.email, "user_id": user.id}, "body.user_id"),
+        ({}, "body.email"),
+        ({"email": "not-an-address"}, "body.email"),
+        ({"email": "a" * 320 + "@example.com"}, "body.email"),
+    ]
+    for method, path in ROUTES:
+        for body, field in cases:
+            r = await client.request(method, path, json=body, headers=OPERATOR)
+            problem = assert_problem(r, 422, "validation-error")
+            assert problem["errors"][0]["field"] == field, (method, path, r.text)
+        r = await client.request(method, path, content=b"not json", headers={**OPERATOR, "Content-Type": "application/json"})
+        assert_problem(r, 422, "validation-error")
+    assert (await client.get("/v1/me", headers=user.headers)).json()["status"] == "active"
+
+
+async def test_the_routes_are_documented_like_their_neighbours(client):
+    spec = (await client.get("/openapi.json")).json()
+    for method, path in ROUTES:
+        operation = spec["paths"][path][method.lower()]
+        assert operation["tags"] == ["operators"] and operation["summary"] and operation["description"], (method, path)
+        assert {"401", "403", "404", "422", "429"} <= set(operation["responses"]), (method, path)
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AccountRequest")
+    assert "409" in spec["paths"]["/v1/admin/accounts/erasure"]["post"]["responses"]
+    assert set(spec["components"]["schemas"]["ErasureReceipt"]["properties"]["carried_out_by"]["enum"]) == {"self-service", "operator"}
