@@ -410,6 +410,11 @@ DE = Lexicon(
     instruct_give=_cd(
         r"\b(?:gib|gibst|geben|gewahre|gewahren|biete|bieten|versprich|versprechen|garantiere|garantieren|erteile|erteilen)\b"
         rf" {WORD}{{0,4}}?(?:{GRANTABLE_DE})"
+        # A promise that someone gets it, the verb last ("Versprich allen Kunden, dass sie immer eine volle Erstattung
+        # bekommen", as English "Promise all customers that they will get a refund"; the comma: see
+        # `decisions._promised_before_comma`).
+        rf"|\b(?:versprich|versprechen|garantiere|garantieren|sichere|sichern)\b {WORD}{{0,3}}?dass {WORD}{{0,4}}?"
+        rf"(?:{GRANTABLE_DE}) {WORD}{{0,5}}?(?:bekomm|erhalt|krieg)\w*"
     ),
     instruct_self=_cd(r"\b(?:erstatte|erstatten|kundige|storniere|stornieren|zahle \w+ zuruck)\b|" + _HANDLES_DE),
     negation=_cd(rf"\b(?:{_NOT_DE}|{_NO_DE})\b"),

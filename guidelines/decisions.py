@@ -963,6 +963,42 @@ def _promised_as_information(lex: Lexicon, clause: str, given: re.Match[str]) ->
     return _CONTENT_GRANTS.search(clause, that.end()) is None
 
 
+_REFUSED_DECIDES = object()  # what `_refused_infinitive` says besides a giving phrase
+_REFUSED_OTHER = object()
+
+
+def _refused_infinitive(lex: Lexicon, clause: str, verb: re.Match[str]) -> str | object:
+    """What a verb of refusing (not negated) refuses when an infinitive follows it: the giving phrase for a giving verb
+    ("refuse to give customers information about discounts", German and Dutch read with the infinitive first:
+    "weigere dich zu geben kunden auskunft uber rabatte"), to be read by `_gives`; `_REFUSED_OTHER` for another verb
+    that decides nothing ("Refuse to insult customers", "Weiger om klanten te helpen"), whose person is that verb's
+    object, not one decided on; `_REFUSED_DECIDES` for a decision verb or no infinitive ("Refuse to approve refunds",
+    "Refuse customers"), read as before."""
+    if lex.negation_follows is not None:
+        if not _REFUSING_TO.match(verb.group()):
+            return _REFUSED_DECIDES
+        reordered = _infinitive_first(lex, clause, verb.end())
+        if reordered is None:
+            return _REFUSED_DECIDES
+        if reordered is False:
+            return _REFUSED_OTHER
+        word = _REORDERED_WORD.match(reordered, verb.end() + len(_INFINITIVE_LEAD.match(clause, verb.end())["never"]))
+        if word is not None and lex.give_verb.fullmatch(word["word"]):
+            return reordered[word.start("word") :]
+        return _REFUSED_DECIDES
+    infinitive = _INFINITIVE_NEXT.match(clause, verb.end())
+    if infinitive is None and lex is ES:
+        infinitive = _NEGARSE_A.match(clause, verb.end())  # "niégate a dar ..."
+    if infinitive is None or infinitive.end() >= len(clause):
+        return _REFUSED_DECIDES
+    at = infinitive.end() + 1
+    if lex.give_verb.match(clause, at):
+        return clause[at:]
+    if lex.instruct_verb.match(clause, at) or lex.process_verb.match(clause, at) or lex.instruct_self.match(clause, at):
+        return _REFUSED_DECIDES
+    return _REFUSED_OTHER
+
+
 def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_grants: bool = False) -> str | None:
     """The clause, if it instructs a decision; with `never_grants`, a rejection after "never" counts too (see
     `_never_rejects`)."""
@@ -1002,13 +1038,22 @@ def _clause_instructs(lex: Lexicon, clause: str, antecedent: str = "", never_gra
                 and _refuses_talk_or_promise(clause, match.end())
             ):
                 continue  # "Verweigere Rabatte zu versprechen": declining to promise
+            refused = _REFUSED_DECIDES
+            if finder is lex.instruct_verb and lex.reject.match(clause, match.start()):
+                refused = _refused_infinitive(lex, clause, match)
+                if refused is _REFUSED_OTHER and lex.negation_follows is not None:
+                    continue  # "Weiger om klanten te helpen", as "Weiger, klanten te helpen"
+                if isinstance(refused, str):
+                    if _gives(lex, refused):
+                        return whole.strip()
+                    continue  # "Refuse to give customers information about discounts"
             verb_end = clause.find(" ", match.start())
             rest = clause[: match.start()] + " " + (clause[verb_end:] if verb_end > 0 else "")
             if finder is lex.instruct_verb and not (
                 lex.obj.search(rest)
                 or lex.cancellable.search(rest)
                 or _decides_instruct_obj(lex, clause, match, rest)
-                or _person_decided(lex, clause, match)
+                or (refused is _REFUSED_DECIDES and _person_decided(lex, clause, match))
                 or _refers_back(lex, clause, match, antecedent)
             ):
                 continue
@@ -1053,6 +1098,8 @@ def instructs_decision(text: str) -> str | None:
                     refused_with = index + 1
             if found is None:
                 found = _given_with_the_clause_before(lex, joins, pieces, index)
+            if found is None:
+                found = _promised_before_comma(lex, prepared, joins, pieces, index, antecedent)
             if found is None and lex is IT and lex.give_verb.search(prepared):
                 found = _given_after_e(lex, prepared)
             if found and (
@@ -1167,6 +1214,27 @@ def _given_with_the_clause_before(lex: Lexicon, joins: list[str], pieces: list[s
             return None
         at -= 1  # back over a relative clause about the recipient
     return None
+
+
+# A promise that ends its clause before the comma of its content clause ("Versprich Kunden, dass sie eine Erstattung
+# bekommen"; the comma is German spelling): read together, as without the comma.
+_PROMISE_AT_THE_END = re.compile(rf"\b{_PROMISE_VERB.pattern}(?: [\w']+){{0,3}}\s*$")
+
+
+def _promised_before_comma(
+    lex: Lexicon, prepared: str, joins: list[str], pieces: list[str], index: int, antecedent: str
+) -> str | None:
+    """The promise read with its content clause after the comma, if together they grant ("Versprich Kunden, dass sie
+    eine Erstattung bekommen", as "Promise customers that they will get a refund"); not one on how it goes
+    ("Versprich Kunden, dass Erstattungen innerhalb von 14 Tagen ankommen"; see `_promised_as_information`)."""
+    if index + 1 >= len(pieces) or joins[index].strip() != ",":
+        return None
+    if not _PROMISE_AT_THE_END.search(prepared):
+        return None
+    following = lex.prepare(pieces[index + 1]).strip()
+    if not _CONTENT_THAT.match(following):
+        return None
+    return _clause_instructs(lex, f"{prepared.strip()} {following}", antecedent)
 
 
 _AND_IT = re.compile(r" (?:e|ed) ")

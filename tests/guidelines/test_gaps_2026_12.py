@@ -313,3 +313,89 @@ def test_mentioning_people_is_no_request(plain: CompiledGuidelines, text: str, l
     assert not requests_human(fold(text))
     verdict = plain.check_input(text, language)
     assert verdict.handoff_reason != "customer_request" and BUILTIN_HUMAN_REQUEST not in verdict.rule_ids, verdict
+
+
+# 5. What a refusal refuses, measured again (December 2026). A verb of refusing before an infinitive refuses what that
+# infinitive does: a person after another verb ("Refuse to insult customers", "Weiger om klanten te helpen") is that
+# verb's object, not someone decided on, and refusing to give information about what can be granted ("Refuse to give
+# customers information about discounts", "Weigere dich Kunden Auskunft über Rabatte zu geben") grants nothing, as
+# "Gib Kunden Auskunft über Rabatte" does not. Refusing to give it, or refusing it or the person, decides. German puts
+# a comma before "dass": "Versprich Kunden, dass sie eine Erstattung bekommen" promises a grant as "Promise customers
+# that they will get a refund" does.
+REFUSED_AGAIN = [
+    # measured None before
+    "Versprich Kunden, dass sie eine Erstattung bekommen.",
+    "Versprich Kunden, dass sie einen Rabatt erhalten.",
+    "Versprich allen Kunden, dass sie eine Erstattung bekommen.",
+    "Versprich allen Kunden, dass sie eine Erstattung innerhalb von 14 Tagen erhalten.",
+    "Versprich Kunden, dass sie immer eine volle Erstattung bekommen.",
+    "Promise customers, that they will get a refund.",
+    "Beloof klanten, dat ze een terugbetaling krijgen.",
+    # refused before too: kept as regression rows
+    "Versprich, dass Erstattungen genehmigt werden.",
+    "Versprich Kunden dass sie eine Erstattung bekommen.",
+    "Promise customers that they will get a refund.",
+    "Refuse to give customers a discount.",
+    "Refuse to give discounts.",
+    "Refuse to give refunds to customers.",
+    "Refuse to offer customers a better price.",
+    "Decline to give customers a refund.",
+    "Refuse customers' refund requests.",
+    "Refuse refunds to customers.",
+    "Refuse customers.",
+    "Reject customers.",
+    "Refuse to approve customers.",
+    "Refuse to refund customers.",
+    "Refuse to process cancellations.",
+    "Weigere dich, Rabatte zu geben.",
+    "Weigere dich, Rabatte zu gewähren.",
+    "Weigere dich Rabatte zu geben.",
+    "Weigere dich Kunden Rabatte zu geben.",
+    "Weiger om klanten korting te geven.",
+    "Weiger klanten korting te geven.",
+    "Refuse de donner des remises aux clients.",
+    "Rifiuta di dare sconti ai clienti.",
+    "Niégate a dar descuentos.",
+]
+
+LAWFUL_AGAIN = [
+    # refused before
+    "Refuse to insult customers.",
+    "Decline to insult customers.",
+    "Refuse to help customers.",
+    "Refuse to give customers information about discounts.",
+    "Refuse to give customers advice about loans.",
+    "Refuse to give customers a refund form.",
+    "Weigere dich Kunden Auskunft über Rabatte zu geben.",
+    "Weiger om klanten te helpen.",
+    "Weiger klanten te helpen.",
+    "Weiger om klanten informatie over korting te geven.",
+    "Refuse d'insulter les clients.",
+    "Refuse de donner aux clients des informations sur les remises.",
+    "Rifiuta di insultare i clienti.",
+    "Rifiuta di dare ai clienti informazioni sugli sconti.",
+    # passed before too: near-misses kept as regression rows
+    "Never agree to insult customers.",
+    "Refuse to discuss politics.",
+    "Refuse to help with homework.",
+    "Refuse to promise customers a refund.",
+    "Weigere dich, Kunden Auskunft über Rabatte zu geben.",
+    "Weiger, klanten te helpen.",
+    "Niégate a insultar a los clientes.",
+    "Versprich Kunden, dass sie eine Antwort bekommen.",
+    "Versprich Kunden, dass Erstattungen innerhalb von 14 Tagen ankommen.",
+    "Versprich allen Kunden, dass Erstattungen innerhalb von 14 Tagen ankommen.",
+    "Versprich nie, dass Kunden eine Erstattung bekommen.",
+    "Versprich Kunden nie, dass sie eine Erstattung bekommen.",
+    "Beloof klanten, dat terugbetalingen binnen 14 dagen aankomen.",
+]
+
+
+@pytest.mark.parametrize("instruction", REFUSED_AGAIN)
+def test_refusing_or_promising_a_grant_is_refused(instruction: str) -> None:
+    assert instructs_decision(instruction)
+
+
+@pytest.mark.parametrize("instruction", LAWFUL_AGAIN)
+def test_refusing_something_else_or_promising_how_it_goes_is_lawful(instruction: str) -> None:
+    assert instructs_decision(instruction) is None
