@@ -257,6 +257,7 @@ RATE_LIMITED_ROUTES = {
     ("post", "/v1/admin/accounts/erasure"),
     ("post", "/v1/admin/accounts/restriction"),
     ("delete", "/v1/admin/accounts/restriction"),
+    ("post", "/v1/admin/accounts/objection"),
 }
 OWN_SOURCES = [Path(__file__).parent.parent / d for d in ("platform/confide", "avatars", "guidelines")]
 

@@ -23,6 +23,7 @@ ROUTES = [
     ("POST", "/v1/admin/accounts/erasure"),
     ("POST", "/v1/admin/accounts/restriction"),
     ("DELETE", "/v1/admin/accounts/restriction"),
+    ("POST", "/v1/admin/accounts/objection"),
 ]
 
 
@@ -175,17 +176,20 @@ async def test_an_unknown_or_unconfirmed_address_is_not_found(client, factory):
     assert (await client.get("/v1/me", headers=user.headers)).json()["status"] == "active", "nothing happened to the account"
 
 
+def _address() -> str:
+    """An address of its own: wrong operator tokens count per address (10 each)."""
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+
+
 async def test_the_operator_token_is_required(app, factory):
     user = await factory.user()
-    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"  # wrong tokens count per address
-    async with hooked_client(app, address) as c:
-        for headers in ({}, {"X-Operator-Token": "not-the-operator-token"}):  # 8 of the 10 wrong tokens an address may send
+    for headers in ({}, {"X-Operator-Token": "not-the-operator-token"}, user.headers):  # the user's own session is no operator token
+        async with hooked_client(app, _address()) as c:
             for method, path in ROUTES:
                 r = await c.request(method, path, json={"email": user.email}, headers=headers)
                 assert_problem(r, 401, "unauthorized")
                 assert user.email not in r.text
-        r = await c.post("/v1/admin/accounts/erasure", json={"email": user.email}, headers=user.headers)
-        assert_problem(r, 401, "unauthorized")  # the user's own session is no operator token
+    async with hooked_client(app, _address()) as c:
         r = await c.get("/v1/me", headers=user.headers)
         assert r.status_code == 200 and r.json()["status"] == "active", "the account is untouched"
 
@@ -215,6 +219,23 @@ async def test_the_routes_are_documented_like_their_neighbours(client):
         operation = spec["paths"][path][method.lower()]
         assert operation["tags"] == ["operators"] and operation["summary"] and operation["description"], (method, path)
         assert {"401", "403", "404", "422", "429"} <= set(operation["responses"]), (method, path)
-        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AccountRequest")
+        body = "/AccountObjection" if path.endswith("/objection") else "/AccountRequest"
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(body), (method, path)
     assert "409" in spec["paths"]["/v1/admin/accounts/erasure"]["post"]["responses"]
     assert set(spec["components"]["schemas"]["ErasureReceipt"]["properties"]["carried_out_by"]["enum"]) == {"self-service", "operator"}
+
+
+async def test_objection_stops_what_the_users_own_objection_stops(client, factory, outbox):
+    user = await factory.user(newsletter_opt_in=True)
+    confirm = next(m for m in outbox.messages_to(user.email) if "newsletter" in m["Subject"])
+    token = confirm.get_payload(decode=True).decode().split("cfn_", 1)[1].split()[0]
+    assert (await client.post("/v1/newsletter/confirm", json={"token": "cfn_" + token})).json()["status"] == "active"
+    await client.post("/v1/contact", json={"name": "Ada", "email": user.email, "message": "Hi", "consent": True})
+    r = await client.post("/v1/admin/accounts/objection", json={"email": user.email, "grounds": "By mail: please stop"}, headers=OPERATOR)
+    assert r.status_code == 201, r.text
+    assert r.json()["stopped"] == ["newsletter", "contact_messages"] and r.json()["deleted"] == {"contact_message": 1, "outbox_files": 1}
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
+    export = (await client.get("/v1/me/export", headers=user.headers)).json()["data"]
+    assert "contact_message" not in export and export["objection"][0]["grounds"] == "By mail: please stop"
+    r = await client.post("/v1/admin/accounts/objection", json={"email": user.email, "grounds": "x" * 2001}, headers=OPERATOR)
+    assert assert_problem(r, 422, "validation-error")["errors"][0]["field"] == "body.grounds"

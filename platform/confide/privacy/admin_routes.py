@@ -24,7 +24,8 @@ from confide.privacy.models import ContactMessage, RetentionRun
 from confide.privacy.operators import OperatorDep
 from confide.privacy.retention import recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
-from confide.privacy.schemas import AccountRequest, ContactOut, ErasureReceipt, NewsletterIssue, NewsletterSent, RestrictionOut, RetentionRunOut
+from confide.privacy.me_routes import objection_out
+from confide.privacy.schemas import AccountObjection, AccountRequest, ContactOut, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
 from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
@@ -197,3 +198,20 @@ async def lift_account_restriction(body: AccountRequest, _: OperatorDep, session
     user = await rights.lift_restriction(session, user_id=user.id)
     await session.commit()
     return RestrictionOut(status=user.status, detail="The restriction is lifted.")
+
+
+@router.post(
+    "/accounts/objection",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ObjectionOut,
+    summary="Record an account's objection, on its user's emailed request (Art. 21)",
+    description="The same as the user's own `POST /v1/me/objection`, for the account whose confirmed address is `email`: recorded "
+    "at once, stops the newsletter and deletes the user's contact messages (and the outbox copies of their acknowledgements); "
+    "says what cannot stop and why.",
+    responses=NO_ACCOUNT,
+)
+async def object_for_account(body: AccountObjection, _: OperatorDep, session: SessionDep, services: ServicesDep) -> ObjectionOut:
+    user = await rights.find_account(session, email=body.email)
+    result = await rights.object_to_processing(session, services, user_id=user.id, grounds=body.grounds)
+    await session.commit()
+    return objection_out(result)

@@ -13,7 +13,6 @@ from confide.core.db import SessionDep
 from confide.core.services import ServicesDep, client_address
 from confide.privacy import consent, rights
 from confide.privacy.gate import PurposeGateDep
-from confide.privacy.notices import privacy_notice
 from confide.privacy.schemas import ErasureReceipt, ErasureRequest, NewsletterOut, ObjectionDeleted, ObjectionOut, ObjectionRequest, RestrictionOut
 
 router = APIRouter(prefix="/v1/me", tags=["data rights"])
@@ -27,12 +26,7 @@ router = APIRouter(prefix="/v1/me", tags=["data rights"])
     response_description="A JSON document, offered as a download.",
 )
 async def export_me(principal: UserDep, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> JSONResponse:
-    notice = privacy_notice(services.settings, gate.register)
-    information = {
-        key: notice[key] for key in ("controller", "data_protection_officer", "processing", "recipients", "retention", "rights", "automated_decision_making")
-    }
-    information["source"] = "You gave us this data, or it arose from your use of the platform."
-    export = await rights.export_my_data(session, user_id=principal.id, information=information)
+    export = await rights.export_my_data(session, user_id=principal.id, information=rights.export_information(services.settings, gate.register))
     filename = f"confide-export-{export['generated_at'][:10]}.json"
     return JSONResponse(export, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -85,6 +79,11 @@ async def lift_my_restriction(principal: UserDep, session: SessionDep) -> Restri
 async def object_me(body: ObjectionRequest, principal: UserDep, session: SessionDep, services: ServicesDep) -> ObjectionOut:
     result = await rights.object_to_processing(session, services, user_id=principal.id, grounds=body.grounds)
     await session.commit()
+    return objection_out(result)
+
+
+def objection_out(result: rights.ObjectionResult) -> ObjectionOut:
+    """What an objection stopped and deleted, and what continues (the user's own, or the operator's on request)."""
     objection = result.objection
     return ObjectionOut(
         id=objection.id,

@@ -226,6 +226,10 @@ class AccountRequest(RequestBody):
     )
 
 
+class AccountObjection(AccountRequest):
+    grounds: str | None = Field(default=None, max_length=2000, description="The user's particular situation, as their mail gave it (optional).")
+
+
 class RetentionRunOut(ResponseBody):
     id: str
     started_at: datetime
