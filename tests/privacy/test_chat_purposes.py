@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from confide.app import create_app
-from confide.chats.models import Message
+from confide.chats.models import Conversation, Message
 from tests.conftest import client_for, running
 from tests.support.chat import connect, live_server, operator, published_avatar, visitor
 from tests.support.factory import Factory
@@ -104,10 +104,19 @@ async def test_without_stored_transcripts_messages_last_only_as_long_as_the_conv
     assert await texts_of(app, conversation_id) == []
     after = await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/transcript", headers=owner.headers)
     assert after.status_code == 200 and after.json()["messages"] == [] and after.json()["status"] == "closed"
+    assert await stored_transcript_entries(app, client, owner, tenant_id) == [], "nothing kept, so nothing logged as kept"
 
 
-async def test_with_stored_transcripts_an_ended_conversation_keeps_its_messages(app, base, shop):
-    _, _, avatar = shop
+async def stored_transcript_entries(app, client, owner, tenant_id: str) -> list[dict]:  # noqa: ANN001
+    await app.state.purpose_gate.flush()
+    r = await client.get(f"/v1/tenants/{tenant_id}/privacy/processing-log", params={"purpose": "store_transcript"}, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+async def test_with_stored_transcripts_an_ended_conversation_keeps_its_messages(app, base, client, shop):
+    """Keeping the messages past the conversation is a purpose of its own: it passes the gate and is logged."""
+    owner, tenant_id, avatar = shop
     async with visitor(base, avatar["widget_key"]) as (chat, welcome):
         await chat.expect("message")
         await chat.say("When are you open?", "k1")
@@ -115,6 +124,10 @@ async def test_with_stored_transcripts_an_ended_conversation_keeps_its_messages(
         await chat.send({"type": "end"})
         await next_of(chat, "closed")
     assert "When are you open?" in await texts_of(app, welcome["conversation_id"])
+    [entry] = await stored_transcript_entries(app, client, owner, tenant_id)
+    async with app.state.sessionmaker() as session:
+        visitor_id = (await session.get(Conversation, welcome["conversation_id"])).visitor_id
+    assert entry["actor"] == "conversation-close" and entry["subject_ref"] == visitor_id, entry
 
 
 # ---- external_llm -----------------------------------------------------------------------------

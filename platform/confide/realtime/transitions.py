@@ -15,6 +15,7 @@ from confide.chats import service as chats
 from confide.chats.models import Conversation, Message
 from confide.core import events
 from confide.core.errors import Conflict, NotFound
+from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.privacy.holds import ERASED
 from confide.realtime import channels
 from confide.realtime.protocol import message_frame
@@ -95,13 +96,20 @@ async def apply(rt: ChatRuntime, *, tenant_id: str, conversation_id: str, action
     return Transition(conversation, message)
 
 
+CLOSE_ACTOR = "conversation-close"  # the processing log's actor for keeping a closed conversation's transcript
+
+
 async def purge_unless_stored(rt: ChatRuntime, conversation: Conversation) -> bool:
-    """After a close, whoever closed: without stored transcripts the messages lived only for the
-    conversation. Subscribers (evaluation) read them first, then they go, before anyone sees `closed`."""
-    async with rt.sessionmaker() as session:
-        instructions = await rt.gate.instructions(session, conversation.tenant_id)
-    if instructions.store_transcripts:
+    """After a close, whoever closed: keeping the messages past the conversation is its own purpose
+    (store_transcript), passed through the gate and so logged. Not instructed, the messages lived only for
+    the conversation: subscribers (evaluation) read them first, then they go, before anyone sees `closed`."""
+    try:
+        await rt.gate.authorize_chat(
+            rt.sessionmaker, tenant_id=conversation.tenant_id, purpose=Purpose.STORE_TRANSCRIPT, actor=CLOSE_ACTOR, subject_ref=conversation.visitor_id
+        )
         return False
+    except PurposeNotInstructed:
+        pass
     await rt.events.emit_and_wait(events.TRANSCRIPT_PURGING, _payload(conversation))
     async with rt.sessionmaker() as session:
         await chats.purge_text(session, conversation_id=conversation.id)
