@@ -33,6 +33,7 @@ from tests.guidelines import test_decisions_gaps_2026 as gaps_2026
 from tests.guidelines import test_decisions_gaps_infinitive as gaps_infinitive
 from tests.guidelines import test_decisions_gaps_more as gaps_more
 from tests.guidelines import test_decisions_gaps_refusing as gaps_refusing
+from tests.guidelines import test_gaps_2026_12 as gaps_2026_12
 
 # "en" read as a preposition outside Dutch: the absence stays in its condition, the hand-off in its clause.
 FRENCH_SPANISH_EN_DECIDES = [
@@ -514,6 +515,7 @@ GAP_MODULES = [
     ("gaps_more", gaps_more.REFUSED, gaps_more.LAWFUL),
     ("gaps_infinitive", gaps_infinitive.REFUSED, gaps_infinitive.LAWFUL),
     ("gaps_refusing", gaps_refusing.REFUSED, gaps_refusing.LAWFUL),
+    ("gaps_2026_12", gaps_2026_12.REFUSED, gaps_2026_12.LAWFUL),
 ]
 
 

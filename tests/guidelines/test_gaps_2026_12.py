@@ -19,8 +19,8 @@ person, each with close variants and lawful near-misses.
    German, French, Spanish, Italian and Dutch; people who are only mentioned ("Do people usually talk to you about
    refunds?", "People say I can talk to you about refunds.", "I talked to people in your shop yesterday.") do not.
 
-This module asserts its own lists (`REFUSED`, `LAWFUL` for the decision guard; `PLURAL_REQUESTS`,
-`PLURAL_ORDINARY` for the request for a person).
+The decision guard's lists (`REFUSED`, `LAWFUL`) are asserted by tests.guidelines.test_decisions_gaps with every
+other gap module's; this module asserts its request-for-a-person lists (`PLURAL_REQUESTS`, `PLURAL_ORDINARY`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 
 from guidelines.checker import CompiledGuidelines, compile_guidelines, requests_human
-from guidelines.decisions import instructs_decision
 from guidelines.normalize import fold
 
 BUILTIN_HUMAN_REQUEST = "builtin:human-request"
@@ -200,33 +199,6 @@ PROMISING_HOW_IT_GOES_LAWFUL = [
 ]
 
 
-REFUSED = [
-    (REFUSAL_BEFORE_ITS_COMMA_DECIDES, "refusing_before_a_comma_is_refused"),
-    (HANDLE_YOURSELF_DECIDES, "handling_a_decision_object_yourself_is_refused"),
-    (PROMISING_A_GRANT_DECIDES, "promising_a_grant_is_refused"),
-]
-LAWFUL = [
-    (REFUSAL_OF_SOMETHING_ELSE_LAWFUL, "refusing_something_else_is_lawful"),
-    (HANDLE_SOMETHING_ELSE_LAWFUL, "handling_something_else_is_lawful"),
-    (PROMISING_HOW_IT_GOES_LAWFUL, "promising_how_it_goes_is_lawful"),
-]
-
-
-def _cases():  # noqa: ANN202
-    return [
-        pytest.param(sentence, refused, id=f"{behaviour}-{i}")
-        for refused, groups in ((True, REFUSED), (False, LAWFUL))
-        for rows, behaviour in groups
-        for i, sentence in enumerate(rows)
-    ]
-
-
-@pytest.mark.parametrize(("instruction", "refused"), _cases())
-def test_a_case_reads_as_its_list_says(instruction: str, refused: bool) -> None:
-    if refused:
-        assert instructs_decision(instruction)
-    else:
-        assert instructs_decision(instruction) is None
 
 
 # 4. Plural and generic people asked for.
@@ -391,11 +363,16 @@ LAWFUL_AGAIN = [
 ]
 
 
-@pytest.mark.parametrize("instruction", REFUSED_AGAIN)
-def test_refusing_or_promising_a_grant_is_refused(instruction: str) -> None:
-    assert instructs_decision(instruction)
-
-
-@pytest.mark.parametrize("instruction", LAWFUL_AGAIN)
-def test_refusing_something_else_or_promising_how_it_goes_is_lawful(instruction: str) -> None:
-    assert instructs_decision(instruction) is None
+# Asserted by tests.guidelines.test_decisions_gaps (GAP_MODULES), as every gap module's lists are.
+REFUSED = [
+    (REFUSAL_BEFORE_ITS_COMMA_DECIDES, "refusing_before_a_comma_is_refused"),
+    (HANDLE_YOURSELF_DECIDES, "handling_a_decision_object_yourself_is_refused"),
+    (PROMISING_A_GRANT_DECIDES, "promising_a_grant_is_refused"),
+    (REFUSED_AGAIN, "refusing_or_promising_a_grant_is_refused"),
+]
+LAWFUL = [
+    (REFUSAL_OF_SOMETHING_ELSE_LAWFUL, "refusing_something_else_is_lawful"),
+    (HANDLE_SOMETHING_ELSE_LAWFUL, "handling_something_else_is_lawful"),
+    (PROMISING_HOW_IT_GOES_LAWFUL, "promising_how_it_goes_is_lawful"),
+    (LAWFUL_AGAIN, "refusing_something_else_or_promising_how_it_goes_is_lawful"),
+]
