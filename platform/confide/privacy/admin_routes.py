@@ -24,7 +24,7 @@ from confide.privacy.models import ContactMessage, RetentionRun
 from confide.privacy.operators import OperatorDep
 from confide.privacy.retention import recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
-from confide.privacy.me_routes import objection_out
+from confide.privacy.me_routes import export_download, objection_out
 from confide.privacy.schemas import AccountObjection, AccountRequest, ContactOut, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
 from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
@@ -147,9 +147,7 @@ NO_ACCOUNT = {404: {"description": "No account has this confirmed email address 
 )
 async def export_account(body: AccountRequest, _: OperatorDep, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> JSONResponse:
     user = await rights.find_account(session, email=body.email)
-    export = await rights.export_my_data(session, user_id=user.id, information=rights.export_information(services.settings, gate.register))
-    filename = f"confide-export-{export['generated_at'][:10]}.json"
-    return JSONResponse(export, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return export_download(await rights.export_my_data(session, user_id=user.id, information=rights.export_information(services.settings, gate.register)))
 
 
 @router.post(

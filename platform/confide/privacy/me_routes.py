@@ -26,7 +26,11 @@ router = APIRouter(prefix="/v1/me", tags=["data rights"])
     response_description="A JSON document, offered as a download.",
 )
 async def export_me(principal: UserDep, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> JSONResponse:
-    export = await rights.export_my_data(session, user_id=principal.id, information=rights.export_information(services.settings, gate.register))
+    return export_download(await rights.export_my_data(session, user_id=principal.id, information=rights.export_information(services.settings, gate.register)))
+
+
+def export_download(export: dict[str, Any]) -> JSONResponse:
+    """An account's export as a JSON download named by its date (the user's own, or the operator's on request)."""
     filename = f"confide-export-{export['generated_at'][:10]}.json"
     return JSONResponse(export, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
