@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confide.core.errors import PayloadTooLarge, ProblemError, problem_response
+from confide.core.text import nul_path
 
 
 class BodySizeLimit:
@@ -183,6 +185,37 @@ async def reject_unknown_query_params(request: HTTPConnection) -> None:
     unknown = sorted(set(request.query_params) - _allowed_query_names(route))
     if unknown:
         raise UnknownQueryParameters(unknown)
+
+
+async def refuse_nul_characters(request: HTTPConnection) -> None:
+    """A NUL character in a path or query value (`%00`) or in a JSON body's text (`\\u0000`) is a 422 naming
+    the field, before any dependency looks a value up (core.text says why). The body is the one FastAPI has
+    read already; it is parsed again only when its bytes hold the escape."""
+    holding = [f"path.{k}" for k, v in request.path_params.items() if isinstance(v, str) and "\x00" in v]
+    holding += [f"query.{k}" for k, v in request.query_params.multi_items() if "\x00" in v or "\x00" in k]
+    if not holding and isinstance(request, Request) and request.scope["type"] == "http" and request.method in _BODY_METHODS:
+        body = await request.body()
+        content_type = request.headers.get("content-type", "")
+        if b"\\u0000" in body and (not content_type or "json" in content_type):  # FastAPI reads a body without a type as JSON too
+            try:
+                path = nul_path(json.loads(body))
+            except ValueError:  # not JSON: FastAPI answers that itself
+                path = None
+            if path is not None:
+                holding.append(".".join(("body", *(str(p) for p in path))))
+    if holding:
+        raise NulCharacter(sorted(set(holding)))
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class NulCharacter(ProblemError):
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+    def __init__(self, fields: list[str]) -> None:
+        errors = [{"field": field, "message": "Must not contain the NUL character (%00)", "type": "value_error"} for field in fields]
+        super().__init__("Text may not contain the NUL character: " + ", ".join(fields), errors=errors)
 
 
 class UnknownQueryParameters(ProblemError):

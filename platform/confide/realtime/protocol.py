@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from confide.chats.models import Conversation, Message
 from confide.chats.service import StoredMessage
 from confide.core.errors import problem_type
+from confide.core.text import nul_path
 
 
 class CloseCode(IntEnum):
@@ -142,26 +143,6 @@ class FrameError(Exception):
         self.slug, self.detail, self.errors = slug, detail, errors
 
 
-def _nul_field(data: Any) -> tuple[Any, ...] | None:
-    """The path of the first text holding a NUL character (a key holding one names itself), or None.
-    Walked without recursion: a frame may nest as deep as JSON parsing allows (1024 levels)."""
-    stack: list[tuple[Any, Any]] = [(None, data)]  # (link, value); a link is (the parent's link, key or index)
-    while stack:
-        link, value = stack.pop()
-        key = link[1] if link is not None else None
-        if (isinstance(value, str) and "\x00" in value) or (isinstance(key, str) and "\x00" in key):
-            path: list[Any] = []
-            while link is not None:
-                link, step = link
-                path.append(step)
-            return tuple(reversed(path))
-        if isinstance(value, dict):
-            stack.extend(((link, k), v) for k, v in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend(((link, i), value[i]) for i in reversed(range(len(value))))
-    return None
-
-
 def _field(path: tuple[Any, ...]) -> str:
     """A field as the client wrote it: its path in the frame, dots between levels (`resume.last_seq`, `items.0`)."""
     return ".".join(str(part) for part in path)
@@ -219,7 +200,7 @@ def parse(adapter: TypeAdapter[Any], raw: str | bytes | None, max_bytes: int) ->
     except orjson.JSONDecodeError as exc:
         raise FrameError("invalid-json", "The frame is not valid JSON.") from exc
     if "\\u0000" in raw and isinstance(data, dict):  # text cannot hold a NUL character (nor can the database)
-        path = _nul_field(data)  # (a frame that is no object is refused below, whatever it holds)
+        path = nul_path(data)  # (a frame that is no object is refused below, whatever it holds)
         if path is not None:
             field = _field(path)
             shown = field if len(field) <= 100 else "…" + field[-99:]

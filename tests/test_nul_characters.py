@@ -1,0 +1,63 @@
+"""A NUL character (\\u0000, %00) is refused wherever text comes in over HTTP, as on the chat's websocket: 422 naming
+the field, and nothing stored. PostgreSQL refuses it in a statement (it answered 500 on every route), SQLite stored it."""
+
+from __future__ import annotations
+
+from tests.test_errors import assert_problem
+
+NUL = "\u0000"
+
+
+async def test_body_fields_with_a_nul_are_refused_naming_the_field(client, factory):
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Nul GmbH")
+    cases = [
+        ("PATCH", f"/v1/tenants/{tenant_id}", {"name": f"a{NUL}b"}, "body.name"),
+        ("POST", "/v1/tenants", {"name": f"x{NUL}"}, "body.name"),
+        ("PATCH", "/v1/me", {"first_name": f"A{NUL}da"}, "body.first_name"),
+        ("POST", f"/v1/tenants/{tenant_id}/api-keys", {"name": f"k{NUL}", "role": "analyst"}, "body.name"),
+        ("POST", f"/v1/tenants/{tenant_id}/legal-holds", {"customer_ref": f"c{NUL}", "reason": "Dispute"}, "body.customer_ref"),
+        ("POST", "/v1/contact", {"name": "G", "email": "g@example.com", "message": f"Hi{NUL}", "consent": True}, "body.message"),
+    ]
+    for method, url, body, field in cases:
+        r = await client.request(method, url, json=body, headers=owner.headers)
+        problem = assert_problem(r, 422, "validation-error")
+        assert problem["errors"][0]["field"] == field, (url, r.text)
+        assert "NUL" in problem["errors"][0]["message"], r.text
+    r = await client.get(f"/v1/tenants/{tenant_id}", headers=owner.headers)
+    assert r.json()["name"] == "Nul GmbH", "nothing stored"
+
+
+async def test_nested_text_with_a_nul_is_refused(client, factory):
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Nested Nul GmbH")
+    body = {"name": "Rules", "rules": [{"id": "tone", "kind": "style", "instruction": f"Be kind.{NUL}"}]}
+    r = await client.post(f"/v1/tenants/{tenant_id}/guideline-sets", json=body, headers=owner.headers)
+    problem = assert_problem(r, 422, "validation-error")
+    assert problem["errors"][0]["field"].startswith("body.rules"), r.text
+    r = await client.get(f"/v1/tenants/{tenant_id}/guideline-sets", headers=owner.headers)
+    assert r.json()["items"] == []
+
+
+async def test_query_and_path_values_with_a_nul_are_refused(client, factory):
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Query Nul GmbH")
+    for url, field in [
+        (f"/v1/tenants/{tenant_id}/avatars?name=M%00", "query.name"),
+        (f"/v1/tenants/{tenant_id}/conversations?q=hel%00lo", "query.q"),
+        (f"/v1/tenants/{tenant_id}/exports/manifest?customer_ref=c%00", "query.customer_ref"),
+        ("/v1/tenants/ten_%00x", "path.tenant_id"),
+        (f"/v1/tenants/{tenant_id}/conversations/cnv_%00x", "path.conversation_id"),
+    ]:
+        r = await client.get(url, headers=owner.headers)
+        problem = assert_problem(r, 422, "validation-error")
+        assert [e["field"] for e in problem["errors"]] == [field], (url, r.text)
+
+
+async def test_an_escaped_backslash_is_no_nul_and_a_body_without_a_content_type_is_checked(client, factory):
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Backslash GmbH")
+    r = await client.patch(f"/v1/tenants/{tenant_id}", content=b'{"name": "C:\\\\u0000 GmbH"}', headers={**owner.headers, "Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["name"] == "C:\\u0000 GmbH", r.text  # a backslash, then the letters: text like any other
+    r = await client.patch(f"/v1/tenants/{tenant_id}", content=b'{"name": "a\\u0000"}', headers={**owner.headers, "Content-Type": ""})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.name", r.text
