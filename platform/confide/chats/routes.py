@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from confide.chats import inbox, service
 from confide.chats.models import Conversation
 from confide.chats.schemas import CustomerTokenSecretOut, CustomerTokenSecretRotate, MessageOut, RuleHitOut, TranscriptOut
 from confide.chats.tokens import new_customer_secret
+from confide.core.clock import as_utc
 from confide.core.db import SessionDep
+from confide.core.schemas import Cursor, query_scope
+from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require
 from confide.privacy.gate import Purpose, PurposeGateDep
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["chats"])
+
+TRANSCRIPT_PAGE = 1000  # messages a transcript page holds at most (and by default): nearly every conversation is one page
 
 
 @router.post(
@@ -41,12 +47,30 @@ async def rotate_customer_secret(
     response_model=TranscriptOut,
     summary="A conversation's transcript: messages, events, private notes and guideline verdicts in order",
     description="Reading it is operator review: refused (403 purpose-not-instructed) when the tenant's instructions do not allow "
-    "it, and recorded in the processing log.",
+    f"it, and recorded in the processing log. Up to {TRANSCRIPT_PAGE:,} messages a page, in the order they happened; a longer conversation "
+    "gives `next_cursor`: pass it as `cursor` for the next page (the conversation's own fields come with every page).",
 )
-async def transcript(conversation_id: str, ctx: Annotated[TenantContext, require(Permission.CHATS_READ)], session: SessionDep, gate: PurposeGateDep) -> TranscriptOut:
+async def transcript(
+    conversation_id: str,
+    ctx: Annotated[TenantContext, require(Permission.CHATS_READ)],
+    session: SessionDep,
+    gate: PurposeGateDep,
+    services: ServicesDep,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=TRANSCRIPT_PAGE, description=f"Messages per page (at most {TRANSCRIPT_PAGE}, the default).")] = TRANSCRIPT_PAGE,
+) -> TranscriptOut:
     conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
+    scope = query_scope("transcript", ctx.tenant_id, conversation.id)
+    after = None
+    if cursor:
+        position = services.cursors.decode(scope, cursor)
+        after = (datetime.fromisoformat(position["t"]), position["id"])
     await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=ctx.actor, subject_ref=conversation.visitor_id)
-    messages = await service.transcript(session, conversation_id=conversation.id, include_notes=True)
+    messages = list(await service.transcript(session, conversation_id=conversation.id, include_notes=True, after=after, limit=limit + 1))
+    next_cursor = None
+    if len(messages) > limit:
+        messages = messages[:limit]
+        next_cursor = services.cursors.encode(scope, {"t": as_utc(messages[-1].created_at).isoformat(), "id": messages[-1].id})
     rules = await inbox.rule_hits_of(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id)
     tags = await inbox.tags_of(session, tenant_id=ctx.tenant_id, conversation_ids=[conversation.id])
     return TranscriptOut(
@@ -81,4 +105,5 @@ async def transcript(conversation_id: str, ctx: Annotated[TenantContext, require
             )
             for m in messages
         ],
+        next_cursor=next_cursor,
     )

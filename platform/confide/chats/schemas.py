@@ -61,7 +61,8 @@ class TranscriptOut(ResponseBody):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
-    messages: list[MessageOut] = Field(description="Every message, event and private note, in the order they happened.")
+    messages: list[MessageOut] = Field(description="Every message, event and private note, in the order they happened (one page of them).")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the rest of a long conversation; null on its last page.")
 
 
 # The inbox

@@ -271,11 +271,21 @@ async def replay(session: AsyncSession, *, conversation_id: str, after_seq: int,
     return (await session.scalars(stmt.order_by(Message.seq))).all()
 
 
-async def transcript(session: AsyncSession, *, conversation_id: str, include_notes: bool) -> Sequence[Message]:
+async def transcript(
+    session: AsyncSession, *, conversation_id: str, include_notes: bool, after: tuple[datetime, str] | None = None, limit: int | None = None
+) -> Sequence[Message]:
+    """Messages, events and (with include_notes) notes in the order they happened: by time, then id. `after`
+    (created_at, id) and `limit` read one page of it (keyset: stable while the conversation goes on)."""
     stmt = select(Message).where(Message.conversation_id == conversation_id)
     if not include_notes:
         stmt = stmt.where(Message.kind != "note")
-    return (await session.scalars(stmt.order_by(Message.created_at, Message.id))).all()
+    if after is not None:
+        at, message_id = after
+        stmt = stmt.where(or_(Message.created_at > at, and_(Message.created_at == at, Message.id > message_id)))
+    stmt = stmt.order_by(Message.created_at, Message.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return (await session.scalars(stmt)).all()
 
 
 async def has_reply_after(session: AsyncSession, *, conversation_id: str, seq: int) -> bool:
