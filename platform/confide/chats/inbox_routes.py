@@ -6,7 +6,6 @@ see them at once."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, status as http_status
@@ -17,6 +16,7 @@ from confide.chats.inbox import MAX_TAGS, STATUSES, UNASSIGNED, ConversationEras
 from confide.chats.models import Conversation, ConversationTag
 from confide.chats.schemas import AssignIn, BulkIn, BulkOut, BulkResult, ConversationOut, ErasureAcceptedOut, TagCountOut, TagsIn
 from confide.chats.search import parse as parse_search
+from confide.core.dates import RANGE_TEXT, Instant
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, NotFound, PermissionDenied
 from confide.core.schemas import Cursor, Limit, Page, paginate
@@ -84,23 +84,18 @@ def _resolve_user(ctx: TenantContext, value: str, field: str) -> str:
     return ctx.principal.id
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @router.get(
     "/conversations",
     response_model=Page[ConversationOut],
     summary="The inbox: filter, search, sort and page through conversations",
-    description="All filters combine (AND). `from`/`to` apply to `date_field` (`created_at` by default, or `updated_at`, the last "
-    "activity); `from` is inclusive, `to` exclusive; a date without a time means midnight UTC. `q` searches message text and "
-    "private notes (not event text): every word must occur in one message, whole words, case-insensitive, a trailing `*` "
-    "makes a prefix; results keep the chosen sort, there is no relevance ranking. `sort=rating` lists rated conversations "
-    "first (in `order`), then unrated ones. `next_cursor` continues exactly this query: a cursor used with other filters, "
-    "another sort or another tenant is refused (400 invalid-cursor). Conversations whose data was erased are not listed. "
-    "Reading the inbox is operator review under the tenant's processing instructions (403 purpose-not-instructed when off).",
+    description="All filters combine (AND). `from`/`to` apply to `date_field` (`created_at` by default, or `updated_at`, the last activity); "
+    "`from` is inclusive, `to` exclusive (before that instant; a date without a time means midnight UTC), unlike the inclusive "
+    "day `to` of the evaluation routes. `q` searches message text and private notes (not event text): every word must occur in "
+    "one message, whole words, case-insensitive, a trailing `*` makes a prefix; results keep the chosen sort, there is no "
+    "relevance ranking. `sort=rating` lists rated conversations first (in `order`), then unrated ones. `next_cursor` continues "
+    "exactly this query: a cursor used with other filters, another sort or another tenant is refused (400 invalid-cursor). "
+    "Conversations whose data was erased are not listed. Reading the inbox is operator review under the tenant's processing "
+    "instructions (403 purpose-not-instructed when off).",
 )
 async def list_conversations(
     ctx: Reader,
@@ -113,8 +108,12 @@ async def list_conversations(
         Query(max_length=MAX_FILTER_ITEMS, description=f"avatar, waiting (for a human), operator, closed; repeat for several (at most {MAX_FILTER_ITEMS}).")
     ] = None,
     date_field: Annotated[Literal["created_at", "updated_at"], Query(description="Which time `from` and `to` apply to.")] = "created_at",
-    since: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601 date or date-time).")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Before this time (ISO 8601 date or date-time).")] = None,
+    since: Annotated[Instant | None, Query(alias="from", description=f"At or after this time, inclusive (ISO 8601 date or date-time, {RANGE_TEXT}).")] = None,
+    until: Annotated[
+        Instant | None,
+        Query(alias="to", description=f"Before this time, exclusive: this instant itself is not included (ISO 8601 date or date-time, {RANGE_TEXT}); "
+              "a date means its midnight UTC, so `to=2026-03-02` ends with March 1."),
+    ] = None,
     language: Annotated[LanguageTag | None, Query(max_length=35, description="A BCP 47 language tag; `de` also matches `de-AT`.")] = None,
     tag: Annotated[list[str] | None, Query(max_length=MAX_FILTER_ITEMS, description=f"Carries this tag; repeat to require several (at most {MAX_FILTER_ITEMS}).")] = None,
     rating: Annotated[int | None, Query(ge=1, le=5, description="Exactly this rating.")] = None,
@@ -129,7 +128,6 @@ async def list_conversations(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[ConversationOut]:
-    since, until = _utc(since), _utc(until)
     if since is not None and until is not None and since >= until:
         raise InvalidInput("query.from", "must be before `to`.")
     if rating is not None and (rating_min is not None or rating_max is not None):

@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.core.dates import check_day_range
 from confide.core.errors import InvalidInput
 from confide.core.spreadsheet import neutralise
 from confide.evaluation.metrics import HANDOFF_CATEGORIES, LATENCY_BOUNDS, SCALARS
@@ -33,11 +34,11 @@ SIMILARITY = 85  # rapidfuzz token_sort_ratio at or above which two questions ar
 
 
 def resolve_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
-    """The inclusive [from, to] range: default the last 30 days up to today. Bad ranges name their field."""
+    """The inclusive [from, to] range: 30 days, ending today unless `from` or `to` places it. Bad ranges name their field.
+    Both come bounded (core.dates.Day), so the 29 days either way cannot leave the calendar."""
     end = end or (start + timedelta(days=DEFAULT_RANGE_DAYS - 1) if start else today)
     start = start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
-    if start > end:
-        raise InvalidInput("query.from", f"the range starts ({start.isoformat()}) after it ends ({end.isoformat()}); `from` must be on or before `to`")
+    check_day_range(start, end)
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise InvalidInput("query.to", f"the range covers {(end - start).days + 1} days; at most {MAX_RANGE_DAYS} days per report")
     return start, end

@@ -14,6 +14,7 @@ from avatars.models import Avatar
 from confide.chats.inbox import ensure_not_erased
 from confide.chats.models import Conversation, Message
 from confide.core.clock import utcnow
+from confide.core.dates import RANGE_TEXT, Day, check_day_range
 from confide.core.db import SessionDep
 from confide.core.errors import NotFound
 from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
@@ -45,8 +46,16 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}", tags=["evaluation"])
 Reader = Annotated[TenantContext, require(Permission.EVALUATION_READ)]
 Operator = Annotated[TenantContext, require(Permission.CHATS_OPERATE)]
 Manager = Annotated[TenantContext, require(Permission.TENANT_MANAGE)]
-From = Annotated[date | None, Query(alias="from", description="First UTC day (inclusive), YYYY-MM-DD; default: 29 days before `to`.")]
-To = Annotated[date | None, Query(alias="to", description="Last UTC day (inclusive), YYYY-MM-DD; default: today.")]
+# Day filters: `to` is the last UTC day counted (inclusive), unlike the exclusive date-time `to` of the inbox, the
+# processing log and exports (core.dates). Only /reports fills in a missing end; the lists leave it open.
+_DAY = f"YYYY-MM-DD, {RANGE_TEXT}"
+ReportFrom = Annotated[Day | None, Query(alias="from", description=f"First UTC day, inclusive ({_DAY}); default: 29 days before `to`.")]
+ReportTo = Annotated[
+    Day | None,
+    Query(alias="to", description=f"Last UTC day, inclusive: that whole day counts ({_DAY}); default: 29 days after `from` when only `from` is given, else today."),
+]
+From = Annotated[Day | None, Query(alias="from", description=f"First UTC day, inclusive ({_DAY}); default: no lower bound.")]
+To = Annotated[Day | None, Query(alias="to", description=f"Last UTC day, inclusive: that whole day counts ({_DAY}); default: no upper bound.")]
 # Filters naming one of the tenant's objects: another tenant's id answers 404 as an unknown one (tenancy.owned_filter).
 AvatarFilter = Annotated[str | None, owned_filter(Avatar, "avatar", name="avatar_id", description="Only this avatar (archived ones too).")]
 DefinitionFilter = Annotated[str | None, owned_filter(ScoreDefinition, "score definition", name="definition_id", description="Only this score definition.")]
@@ -77,8 +86,8 @@ async def report(
     ctx: Reader,
     session: SessionDep,
     granularity: Annotated[Granularity, Query(description="day or week (ISO weeks, Monday to Sunday).")] = "day",
-    start: From = None,
-    end: To = None,
+    start: ReportFrom = None,
+    end: ReportTo = None,
     avatar_id: AvatarFilter = None,
     format: Annotated[Literal["json", "csv"] | None, Query(description="json (default) or csv; `Accept: text/csv` also gives CSV.")] = None,  # noqa: A002
 ) -> Any:
@@ -116,6 +125,7 @@ async def list_metrics(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[ConversationMetricsOut]:
+    check_day_range(start, end)
     await _evaluating(session, ctx)
     stmt = tenant_select(ctx, ConversationMetrics)
     if start:
@@ -181,6 +191,7 @@ async def ratings(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[RatingOut]:
+    check_day_range(start, end)
     await _evaluating(session, ctx)
     stmt = tenant_select(ctx, ConversationOutcome).where(ConversationOutcome.score.is_not(None))
     if start:
@@ -267,6 +278,7 @@ async def delete_definition(definition_id: str, ctx: Manager, session: SessionDe
     summary="A score per avatar and source: count and mean, or the distribution of labels",
 )
 async def definition_summary(definition_id: str, ctx: Reader, session: SessionDep, start: From = None, end: To = None, avatar_id: AvatarFilter = None) -> Any:
+    check_day_range(start, end)
     body = await annotations.summary(session, ctx, definition_id, avatar_id=avatar_id, start=start, end=end)
     await _evaluating(session, ctx)
     return body

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from confide.core.clock import as_utc, utcnow
+from confide.core.dates import RANGE_TEXT, Instant
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput
 from confide.core.schemas import Cursor, Limit, Page, paginate
@@ -33,8 +34,11 @@ HoldManager = Annotated[TenantContext, require(Permission.PRIVACY_MANAGE)]
 Format = Annotated[Literal["ndjson", "csv"], Query(description="ndjson (one JSON record per line) or csv (one row per record).")]
 VisitorFilter = Annotated[str | None, Query(min_length=1, max_length=64, description="Only this end customer's conversations (visitor id).")]
 CustomerFilter = Annotated[str | None, Query(min_length=1, max_length=200, description="Only this end customer's conversations (your own customer id).")]
-FromFilter = Annotated[datetime | None, Query(alias="from", description="Conversations started at or after this time (ISO 8601).")]
-ToFilter = Annotated[datetime | None, Query(description="Conversations started before this time (ISO 8601).")]
+FromFilter = Annotated[Instant | None, Query(alias="from", description=f"Conversations started at or after this time, inclusive (ISO 8601, {RANGE_TEXT}).")]
+ToFilter = Annotated[
+    Instant | None,
+    Query(description=f"Conversations started before this time, exclusive: this instant itself is not included (ISO 8601, {RANGE_TEXT}; a date means its midnight UTC)."),
+]
 
 EXPORT_DESCRIPTION = (
     "Streamed, memory-flat whatever the size. Records: a header, then per conversation its `conversation` record followed by its "

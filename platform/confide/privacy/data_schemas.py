@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from confide.core.dates import RANGE_TEXT, Instant
 from confide.core.schemas import RequestBody, ResponseBody
 from confide.privacy.erasure import receipt, requested_by
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
@@ -24,9 +25,9 @@ class ErasureRequestBody(RequestBody):
     visitor_id: str | None = Field(default=None, min_length=1, max_length=64, description="scope visitor")
     customer_ref: str | None = Field(default=None, min_length=1, max_length=200, description="scope customer: the `sub` of your customer tokens")
     conversation_id: str | None = Field(default=None, min_length=1, max_length=64, description="scope conversation")
-    before: datetime | None = Field(
+    before: Instant | None = Field(
         default=None,
-        description="scope before: ISO 8601; a time without zone is UTC. A live conversation counts as last active before it only "
+        description=f"scope before: ISO 8601 ({RANGE_TEXT}), exclusive; a time without zone is UTC. A live conversation counts as last active before it only "
         "when its recorded activity is ten seconds older (the activity time of a live conversation is kept to ten seconds).",
     )
     confirm_tenant_id: str | None = Field(default=None, max_length=64, description="scope tenant: this tenant's id again, to confirm")

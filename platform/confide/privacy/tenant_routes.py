@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from confide.core.clock import as_utc
+from confide.core.dates import RANGE_TEXT, Instant
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput
 from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
@@ -101,13 +102,16 @@ async def processing_log(
     services: ServicesDep,
     gate: PurposeGateDep,
     purpose: Annotated[Purpose | None, Query(description="Only this purpose.")] = None,
-    from_: Annotated[datetime | None, Query(alias="from", description="Entries at or after this time (ISO 8601).")] = None,
-    to: Annotated[datetime | None, Query(description="Entries before this time (ISO 8601).")] = None,
+    from_: Annotated[Instant | None, Query(alias="from", description=f"Entries at or after this time, inclusive (ISO 8601, {RANGE_TEXT}).")] = None,
+    to: Annotated[
+        Instant | None,
+        Query(description=f"Entries before this time, exclusive: this instant itself is not included (ISO 8601, {RANGE_TEXT}; a date means its midnight UTC)."),
+    ] = None,
     subject_ref: Annotated[str | None, Query(max_length=100, description="Only entries about this subject reference.")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-    since: Annotated[datetime | None, Query(deprecated=True, description="Deprecated: use `from`.")] = None,
-    until: Annotated[datetime | None, Query(deprecated=True, description="Deprecated: use `to`.")] = None,
+    since: Annotated[Instant | None, Query(deprecated=True, description="Deprecated: use `from`.")] = None,
+    until: Annotated[Instant | None, Query(deprecated=True, description="Deprecated: use `to` (the same: exclusive).")] = None,
 ) -> Page[ProcessingLogOut]:
     start, end = _bound(from_, since, "from", "since"), _bound(to, until, "to", "until")
     if start is not None and end is not None and start >= end:
