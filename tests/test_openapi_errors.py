@@ -446,3 +446,136 @@ async def test_every_route_that_can_answer_409_documents_it(app: FastAPI, client
     assert r.status_code == 409 and r.json()["type"].endswith("/conflict") and r.json()["field"] == "guideline_set_id", r.text
     documented = spec["paths"]["/v1/tenants/{tenant_id}/avatars/{avatar_id}/publish"]["post"]["responses"]["409"]
     _check(r.json(), {"$ref": SCHEMAS + _schema_of(documented)}, spec)
+
+
+# Every route that mails while it answers, so can answer 503 `service-unavailable` when the mail cannot be delivered
+# (Mailer.send raises it; openapi_errors.sends_mail): pinned, so that a route gaining or losing a mail, or the analysis
+# missing one, shows up.
+MAIL_ROUTES = {
+    ("post", "/v1/tenants/{tenant_id}/invitations"),  # the invitation
+    ("post", "/v1/contact"),  # the acknowledgement with its objection token
+    ("post", "/v1/me/newsletter"),  # the double opt-in's confirmation request
+    ("patch", "/v1/me"),  # a new address: its confirmation, or the notice that it has an account
+    ("post", "/v1/admin/newsletter"),  # an issue to every subscriber
+}
+# Routes that mail after answering (accounts/detached_mails.py): 202 whatever happens, so that neither the answer nor a
+# mail failure tells whether an address has an account. No 503 for them.
+DETACHED_MAIL_ROUTES = {("post", "/v1/accounts"), ("post", "/v1/auth/password-reset"), ("post", "/v1/accounts/verification")}
+# Routes that declare a 503 of their own: exports at their capacity (with Retry-After), readiness.
+DECLARED_503 = {
+    ("get", "/readyz"),
+    ("get", "/v1/tenants/{tenant_id}/exports/conversations"),
+    ("get", "/v1/tenants/{tenant_id}/exports/manifest"),
+}
+# Functions whose code uses the mailer but cannot fail the request: a best-effort notice that swallows the error.
+BEST_EFFORT_MAILS = {("confide/accounts/service.py", "tell_former_address")}
+# Functions that send mail only after the answer, from the detached runner: no route reaches them by name.
+DETACHED_SENDERS = {"confide.accounts.detached_mails.DetachedMails._send"}
+
+
+def _mail_routes(app: FastAPI) -> set[tuple[str, str]]:
+    return {
+        (method.lower(), route.path_format)
+        for route in openapi_errors._api_routes(app)
+        if openapi_errors.sends_mail([route.dependant.call, *openapi_errors._calls(route.dependant)])
+        for method in route.methods
+    }
+
+
+async def test_every_route_that_mails_while_it_answers_documents_503(app: FastAPI, client):
+    assert _mail_routes(app) == MAIL_ROUTES
+    assert not MAIL_ROUTES & DETACHED_MAIL_ROUTES
+    spec = await _spec(client)
+    documented = {(method, path) for path, method, operation in _operations(spec) if "503" in operation["responses"]}
+    assert documented == MAIL_ROUTES | DECLARED_503, documented ^ (MAIL_ROUTES | DECLARED_503)
+    for method, path in MAIL_ROUTES:
+        response = spec["paths"][path][method]["responses"]["503"]
+        assert response["description"] == openapi_errors.MAIL_NOT_SENT, (method, path)
+        assert "service-unavailable" in response["description"] and "headers" not in response, (method, path)  # no Retry-After
+        assert _schema_of(response) == "Problem", (method, path)
+    # The exports keep their own 503, with its Retry-After.
+    export = spec["paths"]["/v1/tenants/{tenant_id}/exports/conversations"]["get"]["responses"]["503"]
+    assert export["description"] != openapi_errors.MAIL_NOT_SENT and "Retry-After" in export["headers"]
+
+
+def test_every_mail_send_is_found_from_a_route(app: FastAPI):
+    """The analysis reads `….mailer.send(…)` calls. Every function that uses the mailer must be one it reads as
+    mailing (or a pinned best-effort one that swallows the error), and every mailing function must be reached from
+    some route (or be the detached runner's), so a mail sent where the analysis cannot see it fails here instead of
+    its route's 503 going undocumented."""
+    mailing = {
+        function
+        for name, module in list(sys.modules.items())
+        if module is not None and name.partition(".")[0] in openapi_errors.OWN_PACKAGES
+        for function in _functions_of(module)
+        if openapi_errors.mails(function)
+    }
+    assert len(mailing) >= 6  # invitation, contact, newsletter request and issue, email change, the detached runner
+    reached = {
+        function
+        for route in openapi_errors._api_routes(app)
+        for function in openapi_errors.reachable([route.dependant.call, *openapi_errors._calls(route.dependant)])
+    }
+    unreached = {f"{f.__module__}.{f.__qualname__}" for f in mailing - reached}
+    assert unreached == DETACHED_SENDERS, f"mail no route was found to send; their routes' 503 would go undocumented: {unreached}"
+
+    read = {(str(Path(f.__code__.co_filename).resolve()), f.__name__) for f in mailing}
+    unread = set()  # (file, function) of every function whose code names `.mailer` but is not read as mailing
+    for root in OWN_SOURCES:
+        for source in root.rglob("*.py"):
+            for function in ast.walk(ast.parse(source.read_text())):
+                if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and (str(source.resolve()), function.name) not in read:
+                    if any(isinstance(node, ast.Attribute) and node.attr == "mailer" for node in ast.walk(function)):
+                        unread.add((str(source.relative_to(root.parent)), function.name))
+    assert unread == BEST_EFFORT_MAILS, unread
+
+
+async def test_a_mail_that_cannot_be_sent_answers_the_documented_503(app: FastAPI, client, factory: Factory):
+    """The relay refuses: a route that mails while it answers gives the documented 503 and changes nothing; one that
+    mails after answering (a password reset) still answers 202."""
+    spec = await _spec(client)
+    user = await factory.user()
+    mailer = app.state.services.mailer
+
+    async def refuse(msg: Any) -> None:
+        raise ConnectionRefusedError("the relay is down")
+
+    mailer.deliver = refuse
+    try:
+        r = await client.post("/v1/me/newsletter", headers=user.headers)
+        assert r.status_code == 503 and r.headers["content-type"] == PROBLEM, r.text
+        assert r.json()["type"].endswith("/service-unavailable") and "retry-after" not in r.headers
+        _check(r.json(), {"$ref": SCHEMAS + _schema_of(spec["paths"]["/v1/me/newsletter"]["post"]["responses"]["503"])}, spec)
+        assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"  # nothing was changed
+        r = await client.post("/v1/auth/password-reset", json={"email": user.email})
+        assert r.status_code == 202, r.text
+        await app.state.detached_mails.drain()
+    finally:
+        del mailer.deliver
+
+
+async def test_every_route_with_a_body_documents_413(app: FastAPI, client):
+    """The body-size middleware (CONFIDE_MAX_BODY_BYTES) can refuse any request body: every operation that takes one
+    documents 413, those without one do not, and a route's own 413 (the document upload) keeps its words."""
+    spec = await _spec(client)
+    with_body = {
+        (method.lower(), route.path_format)
+        for route in openapi_errors._api_routes(app)
+        if route.dependant.body_params or "requestBody" in (route.openapi_extra or {})
+        for method in route.methods
+    }
+    assert len(with_body) > 40
+    documented = {(method, path) for path, method, operation in _operations(spec) if "413" in operation["responses"]}
+    assert documented == with_body, documented ^ with_body
+    for method, path in documented:
+        response = spec["paths"][path][method]["responses"]["413"]
+        assert _schema_of(response) == "Problem", (method, path)
+    assert spec["paths"]["/v1/contact"]["post"]["responses"]["413"]["description"] == openapi_errors.TOO_LARGE
+    upload = spec["paths"]["/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/documents"]["post"]["responses"]["413"]
+    assert upload["description"] != openapi_errors.TOO_LARGE
+
+    limit = app.state.services.settings.max_body_bytes
+    r = await client.post("/v1/contact", content=b'{"message": "' + b"x" * limit + b'"}', headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"] == PROBLEM, r.text
+    assert r.json()["type"].endswith("/payload-too-large")
+    _check(r.json(), {"$ref": SCHEMAS + _schema_of(spec["paths"]["/v1/contact"]["post"]["responses"]["413"])}, spec)

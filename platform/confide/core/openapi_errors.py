@@ -24,12 +24,21 @@ place and cached as FastAPI caches it (`app.openapi_schema`):
   code is read (`rate_limited`): the endpoint and its dependencies, and every function of Confide's own
   packages they name, transitively, are searched for a call of either. A route that declares its 429
   keeps its own description; one that does not gets a general one.
+- 503 `service-unavailable` where the route mails while it answers (`sends_mail`): `Mailer.send` raises it
+  when delivery fails, and callers send before they commit, so nothing was changed. Found as rate limits
+  are, by reading the route's code for a call `….mailer.send(…)` that no `except` swallows. Routes that
+  only hand a mail to the detached runner (accounts/detached_mails.py) answer 202 whatever happens, and
+  their code names no such call. No Retry-After: nobody knows when the mail server takes mail again.
+- 413 `payload-too-large` on every route that takes a request body (the body-size middleware,
+  `CONFIDE_MAX_BODY_BYTES`, refuses a larger one before the route runs).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
+import textwrap
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -41,6 +50,7 @@ from fastapi.routing import APIRoute
 from confide.core.auth import active_user, current_principal, current_user
 from confide.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from confide.core.http import reject_unknown_query_params
+from confide.core.mail import Mailer
 from confide.core.services import Services
 from confide.core.tenancy import Permission, owned_filter_of, require
 from confide.privacy.operators import operator
@@ -121,6 +131,10 @@ OWN_PACKAGES = frozenset({"confide", "avatars", "guidelines"})
 TOO_MANY_REQUESTS = (
     "Too many requests (problem type `rate-limited`): a rate limit of this route was reached. Wait the seconds "
     "`Retry-After` gives (also `retry_after` in the body), then try again."
+)
+TOO_LARGE = (
+    "The request body is larger than this server accepts (`CONFIDE_MAX_BODY_BYTES`, 1 MiB unless configured; problem "
+    "type `payload-too-large`), whether sent with a Content-Length or chunked."
 )
 RETRY_AFTER = {"description": "Whole seconds to wait before trying again.", "schema": {"type": "integer"}}
 
@@ -221,6 +235,89 @@ def rate_limited(calls: list[Callable[..., Any]]) -> bool:
     return any(_read(function)[0] for function in reachable(calls))
 
 
+# A route that mails while it answers can answer 503: Mailer.send raises ServiceUnavailable when delivery fails.
+# It is called on the request's Services (`services.mailer.send(...)`), so it is found by these names in the code.
+MAIL_SEND = Mailer.send
+_MAILER, _SEND = "mailer", MAIL_SEND.__name__
+MAIL_NOT_SENT = (
+    "A mail this request sends could not be delivered just now (problem type `service-unavailable`), so nothing was "
+    "changed. Try again shortly."
+)
+# `except` clauses that catch Mailer.send's ServiceUnavailable (by its name or a base class's).
+_CATCHING = frozenset({"ServiceUnavailable", "ProblemError", "Exception", "BaseException"})
+_TRY = tuple(t for t in (ast.Try, getattr(ast, "TryStar", None)) if t is not None)
+
+
+def _is_mail_send(node: ast.AST) -> bool:
+    """`<…>.mailer.send(…)` or `mailer.send(…)`."""
+    func = getattr(node, "func", None) if isinstance(node, ast.Call) else None
+    if not (isinstance(func, ast.Attribute) and func.attr == _SEND):
+        return False
+    owner = func.value
+    return (isinstance(owner, ast.Attribute) and owner.attr == _MAILER) or (isinstance(owner, ast.Name) and owner.id == _MAILER)
+
+
+def _caught(node: ast.expr | None) -> set[str]:
+    nodes = node.elts if isinstance(node, ast.Tuple) else [node]
+    return {getattr(n, "id", None) or getattr(n, "attr", "") for n in nodes if n is not None}
+
+
+def _swallows(handler: ast.ExceptHandler) -> bool:
+    """An `except` that catches the mailer's error and raises nothing: the route answers as if the mail went out
+    (a best-effort notice, e.g. accounts.service.tell_former_address)."""
+    catches = handler.type is None or bool(_caught(handler.type) & _CATCHING)
+    return catches and not any(isinstance(n, ast.Raise) for statement in handler.body for n in ast.walk(statement))
+
+
+def _suppresses(node: ast.With | ast.AsyncWith) -> bool:
+    """`with contextlib.suppress(ServiceUnavailable, ...)`."""
+    return any(
+        isinstance(call, ast.Call) and (getattr(call.func, "id", None) or getattr(call.func, "attr", None)) == "suppress"
+        and bool(set().union(*map(_caught, call.args)) & _CATCHING)
+        for call in (item.context_expr for item in node.items)
+    )
+
+
+def _unguarded_send(node: ast.AST, guarded: bool = False) -> bool:
+    if not guarded and _is_mail_send(node):
+        return True
+    if isinstance(node, _TRY):
+        inner = guarded or any(_swallows(h) for h in node.handlers)
+        return any(_unguarded_send(n, inner) for n in node.body) or any(
+            _unguarded_send(n, guarded) for n in (*node.handlers, *node.orelse, *node.finalbody)
+        )
+    if isinstance(node, (ast.With, ast.AsyncWith)) and _suppresses(node):
+        guarded = True
+    return any(_unguarded_send(child, guarded) for child in ast.iter_child_nodes(node))
+
+
+# function → whether its own code sends mail that can fail the request: read once per process.
+_MAILS: dict[types.FunctionType, bool] = {}
+
+
+def mails(function: types.FunctionType) -> bool:
+    """Whether the function's own code (inner functions too) calls `….mailer.send(…)` outside an `except` that
+    swallows its ServiceUnavailable. Its names are checked first, so only the few that name both are parsed;
+    one whose source cannot be read counts as mailing."""
+    found = _MAILS.get(function)
+    if found is None:
+        names = _names(function)
+        found = _MAILER in names and _SEND in names
+        if found:
+            try:
+                found = _unguarded_send(ast.parse(textwrap.dedent(inspect.getsource(function))))
+            except (OSError, TypeError, SyntaxError):
+                pass
+        _MAILS[function] = found
+    return found
+
+
+def sends_mail(calls: list[Callable[..., Any]]) -> bool:
+    """Whether running these (a route's endpoint and dependencies) can reach a mail sent while the route answers:
+    `Mailer.send` in their code or in that of a Confide function they may call (see reachable), not swallowed."""
+    return any(mails(function) for function in reachable(calls))
+
+
 def _is_require(call: Callable[..., Any]) -> bool:
     return getattr(call, "__code__", None) is _REQUIRE_CODE
 
@@ -305,8 +402,12 @@ def _common_errors(route: Any, operation: dict[str, Any], schemas: dict[str, Any
         whose = ", another tenant's as much as an unknown one" if owned else ""
         out["404"] = {"description": f"{_sentence(not_found)}{whose} (problem type `not-found`)."}
 
+    if "requestBody" in operation:  # the body-size middleware refuses a larger body before the route runs
+        out["413"] = {"description": TOO_LARGE}
     if rate_limited([route.dependant.call, *calls]):
         out["429"] = {"description": TOO_MANY_REQUESTS, "headers": {"Retry-After": copy.deepcopy(RETRY_AFTER)}}
+    if sends_mail([route.dependant.call, *calls]):
+        out["503"] = {"description": MAIL_NOT_SENT}
     return out
 
 

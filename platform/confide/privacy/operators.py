@@ -8,22 +8,32 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
 
 from confide.core.errors import ProblemError, Unauthorized
 from confide.core.services import ServicesDep, client_address
 
 OPERATOR_TOKEN_BUCKET = "operator-token"
 OPERATOR_TOKEN_WINDOW_SECONDS = 900
+OPERATOR_TOKEN_HEADER = "X-Operator-Token"
+
+# Declared as an OpenAPI security scheme (apiKey in the header), so /docs offers it under "Authorize" and clients
+# generated from the schema send it, as they do the bearer token (core/auth.py). It only reads the header:
+# auto_error=False, a missing one is None, and operator() decides every answer as before.
+operator_token = APIKeyHeader(
+    name=OPERATOR_TOKEN_HEADER,
+    scheme_name="OperatorToken",
+    description="The platform operator token (CONFIDE_OPERATOR_TOKEN), for the routes under /v1/admin.",
+    auto_error=False,
+)
 
 
 class OperatorAccessDisabled(ProblemError):
     status, slug, title = 403, "operator-access-disabled", "Operator access disabled"
 
 
-async def operator(
-    request: Request, services: ServicesDep, x_operator_token: Annotated[str | None, Header(description="The platform operator token.")] = None
-) -> str:
+async def operator(request: Request, services: ServicesDep, x_operator_token: Annotated[str | None, Depends(operator_token)]) -> str:
     settings = services.settings
     expected = settings.operator_token
     if not expected:
@@ -34,7 +44,7 @@ async def operator(
     )
     if not x_operator_token or not hmac.compare_digest(x_operator_token.encode(), expected.encode()):
         await services.count_event(OPERATOR_TOKEN_BUCKET, address, OPERATOR_TOKEN_WINDOW_SECONDS)
-        raise Unauthorized("Send the platform operator token in the X-Operator-Token header.")
+        raise Unauthorized(f"Send the platform operator token in the {OPERATOR_TOKEN_HEADER} header.")
     return "operator"
 
 
