@@ -14,6 +14,7 @@ from avatars.models import KnowledgeDocument, KnowledgeEntry
 from avatars.schemas import DocumentDetail, DocumentOut, EntryCreate, EntryOut, EntryUpdate, ImportResult, KnowledgeExport, SearchHit, SearchResults
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, PayloadTooLarge
+from confide.core.patching import patch_rule
 from confide.core.schemas import Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
@@ -73,7 +74,7 @@ async def read_entry(avatar_id: str, entry_id: str, ctx: Reader, session: Sessio
     return await store.get_entry(session, ctx, avatar_id=avatar_id, entry_id=entry_id)
 
 
-@router.patch("/entries/{entry_id}", response_model=EntryOut, summary="Edit a Q&A entry")
+@router.patch("/entries/{entry_id}", response_model=EntryOut, summary="Edit a Q&A entry", description=patch_rule() + " `[]` empties `tags`.")
 async def update_entry(avatar_id: str, entry_id: str, body: EntryUpdate, ctx: Writer, session: SessionDep) -> KnowledgeEntry:
     entry = await store.update_entry(session, ctx, avatar_id=avatar_id, entry_id=entry_id, body=body)
     await session.commit()

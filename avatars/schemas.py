@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, HttpUrl, StringConstraints
 
+from confide.core.patching import not_clearable
 from confide.core.schemas import RequestBody, ResponseBody
 from guidelines.rules import LanguageTag
 
@@ -168,10 +169,14 @@ class EntryCreate(RequestBody):
 
 
 class EntryUpdate(RequestBody):
+    """Only the fields sent change; none can be cleared (tags are emptied with [], not null)."""
+
     questions: Annotated[list[Question], Field(min_length=1, max_length=50)] = None  # type: ignore[assignment]
     answer: str = Field(default=None, min_length=1, max_length=20_000)  # type: ignore[assignment]
     language: LanguageTag = None  # type: ignore[assignment]
-    tags: Annotated[list[Tag], Field(max_length=20)] = None  # type: ignore[assignment]
+    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default=None, description="[] for none.")  # type: ignore[assignment]
+
+    _required = not_clearable("questions", "answer", "language", "tags")
 
 
 class EntryOut(ResponseBody):

@@ -21,6 +21,7 @@ from confide.accounts.schemas import (
 )
 from confide.core.auth import ActiveUserDep, UserDep
 from confide.core.db import SessionDep
+from confide.core.patching import patch_rule
 from confide.core.schemas import RequestBody
 from confide.core.services import ServicesDep, client_address
 
@@ -177,7 +178,8 @@ async def read_me(principal: UserDep, session: SessionDep) -> Profile:
     "/me",
     response_model=Profile,
     summary="Correct my profile (Art. 16)",
-    description="Changes names, phone and company at once; a new email address takes effect once its mailed token is confirmed.",
+    description="Changes names, phone and company at once; a new email address takes effect once its mailed token is confirmed. "
+    + patch_rule(["phone", "company_name"]),
     responses={
         409: {
             "description": "`email` is the account's address as it was read, but a confirmed email change replaced it meanwhile "

@@ -8,6 +8,7 @@ import phonenumbers
 from pydantic import EmailStr, Field, ValidationInfo, field_validator
 
 from confide.accounts.password_strength import weakness
+from confide.core.patching import not_clearable
 from confide.core.schemas import RequestBody, ResponseBody
 
 NAME = Field(min_length=1, max_length=100)
@@ -94,29 +95,31 @@ class Profile(ResponseBody):
 
 
 class ProfileUpdate(RequestBody):
-    """Rectification (Art. 16): change any of these; a new email takes effect once verified."""
+    """Rectification (Art. 16): change any of these; a new email takes effect once verified. Null clears phone and
+    company_name; the others cannot be empty, so null for them is a 422 rather than a change quietly not made."""
 
-    email: EmailStr | None = Field(
+    email: EmailStr = Field(  # type: ignore[assignment]
         default=None,
         max_length=320,
         description="A new address becomes pending and takes effect once the token mailed to it is confirmed (POST /v1/accounts/verify); "
         "the current address again withdraws a pending change. A new address needs `current_password`. To have the token mailed "
         "again, send the new address again.",
     )
-    current_password: str | None = Field(
+    current_password: str = Field(  # type: ignore[assignment]
         default=None,
         min_length=1,
         max_length=256,
         description="Required with a new `email`: a signed-in session alone (a stolen token, say) must not move the account, "
         "and with it the password reset, to another mailbox.",
     )
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    surname: str | None = Field(default=None, min_length=1, max_length=100)
-    pseudonym: str | None = Field(default=None, min_length=1, max_length=100)
-    phone: str | None = None
-    company_name: str | None = Field(default=None, max_length=200)
+    first_name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    surname: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    pseudonym: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    phone: str | None = Field(default=None, description="Null (or an empty string) clears it.")
+    company_name: str | None = Field(default=None, max_length=200, description="Null clears it.")
 
     _phone = field_validator("phone")(normalise_phone)
+    _required = not_clearable("email", "first_name", "surname", "pseudonym")
 
 
 class PasswordChange(RequestBody):

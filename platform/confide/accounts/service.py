@@ -386,10 +386,7 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
         if not moving and normalise_email(new_email) != locked.email:
             raise Conflict("The account's email address changed meanwhile; read the profile and try again.")
         user = locked
-    for name in ("first_name", "surname", "pseudonym"):
-        if fields.get(name) is None:
-            fields.pop(name, None)  # required fields cannot be cleared
-    for name, value in fields.items():
+    for name, value in fields.items():  # only the fields sent; null only for phone and company_name (ProfileUpdate)
         setattr(user, name, value)
     if new_email is not None and normalise_email(new_email) == user.email and user.pending_email:
         # The confirmed address again: the pending change is withdrawn and its token stops working.

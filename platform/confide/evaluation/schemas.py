@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
+from confide.core.patching import not_clearable
 from confide.core.schemas import RequestBody, ResponseBody
 
 # ---- outcomes and metrics -----------------------------------------------------------------------
@@ -252,20 +253,34 @@ class ScoreSummaryOut(ResponseBody):
 WebhookEvent = Literal["conversation.handoff_requested", "conversation.closed", "conversation.rating_received"]
 
 
+def _no_duplicates(values: list[Any]) -> list[Any]:
+    """Refused as avatar `languages` are: a repeated event is a client's mistake, not something to tidy away unsaid."""
+    if len(set(values)) != len(values):
+        raise ValueError("contains duplicates")
+    return values
+
+
+WebhookEvents = Annotated[list[WebhookEvent], Field(min_length=1, max_length=3, description="Each event at most once."), AfterValidator(_no_duplicates)]
+
+
 class WebhookIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
     url: str = Field(min_length=8, max_length=2000, description="https URL of your receiver, port 443; stored as it is sent (host lower-cased, IDNA-encoded).")
-    events: list[WebhookEvent] = Field(min_length=1, max_length=3)
+    events: WebhookEvents
     include_text: bool = Field(default=False, description="Send message text, where your instructions store transcripts.")
     active: bool = True
 
 
 class WebhookChange(RequestBody):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    url: str | None = Field(default=None, min_length=8, max_length=2000)
-    events: list[WebhookEvent] | None = Field(default=None, min_length=1, max_length=3)
-    include_text: bool | None = None
-    active: bool | None = None
+    """Only the fields sent change; none can be cleared (null is a 422 naming it)."""
+
+    name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    url: str = Field(default=None, min_length=8, max_length=2000)  # type: ignore[assignment]
+    events: WebhookEvents = None  # type: ignore[assignment]
+    include_text: bool = None  # type: ignore[assignment]
+    active: bool = None  # type: ignore[assignment]
+
+    _required = not_clearable("name", "url", "events", "include_text", "active")
 
 
 class WebhookOut(ResponseBody):

@@ -12,6 +12,7 @@ from confide.core.clock import utcnow
 from confide.core.db import SessionDep
 from confide.core.errors import Conflict
 from confide.core.ids import new_id
+from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
@@ -60,7 +61,7 @@ async def create_webhook(body: WebhookIn, ctx: Manager, session: SessionDep, ser
     if (count or 0) >= cap:
         raise Conflict(f"A tenant has at most {cap} webhook endpoints: remove one it no longer uses (or send more events to one) before adding another.")
     row = WebhookEndpoint(
-        id=new_id("whk"), tenant_id=ctx.tenant_id, name=body.name, url=url, secret=new_secret(), events=list(dict.fromkeys(body.events)),
+        id=new_id("whk"), tenant_id=ctx.tenant_id, name=body.name, url=url, secret=new_secret(), events=list(body.events),
         include_text=body.include_text, active=body.active,
     )
     session.add(row)
@@ -81,7 +82,7 @@ CHANGING = (
 )
 
 
-@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change a webhook endpoint", description=CHANGING + SIGNING)
+@router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change a webhook endpoint", description=patch_rule() + " " + CHANGING + SIGNING)
 async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, session: SessionDep, services: ServicesDep) -> WebhookOut:
     # Locked first (PostgreSQL): a delivery being built from the endpoint as it is (webhooks.endpoints_for)
     # commits before the drops below, so they see it. The endpoint, then its deliveries: the order the worker
@@ -90,19 +91,20 @@ async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, ses
     now = utcnow()
     dropped = {"tenant_id": ctx.tenant_id, "endpoint_id": row.id, "now": now}
     rebuilt = False  # what a delivery's recipient or body was built for changes: deliveries of the old revision are refused
-    if body.url is not None:
+    sent = body.model_fields_set  # none of them is ever null (WebhookChange refuses it)
+    if "url" in sent:
         url = check_url(body.url, services.settings)
         if not same_url(row.url, url, services.settings):  # stored as typed before check_url returned it canonical
             await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED)
             rebuilt = True
         row.url = url
-    if body.name is not None:
+    if "name" in sent:
         row.name = body.name
-    if body.events is not None:
-        events = list(dict.fromkeys(body.events))
+    if "events" in sent:
+        events = list(body.events)
         await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED, events=set(row.events) - set(events))
         row.events = events
-    if body.include_text is not None and body.include_text != row.include_text:
+    if "include_text" in sent and body.include_text != row.include_text:
         await drop_waiting(session, **dropped, reason=ENDPOINT_CHANGED)
         row.include_text = body.include_text
         rebuilt = True
@@ -115,7 +117,7 @@ async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, ses
         row.revision = WebhookEndpoint.revision + 1
     if body.active is False and row.active:
         await drop_waiting(session, **dropped, reason=ENDPOINT_DEACTIVATED)
-    if body.active is not None:
+    if "active" in sent:
         row.active = body.active
     row.updated_at = now
     await session.commit()

@@ -11,6 +11,7 @@ from confide.core.auth import ActiveUserDep, Principal, PrincipalDep, UserDep
 from confide.core.db import SessionDep
 from confide.core.errors import AccountRestricted, NotFound, PermissionDenied
 from confide.core.identity import ApiKey, Membership, Tenant
+from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, Role, TenantContext, has_permission, require, resolve_tenant_context, tenant_select
@@ -58,10 +59,11 @@ async def read_tenant(ctx: Annotated[TenantContext, require(Permission.TENANT_RE
     return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at, role=ctx.role)
 
 
-@router.patch("/tenants/{tenant_id}", response_model=TenantOut, summary="Rename a tenant")
+@router.patch("/tenants/{tenant_id}", response_model=TenantOut, summary="Rename a tenant", description=patch_rule())
 async def update_tenant(body: TenantUpdate, ctx: Annotated[TenantContext, require(Permission.TENANT_MANAGE)], session: SessionDep) -> TenantOut:
     tenant = await service.get_tenant(session, ctx)
-    tenant.name = body.name
+    if "name" in body.model_fields_set:
+        tenant.name = body.name
     await session.commit()
     return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at, role=ctx.role)
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import EmailStr, Field
 
+from confide.core.patching import not_clearable
 from confide.core.schemas import RequestBody, ResponseBody
 from confide.core.tenancy import Role
 
@@ -16,7 +17,11 @@ class TenantCreate(RequestBody):
 
 
 class TenantUpdate(RequestBody):
-    name: str = Field(min_length=1, max_length=200)
+    """Optional like every PATCH body's fields: what is left out stays as it is."""
+
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+
+    _required = not_clearable("name")
 
 
 class TenantOut(ResponseBody):
