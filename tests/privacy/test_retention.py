@@ -100,8 +100,23 @@ async def test_one_run_removes_what_is_due_and_keeps_the_rest(app, client, facto
 
     r = await client.get("/v1/admin/retention", headers=OPERATOR)
     assert r.status_code == 200
-    latest = r.json()[0]
+    latest = r.json()["items"][0]
     assert latest["id"] == run.id and latest["removed"] == run.removed and latest["node"]
+
+
+async def test_retention_runs_page_newest_first(app, client):
+    runs = [await run_retention(app.state.engine, app.state.settings) for _ in range(3)]
+    newest_first = [run.id for run in reversed(runs)]
+    seen, cursor = [], None
+    while len(seen) < 3:
+        r = await client.get("/v1/admin/retention", params={"limit": 1, **({"cursor": cursor} if cursor else {})}, headers=OPERATOR)
+        assert r.status_code == 200, r.text
+        seen += [item["id"] for item in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        assert cursor, "older runs follow"
+    assert seen == newest_first
+    r = await client.get("/v1/admin/retention", params={"cursor": "garbage"}, headers=OPERATOR)
+    assert r.status_code == 400 and r.json()["type"].endswith("/invalid-cursor")
 
 
 async def test_only_one_node_runs_at_a_time(app):

@@ -16,13 +16,13 @@ from fastapi.responses import JSONResponse
 
 from confide.core.db import SessionDep
 from confide.core.errors import Conflict
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Page, paginate
 from confide.core.services import ServicesDep
 from confide.privacy import consent, contact, rights
 from confide.privacy.gate import PurposeGateDep
 from confide.privacy.models import ContactMessage, RetentionRun
 from confide.privacy.operators import OperatorDep
-from confide.privacy.retention import recent_runs, run_retention
+from confide.privacy.retention import RUN_HISTORY_DAYS, recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
 from confide.privacy.me_routes import export_download, objection_out
 from confide.privacy.schemas import AccountObjection, AccountRequest, ContactOut, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
@@ -33,9 +33,17 @@ from confide.tenants.schemas import TenantClosureOut
 router = APIRouter(prefix="/v1/admin", tags=["operators"])
 
 
-@router.get("/retention", response_model=list[RetentionRunOut], summary="The retention job's latest runs, newest first")
-async def retention_runs(_: OperatorDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[RetentionRun]:
-    return await recent_runs(session, limit=limit)
+@router.get(
+    "/retention",
+    response_model=Page[RetentionRunOut],
+    summary="The retention job's runs, newest first",
+    description=f"Paged like every list (`cursor`, `limit`): the next page holds older runs. Runs are kept {RUN_HISTORY_DAYS} days (the retention job removes older ones).",
+)
+async def retention_runs(_: OperatorDep, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    before = services.cursors.decode("retention-runs", cursor)["before"] if cursor else None
+    runs = await recent_runs(session, limit=limit + 1, before=before)
+    next_cursor = services.cursors.encode("retention-runs", {"before": runs[limit - 1].id}) if len(runs) > limit else None
+    return {"items": runs[:limit], "next_cursor": next_cursor}
 
 
 @router.post(

@@ -296,9 +296,12 @@ async def run_retention(engine: AsyncEngine, settings: Settings, *, now: datetim
         return run
 
 
-async def recent_runs(session: AsyncSession, *, limit: int = 20) -> list[RetentionRun]:
-    stmt = select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(limit)  # type: ignore[attr-defined]
-    return list((await session.scalars(stmt)).all())
+async def recent_runs(session: AsyncSession, *, limit: int = 20, before: str | None = None) -> list[RetentionRun]:
+    """The latest runs, newest first (by id: ids grow with time), those older than the run `before` when given."""
+    stmt = select(RetentionRun)
+    if before is not None:
+        stmt = stmt.where(RetentionRun.id < before)
+    return list((await session.scalars(stmt.order_by(RetentionRun.id.desc()).limit(limit))).all())  # type: ignore[attr-defined]
 
 
 STARTUP_GRACE_SECONDS = 60.0  # the least a node waits after start before its first run (or one interval, if shorter)
