@@ -281,3 +281,49 @@ async def test_one_click_is_documented(client):
     assert {"200", "400", "422"} <= operation["responses"].keys()
     assert "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
     assert [p["name"] for p in operation["parameters"]] == ["token"]
+
+
+async def test_an_issue_the_mail_server_stops_taking_part_way_resumes_for_the_rest_only(app, client, factory, outbox):
+    """The run stops at the first mail the server refuses and says how far it came; the same issue sent again with its
+    `resume_after` reaches only those it missed, so nobody gets it twice. Refused from the first mail: 503, nobody got it."""
+    users = [await factory.user(newsletter_opt_in=True) for _ in range(3)]
+    for user in users:
+        r = await client.post("/v1/newsletter/confirm", json={"token": last_match(outbox, user.email, CONFIRM)})
+        assert r.status_code == 200, r.text
+    mailer = app.state.services.mailer
+    real = mailer.deliver
+    refuse_from = users[1].email  # subscriptions go in order: the earlier ones get it, then the server stops
+
+    async def stopping(msg) -> None:  # noqa: ANN001
+        if msg["To"] == refuse_from or refuse_from in mailed:
+            mailed.append(refuse_from)
+            raise ConnectionRefusedError("the relay went away")
+        await real(msg)
+
+    mailed: list[str] = []
+    mailer.deliver = stopping
+    try:
+        r = await client.post("/v1/admin/newsletter", json={"subject": "Resumable", "body": "News."}, headers=OPERATOR)
+    finally:
+        del mailer.deliver
+    assert r.status_code == 200, r.text
+    run = r.json()
+    assert run["not_sent"] >= 2 and run["resume_after"], run
+    got = lambda user: [m for m in outbox.messages_to(user.email) if m["Subject"] == "Resumable"]  # noqa: E731
+    assert [len(got(u)) for u in users] == [1, 0, 0]
+
+    r = await client.post("/v1/admin/newsletter", json={"subject": "Resumable", "body": "News.", "resume_after": run["resume_after"]}, headers=OPERATOR)
+    assert r.status_code == 200 and r.json()["not_sent"] == 0 and r.json()["resume_after"] is None, r.text
+    assert r.json()["sent"] == run["not_sent"]
+    assert [len(got(u)) for u in users] == [1, 1, 1], "the rest got it, nobody twice"
+
+    async def refuse(msg) -> None:  # noqa: ANN001
+        raise ConnectionRefusedError("the relay is down")
+
+    mailer.deliver = refuse
+    try:
+        r = await client.post("/v1/admin/newsletter", json={"subject": "Nobody", "body": "News."}, headers=OPERATOR)
+    finally:
+        del mailer.deliver
+    assert r.status_code == 503 and r.json()["type"].endswith("/service-unavailable"), r.text
+    assert not any(m["Subject"] == "Nobody" for u in users for m in outbox.messages_to(u.email))

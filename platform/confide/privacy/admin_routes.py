@@ -97,9 +97,18 @@ async def conclude_contact_message(message_id: str, _: OperatorDep, session: Ses
     return message
 
 
-@router.post("/newsletter", response_model=NewsletterSent, summary="Send a newsletter issue to every confirmed subscriber")
+@router.post(
+    "/newsletter",
+    response_model=NewsletterSent,
+    summary="Send a newsletter issue to every confirmed subscriber",
+    description="In subscription order. If the mail server stops taking mail part-way, the answer says how many got the issue "
+    "(`sent`), how many did not (`not_sent`) and where to go on (`resume_after`): send the same issue again with it, and only "
+    "those get it. A 503 means nobody got it.",
+    responses={503: {"description": "The mail server took none of the issue's mails (problem type `service-unavailable`): nobody got it; send it again later."}},
+)
 async def send_newsletter_issue(body: NewsletterIssue, _: OperatorDep, session: SessionDep, services: ServicesDep) -> NewsletterSent:
-    return NewsletterSent(sent=await consent.send_newsletter(session, services, subject=body.subject, body=body.body))
+    run = await consent.send_newsletter(session, services, subject=body.subject, body=body.body, resume_after=body.resume_after)
+    return NewsletterSent(sent=run.sent, not_sent=run.not_sent, resume_after=run.resume_after)
 
 
 @router.get("/tenant-closures", response_model=Page[TenantClosureOut], summary="Tenant closures, e.g. the failed ones to retry")

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.clock import utcnow
-from confide.core.errors import BadRequest, InvalidToken, NotFound
+from confide.core.errors import BadRequest, InvalidToken, NotFound, ServiceUnavailable
 from confide.core.identity import User
 from confide.core.ids import new_id
 from confide.core.mail import MailKind
@@ -217,27 +218,44 @@ async def newsletter_state(session: AsyncSession, *, user_id: str) -> tuple[str,
     return (subscription.status if subscription else "none"), subscription
 
 
-async def send_newsletter(session: AsyncSession, services: Services, *, subject: str, body: str) -> int:
-    """Mail one issue to every confirmed subscriber whose account is not restricted; each mail carries its own unsubscribe
-    link, in the text and in the List-Unsubscribe headers a mail client shows as a one-click unsubscribe."""
-    rows = (
-        await session.execute(
-            select(NewsletterSubscription.id, User.email, User.pseudonym)
-            .join(User, User.id == NewsletterSubscription.user_id)
-            .where(NewsletterSubscription.status == ACTIVE, User.status == "active")
-            .order_by(NewsletterSubscription.id)
-        )
-    ).all()
+@dataclass(frozen=True, slots=True)
+class NewsletterRun:
+    sent: int
+    not_sent: int  # subscribers the issue did not reach because the mail server stopped taking it
+    resume_after: str | None  # the last subscription it reached, when it stopped part-way
+
+
+async def send_newsletter(session: AsyncSession, services: Services, *, subject: str, body: str, resume_after: str | None = None) -> NewsletterRun:
+    """Mail one issue to every confirmed subscriber whose account is not restricted (after `resume_after`, the
+    subscription a run that stopped part-way reached last), in subscription order; each mail carries its own
+    unsubscribe link, in the text and in the List-Unsubscribe headers a mail client shows as a one-click unsubscribe.
+    The first mail the server does not take stops the run: with nothing sent that is a 503 (send it again), else the
+    run says how far it came, so a second run sends to the rest only and nobody gets the issue twice."""
+    stmt = (
+        select(NewsletterSubscription.id, User.email, User.pseudonym)
+        .join(User, User.id == NewsletterSubscription.user_id)
+        .where(NewsletterSubscription.status == ACTIVE, User.status == "active")
+    )
+    if resume_after is not None:
+        stmt = stmt.where(NewsletterSubscription.id > resume_after)
+    rows = (await session.execute(stmt.order_by(NewsletterSubscription.id))).all()
     base = services.settings.public_base_url
-    for subscription_id, email, pseudonym in rows:
+    last: str | None = None
+    for sent, (subscription_id, email, pseudonym) in enumerate(rows):
         token = unsubscribe_token(services, subscription_id)
-        await services.mailer.send(
-            email,
-            subject,
-            f"Hello {pseudonym},\n\n{body}\n\n--\nYou get this because you subscribed to the Confide newsletter.\n"
-            f"Unsubscribe: {base}{UNSUBSCRIBE_PAGE}#token={token}\n"
-            f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
-            kind=MailKind.NEWSLETTER,
-            headers=one_click_headers(services, token),
-        )
-    return len(rows)
+        try:
+            await services.mailer.send(
+                email,
+                subject,
+                f"Hello {pseudonym},\n\n{body}\n\n--\nYou get this because you subscribed to the Confide newsletter.\n"
+                f"Unsubscribe: {base}{UNSUBSCRIBE_PAGE}#token={token}\n"
+                f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
+                kind=MailKind.NEWSLETTER,
+                headers=one_click_headers(services, token),
+            )
+        except ServiceUnavailable:
+            if last is None:
+                raise  # nothing went out: the same request can simply be sent again
+            return NewsletterRun(sent=sent, not_sent=len(rows) - sent, resume_after=last)
+        last = subscription_id
+    return NewsletterRun(sent=len(rows), not_sent=0, resume_after=None)

@@ -210,10 +210,15 @@ class LanguageOut(ResponseBody):
 class NewsletterIssue(RequestBody):
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=100_000)
+    resume_after: str | None = Field(
+        default=None, max_length=64, description="The `resume_after` of a run that stopped part-way: this run sends the issue to the subscribers it did not reach."
+    )
 
 
 class NewsletterSent(ResponseBody):
-    sent: int
+    sent: int = Field(description="Subscribers this run mailed the issue to.")
+    not_sent: int = Field(description="Subscribers it did not reach because the mail server stopped taking mail; 0 when it went to everyone.")
+    resume_after: str | None = Field(description="When `not_sent` > 0: send the same issue again with this as `resume_after` to reach only them.")
 
 
 class AccountRequest(RequestBody):
