@@ -24,6 +24,7 @@ from avatars.schemas import (
     WidgetUpdate,
 )
 from confide.core.db import SessionDep
+from confide.core.patching import patch_rule
 from confide.core.schemas import Page, paginate
 from confide.core.services import Services, ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
@@ -99,7 +100,12 @@ async def read_avatar(avatar_id: str, ctx: Reader, session: SessionDep) -> Avata
     return avatar_out(await service.get_avatar(session, ctx, avatar_id))
 
 
-@router.patch("/{avatar_id}", response_model=AvatarOut, summary="Edit the draft (published avatars keep their live version until the next publish)")
+@router.patch(
+    "/{avatar_id}",
+    response_model=AvatarOut,
+    summary="Edit the draft (published avatars keep their live version until the next publish)",
+    description="Nested objects (persona, appearance, messages, responder) are replaced whole. " + patch_rule(["voice_id", "guideline_set_id"]),
+)
 async def update_avatar(avatar_id: str, body: AvatarUpdate, ctx: Writer, session: SessionDep, services: ServicesDep) -> AvatarOut:
     check_responder(body.responder, services)
     avatar = await service.update_avatar(session, ctx, avatar_id=avatar_id, body=body)

@@ -109,6 +109,8 @@ class AvatarUpdate(RequestBody):
     responder: ResponderConfig = None  # type: ignore[assignment]
     guideline_set_id: str | None = Field(default=None, max_length=64)
 
+    _required = not_clearable("name", "persona", "appearance", "languages", "default_language", "messages", "responder")
+
 
 class WidgetOut(ResponseBody):
     key: str = Field(description="The public widget key; it works only while the avatar is published.")

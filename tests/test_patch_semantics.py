@@ -133,6 +133,35 @@ async def test_entry_null_is_refused_and_empty_tags_clear(client, owner_and_tena
     assert r.json()["tags"] == [] and r.json()["answer"] == ENTRY["answer"]
 
 
+# ---- score definitions ------------------------------------------------------------------------
+
+
+async def test_score_definition_null_is_refused_and_an_empty_description_clears(client, owner_and_tenant):
+    owner, tenant = owner_and_tenant
+    url = f"/v1/tenants/{tenant}/evaluation/score-definitions"
+    r = await client.post(url, json={"name": "Helpful", "kind": "boolean", "description": "Did it help?"}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    definition = r.json()
+    refused(await client.patch(f"{url}/{definition['id']}", json={"name": None, "description": None}, headers=owner.headers), "body.name", "body.description")
+    r = await client.get(f"{url}/{definition['id']}", headers=owner.headers)
+    assert (r.json()["name"], r.json()["description"]) == ("Helpful", "Did it help?"), "nothing changed"
+    r = await client.patch(f"{url}/{definition['id']}", json={"description": ""}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["description"] == "" and r.json()["name"] == "Helpful", r.text
+    r = await client.patch(f"{url}/{definition['id']}", json={}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["name"] == "Helpful"
+
+
+async def test_avatar_null_clears_voice_and_guidelines_and_is_refused_for_the_rest(client, owner_and_tenant):
+    owner, tenant = owner_and_tenant
+    avatar = await create_avatar(client, owner, tenant)
+    url = f"/v1/tenants/{tenant}/avatars/{avatar['id']}"
+    refused(await client.patch(url, json={"name": None, "appearance": None}, headers=owner.headers), "body.name", "body.appearance")
+    r = await client.patch(url, json={"voice_id": "nova"}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["voice_id"] == "nova", r.text
+    r = await client.patch(url, json={"voice_id": None}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["voice_id"] is None and r.json()["name"] == avatar["name"], r.text
+
+
 # ---- the rule in OpenAPI -----------------------------------------------------------------------
 
 
@@ -147,6 +176,9 @@ def _nullable(schema: dict[str, Any]) -> bool:
         ("/v1/me", {"phone", "company_name"}, {"email", "first_name", "surname", "pseudonym"}),
         ("/v1/tenants/{tenant_id}", set(), {"name"}),
         ("/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge/entries/{entry_id}", set(), {"questions", "answer", "language", "tags"}),
+        ("/v1/tenants/{tenant_id}/evaluation/score-definitions/{definition_id}", set(), {"name", "description"}),
+        ("/v1/tenants/{tenant_id}/avatars/{avatar_id}", {"voice_id", "guideline_set_id"}, {"name", "appearance", "responder"}),
+        ("/v1/tenants/{tenant_id}/evaluation/scores/{score_id}", {"comment"}, {"value"}),
     ],
 )
 async def test_openapi_states_the_rule_and_offers_null_only_where_it_clears(client, path, clears, kept):

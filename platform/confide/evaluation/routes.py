@@ -17,6 +17,7 @@ from confide.core.clock import utcnow
 from confide.core.dates import RANGE_TEXT, Day, check_day_range
 from confide.core.db import SessionDep
 from confide.core.errors import NotFound
+from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, owned_filter, require, tenant_select
@@ -253,7 +254,8 @@ async def read_definition(definition_id: str, ctx: Reader, session: SessionDep) 
     "/evaluation/score-definitions/{definition_id}",
     response_model=ScoreDefinitionOut,
     summary="Rename or describe a score definition (admins)",
-    description="Kind, range and labels are fixed once defined, so scores already given keep their meaning; define a new score instead.",
+    description="Kind, range and labels are fixed once defined, so scores already given keep their meaning; define a new score instead. "
+    + patch_rule(),
     responses={409: {"description": NAME_TAKEN}},
 )
 async def update_definition(definition_id: str, body: ScoreDefinitionChange, ctx: Manager, session: SessionDep) -> ScoreDefinitionOut:
@@ -352,7 +354,8 @@ async def list_scores(
     "/evaluation/scores/{score_id}",
     response_model=ScoreOut,
     summary="Change a score's value or comment",
-    description="Not once the scored conversation's data was erased (409 `conversation-erased`); the score can still be deleted.",
+    description="Not once the scored conversation's data was erased (409 `conversation-erased`); the score can still be deleted. "
+    + patch_rule(["comment"]),
     responses={409: {"description": "The scored conversation's data was erased, or the conversation is gone (`conversation-erased`)."}},
 )
 async def update_score(score_id: str, body: ScoreChange, ctx: Reader, session: SessionDep) -> ScoreOut:

@@ -170,8 +170,10 @@ class ScoreDefinitionIn(RequestBody):
 
 
 class ScoreDefinitionChange(RequestBody):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=1000)
+    name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment] - None only as "left out"
+    description: str = Field(default=None, max_length=1000, description="`\"\"` empties it.")  # type: ignore[assignment]
+
+    _required = not_clearable("name", "description")
 
 
 class ScoreDefinitionOut(ResponseBody):
@@ -211,10 +213,11 @@ class ScoreIn(RequestBody):
 
 
 class ScoreChange(RequestBody):
-    value: ScoreValue | None = None
+    value: ScoreValue = Field(default=None, description="A number in the definition's range, one of its labels, or true/false.")  # type: ignore[assignment]
     comment: str | None = Field(default=None, max_length=2000)
 
     _value_length = field_validator("value")(_short_label)
+    _required = not_clearable("value")
 
 
 class ScoreOut(ResponseBody):
