@@ -256,3 +256,10 @@ async def test_a_subscription_made_while_the_registration_newsletter_mail_hangs_
     await settled(app)
     assert (await anon.get("/v1/me/newsletter", headers=headers)).json()["status"] == "active"
     assert (await anon.get("/v1/me", headers=headers)).json()["newsletter_opt_in"] is True
+
+
+async def test_a_confirmation_sent_again_needs_an_email_address(anon):
+    """Validated as every other email field: the string is a rate-limit key and a lookup, not free text."""
+    for bad in ("not-an-address", "x" * 5000 + "@example.com", ""):
+        r = await anon.post("/v1/accounts/verification", json={"email": bad})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.email", r.text

@@ -4,6 +4,7 @@ mails link to (accounts/pages.py). `router`, at the end, is what app.py includes
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Request, status
+from pydantic import EmailStr, Field
 
 from confide.accounts import service
 from confide.accounts.pages import router as pages_router
@@ -36,7 +37,7 @@ def profile_of(user: object) -> Profile:
 
 
 class ResendVerification(RequestBody):
-    email: str
+    email: EmailStr = Field(max_length=320)
 
 
 @api.post(
