@@ -108,7 +108,7 @@ async def test_scores_must_fit_their_definition(app, client, factory, shop):
     r = await client.post(url, json={"definition_id": accuracy, "value": 5, "source": "robot"}, headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.source"
     r = await client.post(url, json={"definition_id": "sdef_missing", "value": 5}, headers=h)
-    assert r.status_code == 404 and r.json()["detail"] == "No such score definition."
+    assert r.status_code == 404 and r.json()["errors"] == [{"field": "body.definition_id", "message": "No such score definition.", "type": "not_found"}], r.text
 
     scores = (await client.get(url, headers=h)).json()["items"]
     assert [s["value"] for s in scores] == [7.5, "friendly", False]

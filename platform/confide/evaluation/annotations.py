@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.chats.inbox import ConversationErased, ensure_not_erased
 from confide.chats.models import Conversation
 from confide.core.clock import utcnow
-from confide.core.errors import Conflict, InvalidInput
+from confide.core.errors import Conflict, InvalidInput, NotFound
 from confide.core.ids import new_id
 from confide.core.tenancy import TenantContext, get_for_tenant, tenant_select
 from confide.evaluation.models import ConversationScore, ScoreDefinition
@@ -133,7 +133,11 @@ def shown_value(definition_kind: str, number: float | None, label: str | None) -
 async def add_score(session: AsyncSession, ctx: TenantContext, *, conversation_id: str, definition_id: str, value: Any,
                     comment: str | None, source: str) -> tuple[ConversationScore, ScoreDefinition]:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
-    definition = await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition")
+    try:
+        definition = await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition")
+    except NotFound:  # named, as avatars name an unknown guideline_set_id: the path's conversation exists
+        field = "body.definition_id"
+        raise NotFound(f"{field}: no such score definition in this tenant.", errors=[{"field": field, "message": "No such score definition.", "type": "not_found"}]) from None
     number, label = check_value(definition, value)
     principal = ctx.principal
     row = ConversationScore(
