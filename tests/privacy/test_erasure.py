@@ -564,3 +564,11 @@ async def test_after_a_key_rotation_the_ledger_still_knows_who_was_erased(app, c
     async with app.state.sessionmaker() as session:
         with pytest.raises(InvalidInput, match="already erased"):
             await request_erasure(session, ctx, settings=rotated, scope="customer", customer_ref="crm-rotated")
+
+
+async def test_the_hold_release_body_is_documented_as_required(client):
+    """FastAPI takes it as optional (another tenant's hold answers 404 before the body is read); a release without a
+    reason is a 422, so the document says the body is required and what it holds."""
+    spec = (await client.get("/openapi.json")).json()
+    body = spec["paths"]["/v1/tenants/{tenant_id}/legal-holds/{hold_id}"]["delete"]["requestBody"]
+    assert body["required"] is True and body["content"]["application/json"]["schema"]["$ref"].endswith("/HoldReleaseBody")

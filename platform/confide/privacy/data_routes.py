@@ -264,6 +264,9 @@ async def read_legal_hold(hold_id: str, ctx: HoldReader, session: SessionDep) ->
     description="The hold stays on record as released. Erasure requests that skipped data because of it are queued again and "
     "finish; retention takes what is past its period at its next run.",
     responses={409: {"description": "The hold was released already (problem type `conflict`, with its `released_at`)."}},
+    # Optional to FastAPI only so that another tenant's hold answers 404 before the body is read; a release without
+    # a reason is a 422 (body.reason), so the document says the body is required.
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HoldReleaseBody"}}}}},
 )
 async def release_legal_hold(hold_id: str, request: Request, ctx: HoldManager, session: SessionDep, body: HoldReleaseBody | None = None) -> LegalHoldOut:
     hold = await holds.get_hold(session, ctx, hold_id)  # first, so a foreign id answers 404 whatever the body
