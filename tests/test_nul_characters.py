@@ -61,3 +61,18 @@ async def test_an_escaped_backslash_is_no_nul_and_a_body_without_a_content_type_
     assert r.status_code == 200 and r.json()["name"] == "C:\\u0000 GmbH", r.text  # a backslash, then the letters: text like any other
     r = await client.patch(f"/v1/tenants/{tenant_id}", content=b'{"name": "a\\u0000"}', headers={**owner.headers, "Content-Type": ""})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.name", r.text
+
+
+async def test_a_route_without_a_body_refuses_one(client, factory):
+    """As unknown fields are refused: `{"bogus": 1}` or text sent to a route that reads no body is a 422 on `body`,
+    and nothing happens; no body, or `{}`, is fine."""
+    owner = await factory.user()
+    r = await client.post("/v1/me/restriction", json={"bogus": 1}, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body", r.text
+    r = await client.post("/v1/me/restriction", content=b"{not json", headers={**owner.headers, "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body", r.text
+    assert (await client.get("/v1/me", headers=owner.headers)).json()["status"] == "active", "nothing happened"
+    for body in (None, {}):
+        r = await client.post("/v1/me/restriction", json=body, headers=owner.headers)
+        assert r.status_code == 200 and r.json()["status"] == "restricted", r.text
+        assert (await client.delete("/v1/me/restriction", headers=owner.headers)).status_code == 200

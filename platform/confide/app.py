@@ -25,7 +25,7 @@ from confide.core.broker import create_broker
 from confide.core.db import create_engine, create_sessionmaker
 from confide.core.errors import ServiceUnavailable, install_error_handlers
 from confide.core.events import EventBus
-from confide.core.http import BodySizeLimit, ResponseHeaders, refuse_nul_characters, reject_unknown_query_params
+from confide.core.http import BodySizeLimit, ResponseHeaders, refuse_nul_characters, refuse_unexpected_body, reject_unknown_query_params
 from confide.core.logs import configure_logging, log_loop_exception
 from confide.core.mail import Mailer, OutboxMailer, SmtpMailer
 from confide.core.openapi_errors import install_error_docs
@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's built-in OpenTelemetry would export raw paths, query values and exception text
         # as soon as an OpenTelemetry SDK is installed; Confide sends nothing anywhere unasked.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False},
-        dependencies=[Depends(reject_unknown_query_params), Depends(refuse_nul_characters)],
+        dependencies=[Depends(reject_unknown_query_params), Depends(refuse_nul_characters), Depends(refuse_unexpected_body)],
         docs_url=None,  # install_api_docs: the same pages without a CDN
         redoc_url=None,
     )

@@ -208,6 +208,27 @@ async def refuse_nul_characters(request: HTTPConnection) -> None:
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_NO_BODY = (b"", b"{}")  # what a client that always sends JSON sends to a route without a body
+
+
+async def refuse_unexpected_body(request: HTTPConnection) -> None:
+    """A route that takes no body refuses one (422 on `body`), as a route with a body refuses unknown fields: a client
+    that sends `{"reason": …}` to a route that reads none must learn that nothing read it. An empty body and `{}` pass."""
+    route = request.scope.get("route")
+    if not isinstance(request, Request) or request.scope["type"] != "http" or request.method not in _BODY_METHODS:
+        return
+    if route is None or getattr(route, "body_field", True) is not None or "requestBody" in (getattr(route, "openapi_extra", None) or {}):
+        return  # a body FastAPI reads, or one the route reads itself (an upload, a one-click form) and documents
+    body = (await request.body()).strip()
+    if body not in _NO_BODY and body.replace(b" ", b"") != b"{}":
+        raise UnexpectedBody()
+
+
+class UnexpectedBody(ProblemError):
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+    def __init__(self) -> None:
+        super().__init__("This route takes no request body; send none (or {}).", errors=[{"field": "body", "message": "This route takes no body", "type": "extra_forbidden"}])
 
 
 class NulCharacter(ProblemError):
