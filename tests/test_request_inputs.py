@@ -1,4 +1,4 @@
-"""A NUL character (\\u0000, %00) is refused wherever text comes in over HTTP, as on the chat's websocket: 422 naming
+"""What every HTTP request is checked for before a route runs. A NUL character (\\u0000, %00) is refused wherever text comes in over HTTP, as on the chat's websocket: 422 naming
 the field, and nothing stored. PostgreSQL refuses it in a statement (it answered 500 on every route), SQLite stored it."""
 
 from __future__ import annotations
