@@ -94,7 +94,9 @@ def _resolve_user(ctx: TenantContext, value: str, field: str) -> str:
     "one message, whole words, case-insensitive, a trailing `*` makes a prefix; results keep the chosen sort, there is no "
     "relevance ranking. `sort=rating` lists rated conversations first (in `order`), then unrated ones. `next_cursor` continues "
     "exactly this query: a cursor used with other filters, another sort or another tenant is refused (400 invalid-cursor). "
-    "Conversations whose data was erased are not listed. Reading the inbox is operator review under the tenant's processing "
+    "The default `sort=updated_at` follows activity: a conversation that becomes active while you page moves ahead of the "
+    "cursor and is not in the later pages (it heads the next first page); to walk every conversation once, page with "
+    "`sort=created_at`. Conversations whose data was erased are not listed. Reading the inbox is operator review under the tenant's processing "
     "instructions (403 purpose-not-instructed when off).",
 )
 async def list_conversations(
