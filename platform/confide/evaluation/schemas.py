@@ -204,7 +204,7 @@ def _short_label(value: Any) -> Any:
 
 
 class ScoreIn(RequestBody):
-    definition_id: str = Field(max_length=60)
+    definition_id: str = Field(max_length=64)
     value: ScoreValue = Field(description="A number in the definition's range, one of its labels, or true/false.")
     comment: str | None = Field(default=None, max_length=2000)
     source: Literal["staff", "automatic"] = Field(default="staff", description="staff (a person annotated) or automatic (an evaluator you run).")
