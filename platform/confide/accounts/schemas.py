@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import phonenumbers
 from pydantic import EmailStr, Field, ValidationInfo, field_validator
@@ -69,7 +70,7 @@ class Login(RequestBody):
 
 class LoginToken(ResponseBody):
     token: str = Field(description="Send as `Authorization: Bearer <token>`.")
-    token_type: str = "bearer"
+    token_type: Literal["bearer"] = "bearer"
     expires_at: datetime
 
 
@@ -91,7 +92,9 @@ class Profile(ResponseBody):
     privacy_policy_version: str
     registered_at: datetime
     updated_at: datetime
-    status: str
+    status: Literal["active", "restricted"] = Field(
+        description="active, or restricted (Art. 18: kept but not processed; lifted with DELETE /v1/me/restriction)."
+    )
 
 
 class ProfileUpdate(RequestBody):

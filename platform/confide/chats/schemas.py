@@ -8,6 +8,25 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from confide.core.schemas import RequestBody, ResponseBody
+from confide.privacy.data_schemas import ErasureStatus
+from guidelines.verdict import HandoffReason
+
+# The values the chat writes (chats.service, realtime): a response field typed with them documents them as an
+# enum in OpenAPI, and a value missing here fails the response, so every writer must be covered.
+ConversationStatus = Literal["avatar", "waiting", "operator", "closed", "erased"]
+MessageKind = Literal["message", "event", "note"]
+MessageAuthor = Literal["visitor", "avatar", "operator", "system"]
+MessageEvent = Literal["handoff", "operator_joined", "operator_left", "closed", "reopened", "rating"]
+RuleDirection = Literal["input", "output"]
+
+STATUS_TEXT = (
+    "avatar (with the avatar), waiting (for a human), operator (with an operator), closed; or erased (its data was erased: "
+    "only an anonymous stub is left for statistics, never listed in the inbox)."
+)
+HANDOFF_REASON_TEXT = (
+    "Why it was last handed to a human: customer_request (the visitor asked for a person, or a tenant's escalation rule), "
+    "policy_restriction (a guideline rule), decision_required (a decision about the person that only a human may take); null if never."
+)
 
 
 class CustomerTokenSecretRotate(RequestBody):
@@ -28,16 +47,16 @@ class CustomerTokenSecretOut(ResponseBody):
 
 class RuleHitOut(ResponseBody):
     rule_id: str
-    direction: str = Field(description="input (the visitor's message) or output (the avatar's reply).")
+    direction: RuleDirection = Field(description="input (the visitor's message) or output (the avatar's reply).")
 
 
 class MessageOut(ResponseBody):
     id: str
     seq: int | None = Field(description="Position in the conversation; null for private notes.")
-    kind: str = Field(description="message, event or note (notes are for staff only).")
-    author: str = Field(description="visitor, avatar, operator or system.")
+    kind: MessageKind = Field(description="message, event or note (notes are for staff only).")
+    author: MessageAuthor = Field(description="visitor, avatar, operator or system.")
     operator_id: str | None = Field(default=None, description="The staff member who wrote it or acted (notes, operator messages, take-over, close).")
-    event: str | None = Field(description="For events: handoff, operator_joined, operator_left, closed, reopened, rating, ...")
+    event: MessageEvent | None = Field(description="For events: handoff, operator_joined, operator_left, closed, reopened or rating; null for messages and notes.")
     text: str
     redacted: bool
     verdict: dict[str, Any] | None = Field(description="The guideline verdict: rules that fired, the action, handoff reason; or the rating.")
@@ -47,13 +66,13 @@ class MessageOut(ResponseBody):
 
 class TranscriptOut(ResponseBody):
     conversation_id: str
-    status: str
+    status: ConversationStatus = Field(description=STATUS_TEXT)
     avatar_id: str
     avatar_version_id: str | None
     visitor_id: str
     customer_ref: str | None
     language: str
-    handoff_reason: str | None
+    handoff_reason: HandoffReason | None = Field(description=HANDOFF_REASON_TEXT)
     handed_off: bool
     assignee_id: str | None
     rating: int | None
@@ -75,8 +94,8 @@ class ConversationOut(ResponseBody):
     visitor_id: str = Field(description="Pseudonymous id of the end customer (per tenant; stable across devices with a customer token).")
     customer_ref: str | None = Field(description="Your own customer id, when the widget passed a customer token.")
     language: str
-    status: str = Field(description="avatar (with the avatar), waiting (for a human), operator (with an operator) or closed.")
-    handoff_reason: str | None
+    status: ConversationStatus = Field(description=STATUS_TEXT)
+    handoff_reason: HandoffReason | None = Field(description=HANDOFF_REASON_TEXT)
     handed_off: bool = Field(description="Whether the conversation was ever handed to a human.")
     assignee_id: str | None = Field(description="The staff member it is assigned to (a user id), or null.")
     rating: int | None = Field(description="The end customer's rating, 1 to 5.")
@@ -114,8 +133,8 @@ BulkAction = Literal["tag", "untag", "assign", "unassign", "close", "reopen", "d
 
 class ErasureAcceptedOut(ResponseBody):
     id: str = Field(description="The erasure request's id: follow it at GET /v1/tenants/{tenant_id}/erasure-requests/{id}, which gives its receipt when done.")
-    status: str = Field(description="pending, running, done or failed.")
-    scope: str
+    status: ErasureStatus = Field(description="pending, running, done or failed.")
+    scope: Literal["conversation"] = Field(description="Always conversation: the request erases this one conversation.")
     conversation_id: str
     requested_at: datetime
     created: bool = Field(description="False when a request for this conversation was already queued; it is returned instead.")
@@ -139,7 +158,7 @@ class BulkResult(ResponseBody):
 
 
 class BulkOut(ResponseBody):
-    action: str
+    action: BulkAction
     results: list[BulkResult]
     done: int = Field(description="How many conversations the action was applied to (done or accepted).")
     failed: int = Field(description="How many were not found or in conflict.")

@@ -10,6 +10,18 @@ from pydantic import AfterValidator, Field, field_validator
 
 from confide.core.patching import not_clearable
 from confide.core.schemas import RequestBody, ResponseBody
+from confide.evaluation.metrics import HANDOFF_CATEGORIES
+
+# Response fields whose values are a fixed set, typed so that OpenAPI gives them as enums.
+ResolvedSource = Literal["visitor", "operator"]
+HandoffCategory = Literal["customer_request", "missing_knowledge", "policy_restriction", "decision_required", "responder_failure"]
+SentimentLexicon = Literal["vader", "german-polarity", "sentiws"]
+ScoreKind = Literal["numeric", "categorical", "boolean"]
+ScoreSource = Literal["staff", "automatic"]
+DeliveryOutcome = Literal["delivered", "retrying", "failed"]
+assert set(HandoffCategory.__args__) == set(HANDOFF_CATEGORIES)  # type: ignore[attr-defined]
+
+RESOLVED_SOURCE_TEXT = "Who said whether it was resolved: visitor (confirmed in the chat) or operator (staff, through the API); null when nobody did."
 
 # ---- outcomes and metrics -----------------------------------------------------------------------
 
@@ -24,7 +36,7 @@ class OutcomeOut(ResponseBody):
     score: int | None = Field(description="CSAT 1–5 the visitor gave, if any.")
     rated_at: datetime | None
     resolved: bool | None
-    resolved_source: str | None = Field(description="visitor (confirmed in the chat) or operator.")
+    resolved_source: ResolvedSource | None = Field(description=RESOLVED_SOURCE_TEXT)
     resolved_at: datetime | None
 
 
@@ -34,7 +46,7 @@ class RatingOut(ResponseBody):
     score: int
     comment: str | None = Field(description="The visitor's comment; gone once the conversation's transcript is.")
     resolved: bool | None
-    resolved_source: str | None
+    resolved_source: ResolvedSource | None = Field(description=RESOLVED_SOURCE_TEXT)
     rated_at: datetime
 
 
@@ -54,15 +66,18 @@ class ConversationMetricsOut(ResponseBody):
     first_response_seconds: float | None
     mean_response_seconds: float | None
     handed_off: bool
-    handoff_reason: str | None = Field(description="customer_request, missing_knowledge, policy_restriction, decision_required or responder_failure.")
+    handoff_reason: HandoffCategory | None = Field(
+        description="The handoff's category: customer_request, missing_knowledge (asked for a person after the avatar could not answer), "
+        "policy_restriction, decision_required or responder_failure (after the responder failed); null without a handoff."
+    )
     human_involved: bool
     fallback_answers: int = Field(description="Answers that were the avatar's fallback: questions it could not answer.")
     rule_hits: dict[str, int] = Field(description="Guideline rule id -> messages it fired on.")
     rating: int | None
     resolved: bool | None
-    resolved_source: str | None
+    resolved_source: ResolvedSource | None = Field(description=RESOLVED_SOURCE_TEXT)
     contained: bool = Field(description="Resolved without a handoff or an operator.")
-    sentiment_lexicon: str | None = Field(
+    sentiment_lexicon: SentimentLexicon | None = Field(
         description="vader (English), german-polarity (German), or null for other languages; metrics computed before SentiWS was dropped say sentiws."
     )
     sentiment_messages: int
@@ -160,7 +175,7 @@ Label = Annotated[str, Field(max_length=MAX_LABEL_CHARS)]
 class ScoreDefinitionIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=1000)
-    kind: Literal["numeric", "categorical", "boolean"]
+    kind: ScoreKind
     # A JSON number beyond a double (1e999) reads as infinity: refused here, naming the bound that is.
     min_value: float | None = Field(default=None, allow_inf_nan=False, description="numeric only: the lowest allowed value (finite).")
     max_value: float | None = Field(default=None, allow_inf_nan=False, description="numeric only: the highest allowed value (finite).")
@@ -180,7 +195,7 @@ class ScoreDefinitionOut(ResponseBody):
     id: str
     name: str
     description: str
-    kind: str
+    kind: ScoreKind = Field(description="numeric, categorical or boolean.")
     min_value: float | None
     max_value: float | None
     labels: list[str]
@@ -225,7 +240,7 @@ class ScoreOut(ResponseBody):
     definition_id: str
     conversation_id: str | None
     avatar_id: str
-    source: str
+    source: ScoreSource = Field(description="staff (a person annotated) or automatic (an evaluator you run).")
     value: Any
     comment: str | None
     author_user_id: str | None
@@ -236,7 +251,7 @@ class ScoreOut(ResponseBody):
 
 class ScoreSummaryGroup(ResponseBody):
     avatar_id: str
-    source: str
+    source: ScoreSource = Field(description="staff or automatic.")
     count: int
     mean: float | None = None
     min: float | None = None
@@ -247,7 +262,7 @@ class ScoreSummaryGroup(ResponseBody):
 class ScoreSummaryOut(ResponseBody):
     definition_id: str
     name: str
-    kind: str
+    kind: ScoreKind = Field(description="The definition's kind: numeric, categorical or boolean.")
     groups: list[ScoreSummaryGroup]
 
 
@@ -290,7 +305,7 @@ class WebhookOut(ResponseBody):
     id: str
     name: str
     url: str
-    events: list[str]
+    events: list[WebhookEvent] = Field(description="conversation.handoff_requested, conversation.closed and/or conversation.rating_received.")
     include_text: bool
     active: bool
     created_at: datetime
@@ -304,10 +319,10 @@ class WebhookWithSecretOut(WebhookOut):
 class DeliveryOut(ResponseBody):
     id: str
     event_id: str
-    event: str
+    event: Literal[WebhookEvent, "ping"] = Field(description="The event delivered, or ping (a test delivery).")
     attempt: int
     status_code: int | None
-    outcome: str = Field(description="delivered, retrying or failed.")
+    outcome: DeliveryOutcome = Field(description="delivered, retrying (failed; tried again later) or failed (given up, or not sent: see `error`).")
     error: str | None = Field(description="timeout, connection_error, http_status, redirect, refused_address (the host resolved to a private, loopback, link-local or multicast address, or the port is not allowed; not retried), or invalid_url (a URL saved before URLs were checked as they are now; not retried); for a delivery given up unsent: endpoint_changed (its url, include_text or events changed), endpoint_deactivated, or instructions_changed (the tenant stopped storing transcripts).")
     duration_ms: int | None
     at: datetime

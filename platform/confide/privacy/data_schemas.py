@@ -12,6 +12,14 @@ from confide.core.schemas import RequestBody, ResponseBody
 from confide.privacy.erasure import receipt, requested_by
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
 
+# What privacy.erasure and the erasure worker write (ErasureRequest.scope/status/origin, LegalHold.scope,
+# erasure.requested_by): response fields typed with them show as enums in OpenAPI.
+ErasureScope = Literal["visitor", "customer", "conversation", "before", "tenant", "ledger"]
+ErasureStatus = Literal["pending", "running", "done", "failed"]
+ErasureOrigin = Literal["tenant", "ledger"]
+HoldScope = Literal["conversation", "visitor", "customer"]
+ActorKind = Literal["user", "api_key", "system", "erased"]
+
 REASON = Field(min_length=3, max_length=500, description="Why: e.g. the legal matter or its reference. Shown to the tenant's admins.")
 
 
@@ -34,7 +42,7 @@ class ErasureRequestBody(RequestBody):
 
 
 class Actor(ResponseBody):
-    kind: str = Field(description="user, api_key, system (the erasure ledger or retention), or erased (the account or key no longer exists).")
+    kind: ActorKind = Field(description="user, api_key, system (the erasure ledger or retention), or erased (the account or key no longer exists).")
     id: str | None
 
 
@@ -50,11 +58,14 @@ class ErasureHeld(ResponseBody):
 
 class ErasureRequestOut(ResponseBody):
     id: str
-    scope: str = Field(description="visitor, customer, conversation, before, tenant; or ledger (data of erased subjects that reappeared).")
-    origin: str = Field(description="tenant (asked for) or ledger (repeated automatically).")
+    scope: ErasureScope = Field(description="visitor, customer, conversation, before, tenant; or ledger (data of erased subjects that reappeared).")
+    origin: ErasureOrigin = Field(description="tenant (asked for) or ledger (repeated automatically).")
     subject_ref: str | None = Field(description="Pseudonymous reference of the end customer (sub_…), or the conversation id.")
     before: datetime | None
-    status: str = Field(description="pending, running, done or failed.")
+    status: ErasureStatus = Field(
+        description="pending (queued; also again after a failed attempt that is retried, or when a released legal hold re-queued it), "
+        "running, done (see `receipt`) or failed (given up after the last attempt; see `error`)."
+    )
     requested_by: Actor
     requested_at: datetime
     started_at: datetime | None
@@ -103,7 +114,7 @@ class HoldReleaseBody(RequestBody):
 
 class LegalHoldOut(ResponseBody):
     id: str
-    scope: str = Field(description="conversation, visitor or customer.")
+    scope: HoldScope = Field(description="conversation, visitor or customer.")
     conversation_id: str | None
     visitor_id: str | None
     customer_ref: str | None

@@ -9,6 +9,7 @@ from pydantic import EmailStr, Field, field_validator
 
 from confide.core.schemas import RequestBody, ResponseBody
 from confide.privacy.cookies import standard_language_tag
+from confide.privacy.gate import Purpose
 from confide.privacy.instructions import Instructions
 
 TOKEN = Field(min_length=10, max_length=300)
@@ -45,7 +46,7 @@ class Purposes(ResponseBody):
 
 
 class Author(ResponseBody):
-    kind: str = Field(description="user, api_key, or erased (the author's account or key no longer exists).")
+    kind: Literal["user", "api_key", "erased"] = Field(description="user, api_key, or erased (the author's account or key no longer exists).")
     id: str | None
 
 
@@ -92,7 +93,7 @@ class InstructionsOut(ResponseBody):
 class ProcessingLogOut(ResponseBody):
     id: str
     at: datetime
-    purpose: str
+    purpose: Purpose = Field(description="What the operation was for (the purposes of the processing instructions, and the tenant's export and erasure).")
     actor: str
     subject_ref: str | None
     counts: dict[str, Any]
@@ -118,7 +119,7 @@ class ErasureReceipt(ResponseBody):
 
 
 class RestrictionOut(ResponseBody):
-    status: str
+    status: Literal["restricted", "active"] = Field(description="The account's status after the call: restricted, or active once the restriction is lifted.")
     detail: str
 
 
@@ -142,7 +143,7 @@ class ObjectionOut(ResponseBody):
 
 
 class NewsletterOut(ResponseBody):
-    status: str = Field(description="none, pending (confirmation mailed) or active.")
+    status: Literal["none", "pending", "active"] = Field(description="none, pending (confirmation mailed) or active.")
     consent_version: str
     requested_at: datetime | None = None
     confirmed_at: datetime | None = None
@@ -239,7 +240,7 @@ class RetentionRunOut(ResponseBody):
     id: str
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: Literal["done", "failed"] = Field(description="done, or failed when a step failed (see `failed_steps`; the other steps ran).")
     node: str
     removed: dict[str, int]
     failed_steps: list[str]
