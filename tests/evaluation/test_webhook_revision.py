@@ -60,11 +60,22 @@ async def test_an_event_that_read_the_endpoint_before_its_url_changed_never_reac
                     blocked.cancel()
             return found
 
+        # The worker claims nothing until the PATCH has committed. On PostgreSQL the event's commit releases the PATCH
+        # and wakes the worker at once: a worker that wins that race sends the delivery to the old URL it was built
+        # for (allowed: it never reaches the new one), and this test is about the PATCH giving it up.
+        worker = app.state.webhooks.worker
+        run_once = worker.run_once
+
+        async def held_until_the_patch() -> int:
+            return await run_once() if patch is not None and patch.done() else 0
+
         monkeypatch.setattr(webhooks, "endpoints_for", endpoints_then_the_patch)
+        monkeypatch.setattr(worker, "run_once", held_until_the_patch)
         await app.state.webhooks.on_event(CLOSED, {"tenant_id": tenant_id, "conversation_id": None, "avatar_id": None, "closed_by": "visitor"})
-        monkeypatch.undo()
         assert patch is not None
         await asyncio.wait_for(patch, 30)
+        monkeypatch.undo()
+        worker.wake()
         await other.wait_for(1)
         await settled(app, tenant_id)
 
