@@ -6,16 +6,18 @@ changes were made) re-checks its sockets once its subscription is back and close
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
-import pytest
 
 from tests.realtime.test_access_cut import assert_cut, frames_until_close, still_open
 from tests.realtime.test_tenant_closure import stoppable_redis
 from tests.support.chat import operator, published_avatar, visitor
 from tests.support.factory import Factory
 from tests.support.outbox import Outbox
-from tests.support.server import cluster_env, two_nodes
+from tests.support.server import cluster_env, needs_a_cluster, two_nodes
 
 
 async def _setup(api: httpx.AsyncClient, outbox: Outbox) -> dict:
@@ -37,20 +39,26 @@ async def _change_access(api: httpx.AsyncClient, s: dict) -> None:
     assert r.status_code == 204, r.text
 
 
+@asynccontextmanager
+async def _sockets_on(ws: str, s: dict) -> AsyncIterator[tuple[Any, Any, Any, Any]]:
+    """On one node: a visitor of the shop avatar and of the other avatar, an operator on the session that will be
+    signed out, and the owner's operator socket on its first session."""
+    async with (
+        visitor(ws, s["shop"]["widget_key"]) as (chat, _),
+        visitor(ws, s["other"]["widget_key"]) as (other, _),
+        operator(ws, s["tenant_id"], s["second_token"]) as (ops, _),
+        operator(ws, s["tenant_id"], s["owner"].token) as (owner, _),
+    ):
+        yield chat, other, ops, owner
+
+
 async def test_a_rotation_and_a_logout_on_one_node_close_the_sockets_on_another(backend, tmp_path):
-    if backend.name != "postgres":
-        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
+    needs_a_cluster(backend)
     prefix = f"{backend.redis_prefix}access-{secrets.token_hex(4)}:"  # these two nodes only
     env = cluster_env(backend.database_url, backend.redis_url, CONFIDE_REDIS_PREFIX=prefix)
     async with two_nodes(env, tmp_path) as (node_a, node_b), httpx.AsyncClient(base_url=node_a) as api:
         s = await _setup(api, Outbox(tmp_path / "a" / "outbox"))
-        ws_b = node_b.replace("http", "ws")
-        async with (
-            visitor(ws_b, s["shop"]["widget_key"]) as (chat_b, _),
-            visitor(ws_b, s["other"]["widget_key"]) as (other_b, _),
-            operator(ws_b, s["tenant_id"], s["second_token"]) as (ops_b, _),
-            operator(ws_b, s["tenant_id"], s["owner"].token) as (owner_b, _),
-        ):
+        async with _sockets_on(node_b.replace("http", "ws"), s) as (chat_b, other_b, ops_b, owner_b):
             await _change_access(api, s)
             frames, closed = await frames_until_close(chat_b)
             assert_cut(frames, closed, 4404, "unknown-widget")
@@ -61,18 +69,12 @@ async def test_a_rotation_and_a_logout_on_one_node_close_the_sockets_on_another(
 
 
 async def test_a_node_that_missed_the_notices_closes_the_sockets_once_redis_is_back(backend, tmp_path):
-    if backend.name != "postgres":
-        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
+    needs_a_cluster(backend)
     async with stoppable_redis() as redis_server:
         env = cluster_env(backend.database_url, redis_server.url)
         async with two_nodes(env, tmp_path) as (node_a, node_b), httpx.AsyncClient(base_url=node_a) as api:
             s = await _setup(api, Outbox(tmp_path / "a" / "outbox"))
-            ws_b = node_b.replace("http", "ws")
-            async with (
-                visitor(ws_b, s["shop"]["widget_key"]) as (chat_b, _),
-                visitor(ws_b, s["other"]["widget_key"]) as (other_b, _),
-                operator(ws_b, s["tenant_id"], s["second_token"]) as (ops_b, _),
-            ):
+            async with _sockets_on(node_b.replace("http", "ws"), s) as (chat_b, other_b, ops_b, owner_b):
                 redis_server.stop()  # the notices are lost: node A cannot send them, node B could not hear them
                 await _change_access(api, s)
                 await redis_server.start()
@@ -81,3 +83,4 @@ async def test_a_node_that_missed_the_notices_closes_the_sockets_once_redis_is_b
                 frames, closed = await frames_until_close(ops_b)
                 assert_cut(frames, closed, 4401, "unauthorized")
                 await still_open(other_b)
+                await still_open(owner_b)

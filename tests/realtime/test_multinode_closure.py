@@ -8,18 +8,16 @@ from __future__ import annotations
 import secrets
 
 import httpx
-import pytest
 
 from tests.realtime.test_tenant_closure import cut_off, still_open, stoppable_redis
 from tests.support.chat import operator, published_avatar, visitor
 from tests.support.factory import Factory
 from tests.support.outbox import Outbox
-from tests.support.server import cluster_env, two_nodes
+from tests.support.server import cluster_env, needs_a_cluster, two_nodes
 
 
 async def test_a_closure_on_one_node_cuts_the_tenants_sockets_on_every_node(backend, tmp_path):
-    if backend.name != "postgres":
-        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
+    needs_a_cluster(backend)
     prefix = f"{backend.redis_prefix}closure-{secrets.token_hex(4)}:"  # these two nodes only
     env = cluster_env(backend.database_url, backend.redis_url, CONFIDE_REDIS_PREFIX=prefix)
     async with two_nodes(env, tmp_path) as (node_a, node_b):
@@ -48,8 +46,7 @@ async def test_a_closure_on_one_node_cuts_the_tenants_sockets_on_every_node(back
 
 
 async def test_a_node_that_missed_the_notice_cuts_the_sockets_once_redis_is_back(backend, tmp_path):
-    if backend.name != "postgres":
-        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
+    needs_a_cluster(backend)
     async with stoppable_redis() as redis_server:
         env = cluster_env(backend.database_url, redis_server.url)
         async with two_nodes(env, tmp_path) as (node_a, node_b):

@@ -10,8 +10,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -52,6 +54,12 @@ async def confide_serve(env: dict[str, str], data_dir: Path, timeout: float = 60
                 proc.kill()
                 await proc.wait()
         log.close()
+
+
+def needs_a_cluster(backend: Any) -> None:
+    """Skip unless the backend is PostgreSQL (with Redis): several `confide serve` nodes share those, never SQLite."""
+    if backend.name != "postgres":
+        pytest.skip("several nodes need PostgreSQL and Redis: runs with the postgres backend")
 
 
 def cluster_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
