@@ -10,11 +10,12 @@ from tests.test_errors import assert_problem
 async def test_pages_put_together_are_the_whole_transcript(app, client, factory):
     shop = await make_shop(client, factory, "Pages GmbH")
     texts = tuple(f"message {i}" for i in range(7))
-    conversation_id = await seed_conversation(app, shop, visitor_id="vis_pages1", texts=texts, note="a staff note")
+    conversation_id = await seed_conversation(app, shop, visitor_id="vis_pages1", texts=texts, note="a staff note", rule_id="greeting")
     url = f"/v1/tenants/{shop.tenant_id}/conversations/{conversation_id}/transcript"
     whole = await client.get(url, headers=shop.owner.headers)
     assert whole.status_code == 200 and whole.json()["next_cursor"] is None, whole.text
-    everything = [m["id"] for m in whole.json()["messages"]]
+    everything = [(m["id"], m["rules"]) for m in whole.json()["messages"]]
+    assert [r["rule_id"] for _, rules in everything for r in rules] == ["greeting"], "the rule hit comes with its message"
     assert len(everything) >= 9  # seven messages, the note, the close
     seen, cursor, pages = [], None, 0
     while True:
@@ -22,7 +23,7 @@ async def test_pages_put_together_are_the_whole_transcript(app, client, factory)
         assert r.status_code == 200, r.text
         page = r.json()
         assert len(page["messages"]) <= 3 and page["conversation_id"] == conversation_id
-        seen += [m["id"] for m in page["messages"]]
+        seen += [(m["id"], m["rules"]) for m in page["messages"]]
         pages += 1
         cursor = page["next_cursor"]
         if cursor is None:

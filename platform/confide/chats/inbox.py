@@ -203,11 +203,15 @@ async def tags_of(session: AsyncSession, *, tenant_id: str, conversation_ids: Se
     return found
 
 
-async def rule_hits_of(session: AsyncSession, *, tenant_id: str, conversation_id: str) -> dict[str | None, list[RuleHit]]:
-    """The guideline rules that fired in a conversation, by message id."""
+async def rule_hits_of(session: AsyncSession, *, tenant_id: str, conversation_id: str, message_ids: Sequence[str]) -> dict[str | None, list[RuleHit]]:
+    """The guideline rules that fired on these messages of a conversation (one transcript page), by message id."""
     hits: dict[str | None, list[RuleHit]] = {}
+    if not message_ids:
+        return hits
     rows = await session.scalars(
-        select(RuleHit).where(RuleHit.tenant_id == tenant_id, RuleHit.conversation_id == conversation_id).order_by(RuleHit.created_at, RuleHit.id)
+        select(RuleHit)
+        .where(RuleHit.tenant_id == tenant_id, RuleHit.conversation_id == conversation_id, RuleHit.message_id.in_(message_ids))  # type: ignore[union-attr]
+        .order_by(RuleHit.created_at, RuleHit.id)
     )
     for hit in rows:
         hits.setdefault(hit.message_id, []).append(hit)

@@ -71,7 +71,7 @@ async def transcript(
     if len(messages) > limit:
         messages = messages[:limit]
         next_cursor = services.cursors.encode(scope, {"t": as_utc(messages[-1].created_at).isoformat(), "id": messages[-1].id})
-    rules = await inbox.rule_hits_of(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id)
+    rules = await inbox.rule_hits_of(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id, message_ids=[m.id for m in messages])
     tags = await inbox.tags_of(session, tenant_id=ctx.tenant_id, conversation_ids=[conversation.id])
     return TranscriptOut(
         conversation_id=conversation.id,
