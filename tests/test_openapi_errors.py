@@ -15,7 +15,9 @@ import httpx
 from fastapi import FastAPI
 
 from confide.core import openapi_errors
+from confide.core.mail import SmtpMailer
 from tests.support.factory import Factory
+from tests.support.smtp import smtp_relay
 
 PROBLEM = "application/problem+json"
 SCHEMAS = "#/components/schemas/"
@@ -536,18 +538,14 @@ def test_every_mail_send_is_found_from_a_route(app: FastAPI):
     assert unread == BEST_EFFORT_MAILS, unread
 
 
-async def test_a_mail_that_cannot_be_sent_answers_the_documented_503(app: FastAPI, client, factory: Factory):
-    """The relay refuses: a route that mails while it answers gives the documented 503 and changes nothing; one that
-    mails after answering (a password reset) still answers 202."""
+async def test_a_mail_that_cannot_be_sent_answers_the_documented_503(app: FastAPI, client, factory: Factory, monkeypatch):
+    """A real SMTP relay refuses: a route that mails while it answers gives the documented 503 and changes nothing;
+    one that mails after answering (a password reset) still answers 202."""
     spec = await _spec(client)
     user = await factory.user()
-    mailer = app.state.services.mailer
-
-    async def refuse(msg: Any) -> None:
-        raise ConnectionRefusedError("the relay is down")
-
-    mailer.deliver = refuse
-    try:
+    with smtp_relay() as relay:
+        relay.refuse_all = True
+        monkeypatch.setattr(app.state.services, "mailer", SmtpMailer(app.state.settings.mail_from, "127.0.0.1", relay.port, None, None, False))
         r = await client.post("/v1/me/newsletter", headers=user.headers)
         assert r.status_code == 503 and r.headers["content-type"] == PROBLEM, r.text
         assert r.json()["type"].endswith("/service-unavailable") and "retry-after" not in r.headers
@@ -556,8 +554,7 @@ async def test_a_mail_that_cannot_be_sent_answers_the_documented_503(app: FastAP
         r = await client.post("/v1/auth/password-reset", json={"email": user.email})
         assert r.status_code == 202, r.text
         await app.state.detached_mails.drain()
-    finally:
-        del mailer.deliver
+        assert relay.messages == [], "the relay took nothing"
 
 
 async def test_every_route_with_a_body_documents_413(app: FastAPI, client):

@@ -5,39 +5,19 @@ from __future__ import annotations
 import email
 import email.utils
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from confide.app import create_app
 from confide.core.mail import Mailer
 from tests.conftest import client_for, running
 from tests.support.factory import registration
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.smtp import smtp_relay
 
 
 async def test_verification_mail_over_smtp(backend):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        app = create_app(backend.settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False))
+    with smtp_relay() as inbox:
+        app = create_app(backend.settings(smtp_host="127.0.0.1", smtp_port=inbox.port, smtp_starttls=False))
         body = registration()
         async with running(app), client_for(app) as client:
             assert (await client.post("/v1/accounts", json=body)).status_code == 202
@@ -51,8 +31,6 @@ async def test_verification_mail_over_smtp(backend):
             token = re.search(r"cft_[A-Za-z0-9_-]{20,}", content).group(0)
             r = await client.post("/v1/accounts/verify", json={"token": token})
             assert r.status_code == 200 and r.json()["email_verified"] is True
-    finally:
-        controller.stop()
 
 
 def test_the_public_base_url_is_checked_and_its_trailing_slash_dropped(caplog, tmp_path):
