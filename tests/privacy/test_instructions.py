@@ -71,6 +71,25 @@ async def test_changes_add_versions_with_author_and_never_touch_old_ones(app, cl
     assert sorted(r.version for r in rows) == [1, 2]
 
 
+async def test_an_empty_change_adopts_the_defaults_as_a_version_of_record(client, factory):
+    """`{}` alters nothing, yet adds a version on purpose: the defaults (version 0) become the tenant's own
+    documented instructions, with who confirmed them and when; a later confirmation is on record too."""
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    defaults = (await client.get(base(tenant), headers=owner.headers)).json()
+    r = await client.post(base(tenant), json={}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    v1 = r.json()
+    assert v1["version"] == 1 and v1["set_by"] == {"kind": "user", "id": owner.id} and v1["set_at"]
+    unchanged = ("purposes", "redact_pii_before_llm", "retention_days", "authorised_subprocessors", "llm_provider_authorised")
+    assert {k: v1[k] for k in unchanged} == {k: defaults[k] for k in unchanged}
+    r = await client.post(base(tenant), json={"retention_days": v1["retention_days"]}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["version"] == 2 and {k: r.json()[k] for k in unchanged} == {k: v1[k] for k in unchanged}
+    history = (await client.get(base(tenant) + "/history", headers=owner.headers)).json()
+    assert [v["version"] for v in history["items"]] == [1, 2]
+
+
 async def test_an_api_key_with_admin_role_is_recorded_as_author(client, factory):
     owner = await factory.user()
     tenant = await factory.tenant(owner)

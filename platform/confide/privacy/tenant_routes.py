@@ -50,7 +50,9 @@ async def read_instructions(ctx: Reader, session: SessionDep, gate: PurposeGateD
     response_model=InstructionsOut,
     summary="Give new instructions: adds a version, never changes one",
     description="Fields you omit keep their current value. Contradictions (e.g. external_llm without the LLM provider "
-    "authorised) are refused with 422 saying why. Every node applies the new version within seconds.",
+    "authorised) are refused with 422 saying why. Every node applies the new version within seconds. A change that alters "
+    "nothing (`{}`, or today's values) still adds a version on purpose: it records who confirmed the instructions and when, "
+    "e.g. to adopt the defaults (version 0) as your documented instructions.",
     responses={
         409: {
             "description": "Someone else added a version at the same moment (problem type `conflict`): nothing was added; "
