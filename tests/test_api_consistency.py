@@ -97,7 +97,7 @@ async def test_processing_log_filters_time_with_from_and_to(app, client, factory
 
     # A window that ends before it starts is refused, as on the other routes.
     r = await client.get(url, params={"from": window["to"], "to": window["from"]}, headers=owner.headers)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.to"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.from"
 
     # The former names still work, deprecated; giving both spellings of one bound is an error.
     r = await client.get(url, params={"since": window["from"], "until": window["to"]}, headers=owner.headers)

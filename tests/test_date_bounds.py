@@ -91,6 +91,19 @@ async def test_day_lists_refuse_from_after_to_and_take_one_day(client, shop):
         assert r.status_code == 200, (url, r.text)
 
 
+async def test_every_range_route_refuses_a_reversed_range_alike(client, shop):
+    """Date-time lists (exclusive `to`) name `query.from` as the day lists do, with the range in the message; an
+    equal pair is an empty window, refused too."""
+    t, h = shop["t"], shop["h"]
+    for url in (f"{t}/conversations", f"{t}/privacy/processing-log", f"{t}/exports/conversations", f"{t}/exports/manifest"):
+        for params in ({"from": "2026-03-10T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, {"from": "2026-03-10T00:00:00Z", "to": "2026-03-10T00:00:00Z"}):
+            r = await client.get(url, params=params, headers=h)
+            assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["query.from"], (url, r.text)
+            assert "2026-03-10T00:00:00+00:00" in r.json()["errors"][0]["message"] and "`from` must be before `to`" in r.json()["errors"][0]["message"]
+        r = await client.get(url, params={"from": "2026-03-10T00:00:00Z", "to": "2026-03-10T00:00:01Z"}, headers=h)
+        assert r.status_code == 200, (url, r.text)
+
+
 async def test_openapi_says_which_to_is_which(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
 

@@ -133,7 +133,7 @@ async def test_one_customer_and_a_date_range(app, client, shop):
     assert "crm-f" not in refs and any(ref and ref.startswith("sub_") for ref in refs) and "vis_f3" in refs
 
     for params, field in [
-        ({"from": now.isoformat(), "to": (now - timedelta(days=1)).isoformat()}, "query.to"),
+        ({"from": now.isoformat(), "to": (now - timedelta(days=1)).isoformat()}, "query.from"),
         ({"format": "xml"}, "query.format"),
         ({"from": "yesterday"}, "query.from"),
         ({"customer": "crm-f"}, None),

@@ -16,7 +16,7 @@ from confide.chats.inbox import MAX_TAGS, STATUSES, UNASSIGNED, ConversationEras
 from confide.chats.models import Conversation, ConversationTag
 from confide.chats.schemas import AssignIn, BulkIn, BulkOut, BulkResult, ConversationOut, ErasureAcceptedOut, TagCountOut, TagsIn
 from confide.chats.search import parse as parse_search
-from confide.core.dates import RANGE_TEXT, Instant
+from confide.core.dates import RANGE_TEXT, Instant, check_instant_range
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, NotFound, PermissionDenied
 from confide.core.schemas import Cursor, Limit, Page, paginate
@@ -130,8 +130,7 @@ async def list_conversations(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[ConversationOut]:
-    if since is not None and until is not None and since >= until:
-        raise InvalidInput("query.from", "must be before `to`.")
+    check_instant_range(since, until)
     if rating is not None and (rating_min is not None or rating_max is not None):
         raise InvalidInput("query.rating", "give either an exact rating or rating_min/rating_max, not both.")
     if rating_min is not None and rating_max is not None and rating_min > rating_max:

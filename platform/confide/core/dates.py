@@ -49,3 +49,10 @@ def check_day_range(start: date | None, end: date | None, field: str = "query.fr
     """Inclusive days: `from` may equal `to` (one day), never follow it."""
     if start is not None and end is not None and start > end:
         raise InvalidInput(field, f"the range starts ({start.isoformat()}) after it ends ({end.isoformat()}); `from` must be on or before `to`")
+
+
+def check_instant_range(start: datetime | None, end: datetime | None, field: str = "query.from") -> None:
+    """An exclusive date-time `to`: `from` must come before it (an equal pair is an empty window). Named and worded
+    as check_day_range, so every range route refuses a reversed range alike."""
+    if start is not None and end is not None and start >= end:
+        raise InvalidInput(field, f"the range starts ({start.isoformat()}) at or after it ends ({end.isoformat()}); `from` must be before `to` (exclusive)")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from confide.core.clock import as_utc, utcnow
-from confide.core.dates import RANGE_TEXT, Instant
+from confide.core.dates import RANGE_TEXT, Instant, check_instant_range
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput
 from confide.core.schemas import Cursor, Limit, Page, paginate
@@ -62,8 +62,7 @@ BUSY = {
 
 def _filter(ctx: TenantContext, visitor_id: str | None, customer_ref: str | None, since: datetime | None, until: datetime | None) -> ExportFilter:
     since, until = as_utc(since), as_utc(until)
-    if since is not None and until is not None and since >= until:
-        raise InvalidInput("query.to", "Must be later than `from`.")
+    check_instant_range(since, until)
     return ExportFilter(ctx.tenant_id, visitor_id=visitor_id, customer_ref=customer_ref, since=since, until=until)
 
 

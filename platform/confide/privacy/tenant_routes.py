@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from confide.core.clock import as_utc
-from confide.core.dates import RANGE_TEXT, Instant
+from confide.core.dates import RANGE_TEXT, Instant, check_instant_range
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput
 from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
@@ -116,8 +116,7 @@ async def processing_log(
     until: Annotated[Instant | None, Query(deprecated=True, description="Deprecated: use `to` (the same: exclusive).")] = None,
 ) -> Page[ProcessingLogOut]:
     start, end = _bound(from_, since, "from", "since"), _bound(to, until, "to", "until")
-    if start is not None and end is not None and start >= end:
-        raise InvalidInput("query.to", "Must be later than `from`.")
+    check_instant_range(start, end)
     await gate.flush()  # what this node has buffered is visible at once
     scope = query_scope("processing-log", ctx.tenant_id, purpose, start, end, subject_ref)
     stmt = log_query(ctx, purpose=purpose.value if purpose else None, since=start, until=end, subject_ref=subject_ref)
