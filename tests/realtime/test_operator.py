@@ -3,9 +3,13 @@ and refusal of everything from another tenant or a role without the permission."
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from confide.app import create_app
+from confide.realtime import channels
+from confide.realtime import operator as operator_module
 from tests.conftest import client_for, running
 from tests.support.chat import ORIGIN, Closed, connect, live_server, operator, published_avatar, visitor
 from tests.support.factory import Factory
@@ -315,3 +319,60 @@ async def test_a_colleague_taking_over_becomes_the_assignee_and_the_first_operat
             while update["conversation"]["assignee_id"] != second.id:
                 update = await _next_of(anna, "queue_update")
             assert update["conversation"]["status"] == "operator"
+
+
+async def _owner_entries(broker, tenant_id: str, user_id: str) -> int:  # noqa: ANN001
+    return sum(1 for member in await broker.members(channels.presence_group(tenant_id)) if member.split(" ")[0] == user_id)
+
+
+async def _until_entries(broker, tenant_id: str, user_id: str, count: int) -> None:  # noqa: ANN001
+    """The server ends a closed connection on its own time: wait (bounded) for its presence entry to go."""
+    for _ in range(500):
+        if await _owner_entries(broker, tenant_id, user_id) == count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{user_id} still has {await _owner_entries(broker, tenant_id, user_id)} presence entries, not {count}")
+
+
+async def test_presence_counts_connections_so_closing_a_second_tab_keeps_its_user_online(app, base, shop, factory):
+    """Presence was kept per user: closing either of one operator's two tabs took the operator offline for everyone
+    (review, 2026-12-01) until the other tab's next beat, up to 20 s later."""
+    tenant, owner = shop["tenant_id"], shop["owner"]
+    colleague = await factory.member(tenant, owner, "operator")
+    broker = app.state.chat.broker
+    async with operator(base, tenant, colleague.token) as (watcher, _):
+        async with operator(base, tenant, owner.token) as (_, first):
+            assert owner.id in first["online"]
+            async with operator(base, tenant, owner.token) as (_, second):
+                assert second["online"].count(owner.id) == 1, "one user, listed once however many tabs"
+                assert await _owner_entries(broker, tenant, owner.id) == 2
+            await _until_entries(broker, tenant, owner.id, 1)
+            await watcher.send({"type": "queue"})
+            assert owner.id in (await _next_of(watcher, "queue"))["online"], "the first tab is still open"
+            presence = [f["online"] for f in watcher.frames if f["type"] == "presence"]
+            since_first_tab = presence[next(i for i, online in enumerate(presence) if owner.id in online) :]
+            assert all(owner.id in online for online in since_first_tab), presence
+        await _until_entries(broker, tenant, owner.id, 0)
+        gone = await _next_of(watcher, "presence")
+        while owner.id in gone["online"]:
+            gone = await _next_of(watcher, "presence")
+        assert colleague.id in gone["online"]
+
+
+async def test_a_presence_entry_renewed_after_it_ran_out_is_announced(app, base, shop, factory, monkeypatch):
+    """An entry that ran out (the broker away past its TTL) comes back at the next beat, and everyone hears it."""
+    monkeypatch.setattr(operator_module, "PRESENCE_TTL", 3.0)  # a beat a second
+    tenant, owner = shop["tenant_id"], shop["owner"]
+    colleague = await factory.member(tenant, owner, "operator")
+    broker = app.state.chat.broker
+    async with operator(base, tenant, colleague.token) as (watcher, _), operator(base, tenant, owner.token):
+        await watcher.send({"type": "queue"})
+        assert owner.id in (await _next_of(watcher, "queue"))["online"]  # and the presence frames of the two connects are read
+        for member in await broker.members(channels.presence_group(tenant)):
+            if member.startswith(owner.id + " "):
+                await broker.member_remove(channels.presence_group(tenant), member)  # as a TTL that ran out
+        assert await _owner_entries(broker, tenant, owner.id) == 0
+        back = await _next_of(watcher, "presence", timeout=10.0)
+        while owner.id not in back["online"]:
+            back = await _next_of(watcher, "presence", timeout=10.0)
+        assert await _owner_entries(broker, tenant, owner.id) == 1

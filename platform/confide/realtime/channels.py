@@ -17,7 +17,17 @@ def operators(tenant_id: str) -> str:
 
 
 def presence_group(tenant_id: str) -> str:
+    """One member per operator connection (presence_member), so a second tab closing leaves its user online."""
     return f"presence:{tenant_id}"
+
+
+def presence_member(user_id: str, connection_id: str) -> str:
+    return f"{user_id} {connection_id}"
+
+
+def online_users(members: list[str]) -> list[str]:
+    """The distinct users behind a presence group's members (one per open connection), sorted."""
+    return sorted({member.split(" ", 1)[0] for member in members})
 
 
 def visitor_connections_group(visitor_id: str) -> str:

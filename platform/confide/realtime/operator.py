@@ -165,19 +165,20 @@ class OperatorConnection:
             await self._unavailable(exc)
             return
         group = channels.presence_group(self.tenant_id)
+        member = channels.presence_member(self.user_id, self.connection_id)
         try:
-            await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
+            await self.rt.broker.member_add(group, member, PRESENCE_TTL)
         except Exception as exc:
             if not is_outage(exc):
                 raise
             await self._unavailable(exc)  # the broker away
             return
-        heartbeat = asyncio.create_task(self._heartbeat(group), name="confide-operator-presence")
+        heartbeat = asyncio.create_task(self._heartbeat(group, member), name="confide-operator-presence")
         try:
             async with self.rt.broker.subscribe(channels.operators(self.tenant_id)) as subscription:
                 forward = asyncio.create_task(self._forward_tenant(subscription), name="confide-operator-queue")
                 try:
-                    await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": await self.rt.broker.members(group)})
+                    await self._publish_presence(group)
                     await self._send({"type": "welcome", "operator_id": self.user_id, **(await self._queue_snapshot())})
                     await self._receive_loop()
                 finally:
@@ -193,9 +194,14 @@ class OperatorConnection:
             heartbeat.cancel()
             self._stop_watching()
             with contextlib.suppress(Exception):  # the broker away: the presence entry runs out with its TTL
-                await self.rt.broker.member_remove(group, self.user_id)
+                await self.rt.broker.member_remove(group, member)
             with contextlib.suppress(Exception):
-                await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": await self.rt.broker.members(group)})
+                await self._publish_presence(group)
+
+    async def _publish_presence(self, group: str) -> list[str]:
+        online = channels.online_users(await self.rt.broker.members(group))
+        await self.rt.publish(channels.operators(self.tenant_id), {"type": "presence", "online": online})
+        return online
 
     async def _authorized(self) -> bool:
         """The hello's checks again: an active user's live session, a membership of the tenant, the
@@ -256,22 +262,32 @@ class OperatorConnection:
         self.tenant_id, self.user_id, self._token = tenant_id, principal.id, hello.token
         return True
 
-    async def _heartbeat(self, group: str) -> None:
+    async def _heartbeat(self, group: str, member: str) -> None:
         while True:
             await asyncio.sleep(PRESENCE_TTL / 3)
-            try:
-                if not await self._still_authorized():
-                    return  # closed: the receive loop hears the disconnect
-            except Exception as exc:  # noqa: BLE001 - the database away: checked again next beat (actions check too)
-                log.warning("operator re-authorisation failed", extra={"error_type": type(exc).__name__})
-            with contextlib.suppress(Exception):  # the broker may be restarting; try again next beat
-                await self.rt.broker.member_add(group, self.user_id, PRESENCE_TTL)
+            if not await self._beat(group, member):
+                return  # closed: the receive loop hears the disconnect
+
+    async def _beat(self, group: str, member: str) -> bool:
+        """Re-check access and renew this connection's presence entry. An entry that had gone (its TTL ran
+        out while the broker was away, a restarted Redis) puts its user back online: everyone hears it."""
+        try:
+            if not await self._still_authorized():
+                return False
+        except Exception as exc:  # noqa: BLE001 - the database away: checked again next beat (actions check too)
+            log.warning("operator re-authorisation failed", extra={"error_type": type(exc).__name__})
+        with contextlib.suppress(Exception):  # the broker may be restarting; try again next beat
+            was_there = member in await self.rt.broker.members(group)
+            await self.rt.broker.member_add(group, member, PRESENCE_TTL)
+            if not was_there:
+                await self._publish_presence(group)
+        return True
 
     async def _queue_snapshot(self) -> dict[str, Any]:
         async with self.rt.sessionmaker() as session:
             waiting = await chats.conversations_in(session, tenant_id=self.tenant_id, statuses=("waiting",))
             live = await chats.conversations_in(session, tenant_id=self.tenant_id, statuses=("avatar", "operator"))
-        online = await self.rt.broker.members(channels.presence_group(self.tenant_id))
+        online = channels.online_users(await self.rt.broker.members(channels.presence_group(self.tenant_id)))
         return {"queue": [conversation_summary(c) for c in waiting], "live": [conversation_summary(c) for c in live], "online": online}
 
     async def _forward_tenant(self, subscription: Any) -> None:
