@@ -379,7 +379,8 @@ class OperatorConnection:
             notes = [m for m in await chats.transcript(session, conversation_id=conversation_id, include_notes=True) if m.kind == "note"]
         delivery = SeqDelivery(self._send, self.rt.sessionmaker, conversation_id, tag_conversation=True)
         subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(self._watch(delivery, subscribed), name="confide-operator-watch")
+        opened = asyncio.Event()
+        task = asyncio.create_task(self._watch(delivery, subscribed, opened), name="confide-operator-watch")
         self.watching[conversation_id] = (delivery, task)
         try:
             # Raises what the subscribing raised (the broker away), or TimeoutError when it hangs (a Redis that
@@ -391,12 +392,17 @@ class OperatorConnection:
                 del self.watching[conversation_id]  # not joined: the next join tries again
             await cancel_and_wait(task)
             raise
-        await self._send({"type": "joined", "conversation": conversation_summary(conversation), "notes": [message_frame(n, conversation_id=conversation_id) for n in notes]})
-        await delivery.catch_up(0)
+        try:
+            await self._send({"type": "joined", "conversation": conversation_summary(conversation), "notes": [message_frame(n, conversation_id=conversation_id) for n in notes]})
+            await delivery.catch_up(0)
+        finally:
+            opened.set()
 
-    async def _watch(self, delivery: SeqDelivery, subscribed: asyncio.Future[None]) -> None:
+    async def _watch(self, delivery: SeqDelivery, subscribed: asyncio.Future[None], opened: asyncio.Event) -> None:
         """Forward the conversation's frames; `subscribed` is set once both channels are subscribed, or
-        gets the error that kept them from it (then the joiner reports it, not this task)."""
+        gets the error that kept them from it (then the joiner reports it, not this task). Forwarding
+        waits for `opened` (`joined` and the transcript sent): frames published meanwhile wait in the
+        subscriptions, rather than replay the transcript ahead of `joined`."""
         conversation_id = delivery.conversation_id
         try:
             async with (
@@ -404,6 +410,7 @@ class OperatorConnection:
                 self.rt.broker.subscribe(channels.conversation_staff(conversation_id)) as staff,
             ):
                 subscribed.set_result(None)
+                await opened.wait()
                 await asyncio.gather(self._forward_conversation(delivery, live), self._forward_conversation(delivery, staff))
         except Exception as exc:
             if subscribed.done():

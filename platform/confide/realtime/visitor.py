@@ -185,9 +185,13 @@ class VisitorConnection:
             assert self.conversation is not None
             async with self.rt.broker.subscribe(channels.conversation(self.conversation.id)) as subscription:
                 self.origin = subscription.origin
+                # Subscribed first, forwarding only after the welcome and its catch-up: a frame published
+                # meanwhile waits in the subscription and is then dropped as seen or sent in order. Forwarded
+                # earlier, it found nothing sent yet and replayed the conversation from seq 1 ahead of the
+                # welcome, a resume's duplicates.
+                await self._welcome(hello)
                 forwarder = asyncio.create_task(self._forward(subscription), name="confide-visitor-forward")
                 try:
-                    await self._welcome(hello)
                     await self._receive_loop()
                 finally:
                     await cancel_and_wait(forwarder)
