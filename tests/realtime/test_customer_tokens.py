@@ -44,3 +44,17 @@ async def test_rotation_keeps_the_previous_secret_unless_told_to_revoke_it(base,
         assert welcome["type"] == "welcome"
     r = await client.post(url, json={"revoke_previous": True, "keep": 1}, headers=headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.keep"
+
+
+async def test_a_customer_id_with_a_control_character_is_refused_as_a_bad_token(base, shop, client):
+    """A NUL in `sub` reached the database: PostgreSQL refused it and the socket closed 1011 (review, 2026-12-01)."""
+    r = await client.post(f"/v1/tenants/{shop['tenant_id']}/customer-token-secret", headers=shop["owner"].headers)
+    secret = r.json()["secret"]
+    for sub in ("crm\u0000x", "crm\nx", "crm\u007fx"):
+        async with connect(f"{base}/v1/widget/{shop['widget_key']}/chat") as chat:
+            await chat.send({"type": "hello", "customer_token": _token(secret, exp_in=600, sub=sub)})
+            closed = await chat.closed()
+            assert closed.code == 4401, (sub, closed)
+            assert chat.frames[-1]["problem"]["type"].endswith("/invalid-customer-token"), chat.frames
+    async with visitor(base, shop["widget_key"], customer_token=_token(secret, exp_in=600, sub="crm 4711 ü")) as (_, welcome):
+        assert welcome["type"] == "welcome"

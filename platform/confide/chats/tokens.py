@@ -75,7 +75,8 @@ def verify_customer_token(token: str, secrets_in_force: list[str], *, now: float
         except jwt.PyJWTError:
             continue
         sub = str(claims["sub"])
-        if 0 < len(sub) <= 200 and isinstance(claims["exp"], (int, float)) and claims["exp"] <= latest:
+        # A control character (NUL, which PostgreSQL cannot store, among them) is no customer id: refused as any bad token.
+        if 0 < len(sub) <= 200 and not any(c < " " or c == "\x7f" for c in sub) and isinstance(claims["exp"], (int, float)) and claims["exp"] <= latest:
             return sub
     return None
 
