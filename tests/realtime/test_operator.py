@@ -376,3 +376,31 @@ async def test_a_presence_entry_renewed_after_it_ran_out_is_announced(app, base,
         while owner.id not in back["online"]:
             back = await _next_of(watcher, "presence", timeout=10.0)
         assert await _owner_entries(broker, tenant, owner.id) == 1
+
+
+async def test_a_resend_or_a_taken_id_does_not_take_the_conversation_over(app, base, shop):
+    """A `message` took the conversation over before its id was checked: a note's id reused, or the same message
+    sent again after a hand-back, paused the avatar though nothing was stored (review, 2026-12-01)."""
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+            await ops.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n1", "text": "VIP customer"})
+            assert (await _next_of(ops, "ack"))["duplicate"] is False
+            await ops.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "n1", "text": "Hello!"})
+            assert (await _next_of(ops, "error"))["problem"]["type"].endswith("/client-message-id-taken")
+            await ops.send({"type": "queue"})
+            live = {c["id"]: c for c in (await _next_of(ops, "queue"))["live"]}
+            assert live[conversation_id]["status"] == "avatar", "a refused message takes nothing over"
+
+            await ops.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "m1", "text": "Sam here."})
+            first = await _next_of(ops, "ack")
+            await ops.send({"type": "hand_back", "conversation_id": conversation_id})
+            await _next_of(chat, "operator_left")
+            await ops.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "m1", "text": "Sam here."})
+            again = await _next_of(ops, "ack")
+            assert again["duplicate"] is True and again["id"] == first["id"]
+            await ops.send({"type": "queue"})
+            live = {c["id"]: c for c in (await _next_of(ops, "queue"))["live"]}
+            assert live[conversation_id]["status"] == "avatar", "a resend after the hand-back takes nothing over again"
+        joins = [f["type"] for f in chat.frames].count("operator_joined")
+        assert joins == 1, chat.frames

@@ -456,7 +456,13 @@ class OperatorConnection:
         if len(frame.text) > self.settings.chat_max_message_chars:
             raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
         if frame.type == "message" and conversation.status != "operator":
-            await self._transition("take_over", frame.conversation_id)  # writing to the customer takes the conversation over
+            # Writing to the customer takes the conversation over, but a resend (or a taken id) must not: it stores nothing.
+            async with self.rt.sessionmaker() as session:
+                earlier = await chats.find_by_client_id(session, conversation_id=frame.conversation_id, client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id)
+            if earlier is not None:
+                await self._resent(frame, earlier)
+                return
+            await self._transition("take_over", frame.conversation_id)
         if frame.conversation_id not in self.watching:
             await self._join(frame.conversation_id)
         try:
@@ -477,21 +483,27 @@ class OperatorConnection:
                 message = await chats.find_by_client_id(session, conversation_id=frame.conversation_id, client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id)
             if message is None:
                 raise
-            kind = "message" if frame.type == "message" else "note"
-            if message.operator_id != self.user_id or message.kind != kind or message.text != frame.text:
-                # Not this frame sent again: the conversation's operators share one namespace of ids, and
-                # acking another's message as this one's would lose this text without a word. (An operator's
-                # text is stored as sent, never redacted; only a closing purge or an erasure empties it, after which
-                # a late resend is refused as taken: it says so, and loses nothing unseen.)
-                raise FrameError(
-                    "client-message-id-taken",
-                    "Another message of this conversation has this client_message_id, so this one was not stored: send it with a new id.",
-                )
-            await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
+            await self._resent(frame, message)
             return
         await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
         channel = channels.conversation(frame.conversation_id) if frame.type == "message" else channels.conversation_staff(frame.conversation_id)
         await self.rt.publish(channel, message_frame(message, conversation_id=frame.conversation_id))
+
+
+    async def _resent(self, frame: OperatorSay, message: Any) -> None:
+        """`frame`'s client_message_id is stored already as `message`: this frame sent again is acked as a duplicate;
+        anything else is refused as taken."""
+        kind = "message" if frame.type == "message" else "note"
+        if message.operator_id != self.user_id or message.kind != kind or message.text != frame.text:
+            # Not this frame sent again: the conversation's operators share one namespace of ids, and
+            # acking another's message as this one's would lose this text without a word. (An operator's
+            # text is stored as sent, never redacted; only a closing purge or an erasure empties it, after which
+            # a late resend is refused as taken: it says so, and loses nothing unseen.)
+            raise FrameError(
+                "client-message-id-taken",
+                "Another message of this conversation has this client_message_id, so this one was not stored: send it with a new id.",
+            )
+        await self._send({"type": "ack", "conversation_id": frame.conversation_id, "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
 
 
 async def operator_chat(websocket: WebSocket, tenant_id: str) -> None:
