@@ -4,6 +4,7 @@ and refusal of everything from another tenant or a role without the permission."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -404,3 +405,52 @@ async def test_a_resend_or_a_taken_id_does_not_take_the_conversation_over(app, b
             assert live[conversation_id]["status"] == "avatar", "a resend after the hand-back takes nothing over again"
         joins = [f["type"] for f in chat.frames].count("operator_joined")
         assert joins == 1, chat.frames
+
+
+async def test_notes_and_typing_respect_a_closed_or_erased_conversation(app, base, client, factory):
+    """A note on a closed conversation outlives it: refused where the tenant keeps no transcripts (the close purged
+    the rest, the note stayed), taken where it does. Nothing is added to an erased one, and typing reaches nobody
+    once a conversation has ended (review, 2026-12-01)."""
+    from sqlalchemy import select
+
+    from confide.chats.models import Message
+    from tests.support.chat import shop_with_avatar
+
+    kept = await shop_with_avatar(client, factory, "Keeps GmbH")
+    purged = await shop_with_avatar(client, factory, "Forgets GmbH")
+    r = await client.post(f"/v1/tenants/{purged['tenant_id']}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=purged["owner"].headers)
+    assert r.status_code == 201, r.text
+    for shop, note_taken in ((kept, True), (purged, False)):
+        async with visitor(base, shop["widget_key"]) as (chat, welcome):
+            conversation_id = welcome["conversation_id"]
+            async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+                await ops.send({"type": "close", "conversation_id": conversation_id})
+                await _next_of(chat, "closed")
+                await ops.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n1", "text": "Erika lives at Hauptstr. 5"})
+                answer = await ops.recv()
+                while answer["type"] not in ("ack", "error"):  # the close joined it: joined, the transcript, closed
+                    answer = await ops.recv()
+                if note_taken:
+                    assert answer["type"] == "ack", answer
+                else:
+                    assert answer["type"] == "error" and answer["problem"]["type"].endswith("/purpose-not-instructed"), answer
+                await ops.send({"type": "typing", "conversation_id": conversation_id, "active": True})
+                await ops.send({"type": "ping"})
+                await _next_of(ops, "pong")  # the typing frame was handled
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        assert (await chat.recv(timeout=0.3))["type"] != "typing", chat.frames
+        async with app.state.sessionmaker() as session:
+            notes = (await session.scalars(select(Message.text).where(Message.conversation_id == conversation_id, Message.kind == "note"))).all()
+        assert notes == (["Erika lives at Hauptstr. 5"] if note_taken else []), notes
+        if note_taken:
+            closed_with_a_note = conversation_id
+
+    conversation_id = closed_with_a_note
+    r = await client.delete(f"/v1/tenants/{kept['tenant_id']}/conversations/{conversation_id}", headers=kept["owner"].headers)
+    assert r.status_code == 202, r.text
+    await app.state.erasure_worker.drain()
+    async with operator(base, kept["tenant_id"], kept["owner"].token) as (ops, _):
+        await ops.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n2", "text": "too late"})
+        error = await _next_of(ops, "error")
+        assert error["problem"]["type"].endswith("/invalid-transition") and "erased" in error["problem"]["detail"]

@@ -21,6 +21,7 @@ from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.core.tenancy import Permission, has_permission, resolve_tenant_context
 from confide.privacy.gate import Purpose, PurposeNotInstructed
+from confide.privacy.holds import ERASED
 from confide.realtime import channels, transitions
 from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
@@ -364,7 +365,8 @@ class OperatorConnection:
         elif isinstance(frame, OperatorSay):
             await self._say(frame)
         elif isinstance(frame, OperatorTyping):
-            await self._conversation(frame.conversation_id)
+            if (await self._conversation(frame.conversation_id)).status in ("closed", ERASED):
+                return  # nobody is there to see it; not worth an error either
             await self.rt.publish(channels.conversation(frame.conversation_id), {"type": "typing", "author": "operator", "active": frame.active, "conversation_id": frame.conversation_id})
 
     async def _join(self, conversation_id: str) -> None:
@@ -434,6 +436,18 @@ class OperatorConnection:
             except PurposeNotInstructed as exc:
                 raise FrameError("purpose-not-instructed", "The tenant's instructions do not allow operator review.") from exc
 
+    async def _authorize_keeping(self, conversation: Conversation) -> None:
+        """A note on a closed conversation outlives the conversation: only where the tenant keeps transcripts past
+        their end (store_transcript). Otherwise its text would stay after the close purged the rest."""
+        async with self.rt.sessionmaker() as session:
+            try:
+                await self.rt.gate.authorize(session, tenant_id=self.tenant_id, purpose=Purpose.STORE_TRANSCRIPT, actor=self.user_id, subject_ref=conversation.visitor_id)
+            except PurposeNotInstructed as exc:
+                raise FrameError(
+                    "purpose-not-instructed", "The tenant's instructions keep no transcript past a conversation's end, so a closed one takes no notes."
+                ) from exc
+            await session.commit()
+
     async def _transition(self, action: str, conversation_id: str) -> Any:
         await self._authorize_review(await self._conversation(conversation_id))
         try:
@@ -453,6 +467,10 @@ class OperatorConnection:
     async def _say(self, frame: OperatorSay) -> None:
         conversation = await self._conversation(frame.conversation_id)
         await self._authorize_review(conversation)
+        if conversation.status == ERASED:
+            raise FrameError("invalid-transition", "This conversation's data was erased; nothing can be added to it.")
+        if frame.type == "note" and conversation.status == "closed":
+            await self._authorize_keeping(conversation)
         if len(frame.text) > self.settings.chat_max_message_chars:
             raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
         if frame.type == "message" and conversation.status != "operator":
