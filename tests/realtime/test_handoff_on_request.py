@@ -149,3 +149,16 @@ async def test_an_offer_the_output_guard_cut_out_is_no_offer(client, factory, ba
         await chat.say("yes", "v3")
         frame = await _next_of(chat, "message", "handoff")
         assert frame["type"] == "message" and frame["author"] == "avatar", frame
+
+
+async def test_a_replayed_handoff_carries_its_reason_as_the_live_one_did(base, shop):
+    """From storage (a resume, a gap fill) a `handoff` came without `reason` (review, 2026-12-01)."""
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.say("Please connect me with a person", "v1")
+        live = await _next_of(chat, "handoff")
+    async with visitor(
+        base, shop["widget_key"], visitor_token=welcome["visitor_token"], resume={"conversation_id": welcome["conversation_id"], "last_seq": live["seq"] - 1}
+    ) as (chat, _):
+        replayed = await _next_of(chat, "handoff")
+    assert replayed == live and replayed["reason"] == "customer_request"

@@ -277,6 +277,8 @@ def message_frame(message: Message | StoredMessage, *, conversation_id: str | No
     }
     if message.client_message_id and message.author == "visitor":
         frame["client_message_id"] = message.client_message_id
+    if message.event == "handoff" and message.verdict and message.verdict.get("reason"):
+        frame["reason"] = message.verdict["reason"]  # live or replayed (a resume, a gap fill), the same frame
     if conversation_id is not None:
         frame["conversation_id"] = conversation_id
     return frame

@@ -302,8 +302,6 @@ class AvatarTurn:
             await session.commit()
         self.conversation.status, self.conversation.handoff_reason = status, reason
         self.rt.emit(events.HANDOFF_REQUESTED, self.conversation, reason=reason)  # before anyone sees the handoff
-        frame = message_frame(message)
-        frame["reason"] = reason
-        await self.delivery.deliver(frame)
-        await self.rt.publish(channels.conversation(self.conversation.id), {**message_frame(message, conversation_id=self.conversation.id), "reason": reason}, self.origin)
+        await self.delivery.deliver(message_frame(message))  # its `reason` from the stored verdict, as on a replay
+        await self.rt.publish(channels.conversation(self.conversation.id), message_frame(message, conversation_id=self.conversation.id), self.origin)
         await self.rt.publish(channels.operators(self.conversation.tenant_id), queue_update(self.conversation))
