@@ -74,6 +74,21 @@ VISITOR_CASES: list[tuple[str | bytes, str, str, str, list[str] | None]] = [
         ["client_message_id"],
     ),
     (
+        # taken as sent: trimmed, it was acked as "c9", an id the client never sent (review, 2026-12-01)
+        json.dumps({"type": "message", "client_message_id": " c9 ", "text": "x"}),
+        "invalid-frame",
+        "Invalid frame",
+        "Invalid 'message' frame: client_message_id: String should match pattern '^[A-Za-z0-9_.:-]+$'.",
+        ["client_message_id"],
+    ),
+    (
+        json.dumps({"type": "message", "client_message_id": "blank", "text": " \n\t "}),
+        "invalid-frame",
+        "Invalid frame",
+        "Invalid 'message' frame: text: String should have at least 1 character.",
+        ["text"],
+    ),
+    (
         json.dumps({"type": "message", "client_message_id": "a", "text": "x", "extra": 1}),
         "invalid-frame",
         "Invalid frame",

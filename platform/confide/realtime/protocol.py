@@ -7,7 +7,7 @@ from enum import IntEnum
 from typing import Annotated, Any, Literal, get_args
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from confide.chats.models import Conversation, Message
 from confide.chats.service import StoredMessage
@@ -38,7 +38,12 @@ INTERNAL_ERROR_DETAIL = "Something went wrong on our side and the chat closed. C
 
 
 class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
+
+
+# What people write is trimmed (a message of spaces is empty, so refused); ids and tokens are taken as sent, so an
+# id with a space is refused rather than acked under another spelling than the client knows it by.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer in the database
@@ -53,7 +58,7 @@ class Hello(_Frame):
     type: Literal["hello"]
     visitor_token: str | None = Field(default=None, max_length=2048)
     customer_token: str | None = Field(default=None, max_length=4096)
-    language: str | None = Field(default=None, max_length=35)
+    language: Annotated[str, StringConstraints(strip_whitespace=True)] | None = Field(default=None, max_length=35)
     resume: Resume | None = None
 
 
@@ -67,7 +72,7 @@ OperatorClientMessageId = Annotated[str, Field(min_length=1, max_length=64 - len
 class Say(_Frame):
     type: Literal["message"]
     client_message_id: ClientMessageId
-    text: str = Field(min_length=1)
+    text: Text
 
 
 class Typing(_Frame):
@@ -78,7 +83,7 @@ class Typing(_Frame):
 class Rating(_Frame):
     type: Literal["rating"]
     score: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True)] | None = Field(default=None, max_length=2000)
     resolved: bool | None = None
 
 
@@ -108,7 +113,7 @@ class OperatorSay(_Frame):
     type: Literal["message", "note"]
     conversation_id: str = Field(min_length=1, max_length=64)
     client_message_id: OperatorClientMessageId
-    text: str = Field(min_length=1)
+    text: Text
 
 
 class OperatorTyping(_Frame):
