@@ -454,3 +454,26 @@ async def test_notes_and_typing_respect_a_closed_or_erased_conversation(app, bas
         await ops.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n2", "text": "too late"})
         error = await _next_of(ops, "error")
         assert error["problem"]["type"].endswith("/invalid-transition") and "erased" in error["problem"]["detail"]
+
+
+async def test_joining_a_watched_conversation_again_is_answered_without_the_transcript_again(base, shop):
+    """A second `join` got no answer at all (review, 2026-12-01): now `joined` again, and nothing replayed."""
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            await _next_of(ops, "joined")
+            greeting = await _next_of(ops, "message")
+            await ops.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n1", "text": "regular"})
+            await _next_of(ops, "ack")
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            again = await ops.recv()
+            while again["type"] == "note":  # the note's own frame, from the staff channel
+                again = await ops.recv()
+            assert again["type"] == "joined" and again["conversation"]["id"] == conversation_id, again
+            assert [n["text"] for n in again["notes"]] == ["regular"]
+            await ops.send({"type": "ping"})
+            await _next_of(ops, "pong")
+            seqs = [f["seq"] for f in ops.frames if f.get("seq") is not None and f["type"] not in ("ack", "note")]
+            assert seqs == [greeting["seq"]], "the transcript came once"

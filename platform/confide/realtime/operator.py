@@ -370,8 +370,6 @@ class OperatorConnection:
             await self.rt.publish(channels.conversation(frame.conversation_id), {"type": "typing", "author": "operator", "active": frame.active, "conversation_id": frame.conversation_id})
 
     async def _join(self, conversation_id: str) -> None:
-        if conversation_id in self.watching:
-            return
         conversation = await self._conversation(conversation_id)
         async with self.rt.sessionmaker() as session:
             try:
@@ -379,6 +377,10 @@ class OperatorConnection:
             except PurposeNotInstructed as exc:
                 raise FrameError("purpose-not-instructed", "The tenant's instructions do not allow operator review.") from exc
             notes = [m for m in await chats.transcript(session, conversation_id=conversation_id, include_notes=True) if m.kind == "note"]
+        if conversation_id in self.watching:
+            # Watched already: `joined` again, with no transcript (nothing was missed), so every join has its answer.
+            await self._send({"type": "joined", "conversation": conversation_summary(conversation), "notes": [message_frame(n, conversation_id=conversation_id) for n in notes]})
+            return
         delivery = SeqDelivery(self._send, self.rt.sessionmaker, conversation_id, tag_conversation=True)
         subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         opened = asyncio.Event()
