@@ -199,3 +199,18 @@ async def test_customer_token_recognises_the_same_person(base, shop, client):
     async with connect(f"{base}/v1/widget/{shop['widget_key']}/chat") as chat:
         await chat.send({"type": "hello", "customer_token": bad})
         assert (await chat.closed()).code == 4401
+
+
+async def test_a_visitor_who_rates_again_changes_the_conversations_rating(client, base, shop):
+    """Each rating is stored as it came; the latest is the conversation's (protocol.md), in the inbox too."""
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.send({"type": "end"})
+        await chat.expect("closed")
+        await chat.expect("rating_request")
+        for score in (2, 5):
+            await chat.send({"type": "rating", "score": score})
+            rated = await chat.expect("rating")
+            assert rated["author"] == "visitor" and rated["seq"]
+    r = await client.get(f"/v1/tenants/{shop['tenant_id']}/conversations/{welcome['conversation_id']}", headers=shop["owner"].headers)
+    assert r.status_code == 200 and r.json()["rating"] == 5, r.text
