@@ -1,4 +1,4 @@
-"""The operator websocket: `/v1/operator/chat`. Staff (role operator and above) authenticate with their
+"""The operator websocket: `/v1/tenants/{tenant_id}/chat/operator`. Staff (role operator and above) authenticate with their
 bearer token in the hello frame, see the queue and the live conversations, join one (watch), take it
 over (the avatar pauses), write to the end customer, leave private notes, hand it back, close it."""
 
