@@ -3,10 +3,12 @@ tenant's instructions allow evaluation; CSAT and the resolution flag."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from confide.chats.models import Conversation, Message
 from confide.evaluation.models import ConversationMetrics, ConversationOutcome, DailyAggregate, UnansweredQuestion
-from tests.evaluation.helpers import chat_session, drain, set_instructions
+from tests.evaluation.helpers import chat_session, drain, next_of, set_instructions
+from tests.support.chat import visitor
 
 
 async def test_a_closed_conversation_gets_its_metrics_and_its_rating(app, base, client, shop):
@@ -132,3 +134,89 @@ async def test_recomputing_a_conversation_does_not_count_it_twice(app, base, cli
         await app.state.evaluation.record_outcome(tenant_id=tenant_id, conversation_id=conversation_id, score=3)
     after = (await client.get(f"/v1/tenants/{tenant_id}/reports", headers=shop["owner"].headers)).json()["totals"]
     assert after == before and after["conversations"] == 1 and after["csat"]["count"] == 1
+
+
+MEASURES = ("turns", "avatar_messages", "operator_messages", "fallback_answers", "first_response_seconds", "mean_response_seconds", "human_involved", "sentiment_messages", "sentiment_start")
+
+
+async def _say_more(base: str, shop: dict, token: str, conversation_id: str, text: str, client_id: str) -> None:
+    """The visitor comes back to a reopened conversation and is answered once more."""
+    async with visitor(base, shop["widget_key"], visitor_token=token, resume={"conversation_id": conversation_id, "last_seq": 0}) as (chat, welcome):
+        assert welcome["status"] == "avatar", welcome
+        await chat.send({"type": "message", "client_message_id": client_id, "text": text})
+        while True:  # what was stored comes first (from seq 1), then the ack and the answer
+            frame = await chat.recv()
+            if frame["type"] == "message" and frame["author"] == "avatar" and frame.get("reply_to") == client_id:
+                return
+
+
+async def _reopen_and_close(client, app, tenant_id: str, conversation_id: str, headers: dict, then=None) -> dict:  # noqa: ANN001
+    r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/reopen", headers=headers)
+    assert r.status_code == 200, r.text
+    if then is not None:
+        await then()
+    r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/close", headers=headers)
+    assert r.status_code == 200, r.text
+    await drain(app)
+    return (await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/metrics", headers=headers)).json()
+
+
+async def test_closing_again_after_the_text_was_purged_keeps_the_earlier_measures(app, base, client, shop):
+    """Without stored transcripts each close purges the text: a reopen's later close measured only what was left
+    and replaced the earlier measures, so the metrics and reports lost the first part (review, 2026-12-01)."""
+    tenant_id, h = shop["tenant_id"], shop["owner"].headers
+    await set_instructions(client, app, shop["owner"], tenant_id, store_transcripts=False)
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        token, conversation_id = welcome["visitor_token"], welcome["conversation_id"]
+        await chat.expect("message")
+        for i, text in enumerate(["When are you open?", "Do you sell bicycles?", "Thanks, that is great!"]):
+            await chat.say(text, f"m{i}")
+            await chat.expect("message")
+        await chat.send({"type": "end"})
+        await next_of(chat, "rating_request")
+        await chat.send({"type": "rating", "score": 4, "resolved": True})
+        await next_of(chat, "rating")
+    await drain(app)
+    first = (await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/metrics", headers=h)).json()
+    totals = (await client.get(f"/v1/tenants/{tenant_id}/reports", headers=h)).json()["totals"]
+    assert first["turns"] == 3
+
+    again = await _reopen_and_close(client, app, tenant_id, conversation_id, h)
+    assert {k: again[k] for k in MEASURES} == {k: first[k] for k in MEASURES}, (first, again)
+    now = (await client.get(f"/v1/tenants/{tenant_id}/reports", headers=h)).json()["totals"]
+    assert {k: v for k, v in now.items() if k != "duration_mean_seconds"} == {k: v for k, v in totals.items() if k != "duration_mean_seconds"}
+
+    later = await _reopen_and_close(client, app, tenant_id, conversation_id, h, then=lambda: _say_more(base, shop, token, conversation_id, "When are you open?", "m3"))
+    assert later["turns"] == 4 and later["avatar_messages"] == first["avatar_messages"] + 1, later
+    assert later["first_response_seconds"] == first["first_response_seconds"] and later["mean_response_seconds"] is not None
+    assert later["sentiment_start"] == first["sentiment_start"] and later["sentiment_messages"] == first["sentiment_messages"] + 1
+    report = (await client.get(f"/v1/tenants/{tenant_id}/reports", headers=h)).json()["totals"]
+    assert report["conversations"] == 1 and report["turns_mean"] == 4.0 and report["csat"]["count"] == 1
+
+
+async def test_a_later_close_adds_only_what_came_after_the_stored_measures(app, base, client, shop):
+    """Text kept, then the first part purged (retention): two more reopen-and-close rounds each add their own part
+    once; the row's covered_seq says what it holds already."""
+    tenant_id, h = shop["tenant_id"], shop["owner"].headers
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        token, conversation_id = welcome["visitor_token"], welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.say("When are you open?", "m0")
+        await chat.expect("message")
+        await chat.send({"type": "end"})
+        await next_of(chat, "closed")
+    await drain(app)
+    first = (await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/metrics", headers=h)).json()
+    assert first["turns"] == 1 and first["transcript_available"] is True
+    async with app.state.sessionmaker() as session:  # as retention would, for the first part
+        await session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+        await session.commit()
+    for n, text in enumerate(("Do you sell jackets?", "When are you open?"), start=2):
+        measured = await _reopen_and_close(
+            client, app, tenant_id, conversation_id, h, then=lambda text=text, n=n: _say_more(base, shop, token, conversation_id, text, f"m{n}")
+        )
+        assert measured["turns"] == n, (n, measured)
+    async with app.state.sessionmaker() as session:
+        row = await session.scalar(select(ConversationMetrics).where(ConversationMetrics.conversation_id == conversation_id))
+        conversation = await session.get(Conversation, conversation_id)
+    assert row.covered_seq == conversation.last_seq

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -181,6 +181,35 @@ def compute(
         out.sentiment_lexicon = found.lexicon
         out.sentiment_messages = found.messages
         out.sentiment_start, out.sentiment_end, out.sentiment_trend = found.start, found.end, found.trend
+    return out
+
+
+def carry_over(now: Computed, earlier: Any) -> Computed:
+    """`now` measured from what is left of a conversation closed again after its earlier text went (purged at an
+    earlier close where transcripts are not kept, or by retention), joined with `earlier`, the metrics row that
+    earlier close stored: counts add up, the first response and the first handoff stay the earlier ones, a human
+    once involved stays involved, sentiment runs from the earlier start to the latest end."""
+    out = replace(now)
+    out.turns += earlier.turns
+    out.avatar_messages += earlier.avatar_messages
+    out.operator_messages += earlier.operator_messages
+    out.fallback_answers += earlier.fallback_answers
+    if earlier.first_response_seconds is not None:
+        out.first_response_seconds = earlier.first_response_seconds
+    out.response_count += earlier.response_count
+    out.response_seconds_sum = round(out.response_seconds_sum + (earlier.response_seconds_sum or 0.0), 3)
+    out.mean_response_seconds = round(out.response_seconds_sum / out.response_count, 3) if out.response_count else None
+    out.human_involved = out.human_involved or bool(earlier.human_involved)
+    if earlier.handed_off:
+        out.handed_off, out.handoff_reason = True, earlier.handoff_reason
+    if earlier.sentiment_messages:
+        if out.sentiment_messages and out.sentiment_end is not None:
+            out.sentiment_messages += earlier.sentiment_messages
+            out.sentiment_start = earlier.sentiment_start
+            out.sentiment_trend = round(out.sentiment_end - earlier.sentiment_start, 4)
+        else:
+            out.sentiment_lexicon, out.sentiment_messages = earlier.sentiment_lexicon, earlier.sentiment_messages
+            out.sentiment_start, out.sentiment_end, out.sentiment_trend = earlier.sentiment_start, earlier.sentiment_end, earlier.sentiment_trend
     return out
 
 

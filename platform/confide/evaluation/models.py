@@ -103,6 +103,7 @@ class ConversationMetrics(SQLModel, table=True):
     sentiment_start: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     sentiment_end: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     sentiment_trend: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    covered_seq: int | None = None  # the conversation's last seq these measures include (a reopen's later close adds only what came after)
     computed_at: datetime = utc_field(default_now=True)
 
 
@@ -118,6 +119,7 @@ classify(
         "first_response_seconds", "mean_response_seconds", "response_count", "response_seconds_sum", "handed_off",
         "handoff_reason", "human_involved", "fallback_answers", "rule_hits", "rating", "resolved", "resolved_source",
         "contained", "sentiment_lexicon", "sentiment_messages", "sentiment_start", "sentiment_end", "sentiment_trend",
+        "covered_seq",
     ),
 )
 

@@ -162,23 +162,31 @@ class Evaluator:
             if instructions is None:
                 return None
             await session.commit()
-        computed = await asyncio.to_thread(
-            m.compute,
-            started_at=conversation.created_at,
-            closed_at=conversation.closed_at,
-            language=conversation.language,
-            handed_off_flag=conversation.handed_off,
-            handoff_reason_now=conversation.handoff_reason,
-            messages=messages,
-            rule_ids=rule_ids,
-        )
+
+        def _measure(views: list[m.MessageView]) -> m.Computed:
+            return m.compute(
+                started_at=conversation.created_at,
+                closed_at=conversation.closed_at,
+                language=conversation.language,
+                handed_off_flag=conversation.handed_off,
+                handoff_reason_now=conversation.handoff_reason,
+                messages=views,
+                rule_ids=rule_ids,
+            )
+
+        computed = await asyncio.to_thread(_measure, messages)
         # The end customer's words are kept only where transcripts are, redacted, with the tenant's retention.
         questions = await asyncio.to_thread(_redacted_questions, computed.questions, conversation.language) if instructions.store_transcripts else []
         rating_fallback = (conversation.rating, _latest_rating(messages)[1]) if conversation.rating is not None else _latest_rating(messages)
+        # Closed again after a reopen, with the earlier text gone (purged at the earlier close, or by retention): what is
+        # left measures only the later part, so it joins the row the earlier close stored rather than replace it.
+        earlier_gone = min((v.seq for v in messages if v.seq is not None), default=None) != 1
+        last_seq = max((v.seq for v in messages if v.seq is not None), default=conversation.last_seq)
 
         async def write(session: AsyncSession) -> ConversationMetrics:
             row = await _locked_metrics(session, conversation_id)
             old = m.contribution(row)
+            stored_before = row is not None
             if row is None:
                 row = ConversationMetrics(
                     id=new_id("cmx"),
@@ -191,14 +199,24 @@ class Evaluator:
                     started_at=computed.started_at,
                 )
                 session.add(row)
+            measured, new_questions = computed, questions
+            if stored_before and earlier_gone:
+                # Only what came after the stored measures: measured again, it would count twice.
+                covered = row.covered_seq
+                later = [v for v in messages if covered is None or v.seq is None or v.seq > covered]
+                measured = m.carry_over(computed if covered is None else await asyncio.to_thread(_measure, later), row)
+                later_ids = {v.id for v in later}
+                new_questions = [q for q in questions if q[0] in later_ids]
+            row.covered_seq = last_seq
             for name in COMPUTED_FIELDS:
-                setattr(row, name, getattr(computed, name))
+                setattr(row, name, getattr(measured, name))
             _apply_outcome(row, await _outcome(session, conversation_id), rating_fallback)
             row.computed_at = utcnow()
             await session.flush()
             await apply_delta(session, tenant_id=tenant_id, avatar_id=row.avatar_id, day=row.day, delta=m.contribution(row).minus(old))
-            await session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.conversation_id == conversation_id))
-            for message_id, text, normalized in questions:
+            if measured is computed:  # measured anew from the whole text: its questions replace the earlier ones
+                await session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.conversation_id == conversation_id))
+            for message_id, text, normalized in new_questions:
                 session.add(
                     UnansweredQuestion(
                         id=new_id("uq"),
