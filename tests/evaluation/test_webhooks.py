@@ -3,6 +3,7 @@ log, what a payload may carry, and each endpoint as a recipient in the records o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,3 +219,27 @@ async def test_a_name_that_resolves_inwards_is_refused_at_delivery(app, client, 
         await strict.aclose()
     log = (await client.get(f"/v1/tenants/{shop['tenant_id']}/webhooks/{endpoint['id']}/deliveries", headers=shop["owner"].headers)).json()["items"]
     assert sorted((d["attempt"], d["outcome"], d["error"]) for d in log) == [(1, "failed", "refused_address")] * 2
+
+
+async def test_a_delivery_comes_once_what_the_api_shows_of_its_event_is_written(app, base, client, shop, monkeypatch):
+    """The evaluator and the webhooks heard each event independently: a consumer reading the API on a `closed`
+    delivery could get 404 for the metrics, on a `rating_received` one the old rating (review, 2026-12-01). The
+    evaluation is slowed here so that a delivery built alongside it would arrive first."""
+    evaluator = app.state.evaluation
+    for name in ("evaluate_closed", "record_outcome"):
+        original = getattr(evaluator, name)
+
+        async def slowed(*args, original=original, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            await asyncio.sleep(0.5)
+            return await original(*args, **kwargs)
+
+        monkeypatch.setattr(evaluator, name, slowed)
+    tenant_id, h = shop["tenant_id"], shop["owner"].headers
+    async with receiver() as got:
+        await _endpoint(client, shop, got.url, events=["conversation.closed", "conversation.rating_received"])
+        conversation_id = await chat_session(base, shop["widget_key"], ["When are you open?"], rating={"score": 2, "resolved": False})
+        await got.wait_for(2)  # built alongside the evaluation, both would be here long before it ends
+        assert len(got.of("conversation.closed")) == len(got.of("conversation.rating_received")) == 1
+        r = await client.get(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/metrics", headers=h)
+        assert r.status_code == 200 and r.json()["rating"] == 2, r.text
+    await settled(app, tenant_id)

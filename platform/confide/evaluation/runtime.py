@@ -19,11 +19,10 @@ def start_evaluation(app: FastAPI) -> None:
     """Call after app.state.services and app.state.sessionmaker exist."""
     services = app.state.services
     evaluator = Evaluator(app.state.sessionmaker)
-    services.events.on(events.CONVERSATION_CLOSED, evaluator.on_closed)
     services.events.on(events.TRANSCRIPT_PURGING, evaluator.on_purging)
-    services.events.on(events.RATING_RECEIVED, evaluator.on_rating)
     dispatcher = WebhookDispatcher(app.state.sessionmaker, services.settings)
-    dispatcher.subscribe(services.events)
+    # The evaluator handles a close and a rating before their webhooks are built, in one handler each.
+    dispatcher.subscribe(services.events, after={events.CONVERSATION_CLOSED: evaluator.on_closed, events.RATING_RECEIVED: evaluator.on_rating})
     dispatcher.start()  # sends what is due at once: deliveries left waiting by a node that stopped too
     app.state.evaluation = evaluator
     app.state.webhooks = dispatcher

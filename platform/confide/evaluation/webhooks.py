@@ -519,6 +519,19 @@ class WebhookDispatcher:
             log.error("webhook attempt failed unexpectedly", extra={"error": type(exc).__name__})
         return Attempt(status, error, int((time.monotonic() - started) * 1000))
 
-    def subscribe(self, bus: events.EventBus) -> None:
+    def subscribe(self, bus: events.EventBus, *, after: dict[str, events.Handler] | None = None) -> None:
+        """Build deliveries for every event the webhooks carry. `after[name]` runs first, in the same handler: a
+        consumer that reads the API on a delivery finds what the API shows of its event written already (a closed
+        conversation's metrics, a rating in `/ratings`), which independent subscribers did not promise."""
         for name in EVENTS:
-            bus.on(name, lambda payload, name=name: self.on_event(name, payload))
+            first = (after or {}).get(name)
+            if first is None:
+                bus.on(name, lambda payload, name=name: self.on_event(name, payload))
+            else:
+                bus.on(name, lambda payload, name=name, first=first: self._after(first, name, payload))
+
+    async def _after(self, first: events.Handler, name: str, payload: dict[str, Any]) -> None:
+        try:
+            await first(payload)
+        finally:  # a failed evaluation still lets the tenant hear of the event
+            await self.on_event(name, payload)
