@@ -180,7 +180,13 @@ async def set_resolution(conversation_id: str, body: ResolutionIn, request: Requ
     return OutcomeOut.model_validate(outcome)
 
 
-@router.get("/ratings", response_model=Page[RatingOut], summary="CSAT ratings with their comments, oldest first")
+@router.get(
+    "/ratings",
+    response_model=Page[RatingOut],
+    summary="CSAT ratings with their comments, oldest first",
+    description="`from`/`to` are the UTC days the ratings were given (`rated_at`). A report counts each rating on the day its "
+    "conversation started instead, so a rating given after midnight on a conversation begun before it is on different days in the two.",
+)
 async def ratings(
     ctx: Reader,
     session: SessionDep,
