@@ -181,3 +181,32 @@ async def test_an_erased_conversation_takes_no_resolution_nor_score(app, client,
     assert (await client.put(f"/v1/tenants/{tenant_id}/conversations/{kept}/resolution", json={"resolved": True}, headers=h)).status_code == 200
     r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{kept}/scores", json={"definition_id": accuracy, "value": 3}, headers=h)
     assert r.status_code == 201, r.text
+
+
+async def test_only_a_scores_author_or_an_admin_changes_or_deletes_it(app, client, factory, shop):
+    """Any member who may read evaluation changed and deleted anyone's scores (review, 2026-12-01)."""
+    tenant_id, owner = shop["tenant_id"], shop["owner"]
+    conversation_id = await _conversation(app, shop)
+    definition = (await client.post(f"/v1/tenants/{tenant_id}/evaluation/score-definitions", json={"name": "Accuracy", "kind": "numeric", "min_value": 0, "max_value": 10}, headers=owner.headers)).json()["id"]
+    url = f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"
+    alice, bob = await factory.member(tenant_id, owner, "analyst"), await factory.member(tenant_id, owner, "editor")
+    admin = await factory.member(tenant_id, owner, "admin")
+    r = await client.post(f"/v1/tenants/{tenant_id}/api-keys", json={"name": "evaluator", "role": "analyst"}, headers=owner.headers)
+    key = {"Authorization": f"Bearer {r.json()['key']}"}
+    scores = {}
+    for who, headers in (("alice", alice.headers), ("key", key)):
+        r = await client.post(url, json={"definition_id": definition, "value": 5}, headers=headers)
+        assert r.status_code == 201, r.text
+        scores[who] = r.json()["id"]
+
+    for headers in (bob.headers, key):  # someone else's score
+        r = await client.patch(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['alice']}", json={"value": 1}, headers=headers)
+        assert r.status_code == 403 and r.json()["type"].endswith("/permission-denied") and "author or an admin" in r.json()["detail"], r.text
+        assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['alice']}", headers=headers)).status_code == 403
+    r = await client.patch(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['alice']}", json={"value": 6}, headers=alice.headers)
+    assert r.status_code == 200 and r.json()["value"] == 6
+    r = await client.patch(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['key']}", json={"comment": "checked"}, headers=key)
+    assert r.status_code == 200, r.text
+    assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['key']}", headers=alice.headers)).status_code == 403
+    assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['key']}", headers=admin.headers)).status_code == 204
+    assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['alice']}", headers=alice.headers)).status_code == 204

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.chats.inbox import ConversationErased, ensure_not_erased
 from confide.chats.models import Conversation
 from confide.core.clock import utcnow
-from confide.core.errors import Conflict, InvalidInput, NotFound
+from confide.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from confide.core.ids import new_id
-from confide.core.tenancy import TenantContext, get_for_tenant, tenant_select
+from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, tenant_select
 from confide.evaluation.models import ConversationScore, ScoreDefinition
 from confide.privacy.holds import ERASED
 
@@ -161,9 +161,18 @@ async def _ensure_conversation_kept(session: AsyncSession, ctx: TenantContext, c
         raise ConversationErased()
 
 
+def ensure_may_change(ctx: TenantContext, score: ConversationScore) -> None:
+    """A score is its author's word: only they (the person, or the API key that wrote it) or an admin change or delete it."""
+    principal = ctx.principal
+    own = score.author_api_key_id == principal.id if principal.kind == "api_key" else score.author_user_id == principal.user_id
+    if not own and not has_permission(ctx.role, Permission.TENANT_MANAGE):
+        raise PermissionDenied(Permission.TENANT_MANAGE.value, "Only the score's author or an admin may change or delete it.")
+
+
 async def update_score(session: AsyncSession, ctx: TenantContext, score_id: str, *, value: Any, value_set: bool, comment: str | None,
                        comment_set: bool) -> tuple[ConversationScore, ScoreDefinition]:
     row = await get_for_tenant(session, ctx, ConversationScore, score_id, "score")
+    ensure_may_change(ctx, row)
     await _ensure_conversation_kept(session, ctx, row.conversation_id)
     definition = await get_for_tenant(session, ctx, ScoreDefinition, row.definition_id, "score definition")
     if value_set:

@@ -360,7 +360,8 @@ async def list_scores(
     "/evaluation/scores/{score_id}",
     response_model=ScoreOut,
     summary="Change a score's value or comment",
-    description="Not once the scored conversation's data was erased (409 `conversation-erased`); the score can still be deleted. "
+    description="Only the score's author (the person, or the API key that wrote it) or an admin may change it. "
+    "Not once the scored conversation's data was erased (409 `conversation-erased`); the score can still be deleted. "
     + patch_rule(["comment"]),
     responses={409: {"description": "The scored conversation's data was erased, or the conversation is gone (`conversation-erased`)."}},
 )
@@ -374,9 +375,16 @@ async def update_score(score_id: str, body: ScoreChange, ctx: Reader, session: S
     return (await _scores_out(session, ctx, [row]))[0]
 
 
-@router.delete("/evaluation/scores/{score_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a score")
+@router.delete(
+    "/evaluation/scores/{score_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a score",
+    description="Only the score's author (the person, or the API key that wrote it) or an admin may delete it. Also once the tenant's "
+    "instructions no longer allow evaluation: deleting is never held back.",
+)
 async def delete_score(score_id: str, ctx: Reader, session: SessionDep) -> Response:
     row = await get_for_tenant(session, ctx, ConversationScore, score_id, "score")
+    annotations.ensure_may_change(ctx, row)
     await session.delete(row)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
