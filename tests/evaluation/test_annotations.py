@@ -210,3 +210,18 @@ async def test_only_a_scores_author_or_an_admin_changes_or_deletes_it(app, clien
     assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['key']}", headers=alice.headers)).status_code == 403
     assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['key']}", headers=admin.headers)).status_code == 204
     assert (await client.delete(f"/v1/tenants/{tenant_id}/evaluation/scores/{scores['alice']}", headers=alice.headers)).status_code == 204
+
+
+async def test_a_value_of_the_wrong_kind_is_one_error_on_value(app, client, shop):
+    """`null`, a list or an object named the union's inner branches (`body.value.bool`, …) (review, 2026-12-01)."""
+    tenant_id, h = shop["tenant_id"], shop["owner"].headers
+    conversation_id = await _conversation(app, shop)
+    definition = (await client.post(f"/v1/tenants/{tenant_id}/evaluation/score-definitions", json={"name": "Helpful", "kind": "boolean"}, headers=h)).json()["id"]
+    url = f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"
+    for value in (None, [True], {"value": True}):
+        r = await client.post(url, json={"definition_id": definition, "value": value}, headers=h)
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [("body.value", "must be a number in the definition's range, one of its labels, or true/false")], r.json()
+    score = (await client.post(url, json={"definition_id": definition, "value": True}, headers=h)).json()["id"]
+    r = await client.patch(f"/v1/tenants/{tenant_id}/evaluation/scores/{score}", json={"value": [False]}, headers=h)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["body.value"], r.text

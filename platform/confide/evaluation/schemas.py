@@ -218,12 +218,29 @@ def _short_label(value: Any) -> Any:
     return value
 
 
+VALUE_TEXT = "must be a number in the definition's range, one of its labels, or true/false"
+
+
+def _one_value(value: Any) -> Any:
+    """Anything but a number, a text or a boolean is one error naming body.value, not one per kind of value it is not."""
+    if value is not None and not isinstance(value, (bool, int, float, str)):
+        raise ValueError(VALUE_TEXT)
+    return value
+
+
+def _present_value(value: Any) -> Any:
+    if value is None:
+        raise ValueError(VALUE_TEXT)
+    return _one_value(value)
+
+
 class ScoreIn(RequestBody):
     definition_id: str = Field(max_length=64)
     value: ScoreValue = Field(description="A number in the definition's range, one of its labels, or true/false.")
     comment: str | None = Field(default=None, max_length=2000)
     source: Literal["staff", "automatic"] = Field(default="staff", description="staff (a person annotated) or automatic (an evaluator you run).")
 
+    _value_kind = field_validator("value", mode="before")(_present_value)
     _value_length = field_validator("value")(_short_label)
 
 
@@ -233,6 +250,7 @@ class ScoreChange(RequestBody):
 
     _value_length = field_validator("value")(_short_label)
     _required = not_clearable("value")
+    _value_kind = field_validator("value", mode="before")(_one_value)
 
 
 class ScoreOut(ResponseBody):
