@@ -109,6 +109,8 @@ async def test_chat_events_arrive_signed_and_carry_text_only_where_allowed(app, 
     assert set(recipients) == {plain["id"], texty["id"]}
     assert recipients[texty["id"]]["recipient"].endswith(with_text.url.rsplit("/hooks", 1)[0]) and recipients[texty["id"]]["events"] == ALL
     assert any("message text" in d for d in recipients[texty["id"]]["data"]) and not any("message text" in d for d in recipients[plain["id"]]["data"])
+    # every field a payload may carry is named (the language was left out)
+    assert all(any(word in d for d in recipients[plain["id"]]["data"]) for word in ("ids", "reason", "language", "customer reference"))
     r = await client.get(f"/v1/tenants/{shop['tenant_id']}/privacy/processing-log", params={"purpose": "export", "limit": 200}, headers=shop["owner"].headers)
     assert {e["actor"] for e in r.json()["items"]} == {f"webhook:{texty['id']}"}
 

@@ -304,7 +304,12 @@ async def webhook_recipients(session: AsyncSession, tenant_id: str) -> list[dict
     rows = (await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id).order_by(WebhookEndpoint.id))).all()
     out = []
     for row in rows:
-        data = ["conversation and avatar ids", "event categories: handoff reason, who closed, CSAT score and resolution", "your own customer reference, where your customer token named one"]
+        data = [
+            "conversation and avatar ids",
+            "event categories: handoff reason, who closed, CSAT score and resolution",
+            "the conversation's language",
+            "your own customer reference, where your customer token named one",
+        ]
         if row.include_text:
             data.append("message text (only while your instructions store transcripts)")
         out.append(
