@@ -328,15 +328,15 @@ async def test_erasing_a_visitor_reaches_the_broker_and_what_arrives_later(app, 
             assert left == []
         assert await messages_of(app, welcome["conversation_id"]) == []
 
-        # The connection was still open: what the visitor writes now lands in the erased conversation,
-        # and the ledger's sweep removes it.
-        await chat.say("are you still there?", "q2")
-    assert [m.text for m in await messages_of(app, welcome["conversation_id"])][:1] == ["are you still there?"]
-    await app.state.erasure_worker.drain(sweep=True)
+        # The connection was still open: what the visitor writes now is refused where it would be stored (it
+        # landed in the erased conversation, and a visitor's `end` then hid it from the ledger's sweep), and the
+        # connection ends with the erasure's own close code.
+        await chat.send({"type": "message", "client_message_id": "q2", "text": "are you still there? my IBAN is DE00 1234"})
+        error = await chat.expect("error")
+        assert error["problem"]["type"].endswith("/conversation-erased") and error["problem"]["close_code"] == 4410, error
+        assert (await chat.closed()).code == 4410
     assert await messages_of(app, welcome["conversation_id"]) == []
-    r = await client.get(url(shop), headers=owner.headers)
-    ledger = [i for i in r.json()["items"] if i["origin"] == "ledger"]
-    assert ledger and ledger[0]["status"] == "done" and ledger[0]["requested_by"] == {"kind": "system", "id": "erasure-ledger"}
+    assert (await conversation(app, welcome["conversation_id"])).status == "erased"
 
 
 async def test_the_ledger_erases_restored_data_but_not_a_new_conversation(app, client, shop):

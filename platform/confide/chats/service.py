@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, insert, null, or_, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -67,10 +68,11 @@ class AppendPlan:
     fields: dict[str, Any]
     sequenced: bool
     rule_hits: list[dict[str, Any]]
+    when: tuple[str, ...] | None = None  # the statuses the conversation must be in; None: any
 
     @property
-    def statement_key(self) -> tuple[tuple[str, ...], bool]:
-        return tuple(self.values), self.sequenced
+    def statement_key(self) -> tuple[tuple[str, ...], bool, tuple[str, ...] | None]:
+        return tuple(self.values), self.sequenced, self.when
 
     def counter_params(self) -> dict[str, Any]:
         """The parameters of `counter_update`."""
@@ -132,7 +134,10 @@ def plan_append(
     rule_ids: tuple[str, ...] | list[str] = (),
     rule_direction: str = "input",
     rating: int | None = None,
+    when: Sequence[str] | None = None,
 ) -> AppendPlan:
+    """`when`: the statuses the conversation must be in for the append to happen, checked in the same statement
+    (so a close, a take-over or an erasure committed meanwhile wins); otherwise the append raises WrongStatus."""
     now = utcnow()
     values: dict[str, Any] = {"updated_at": now}
     if status is not None:
@@ -167,7 +172,7 @@ def plan_append(
         {"id": new_id("rhit"), "tenant_id": tenant_id, "conversation_id": conversation_id, "message_id": fields["id"], "rule_id": rule_id, "direction": rule_direction}
         for rule_id in rule_ids
     ]
-    return AppendPlan(tenant_id, conversation_id, values, fields, sequenced, rule_hits)
+    return AppendPlan(tenant_id, conversation_id, values, fields, sequenced, rule_hits, tuple(when) if when is not None else None)
 
 
 async def append(session: AsyncSession, **kwargs: Any) -> tuple[Message, str]:
@@ -176,15 +181,38 @@ async def append(session: AsyncSession, **kwargs: Any) -> tuple[Message, str]:
     return await append_planned(session, plan_append(**kwargs))
 
 
+class WrongStatus(Exception):
+    """The conversation is not in a status the append allows (`when`): it was closed, taken over or erased meanwhile.
+    Nothing was stored."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the conversation is {status}")
+        self.status = status
+
+
+async def refusal(session: AsyncSession, plan: AppendPlan) -> Exception:
+    """Why an append wrote nothing: WrongStatus for a conversation in another status, else NoResultFound."""
+    status = await session.scalar(select(Conversation.status).where(Conversation.id == plan.conversation_id, Conversation.tenant_id == plan.tenant_id))
+    if status is not None and plan.when is not None:
+        return WrongStatus(status)
+    return NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
+
+
 async def append_planned(session: AsyncSession, plan: AppendPlan) -> tuple[Message, str]:
     if session.get_bind().dialect.name == "postgresql":
         connection = await session.connection()
-        seq, status_after, _, activity = (await connection.execute(append_statement(*plan.statement_key), plan.params())).one()
+        row = (await connection.execute(append_statement(*plan.statement_key), plan.params())).first()
+        if row is None:
+            raise await refusal(session, plan)
+        seq, status_after, _, activity = row
         message = plan.message(seq)  # stored already: not added to the session
     else:
         if session.new or session.dirty:
             await session.flush()  # as the ORM update this replaced would have (autoflush)
-        seq, status_after, activity = (await session.execute(counter_update(*plan.statement_key), plan.counter_params())).one()
+        row = (await session.execute(counter_update(*plan.statement_key), plan.counter_params())).first()
+        if row is None:
+            raise await refusal(session, plan)
+        seq, status_after, activity = row
         message = plan.message(seq)
         session.add(message)
     loaded = session.identity_map.get(identity_key(Conversation, plan.conversation_id))
@@ -206,26 +234,24 @@ MESSAGE_FIELDS = ("id", "tenant_id", "conversation_id", "kind", "author", "opera
 
 
 @functools.cache
-def counter_update(value_names: tuple[str, ...], sequenced: bool) -> Any:
+def counter_update(value_names: tuple[str, ...], sequenced: bool, when: tuple[str, ...] | None = None) -> Any:
     """The conversation's side of an append, for one shape of new values, with bind parameters
     (`AppendPlan.counter_params`): the new values, the activity time (`_activity`) and, for a
     sequenced row, the next seq. Returns last_seq, status and updated_at; no row for an unknown
-    conversation or another tenant's."""
+    conversation or another tenant's, or one not in a status of `when`."""
     conversation = Conversation.__table__
     values: dict[str, Any] = {name: bindparam(f"set_{name}", type_=conversation.c[name].type) for name in value_names}
     values["updated_at"] = _activity(conversation, value_names, values["updated_at"], bindparam("activity_before", type_=conversation.c.updated_at.type))
     if sequenced:
         values["last_seq"] = conversation.c.last_seq + 1
-    return (
-        update(conversation)
-        .where(conversation.c.id == bindparam("where_conversation_id"), conversation.c.tenant_id == bindparam("where_tenant_id"))
-        .values(values)
-        .returning(conversation.c.last_seq, conversation.c.status, conversation.c.updated_at)
-    )
+    where = [conversation.c.id == bindparam("where_conversation_id"), conversation.c.tenant_id == bindparam("where_tenant_id")]
+    if when is not None:
+        where.append(or_(*(conversation.c.status == status for status in when)))  # not IN: run precompiled (see _activity)
+    return update(conversation).where(*where).values(values).returning(conversation.c.last_seq, conversation.c.status, conversation.c.updated_at)
 
 
 @functools.cache
-def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
+def append_statement(value_names: tuple[str, ...], sequenced: bool, when: tuple[str, ...] | None = None) -> Any:
     """The PostgreSQL append for one shape of counter update, built once with bind parameters
     (building it per message, coercing a dozen literals, cost more than running it). The counter
     update and the insert are one statement: one round trip, the same row lock, the same gap-free
@@ -236,7 +262,7 @@ def append_statement(value_names: tuple[str, ...], sequenced: bool) -> Any:
         RETURNING seq, (SELECT status FROM counter), id, (SELECT updated_at FROM counter)
     """
     messages = Message.__table__
-    counter = counter_update(value_names, sequenced).cte("counter")
+    counter = counter_update(value_names, sequenced, when).cte("counter")
     source = select(*(bindparam(f"new_{name}", type_=messages.c[name].type) for name in MESSAGE_FIELDS), counter.c.last_seq if sequenced else null()).select_from(counter)
     return (
         insert(messages)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from confide.chats import service as chats
@@ -159,8 +159,8 @@ class MessageWriter:
 
     async def append(self, **kwargs: Any) -> tuple[Message | StoredMessage, str]:
         """`chats.service.append` committed on its own; arguments as `chats.service.plan_append`.
-        Raises DuplicateClientMessage for a resent client_message_id and NoResultFound for an
-        unknown conversation."""
+        Raises DuplicateClientMessage for a resent client_message_id, NoResultFound for an
+        unknown conversation and chats.WrongStatus for one not in a status of `when`."""
         plan = chats.plan_append(**kwargs)
         if self._pool is None or plan.rule_hits:
             try:
@@ -182,8 +182,9 @@ class MessageWriter:
             self._waiting.append(_Pending(compiled, plan, args, done))
             self._start_flusher()
             row = await done
-        if row is None:
-            raise NoResultFound(f"no conversation {plan.conversation_id} in this tenant")
+        if row is None:  # an unknown conversation, or one not in a status the plan allows (chats.WrongStatus)
+            async with self.sessionmaker() as session:
+                raise await chats.refusal(session, plan)
         return plan.stored(row[0]), row[1]
 
     def _start_flusher(self) -> None:

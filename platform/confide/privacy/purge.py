@@ -186,7 +186,7 @@ class Purger:
                         await compact_index(session)  # SQLite: the deleted words leave the search index's pages too
                 return totals
             last = rows[-1].id
-            for key, value in (await self._batch(selection.tenant_id, rows, mode, unlink_log_as, progress)).items():
+            for key, value in (await self._batch(selection, rows, mode, unlink_log_as, progress)).items():
                 _add(totals, key, value)
             await asyncio.sleep(self.pause)
 
@@ -200,14 +200,17 @@ class Purger:
             _add(counts, "outbox_files", await asyncio.to_thread(self._outbox.purge, terms))
         return counts
 
-    async def _batch(self, tenant_id: str, rows: list[Any], mode: Mode, unlink_log_as: str | None, progress: ProgressHook | None) -> dict[str, int]:
+    async def _batch(self, selection: Selection, rows: list[Any], mode: Mode, unlink_log_as: str | None, progress: ProgressHook | None) -> dict[str, int]:
+        """One batch of selected conversations. Each step checks the selection again: a conversation that stopped
+        matching since it was selected (reopened and written to, past retention's idle cut-off) is left alone."""
         ids = [r.id for r in rows]
+        still = selection.where()
         pending = await self._outside_stores(rows)  # first: the rows still name the subjects should we die after this
         totals: dict[str, int] = {}
         while True:
             async with self.sessionmaker() as session, session.begin():
                 counts = dict(pending)
-                removed = await self._delete_messages(session, ids, counts)
+                removed = await self._delete_messages(session, ids, still, counts)
                 if progress is not None:
                     await progress(session, counts, 0)
             pending = {}
@@ -217,21 +220,21 @@ class Purger:
                 break
             await asyncio.sleep(self.pause)  # let the chat in between
         async with self.sessionmaker() as session, session.begin():
-            counts = await self._finish(session, tenant_id, ids, rows, mode, unlink_log_as)
+            counts = await self._finish(session, selection.tenant_id, ids, still, rows, mode, unlink_log_as)
             if progress is not None:
                 await progress(session, counts, counts.get("conversation", 0) + counts.get("conversation_anonymised", 0))
         _add_all(totals, counts)
         self._committed(counts)
         return totals
 
-    async def _delete_messages(self, session: AsyncSession, ids: list[str], counts: dict[str, int]) -> int:
+    async def _delete_messages(self, session: AsyncSession, ids: list[str], still: list[Any], counts: dict[str, int]) -> int:
         """Up to `row_batch` messages of these conversations (those no hold covers), with the rows of other
         tables that go with a message (e.g. a copy of its text), counted. Returns how many messages went.
 
         On PostgreSQL one statement finds the rows once and deletes them by their physical address
         (ctid); on SQLite by rowid. Rows of tables whose foreign key sets null are left to the database."""
         c = Conversation
-        unheld = list((await session.scalars(select(c.id).where(c.id.in_(ids), ~held_clause()))).all())  # type: ignore[attr-defined]
+        unheld = list((await session.scalars(select(c.id).where(c.id.in_(ids), ~held_clause(), *still))).all())  # type: ignore[attr-defined]
         if not unheld:
             return 0
         children = [(str(t.name), col.name) for t, col in related_tables(Message.__tablename__) if not _sets_null(col)]
@@ -259,23 +262,25 @@ class Purger:
         if self.after_commit is not None and counts:
             self.after_commit(counts)
 
-    async def _finish(self, session: AsyncSession, tenant_id: str, ids: list[str], rows: list[Any], mode: Mode, unlink_log_as: str | None) -> dict[str, int]:
+    async def _finish(
+        self, session: AsyncSession, tenant_id: str, ids: list[str], still: list[Any], rows: list[Any], mode: Mode, unlink_log_as: str | None
+    ) -> dict[str, int]:
         """The conversation rows themselves, in one transaction with the last stragglers."""
         c = Conversation
         counts: dict[str, int] = {}
         now = utcnow()
-        unheld = select(c.id).where(c.id.in_(ids), ~held_clause())  # type: ignore[attr-defined]
+        unheld = select(c.id).where(c.id.in_(ids), ~held_clause(), *still)  # type: ignore[attr-defined]
         if mode == Mode.PURGE:
             # Lock the rows first (a concurrent append waits for us), then remove what was written meanwhile.
             stub = {"visitor_id": ERASED, "customer_ref": None, "status": ERASED, "closed_at": func.coalesce(c.closed_at, now), "updated_at": func.coalesce(c.closed_at, now)}
-            _add(counts, "conversation_anonymised", _rows(await session.execute(update(c).where(c.id.in_(ids), ~held_clause()).values(**stub))))  # type: ignore[attr-defined]
+            _add(counts, "conversation_anonymised", _rows(await session.execute(update(c).where(c.id.in_(ids), ~held_clause(), *still).values(**stub))))  # type: ignore[attr-defined]
             erased = select(c.id).where(c.id.in_(ids), c.status == ERASED)  # type: ignore[attr-defined]
             _add(counts, "chat_message", _rows(await session.execute(delete(Message).where(Message.conversation_id.in_(erased)))))  # type: ignore[attr-defined]
             await self._related(session, counts, erased, mode)
         else:
             _add(counts, "chat_message", _rows(await session.execute(delete(Message).where(Message.conversation_id.in_(unheld)))))  # type: ignore[attr-defined]
             await self._related(session, counts, unheld, mode)
-            _add(counts, "conversation", _rows(await session.execute(delete(c).where(c.id.in_(ids), ~held_clause()))))  # type: ignore[attr-defined]
+            _add(counts, "conversation", _rows(await session.execute(delete(c).where(c.id.in_(ids), ~held_clause(), *still))))  # type: ignore[attr-defined]
         visitors = sorted({r.visitor_id for r in rows if r.visitor_id != ERASED})
         if unlink_log_as is not None and visitors:
             _add(counts, "processing_log_unlinked", await _unlink(session, tenant_id, visitors, unlink_log_as))

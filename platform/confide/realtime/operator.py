@@ -496,8 +496,12 @@ class OperatorConnection:
                     operator_id=self.user_id,
                     client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id,
                     text=frame.text,
+                    # checked again where it is stored: a close, hand-back or erasure that committed since the read above wins
+                    when=("operator",) if frame.type == "message" else (*chats.LIVE_STATUSES, "closed"),
                 )
                 await session.commit()
+        except chats.WrongStatus as exc:
+            raise FrameError("invalid-transition", f"The conversation is {exc.status} now, so this {frame.type} was not stored.") from exc
         except IntegrityError:
             async with self.rt.sessionmaker() as session:
                 message = await chats.find_by_client_id(session, conversation_id=frame.conversation_id, client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id)

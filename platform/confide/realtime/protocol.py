@@ -27,6 +27,7 @@ class CloseCode(IntEnum):
     TENANT_CLOSED = 4404  # the tenant was closed: open visitor and operator connections are cut (an alias)
     IDLE = 4408  # no frame within the idle (or hello) timeout
     TOO_MANY_CONNECTIONS = 4409  # the visitor has too many open connections
+    CONVERSATION_ERASED = 4410  # the conversation was erased (at the business's request) while the connection was open
     RATE_LIMITED = 4429  # kept flooding after rate-limit errors
     UNAVAILABLE = 4503  # the tenant does not allow chats to be answered right now
     TRY_AGAIN_LATER = 1013  # the service is briefly away (its database or broker): reconnect after a back-off
@@ -35,6 +36,8 @@ class CloseCode(IntEnum):
 
 SERVICE_UNAVAILABLE_DETAIL = "The chat is briefly unavailable. Connect again in a moment; nothing you saw is lost."
 INTERNAL_ERROR_DETAIL = "Something went wrong on our side and the chat closed. Connect again; nothing stored is lost."
+CLOSED_DETAIL = "This conversation has ended. Say hello again, without resume, to start a new one."
+ERASED_DETAIL = "This conversation was erased at the business's request; nothing more is kept. Say hello again, without resume, to start a new one."
 
 
 class _Frame(BaseModel):

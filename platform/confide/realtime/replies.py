@@ -25,6 +25,9 @@ from guidelines.pii import detect_pii, redact
 log = logging.getLogger("confide.realtime.replies")
 
 HISTORY_TURNS = 12
+# The avatar speaks (a reply, a handoff) only while the conversation is its own: checked in the storing statement,
+# so an operator's take-over, a close or an erasure that committed while the reply was on its way wins.
+AVATARS_TURN = ("avatar",)
 
 
 def handoff_text(avatar: LoadedAvatar, language: str, reason: str = "customer_request") -> str:
@@ -264,10 +267,18 @@ class AvatarTurn:
                 verdict=verdict or None,
                 rule_ids=rule_ids,
                 rule_direction="output",
+                when=AVATARS_TURN,
             )
         except asyncio.CancelledError:
             await cancel_and_wait(sending)
             raise
+        except chats.WrongStatus:
+            # An operator took over (or closed, or it was erased) while the reply was on its way: it is not stored and
+            # gets no final frame; the visitor's widget drops its deltas at `operator_joined` / `closed` (protocol.md).
+            if sending is not None:
+                with contextlib.suppress(Exception):
+                    await sending
+            return
         except Exception:
             if sending is not None:  # the visitor still gets the text, as when it went out first
                 with contextlib.suppress(Exception):
@@ -284,22 +295,28 @@ class AvatarTurn:
     async def hand_off(self, reason: str, *, rule_ids: list[str], partial: str = "") -> None:
         await self._hold()
         text = handoff_text(self.avatar, self.language, reason)
-        async with self.rt.sessionmaker() as session:
-            if partial.strip():
-                await chats.append(session, tenant_id=self.conversation.tenant_id, conversation_id=self.conversation.id, author="avatar", text=partial)
-            message, status = await chats.append(
-                session,
-                tenant_id=self.conversation.tenant_id,
-                conversation_id=self.conversation.id,
-                author="system",
-                kind="event",
-                event="handoff",
-                text=text,
-                verdict={"reason": reason, "rule_ids": rule_ids},
-                status="waiting",
-                handoff_reason=reason,
-            )
-            await session.commit()
+        try:
+            async with self.rt.sessionmaker() as session:
+                if partial.strip():
+                    await chats.append(
+                        session, tenant_id=self.conversation.tenant_id, conversation_id=self.conversation.id, author="avatar", text=partial, when=AVATARS_TURN
+                    )
+                message, status = await chats.append(
+                    session,
+                    tenant_id=self.conversation.tenant_id,
+                    conversation_id=self.conversation.id,
+                    author="system",
+                    kind="event",
+                    event="handoff",
+                    text=text,
+                    verdict={"reason": reason, "rule_ids": rule_ids},
+                    status="waiting",
+                    handoff_reason=reason,
+                    when=AVATARS_TURN,  # a take-over, close or erasure that came first stands: no handoff over it
+                )
+                await session.commit()
+        except chats.WrongStatus:
+            return  # nothing stored (the partial text neither): a person has it already, or it ended
         self.conversation.status, self.conversation.handoff_reason = status, reason
         self.rt.emit(events.HANDOFF_REQUESTED, self.conversation, reason=reason)  # before anyone sees the handoff
         await self.delivery.deliver(message_frame(message))  # its `reason` from the stored verdict, as on a replay

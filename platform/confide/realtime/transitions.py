@@ -112,6 +112,11 @@ async def purge_unless_stored(rt: ChatRuntime, conversation: Conversation) -> bo
         pass
     await rt.events.emit_and_wait(events.TRANSCRIPT_PURGING, _payload(conversation))
     async with rt.sessionmaker() as session:
+        # Locked and checked: a reopen that came while the subscribers read keeps its conversation whole (the next
+        # close purges it); while it stays closed nothing can be added but what that close allows.
+        current = await _locked(session, tenant_id=conversation.tenant_id, conversation_id=conversation.id)
+        if current is None or current.status != "closed":
+            return False
         await chats.purge_text(session, conversation_id=conversation.id)
         await session.commit()
     return True

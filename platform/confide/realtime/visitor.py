@@ -27,11 +27,14 @@ from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.core.services import subject_key
 from confide.privacy.gate import Purpose, PurposeNotInstructed
+from confide.privacy.holds import ERASED
 from confide.realtime import channels
 from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
 from confide.realtime.live import ORIGIN_NOT_ALLOWED_DETAIL, TENANT_CLOSED_DETAIL, UNKNOWN_WIDGET_DETAIL
 from confide.realtime.protocol import (
+    CLOSED_DETAIL,
+    ERASED_DETAIL,
     INTERNAL_ERROR_DETAIL,
     SERVICE_UNAVAILABLE_DETAIL,
     CloseCode,
@@ -463,7 +466,7 @@ class VisitorConnection:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
         if self.conversation.status == "closed":
             # Nobody would answer it, and a conversation's transcript purge runs when it closes.
-            raise FrameError("conversation-closed", "This conversation has ended. Say hello again, without resume, to start a new one.")
+            raise FrameError("conversation-closed", CLOSED_DETAIL)
         too_long = len(frame.text) > self.settings.chat_max_message_chars
         # An LLM avatar's turn may start before the rate check (speculative, below); only then is the
         # message checked before it too, so a refused flood costs no guideline or PII work.
@@ -507,7 +510,11 @@ class VisitorConnection:
                     redacted=stored_text != frame.text,
                     verdict={"action": verdict.action, "rule_ids": list(verdict.rule_ids), "handoff_reason": verdict.handoff_reason} if verdict.rule_ids else None,
                     rule_ids=verdict.rule_ids,
+                    when=chats.LIVE_STATUSES,  # closed or erased meanwhile (by staff, on another node): not stored
                 )
+            except chats.WrongStatus as exc:
+                await self._not_live(exc.status)
+                return
             except DuplicateClientMessage:
                 if speculative is not None:
                     await speculative.drop()  # a resend: answered already, or answered below from the stored text
@@ -542,6 +549,22 @@ class VisitorConnection:
                 await speculative.drop()
 
     async def _on_rating(self, frame: Rating) -> None:
+        try:
+            await self._rate(frame)
+        except chats.WrongStatus as exc:
+            await self._not_live(exc.status)
+
+    async def _not_live(self, status: str) -> None:
+        """The conversation changed under this connection (an operator closed it, the business erased it) and what
+        the visitor sent was not stored: say so. An erased one is gone for good, so the connection ends."""
+        assert self.conversation is not None
+        self.conversation.status = status
+        if status == ERASED:
+            await self.cut(CloseCode.CONVERSATION_ERASED, "conversation-erased", ERASED_DETAIL)
+            return
+        raise FrameError("conversation-closed", CLOSED_DETAIL)
+
+    async def _rate(self, frame: Rating) -> None:
         assert self.conversation is not None and self.delivery is not None
         async with self.rt.sessionmaker() as session:
             if self.conversation.status == "closed" and frame.comment:
@@ -558,6 +581,7 @@ class VisitorConnection:
                 text=frame.comment or "",
                 verdict={"score": frame.score, "resolved": frame.resolved},
                 rating=frame.score,
+                when=(*chats.LIVE_STATUSES, "closed"),
             )
             await session.commit()
         self.rt.emit(events.RATING_RECEIVED, self.conversation, score=frame.score, resolved=frame.resolved, message_id=message.id)
@@ -568,11 +592,24 @@ class VisitorConnection:
         assert self.conversation is not None and self.delivery is not None
         if self.conversation.status == "closed":
             return
-        async with self.rt.sessionmaker() as session:
-            message, _ = await chats.append(
-                session, tenant_id=self.tenant_id, conversation_id=self.conversation.id, author="visitor", kind="event", event="closed", status="closed"
-            )
-            await session.commit()
+        try:
+            async with self.rt.sessionmaker() as session:
+                message, _ = await chats.append(
+                    session,
+                    tenant_id=self.tenant_id,
+                    conversation_id=self.conversation.id,
+                    author="visitor",
+                    kind="event",
+                    event="closed",
+                    status="closed",
+                    when=chats.LIVE_STATUSES,  # an operator's close (or an erasure) that came first stands: closed once
+                )
+                await session.commit()
+        except chats.WrongStatus as exc:
+            self.conversation.status = exc.status  # closed already: its `closed` frame comes (or came) from the broker
+            if exc.status == ERASED:
+                await self.cut(CloseCode.CONVERSATION_ERASED, "conversation-erased", ERASED_DETAIL)
+            return
         self.conversation.status = "closed"
         purged = await purge_unless_stored(self.rt, self.conversation)
         # Emitted before anyone sees `closed`, so whoever saw it can wait for the subscribers (drain).

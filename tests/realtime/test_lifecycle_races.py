@@ -1,0 +1,228 @@
+"""The conversation's status decides, where each write is stored: an avatar reply or handoff that was on its way
+when an operator took over or closed, a visitor's `end` racing a staff close, the close's transcript purge racing a
+reopen (review, 2026-12-01: each of these once stored over the newer status). Each test holds one side at a chosen
+point with events, so the interleaving is the same on every run."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+
+from confide.chats.models import Conversation, Message
+from confide.core import events
+from confide.privacy.gate import Purpose, PurposeNotInstructed
+from confide.realtime import replies, transitions
+from confide.realtime import visitor as visitor_module
+from tests.conftest import client_for
+from tests.support.chat import operator, published_avatar, visitor
+
+
+async def _next_of(chat: Any, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+    while True:
+        frame = await chat.recv(timeout)
+        if frame["type"] == kind:
+            return frame
+
+
+async def _stored(app: Any, conversation_id: str) -> tuple[Conversation, list[tuple[int | None, str, str | None, str]]]:
+    async with app.state.sessionmaker() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        rows = (await session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq))).all()
+    return conversation, [(m.seq, m.author, m.event, m.text) for m in rows]
+
+
+def _hold_the_reply(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio.Event, asyncio.Event]:
+    """The next reply streams its first delta, then waits for `go`; `done` is set once its turn has tried to store it."""
+    rt = app.state.chat
+    started, go, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    stream = rt.responders.stream
+
+    def held(request: Any, **kwargs: Any) -> Any:
+        reply = stream(request, **kwargs)
+        deltas = reply._deltas  # noqa: SLF001 - the reply's own generator, wrapped
+
+        async def gated() -> Any:
+            first = True
+            async for delta in deltas:
+                yield delta
+                if first:
+                    first = False
+                    started.set()
+                    await go.wait()
+
+        reply._deltas = gated()  # noqa: SLF001
+        return reply
+
+    say = replies.AvatarTurn._say  # noqa: SLF001
+
+    async def said(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            await say(self, *args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(rt.responders, "stream", held)
+    monkeypatch.setattr(replies.AvatarTurn, "_say", said)
+    return started, go, done
+
+
+async def test_a_reply_on_its_way_when_an_operator_takes_over_is_not_stored_nor_shown(app, base, shop, monkeypatch):
+    started, go, done = _hold_the_reply(monkeypatch, app)
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.send({"type": "message", "client_message_id": "v1", "text": "When are you open?"})
+        await asyncio.wait_for(started.wait(), 10)
+        async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+            await ops.send({"type": "take_over", "conversation_id": conversation_id})
+            await _next_of(chat, "operator_joined")
+            go.set()
+            await asyncio.wait_for(done.wait(), 10)
+            await ops.send({"type": "message", "conversation_id": conversation_id, "client_message_id": "o1", "text": "Sam here."})
+            assert (await _next_of(chat, "message"))["author"] == "operator", chat.frames
+    conversation, rows = await _stored(app, conversation_id)
+    assert conversation.status == "operator" and [r[1] for r in rows if r[0] > 2] == ["operator", "operator"], rows  # joined, Sam
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)), "seq without gaps"
+
+
+async def test_a_reply_on_its_way_at_a_close_is_not_stored_and_the_purge_leaves_nothing(app, base, client, factory, monkeypatch):
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Forgets GmbH")
+    r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    app.state.purpose_gate.invalidate(tenant_id)
+    avatar = await published_avatar(client, owner, tenant_id)
+    started, go, done = _hold_the_reply(monkeypatch, app)
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.send({"type": "message", "client_message_id": "v1", "text": "I am Erika; when are you open?"})
+        await asyncio.wait_for(started.wait(), 10)
+        r = await client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/close", headers=owner.headers)
+        assert r.status_code == 200, r.text
+        await _next_of(chat, "closed")
+        go.set()
+        await asyncio.wait_for(done.wait(), 10)
+    await app.state.services.events.drain()
+    conversation, rows = await _stored(app, conversation_id)
+    assert conversation.status == "closed" and rows == [], rows
+    assert not [f for f in chat.frames if f["type"] == "message" and f["author"] == "avatar" and f.get("reply_to") == "v1"]
+
+
+def _hold_the_answer(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio.Event, asyncio.Event]:
+    """The next avatar turn stops at its purpose check until `go`, then finds answering not instructed: a handoff.
+    `done` is set once the handoff has tried to store itself."""
+    rt = app.state.chat
+    entered, go, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    authorize = rt.gate.authorize_chat
+
+    async def held(sessionmaker: Any, *, purpose: Purpose, **kwargs: Any) -> Any:
+        if purpose == Purpose.ANSWER_CHAT and not go.is_set():
+            entered.set()
+            await go.wait()
+            refused = PurposeNotInstructed.__new__(PurposeNotInstructed)
+            Exception.__init__(refused, "held by the test")
+            raise refused
+        return await authorize(sessionmaker, purpose=purpose, **kwargs)
+
+    hand_off = replies.AvatarTurn.hand_off
+
+    async def handed(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            await hand_off(self, *args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(rt.gate, "authorize_chat", held)
+    monkeypatch.setattr(replies.AvatarTurn, "hand_off", handed)
+    return entered, go, done
+
+
+async def test_a_handoff_on_its_way_does_not_undo_a_take_over_or_a_close(app, base, shop, monkeypatch):
+    rt = app.state.chat
+    for action, status in (("take_over", "operator"), ("close", "closed")):
+        entered, go, done = _hold_the_answer(monkeypatch, app)
+        async with visitor(base, shop["widget_key"]) as (chat, welcome):
+            conversation_id = welcome["conversation_id"]
+            await chat.expect("message")
+            await chat.send({"type": "message", "client_message_id": "v1", "text": "When are you open?"})
+            await asyncio.wait_for(entered.wait(), 10)
+            await transitions.apply(rt, tenant_id=shop["tenant_id"], conversation_id=conversation_id, action=action, operator_id=shop["owner"].id)
+            go.set()
+            await asyncio.wait_for(done.wait(), 10)
+        conversation, rows = await _stored(app, conversation_id)
+        assert conversation.status == status, (action, conversation.status, rows)
+        assert "handoff" not in [r[2] for r in rows], rows
+        assert (conversation.assignee_id == shop["owner"].id) == (action == "take_over") and (conversation.closed_at is not None) == (action == "close")
+
+
+async def test_a_visitors_end_racing_a_staff_close_closes_once(app, base, client, shop, monkeypatch):
+    rt = app.state.chat
+    closed: list[dict[str, Any]] = []
+    emit = rt.emit
+
+    def counting(name: str, conversation: Any, **payload: Any) -> None:
+        if name == events.CONVERSATION_CLOSED:
+            closed.append(payload)
+        emit(name, conversation, **payload)
+
+    monkeypatch.setattr(rt, "emit", counting)
+    entered, go = asyncio.Event(), asyncio.Event()
+    append = visitor_module.chats.append
+
+    async def held(session: Any, **kwargs: Any) -> Any:
+        if kwargs.get("event") == "closed" and kwargs.get("author") == "visitor" and not go.is_set():
+            entered.set()
+            await go.wait()
+        return await append(session, **kwargs)
+
+    monkeypatch.setattr(visitor_module.chats, "append", held)
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.send({"type": "end"})
+        await asyncio.wait_for(entered.wait(), 10)
+        r = await client.post(f"/v1/tenants/{shop['tenant_id']}/conversations/{conversation_id}/close", headers=shop["owner"].headers)
+        assert r.status_code == 200, r.text
+        go.set()
+        await _next_of(chat, "closed")
+        await chat.send({"type": "ping"})
+        await _next_of(chat, "pong")  # the end was handled
+    conversation, rows = await _stored(app, conversation_id)
+    assert conversation.status == "closed" and [r[2] for r in rows].count("closed") == 1, rows
+    assert [c["closed_by"] for c in closed] == ["operator"], closed
+
+
+async def test_a_reopen_while_the_close_purges_keeps_the_conversation_whole(app, base, client, factory, monkeypatch):
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Forgets Too GmbH")
+    r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    app.state.purpose_gate.invalidate(tenant_id)
+    avatar = await published_avatar(client, owner, tenant_id)
+    rt = app.state.chat
+    entered, go = asyncio.Event(), asyncio.Event()
+    emit_and_wait = rt.events.emit_and_wait
+
+    async def held(name: str, payload: dict[str, Any]) -> None:
+        if name == events.TRANSCRIPT_PURGING and not go.is_set():
+            entered.set()
+            await go.wait()
+        await emit_and_wait(name, payload)
+
+    monkeypatch.setattr(rt.events, "emit_and_wait", held)
+    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        closing = asyncio.create_task(client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/close", headers=owner.headers))
+        await asyncio.wait_for(entered.wait(), 10)
+        async with client_for(app) as other:
+            r = await other.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/reopen", headers=owner.headers)
+        assert r.status_code == 200 and r.json()["status"] == "avatar", r.text
+        go.set()
+        assert (await closing).status_code == 200
+    conversation, rows = await _stored(app, conversation_id)
+    assert conversation.status == "avatar" and [r[2] for r in rows] == [None, "closed", "reopened"], rows
+    assert "AI" in rows[0][3], "the greeting with the AI disclosure is kept"
