@@ -67,7 +67,7 @@ class FailingWriter:
 
 def turn_with(writer: FailingWriter, d: SeqDelivery) -> AvatarTurn:
     runtime = SimpleNamespace(writer=writer)
-    return AvatarTurn(runtime, None, SimpleNamespace(tenant_id="ten_x", id="cnv_x"), "en", d)  # type: ignore[arg-type]
+    return AvatarTurn(runtime, None, SimpleNamespace(tenant_id="ten_x", id="cnv_x", status="avatar"), "en", d)  # type: ignore[arg-type]
 
 
 LAST = [{"type": "delta", "reply_to": "c1", "index": 0, "text": "We open at nine."}]

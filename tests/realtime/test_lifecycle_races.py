@@ -34,7 +34,7 @@ async def _stored(app: Any, conversation_id: str) -> tuple[Conversation, list[tu
 
 
 def _hold_the_reply(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio.Event, asyncio.Event]:
-    """The next reply streams its first delta, then waits for `go`; `done` is set once its turn has tried to store it."""
+    """The next reply streams its first delta, then waits for `go`; `done` is set once its turn has ended."""
     rt = app.state.chat
     started, go, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
     stream = rt.responders.stream
@@ -55,16 +55,16 @@ def _hold_the_reply(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio.
         reply._deltas = gated()  # noqa: SLF001
         return reply
 
-    say = replies.AvatarTurn._say  # noqa: SLF001
+    answer = replies.AvatarTurn.answer
 
-    async def said(self: Any, *args: Any, **kwargs: Any) -> None:
+    async def answered(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
-            await say(self, *args, **kwargs)
+            await answer(self, *args, **kwargs)
         finally:
             done.set()
 
     monkeypatch.setattr(rt.responders, "stream", held)
-    monkeypatch.setattr(replies.AvatarTurn, "_say", said)
+    monkeypatch.setattr(replies.AvatarTurn, "answer", answered)
     return started, go, done
 
 
@@ -226,3 +226,26 @@ async def test_a_reopen_while_the_close_purges_keeps_the_conversation_whole(app,
     conversation, rows = await _stored(app, conversation_id)
     assert conversation.status == "avatar" and [r[2] for r in rows] == [None, "closed", "reopened"], rows
     assert "AI" in rows[0][3], "the greeting with the AI disclosure is kept"
+
+
+async def test_the_store_refuses_a_reply_the_connection_did_not_see_overtaken(app, base, shop, monkeypatch):
+    """The status as stored decides, even before this connection hears of the change (another node's take-over
+    whose frame is still on its way): the reply is not stored and gets no final frame."""
+    from sqlalchemy import update
+
+    started, go, done = _hold_the_reply(monkeypatch, app)
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.send({"type": "message", "client_message_id": "v1", "text": "When are you open?"})
+        await asyncio.wait_for(started.wait(), 10)
+        async with app.state.sessionmaker() as session:  # taken over elsewhere; nothing published to this node
+            await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(status="operator"))
+            await session.commit()
+        go.set()
+        await asyncio.wait_for(done.wait(), 10)
+        await chat.send({"type": "ping"})
+        await _next_of(chat, "pong")
+    conversation, rows = await _stored(app, conversation_id)
+    assert conversation.status == "operator" and [r[1] for r in rows] == ["avatar", "visitor"], rows  # the greeting, the question
+    assert not [f for f in chat.frames if f["type"] == "message" and f.get("reply_to") == "v1"], chat.frames

@@ -220,6 +220,8 @@ class AvatarTurn:
                 frames = frames_of(chunks)
                 if frames:
                     await self._hold()
+                    if self.conversation.status not in AVATARS_TURN:
+                        return  # an operator took over (or it closed) while this reply streamed: it stops here, unstored
                 if verdict is not None and not verdict.blocks:
                     held.extend(frames)
                 else:
@@ -252,6 +254,8 @@ class AvatarTurn:
         """Store the reply, then send its final frame. `deltas` (its last text) go out while the
         statement is on its way: the store's round trip no longer waits behind them."""
         await self._hold()
+        if self.conversation.status not in AVATARS_TURN:
+            return  # seen on this connection already; the store below checks it where it counts
         verdict: dict[str, Any] = {"rule_ids": rule_ids} if rule_ids else {}
         if fallback:
             verdict["fallback"] = True

@@ -401,6 +401,7 @@
   }
 
   function onDelta(frame) {
+    if (conversationStatus !== "avatar") return; // a reply overtaken by a take-over or a close is never finished
     setTyping("");
     let item = streaming.get(frame.reply_to);
     if (!item) {
@@ -435,7 +436,7 @@
   function onEvent(frame) {
     noteSeq(frame.seq);
     if (frame.seq != null && bySeq.has(frame.seq)) return;
-    if (frame.type === "handoff") dropStreaming();
+    if (frame.type === "handoff" || frame.type === "operator_joined" || frame.type === "closed") dropStreaming();
     setTyping("");
     const text = frame.type === "rating" ? t("rated") : frame.text || t(EVENT_TEXT[frame.type]);
     messageItem(frame.author || "system", text, { seq: frame.seq, time: frame.time, kind: "event" });
