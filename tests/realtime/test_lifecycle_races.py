@@ -33,10 +33,25 @@ async def _stored(app: Any, conversation_id: str) -> tuple[Conversation, list[tu
     return conversation, [(m.seq, m.author, m.event, m.text) for m in rows]
 
 
+def _when_done(monkeypatch: Any, name: str) -> asyncio.Event:
+    """An event set each time AvatarTurn.`name` has ended, however it ended."""
+    done = asyncio.Event()
+    method = getattr(replies.AvatarTurn, name)
+
+    async def signalled(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            await method(self, *args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(replies.AvatarTurn, name, signalled)
+    return done
+
+
 def _hold_the_reply(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio.Event, asyncio.Event]:
     """The next reply streams its first delta, then waits for `go`; `done` is set once its turn has ended."""
     rt = app.state.chat
-    started, go, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    started, go = asyncio.Event(), asyncio.Event()
     stream = rt.responders.stream
 
     def held(request: Any, **kwargs: Any) -> Any:
@@ -55,17 +70,8 @@ def _hold_the_reply(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio.
         reply._deltas = gated()  # noqa: SLF001
         return reply
 
-    answer = replies.AvatarTurn.answer
-
-    async def answered(self: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            await answer(self, *args, **kwargs)
-        finally:
-            done.set()
-
     monkeypatch.setattr(rt.responders, "stream", held)
-    monkeypatch.setattr(replies.AvatarTurn, "answer", answered)
-    return started, go, done
+    return started, go, _when_done(monkeypatch, "answer")
 
 
 async def test_a_reply_on_its_way_when_an_operator_takes_over_is_not_stored_nor_shown(app, base, shop, monkeypatch):
@@ -115,7 +121,7 @@ def _hold_the_answer(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio
     """The next avatar turn stops at its purpose check until `go`, then finds answering not instructed: a handoff.
     `done` is set once the handoff has tried to store itself."""
     rt = app.state.chat
-    entered, go, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    entered, go = asyncio.Event(), asyncio.Event()
     authorize = rt.gate.authorize_chat
 
     async def held(sessionmaker: Any, *, purpose: Purpose, **kwargs: Any) -> Any:
@@ -127,17 +133,8 @@ def _hold_the_answer(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio
             raise refused
         return await authorize(sessionmaker, purpose=purpose, **kwargs)
 
-    hand_off = replies.AvatarTurn.hand_off
-
-    async def handed(self: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            await hand_off(self, *args, **kwargs)
-        finally:
-            done.set()
-
     monkeypatch.setattr(rt.gate, "authorize_chat", held)
-    monkeypatch.setattr(replies.AvatarTurn, "hand_off", handed)
-    return entered, go, done
+    return entered, go, _when_done(monkeypatch, "hand_off")
 
 
 async def test_a_handoff_on_its_way_does_not_undo_a_take_over_or_a_close(app, base, shop, monkeypatch):
