@@ -246,3 +246,66 @@ async def test_the_store_refuses_a_reply_the_connection_did_not_see_overtaken(ap
     conversation, rows = await _stored(app, conversation_id)
     assert conversation.status == "operator" and [r[1] for r in rows] == ["avatar", "visitor"], rows  # the greeting, the question
     assert not [f for f in chat.frames if f["type"] == "message" and f.get("reply_to") == "v1"], chat.frames
+
+
+async def _forgetful_shop(app: Any, client: Any, factory: Any, name: str) -> dict[str, Any]:
+    from tests.support.chat import shop_with_avatar
+
+    shop = await shop_with_avatar(client, factory, name)
+    r = await client.post(f"/v1/tenants/{shop['tenant_id']}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=shop["owner"].headers)
+    assert r.status_code == 201, r.text
+    app.state.purpose_gate.invalidate(shop["tenant_id"])
+    return shop
+
+
+async def test_a_note_or_a_rating_comment_racing_a_close_does_not_outlive_its_purge(app, base, client, factory, monkeypatch):
+    """Where transcripts are not kept, a note or a rating's comment checked as for a live conversation, then stored
+    after a close that committed meanwhile (and had purged the rest), outlived the conversation (review, 2026-12-01)."""
+    from confide.realtime import operator as operator_module
+
+    shop = await _forgetful_shop(app, client, factory, "Forgets Notes GmbH")
+    rt = app.state.chat
+    review = operator_module.OperatorConnection._authorize_review
+    closed_once: list[str] = []
+
+    async def closing_after_review(self: Any, conversation: Any) -> None:
+        await review(self, conversation)
+        if not closed_once:  # a colleague closes it right now, from the inbox or another node
+            closed_once.append(conversation.id)
+            await transitions.apply(rt, tenant_id=shop["tenant_id"], conversation_id=conversation.id, action="close", operator_id=None)
+
+    monkeypatch.setattr(operator_module.OperatorConnection, "_authorize_review", closing_after_review)
+    async with visitor(base, shop["widget_key"]) as (_, welcome):
+        noted = welcome["conversation_id"]
+        async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+            await ops.send({"type": "note", "conversation_id": noted, "client_message_id": "n1", "text": "Erika lives at Hauptstr. 5"})
+            answer = await ops.recv()
+            while answer["type"] not in ("ack", "error"):
+                answer = await ops.recv()
+            assert answer["type"] == "error" and answer["problem"]["type"].endswith("/purpose-not-instructed"), answer
+    monkeypatch.setattr(operator_module.OperatorConnection, "_authorize_review", review)
+
+    append = visitor_module.chats.append
+    rated_once: list[str] = []
+
+    async def closing_before_the_rating(session: Any, **kwargs: Any) -> Any:
+        if kwargs.get("event") == "rating" and not rated_once:
+            rated_once.append(kwargs["conversation_id"])
+            await transitions.apply(rt, tenant_id=kwargs["tenant_id"], conversation_id=kwargs["conversation_id"], action="close", operator_id=None)
+        return await append(session, **kwargs)
+
+    monkeypatch.setattr(visitor_module.chats, "append", closing_before_the_rating)
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        rated = welcome["conversation_id"]
+        await chat.send({"type": "rating", "score": 2, "comment": "call me at 0171 1234567"})
+        got = await chat.recv()
+        while got["type"] not in ("rating", "error"):
+            got = await chat.recv()
+        assert got["type"] == "rating" and got["text"] == "", got
+    await app.state.services.events.drain()
+    for conversation_id in (noted, rated):
+        conversation, rows = await _stored(app, conversation_id)
+        assert conversation.status == "closed" and not [r for r in rows if r[3]], rows
+    async with app.state.sessionmaker() as session:
+        notes = (await session.scalars(select(Message.text).where(Message.conversation_id == noted, Message.kind == "note"))).all()
+    assert notes == []

@@ -471,7 +471,9 @@ class OperatorConnection:
         await self._authorize_review(conversation)
         if conversation.status == ERASED:
             raise FrameError("invalid-transition", "This conversation's data was erased; nothing can be added to it.")
-        if frame.type == "note" and conversation.status == "closed":
+        # A note may go to a closed conversation only where its text may outlive the close (checked, then allowed below).
+        keeping = frame.type == "note" and conversation.status == "closed"
+        if keeping:
             await self._authorize_keeping(conversation)
         if len(frame.text) > self.settings.chat_max_message_chars:
             raise FrameError("message-too-long", f"Messages are limited to {self.settings.chat_max_message_chars} characters.")
@@ -486,20 +488,14 @@ class OperatorConnection:
         if frame.conversation_id not in self.watching:
             await self._join(frame.conversation_id)
         try:
-            async with self.rt.sessionmaker() as session:
-                message, _ = await chats.append(
-                    session,
-                    tenant_id=self.tenant_id,
-                    conversation_id=frame.conversation_id,
-                    author="operator",
-                    kind="message" if frame.type == "message" else "note",
-                    operator_id=self.user_id,
-                    client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id,
-                    text=frame.text,
-                    # checked again where it is stored: a close, hand-back or erasure that committed since the read above wins
-                    when=("operator",) if frame.type == "message" else (*chats.LIVE_STATUSES, "closed"),
-                )
-                await session.commit()
+            try:
+                message = await self._store(frame, keeping=keeping)
+            except chats.WrongStatus as exc:
+                if frame.type != "note" or keeping or exc.status != "closed":
+                    raise
+                # Closed since the read above, after the close's purge: kept only as any note on a closed conversation is.
+                await self._authorize_keeping(conversation)
+                message = await self._store(frame, keeping=True)
         except chats.WrongStatus as exc:
             raise FrameError("invalid-transition", f"The conversation is {exc.status} now, so this {frame.type} was not stored.") from exc
         except IntegrityError:
@@ -513,6 +509,25 @@ class OperatorConnection:
         channel = channels.conversation(frame.conversation_id) if frame.type == "message" else channels.conversation_staff(frame.conversation_id)
         await self.rt.publish(channel, message_frame(message, conversation_id=frame.conversation_id))
 
+
+    async def _store(self, frame: OperatorSay, *, keeping: bool) -> Any:
+        """The operator's message or note, checked again where it is stored: a close, hand-back or erasure that committed
+        since it was read wins. A note goes to a closed conversation only when `keeping` (store_transcript passed)."""
+        allowed = ("operator",) if frame.type == "message" else (*chats.LIVE_STATUSES, "closed") if keeping else chats.LIVE_STATUSES
+        async with self.rt.sessionmaker() as session:
+            message, _ = await chats.append(
+                session,
+                tenant_id=self.tenant_id,
+                conversation_id=frame.conversation_id,
+                author="operator",
+                kind="message" if frame.type == "message" else "note",
+                operator_id=self.user_id,
+                client_message_id=OPERATOR_ID_PREFIX + frame.client_message_id,
+                text=frame.text,
+                when=allowed,
+            )
+            await session.commit()
+        return message
 
     async def _resent(self, frame: OperatorSay, message: Any) -> None:
         """`frame`'s client_message_id is stored already as `message`: this frame sent again is acked as a duplicate;

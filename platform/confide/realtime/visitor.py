@@ -549,8 +549,14 @@ class VisitorConnection:
                 await speculative.drop()
 
     async def _on_rating(self, frame: Rating) -> None:
+        assert self.conversation is not None
         try:
-            await self._rate(frame)
+            try:
+                await self._rate(frame, closed=self.conversation.status == "closed")
+            except chats.WrongStatus as exc:
+                if exc.status != "closed":
+                    raise
+                await self._rate(frame, closed=True)  # closed meanwhile (staff, another node): its comment is checked again
         except chats.WrongStatus as exc:
             await self._not_live(exc.status)
 
@@ -564,10 +570,11 @@ class VisitorConnection:
             return
         raise FrameError("conversation-closed", CLOSED_DETAIL)
 
-    async def _rate(self, frame: Rating) -> None:
+    async def _rate(self, frame: Rating, *, closed: bool) -> None:
+        """Store the rating; `closed`: the conversation has ended (its comment is kept only where transcripts are)."""
         assert self.conversation is not None and self.delivery is not None
         async with self.rt.sessionmaker() as session:
-            if self.conversation.status == "closed" and frame.comment:
+            if closed and frame.comment:
                 instructions = await self.rt.gate.instructions(session, self.tenant_id)
                 if not instructions.store_transcripts:
                     frame = frame.model_copy(update={"comment": None})  # the text was purged at close; keep only the score
@@ -581,7 +588,8 @@ class VisitorConnection:
                 text=frame.comment or "",
                 verdict={"score": frame.score, "resolved": frame.resolved},
                 rating=frame.score,
-                when=(*chats.LIVE_STATUSES, "closed"),
+                # a comment goes to a closed conversation only once checked above: not past a close's purge unseen
+                when=(*chats.LIVE_STATUSES, "closed") if closed or not frame.comment else chats.LIVE_STATUSES,
             )
             await session.commit()
         self.rt.emit(events.RATING_RECEIVED, self.conversation, score=frame.score, resolved=frame.resolved, message_id=message.id)
