@@ -16,7 +16,7 @@ from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import replies, transitions
 from confide.realtime import visitor as visitor_module
 from tests.conftest import client_for
-from tests.support.chat import operator, published_avatar, visitor
+from tests.support.chat import operator, visitor
 
 
 async def _next_of(chat: Any, kind: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -31,6 +31,16 @@ async def _stored(app: Any, conversation_id: str) -> tuple[Conversation, list[tu
         conversation = await session.get(Conversation, conversation_id)
         rows = (await session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq))).all()
     return conversation, [(m.seq, m.author, m.event, m.text) for m in rows]
+
+
+async def _forgetful_shop(app: Any, client: Any, factory: Any, name: str) -> dict[str, Any]:
+    from tests.support.chat import shop_with_avatar
+
+    shop = await shop_with_avatar(client, factory, name)
+    r = await client.post(f"/v1/tenants/{shop['tenant_id']}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=shop["owner"].headers)
+    assert r.status_code == 201, r.text
+    app.state.purpose_gate.invalidate(shop["tenant_id"])
+    return shop
 
 
 def _when_done(monkeypatch: Any, name: str) -> asyncio.Event:
@@ -94,14 +104,10 @@ async def test_a_reply_on_its_way_when_an_operator_takes_over_is_not_stored_nor_
 
 
 async def test_a_reply_on_its_way_at_a_close_is_not_stored_and_the_purge_leaves_nothing(app, base, client, factory, monkeypatch):
-    owner = await factory.user()
-    tenant_id = await factory.tenant(owner, "Forgets GmbH")
-    r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=owner.headers)
-    assert r.status_code == 201, r.text
-    app.state.purpose_gate.invalidate(tenant_id)
-    avatar = await published_avatar(client, owner, tenant_id)
+    shop = await _forgetful_shop(app, client, factory, "Forgets GmbH")
+    owner, tenant_id = shop["owner"], shop["tenant_id"]
     started, go, done = _hold_the_reply(monkeypatch, app)
-    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
         conversation_id = welcome["conversation_id"]
         await chat.expect("message")
         await chat.send({"type": "message", "client_message_id": "v1", "text": "I am Erika; when are you open?"})
@@ -193,12 +199,8 @@ async def test_a_visitors_end_racing_a_staff_close_closes_once(app, base, client
 
 
 async def test_a_reopen_while_the_close_purges_keeps_the_conversation_whole(app, base, client, factory, monkeypatch):
-    owner = await factory.user()
-    tenant_id = await factory.tenant(owner, "Forgets Too GmbH")
-    r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=owner.headers)
-    assert r.status_code == 201, r.text
-    app.state.purpose_gate.invalidate(tenant_id)
-    avatar = await published_avatar(client, owner, tenant_id)
+    shop = await _forgetful_shop(app, client, factory, "Forgets Too GmbH")
+    owner, tenant_id = shop["owner"], shop["tenant_id"]
     rt = app.state.chat
     entered, go = asyncio.Event(), asyncio.Event()
     emit_and_wait = rt.events.emit_and_wait
@@ -210,7 +212,7 @@ async def test_a_reopen_while_the_close_purges_keeps_the_conversation_whole(app,
         await emit_and_wait(name, payload)
 
     monkeypatch.setattr(rt.events, "emit_and_wait", held)
-    async with visitor(base, avatar["widget_key"]) as (chat, welcome):
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
         conversation_id = welcome["conversation_id"]
         await chat.expect("message")
         closing = asyncio.create_task(client.post(f"/v1/tenants/{tenant_id}/conversations/{conversation_id}/close", headers=owner.headers))
@@ -246,16 +248,6 @@ async def test_the_store_refuses_a_reply_the_connection_did_not_see_overtaken(ap
     conversation, rows = await _stored(app, conversation_id)
     assert conversation.status == "operator" and [r[1] for r in rows] == ["avatar", "visitor"], rows  # the greeting, the question
     assert not [f for f in chat.frames if f["type"] == "message" and f.get("reply_to") == "v1"], chat.frames
-
-
-async def _forgetful_shop(app: Any, client: Any, factory: Any, name: str) -> dict[str, Any]:
-    from tests.support.chat import shop_with_avatar
-
-    shop = await shop_with_avatar(client, factory, name)
-    r = await client.post(f"/v1/tenants/{shop['tenant_id']}/privacy/instructions", json={"purposes": {"store_transcripts": False}}, headers=shop["owner"].headers)
-    assert r.status_code == 201, r.text
-    app.state.purpose_gate.invalidate(shop["tenant_id"])
-    return shop
 
 
 async def test_a_note_or_a_rating_comment_racing_a_close_does_not_outlive_its_purge(app, base, client, factory, monkeypatch):
