@@ -120,7 +120,7 @@ class MessageWriter:
         self.sessionmaker = sessionmaker
         self.pool_size = pool_size
         self._pool: Any = None
-        self._compiled: dict[tuple[tuple[str, ...], bool], _Compiled] = {}
+        self._compiled: dict[tuple[tuple[str, ...], bool, tuple[str, ...] | None], _Compiled] = {}  # by AppendPlan.statement_key
         self._waiting: list[_Pending] = []
         self._flushers: set[asyncio.Task[None]] = set()
         self._inline = 0  # appends writing from their own task (_write_inline)
