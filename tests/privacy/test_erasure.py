@@ -22,6 +22,7 @@ from confide.privacy.erasure_worker import MAX_ATTEMPTS, ErasureWorker
 from confide.privacy.gate import Purpose, authorize
 from confide.privacy.models import ProcessingLogEntry
 from tests.privacy.chat_seed import Shop, conversation, count, make_shop, messages_of, seed_conversation
+from tests.realtime.test_access_cut import frames_until_close
 from tests.support.erasure import worker_held_off
 
 
@@ -296,24 +297,54 @@ async def test_holds_by_customer_and_bad_holds(app, client, factory, shop):
     assert await count(app, LegalHold, LegalHold.tenant_id == shop.tenant_id) == 1
 
 
-async def test_erasing_a_visitor_reaches_the_broker_and_what_arrives_later(app, client, factory, backend):
-    from tests.support.chat import live_server, published_avatar, visitor
+async def test_erasing_a_visitor_reaches_the_broker_and_closes_the_open_sockets_at_once(app, client, factory, backend):
+    """The erasure's batch commits, and the widget still open on the conversation closes with 4410 without
+    writing anything (it used to stay open, showing the erased transcript, until the visitor's next write);
+    the operator watching it stops with `left` (reason `erased`) and sees it leave the queue. Another
+    visitor's chat of the same tenant stays open."""
+    from tests.support.chat import live_server, operator, published_avatar, visitor
 
     owner = await factory.user()
     tenant_id = await factory.tenant(owner, "Live GmbH")
     avatar = await published_avatar(client, owner, tenant_id)
     shop = Shop(owner, tenant_id, avatar["avatar_id"])
     broker = app.state.services.broker
-    async with live_server(app) as base, visitor(base, avatar["widget_key"]) as (chat, welcome):
+    async with (
+        live_server(app) as base,
+        visitor(base, avatar["widget_key"]) as (chat, welcome),
+        visitor(base, avatar["widget_key"]) as (bystander, _),
+        operator(base, tenant_id, owner.token) as (ops, _),
+    ):
+        conversation_id = welcome["conversation_id"]
         await chat.expect("message")
+        await bystander.expect("message")
         await chat.say("my name is Quentin, when are you open?", "q1")
         await chat.expect("message")
+        await ops.send({"type": "join", "conversation_id": conversation_id})
+        await ops.expect("joined")
         async with app.state.sessionmaker() as session:
-            visitor_id = (await session.get(Conversation, welcome["conversation_id"])).visitor_id
+            visitor_id = (await session.get(Conversation, conversation_id)).visitor_id
         assert await broker.members(f"vconn:{visitor_id}"), "the open connection is in its group"
 
         done = await finished(app, client, shop, (await erase(client, shop, {"scope": "visitor", "visitor_id": visitor_id}))["id"])
         assert done["status"] == "done" and done["receipt"]["erased"]["broker"]["keys"] >= 2
+
+        frames, closed = await frames_until_close(chat)  # the reply's frames may still be ahead of the cut
+        assert closed.code == 4410 and closed.reason == "conversation-erased", closed
+        problem = frames[-1]["problem"]
+        assert problem["type"].endswith("/conversation-erased") and problem["close_code"] == 4410, frames[-1]
+        left = update = None
+        while left is None or update is None:  # after the joined transcript and the reply, in either order
+            frame = await ops.recv()
+            if frame["type"] == "left":
+                left = frame
+            elif frame["type"] == "queue_update" and frame["conversation"]["status"] == "erased":
+                update = frame
+        assert left == {"type": "left", "conversation_id": conversation_id, "reason": "erased"}
+        assert update["conversation"]["id"] == conversation_id and update["conversation"]["assignee_id"] is None
+        await bystander.send({"type": "ping"})  # the tenant's other chat stays open
+        await bystander.expect("pong")
+
         assert await broker.members(f"vconn:{visitor_id}") == []
         assert (await broker.hit(f"ws:msg:{visitor_id}", 100, 60)).count == 1, "the rate-limit counter started again"
         await broker.purge(f"ws:msg:{visitor_id}")
@@ -322,21 +353,40 @@ async def test_erasing_a_visitor_reaches_the_broker_and_what_arrives_later(app, 
 
             raw = redis.from_url(backend.redis_url)
             try:
-                left = [k async for k in raw.scan_iter(match=f"{backend.redis_prefix}*{visitor_id}*")]
+                left_keys = [k async for k in raw.scan_iter(match=f"{backend.redis_prefix}*{visitor_id}*")]
             finally:
                 await raw.aclose()
-            assert left == []
-        assert await messages_of(app, welcome["conversation_id"]) == []
+            assert left_keys == []
+    assert await messages_of(app, conversation_id) == []
+    assert (await conversation(app, conversation_id)).status == "erased"
 
-        # The connection was still open: what the visitor writes now is refused where it would be stored (it
-        # landed in the erased conversation, and a visitor's `end` then hid it from the ledger's sweep), and the
-        # connection ends with the erasure's own close code.
-        await chat.send({"type": "message", "client_message_id": "q2", "text": "are you still there? my IBAN is DE00 1234"})
-        error = await chat.expect("error")
-        assert error["problem"]["type"].endswith("/conversation-erased") and error["problem"]["close_code"] == 4410, error
-        assert (await chat.closed()).code == 4410
-    assert await messages_of(app, welcome["conversation_id"]) == []
-    assert (await conversation(app, welcome["conversation_id"])).status == "erased"
+
+async def test_a_node_that_missed_the_erasure_notice_cuts_the_socket_once_resubscribed(app, client, factory, monkeypatch):
+    """The notice is lost (its node could not publish, or this one was not subscribed): once the node's broker
+    subscription is back, it asks the database which of its sockets' conversations were erased, and cuts those."""
+    from confide.realtime import access
+    from tests.support.chat import live_server, published_avatar, visitor
+
+    async def lost(*args, **kwargs):
+        return None
+
+    monkeypatch.setattr(access, "announce_conversations_erased", lost)
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Deaf Node GmbH")
+    avatar = await published_avatar(client, owner, tenant_id)
+    shop = Shop(owner, tenant_id, avatar["avatar_id"])
+    async with live_server(app) as base, visitor(base, avatar["widget_key"]) as (chat, welcome), visitor(base, avatar["widget_key"]) as (kept, _):
+        await chat.expect("message")
+        await kept.expect("message")
+        done = await finished(app, client, shop, (await erase(client, shop, {"scope": "conversation", "conversation_id": welcome["conversation_id"]}))["id"])
+        assert done["status"] == "done"
+        await chat.send({"type": "ping"})
+        await chat.expect("pong")  # nobody told this node
+        app.state.chat.live._catch_up()  # what the broker's resubscription hook runs  # noqa: SLF001
+        frames, closed = await frames_until_close(chat)
+        assert closed.code == 4410 and frames[-1]["problem"]["type"].endswith("/conversation-erased")
+        await kept.send({"type": "ping"})
+        await kept.expect("pong")
 
 
 async def test_the_ledger_erases_restored_data_but_not_a_new_conversation(app, client, shop):

@@ -1,6 +1,6 @@
 """Access that ends on one node closes the sockets that rested on it on every node: two `confide serve`
-processes on PostgreSQL and Redis. A widget key rotated and a logout, both on node A, close the visitor's
-and the operator's sockets on node B. A node that could not hear the notices (Redis was away when the
+processes on PostgreSQL and Redis. A widget key rotated, a logout and a conversation erased, all on node A,
+close the visitor's, the operator's and the erased conversation's sockets on node B. A node that could not hear the notices (Redis was away when the
 changes were made) re-checks its sockets once its subscription is back and closes them then."""
 
 from __future__ import annotations
@@ -52,18 +52,27 @@ async def _sockets_on(ws: str, s: dict) -> AsyncIterator[tuple[Any, Any, Any, An
         yield chat, other, ops, owner
 
 
+async def _erase(api: httpx.AsyncClient, s: dict, conversation_id: str) -> None:
+    r = await api.post(f"/v1/tenants/{s['tenant_id']}/erasure-requests", json={"scope": "conversation", "conversation_id": conversation_id}, headers=s["owner"].headers)
+    assert r.status_code == 202, r.text
+
+
 async def test_a_rotation_and_a_logout_on_one_node_close_the_sockets_on_another(backend, tmp_path):
     needs_a_cluster(backend)
     prefix = f"{backend.redis_prefix}access-{secrets.token_hex(4)}:"  # these two nodes only
     env = cluster_env(backend.database_url, backend.redis_url, CONFIDE_REDIS_PREFIX=prefix)
     async with two_nodes(env, tmp_path) as (node_a, node_b), httpx.AsyncClient(base_url=node_a) as api:
         s = await _setup(api, Outbox(tmp_path / "a" / "outbox"))
-        async with _sockets_on(node_b.replace("http", "ws"), s) as (chat_b, other_b, ops_b, owner_b):
+        ws_b = node_b.replace("http", "ws")
+        async with _sockets_on(ws_b, s) as (chat_b, other_b, ops_b, owner_b), visitor(ws_b, s["other"]["widget_key"]) as (erased_b, welcome):
             await _change_access(api, s)
+            await _erase(api, s, welcome["conversation_id"])  # carried out by a node's erasure worker, announced over Redis
             frames, closed = await frames_until_close(chat_b)
             assert_cut(frames, closed, 4404, "unknown-widget")
             frames, closed = await frames_until_close(ops_b)
             assert_cut(frames, closed, 4401, "unauthorized")
+            frames, closed = await frames_until_close(erased_b)
+            assert_cut(frames, closed, 4410, "conversation-erased")
             await still_open(other_b)
             await still_open(owner_b)
 

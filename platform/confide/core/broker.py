@@ -30,6 +30,7 @@ MAX_QUEUED_PUBLISHES = 10_000  # while Redis is away; older frames are dropped (
 TENANT_CLOSED_CHANNEL = "control:tenant-closed"  # each message is the id of a tenant whose closure was accepted
 ACCESS_CHANGED_CHANNEL = "control:access-changed"  # JSON {"user_id", "tenant_id" or null}: re-check that user's operator sockets
 AVATAR_ACCESS_CHANGED_CHANNEL = "control:avatar-access-changed"  # an avatar id: its widget key or allowed origins changed
+CONVERSATIONS_ERASED_CHANNEL = "control:conversations-erased"  # JSON {"tenant_id", "conversation_ids"}: cut their sockets
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ Beyond the database: each batch first removes the visitors' keys in the broker (
 connection groups) and mails in the outbox folder that mention a visitor id, customer reference or
 conversation id of the batch. Both are idempotent, so a batch that fails or a worker that dies simply
 repeats them. Search data lives in the message rows (index entries, generated columns, triggers), so it
-goes with them.
+goes with them. Once a PURGE batch has committed, the chat nodes are told (realtime/access.py): the open
+widgets on those conversations close with 4410, and operators watching them stop.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from confide.core.clock import utcnow
 from confide.privacy.holds import ERASED, held_clause
 from confide.privacy.outbox import OutboxIndex
 from confide.privacy.models import ProcessingLogEntry
-from confide.realtime import channels
+from confide.realtime import access, channels
+from confide.realtime.protocol import queue_update
 from confide.tables import metadata
 
 log = logging.getLogger("confide.privacy.purge")
@@ -219,12 +221,16 @@ class Purger:
             if removed < self.row_batch:
                 break
             await asyncio.sleep(self.pause)  # let the chat in between
+        erased: list[str] = []
+        queue_updates: list[dict[str, Any]] = []
         async with self.sessionmaker() as session, session.begin():
-            counts = await self._finish(session, selection.tenant_id, ids, still, rows, mode, unlink_log_as)
+            counts = await self._finish(session, selection.tenant_id, ids, still, rows, mode, unlink_log_as, erased, queue_updates)
             if progress is not None:
                 await progress(session, counts, counts.get("conversation", 0) + counts.get("conversation_anonymised", 0))
         _add_all(totals, counts)
         self._committed(counts)
+        if erased:
+            await access.announce_conversations_erased(self.sessionmaker, self.broker, selection.tenant_id, erased, queue_updates)
         return totals
 
     async def _delete_messages(self, session: AsyncSession, ids: list[str], still: list[Any], counts: dict[str, int]) -> int:
@@ -263,9 +269,20 @@ class Purger:
             self.after_commit(counts)
 
     async def _finish(
-        self, session: AsyncSession, tenant_id: str, ids: list[str], still: list[Any], rows: list[Any], mode: Mode, unlink_log_as: str | None
+        self,
+        session: AsyncSession,
+        tenant_id: str,
+        ids: list[str],
+        still: list[Any],
+        rows: list[Any],
+        mode: Mode,
+        unlink_log_as: str | None,
+        erased_ids: list[str],
+        queue_updates: list[dict[str, Any]],
     ) -> dict[str, int]:
-        """The conversation rows themselves, in one transaction with the last stragglers."""
+        """The conversation rows themselves, in one transaction with the last stragglers. In PURGE mode
+        `erased_ids` gets the conversations erased, and `queue_updates` the operators' frames for those of
+        them that were in a queue or live."""
         c = Conversation
         counts: dict[str, int] = {}
         now = utcnow()
@@ -273,10 +290,16 @@ class Purger:
         if mode == Mode.PURGE:
             # Lock the rows first (a concurrent append waits for us), then remove what was written meanwhile.
             stub = {"visitor_id": ERASED, "customer_ref": None, "status": ERASED, "closed_at": func.coalesce(c.closed_at, now), "updated_at": func.coalesce(c.closed_at, now)}
-            _add(counts, "conversation_anonymised", _rows(await session.execute(update(c).where(c.id.in_(ids), ~held_clause(), *still).values(**stub))))  # type: ignore[attr-defined]
+            listed = set((await session.scalars(select(c.id).where(c.id.in_(ids), c.status.in_(LIVE_STATUSES)))).all())  # type: ignore[attr-defined]
+            anonymised = (await session.scalars(update(c).where(c.id.in_(ids), ~held_clause(), *still).values(**stub).returning(c.id))).all()  # type: ignore[attr-defined]
+            erased_ids.extend(anonymised)
+            _add(counts, "conversation_anonymised", len(anonymised))
             erased = select(c.id).where(c.id.in_(ids), c.status == ERASED)  # type: ignore[attr-defined]
             _add(counts, "chat_message", _rows(await session.execute(delete(Message).where(Message.conversation_id.in_(erased)))))  # type: ignore[attr-defined]
             await self._related(session, counts, erased, mode)
+            if listed & set(anonymised):
+                stubs = (await session.scalars(select(c).where(c.id.in_(sorted(listed & set(anonymised)))))).all()  # type: ignore[attr-defined]
+                queue_updates.extend(queue_update(stub_row) for stub_row in stubs)
         else:
             _add(counts, "chat_message", _rows(await session.execute(delete(Message).where(Message.conversation_id.in_(unheld)))))  # type: ignore[attr-defined]
             await self._related(session, counts, unheld, mode)

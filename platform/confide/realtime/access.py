@@ -1,6 +1,6 @@
 """Announcing that someone's access changed, so open websockets that lost it close at once on every node.
 
-Two notices, each a broker control channel every node subscribes to once (realtime/live.py listens):
+Three notices, each a broker control channel every node subscribes to once (realtime/live.py listens):
 
 - ACCESS_CHANGED_CHANNEL, for a user in one tenant (a membership removed, a role changed) or in every
   tenant (`tenant_id` None: a logout, a password change or reset, the account erased). Each node re-checks
@@ -10,6 +10,11 @@ Two notices, each a broker control channel every node subscribes to once (realti
   changed. Each node reads the avatar's key and origins once and closes its visitor sockets that opened on
   another key (4404 `unknown-widget`) or from an origin no longer allowed (4403 `origin-not-allowed`),
   what a new connection would get.
+- CONVERSATIONS_ERASED_CHANNEL, for conversations an erasure has just purged (privacy/purge.py, once its
+  batch has committed). Each node closes its visitor sockets on them with 4410 `conversation-erased`, and
+  its operator sockets stop watching them (`left` with `reason: "erased"`); the erasing node also sends the
+  operators a `queue_update` for those that were still in a queue or live. Before, an open widget kept
+  showing an erased conversation until the visitor's next write.
 
 Service code never commits and often holds no broker, so it notes the change on its session
 (`access_changed_after_commit`, `avatar_access_changed_after_commit`): once that session's transaction
@@ -28,10 +33,12 @@ from typing import Any, Protocol
 
 import orjson
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from confide.core import after_commit
+from confide.core.broker import CONVERSATIONS_ERASED_CHANNEL, Broker
+from confide.realtime import channels
 
 log = logging.getLogger("confide.realtime.access")
 
@@ -45,6 +52,10 @@ class AccessListener(Protocol):
 
     def announce_avatar_access_changed(self, avatar_id: str) -> None:
         """Re-check the avatar's visitor sockets on this node now, and tell the other nodes."""
+
+    def announce_conversations_erased(self, tenant_id: str, conversation_ids: list[str], queue_updates: list[dict[str, Any]]) -> None:
+        """Cut the conversations' sockets on this node now, tell the other nodes, and send the tenant's
+        operators `queue_updates` (for erased conversations that were in a queue or live)."""
 
 
 # The node serving each database engine (one per app): an after-commit hook finds its node by the session's bind.
@@ -70,6 +81,37 @@ def parse_access_message(raw: str) -> tuple[str, str | None]:
     if not isinstance(user_id, str) or not (tenant_id is None or isinstance(tenant_id, str)):
         raise ValueError("malformed access-changed notice")
     return user_id, tenant_id
+
+
+def erased_message(tenant_id: str, conversation_ids: list[str]) -> str:
+    return orjson.dumps({"tenant_id": tenant_id, "conversation_ids": conversation_ids}).decode()
+
+
+def parse_erased_message(raw: str) -> tuple[str, list[str]]:
+    data = orjson.loads(raw)
+    tenant_id, ids = data["tenant_id"], data["conversation_ids"]
+    if not isinstance(tenant_id, str) or not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValueError("malformed conversations-erased notice")
+    return tenant_id, ids
+
+
+async def announce_conversations_erased(
+    sessionmaker: async_sessionmaker[AsyncSession], broker: Broker | None, tenant_id: str, conversation_ids: list[str], queue_updates: list[dict[str, Any]]
+) -> None:
+    """After an erasure's batch has committed: through the chat node serving its database when this process has
+    one (it cuts its own sockets even with the broker away), else straight on the broker (the erasure
+    worker run on its own, `confide erasure-worker`). Best effort: a failure is logged, never raised (the
+    data is gone already; a socket left open is refused at its next write, with the same close code)."""
+    try:
+        node = _nodes.get(sessionmaker.kw["bind"].sync_engine)
+        if node is not None:
+            node.announce_conversations_erased(tenant_id, conversation_ids, queue_updates)
+        elif broker is not None:
+            await broker.publish(CONVERSATIONS_ERASED_CHANNEL, erased_message(tenant_id, conversation_ids), "")
+            for frame in queue_updates:
+                await broker.publish(channels.operators(tenant_id), orjson.dumps(frame).decode(), "")
+    except Exception as exc:  # noqa: BLE001 - the erasure stands; see above
+        log.warning("announcing erased conversations failed", extra={"error_type": type(exc).__name__})
 
 
 def access_changed_after_commit(session: AsyncSession | Session, *, user_id: str, tenant_id: str | None = None) -> None:

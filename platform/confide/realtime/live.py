@@ -17,9 +17,11 @@ The same subscription pattern carries the access notices of realtime/access.py: 
 (ACCESS_CHANGED_CHANNEL: that user's operator sockets here are re-checked at once, and those that may no
 longer operate close with 4401) and an avatar's widget key or origins changed (AVATAR_ACCESS_CHANGED_CHANNEL:
 its visitor sockets here that opened on another key close with 4404, those from an origin no longer
-allowed with 4403). A connection that registers just after such a notice checks itself once more. A node
-whose subscription comes back after an outage re-checks every operator and visitor socket it holds (the
-visitor ones in one query), since access notices may have been lost meanwhile."""
+allowed with 4403), and conversations an erasure purged (CONVERSATIONS_ERASED_CHANNEL: their visitor sockets
+here close with 4410, the operator sockets watching them stop, with `left`). A connection that registers
+just after such a notice checks itself once more. A node whose subscription comes back after an outage
+re-checks every operator and visitor socket it holds (the visitor ones in one query each, for their widget
+and for their conversation), since access notices may have been lost meanwhile."""
 
 from __future__ import annotations
 
@@ -29,13 +31,24 @@ import logging
 from collections import OrderedDict
 from typing import Any, Protocol
 
+import orjson
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from avatars.service import WidgetAccess, origin_allowed, widget_access
-from confide.core.broker import ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL, TENANT_CLOSED_CHANNEL, Broker, Subscription
+from confide.chats.models import Conversation
+from confide.core.broker import (
+    ACCESS_CHANGED_CHANNEL,
+    AVATAR_ACCESS_CHANGED_CHANNEL,
+    CONVERSATIONS_ERASED_CHANNEL,
+    TENANT_CLOSED_CHANNEL,
+    Broker,
+    Subscription,
+)
 from confide.core.futures import cancel_and_wait
-from confide.realtime import access
-from confide.realtime.protocol import CloseCode
+from confide.privacy.holds import ERASED
+from confide.realtime import access, channels
+from confide.realtime.protocol import ERASED_DETAIL, CloseCode
 from confide.tenants.closure import closed_among
 
 log = logging.getLogger("confide.realtime.live")
@@ -50,7 +63,7 @@ SUBSCRIBE_RETRY_MAX_SECONDS = 15.0
 
 UNKNOWN_WIDGET_DETAIL = "This chat is not available: the widget key is unknown, rotated or unpublished."
 ORIGIN_NOT_ALLOWED_DETAIL = "This page's origin may not open this chat."
-CONTROL_CHANNELS = (TENANT_CLOSED_CHANNEL, ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL)
+CONTROL_CHANNELS = (TENANT_CLOSED_CHANNEL, ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL, CONVERSATIONS_ERASED_CHANNEL)
 CATCH_UP_CHECKS_AT_ONCE = 8  # operator re-checks after a resubscription: each is a short database read
 
 
@@ -66,12 +79,16 @@ class OperatorSocket(Cuttable, Protocol):
     async def recheck(self) -> None:
         """Check the session, membership and role again now; close with 4401 if they no longer hold."""
 
+    async def forget_erased(self, conversation_ids: set[str]) -> None:
+        """Stop watching those of these conversations it watches, each with a `left` frame (reason `erased`)."""
+
 
 class VisitorSocket(Cuttable, Protocol):
     tenant_id: str
     avatar_id: str
     widget_key: str  # the key it opened on
     page_origin: str | None  # the Origin header it opened with
+    conversation_id: str  # "" until its hello has opened or resumed one
 
 
 def widget_refusal(current: WidgetAccess | None, socket: VisitorSocket) -> tuple[CloseCode, str, str] | None:
@@ -94,6 +111,7 @@ class LiveConnections:
         # Notices heard so far: a connection that checked its access before one and registers after it checks again.
         self.access_notices = 0
         self.avatar_notices = 0
+        self.erasure_notices = 0
         self._closed: OrderedDict[str, None] = OrderedDict()
         self._listener: asyncio.Task[None] | None = None
         self._cutting: set[asyncio.Task[None]] = set()
@@ -192,12 +210,20 @@ class LiveConnections:
         self.avatar_access_changed(avatar_id)
         self._publish(AVATAR_ACCESS_CHANGED_CHANNEL, avatar_id)
 
+    def announce_conversations_erased(self, tenant_id: str, conversation_ids: list[str], queue_updates: list[dict[str, Any]]) -> None:
+        """After an erasure's batch committed on this node (realtime/access.py): cut here at once, tell the
+        other nodes, and send the tenant's operators (on every node) the queue updates."""
+        self.conversations_erased(tenant_id, conversation_ids)
+        self._publish(CONVERSATIONS_ERASED_CHANNEL, access.erased_message(tenant_id, conversation_ids))
+        for frame in queue_updates:
+            self._publish(channels.operators(tenant_id), orjson.dumps(frame).decode())
+
     def _publish(self, channel: str, message: str) -> None:
         async def publish() -> None:
             try:
                 await self._broker.publish(channel, message, self._origins.get(channel, ""))
             except Exception as exc:  # noqa: BLE001 - best effort: a node that missed it catches up when it resubscribes
-                log.warning("announcing an access change failed", extra={"error_type": type(exc).__name__})
+                log.warning("announcing an access change failed", extra={"error_type": type(exc).__name__, "channel_kind": channel.split(":", 1)[0]})
 
         self._track(asyncio.create_task(publish(), name="confide-access-announce"))
 
@@ -213,6 +239,29 @@ class LiveConnections:
         self.avatar_notices += 1
         if avatar_id in self._visitors:
             self._track(asyncio.create_task(self._recheck_avatars((avatar_id,)), name="confide-avatar-recheck"))
+
+    def conversations_erased(self, tenant_id: str, conversation_ids: list[str]) -> None:
+        """The tenant's sockets on this node that rest on these conversations: visitors' closed with 4410,
+        operators' watching stopped."""
+        self.erasure_notices += 1
+        erased = set(conversation_ids)
+        connections = tuple(self._by_tenant.get(tenant_id, ()))
+        visitors = [c for c in connections if getattr(c, "conversation_id", "") in erased]
+        operators = [c for c in connections if hasattr(c, "forget_erased")]
+        if visitors or operators:
+            self._track(asyncio.create_task(self._erased(visitors, operators, erased), name="confide-erasure-cut"))
+
+    async def _erased(self, visitors: list[Cuttable], operators: list[Any], erased: set[str]) -> None:
+        if visitors:
+            log.info("cutting visitor connections of erased conversations", extra={"connections": len(visitors)})
+        results = await asyncio.gather(
+            *(c.cut(CloseCode.CONVERSATION_ERASED, "conversation-erased", ERASED_DETAIL) for c in visitors),
+            *(c.forget_erased(erased) for c in operators),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning("cutting a connection failed", extra={"error_type": type(result).__name__})
 
     async def _recheck(self, connection: OperatorSocket, limit: asyncio.Semaphore | None = None) -> None:
         try:
@@ -288,6 +337,7 @@ class LiveConnections:
         await self._cut_missed_closures()
         if self._visitors:
             await self._recheck_avatars(tuple(self._visitors))
+            await self._cut_missed_erasures()
 
     async def _cut_missed_closures(self) -> None:
         """One query for every tenant this node holds sockets for; the closed ones are cut as if the notice had come."""
@@ -300,6 +350,26 @@ class LiveConnections:
             return
         for tenant_id in closed:
             self.tenant_closed(tenant_id)
+
+    async def _cut_missed_erasures(self) -> None:
+        """One query for the conversations of this node's visitor sockets: those erased meanwhile are cut."""
+        by_conversation: dict[str, list[VisitorSocket]] = {}
+        for group in self._visitors.values():
+            for connection in group:
+                if connection.conversation_id:
+                    by_conversation.setdefault(connection.conversation_id, []).append(connection)
+        if not by_conversation:
+            return
+        try:
+            async with self._sessionmaker() as session:
+                gone = await erased_among(session, list(by_conversation))
+        except Exception as exc:  # noqa: BLE001 - the database away: each socket is refused at its next write
+            log.warning("checking for missed erasures failed", extra={"error_type": type(exc).__name__})
+            return
+        cuts = [c.cut(CloseCode.CONVERSATION_ERASED, "conversation-erased", ERASED_DETAIL) for cid in gone for c in by_conversation[cid]]
+        for result in await asyncio.gather(*cuts, return_exceptions=True):
+            if isinstance(result, Exception):
+                log.warning("cutting a connection failed", extra={"error_type": type(result).__name__})
 
     async def _cut_all(self, connections: set[Cuttable]) -> None:
         results = await asyncio.gather(*(c.cut(CloseCode.TENANT_CLOSED, "tenant-closed", TENANT_CLOSED_DETAIL) for c in connections), return_exceptions=True)
@@ -318,10 +388,19 @@ class LiveConnections:
                 elif subscription.channel == ACCESS_CHANGED_CHANNEL:
                     user_id, tenant_id = access.parse_access_message(message)
                     self.access_changed(user_id, tenant_id)
+                elif subscription.channel == CONVERSATIONS_ERASED_CHANNEL:
+                    self.conversations_erased(*access.parse_erased_message(message))
                 else:
                     self.avatar_access_changed(message)
             except Exception as exc:  # noqa: BLE001 - one bad notice must not end the node's listening
                 log.warning("a control notice failed", extra={"error_type": type(exc).__name__, "channel_kind": subscription.channel})
+
+
+async def erased_among(session: AsyncSession, conversation_ids: list[str]) -> list[str]:
+    """Those of these conversations that were erased (their stub left, or their row gone with the tenant)."""
+    c = Conversation
+    found = dict((await session.execute(select(c.id, c.status).where(c.id.in_(conversation_ids)))).all())  # type: ignore[attr-defined]
+    return [cid for cid in conversation_ids if found.get(cid, ERASED) == ERASED]
 
 
 def _remove(index: dict[str, set[Any]], key: str, connection: object) -> None:

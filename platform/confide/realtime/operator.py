@@ -126,6 +126,14 @@ class OperatorConnection:
             if not await self._authorized():
                 await self._cut_locked(CloseCode.UNAUTHORIZED, "unauthorized", ACCESS_ENDED_DETAIL)
 
+    async def forget_erased(self, conversation_ids: set[str]) -> None:
+        """An erasure purged these conversations (live.py): those watched stop, each with `left` (reason `erased`)."""
+        for conversation_id in conversation_ids & self.watching.keys():
+            watched = self.watching.pop(conversation_id, None)
+            if watched is not None:
+                watched[1].cancel()
+                await self._send({"type": "left", "conversation_id": conversation_id, "reason": "erased"})
+
     async def run(self, tenant_id: str) -> None:
         try:
             await self._run(tenant_id)

@@ -303,3 +303,8 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
         "last_seq": conversation.last_seq,
         "updated_at": conversation.updated_at.isoformat(),
     }
+
+
+def queue_update(conversation: Conversation) -> dict[str, Any]:
+    """For the tenant's operators: a conversation's new status (or a new conversation)."""
+    return {"type": "queue_update", "conversation": conversation_summary(conversation)}

@@ -18,7 +18,7 @@ from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.privacy.instructions import llm_provider_authorised
 from confide.realtime import channels
 from confide.realtime.delivery import SeqDelivery
-from confide.realtime.protocol import conversation_summary, message_frame
+from confide.realtime.protocol import message_frame, queue_update
 from confide.realtime.runtime import ChatRuntime, LoadedAvatar
 from guidelines.pii import detect_pii, redact
 
@@ -32,10 +32,6 @@ AVATARS_TURN = ("avatar",)
 
 def handoff_text(avatar: LoadedAvatar, language: str, reason: str = "customer_request") -> str:
     return avatar.guidelines.handoff_message(language, decision=reason == "decision_required")
-
-
-def queue_update(conversation: Conversation) -> dict[str, Any]:
-    return {"type": "queue_update", "conversation": conversation_summary(conversation)}
 
 
 class HistoryWindow:

@@ -18,8 +18,7 @@ from confide.core.errors import Conflict, NotFound
 from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.privacy.holds import ERASED
 from confide.realtime import channels
-from confide.realtime.protocol import message_frame
-from confide.realtime.replies import queue_update
+from confide.realtime.protocol import message_frame, queue_update
 from confide.realtime.runtime import ChatRuntime
 
 # action -> (event stored in the conversation, status after it)

@@ -31,7 +31,7 @@ from confide.privacy.holds import ERASED
 from confide.realtime import channels
 from confide.realtime.budget import FrameBudget
 from confide.realtime.delivery import SeqDelivery
-from confide.realtime.live import ORIGIN_NOT_ALLOWED_DETAIL, TENANT_CLOSED_DETAIL, UNKNOWN_WIDGET_DETAIL
+from confide.realtime.live import ORIGIN_NOT_ALLOWED_DETAIL, TENANT_CLOSED_DETAIL, UNKNOWN_WIDGET_DETAIL, erased_among
 from confide.realtime.protocol import (
     CLOSED_DETAIL,
     ERASED_DETAIL,
@@ -51,9 +51,10 @@ from confide.realtime.protocol import (
     frame_failed_frame,
     message_frame,
     parse,
+    queue_update,
     visitor_frames,
 )
-from confide.realtime.replies import AvatarTurn, HistoryWindow, queue_update
+from confide.realtime.replies import AvatarTurn, HistoryWindow
 from confide.realtime.runtime import ChatRuntime, LoadedAvatar
 from confide.realtime.transitions import purge_unless_stored
 
@@ -102,6 +103,11 @@ class VisitorConnection:
         self.counted = False  # added (or being added) to its visitor's group of open connections: removed at the end
         self.gone = False
         self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
+
+    @property
+    def conversation_id(self) -> str:
+        """Its conversation's id once the hello opened or resumed one (live.py cuts it when that is erased)."""
+        return self.conversation.id if self.conversation is not None else ""
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -282,11 +288,15 @@ class VisitorConnection:
         self.resumed = False
         async with self.rt.sessionmaker() as session:
             if hello.resume is not None:
+                erasures_seen = self.rt.live.erasure_notices
                 conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=hello.resume.conversation_id)
                 if conversation is None or conversation.visitor_id != self.visitor_id or conversation.avatar_id != self.avatar_id:
                     raise Refused(CloseCode.UNAUTHORIZED, "conversation-not-yours", "No such conversation for this visitor.")
                 if conversation.status != "closed":
                     self.conversation, self.resumed = conversation, True
+                    if self.rt.live.erasure_notices != erasures_seen and await erased_among(session, [conversation.id]):
+                        # Erased after it was read, its notice heard before this connection named it (live.py): as if cut.
+                        raise Refused(CloseCode.CONVERSATION_ERASED, "conversation-erased", ERASED_DETAIL)
             version_id = self.conversation.avatar_version_id if self.conversation else self.live_version_id
             avatar = await self.rt.load_version(session, tenant_id=self.tenant_id, version_id=version_id) if version_id else None
             if avatar is None:
