@@ -28,6 +28,7 @@ from confide.core.patching import patch_rule
 from confide.core.schemas import Page, paginate
 from confide.core.services import Services, ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
+from confide.privacy.gate import PurposeGateDep
 from guidelines.rules import LanguageTag
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}/avatars", tags=["avatars"])
@@ -183,12 +184,20 @@ async def rotate_widget(avatar_id: str, ctx: Writer, session: SessionDep) -> Wid
 
 
 @router.post("/{avatar_id}/preview", response_model=PreviewOut, summary="Try a message on the draft: its reply and the guideline verdicts")
-async def preview(avatar_id: str, body: PreviewRequest, request: Request, ctx: Writer, session: SessionDep, services: ServicesDep) -> PreviewOut:
+async def preview(
+    avatar_id: str, body: PreviewRequest, request: Request, ctx: Writer, session: SessionDep, services: ServicesDep, gate: PurposeGateDep
+) -> PreviewOut:
     # Each preview may be an LLM call on the deployment's key: a budget of them per minute, per tenant and per
     # person (or key), so neither many members nor one person with many tenants multiplies it.
     limit = services.settings.preview_limit_per_minute
     await services.enforce_rate("preview", ctx.tenant_id, limit, 60, "Too many previews in this tenant; wait a moment.")
     await services.enforce_rate("preview:actor", ctx.actor, limit, 60, "Too many previews; wait a moment.")
     return await runtime.preview(
-        session, ctx, responders=runtime.responders_of(request.app, services.settings), avatar_id=avatar_id, message=body.message, language=body.language
+        session,
+        ctx,
+        responders=runtime.responders_of(request.app, services.settings),
+        gate=gate,
+        avatar_id=avatar_id,
+        message=body.message,
+        language=body.language,
     )

@@ -18,8 +18,11 @@ from avatars.responders.registry import Responders
 from avatars.schemas import PreviewOut
 from avatars.snapshot import AvatarSnapshot
 from confide.core.tenancy import TenantContext
+from confide.privacy.gate import Purpose, PurposeGate, PurposeNotInstructed
+from confide.privacy.instructions import llm_provider_authorised
 from confide.settings import Settings
 from guidelines.checker import CompiledGuidelines, Verdict
+from guidelines.pii import detect_pii, redact
 from guidelines.service import compiled
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +85,25 @@ def responders_of(app: FastAPI, settings: Settings) -> Responders:
     return responders
 
 
+async def may_use_llm(session: AsyncSession, ctx: TenantContext, gate: PurposeGate) -> tuple[bool, bool]:
+    """Whether the tenant's instructions let this preview reach the external LLM (the provider authorised as a
+    sub-processor and the purpose instructed, as for a chat; logged when they do), and whether its text is
+    redacted first."""
+    instructions = await gate.instructions(session, ctx.tenant_id)
+    if not llm_provider_authorised(instructions):
+        return False, False
+    try:
+        await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.EXTERNAL_LLM, actor=ctx.actor)
+    except PurposeNotInstructed:
+        return False, False
+    return True, instructions.redact_pii_before_llm
+
+
 async def preview(
-    session: AsyncSession, ctx: TenantContext, *, responders: Responders, avatar_id: str, message: str, language: str | None
+    session: AsyncSession, ctx: TenantContext, *, responders: Responders, gate: PurposeGate, avatar_id: str, message: str, language: str | None
 ) -> PreviewOut:
-    """Answer one message with the draft as the chat would: input check, responder, streamed output guard."""
+    """Answer one message with the draft as the chat would: input check, responder (the LLM only where the
+    tenant's instructions allow it, with PII redacted first where they say so), streamed output guard."""
     avatar = await service.get_avatar(session, ctx, avatar_id)
     data, _ = await service.draft_snapshot(session, ctx, avatar)
     snapshot = AvatarSnapshot.from_snapshot(data, tenant_id=ctx.tenant_id, avatar_id=avatar.id, version_id=None, version=None)
@@ -110,7 +128,12 @@ async def preview(
             )
         message = input_verdict.passed_on(message)
 
-    reply = responders.stream(runtime.reply_request(message, language=spoken))
+    external, scrub = await may_use_llm(session, ctx, gate) if engine == "openai" else (False, False)
+    if scrub:
+        message = redact(message, detect_pii(message, spoken))
+    reply = responders.stream(runtime.reply_request(message, language=spoken), external_llm=external)
+    if engine == "openai" and not external:
+        reply.outcome.error = "not_instructed"  # answered from the knowledge, as a chat would be
     guard = guidelines.output_guard(spoken) if guidelines is not None else None
     sent: list[str] = []
     try:

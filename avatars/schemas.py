@@ -255,4 +255,10 @@ class PreviewOut(ResponseBody):
     disclosure: str | None = Field(description="The AI disclosure the avatar says at the start of a conversation.")
     input_verdict: dict[str, Any] | None
     output_verdict: dict[str, Any] | None
-    outcome: dict[str, Any] = Field(description="How the reply came about: fallback used, human offered, knowledge used, error.")
+    outcome: dict[str, Any] = Field(
+        description="How the reply came about: fallback used, human offered, knowledge used, error. An `openai` avatar answers "
+        "from its knowledge, as in a chat, with `error` `not_instructed` while the tenant's processing instructions do not "
+        "authorise the LLM provider and the `external_llm` purpose, and `not_configured` when the server has no LLM endpoint. "
+        "Where they do, the message reaches the LLM as a chat's would (PII redacted first if `redact_pii_before_llm`), and "
+        "the processing log records it."
+    )

@@ -38,7 +38,7 @@ class Responders:
         return responder
 
     def for_request(
-        self, request: ReplyRequest, *, external_llm: bool = True, openai: OpenAIConfig | None = None
+        self, request: ReplyRequest, *, external_llm: bool, openai: OpenAIConfig | None = None
     ) -> Responder:
         """The OpenAI responder if the avatar uses "openai", an endpoint is configured and sending
         chats to an external LLM is allowed (``external_llm``, the tenant's instruction); else builtin."""
@@ -49,10 +49,11 @@ class Responders:
         return self.builtin
 
     def stream(
-        self, request: ReplyRequest, *, external_llm: bool = True, openai: OpenAIConfig | None = None
+        self, request: ReplyRequest, *, external_llm: bool, openai: OpenAIConfig | None = None
     ) -> Reply:
         """Stream a reply from the right responder. An "openai" avatar with no endpoint configured
-        answers from its knowledge, and ``outcome.error`` says "not_configured"."""
+        answers from its knowledge, and ``outcome.error`` says "not_configured". ``external_llm`` has no
+        default: every caller says whether the tenant's instructions allow the LLM."""
         responder = self.for_request(request, external_llm=external_llm, openai=openai)
         reply = responder.stream(request)
         if request.settings.engine == "openai" and external_llm and responder is self.builtin:

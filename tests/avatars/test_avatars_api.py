@@ -410,6 +410,16 @@ async def test_preview_without_guidelines_answers_unchecked(client, owner_tenant
     assert r.json()["reply"] == "Hello, I am Mia." and r.json()["input_verdict"] is None and r.json()["outcome"]["greeting"]
 
 
+async def authorise_llm(client, owner, tenant: str) -> None:
+    """The tenant's instructions: the LLM provider authorised, the external_llm purpose on, PII redacted first."""
+    r = await client.post(
+        f"/v1/tenants/{tenant}/privacy/instructions",
+        json={"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}, "redact_pii_before_llm": True},
+        headers=owner.headers,
+    )
+    assert r.status_code in (200, 201), r.text
+
+
 async def test_preview_with_the_openai_engine(backend, fake_llm):
     app = create_app(backend.settings(openai_base_url=fake_llm.base_url, openai_api_key="test", openai_allowed_models="m-1, m-2"))
     async with running(app), client_for(app) as client:
@@ -420,8 +430,16 @@ async def test_preview_with_the_openai_engine(backend, fake_llm):
         avatar = await create_avatar(client, owner, tenant, guideline_set_id=gset["id"], responder={"engine": "openai", "model": "m-1", "temperature": 0.5, "max_tokens": 99})
         url = f"/v1/tenants/{tenant}/avatars/{avatar['id']}/preview"
 
+        # The tenant has not authorised the LLM provider (its default instructions): the preview answers from the
+        # knowledge, as a chat would, and nothing reaches the LLM (it used to, a privacy review found).
+        r = await client.post(url, json={"message": "Are you faster? Mail me at erika@example.com"}, headers=owner.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["outcome"]["engine"] == "builtin" and r.json()["outcome"]["error"] == "not_instructed", r.json()
+        assert fake_llm.chat_requests == []
+        await authorise_llm(client, owner, tenant)
+
         fake_llm.script("Sure! MegaCorp is slower than us. Anything else?")
-        r = await client.post(url, json={"message": "Are you faster than the competition?"}, headers=owner.headers)
+        r = await client.post(url, json={"message": "Are you faster than the competition? Mail me at erika@example.com"}, headers=owner.headers)
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["engine"] == "openai" and body["reply"] == "Sure! another provider is slower than us. Anything else?"
@@ -430,7 +448,11 @@ async def test_preview_with_the_openai_engine(backend, fake_llm):
         assert request["model"] == "m-1" and request["temperature"] == 0.5 and request["max_tokens"] == 99
         system = request["messages"][0]["content"]
         assert "Be friendly and concise." in system and "Mia" in system
-        assert request["messages"][-1] == {"role": "user", "content": "Are you faster than the competition?"}
+        user_text = request["messages"][-1]["content"]
+        assert user_text.startswith("Are you faster than the competition? Mail me at ") and "erika@example.com" not in user_text, user_text
+        await app.state.purpose_gate.flush()
+        r = await client.get(f"/v1/tenants/{tenant}/privacy/processing-log", params={"purpose": "external_llm"}, headers=owner.headers)
+        assert r.status_code == 200 and [e["actor"] for e in r.json()["items"]] == [owner.id], r.text
 
         fake_llm.script("Your refund is approved.")
         r = await client.post(url, json={"message": "Where is my money?"}, headers=owner.headers)
@@ -464,6 +486,7 @@ async def test_an_avatar_names_only_a_model_and_a_token_budget_the_server_offers
         r = await client.patch(f"/v1/tenants/{tenant}/avatars/{avatar['id']}", json={"responder": body}, headers=owner.headers)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.responder.model"
 
+        await authorise_llm(client, owner, tenant)
         url = f"/v1/tenants/{tenant}/avatars/{avatar['id']}/preview"
         fake_llm.script("We open at nine.")
         assert (await client.post(url, json={"message": "When do you open?"}, headers=owner.headers)).status_code == 200

@@ -544,7 +544,7 @@ async def test_one_client_per_endpoint_and_key(fake_llm: FakeLLM) -> None:
     assert other_key.client._client is not same.client._client
 
     fake_llm.script("pooled")
-    assert await responders.stream(make_request("hi there", settings=openai_settings())).collect() == "pooled"
+    assert await responders.stream(make_request("hi there", settings=openai_settings()), external_llm=True).collect() == "pooled"
     await responders.aclose()
     assert same.client.is_closed() and other_key.client.is_closed()
 
@@ -563,7 +563,7 @@ async def test_with_the_external_llm_not_allowed_nothing_is_sent(fake_llm: FakeL
 async def test_the_llm_provider_is_told_nothing_about_our_servers(fake_llm: FakeLLM) -> None:
     responders = Responders(OpenAIConfig(fake_llm.base_url, api_key="sk-test"))
 
-    await responders.stream(make_request("When are you open?", settings=openai_settings())).collect()
+    await responders.stream(make_request("When are you open?", settings=openai_settings()), external_llm=True).collect()
 
     (request,) = fake_llm.chat_requests
     headers = {name.lower(): value for name, value in request.headers.items()}
@@ -599,7 +599,7 @@ async def test_an_llm_reply_is_not_logged_at_the_production_level(fake_llm: Fake
 async def test_an_openai_avatar_without_an_endpoint_answers_from_knowledge() -> None:
     responders = Responders()
 
-    reply = responders.stream(make_request("When are you open?", settings=openai_settings()))
+    reply = responders.stream(make_request("When are you open?", settings=openai_settings()), external_llm=True)
 
     assert (await reply.collect()).startswith("We are open")
     assert reply.outcome.engine == "builtin" and reply.outcome.error == "not_configured"
@@ -608,7 +608,7 @@ async def test_an_openai_avatar_without_an_endpoint_answers_from_knowledge() -> 
 async def test_builtin_avatars_use_the_builtin_responder(fake_llm: FakeLLM) -> None:
     responders = Responders(OpenAIConfig(fake_llm.base_url))
 
-    assert await responders.stream(make_request("hi")).collect() == make_request("hi").greeting
+    assert await responders.stream(make_request("hi"), external_llm=True).collect() == make_request("hi").greeting
     assert fake_llm.requests == []
     await responders.aclose()
 
