@@ -297,6 +297,41 @@ async def test_holds_by_customer_and_bad_holds(app, client, factory, shop):
     assert await count(app, LegalHold, LegalHold.tenant_id == shop.tenant_id) == 1
 
 
+async def test_once_a_customer_is_erased_released_holds_and_failed_requests_no_longer_name_them(app, client, shop):
+    """A privacy review: the released hold kept the customer reference in clear, with reasons naming the person,
+    and a request that had failed kept its target, for as long as the tenant exists."""
+    await seed_conversation(app, shop, visitor_id="vis_h1", customer_ref="erika@example.com")
+    kept = await seed_conversation(app, shop, visitor_id="vis_h2", customer_ref="crm-other")
+    holds = f"/v1/tenants/{shop.tenant_id}/legal-holds"
+    r = await client.post(holds, json={"customer_ref": "erika@example.com", "reason": "Lawsuit by Erika Mustermann"}, headers=shop.owner.headers)
+    assert r.status_code == 201, r.text
+    erika_hold = r.json()["id"]
+    r = await client.request("DELETE", f"{holds}/{erika_hold}", json={"reason": "Settled with Erika"}, headers=shop.owner.headers)
+    assert r.status_code == 200, r.text
+    r = await client.post(holds, json={"customer_ref": "crm-other", "reason": "Audit of crm-other"}, headers=shop.owner.headers)
+    other_hold = r.json()["id"]
+    r = await client.request("DELETE", f"{holds}/{other_hold}", json={"reason": "Audit done"}, headers=shop.owner.headers)
+    assert r.status_code == 200, r.text
+    async with worker_held_off(app):  # the worker, woken by the request, must not carry it out meanwhile
+        failed = await erase(client, shop, {"scope": "customer", "customer_ref": "erika@example.com"})
+        async with app.state.sessionmaker() as session, session.begin():  # as after MAX_ATTEMPTS failed batches
+            await session.execute(update(ErasureRequest).where(ErasureRequest.id == failed["id"]).values(status="failed", active_key=None, finished_at=utcnow()))
+
+    done = await finished(app, client, shop, (await erase(client, shop, {"scope": "customer", "customer_ref": "erika@example.com"}))["id"])
+    assert done["status"] == "done"
+
+    r = await client.get(f"{holds}/{erika_hold}", headers=shop.owner.headers)
+    hold = r.json()
+    assert hold["customer_ref"] == done["subject_ref"] and hold["customer_ref"].startswith("sub_"), hold
+    assert "Erika" not in json.dumps(hold) and hold["reason"] == hold["release_reason"] == "(erased with the subject's data)"
+    r = await client.get(f"{holds}/{other_hold}", headers=shop.owner.headers)
+    assert r.json()["customer_ref"] == "crm-other" and r.json()["reason"] == "Audit of crm-other"  # another customer's stays
+    assert await count(app, ErasureRequest, ErasureRequest.target == "erika@example.com") == 0
+    r = await client.get(url(shop, f"/{failed['id']}"), headers=shop.owner.headers)
+    assert r.json()["status"] == "failed" and "erika@example.com" not in r.text
+    assert len(await messages_of(app, kept)) == 3
+
+
 async def test_erasing_a_visitor_reaches_the_broker_and_closes_the_open_sockets_at_once(app, client, factory, backend):
     """The erasure's batch commits, and the widget still open on the conversation closes with 4410 without
     writing anything (it used to stay open, showing the erased transcript, until the visitor's next write);

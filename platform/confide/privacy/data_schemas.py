@@ -116,9 +116,9 @@ class LegalHoldOut(ResponseBody):
     id: str
     scope: HoldScope = Field(description="conversation, visitor or customer.")
     conversation_id: str | None
-    visitor_id: str | None
-    customer_ref: str | None
-    reason: str
+    visitor_id: str | None = Field(description="For a visitor hold. Once the hold is released and the visitor erased: their pseudonym (`sub_…`, as on the erasure's receipt).")
+    customer_ref: str | None = Field(description="For a customer hold. Once the hold is released and the customer erased: their pseudonym (`sub_…`, as on the erasure's receipt).")
+    reason: str = Field(description="Why the data is kept. Once the hold is released and its subject erased: `(erased with the subject's data)`, as is `release_reason`.")
     active: bool
     created_by: Actor
     created_at: datetime

@@ -91,7 +91,7 @@ classify(
     holder=Holder.PROCESSOR,
     purpose="Keeping data the law requires to be kept (Art. 17(3)(b), (e) GDPR), on the tenant's instruction",
     legal_basis="Art. 28(3) GDPR; Art. 17(3) GDPR",
-    retention="With the tenant; a released hold stays as the record of why data was kept",
+    retention="With the tenant; a released hold stays as the record of why data was kept, naming its subject only by pseudonym and without its reasons once the subject is erased",
     data_subjects="tenants' end customers (pseudonymous)",
     personal={"target": Category.PSEUDONYMOUS_ID, "reason": Category.COMMUNICATION, "release_reason": Category.COMMUNICATION},
 )

@@ -245,6 +245,7 @@ class ErasureWorker:
             request.held_count, request.held_by = held_count, held_by
             if held_count == 0:
                 request.target = None  # nothing left to do: the subject stays only as its pseudonym
+                await _forget_subject(session, request, target)
             await self._remember(session, request, target, finished)
             await authorize(session, tenant_id=tenant_id, purpose=Purpose.ERASE, actor="erasure-worker", subject_ref=subject_ref, counts=_loggable(counts))
         log.info("erasure request done", extra={"request_id": request_id, "scope": scope, "counts": counts, "held": held_count})
@@ -370,6 +371,28 @@ class ErasureWorker:
             await authorize(session, tenant_id=tenant_id, purpose=Purpose.ERASE, actor="erasure-ledger", counts=_loggable(counts))
         log.info("erasure ledger sweep erased returning data", extra={"request_id": request.id, "counts": counts})
         return request.id
+
+
+ERASED_HOLD_TEXT = "(erased with the subject's data)"
+
+
+async def _forget_subject(session: AsyncSession, request: ErasureRequest, target: str | None) -> None:
+    """The subject is erased: earlier requests about it that failed, and the legal holds on it that were
+    released, no longer name it. A hold's visitor id or customer reference becomes the subject's pseudonym (the
+    one on the erasure's receipt), and its free-text reasons, which may name the person, are replaced."""
+    if target is None or request.scope not in ("visitor", "customer", "conversation"):
+        return
+    t = request.tenant_id
+    await session.execute(
+        update(ErasureRequest)
+        .where(ErasureRequest.tenant_id == t, ErasureRequest.scope == request.scope, ErasureRequest.target == target, ErasureRequest.status == "failed")
+        .values(target=None)
+    )
+    released = and_(LegalHold.tenant_id == t, LegalHold.scope == request.scope, LegalHold.target == target, LegalHold.released_at.is_not(None))  # type: ignore[union-attr]
+    forget: dict[str, str] = {"reason": ERASED_HOLD_TEXT, "release_reason": ERASED_HOLD_TEXT}
+    if request.scope != "conversation":  # a conversation's id names nobody (its stub stays)
+        forget["target"] = request.subject_ref or ERASED
+    await session.execute(update(LegalHold).where(released).values(**forget))
 
 
 def _loggable(counts: dict[str, int]) -> dict[str, int]:
