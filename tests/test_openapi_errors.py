@@ -126,6 +126,13 @@ async def test_tenant_routes_document_401_403_and_404(client, factory: Factory):
         assert {"401", "404", "422"} <= set(operation["responses"]), (method, path)
     read = spec["paths"]["/v1/tenants/{tenant_id}"]["get"]["responses"]
     assert "tenant:read" in read["403"]["description"]
+    # A route's own rules add their 403s to those of its dependencies (a review found them missing).
+    bulk = spec["paths"]["/v1/tenants/{tenant_id}/conversations/bulk"]["post"]
+    assert "`chats:operate`" in bulk["responses"]["403"]["description"] and "`data:erase`" in bulk["responses"]["403"]["description"]
+    for method in ("patch", "delete"):
+        score = spec["paths"]["/v1/tenants/{tenant_id}/evaluation/scores/{score_id}"][method]
+        assert "written by someone else, unless you are an admin" in score["responses"]["403"]["description"], method
+    assert not [(p, m) for p, m, op in _operations(spec) if "x-confide-forbidden" in op]
     assert "WWW-Authenticate" in read["401"]["headers"]
 
     owner, stranger = await factory.user(), await factory.user()

@@ -19,6 +19,7 @@ from confide.chats.search import parse as parse_search
 from confide.core.dates import RANGE_TEXT, Instant, check_instant_range
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, NotFound, PermissionDenied
+from confide.core.openapi_errors import more_forbidden
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, owned_filter, require
@@ -345,6 +346,7 @@ async def delete_conversation(
     description="One result per distinct id, in the order given. An id that is not a conversation of this tenant is reported "
     "`not_found` and nothing is done with it. `tag`/`untag` need `tags`, `assign` needs `assignee_id` (a member id, a user id or `me`, as for one conversation). "
     "`delete` needs the permission data:erase and queues an erasure request per conversation (outcome `accepted`).",
+    openapi_extra=more_forbidden("for `delete`, a role without the permission `data:erase` (`permission-denied`)"),
 )
 async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: ServicesDep, request: Request) -> BulkOut:
     ids: Sequence[str] = list(dict.fromkeys(body.conversation_ids))

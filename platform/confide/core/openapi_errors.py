@@ -342,6 +342,14 @@ def _body_properties(operation: dict[str, Any], schemas: dict[str, Any]) -> set[
     return set(schema.get("properties") or ())
 
 
+MORE_FORBIDDEN = "x-confide-forbidden"  # openapi_extra key: a route's own 403 reasons, added to those its dependencies give
+
+
+def more_forbidden(*reasons: str) -> dict[str, Any]:
+    """For a route's `openapi_extra`: 403 reasons its service rules add (each a phrase naming its problem type)."""
+    return {MORE_FORBIDDEN: list(reasons)}
+
+
 def _sentence(parts: list[str]) -> str:
     text = _join(parts)
     return text[:1].upper() + text[1:]
@@ -388,6 +396,7 @@ def _common_errors(route: Any, operation: dict[str, Any], schemas: dict[str, Any
         forbidden.append("your account is restricted (Art. 18) and makes no changes here (`account-restricted`)")
     if operator in calls:
         forbidden.append("operator routes are off on this server (`operator-access-disabled`)")
+    forbidden.extend(operation.pop(MORE_FORBIDDEN, []))  # what the route's own rules refuse besides
     if forbidden:
         out["403"] = {"description": _sentence(forbidden) + "."}
 

@@ -17,6 +17,7 @@ from confide.core.clock import utcnow
 from confide.core.dates import RANGE_TEXT, Day, check_day_range
 from confide.core.db import SessionDep
 from confide.core.errors import NotFound
+from confide.core.openapi_errors import more_forbidden
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
 from confide.core.services import ServicesDep
@@ -356,6 +357,9 @@ async def list_scores(
     return Page(items=await _scores_out(session, ctx, rows), next_cursor=next_cursor)
 
 
+SCORE_NOT_YOURS = "a score written by someone else, unless you are an admin (`permission-denied`)"
+
+
 @router.patch(
     "/evaluation/scores/{score_id}",
     response_model=ScoreOut,
@@ -364,6 +368,7 @@ async def list_scores(
     "Not once the scored conversation's data was erased (409 `conversation-erased`); the score can still be deleted. "
     + patch_rule(["comment"]),
     responses={409: {"description": "The scored conversation's data was erased, or the conversation is gone (`conversation-erased`)."}},
+    openapi_extra=more_forbidden(SCORE_NOT_YOURS),
 )
 async def update_score(score_id: str, body: ScoreChange, ctx: Reader, session: SessionDep) -> ScoreOut:
     fields = body.model_fields_set
@@ -381,6 +386,7 @@ async def update_score(score_id: str, body: ScoreChange, ctx: Reader, session: S
     summary="Delete a score",
     description="Only the score's author (the person, or the API key that wrote it) or an admin may delete it. Also once the tenant's "
     "instructions no longer allow evaluation: deleting is never held back.",
+    openapi_extra=more_forbidden(SCORE_NOT_YOURS),
 )
 async def delete_score(score_id: str, ctx: Reader, session: SessionDep) -> Response:
     row = await get_for_tenant(session, ctx, ConversationScore, score_id, "score")
