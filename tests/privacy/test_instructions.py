@@ -4,7 +4,7 @@ change them, and contradictions refused with the reason."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from confide.app import create_app
 from confide.privacy.models import ProcessingInstructions
@@ -171,3 +171,56 @@ async def test_without_a_configured_llm_external_llm_cannot_be_instructed(backen
         assert "no external LLM provider configured" in r.json()["detail"]
         r = await c.post(base(tenant), json={"authorised_subprocessors": ["hosting", "cdn", "llm"]}, headers=owner.headers)
         assert r.status_code == 422 and "Unknown sub-processor(s): llm" in r.json()["detail"]
+
+
+async def test_a_new_llm_provider_needs_a_new_authorisation(backend, factory):
+    """A tenant authorises `llm` for the provider behind it then (Art. 28(2) GDPR): when the operator points the
+    platform at another provider, that authorisation does not carry over (a privacy review found it did), until
+    the tenant names its sub-processors again. Another change of its instructions keeps it as it is."""
+    from confide.privacy.gate import Purpose, PurposeNotInstructed
+
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    llm_on = {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}}
+    async with running(create_app(backend.settings(openai_base_url="https://api.mistral.ai/v1", retention_job_enabled=False))) as eu, hooked_client(eu) as c:
+        r = await c.post(base(tenant), json=llm_on, headers=owner.headers)
+        assert r.status_code == 201, r.text
+        authorised = r.json()
+        assert authorised["llm_provider_authorised"] is True and authorised["llm_provider_changed"] is False
+        assert authorised["llm_provider"]["name"].startswith("Mistral AI") and authorised["llm_provider"]["location"] == "EU (France)"
+
+    async with running(create_app(backend.settings(openai_base_url="https://api.openai.com/v1", retention_job_enabled=False))) as us, hooked_client(us) as c:
+        r = await c.get(base(tenant), headers=owner.headers)
+        body = r.json()
+        assert body["llm_provider_authorised"] is False and body["llm_provider_changed"] is True, body
+        assert body["llm_provider"] == authorised["llm_provider"] and "llm" in body["authorised_subprocessors"]
+        async with us.state.sessionmaker() as session:
+            with pytest.raises(PurposeNotInstructed):
+                await us.state.purpose_gate.authorize(session, tenant_id=tenant, purpose=Purpose.EXTERNAL_LLM, actor="avt_x")
+        r = await c.post(base(tenant), json={"retention_days": 9}, headers=owner.headers)  # not a new authorisation
+        assert r.status_code == 201 and r.json()["llm_provider_changed"] is True and r.json()["llm_provider_authorised"] is False
+        r = await c.post(base(tenant), json=llm_on, headers=owner.headers)
+        assert r.status_code == 201, r.text
+        assert r.json()["llm_provider_authorised"] is True and r.json()["llm_provider_changed"] is False
+        assert r.json()["llm_provider"]["name"].startswith("OpenAI") and r.json()["retention_days"] == 9
+        async with us.state.sessionmaker() as session:
+            await us.state.purpose_gate.authorize(session, tenant_id=tenant, purpose=Purpose.EXTERNAL_LLM, actor="avt_x")
+
+
+async def test_instructions_from_before_the_provider_was_kept_get_the_current_one_at_start(backend, factory, client):
+    """Rows written before migration p0003 record no provider: a node fills them in at start-up."""
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    llm_on = {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}}
+    settings = backend.settings(openai_base_url="https://api.mistral.ai/v1", retention_job_enabled=False)
+    async with running(create_app(settings)) as node, hooked_client(node) as c:
+        assert (await c.post(base(tenant), json={"retention_days": 5}, headers=owner.headers)).status_code == 201
+        assert (await c.post(base(tenant), json=llm_on, headers=owner.headers)).status_code == 201
+        async with node.state.sessionmaker() as session:  # as the rows were before the migration
+            await session.execute(update(ProcessingInstructions).where(ProcessingInstructions.tenant_id == tenant).values(llm_provider=None))
+            await session.commit()
+    async with running(create_app(settings)) as node, hooked_client(node) as c:
+        async with node.state.sessionmaker() as session:
+            rows = (await session.scalars(select(ProcessingInstructions).where(ProcessingInstructions.tenant_id == tenant).order_by(ProcessingInstructions.version))).all()
+        assert rows[0].llm_provider == {} and rows[1].llm_provider["location"] == "EU (France)"
+        assert (await c.get(base(tenant), headers=owner.headers)).json()["llm_provider_authorised"] is True

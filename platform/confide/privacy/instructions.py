@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +45,11 @@ class Instructions:
     redact_pii_before_llm: bool
     retention_days: int
     subprocessors: tuple[str, ...]
-    llm_provider_id: str | None = field(default=None, compare=False)  # the register's entry for OPENAI_BASE_URL when resolved
+    # The register's entry for OPENAI_BASE_URL when resolved; None also when the tenant authorised `llm` while
+    # another provider stood behind it (`llm_provider_changed`): that authorisation does not carry over.
+    llm_provider_id: str | None = field(default=None, compare=False)
+    llm_provider: dict[str, str] | None = field(default=None, compare=False)  # the LLM entry as authorised ({} if not)
+    llm_provider_changed: bool = field(default=False, compare=False)
     author_user_id: str | None = None
     author_api_key_id: str | None = None
     created_at: datetime | None = None
@@ -55,8 +59,9 @@ class Instructions:
 
 
 def llm_provider_authorised(instructions: Instructions) -> bool:
-    """True when the tenant authorised the configured LLM provider as a sub-processor. The openai
-    responder refuses to run otherwise (and the gate refuses Purpose.EXTERNAL_LLM)."""
+    """True when the tenant authorised the configured LLM provider as a sub-processor, as it stands now (a
+    change of provider since needs a new authorisation). The openai responder refuses to run otherwise (and
+    the gate refuses Purpose.EXTERNAL_LLM)."""
     return instructions.llm_provider_id is not None and instructions.llm_provider_id in instructions.subprocessors
 
 
@@ -82,7 +87,27 @@ def _llm_id(register: SubprocessorRegister) -> str | None:
     return provider.id if provider else None
 
 
+def provider_record(register: SubprocessorRegister) -> dict[str, str]:
+    """What a tenant authorises when it authorises `llm`: the provider as the register describes it now."""
+    provider = register.llm_provider
+    if provider is None:
+        return {}
+    return {"name": provider.name, "location": provider.location, "transfer_safeguard": provider.transfer_safeguard}
+
+
+def recorded_provider(subprocessors: tuple[str, ...] | list[str], register: SubprocessorRegister, *, kept: dict[str, str] | None = None) -> dict[str, str]:
+    """The LLM entry a version records: {} without `llm` among its sub-processors; else the one it keeps
+    from the version before (a change that did not name the sub-processors again), or the current one."""
+    llm = _llm_id(register) or "llm"
+    if llm not in subprocessors:
+        return {}
+    return kept if kept else provider_record(register)
+
+
 def from_row(row: ProcessingInstructions, register: SubprocessorRegister) -> Instructions:
+    llm_id = _llm_id(register)
+    recorded = row.llm_provider
+    changed = bool(recorded) and llm_id in row.subprocessors and recorded != provider_record(register)
     return Instructions(
         tenant_id=row.tenant_id,
         version=row.version,
@@ -94,7 +119,9 @@ def from_row(row: ProcessingInstructions, register: SubprocessorRegister) -> Ins
         redact_pii_before_llm=row.redact_pii_before_llm,
         retention_days=row.retention_days,
         subprocessors=tuple(row.subprocessors),
-        llm_provider_id=_llm_id(register),
+        llm_provider_id=None if changed else llm_id,
+        llm_provider=recorded,
+        llm_provider_changed=changed,
         author_user_id=row.author_user_id,
         author_api_key_id=row.author_api_key_id,
         created_at=row.created_at,
@@ -173,6 +200,8 @@ async def add_version(
         redact_pii_before_llm=proposed.redact_pii_before_llm,
         retention_days=proposed.retention_days,
         subprocessors=list(proposed.subprocessors),
+        # Naming the sub-processors (again) authorises the provider as it stands; any other change keeps what was authorised.
+        llm_provider=recorded_provider(proposed.subprocessors, register, kept=None if change.get("authorised_subprocessors") is not None else current.llm_provider),
         author_user_id=principal.user_id if principal.kind == "user" else None,
         author_api_key_id=principal.id if principal.kind == "api_key" else None,
     )
@@ -182,6 +211,25 @@ async def add_version(
     except IntegrityError as exc:
         raise Conflict("The instructions were changed at the same moment by someone else; read them again and retry.") from exc
     return from_row(row, register)
+
+
+async def record_legacy_providers(session: AsyncSession, register: SubprocessorRegister) -> int:
+    """Versions from before migration p0003 record no LLM provider: those that authorise `llm` get the one
+    configured now (the one the tenant saw when it authorised it, unless the operator changed it during the
+    upgrade), the others {}. Run at start-up; returns how many rows it filled in."""
+    t = ProcessingInstructions
+    rows = (await session.execute(select(t.id, t.subprocessors).where(t.llm_provider.is_(None)))).all()  # type: ignore[union-attr]
+    for row_id, subprocessors in rows:
+        await session.execute(update(t).where(t.id == row_id).values(llm_provider=recorded_provider(subprocessors or [], register)))
+    return len(rows)
+
+
+async def count_changed_providers(session: AsyncSession, register: SubprocessorRegister) -> int:
+    """How many tenants' current instructions authorise `llm` for another provider than the configured one."""
+    t = ProcessingInstructions
+    latest = select(t.tenant_id, func.max(t.version).label("version")).group_by(t.tenant_id).subquery()
+    rows = (await session.scalars(select(t).join(latest, (t.tenant_id == latest.c.tenant_id) & (t.version == latest.c.version)))).all()
+    return sum(from_row(row, register).llm_provider_changed for row in rows)
 
 
 def history_query(ctx: TenantContext) -> Any:

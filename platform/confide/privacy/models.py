@@ -30,6 +30,9 @@ class ProcessingInstructions(SQLModel, table=True):
     redact_pii_before_llm: bool
     retention_days: int
     subprocessors: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    # The register's LLM entry as the tenant authorised it ({} when `llm` is not authorised; None only in rows
+    # from before migration p0003 until start-up fills them in): a change of provider needs a new authorisation.
+    llm_provider: dict[str, str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     author_user_id: str | None = fk("user_account.id", ondelete="SET NULL", nullable=True)
     author_api_key_id: str | None = fk("api_key.id", ondelete="SET NULL", nullable=True)
     created_at: datetime = utc_field(default_now=True)
@@ -51,6 +54,7 @@ classify(
         "redact_pii_before_llm",
         "retention_days",
         "subprocessors",
+        "llm_provider",
     ),
 )
 

@@ -12,7 +12,8 @@ from confide.core.broker import Broker
 from confide.privacy.erasure_worker import ErasureWorker, PassHook
 from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
-from confide.privacy.subprocessors import unstated_llm_provider
+from confide.privacy.instructions import count_changed_providers, record_legacy_providers
+from confide.privacy.subprocessors import register_from_settings, unstated_llm_provider
 from confide.settings import Settings
 from confide.tenants.closure import announce_closed, finish_closures
 
@@ -33,6 +34,25 @@ def erasure_after_pass(settings: Settings, broker: Broker) -> tuple[PassHook, ..
     return (finish_tenant_closures,)
 
 
+async def _check_llm_authorisations(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """Instructions from before the provider was recorded get the current one; tenants who authorised another
+    provider than the one configured now are counted in a warning (their avatars answer from their knowledge
+    until they authorise this one: Art. 28(2) GDPR)."""
+    register = register_from_settings(settings)
+    async with sessionmaker() as session:
+        filled = await record_legacy_providers(session, register)
+        await session.commit()
+        changed = await count_changed_providers(session, register)
+    if filled:
+        log.info("recorded the LLM provider on instructions from before it was kept", extra={"rows": filled})
+    if changed:
+        log.warning(
+            "%d tenant(s) authorised another LLM provider than the one configured now; their avatars answer from their "
+            "knowledge until they authorise this one (GET /v1/privacy/subprocessors, then POST …/privacy/instructions)",
+            changed,
+        )
+
+
 async def start_privacy(app: FastAPI, settings: Settings) -> None:
     """Call after app.state.engine, app.state.sessionmaker and app.state.services exist."""
     unstated = unstated_llm_provider(settings)
@@ -42,6 +62,7 @@ async def start_privacy(app: FastAPI, settings: Settings) -> None:
             "location and transfer safeguard are not stated until %s say them",
             " and ".join(unstated),
         )
+    await _check_llm_authorisations(app.state.sessionmaker, settings)
     gate = PurposeGate.for_app(settings, app.state.sessionmaker)
     register_gate(app.state.engine, gate)
     gate.start()

@@ -57,7 +57,18 @@ class InstructionsOut(ResponseBody):
     redact_pii_before_llm: bool
     retention_days: int
     authorised_subprocessors: list[str]
-    llm_provider_authorised: bool
+    llm_provider_authorised: bool = Field(
+        description="The LLM provider configured now is authorised: `llm` is among authorised_subprocessors, and was put "
+        "there while this provider stood behind it."
+    )
+    llm_provider: dict[str, str] | None = Field(
+        description="The LLM provider (`name`, `location`, `transfer_safeguard`) as it stood when `llm` was authorised; "
+        "`{}` when it is not authorised, null for the defaults."
+    )
+    llm_provider_changed: bool = Field(
+        description="The platform has changed its LLM provider since this tenant authorised `llm`: avatars answer from "
+        "their knowledge until the tenant authorises the new one, by sending authorised_subprocessors (with `llm`) again."
+    )
     set_by: Author | None = Field(description="Null for the defaults.")
     set_at: datetime | None
 
@@ -85,6 +96,8 @@ class InstructionsOut(ResponseBody):
             retention_days=instructions.retention_days,
             authorised_subprocessors=list(instructions.subprocessors),
             llm_provider_authorised=llm_authorised,
+            llm_provider=instructions.llm_provider if instructions.version else None,
+            llm_provider_changed=instructions.llm_provider_changed,
             set_by=author,
             set_at=instructions.created_at,
         )
