@@ -54,7 +54,7 @@ async def _open_invitations_resolved(url: str) -> None:
     the newest is kept and the others revoked; then the partial unique index refuses a second open one."""
     from datetime import UTC, datetime, timedelta
 
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
     from sqlalchemy.exc import IntegrityError
 
     from confide.core.identity import Tenant
@@ -82,9 +82,10 @@ async def _open_invitations_resolved(url: str) -> None:
                 row("inv_tie_1", "ten_a", "tie@example.com", 5),
                 row("inv_tie_2", "ten_a", "tie@example.com", 5),
             ])
-        await upgrade(url)
+        await upgrade(url, "t0003")  # t0004 revokes open invitations naming no sender, as these do (tests/tenants/test_invitation_keys.py)
         async with engine.connect() as conn:
-            rows = {r.id: r for r in (await conn.execute(Invitation.__table__.select())).all()}
+            t = Invitation.__table__.c  # the columns t0003 knows
+            rows = {r.id: r for r in (await conn.execute(select(t.id, t.email, t.accepted_at, t.revoked_at))).all()}
             open_ = sorted(i for i, r in rows.items() if r.accepted_at is None and r.revoked_at is None)
             assert open_ == ["inv_alone", "inv_newest", "inv_other_tenant", "inv_tie_2"]
             assert {i for i, r in rows.items() if r.revoked_at is not None} == {"inv_old", "inv_mixed_case", "inv_tie_1"}

@@ -18,7 +18,10 @@ OPEN_INVITATION = "accepted_at IS NULL AND revoked_at IS NULL"  # pending, or ex
 class Invitation(SQLModel, table=True):
     """At most one open invitation per address and tenant, held by the database (a partial unique index), not
     only by the check in service.invite: on SQLite two invitations sent at once both pass that check. An
-    expired one stays open until a new invitation to its address revokes it (service.invite)."""
+    expired one stays open until a new invitation to its address revokes it (service.invite).
+
+    Sent by a member (`invited_by`) or by an API key (`invited_by_api_key_id`); it is revoked while still open when
+    its sender's right to send it ends: the member's (service.withdraw_grants) or the key's (revoked)."""
 
     __tablename__ = "invitation"
     __table_args__ = (
@@ -34,6 +37,7 @@ class Invitation(SQLModel, table=True):
     role: str = Field(max_length=20)
     token_hash: str = Field(unique=True, max_length=64)
     invited_by: str | None = fk("user_account.id", ondelete="SET NULL", nullable=True)
+    invited_by_api_key_id: str | None = fk("api_key.id", ondelete="SET NULL", nullable=True)  # indexed: a key's revocation finds its invitations
     created_at: datetime = utc_field(default_now=True)
     expires_at: datetime = utc_field()
     accepted_at: datetime | None = utc_field(nullable=True)
@@ -48,7 +52,7 @@ classify(
     retention="Until accepted, revoked or expired",
     data_subjects="invited persons",
     personal={"email": Category.CONTACT, "token_hash": Category.CREDENTIALS},
-    not_personal=("invited_by",),
+    not_personal=("invited_by", "invited_by_api_key_id"),
 )
 
 

@@ -290,7 +290,13 @@ async def list_api_keys(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.delete("/tenants/{tenant_id}/api-keys/{key_id}", response_model=ApiKeyOut, summary="Revoke an API key")
+@router.delete(
+    "/tenants/{tenant_id}/api-keys/{key_id}",
+    response_model=ApiKeyOut,
+    summary="Revoke an API key",
+    description="The key stops working at once, and the open invitations it sent (`invited_by_api_key_id`) are revoked with it. "
+    "Sending it again is harmless.",
+)
 async def revoke_api_key(key_id: str, ctx: Annotated[TenantContext, require(Permission.API_KEYS_MANAGE)], session: SessionDep) -> ApiKey:
     api_key = await service.revoke_api_key(session, ctx, key_id=key_id)
     await session.commit()

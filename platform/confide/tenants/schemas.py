@@ -55,6 +55,16 @@ class InvitationOut(ResponseBody):
     id: str
     email: str
     role: Role
+    invited_by: str | None = Field(
+        description="The user id of the member who sent the invitation; it is revoked while open when they leave the tenant, erase "
+        "their account, or move to a role that could not send it. Null when an API key sent it (`invited_by_api_key_id`), and once "
+        "the sender's account is erased."
+    )
+    invited_by_api_key_id: str | None = Field(
+        description="The id of the API key that sent the invitation; it is revoked while open when the key is revoked (by its DELETE, "
+        "or with the keys of a member who leaves, erases their account or loses `api_keys:manage`), and when the tenant closes. "
+        "Null when a member sent it (`invited_by`)."
+    )
     created_at: datetime
     expires_at: datetime
     accepted_at: datetime | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.auth import Principal
 from confide.core.clock import utcnow
-from confide.core.errors import Conflict, InvalidInput, InvalidToken, NotFound, PermissionDenied, PersonRequired
+from confide.core.errors import Conflict, InvalidInput, InvalidToken, NotFound, PermissionDenied, PersonRequired, Unauthorized
 from confide.core.identity import ApiKey, Membership, Tenant, User
 from confide.core.ids import new_id
 from confide.core.mail import MailKind
@@ -89,22 +89,42 @@ async def withdraw_grants(session: AsyncSession, *, user_id: str, tenant_id: str
     invitations they sent are revoked when they leave the tenant (`role` None; `tenant_id` None: every tenant, for
     an erased account), and when their new `role` could no longer grant them (no `api_keys:manage`: their keys; no
     `members:manage`: their invitations; no longer owner: their invitations to the owner role). A departing admin,
-    or someone who held their session for a minute, keeps no key to the tenant."""
+    or someone who held their session for a minute, keeps no key to the tenant, nor an invitation one of their
+    keys sent (revoked with the key, see revoke_key_invitations)."""
     now = utcnow()
     keys = update(ApiKey).where(ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr,arg-type]
+    their_keys = select(ApiKey.id).where(ApiKey.created_by == user_id)  # type: ignore[arg-type]
     invitations = update(Invitation).where(
         Invitation.invited_by == user_id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)  # type: ignore[union-attr,arg-type]
     )
     if tenant_id is not None:
         keys = keys.where(ApiKey.tenant_id == tenant_id)  # type: ignore[arg-type]
+        their_keys = their_keys.where(ApiKey.tenant_id == tenant_id)  # type: ignore[arg-type]
         invitations = invitations.where(Invitation.tenant_id == tenant_id)  # type: ignore[arg-type]
     if role is None or not has_permission(role, Permission.API_KEYS_MANAGE):
         await session.execute(keys.values(revoked_at=now).execution_options(synchronize_session=False))
+        # After the keys (see revoke_key_invitations): all of their keys, also those revoked before, whose
+        # invitations already went with them.
+        await revoke_key_invitations(session, key_ids=their_keys, now=now)
     if role is not None and has_permission(role, Permission.MEMBERS_MANAGE):
         if role == Role.OWNER:
             return
         invitations = invitations.where(Invitation.role == Role.OWNER)  # type: ignore[arg-type]
     await session.execute(invitations.values(revoked_at=now).execution_options(synchronize_session=False))
+
+
+async def revoke_key_invitations(session: AsyncSession, *, key_ids: Any, now: datetime) -> None:
+    """Revoke the open invitations the API keys `key_ids` (ids, or a select of them) sent: an invitation goes with
+    the key that sent it, whoever revokes the key (its DELETE, its creator leaving or being erased). Run it after the
+    keys' revoked_at is written, in the same transaction: an invitation the key is sending meanwhile holds its key
+    row share-locked (invite) on PostgreSQL, so the key's update waits for it to be committed and this statement
+    then sees it; on SQLite the writes queue, and an invitation stored after the key was revoked is refused there."""
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.invited_by_api_key_id.in_(key_ids), Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 PENDING_INVITATION = "An invitation to that address is pending; revoke it first or wait until it expires."
@@ -153,6 +173,7 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
         role=role,
         token_hash=digest,
         invited_by=ctx.principal.user_id,
+        invited_by_api_key_id=ctx.principal.id if ctx.principal.kind == "api_key" else None,
         expires_at=now + timedelta(hours=services.settings.invitation_ttl_hours),
     )
     try:
@@ -164,6 +185,8 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
         if pending is None:
             raise
         raise Conflict(PENDING_INVITATION, invitation_id=pending) from None
+    if invitation.invited_by_api_key_id is not None:
+        await _check_key_still_valid(session, invitation.invited_by_api_key_id)
     await services.mailer.send(
         email,
         f"You are invited to {tenant.name} on Confide",
@@ -173,6 +196,17 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
         kind=MailKind.INVITATION,
     )
     return invitation
+
+
+async def _check_key_still_valid(session: AsyncSession, key_id: str) -> None:
+    """The key that sends an invitation may be revoked while it does (it was checked when the request came in): read
+    it again once the invitation is stored, share-locked on PostgreSQL, so that a revocation either waits for this
+    invitation to be committed and then revokes it too (revoke_key_invitations), or was committed first and this
+    invitation is refused. On SQLite the invitation's insert holds the database's write lock, so this read sees
+    every revocation committed before."""
+    live = await session.scalar(select(ApiKey.id).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).with_for_update(read=True))  # type: ignore[union-attr]
+    if live is None:
+        raise Unauthorized("This API key was revoked.")
 
 
 async def revoke_invitation(session: AsyncSession, ctx: TenantContext, *, invitation_id: str) -> Invitation:
@@ -227,8 +261,10 @@ async def create_api_key(session: AsyncSession, ctx: TenantContext, *, name: str
 
 
 async def revoke_api_key(session: AsyncSession, ctx: TenantContext, *, key_id: str) -> ApiKey:
+    """The key stops working, and the open invitations it sent are revoked with it."""
     api_key = await get_for_tenant(session, ctx, ApiKey, key_id, "API key")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
-        await session.flush()
+        await session.flush()  # the key's row first (see revoke_key_invitations)
+    await revoke_key_invitations(session, key_ids=[api_key.id], now=utcnow())  # also when sent again: nothing of the key's stays open
     return api_key
