@@ -132,6 +132,10 @@ async def test_tenant_routes_document_401_403_and_404(client, factory: Factory):
     for method in ("patch", "delete"):
         score = spec["paths"]["/v1/tenants/{tenant_id}/evaluation/scores/{score_id}"][method]
         assert "written by someone else, unless you are an admin" in score["responses"]["403"]["description"], method
+    members = spec["paths"]["/v1/tenants/{tenant_id}/members/{member_id}"]
+    assert "an owner removed by someone who is not an owner" in members["delete"]["responses"]["403"]["description"]
+    assert "the owner role granted by someone who is not an owner" in members["patch"]["responses"]["403"]["description"]
+    assert "`person-required`" in spec["paths"]["/v1/tenants/{tenant_id}/api-keys"]["post"]["responses"]["403"]["description"]
     assert not [(p, m) for p, m, op in _operations(spec) if "x-confide-forbidden" in op]
     assert "WWW-Authenticate" in read["401"]["headers"]
 

@@ -11,6 +11,7 @@ from confide.core.auth import ActiveUserDep, Principal, PrincipalDep, UserDep
 from confide.core.db import SessionDep
 from confide.core.errors import AccountRestricted, NotFound, PermissionDenied
 from confide.core.identity import ApiKey, Membership, Tenant
+from confide.core.openapi_errors import more_forbidden
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
@@ -191,6 +192,7 @@ async def list_members(
     return Page(items=[_member_out(m, u) for m, u in rows], next_cursor=next_cursor)
 
 
+OWNERS_ONLY_GRANT = "the owner role granted by someone who is not an owner (`permission-denied`)"
 SOLE_OWNER = "The member is the tenant's only owner (problem type `conflict`): make someone else owner first."
 
 
@@ -199,6 +201,7 @@ SOLE_OWNER = "The member is the tenant's only owner (problem type `conflict`): m
     response_model=MemberOut,
     summary="Change a member's role",
     responses={409: {"description": SOLE_OWNER}},
+    openapi_extra=more_forbidden(OWNERS_ONLY_GRANT, "an owner's role changed by someone who is not an owner (`permission-denied`)"),
 )
 async def update_member(
     member_id: str, body: MemberUpdate, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep
@@ -214,6 +217,7 @@ async def update_member(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a member",
     responses={409: {"description": SOLE_OWNER}},
+    openapi_extra=more_forbidden("an owner removed by someone who is not an owner (`permission-denied`)"),
 )
 async def delete_member(member_id: str, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep) -> None:
     await service.remove_member(session, ctx, member_id=member_id)
@@ -235,6 +239,7 @@ async def delete_member(member_id: str, ctx: Annotated[TenantContext, require(Pe
             "then `invitation_id` names the pending invitation)."
         }
     },
+    openapi_extra=more_forbidden(OWNERS_ONLY_GRANT),
 )
 async def create_invitation(
     body: InvitationCreate, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep, services: ServicesDep
@@ -273,7 +278,13 @@ async def accept_invitation(body: InvitationAccept, principal: ActiveUserDep, se
     return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at, role=membership.role)
 
 
-@router.post("/tenants/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated, summary="Create an API key")
+@router.post(
+    "/tenants/{tenant_id}/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    summary="Create an API key",
+    openapi_extra=more_forbidden("an API key asking (keys are created by a member signed in as themselves: `person-required`)"),
+)
 async def create_api_key(body: ApiKeyCreate, ctx: Annotated[TenantContext, require(Permission.API_KEYS_MANAGE)], session: SessionDep) -> ApiKeyCreated:
     api_key, secret = await service.create_api_key(session, ctx, name=body.name, role=body.role)
     await session.commit()
