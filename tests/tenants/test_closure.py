@@ -14,14 +14,16 @@ import sys
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 
 from confide.app import create_app
 from confide.chats import service as chats
 from confide.core.auth import Principal
+from confide.core.clock import utcnow
 from confide.core.tenancy import Role, TenantContext
 from confide.migrate import upgrade
 from confide.privacy.erasure_models import ErasureRequest, LegalHold
+from confide.privacy.models import ProcessingInstructions
 from confide.privacy.holds import TenantClosing, create_hold
 from confide.tenants import closure as closures
 from confide.tenants.closure import MAX_ATTEMPTS, LegalHoldsActive, count_rows, finish_closures
@@ -148,6 +150,28 @@ async def test_owner_closes_the_tenant_then_erases_their_account(app, base, clie
     async with app.state.sessionmaker() as session:
         record = await session.scalar(select(TenantClosure).where(TenantClosure.tenant_id == shop.tenant_id))
     assert record is not None and record.status == "closed" and record.requested_by_user_id is None, "the proof stays, unlinked from the person"
+
+
+async def test_a_closed_tenant_restored_from_a_backup_is_closed_again(app, client, shop):
+    """Its erasure ledger went with it, so the ledger's sweep would not find it (a privacy review): the erasure
+    worker's pass finds the tenant row of a closed closure in the database again and deletes the tenant again."""
+    assert (await close(client, shop)).status_code == 202
+    first = await closed(app, client, shop)
+    assert first["status"] == "closed" and first["receipt"]["deleted_with_tenant"]["tenant"] == 1
+    async with app.state.sessionmaker() as session:  # what a restore of this tenant's rows brings back
+        await session.execute(text("INSERT INTO tenant (id, name, created_at) VALUES (:id, 'Closing GmbH', :at)"), {"id": shop.tenant_id, "at": utcnow()})
+        await session.execute(
+            insert(ProcessingInstructions).values(
+                id="pin_restored", tenant_id=shop.tenant_id, version=1, answer_chats=True, store_transcripts=True, evaluate=True, operator_review=True,
+                external_llm=False, redact_pii_before_llm=True, retention_days=30, subprocessors=["hosting"], llm_provider={}, created_at=utcnow(),
+            )
+        )
+        await session.commit()
+    assert (await rows(app, shop.tenant_id))["tenant"] == 1
+
+    again = await closed(app, client, shop)
+    assert again["status"] == "closed" and again["receipt"]["deleted_with_tenant"]["tenant"] == 2, again["receipt"]
+    assert {t: n for t, n in (await rows(app, shop.tenant_id)).items() if n} == {}, "the restored rows are gone again"
 
 
 async def test_only_an_owner_may_close(app, client, factory, shop):

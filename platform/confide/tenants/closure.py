@@ -419,6 +419,7 @@ async def finish_closures(
     (PostgreSQL) so two finishers never both delete; one that raises is counted on its row and the next goes on.
     `on_closed(tenant_id)` runs for each tenant closed here (the app announces the closure again: a node that
     missed the first notice cuts its sockets now); its failure is only logged."""
+    await _reopen_restored(sessionmaker, settings=settings)
     async with sessionmaker() as session:
         ids = list((await session.scalars(select(TenantClosure.id).where(TenantClosure.status == CLOSING).order_by(TenantClosure.requested_at))).all())
     closed = 0
@@ -439,6 +440,26 @@ async def finish_closures(
             except Exception as again:  # the database itself is away: the next pass tries again
                 log.error("tenant closure: recording a failure failed: %s", type(again).__name__, extra={"closure_id": closure_id})
     return closed
+
+
+async def _reopen_restored(sessionmaker: async_sessionmaker[AsyncSession], *, settings: Settings) -> None:
+    """A closed tenant whose row is in the database again (a restore of some tenants or tables from a backup
+    taken before its closure) is closed again: off the air, and its rows deleted as the first time (its erasure
+    ledger went with it, so the ledger's sweep would not find it). The closure's receipt then counts those rows too."""
+    async with sessionmaker() as session:
+        restored = list(
+            (await session.scalars(select(TenantClosure.id).where(TenantClosure.status == CLOSED, exists().where(Tenant.id == TenantClosure.tenant_id)))).all()
+        )
+    for closure_id in restored:
+        try:
+            async with sessionmaker() as session, session.begin():
+                closure = await session.scalar(select(TenantClosure).where(TenantClosure.id == closure_id).with_for_update())
+                if closure is None or closure.status != CLOSED:
+                    continue
+                log.warning("a closed tenant is in the database again (restored from a backup?): closing it again", extra={"closure_id": closure_id, "tenant_id": closure.tenant_id})
+                await _restart(session, closure, settings=settings, principal=Principal("user", OPERATOR_ACTOR))
+        except Exception as exc:  # a restored legal hold refuses it (LegalHoldsActive): an operator decides; the next pass tries again
+            log.error("closing a restored tenant again failed: %s", type(exc).__name__, extra={"closure_id": closure_id})
 
 
 async def count_rows(session: AsyncSession, tenant_id: str) -> dict[str, int]:
