@@ -83,16 +83,22 @@ async def test_a_keys_invitation_names_the_key_and_the_list_shows_it(client, fac
     assert "API key" in schema["invited_by_api_key_id"]["description"] and "member" in schema["invited_by"]["description"]
 
 
-async def test_removing_the_member_revokes_the_invitations_their_keys_sent(client, factory, outbox):
-    """The repro: admin A creates admin key K; K invites someone as admin; the owner removes A. K stopped working,
-    but its invitation stayed open and could be accepted: the invitee became an admin."""
+async def _admins_key_invited(client, factory) -> tuple[Any, str, Any, dict, dict, dict]:  # noqa: ANN001
+    """A tenant whose admin's key sent an invitation (`sent`), and the owner's key another (`kept`: it stays)."""
     owner = await factory.user()
     tenant = await factory.tenant(owner)
     admin = await factory.member(tenant, owner, "admin")
     key = await _key(client, tenant, admin)
     owners_key = await _key(client, tenant, owner)
     sent = await _invite(client, tenant, key["headers"])
-    kept = await _invite(client, tenant, owners_key["headers"])  # another member's key: it stays, and so does its invitation
+    kept = await _invite(client, tenant, owners_key["headers"])
+    return owner, tenant, admin, key, sent, kept
+
+
+async def test_removing_the_member_revokes_the_invitations_their_keys_sent(client, factory, outbox):
+    """The repro: admin A creates admin key K; K invites someone as admin; the owner removes A. K stopped working,
+    but its invitation stayed open and could be accepted: the invitee became an admin."""
+    owner, tenant, admin, key, sent, kept = await _admins_key_invited(client, factory)
     by_owner = await _invite(client, tenant, owner.headers)
 
     r = await client.delete(f"/v1/tenants/{tenant}/members/{await _member_id(client, tenant, owner, admin)}", headers=owner.headers)
@@ -153,13 +159,7 @@ async def test_a_role_without_api_keys_manage_revokes_the_keys_invitations(clien
 
 
 async def test_an_erased_account_takes_its_keys_invitations_along(client, factory):
-    owner = await factory.user()
-    tenant = await factory.tenant(owner)
-    admin = await factory.member(tenant, owner, "admin")
-    key = await _key(client, tenant, admin)
-    owners_key = await _key(client, tenant, owner)
-    sent = await _invite(client, tenant, key["headers"])
-    kept = await _invite(client, tenant, owners_key["headers"])
+    owner, tenant, admin, key, sent, kept = await _admins_key_invited(client, factory)
     r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=admin.headers)
     assert r.status_code == 200, r.text
     invitations = await _invitations(client, tenant, owner)
