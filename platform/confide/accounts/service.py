@@ -19,7 +19,7 @@ from confide.core.ids import new_id
 from confide.core.mail import MailKind
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services, address_subject
-from confide.privacy.consent import open_subscription, request_newsletter_on_registration
+from confide.privacy.consent import open_subscription, request_newsletter
 from confide.realtime.access import access_changed_after_commit
 
 VERIFY = "verify"
@@ -170,7 +170,11 @@ async def prepare_registration(session: AsyncSession, services: Services, *, pen
     """Create the unverified account with its confirmation token and return the confirmation mail to send
     once committed; for an address that has an account, only the notice to its owner. Runs after the
     answer. A registration of the same address at the same moment makes the insert fail on the unique
-    address (IntegrityError); the caller rolls back and mails the notice instead."""
+    address (IntegrityError); the caller rolls back and mails the notice instead.
+
+    A ticked newsletter box is a request, not consent (double opt-in, policy IX): the account starts with
+    newsletter_opt_in false, and request_newsletter_of_new_account starts the subscription; the box says true
+    once its mailed confirmation is confirmed (privacy.consent.confirm_newsletter)."""
     if await find_user_by_email(session, pending.email) is not None:
         return RegistrationOutcome(registration_notice(pending.email), None)
     user = User(
@@ -182,7 +186,7 @@ async def prepare_registration(session: AsyncSession, services: Services, *, pen
         phone=pending.phone,
         company_name=pending.company_name,
         password_hash=password_hash,
-        newsletter_opt_in=pending.newsletter_opt_in,
+        newsletter_opt_in=False,  # true only once confirmed: see above
         privacy_policy_version=pending.privacy_policy_version,
         registration_ip=pending.ip,
         registered_at=pending.requested_at,
@@ -196,9 +200,10 @@ async def prepare_registration(session: AsyncSession, services: Services, *, pen
 
 async def request_newsletter_of_new_account(session: AsyncSession, services: Services, *, user_id: str, ip: str | None) -> None:
     """A ticked newsletter box starts the double opt-in (its mail goes out before the commit, as consent.py
-    does); after the account's confirmation mail went out, so that mail comes first."""
+    does); after the account's confirmation mail went out, so that mail comes first. The caller calls it only
+    for a ticked box; the account's newsletter_opt_in stays false until the subscription is confirmed."""
     user = await get_user(session, user_id=user_id)
-    await request_newsletter_on_registration(session, services, user=user, ip=ip)
+    await request_newsletter(session, services, user=user, ip=ip, channel="registration")
 
 
 async def untick_newsletter(session: AsyncSession, *, user_id: str) -> None:

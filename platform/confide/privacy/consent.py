@@ -139,12 +139,6 @@ async def request_newsletter(session: AsyncSession, services: Services, *, user:
     return subscription
 
 
-async def request_newsletter_on_registration(session: AsyncSession, services: Services, *, user: User, ip: str | None) -> None:
-    """Called by registration: a ticked newsletter box starts the double opt-in."""
-    if user.newsletter_opt_in:
-        await request_newsletter(session, services, user=user, ip=ip, channel="registration")
-
-
 async def confirm_newsletter(session: AsyncSession, services: Services, *, token: str, ip: str | None) -> NewsletterSubscription:
     now = utcnow()
     subscription = await session.scalar(select(NewsletterSubscription).where(NewsletterSubscription.confirm_token_hash == hash_token(token)))

@@ -57,7 +57,9 @@ def _count(result: Any) -> int:
 
 async def expire_access_logs(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Also what would pass its period before the next run, so no entry is older than the period (policy V.4: seven days at most).
-    The next run comes an interval later, or up to STARTUP_GRACE_SECONDS more when a node restarts just before it."""
+    The next run comes an interval later, or up to STARTUP_GRACE_SECONDS more when a node restarts just before it; a run
+    that takes longer than an interval does not delay it (RetentionJob runs this step on its own meanwhile). With the job
+    off, `confide retention run` must start at least once an interval (settings.retention_interval_seconds)."""
     ahead = settings.retention_interval_seconds + STARTUP_GRACE_SECONDS
     cutoff = now - timedelta(days=settings.access_log_retention_days) + timedelta(seconds=ahead)
     return {"access_log": _count(await session.execute(delete(AccessLog).where(AccessLog.at < cutoff)))}
@@ -200,14 +202,27 @@ async def expire_contact_messages(session: AsyncSession, now: datetime, settings
 async def expire_newsletter_requests(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     """Subscriptions never confirmed (without confirmation there is no consent to keep them for) and
     withdrawn ones (kept "until withdrawn"; the consent records keep the proof of consent and withdrawal,
-    and an unsubscribe link whose subscription is gone answers as for a used one)."""
+    and an unsubscribe link whose subscription is gone answers as for a used one).
+
+    Then the profile's newsletter box (user_account.newsletter_opt_in, in /v1/me and the export) is made to
+    say whether a confirmed subscription stands. Confirming sets it and withdrawing clears it in the same
+    transaction as the subscription, and registration no longer sets it: this clears the boxes that accounts
+    registered earlier got with their request, once that request lapses (or if it already has), and sets one
+    true again that this step cleared while a confirmation at the same moment set it."""
     stmt = delete(NewsletterSubscription).where(
         or_(
             and_(NewsletterSubscription.status == "pending", NewsletterSubscription.confirm_expires_at <= now),  # type: ignore[operator]
             NewsletterSubscription.status == "withdrawn",
         )
     )
-    return {"newsletter_subscription": _count(await session.execute(stmt))}
+    removed = {"newsletter_subscription": _count(await session.execute(stmt))}
+    confirmed = exists().where(NewsletterSubscription.user_id == User.id, NewsletterSubscription.status == "active")
+    box = User.newsletter_opt_in
+    changed = _count(await session.execute(update(User).where(box.is_(True), ~confirmed).values(newsletter_opt_in=False)))  # type: ignore[attr-defined]
+    changed += _count(await session.execute(update(User).where(box.is_(False), confirmed).values(newsletter_opt_in=True)))  # type: ignore[attr-defined]
+    if changed:
+        removed["user_account.newsletter_opt_in"] = changed
+    return removed
 
 
 async def expire_processing_log(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
@@ -321,7 +336,16 @@ def first_run_delay(last: datetime | None, now: datetime, interval: float) -> fl
 class RetentionJob:
     """Runs `run_retention` every interval in the app's lifespan. The first run comes one interval after
     the last recorded run (any node's, or `confide retention run`), a minute after start when that is past:
-    counting from start instead let restarts push it back, and access logs outlive their seven days (policy V.4)."""
+    counting from start instead let restarts push it back, and access logs outlive their seven days (policy V.4).
+
+    Runs start at fixed times, one interval after the previous one *started*, however long it took (sleeping
+    an interval after each run put interval + run duration between two, more than the access-log step looks
+    ahead). A run still going when the next is due (a long purge of chat data) does not hold the access logs
+    up either: at each due time their step runs on its own, and the next run starts at the first due time
+    after the long one ended. A node that finds another one running takes the access logs alone too, in case
+    that one stops before its next due time. So the access-log step runs at least once an interval on every
+    node, whatever the runs take, and expire_access_logs looking one interval (and the start-up grace) ahead
+    keeps every entry under seven days."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self._engine = engine
@@ -339,16 +363,42 @@ class RetentionJob:
             return interval
         return first_run_delay(last, utcnow(), interval)
 
+    async def _run(self) -> bool:
+        """Whether a run took place here (False: another node was running one, or it failed at once)."""
+        try:
+            return await run_retention(self._engine, self._settings) is not None
+        except Exception as exc:  # the next interval tries again
+            log.error("retention run failed: %s", type(exc).__name__)
+            return False
+
+    async def _expire_access_logs(self) -> None:
+        """The access-log step on its own, while a run that overran its interval goes on or when another node
+        runs (no cluster lock: deleting what is due twice deletes nothing more)."""
+        try:
+            async with AsyncSession(self._engine) as session, session.begin():
+                removed = await expire_access_logs(session, utcnow(), self._settings)
+            log.info("retention: access logs expired outside a run", extra={"removed": removed})
+        except Exception as exc:  # the next due time tries again
+            log.error("retention: expiring access logs failed: %s", type(exc).__name__)
+
     async def _loop(self) -> None:
-        delay = await self._first_delay()
+        interval = self._settings.retention_interval_seconds
+        clock = asyncio.get_running_loop().time
+        await asyncio.sleep(await self._first_delay())
         while True:
-            await asyncio.sleep(delay)
-            delay = self._settings.retention_interval_seconds
+            due = clock() + interval  # the next run: an interval after this one starts, however long it takes
+            run = asyncio.create_task(self._run(), name="confide-retention-run")
             try:
-                await run_retention(self._engine, self._settings)
-            except Exception as exc:  # the next interval tries again
-                log.error("retention run failed: %s", type(exc).__name__)
+                while not (await asyncio.wait((run,), timeout=max(0.0, due - clock())))[0]:
+                    await self._expire_access_logs()  # due again and the run still going
+                    due += interval
+            finally:
+                if not run.done():  # stopped while a run went on
+                    await cancel_and_wait(run)
+            if not run.result():  # the node running instead may stop before its next due time: take them here too
+                await self._expire_access_logs()
             self.ran.set()
+            await asyncio.sleep(max(0.0, due - clock()))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="confide-retention")

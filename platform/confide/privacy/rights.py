@@ -6,6 +6,8 @@ it is registered."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,9 +16,10 @@ from email.message import Message
 from typing import Any
 
 from sqlalchemy import Column, Table, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session, aliased
 
+from confide.core import after_commit
 from confide.core.classification import REGISTRY, Category, Holder
 from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
@@ -31,6 +34,7 @@ from confide.tenants.service import withdraw_grants
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
 from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
+from confide.privacy.gate import gate_for
 from confide.privacy.models import Objection, ProcessingLogEntry
 from confide.privacy.notices import privacy_notice
 from confide.privacy.outbox import delete_after_commit, find_matching, find_mentions, token_hashes_in
@@ -38,6 +42,8 @@ from confide.privacy.subprocessors import SubprocessorRegister
 from confide.realtime.access import access_changed_after_commit
 from confide.settings import Settings
 from confide.tables import metadata
+
+log = logging.getLogger("confide.privacy.rights")
 
 USER_TABLE = "user_account"
 ERASED_ACTOR = "erased-user"
@@ -48,6 +54,9 @@ STAFF_ID_COLUMNS: list[Column[Any]] = [
     ConversationTag.__table__.c.created_by,  # type: ignore[attr-defined]
     ConversationOutcome.__table__.c.resolved_by,  # type: ignore[attr-defined]
 ]
+# The erasure unlinks the staff id once more this long after it committed, on top of one flush interval of the
+# processing log: entries naming the account that reach the log after the erasure (see _unlink_again_after_commit).
+UNLINK_AGAIN_MARGIN_SECONDS = 10.0
 EXPORT_FORMAT = "confide-export/1"
 # Who carried out an erasure, as its receipt says: the user, signed in with their password; or the platform
 # operator, on the user's request by email to the controller once the operator has verified it.
@@ -228,7 +237,11 @@ async def erase_my_account(
 
     Self-service, the user's `password` confirms it. `operator_verified=True` is a request the user sent by
     email to the controller, which the platform operator has verified and carries out: no password is
-    checked, and the receipt says the operator carried it out. Everything else is the same."""
+    checked, and the receipt says the operator carried it out. Everything else is the same.
+
+    Where tenants' processing logs, tags and resolutions name the account as the acting staff member, the
+    rows stay and name ERASED_ACTOR: this node's buffered log entries are written first so that they are
+    among them, and the id is unlinked once more shortly after the commit (_unlink_again_after_commit)."""
     if operator_verified:
         user = await get_user(session, user_id=user_id)
     else:
@@ -249,6 +262,10 @@ async def erase_my_account(
             f"with the tenant's id as confirm_tenant_id), before {erasing}.",
             tenants=owned,
         )
+    # The processing-log entries this node still buffers about the account's own work (an operator's review a
+    # moment ago) reach the table now, so that the unlinking below finds them, as the erasure worker does before
+    # it unlinks a subject. Written in their own transaction, before this one writes (SQLite has one writer).
+    await gate_for(session).flush()
     # The API keys and open invitations this person handed out in any tenant go with them (tenants.service).
     await withdraw_grants(session, user_id=user.id, tenant_id=None, role=None)
     emails = confirmed_emails(user)
@@ -269,13 +286,12 @@ async def erase_my_account(
         if result.rowcount:  # type: ignore[attr-defined]
             target[link.table.name] = target.get(link.table.name, 0) + int(result.rowcount)  # type: ignore[attr-defined]
     # Tenants' processing logs, tags and resolutions name the acting user by id; keep the row, drop the link to the person.
-    for column in STAFF_ID_COLUMNS:
-        result = await session.execute(update(column.table).where(column == user.id).values({column.name: ERASED_ACTOR}))
-        if result.rowcount:  # type: ignore[attr-defined]
-            unlinked[column.table.name] = unlinked.get(column.table.name, 0) + int(result.rowcount)  # type: ignore[attr-defined]
+    for table, count in (await unlink_staff_id(session, user.id)).items():
+        unlinked[table] = unlinked.get(table, 0) + count
     await session.execute(delete(User).where(User.id == user.id))  # type: ignore[arg-type]
     deleted[USER_TABLE] = 1
     access_changed_after_commit(session, user_id=user.id)  # its open operator sockets close once committed (realtime/access.py)
+    _unlink_again_after_commit(session, services.settings, user.id)
     await session.flush()
     # The copies of the mails we sent to the account's addresses (no SMTP: the outbox folder), deleted once
     # the caller commits the rows' deletion: a rollback keeps the account and the mails alike.
@@ -298,6 +314,56 @@ async def erase_my_account(
             }
         ],
     }
+
+
+async def unlink_staff_id(session: AsyncSession, user_id: str) -> dict[str, int]:
+    """Replace the user id by ERASED_ACTOR wherever it names the acting staff member (STAFF_ID_COLUMNS);
+    returns the rows changed per table."""
+    unlinked: dict[str, int] = {}
+    for column in STAFF_ID_COLUMNS:
+        result = await session.execute(update(column.table).where(column == user_id).values({column.name: ERASED_ACTOR}))
+        if result.rowcount:  # type: ignore[attr-defined]
+            unlinked[column.table.name] = unlinked.get(column.table.name, 0) + int(result.rowcount)  # type: ignore[attr-defined]
+    return unlinked
+
+
+# The follow-up unlinkings scheduled on this node, held so that they are not collected while they wait.
+_UNLINKING: set[asyncio.Task[None]] = set()
+
+
+def _unlink_again_after_commit(session: AsyncSession, settings: Settings, user_id: str) -> None:
+    """Once the erasure has committed, unlink the account's id a second time, a processing-log flush interval
+    and UNLINK_AGAIN_MARGIN_SECONDS later. The erasure flushed only this node's buffer; an entry naming the
+    account can still reach the log after it: from another node's buffer (written every
+    processing_log_flush_seconds), or from a request or operator socket of the account that passed its checks
+    just before the erasure and logged after it. The second pass flushes this node's buffer again and rewrites
+    what arrived meanwhile. Best effort: a node stopped within that time skips it, and an entry that reaches the
+    log later still (a node that could not write to the database for longer) keeps the id."""
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        return
+    delay = settings.processing_log_flush_seconds + UNLINK_AGAIN_MARGIN_SECONDS
+    after_commit.pending(session, "unlink-erased-staff-again", _schedule_unlink_again).append((engine, user_id, delay))
+
+
+def _schedule_unlink_again(_session: Session, items: list[tuple[AsyncEngine, str, float]]) -> None:
+    for engine, user_id, delay in items:
+        task = asyncio.get_running_loop().create_task(_unlink_again(engine, user_id, delay), name="confide-unlink-erased-staff")
+        _UNLINKING.add(task)
+        task.add_done_callback(_UNLINKING.discard)
+
+
+async def _unlink_again(engine: AsyncEngine, user_id: str, delay: float) -> None:
+    try:
+        await asyncio.sleep(delay)
+        async with AsyncSession(engine) as session:
+            await gate_for(session).flush()
+        async with AsyncSession(engine) as session, session.begin():
+            unlinked = await unlink_staff_id(session, user_id)
+        if unlinked:
+            log.info("erased account's id unlinked again from entries that arrived after its erasure", extra={"unlinked": unlinked})
+    except Exception as exc:  # noqa: BLE001 - a background pass: logged, never raised
+        log.error("unlinking an erased account's id again failed", extra={"error_type": type(exc).__name__})
 
 
 async def restrict(session: AsyncSession, *, user_id: str) -> User:
