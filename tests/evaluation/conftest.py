@@ -1,6 +1,6 @@
-"""Evaluation tests run on their own app, which lets webhooks reach http://127.0.0.1 and retries quickly.
-It shares the backend's database with the suite's app, and is package-scoped so that its connections
-close when these tests end. The chat runs on a real uvicorn server."""
+"""Evaluation tests run on their own app (webhooks reach http://127.0.0.1 and retry quickly, as in every app of
+the suite: tests/conftest.py Backend.settings). It shares the backend's database with the suite's app, and is
+package-scoped so that its connections close when these tests end. The chat runs on a real uvicorn server."""
 
 from __future__ import annotations
 
@@ -20,14 +20,7 @@ HUMAN_RULE = {"id": "human", "kind": "escalation", "phrases": ["talk to a human"
 
 @pytest.fixture(scope="package")
 async def app(backend) -> AsyncIterator[FastAPI]:  # noqa: ANN001
-    settings = backend.settings(
-        webhook_allow_http_loopback=True,
-        webhook_retry_base_seconds=0.01,
-        webhook_retry_max_seconds=0.05,
-        webhook_timeout_seconds=5,
-        webhook_max_attempts=4,
-    )
-    async with running(create_app(settings)) as started:
+    async with running(create_app(backend.settings())) as started:
         yield started
 
 
