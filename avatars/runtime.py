@@ -85,18 +85,20 @@ def responders_of(app: FastAPI, settings: Settings) -> Responders:
     return responders
 
 
-async def may_use_llm(session: AsyncSession, ctx: TenantContext, gate: PurposeGate) -> tuple[bool, bool]:
+async def may_use_llm(session: AsyncSession, ctx: TenantContext, gate: PurposeGate) -> tuple[bool, bool, str | None]:
     """Whether the tenant's instructions let this preview reach the external LLM (the provider authorised as a
-    sub-processor and the purpose instructed, as for a chat; logged when they do), and whether its text is
-    redacted first."""
+    sub-processor and the purpose instructed, as for a chat; logged when they do), whether its text is
+    redacted first, and else why not (`not_configured`: the server has no LLM endpoint; `not_instructed`)."""
     instructions = await gate.instructions(session, ctx.tenant_id)
+    if gate.register.llm_provider is None:
+        return False, False, "not_configured"
     if not llm_provider_authorised(instructions):
-        return False, False
+        return False, False, "not_instructed"
     try:
         await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.EXTERNAL_LLM, actor=ctx.actor)
     except PurposeNotInstructed:
-        return False, False
-    return True, instructions.redact_pii_before_llm
+        return False, False, "not_instructed"
+    return True, instructions.redact_pii_before_llm, None
 
 
 async def preview(
@@ -128,12 +130,12 @@ async def preview(
             )
         message = input_verdict.passed_on(message)
 
-    external, scrub = await may_use_llm(session, ctx, gate) if engine == "openai" else (False, False)
+    external, scrub, refused = await may_use_llm(session, ctx, gate) if engine == "openai" else (False, False, None)
     if scrub:
         message = redact(message, detect_pii(message, spoken))
     reply = responders.stream(runtime.reply_request(message, language=spoken), external_llm=external)
-    if engine == "openai" and not external:
-        reply.outcome.error = "not_instructed"  # answered from the knowledge, as a chat would be
+    if refused is not None:
+        reply.outcome.error = refused  # answered from the knowledge, as a chat would be
     guard = guidelines.output_guard(spoken) if guidelines is not None else None
     sent: list[str] = []
     try:

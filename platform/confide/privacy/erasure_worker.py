@@ -388,11 +388,15 @@ async def _forget_subject(session: AsyncSession, request: ErasureRequest, target
         .where(ErasureRequest.tenant_id == t, ErasureRequest.scope == request.scope, ErasureRequest.target == target, ErasureRequest.status == "failed")
         .values(target=None)
     )
-    released = and_(LegalHold.tenant_id == t, LegalHold.scope == request.scope, LegalHold.target == target, LegalHold.released_at.is_not(None))  # type: ignore[union-attr]
-    forget: dict[str, str] = {"reason": ERASED_HOLD_TEXT, "release_reason": ERASED_HOLD_TEXT}
-    if request.scope != "conversation":  # a conversation's id names nobody (its stub stays)
-        forget["target"] = request.subject_ref or ERASED
-    await session.execute(update(LegalHold).where(released).values(**forget))
+    named = [(request.scope, target)]
+    if request.scope == "customer":  # the customer's chats run under a visitor id derived from the reference
+        named.append(("visitor", customer_visitor_id(t, target)))
+    for scope, value in named:
+        released = and_(LegalHold.tenant_id == t, LegalHold.scope == scope, LegalHold.target == value, LegalHold.released_at.is_not(None))  # type: ignore[union-attr]
+        forget: dict[str, str] = {"reason": ERASED_HOLD_TEXT, "release_reason": ERASED_HOLD_TEXT}
+        if scope != "conversation":  # a conversation's id names nobody (its stub stays)
+            forget["target"] = request.subject_ref or ERASED
+        await session.execute(update(LegalHold).where(released).values(**forget))
 
 
 def _loggable(counts: dict[str, int]) -> dict[str, int]:

@@ -107,7 +107,8 @@ def recorded_provider(subprocessors: tuple[str, ...] | list[str], register: Subp
 def from_row(row: ProcessingInstructions, register: SubprocessorRegister) -> Instructions:
     llm_id = _llm_id(register)
     recorded = row.llm_provider
-    changed = bool(recorded) and llm_id in row.subprocessors and recorded != provider_record(register)
+    # {} recorded with `llm` authorised: no provider was configured then, so any configured later is a change.
+    changed = recorded is not None and "llm" in row.subprocessors and recorded != provider_record(register)
     return Instructions(
         tenant_id=row.tenant_id,
         version=row.version,

@@ -17,8 +17,8 @@ Beyond the database: each batch first removes the visitors' keys in the broker (
 connection groups) and mails in the outbox folder that mention a visitor id, customer reference or
 conversation id of the batch. Both are idempotent, so a batch that fails or a worker that dies simply
 repeats them. Search data lives in the message rows (index entries, generated columns, triggers), so it
-goes with them. Once a PURGE batch has committed, the chat nodes are told (realtime/access.py): the open
-widgets on those conversations close with 4410, and operators watching them stop.
+goes with them. Once a batch has committed, the chat nodes are told (realtime/access.py): the open widgets
+on those conversations close with 4410, and operators watching them stop.
 """
 
 from __future__ import annotations
@@ -280,9 +280,9 @@ class Purger:
         erased_ids: list[str],
         queue_updates: list[dict[str, Any]],
     ) -> dict[str, int]:
-        """The conversation rows themselves, in one transaction with the last stragglers. In PURGE mode
-        `erased_ids` gets the conversations erased, and `queue_updates` the operators' frames for those of
-        them that were in a queue or live."""
+        """The conversation rows themselves, in one transaction with the last stragglers. `erased_ids` gets
+        the conversations erased, and in PURGE mode `queue_updates` the operators' frames for those of them
+        that were in a queue or live."""
         c = Conversation
         counts: dict[str, int] = {}
         now = utcnow()
@@ -303,7 +303,11 @@ class Purger:
         else:
             _add(counts, "chat_message", _rows(await session.execute(delete(Message).where(Message.conversation_id.in_(unheld)))))  # type: ignore[attr-defined]
             await self._related(session, counts, unheld, mode)
-            _add(counts, "conversation", _rows(await session.execute(delete(c).where(c.id.in_(ids), ~held_clause(), *still))))  # type: ignore[attr-defined]
+            deleted = (await session.scalars(delete(c).where(c.id.in_(ids), ~held_clause(), *still).returning(c.id))).all()  # type: ignore[attr-defined]
+            closures = metadata.tables["tenant_closure"]
+            if await session.scalar(select(closures.c.id).where(closures.c.tenant_id == tenant_id)) is None:
+                erased_ids.extend(deleted)  # their open widgets close too (no queue update: nothing is left to show); a closing tenant's say `tenant-closed`
+            _add(counts, "conversation", len(deleted))
         visitors = sorted({r.visitor_id for r in rows if r.visitor_id != ERASED})
         if unlink_log_as is not None and visitors:
             _add(counts, "processing_log_unlinked", await _unlink(session, tenant_id, visitors, unlink_log_as))

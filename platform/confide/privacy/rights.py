@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from confide.core import after_commit
 from confide.core.classification import REGISTRY, Category, Holder
 from confide.core.clock import utcnow
+from confide.core.futures import cancel_and_wait
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
 from confide.accounts.models import EmailToken
@@ -348,9 +349,21 @@ def _unlink_again_after_commit(session: AsyncSession, settings: Settings, user_i
 
 def _schedule_unlink_again(_session: Session, items: list[tuple[AsyncEngine, str, float]]) -> None:
     for engine, user_id, delay in items:
-        task = asyncio.get_running_loop().create_task(_unlink_again(engine, user_id, delay), name="confide-unlink-erased-staff")
+        task = asyncio.get_running_loop().create_task(_unlink_again(engine, user_id, delay), name=_task_name(engine))
         _UNLINKING.add(task)
         task.add_done_callback(_UNLINKING.discard)
+
+
+async def stop_unlinking(engine: AsyncEngine) -> None:
+    """At the app's shutdown: its follow-up unlinkings still waiting are dropped (best effort, see above), as its
+    engine closes."""
+    for task in [t for t in _UNLINKING if t.get_name() == _task_name(engine)]:
+        _UNLINKING.discard(task)
+        await cancel_and_wait(task)
+
+
+def _task_name(engine: AsyncEngine) -> str:
+    return f"confide-unlink-erased-staff-{id(engine.sync_engine)}"
 
 
 async def _unlink_again(engine: AsyncEngine, user_id: str, delay: float) -> None:

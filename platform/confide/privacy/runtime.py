@@ -12,6 +12,7 @@ from confide.core.broker import Broker
 from confide.privacy.erasure_worker import ErasureWorker, PassHook
 from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
+from confide.privacy.rights import stop_unlinking
 from confide.privacy.instructions import count_changed_providers, record_legacy_providers
 from confide.privacy.subprocessors import register_from_settings, unstated_llm_provider
 from confide.settings import Settings
@@ -91,5 +92,6 @@ async def stop_privacy(app: FastAPI) -> None:
     """Stops the jobs (an erasure batch in flight rolls back and resumes on the next start) and writes
     the processing-log entries still buffered."""
     await app.state.erasure_worker.stop()
+    await stop_unlinking(app.state.engine)
     await app.state.retention_job.stop()
     await app.state.purpose_gate.stop()

@@ -49,7 +49,7 @@ from confide.core.futures import cancel_and_wait
 from confide.privacy.holds import ERASED
 from confide.realtime import access, channels
 from confide.realtime.protocol import ERASED_DETAIL, CloseCode
-from confide.tenants.closure import closed_among
+from confide.tenants.closure import CLOSED_AMONG_BATCH, closed_among
 
 log = logging.getLogger("confide.realtime.live")
 
@@ -397,10 +397,15 @@ class LiveConnections:
 
 
 async def erased_among(session: AsyncSession, conversation_ids: list[str]) -> list[str]:
-    """Those of these conversations that were erased (their stub left, or their row gone with the tenant)."""
+    """Those of these conversations that were erased (their stub left), in queries of at most CLOSED_AMONG_BATCH
+    ids. A row not found is not counted: a new conversation is named before it is committed, and a tenant's
+    deleted rows go with its closure (cut as `tenant-closed`)."""
     c = Conversation
-    found = dict((await session.execute(select(c.id, c.status).where(c.id.in_(conversation_ids)))).all())  # type: ignore[attr-defined]
-    return [cid for cid in conversation_ids if found.get(cid, ERASED) == ERASED]
+    erased: set[str] = set()
+    for start in range(0, len(conversation_ids), CLOSED_AMONG_BATCH):
+        batch = conversation_ids[start : start + CLOSED_AMONG_BATCH]
+        erased.update((await session.scalars(select(c.id).where(c.id.in_(batch), c.status == ERASED))).all())  # type: ignore[attr-defined]
+    return [cid for cid in conversation_ids if cid in erased]
 
 
 def _remove(index: dict[str, set[Any]], key: str, connection: object) -> None:

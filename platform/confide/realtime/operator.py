@@ -60,6 +60,9 @@ class _SignedOut(Exception):
     """The operator's session, membership or permission has ended: the connection is closed."""
 
 
+ERASED_WHILE_JOINING = "This conversation's data was erased while you joined it; nothing is left to watch."
+
+
 class _Flood(Exception):
     """Kept flooding after rate-limited errors: the connection is closed."""
 
@@ -399,11 +402,16 @@ class OperatorConnection:
             # does not answer): the frame fails, the connection goes on.
             async with asyncio.timeout(JOIN_SUBSCRIBE_SECONDS):
                 await subscribed
-        except BaseException:
+        except BaseException as exc:
             if self.watching.get(conversation_id, (None, None))[1] is task:
                 del self.watching[conversation_id]  # not joined: the next join tries again
             await cancel_and_wait(task)
+            current = asyncio.current_task()
+            if isinstance(exc, asyncio.CancelledError) and current is not None and not current.cancelling():
+                raise FrameError("invalid-transition", ERASED_WHILE_JOINING) from None  # forget_erased stopped it, not this connection ending
             raise
+        if self.watching.get(conversation_id, (None, None))[1] is not task:  # erased while subscribing (forget_erased said `left`)
+            raise FrameError("invalid-transition", ERASED_WHILE_JOINING)
         try:
             await self._send({"type": "joined", "conversation": conversation_summary(conversation), "notes": [message_frame(n, conversation_id=conversation_id) for n in notes]})
             await delivery.catch_up(0)

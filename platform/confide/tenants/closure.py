@@ -460,6 +460,13 @@ async def _reopen_restored(sessionmaker: async_sessionmaker[AsyncSession], *, se
                 await _restart(session, closure, settings=settings, principal=Principal("user", OPERATOR_ACTOR))
         except Exception as exc:  # a restored legal hold refuses it (LegalHoldsActive): an operator decides; the next pass tries again
             log.error("closing a restored tenant again failed: %s", type(exc).__name__, extra={"closure_id": closure_id})
+            try:  # off the air all the same: no chat, no key, no webhook of a closed tenant while it waits
+                async with sessionmaker() as session, session.begin():
+                    tenant_id = await session.scalar(select(TenantClosure.tenant_id).where(TenantClosure.id == closure_id))
+                    if tenant_id is not None:
+                        await _take_off_air(session, tenant_id)
+            except Exception as again:  # noqa: BLE001 - the next pass tries again
+                log.error("taking a restored tenant off the air failed: %s", type(again).__name__, extra={"closure_id": closure_id})
 
 
 async def count_rows(session: AsyncSession, tenant_id: str) -> dict[str, int]:
