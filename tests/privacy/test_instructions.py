@@ -224,3 +224,36 @@ async def test_instructions_from_before_the_provider_was_kept_get_the_current_on
             rows = (await session.scalars(select(ProcessingInstructions).where(ProcessingInstructions.tenant_id == tenant).order_by(ProcessingInstructions.version))).all()
         assert rows[0].llm_provider == {} and rows[1].llm_provider["location"] == "EU (France)"
         assert (await c.get(base(tenant), headers=owner.headers)).json()["llm_provider_authorised"] is True
+
+
+def _register_json(llm_name: str, llm_location: str) -> str:
+    """A register from CONFIDE_SUBPROCESSORS_JSON whose LLM entry has an id of its own."""
+    import json
+
+    return json.dumps(
+        [
+            {"id": "hosting", "name": "Host GmbH", "kind": "hosting", "purpose": "Hosting", "location": "EU (Germany)", "transfer_safeguard": "EU", "required": True},
+            {"id": "eu-llm", "name": llm_name, "kind": "llm", "purpose": "Avatar replies", "location": llm_location, "transfer_safeguard": "EU"},
+        ]
+    )
+
+
+async def test_a_new_llm_provider_needs_a_new_authorisation_under_an_llm_entry_of_another_id(backend, factory):
+    """The register's LLM entry may have an id other than `llm` (CONFIDE_SUBPROCESSORS_JSON): authorising it is
+    tied to the provider behind it all the same (a review found a provider change under such an id went unseen)."""
+    owner = await factory.user()
+    tenant = await factory.tenant(owner)
+    llm_on = {"authorised_subprocessors": ["hosting", "eu-llm"], "purposes": {"external_llm": True}}
+    first = backend.settings(openai_base_url="https://llm.example.eu/v1", subprocessors_json=_register_json("Alpha LLM SE", "EU (Ireland)"), retention_job_enabled=False)
+    async with running(create_app(first)) as node, hooked_client(node) as c:
+        r = await c.post(base(tenant), json=llm_on, headers=owner.headers)
+        assert r.status_code == 201, r.text
+        assert r.json()["llm_provider_authorised"] is True and r.json()["llm_provider"]["name"] == "Alpha LLM SE"
+
+    moved = backend.settings(openai_base_url="https://llm.example.eu/v1", subprocessors_json=_register_json("Beta LLM Inc.", "USA"), retention_job_enabled=False)
+    async with running(create_app(moved)) as node, hooked_client(node) as c:
+        body = (await c.get(base(tenant), headers=owner.headers)).json()
+        assert body["llm_provider_authorised"] is False and body["llm_provider_changed"] is True, body
+        assert body["llm_provider"]["name"] == "Alpha LLM SE"
+        r = await c.post(base(tenant), json=llm_on, headers=owner.headers)
+        assert r.status_code == 201 and r.json()["llm_provider_authorised"] is True and r.json()["llm_provider"]["name"] == "Beta LLM Inc."

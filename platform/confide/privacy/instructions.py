@@ -19,7 +19,7 @@ from confide.core.errors import Conflict, InvalidInput
 from confide.core.ids import new_id
 from confide.core.tenancy import TenantContext
 from confide.privacy.models import ProcessingInstructions
-from confide.privacy.subprocessors import SubprocessorRegister
+from confide.privacy.subprocessors import LLM, SubprocessorRegister
 
 DEFAULT_RETENTION_DAYS = 30
 PURPOSE_FLAGS = ("answer_chats", "store_transcripts", "evaluate", "operator_review", "external_llm")
@@ -87,6 +87,12 @@ def _llm_id(register: SubprocessorRegister) -> str | None:
     return provider.id if provider else None
 
 
+def _authorised_llm_id(register: SubprocessorRegister) -> str:
+    """The id a tenant names to authorise the LLM provider: the register's entry of kind `llm` (which
+    CONFIDE_SUBPROCESSORS_JSON may name otherwise), or `llm` while no provider is configured."""
+    return _llm_id(register) or LLM
+
+
 def provider_record(register: SubprocessorRegister) -> dict[str, str]:
     """What a tenant authorises when it authorises `llm`: the provider as the register describes it now."""
     provider = register.llm_provider
@@ -98,8 +104,7 @@ def provider_record(register: SubprocessorRegister) -> dict[str, str]:
 def recorded_provider(subprocessors: tuple[str, ...] | list[str], register: SubprocessorRegister, *, kept: dict[str, str] | None = None) -> dict[str, str]:
     """The LLM entry a version records: {} without `llm` among its sub-processors; else the one it keeps
     from the version before (a change that did not name the sub-processors again), or the current one."""
-    llm = _llm_id(register) or "llm"
-    if llm not in subprocessors:
+    if _authorised_llm_id(register) not in subprocessors:
         return {}
     return kept if kept else provider_record(register)
 
@@ -108,7 +113,7 @@ def from_row(row: ProcessingInstructions, register: SubprocessorRegister) -> Ins
     llm_id = _llm_id(register)
     recorded = row.llm_provider
     # {} recorded with `llm` authorised: no provider was configured then, so any configured later is a change.
-    changed = recorded is not None and "llm" in row.subprocessors and recorded != provider_record(register)
+    changed = recorded is not None and _authorised_llm_id(register) in row.subprocessors and recorded != provider_record(register)
     return Instructions(
         tenant_id=row.tenant_id,
         version=row.version,
@@ -220,8 +225,8 @@ async def record_legacy_providers(session: AsyncSession, register: SubprocessorR
     upgrade), the others {}. Run at start-up; returns how many rows it filled in."""
     t = ProcessingInstructions
     rows = (await session.execute(select(t.id, t.subprocessors).where(t.llm_provider.is_(None)))).all()  # type: ignore[union-attr]
-    for row_id, subprocessors in rows:
-        await session.execute(update(t).where(t.id == row_id).values(llm_provider=recorded_provider(subprocessors or [], register)))
+    if rows:  # one executemany (ORM bulk update by primary key), not a statement per row
+        await session.execute(update(t), [{"id": row_id, "llm_provider": recorded_provider(subprocessors or [], register)} for row_id, subprocessors in rows])
     return len(rows)
 
 
