@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from confide.core.db import batched
 from confide.core.futures import cancel_and_wait, settle
 
 log = logging.getLogger("confide.broker")
@@ -483,12 +484,13 @@ class RedisBroker(Broker):
 
     # Values live under the prefix, counters under prefix + "rl:", groups under prefix + "grp:".
     _NAMESPACES = ("", "rl:", "grp:")
+    UNLINK_BATCH = 3000  # keys per UNLINK
 
     async def purge(self, *names: str) -> int:
         full = [self.key(ns + n) for n in names for ns in self._NAMESPACES]
         removed = 0
-        for start in range(0, len(full), 3000):
-            removed += int(await self._redis.unlink(*full[start : start + 3000]))
+        for batch in batched(full, self.UNLINK_BATCH):
+            removed += int(await self._redis.unlink(*batch))
         return removed
 
     async def delete_matching(self, pattern: str) -> int:
@@ -499,8 +501,8 @@ class RedisBroker(Broker):
                 found.add(key)
         keys = sorted(found)
         removed = 0
-        for start in range(0, len(keys), 3000):
-            removed += int(await self._redis.unlink(*keys[start : start + 3000]))
+        for batch in batched(keys, self.UNLINK_BATCH):
+            removed += int(await self._redis.unlink(*batch))
         return removed
 
     # Groups are sorted sets scored by expiry time (wall clock, shared by every node).

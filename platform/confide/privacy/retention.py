@@ -28,6 +28,7 @@ from confide.core.futures import cancel_and_wait
 from confide.core.locks import cluster_lock
 from confide.core.mail import MailKind
 from confide.core.clock import utcnow
+from confide.core.db import batched
 from confide.core.identity import AuthSession, Membership, User
 from confide.core.ids import new_id
 from confide.privacy.chat_retention import expire_chat_data
@@ -190,8 +191,8 @@ async def expire_contact_messages(session: AsyncSession, now: datetime, settings
     )
     rows = (await session.execute(select(c.id, c.objection_token_hash).where(due))).all()
     counts = {"contact_message": 0}
-    for start in range(0, len(rows), BATCH):
-        ids = [r.id for r in rows[start : start + BATCH]]
+    for batch in batched(rows, BATCH):
+        ids = [r.id for r in batch]
         counts["contact_message"] += _count(await session.execute(delete(c).where(c.id.in_(ids))))  # type: ignore[attr-defined]
     hashes = {r.objection_token_hash for r in rows}
     if hashes:

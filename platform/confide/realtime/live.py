@@ -45,6 +45,7 @@ from confide.core.broker import (
     Broker,
     Subscription,
 )
+from confide.core.db import batched
 from confide.core.futures import cancel_and_wait
 from confide.privacy.holds import ERASED
 from confide.realtime import access, channels
@@ -402,8 +403,7 @@ async def erased_among(session: AsyncSession, conversation_ids: list[str]) -> li
     deleted rows go with its closure (cut as `tenant-closed`)."""
     c = Conversation
     erased: set[str] = set()
-    for start in range(0, len(conversation_ids), CLOSED_AMONG_BATCH):
-        batch = conversation_ids[start : start + CLOSED_AMONG_BATCH]
+    for batch in batched(conversation_ids, CLOSED_AMONG_BATCH):
         erased.update((await session.scalars(select(c.id).where(c.id.in_(batch), c.status == ERASED))).all())  # type: ignore[attr-defined]
     return [cid for cid in conversation_ids if cid in erased]
 

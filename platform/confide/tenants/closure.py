@@ -40,6 +40,7 @@ from avatars.models import Avatar
 from confide.core.auth import Principal
 from confide.core.broker import TENANT_CLOSED_CHANNEL, Broker
 from confide.core.clock import utcnow
+from confide.core.db import batched
 from confide.core.errors import Conflict, InvalidInput, NotFound
 from confide.core.identity import ApiKey, Membership, Tenant
 from confide.core.ids import new_id
@@ -182,8 +183,7 @@ async def closed_among(session: AsyncSession, tenant_ids: Collection[str]) -> se
     closure notices while its broker was away (realtime/live.py)."""
     wanted = list(dict.fromkeys(tenant_ids))
     closed: set[str] = set()
-    for start in range(0, len(wanted), CLOSED_AMONG_BATCH):
-        batch = wanted[start : start + CLOSED_AMONG_BATCH]
+    for batch in batched(wanted, CLOSED_AMONG_BATCH):
         still_open = await session.scalars(
             select(Tenant.id).where(Tenant.id.in_(batch), ~exists().where(TenantClosure.tenant_id == Tenant.id))  # type: ignore[attr-defined]
         )
