@@ -95,6 +95,14 @@ def parse_erased_message(raw: str) -> tuple[str, list[str]]:
     return tenant_id, ids
 
 
+def erased_notices(tenant_id: str, conversation_ids: list[str], queue_updates: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """What announces an erasure on the broker, as (channel, message): the control notice that cuts the
+    sockets, then the tenant's operators' queue updates. A node publishes them (live.py) as the worker
+    run on its own does (below)."""
+    operators = channels.operators(tenant_id)
+    return [(CONVERSATIONS_ERASED_CHANNEL, erased_message(tenant_id, conversation_ids)), *((operators, orjson.dumps(frame).decode()) for frame in queue_updates)]
+
+
 async def announce_conversations_erased(
     sessionmaker: async_sessionmaker[AsyncSession], broker: Broker | None, tenant_id: str, conversation_ids: list[str], queue_updates: list[dict[str, Any]]
 ) -> None:
@@ -107,9 +115,8 @@ async def announce_conversations_erased(
         if node is not None:
             node.announce_conversations_erased(tenant_id, conversation_ids, queue_updates)
         elif broker is not None:
-            await broker.publish(CONVERSATIONS_ERASED_CHANNEL, erased_message(tenant_id, conversation_ids), "")
-            for frame in queue_updates:
-                await broker.publish(channels.operators(tenant_id), orjson.dumps(frame).decode(), "")
+            for channel, message in erased_notices(tenant_id, conversation_ids, queue_updates):
+                await broker.publish(channel, message, "")
     except Exception as exc:  # noqa: BLE001 - the erasure stands; see above
         log.warning("announcing erased conversations failed", extra={"error_type": type(exc).__name__})
 

@@ -31,7 +31,6 @@ import logging
 from collections import OrderedDict
 from typing import Any, Protocol
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,7 +47,7 @@ from confide.core.broker import (
 from confide.core.db import batched
 from confide.core.futures import cancel_and_wait
 from confide.privacy.holds import ERASED
-from confide.realtime import access, channels
+from confide.realtime import access
 from confide.realtime.protocol import ERASED_DETAIL, CloseCode
 from confide.tenants.closure import CLOSED_AMONG_BATCH, closed_among
 
@@ -215,9 +214,8 @@ class LiveConnections:
         """After an erasure's batch committed on this node (realtime/access.py): cut here at once, tell the
         other nodes, and send the tenant's operators (on every node) the queue updates."""
         self.conversations_erased(tenant_id, conversation_ids)
-        self._publish(CONVERSATIONS_ERASED_CHANNEL, access.erased_message(tenant_id, conversation_ids))
-        for frame in queue_updates:
-            self._publish(channels.operators(tenant_id), orjson.dumps(frame).decode())
+        for channel, message in access.erased_notices(tenant_id, conversation_ids, queue_updates):
+            self._publish(channel, message)
 
     def _publish(self, channel: str, message: str) -> None:
         async def publish() -> None:
