@@ -257,6 +257,8 @@ RATE_LIMITED_ROUTES = {
     ("post", "/v1/contact"),
     ("post", "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/ping"),  # pings per tenant (webhook_pings_per_minute)
     ("post", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/preview"),  # previews per tenant (each may be an LLM call)
+    ("get", "/v1/tenants/{tenant_id}/exports/conversations"),  # exports a tenant runs at once (export_concurrency_per_tenant)
+    ("get", "/v1/tenants/{tenant_id}/exports/manifest"),
     # every operator route: wrong X-Operator-Token values per address (privacy/operators.py)
     ("get", "/v1/admin/contact-messages"),
     ("get", "/v1/admin/contact-messages/{message_id}"),
@@ -315,7 +317,7 @@ def _functions_of(module: types.ModuleType):
 def test_every_rate_limit_is_found_from_a_route(app: FastAPI):
     """The analysis follows only the calls the code names. Every function that checks a rate limit must be
     reached from some route that way, and RateLimited is raised nowhere but in the Services methods the analysis
-    looks for (openapi_errors.RATE_LIMITS), so a rate limit added where the analysis cannot see it fails here
+    looks for (openapi_errors.RATE_LIMITS) and the export slots' claim, so a rate limit added where the analysis cannot see it fails here
     instead of going undocumented."""
     reached = {
         function
@@ -342,7 +344,7 @@ def test_every_rate_limit_is_found_from_a_route(app: FastAPI):
                     for node in ast.walk(function):
                         if isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "RateLimited":
                             raised.append((str(source.relative_to(root.parent)), function.name))
-    checks = sorted(("confide/core/services.py", method.__name__) for method in openapi_errors.RATE_LIMITS)
+    checks = sorted([*(("confide/core/services.py", method.__name__) for method in openapi_errors.RATE_LIMITS), ("confide/privacy/export.py", openapi_errors.EXPORT_SLOT_CLAIM)])
     assert sorted(raised) == checks, raised
 
 

@@ -293,7 +293,9 @@ class Settings(BaseSettings):
         "service-unavailable with Retry-After. Keep it well below the pool (database_pool_size plus 10; 15 on SQLite), so stalled downloads "
         "never take the connections every other request needs.",
     )
-    export_concurrency_per_tenant: int = Field(default=2, ge=1, le=100, description="Exports (and export manifests) one tenant runs at once across all nodes; more answer 503 the same way.")
+    export_concurrency_per_tenant: int = Field(
+        default=2, ge=1, le=100, description="Exports (and export manifests) one tenant runs at once across all nodes; more answer 429 rate-limited with Retry-After."
+    )
     export_stall_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="An export whose client takes no data for this long is ended (the download stops without its manifest) and its database connection and snapshot are released."
     )

@@ -1,7 +1,7 @@
 """Security review F1: an export download that stalls (or crawls) must not hold a database connection, or
 a snapshot, without bound. A real uvicorn server on a loopback port; raw sockets request an export and
-never read it. Other requests keep working; exports over the caps answer 503 `service-unavailable` with
-Retry-After; a stalled or overlong export is ended (without its manifest) and gives its connection back."""
+never read it. Other requests keep working; exports over the node's cap answer 503 `service-unavailable`, over
+the tenant's 429 `rate-limited`, both with Retry-After; a stalled or overlong export is ended (without its manifest) and gives its connection back."""
 
 from __future__ import annotations
 
@@ -124,14 +124,15 @@ async def test_stalled_exports_leave_the_pool_to_everyone_else(app, backend, cli
                     *[http.get(f"/v1/tenants/{c.tenant_id}/avatars", headers=c.owner.headers) for _ in range(10)],
                 )
                 assert {r.status_code for r in answers} == {200}, [r.status_code for r in answers if r.status_code != 200]
-                assert codes.count(200) == 2 and codes.count(503) == 33, codes
-                refused = next(s for s in stalled if s.head.startswith(b"HTTP/1.1 503"))
+                assert codes.count(200) == 2 and codes.count(429) == 33, codes
+                refused = next(s for s in stalled if s.head.startswith(b"HTTP/1.1 429"))
                 body = await refused.rest(5)
                 assert b"retry-after: " in body.lower()
                 problem = json.loads(body.split(b"\r\n\r\n", 1)[1])
-                assert problem["type"].endswith("/service-unavailable") and problem["retry_after"] >= 1 and "2 exports" in problem["detail"]
+                assert problem["type"].endswith("/rate-limited") and problem["retry_after"] >= 1 and "2 exports" in problem["detail"], problem
                 assert more_codes == [200, 503, 503], "the node streams 3 at most, whichever tenants"
-                assert "This server" in json.loads((await more[1].rest(5)).split(b"\r\n\r\n", 1)[1])["detail"]
+                problem = json.loads((await more[1].rest(5)).split(b"\r\n\r\n", 1)[1])
+                assert problem["type"].endswith("/service-unavailable") and "This server" in problem["detail"] and "tenant" not in problem["detail"]
                 r = await http.get(export_path(c), headers=c.owner.headers)
                 assert r.status_code == 503 and r.headers["retry-after"].isdigit() and r.headers["content-type"] == "application/problem+json"
                 r = await http.get(export_path(c, "manifest"), headers=c.owner.headers)
@@ -229,7 +230,7 @@ async def test_the_tenant_cap_holds_across_nodes(app, backend, client, factory):
             assert await stalled.status() == 200
             async with httpx.AsyncClient(base_url=second, timeout=20) as http:
                 r = await http.get(export_path(a), headers=a.owner.headers)
-                assert r.status_code == 503 and "1 export at once" in r.json()["detail"], r.text
+                assert r.status_code == 429 and "1 export at once" in r.json()["detail"] and r.headers["retry-after"].isdigit(), r.text
         finally:
             stalled.close()
         async with httpx.AsyncClient(base_url=second, timeout=30) as http:

@@ -20,7 +20,8 @@ place and cached as FastAPI caches it (`app.openapi_schema`):
   itself is left as declared.
 - 429 `rate-limited`, with its `Retry-After` header, where the route can reach a rate limit. Rate limits
   are no dependency: services check them (`Services.enforce_rate`, or `Services.refuse_if_spent` for a
-  limit that counts only failures; both raise `RateLimited`) deep inside the route's work. So the route's
+  limit that counts only failures; both raise `RateLimited`, as does claiming an export slot over the
+  tenant's cap) deep inside the route's work. So the route's
   code is read (`rate_limited`): the endpoint and its dependencies, and every function of Confide's own
   packages they name, transitively, are searched for a call of either. A route that declares its 429
   keeps its own description; one that does not gets a general one.
@@ -125,7 +126,10 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 # Every rate limit an HTTP route can run into is checked by one of these methods; they raise RateLimited (429,
 # Retry-After). Called on a Services instance, they are found by their names in the calling code.
 RATE_LIMITS = (Services.enforce_rate, Services.refuse_if_spent)
-_RATE_LIMIT_NAMES = frozenset(method.__name__ for method in RATE_LIMITS)
+# An export over its tenant's own concurrency cap answers 429 too (privacy/export.py, ExportSlots.claim_export_slot,
+# called on the app's slots): found by its name, as core names no domain's class.
+EXPORT_SLOT_CLAIM = "claim_export_slot"
+_RATE_LIMIT_NAMES = frozenset(method.__name__ for method in RATE_LIMITS) | {EXPORT_SLOT_CLAIM}
 # The packages whose functions are followed when looking for a rate limit (see rate_limited).
 OWN_PACKAGES = frozenset({"confide", "avatars", "guidelines"})
 TOO_MANY_REQUESTS = (

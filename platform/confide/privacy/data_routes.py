@@ -46,17 +46,23 @@ EXPORT_DESCRIPTION = (
     "related tables (`rule_hit`, evaluation rows); the last record is the `manifest` with counts per type and the SHA-256 of every "
     "byte before it. Filters combine: one end customer (visitor_id and/or customer_ref) and/or the conversations started in [from, to). "
     "Each export is written to your processing log with its counts. A tenant runs at most a few exports (and manifests) at once, "
-    "and each server a few in all (see CONFIDE_EXPORT_CONCURRENCY_PER_TENANT and _PER_NODE); more answer 503 with Retry-After. "
+    "and each server a few in all (see CONFIDE_EXPORT_CONCURRENCY_PER_TENANT and _PER_NODE); more answer 429 (the tenant's) or 503 (the server's), with Retry-After. "
     "Read the download as it comes: an export whose client takes no data for CONFIDE_EXPORT_STALL_SECONDS (30 by default), or that "
     "streams longer than CONFIDE_EXPORT_MAX_SECONDS (an hour), is ended mid-body, without its manifest; export a long history in "
     "parts with from/to."
 )
+_RETRY_AFTER = {"Retry-After": {"description": "Whole seconds to wait before trying again.", "schema": {"type": "integer"}}}
 BUSY = {
+    429: {
+        "description": "This tenant already runs as many exports (and manifests) at once as it may, `export_concurrency_per_tenant` "
+        "(problem type `rate-limited`); `Retry-After` says when to try again.",
+        "headers": _RETRY_AFTER,
+    },
     503: {
-        "description": "This tenant already runs as many exports (and manifests) at once as it may, or this server reads as many as it may "
-        "(problem type `service-unavailable`); `Retry-After` says when to try again.",
-        "headers": {"Retry-After": {"description": "Whole seconds to wait before trying again.", "schema": {"type": "integer"}}},
-    }
+        "description": "This server reads as many exports at once as it may, whichever tenants' (problem type `service-unavailable`); "
+        "`Retry-After` says when to try again, here or on another node.",
+        "headers": _RETRY_AFTER,
+    },
 }
 
 
@@ -89,7 +95,7 @@ async def _authorized_export(
     request: Request, ctx: TenantContext, session: SessionDep, services: ServicesDep, flt: ExportFilter, fmt: str
 ) -> tuple[Export, ExportSlot]:
     """A slot first (a refused export is neither counted nor logged), then the purpose gate; the slot is the caller's to release."""
-    slot = await _export_slots(request.app).claim(ctx.tenant_id)
+    slot = await _export_slots(request.app).claim_export_slot(ctx.tenant_id)
     try:
         counts = await count_in_scope(session, flt)
         await authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.EXPORT, actor=ctx.actor, subject_ref=_export_subject(services.settings, flt), counts=counts)

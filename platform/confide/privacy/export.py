@@ -49,8 +49,9 @@ Instead the connection is held, and the holding is bounded (`ExportSlots`, `Expo
 
 An export that was ended is closed mid-body, without its manifest: the client sees a broken download (and
 a file without the manifest line is incomplete by definition), never one that looks whole. Over a cap the
-answer is 503 `service-unavailable` with Retry-After: the server is at its capacity for exports, no rate
-was exceeded, and another node (or the same one shortly) can serve it. The manifest route reads as much as
+node's cap answers 503 `service-unavailable` with Retry-After: the server is at its capacity for exports,
+and another node (or the same one shortly) can serve it. Over the tenant's own cap it is 429 `rate-limited`,
+with Retry-After: that limit is the tenant's own usage, wherever it asks. The manifest route reads as much as
 an export and takes a slot the same way.
 """
 
@@ -79,7 +80,7 @@ from starlette.types import Receive, Scope, Send
 from confide.chats.models import Conversation, Message
 from confide.core.broker import Broker
 from confide.core.clock import as_utc, utcnow
-from confide.core.errors import ServiceUnavailable
+from confide.core.errors import RateLimited, ServiceUnavailable
 from confide.core.spreadsheet import neutralise
 from confide.privacy.holds import ERASED
 from confide.privacy.purge import related_tables
@@ -318,8 +319,8 @@ class ExportSlots:
         self._node = os.urandom(4).hex()
         self._serial = itertools.count()
 
-    async def claim(self, tenant_id: str) -> ExportSlot:
-        """A slot for one export of `tenant_id`, or 503 at once. Per tenant the earliest claims win: claims are
+    async def claim_export_slot(self, tenant_id: str) -> ExportSlot:
+        """A slot for one export of `tenant_id`, or at once 503 (this node's cap) or 429 (the tenant's). Per tenant the earliest claims win: claims are
         named by time, and one that finds `per_tenant` earlier ones in the group withdraws. Two nodes claiming
         in the same instant may both win: the cap can be overrun by the claims in flight, never by more."""
         if self.running >= self.per_node:
@@ -335,7 +336,11 @@ class ExportSlots:
                 members = []
             if slot.member in members[self.per_tenant :]:
                 n = self.per_tenant
-                raise _busy(f"This tenant is running {n} export{'s' if n != 1 else ''} at once already, the most it may; wait until one has finished.")
+                raise RateLimited(
+                    BUSY_RETRY_AFTER,
+                    f"This tenant is running {n} export{'s' if n != 1 else ''} at once already, the most it may; wait until one has finished. "
+                    f"Try again in {BUSY_RETRY_AFTER} seconds.",
+                )
         except BaseException:
             await slot.release()
             raise
