@@ -106,7 +106,7 @@ def recorded_provider(subprocessors: tuple[str, ...] | list[str], register: Subp
     from the version before (a change that did not name the sub-processors again), or the current one."""
     if _authorised_llm_id(register) not in subprocessors:
         return {}
-    return kept if kept else provider_record(register)
+    return kept if kept is not None else provider_record(register)  # {} kept: authorised with no provider known, confirmed for none
 
 
 def from_row(row: ProcessingInstructions, register: SubprocessorRegister) -> Instructions:
