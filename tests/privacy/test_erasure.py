@@ -424,6 +424,43 @@ async def test_a_node_that_missed_the_erasure_notice_cuts_the_socket_once_resubs
         await kept.expect("pong")
 
 
+async def test_an_operator_watch_that_missed_the_erasure_notice_ends_once_resubscribed(app, client, factory, monkeypatch):
+    """As for visitor sockets: the node asks the database about the conversations its operators watch too, and those
+    erased meanwhile end with `left` (reason `erased`); the catch-up used to leave them watching a conversation gone."""
+    from confide.realtime import access
+    from tests.support.chat import live_server, operator, published_avatar, visitor
+
+    async def lost(*args, **kwargs):
+        return None
+
+    monkeypatch.setattr(access, "announce_conversations_erased", lost)
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Deaf Desk GmbH")
+    avatar = await published_avatar(client, owner, tenant_id)
+    shop = Shop(owner, tenant_id, avatar["avatar_id"])
+    async with live_server(app) as base, operator(base, tenant_id, owner.token) as (ops, _):
+        async with visitor(base, avatar["widget_key"]) as (chat, welcome), visitor(base, avatar["widget_key"]) as (kept, kept_welcome):
+            await chat.expect("message")
+            await kept.expect("message")
+        gone, stays = welcome["conversation_id"], kept_welcome["conversation_id"]
+
+        async def next_frame(kind: str) -> dict:
+            """Past the transcript a join replays (`message` frames)."""
+            while (frame := await ops.expect(kind, "message"))["type"] != kind:
+                pass
+            return frame
+
+        for conversation_id in (gone, stays):
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            await next_frame("joined")
+        done = await finished(app, client, shop, (await erase(client, shop, {"scope": "conversation", "conversation_id": gone}))["id"])
+        assert done["status"] == "done"
+        app.state.chat.live._catch_up()  # what the broker's resubscription hook runs  # noqa: SLF001
+        assert await next_frame("left") == {"type": "left", "conversation_id": gone, "reason": "erased"}
+        watching = app.state.chat.live._operators[owner.id]  # noqa: SLF001
+        assert [c.watched() for c in watching] == [(stays,)], "the other watch goes on"
+
+
 async def test_the_ledger_erases_restored_data_but_not_a_new_conversation(app, client, shop):
     old = utcnow() - timedelta(days=3)
     await seed_conversation(app, shop, visitor_id="vis_l1", customer_ref="crm-ledger", at=old)

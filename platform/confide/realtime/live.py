@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -81,6 +82,9 @@ class OperatorSocket(Cuttable, Protocol):
 
     async def forget_erased(self, conversation_ids: set[str]) -> None:
         """Stop watching those of these conversations it watches, each with a `left` frame (reason `erased`)."""
+
+    def watched(self) -> Collection[str]:
+        """The conversations it watches (has joined)."""
 
 
 class VisitorSocket(Cuttable, Protocol):
@@ -336,7 +340,7 @@ class LiveConnections:
         await self._cut_missed_closures()
         if self._visitors:
             await self._recheck_avatars(tuple(self._visitors))
-            await self._cut_missed_erasures()
+        await self._cut_missed_erasures()
 
     async def _cut_missed_closures(self) -> None:
         """One query for every tenant this node holds sockets for; the closed ones are cut as if the notice had come."""
@@ -351,21 +355,26 @@ class LiveConnections:
             self.tenant_closed(tenant_id)
 
     async def _cut_missed_erasures(self) -> None:
-        """One query for the conversations of this node's visitor sockets: those erased meanwhile are cut."""
+        """One query for the conversations of this node's visitor sockets and of its operators' watches: visitors
+        on those erased meanwhile are cut, operators stop watching them (`left`, reason `erased`). The queue
+        updates the notice carried are not sent again: an operator's queue shows them until it is read anew."""
         by_conversation: dict[str, list[VisitorSocket]] = {}
         for group in self._visitors.values():
             for connection in group:
                 if connection.conversation_id:
                     by_conversation.setdefault(connection.conversation_id, []).append(connection)
-        if not by_conversation:
+        watchers = [(c, tuple(c.watched())) for group in self._operators.values() for c in group]
+        watched = {cid for _, cids in watchers for cid in cids}
+        if not by_conversation and not watched:
             return
         try:
             async with self._sessionmaker() as session:
-                gone = await erased_among(session, list(by_conversation))
+                gone = set(await erased_among(session, list(by_conversation.keys() | watched)))
         except Exception as exc:  # noqa: BLE001 - the database away: each socket is refused at its next write
             log.warning("checking for missed erasures failed", extra={"error_type": type(exc).__name__})
             return
-        cuts = [c.cut(CloseCode.CONVERSATION_ERASED, "conversation-erased", ERASED_DETAIL) for cid in gone for c in by_conversation[cid]]
+        cuts = [c.cut(CloseCode.CONVERSATION_ERASED, "conversation-erased", ERASED_DETAIL) for cid in gone & by_conversation.keys() for c in by_conversation[cid]]
+        cuts += [c.forget_erased(gone) for c, cids in watchers if gone.intersection(cids)]
         for result in await asyncio.gather(*cuts, return_exceptions=True):
             if isinstance(result, Exception):
                 log.warning("cutting a connection failed", extra={"error_type": type(result).__name__})

@@ -129,6 +129,9 @@ class OperatorConnection:
             if not await self._authorized():
                 await self._cut_locked(CloseCode.UNAUTHORIZED, "unauthorized", ACCESS_ENDED_DETAIL)
 
+    def watched(self) -> tuple[str, ...]:
+        return tuple(self.watching)
+
     async def forget_erased(self, conversation_ids: set[str]) -> None:
         """An erasure purged these conversations (live.py): those watched stop, each with `left` (reason `erased`)."""
         for conversation_id in conversation_ids & self.watching.keys():
