@@ -69,3 +69,34 @@ async def test_without_stored_transcripts_an_idle_conversation_loses_its_text_af
     assert run.status == "done"
     assert await messages_of(app, abandoned) == [] and (await conversation(app, abandoned)).status == "erased"
     assert len(await messages_of(app, live)) == 2, "a conversation still going keeps its messages while it lasts"
+
+
+async def test_a_retention_run_from_the_command_line_closes_the_widgets_open_on_what_it_expired(app, backend, client, factory):
+    """`confide retention run` holds no sockets: it tells the chat nodes over Redis what it erased, as a node does,
+    so a widget still open on an expired conversation closes with 4410 at once (it stayed open until its next write)."""
+    import pytest
+    from sqlalchemy import update
+
+    from confide.chats.models import Conversation
+    from confide.privacy.cli import _run
+    from tests.realtime.test_access_cut import frames_until_close
+    from tests.support.chat import live_server, published_avatar, visitor
+
+    if backend.redis_url is None:
+        pytest.skip("the command and the node share no broker without Redis (SQLite runs the in-process one)")
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Expiring GmbH")
+    avatar = await published_avatar(client, owner, tenant_id)
+    async with live_server(app) as base, visitor(base, avatar["widget_key"]) as (chat, welcome), visitor(base, avatar["widget_key"]) as (kept, _):
+        await chat.expect("message")
+        await kept.expect("message")
+        async with app.state.sessionmaker() as session:  # last active 40 days ago: past the default 30
+            await session.execute(update(Conversation).where(Conversation.id == welcome["conversation_id"]).values(updated_at=utcnow() - timedelta(days=40)))
+            await session.commit()
+        result = await _run(app.state.settings)
+        assert result["status"] == "done", result
+        frames, closed = await frames_until_close(chat)
+        assert closed.code == 4410 and frames[-1]["problem"]["type"].endswith("/conversation-erased"), (closed, frames[-1:])
+        await kept.send({"type": "ping"})
+        await kept.expect("pong")
+    assert await messages_of(app, welcome["conversation_id"]) == []

@@ -8,14 +8,17 @@ import asyncio
 import contextlib
 import json
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from confide.core.broker import create_broker
 from confide.core.db import create_engine
 from confide.core.errors import ProblemError
 from confide.privacy.retention import recent_runs, run_retention, run_to_dict
+from confide.realtime.access import BrokerOnlyNode, register_node, unregister_node
 from confide.settings import Settings
 from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
@@ -33,7 +36,8 @@ async def _run(settings: Settings) -> dict[str, Any]:
     register_every_step()
     engine = create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size, pre_ping=settings.database_pool_pre_ping)
     try:
-        run = await run_retention(engine, settings)
+        async with _telling_the_nodes(settings, engine):
+            run = await run_retention(engine, settings)
     finally:
         await engine.dispose()
     return run_to_dict(run) if run else {"status": "skipped", "detail": "another node is running the retention job right now"}
@@ -88,6 +92,37 @@ async def _closures(settings: Settings, args: argparse.Namespace) -> Any:
 
 
 ANNOUNCE_SECONDS = 5.0  # at most this long for the notice to leave; the closure stands either way
+
+
+@asynccontextmanager
+async def _telling_the_nodes(settings: Settings, engine: AsyncEngine) -> AsyncIterator[None]:
+    """What this command commits on `engine` reaches the running chat nodes over Redis, as a node's own changes do:
+    the widgets open on conversations it expired close with 4410 at once (realtime/access.py), not at their next
+    write. Without Redis, or with Redis away, the command runs all the same and says so."""
+    if not settings.redis_url:
+        yield
+        return
+    broker = create_broker(settings.redis_url, settings.redis_prefix)
+    node: BrokerOnlyNode | None = None
+    try:
+        async with asyncio.timeout(ANNOUNCE_SECONDS):
+            if not await broker.ping():
+                raise ConnectionError("the broker does not answer")
+            await broker.start()
+        node = BrokerOnlyNode(broker)
+        register_node(engine.sync_engine, node)
+    except Exception as exc:  # noqa: BLE001 - the run goes on; open widgets close at their next write
+        print(json.dumps({"warning": "the chat nodes will not be told what this run erased", "error_type": type(exc).__name__}), file=sys.stderr)
+    try:
+        yield
+    finally:
+        if node is not None:
+            unregister_node(engine.sync_engine, node)
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(ANNOUNCE_SECONDS):
+                    await node.flush()
+        with contextlib.suppress(Exception):
+            await broker.close()
 
 
 async def _announce(settings: Settings, tenant_id: str) -> None:

@@ -28,6 +28,7 @@ Only core imports here: domains (accounts, privacy, tenants, avatars) call this 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Protocol
 
@@ -37,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from confide.core import after_commit
-from confide.core.broker import CONVERSATIONS_ERASED_CHANNEL, Broker
+from confide.core.broker import ACCESS_CHANGED_CHANNEL, AVATAR_ACCESS_CHANGED_CHANNEL, CONVERSATIONS_ERASED_CHANNEL, Broker
 from confide.realtime import channels
 
 log = logging.getLogger("confide.realtime.access")
@@ -60,6 +61,36 @@ class AccessListener(Protocol):
 
 # The node serving each database engine (one per app): an after-commit hook finds its node by the session's bind.
 _nodes: dict[Engine, AccessListener] = {}
+
+
+class BrokerOnlyNode:
+    """The AccessListener of a process that holds no sockets (`confide retention run`): it cuts nothing itself and
+    publishes each notice for the chat nodes, as a node does for the others. `flush()` before the broker closes."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self._publishing: list[asyncio.Task[None]] = []
+
+    def _publish(self, channel: str, message: str) -> None:
+        self._publishing.append(asyncio.create_task(self._broker.publish(channel, message, ""), name="confide-access-announce"))
+
+    def announce_access_changed(self, *, user_id: str, tenant_id: str | None) -> None:
+        self._publish(ACCESS_CHANGED_CHANNEL, access_message(user_id=user_id, tenant_id=tenant_id))
+
+    def announce_avatar_access_changed(self, avatar_id: str) -> None:
+        self._publish(AVATAR_ACCESS_CHANGED_CHANNEL, avatar_id)
+
+    def announce_conversations_erased(self, tenant_id: str, conversation_ids: list[str], queue_updates: list[dict[str, Any]]) -> None:
+        for channel, message in erased_notices(tenant_id, conversation_ids, queue_updates):
+            self._publish(channel, message)
+
+    async def flush(self) -> None:
+        """Wait until every notice has been handed to the broker and sent; failures are logged."""
+        publishing, self._publishing = self._publishing, []
+        for result in await asyncio.gather(*publishing, return_exceptions=True):
+            if isinstance(result, Exception):
+                log.warning("announcing to the chat nodes failed", extra={"error_type": type(result).__name__})
+        await self._broker.flush()
 
 
 def register_node(engine: Engine, node: AccessListener) -> None:
