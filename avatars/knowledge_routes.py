@@ -37,6 +37,8 @@ _language = TypeAdapter(LanguageTag)
     status_code=status.HTTP_201_CREATED,
     response_model=EntryOut,
     summary="Add a Q&A entry",
+    description="Owners, admins and editors (`avatars:write`). Adds to the draft's knowledge; the live version keeps its own copy until the next "
+    "publish. Tags are stored lower-case and without duplicates; an avatar holds at most 5,000 entries (409 beyond).",
     responses={409: {"description": f"The avatar holds {store.MAX_ENTRIES} Q&A entries already, the most it may (problem type `conflict`)."}},
 )
 async def create_entry(avatar_id: str, body: EntryCreate, ctx: Writer, session: SessionDep) -> KnowledgeEntry:
@@ -45,7 +47,13 @@ async def create_entry(avatar_id: str, body: EntryCreate, ctx: Writer, session: 
     return entry
 
 
-@router.get("/entries", response_model=Page[EntryOut], summary="List Q&A entries")
+@router.get(
+    "/entries",
+    response_model=Page[EntryOut],
+    summary="List Q&A entries",
+    description="Every role (`avatars:read`). The draft's Q&A entries in the order they were added, cursor-paged; `language` and `tag` "
+    "narrow the list. What a published version answers from is in its snapshot (`GET …/versions/{version}`).",
+)
 async def list_entries(
     avatar_id: str,
     ctx: Reader,
@@ -69,7 +77,13 @@ async def list_entries(
     return Page(items=rows, next_cursor=next_cursor)
 
 
-@router.get("/entries/{entry_id}", response_model=EntryOut, summary="Read a Q&A entry")
+@router.get(
+    "/entries/{entry_id}",
+    response_model=EntryOut,
+    summary="Read a Q&A entry",
+    description="Every role (`avatars:read`). The entry as the draft holds it: its questions, answer, language and tags. An entry of "
+    "another avatar, even in the same tenant, answers 404.",
+)
 async def read_entry(avatar_id: str, entry_id: str, ctx: Reader, session: SessionDep) -> KnowledgeEntry:
     return await store.get_entry(session, ctx, avatar_id=avatar_id, entry_id=entry_id)
 
@@ -81,7 +95,13 @@ async def update_entry(avatar_id: str, entry_id: str, body: EntryUpdate, ctx: Wr
     return entry
 
 
-@router.delete("/entries/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a Q&A entry")
+@router.delete(
+    "/entries/{entry_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a Q&A entry",
+    description="Owners, admins and editors (`avatars:write`). Removes it from the draft at once; the live version keeps its own copy until the next "
+    "publish, so visitors still get its answer until then.",
+)
 async def delete_entry(avatar_id: str, entry_id: str, ctx: Writer, session: SessionDep) -> None:
     await store.delete_entry(session, ctx, avatar_id=avatar_id, entry_id=entry_id)
     await session.commit()
@@ -176,6 +196,10 @@ def _document_out(document: KnowledgeDocument, detail: bool = False) -> Document
     status_code=status.HTTP_201_CREATED,
     response_model=DocumentOut,
     summary="Upload a plain-text or Markdown document; it is split into searchable chunks",
+    description="Owners, admins and editors (`avatars:write`). Send the text as the raw body (`text/plain` or `text/markdown`) or as the `file` part "
+    "of a multipart upload: UTF-8, at most 1,000,000 bytes (413), anything else 415. It is kept whole and split at headings, paragraphs and "
+    "sentences into chunks of at most 800 characters that the avatar searches; an avatar holds at most 100 documents (409) of 20,000,000 bytes in "
+    "all (413), and the live version keeps its own copy until the next publish.",
     openapi_extra=_UPLOAD_BODY,
     responses={
         409: {"description": f"The avatar holds {store.MAX_DOCUMENTS} documents already, the most it may (problem type `conflict`)."},
@@ -198,7 +222,13 @@ async def upload_document(
     return _document_out(document)
 
 
-@router.get("/documents", response_model=Page[DocumentOut], summary="List documents (without their text)")
+@router.get(
+    "/documents",
+    response_model=Page[DocumentOut],
+    summary="List documents (without their text)",
+    description="Every role (`avatars:read`). The draft's documents in the order they were uploaded, cursor-paged, each with its title, "
+    "media type, language, size and number of chunks; read one document for its text.",
+)
 async def list_documents(avatar_id: str, ctx: Reader, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[DocumentOut]:
     avatar = await store.get_avatar(session, ctx, avatar_id)
     rows, next_cursor = await paginate(
@@ -213,12 +243,24 @@ async def list_documents(avatar_id: str, ctx: Reader, session: SessionDep, servi
     return Page(items=[_document_out(d) for d in rows], next_cursor=next_cursor)
 
 
-@router.get("/documents/{document_id}", response_model=DocumentDetail, summary="Read a document with its text")
+@router.get(
+    "/documents/{document_id}",
+    response_model=DocumentDetail,
+    summary="Read a document with its text",
+    description="Every role (`avatars:read`). The text exactly as uploaded (`content`), with its title, media type, language, size and "
+    "number of chunks. A document of another avatar, even in the same tenant, answers 404.",
+)
 async def read_document(avatar_id: str, document_id: str, ctx: Reader, session: SessionDep) -> DocumentOut:
     return _document_out(await store.get_document(session, ctx, avatar_id=avatar_id, document_id=document_id), detail=True)
 
 
-@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a document and its chunks")
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a document and its chunks",
+    description="Owners, admins and editors (`avatars:write`). Removes the document, its text and its chunks from the draft at once; the live "
+    "version keeps its own copy until the next publish, so visitors still get answers from it until then.",
+)
 async def delete_document(avatar_id: str, document_id: str, ctx: Writer, session: SessionDep) -> None:
     await store.delete_document(session, ctx, avatar_id=avatar_id, document_id=document_id)
     await session.commit()
@@ -227,7 +269,14 @@ async def delete_document(avatar_id: str, document_id: str, ctx: Writer, session
 # ---- Search, import, export --------------------------------------------------------------------
 
 
-@router.get("/search", response_model=SearchResults, summary="Search the draft's knowledge as the avatar would")
+@router.get(
+    "/search",
+    response_model=SearchResults,
+    summary="Search the draft's knowledge as the avatar would",
+    description="Every role (`avatars:read`). Matches `q` against the draft's Q&A entries and document chunks as the avatar matches a "
+    "visitor's question, unpublished changes included, and returns the best hits with a score from 0 to 1 (`limit`, 5 by default, at most 50); "
+    "`language` keeps knowledge in that language or in none. `q` is required (422 on `query.q`); nothing is stored.",
+)
 async def search(
     avatar_id: str,
     ctx: Reader,
@@ -245,7 +294,14 @@ async def search(
     )
 
 
-@router.get("/export", response_model=KnowledgeExport, summary="Export all entries and documents as JSON")
+@router.get(
+    "/export",
+    response_model=KnowledgeExport,
+    summary="Export all entries and documents as JSON",
+    description="Every role (`avatars:read`). The draft's whole knowledge in one JSON document, not paged: entries and documents in the "
+    "order they were added, in the form `POST …/knowledge/import` takes, to copy it to another avatar or keep a backup. Ids and chunks are left out "
+    "(an import makes new ones).",
+)
 async def export_knowledge(avatar_id: str, ctx: Reader, session: SessionDep) -> KnowledgeExport:
     return await store.export_knowledge(session, ctx, avatar_id=avatar_id)
 
@@ -254,6 +310,10 @@ async def export_knowledge(avatar_id: str, ctx: Reader, session: SessionDep) -> 
     "/import",
     response_model=ImportResult,
     summary="Import entries and documents from JSON: all or nothing",
+    description="Owners, admins and editors (`avatars:write`). Takes the body `GET …/knowledge/export` gives: `mode=append` (the default) adds to "
+    "the draft's knowledge, `mode=replace` deletes it first. Every entry and document is checked before anything is kept, so an error (422 naming "
+    "the item, 409 past 5,000 entries or 100 documents, 413 past 20,000,000 bytes of documents) leaves the knowledge as it was. Imported items get "
+    "new ids; the live version keeps its own copy until the next publish.",
     responses={
         409: {
             "description": f"The avatar would hold more than {store.MAX_ENTRIES} Q&A entries or {store.MAX_DOCUMENTS} documents "

@@ -55,3 +55,13 @@ async def test_the_operator_token_is_a_security_scheme(app: FastAPI, client):
                 assert operation["security"] == [{"OperatorToken": []}], (method, path)  # the operator token alone
             assert not [p for p in operation.get("parameters", []) if p["in"] == "header" and p["name"].lower() == "x-operator-token"], (method, path)
     assert len(secured) >= 13 and secured == needing == admin, secured ^ needing ^ admin
+
+
+async def test_every_operation_has_a_description(client):
+    """Every operation says, beyond its summary, what a caller needs to know: who may call it, paging and order, what
+    happens to related data, limits, privacy effects. A summary alone is not enough, nor a description of a few words."""
+    spec = (await client.get("/openapi.json")).json()
+    operations = [(method, path, op) for path, item in spec["paths"].items() for method, op in item.items()]
+    assert len(operations) > 100
+    short = [(method, path, (op.get("description") or "").strip()) for method, path, op in operations if len((op.get("description") or "").strip()) < 40]
+    assert not short, short

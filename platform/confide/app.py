@@ -173,11 +173,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ResponseHeaders)  # outside the body limit and the error middleware: their answers get the headers too
     install_metrics(app)  # outermost middleware, and GET /metrics
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness: the process is up",
+        description="No authentication. Answers 200 with `status` `ok` and the running `version` whenever the process serves requests; it checks "
+        "neither the database nor the broker, so use it for liveness and `/readyz` to decide whether to send traffic to this node.",
+    )
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/readyz", tags=["health"], summary="Readiness: the database and the broker answer", responses={503: {"description": "Not ready"}})
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: the database and the broker answer",
+        description="No authentication. Runs `SELECT 1` on the database and pings the broker (Redis; the in-process broker always answers): 200 with "
+        "`checks` when both answer, else 503 `service-unavailable` naming what does not answer, with the same `checks`, so a load balancer can take "
+        "the node out of rotation.",
+        responses={503: {"description": "Not ready"}},
+    )
     async def readyz(request: Request) -> dict[str, Any]:
         checks = {"database": False, "broker": False}
         try:

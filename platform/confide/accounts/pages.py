@@ -161,6 +161,10 @@ for _page in PAGES:
     SCRIPT_PATH,
     tags=["accounts"],
     summary="The script of the pages mailed links open",
+    description="No authentication. The one script of the pages mailed links open (`/account/verify-email`, `/account/reset-password`, "
+    "`/contact/objection`, `/newsletter/confirm`, `/newsletter/unsubscribe`): it takes the token from the URL fragment, removes it from the address "
+    "bar and POSTs it to the page's API route when the person presses the button, never on opening. Served by Confide itself with a strong `ETag` "
+    "and `Cache-Control: no-cache`: a matching `If-None-Match` answers 304.",
     response_class=Response,
     responses={200: {"content": {"application/javascript": {}}, "description": "The script."}, 304: {"description": "Not modified."}},
 )

@@ -88,6 +88,10 @@ async def resend_verification(body: ResendVerification, request: Request, servic
     "/accounts/verify",
     response_model=Profile,
     summary="Confirm an email address with the mailed token",
+    description="No login: the mailed token (`cft_…`) is the proof. It confirms the address of a new registration, after which the account can sign "
+    "in, or the new address asked for with `PATCH /v1/me`, which then replaces the old one at once (the former address gets a notice naming neither "
+    "the new address nor the person). The token works once and expires after `CONFIDE_VERIFICATION_TTL_HOURS` (48 by default): an unknown, used or "
+    "expired one answers 400 `invalid-token`; a restricted account cannot confirm an address change (403 `account-restricted`).",
     responses={
         409: {
             "description": "An email change's token whose new address belongs to another account by now (problem type `conflict`): "
@@ -163,14 +167,29 @@ async def confirm_password_reset(body: PasswordResetConfirm, request: Request, s
     await session.commit()
 
 
-@api.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"], summary="Sign out: revoke this token")
+@api.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["auth"],
+    summary="Sign out: revoke this token",
+    description="Revokes the login token this request carries, at once; the account's other sessions stay signed in (`POST /v1/me/password` or a "
+    "password reset signs them all out). Operator websockets opened with the token close on every node. For a person's token only: an API key "
+    "answers 403 `person-required` (revoke a key with `DELETE …/api-keys/{key_id}`).",
+)
 async def logout(principal: UserDep, session: SessionDep) -> None:
     assert principal.session_id is not None
     await service.logout(session, session_id=principal.session_id)
     await session.commit()
 
 
-@api.get("/me", response_model=Profile, summary="Read my profile (Art. 15)")
+@api.get(
+    "/me",
+    response_model=Profile,
+    summary="Read my profile (Art. 15)",
+    description="Your account as stored: email (and `pending_email` while a new address awaits confirmation), names, pseudonym, phone, company, "
+    "newsletter opt-in, the privacy policy version you accepted and `status` (`active` or `restricted`). A restricted account may read it too; an "
+    "API key answers 403 `person-required`. Everything held about you, with purposes and retention, is `GET /v1/me/export`.",
+)
 async def read_me(principal: UserDep, session: SessionDep) -> Profile:
     return profile_of(await service.get_user(session, user_id=principal.id))
 
@@ -194,7 +213,16 @@ async def update_me(body: ProfileUpdate, principal: ActiveUserDep, session: Sess
     return profile_of(user)
 
 
-@api.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change my password; signs out every other session")
+@api.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change my password; signs out every other session",
+    description="Send `current_password` and `new_password`; the new one is judged as at registration, also against your own details (422 naming "
+    "`body.new_password`), and a wrong current one answers 401 `invalid-credentials`. The session that sends it stays signed in; every other session "
+    "is revoked (their operator websockets close) and a reset token mailed before stops working. Password checks are limited per account (10 in 15 "
+    "minutes, shared with address changes and account erasure; 429 beyond), and a restricted account cannot change its password (403 "
+    "`account-restricted`).",
+)
 async def change_password(body: PasswordChange, principal: ActiveUserDep, session: SessionDep, services: ServicesDep) -> None:
     await service.change_password(
         session, services, user_id=principal.id, session_id=principal.session_id, current=body.current_password, new=body.new_password

@@ -170,7 +170,14 @@ async def list_conversations(
     return Page(items=[_out(c, tags_by_id[c.id]) for c in rows], next_cursor=services.cursors.encode(scope, after) if after else None)
 
 
-@router.get("/conversations/{conversation_id}", response_model=ConversationOut, summary="One conversation (without its messages; see transcript)")
+@router.get(
+    "/conversations/{conversation_id}",
+    response_model=ConversationOut,
+    summary="One conversation (without its messages; see transcript)",
+    description="Every role (`chats:read`). Its status, avatar and version, visitor, assignee, tags, rating and times; the messages are in "
+    "`…/transcript`. Reading it is operator review: refused (403 `purpose-not-instructed`) when the tenant's instructions do not allow it, and "
+    "recorded in the processing log. A conversation whose data was erased answers with its anonymous stub (`status` `erased`).",
+)
 async def read_conversation(conversation_id: str, ctx: Reader, session: SessionDep, gate: PurposeGateDep) -> ConversationOut:
     conversation = await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
     await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=ctx.actor, subject_ref=conversation.visitor_id)
@@ -219,6 +226,8 @@ async def tag_conversation(conversation_id: str, body: TagsIn, ctx: Operator, se
     "/conversations/{conversation_id}/tags/{tag}",
     response_model=ConversationOut,
     summary="Remove a tag from a conversation (idempotent)",
+    description="Owners, admins and operators (`chats:operate`). A tag the conversation does not carry changes nothing and answers the conversation "
+    "all the same; one that is not a valid tag answers 422 on `path.tag`. Tags are not activity: `updated_at` stays.",
     responses=ERASED_CONFLICT,
 )
 async def untag_conversation(conversation_id: str, ctx: Operator, session: SessionDep, tag: str = Path(max_length=64)) -> ConversationOut:
@@ -256,7 +265,15 @@ async def assign_conversation(conversation_id: str, body: AssignIn, ctx: Operato
     return await _one_out(session, ctx, conversation)
 
 
-@router.post("/conversations/{conversation_id}/unassign", response_model=ConversationOut, summary="Unassign a conversation", responses=ERASED_CONFLICT)
+@router.post(
+    "/conversations/{conversation_id}/unassign",
+    response_model=ConversationOut,
+    summary="Unassign a conversation",
+    description="Owners, admins and operators (`chats:operate`). Any of them may unassign a conversation, whoever "
+    "holds it; its status stays as it is (an operator's live chat is not handed back), and every operator of the tenant sees the change in their "
+    "queue. One without an assignee changes nothing; assignment is not activity, so `updated_at` stays.",
+    responses=ERASED_CONFLICT,
+)
 async def unassign_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     if await inbox.set_assignee(session, conversation=conversation, assignee_id=None):
@@ -290,6 +307,9 @@ async def close_conversation(conversation_id: str, ctx: Operator, session: Sessi
     "/conversations/{conversation_id}/reopen",
     response_model=ConversationOut,
     summary="Reopen a closed conversation (the avatar answers again)",
+    description="Owners, admins and operators (`chats:operate`). Adds a `reopened` event that the visitor and every "
+    "operator see, and puts the conversation back with the avatar (`status` `avatar`), unassigned. Only a closed conversation can be reopened. Where "
+    "the tenant's instructions do not store transcripts, its earlier messages were deleted when it closed and do not come back.",
     responses={409: {"description": "Not closed, or the conversation's data was erased (`invalid-transition`)."}},
 )
 async def reopen_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:

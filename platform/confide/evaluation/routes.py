@@ -113,6 +113,10 @@ ERASED_CONFLICT = {409: {"description": "The conversation's data was erased (`co
     "/evaluation/conversations",
     response_model=Page[ConversationMetricsOut],
     summary="Metrics of closed conversations, oldest first",
+    description="Every role (`evaluation:read`). One row per closed conversation whose metrics were computed (only where evaluation was instructed "
+    "at its close), cursor-paged; `from`/`to` are the UTC days the conversations started, both inclusive, and the filters combine. Rows stay when a "
+    "conversation is deleted (`conversation_id` null). Reading it is evaluation: refused (403 `purpose-not-instructed`) when the tenant's "
+    "instructions do not allow it, and recorded in the processing log.",
 )
 async def list_metrics(
     ctx: Reader,
@@ -229,7 +233,13 @@ async def ratings(
 NAME_TAKEN = "Another score definition of this tenant has that name, ignoring case and spacing (problem type `conflict`)."
 
 
-@router.get("/evaluation/score-definitions", response_model=Page[ScoreDefinitionOut], summary="Score definitions")
+@router.get(
+    "/evaluation/score-definitions",
+    response_model=Page[ScoreDefinitionOut],
+    summary="Score definitions",
+    description="Every role (`evaluation:read`). The tenant's score definitions (at most 100) in the order they were created, cursor-paged, each "
+    "with its kind and its range or labels. They hold no conversation data, so reading them is not gated by the processing instructions.",
+)
 async def list_definitions(ctx: Reader, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[ScoreDefinitionOut]:
     rows, next_cursor = await paginate(
         session, tenant_select(ctx, ScoreDefinition), ScoreDefinition.id, cursors=services.cursors, scope=f"sdef:{ctx.tenant_id}", cursor=cursor, limit=limit
@@ -242,6 +252,9 @@ async def list_definitions(ctx: Reader, session: SessionDep, services: ServicesD
     status_code=status.HTTP_201_CREATED,
     response_model=ScoreDefinitionOut,
     summary="Define a score (admins): numeric with a range, categorical with labels, or boolean",
+    description="Owners and admins (`tenant:manage`). `numeric` needs a finite `min_value` below `max_value`, `categorical` at least two labels, "
+    "unique ignoring case, `boolean` neither; otherwise 422 naming the field. Kind, range and labels are fixed from now on (only name and "
+    "description change); a name must be unique in the tenant, ignoring case and spacing, and a tenant has at most 100 definitions (409).",
     responses={409: {"description": NAME_TAKEN[:-1] + "; or the tenant has its 100 score definitions already."}},
 )
 async def create_definition(body: ScoreDefinitionIn, ctx: Manager, session: SessionDep) -> ScoreDefinitionOut:
@@ -252,7 +265,13 @@ async def create_definition(body: ScoreDefinitionIn, ctx: Manager, session: Sess
     return ScoreDefinitionOut.model_validate(row)
 
 
-@router.get("/evaluation/score-definitions/{definition_id}", response_model=ScoreDefinitionOut, summary="A score definition")
+@router.get(
+    "/evaluation/score-definitions/{definition_id}",
+    response_model=ScoreDefinitionOut,
+    summary="A score definition",
+    description="Every role (`evaluation:read`). Its name, description, kind and range or labels: what a score's `value` is checked against. Not "
+    "gated by the processing instructions: a definition holds no conversation data.",
+)
 async def read_definition(definition_id: str, ctx: Reader, session: SessionDep) -> ScoreDefinitionOut:
     return ScoreDefinitionOut.model_validate(await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition"))
 
@@ -272,7 +291,9 @@ async def update_definition(definition_id: str, body: ScoreDefinitionChange, ctx
 
 
 @router.delete(
-    "/evaluation/score-definitions/{definition_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a score definition and its scores (admins)"
+    "/evaluation/score-definitions/{definition_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a score definition and its scores (admins)",
+    description="Owners and admins (`tenant:manage`). Deletes the definition and every score given with it, on every conversation, for good; "
+    "summaries and score lists no longer show them. Allowed also once the instructions no longer allow evaluation.",
 )
 async def delete_definition(definition_id: str, ctx: Manager, session: SessionDep) -> Response:
     row = await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition")
@@ -285,6 +306,10 @@ async def delete_definition(definition_id: str, ctx: Manager, session: SessionDe
     "/evaluation/score-definitions/{definition_id}/summary",
     response_model=ScoreSummaryOut,
     summary="A score per avatar and source: count and mean, or the distribution of labels",
+    description="Every role (`evaluation:read`). One group per avatar and `source` (`staff` or `automatic`): count and mean, with min and max for a "
+    "numeric score; for a boolean one the mean is the share of true; for a categorical one, the count per label. `from`/`to` are the UTC days the "
+    "scores were given, both inclusive; scores of conversations since deleted still count. Reading it is evaluation: refused (403 "
+    "`purpose-not-instructed`) when the tenant's instructions do not allow it, and recorded in the processing log.",
 )
 async def definition_summary(definition_id: str, ctx: Reader, session: SessionDep, start: From = None, end: To = None, avatar_id: AvatarFilter = None) -> Any:
     check_day_range(start, end)
@@ -326,7 +351,14 @@ async def add_score(conversation_id: str, body: ScoreIn, ctx: Reader, session: S
     return (await _scores_out(session, ctx, [row]))[0]
 
 
-@router.get("/conversations/{conversation_id}/scores", response_model=Page[ScoreOut], summary="A conversation's scores")
+@router.get(
+    "/conversations/{conversation_id}/scores",
+    response_model=Page[ScoreOut],
+    summary="A conversation's scores",
+    description="Every role (`evaluation:read`). The scores given to this conversation, for every definition, in the order they were given, "
+    "cursor-paged, with their author, source and comment. Reading it is evaluation: refused (403 `purpose-not-instructed`) when the tenant's "
+    "instructions do not allow it, and recorded in the processing log.",
+)
 async def conversation_scores(conversation_id: str, ctx: Reader, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[ScoreOut]:
     await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation")
     await _evaluating(session, ctx, subject_ref=conversation_id)
@@ -339,6 +371,10 @@ async def conversation_scores(conversation_id: str, ctx: Reader, session: Sessio
     "/evaluation/scores",
     response_model=Page[ScoreOut],
     summary="Scores across conversations, by definition, avatar or source",
+    description="Every role (`evaluation:read`). Scores in the order they were given, cursor-paged; `definition_id`, `avatar_id` and `source` "
+    "combine, and none filters by visitor or customer: scores are about conversations and avatars, never about people. A score stays when its "
+    "conversation is deleted (`conversation_id` null). Reading it is evaluation: refused (403 `purpose-not-instructed`) when the tenant's "
+    "instructions do not allow it, and recorded in the processing log.",
 )
 async def list_scores(
     ctx: Reader,

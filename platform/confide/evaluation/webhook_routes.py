@@ -39,7 +39,13 @@ def _dispatcher(request: Request) -> WebhookDispatcher:
     return request.app.state.webhooks
 
 
-@router.get("", response_model=Page[WebhookOut], summary="Webhook endpoints")
+@router.get(
+    "",
+    response_model=Page[WebhookOut],
+    summary="Webhook endpoints",
+    description="Owners and admins (`tenant:manage`). The tenant's endpoints in the order they were added, cursor-paged, with their URL, events, "
+    "`include_text` and `active`; the signing secret is shown only when it is created or rotated, never here.",
+)
 async def list_webhooks(ctx: Manager, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[WebhookOut]:
     rows, next_cursor = await paginate(
         session, tenant_select(ctx, WebhookEndpoint), WebhookEndpoint.id, cursors=services.cursors, scope=f"webhooks:{ctx.tenant_id}", cursor=cursor, limit=limit
@@ -69,7 +75,13 @@ async def create_webhook(body: WebhookIn, ctx: Manager, session: SessionDep, ser
     return WebhookWithSecretOut.model_validate(row)
 
 
-@router.get("/{webhook_id}", response_model=WebhookOut, summary="A webhook endpoint")
+@router.get(
+    "/{webhook_id}",
+    response_model=WebhookOut,
+    summary="A webhook endpoint",
+    description="Owners and admins (`tenant:manage`). Its name, URL, events, `include_text` and `active`, never the signing secret (only its "
+    "creation and `POST …/secret` show one). Its delivery attempts are at `GET …/deliveries`.",
+)
 async def read_webhook(webhook_id: str, ctx: Manager, session: SessionDep) -> WebhookOut:
     return WebhookOut.model_validate(await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook"))
 
@@ -124,7 +136,14 @@ async def update_webhook(webhook_id: str, body: WebhookChange, ctx: Manager, ses
     return WebhookOut.model_validate(row)
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a webhook endpoint and its delivery log")
+@router.delete(
+    "/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a webhook endpoint and its delivery log",
+    description="Owners and admins (`tenant:manage`). Removes the endpoint for good: no further event goes to it, deliveries still waiting for a "
+    "retry are dropped with their payloads, and its delivery log is deleted. To stop deliveries but keep the endpoint and its log, set `active` to "
+    "false with PATCH.",
+)
 async def delete_webhook(webhook_id: str, ctx: Manager, session: SessionDep) -> Response:
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
     await session.delete(row)
@@ -132,7 +151,13 @@ async def delete_webhook(webhook_id: str, ctx: Manager, session: SessionDep) -> 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{webhook_id}/secret", response_model=WebhookWithSecretOut, summary="Rotate the signing secret", description="The old secret stops working at once.")
+@router.post(
+    "/{webhook_id}/secret",
+    response_model=WebhookWithSecretOut,
+    summary="Rotate the signing secret",
+    description="Owners and admins (`tenant:manage`). The old secret stops working at once: every delivery sent from now on, retries of earlier "
+    "events included, is signed with the new one, which this answer shows and no other does.",
+)
 async def rotate_secret(webhook_id: str, ctx: Manager, session: SessionDep) -> WebhookWithSecretOut:
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
     row.secret, row.updated_at = new_secret(), utcnow()
@@ -154,7 +179,14 @@ async def ping_webhook(webhook_id: str, request: Request, ctx: Manager, session:
     return PingOut.model_validate(await _dispatcher(request).ping(row))
 
 
-@router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], summary="Delivery attempts, newest first (no payloads)")
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=Page[DeliveryOut],
+    summary="Delivery attempts, newest first (no payloads)",
+    description="Owners and admins (`tenant:manage`). One row per attempt, pings included: event, attempt number, HTTP status, outcome (`delivered`, "
+    "`retrying` or `failed`), error kind and duration, never the payload; the next page holds older attempts. Rows are kept "
+    "`CONFIDE_WEBHOOK_DELIVERY_LOG_DAYS` (30 by default), then the retention job deletes them.",
+)
 async def deliveries(webhook_id: str, ctx: Manager, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[DeliveryOut]:
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
     stmt = select(WebhookDelivery).where(WebhookDelivery.tenant_id == ctx.tenant_id, WebhookDelivery.endpoint_id == row.id)

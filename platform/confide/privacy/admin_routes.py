@@ -50,6 +50,10 @@ async def retention_runs(_: OperatorDep, session: SessionDep, services: Services
     "/retention/run",
     response_model=RetentionRunOut,
     summary="Run the retention job now",
+    description="Platform operators only. Runs every retention step now (access logs, expired sessions and tokens, unverified accounts, contact "
+    "messages, chat data past each tenant's period, …) and answers when the pass is done, with what it removed per table; a step that fails is listed "
+    "in `failed_steps` (`status` `failed`) and the others still ran, each in its own transaction. One run at a time in the cluster: 409 while "
+    "another node runs it. Same as `confide retention run`.",
     responses={409: {"description": "The job is running on another node right now (problem type `conflict`)."}},
 )
 async def retention_run_now(_: OperatorDep, request: Request) -> RetentionRun:
@@ -59,7 +63,15 @@ async def retention_run_now(_: OperatorDep, request: Request) -> RetentionRun:
     return run
 
 
-@router.get("/contact-messages", response_model=Page[ContactOut], summary="Contact messages, oldest first")
+@router.get(
+    "/contact-messages",
+    response_model=Page[ContactOut],
+    summary="Contact messages, oldest first",
+    description="Platform operators only. Messages sent with `POST /v1/contact`, with the sender's name, email address and text, in the order they "
+    "arrived, cursor-paged; `concluded` picks open or concluded ones. A message is gone once its sender objects (at once) or the retention job "
+    "deletes it: `CONFIDE_CONTACT_RETENTION_DAYS` after it was concluded, or `CONFIDE_CONTACT_MAX_OPEN_DAYS` after it arrived if nobody concluded "
+    "it.",
+)
 async def list_contact_messages(
     _: OperatorDep,
     session: SessionDep,
@@ -80,7 +92,13 @@ async def list_contact_messages(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/contact-messages/{message_id}", response_model=ContactOut, summary="Read a contact message")
+@router.get(
+    "/contact-messages/{message_id}",
+    response_model=ContactOut,
+    summary="Read a contact message",
+    description="Platform operators only. The message with the sender's name, email address and text, the version of the consent given with it, and "
+    "when it was concluded. 404 once it was deleted, after the sender's objection or at the end of its retention period.",
+)
 async def read_contact_message(message_id: str, _: OperatorDep, session: SessionDep) -> ContactMessage:
     return await contact.get_contact(session, message_id=message_id)
 
@@ -111,7 +129,14 @@ async def send_newsletter_issue(body: NewsletterIssue, _: OperatorDep, session: 
     return NewsletterSent(sent=run.sent, not_sent=run.not_sent, resume_after=run.resume_after)
 
 
-@router.get("/tenant-closures", response_model=Page[TenantClosureOut], summary="Tenant closures, e.g. the failed ones to retry")
+@router.get(
+    "/tenant-closures",
+    response_model=Page[TenantClosureOut],
+    summary="Tenant closures, e.g. the failed ones to retry",
+    description="Platform operators only. Every tenant closure on record, in the order they were requested, cursor-paged; `status=failed` lists "
+    "those that gave up after 3 rounds and wait for `POST …/tenant-closures/{closure_id}/retry`. A `closed` closure stays as the proof of deletion, "
+    "with its receipt of counts, never content. Same as `confide closures list`.",
+)
 async def list_tenant_closures(
     _: OperatorDep,
     session: SessionDep,

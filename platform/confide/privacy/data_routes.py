@@ -203,7 +203,14 @@ async def create_erasure_request(
     return ErasureRequestOut.of(erasure)
 
 
-@router.get("/erasure-requests", response_model=Page[ErasureRequestOut], summary="Erasure requests, oldest first")
+@router.get(
+    "/erasure-requests",
+    response_model=Page[ErasureRequestOut],
+    summary="Erasure requests, oldest first",
+    description="Owners and admins (`data:erase`). Every erasure request of the tenant in the order it was made, cursor-paged: those sent here, "
+    "those queued by deleting conversations (one by one or in bulk), and those the ledger repeats automatically when erased data reappears (`origin` "
+    "`ledger`); `status` narrows the list. Receipts carry counts, never content.",
+)
 async def list_erasure_requests(
     ctx: Eraser,
     session: SessionDep,
@@ -219,7 +226,14 @@ async def list_erasure_requests(
     return Page(items=[ErasureRequestOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/erasure-requests/{request_id}", response_model=ErasureRequestOut, summary="One erasure request: status, progress and, when done, its receipt")
+@router.get(
+    "/erasure-requests/{request_id}",
+    response_model=ErasureRequestOut,
+    summary="One erasure request: status, progress and, when done, its receipt",
+    description="Owners and admins (`data:erase`). Poll it after asking for an erasure: `progress` counts the conversations done, `counts` what was "
+    "removed per store so far, `held` what legal holds kept, `error` why the last attempt failed; once `done`, `receipt` says what was erased, by "
+    "whom and when, in counts only.",
+)
 async def read_erasure_request(request_id: str, ctx: Eraser, session: SessionDep) -> ErasureRequestOut:
     return ErasureRequestOut.of(await get_request(session, ctx, request_id))
 
@@ -241,7 +255,13 @@ async def create_legal_hold(body: LegalHoldBody, ctx: HoldManager, session: Sess
     return LegalHoldOut.of(hold)
 
 
-@router.get("/legal-holds", response_model=Page[LegalHoldOut], summary="Legal holds, oldest first")
+@router.get(
+    "/legal-holds",
+    response_model=Page[LegalHoldOut],
+    summary="Legal holds, oldest first",
+    description="Owners and admins (`privacy:read`). The tenant's legal holds in the order they were placed, cursor-paged: those in force and those "
+    "released, which stay on record with who released them, when and why; `active` picks one or the other.",
+)
 async def list_legal_holds(
     ctx: HoldReader,
     session: SessionDep,
@@ -257,7 +277,14 @@ async def list_legal_holds(
     return Page(items=[LegalHoldOut.of(h) for h in rows], next_cursor=next_cursor)
 
 
-@router.get("/legal-holds/{hold_id}", response_model=LegalHoldOut, summary="One legal hold")
+@router.get(
+    "/legal-holds/{hold_id}",
+    response_model=LegalHoldOut,
+    summary="One legal hold",
+    description="Owners and admins (`privacy:read`). What the hold covers (a conversation, a visitor or one of your customer ids), why, who placed "
+    "it and when, and once released, who released it, when and why. Once released and its subject erased, a visitor or customer hold shows the "
+    "subject's pseudonym (`sub_…`) instead of the id, and its reasons read `(erased with the subject's data)`.",
+)
 async def read_legal_hold(hold_id: str, ctx: HoldReader, session: SessionDep) -> LegalHoldOut:
     return LegalHoldOut.of(await holds.get_hold(session, ctx, hold_id))
 

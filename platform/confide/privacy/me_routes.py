@@ -65,7 +65,13 @@ async def restrict_me(principal: UserDep, session: SessionDep) -> RestrictionOut
     return RestrictionOut(status=user.status, detail="Your account is restricted. DELETE /v1/me/restriction lifts it.")
 
 
-@router.delete("/restriction", response_model=RestrictionOut, summary="Lift the restriction of my account")
+@router.delete(
+    "/restriction",
+    response_model=RestrictionOut,
+    summary="Lift the restriction of my account",
+    description="Makes the account `active` again: changes, tenant work and the newsletter resume. Meant for a restricted account (which may call "
+    "it); an account that is not restricted answers 404 `not-restricted`. An API key answers 403 `person-required`.",
+)
 async def lift_my_restriction(principal: UserDep, session: SessionDep) -> RestrictionOut:
     user = await rights.lift_restriction(session, user_id=principal.id)
     await session.commit()
@@ -107,7 +113,13 @@ def _newsletter_out(state: str, subscription: Any, services: Any) -> NewsletterO
     )
 
 
-@router.get("/newsletter", response_model=NewsletterOut, summary="My newsletter subscription")
+@router.get(
+    "/newsletter",
+    response_model=NewsletterOut,
+    summary="My newsletter subscription",
+    description="`status` is `none`, `pending` (a confirmation token was mailed and not yet used) or `active`, with when the subscription was "
+    "requested and confirmed, and `consent_version`, the version of the consent text in force now. A restricted account may read it too.",
+)
 async def my_newsletter(principal: UserDep, session: SessionDep, services: ServicesDep) -> NewsletterOut:
     state, subscription = await consent.newsletter_state(session, user_id=principal.id)
     return _newsletter_out(state, subscription, services)
@@ -127,7 +139,13 @@ async def subscribe_me(principal: ActiveUserDep, request: Request, session: Sess
     return _newsletter_out(subscription.status, subscription, services)
 
 
-@router.delete("/newsletter", response_model=NewsletterOut, summary="Withdraw my newsletter consent (Art. 7(3))")
+@router.delete(
+    "/newsletter",
+    response_model=NewsletterOut,
+    summary="Withdraw my newsletter consent (Art. 7(3))",
+    description="Withdraws a pending or active subscription at once and records the withdrawal (time and truncated network address); no issue goes "
+    "to it afterwards, and you may subscribe again later. Without one it answers 404 `not-subscribed`. A restricted account may withdraw too.",
+)
 async def unsubscribe_me(principal: UserDep, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
     await consent.withdraw_newsletter(session, services, user_id=principal.id, channel="account", ip=client_address(request))
     await session.commit()

@@ -44,7 +44,14 @@ async def notice(services: ServicesDep, gate: PurposeGateDep) -> dict[str, Any]:
     return privacy_notice(services.settings, gate.register)
 
 
-@facts.get("/subprocessors", response_model=list[Subprocessor], summary="The sub-processor register (Art. 28(2))")
+@facts.get(
+    "/subprocessors",
+    response_model=list[Subprocessor],
+    summary="The sub-processor register (Art. 28(2))",
+    description="No login. Who processes tenants' data on our behalf: each entry's `id` (what tenants name in the `authorised_subprocessors` of "
+    "their processing instructions), purpose, location and transfer safeguard; `required` ones are in every tenant's instructions. The register "
+    "comes from the platform's settings and names the provider of the configured LLM endpoint, if any.",
+)
 async def subprocessors(gate: PurposeGateDep) -> list[Subprocessor]:
     return list(gate.register.entries)
 
@@ -70,6 +77,10 @@ async def send_contact(body: ContactRequest, request: Request, session: SessionD
     response_model=ContactObjectionOut,
     tags=["contact"],
     summary="Object to our storing your contact messages: deletes them at once",
+    description="No login: the token (`cfc_…`) mailed with the acknowledgement of `POST /v1/contact` is the proof. Deletes at once every contact "
+    "message received from that email address, not only the one the token came with, and the outbox copies of their acknowledgements; `deleted` "
+    "counts the messages. Afterwards the token answers 400 `invalid-token`, as does an unknown one or one whose message is already gone (retention "
+    "period ended).",
 )
 async def contact_objection(body: TokenBody, session: SessionDep, services: ServicesDep) -> ContactObjectionOut:
     deleted = await contact.object_to_contact(session, services, token=body.token)
@@ -77,7 +88,16 @@ async def contact_objection(body: TokenBody, session: SessionDep, services: Serv
     return ContactObjectionOut(deleted=deleted, detail="Your contact messages and the details in them are deleted; the conversation has ended.")
 
 
-@public.post("/newsletter/confirm", response_model=NewsletterOut, tags=["newsletter"], summary="Confirm a newsletter subscription with the mailed token")
+@public.post(
+    "/newsletter/confirm",
+    response_model=NewsletterOut,
+    tags=["newsletter"],
+    summary="Confirm a newsletter subscription with the mailed token",
+    description="No login: the token (`cfn_…`) mailed after a subscription request is the proof. Makes the pending subscription `active`, so "
+    "newsletter issues go to it from now on, and records the consent with the consent text's version, the time and your network address truncated "
+    "(IPv4 /24, IPv6 /48). The token works once and expires after `CONFIDE_VERIFICATION_TTL_HOURS` (48 by default): an unknown, used or expired one "
+    "answers 400 `invalid-token`.",
+)
 async def confirm_newsletter(body: TokenBody, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
     subscription = await consent.confirm_newsletter(session, services, token=body.token, ip=client_address(request))
     await session.commit()
@@ -94,6 +114,10 @@ async def confirm_newsletter(body: TokenBody, request: Request, session: Session
     response_model=NewsletterOut,
     tags=["newsletter"],
     summary="Unsubscribe with the link from a newsletter (no login)",
+    description="No login: the token (`cfu_…`) from the unsubscribe link in every newsletter issue names one subscription and is the proof. "
+    "Withdraws it at once and records the withdrawal with its time and your network address truncated (IPv4 /24, IPv6 /48). A token we did not issue "
+    "answers 400 `invalid-unsubscribe-token`, one whose subscription is already withdrawn 400 `unsubscribe-token-used` (the one-click route answers "
+    "200 instead).",
     responses={400: {"description": "invalid-unsubscribe-token (not ours) or unsubscribe-token-used (already unsubscribed)"}},
 )
 async def unsubscribe(body: TokenBody, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
@@ -171,12 +195,26 @@ async def set_language(body: LanguageBody, request: Request, response: Response,
     return LanguageOut(language=body.language)
 
 
-@public.get("/preferences/language", response_model=LanguageOut, tags=["preferences"], summary="The language in the cookie, if any")
+@public.get(
+    "/preferences/language",
+    response_model=LanguageOut,
+    tags=["preferences"],
+    summary="The language in the cookie, if any",
+    description="No login. The `lang` cookie this browser sent, as a standard BCP 47 tag; `null` when there is none or it holds no valid tag. The "
+    "setting lives only in the cookie: the server keeps no copy.",
+)
 async def read_language(request: Request) -> LanguageOut:
     return LanguageOut(language=language_of(request))
 
 
-@public.delete("/preferences/language", response_model=LanguageOut, tags=["preferences"], summary="Remove the language cookie")
+@public.delete(
+    "/preferences/language",
+    response_model=LanguageOut,
+    tags=["preferences"],
+    summary="Remove the language cookie",
+    description="No login. Expires the `lang` cookie in the browser and answers `language: null`; without a cookie it does the same, so sending it "
+    "again is harmless.",
+)
 async def delete_language(request: Request, response: Response) -> LanguageOut:
     clear_language_cookie(response, request)
     return LanguageOut(language=None)

@@ -67,7 +67,14 @@ async def change_instructions(body: InstructionsChange, ctx: Manager, session: S
     return _out(instructions)
 
 
-@router.get("/instructions/history", response_model=Page[InstructionsOut], summary="Every stored version, oldest first")
+@router.get(
+    "/instructions/history",
+    response_model=Page[InstructionsOut],
+    summary="Every stored version, oldest first",
+    description="Owners and admins (`privacy:read`). Every version the tenant gave, from version 1, each with who set it (`set_by`) and when, "
+    "cursor-paged; a version is never changed afterwards. A tenant that never gave instructions gets an empty list: the defaults (version 0) are not "
+    "stored.",
+)
 async def instructions_history(
     ctx: Reader, session: SessionDep, services: ServicesDep, gate: PurposeGateDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[InstructionsOut]:

@@ -39,14 +39,28 @@ router = APIRouter(prefix="/v1", tags=["tenants"])
 
 
 
-@router.post("/tenants", status_code=status.HTTP_201_CREATED, response_model=TenantOut, summary="Create a tenant; you become its owner")
+@router.post(
+    "/tenants",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TenantOut,
+    summary="Create a tenant; you become its owner",
+    description="Signed in as a person with an account that is not restricted; an API key answers 403 `person-required`. The new tenant has you as "
+    "its only owner, no avatars, and the default processing instructions (version 0) until an owner or admin gives its own.",
+)
 async def create_tenant(body: TenantCreate, principal: ActiveUserDep, session: SessionDep) -> TenantOut:
     tenant = await service.create_tenant(session, owner=principal, name=body.name)
     await session.commit()
     return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at, role="owner")
 
 
-@router.get("/tenants", response_model=Page[TenantOut], summary="List the tenants I belong to")
+@router.get(
+    "/tenants",
+    response_model=Page[TenantOut],
+    summary="List the tenants I belong to",
+    description="Every tenant you are a member of, with your `role` in each, in the order the tenants were created, cursor-paged. A tenant you left "
+    "or closed is not listed (the membership ended). For a person's sign-in: an API key answers 403 `person-required`; a restricted account may "
+    "still read it.",
+)
 async def list_my_tenants(principal: UserDep, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> Page[TenantOut]:
     rows, next_cursor = await paginate(
         session, service.my_tenants_query(principal.id), Tenant.id, cursors=services.cursors, scope=f"tenants:{principal.id}", cursor=cursor, limit=limit, rows=True
@@ -54,7 +68,13 @@ async def list_my_tenants(principal: UserDep, session: SessionDep, services: Ser
     return Page(items=[TenantOut(id=r.id, name=r.name, created_at=r.created_at, role=r.role) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/tenants/{tenant_id}", response_model=TenantOut, summary="Read a tenant")
+@router.get(
+    "/tenants/{tenant_id}",
+    response_model=TenantOut,
+    summary="Read a tenant",
+    description="Any member may read it, whatever the role, and so may the tenant's own API keys; `role` is the caller's role here. A tenant you do "
+    "not belong to answers 404, exactly like one that does not exist.",
+)
 async def read_tenant(ctx: Annotated[TenantContext, require(Permission.TENANT_READ)], session: SessionDep) -> TenantOut:
     tenant = await service.get_tenant(session, ctx)
     return TenantOut(id=tenant.id, name=tenant.name, created_at=tenant.created_at, role=ctx.role)
@@ -182,7 +202,13 @@ def _member_out(member: Membership, user: object) -> MemberOut:
     )
 
 
-@router.get("/tenants/{tenant_id}/members", response_model=Page[MemberOut], summary="List members and their roles")
+@router.get(
+    "/tenants/{tenant_id}/members",
+    response_model=Page[MemberOut],
+    summary="List members and their roles",
+    description="Every role may read it (`members:read`), and it shows each member's email address, names and pseudonym. Members come in the order "
+    "they joined, cursor-paged; `id` is the membership id (`mem_…`) the member routes take, `user_id` the account's.",
+)
 async def list_members(
     ctx: Annotated[TenantContext, require(Permission.MEMBERS_READ)], session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[MemberOut]:
@@ -200,6 +226,10 @@ SOLE_OWNER = "The member is the tenant's only owner (problem type `conflict`): m
     "/tenants/{tenant_id}/members/{member_id}",
     response_model=MemberOut,
     summary="Change a member's role",
+    description="Owners and admins (`members:manage`); only an owner may grant the owner role or change an owner's role, and the last owner cannot "
+    "be demoted (409). What the member handed out that the new role could not is revoked with it: their API keys without `api_keys:manage`, their "
+    "open invitations without `members:manage`, their invitations to the owner role once they are no owner. Their operator websockets are re-checked "
+    "at once and close if the new role may not operate chats.",
     responses={409: {"description": SOLE_OWNER}},
     openapi_extra=more_forbidden(OWNERS_ONLY_GRANT, "an owner's role changed by someone who is not an owner (`permission-denied`)"),
 )
@@ -216,6 +246,9 @@ async def update_member(
     "/tenants/{tenant_id}/members/{member_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a member",
+    description="Owners and admins (`members:manage`); only an owner may remove an owner, and the tenant's last owner cannot be removed (409). The "
+    "membership ends at once: the API keys the member created in this tenant are revoked, with the open invitations they or those keys sent, and "
+    "their operator websockets close. The account itself stays; they can be invited again.",
     responses={409: {"description": SOLE_OWNER}},
     openapi_extra=more_forbidden("an owner removed by someone who is not an owner (`permission-denied`)"),
 )
@@ -249,7 +282,13 @@ async def create_invitation(
     return invitation
 
 
-@router.get("/tenants/{tenant_id}/invitations", response_model=Page[InvitationOut], summary="List invitations")
+@router.get(
+    "/tenants/{tenant_id}/invitations",
+    response_model=Page[InvitationOut],
+    summary="List invitations",
+    description="Owners and admins (`members:manage`). The tenant's invitations in the order they were sent, cursor-paged: the pending ones, and "
+    "accepted, revoked or expired ones until the next retention run deletes them. Tokens are never shown.",
+)
 async def list_invitations(
     ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[InvitationOut]:
@@ -259,7 +298,14 @@ async def list_invitations(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.delete("/tenants/{tenant_id}/invitations/{invitation_id}", response_model=InvitationOut, summary="Revoke an invitation")
+@router.delete(
+    "/tenants/{tenant_id}/invitations/{invitation_id}",
+    response_model=InvitationOut,
+    summary="Revoke an invitation",
+    description="Owners and admins (`members:manage`). The invitation's token stops working at once. An invitation already accepted or revoked is "
+    "answered as it is and nothing changes, so sending it again is harmless (an accepted invitation's member stays: remove the membership instead); "
+    "revoked invitations are deleted by the next retention run, after which the id answers 404.",
+)
 async def revoke_invitation(invitation_id: str, ctx: Annotated[TenantContext, require(Permission.MEMBERS_MANAGE)], session: SessionDep) -> Invitation:
     invitation = await service.revoke_invitation(session, ctx, invitation_id=invitation_id)
     await session.commit()
@@ -270,6 +316,10 @@ async def revoke_invitation(invitation_id: str, ctx: Annotated[TenantContext, re
     "/invitations/accept",
     response_model=TenantOut,
     summary="Accept an invitation mailed to my address",
+    description="Signed in as the person invited: your account's confirmed email address must be the one the invitation went to. The token from the "
+    "invitation mail works once, until the invitation is revoked or expires (`CONFIDE_INVITATION_TTL_HOURS`, a week by default); otherwise, or for "
+    "another address, 400 `invalid-token`. You join with the invited role, and the answer is the tenant with it; an API key answers 403 "
+    "`person-required`, a restricted account 403 `account-restricted`.",
     responses={409: {"description": "You are already a member of this tenant (problem type `conflict`)."}},
 )
 async def accept_invitation(body: InvitationAccept, principal: ActiveUserDep, session: SessionDep) -> TenantOut:
@@ -283,6 +333,10 @@ async def accept_invitation(body: InvitationAccept, principal: ActiveUserDep, se
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
     summary="Create an API key",
+    description="Owners and admins (`api_keys:manage`), signed in as themselves: an API key cannot create keys. The key acts in this tenant only, "
+    "with any role but owner (422 on `body.role`); its secret (`key`, `cfk_…`) is in this answer only (we store a hash), so keep it now. It works "
+    "until revoked, and is revoked automatically when its creator leaves the tenant, erases their account or moves to a role without "
+    "`api_keys:manage`.",
     openapi_extra=more_forbidden("an API key asking (keys are created by a member signed in as themselves: `person-required`)"),
 )
 async def create_api_key(body: ApiKeyCreate, ctx: Annotated[TenantContext, require(Permission.API_KEYS_MANAGE)], session: SessionDep) -> ApiKeyCreated:
@@ -291,7 +345,13 @@ async def create_api_key(body: ApiKeyCreate, ctx: Annotated[TenantContext, requi
     return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(api_key).model_dump(), "key": secret})
 
 
-@router.get("/tenants/{tenant_id}/api-keys", response_model=Page[ApiKeyOut], summary="List API keys (never their secrets)")
+@router.get(
+    "/tenants/{tenant_id}/api-keys",
+    response_model=Page[ApiKeyOut],
+    summary="List API keys (never their secrets)",
+    description="Owners and admins (`api_keys:manage`). Every key of the tenant, revoked ones included (`revoked_at`), in the order they were "
+    "created, cursor-paged, with its name, role, creator and `key_prefix`, the first characters, to tell keys apart.",
+)
 async def list_api_keys(
     ctx: Annotated[TenantContext, require(Permission.API_KEYS_MANAGE)], session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[ApiKeyOut]:
