@@ -145,6 +145,22 @@ async def test_restricted_accounts_get_no_newsletter(client, factory, outbox):
     assert r.status_code == 200, "withdrawing consent is always possible"
 
 
+async def test_a_restricted_account_confirms_no_subscription_until_the_restriction_is_lifted(app, client, factory, outbox):
+    """A restricted account makes no changes (Art. 18): a confirmation link mailed before the restriction made the
+    subscription active and recorded consent all the same (a review found it). Lifted, the same link works."""
+    user = await factory.user(newsletter_opt_in=True)
+    token = last_match(outbox, user.email, CONFIRM)
+    assert (await client.post("/v1/me/restriction", headers=user.headers)).status_code == 200
+    r = await client.post("/v1/newsletter/confirm", json={"token": token})
+    assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted") and "restricted" in r.json()["detail"], r.text
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "pending"
+    assert (await client.get("/v1/me", headers=user.headers)).json()["newsletter_opt_in"] is False
+    assert [c.action for c in await consent_records(app, user.id)] == ["requested"]
+    assert (await client.delete("/v1/me/restriction", headers=user.headers)).status_code == 200
+    r = await client.post("/v1/newsletter/confirm", json={"token": token})
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+
+
 async def test_confirmation_tokens_are_checked(client):
     r = await client.post("/v1/newsletter/confirm", json={"token": "cfn_" + "a" * 40})
     assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token")

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.clock import utcnow
-from confide.core.errors import BadRequest, InvalidToken, NotFound, ServiceUnavailable
+from confide.core.errors import AccountRestricted, BadRequest, InvalidToken, NotFound, ServiceUnavailable
 from confide.core.identity import User
 from confide.core.ids import new_id
 from confide.core.mail import MailKind
@@ -146,6 +146,8 @@ async def confirm_newsletter(session: AsyncSession, services: Services, *, token
         raise InvalidToken("This confirmation token is unknown, used or expired. Subscribe again for a new one.")
     user = await session.get(User, subscription.user_id)
     assert user is not None  # the foreign key cascades
+    if user.status != "active":  # the token stays good until it expires: confirming once the restriction is lifted still works
+        raise AccountRestricted("Your account is restricted (Art. 18), so no subscription starts; lift the restriction first, then confirm again.")
     subscription.status = ACTIVE
     subscription.confirmed_at = now
     subscription.confirm_token_hash = None

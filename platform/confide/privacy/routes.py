@@ -96,7 +96,8 @@ async def contact_objection(body: TokenBody, session: SessionDep, services: Serv
     description="No login: the token (`cfn_…`) mailed after a subscription request is the proof. Makes the pending subscription `active`, so "
     "newsletter issues go to it from now on, and records the consent with the consent text's version, the time and your network address truncated "
     "(IPv4 /24, IPv6 /48). The token works once and expires after `CONFIDE_VERIFICATION_TTL_HOURS` (48 by default): an unknown, used or expired one "
-    "answers 400 `invalid-token`.",
+    "answers 400 `invalid-token`; a restricted account starts no subscription (403 `account-restricted`; the token still works once it is lifted).",
+    responses={403: {"description": "The account is restricted (Art. 18) and makes no changes (problem type `account-restricted`)"}},
 )
 async def confirm_newsletter(body: TokenBody, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
     subscription = await consent.confirm_newsletter(session, services, token=body.token, ip=client_address(request))
