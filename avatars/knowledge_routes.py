@@ -15,7 +15,7 @@ from avatars.schemas import DocumentDetail, DocumentOut, EntryCreate, EntryOut, 
 from confide.core.db import SessionDep
 from confide.core.errors import InvalidInput, PayloadTooLarge
 from confide.core.patching import patch_rule
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from guidelines.rules import LanguageTag
@@ -24,8 +24,6 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}/avatars/{avatar_id}/knowledge
 
 Reader = Annotated[TenantContext, require(Permission.AVATARS_READ)]
 Writer = Annotated[TenantContext, require(Permission.AVATARS_WRITE)]
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 _language = TypeAdapter(LanguageTag)
 
 

@@ -25,7 +25,7 @@ from avatars.schemas import (
 )
 from confide.core.db import SessionDep
 from confide.core.patching import patch_rule
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import Services, ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from confide.privacy.gate import PurposeGateDep
@@ -40,8 +40,6 @@ Writer = Annotated[TenantContext, require(Permission.AVATARS_WRITE)]
 def check_responder(responder: ResponderConfig | None, services: Services) -> None:
     settings = services.settings
     service.check_responder(responder, models=settings.openai_models, max_tokens=settings.openai_max_tokens)
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 
 
 def avatar_out(avatar: Avatar) -> AvatarOut:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from confide.core.db import SessionDep
-from confide.core.schemas import Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from guidelines import service
@@ -19,8 +19,6 @@ router = APIRouter(prefix="/v1/tenants/{tenant_id}/guideline-sets", tags=["guide
 
 Reader = Annotated[TenantContext, require(Permission.AVATARS_READ)]
 Writer = Annotated[TenantContext, require(Permission.AVATARS_WRITE)]
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 
 
 def _set_out(gset: GuidelineSet, version: GuidelineSetVersion) -> GuidelineSetOut:

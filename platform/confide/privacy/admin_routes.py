@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from confide.core.db import SessionDep
 from confide.core.errors import Conflict
-from confide.core.schemas import Cursor, Page, paginate
+from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
 from confide.privacy import consent, contact, rights
 from confide.privacy.gate import PurposeGateDep
@@ -37,9 +37,9 @@ router = APIRouter(prefix="/v1/admin", tags=["operators"])
     "/retention",
     response_model=Page[RetentionRunOut],
     summary="The retention job's runs, newest first",
-    description=f"Paged like every list (`cursor`, `limit`): the next page holds older runs. Runs are kept {RUN_HISTORY_DAYS} days (the retention job removes older ones).",
+    description=f"Paged like every list (`cursor`, `limit`, 50 by default, at most 200): the next page holds older runs. Runs are kept {RUN_HISTORY_DAYS} days (the retention job removes older ones).",
 )
-async def retention_runs(_: OperatorDep, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+async def retention_runs(_: OperatorDep, session: SessionDep, services: ServicesDep, cursor: Cursor = None, limit: Limit = 50) -> dict[str, Any]:
     before = services.cursors.decode("retention-runs", cursor)["before"] if cursor else None
     runs = await recent_runs(session, limit=limit + 1, before=before)
     next_cursor = services.cursors.encode("retention-runs", {"before": runs[limit - 1].id}) if len(runs) > limit else None
@@ -77,8 +77,8 @@ async def list_contact_messages(
     session: SessionDep,
     services: ServicesDep,
     concluded: Annotated[bool | None, Query(description="true: concluded only; false: open only.")] = None,
-    cursor: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> Page[ContactOut]:
     items, next_cursor = await paginate(
         session,
@@ -142,8 +142,8 @@ async def list_tenant_closures(
     session: SessionDep,
     services: ServicesDep,
     closure_status: Annotated[Literal["closing", "closed", "failed"] | None, Query(alias="status", description="Only closures in this status.")] = None,
-    cursor: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> Page[TenantClosureOut]:
     items, next_cursor = await paginate(
         session, closures_query(status=closure_status), TenantClosure.id, cursors=services.cursors, scope=f"tenant-closures:{closure_status}", cursor=cursor, limit=limit
