@@ -396,20 +396,27 @@ async def test_erasing_a_visitor_reaches_the_broker_and_closes_the_open_sockets_
     assert (await conversation(app, conversation_id)).status == "erased"
 
 
-async def test_a_node_that_missed_the_erasure_notice_cuts_the_socket_once_resubscribed(app, client, factory, monkeypatch):
-    """The notice is lost (its node could not publish, or this one was not subscribed): once the node's broker
-    subscription is back, it asks the database which of its sockets' conversations were erased, and cuts those."""
+async def shop_whose_erasures_go_unannounced(client, factory, monkeypatch, name: str) -> tuple[Shop, dict]:
+    """A tenant with a published avatar, on a node whose erasure notices are lost (not published, or not heard)."""
     from confide.realtime import access
-    from tests.support.chat import live_server, published_avatar, visitor
+    from tests.support.chat import published_avatar
 
     async def lost(*args, **kwargs):
         return None
 
     monkeypatch.setattr(access, "announce_conversations_erased", lost)
     owner = await factory.user()
-    tenant_id = await factory.tenant(owner, "Deaf Node GmbH")
+    tenant_id = await factory.tenant(owner, name)
     avatar = await published_avatar(client, owner, tenant_id)
-    shop = Shop(owner, tenant_id, avatar["avatar_id"])
+    return Shop(owner, tenant_id, avatar["avatar_id"]), avatar
+
+
+async def test_a_node_that_missed_the_erasure_notice_cuts_the_socket_once_resubscribed(app, client, factory, monkeypatch):
+    """The notice is lost (its node could not publish, or this one was not subscribed): once the node's broker
+    subscription is back, it asks the database which of its sockets' conversations were erased, and cuts those."""
+    from tests.support.chat import live_server, visitor
+
+    shop, avatar = await shop_whose_erasures_go_unannounced(client, factory, monkeypatch, "Deaf Node GmbH")
     async with live_server(app) as base, visitor(base, avatar["widget_key"]) as (chat, welcome), visitor(base, avatar["widget_key"]) as (kept, _):
         await chat.expect("message")
         await kept.expect("message")
@@ -427,18 +434,11 @@ async def test_a_node_that_missed_the_erasure_notice_cuts_the_socket_once_resubs
 async def test_an_operator_watch_that_missed_the_erasure_notice_ends_once_resubscribed(app, client, factory, monkeypatch):
     """As for visitor sockets: the node asks the database about the conversations its operators watch too, and those
     erased meanwhile end with `left` (reason `erased`); the catch-up used to leave them watching a conversation gone."""
-    from confide.realtime import access
-    from tests.support.chat import live_server, operator, published_avatar, visitor
+    from tests.support.chat import live_server, operator, visitor
 
-    async def lost(*args, **kwargs):
-        return None
-
-    monkeypatch.setattr(access, "announce_conversations_erased", lost)
-    owner = await factory.user()
-    tenant_id = await factory.tenant(owner, "Deaf Desk GmbH")
-    avatar = await published_avatar(client, owner, tenant_id)
-    shop = Shop(owner, tenant_id, avatar["avatar_id"])
-    async with live_server(app) as base, operator(base, tenant_id, owner.token) as (ops, _):
+    shop, avatar = await shop_whose_erasures_go_unannounced(client, factory, monkeypatch, "Deaf Desk GmbH")
+    owner = shop.owner
+    async with live_server(app) as base, operator(base, shop.tenant_id, owner.token) as (ops, _):
         async with visitor(base, avatar["widget_key"]) as (chat, welcome), visitor(base, avatar["widget_key"]) as (kept, kept_welcome):
             await chat.expect("message")
             await kept.expect("message")
