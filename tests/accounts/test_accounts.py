@@ -379,6 +379,34 @@ async def test_an_ipv6_client_counts_by_its_64_block(backend, outbox):
     assert codes == [401, 401, 401, 429, 401]
 
 
+async def test_rate_limit_keys_cannot_be_traced_back_to_an_address_or_an_email(backend, outbox):
+    """The broker's rate-limit keys name a client address and an account by an HMAC under the secret key: a bare
+    SHA-256 of an IPv4 address is undone by trying all four billion, and of an email address by a list of them (a
+    privacy review)."""
+    import hashlib
+    import hmac
+
+    import redis.asyncio as redis
+
+    if backend.redis_url is None:
+        pytest.skip("the keys are read from Redis")
+    settings = backend.settings()
+    app = create_app(settings)
+    email = random_email()
+    async with running(app), client_for(app, "203.0.113.77") as client:
+        assert (await client.post("/v1/auth/login", json={"email": email, "password": "wrong password 1"})).status_code == 401
+    raw = redis.from_url(backend.redis_url)
+    try:
+        keys = [k.decode() async for k in raw.scan_iter(match=f"{backend.redis_prefix}*")]
+    finally:
+        await raw.aclose()
+    for subject in ("203.0.113.77", email):
+        bare = hashlib.sha256(subject.encode()).hexdigest()[:24]
+        keyed = hmac.new(("rate-limit:" + settings.resolved_secret_key).encode(), subject.encode(), hashlib.sha256).hexdigest()[:24]
+        assert not [k for k in keys if bare in k], keys
+        assert [k for k in keys if keyed in k], (subject, keys)
+
+
 async def test_guessing_from_elsewhere_does_not_lock_the_owner_out(backend, outbox):
     """Per account only failures count, and per client address: ten wrong passwords from ten addresses
     leave the owner's own sign-in alone; the account-wide ceiling on failures stops guessing spread over

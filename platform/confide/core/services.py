@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 from dataclasses import dataclass
 from typing import Annotated
@@ -33,10 +34,12 @@ def address_subject(subject: str) -> str:
     return subject
 
 
-def subject_key(bucket: str, subject: str) -> str:
-    """A broker key for counting events of one subject (an address, an account): hashed, so keys
-    carry no personal data. Addresses count as `address_subject` says."""
-    return f"{bucket}:{hashlib.sha256(address_subject(subject).encode()).hexdigest()[:24]}"
+def subject_key(bucket: str, subject: str, secret: str) -> str:
+    """A broker key for counting events of one subject (an address, an account): an HMAC under the
+    deployment's secret key, so keys carry no personal data (a bare hash of an IPv4 address or a
+    known email address is undone by trying them all). Addresses count as `address_subject` says."""
+    digest = hmac.new(("rate-limit:" + secret).encode(), address_subject(subject).encode(), hashlib.sha256)
+    return f"{bucket}:{digest.hexdigest()[:24]}"
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Services:
 
     async def enforce_rate(self, bucket: str, subject: str, limit: int, window_seconds: int, detail: str) -> None:
         """Count one event for (bucket, subject); the subject is hashed so keys carry no personal data."""
-        decision = await self.broker.hit(subject_key(bucket, subject), limit, window_seconds)
+        decision = await self.broker.hit(subject_key(bucket, subject, self.settings.resolved_secret_key), limit, window_seconds)
         if not decision.allowed:
             raise RateLimited(decision.retry_after, detail)
 
@@ -58,12 +61,12 @@ class Services:
         """429 when (bucket, subject) has counted `limit` events in its window already; counts nothing
         (count_event does, e.g. once an attempt has failed). Two attempts at once may both pass the
         check: the limit can be overrun by the attempts in flight, never by more."""
-        count, left = await self.broker.spent(subject_key(bucket, subject))
+        count, left = await self.broker.spent(subject_key(bucket, subject, self.settings.resolved_secret_key))
         if count >= limit:
             raise RateLimited(left, detail)
 
     async def count_event(self, bucket: str, subject: str, window_seconds: int) -> None:
-        await self.broker.hit(subject_key(bucket, subject), 1, window_seconds)
+        await self.broker.hit(subject_key(bucket, subject, self.settings.resolved_secret_key), 1, window_seconds)
 
 
 def get_services(request: Request) -> Services:

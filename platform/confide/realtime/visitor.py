@@ -221,7 +221,7 @@ class VisitorConnection:
         s = self.settings
         client = self.ws.client
         if client:
-            decision = await self.rt.broker.hit(subject_key("ws:addr", client.host), s.chat_address_connects_per_window, s.chat_rate_window_seconds)
+            decision = await self.rt.broker.hit(subject_key("ws:addr", client.host, s.resolved_secret_key), s.chat_address_connects_per_window, s.chat_rate_window_seconds)
             if not decision.allowed:
                 raise Refused(CloseCode.RATE_LIMITED, "rate-limited", f"Too many connections from your address; retry in {decision.retry_after} s.")
         notices_seen = self.rt.live.avatar_notices
