@@ -95,6 +95,26 @@ async def test_objection_deletes_every_message_from_the_sender_at_once(app, clie
     assert "already been deleted" in r.json()["detail"], "erasing what is gone gets a clear answer"
 
 
+async def test_an_objection_by_email_deletes_the_senders_messages_through_the_operator(app, client, outbox):
+    """Policy VIII.5: a sender who objects by email or in writing, not through the mailed link, has every message
+    deleted too; they need no account, and the operator's account routes answered 404 for them (a privacy review)."""
+    email = random_email()
+    await contact(client, email, "First")
+    await contact(client, email.upper(), "Second, from the same address in capitals")
+    bystander = random_email()
+    await contact(client, bystander)
+    r = await client.post("/v1/admin/contact-messages/objection", json={"email": email}, headers=OPERATOR)
+    assert r.status_code == 200 and r.json()["deleted"] == 2, r.text
+    assert await messages_from(app, email) == 0 and outbox.messages_to(email) == []
+    assert await messages_from(app, bystander) == 1 and len(outbox.messages_to(bystander)) == 1
+    r = await client.post("/v1/admin/contact-messages/objection", json={"email": email}, headers=OPERATOR)
+    assert r.status_code == 200 and r.json()["deleted"] == 0, "nothing left is no error"
+    r = await client.post("/v1/admin/contact-messages/objection", json={"email": email})
+    assert r.status_code == 401, r.text
+    r = await client.post("/v1/admin/contact-messages/objection", json={"email": "not an address"}, headers=OPERATOR)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.email", r.text
+
+
 async def test_staff_conclude_and_retention_deletes_after_the_period(app, client, outbox):
     email = random_email()
     await contact(client, email)

@@ -25,7 +25,7 @@ from confide.privacy.operators import OperatorDep
 from confide.privacy.retention import RUN_HISTORY_DAYS, recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
 from confide.privacy.me_routes import export_download, objection_out
-from confide.privacy.schemas import AccountObjection, AccountRequest, ContactOut, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
+from confide.privacy.schemas import AccountObjection, AccountRequest, ContactObjectionOut, ContactOut, ContactSender, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
 from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
@@ -113,6 +113,21 @@ async def conclude_contact_message(message_id: str, _: OperatorDep, session: Ses
     message = await contact.conclude_contact(session, message_id=message_id)
     await session.commit()
     return message
+
+
+@router.post(
+    "/contact-messages/objection",
+    response_model=ContactObjectionOut,
+    summary="Delete a sender's contact messages on their objection by email or in writing (policy VIII.5)",
+    description="Platform operators only, once they have verified the request. Deletes at once every contact message received from `email` "
+    "and the outbox copies of their acknowledgements, as the sender's own `POST /v1/contact/objection` does with the mailed token; no account "
+    "is needed. `deleted` counts the messages: 0 when none are stored (deleted before, or never received), which is no error.",
+)
+async def object_for_contact_sender(body: ContactSender, _: OperatorDep, session: SessionDep, services: ServicesDep) -> ContactObjectionOut:
+    deleted = await contact.delete_contacts_by_email(session, email=body.email)
+    await contact.delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=[body.email])
+    await session.commit()
+    return ContactObjectionOut(deleted=deleted, detail="The sender's contact messages and the details in them are deleted.")
 
 
 @router.post(

@@ -35,7 +35,8 @@ def rights(settings: Settings) -> list[dict[str, str]]:
         {
             "right": "withdrawal of consent",
             "article": "Art. 7(3) GDPR",
-            "how": "the unsubscribe link in every newsletter, or DELETE /v1/me/newsletter; contact messages: POST /v1/contact/objection",
+            "how": f"the unsubscribe link in every newsletter, or DELETE /v1/me/newsletter; contact messages: the link in their acknowledgement "
+            f"(POST /v1/contact/objection) {mail}",
         },
         {"right": "complaint to a supervisory authority", "article": "Art. 77 GDPR", "how": settings.supervisory_authority},
     ]

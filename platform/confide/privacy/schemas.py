@@ -187,6 +187,12 @@ class Accepted(ResponseBody):
     detail: str
 
 
+class ContactSender(RequestBody):
+    """A contact-form sender who objected by email or in writing (policy VIII.5), verified by the operator."""
+
+    email: EmailStr = Field(max_length=320, description="The address the contact messages came from (case is ignored); no account is needed.")
+
+
 class ContactObjectionOut(ResponseBody):
     deleted: int
     detail: str
