@@ -138,11 +138,11 @@ async def test_restriction_freezes_the_account_as_the_users_own_does(client, fac
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "restricted"
 
-    # As after POST /v1/me/restriction: sign-in, reading and export go on; changes and tenant work do not.
+    # As after POST /v1/me/restriction: sign-in, reading, export and rectification go on; other changes and tenant work do not.
     assert (await client.post("/v1/auth/login", json={"email": user.email, "password": PASSWORD})).status_code == 200
     assert (await client.get("/v1/me", headers=user.headers)).json()["status"] == "restricted"
     assert (await client.get("/v1/me/export", headers=user.headers)).status_code == 200
-    r = await client.patch("/v1/me", json={"first_name": "Changed"}, headers=user.headers)
+    r = await client.patch("/v1/me", json={"email": "moved-" + user.email, "current_password": PASSWORD}, headers=user.headers)
     assert_problem(r, 403, "account-restricted")
     r = await client.get(f"/v1/tenants/{tenant}", headers=user.headers)
     assert_problem(r, 403, "account-restricted")

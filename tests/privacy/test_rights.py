@@ -181,8 +181,15 @@ async def test_restriction_freezes_the_account_but_keeps_reading_and_lifting(cli
 
     assert (await client.get("/v1/me", headers=user.headers)).json()["status"] == "restricted"
     assert (await client.get("/v1/me/export", headers=user.headers)).status_code == 200
-    r = await client.patch("/v1/me", json={"first_name": "Changed"}, headers=user.headers)
-    assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted")
+    # Rectification goes on (Art. 16: a restriction is often asked for while the data's accuracy is contested; a
+    # privacy review found it refused), but the email address stays.
+    r = await client.patch("/v1/me", json={"first_name": "Corrected", "phone": "+49 30 1234567"}, headers=user.headers)
+    assert r.status_code == 200 and r.json()["first_name"] == "Corrected" and r.json()["status"] == "restricted", r.text
+    r = await client.patch("/v1/me", json={"email": user.email, "surname": "Also"}, headers=user.headers)
+    assert r.status_code == 200 and r.json()["surname"] == "Also", "its own address again is no change"
+    r = await client.patch("/v1/me", json={"email": "moved-" + user.email, "current_password": PASSWORD}, headers=user.headers)
+    assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted") and "email address stays" in r.json()["detail"]
+    assert (await client.get("/v1/me", headers=user.headers)).json()["pending_email"] is None
     r = await client.get(f"/v1/tenants/{tenant}", headers=user.headers)
     assert r.status_code == 403 and r.json()["type"].endswith("/account-restricted")
     r = await client.post("/v1/me/newsletter", headers=user.headers)

@@ -199,15 +199,17 @@ async def read_me(principal: UserDep, session: SessionDep) -> Profile:
     response_model=Profile,
     summary="Correct my profile (Art. 16)",
     description="Changes names, phone and company at once; a new email address takes effect once its mailed token is confirmed. "
+    "A restricted account (Art. 18) may correct its names, phone and company, but not its email address (403 `account-restricted`). "
     + patch_rule(["phone", "company_name"]),
     responses={
+        403: {"description": "The account is restricted (Art. 18) and keeps its email address (problem type `account-restricted`)"},
         409: {
             "description": "`email` is the account's address as it was read, but a confirmed email change replaced it meanwhile "
             "(problem type `conflict`): nothing was changed; read the profile and try again."
         }
     },
 )
-async def update_me(body: ProfileUpdate, principal: ActiveUserDep, session: SessionDep, services: ServicesDep) -> Profile:
+async def update_me(body: ProfileUpdate, principal: UserDep, session: SessionDep, services: ServicesDep) -> Profile:
     user = await service.update_profile(session, services, user_id=principal.id, changes=body)
     await session.commit()
     return profile_of(user)

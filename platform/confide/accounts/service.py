@@ -365,12 +365,16 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User:
 
 
 async def update_profile(session: AsyncSession, services: Services, *, user_id: str, changes: ProfileUpdate) -> User:
+    """Rectification (Art. 16). A restricted account (Art. 18) may correct its names, phone and company (a
+    restriction is often asked for while their accuracy is contested), but its email address stays."""
     fields = changes.model_dump(exclude_unset=True)
     new_email = fields.pop("email", None)
     current_password = fields.pop("current_password", None)
     user = await get_user(session, user_id=user_id)
     if new_email is not None:
         moving = normalise_email(new_email) != user.email
+        if moving and user.status != "active":
+            raise AccountRestricted("Your account is restricted (Art. 18), so its email address stays as it is; lift the restriction first.")
         if moving:
             # The password is checked before the account is locked: its hash takes a while, and the lock
             # holds up every other token step of this account meanwhile.

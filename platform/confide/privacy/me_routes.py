@@ -56,8 +56,8 @@ async def erase_me(body: ErasureRequest, principal: UserDep, session: SessionDep
     "/restriction",
     response_model=RestrictionOut,
     summary="Restrict processing of my data (Art. 18)",
-    description="Freezes the account: data is kept but not processed (no changes, no tenant work, no newsletter). "
-    "You can still sign in, read, export and lift it.",
+    description="Freezes the account: data is kept but not processed (no tenant work, no newsletter, no other changes). "
+    "You can still sign in, read, export, correct your names, phone and company (`PATCH /v1/me`; the email address stays) and lift it.",
 )
 async def restrict_me(principal: UserDep, session: SessionDep) -> RestrictionOut:
     user = await rights.restrict(session, user_id=principal.id)
