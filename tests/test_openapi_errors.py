@@ -272,6 +272,7 @@ RATE_LIMITED_ROUTES = {
     ("post", "/v1/admin/accounts/export"),
     ("post", "/v1/admin/accounts/erasure"),
     ("post", "/v1/admin/accounts/restriction"),
+    ("post", "/v1/admin/accounts/rectification"),
     ("delete", "/v1/admin/accounts/restriction"),
     ("post", "/v1/admin/accounts/objection"),
 }

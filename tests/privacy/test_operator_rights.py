@@ -239,3 +239,32 @@ async def test_objection_stops_what_the_users_own_objection_stops(client, factor
     assert "contact_message" not in export and export["objection"][0]["grounds"] == "By mail: please stop"
     r = await client.post("/v1/admin/accounts/objection", json={"email": user.email, "grounds": "x" * 2001}, headers=OPERATOR)
     assert assert_problem(r, 422, "validation-error")["errors"][0]["field"] == "body.grounds"
+
+
+async def test_the_operator_corrects_a_profile_on_an_emailed_request(client, factory):
+    """Policy VII.5: the data stored can be changed at any time, also by writing to us; there was no operator path, so a
+    user who could not sign in could not have it corrected (a privacy review). The email address is the user's to move."""
+    user = await factory.user()
+    url = "/v1/admin/accounts/rectification"
+    r = await client.post(url, json={"email": user.email.upper(), "surname": "Corrected", "phone": "+49 30 1234567", "company_name": None}, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    me = (await client.get("/v1/me", headers=user.headers)).json()
+    assert (me["surname"], me["phone"], me["company_name"], me["email"]) == ("Corrected", "+49301234567", None, user.email), me
+    assert (await client.post("/v1/me/restriction", headers=user.headers)).status_code == 200
+    r = await client.post(url, json={"email": user.email, "first_name": "Ada-Marie"}, headers=OPERATOR)
+    assert r.status_code == 200 and r.json()["first_name"] == "Ada-Marie" and r.json()["status"] == "restricted", "a restricted account is corrected too"
+
+    for body, field in (
+        ({"email": user.email}, "body"),  # nothing to correct
+        ({"email": user.email, "first_name": None}, "body.first_name"),
+        ({"email": user.email, "new_email": "x@example.com"}, "body.new_email"),
+        ({"email": user.email, "phone": "not a number"}, "body.phone"),
+    ):
+        r = await client.post(url, json=body, headers=OPERATOR)
+        assert_problem(r, 422, "validation-error")
+        assert r.json()["errors"][0]["field"] == field, (body, r.text)
+    r = await client.post(url, json={"email": random_email(), "surname": "Nobody"}, headers=OPERATOR)
+    assert_problem(r, 404, "not-found")
+    r = await client.post(url, json={"email": user.email, "surname": "Sneaky"}, headers=user.headers)
+    assert_problem(r, 401, "unauthorized")
+    assert (await client.get("/v1/me", headers=user.headers)).json()["surname"] == "Corrected"

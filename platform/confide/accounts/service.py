@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -364,6 +365,13 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User:
     return user
 
 
+def correct_profile(user: User, fields: dict[str, Any]) -> None:
+    """Names, phone and company as given (only the fields sent; null only for phone and company_name, as
+    ProfileUpdate allows). The email address is update_profile's: the new mailbox must confirm it."""
+    for name, value in fields.items():
+        setattr(user, name, value)
+
+
 async def update_profile(session: AsyncSession, services: Services, *, user_id: str, changes: ProfileUpdate) -> User:
     """Rectification (Art. 16). A restricted account (Art. 18) may correct its names, phone and company (a
     restriction is often asked for while their accuracy is contested), but its email address stays."""
@@ -395,8 +403,7 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
         if not moving and normalise_email(new_email) != locked.email:
             raise Conflict("The account's email address changed meanwhile; read the profile and try again.")
         user = locked
-    for name, value in fields.items():  # only the fields sent; null only for phone and company_name (ProfileUpdate)
-        setattr(user, name, value)
+    correct_profile(user, fields)
     if new_email is not None and normalise_email(new_email) == user.email and user.pending_email:
         # The confirmed address again: the pending change is withdrawn and its token stops working.
         user.pending_email = None

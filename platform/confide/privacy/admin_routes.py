@@ -14,6 +14,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from confide.accounts.routes import profile_of
+from confide.accounts.schemas import Profile
+from confide.accounts.service import correct_profile
 from confide.core.db import SessionDep
 from confide.core.errors import Conflict
 from confide.core.schemas import Cursor, Limit, Page, paginate
@@ -25,7 +28,7 @@ from confide.privacy.operators import OperatorDep
 from confide.privacy.retention import RUN_HISTORY_DAYS, recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
 from confide.privacy.me_routes import export_download, objection_out
-from confide.privacy.schemas import AccountObjection, AccountRequest, ContactObjectionOut, ContactOut, ContactSender, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
+from confide.privacy.schemas import AccountObjection, AccountRectification, AccountRequest, ContactObjectionOut, ContactOut, ContactSender, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
 from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
@@ -226,12 +229,28 @@ async def erase_account(body: AccountRequest, _: OperatorDep, session: SessionDe
 
 
 @router.post(
+    "/accounts/rectification",
+    response_model=Profile,
+    summary="Correct an account's profile, on its user's emailed request (Art. 16)",
+    description="The same corrections as the user's own `PATCH /v1/me`, for the account whose confirmed address is `email`: names, phone and "
+    "company at once (null clears phone and company_name; name at least one field, else 422). The email address itself is not corrected here: "
+    "the user changes it, and the new mailbox confirms it. A restricted account may be corrected too. Answers the corrected profile.",
+    responses=NO_ACCOUNT,
+)
+async def rectify_account(body: AccountRectification, _: OperatorDep, session: SessionDep) -> Profile:
+    user = await rights.find_account(session, email=body.email)
+    correct_profile(user, body.corrections())
+    await session.commit()
+    return profile_of(user)
+
+
+@router.post(
     "/accounts/restriction",
     response_model=RestrictionOut,
     summary="Restrict an account, on its user's emailed request (Art. 18)",
     description="The same as the user's own `POST /v1/me/restriction`: freezes the account whose confirmed address is `email`; "
-    "its data is kept but not processed (no changes, no tenant work, no newsletter). The user can still sign in, read, export "
-    "and lift it. Restricting twice is harmless.",
+    "its data is kept but not processed (no tenant work, no newsletter, no changes but corrections of names, phone and company). The user "
+    "can still sign in, read, export and lift it. Restricting twice is harmless.",
     responses=NO_ACCOUNT,
 )
 async def restrict_account(body: AccountRequest, _: OperatorDep, session: SessionDep) -> RestrictionOut:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, field_validator, model_validator
 
+from confide.accounts.schemas import normalise_phone
+from confide.core.patching import not_clearable
 from confide.core.schemas import RequestBody, ResponseBody
 from confide.privacy.cookies import standard_language_tag
 from confide.privacy.gate import Purpose
@@ -249,6 +251,29 @@ class AccountRequest(RequestBody):
         description="The account's confirmed email address, the one the request came from (case is ignored; "
         "a pending, unconfirmed address change does not count).",
     )
+
+
+class AccountRectification(AccountRequest):
+    """Corrections a user asked for by email (Art. 16), as PATCH /v1/me makes them; the email address itself the user
+    changes there, where the new mailbox confirms it. Null clears phone and company_name."""
+
+    first_name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    surname: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    pseudonym: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    phone: str | None = Field(default=None, description="Null (or an empty string) clears it.")
+    company_name: str | None = Field(default=None, max_length=200, description="Null clears it.")
+
+    _phone = field_validator("phone")(normalise_phone)
+    _required = not_clearable("first_name", "surname", "pseudonym")
+
+    @model_validator(mode="after")
+    def _some_change(self) -> AccountRectification:
+        if not self.model_fields_set - {"email"}:
+            raise ValueError("Name at least one field to correct: first_name, surname, pseudonym, phone or company_name.")
+        return self
+
+    def corrections(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"email"})
 
 
 class AccountObjection(AccountRequest):
