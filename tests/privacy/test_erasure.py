@@ -461,6 +461,28 @@ async def test_an_operator_watch_that_missed_the_erasure_notice_ends_once_resubs
         assert [c.watched() for c in watching] == [(stays,)], "the other watch goes on"
 
 
+async def test_releases_of_one_hold_at_the_same_moment_release_it_once(app, client, shop):
+    """Three releases at once: one is answered 200 with its reason kept, the others 409 as a repeat is (all three were
+    answered 200 and the last reason overwrote the first's, an API review found)."""
+    import asyncio
+
+    holds = f"/v1/tenants/{shop.tenant_id}/legal-holds"
+    await seed_conversation(app, shop, visitor_id="vis_race")
+    for _ in range(3):
+        r = await client.post(holds, json={"visitor_id": "vis_race", "reason": "Dispute"}, headers=shop.owner.headers)
+        assert r.status_code == 201, r.text
+        hold_id = r.json()["id"]
+        answers = await asyncio.gather(
+            *(client.request("DELETE", f"{holds}/{hold_id}", json={"reason": f"Release {n}"}, headers=shop.owner.headers) for n in range(3))
+        )
+        assert sorted(r.status_code for r in answers) == [200, 409, 409], [r.text for r in answers]
+        (won,) = [r.json() for r in answers if r.status_code == 200]
+        for lost in (r for r in answers if r.status_code == 409):
+            assert lost.json()["type"].endswith("/conflict") and lost.json()["released_at"], lost.text
+        r = await client.get(f"{holds}/{hold_id}", headers=shop.owner.headers)
+        assert r.json()["release_reason"] == won["release_reason"] and r.json()["released_at"] == won["released_at"], (r.json(), won)
+
+
 async def test_the_ledger_erases_restored_data_but_not_a_new_conversation(app, client, shop):
     old = utcnow() - timedelta(days=3)
     await seed_conversation(app, shop, visitor_id="vis_l1", customer_ref="crm-ledger", at=old)

@@ -109,11 +109,19 @@ async def release_hold(session: AsyncSession, ctx: TenantContext, *, hold: Legal
     if hold.released_at is not None:
         raise Conflict(f"This legal hold was already released at {hold.released_at.isoformat()}.", released_at=hold.released_at.isoformat())
     author = _author(ctx)
-    hold.released_at = utcnow()
-    hold.released_by_user_id = author["user_id"]
-    hold.released_by_api_key_id = author["api_key_id"]
-    hold.release_reason = reason
-    await session.flush()
+    now = utcnow()
+    # Claimed in the statement: of two releases at the same moment one wins, the other waits for it and is
+    # refused as a repeat is (its reason would otherwise overwrite the first's).
+    claimed = await session.execute(
+        update(LegalHold)
+        .where(LegalHold.id == hold.id, LegalHold.released_at.is_(None))  # type: ignore[union-attr]
+        .values(released_at=now, released_by_user_id=author["user_id"], released_by_api_key_id=author["api_key_id"], release_reason=reason)
+    )
+    if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        await session.refresh(hold)
+        released = hold.released_at.isoformat() if hold.released_at else ""
+        raise Conflict(f"This legal hold was already released at {released}.", released_at=released)
+    await session.refresh(hold)
     candidates = (
         await session.scalars(
             select(ErasureRequest).where(ErasureRequest.tenant_id == ctx.tenant_id, ErasureRequest.status == "done", ErasureRequest.held_count > 0)
