@@ -25,6 +25,7 @@ async def test_requests_are_logged_with_ip_and_route_template_only(app, factory)
     assert ("GET", "/v1/tenants/{tenant_id}/members", 404) in seen
     assert ("GET", "(unmatched)", 404) in seen
     assert all(r.at.tzinfo is not None for r in rows)
+    assert all(r.at.second == 0 and r.at.microsecond == 0 for r in rows), "to the minute: no exact time to line up with an account's rows"
     assert not any(user.id in r.route or "alice" in r.route for r in rows)
 
 

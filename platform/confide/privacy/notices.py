@@ -189,8 +189,8 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
         ],
         "browser_storage": browser_storage(settings),
         "access_logs": {
-            "data": ["IP address", "date and time of access", "the request's method, route template (no ids, no query) and status"],
-            "stored": "In a table of its own, linked to no account or other personal data.",
+            "data": ["IP address", "date and time of access (to the minute)", "the request's method, route template (no ids, no query) and status"],
+            "stored": "In a table of its own, linked to no account or other personal data (no ids, and times only to the minute).",
             "legal_basis": "Art. 6(1)(f) GDPR",
             "retention_days": settings.access_log_retention_days,
             "objection": "Not possible: needed to operate the platform (policy V.5).",
