@@ -27,6 +27,7 @@ async def test_the_notice_states_every_fact_the_policy_promises(client):
     assert {"Art. 15 GDPR", "Art. 16 GDPR", "Art. 17 GDPR", "Art. 18 GDPR", "Art. 20 GDPR", "Art. 21 GDPR", "Art. 77 GDPR", "Art. 7(3) GDPR"} <= articles
     assert all(right["how"] for right in notice["rights"])
     assert {"Hosting service providers", "Provider of the CDN"} <= set(notice["recipients"]["categories"])
+    assert any(c.startswith("The organisations (tenants) you are a member of") for c in notice["recipients"]["categories"]), "members see each other"
     assert [c["name"] for c in notice["cookies"]] == ["lang"] and notice["cookies"][0]["max_age_days"] <= 365
     assert notice["access_logs"]["retention_days"] == 7
     controller_tables = {r.table for r in REGISTRY.values() if r.holder == Holder.CONTROLLER}

@@ -135,6 +135,9 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
     controller_tables = sorted((r for r in REGISTRY.values() if r.holder == Holder.CONTROLLER), key=lambda r: r.table)
     kinds = list(dict.fromkeys(e.kind for e in register.entries))
     recipient_categories = [RECIPIENT_CATEGORIES.get(k, f"Providers of {k} services") for k in kinds]
+    # A member's profile is shown to the other members (and API keys) of each tenant the member belongs to: the business
+    # decides who may work in it, so it sees who does (GET …/members).
+    recipient_categories.append("The organisations (tenants) you are a member of: your names, pseudonym and email address, to their members and API integrations")
     controller_recipients = []
     if settings.smtp_host:
         recipient_categories.append("Mail delivery provider")
