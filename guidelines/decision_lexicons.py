@@ -147,15 +147,172 @@ class Lexicon:
     process_verb: re.Pattern[str] = _c(r"(?!)")
 
 
+def _not_after(words: str, following: str) -> str:
+    """At a word that starts with `following`, not right after one of the |-separated `words` (a fixed-width lookbehind
+    each). The lookahead comes first: the lookbehinds then only run where `following` is."""
+    return rf"\b(?={following})" + "".join(rf"(?<!\b{word} )" for word in words.split("|"))
+
+
+# The privacy review's phrasings of a decision in English output (see tests.guidelines.test_decisions_gaps_review).
+# A "you"/"your" clause after these words is a condition or a question, not an announcement ("If your claim is
+# approved, ...", "Once your refund has been issued, ...", "as long as you meet the criteria", "Does your application
+# meet the requirements?").
+_IF_EN = (
+    "if|whether|once|when|whenever|unless|until|after|before|provided|providing|assuming|sure|long as|how|do|does|did|see|"
+    "check|check that|sure that|ensure|ensure that|verify|verify that"
+)
+# What is granted to "you" ("we can give you the loan", "we are happy to offer you the position"), not what only
+# qualifies something else ("the loan application form", "the refund policy", "the job description").
+_GRANTED_EN = r"(?:loan|mortgage|credit(?! card)|refund|reimbursement|compensation|extension|waiver|job|position|apprenticeship|internship)"
+_NOT_ABOUT_EN = (
+    r"(?! (?:polic(?:y|ies)|forms?|process|procedures?|details|terms|conditions|status|information|info|options|numbers?|links?|"
+    r"pages?|applications?|requests?|calculators?|rates?|requirements|documents|criteria|advisors?|team|description|ads?|"
+    r"adverts?|listings?|postings?|consultation|quotes?|appointments?|comparison|overview|simulation|amount|estimates?|"
+    r"timelines?|interview|questions?)\b)"
+)
+# What a refusal to offer or give decides ("we cannot offer you insurance"); not a quote or a price, which may only not
+# be given here ("We cannot give you a quote online").
+_REFUSED_EN = (
+    r"(?:loan|mortgage|credit(?! card)|refund|reimbursement|compensation|insurance|cover(?:age)?|contract|membership|"
+    r"subscription|financing|warrant(?:y|ies)|guarantee|chargeback|job|position)"
+)
+# Before the verb: auxiliaries and what may stand between them ("we'd be happy to", "I have now", "we have decided to").
+_AUX_EN = (
+    r"(?:'d|'ll|'re|'m|'ve| can| could| will| would| shall| are| am| have| had| now| also| just| already| gladly| happily|"
+    r" hereby| be| able to| pleased to| happy to| delighted to| glad to| like to| love to| going to| decided to| chosen to|"
+    r" opted to)"
+)
+_NOT_EN = (
+    r"(?:cannot|can ?not|can't|cant|won't|will not|wouldn't|would not|do not|don't|did not|didn't|no longer|unable to|"
+    r"not able to|not in a position to|decided not to|chosen not to|not)"
+)
+# Money that was or will be paid out, issued or credited: "your refund has been issued", "I have issued a full refund".
+_PAYOUT_EN = r"(?:refund|reimbursement|compensation|payout|chargeback|credit note|store credit|goodwill payment)"
+_PAID_EN = r"(?:paid(?! off)|issued|credited|sent|transferred|disbursed|released|refunded)"
+# A base form only after what makes it a promise ("we will issue"), not a habit ("we issue refunds within 14 days").
+_ISSUE_EN = (
+    r"(?:issued|credited|processed|initiated|arranged|transferred|released|paid|sent|issuing|crediting|"
+    r"(?:(?<=will )|(?<='ll )|(?<=to )|(?<=can )|(?<=shall ))(?:issue|credit|send|pay|transfer))"
+)
+_LIMIT_EN = r"(?:(?:credit|card|spending|overdraft|borrowing|transaction) )?(?:limit|overdraft|credit line|credit facility)s?"
+_CHANGED_EN = r"(?:raised|increased|lowered|reduced|decreased|cut|doubled|adjusted)"
+_CHANGE_EN = r"(?:raise|increase|lower|reduce|decrease|cut|double|adjust)(?:d|s|ing)?"
+_CRITERIA_EN = (
+    r"(?:meet|meets|met|satisfy|satisfies|satisfied|fulfil|fulfill|fulfils|fulfills|fulfilled|falls? short of|fell short of) "
+    r"(?:(?:all|any|one|some|each|none|of|the|our|your|its|these|those|minimum|basic|necessary|required|eligibility|lending|"
+    r"credit|underwriting|application|loan|insurance) )*(?:criteria|requirements?|conditions|threshold|standards?)\b"
+)
+# Every alternative of `EN.states` starts with one of these words: "your"/"their", "you", "we"/"i", "a"/"the". The
+# pattern is grouped by them, behind a lookahead on their first letters, so that the other words of a sentence cost one
+# character test each.
+_STATES_YOUR_EN = (  # after "your"/"their" and up to two words
+    rf"(?:{OBJ_EN}|{CANCELLABLE}|request|case) (?:request |application )?"
+    r"(?:has been|have been|was|were|is|are|will be|got|'s been|has now been|is now|has|have)"
+    r"(?: (?:now|already|officially|successfully|fully|hereby|unfortunately|sadly|been|not))*"
+    r" (?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|authori[sz]ed|processed|revoked|confirmed)\b"
+    # 2. outcomes ("Your claim was unsuccessful", "Your claim has been upheld")
+    rf"|(?:{OBJ_EN}|request|case) (?:(?:has|have|was|were|is|are|will|not|been|be|now|so far|unfortunately|sadly|finally|"
+    r"already) )*(?:successful|unsuccessful|upheld|honou?red)\b"
+    # 6. money paid out, any tense ("Your refund has been issued", "Your insurance claim will not be paid")
+    rf"|(?:{_PAYOUT_EN}|claim|loan|money)\w* (?:(?:has|have|was|were|is|are|will|'s|now|been|be|already|successfully|fully|"
+    rf"just|not|also) )*{_PAID_EN}\b"
+    # 3. not renewed ("Your contract will not be renewed"; not "... renewed automatically")
+    r"|(?:contract|subscription|membership|loan|lease|policy|insurance|cover|agreement|employment|tenancy)\w* (?:will not|won't|"
+    r"will no longer|is not going to|isn't going to|cannot|can't|can not|has not been|hasn't been|was not|wasn't|is not being|"
+    r"isn't being)(?: be)? (?:renewed|extended|continued|prolonged)\b(?!(?: [\w']+){0,3} automatically)"
+    # 5. a limit changed ("Your credit limit has been raised to 5000 EUR")
+    rf"|{_LIMIT_EN} (?:(?:has|have|was|were|is|will|'s|now|been|be|already|just|temporarily|permanently|not) )*{_CHANGED_EN}\b"
+    # 4. criteria ("Your application did not meet our criteria")
+    rf"|(?:{OBJ_EN}|request|case|profile) (?:(?:do|does|did|still|fully|clearly|unfortunately|sadly|currently|now|already|not|"
+    rf"don't|doesn't|didn't|dont|doesnt|didnt) )*{_CRITERIA_EN}"
+)
+_STATES_YOU_EN = (  # after "you"
+    r" (?:are|'re|re|will be|have been|were|are now|'ve been)(?: (?:now|not|definitely|already|unfortunately|sadly|hereby|"
+    r"officially|fully))* (?:eligible|ineligible|entitled|qualified|approved|accepted|rejected|declined|denied|pre ?approved|"
+    r"creditworthy)\b"
+    rf"|(?:'ll| will| are going to| shall)? (?:receive|get|be granted|be given) {WORD}{{0,3}}?(?:{GRANTABLE_EN})"
+    # 1. "you got the job", "you're hired"
+    r"|(?:'ve| have)? (?:got|landed|secured) the (?:job|position|role|loan|mortgage)\b"
+    r"|(?:'re| are|'ve been| have been| were)(?: now)? hired\b"
+)
+_STATES_YOU_IF_EN = (  # after "you", not in a condition or question ("If you qualify, ...", "If you meet the criteria, ...")
+    r" (?:do not|don't|dont|do|will|will not|won't)? ?qualify\b"
+    # 4. criteria ("You do not meet our lending criteria", "You meet all the requirements")
+    r"| (?:(?:do|does|did|still|fully|clearly|unfortunately|sadly|currently|now|already|not|don't|doesn't|didn't|dont|doesnt|"
+    rf"didnt) )*{_CRITERIA_EN}"
+)
+_STATES_WE_EN = (  # after "we"/"i"
+    r"(?:'ve| have|'ll| will|'re| are| am|'m| hereby| now| gladly| happily| already| can| could|'d| would)*"
+    r"(?: (?:decided|chosen|opted) to)? (?:approve|approved|approving|accept|accepted|grant|granted|granting|reject|rejected|"
+    r"decline|declined|deny|denied|cancel|cancell?ed|terminate|terminated|refund|refunded|refunding|reimburse|reimbursed|waive|"
+    r"waived|authori[sz]e|authori[sz]ed|revoke|revoked) "
+    rf"(?:you\b|your\b|the {WORD}{{0,2}}?(?:{OBJ_EN}|{CANCELLABLE}))"
+    r"| (?:cannot|can ?not|can't|cant|won't|will not|are unable to|am unable to|are not able to|am not able to)"
+    r" (?:approve|accept|grant|refund|reimburse|offer you|give you|cancel|terminate|waive|authori[sz]e) (?:you|your)\b"
+    r"|(?: can| could| will|'ll| would|'d)? (?:give|offer|grant|make) you (?:a |an )?"
+    r"(?:special |individual |personal |exclusive |one[ -]time )?(?:\d+(?:[.,]\d+)? ?(?:%|percent|eur|euro|euros|dollars?|usd|chf|gbp)? ?)?"
+    r"(?:discount|price|deal|rebate|reduction|off|refund)\b"
+    # 1. giving what is granted, with a negation or without ("we can give you the loan", "we are unable to offer you a
+    # loan"); 5. a limit changed; 6. a refund issued ("I have issued a full refund to your card")
+    rf"|{_AUX_EN}*(?: (?P<not_en>{_NOT_EN}))?(?: be)? (?:(?:give|offer|grant|provide|extend|approve|award|lend)(?:ing)? you "
+    r"(?:with )?(?:(?:a|an|the|your|this|that|any|full|partial|new|requested|personal|\d+(?:[.,]\d+)?|eur|euros?|dollars?|usd|"
+    rf"gbp|chf|%|percent) )*{_GRANTED_EN}\b{_NOT_ABOUT_EN}"
+    rf"|{_CHANGE_EN} your {_LIMIT_EN}\b|(?:{_ISSUE_EN}) (?:you |to you )?(?:(?:a|an|the|your|full|partial|complete) )*{_PAYOUT_EN}\b"
+    rf"{_NOT_ABOUT_EN}"
+    # only with the negation: refusing to offer what a decision is about ("we cannot offer you insurance"), not renewing
+    # ("We will not be extending your contract"), not going on with the case ("we will not be moving forward with your
+    # application")
+    r"|(?(not_en)(?:(?:offer|give|grant|provide|extend|approve|issue|award)(?:ing)? you (?:with )?"
+    r"(?:(?:a|an|the|any|your|this|that|such|more|further) )?(?:(?!(?:about|on|regarding|of|for|with|to)\b)[\w']+ )?"
+    rf"(?:{_REFUSED_EN}|{GRANTABLE_EN})\b{_NOT_ABOUT_EN}"
+    r"|(?:renew|extend|continu|prolong)(?:e|ed|ing)? (?:your|the) (?:[\w']+ ){0,2}?(?:contract|subscription|membership|loan|lease|"
+    r"policy|insurance|cover|agreement|employment|tenancy|credit)\w*\b(?!(?: [\w']+){0,3} automatically)"
+    r"|(?:proceed|proceeding|move forward|moving forward|go ahead|going ahead|continue|continuing|progress|progressing) with your\b)"
+    r"|(?!)))"
+)
+_STATES_EN = (
+    r"(?=[ywita])(?:"
+    rf"{_not_after(_IF_EN, 'your |their ')}(?:your|their) (?:(?:individual|personal|special|final) (?:price|rate|discount) "
+    rf"(?:is|will be|would be)\b|{WORD}{{0,2}}?(?:{_STATES_YOUR_EN}))"
+    rf"|\byou(?:{_STATES_YOU_EN})|{_not_after(_IF_EN, 'you ')}you(?:{_STATES_YOU_IF_EN})"
+    rf"|\b(?:we|i)\b(?:{_STATES_WE_EN})"
+    # 6. a refund issued, with an article: only once it is done ("A full refund has been issued to your card"; not
+    # "A refund will be issued once the item arrives", "Refunds are usually issued within 5 days")
+    rf"|{_not_after(_IF_EN, 'a |the ')}(?:a|the)(?: full| partial| complete)? {_PAYOUT_EN} (?:has been|has now been|has just been|"
+    r"was|have been) (?:issued|paid|credited|sent|processed|transferred|released)\b"
+    r")"
+)
+
+# The review's requests (strong: whatever else the sentence says): whether one gets the job ("Do I get the job?", not
+# "How do I get the job?" or "Where do I get the job application form?"), whether a claim is paid or a limit raised
+# ("Will my insurance claim be paid?", "Will you pay my claim?", "Will my credit limit be raised?").
+_REQUESTS_REVIEW_EN = (
+    rf"|{_not_after('how|where|when|why|what|which', '(?:do|did|will|would|can|could|shall|have|am|are) ')}(?:do|did|will|would|can|could|shall|have|am|are) (?:i|we) "
+    r"(?:still |actually |really |finally )?(?:get|got|land|landed|going to get|gonna get|be offered|been offered|getting) "
+    r"(?:the|this|that|a|my) (?:job|position|role|post|apprenticeship|internship)\b"
+    r"(?! (?:application|ad|advert|description|listing|posting|offer letter|form|portal|page|interview)s?\b)"
+    r"|\b(?:am i|are we|have i|have we|was i|were we|will i|will we|did i|did we)(?: been| be| going to be| gonna be| get)?"
+    r" (?:hired|employed|taken on)\b"
+    rf"|\b(?:is|was|has|have|will|did) (?:my|our) {WORD}{{0,2}}?(?:claim|refund|compensation|reimbursement|payout|chargeback)\w* "
+    rf"{WORD}{{0,3}}?paid\b(?! off| for| by)"
+    rf"|\b(?:is|was|has|have|will|can|could) (?:my|our) {_LIMIT_EN} {WORD}{{0,3}}?(?:raised|increased|lowered|reduced|extended|doubled)\b"
+    rf"|\b(?:will|would|can|could|do|did) you (?:pay|pay out|honou?r|cover|settle) (?:my|our) {WORD}{{0,2}}?"
+    r"(?:claim|refund|compensation|reimbursement)"
+)
+
+
 EN = Lexicon(
     strong=_c(
-        r"\b(?:am i|are we|would i be|will i be|i am|i'm|im|is my \w+) (?:still |even |also |now |already )?"
+        r"\b(?:am i|are we|would i be|will i be|i am|i'm|im|is my \w+)(?: going to be| gonna be)? (?:still |even |also |now |already )?"
         r"(?:eligible|entitled|qualified|creditworthy|approved|accepted|pre ?approved)\b"
-        r"|\bdo (?:i|we) (?:still |even )?(?:qualify|meet the (?:requirements|criteria|conditions)|have (?:a|the) right to)\b"
+        r"|\bdo (?:i|we) (?:still |even )?(?:qualify|meet (?:the|your|our|all|all the|all your) (?:[\w']+ )?(?:requirements|criteria|conditions)"
+        r"|have (?:a|the) right to)\b"
         r"|\b(?:check|verify|assess|evaluate|determine|decide|see|tell me) (?:if|whether) (?:i|we)(?:'m| am| are|'re)? "
         rf"{WORD}?(?:eligible|entitled|qualify|qualified|approved)\b"
-        rf"|\b(?:is|was|has|have|will) (?:my|our) {WORD}{{0,2}}?(?:{OBJ_EN}) {WORD}{{0,2}}?"
-        r"(?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|processed|authori[sz]ed)\b"
+        rf"|\b(?:is|was|has|have|will) (?:my|our) {WORD}{{0,2}}?(?:{OBJ_EN}) {WORD}{{0,3}}?"
+        r"(?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|processed|authori[sz]ed|upheld|"
+        r"honou?red|successful)\b"
+        + _REQUESTS_REVIEW_EN +
         r"|\b(?:decide|make a decision|rule) (?:on|about|regarding) (?:my|our)\b"
         r"|\bwhat(?:'s| is) my (?:individual |personal |final )?(?:price|rate|discount|credit limit)\b"
         r"|\b(?:give|offer|make|get|do) (?:me|us) (?:a |an )?(?:[\w']+ )?(?:discount|deal|rebate|special offer|price cut|"
@@ -186,37 +343,28 @@ EN = Lexicon(
     ),
     cancel_verb=_c(r"\b(?:cancel|terminate|revoke|refund|reimburse|withdraw from)(?:s|d|ed|led|ing|ling)?\b"),
     give=_c(rf"\b(?:give|offer|grant|send|pay|get)(?:s|ing)? (?:me |us )?{WORD}{{0,2}}?(?:{GRANTABLE_EN})"),
-    get=_c(r"\b(?:can|could|may|will|would|do|shall) (?:i|we) (?:still )?(?:get|have|receive|be given|be granted)\b"),
+    get=_c(
+        r"\b(?:can|could|may|will|would|do|shall) (?:i|we) (?:still )?(?:get|have|receive|be given|be granted)\b"
+        r"|\b(?:am i|are we) (?:still )?(?:going to|gonna) (?:get|have|receive|be given|be granted)\b"
+    ),
     obj=_c(rf"\b(?:{OBJ_EN})"),
     cancellable=_c(rf"\b(?:{CANCELLABLE})\b"),
     grantable=_c(rf"\b(?:{GRANTABLE_EN})"),
     own=_c(OWN_EN),
-    states=_c(
-        rf"\b(?:your|their) {WORD}{{0,2}}?(?:{OBJ_EN}|{CANCELLABLE}|request|case) (?:request |application )?"
-        r"(?:has been|have been|was|were|is|are|will be|got|'s been|has now been|is now|has|have)"
-        r"(?: (?:now|already|officially|successfully|fully|hereby|unfortunately|sadly|been))*"
-        r" (?:approved|accepted|granted|rejected|declined|denied|refused|cancell?ed|terminated|authori[sz]ed|processed|revoked|confirmed)\b"
-        r"|\byou (?:are|'re|re|will be|have been|were|are now|'ve been)(?: (?:now|not|definitely|already|unfortunately|sadly|hereby|officially|fully))*"
-        r" (?:eligible|ineligible|entitled|qualified|approved|accepted|rejected|declined|denied|pre ?approved|creditworthy)\b"
-        r"|\byou (?:do not|don't|dont|do|will|will not|won't)? ?qualify\b"
-        rf"|\byou(?:'ll| will| are going to| shall)? (?:receive|get|be granted|be given) {WORD}{{0,3}}?(?:{GRANTABLE_EN})"
-        r"|\b(?:we|i)(?:'ve| have|'ll| will|'re| are| am|'m| hereby| now| gladly| happily| already| can| could|'d| would)*"
-        r" (?:approve|approved|approving|accept|accepted|grant|granted|granting|reject|rejected|decline|declined|deny|denied|"
-        r"cancel|cancell?ed|terminate|terminated|refund|refunded|refunding|reimburse|reimbursed|waive|waived|"
-        r"authori[sz]e|authori[sz]ed|revoke|revoked) "
-        rf"(?:you\b|your\b|the {WORD}{{0,2}}?(?:{OBJ_EN}|{CANCELLABLE}))"
-        r"|\b(?:we|i) (?:cannot|can ?not|can't|cant|won't|will not|are unable to|am unable to|are not able to|am not able to)"
-        r" (?:approve|accept|grant|refund|reimburse|offer you|give you|cancel|terminate|waive|authori[sz]e) (?:you|your)\b"
-        r"|\b(?:we|i)(?: can| could| will|'ll| would|'d)? (?:give|offer|grant|make) you (?:a |an )?"
-        r"(?:special |individual |personal |exclusive |one[ -]time )?(?:\d+(?:[.,]\d+)? ?(?:%|percent|eur|euro|euros|dollars?|usd|chf|gbp)? ?)?"
-        r"(?:discount|price|deal|rebate|reduction|off|refund)\b"
-        r"|\byour (?:individual|personal|special|final) (?:price|rate|discount) (?:is|will be|would be)\b"
-    ),
+    states=_c(_STATES_EN),
     deferral=_c(
         r"\b(?:humans?|person|people|colleagues?|staff|teams?|operators?|agents?|employees?|specialists?|advisors?|clerks?|"
-        r"managers?|supervisors?|hand (?:it |them )?(?:off|over)|escalate|forward|refer)\b"
+        r"managers?|supervisors?|hand (?:it |them )?(?:off|over)|escalate|refer)\b"
+        # not "moving forward with your application", "we look forward to"
+        r"|(?<!\bmove )(?<!\bmoving )(?<!\bgoing )(?<!\blook )(?<!\blooking )\bforward\b"
     ),
-    deciding=_c(r"\b(?:decide|decides|decided|decision|review|reviewed|reviews|whether)\b"),
+    # "decided" after "we"/"I" announces the decision ("We have decided not to renew your contract"), elsewhere it talks
+    # about one ("Whether your refund is approved is decided by our team").
+    deciding=_c(
+        r"\b(?:decide|decides|decision|review|reviewed|reviews|whether)\b|"
+        + _not_after("we|i|we have|i have|we've|i've|we had|i had|we now|we have now|i have now|we've now|i've now", "decided\\b")
+        + r"decided\b"
+    ),
     # "refund" before "request(s)", "policy"... is the noun of "refund requests" ("Record refund requests so
     # that the team does not lose them", "Decline to comment on the refund policy"), not the verb; not before
     # what may be its object ("Refund claims under 50 EUR yourself"). "issue" decides only what it hands out
@@ -319,6 +467,59 @@ _NOT_OF_SOMETHING_ELSE_DE = (
     r"(?! (?!rabatte\b)\w+(?:te|ene)[nrsm]? \w| (?:uber|unter|mehr als|weniger als|hoher als|bis|ab) \d)"
 )
 
+# The privacy review's phrasings of a decision in German output (see tests.guidelines.test_decisions_gaps_review),
+# grouped by the word they start with.
+_GRANTED_DE = (  # what is granted, singular ("Wir können Ihnen den Kredit geben"; not "Wir können Ihnen Kredite anbieten")
+    r"\w*(?:kredit|darlehen|hypothek|finanzierung|erstattung|entschadigung|gutschrift|rabatt|nachlass|stundung)\b"
+)
+_NOT_INFO_DE = r"(?!(?:infos?|informationen|auskunft\w*|hinweis\w*|details|tipps?|zum|zur|zu|uber|fur|bezuglich|erklarung\w*)\b)"
+_GIVE_DE = (
+    r"(?:geben|gebe|anbieten|biete|bieten|gewahren|gewahre|einraumen|zusagen|bewilligen|genehmigen|gutschreiben|auszahlen|"
+    r"uberweisen|anzubieten|zu geben|zu gewahren|zu bewilligen|zu genehmigen|einzuraumen|zuzusagen|auszuzahlen|gutzuschreiben)"
+)
+_CONTRACT_DE = r"(?:\w*vertrag\w*|abo\b|abos\b|abonnement\w*|mitgliedschaft\w*|\w*kredit\w*|darlehen\w*|\w*versicherung\w*|police\w*)"
+_LIMIT_DE = r"(?:\w*limit\w*|\w*rahmen\w*|dispo\w*)"
+_PAYOUT_DE = r"(?:(?:ruck)?erstattung|gutschrift|auszahlung|ruckzahlung|entschadigung)"
+_PAID_DE = r"(?:veranlasst|angewiesen|ausgezahlt|uberwiesen|ausgestellt|eingeleitet|gutgeschrieben)"
+_STATES_REVIEW_DE = (
+    # "wir"/"ich": give, not renew, change a limit, pay out
+    r"|\b(?:wir|ich) (?:(?:geben|gebe|gewahren|gewahre|bieten|biete|erteilen|erteile|bewilligen|bewillige) (?:ihnen|dir) "
+    rf"(?:{_NOT_INFO_DE}[\w']+ ){{0,3}}?{_GRANTED_DE}"
+    r"|(?:[\w',]+ ){0,4}?(?:ihren|ihre|ihr|deinen|deine|dein) (?:[\w']+ ){0,2}?" + _CONTRACT_DE + r" (?:[\w']+ ){0,2}?nicht "
+    r"(?:mehr )?(?:zu )?(?:verlangern|verlangert|erneuern|erneuert|fortsetzen|fortgesetzt|fortfuhren|fortgefuhrt)\b"
+    r"|(?:verlangern|verlangere|erneuern|erneure) (?:ihren|ihre|ihr|deinen|deine|dein) (?:[\w']+ ){0,2}?" + _CONTRACT_DE
+    + r" (?:[\w']+ ){0,2}?nicht\b"
+    r"|(?:erhohen|erhohe|senken|senke|reduzieren|reduziere|verdoppeln|verdopple|kurzen|kurze|heben|hebe) (?:ihr|ihren|dein|deinen) "
+    + _LIMIT_DE
+    + r"|(?:haben|habe|hab|werden|werde) (?:ihnen |dir )?(?:[\w']+ ){0,2}?(?:" + _PAYOUT_DE + r"|betrag|geld|summe)\w* "
+    r"(?:[\w']+ ){0,4}?(?:" + _PAID_DE + r"|veranlassen|anweisen|auszahlen|uberweisen|ausstellen|einleiten|gutschreiben)\b)"
+    # ... and the same verbs first ("Gerne gewähren wir Ihnen den Kredit")
+    r"|\b(?:geben|gewahren|bieten|erteilen|bewilligen) (?:wir|ich) (?:ihnen|dir) "
+    rf"(?:{_NOT_INFO_DE}[\w']+ ){{0,3}}?{_GRANTED_DE}"
+    # "Ihr"/"Ihre": outcomes, not renewed, criteria, a limit changed, money paid out (any tense)
+    r"|\b(?:ihr|ihre|ihren|ihrem|dein|deine|deinen|deinem) (?:(?:[\w']+ ){0,2}?(?:"
+    rf"(?:{OBJ_DE}|anliegen|fall)\w* (?:[\w']+ ){{0,3}}?(?:erfolgreich|erfolglos|gescheitert)(?= *$| *[,;:]| (?:und|gewesen)\b)"
+    + r"|" + _CONTRACT_DE + r" (?:wird|wurde|kann) (?:leider )?nicht (?:mehr )?(?:verlangert|erneuert|fortgesetzt)\b"
+    rf"|(?:{OBJ_DE}|anliegen|profil)\w* (?:erfullen|erfullt|erfullst|erfullten|erfullte) (?:[\w']+ ){{0,3}}?"
+    r"(?:voraussetzung|kriteri|anforderung|bedingung)\w*"
+    r"|" + _PAYOUT_DE + r"\w* (?:[\w']+ ){0,4}?" + _PAID_DE + r"\b)"
+    r"|" + _LIMIT_DE + r" (?:[\w']+ ){0,5}?(?:erhoht|angehoben|gesenkt|herabgesetzt|reduziert|verdoppelt|angepasst|gekurzt)\b"
+    r"(?! werden))"
+    # "Ihnen": what is given, and, after a negation, what a decision is about ("Leider können wir Ihnen keine Versicherung
+    # anbieten", "..., Ihnen einen Kredit anzubieten")
+    rf"|\b(?:ihnen|dir) (?:(?:{_NOT_INFO_DE}[\w']+ ){{0,3}}?{_GRANTED_DE}"
+    rf"|(?=(?:[\w']+ ){{0,5}}?(?:kein\w*|nicht) )(?:{_NOT_INFO_DE}[\w']+ ){{0,3}}?(?:{OBJ_DE}|\w*versicherung\w*)\w*)"
+    rf" (?:[\w']+ ){{0,2}}?{_GIVE_DE}\b"
+    # "Sie": criteria, in a main clause ("Sie erfüllen die Voraussetzungen nicht"; not "Sie erfüllen die Voraussetzungen,
+    # wenn ...", nor "Wenn Sie die Voraussetzungen erfüllen")
+    r"|\b(?:sie|du) (?:erfullen|erfullst|erfullten|erfulltest) (?:[\w']+ ){0,3}?(?:voraussetzung|kriteri|anforderung|bedingung)\w*"
+    r"(?!(?: [\w']+){0,3},? (?:wenn|falls|sofern|sobald|solange)\b)"
+    # "die"/"eine": a refund paid out, once it is done ("Die Rückerstattung wurde angewiesen"; not "Die Erstattung wird
+    # nach Eingang der Ware veranlasst")
+    r"|\b(?:die|eine)(?: volle| vollstandige| komplette| teilweise)? " + _PAYOUT_DE + r" (?:wurde|ist) (?:[\w']+ ){0,4}?"
+    + _PAID_DE + r"\b(?! werden)"
+)
+
 DE = Lexicon(
     strong=_cd(
         rf"\b(?:bin|ware|waren|sind) (?:ich|wir) {WORD}?(?:berechtigt|anspruchsberechtigt|antragsberechtigt|bezugsberechtigt|"
@@ -391,6 +592,7 @@ DE = Lexicon(
         r"\w* (?:geben|gewahren|anbieten|machen|gutschreiben)\b"
         rf"|\b(?:gewahren|geben|bieten|machen) (?:wir|ich) (?:ihnen|dir) {WORD}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass)"
         r"|\b(?:ihr|dein) (?:individueller|personlicher|spezieller) preis (?:betragt|ist|liegt)\b"
+        + _STATES_REVIEW_DE
     ),
     deferral=_cd(
         r"\b(?:mensch\w*|mitarbeiter\w*|kolleg\w*|team\w*|berater\w*|sachbearbeiter\w*|vorgesetzt\w*|"

@@ -40,7 +40,7 @@ _TRIGGERS_EN = """
 refund reimburs money compensat chargeback loan credit mortgage financ applica contract cancel terminat subscri
 member claim warrant guarant discount price pricing quote rebate eligib entitled qualif insurance approv accept
 reject declin deny denied refus grant authori waive revok order booking reservation purchase deal creditworth
-decide decision rate offer extension limit right
+decide decision rate offer extension limit right job position hire criteria requirement
 """
 _TRIGGERS_DE = """
 erstatt geld gutschrift entschäd schadensersatz kredit darlehen finanzier raten stundung antrag anträge vertrag
@@ -93,7 +93,8 @@ _INSTRUCT_TRIGGER = re.compile(
 _STRONG_EN = """
 eligib entitled qualif creditworth approved accepted meet_the right_to granted rejected declined denied refused
 cancel terminated processed authori decide decision rule_on rule_about rule_regarding price rate discount limit
-deal rebate offer quote
+deal rebate offer quote job position hired employed paid upheld honoured honored going_to_be gonna_be meet_your meet_our
+meet_all pay_my pay_out settle_my cover_my honour_my honor_my successful
 """
 _STRONG_DE = """
 berechtigt kreditwürdig qualifiziert zugelassen anspruch recht steht_mir steht_uns erfülle qualifizier genehmigt
