@@ -36,6 +36,7 @@ from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
 from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
 from confide.privacy.gate import gate_for
+from confide.privacy.holds import lock_tenant
 from confide.privacy.models import Objection, ProcessingLogEntry
 from confide.privacy.notices import privacy_notice
 from confide.privacy.outbox import delete_after_commit, find_matching, find_mentions, token_hashes_in
@@ -231,6 +232,18 @@ async def sole_owner_tenants(session: AsyncSession, *, user_id: str) -> list[dic
     return [{"id": r.id, "name": r.name} for r in rows]
 
 
+async def _refuse_if_sole_owner(session: AsyncSession, user_id: str, *, operator_verified: bool) -> None:
+    owned = await sole_owner_tenants(session, user_id=user_id)
+    if owned:
+        names = ", ".join(f"{t['name']} ({t['id']})" for t in owned)
+        who, erasing = ("The account is", "erasing it") if operator_verified else ("You are", "erasing your account")
+        raise SoleOwner(
+            f"{who} the only owner of {names}. Make another member owner, or close the tenant (DELETE /v1/tenants/{{tenant_id}} "
+            f"with the tenant's id as confirm_tenant_id), before {erasing}.",
+            tenants=owned,
+        )
+
+
 async def erase_my_account(
     session: AsyncSession, services: Services, *, user_id: str, password: str | None = None, operator_verified: bool = False
 ) -> dict[str, Any]:
@@ -254,19 +267,16 @@ async def erase_my_account(
         user = await get_user(session, user_id=user_id)
         if not await services.passwords.verify(user.password_hash, password):
             raise InvalidCredentials("The password is wrong; your account was not erased.")
-    owned = await sole_owner_tenants(session, user_id=user.id)
-    if owned:
-        names = ", ".join(f"{t['name']} ({t['id']})" for t in owned)
-        who, erasing = ("The account is", "erasing it") if operator_verified else ("You are", "erasing your account")
-        raise SoleOwner(
-            f"{who} the only owner of {names}. Make another member owner, or close the tenant (DELETE /v1/tenants/{{tenant_id}} "
-            f"with the tenant's id as confirm_tenant_id), before {erasing}.",
-            tenants=owned,
-        )
+    await _refuse_if_sole_owner(session, user.id, operator_verified=operator_verified)  # before any work
     # The processing-log entries this node still buffers about the account's own work (an operator's review a
     # moment ago) reach the table now, so that the unlinking below finds them, as the erasure worker does before
     # it unlinks a subject. Written in their own transaction, before this one writes (SQLite has one writer).
     await gate_for(session).flush()
+    # Again with the tenants it owns locked (in id order, so two erasures never wait on each other in a cycle): two co-owners
+    # erasing their accounts at the same moment both found the other and left the tenant with no owner (API review).
+    for tenant_id in sorted(set((await session.scalars(select(Membership.tenant_id).where(Membership.user_id == user.id, Membership.role == "owner"))).all())):
+        await lock_tenant(session, tenant_id)
+    await _refuse_if_sole_owner(session, user.id, operator_verified=operator_verified)
     # The API keys and open invitations this person handed out in any tenant go with them (tenants.service).
     await withdraw_grants(session, user_id=user.id, tenant_id=None, role=None)
     emails = confirmed_emails(user)

@@ -13,6 +13,7 @@ from confide.core.auth import Principal
 from confide.core.clock import utcnow
 from confide.core.errors import Conflict, InvalidInput, InvalidToken, NotFound, PermissionDenied, PersonRequired, Unauthorized
 from confide.core.identity import ApiKey, Membership, Tenant, User
+from confide.privacy.holds import lock_tenant
 from confide.core.ids import new_id
 from confide.core.mail import MailKind
 from confide.core.security import API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX, hash_token, new_token
@@ -50,7 +51,15 @@ def _check_can_grant(ctx: TenantContext, role: Role) -> None:
         raise PermissionDenied(Permission.MEMBERS_MANAGE.value, "Only an owner can grant the owner role.")
 
 
+async def _member_locked(session: AsyncSession, ctx: TenantContext, member_id: str) -> Membership:
+    """The membership as it stands once the tenant row is locked: one changed or removed by the request that held
+    the lock before is read anew (the session may hold the row from the caller's own access check)."""
+    return await get_for_tenant(session, ctx, Membership, member_id, "member", for_update=True)
+
+
 async def _owner_count(session: AsyncSession, ctx: TenantContext) -> int:
+    """Called with the tenant row locked (lock_tenant): two owners demoting or removing each other at the same moment
+    both counted two owners and left the tenant with none (API review); now the second counts after the first."""
     return int(await session.scalar(tenant_select(ctx, Membership, func.count()).where(Membership.role == Role.OWNER)) or 0)
 
 
@@ -59,7 +68,8 @@ def members_query(ctx: TenantContext) -> Any:
 
 
 async def change_member_role(session: AsyncSession, ctx: TenantContext, *, member_id: str, role: Role) -> Membership:
-    member = await get_for_tenant(session, ctx, Membership, member_id, "member")
+    await lock_tenant(session, ctx.tenant_id)  # owners counted below: two demotions at once must not both pass (_owners_locked)
+    member = await _member_locked(session, ctx, member_id)
     _check_can_grant(ctx, role)
     if member.role == Role.OWNER and ctx.role != Role.OWNER:
         raise PermissionDenied(Permission.MEMBERS_MANAGE.value, "Only an owner can change an owner's role.")
@@ -73,7 +83,8 @@ async def change_member_role(session: AsyncSession, ctx: TenantContext, *, membe
 
 
 async def remove_member(session: AsyncSession, ctx: TenantContext, *, member_id: str) -> None:
-    member = await get_for_tenant(session, ctx, Membership, member_id, "member")
+    await lock_tenant(session, ctx.tenant_id)
+    member = await _member_locked(session, ctx, member_id)
     if member.role == Role.OWNER and ctx.role != Role.OWNER:
         raise PermissionDenied(Permission.MEMBERS_MANAGE.value, "Only an owner can remove an owner.")
     if member.role == Role.OWNER and await _owner_count(session, ctx) <= 1:

@@ -1,0 +1,77 @@
+"""Two owners acting on each other at the same moment: demoting, removing, or erasing their own accounts. Each
+counted two owners and went ahead, and the tenant was left with no owner, or no member at all (an API review).
+Now the owners are counted with the tenant row locked: the second request counts after the first and gets the 409."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from tests.support.factory import PASSWORD, Factory, User
+
+ROUNDS = 3
+
+
+async def co_owners(client: httpx.AsyncClient, factory: Factory, name: str) -> tuple[str, User, User, dict[str, str]]:
+    """A tenant with two owners; returns it, them and their membership ids by user id."""
+    first = await factory.user()
+    tenant_id = await factory.tenant(first, name)
+    second = await factory.member(tenant_id, first, "owner")
+    r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=first.headers)
+    members = {m["user_id"]: m["id"] for m in r.json()["items"]}
+    return tenant_id, first, second, members
+
+
+async def owners_left(client: httpx.AsyncClient, tenant_id: str, asking: User) -> list[str]:
+    r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=asking.headers)
+    assert r.status_code == 200, r.text
+    return [m["user_id"] for m in r.json()["items"] if m["role"] == "owner"]
+
+
+def statuses(answers: list[httpx.Response]) -> list[int]:
+    return sorted(r.status_code for r in answers)
+
+
+def refused(answers: list[httpx.Response]) -> dict[str, Any]:
+    (conflict,) = [r for r in answers if r.status_code == 409]
+    return conflict.json()
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(client, factory):
+    for n in range(ROUNDS):
+        tenant_id, a, b, members = await co_owners(client, factory, f"Demoting {n} GmbH")
+        answers = await asyncio.gather(
+            client.patch(f"/v1/tenants/{tenant_id}/members/{members[b.id]}", json={"role": "admin"}, headers=a.headers),
+            client.patch(f"/v1/tenants/{tenant_id}/members/{members[a.id]}", json={"role": "admin"}, headers=b.headers),
+        )
+        assert statuses(answers) == [200, 409], [r.text for r in answers]
+        assert "at least one owner" in refused(answers)["detail"]
+        winner = a if answers[0].status_code == 200 else b
+        assert await owners_left(client, tenant_id, winner) == [winner.id]
+
+
+async def test_two_owners_removing_each_other_at_once_leave_one_owner(client, factory):
+    for n in range(ROUNDS):
+        tenant_id, a, b, members = await co_owners(client, factory, f"Removing {n} GmbH")
+        answers = await asyncio.gather(
+            client.delete(f"/v1/tenants/{tenant_id}/members/{members[b.id]}", headers=a.headers),
+            client.delete(f"/v1/tenants/{tenant_id}/members/{members[a.id]}", headers=b.headers),
+        )
+        assert [r.status_code for r in answers].count(409) == 1 and all(r.status_code in (200, 204, 409) for r in answers), [r.text for r in answers]
+        winner = a if answers[0].status_code != 409 else b
+        assert await owners_left(client, tenant_id, winner) == [winner.id]
+
+
+async def test_two_owners_erasing_their_accounts_at_once_leave_one_owner(client, factory):
+    for n in range(ROUNDS):
+        tenant_id, a, b, _ = await co_owners(client, factory, f"Erasing {n} GmbH")
+        answers = await asyncio.gather(
+            client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=a.headers),
+            client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=b.headers),
+        )
+        assert statuses(answers) == [200, 409], [r.text for r in answers]
+        assert "the only owner" in refused(answers)["detail"]
+        survivor = b if answers[0].status_code == 200 else a
+        assert await owners_left(client, tenant_id, survivor) == [survivor.id]
