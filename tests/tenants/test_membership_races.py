@@ -75,3 +75,51 @@ async def test_two_owners_erasing_their_accounts_at_once_leave_one_owner(client,
         assert "the only owner" in refused(answers)["detail"]
         survivor = b if answers[0].status_code == 200 else a
         assert await owners_left(client, tenant_id, survivor) == [survivor.id]
+
+
+async def invited(client: httpx.AsyncClient, factory: Factory, outbox: Any, name: str) -> tuple[str, User, User, str, str]:
+    """A tenant, its owner, an invitee with an account, the invitation's id and its token."""
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, name)
+    invitee = await factory.user()
+    r = await client.post(f"/v1/tenants/{tenant_id}/invitations", json={"email": invitee.email, "role": "admin"}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+    return tenant_id, owner, invitee, r.json()["id"], outbox.last_token_for(invitee.email)
+
+
+async def test_one_invitation_accepted_three_times_at_once_is_accepted_once(client, factory, outbox):
+    """One 200 and two 400 `invalid-token`: the others got 500s (the membership's unique key)."""
+    for n in range(ROUNDS):
+        tenant_id, owner, invitee, _, token = await invited(client, factory, outbox, f"Accepting {n} GmbH")
+        answers = await asyncio.gather(*(client.post("/v1/invitations/accept", json={"token": token}, headers=invitee.headers) for _ in range(3)))
+        assert statuses(answers) == [200, 400, 400], [r.text for r in answers]
+        assert all(r.json()["type"].endswith("/invalid-token") for r in answers if r.status_code == 400)
+        r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=owner.headers)
+        assert sorted(m["role"] for m in r.json()["items"]) == ["admin", "owner"]
+
+
+async def test_a_revocation_and_an_acceptance_at_once_agree_on_who_won(client, factory, outbox):
+    """Either the revocation came first (the acceptance is refused and nobody joins) or the acceptance did (the
+    revocation answers with the accepted invitation). Both answered as winners, and the invitee joined."""
+    for n in range(ROUNDS):
+        tenant_id, owner, invitee, invitation_id, token = await invited(client, factory, outbox, f"Revoking {n} GmbH")
+        revoked, accepted = await asyncio.gather(
+            client.delete(f"/v1/tenants/{tenant_id}/invitations/{invitation_id}", headers=owner.headers),
+            client.post("/v1/invitations/accept", json={"token": token}, headers=invitee.headers),
+        )
+        assert revoked.status_code == 200, revoked.text
+        r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=owner.headers)
+        joined = invitee.id in [m["user_id"] for m in r.json()["items"]]
+        if accepted.status_code == 200:
+            assert joined and revoked.json()["accepted_at"] is not None and revoked.json()["revoked_at"] is None, revoked.json()
+        else:
+            assert accepted.status_code == 400 and not joined and revoked.json()["revoked_at"] is not None, (accepted.text, revoked.json())
+
+
+async def test_an_invitation_of_a_closing_tenant_is_void(client, factory, outbox):
+    tenant_id, owner, invitee, _, token = await invited(client, factory, outbox, "Closing With Guests GmbH")
+    r = await client.request("DELETE", f"/v1/tenants/{tenant_id}", json={"confirm_tenant_id": tenant_id}, headers=owner.headers)
+    assert r.status_code in (200, 202), r.text
+    r = await client.post("/v1/invitations/accept", json={"token": token}, headers=invitee.headers)
+    assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token"), r.text
+    assert tenant_id not in [t["id"] for t in (await client.get("/v1/tenants", headers=invitee.headers)).json()["items"]]

@@ -20,7 +20,7 @@ from confide.core.security import API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX, hash_to
 from confide.core.services import Services
 from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, has_permission, tenant_select
 from confide.realtime.access import access_changed_after_commit
-from confide.tenants.models import Invitation
+from confide.tenants.models import Invitation, TenantClosure
 
 
 async def create_tenant(session: AsyncSession, *, owner: Principal, name: str) -> Tenant:
@@ -221,7 +221,8 @@ async def _check_key_still_valid(session: AsyncSession, key_id: str) -> None:
 
 
 async def revoke_invitation(session: AsyncSession, ctx: TenantContext, *, invitation_id: str) -> Invitation:
-    invitation = await get_for_tenant(session, ctx, Invitation, invitation_id, "invitation")
+    await lock_tenant(session, ctx.tenant_id)  # one after the other with an acceptance (accept_invitation)
+    invitation = await get_for_tenant(session, ctx, Invitation, invitation_id, "invitation", for_update=True)
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         await session.flush()
@@ -229,8 +230,17 @@ async def revoke_invitation(session: AsyncSession, ctx: TenantContext, *, invita
 
 
 async def accept_invitation(session: AsyncSession, *, user: Principal, token: str) -> tuple[Tenant, Membership]:
+    """With the tenant row locked, as a revocation, a role change and the tenant's closure take it: of those at the
+    same moment the first wins, and an acceptance after a revocation or a closure is refused. The same token sent
+    three times at once gave one 200 and two 500s, a revocation that answered first let the invitee in all the
+    same, and an invitee could join a closing tenant (API review)."""
     now = utcnow()
     invitation = await session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    if invitation is not None:
+        await lock_tenant(session, invitation.tenant_id)
+        invitation = await session.scalar(select(Invitation).where(Invitation.id == invitation.id).execution_options(populate_existing=True))
+        if invitation is not None and await session.scalar(select(TenantClosure.id).where(TenantClosure.tenant_id == invitation.tenant_id)) is not None:
+            invitation = None  # the tenant is closing: its invitations are void
     account = await session.get(User, user.id)
     if (
         invitation is None
