@@ -123,3 +123,23 @@ async def test_an_invitation_of_a_closing_tenant_is_void(client, factory, outbox
     r = await client.post("/v1/invitations/accept", json={"token": token}, headers=invitee.headers)
     assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token"), r.text
     assert tenant_id not in [t["id"] for t in (await client.get("/v1/tenants", headers=invitee.headers)).json()["items"]]
+
+
+async def test_keys_created_while_their_creator_is_removed_do_not_outlive_the_removal(client, factory):
+    """An admin creating API keys while an owner removes them: every key that was created is revoked with the
+    admin's others (several kept working, able to read and write the tenant, an API review found)."""
+    for n in range(ROUNDS):
+        owner = await factory.user()
+        tenant_id = await factory.tenant(owner, f"Key Race {n} GmbH")
+        admin = await factory.member(tenant_id, owner, "admin")
+        r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=owner.headers)
+        member_id = next(m["id"] for m in r.json()["items"] if m["user_id"] == admin.id)
+        create = [client.post(f"/v1/tenants/{tenant_id}/api-keys", json={"name": f"k{i}", "role": "admin"}, headers=admin.headers) for i in range(8)]
+        answers = await asyncio.gather(*create[:4], client.delete(f"/v1/tenants/{tenant_id}/members/{member_id}", headers=owner.headers), *create[4:])
+        removal = answers[4]
+        assert removal.status_code in (200, 204), removal.text
+        created = [r.json()["key"] for r in answers[:4] + answers[5:] if r.status_code == 201]
+        assert all(r.status_code in (201, 404) for r in answers[:4] + answers[5:]), [r.text for r in answers]
+        for key in created:
+            r = await client.get(f"/v1/tenants/{tenant_id}", headers={"Authorization": f"Bearer {key}"})
+            assert r.status_code == 401, (n, r.status_code, "a key of a removed member still works")

@@ -271,6 +271,16 @@ async def create_api_key(session: AsyncSession, ctx: TenantContext, *, name: str
         )
     if role == Role.OWNER:
         raise InvalidInput("body.role", "An API key cannot hold the owner role.")
+    # With the tenant row locked, as removing a member, changing a role and closing the tenant take it, and the
+    # creator's membership read anew: a key created while its creator was being removed (or the tenant closed)
+    # outlived their right to hand it out, since withdraw_grants had revoked their keys before it (API review).
+    await lock_tenant(session, ctx.tenant_id)
+    held = await session.scalar(select(Membership.role).where(Membership.tenant_id == ctx.tenant_id, Membership.user_id == ctx.principal.user_id))
+    if held is None:
+        raise NotFound("No such tenant.")
+    if not has_permission(held, Permission.API_KEYS_MANAGE):
+        raise PermissionDenied(Permission.API_KEYS_MANAGE.value)
+    ctx = TenantContext(ctx.tenant_id, Role(held), ctx.principal)
     _check_can_grant(ctx, role)
     key, digest = new_token(API_KEY_PREFIX)
     api_key = ApiKey(
