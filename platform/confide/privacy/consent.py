@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from confide.core.clock import utcnow
 from confide.core.errors import AccountRestricted, BadRequest, InvalidToken, NotFound, ServiceUnavailable
@@ -107,11 +108,14 @@ async def open_subscription(session: AsyncSession, *, user_id: str) -> Newslette
         select(NewsletterSubscription)
         .where(NewsletterSubscription.user_id == user_id, NewsletterSubscription.status.in_((PENDING, ACTIVE)))  # type: ignore[attr-defined]
         .order_by(NewsletterSubscription.id.desc())  # type: ignore[attr-defined]
+        .execution_options(populate_existing=True)
     )
 
 
 async def request_newsletter(session: AsyncSession, services: Services, *, user: User, ip: str | None, channel: str) -> NewsletterSubscription:
-    """Start (or restart) the double opt-in: nothing is sent until the mailed token is confirmed."""
+    """Start (or restart) the double opt-in: nothing is sent until the mailed token is confirmed. Requests at the same
+    moment may each open a subscription (no lock: a registration's request stays open while its mail hangs, and the
+    person's own must not wait for it); a withdrawal ends them all, and an issue goes once per person."""
     subscription = await open_subscription(session, user_id=user.id)
     if subscription is not None and subscription.status == ACTIVE:
         return subscription
@@ -148,10 +152,16 @@ async def confirm_newsletter(session: AsyncSession, services: Services, *, token
     assert user is not None  # the foreign key cascades
     if user.status != "active":  # the token stays good until it expires: confirming once the restriction is lifted still works
         raise AccountRestricted("Your account is restricted (Art. 18), so no subscription starts; lift the restriction first, then confirm again.")
-    subscription.status = ACTIVE
-    subscription.confirmed_at = now
-    subscription.confirm_token_hash = None
-    subscription.confirm_expires_at = None
+    # Claimed in the statement: the same token sent three times at once confirms once, with one consent record.
+    o = NewsletterSubscription
+    claimed = await session.execute(
+        update(o)
+        .where(o.id == subscription.id, o.status == PENDING)  # type: ignore[arg-type]
+        .values(status=ACTIVE, confirmed_at=now, confirm_token_hash=None, confirm_expires_at=None)
+    )
+    if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        raise InvalidToken("This confirmation token is unknown, used or expired. Subscribe again for a new one.")
+    await session.refresh(subscription)
     user.newsletter_opt_in = True
     _record(session, services, user_id=user.id, action="confirmed", channel="confirmation-mail", ip=ip)
     await session.flush()
@@ -163,12 +173,14 @@ async def _withdraw(session: AsyncSession, services: Services, subscription: New
     UPDATE makes the second of two at the same moment (a mail client's one-click sent twice) wait for the
     first and then find nothing to do, on either database, so consent is withdrawn and recorded once."""
     o = NewsletterSubscription
-    claimed = await session.execute(update(o).where(o.id == subscription.id, o.status != WITHDRAWN).values(status=WITHDRAWN))  # type: ignore[arg-type]
-    if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+    # Every open subscription of the user ends (there is one, unless an older version let requests at the same
+    # moment open several).
+    claimed = await session.execute(
+        update(o).where(o.user_id == subscription.user_id, o.status != WITHDRAWN).values(status=WITHDRAWN, withdrawn_at=utcnow(), confirm_token_hash=None)  # type: ignore[arg-type]
+    )
+    if int(claimed.rowcount or 0) < 1:  # type: ignore[attr-defined]
         return False
-    subscription.status = WITHDRAWN
-    subscription.withdrawn_at = utcnow()
-    subscription.confirm_token_hash = None
+    await session.refresh(subscription)
     user = await session.get(User, subscription.user_id)
     if user is not None:
         user.newsletter_opt_in = False
@@ -227,10 +239,13 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
     unsubscribe link, in the text and in the List-Unsubscribe headers a mail client shows as a one-click unsubscribe.
     The first mail the server does not take stops the run: with nothing sent that is a 503 (send it again), else the
     run says how far it came, so a second run sends to the rest only and nobody gets the issue twice."""
+    earlier = aliased(NewsletterSubscription)
     stmt = (
         select(NewsletterSubscription.id, User.email, User.pseudonym)
         .join(User, User.id == NewsletterSubscription.user_id)
         .where(NewsletterSubscription.status == ACTIVE, User.status == "active")
+        # Once per person: their earliest active subscription (requests at the same moment can open several).
+        .where(~exists().where(earlier.user_id == NewsletterSubscription.user_id, earlier.status == ACTIVE, earlier.id < NewsletterSubscription.id))
     )
     if resume_after is not None:
         stmt = stmt.where(NewsletterSubscription.id > resume_after)
