@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -195,6 +196,14 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"type": problem_type(slug), "title": title, "status": exc.status_code, "detail": detail, "instance": request.url.path}
         return problem_response(body, getattr(exc, "headers", None))
 
+    async def on_deleted_meanwhile(request: Request, exc: Exception) -> JSONResponse:
+        # A change whose row another request deleted between reading it and writing it (a PATCH racing a DELETE):
+        # the same 404 a PATCH after the DELETE gets, not a 500 (API review).
+        body = {"type": problem_type("not-found"), "title": "Not found", "status": 404, "detail": "It was deleted meanwhile.", "instance": request.url.path}
+        return problem_response(body)
+
+    app.add_exception_handler(StaleDataError, on_deleted_meanwhile)
+    app.add_exception_handler(ObjectDeletedError, on_deleted_meanwhile)
     app.add_exception_handler(ProblemError, on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
