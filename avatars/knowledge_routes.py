@@ -164,6 +164,8 @@ async def _parse_upload(request: Request, title: str | None, language: str | Non
         media_type = store.text_media_type(content_type)
         data = await _read_limited(request)
     text = store.decode_text(data)
+    if title is not None and "\x00" in title:  # a multipart field (or the file's name) is no JSON: core/http.py's check misses it
+        raise InvalidInput("body.title", "Must not contain the NUL character (%00)")
     if title is not None and len(title) > 200:
         raise InvalidInput("body.title", "At most 200 characters.")
     return title or "Untitled document", media_type, language, text

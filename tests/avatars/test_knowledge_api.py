@@ -156,6 +156,9 @@ async def test_empty_or_misnamed_uploads_name_the_field(client, avatar):
     assert r.status_code == 422 and fields(r) == ["body.language"]
     r = await client.post(url + "/knowledge/documents", params={"language": "nope!"}, content=b"hi", headers={**owner.headers, "Content-Type": "text/plain"})
     assert r.status_code == 422 and fields(r) == ["query.language"]
+    # A NUL in a multipart field (no JSON, so the body check missed it): stored on SQLite, a 500 on PostgreSQL
+    r = await client.post(url + "/knowledge/documents", files={"file": ("a.txt", b"hi", "text/plain")}, data={"title": "ab\x00cd"}, headers=owner.headers)
+    assert r.status_code == 422 and fields(r) == ["body.title"], r.text
     assert await knowledge_counts(client, owner, url) == (0, 0)
 
 
