@@ -187,3 +187,11 @@ async def test_changes_racing_the_deletion_of_their_object_never_answer_500(clie
             client.patch(url, json={"description": "changed"}, headers=owner.headers), client.delete(url, headers=owner.headers)
         )
         assert all(a.status_code in (200, 204, 404) for a in answers), [a.text for a in answers]
+
+
+async def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(client, factory):
+    owner = await factory.user()
+    for method in ("GET", "POST"):
+        r = await client.request(method, "/v1/tenants/", headers={**owner.headers, "Host": "evil.example"})
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", (method, r.status_code, r.headers)
+        assert "location" not in r.headers

@@ -162,6 +162,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False},
         dependencies=[Depends(reject_unknown_query_params), Depends(refuse_nul_characters), Depends(refuse_unexpected_body)],
         docs_url=None,  # install_api_docs: the same pages without a CDN
+        # A path with a trailing slash is an unknown path (the 404 problem), not a 307 to a Location built from the
+        # client's Host header with an empty body (API review).
+        redirect_slashes=False,
         redoc_url=None,
     )
     install_api_docs(app)
