@@ -148,9 +148,12 @@ class Lexicon:
 
 
 def _not_after(words: str, following: str) -> str:
-    """At a word that starts with `following`, not right after one of the |-separated `words` (a fixed-width lookbehind
-    each). The lookahead comes first: the lookbehinds then only run where `following` is."""
-    return rf"\b(?={following})" + "".join(rf"(?<!\b{word} )" for word in words.split("|"))
+    """At a word that starts with `following`, not right after one of the |-separated `words` (one fixed-width lookbehind
+    per word length). The lookahead comes first: the lookbehinds then only run where `following` is."""
+    by_length: dict[int, list[str]] = {}
+    for word in words.split("|"):
+        by_length.setdefault(len(word), []).append(word)
+    return rf"\b(?={following})" + "".join(rf"(?<!\b(?:{'|'.join(group)}) )" for group in by_length.values())
 
 
 # The privacy review's phrasings of a decision in English output (see tests.guidelines.test_decisions_gaps_review).
@@ -254,7 +257,7 @@ _STATES_WE_EN = (  # after "we"/"i"
     r"(?:discount|price|deal|rebate|reduction|off|refund)\b"
     # 1. giving what is granted, with a negation or without ("we can give you the loan", "we are unable to offer you a
     # loan"); 5. a limit changed; 6. a refund issued ("I have issued a full refund to your card")
-    rf"|{_AUX_EN}*(?: (?P<not_en>{_NOT_EN}))?(?: be)? (?:(?:give|offer|grant|provide|extend|approve|award|lend)(?:ing)? you "
+    rf"|{_AUX_EN}*(?: (?P<not_en>{_NOT_EN}))?(?: be)?(?: able to)? (?:(?:give|offer|grant|provide|extend|approve|award|lend)(?:ing)? you "
     r"(?:with )?(?:(?:a|an|the|your|this|that|any|full|partial|new|requested|personal|\d+(?:[.,]\d+)?|eur|euros?|dollars?|usd|"
     rf"gbp|chf|%|percent) )*{_GRANTED_EN}\b{_NOT_ABOUT_EN}"
     rf"|{_CHANGE_EN} your {_LIMIT_EN}\b|(?:{_ISSUE_EN}) (?:you |to you )?(?:(?:a|an|the|your|full|partial|complete) )*{_PAYOUT_EN}\b"
@@ -278,7 +281,8 @@ _STATES_EN = (
     rf"|\b(?:we|i)\b(?:{_STATES_WE_EN})"
     # 6. a refund issued, with an article: only once it is done ("A full refund has been issued to your card"; not
     # "A refund will be issued once the item arrives", "Refunds are usually issued within 5 days")
-    rf"|{_not_after(_IF_EN, 'a |the ')}(?:a|the)(?: full| partial| complete)? {_PAYOUT_EN} (?:has been|has now been|has just been|"
+    rf"|{_not_after(_IF_EN, f'(?:a|the)(?: full| partial| complete)? {_PAYOUT_EN} ')}(?:a|the)(?: full| partial| complete)? "
+    rf"{_PAYOUT_EN} (?:has been|has now been|has just been|"
     r"was|have been) (?:issued|paid|credited|sent|processed|transferred|released)\b"
     r")"
 )
@@ -287,17 +291,17 @@ _STATES_EN = (
 # "How do I get the job?" or "Where do I get the job application form?"), whether a claim is paid or a limit raised
 # ("Will my insurance claim be paid?", "Will you pay my claim?", "Will my credit limit be raised?").
 _REQUESTS_REVIEW_EN = (
-    rf"|{_not_after('how|where|when|why|what|which', '(?:do|did|will|would|can|could|shall|have|am|are) ')}(?:do|did|will|would|can|could|shall|have|am|are) (?:i|we) "
-    r"(?:still |actually |really |finally )?(?:get|got|land|landed|going to get|gonna get|be offered|been offered|getting) "
-    r"(?:the|this|that|a|my) (?:job|position|role|post|apprenticeship|internship)\b"
-    r"(?! (?:application|ad|advert|description|listing|posting|offer letter|form|portal|page|interview)s?\b)"
-    r"|\b(?:am i|are we|have i|have we|was i|were we|will i|will we|did i|did we)(?: been| be| going to be| gonna be| get)?"
-    r" (?:hired|employed|taken on)\b"
-    rf"|\b(?:is|was|has|have|will|did) (?:my|our) {WORD}{{0,2}}?(?:claim|refund|compensation|reimbursement|payout|chargeback)\w* "
-    rf"{WORD}{{0,3}}?paid\b(?! off| for| by)"
-    rf"|\b(?:is|was|has|have|will|can|could) (?:my|our) {_LIMIT_EN} {WORD}{{0,3}}?(?:raised|increased|lowered|reduced|extended|doubled)\b"
-    rf"|\b(?:will|would|can|could|do|did) you (?:pay|pay out|honou?r|cover|settle) (?:my|our) {WORD}{{0,2}}?"
-    r"(?:claim|refund|compensation|reimbursement)"
+    rf"|{_not_after('how|where|when|why|what|which', '(?:do|did|will|would|can|could|shall|have|am|are|was|were) ')}"
+    r"(?:(?:do|did|will|would|can|could|shall|have|am|are) (?:i|we) (?:still |actually |really |finally )?(?:get|got|land|"
+    r"landed|going to get|gonna get|be offered|been offered|getting) (?:the|this|that|a|my) (?:job|position|role|post|"
+    r"apprenticeship|internship)\b(?! (?:application|ad|advert|description|listing|posting|offer letter|form|portal|page|"
+    r"interview)s?\b)"
+    r"|(?:am|are|have|was|were|will|did) (?:i|we)(?: been| be| going to be| gonna be| get)? (?:hired|employed|taken on)\b"
+    rf"|(?:will|would|can|could|do|did) you (?:pay|pay out|honou?r|cover|settle) (?:my|our) {WORD}{{0,2}}?"
+    r"(?:claim|refund|compensation|reimbursement))"
+    rf"|\b(?:is|was|has|have|will|did|can|could) (?:my|our) (?:{WORD}{{0,2}}?(?:claim|refund|compensation|reimbursement|payout|"
+    rf"chargeback)\w* {WORD}{{0,3}}?paid\b(?! off| for| by)"
+    rf"|{_LIMIT_EN} {WORD}{{0,3}}?(?:raised|increased|lowered|reduced|extended|doubled)\b)"
 )
 
 
@@ -356,7 +360,7 @@ EN = Lexicon(
         r"\b(?:humans?|person|people|colleagues?|staff|teams?|operators?|agents?|employees?|specialists?|advisors?|clerks?|"
         r"managers?|supervisors?|hand (?:it |them )?(?:off|over)|escalate|refer)\b"
         # not "moving forward with your application", "we look forward to"
-        r"|(?<!\bmove )(?<!\bmoving )(?<!\bgoing )(?<!\blook )(?<!\blooking )\bforward\b"
+        r"|\b(?=forward\b)(?<!\bmove )(?<!\bmoving )(?<!\bgoing )(?<!\blook )(?<!\blooking )forward"
     ),
     # "decided" after "we"/"I" announces the decision ("We have decided not to renew your contract"), elsewhere it talks
     # about one ("Whether your refund is approved is decided by our team").
@@ -498,7 +502,9 @@ _STATES_REVIEW_DE = (
     rf"(?:{_NOT_INFO_DE}[\w']+ ){{0,3}}?{_GRANTED_DE}"
     # "Ihr"/"Ihre": outcomes, not renewed, criteria, a limit changed, money paid out (any tense)
     r"|\b(?:ihr|ihre|ihren|ihrem|dein|deine|deinen|deinem) (?:(?:[\w']+ ){0,2}?(?:"
-    rf"(?:{OBJ_DE}|anliegen|fall)\w* (?:[\w']+ ){{0,3}}?(?:erfolgreich|erfolglos|gescheitert)(?= *$| *[,;:]| (?:und|gewesen)\b)"
+    rf"(?:{OBJ_DE}|bewerbung|anliegen|fall)\w* (?:[\w']+ ){{0,3}}?(?:erfolgreich|erfolglos|gescheitert)(?= *$| *[,;:]| (?:und|gewesen)\b)"
+    # "Ihr Antrag konnte leider nicht berücksichtigt werden"
+    rf"|(?:{OBJ_DE}|bewerbung|anliegen)\w* (?:[\w']+ ){{0,3}}?nicht (?:mehr )?berucksichtigt\b"
     + r"|" + _CONTRACT_DE + r" (?:wird|wurde|kann) (?:leider )?nicht (?:mehr )?(?:verlangert|erneuert|fortgesetzt)\b"
     rf"|(?:{OBJ_DE}|anliegen|profil)\w* (?:erfullen|erfullt|erfullst|erfullten|erfullte) (?:[\w']+ ){{0,3}}?"
     r"(?:voraussetzung|kriteri|anforderung|bedingung)\w*"
@@ -513,11 +519,24 @@ _STATES_REVIEW_DE = (
     # "Sie": criteria, in a main clause ("Sie erfüllen die Voraussetzungen nicht"; not "Sie erfüllen die Voraussetzungen,
     # wenn ...", nor "Wenn Sie die Voraussetzungen erfüllen")
     r"|\b(?:sie|du) (?:erfullen|erfullst|erfullten|erfulltest) (?:[\w']+ ){0,3}?(?:voraussetzung|kriteri|anforderung|bedingung)\w*"
-    r"(?!(?: [\w']+){0,3},? (?:wenn|falls|sofern|sobald|solange)\b)"
+    r"\b(?!(?: [\w']+){0,3},? (?:wenn|falls|sofern|sobald|solange)\b)"
     # "die"/"eine": a refund paid out, once it is done ("Die Rückerstattung wurde angewiesen"; not "Die Erstattung wird
     # nach Eingang der Ware veranlasst")
     r"|\b(?:die|eine)(?: volle| vollstandige| komplette| teilweise)? " + _PAYOUT_DE + r" (?:wurde|ist) (?:[\w']+ ){0,4}?"
     + _PAID_DE + r"\b(?! werden)"
+)
+
+# The review's requests in German (strong): whether one gets the job or the loan ("Bekomme ich den Job?", "Werde ich den
+# Kredit bekommen?"; not "Wie bekomme ich den Job?"), whether a claim is paid or a limit raised ("Wird meine Reklamation
+# bezahlt?", "Wird mein Kreditlimit erhöht?").
+_REQUESTS_REVIEW_DE = (
+    rf"|{_not_after('wie|wo|wann|warum|was|woher', '(?:bekomme|bekomm|kriege|krieg|erhalte|werde) ')}"
+    r"(?:(?:bekomme|bekomm|kriege|krieg|erhalte) (?:ich|wir) (?:den|die|das|meinen|meine|mein) (?:job|stelle|ausbildungsplatz|"
+    r"praktikumsplatz|zuschlag)\b"
+    r"|werde (?:ich|wir) (?:den|die|das|meinen|meine|mein) (?:job|stelle|ausbildungsplatz|zuschlag|kredit|darlehen|\w*erstattung|"
+    r"rabatt|entschadigung) (?:bekommen|erhalten|kriegen)\b)"
+    rf"|\b(?:wird|werden|wurde|wurden) (?:mein|meine|meinen|unser|unsere)\w* {WORD}{{0,2}}?(?:{OBJ_DE}|\w*schaden\w*|"
+    rf"versicherungsfall\w*|\w*limit\w*) {WORD}{{0,3}}?(?:bezahlt|ausgezahlt|ubernommen|reguliert|erhoht|angehoben)\b"
 )
 
 DE = Lexicon(
@@ -542,6 +561,7 @@ DE = Lexicon(
         r"sonderkonditionen|besseren preis|guten preis|deal) (?:geben|machen|gewahren|anbieten|einraumen)\b"
         rf"|\b(?:senken|reduzieren) (?:sie|du) {WORD}{{0,3}}?preis|\bmit dem preis {WORD}?(?:runter|entgegen)"
         r"|\b(?:wie ?viel|welchen) (?:rabatt|nachlass|preis) (?:konnen|kannst|wurden|wurdest|geben|gebt) (?:sie|du)\b"
+        + _REQUESTS_REVIEW_DE
     ),
     info=_cd(
         r"\b(?:wie|was|welche\w*|wann|wo|warum|wieso|weshalb|ob|wer|wenn|falls|im allgemeinen|allgemein|grundsatzlich|"
@@ -573,7 +593,10 @@ DE = Lexicon(
     cancellable=_cd(rf"\b(?:{CANCELLABLE})"),
     grantable=_cd(rf"\b(?:{GRANTABLE_DE})"),
     own=_cd(OWN_DE),
+    # Every alternative starts at a word beginning with one of these letters: the lookahead spares the others the
+    # tries of each alternative.
     states=_cd(
+        r"\b(?=[idswkgbme])(?:"
         rf"\b(?:ihr|ihre|ihren|ihrem|dein|deine|deinen|deinem) {WORD}{{0,2}}?(?:{OBJ_DE}|{CANCELLABLE}|anliegen|fall) "
         rf"{WORD}{{0,5}}?(?:genehmigt|bewilligt|angenommen|abgelehnt|akzeptiert|storniert|gekundigt|erstattet|gewahrt|"
         r"zugesagt|freigegeben|widerrufen|stattgegeben|bestatigt)\b"
@@ -593,6 +616,7 @@ DE = Lexicon(
         rf"|\b(?:gewahren|geben|bieten|machen) (?:wir|ich) (?:ihnen|dir) {WORD}{{0,3}}?(?:rabatt|nachlass|sonderpreis|preisnachlass)"
         r"|\b(?:ihr|dein) (?:individueller|personlicher|spezieller) preis (?:betragt|ist|liegt)\b"
         + _STATES_REVIEW_DE
+        + ")"
     ),
     deferral=_cd(
         r"\b(?:mensch\w*|mitarbeiter\w*|kolleg\w*|team\w*|berater\w*|sachbearbeiter\w*|vorgesetzt\w*|"
@@ -680,6 +704,57 @@ def _elide(text: str) -> str:
     return text.replace("'", "e ") if "'" in text else text
 
 
+# The privacy review's phrasings of a decision in French output (see tests.guidelines.test_decisions_gaps_review).
+_OFFER_FR = r"(?:accord|octroi|octroy|offr|consen|propos|donn|fai|fer|attribu)\w*"
+_CONTRACT_FR = r"(?:contrat|abonnement|adhesion|assurance|pret|credit|bail|police)\w*"
+_PAYOUT_FR = r"(?:rembours|avoir\b|dedommag|indemni)\w*"
+_PAID_FR = r"(?:emis|effectu|vers|credit|declench|lanc|initi)\w*"
+_LIMIT_FR = r"(?:plafond|limite|decouvert|autorisation de decouvert)\w*"
+_CHANGED_FR = r"(?:relev|augment|rehauss|baiss|redui|abaiss|doubl|ajust|diminu)\w*"
+_STATES_REVIEW_FR = (
+    # giving what is granted ("nous pouvons vous donner le prêt"), and, after a negation, what a decision is about
+    # ("nous ne pouvons pas vous proposer d'assurance", "nous ne sommes pas en mesure de vous offrir un crédit")
+    r"|\b(?:nous|je)(?: (?:ne|pas|pouvons|peux|pourrons|pourrai|allons|vais|sommes|suis|en|mesure|de|heureux|heureuse|ravis|"
+    r"ravi|le|plaisir|avons|ai|deja|malheureusement|helas|donc))* vous " + _OFFER_FR + r" (?:(?:un|une|le|la|les|des|de|du|"
+    rf"votre|aucun|aucune|pas) )*(?:{_GRANTABLE_FR}|(?<=\bde )(?:{_OBJ_FR})|(?<=\baucun )(?:{_OBJ_FR})|(?<=\baucune )(?:{_OBJ_FR}))"
+    # not renewing ("Nous ne renouvellerons pas votre contrat", "Nous avons décidé de ne pas renouveler votre contrat")
+    r"|\b(?:nous|je) (?:[\w']+ ){0,4}?(?:ne|n) (?:[\w']+ ){0,2}?(?:renouvel|prolong|recondu|poursuiv)\w* (?:pas |plus )?"
+    r"(?:votre|vos|ton|ta|tes) (?:[\w']+ ){0,2}?" + _CONTRACT_FR + r"\b(?!(?: [\w']+){0,3} automatiquement)"
+    # a limit changed ("Nous avons augmenté votre plafond de crédit"), a refund issued ("J'ai émis un remboursement")
+    r"|\b(?:nous|je) (?:[\w']+ ){0,3}?" + _CHANGED_FR + r" (?:votre|ton|ta) " + _LIMIT_FR
+    + r"|\b(?:nous|je) (?:vous )?(?:avons|ai|allons|vais|venons de|viens de)(?: (?:bien|deja|donc|vous))* "
+    r"(?:emis|effectue|verse|declenche|lance|initie|credite|emettre|effectuer|verser|declencher|lancer|initier|crediter)\w* "
+    r"(?:[\w']+ ){0,3}?" + _PAYOUT_FR
+    # "votre"/"ton": outcomes ("Votre candidature n'a pas été retenue", "Votre réclamation n'a pas abouti"), not renewed,
+    # criteria, a limit changed, money paid out (any tense)
+    + r"|\b(?:votre|vos|ton|ta|tes) (?:"
+    rf"(?:[\w']+ ){{0,3}}?(?:{_OBJ_FR}|requete|dossier|cas) {WORD}{{0,2}}?(?:ne )?(?:est|a|ont|sont|sera|seront){_AUX_FR}"
+    r" (?:retenu|abouti)\w*"
+    r"|(?:[\w']+ ){0,2}?" + _CONTRACT_FR + r" (?:ne )?(?:sera|serait|est|a|va) (?:pas|plus) (?:ete |etre )?"
+    r"(?:renouvel|prolong|recondu)\w*\b(?!(?: [\w']+){0,3} automatiquement)"
+    rf"|(?:[\w']+ ){{0,3}}?(?:{_OBJ_FR}|dossier|profil) (?:ne )?(?:remplissez|remplit|remplissiez|remplissait|satisfaites|"
+    r"satisfait|repondez|repond) (?:(?:pas|plus|bien|malheureusement|toutes|tous|a|aux|les|nos|des|vos|ces) )*(?:[\w']+ )?"
+    r"(?:conditions|criteres|exigences)"
+    r"|" + _LIMIT_FR + r" (?:[\w']+ ){0,3}?(?:a ete|est|sera|vient de etre|va etre) (?:[\w']+ )?" + _CHANGED_FR
+    + r"|(?:[\w']+ ){0,2}?" + _PAYOUT_FR + r" (?:[\w']+ ){0,2}?(?:a ete|ont ete|est|sera|seront|vient de etre|va etre) "
+    r"(?:[\w']+ )?" + _PAID_FR + r")"
+    # "vous": criteria ("Vous ne remplissez pas les conditions requises"; after "si" the guard reads a condition)
+    r"|\bvous (?:ne )?(?:remplissez|satisfaites|repondez) (?:(?:pas|plus|bien|malheureusement|toutes|tous|a|aux|les|nos|des|vos|"
+    r"ces) )*(?:[\w']+ )?(?:conditions|criteres|exigences)"
+    # a refund issued, with an article: only once it is done ("Le remboursement a été effectué sur votre carte"; not "Le
+    # remboursement sera effectué sous 14 jours")
+    r"|\b(?:le|un) (?:remboursement|avoir)(?: integral| total| partiel| complet)? (?:a ete|vient de etre) " + _PAID_FR
+)
+
+# The review's requests in French (strong): "Vais-je obtenir le poste ?", "Ma réclamation sera-t-elle payée ?".
+_REQUESTS_REVIEW_FR = (
+    rf"|{_not_after('comment|quand|ou|pourquoi', '(?:vais|est|aurai|obtiendrai) ')}(?:vais je|est ce que je vais|aurai je|"
+    r"obtiendrai je|est ce que je aurai|est ce que je obtiendrai) (?:avoir |obtenir |decrocher |recevoir )?(?:le|la|ce|cet|cette|"
+    r"mon|ma) (?:poste|emploi|job|travail|stage|pret|credit)\b"
+    r"|\b(?:mon|ma|mes|notre|nos) (?:[\w']+ ){0,2}?(?:reclamation|indemni|sinistre|rembours|demande|dossier)\w* (?:sera|seront|"
+    r"va|vont|est|a) (?:t )?(?:elle |il |elles |ils )?(?:ete |etre )?(?:paye|rembourse|indemnise|pris en charge|verse)\w*"
+)
+
 FR = Lexicon(
     strong=_c(
         r"\b(?:suis je|sommes nous|serais je|est ce que je suis|je suis|je serais|serai je)"
@@ -704,6 +779,7 @@ FR = Lexicon(
         r" (?:\w+ )?(?:prix|tarif)\b"
         r"|\b(?:prix|tarif|remise|reduction|offre|geste) (?:special|speciale|personnalise\w*|individuel\w*|preferentiel\w*|"
         r"particulier|particuliere|commercial) pour (?:moi|nous)\b"
+        + _REQUESTS_REVIEW_FR
     ),
     info=_c(
         r"\b(?:comment|quel|quelle|quels|quelles|quand|pourquoi|combien|en general|generalement|normalement|habituellement|"
@@ -760,12 +836,17 @@ FR = Lexicon(
         rf"|\b(?:nous|je)(?: (?:allons|vais|pouvons|peux|pourrons|pourrai))? vous (?:accord|octroi|octroy|offr|consen|propos|fai|fer)\w*"
         rf" {WORD}{{0,3}}?(?:{_GRANTABLE_FR}|\d+ ?(?:%|pour ?cent|euros?))"
         r"|\b(?:votre|ton) (?:prix|tarif) (?:personnalise|individuel|special|final|preferentiel)\w* (?:est|sera|serait)\b"
+        + _STATES_REVIEW_FR
     ),
     deferral=_c(
         r"\b(?:humain\w*|personne|collegue\w*|conseill\w*|equipe\w*|agent\w*|employe\w*|specialiste\w*|responsable\w*|"
         r"superieur\w*|operat\w*|service client|transmet\w*|transmis\w*|transmettr\w*|transfer\w*|redirig\w*)\b"
     ),
-    deciding=_c(r"\b(?:decide\w*|decider|decision\w*|examin\w*|etudi\w*|verifi\w*)\b|\bsi\b(?!,)"),
+    # "décidé" after "avons"/"ai" announces the decision ("Nous avons décidé de ne pas renouveler votre contrat").
+    deciding=_c(
+        r"\b(?:decide\w+|decider|decision\w*|examin\w*|etudi\w*|verifi\w*)\b|\bsi\b(?!,)"
+        r"|\b(?=decide\b)(?<!\bavons )(?<!\bai )decide\b"
+    ),
     # "refuse de" a talking verb refuses only the talk ("Refuse de discuter des remboursements"), not before
     # another verb ("Refuse de traiter les remboursements").
     instruct_verb=_c(
@@ -846,6 +927,57 @@ _PROMETER_ES = (
 )
 
 
+# The privacy review's phrasings of a decision in Spanish output (see tests.guidelines.test_decisions_gaps_review).
+_CONTRACT_ES = r"(?:contrato|suscripci|membresia|afiliaci|prestamo|credito|seguro|poliza|arrendamiento|alquiler)\w*"
+_LIMIT_ES = r"(?:limite|cupo|linea de credito|descubierto)\w*"
+_CHANGED_ES = r"(?:aumentad|ampliad|incrementad|reducid|rebajad|disminuid|elevad|duplicad|ajustad)\w*"
+_PAYOUT_ES = r"(?:reembols|devoluci|abono|indemnizaci|compensaci)\w*"
+_PAID_ES = r"(?:emitid|realizad|efectuad|abonad|ingresad|transferid)\w*"
+_STATES_REVIEW_ES = (
+    # giving what is granted ("podemos darle el préstamo"), and, after "no", what a decision is about ("no podemos
+    # ofrecerle un seguro")
+    r"|\b(?:(?P<no_es>no) )?(?:podemos|puedo|vamos a|voy a|queremos|nos complace|me complace|estamos en condiciones de|"
+    r"estoy en condiciones de)(?: (?:ya|todavia|aun))? (?:conceder|dar|ofrecer|otorgar|aprobar|proporcionar|facilitar)(?:le|te)s? "
+    r"(?:(?!(?:informacion|detalles|asesoramiento|sobre|acerca|de|del|para|con)\b)[\w']+ ){0,2}?"
+    rf"(?:{_GRANTABLE_ES}|(?(no_es)(?:{_OBJ_ES})|(?!)))"
+    # outcomes ("Su reclamación no ha prosperado", "Su solicitud no ha tenido éxito"), not renewed ("Su contrato no será
+    # renovado"), criteria, a limit changed, money paid out (any tense)
+    rf"|\b(?:su|sus|tu|tus) (?:{WORD}{{0,2}}?(?:{_OBJ_ES}|candidatura|peticion|caso|expediente)\w* (?:no )?(?:ha|han|habia|hubo) "
+    r"(?:prosperado|tenido exito|salido adelante)"
+    rf"|{WORD}{{0,2}}?(?:{_OBJ_ES}|candidatura|peticion|caso|expediente)\w* (?:no )?(?:ha sido|han sido|fue|fueron|resulto|sera) "
+    r"(?:exitos[oa]|favorable|desfavorable|estimad[oa]|desestimad[oa])\b"
+    r"|" + WORD + r"{0,2}?" + _CONTRACT_ES + r" no (?:sera|seran|va a ser|ha sido|fue|se|podra ser|puede ser) "
+    r"(?:renov|prorrog|extend|ampli)\w*\b(?!(?: [\w']+){0,3} automaticamente)"
+    rf"|{WORD}{{0,2}}?(?:{_OBJ_ES}|peticion|caso|perfil)\w* (?:no )?(?:cumple|satisface|reune|alcanza) (?:con )?(?:[\w']+ ){{0,2}}?"
+    r"(?:criterios|requisitos|condiciones)"
+    r"|" + _LIMIT_ES + r" (?:[\w']+ ){0,3}?(?:ha sido|fue|sera|esta|se ha|queda|ha quedado) " + _CHANGED_ES
+    + r"|" + WORD + r"{0,2}?" + _PAYOUT_ES + r" (?:[\w']+ ){0,2}?(?:ha sido|han sido|fue|fueron|sera|seran|se ha|esta|queda)"
+    r"(?: ya)? " + _PAID_ES + r")"
+    # criteria, the subject dropped ("No cumple los requisitos"; after "si" the guard reads a condition)
+    r"|^no (?:cumple|cumples|reune|reunes|satisface|satisfaces) (?:con )?(?:[\w']+ ){0,2}?(?:criterios|requisitos|condiciones)"
+    # not renewing ("No renovaremos su contrato", "Hemos decidido no renovar su contrato")
+    r"|\bno (?:(?:vamos a|voy a|podemos|puedo|queremos|pensamos|se|le|te|va a|lo|la) )*(?:renov|prorrog|extend|ampli)\w* "
+    r"(?:su|sus|tu|tus|el|la) (?:[\w']+ ){0,2}?" + _CONTRACT_ES + r"\b(?!(?: [\w']+){0,3} automaticamente)"
+    # a limit changed ("Hemos aumentado su límite de crédito"), a refund issued ("He emitido un reembolso completo")
+    r"|\b(?:hemos|he|vamos a|voy a|podemos|puedo|acabamos de|acabo de) (?:aumentado|ampliado|incrementado|reducido|rebajado|"
+    r"disminuido|elevado|duplicado|ajustado|aumentar|ampliar|incrementar|reducir|rebajar|elevar|duplicar) (?:su|tu) " + _LIMIT_ES
+    + r"|\b(?:hemos|he|vamos a|voy a|acabamos de|acabo de)(?: (?:ya|le|te))* (?:emitido|realizado|efectuado|abonado|ingresado|"
+    r"transferido|emitir|realizar|efectuar|abonar|ingresar|transferir)\w* (?:[\w']+ ){0,3}?" + _PAYOUT_ES
+    # a refund issued, with an article: only once it is done
+    + r"|\b(?:el|un) (?:reembolso|abono)(?: completo| total| parcial| integro)? (?:ha sido|fue|se ha) "
+    r"(?:emitid|realizad|efectuad|abonad|ingresad|transferid|procesad)\w*"
+)
+
+# The review's requests in Spanish (strong): "¿Me van a dar el préstamo?", "¿Me darán el trabajo?", "¿Mi reclamación
+# será pagada?" (not "¿Cuándo me van a dar el préstamo?").
+_REQUESTS_REVIEW_ES = (
+    rf"|{_not_after('como|cuando|donde|que|por que', '(?:me|nos) ')}(?:me|nos) (?:(?:van|vais|vas|va) a )?"
+    r"(?:dar|daran|daras|conceder|concederan|otorgar|otorgaran|aprobar|aprobaran|pagar|pagaran) (?:el|la|mi) (?:trabajo|puesto|"
+    r"empleo|prestamo|credito|hipoteca|reclamacion|siniestro|indemnizacion|reembolso)\b"
+    r"|\b(?:mi|mis|nuestr[oa]s?) (?:[\w']+ ){0,2}?(?:reclamaci|siniestro|indemnizaci|reembols)\w* (?:sera|seran|va a ser|fue|ha sido)"
+    r" (?:pagad|abonad|cubiert|indemnizad)\w*"
+)
+
 ES = Lexicon(
     strong=_c(
         r"\b(?:soy|estoy|seria|sere|somos|estamos)(?: (?:yo|nosotros|todavia|aun|ya|realmente))?"
@@ -870,6 +1002,7 @@ ES = Lexicon(
         r" para (?:mi|nosotros)\b"
         r"|\b(?:que|cuanto|cuanta) (?:de )?(?:precio|descuento|rebaja|tarifa) (?:me |nos )?(?:puede|pueden|podria|podrian|puedes|"
         r"podrias|va a|van a) (?:dar|hacer|ofrecer)"
+        + _REQUESTS_REVIEW_ES
     ),
     info=_c(
         r"\b(?:como|cual|cuales|cuando|donde|por que|quien|quienes|cuanto|cuanta|cuantos|en general|generalmente|normalmente|"
@@ -932,12 +1065,17 @@ ES = Lexicon(
         r"ofrecemos|ofreceremos|aplicamos|aplicaremos|hacemos|haremos|devuelvo|concedo|doy|ofrezco|aplico|hago|podemos dar|"
         rf"podemos ofrecer|podemos hacer|puedo dar|puedo ofrecer|puedo hacer) {WORD}{{0,3}}?(?:{_GRANTABLE_ES}|el importe|\d+ ?%)"
         r"|\b(?:su|tu) (?:precio|tarifa|descuento) (?:individual|personal|especial|final|personalizad[oa]) (?:es|sera|seria)\b"
+        + _STATES_REVIEW_ES
     ),
     deferral=_c(
         r"\b(?:human\w*|persona\w*|companer\w*|colega\w*|equipo\w*|agente\w*|emplead\w*|especialista\w*|asesor\w*|gestor\w*|"
         r"responsable\w*|supervisor\w*|operador\w*|transferir\w*|transfier\w*|deriv\w*|remit\w*|escal\w*|traslad\w*)\b"
     ),
-    deciding=_c(r"\b(?:decid\w*|decision\w*|revis\w*|evalu\w*|estudi\w*)\b|\bsi\b(?!,)"),
+    # "decidido" after "hemos"/"he" announces the decision ("Hemos decidido no renovar su contrato").
+    deciding=_c(
+        r"\b(?:decid(?!ido\b)\w*|decision\w*|revis\w*|evalu\w*|estudi\w*)\b|\bsi\b(?!,)"
+        r"|\b(?=decidido\b)(?<!\bhemos )(?<!\bhe )decidido\b"
+    ),
     instruct_verb=_c(
         r"\b(?:aprueb|aprob|acept|rechaz|deneg|cancel|anul|reembols|conced|otorg|autoriz|decid|rebaj|negoci|ajust|fij)"
         rf"(?:a|e|as|es|ar|er|ir|en|an|alo|ala|alos|alas)\b|\b(?:{_ENCLITIC_ES})|\b(?:reduce|reduzca|reducir)\b"
@@ -1014,6 +1152,57 @@ _HANDLES_IT = _handles(
     r"da solo|da sola|tu stesso|tu stessa|autonomamente|in autonomia",
 )
 
+# The privacy review's phrasings of a decision in Italian output (see tests.guidelines.test_decisions_gaps_review).
+_POSSESSIVE_IT = r"(?:suo|sua|suoi|sue|tuo|tua|tuoi|tue)"
+_CONTRACT_IT = r"(?:contratt|abbonament|iscrizion|prestit|credit|assicurazion|polizz|mutu|affitt|locazion)\w*"
+_LIMIT_IT = r"(?:limite|fido|plafond|massimale)\w*"
+_PAYOUT_IT = r"(?:rimbors|indennizz|risarciment)\w*"
+_PAID_IT = r"(?:emess|effettuat|dispost|accreditat|eseguit|erogat|versat)\w*"
+_STATES_REVIEW_IT = (
+    # giving what is granted ("possiamo darle il prestito"), and, after "non", what a decision is about ("non possiamo
+    # offrirle un'assicurazione")
+    r"|\b(?:(?P<non_it>non) )?(?:possiamo|posso|siamo in grado di|sono in grado di|siamo lieti di|siamo felici di|vogliamo)"
+    r"(?: (?:gia|purtroppo|ancora))? (?:concedere|dare|offrire|accordare|erogare|approvare|fornire|conceder|dar|offrir|"
+    r"accordar|erogar|approvar|fornir)(?:le|ti|gli)(?:lo|la)? "
+    r"(?:(?!(?:informazioni|dettagli|consigli|su|sul|sulla|sui|sulle|riguardo|di|per)\b)[\w']+ ){0,2}?"
+    rf"(?:{_GRANTABLE_IT}|(?(non_it)(?:{_OBJ_IT})|(?!)))"
+    # "suo"/"tuo": outcomes ("La sua richiesta non è andata a buon fine"), not renewed, criteria, a limit changed, money
+    # paid out (any tense)
+    rf"|\b{_POSSESSIVE_IT} (?:{WORD}{{0,2}}?(?:{_OBJ_IT}|candidatura|caso)\w* (?:non )?(?:(?:e|sono|sara|saranno) (?:andat|stat)[oaie] a buon fine"
+    r"|ha avuto (?:un )?esito (?:positivo|negativo|favorevole|sfavorevole))"
+    r"|" + WORD + r"{0,2}?" + _CONTRACT_IT + r" non (?:sara|verra|e stato|e stata|viene|potra essere|puo essere) "
+    r"(?:rinnovat|prorogat|prolungat|estes)\w*\b(?!(?: [\w']+){0,3} automaticamente)"
+    rf"|{WORD}{{0,2}}?(?:{_OBJ_IT}|caso|profilo)\w* (?:non )?(?:soddisfa|rispetta|possiede|ha|risponde) "
+    r"(?:(?:a|ai|agli|alle|tutti|i|gli|le|nostri|nostre|necessari|richiesti) )*(?:criteri|requisiti|condizioni)"
+    r"|" + _LIMIT_IT + r" (?:[\w']+ ){0,3}?(?:e|sara|viene|verra)(?: stato| stata)? "
+    r"(?:aumentat|innalzat|alzat|ridott|abbassat|diminuit|raddoppiat|modificat)\w*"
+    r"|" + WORD + r"{0,2}?" + _PAYOUT_IT + r" (?:[\w']+ ){0,2}?(?:e|sono|sara|saranno|viene|verra)(?: (?:gia|stato|stata|appena))* "
+    + _PAID_IT + r")"
+    # "lei"/"tu" ... criteria ("Lei non soddisfa i requisiti"; after "se" the guard reads a condition)
+    r"|(?:\b(?:lei|tu) (?:non )?|^non )(?:soddisfa|soddisfi|rispetta|rispetti|possiede|possiedi|ha|hai|risponde|rispondi) "
+    r"(?:(?:a|ai|agli|alle|tutti|i|gli|le|nostri|nostre|necessari|richiesti) )*(?:criteri|requisiti|condizioni)"
+    # not renewing ("Non rinnoveremo il suo contratto", "Abbiamo deciso di non rinnovare il suo contratto")
+    r"|\bnon (?:(?:possiamo|posso|vogliamo|intendiamo|lo|la|le|ti) )*(?:rinnov|prorog|prolung|estend)\w* "
+    rf"(?:il|la|lo|l|i|le|gli) {_POSSESSIVE_IT} (?:[\w']+ ){{0,2}}?" + _CONTRACT_IT + r"\b(?!(?: [\w']+){0,3} automaticamente)"
+    # a limit changed ("Abbiamo aumentato il suo limite di credito"), a refund issued ("Ho emesso un rimborso completo")
+    + r"|\b(?:abbiamo|ho|possiamo|posso|stiamo per|sto per) (?:gia )?(?:aumentat|innalzat|alzat|ridott|abbassat|raddoppiat|"
+    rf"aumentare|innalzare|alzare|ridurre|abbassare|raddoppiare)\w* (?:il|la) {_POSSESSIVE_IT} " + _LIMIT_IT
+    + r"|\b(?:(?:le|ti|vi) )?(?:abbiamo|ho|stiamo per|sto per)(?: (?:gia|appena))* (?:emess|effettuat|dispost|accreditat|eseguit|"
+    r"erogat|versat|emettere|effettuare|disporre|accreditare|eseguire|erogare|versare)\w* (?:[\w']+ ){0,3}?" + _PAYOUT_IT
+    # a refund issued, with an article: only once it is done
+    + r"|\b(?:il|un) rimborso(?: completo| totale| parziale| integrale)? (?:e stato|e gia stato|e appena stato) "
+    r"(?:emess|effettuat|dispost|accreditat|eseguit|erogat)\w*"
+)
+
+# The review's requests in Italian (strong): "Otterrò il prestito?", "Il mio reclamo verrà pagato?" (not "Come otterrò
+# il prestito?").
+_REQUESTS_REVIEW_IT = (
+    rf"|{_not_after('come|quando|dove|perche', '(?:otterro|avro|ricevero) ')}(?:otterro|avro|ricevero) (?:il|la|lo|l) "
+    r"(?:lavoro|posto|impiego|prestito|credito|mutuo|rimborso|risarcimento)\b"
+    r"|\b(?:il mio|la mia|i miei|le mie|il nostro|la nostra) (?:[\w']+ ){0,2}?(?:reclam|sinistr|risarciment|rimbors|indennizz)\w* "
+    r"(?:verra|sara|viene|e stato|e stata) (?:pagat|liquidat|rimborsat|risarcit|copert)\w*"
+)
+
 IT = Lexicon(
     strong=_c(
         r"\b(?:sono|siamo|sarei|saro)(?: (?:ancora|davvero|gia))? (?:idone[oaie]|ammissibil[ei]|approvat[oaie]|accettat[oaie]|"
@@ -1031,6 +1220,7 @@ IT = Lexicon(
         r"|\b(?:abbassare|abbassi|abbassa|abbassate|ridurre|riduca|riduci|negoziare|trattare) (?:il|mio|suo|questo) (?:\w+ )?prezzo\b"
         r"|\b(?:prezzo|sconto|offerta|tariffa) (?:speciale|personalizzat[oa]|individuale|migliore|agevolat[oa]|di favore) per (?:me|noi)\b"
         r"|\b(?:che|quale|quanto) (?:prezzo|sconto) (?:mi |ci )?(?:puo|potete|puoi|potrebbe) (?:fare|dare|offrire)"
+        + _REQUESTS_REVIEW_IT
     ),
     info=_c(
         r"\b(?:quale|quali|quando|dove|chi decide|quanto|quanta|quanti|in generale|generalmente|normalmente|di solito|"
@@ -1087,6 +1277,7 @@ IT = Lexicon(
         r"restituiamo|possiamo (?:fare|dare|offrire|concedere)|posso (?:fare|dare|offrire|concedere))"
         rf" {WORD}{{0,3}}?(?:{_GRANTABLE_IT}|l importo)"
         r"|\b(?:il suo|il tuo) prezzo (?:individuale|personale|speciale|finale|personalizzato) (?:e|sara)\b"
+        + _STATES_REVIEW_IT
     ),
     deferral=_c(
         r"\b(?:uman\w*|persona|persone|collega|colleghi|colleghe|consulent\w*|team|squadra|operat\w*|addett\w*|dipendent\w*|"
@@ -1159,6 +1350,54 @@ _GIVE_NL = (
     r"geef|geven|bied|bieden|gun|gunnen|beloof|beloven|garandeer|garanderen|toezeggen|zeg(?=(?: [\w']+){1,7}? toe\b)|"
     r"verstrek|verstrekken|verleen|verlenen"
 )
+# The privacy review's phrasings of a decision in Dutch output (see tests.guidelines.test_decisions_gaps_review).
+_CONTRACT_NL = r"(?:\w*contract|abonnement|lidmaatschap|overeenkomst|lening|krediet|verzekering|polis)\w*"
+_LIMIT_NL = r"(?:\w*limiet|\w*kredietruimte|roodstand|\w*kaderkrediet)\w*"
+_PAYOUT_NL = r"(?:terugbetaling|restitutie|terugstorting|vergoeding|schadevergoeding|compensatie)\w*"
+_PAID_NL = r"(?:uitgevoerd|overgemaakt|gestort|teruggestort|uitbetaald|verstuurd|in gang gezet)"
+_STATES_REVIEW_NL = (
+    # "wij"/"ik": not renewing ("Wij zullen uw contract niet verlengen", "We hebben besloten uw contract niet te
+    # verlengen", "We verlengen uw contract niet"), a limit changed, a refund carried out
+    r"|\b(?:wij|we|ik) (?:(?:[\w',]+ ){0,3}?(?:uw|je|jouw) (?:[\w']+ ){0,2}?" + _CONTRACT_NL + r" (?:[\w']+ )?niet (?:meer )?"
+    r"(?:te )?(?:verlengen|verlengd|vernieuwen|vernieuwd|voortzetten|voortgezet|continueren)\b"
+    r"|(?:verlengen|verleng|vernieuwen|vernieuw) (?:uw|je|jouw) (?:[\w']+ ){0,2}?" + _CONTRACT_NL + r" (?:[\w']+ )?niet\b"
+    r"(?!(?: [\w']+)? automatisch)"
+    r"|(?:verhogen|verhoog|verlagen|verlaag) (?:uw|je|jouw) " + _LIMIT_NL
+    + r"|(?:hebben|heb|zullen|zal|gaan|ga)(?: u| je)? (?:[\w']+ ){0,3}?(?:" + _PAYOUT_NL + r"|bedrag\w*) (?:[\w']+ ){0,4}?"
+    r"(?:" + _PAID_NL + r"|uitvoeren|overmaken|storten|terugstorten|uitbetalen|versturen|in gang zetten|gedaan|doen)\b)"
+    # offering, the verb first ("Helaas kunnen wij u geen verzekering aanbieden", "Kunnen wij u de lening geven"), and
+    # refusing after "wij kunnen u"
+    rf"|\b(?:(?:kunnen|kan|zullen|zal|willen|mogen|gaan) (?:wij|we|ik) (?:u|je|jou) (?:(?:helaas|dus|nu|ook|al) )*"
+    rf"(?:(?:de|het|een|uw|je) )?(?:[\w']+ )?(?:{GRANTABLE_NL})"
+    rf"|(?:(?:wij|we|ik) (?:kunnen|kan|zullen|zal|willen|gaan|ga)|(?:kunnen|kan|zullen|zal|willen|mogen|gaan) (?:wij|we|ik)) "
+    rf"(?:u|je|jou) (?:(?:helaas|dus|nu|ook|al|echter) )*(?:geen|niet) (?:(?:de|het|een|uw|je) )?(?:[\w']+ )?"
+    rf"(?:{OBJ_NL}|{GRANTABLE_NL}|\w*verzekering)\w* (?:[\w']+ )?(?:aanbieden|geven|verstrekken|verlenen|toekennen|bieden|aan)\b)"
+    # "uw"/"je": outcomes ("Uw claim was niet succesvol"), not renewed, criteria, a limit changed, money paid out
+    rf"|\b(?:uw|je|jouw) (?:{WORD}{{0,2}}?(?:{OBJ_NL}|sollicitatie|zaak|dossier)\w* (?:is|was|zijn|waren|wordt|werd) (?:(?:helaas|niet|wel|nu|al) )*"
+    r"(?:succesvol|geslaagd|gelukt)(?= *$| *[,;:]| (?:en|maar|want)\b)"
+    r"|(?:[\w']+ ){0,2}?" + _CONTRACT_NL + r" (?:wordt|werd|zal|kan) (?:helaas )?niet (?:meer )?(?:worden )?"
+    r"(?:verlengd|vernieuwd|voortgezet)\b(?!(?: [\w']+)? automatisch)"
+    rf"|{WORD}{{0,2}}?(?:{OBJ_NL}|dossier|profiel)\w* (?:voldoet|voldoen|voldeed|voldeden) (?:(?:helaas|niet|wel|ruimschoots|"
+    r"volledig|ook) )*aan (?:(?:de|al|alle|onze|uw|deze|gestelde) )*(?:[\w']+ )?(?:voorwaarden|eisen|criteria|vereisten)"
+    r"|" + _LIMIT_NL + r" (?:[\w']+ ){0,4}?(?:verhoogd|verlaagd|aangepast|verdubbeld|gewijzigd)\b(?! (?:worden|kan|kunnen)\b)"
+    r"|" + WORD + r"{0,2}?" + _PAYOUT_NL + r" (?:[\w']+ ){0,3}?" + _PAID_NL + r"\b)"
+    # "u"/"je" ... criteria ("U voldoet niet aan de voorwaarden"; not "Als u aan de voorwaarden voldoet")
+    r"|\b(?:u|je|jij) (?:voldoet|voldeed) (?:(?:helaas|niet|wel|ruimschoots|volledig|ook) )*aan (?:(?:de|al|alle|onze|uw|deze|"
+    r"gestelde) )*(?:[\w']+ )?(?:voorwaarden|eisen|criteria|vereisten)"
+    # a refund carried out, with an article: only once it is done
+    r"|\b(?:de|een)(?: volledige| gedeeltelijke)? (?:terugbetaling|restitutie|terugstorting) (?:is|werd) (?:[\w']+ ){0,3}?"
+    r"(?:uitgevoerd|overgemaakt|gestort|teruggestort|uitbetaald|verwerkt)\b(?! worden\b)"
+)
+
+# The review's requests in Dutch (strong): "Krijg ik de baan?", "Wordt mijn claim uitbetaald?" (not "Hoe krijg ik de
+# baan?").
+_REQUESTS_REVIEW_NL = (
+    rf"|{_not_after('hoe|wanneer|waar|waarom', '(?:krijg|krijgen) ')}(?:krijg|krijgen) (?:ik|wij|we) (?:de|het|die|deze) "
+    r"(?:baan|functie|job|plek|stageplek)\b"
+    r"|\b(?:wordt|worden|is|zal) (?:mijn|onze|ons) (?:[\w']+ ){0,2}?(?:claim|schade|vergoeding|terugbetaling|\w*limiet)\w* "
+    r"(?:[\w']+ ){0,2}?(?:uitbetaald|betaald|vergoed|verhoogd)\b"
+)
+
 NL = Lexicon(
     strong=_c(
         r"\b(?:kom|komen) (?:ik|wij|we) (?:nog |wel |echt |ook )?in aanmerking\b|\b(?:ik kom|wij komen|we komen) (?:nog |wel )?in aanmerking\b"
@@ -1179,6 +1418,7 @@ NL = Lexicon(
         r"|\b(?:verlaag|verlaagt|verlagen) (?:u |je )?(?:de|uw|je|mijn|deze) prijs\b"
         r"|\b(?:speciale|individuele|persoonlijke|betere|lagere) (?:prijs|korting|deal|aanbieding|tarief) voor (?:mij|ons)\b"
         r"|\bhoeveel korting (?:kunt|kan|wil|wilt) (?:u|je|jij|jullie) (?:mij |me |ons )?(?:geven|doen)\b"
+        + _REQUESTS_REVIEW_NL
     ),
     info=_c(
         r"\b(?:hoe|welke|wanneer|waar|waarom|wie|hoeveel|in het algemeen|algemeen|meestal|normaal|normaliter|gewoonlijk|"
@@ -1230,6 +1470,7 @@ NL = Lexicon(
         rf"|\b(?:wij|we|ik) (?:geven|geef|bieden|bied|gunnen|gun|verlenen|verleen|kunnen|kan)(?: \w+)? (?:u|je|jou) {WORD}{{0,3}}?"
         rf"(?:{GRANTABLE_NL})"
         r"|\b(?:uw|je|jouw) (?:individuele|persoonlijke|speciale|definitieve) prijs (?:is|wordt|bedraagt)\b"
+        + _STATES_REVIEW_NL
     ),
     deferral=_c(
         r"\b(?:mens\w*|medewerk\w*|collega\w*|team\w*|adviseur\w*|specialist\w*|leidinggevend\w*|manager\w*|operator\w*|"

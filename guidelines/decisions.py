@@ -47,7 +47,7 @@ erstatt geld gutschrift entschäd schadensersatz kredit darlehen finanzier raten
 verträge kündig storn widerruf abo_ abos abonn mitglied bestellung buchung reservierung kauf reklamation garantie
 gewährleist kulanz anspruch anrecht rabatt nachlass preis berechtig genehmig bewillig ablehn lehn akzeptier gewähr
 zusag freigeb entscheid voraussetzung qualifizier zugelassen angebot konditionen recht steht_mir steht_uns
-versicherung leistung deal zurück
+versicherung leistung deal zurück überwies bewerbung ihr_limit dein_limit
 """
 _TRIGGERS_FR = """
 rembours argent dédommag indemnis un_crédit mon_crédit le_crédit du_crédit de_crédit ce_crédit votre_crédit
@@ -56,26 +56,28 @@ candidature contrat résili annul abonnement adhésion réclamation remise une_r
 ma_réduction rabais ristourne prix tarif devis suis-je_élig je_suis_élig sommes-nous_élig êtes_élig pas_élig
 serais-je_élig admissib droit_a droit_au assurance approuv accept refus
 rejet accorde accordons valide révoqu octroi commande achat billet geste_commercial décider décidez statuer statuez
-échéanc baiss
+échéanc baiss critères exigences
 """
 _TRIGGERS_ES = """
 reembols devoluci devuelv devolv dinero compensaci indemniz préstamo crédito hipoteca financiaci financiamiento
 solicitud contrato cancela anul de_baja rescind suscrip membresía afiliaci reclam descuento rebaj precio tarifa
 presupuesto elegib derecho_a seguro aplazamiento prórroga aprob aprueb acept rechaz deneg conced otorg autoriz
-tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva
+tramit pedido compra cumpl califica califico requisitos decidir decida resolver resuelva candidatura su_límite tu_límite
 """
 _TRIGGERS_IT = """
 rimbors i_miei_soldi soldi_indietro i_soldi restitui indennizz risarciment compensazion prestit credito crediti mutuo finanziament
 richiesta richieste domanda contratt disdett disdi annull recesso abbonament iscrizion reclam scont riduzion prezz
 idone ammissibil assicurazion rateizz dilazion proroga approvar approvat approvi accett rifiut respin conced
-autorizz revoc ordine ordini prenotazion acquist bigliett decidere decida diritto requisiti
+autorizz revoc ordine ordini prenotazion acquist bigliett decidere decida diritto requisiti candidatura suo_limite tuo_limite
+suo_fido tuo_fido
 """
 _TRIGGERS_NL = """
 terugbetal terugstort restitutie restitueer geld_terug mijn_geld vergoeding compensatie lening krediet hypotheek
 financiering betaal betalen aanvraag aanvragen verzoek overeenkomst opzeg mijn_abonnement het_abonnement abonnement_op lidmaatschap
 korting prijs tarief offerte aanmerking recht_op verzekering betalingsregeling uitstel goedkeur goedgekeurd keur
 accepteer geaccepteerd aanvaard afwijz afgewezen wijs weigeren weigert geweigerd weiger_ toeken toegekend annuleer
-annuleren geannuleerd bestelling boeking reservering beslis voorwaarden
+annuleren geannuleerd bestelling boeking reservering beslis voorwaarden uw_contract je_contract jouw_contract uw_claim
+je_claim jouw_claim sollicitatie teruggestort uitbetaald
 """
 # What only an instruction may decide besides the trigger words' objects: returns and fees (`Lexicon.instruct_obj`,
 # `instruct_self`). Read by `instructs_decision` alone, as whole words: in the shared automaton "fee" and
@@ -99,26 +101,30 @@ meet_all pay_my pay_out settle_my cover_my honour_my honor_my successful
 _STRONG_DE = """
 berechtigt kreditwürdig qualifiziert zugelassen anspruch recht steht_mir steht_uns erfülle qualifizier genehmigt
 bewilligt angenommen abgelehnt akzeptiert storniert gekündigt erstattet bearbeitet gewährt freigegeben zugesagt
-entscheid preis rabatt konditionen angebot nachlass deal gutschrift
+entscheid preis rabatt konditionen angebot nachlass deal gutschrift bekomme_ich kriege_ich werde_ich bezahlt ausgezahlt
+übernommen reguliert erhöht angehoben
 """
 _STRONG_FR = """
 suis-je_élig je_suis_élig sommes-nous_élig serais-je_élig admissib solvab accepté approuv droit_a droit_au remplis réponds accorde refus rejet valide annul résili
 rembours traité autoris décider décidez statuer statuez trancher tranchez prix tarif remise réduction rabais
-ristourne geste_commercial plafond
+ristourne geste_commercial plafond vais-je aurai-je obtiendrai-je payé pris_en_charge
 """
 _STRONG_ES = """
 elegib admisib solvente apto apta aprobad aceptad preaprobad califico calificamos cualifico cumplo cumplimos
 derecho_a rechazad denegad cancelad anulad concedid otorgad autorizad reembolsad confirmad revocad tramitad procesad
-decidir decida resolver resuelva resuelve precio tarifa descuento rebaj oferta mi_límite
+decidir decida resolver resuelva resuelve precio tarifa descuento rebaj oferta mi_límite me_van_a nos_van_a darán pagarán
+concederán otorgarán aprobarán pagad abonad cubiert
 """
 _STRONG_IT = """
 idone ammissibil approvat accettat solvibil diritto requisiti rifiutat respint annullat concess accolt rimborsat
 autorizzat disdett elaborat decidere decida decidi prezz scont riduzion mio_limite fammi fatemi dammi datemi concedimi
+otterrò avrò riceverò pagat liquidat
 """
 _STRONG_NL = """
 aanmerking recht_op voldoe voldoen geschikt kredietwaardig toegelaten goedgekeurd geaccepteerd aanvaard afgewezen
 geweigerd toegekend geannuleerd opgezegd terugbetaald verwerkt ingewilligd gehonoreerd bevestigd herroepen beslis
-besluit oordeel prijs tarief korting limiet
+besluit oordeel prijs tarief korting limiet krijg_ik krijgen_we krijgen_wij uitbetaald betaald vergoed
+verhoogd
 """
 # (lexicon, trigger words, strong words); each lexicon gets two bits of the automaton's masks.
 _LANGUAGES = (
