@@ -1,54 +1,71 @@
-"""Newsletter requests and confirmations at the same moment (an API review): three subscription requests at once
-each opened a subscription, every token confirmed one, a withdrawal ended only one of them, and issues kept
-coming, two per issue. Now a withdrawal ends every open subscription, an issue goes once per person, and one
-token confirms once (one consent record)."""
+"""Newsletter consent under concurrency (API review): three subscription requests at once each opened a
+subscription, every mailed token confirmed one, a withdrawal ended only one of them and issues kept coming; the
+same token sent three times at once confirmed three times, with three consent records. Now requests at the same
+moment leave one open subscription, which a withdrawal ends (Art. 7(3)), and a token confirms once. Real
+concurrent HTTP requests on the session's backend (SQLite, and PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 
 from sqlalchemy import select
 
-from confide.privacy.models import ConsentRecord
-from tests.privacy.conftest import OPERATOR
+from confide.privacy.models import NewsletterSubscription
+from tests.privacy.test_newsletter import CONFIRM, consent_records, send_issue
 
-CONFIRM = re.compile(r"\b(cfn_[A-Za-z0-9_-]{20,})")
-
-
-def tokens_mailed(outbox, address: str) -> list[str]:
-    found = (CONFIRM.search(m.get_payload(decode=True).decode()) for m in outbox.messages_to(address))
-    return list(dict.fromkeys(f.group(1) for f in found if f))
+RACERS = 3
 
 
-def issues_to(outbox, address: str, subject: str) -> int:
-    return len([m for m in outbox.messages_to(address) if m["Subject"] == subject])
+def mailed_confirmation_tokens(outbox, email: str) -> list[str]:  # noqa: ANN001
+    bodies = [m.get_payload(decode=True).decode() for m in outbox.messages_to(email) if m["Subject"] == "Confirm your newsletter subscription"]
+    return list(dict.fromkeys(found.group(1) for body in bodies if (found := CONFIRM.search(body))))
 
 
-async def test_requests_at_once_then_a_withdrawal_leave_no_newsletter(client, factory, outbox):
+async def open_subscriptions(app, user_id: str) -> list[NewsletterSubscription]:  # noqa: ANN001
+    async with app.state.sessionmaker() as session:
+        stmt = select(NewsletterSubscription).where(NewsletterSubscription.user_id == user_id, NewsletterSubscription.status.in_(("pending", "active")))
+        return list((await session.scalars(stmt)).all())
+
+
+def issues_to(outbox, email: str, subject: str) -> int:  # noqa: ANN001
+    return len([m for m in outbox.messages_to(email) if m["Subject"] == subject])
+
+
+async def test_subscribing_several_times_at_once_opens_one_subscription_that_withdrawal_ends(app, client, factory, outbox):
+    """Each request looked for an open subscription, found none yet, and opened its own: three pending ones,
+    whose three mailed tokens all confirmed; withdrawing then ended one, and the newsletter kept coming."""
     user = await factory.user()
-    answers = await asyncio.gather(*(client.post("/v1/me/newsletter", headers=user.headers) for _ in range(3)))
-    assert {r.status_code for r in answers} == {202}, [r.text for r in answers]
-    for token in tokens_mailed(outbox, user.email):
-        await client.post("/v1/newsletter/confirm", json={"token": token})
+    answers = await asyncio.gather(*(client.post("/v1/me/newsletter", headers=user.headers) for _ in range(RACERS)))
+    assert [r.status_code for r in answers] == [202] * RACERS
+    assert len(await open_subscriptions(app, user.id)) == 1
+
+    tokens = mailed_confirmation_tokens(outbox, user.email)
+    assert tokens
+    codes = [(await client.post("/v1/newsletter/confirm", json={"token": token})).status_code for token in tokens]
+    assert sorted(codes) == [200] + [400] * (len(tokens) - 1), "one mailed token confirms; the ones it replaced do not"
     assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "active"
-    r = await client.post("/v1/admin/newsletter", json={"subject": "Once each", "body": "News."}, headers=OPERATOR)
-    assert r.status_code == 200, r.text
-    assert issues_to(outbox, user.email, "Once each") == 1, "one issue per person, however many subscriptions"
+    await send_issue(client, "Subscribed at once")
+    assert issues_to(outbox, user.email, "Subscribed at once") == 1
 
     r = await client.delete("/v1/me/newsletter", headers=user.headers)
-    assert r.status_code == 200 and r.json()["status"] == "none", r.text
+    assert r.status_code == 200 and r.json()["status"] == "none"
     assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
-    r = await client.post("/v1/admin/newsletter", json={"subject": "After withdrawing", "body": "News."}, headers=OPERATOR)
-    assert issues_to(outbox, user.email, "After withdrawing") == 0
+    assert (await client.get("/v1/me", headers=user.headers)).json()["newsletter_opt_in"] is False
+    await send_issue(client, "After withdrawing at once")
+    assert issues_to(outbox, user.email, "After withdrawing at once") == 0
+    assert [c.action for c in await consent_records(app, user.id)].count("confirmed") == 1
 
 
-async def test_one_token_confirmed_three_times_at_once_confirms_once(app, client, factory, outbox):
+async def test_a_token_confirmed_several_times_at_once_confirms_once(app, client, factory, outbox):
+    """Each confirmation read the pending subscription and set it active: all answered 200, and each wrote
+    a 'confirmed' consent record."""
     user = await factory.user()
     assert (await client.post("/v1/me/newsletter", headers=user.headers)).status_code == 202
-    (token,) = tokens_mailed(outbox, user.email)
-    answers = await asyncio.gather(*(client.post("/v1/newsletter/confirm", json={"token": token}) for _ in range(3)))
-    assert sorted(r.status_code for r in answers) == [200, 400, 400], [r.text for r in answers]
-    async with app.state.sessionmaker() as session:
-        actions = (await session.scalars(select(ConsentRecord.action).where(ConsentRecord.user_id == user.id))).all()
-    assert sorted(actions) == ["confirmed", "requested"], actions
+    [token] = mailed_confirmation_tokens(outbox, user.email)
+    answers = await asyncio.gather(*(client.post("/v1/newsletter/confirm", json={"token": token}) for _ in range(RACERS)))
+    assert sorted(r.status_code for r in answers) == [200] + [400] * (RACERS - 1)
+    assert all(r.json()["type"].endswith("/invalid-token") for r in answers if r.status_code == 400)
+    assert [c.action for c in await consent_records(app, user.id)] == ["requested", "confirmed"]
+    assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "active"
+    await send_issue(client, "Confirmed at once")
+    assert issues_to(outbox, user.email, "Confirmed at once") == 1

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.accounts.models import EmailToken
@@ -296,10 +297,18 @@ async def verify_email(session: AsyncSession, *, token: str) -> tuple[User, Form
         raise InvalidToken("The token is unknown, used or expired. Ask for a new one.")
     former = None
     if record.purpose == EMAIL_CHANGE:
+        taken = "That email address now belongs to another account."
         if await find_user_by_email(session, record.email) is not None:
-            raise Conflict("That email address now belongs to another account.")
-        former, user.email = FormerAddress(user.email, record.token_hash), record.email
-        user.pending_email = None
+            raise Conflict(taken)
+        # Another account confirming a change to the same address at the same moment also found it free: of the
+        # two writes the unique address lets one through, and the other (on PostgreSQL, which waited for the first
+        # one's commit) gets the same 409, not a 500. Within a savepoint, so the failure leaves the transaction usable.
+        former = FormerAddress(user.email, record.token_hash)
+        try:
+            async with session.begin_nested():
+                user.email, user.pending_email = record.email, None
+        except IntegrityError:
+            raise Conflict(taken) from None
     user.email_verified_at = now
     user.updated_at = now
     await session.flush()

@@ -103,7 +103,8 @@ def _subscription_of_token(services: Services, token: str) -> str:
 
 
 async def open_subscription(session: AsyncSession, *, user_id: str) -> NewsletterSubscription | None:
-    """The pending or active subscription of a user, if any (there is at most one)."""
+    """The pending or active subscription of a user, if any (there is at most one; rows an older version let
+    requests at the same moment open are ended together by a withdrawal, and an issue goes once per person)."""
     return await session.scalar(
         select(NewsletterSubscription)
         .where(NewsletterSubscription.user_id == user_id, NewsletterSubscription.status.in_((PENDING, ACTIVE)))  # type: ignore[attr-defined]
@@ -112,24 +113,34 @@ async def open_subscription(session: AsyncSession, *, user_id: str) -> Newslette
     )
 
 
+async def _lock_user(session: AsyncSession, user_id: str) -> None:
+    """Lock the account's row until the commit, so the newsletter steps of one person (request, confirmation,
+    withdrawal) run one after the other and each reads the others' subscriptions once they are committed.
+    PostgreSQL: SELECT … FOR NO KEY UPDATE, as accounts/service.py's _lock_account(key_share=True) takes it (an
+    insert whose foreign key names the account does not wait for it). SQLite: a write that changes nothing, which
+    takes the database's one write lock at once (a plain read would not: the transaction starts at its first write).
+    Always taken before any subscription row, so two of these steps never wait for each other in a circle."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))  # type: ignore[arg-type]
+    else:
+        unchanged = update(User).where(User.id == user_id).values(newsletter_opt_in=User.newsletter_opt_in)  # type: ignore[arg-type]
+        await session.execute(unchanged.execution_options(synchronize_session=False))
+
+
 async def request_newsletter(session: AsyncSession, services: Services, *, user: User, ip: str | None, channel: str) -> NewsletterSubscription:
-    """Start (or restart) the double opt-in: nothing is sent until the mailed token is confirmed. Requests at the same
-    moment may each open a subscription (no lock: a registration's request stays open while its mail hangs, and the
-    person's own must not wait for it); a withdrawal ends them all, and an issue goes once per person."""
+    """Start (or restart) the double opt-in: nothing is sent until the mailed token is confirmed. A person has at
+    most one open (pending or active) subscription: requests at the same moment each opened their own, and a
+    withdrawal ended one of them (API review). The mail goes out first, holding no lock (a registration's request
+    stays open while its mail hangs on a mail server, and the person's own request, confirmation or withdrawal must
+    not wait for it); then, with the account locked (_lock_user), the request reads the open subscription anew and
+    gives it the mailed token, or opens one. Of requests at the same moment the last one's token works, as when they
+    come one after the other; one that finds the subscription confirmed meanwhile changes nothing."""
     subscription = await open_subscription(session, user_id=user.id)
     if subscription is not None and subscription.status == ACTIVE:
         return subscription
     token, digest = new_token(CONFIRM_PREFIX)
-    expires = utcnow() + timedelta(hours=services.settings.verification_ttl_hours)
-    if subscription is None:
-        subscription = NewsletterSubscription(id=new_id("nls"), user_id=user.id, status=PENDING)
-        session.add(subscription)
-    subscription.confirm_token_hash = digest
-    subscription.confirm_expires_at = expires
-    subscription.requested_at = utcnow()
-    _record(session, services, user_id=user.id, action="requested", channel=channel, ip=ip)
-    await session.flush()
     settings = services.settings
+    # Before anything is written: a mail that fails leaves nothing behind (the caller does not commit).
     await services.mailer.send(
         user.email,
         "Confirm your newsletter subscription",
@@ -140,6 +151,18 @@ async def request_newsletter(session: AsyncSession, services: Services, *, user:
         "without confirmation you will get no newsletter.\n",
         kind=MailKind.NEWSLETTER_CONFIRMATION,
     )
+    await _lock_user(session, user.id)
+    subscription = await open_subscription(session, user_id=user.id)
+    if subscription is not None and subscription.status == ACTIVE:
+        return subscription  # confirmed while this mail went out: the token it carries is unknown, which is harmless
+    if subscription is None:
+        subscription = NewsletterSubscription(id=new_id("nls"), user_id=user.id, status=PENDING)
+        session.add(subscription)
+    subscription.confirm_token_hash = digest
+    subscription.confirm_expires_at = utcnow() + timedelta(hours=settings.verification_ttl_hours)
+    subscription.requested_at = utcnow()
+    _record(session, services, user_id=user.id, action="requested", channel=channel, ip=ip)
+    await session.flush()
     return subscription
 
 
@@ -148,15 +171,17 @@ async def confirm_newsletter(session: AsyncSession, services: Services, *, token
     subscription = await session.scalar(select(NewsletterSubscription).where(NewsletterSubscription.confirm_token_hash == hash_token(token)))
     if subscription is None or subscription.status != PENDING or subscription.confirm_expires_at is None or subscription.confirm_expires_at <= now:
         raise InvalidToken("This confirmation token is unknown, used or expired. Subscribe again for a new one.")
-    user = await session.get(User, subscription.user_id)
+    await _lock_user(session, subscription.user_id)  # after a request giving this subscription a new token, or a withdrawal
+    user = await session.scalar(select(User).where(User.id == subscription.user_id).execution_options(populate_existing=True))
     assert user is not None  # the foreign key cascades
     if user.status != "active":  # the token stays good until it expires: confirming once the restriction is lifted still works
         raise AccountRestricted("Your account is restricted (Art. 18), so no subscription starts; lift the restriction first, then confirm again.")
-    # Claimed in the statement: the same token sent three times at once confirms once, with one consent record.
+    # Claimed in the statement, with this token: the same token sent three times at once confirms once, with one
+    # consent record, and a token a newer request replaced meanwhile confirms nothing.
     o = NewsletterSubscription
     claimed = await session.execute(
         update(o)
-        .where(o.id == subscription.id, o.status == PENDING)  # type: ignore[arg-type]
+        .where(o.id == subscription.id, o.status == PENDING, o.confirm_token_hash == hash_token(token))  # type: ignore[arg-type]
         .values(status=ACTIVE, confirmed_at=now, confirm_token_hash=None, confirm_expires_at=None)
     )
     if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
@@ -169,14 +194,16 @@ async def confirm_newsletter(session: AsyncSession, services: Services, *, token
 
 
 async def _withdraw(session: AsyncSession, services: Services, subscription: NewsletterSubscription, *, channel: str, ip: str | None) -> bool:
-    """Withdraw `subscription` and record it; False when another request withdrew it first. The conditional
-    UPDATE makes the second of two at the same moment (a mail client's one-click sent twice) wait for the
-    first and then find nothing to do, on either database, so consent is withdrawn and recorded once."""
+    """Withdraw `subscription` and record it; False when another request withdrew it first. The caller locked the
+    account (_lock_user), so the second of two at the same moment (a mail client's one-click sent twice) waits for
+    the first and then finds nothing to do, on either database: consent is withdrawn and recorded once."""
     o = NewsletterSubscription
     # Every open subscription of the user ends (there is one, unless an older version let requests at the same
     # moment open several).
     claimed = await session.execute(
-        update(o).where(o.user_id == subscription.user_id, o.status != WITHDRAWN).values(status=WITHDRAWN, withdrawn_at=utcnow(), confirm_token_hash=None)  # type: ignore[arg-type]
+        update(o)
+        .where(o.user_id == subscription.user_id, o.status.in_((PENDING, ACTIVE)))  # type: ignore[attr-defined]
+        .values(status=WITHDRAWN, withdrawn_at=utcnow(), confirm_token_hash=None)
     )
     if int(claimed.rowcount or 0) < 1:  # type: ignore[attr-defined]
         return False
@@ -191,6 +218,7 @@ async def _withdraw(session: AsyncSession, services: Services, subscription: New
 
 async def withdraw_newsletter(session: AsyncSession, services: Services, *, user_id: str, channel: str, ip: str | None = None, quiet: bool = False) -> bool:
     """Withdraw consent (Art. 7(3)). Raises NotSubscribed unless `quiet`; returns whether there was one."""
+    await _lock_user(session, user_id)  # after a request or confirmation of the same person going on now
     subscription = await open_subscription(session, user_id=user_id)
     if subscription is None or not await _withdraw(session, services, subscription, channel=channel, ip=ip):
         if quiet:
@@ -207,6 +235,10 @@ async def unsubscribe_with_token(
     `channel` is recorded: "unsubscribe-link" (the page the mail links to) or "one-click" (a mail client, RFC 8058)."""
     subscription_id = _subscription_of_token(services, token)
     subscription = await session.get(NewsletterSubscription, subscription_id)
+    if subscription is not None:  # read anew once the person's account is locked: a withdrawal may have come first
+        await _lock_user(session, subscription.user_id)
+        again = select(NewsletterSubscription).where(NewsletterSubscription.id == subscription_id)  # type: ignore[arg-type]
+        subscription = await session.scalar(again.execution_options(populate_existing=True))
     if subscription is None or subscription.status == WITHDRAWN or not await _withdraw(session, services, subscription, channel=channel, ip=ip):
         if quiet:
             return False
