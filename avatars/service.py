@@ -16,6 +16,7 @@ from avatars.models import Avatar, AvatarVersion
 from avatars.schemas import AvatarCreate, AvatarUpdate, ResponderConfig
 from avatars.snapshot import AvatarSnapshot
 from confide.core.clock import utcnow
+from confide.core.db import take_sqlite_write_lock
 from confide.core.errors import Conflict, InvalidInput, NotFound
 from confide.core.ids import new_id
 from confide.core.tenancy import TenantContext, get_for_tenant, tenant_select
@@ -99,7 +100,10 @@ async def get_avatar(session: AsyncSession, ctx: TenantContext, avatar_id: str) 
 
 
 async def _lock_avatar(session: AsyncSession, ctx: TenantContext, avatar_id: str) -> Avatar:
-    """The avatar, row-locked on PostgreSQL so publishes and rollbacks of one avatar run one after another."""
+    """The avatar, locked until the transaction ends, so publishes, rollbacks and archivings of one avatar run one
+    after another and each reads what the one before it wrote: FOR UPDATE on PostgreSQL, the one write lock on
+    SQLite (without it two publishes at once both read the same latest version, and the second insert was a 500)."""
+    await take_sqlite_write_lock(session, Avatar.live_version, Avatar.tenant_id == ctx.tenant_id, Avatar.id == avatar_id)
     stmt = tenant_select(ctx, Avatar).where(Avatar.id == avatar_id).with_for_update().execution_options(populate_existing=True)
     avatar = await session.scalar(stmt)
     if avatar is None:
@@ -151,8 +155,9 @@ async def update_avatar(session: AsyncSession, ctx: TenantContext, *, avatar_id:
 
 
 async def archive_avatar(session: AsyncSession, ctx: TenantContext, *, avatar_id: str) -> Avatar:
-    """Takes the avatar off the air (its widget key stops resolving); publishing again brings it back."""
-    avatar = await get_avatar(session, ctx, avatar_id)
+    """Takes the avatar off the air (its widget key stops resolving); publishing again brings it back. Locked as a
+    publish is, so one running at the same moment comes wholly before or after it (and the answer shows the result)."""
+    avatar = await _lock_avatar(session, ctx, avatar_id)
     if avatar.status != "archived":
         avatar.status = "archived"
         avatar.archived_at = utcnow()

@@ -11,6 +11,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.clock import utcnow
+from confide.core.db import take_sqlite_write_lock
 from confide.core.errors import NotFound
 from confide.core.ids import new_id
 from confide.core.tenancy import TenantContext, get_for_tenant, tenant_select
@@ -58,8 +59,12 @@ async def current_version(session: AsyncSession, ctx: TenantContext, set_id: str
 
 
 async def update_set(session: AsyncSession, ctx: TenantContext, *, set_id: str, body: GuidelineSetBody) -> tuple[GuidelineSet, GuidelineSetVersion]:
-    """Append version n+1 and point the set at it. The row lock orders concurrent updates on PostgreSQL."""
-    gset = await session.scalar(tenant_select(ctx, GuidelineSet).where(GuidelineSet.id == set_id).with_for_update())
+    """Append version n+1 and point the set at it. The set's row is locked first, so concurrent updates run one after
+    another and each appends the next number: FOR UPDATE on PostgreSQL, the one write lock on SQLite (without it two
+    saves at once both appended the same number: a 500)."""
+    await take_sqlite_write_lock(session, GuidelineSet.current_version, GuidelineSet.tenant_id == ctx.tenant_id, GuidelineSet.id == set_id)
+    stmt = tenant_select(ctx, GuidelineSet).where(GuidelineSet.id == set_id).with_for_update().execution_options(populate_existing=True)
+    gset = await session.scalar(stmt)
     if gset is None:
         raise NotFound("No such guideline set.")
     number = gset.current_version + 1

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.chats import search
 from confide.chats.models import Conversation, ConversationTag, Message, RuleHit
 from confide.core.clock import utcnow
+from confide.core.db import lock_rows
 from confide.core.errors import Conflict, InvalidInput
 from confide.core.identity import Membership
 from confide.core.ids import new_id
@@ -234,7 +235,11 @@ async def conversations_by_id(session: AsyncSession, *, tenant_id: str, conversa
 
 async def add_tags(session: AsyncSession, *, tenant_id: str, conversation_id: str, tags: Sequence[str], actor: str) -> list[str]:
     """Add tags (already validated) to a conversation; existing ones stay, and a tag added concurrently
-    by someone else is no error. Raises ValueError when the conversation would carry more than MAX_TAGS."""
+    by someone else is no error. Raises ValueError when the conversation would carry more than MAX_TAGS.
+    The conversation's row is locked before its tags are counted, so tags added at the same moment are counted
+    one request after another and never pass the limit together (core.db.lock_rows: a message being stored waits
+    a moment; inserts naming the conversation do not)."""
+    await lock_rows(session, Conversation.last_seq, Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
     current = (await tags_of(session, tenant_id=tenant_id, conversation_ids=[conversation_id]))[conversation_id]
     new = [t for t in dict.fromkeys(tags) if t not in current]
     if len(current) + len(new) > MAX_TAGS:

@@ -17,7 +17,7 @@ from confide.chats.models import Conversation, ConversationTag
 from confide.chats.schemas import AssignIn, BulkIn, BulkOut, BulkResult, ConversationOut, ErasureAcceptedOut, TagCountOut, TagsIn
 from confide.chats.search import parse as parse_search
 from confide.core.dates import RANGE_TEXT, Instant, check_instant_range
-from confide.core.db import SessionDep
+from confide.core.db import SessionDep, lock_rows
 from confide.core.errors import InvalidInput, NotFound, PermissionDenied
 from confide.core.openapi_errors import more_forbidden
 from confide.core.schemas import Cursor, Limit, Page, paginate
@@ -397,6 +397,11 @@ async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: Servi
             except transitions.InvalidTransition as exc:
                 results[conversation_id] = BulkResult(conversation_id=conversation_id, outcome="conflict", detail=exc.detail)
     else:
+        if body.action in ("tag", "untag", "assign"):
+            # All locked at once, in id order, before they are read: two bulk requests naming the same conversations
+            # in other orders would each lock one the other then waits for (a deadlock on PostgreSQL: a 500).
+            c = Conversation
+            await lock_rows(session, c.last_seq, c.tenant_id == ctx.tenant_id, c.id.in_(sorted(ids)), order_by=c.id)  # type: ignore[attr-defined]
         found = await inbox.conversations_by_id(session, tenant_id=ctx.tenant_id, conversation_ids=ids)
         changed: list[Conversation] = []
         for conversation_id in ids:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, event
+from sqlalchemy import ColumnElement, DateTime, event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -45,6 +45,28 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return as_utc(value)
+
+
+async def take_sqlite_write_lock(session: AsyncSession, column: Any, *where: ColumnElement[bool]) -> None:
+    """On SQLite, take the database's one write lock now, with a write that changes nothing (`column` = itself on
+    the rows `where` picks). SQLite has no row locks, and a transaction reads outside any lock until its first
+    write, so two requests could otherwise both read the same state and then both act on it. Call it before the
+    reads a step depends on. Elsewhere it does nothing (PostgreSQL locks rows: see lock_rows)."""
+    if session.get_bind().dialect.name == "sqlite":
+        stmt = update(column.class_).where(*where).values({column.key: column})
+        await session.execute(stmt.execution_options(synchronize_session=False))
+
+
+async def lock_rows(session: AsyncSession, column: Any, *where: ColumnElement[bool], order_by: Any = None) -> None:
+    """Lock the rows `where` picks until the transaction ends, so steps on the same rows run one after the other.
+    PostgreSQL: SELECT … FOR NO KEY UPDATE, which another of these waits for but an insert whose foreign key names
+    the row does not; several rows are locked in `order_by` order (give one: two requests locking the same rows in
+    different orders deadlock). SQLite: take_sqlite_write_lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = select(column).where(*where).with_for_update(key_share=True)
+        await session.execute(stmt if order_by is None else stmt.order_by(order_by))
+    else:
+        await take_sqlite_write_lock(session, column, *where)
 
 
 def create_engine(url: str, *, pool_size: int = 20, pre_ping: bool = False) -> AsyncEngine:

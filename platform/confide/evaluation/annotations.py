@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.chats.inbox import ConversationErased, ensure_not_erased
 from confide.chats.models import Conversation
 from confide.core.clock import utcnow
+from confide.core.db import take_sqlite_write_lock
 from confide.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from confide.core.ids import new_id
 from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, tenant_select
@@ -132,12 +133,17 @@ def shown_value(definition_kind: str, number: float | None, label: str | None) -
 
 async def add_score(session: AsyncSession, ctx: TenantContext, *, conversation_id: str, definition_id: str, value: Any,
                     comment: str | None, source: str) -> tuple[ConversationScore, ScoreDefinition]:
+    """The definition is locked until the score is stored, so a DELETE of it at the same moment comes wholly before
+    (this is the 404 an unknown definition gets) or after (it takes the new score with it), never between the check
+    and the insert, whose foreign key then failed: a 500 (API review). PostgreSQL: FOR KEY SHARE, which a DELETE
+    waits for but other scores of the definition do not. SQLite: its one write lock, taken before anything is read."""
+    await take_sqlite_write_lock(session, ScoreDefinition.name, ScoreDefinition.tenant_id == ctx.tenant_id, ScoreDefinition.id == definition_id)
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
-    try:
-        definition = await get_for_tenant(session, ctx, ScoreDefinition, definition_id, "score definition")
-    except NotFound:  # named, as avatars name an unknown guideline_set_id: the path's conversation exists
+    stmt = tenant_select(ctx, ScoreDefinition).where(ScoreDefinition.id == definition_id).execution_options(populate_existing=True)
+    definition = await session.scalar(stmt.with_for_update(read=True, key_share=True))
+    if definition is None:  # named, as avatars name an unknown guideline_set_id: the path's conversation exists
         field = "body.definition_id"
-        raise NotFound(f"{field}: no such score definition in this tenant.", errors=[{"field": field, "message": "No such score definition.", "type": "not_found"}]) from None
+        raise NotFound(f"{field}: no such score definition in this tenant.", errors=[{"field": field, "message": "No such score definition.", "type": "not_found"}])
     number, label = check_value(definition, value)
     principal = ctx.principal
     row = ConversationScore(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from confide.core.clock import utcnow
+from confide.core.db import lock_rows
 from confide.core.errors import AccountRestricted, BadRequest, InvalidToken, NotFound, ServiceUnavailable
 from confide.core.identity import User
 from confide.core.ids import new_id
@@ -115,16 +116,10 @@ async def open_subscription(session: AsyncSession, *, user_id: str) -> Newslette
 
 async def _lock_user(session: AsyncSession, user_id: str) -> None:
     """Lock the account's row until the commit, so the newsletter steps of one person (request, confirmation,
-    withdrawal) run one after the other and each reads the others' subscriptions once they are committed.
-    PostgreSQL: SELECT … FOR NO KEY UPDATE, as accounts/service.py's _lock_account(key_share=True) takes it (an
-    insert whose foreign key names the account does not wait for it). SQLite: a write that changes nothing, which
-    takes the database's one write lock at once (a plain read would not: the transaction starts at its first write).
-    Always taken before any subscription row, so two of these steps never wait for each other in a circle."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))  # type: ignore[arg-type]
-    else:
-        unchanged = update(User).where(User.id == user_id).values(newsletter_opt_in=User.newsletter_opt_in)  # type: ignore[arg-type]
-        await session.execute(unchanged.execution_options(synchronize_session=False))
+    withdrawal) run one after the other and each reads the others' subscriptions once they are committed (FOR NO KEY
+    UPDATE, as accounts/service.py's _lock_account(key_share=True) takes it). Always taken before any subscription
+    row, so two of these steps never wait for each other in a circle."""
+    await lock_rows(session, User.newsletter_opt_in, User.id == user_id)
 
 
 async def request_newsletter(session: AsyncSession, services: Services, *, user: User, ip: str | None, channel: str) -> NewsletterSubscription:

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from confide.chats.models import Conversation
 from confide.core.clock import utcnow
+from confide.core.db import lock_rows
 from confide.core.errors import Conflict, InvalidInput
 from confide.core.identity import Tenant
 from confide.core.ids import new_id
@@ -53,12 +54,8 @@ async def lock_tenant(session: AsyncSession, tenant_id: str) -> None:
     PostgreSQL: SELECT … FOR NO KEY UPDATE, which two of these still wait for, but an insert whose foreign key
     names the tenant does not: a webhook delivery or its log entry being written while the closure switches the
     tenant's endpoints off would otherwise wait for the closure while the closure waits for its endpoint row (a
-    deadlock, and a 500 for one of them). SQLite: a write that changes nothing, which takes the database's one
-    write lock at once (a plain read would not: the transaction only starts at its first write)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))  # type: ignore[arg-type]
-    else:
-        await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(name=Tenant.name))  # type: ignore[arg-type]
+    deadlock, and a 500 for one of them). On SQLite, the database's one write lock (core.db.lock_rows)."""
+    await lock_rows(session, Tenant.name, Tenant.id == tenant_id)
 
 
 def _author(ctx: TenantContext) -> dict[str, str | None]:
