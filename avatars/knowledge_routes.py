@@ -3,17 +3,21 @@ documents (plain text or Markdown, uploaded raw or as multipart), search, import
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import TypeAdapter, ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser, parse_options_header  # python-multipart's, by either of its names
 
 from avatars import knowledge_store as store
 from avatars.models import KnowledgeDocument, KnowledgeEntry
 from avatars.schemas import DocumentDetail, DocumentOut, EntryCreate, EntryOut, EntryUpdate, ImportResult, KnowledgeExport, SearchHit, SearchResults
 from confide.core.db import SessionDep
-from confide.core.errors import InvalidInput, PayloadTooLarge
+from confide.core.errors import BadRequest, InvalidInput, PayloadTooLarge
+from confide.core.http import NulCharacter
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
@@ -111,7 +115,9 @@ _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "description": f"The document as the raw body (text/plain or text/markdown), or as the `file` part of a "
-        f"multipart/form-data upload (with optional `title` and `language` parts). At most {store.MAX_DOCUMENT_BYTES} bytes of UTF-8.",
+        f"multipart/form-data upload (with optional `title` and `language` parts). At most {store.MAX_DOCUMENT_BYTES} bytes of UTF-8. "
+        "The `title` and `language` parts, and the file's name (the title when no `title` is sent), must be UTF-8 text without the NUL "
+        "character: anything else is a 422 naming `body.title`, `body.language` or `body.file`.",
         "content": {
             "text/plain": {"schema": {"type": "string"}},
             "text/markdown": {"schema": {"type": "string"}},
@@ -136,16 +142,80 @@ async def _read_limited(request: Request) -> bytes:
     return bytes(data)
 
 
-def _form_text(form: Any, name: str) -> str | None:
+_FILE_NAME = object()  # the file part's name in `_StrictMultiPartParser.undecodable`
+
+
+def _decodes(data: bytes, charset: str) -> bool:
+    try:
+        data.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+class _StrictMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, except that a text part or file name not valid in the body's charset (UTF-8
+    unless the Content-Type says otherwise) is noted in `undecodable` (by field name, `_FILE_NAME` for the file's
+    name) for the route to refuse, naming the field: Starlette reads such text as Latin-1 instead, and the mojibake
+    was stored as the document's title. It reads the parser's private `_current_part` and `_charset`, as Starlette's
+    own callbacks do; should a Starlette release rename them, the check is skipped (Starlette's reading stands) rather
+    than failing the upload."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.undecodable: set[object] = set()
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        part, charset = getattr(self, "_current_part", None), getattr(self, "_charset", "utf-8")
+        if getattr(part, "file", None) is not None:
+            _, options = parse_options_header(getattr(part, "content_disposition", None) or b"")
+            if not _decodes(options.get(b"filename", b""), charset):
+                self.undecodable.add(_FILE_NAME)
+
+    def on_part_end(self) -> None:
+        part, charset = getattr(self, "_current_part", None), getattr(self, "_charset", "utf-8")
+        data = getattr(part, "data", None)
+        if part is not None and getattr(part, "file", None) is None and data is not None and not _decodes(bytes(data), charset):
+            self.undecodable.add(getattr(part, "field_name", ""))
+        super().on_part_end()
+
+
+@contextlib.asynccontextmanager
+async def _multipart_form(request: Request) -> AsyncIterator[tuple[FormData, set[object]]]:
+    """The form (one file, ten fields at most) and what in it could not be decoded; its files closed on leaving.
+    A malformed body answers 400, as Starlette's `request.form()` does."""
+    async with contextlib.aclosing(request.stream()) as stream:
+        parser = _StrictMultiPartParser(request.headers, stream, max_files=1, max_fields=10)
+        try:
+            form = await parser.parse()
+        except MultiPartException as exc:
+            raise BadRequest(exc.message) from None
+    try:
+        yield form, parser.undecodable
+    finally:
+        await form.close()
+
+
+def _form_text(form: FormData, undecodable: set[object], name: str) -> str | None:
+    """A text part, stripped (None when absent or blank); 422 naming `body.<name>` when it is not valid UTF-8
+    (in the body's charset) or holds a NUL character, which no database stores (core/text.py): core/http.py's
+    check reads JSON bodies only."""
+    if name in undecodable:
+        raise InvalidInput(f"body.{name}", "Not valid UTF-8 text.")
     value = form.get(name)
-    return value.strip() or None if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        raise NulCharacter([f"body.{name}"])
+    return value.strip() or None
 
 
 async def _parse_upload(request: Request, title: str | None, language: str | None) -> tuple[str, str, str | None, str]:
     """(title, media type, language, text) from a raw or multipart upload; 415 or 413 before anything is stored."""
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() == "multipart/form-data":
-        async with request.form(max_files=1, max_fields=10) as form:
+        async with _multipart_form(request) as (form, undecodable):
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InvalidInput("body.file", "Send the document in a multipart part named 'file'.")
@@ -153,8 +223,14 @@ async def _parse_upload(request: Request, title: str | None, language: str | Non
             if upload.size is not None and upload.size > store.MAX_DOCUMENT_BYTES:
                 raise PayloadTooLarge(f"A document may be at most {store.MAX_DOCUMENT_BYTES} bytes.")
             data = await upload.read(store.MAX_DOCUMENT_BYTES + 1)
-            title = _form_text(form, "title") or title or _title_from(upload.filename)
-            form_language = _form_text(form, "language")
+            title = _form_text(form, undecodable, "title") or title
+            form_language = _form_text(form, undecodable, "language")
+            if title is None:  # the file's name is the title: refused as a title part would be, naming the file part
+                if _FILE_NAME in undecodable:
+                    raise InvalidInput("body.file", "The file name is not valid UTF-8 text; send a 'title' part, or rename the file.")
+                title = _title_from(upload.filename)
+                if title is not None and "\x00" in title:
+                    raise InvalidInput("body.file", "The file name must not contain the NUL character (%00); send a 'title' part, or rename the file.")
             if form_language is not None:
                 try:
                     language = _language.validate_python(form_language)
@@ -164,8 +240,6 @@ async def _parse_upload(request: Request, title: str | None, language: str | Non
         media_type = store.text_media_type(content_type)
         data = await _read_limited(request)
     text = store.decode_text(data)
-    if title is not None and "\x00" in title:  # a multipart field (or the file's name) is no JSON: core/http.py's check misses it
-        raise InvalidInput("body.title", "Must not contain the NUL character (%00)")
     if title is not None and len(title) > 200:
         raise InvalidInput("body.title", "At most 200 characters.")
     return title or "Untitled document", media_type, language, text
