@@ -272,9 +272,12 @@ async def erase_my_account(
     # moment ago) reach the table now, so that the unlinking below finds them, as the erasure worker does before
     # it unlinks a subject. Written in their own transaction, before this one writes (SQLite has one writer).
     await gate_for(session).flush()
-    # Again with the tenants it owns locked (in id order, so two erasures never wait on each other in a cycle): two co-owners
-    # erasing their accounts at the same moment both found the other and left the tenant with no owner (API review).
-    for tenant_id in sorted(set((await session.scalars(select(Membership.tenant_id).where(Membership.user_id == user.id, Membership.role == "owner"))).all())):
+    # Again with the tenants it is a member of locked (in id order, so two erasures never wait on each other in a cycle):
+    # two co-owners erasing their accounts at the same moment both found the other and left the tenant with no owner
+    # (API review). Every tenant, not only those it owns: a role change (made owner meanwhile) or an API key or
+    # invitation the account is creating in one of them (tenants.service) takes the same lock, and so either comes
+    # first and is withdrawn below, or comes after and finds the membership gone.
+    for tenant_id in sorted(set((await session.scalars(select(Membership.tenant_id).where(Membership.user_id == user.id))).all())):
         await lock_tenant(session, tenant_id)
     await _refuse_if_sole_owner(session, user.id, operator_verified=operator_verified)
     # The API keys and open invitations this person handed out in any tenant go with them (tenants.service).

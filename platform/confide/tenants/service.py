@@ -57,6 +57,25 @@ async def _member_locked(session: AsyncSession, ctx: TenantContext, member_id: s
     return await get_for_tenant(session, ctx, Membership, member_id, "member", for_update=True)
 
 
+async def _still_allowed(session: AsyncSession, ctx: TenantContext, permission: Permission) -> TenantContext:
+    """The caller's context read anew once the tenant row is locked (or, on SQLite, the database's write lock is
+    held), with the permission checked again: the role `tenant_context` read when the request came in may have
+    been taken away since, by a removal, a role change, the account's erasure or the tenant's closure, each of which
+    takes the same lock (withdraw_grants revokes what the member handed out before that). A member read as gone
+    answers 404 as a tenant they are not in; an API key revoked meanwhile answers 401."""
+    if ctx.principal.kind == "api_key":
+        await _check_key_still_valid(session, ctx.principal.id)
+        role = ctx.role  # a key's role never changes
+    else:
+        held = await session.scalar(select(Membership.role).where(Membership.tenant_id == ctx.tenant_id, Membership.user_id == ctx.principal.user_id))
+        if held is None:
+            raise NotFound("No such tenant.")
+        role = Role(held)
+    if not has_permission(role, permission):
+        raise PermissionDenied(permission.value)
+    return TenantContext(ctx.tenant_id, role, ctx.principal)
+
+
 async def _owner_count(session: AsyncSession, ctx: TenantContext) -> int:
     """Called with the tenant row locked (lock_tenant): two owners demoting or removing each other at the same moment
     both counted two owners and left the tenant with none (API review); now the second counts after the first."""
@@ -68,7 +87,7 @@ def members_query(ctx: TenantContext) -> Any:
 
 
 async def change_member_role(session: AsyncSession, ctx: TenantContext, *, member_id: str, role: Role) -> Membership:
-    await lock_tenant(session, ctx.tenant_id)  # owners counted below: two demotions at once must not both pass (_owners_locked)
+    await lock_tenant(session, ctx.tenant_id)  # owners counted below: two demotions at once must not both pass (_owner_count)
     member = await _member_locked(session, ctx, member_id)
     _check_can_grant(ctx, role)
     if member.role == Role.OWNER and ctx.role != Role.OWNER:
@@ -196,8 +215,13 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
         if pending is None:
             raise
         raise Conflict(PENDING_INVITATION, invitation_id=pending) from None
-    if invitation.invited_by_api_key_id is not None:
-        await _check_key_still_valid(session, invitation.invited_by_api_key_id)
+    # The sender's right to send it, read anew now that the invitation is stored: the tenant row is locked since the
+    # start (PostgreSQL) and the insert holds the database's write lock (SQLite), so a removal, role change, erasure
+    # or closure of the sender either was committed before and is seen here (the invitation is refused), or comes
+    # after and revokes it with the sender's others (withdraw_grants). An admin removed while inviting left open
+    # invitations that still let people in (API review, as for API keys). For an API key: its revocation
+    # (_check_key_still_valid).
+    _check_can_grant(await _still_allowed(session, ctx, Permission.MEMBERS_MANAGE), role)
     await services.mailer.send(
         email,
         f"You are invited to {tenant.name} on Confide",
@@ -275,12 +299,7 @@ async def create_api_key(session: AsyncSession, ctx: TenantContext, *, name: str
     # creator's membership read anew: a key created while its creator was being removed (or the tenant closed)
     # outlived their right to hand it out, since withdraw_grants had revoked their keys before it (API review).
     await lock_tenant(session, ctx.tenant_id)
-    held = await session.scalar(select(Membership.role).where(Membership.tenant_id == ctx.tenant_id, Membership.user_id == ctx.principal.user_id))
-    if held is None:
-        raise NotFound("No such tenant.")
-    if not has_permission(held, Permission.API_KEYS_MANAGE):
-        raise PermissionDenied(Permission.API_KEYS_MANAGE.value)
-    ctx = TenantContext(ctx.tenant_id, Role(held), ctx.principal)
+    ctx = await _still_allowed(session, ctx, Permission.API_KEYS_MANAGE)
     _check_can_grant(ctx, role)
     key, digest = new_token(API_KEY_PREFIX)
     api_key = ApiKey(
