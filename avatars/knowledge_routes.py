@@ -117,7 +117,7 @@ _UPLOAD_BODY = {
         "description": f"The document as the raw body (text/plain or text/markdown), or as the `file` part of a "
         f"multipart/form-data upload (with optional `title` and `language` parts). At most {store.MAX_DOCUMENT_BYTES} bytes of UTF-8. "
         "The `title` and `language` parts, and the file's name (the title when no `title` is sent), must be UTF-8 text without the NUL "
-        "character: anything else is a 422 naming `body.title`, `body.language` or `body.file`.",
+        "character: anything else is a 422 naming `body.title`, `body.language` or `body.file`. Any other part is a 422 naming it.",
         "content": {
             "text/plain": {"schema": {"type": "string"}},
             "text/markdown": {"schema": {"type": "string"}},
@@ -142,6 +142,7 @@ async def _read_limited(request: Request) -> bytes:
     return bytes(data)
 
 
+_FORM_PARTS = ("file", "title", "language")
 _FILE_NAME = object()  # the file part's name in `_StrictMultiPartParser.undecodable`
 
 
@@ -219,6 +220,9 @@ async def _parse_upload(request: Request, title: str | None, language: str | Non
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InvalidInput("body.file", "Send the document in a multipart part named 'file'.")
+            for name in form:  # as a JSON body's unknown fields are refused: a misspelt 'titel' would be lost unnoticed
+                if name not in _FORM_PARTS:
+                    raise InvalidInput(f"body.{name}", f"Unknown part; send only {', '.join(_FORM_PARTS)}.")
             media_type = store.text_media_type(upload.content_type, upload.filename)
             if upload.size is not None and upload.size > store.MAX_DOCUMENT_BYTES:
                 raise PayloadTooLarge(f"A document may be at most {store.MAX_DOCUMENT_BYTES} bytes.")

@@ -99,3 +99,14 @@ async def test_a_malformed_multipart_body_is_still_a_400_problem(client, avatar)
     r = await client.post(url + "/knowledge/documents", content=two, headers={**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
     assert r.status_code == 400 and r.json()["type"].endswith("/bad-request"), r.text
     assert await knowledge_counts(client, owner, url) == (0, 0)
+
+
+async def test_an_unknown_part_is_a_422_naming_it_and_nothing_is_stored(client, avatar):
+    """A misspelt part ('titel') was ignored: the document was stored under the file's name, unnoticed."""
+    owner, _, url = avatar
+    before = await knowledge_counts(client, owner, url)
+    body = multipart(FILE, (b'name="titel"', b"Returns policy"))
+    r = await client.post(f"{url}/knowledge/documents", content=body, headers={**owner.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    refused(r, "body.titel")
+    assert "file, title, language" in r.json()["errors"][0]["message"]
+    assert await knowledge_counts(client, owner, url) == before
