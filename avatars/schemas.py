@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, HttpUrl, StringConstraints
 
 from confide.core.patching import not_clearable
 from confide.core.schemas import RequestBody, ResponseBody
+from confide.core.text import check_name
 from guidelines.rules import LanguageTag
 
 MAX_LANGUAGES = 20
@@ -45,7 +46,7 @@ def _https(url: HttpUrl) -> HttpUrl:
 
 
 Origin = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(web_origin)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(check_name)]
 
 
 def _unique(values: list[Any]) -> list[Any]:

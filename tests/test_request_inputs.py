@@ -76,3 +76,43 @@ async def test_a_route_without_a_body_refuses_one(client, factory):
         r = await client.post("/v1/me/restriction", json=body, headers=owner.headers)
         assert r.status_code == 200 and r.json()["status"] == "restricted", r.text
         assert (await client.delete("/v1/me/restriction", headers=owner.headers)).status_code == 200
+
+
+RLO, ZWSP, ZWJ, ZWNJ = "\u202e", "\u200b", "\u200d", "\u200c"
+
+
+async def test_names_with_bidi_controls_control_characters_or_nothing_visible_are_refused(client, factory):
+    """A name people see in lists could hold a right-to-left override (the rest of a member list reads reversed:
+    'Trojan Source' spoofing), a line break, or only zero-width spaces, which passed min_length and showed as
+    nothing (API review). Each is a 422 naming the field, and nothing is stored."""
+    from tests.avatars.test_avatars_api import avatar_body
+
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Names GmbH")
+    t = f"/v1/tenants/{tenant_id}"
+    bad = {f"evil{RLO}gpj.exe": "bidirectional control character U+202E", "Ada\nLovelace": "control character U+000A", ZWSP * 3: "visible character"}
+    for value, message in bad.items():
+        cases = [
+            ("PATCH", t, {"name": value}, "body.name"),
+            ("POST", "/v1/tenants", {"name": value}, "body.name"),
+            ("PATCH", "/v1/me", {"first_name": value}, "body.first_name"),
+            ("PATCH", "/v1/me", {"pseudonym": value}, "body.pseudonym"),
+            ("POST", f"{t}/api-keys", {"name": value, "role": "analyst"}, "body.name"),
+            ("POST", f"{t}/avatars", avatar_body(name=value), "body.name"),
+            ("POST", f"{t}/guideline-sets", {"name": value, "rules": [{"id": "tone", "kind": "style", "instruction": "Be kind."}]}, "body.name"),
+            ("POST", f"{t}/evaluation/score-definitions", {"name": value, "kind": "boolean"}, "body.name"),
+            ("POST", f"{t}/webhooks", {"name": value, "url": "https://hooks.example.com/in", "events": ["conversation.closed"]}, "body.name"),
+            ("POST", "/v1/contact", {"name": value, "email": "g@example.com", "message": "Hi", "consent": True}, "body.name"),
+        ]
+        for method, url, body, field in cases:
+            r = await client.request(method, url, json=body, headers=owner.headers)
+            problem = assert_problem(r, 422, "validation-error")
+            assert [e["field"] for e in problem["errors"]] == [field], (url, value, r.text)
+            assert message in problem["errors"][0]["message"], (url, r.text)
+    assert (await client.get(t, headers=owner.headers)).json()["name"] == "Names GmbH", "nothing stored"
+    assert (await client.get(f"{t}/avatars", headers=owner.headers)).json()["items"] == []
+
+    # Right-to-left names, marks, emoji sequences and Persian's zero-width non-joiner are names like any other.
+    for value in ("שלום", "مرحبا\u200f", f"👩{ZWJ}💻 Team", f"می{ZWNJ}خواهم", "Zoë Ångström"):
+        r = await client.patch(t, json={"name": value}, headers=owner.headers)
+        assert r.status_code == 200 and r.json()["name"] == value, r.text

@@ -10,9 +10,7 @@ from pydantic import EmailStr, Field, ValidationInfo, field_validator
 
 from confide.accounts.password_strength import weakness
 from confide.core.patching import not_clearable
-from confide.core.schemas import RequestBody, ResponseBody
-
-NAME = Field(min_length=1, max_length=100)
+from confide.core.schemas import Name, RequestBody, ResponseBody
 
 
 def normalise_phone(value: str | None) -> str | None:
@@ -42,9 +40,9 @@ def check_password_strength(value: str, info: ValidationInfo) -> str:
 
 class Registration(RequestBody):
     email: EmailStr = Field(max_length=320)
-    first_name: str = NAME
-    surname: str = NAME
-    pseudonym: str = NAME
+    first_name: Name
+    surname: Name
+    pseudonym: Name
     phone: str | None = Field(default=None, description="Any notation with a country code; stored as E.164.")
     company_name: str | None = Field(default=None, max_length=200)
     password: str = Field(min_length=10, max_length=256, repr=False)  # never in a repr, log line or traceback
@@ -115,9 +113,9 @@ class ProfileUpdate(RequestBody):
         description="Required with a new `email`: a signed-in session alone (a stolen token, say) must not move the account, "
         "and with it the password reset, to another mailbox.",
     )
-    first_name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
-    surname: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
-    pseudonym: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    first_name: Name = None  # type: ignore[assignment]
+    surname: Name = None  # type: ignore[assignment]
+    pseudonym: Name = None  # type: ignore[assignment]
     phone: str | None = Field(default=None, description="Null (or an empty string) clears it.")
     company_name: str | None = Field(default=None, max_length=200, description="Null clears it.")
 

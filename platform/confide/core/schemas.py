@@ -9,9 +9,10 @@ import json
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from confide.core.errors import InvalidCursor
+from confide.core.text import check_name
 
 T = TypeVar("T")
 
@@ -24,6 +25,12 @@ class RequestBody(BaseModel):
 
 class ResponseBody(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+# Names people see in lists (core.text.check_name): up to 100 characters (people, avatars, keys, score
+# definitions, webhooks) or 200 (tenants, guideline sets, a contact form's sender).
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(check_name)]
+LongName = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(check_name)]
 
 
 # The query parameters of every cursor-paged list route.

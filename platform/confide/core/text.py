@@ -4,6 +4,7 @@ realtime.protocol), naming the field."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 
@@ -25,3 +26,23 @@ def nul_path(data: Any) -> tuple[Any, ...] | None:
         elif isinstance(value, list):
             stack.extend(((link, i), value[i]) for i in reversed(range(len(value))))
     return None
+
+
+# Bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI): they reorder the
+# text after them, so a name holding one shows differently from how it reads ("Trojan Source" spoofing, a member list
+# where one name runs into the next). The marks LRM, RLM and ALM change no order and stay allowed.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_name(value: str) -> str:
+    """A name people see in lists (an account's, a tenant's, an avatar's, a key's): no control characters (a line
+    break, a tab), no bidirectional controls, and at least one visible character (a name of zero-width spaces passed
+    `min_length` and showed as nothing). Zero-width joiners stay allowed: emoji sequences and Persian need them."""
+    for char in value:
+        if char in _BIDI_CONTROLS:
+            raise ValueError(f"Must not contain the bidirectional control character U+{ord(char):04X}")
+        if unicodedata.category(char) == "Cc":
+            raise ValueError(f"Must not contain the control character U+{ord(char):04X}")
+    if all(char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Mn") for char in value):
+        raise ValueError("Must contain a visible character")
+    return value

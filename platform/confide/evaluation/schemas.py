@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from confide.core.patching import not_clearable
-from confide.core.schemas import RequestBody, ResponseBody
+from confide.core.schemas import Name, RequestBody, ResponseBody
 from confide.evaluation.metrics import HANDOFF_CATEGORIES
 
 # Response fields whose values are a fixed set, typed so that OpenAPI gives them as enums.
@@ -173,7 +173,7 @@ Label = Annotated[str, Field(max_length=MAX_LABEL_CHARS)]
 
 
 class ScoreDefinitionIn(RequestBody):
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     description: str = Field(default="", max_length=1000)
     kind: ScoreKind
     # A JSON number beyond a double (1e999) reads as infinity: refused here, naming the bound that is.
@@ -185,7 +185,7 @@ class ScoreDefinitionIn(RequestBody):
 
 
 class ScoreDefinitionChange(RequestBody):
-    name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment] - None only as "left out"
+    name: Name = None  # type: ignore[assignment] - None only as "left out"
     description: str = Field(default=None, max_length=1000, description="`\"\"` empties it.")  # type: ignore[assignment]
 
     _required = not_clearable("name", "description")
@@ -300,7 +300,7 @@ WebhookEvents = Annotated[list[WebhookEvent], Field(min_length=1, max_length=3, 
 
 
 class WebhookIn(RequestBody):
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     url: str = Field(min_length=8, max_length=2000, description="https URL of your receiver, port 443; stored as it is sent (host lower-cased, IDNA-encoded).")
     events: WebhookEvents
     include_text: bool = Field(default=False, description="Send message text, where your instructions store transcripts.")
@@ -310,7 +310,7 @@ class WebhookIn(RequestBody):
 class WebhookChange(RequestBody):
     """Only the fields sent change; none can be cleared (null is a 422 naming it)."""
 
-    name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    name: Name = None  # type: ignore[assignment]
     url: str = Field(default=None, min_length=8, max_length=2000)  # type: ignore[assignment]
     events: WebhookEvents = None  # type: ignore[assignment]
     include_text: bool = None  # type: ignore[assignment]

@@ -9,7 +9,7 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 
 from confide.accounts.schemas import normalise_phone
 from confide.core.patching import not_clearable
-from confide.core.schemas import RequestBody, ResponseBody
+from confide.core.schemas import LongName, Name, RequestBody, ResponseBody
 from confide.privacy.cookies import standard_language_tag
 from confide.privacy.gate import Purpose
 from confide.privacy.instructions import Instructions
@@ -172,7 +172,7 @@ class TokenBody(RequestBody):
 
 
 class ContactRequest(RequestBody):
-    name: str = Field(min_length=1, max_length=200)
+    name: LongName
     email: EmailStr = Field(max_length=320)
     message: str = Field(min_length=1, max_length=10_000)
     consent: bool = Field(description="Consent to processing your details to answer you (Art. 6(1)(a) GDPR). Must be true.")
@@ -257,9 +257,9 @@ class AccountRectification(AccountRequest):
     """Corrections a user asked for by email (Art. 16), as PATCH /v1/me makes them; the email address itself the user
     changes there, where the new mailbox confirms it. Null clears phone and company_name."""
 
-    first_name: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
-    surname: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
-    pseudonym: str = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    first_name: Name = None  # type: ignore[assignment]
+    surname: Name = None  # type: ignore[assignment]
+    pseudonym: Name = None  # type: ignore[assignment]
     phone: str | None = Field(default=None, description="Null (or an empty string) clears it.")
     company_name: str | None = Field(default=None, max_length=200, description="Null clears it.")
 

@@ -8,18 +8,18 @@ from typing import Any, Literal
 from pydantic import EmailStr, Field
 
 from confide.core.patching import not_clearable
-from confide.core.schemas import RequestBody, ResponseBody
+from confide.core.schemas import LongName, Name, RequestBody, ResponseBody
 from confide.core.tenancy import Role
 
 
 class TenantCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=200)
+    name: LongName
 
 
 class TenantUpdate(RequestBody):
     """Optional like every PATCH body's fields: what is left out stays as it is."""
 
-    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: LongName = None  # type: ignore[assignment]
 
     _required = not_clearable("name")
 
@@ -76,7 +76,7 @@ class InvitationAccept(RequestBody):
 
 
 class ApiKeyCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     role: Role = Field(description="Any role but owner.")
 
 
