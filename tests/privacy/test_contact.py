@@ -251,3 +251,22 @@ async def test_an_objection_takes_the_acknowledgements_by_their_kind_not_their_s
     r = await client.post("/v1/contact/objection", json={"token": token})
     assert r.status_code == 200 and r.json()["deleted"] == 1
     assert [m[KIND_HEADER] for m in outbox.messages_to(email)] == ["invitation"]
+
+
+async def test_messages_from_a_former_address_follow_the_account_into_its_rights(app, client, factory, outbox):
+    """An account's rights find contact messages by its address. After a confirmed email change the messages sent
+    from the former one were out of reach for good: missing from the export, kept by the erasure (privacy review)."""
+    user = await factory.user()
+    await contact(client, user.email, "Sent from my old address")
+    new = random_email()
+    r = await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
+    assert r.status_code == 200, r.text
+    assert await messages_from(app, user.email) == 1, "a change not yet confirmed moves nothing"
+    assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
+
+    r = await client.get("/v1/me/export", headers=user.headers)
+    assert r.status_code == 200, r.text
+    assert [m["message"] for m in r.json()["data"]["contact_message"]] == ["Sent from my old address"]
+    r = await client.post("/v1/me/erasure", json={"password": user.password}, headers=user.headers)
+    assert r.status_code == 200 and r.json()["deleted"]["contact_message"] == 1, r.text
+    assert await messages_from(app, user.email) == 0 and await messages_from(app, new) == 0
