@@ -236,6 +236,13 @@ class Settings(BaseSettings):
     )
     mail_provider_location: str | None = Field(default=None, description="Where the mail provider processes; default: not stated.")
     mail_provider_safeguard: str | None = Field(default=None, description="The mail provider's transfer safeguard; default: not stated.")
+    crm_provider_name: str | None = Field(
+        default=None,
+        description="The CRM into which the platform operator copies the enquiries of people interested in its products (contact messages), "
+        "named among the recipients of the privacy notice (policy III.4). Confide sends nothing there itself; default: no CRM.",
+    )
+    crm_provider_location: str | None = Field(default=None, description="Where the CRM provider processes; default: not stated.")
+    crm_provider_safeguard: str | None = Field(default=None, description="The CRM provider's transfer safeguard; default: not stated.")
     llm_provider_name: str | None = Field(default=None, description="Who runs OPENAI_BASE_URL; default: derived from its host name.")
     llm_provider_location: str | None = Field(
         default=None,

@@ -219,3 +219,21 @@ async def test_the_cdn_and_the_mail_provider_are_settings(backend):
         assert (cdn["name"], cdn["location"], cdn["transfer_safeguard"]) == ("Bunny Way d.o.o., Slovenia", "EU", "Processing in the EU/EEA")
         [mail] = (await c.get("/v1/privacy/notice")).json()["recipients"]["controller_recipients"]
         assert (mail["name"], mail["location"], mail["transfer_safeguard"]) == ("Mailgun Technologies, Inc.", "EU (Germany)", "Processing in the EU/EEA")
+
+
+async def test_a_crm_is_named_only_when_the_operator_says_it_uses_one(backend, client):
+    """Policy III.4: people who show interest in the products go into the operator's CRM. Confide sends nothing
+    there itself, so the notice names none by default, and names the one the operator configures."""
+    recipients = (await client.get("/v1/privacy/notice")).json()["recipients"]
+    assert all(r["kind"] != "crm" for r in recipients["controller_recipients"])
+    assert not any("CRM" in c for c in recipients["categories"])
+    settings = backend.settings(
+        crm_provider_name="Pipedrive, Inc., New York, USA", crm_provider_location="USA", crm_provider_safeguard="Standard contractual clauses (Art. 46(2)(c) GDPR)",
+        retention_job_enabled=False,
+    )
+    async with running(create_app(settings)) as other, hooked_client(other) as c:
+        recipients = (await c.get("/v1/privacy/notice")).json()["recipients"]
+        [crm] = [r for r in recipients["controller_recipients"] if r["kind"] == "crm"]
+        assert (crm["name"], crm["location"], crm["transfer_safeguard"]) == ("Pipedrive, Inc., New York, USA", "USA", "Standard contractual clauses (Art. 46(2)(c) GDPR)")
+        assert "contact form" in crm["purpose"]
+        assert "Customer relationship management (CRM) provider" in recipients["categories"]

@@ -150,6 +150,18 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
                 "transfer_safeguard": settings.mail_provider_safeguard or NOT_STATED,
             }
         )
+    if settings.crm_provider_name:
+        recipient_categories.append("Customer relationship management (CRM) provider")
+        controller_recipients.append(
+            {
+                "kind": "crm",
+                "name": settings.crm_provider_name,
+                "purpose": "Following up people who contact us with an interest in our products and services: their name, email "
+                "address and message, copied from the contact form",
+                "location": settings.crm_provider_location or NOT_STATED,
+                "transfer_safeguard": settings.crm_provider_safeguard or NOT_STATED,
+            }
+        )
     return {
         **controller_details(settings),
         "policy_version": settings.privacy_policy_version,
