@@ -270,3 +270,17 @@ async def test_messages_from_a_former_address_follow_the_account_into_its_rights
     r = await client.post("/v1/me/erasure", json={"password": user.password}, headers=user.headers)
     assert r.status_code == 200 and r.json()["deleted"]["contact_message"] == 1, r.text
     assert await messages_from(app, user.email) == 0 and await messages_from(app, new) == 0
+    assert [m for m in outbox.messages_to(user.email) if m["Subject"] == ACK_SUBJECT] == [], "its acknowledgement, mailed to the former address, goes too"
+
+
+async def test_an_objection_after_an_email_change_takes_the_acknowledgement_at_the_former_address(app, client, factory, outbox):
+    user = await factory.user()
+    await contact(client, user.email, "Sent from my old address")
+    new = random_email()
+    assert (await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)).status_code == 200
+    assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
+    assert len([m for m in outbox.messages_to(user.email) if m["Subject"] == ACK_SUBJECT]) == 1
+    r = await client.post("/v1/contact/objection", json={"token": objection_token(outbox, user.email)})
+    assert r.status_code == 200, r.text
+    assert await messages_from(app, new) == 0
+    assert [m for m in outbox.messages_to(user.email) if m["Subject"] == ACK_SUBJECT] == []

@@ -127,8 +127,7 @@ async def conclude_contact_message(message_id: str, _: OperatorDep, session: Ses
     "is needed. `deleted` counts the messages: 0 when none are stored (deleted before, or never received), which is no error.",
 )
 async def object_for_contact_sender(body: ContactSender, _: OperatorDep, session: SessionDep, services: ServicesDep) -> ContactObjectionOut:
-    deleted = await contact.delete_contacts_by_email(session, email=body.email)
-    await contact.delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=[body.email])
+    deleted, _ = await contact.erase_contacts(session, services.settings.resolved_outbox_dir, emails=[body.email])
     await session.commit()
     return ContactObjectionOut(deleted=deleted, detail="The sender's contact messages and the details in them are deleted.")
 

@@ -6,7 +6,7 @@ with the messages."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -58,11 +58,6 @@ async def receive_contact(session: AsyncSession, services: Services, *, name: st
     return contact
 
 
-async def delete_contacts_by_email(session: AsyncSession, *, email: str) -> int:
-    result = await session.execute(delete(ContactMessage).where(ContactMessage.email == email.strip().lower()))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def is_acknowledgement(msg: Message) -> bool:
     """Told by the kind recorded where it was queued; by its subject only when it carries none (written
     before kinds were recorded)."""
@@ -72,13 +67,28 @@ def is_acknowledgement(msg: Message) -> bool:
     return str(msg.get("Subject", "")) == ACK_SUBJECT
 
 
-async def delete_acknowledgements_to(session: AsyncSession, outbox_dir: Path, *, emails: Iterable[str]) -> int:
-    """The outbox copies of the acknowledgements mailed to these addresses (their name, address and token),
-    deleted when `session` commits. Returns how many."""
+def acknowledges(emails: set[str], token_hashes: set[str]) -> Callable[[Message], bool]:
+    """Acknowledgements mailed to one of `emails`, or carrying the objection token of one of these messages (by
+    hash): a message moved to an account's new address (accounts.service.verify_email) was acknowledged at the
+    former one."""
+    return lambda msg: is_acknowledgement(msg) and (bool(recipients(msg) & emails) or bool(token_hashes_in(msg, _OBJECTION_TOKEN) & token_hashes))
+
+
+async def token_hashes_from(session: AsyncSession, emails: set[str]) -> set[str]:
+    """The objection token hashes of the messages from these addresses, which find their acknowledgements."""
+    return set((await session.scalars(select(ContactMessage.objection_token_hash).where(ContactMessage.email.in_(emails)))).all())  # type: ignore[attr-defined]
+
+
+async def erase_contacts(session: AsyncSession, outbox_dir: Path, *, emails: Iterable[str]) -> tuple[int, int]:
+    """Delete every message from these addresses, and the outbox copies of their acknowledgements when `session`
+    commits. Returns (messages, outbox files)."""
     wanted = {e.strip().lower() for e in emails if e}
     if not wanted:
-        return 0
-    return delete_after_commit(session, await find_matching(outbox_dir, lambda msg: is_acknowledgement(msg) and bool(recipients(msg) & wanted)))
+        return 0, 0
+    hashes = await token_hashes_from(session, wanted)
+    result = await session.execute(delete(ContactMessage).where(ContactMessage.email.in_(wanted)))  # type: ignore[attr-defined]
+    files = delete_after_commit(session, await find_matching(outbox_dir, acknowledges(wanted, hashes)))
+    return int(result.rowcount or 0), files  # type: ignore[attr-defined]
 
 
 async def delete_acknowledgements_of(session: AsyncSession, outbox_dir: Path, *, token_hashes: set[str]) -> int:
@@ -97,8 +107,7 @@ async def object_to_contact(session: AsyncSession, services: Services, *, token:
         raise InvalidToken(
             "This objection token is unknown, or the message it belongs to has already been deleted (after an earlier objection or its retention period)."
         )
-    deleted = await delete_contacts_by_email(session, email=contact.email)
-    await delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=[contact.email])
+    deleted, _ = await erase_contacts(session, services.settings.resolved_outbox_dir, emails=[contact.email])
     return deleted
 
 

@@ -34,7 +34,7 @@ from confide.chats.models import ConversationTag
 from confide.tenants.service import withdraw_grants
 from confide.evaluation.models import ConversationOutcome
 from confide.privacy.consent import withdraw_newsletter
-from confide.privacy.contact import delete_acknowledgements_to, delete_contacts_by_email
+from confide.privacy.contact import acknowledges, erase_contacts, token_hashes_from
 from confide.privacy.gate import gate_for
 from confide.privacy.holds import lock_tenant
 from confide.privacy.models import Objection, ProcessingLogEntry
@@ -285,6 +285,8 @@ async def erase_my_account(
     emails = confirmed_emails(user)
     # Read before the rows go: the tokens this account was mailed for its email changes, which find its mails there.
     change_tokens = set((await session.scalars(select(EmailToken.token_hash).where(EmailToken.user_id == user.id, EmailToken.purpose == EMAIL_CHANGE))).all())
+    # And of its contact messages, whose acknowledgements may have gone to an address it had before.
+    contact_tokens = await token_hashes_from(session, set(emails))
     deleted: dict[str, int] = {}
     unlinked: dict[str, int] = {}
     for link in user_links():
@@ -313,6 +315,8 @@ async def erase_my_account(
     found = await find_mentions(outbox, emails)
     if change_tokens:  # to a pending address only the change's own confirmations: the address may have an account of its own
         found |= await find_matching(outbox, carries_one_of(change_tokens))
+    if contact_tokens:
+        found |= await find_matching(outbox, acknowledges(set(), contact_tokens))
     mails = delete_after_commit(session, found)
     if mails:
         deleted["outbox_files"] = mails
@@ -429,11 +433,7 @@ async def object_to_processing(session: AsyncSession, services: Services, *, use
     effects: list[str] = []
     if await withdraw_newsletter(session, services, user_id=user.id, channel="objection", quiet=True):
         effects.append("newsletter")
-    messages = 0
-    emails = confirmed_emails(user)
-    for email in emails:
-        messages += await delete_contacts_by_email(session, email=email)
-    mails = await delete_acknowledgements_to(session, services.settings.resolved_outbox_dir, emails=emails)
+    messages, mails = await erase_contacts(session, services.settings.resolved_outbox_dir, emails=confirmed_emails(user))
     if messages:
         effects.append("contact_messages")
     objection = Objection(id=new_id("obj"), user_id=user.id, grounds=grounds, effects=effects)
