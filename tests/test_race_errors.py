@@ -90,6 +90,18 @@ def interleaved(app: Any, hold: Callable[[str], bool], reach: Callable[[str], bo
         event.remove(engine, "commit", plan.on_commit)
 
 
+@contextlib.contextmanager
+def session_hooks(before_flush: Callable[..., None], after_commit: Callable[[Session], None]) -> Iterator[None]:
+    """Both listeners on every ORM session for the block."""
+    event.listen(Session, "before_flush", before_flush)
+    event.listen(Session, "after_commit", after_commit)
+    try:
+        yield
+    finally:
+        event.remove(Session, "before_flush", before_flush)
+        event.remove(Session, "after_commit", after_commit)
+
+
 def starts(*prefixes: str) -> Callable[[str], bool]:
     return lambda s: s.startswith(prefixes)
 
@@ -134,13 +146,8 @@ def patch_after_delete(model: type) -> Iterator[None]:
         if id(session) in deleters:
             deleted.set()
 
-    event.listen(Session, "before_flush", before_flush)
-    event.listen(Session, "after_commit", after_commit)
-    try:
+    with session_hooks(before_flush, after_commit):
         yield
-    finally:
-        event.remove(Session, "before_flush", before_flush)
-        event.remove(Session, "after_commit", after_commit)
 
 
 async def test_a_patch_whose_object_is_deleted_meanwhile_is_a_404(app, client, factory):
@@ -248,13 +255,8 @@ def score_checked_before_deletion(grace: float = 0.5) -> Iterator[None]:
         if id(session) in deleters:
             deleted.set()
 
-    event.listen(Session, "before_flush", before_flush)
-    event.listen(Session, "after_commit", after_commit)
-    try:
+    with session_hooks(before_flush, after_commit):
         yield
-    finally:
-        event.remove(Session, "before_flush", before_flush)
-        event.remove(Session, "after_commit", after_commit)
 
 
 async def test_a_score_posted_while_its_definition_is_deleted_is_a_404_naming_the_definition(app, client, factory):
