@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from confide.privacy import rights
 from confide.privacy.models import NewsletterSubscription
 from tests.privacy.test_newsletter import CONFIRM, consent_records, send_issue
 
@@ -69,3 +70,47 @@ async def test_a_token_confirmed_several_times_at_once_confirms_once(app, client
     assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "active"
     await send_issue(client, "Confirmed at once")
     assert issues_to(outbox, user.email, "Confirmed at once") == 1
+
+
+async def _until_a_request_waits_for_a_lock(app, backend) -> None:  # noqa: ANN001
+    """PostgreSQL: until another connection waits for a row lock (the withdrawal, on the erasure's rows). SQLite,
+    whose waiting writer cannot be seen: a moment for it to reach the database's write lock."""
+    if backend.name != "postgres":
+        await asyncio.sleep(0.2)
+        return
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+    async with asyncio.timeout(10):
+        while True:
+            async with app.state.engine.connect() as conn:
+                if await conn.scalar(waiting):
+                    return
+            await asyncio.sleep(0.01)
+
+
+async def test_a_withdrawal_during_the_accounts_erasure_waits_for_it(app, backend, client, factory, monkeypatch):
+    """The erasure deleted the subscription first and locked the account only with its final DELETE; a withdrawal in
+    between locked the account and waited for the subscription row: a deadlock on PostgreSQL, and a 500 for the
+    withdrawal (review). Now the erasure locks the account first and the withdrawal waits for it."""
+    user = await factory.user()
+    assert (await client.post("/v1/me/newsletter", headers=user.headers)).status_code == 202
+    children_deleted, go = asyncio.Event(), asyncio.Event()
+    unlink = rights.unlink_staff_id
+
+    async def paused(session, user_id):  # noqa: ANN001, ANN202 - between the child rows' deletion and the account's
+        children_deleted.set()
+        await asyncio.wait_for(go.wait(), 20)
+        return await unlink(session, user_id)
+
+    monkeypatch.setattr(rights, "unlink_staff_id", paused)
+
+    async def withdraw():  # noqa: ANN202
+        await asyncio.wait_for(children_deleted.wait(), 20)
+        answer = asyncio.create_task(client.delete("/v1/me/newsletter", headers=user.headers))
+        await _until_a_request_waits_for_a_lock(app, backend)
+        go.set()
+        return await answer
+
+    erased, withdrawn = await asyncio.gather(client.post("/v1/me/erasure", json={"password": user.password}, headers=user.headers), withdraw())
+    assert erased.status_code == 200, erased.text
+    # Signed in when it came, it then finds nothing to withdraw (404 not-subscribed); or the session is gone (401).
+    assert withdrawn.status_code in (401, 404) and withdrawn.headers["content-type"] == "application/problem+json", withdrawn.text

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from confide.core import after_commit
 from confide.core.classification import REGISTRY, Category, Holder
 from confide.core.clock import utcnow
+from confide.core.db import lock_rows
 from confide.core.futures import cancel_and_wait
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
@@ -279,6 +280,12 @@ async def erase_my_account(
     # first and is withdrawn below, or comes after and finds the membership gone.
     for tenant_id in sorted(set((await session.scalars(select(Membership.tenant_id).where(Membership.user_id == user.id))).all())):
         await lock_tenant(session, tenant_id)
+    # Then the account's row, as the newsletter and email-change steps lock it before they touch its subscriptions
+    # and tokens: erasure deleted those first and locked the account only with its DELETE at the end, so a withdrawal
+    # in between held the account and waited for a subscription row while the erasure waited for the account (a
+    # deadlock on PostgreSQL: a 500; review). FOR NO KEY UPDATE: inserts naming the account in the tenants locked
+    # above cannot come now anyway.
+    await lock_rows(session, User.newsletter_opt_in, User.id == user.id)
     await _refuse_if_sole_owner(session, user.id, operator_verified=operator_verified)
     # The API keys and open invitations this person handed out in any tenant go with them (tenants.service).
     await withdraw_grants(session, user_id=user.id, tenant_id=None, role=None)
