@@ -9,21 +9,22 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from confide.core.schemas import LongName, RequestBody, ResponseBody
+from confide.core.schemas import RequestBody, ResponseBody
+from confide.core.text import check_name
 from guidelines.rules import GuidelineSetSpec, LanguageTag
 
 
 class GuidelineSetBody(GuidelineSetSpec):
     """A guideline set as the dashboard sends it: a name plus the spec. Each save is a new version."""
 
-    name: LongName = Field(description="Shown in the dashboard; not part of the rules.")
+    name: str = Field(min_length=1, max_length=200, description="Shown in the dashboard; not part of the rules.")
 
     @field_validator("name")
     @classmethod
     def _name_has_text(cls, value: str) -> str:
         if not value.strip():
             raise PydanticCustomError("empty_name", "the name must not be blank")
-        return value.strip()
+        return check_name(value.strip())  # then as every other name
 
     @field_validator("rules")
     @classmethod

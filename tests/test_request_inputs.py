@@ -90,7 +90,7 @@ async def test_names_with_bidi_controls_control_characters_or_nothing_visible_ar
     owner = await factory.user()
     tenant_id = await factory.tenant(owner, "Names GmbH")
     t = f"/v1/tenants/{tenant_id}"
-    bad = {f"evil{RLO}gpj.exe": "bidirectional control character U+202E", "Ada\nLovelace": "control character U+000A", ZWSP * 3: "visible character"}
+    bad = {f"evil{RLO}gpj.exe": "bidirectional control character U+202E", "Ada\nLovelace": "control character U+000A", ZWSP * 3: "visible character", "Ada\u2028Lovelace": "separator U+2028", "\u3164\u3164": "visible character"}
     for value, message in bad.items():
         cases = [
             ("PATCH", t, {"name": value}, "body.name"),
@@ -111,6 +111,9 @@ async def test_names_with_bidi_controls_control_characters_or_nothing_visible_ar
             assert message in problem["errors"][0]["message"], (url, r.text)
     assert (await client.get(t, headers=owner.headers)).json()["name"] == "Names GmbH", "nothing stored"
     assert (await client.get(f"{t}/avatars", headers=owner.headers)).json()["items"] == []
+
+    r = await client.post(f"{t}/guideline-sets", json={"name": "   ", "rules": [{"id": "tone", "kind": "style", "instruction": "Be kind."}]}, headers=owner.headers)
+    assert [(e["field"], e["type"]) for e in assert_problem(r, 422, "validation-error")["errors"]] == [("body.name", "empty_name")], r.text
 
     # Right-to-left names, marks, emoji sequences and Persian's zero-width non-joiner are names like any other.
     for value in ("שלום", "مرحبا\u200f", f"👩{ZWJ}💻 Team", f"می{ZWNJ}خواهم", "Zoë Ångström"):

@@ -32,17 +32,22 @@ def nul_path(data: Any) -> tuple[Any, ...] | None:
 # text after them, so a name holding one shows differently from how it reads ("Trojan Source" spoofing, a member list
 # where one name runs into the next). The marks LRM, RLM and ALM change no order and stay allowed.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that show as nothing: the Hangul fillers and the blank braille pattern.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def check_name(value: str) -> str:
-    """A name people see in lists (an account's, a tenant's, an avatar's, a key's): no control characters (a line
-    break, a tab), no bidirectional controls, and at least one visible character (a name of zero-width spaces passed
+    """A name people see in lists (an account's, a tenant's, an avatar's, a key's): no control characters or line
+    separators (a line break, a tab), no bidirectional controls, and at least one visible character (a name of zero-width spaces passed
     `min_length` and showed as nothing). Zero-width joiners stay allowed: emoji sequences and Persian need them."""
     for char in value:
         if char in _BIDI_CONTROLS:
             raise ValueError(f"Must not contain the bidirectional control character U+{ord(char):04X}")
-        if unicodedata.category(char) == "Cc":
+        category = unicodedata.category(char)
+        if category == "Cc":
             raise ValueError(f"Must not contain the control character U+{ord(char):04X}")
-    if all(char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Mn") for char in value):
+        if category in ("Zl", "Zp"):
+            raise ValueError(f"Must not contain the line or paragraph separator U+{ord(char):04X}")
+    if all(char.isspace() or char in _BLANK_GLYPHS or unicodedata.category(char) in ("Cf", "Zs", "Mn") for char in value):
         raise ValueError("Must contain a visible character")
     return value
