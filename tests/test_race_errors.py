@@ -33,12 +33,10 @@ from avatars.models import KnowledgeEntry
 from confide.chats import service as chats
 from confide.evaluation.models import ConversationScore, ScoreDefinition
 from tests.support.chat import shop_with_avatar
+from tests.support.turns import starts
+from tests.support.turns import statement as _statement
 
 PROBLEM = "application/problem+json"
-
-
-def _statement(text: str) -> str:
-    return " ".join(text.split()).upper()
 
 
 class Interleaving:
@@ -100,10 +98,6 @@ def session_hooks(before_flush: Callable[..., None], after_commit: Callable[[Ses
     finally:
         event.remove(Session, "before_flush", before_flush)
         event.remove(Session, "after_commit", after_commit)
-
-
-def starts(*prefixes: str) -> Callable[[str], bool]:
-    return lambda s: s.startswith(prefixes)
 
 
 async def _race(*requests: Any) -> list[Any]:

@@ -14,8 +14,11 @@ from collections.abc import Awaitable
 from typing import Any
 
 import httpx
+import pytest
 
+from confide.core.mail import KIND_HEADER, MailKind
 from tests.support.factory import PASSWORD, Factory, User
+from tests.support.turns import second_waits, starts
 
 ROUNDS = 3
 STEP = 0.003  # seconds between requests spread over another's run
@@ -247,3 +250,64 @@ async def test_keys_an_admin_creates_while_erasing_their_account_do_not_outlive_
         for key in [r.json()["key"] for r in keys if r.status_code == 201]:
             r = await client.get(f"/v1/tenants/{tenant_id}", headers={"Authorization": f"Bearer {key}"})
             assert r.status_code == 401, (n, r.status_code, "a key of an erased account still works")
+
+
+# ---- The same races in a forced order (tests.support.turns), so each order is tried on every run -----------------
+
+GRANTS = ("api key", "invitation")
+ENDINGS = ("removal", "erasure", "closure")
+touches_tenant = starts("SELECT TENANT.", "UPDATE TENANT SET")  # each request's lock of the tenant row, or a read before it
+
+
+def grant(client: httpx.AsyncClient, kind: str, tenant_id: str, admin: User, invitee: User) -> Awaitable[httpx.Response]:
+    if kind == "api key":
+        return client.post(f"/v1/tenants/{tenant_id}/api-keys", json={"name": "racing key", "role": "admin"}, headers=admin.headers)
+    return client.post(f"/v1/tenants/{tenant_id}/invitations", json={"email": invitee.email, "role": "editor"}, headers=admin.headers)
+
+
+def ending(client: httpx.AsyncClient, kind: str, tenant_id: str, owner: User, admin: User, member_id: str) -> Awaitable[httpx.Response]:
+    """What ends the admin's right to hand out grants in the tenant."""
+    if kind == "removal":
+        return client.delete(f"/v1/tenants/{tenant_id}/members/{member_id}", headers=owner.headers)
+    if kind == "erasure":
+        return client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=admin.headers)
+    return client.request("DELETE", f"/v1/tenants/{tenant_id}", json={"confirm_tenant_id": tenant_id}, headers=owner.headers)
+
+
+async def still_lets_in(client: httpx.AsyncClient, outbox: Any, kind: str, tenant_id: str, answer: httpx.Response, invitee: User) -> bool:
+    if kind == "api key":
+        r = await client.get(f"/v1/tenants/{tenant_id}", headers={"Authorization": f"Bearer {answer.json()['key']}"})
+        assert r.status_code in (200, 401), r.text
+        return r.status_code == 200
+    r = await client.post("/v1/invitations/accept", json={"token": outbox.last_token_for(invitee.email)}, headers=invitee.headers)
+    assert r.status_code in (200, 400), r.text
+    return r.status_code == 200
+
+
+@pytest.mark.parametrize("end", ENDINGS)
+@pytest.mark.parametrize("kind", GRANTS)
+@pytest.mark.parametrize("grant_first", [True, False], ids=["grant first", "grant second"])
+async def test_a_grant_never_outlives_its_senders_right_in_either_order(app, client, factory, outbox, kind, end, grant_first):
+    """An admin hands out an API key or an invitation while they are removed, erase their account or the tenant closes.
+    Grant first: it is made, and the ending revokes it with the admin's others. Grant second (it waited at its lock
+    of the tenant until the ending had committed): it is refused as from someone who is no member (404). On the code
+    before `_still_allowed` the second order made invitations that let their invitee in, on both backends."""
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, f"Turns {kind} {end} GmbH")
+    admin = await factory.member(tenant_id, owner, "admin")
+    invitee = await factory.user()
+    r = await client.get(f"/v1/tenants/{tenant_id}/members", headers=owner.headers)
+    member_id = next(m["id"] for m in r.json()["items"] if m["user_id"] == admin.id)
+    granting, ended = grant(client, kind, tenant_id, admin, invitee), ending(client, end, tenant_id, owner, admin, member_id)
+    if grant_first:
+        ended_answer, granted = await second_waits(app, waiting=ended, first=granting, at=touches_tenant, after=touches_tenant)
+    else:
+        granted, ended_answer = await second_waits(app, waiting=granting, first=ended, at=touches_tenant, after=touches_tenant)
+    assert ended_answer.status_code in (200, 202, 204), ended_answer.text
+    if grant_first:
+        assert granted.status_code == 201, granted.text
+        assert not await still_lets_in(client, outbox, kind, tenant_id, granted, invitee), f"the {kind} outlived the {end}"
+    else:
+        assert granted.status_code == 404 and granted.json()["type"].endswith("/not-found"), (granted.status_code, granted.text)
+        if kind == "invitation":  # and nothing was sent
+            assert not [m for m in outbox.messages_to(invitee.email) if m[KIND_HEADER] == MailKind.INVITATION.value]

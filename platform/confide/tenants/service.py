@@ -213,6 +213,9 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
     except IntegrityError:  # another invitation to the address was stored at the same moment (SQLite)
         pending = await session.scalar(select(Invitation.id).where(*_open_to(ctx, email)))
         if pending is None:
+            # Or the sender's account was erased since the request came in, and `invited_by` names no account any
+            # more: refused as from someone who is no member (it was a 500).
+            await _still_allowed(session, ctx, Permission.MEMBERS_MANAGE)
             raise
         raise Conflict(PENDING_INVITATION, invitation_id=pending) from None
     # The sender's right to send it, read anew now that the invitation is stored: the tenant row is locked since the
