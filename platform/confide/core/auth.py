@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
-from confide.core.errors import AccountRestricted, PersonRequired, Unauthorized
+from confide.core.errors import TOKEN_NOT_VALID, AccountRestricted, PersonRequired, Unauthorized
 from confide.core.identity import ApiKey, AuthSession, User
 from confide.core.security import API_KEY_PREFIX, SESSION_TOKEN_PREFIX, hash_token
 
@@ -63,7 +63,7 @@ async def current_principal(
         raise Unauthorized("Send a bearer token in the Authorization header.")
     principal = await principal_from_token(session, credentials.credentials)
     if principal is None:
-        raise Unauthorized("The token is invalid, expired or revoked.")
+        raise Unauthorized(TOKEN_NOT_VALID)
     request.state.principal = principal
     return principal
 

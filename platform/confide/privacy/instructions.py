@@ -211,10 +211,16 @@ async def add_version(
         author_user_id=principal.user_id if principal.kind == "user" else None,
         author_api_key_id=principal.id if principal.kind == "api_key" else None,
     )
-    session.add(row)
     try:
-        await session.flush()
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
     except IntegrityError as exc:
+        taken = await session.scalar(
+            select(ProcessingInstructions.id).where(ProcessingInstructions.tenant_id == ctx.tenant_id, ProcessingInstructions.version == row.version)
+        )
+        if taken is None:  # no other change took the version: the author's account was erased meanwhile (core.errors: 401)
+            raise
         raise Conflict("The instructions were changed at the same moment by someone else; read them again and retry.") from exc
     return from_row(row, register)
 
