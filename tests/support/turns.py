@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
 T = TypeVar("T")
-_ROLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("confide_test_turn", default=None)
+_ROLE: contextvars.ContextVar[object] = contextvars.ContextVar("confide_test_turn", default=None)
 
 
 def statement(text: str) -> str:
@@ -28,7 +29,7 @@ def starts(*prefixes: str) -> Callable[[str], bool]:
     return lambda s: s.startswith(prefixes)
 
 
-async def _as(role: str, request: Awaitable[T]) -> T:
+async def _as(role: object, request: Awaitable[T]) -> T:
     _ROLE.set(role)
     return await request
 
@@ -43,30 +44,46 @@ async def second_waits(
     timeout: float = 20,
 ) -> tuple[Any, Any]:
     """Run `waiting` and `first` at once; `waiting` stops at its first statement `at` matches until `first` has
-    committed the transaction in which it ran a statement `after` matches. Returns (waiting's, first's) answers."""
+    committed the transaction in which it ran a statement `after` matches, and `first` runs that statement only once
+    `waiting` has stopped (else it could be done before `waiting` got there). Returns (waiting's, first's) answers.
+
+    The roles are objects of this call alone: a background task a request of an earlier call started (a worker woken
+    by it) carries that call's role in its context, and must not count here. A commit counts once the database has
+    made it (the session's after_commit; the engine's commit event comes before) and only for the connection that
+    ran the `after` statement."""
     engine = app.state.engine.sync_engine
+    waiting_role, first_role = object(), object()
     held, committed = asyncio.Event(), asyncio.Event()
-    reached: set[int] = set()
+    reached: set[int] = set()  # ids of the connections of `first` that ran an `after` statement
+    connection_of: dict[int, int] = {}  # id(session) -> id(its connection), as each transaction begins
 
     def before_execute(conn: Any, cursor: Any, text: str, *args: Any) -> None:
         s, role = statement(text), _ROLE.get()
-        if role == "first" and after(s):
-            reached.add(id(conn.connection.dbapi_connection))
-        elif role == "waiting" and not held.is_set() and at(s):
+        if role is first_role and after(s):
+            reached.add(id(conn))
+            if not held.is_set():  # the waiting request first gets to its place (or it may come too late to wait)
+                await_only(asyncio.wait_for(held.wait(), timeout))
+        elif role is waiting_role and not held.is_set() and at(s):
             held.set()
             await_only(asyncio.wait_for(committed.wait(), timeout))
 
-    def on_commit(conn: Any) -> None:
-        if _ROLE.get() == "first" and id(conn.connection.dbapi_connection) in reached:
+    def on_begin(session: Session, transaction: Any, connection: Any) -> None:
+        if _ROLE.get() is first_role:
+            connection_of[id(session)] = id(connection)
+
+    def on_commit(session: Session) -> None:
+        if _ROLE.get() is first_role and not session.in_nested_transaction() and connection_of.get(id(session)) in reached:
             committed.set()
 
     event.listen(engine, "before_cursor_execute", before_execute)
-    event.listen(engine, "commit", on_commit)
+    event.listen(Session, "after_begin", on_begin)
+    event.listen(Session, "after_commit", on_commit)
     try:
-        answers = await asyncio.wait_for(asyncio.gather(_as("waiting", waiting), _as("first", first)), 3 * timeout)
+        answers = await asyncio.wait_for(asyncio.gather(_as(waiting_role, waiting), _as(first_role, first)), 3 * timeout)
     finally:
         event.remove(engine, "before_cursor_execute", before_execute)
-        event.remove(engine, "commit", on_commit)
+        event.remove(Session, "after_begin", on_begin)
+        event.remove(Session, "after_commit", on_commit)
     assert held.is_set(), "the waiting request never reached the statement it was to wait at"
     assert committed.is_set(), "the first request never committed the statement the other waited for"
     return answers[0], answers[1]
