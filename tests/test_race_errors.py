@@ -33,7 +33,7 @@ from avatars.models import KnowledgeEntry
 from confide.chats import service as chats
 from confide.evaluation.models import ConversationScore, ScoreDefinition
 from tests.support.chat import shop_with_avatar
-from tests.support.turns import starts
+from tests.support.turns import second_waits, starts
 from tests.support.turns import statement as _statement
 
 PROBLEM = "application/problem+json"
@@ -76,9 +76,11 @@ class Interleaving:
 
 @contextlib.contextmanager
 def interleaved(app: Any, hold: Callable[[str], bool], reach: Callable[[str], bool]) -> Iterator[None]:
-    """`Interleaving(hold, reach)` in force on the app's engine for the block."""
+    """`Interleaving(hold, reach)` in force on the app's engine for the block. On SQLite the other request also counts
+    as having reached its write once it waits for the database's write lock with the sender check's write to the
+    tenant row (core.tenancy), which the held request's own check took already."""
     engine = app.state.engine.sync_engine
-    plan = Interleaving(hold, reach)
+    plan = Interleaving(hold, lambda s: reach(s) or s.startswith("UPDATE TENANT SET NAME=TENANT.NAME"))
     event.listen(engine, "before_cursor_execute", plan.before_execute)
     event.listen(engine, "commit", plan.on_commit)
     try:
@@ -267,11 +269,15 @@ async def test_a_score_posted_while_its_definition_is_deleted_is_a_404_naming_th
         assert r.status_code == 201, r.text
         definition_id = r.json()["id"]
         checked_first = n % 2 == 0  # in turn: the score checked before the deletion, and the deletion first
-        order = score_checked_before_deletion() if checked_first else interleaved(app, hold=lock, reach=starts("DELETE FROM EVALUATION_SCORE_DEFINITION "))
-        with order:
-            scored, deleted = await _race(
-                client.post(scores_url, json={"definition_id": definition_id, "value": True}, headers=h),
-                client.delete(f"{t}/evaluation/score-definitions/{definition_id}", headers=h),
+        scoring = client.post(scores_url, json={"definition_id": definition_id, "value": True}, headers=h)
+        deleting = client.delete(f"{t}/evaluation/score-definitions/{definition_id}", headers=h)
+        if checked_first:
+            with score_checked_before_deletion():
+                scored, deleted = await _race(scoring, deleting)
+        else:  # the score waits at its lock (or, on SQLite, at its first write) until the deletion has committed
+            scored, deleted = await second_waits(
+                app, waiting=scoring, first=deleting, at=lambda s: lock(s) or s.startswith("UPDATE TENANT SET NAME=TENANT.NAME"),
+                after=starts("DELETE FROM EVALUATION_SCORE_DEFINITION "),
             )
         assert deleted.status_code == 204, deleted.text
         if checked_first:  # stored first: the deletion took it along (before the fix, its insert failed: a 500)

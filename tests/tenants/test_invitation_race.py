@@ -18,9 +18,12 @@ from confide.tenants.service import PENDING_INVITATION
 
 def _blocking(statement: str) -> bool:
     """Where a request inviting someone waits for another one that is storing its invitation: the tenant row's
-    lock (PostgreSQL), or its first write (SQLite's single writer), after it has checked for a pending invitation."""
+    lock (PostgreSQL), or its first write (SQLite's single writer: the sender's check takes the write lock with a
+    write to the tenant row that changes nothing), after it has checked for a pending invitation."""
     s = " ".join(statement.split()).upper()
-    return (s.startswith("SELECT") and "FROM TENANT" in s and "FOR NO KEY UPDATE" in s) or s.startswith(("INSERT INTO INVITATION", "UPDATE INVITATION"))
+    return (s.startswith("SELECT") and "FROM TENANT" in s and "FOR NO KEY UPDATE" in s) or s.startswith(
+        ("INSERT INTO INVITATION", "UPDATE INVITATION", "UPDATE TENANT SET NAME=TENANT.NAME")
+    )
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from confide.core.errors import InvalidInput, NotFound, PermissionDenied
 from confide.core.openapi_errors import more_forbidden
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
-from confide.core.tenancy import Permission, TenantContext, get_for_tenant, has_permission, owned_filter, require
+from confide.core.tenancy import Permission, TenantContext, check_sender_now, get_for_tenant, has_permission, owned_filter, require
 from confide.privacy.erasure import request_erasure, wake_erasure_worker
 from confide.privacy.erasure_models import ErasureRequest
 from confide.privacy.gate import Purpose, PurposeGateDep
@@ -287,6 +287,7 @@ def _operator_id(ctx: TenantContext) -> str | None:
 
 
 async def _transition(request: Request, session: SessionDep, ctx: TenantContext, conversation_id: str, action: str) -> ConversationOut:
+    await check_sender_now(session)  # the runtime writes in a session of its own
     done = await transitions.apply(_runtime(request), tenant_id=ctx.tenant_id, conversation_id=conversation_id, action=action, operator_id=_operator_id(ctx))
     return await _one_out(session, ctx, done.conversation)
 
@@ -387,6 +388,7 @@ async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: Servi
 
     results: dict[str, BulkResult] = {}
     if body.action in ("close", "reopen"):
+        await check_sender_now(session)  # the runtime writes in a session of its own
         runtime = _runtime(request)
         for conversation_id in ids:
             try:

@@ -15,13 +15,14 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query
-from sqlalchemy import Select, select
+from sqlalchemy import Select, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from confide.core.auth import Principal, PrincipalDep
 from confide.core.db import SessionDep
-from confide.core.errors import AccountRestricted, NotFound, PermissionDenied
-from confide.core.identity import Membership, Tenant
+from confide.core.errors import TOKEN_NOT_VALID, AccountRestricted, NotFound, PermissionDenied, Unauthorized
+from confide.core.identity import ApiKey, Membership, Tenant, User
 
 M = TypeVar("M")
 
@@ -103,19 +104,97 @@ async def tenant_context(
     ctx = await resolve_tenant_context(session, principal, tenant_id)
     if principal.status != "active":
         raise AccountRestricted("Your account is restricted; lift the restriction to work in a tenant.")
+    check_sender_before_writing(session, ctx)
     return ctx
 
 
 def require(permission: Permission) -> Any:
     """A dependency: the caller must be a member of the path's tenant with `permission`."""
 
-    async def dependency(ctx: Annotated[TenantContext, Depends(tenant_context)]) -> TenantContext:
+    async def dependency(session: SessionDep, ctx: Annotated[TenantContext, Depends(tenant_context)]) -> TenantContext:
         if not has_permission(ctx.role, permission):
             raise PermissionDenied(permission.value)
+        check_sender_before_writing(session, ctx, permission)
         return ctx
 
     dependency.__name__ = f"require_{permission.name.lower()}"
     return Depends(dependency)
+
+
+_SENDER = "confide.tenant_sender"  # key in Session.info: (TenantContext, permissions) until the request's first write
+
+
+def check_sender_before_writing(session: AsyncSession, ctx: TenantContext, permission: Permission | None = None) -> None:
+    """Read the caller's membership (or API key) again just before the request's first write, with the permissions
+    its route requires: a member removed, demoted or erased, or a tenant closed, between the request's arrival and
+    its work got their change stored after the removal (an avatar published, a webhook added in a closing tenant),
+    or a 500 for a row naming an erased account. It is now refused, and nothing stored, as the same request sent
+    after the change is: 404 (no member), 403 (role lost), 401 (account erased, key revoked). One read per writing
+    request, none for one that only reads. Before the write, not after it: a request changing its caller's own
+    role or membership would otherwise be judged by its own change."""
+    sync = session.sync_session
+    entry = sync.info.get(_SENDER)
+    if entry is None:
+        entry = sync.info[_SENDER] = (ctx, set())
+        if not event.contains(sync, "before_flush", _before_flush):
+            event.listen(sync, "before_flush", _before_flush)
+            event.listen(sync, "do_orm_execute", _before_statement)
+    if permission is not None:
+        entry[1].add(permission)
+
+
+async def check_sender_now(session: AsyncSession) -> None:
+    """The same check, at once: for a route whose writes go through another session (the chat runtime's, the
+    evaluator's), which the request's own session does not see."""
+    await session.run_sync(_check_sender, lock=False)  # a read: the other session takes the write lock
+
+
+def _before_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        _check_sender(session)
+
+
+def _before_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _check_sender(state.session)
+
+
+def _check_sender(session: Session, *, lock: bool = True) -> None:
+    entry = session.info.pop(_SENDER, None)  # once per request: its first write
+    if entry is None:
+        return
+    ctx, permissions = entry
+    if lock and session.get_bind().dialect.name == "sqlite":
+        # The database's write lock first, as the write would take it: a read first would open a snapshot that a
+        # write committed meanwhile makes impossible to write from ("database is locked" at once, not after a wait).
+        with session.no_autoflush:
+            session.execute(update(Tenant).where(Tenant.id == ctx.tenant_id).values(name=Tenant.name).execution_options(synchronize_session=False))
+    role = _role_now(session, ctx)
+    for permission in permissions:
+        if not has_permission(role, permission):
+            raise PermissionDenied(permission.value)
+
+
+def _role_now(session: Session, ctx: TenantContext) -> Role:
+    """The caller's role as the database has it now: 401 for an erased account or a revoked API key, 404 for a
+    member no more, as a request sent now would be answered."""
+    principal = ctx.principal
+    with session.no_autoflush:
+        if principal.kind == "api_key":
+            if session.scalar(select(ApiKey.id).where(ApiKey.id == principal.id, ApiKey.revoked_at.is_(None))) is None:  # type: ignore[union-attr]
+                raise Unauthorized(TOKEN_NOT_VALID)
+            return ctx.role  # a key's role never changes
+        role = session.scalar(select(Membership.role).where(Membership.tenant_id == ctx.tenant_id, Membership.user_id == principal.user_id))
+        if role is None:
+            if session.scalar(select(User.id).where(User.id == principal.user_id)) is None:
+                raise Unauthorized(TOKEN_NOT_VALID)
+            raise NotFound("No such tenant.")
+    return Role(role)
+
+
+async def role_now(session: AsyncSession, ctx: TenantContext) -> Role:
+    """_role_now for async code (a check under a lock the caller holds)."""
+    return await session.run_sync(_role_now, ctx)
 
 
 def tenant_select(ctx: TenantContext, model: type[M], *columns: Any) -> Select[Any]:

@@ -21,7 +21,7 @@ from confide.core.openapi_errors import more_forbidden
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate, query_scope
 from confide.core.services import ServicesDep
-from confide.core.tenancy import Permission, TenantContext, get_for_tenant, owned_filter, require, tenant_select
+from confide.core.tenancy import Permission, TenantContext, check_sender_now, get_for_tenant, owned_filter, require, tenant_select
 from confide.evaluation import annotations
 from confide.evaluation.annotations import day_start
 from confide.evaluation.models import ConversationMetrics, ConversationOutcome, ConversationScore, ScoreDefinition
@@ -176,6 +176,7 @@ async def conversation_metrics(conversation_id: str, ctx: Reader, session: Sessi
 )
 async def set_resolution(conversation_id: str, body: ResolutionIn, request: Request, ctx: Operator, session: SessionDep) -> OutcomeOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
+    await check_sender_now(session)  # the evaluator writes in a session of its own
     outcome = await _evaluator(request).record_outcome(
         tenant_id=ctx.tenant_id, conversation_id=conversation.id, resolved=body.resolved, resolved_source="operator",
         resolved_by=ctx.actor, actor=ctx.actor, strict=True,

@@ -15,7 +15,7 @@ from confide.core.openapi_errors import more_forbidden
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
-from confide.core.tenancy import Permission, Role, TenantContext, has_permission, require, resolve_tenant_context, tenant_select
+from confide.core.tenancy import Permission, Role, TenantContext, check_sender_before_writing, has_permission, require, resolve_tenant_context, tenant_select
 from confide.privacy.erasure import wake_erasure_worker
 from confide.tenants import closure, service
 from confide.tenants.models import Invitation, TenantClosure
@@ -119,6 +119,7 @@ async def closer(session: SessionDep, principal: PrincipalDep, tenant_id: Tenant
         raise PermissionDenied(Permission.TENANT_MANAGE.value)
     if ctx.role != Role.OWNER:
         raise PermissionDenied(Permission.TENANT_MANAGE.value, "Only an owner can close a tenant.")
+    check_sender_before_writing(session, ctx, Permission.TENANT_MANAGE)
     return Closer(principal, ctx, None)
 
 

@@ -18,7 +18,7 @@ from confide.core.ids import new_id
 from confide.core.mail import MailKind
 from confide.core.security import API_KEY_PREFIX, ONE_TIME_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services
-from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, has_permission, tenant_select
+from confide.core.tenancy import Permission, Role, TenantContext, get_for_tenant, has_permission, role_now, tenant_select
 from confide.realtime.access import access_changed_after_commit
 from confide.tenants.models import Invitation, TenantClosure
 
@@ -67,10 +67,7 @@ async def _still_allowed(session: AsyncSession, ctx: TenantContext, permission: 
         await _check_key_still_valid(session, ctx.principal.id)
         role = ctx.role  # a key's role never changes
     else:
-        held = await session.scalar(select(Membership.role).where(Membership.tenant_id == ctx.tenant_id, Membership.user_id == ctx.principal.user_id))
-        if held is None:
-            raise NotFound("No such tenant.")
-        role = Role(held)
+        role = await role_now(session, ctx)  # 404 for a member no more, 401 for an account erased meanwhile
     if not has_permission(role, permission):
         raise PermissionDenied(permission.value)
     return TenantContext(ctx.tenant_id, role, ctx.principal)
