@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.factory import PASSWORD, Factory, User
+from tests.support.factory import Factory, User
 from tests.support.turns import second_waits, starts
+from tests.tenants.test_membership_races import ending
 from tests.test_isolation import PARAM, PATH_PARAM_FACTORIES, VALID_BODIES, _body, _conversation, _score_definition, tenant_routes
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -102,14 +103,6 @@ async def co_owner(client: httpx.AsyncClient, factory: Factory, owner: User, ten
 def about_sender(answer: httpx.Response) -> bool:
     """A refusal of the sender, not of the route's own object (a knowledge entry of another avatar: 404 as well)."""
     return answer.status_code != 404 or answer.json()["detail"] == "No such tenant."
-
-
-def ending(client: httpx.AsyncClient, kind: str, tenant_id: str, owner: User, leaving: User, member_id: str) -> Awaitable[httpx.Response]:
-    if kind == "removal":
-        return client.delete(f"/v1/tenants/{tenant_id}/members/{member_id}", headers=owner.headers)
-    if kind == "erasure":
-        return client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=leaving.headers)
-    return client.request("DELETE", f"/v1/tenants/{tenant_id}", json={"confirm_tenant_id": tenant_id}, headers=owner.headers)
 
 
 # The statement each ending commits that takes the sender's place: their membership, or their account.
