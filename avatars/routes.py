@@ -27,7 +27,7 @@ from confide.core.db import SessionDep
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import Services, ServicesDep
-from confide.core.tenancy import Permission, TenantContext, require
+from confide.core.tenancy import Permission, TenantContext, check_sender_now, require
 from confide.privacy.gate import PurposeGateDep
 from guidelines.rules import LanguageTag
 
@@ -268,6 +268,7 @@ async def preview(
 ) -> PreviewOut:
     # Each preview may be an LLM call on the deployment's key: a budget of them per minute, per tenant and per
     # person (or key), so neither many members nor one person with many tenants multiplies it.
+    await check_sender_now(session)  # a member removed meanwhile makes no LLM call (it stores nothing of its own)
     limit = services.settings.preview_limit_per_minute
     await services.enforce_rate("preview", ctx.tenant_id, limit, 60, "Too many previews in this tenant; wait a moment.")
     await services.enforce_rate("preview:actor", ctx.actor, limit, 60, "Too many previews; wait a moment.")

@@ -65,12 +65,11 @@ WRITE_BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/scores"): _score,
 }
 CLOSURE = ("DELETE", "/v1/tenants/{tenant_id}")
-# Routes that answer a late request 2xx because they write nothing: no stored change to refuse (a preview, a rule
-# evaluation, a webhook ping; an unassign of a conversation nobody holds), and after a closure, what it did already.
+# Routes that answer a late request 2xx because they change nothing: a rule evaluation (a computation); an unassign
+# of a conversation nobody holds; and after a closure, what it did already. (A preview's LLM call and a webhook ping
+# change nothing stored either, but they reach outside on the tenant's behalf: refused like writes.)
 WRITES_NOTHING = {
-    ("POST", "/v1/tenants/{tenant_id}/avatars/{avatar_id}/preview"),
     ("POST", "/v1/tenants/{tenant_id}/guideline-sets/{set_id}/evaluate"),
-    ("POST", "/v1/tenants/{tenant_id}/webhooks/{webhook_id}/ping"),
     ("POST", "/v1/tenants/{tenant_id}/conversations/{conversation_id}/unassign"),
 }
 CLOSED_ALREADY = {

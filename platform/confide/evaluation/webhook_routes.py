@@ -15,7 +15,7 @@ from confide.core.ids import new_id
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
 from confide.core.services import ServicesDep
-from confide.core.tenancy import Permission, TenantContext, get_for_tenant, require, tenant_select
+from confide.core.tenancy import Permission, TenantContext, check_sender_now, get_for_tenant, require, tenant_select
 from confide.evaluation.models import WebhookDelivery, WebhookEndpoint
 from confide.evaluation.schemas import DeliveryOut, PingOut, WebhookChange, WebhookIn, WebhookOut, WebhookWithSecretOut
 from confide.evaluation.webhook_deliveries import ENDPOINT_CHANGED, ENDPOINT_DEACTIVATED, drop_waiting
@@ -174,6 +174,7 @@ PINGING = (
 @router.post("/{webhook_id}/ping", response_model=PingOut, summary="Send a signed test event (one attempt) and say how it went", description=PINGING)
 async def ping_webhook(webhook_id: str, request: Request, ctx: Manager, session: SessionDep, services: ServicesDep) -> PingOut:
     row = await get_for_tenant(session, ctx, WebhookEndpoint, webhook_id, "webhook")
+    await check_sender_now(session)  # a member removed meanwhile sends nothing to the tenant's receiver
     await session.commit()  # nothing held open while the receiver answers
     await services.enforce_rate("webhook-ping", ctx.tenant_id, services.settings.webhook_pings_per_minute, 60, "Too many webhook pings for this tenant; try again later.")
     return PingOut.model_validate(await _dispatcher(request).ping(row))
