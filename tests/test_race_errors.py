@@ -33,7 +33,7 @@ from avatars.models import KnowledgeEntry
 from confide.chats import service as chats
 from confide.evaluation.models import ConversationScore, ScoreDefinition
 from tests.support.chat import shop_with_avatar
-from tests.support.turns import second_waits, starts
+from tests.support.turns import second_waits, sqlite_sender_lock, starts
 from tests.support.turns import statement as _statement
 
 PROBLEM = "application/problem+json"
@@ -80,7 +80,7 @@ def interleaved(app: Any, hold: Callable[[str], bool], reach: Callable[[str], bo
     as having reached its write once it waits for the database's write lock with the sender check's write to the
     tenant row (core.tenancy), which the held request's own check took already."""
     engine = app.state.engine.sync_engine
-    plan = Interleaving(hold, lambda s: reach(s) or s.startswith("UPDATE TENANT SET NAME=TENANT.NAME"))
+    plan = Interleaving(hold, lambda s: reach(s) or sqlite_sender_lock(s))
     event.listen(engine, "before_cursor_execute", plan.before_execute)
     event.listen(engine, "commit", plan.on_commit)
     try:
@@ -276,7 +276,7 @@ async def test_a_score_posted_while_its_definition_is_deleted_is_a_404_naming_th
                 scored, deleted = await _race(scoring, deleting)
         else:  # the score waits at its lock (or, on SQLite, at its first write) until the deletion has committed
             scored, deleted = await second_waits(
-                app, waiting=scoring, first=deleting, at=lambda s: lock(s) or s.startswith("UPDATE TENANT SET NAME=TENANT.NAME"),
+                app, waiting=scoring, first=deleting, at=lambda s: lock(s) or sqlite_sender_lock(s),
                 after=starts("DELETE FROM EVALUATION_SCORE_DEFINITION "),
             )
         assert deleted.status_code == 204, deleted.text

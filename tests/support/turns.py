@@ -29,6 +29,10 @@ def starts(*prefixes: str) -> Callable[[str], bool]:
     return lambda s: s.startswith(prefixes)
 
 
+# The sender check's write that takes SQLite's write lock (core.tenancy): where a request waits for another's commit.
+sqlite_sender_lock = starts("UPDATE TENANT SET NAME=TENANT.NAME")
+
+
 async def _as(role: object, request: Awaitable[T]) -> T:
     _ROLE.set(role)
     return await request

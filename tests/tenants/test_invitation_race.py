@@ -14,6 +14,7 @@ from sqlalchemy import event, select
 
 from confide.tenants.models import Invitation
 from confide.tenants.service import PENDING_INVITATION
+from tests.support.turns import sqlite_sender_lock
 
 
 def _blocking(statement: str) -> bool:
@@ -21,9 +22,8 @@ def _blocking(statement: str) -> bool:
     lock (PostgreSQL), or its first write (SQLite's single writer: the sender's check takes the write lock with a
     write to the tenant row that changes nothing), after it has checked for a pending invitation."""
     s = " ".join(statement.split()).upper()
-    return (s.startswith("SELECT") and "FROM TENANT" in s and "FOR NO KEY UPDATE" in s) or s.startswith(
-        ("INSERT INTO INVITATION", "UPDATE INVITATION", "UPDATE TENANT SET NAME=TENANT.NAME")
-    )
+    pg_lock = s.startswith("SELECT") and "FROM TENANT" in s and "FOR NO KEY UPDATE" in s
+    return pg_lock or sqlite_sender_lock(s) or s.startswith(("INSERT INTO INVITATION", "UPDATE INVITATION"))
 
 
 @contextmanager

@@ -53,8 +53,12 @@ async def take_sqlite_write_lock(session: AsyncSession, column: Any, *where: Col
     write, so two requests could otherwise both read the same state and then both act on it. Call it before the
     reads a step depends on. Elsewhere it does nothing (PostgreSQL locks rows: see lock_rows)."""
     if session.get_bind().dialect.name == "sqlite":
-        stmt = update(column.class_).where(*where).values({column.key: column})
-        await session.execute(stmt.execution_options(synchronize_session=False))
+        await session.execute(sqlite_write_lock(column, *where))
+
+
+def sqlite_write_lock(column: Any, *where: ColumnElement[bool]) -> Any:
+    """take_sqlite_write_lock's statement, for code that runs in a synchronous session (an ORM event)."""
+    return update(column.class_).where(*where).values({column.key: column}).execution_options(synchronize_session=False)
 
 
 async def lock_rows(session: AsyncSession, column: Any, *where: ColumnElement[bool], order_by: Any = None) -> None:

@@ -207,7 +207,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # A write naming its sender (an author, a publisher, an assignee, who asked for a hold or a closure) after the
         # sender's account was erased, or their API key revoked, while the request ran: the row's foreign key fails.
         # It gets what the same request sent after the erasure gets, 401, not a 500 (a walk of every tenant route
-        # found several, tests/privacy/test_erased_mid_request.py). Any other integrity error stays a 500.
+        # found ten, tests/test_sender_gone_mid_request.py; the sender check of core.tenancy now refuses most before they
+        # write, this catches an erasure committed between that check and the write). Any other integrity error stays a 500.
         if await _sender_gone(request):
             return problem_response(Unauthorized(TOKEN_NOT_VALID).body(request.url.path), {"WWW-Authenticate": "Bearer"})
         raise exc

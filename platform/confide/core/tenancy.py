@@ -15,12 +15,12 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query
-from sqlalchemy import Select, event, select, update
+from sqlalchemy import Select, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from confide.core.auth import Principal, PrincipalDep
-from confide.core.db import SessionDep
+from confide.core.db import SessionDep, sqlite_write_lock
 from confide.core.errors import TOKEN_NOT_VALID, AccountRestricted, NotFound, PermissionDenied, Unauthorized
 from confide.core.identity import ApiKey, Membership, Tenant, User
 
@@ -168,7 +168,7 @@ def _check_sender(session: Session, *, lock: bool = True) -> None:
         # The database's write lock first, as the write would take it: a read first would open a snapshot that a
         # write committed meanwhile makes impossible to write from ("database is locked" at once, not after a wait).
         with session.no_autoflush:
-            session.execute(update(Tenant).where(Tenant.id == ctx.tenant_id).values(name=Tenant.name).execution_options(synchronize_session=False))
+            session.execute(sqlite_write_lock(Tenant.name, Tenant.id == ctx.tenant_id))
     role = _role_now(session, ctx)
     for permission in permissions:
         if not has_permission(role, permission):

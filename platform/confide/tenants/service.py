@@ -211,7 +211,7 @@ async def invite(session: AsyncSession, services: Services, ctx: TenantContext, 
         pending = await session.scalar(select(Invitation.id).where(*_open_to(ctx, email)))
         if pending is None:
             # Or the sender's account was erased since the request came in, and `invited_by` names no account any
-            # more: refused as from someone who is no member (it was a 500).
+            # more: refused as a request sent after the erasure is, 401 (it was a 500).
             await _still_allowed(session, ctx, Permission.MEMBERS_MANAGE)
             raise
         raise Conflict(PENDING_INVITATION, invitation_id=pending) from None
