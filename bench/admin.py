@@ -503,7 +503,7 @@ async def main(conversations: int, per_conversation: int, rounds: int, show_plan
                 "CONFIDE_DATABASE_URL": url,
                 "CONFIDE_REDIS_URL": redis_url,
                 "CONFIDE_REDIS_PREFIX": prefix,
-                "CONFIDE_SECRET_KEY": "bench",
+                "CONFIDE_SECRET_KEY": "bench-secret-key-0123456789abcdef",
                 "CONFIDE_LOG_LEVEL": "WARNING",
                 "CONFIDE_RETENTION_JOB_ENABLED": "false",
             }

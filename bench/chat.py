@@ -686,7 +686,7 @@ async def controller(args: argparse.Namespace) -> dict[str, Any]:
                 "CONFIDE_DATABASE_URL": db_url,
                 "CONFIDE_REDIS_URL": redis_url,
                 "CONFIDE_REDIS_PREFIX": prefix,
-                "CONFIDE_SECRET_KEY": "bench",
+                "CONFIDE_SECRET_KEY": "bench-secret-key-0123456789abcdef",
                 "CONFIDE_LOG_LEVEL": "WARNING",
                 "CONFIDE_CHAT_VISITOR_MESSAGES_PER_WINDOW": "1000000",
                 "CONFIDE_CHAT_ADDRESS_CONNECTS_PER_WINDOW": "1000000",

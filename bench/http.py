@@ -49,7 +49,7 @@ async def main(seconds: float, concurrency: int, workers: int) -> dict[str, obje
                 "CONFIDE_DATABASE_URL": url,
                 "CONFIDE_REDIS_URL": redis_url,
                 "CONFIDE_REDIS_PREFIX": prefix,
-                "CONFIDE_SECRET_KEY": "bench",
+                "CONFIDE_SECRET_KEY": "bench-secret-key-0123456789abcdef",
                 "CONFIDE_LOG_LEVEL": "WARNING",
             }
             async with confide_serve(env, data, args=("--workers", str(workers))) as base:

@@ -303,7 +303,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "CONFIDE_DATABASE_URL": url,
                 "CONFIDE_REDIS_URL": redis_url,
                 "CONFIDE_REDIS_PREFIX": prefix,
-                "CONFIDE_SECRET_KEY": "bench",
+                "CONFIDE_SECRET_KEY": "bench-secret-key-0123456789abcdef",
                 "CONFIDE_LOG_LEVEL": "WARNING",
                 "CONFIDE_RETENTION_JOB_ENABLED": "false",
                 "CONFIDE_CHAT_VISITOR_MESSAGES_PER_WINDOW": "1000000",

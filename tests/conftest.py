@@ -41,7 +41,7 @@ class Backend:
             "redis_url": self.redis_url,
             "redis_prefix": self.redis_prefix,
             "data_dir": self.data_dir,
-            "secret_key": "test-secret-" + self.name,
+            "secret_key": "test-secret-key-of-the-backend-" + self.name,
             "argon2_time_cost": 1,
             "argon2_memory_kib": 64,
             "login_limit_per_address": 100_000,

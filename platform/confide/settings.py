@@ -25,7 +25,12 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="redis://… for pub/sub, rate limits and presence; default: in-process.")
     redis_prefix: str = Field(default="confide:", description="Prefix of every Redis key and channel.")
-    secret_key: str | None = Field(default=None, description="Signing key; default: generated once and kept in data_dir.")
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Signing key (visitor tokens, cursors, links), at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`); "
+        "default: generated once and kept in data_dir. A shorter key used before goes to previous_secret_keys while a new one signs.",
+    )
     previous_secret_keys: str = Field(
         default="",
         description="Comma-separated earlier signing keys, accepted but never used to sign, so a rotation logs no visitor out and breaks no "

@@ -601,7 +601,7 @@ async def test_a_worker_killed_mid_run_resumes_and_leaves_nothing(backend, tmp_p
             # older than the activity resolution.
             await session.execute(update(Conversation).where(Conversation.tenant_id == "ten_crash").values(updated_at=utcnow() - timedelta(minutes=1)))
             ctx = TenantContext("ten_crash", Role.OWNER, Principal("user", "usr_crash", user_id="usr_crash"))
-            settings = Settings(database_url=url, secret_key="crash-test")
+            settings = Settings(database_url=url, secret_key="crash-test-secret-key-0123456789abcdef")
             request, created = await request_erasure(session, ctx, settings=settings, scope="before", before=utcnow())
             await session.commit()
         assert created
@@ -610,7 +610,7 @@ async def test_a_worker_killed_mid_run_resumes_and_leaves_nothing(backend, tmp_p
         env = {
             **os.environ,
             "CONFIDE_DATABASE_URL": url,
-            "CONFIDE_SECRET_KEY": "crash-test",
+            "CONFIDE_SECRET_KEY": "crash-test-secret-key-0123456789abcdef",
             "CONFIDE_DATA_DIR": str(tmp_path),
             "CONFIDE_LOG_LEVEL": "WARNING",
         }

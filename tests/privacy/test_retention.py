@@ -169,7 +169,7 @@ async def test_cli_runs_and_shows_status(backend):
         **os.environ,
         "CONFIDE_DATABASE_URL": backend.database_url,
         "CONFIDE_DATA_DIR": str(backend.data_dir),
-        "CONFIDE_SECRET_KEY": "cli-test",
+        "CONFIDE_SECRET_KEY": "cli-test-secret-key-0123456789abcdef",
         "CONFIDE_LOG_LEVEL": "WARNING",
     }
 

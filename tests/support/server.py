@@ -67,7 +67,7 @@ def cluster_env(database_url: str, redis_url: str, **extra: str) -> dict[str, st
     return {
         "CONFIDE_DATABASE_URL": database_url,
         "CONFIDE_REDIS_URL": redis_url,
-        "CONFIDE_SECRET_KEY": "shared-secret-of-the-cluster",
+        "CONFIDE_SECRET_KEY": "shared-secret-key-of-the-test-cluster",
         "CONFIDE_LOG_LEVEL": "WARNING",
         "CONFIDE_RETENTION_JOB_ENABLED": "false",
         **extra,
