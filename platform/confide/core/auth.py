@@ -75,7 +75,8 @@ async def current_user(principal: Annotated[Principal, Depends(current_principal
 
 
 async def active_user(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
-    """A user whose account is not restricted (Art. 18): restricted accounts may only read and export."""
+    """A user whose account is not restricted (Art. 18): a restricted account may read, export and correct
+    its profile (those routes take `current_user`), but change nothing else."""
     if principal.status != "active":
         raise AccountRestricted("Your account is restricted; lift the restriction to make changes.")
     return principal
