@@ -230,6 +230,11 @@ class Settings(BaseSettings):
     )
     hosting_provider: str = "Microsoft Ireland Operations Limited (Microsoft Azure)"
     hosting_location: str = "EU (Azure region West Europe, Netherlands)"
+    hosting_safeguard: str = Field(
+        default="Processing in the EU; Standard contractual clauses, Art. 46(2)(c) GDPR, for any access from outside the EU/EEA",
+        min_length=1,
+        description="The hosting provider's transfer safeguard, listed in the sub-processor register (policy III.4).",
+    )
     cdn_provider: str = Field(
         default="Microsoft Corporation (Microsoft Azure CDN), One Microsoft Way, Redmond, WA 98052-6399, USA",
         description="The CDN in front of the platform (policy X), listed in the sub-processor register; empty: no CDN, no entry.",
@@ -239,15 +244,23 @@ class Settings(BaseSettings):
     mail_provider_name: str | None = Field(
         default=None, description="Who runs SMTP_HOST, named among the recipients of the privacy notice; default: the operator of that host, unnamed."
     )
-    mail_provider_location: str | None = Field(default=None, description="Where the mail provider processes; default: not stated.")
-    mail_provider_safeguard: str | None = Field(default=None, description="The mail provider's transfer safeguard; default: not stated.")
+    mail_provider_location: str | None = Field(default=None, description="Where the mail provider processes; default: not stated (with SMTP_HOST set, a warning at start-up).")
+    mail_provider_safeguard: str | None = Field(default=None, description="The mail provider's transfer safeguard; default: not stated (with SMTP_HOST set, a warning at start-up).")
     crm_provider_name: str | None = Field(
         default=None,
         description="The CRM into which the platform operator copies the enquiries of people interested in its products (contact messages), "
         "named among the recipients of the privacy notice (policy III.4). Confide sends nothing there itself; default: no CRM.",
     )
-    crm_provider_location: str | None = Field(default=None, description="Where the CRM provider processes; default: not stated.")
-    crm_provider_safeguard: str | None = Field(default=None, description="The CRM provider's transfer safeguard; default: not stated.")
+    crm_provider_location: str | None = Field(default=None, description="Where the CRM provider processes; default: not stated (with a CRM named, a warning at start-up).")
+    crm_provider_safeguard: str | None = Field(default=None, description="The CRM provider's transfer safeguard; default: not stated (with a CRM named, a warning at start-up).")
+    monitoring_provider: str | None = Field(
+        default=None,
+        description="The monitoring service or log sink that receives the platform's telemetry (the /metrics figures and the JSON logs, "
+        "neither with personal data), e.g. `Microsoft Corporation (Azure Monitor)` (policy XI), named in the privacy notice's telemetry "
+        "and among its recipients; default: none named.",
+    )
+    monitoring_location: str | None = Field(default=None, description="Where the monitoring provider processes; default: not stated (a warning at start-up).")
+    monitoring_safeguard: str | None = Field(default=None, description="The monitoring provider's transfer safeguard; default: not stated (a warning at start-up).")
     llm_provider_name: str | None = Field(default=None, description="Who runs OPENAI_BASE_URL; default: derived from its host name.")
     llm_provider_location: str | None = Field(
         default=None,

@@ -15,11 +15,93 @@ LANGUAGE_COOKIE = "lang"
 WIDGET_STORAGE_KEY = "confide:widget:<widget key>"
 TELEMETRY_PURPOSES = ["Troubleshooting", "Log analysis", "Infrastructure monitoring", "Application monitoring", "Resource optimisation"]
 
+NOTICE_ROUTE = "/v1/privacy/notice"  # privacy/routes.py; mails and consent texts refer to it (policy IX.1)
+MAINTENANCE = "IT service providers for maintenance and support purposes"
+OTHER_PROCESSORS = "Other processors contracted to provide and improve our platform"
+# Policy IV's categories of recipients, by the kind of a register entry or of a controller recipient. A kind not
+# named here (a register from CONFIDE_SUBPROCESSORS_JSON may use any) is one of the "other processors".
 RECIPIENT_CATEGORIES = {
     "hosting": "Hosting service providers",
     "cdn": "Provider of the CDN",
     "llm": "Providers of tools that are connected to the platform by customers",
+    "monitoring": MAINTENANCE,
+    "maintenance": MAINTENANCE,
+    "support": MAINTENANCE,
+    "mail": "Mail delivery provider",
+    "crm": "Customer relationship management (CRM) provider",
 }
+
+
+def recipient_category(kind: str) -> str:
+    return RECIPIENT_CATEGORIES.get(kind, f"{OTHER_PROCESSORS} ({kind})")
+
+
+def privacy_notice_url(settings: Settings) -> str:
+    return f"{settings.public_base_url}{NOTICE_ROUTE}"
+
+
+def _stated(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+def monitoring_recipient(settings: Settings) -> dict[str, str] | None:
+    """The monitoring service or log sink the operator names (policy XI: Microsoft Azure Monitor); None when none is named."""
+    name = _stated(settings.monitoring_provider)
+    if name is None:
+        return None
+    return {
+        "kind": "monitoring",
+        "name": name,
+        "purpose": "Receiving the platform's telemetry (metrics and application logs, without personal data) for troubleshooting, log "
+        "analysis and monitoring (policy XI)",
+        "location": _stated(settings.monitoring_location) or NOT_STATED,
+        "transfer_safeguard": _stated(settings.monitoring_safeguard) or NOT_STATED,
+    }
+
+
+def controller_recipients(settings: Settings) -> list[dict[str, str]]:
+    """Recipients of the platform's own data (ours, not tenants'): the mail provider, a CRM, the monitoring service."""
+    recipients = []
+    if settings.smtp_host:
+        recipients.append(
+            {
+                "kind": "mail",
+                "name": _stated(settings.mail_provider_name) or f"The operator of the mail server at {settings.smtp_host}",
+                "purpose": "Delivering the platform's mails (confirmations, password resets, invitations, newsletters)",
+                "location": _stated(settings.mail_provider_location) or NOT_STATED,
+                "transfer_safeguard": _stated(settings.mail_provider_safeguard) or NOT_STATED,
+            }
+        )
+    if _stated(settings.crm_provider_name):
+        recipients.append(
+            {
+                "kind": "crm",
+                "name": _stated(settings.crm_provider_name) or "",
+                "purpose": "Following up people who contact us with an interest in our products and services: their name, email "
+                "address and message, copied from the contact form",
+                "location": _stated(settings.crm_provider_location) or NOT_STATED,
+                "transfer_safeguard": _stated(settings.crm_provider_safeguard) or NOT_STATED,
+            }
+        )
+    monitoring = monitoring_recipient(settings)
+    if monitoring is not None:
+        recipients.append(monitoring)
+    return recipients
+
+
+_UNSTATED_SETTINGS = {"mail": "CONFIDE_MAIL_PROVIDER", "crm": "CONFIDE_CRM_PROVIDER", "monitoring": "CONFIDE_MONITORING"}
+
+
+def unstated_recipients(settings: Settings) -> dict[str, list[str]]:
+    """Per configured controller recipient whose location or transfer safeguard the notice says is not stated (policy
+    III.4 promises a safeguard for every recipient outside the EU/EEA): the settings the operator still has to give."""
+    unstated: dict[str, list[str]] = {}
+    for recipient in controller_recipients(settings):
+        prefix = _UNSTATED_SETTINGS[recipient["kind"]]
+        missing = [f"{prefix}_{field}" for field, key in (("LOCATION", "location"), ("SAFEGUARD", "transfer_safeguard")) if recipient[key] == NOT_STATED]
+        if missing:
+            unstated[recipient["kind"]] = missing
+    return unstated
 
 
 def rights(settings: Settings) -> list[dict[str, str]]:
@@ -88,15 +170,23 @@ def telemetry(settings: Settings) -> dict[str, Any]:
     tools = ["Structured application logs (JSON) without personal data: no IP addresses, email addresses or message text"]
     if settings.metrics_enabled:
         tools.insert(0, "Prometheus metrics at GET /metrics: requests counted and timed per method, route template and status; process figures")
+    monitoring = monitoring_recipient(settings)
+    if monitoring is not None:
+        tools.append(f"{monitoring['name']}: the monitoring service that receives these metrics and logs")
+    kept = (
+        f"{monitoring['name']}, which receives them, keeps them as long as the platform operator configures it"
+        if monitoring is not None
+        else "a monitoring system that collects them keeps them as long as the platform operator configures it"
+    )
     return {
         "tools": tools,
+        "monitoring_provider": monitoring,
         "purposes": TELEMETRY_PURPOSES,
         "personal_data": False,
         "data": "Counts and durations per route template, status codes, process and memory figures; never a path with ids, "
         "a query string, an address or a user.",
         "legal_basis": "Art. 6(1)(f) GDPR",
-        "retention": "Metrics are counters in the memory of each API process and start again from zero when it restarts; "
-        "a monitoring system that collects them keeps them as long as the platform operator configures it.",
+        "retention": f"Metrics are counters in the memory of each API process and start again from zero when it restarts; {kept}.",
         "objection": f"By email to {settings.telemetry_contact_email}; every other right about telemetry too.",
     }
 
@@ -133,35 +223,14 @@ def browser_storage(settings: Settings) -> list[dict[str, Any]]:
 
 def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[str, Any]:
     controller_tables = sorted((r for r in REGISTRY.values() if r.holder == Holder.CONTROLLER), key=lambda r: r.table)
-    kinds = list(dict.fromkeys(e.kind for e in register.entries))
-    recipient_categories = [RECIPIENT_CATEGORIES.get(k, f"Providers of {k} services") for k in kinds]
+    recipients = controller_recipients(settings)
+    # Only the categories of recipients there are: from the register's entries and the controller recipients configured.
+    categories = [recipient_category(e.kind) for e in register.entries]
     # A member's profile is shown to the other members (and API keys) of each tenant the member belongs to: the business
     # decides who may work in it, so it sees who does (GET …/members).
-    recipient_categories.append("The organisations (tenants) you are a member of: your names, pseudonym and email address, to their members and API integrations")
-    controller_recipients = []
-    if settings.smtp_host:
-        recipient_categories.append("Mail delivery provider")
-        controller_recipients.append(
-            {
-                "kind": "mail",
-                "name": settings.mail_provider_name or f"The operator of the mail server at {settings.smtp_host}",
-                "purpose": "Delivering the platform's mails (confirmations, password resets, invitations, newsletters)",
-                "location": settings.mail_provider_location or NOT_STATED,
-                "transfer_safeguard": settings.mail_provider_safeguard or NOT_STATED,
-            }
-        )
-    if settings.crm_provider_name:
-        recipient_categories.append("Customer relationship management (CRM) provider")
-        controller_recipients.append(
-            {
-                "kind": "crm",
-                "name": settings.crm_provider_name,
-                "purpose": "Following up people who contact us with an interest in our products and services: their name, email "
-                "address and message, copied from the contact form",
-                "location": settings.crm_provider_location or NOT_STATED,
-                "transfer_safeguard": settings.crm_provider_safeguard or NOT_STATED,
-            }
-        )
+    categories.append("The organisations (tenants) you are a member of: your names, pseudonym and email address, to their members and API integrations")
+    categories.extend(recipient_category(r["kind"]) for r in recipients)
+    recipient_categories = list(dict.fromkeys(categories))
     return {
         **controller_details(settings),
         "policy_version": settings.privacy_policy_version,
@@ -178,7 +247,7 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
         "recipients": {
             "categories": recipient_categories,
             "subprocessors": [e.model_dump() for e in register.entries],
-            "controller_recipients": controller_recipients,  # recipients of the platform's own data only (policy IV)
+            "controller_recipients": recipients,  # recipients of the platform's own data only (policy IV)
             "third_country_transfers": "Where a recipient is outside the EU/EEA, transfers rest on appropriate safeguards, "
             "e.g. standard contractual clauses under Art. 46(2)(c) GDPR; each recipient's safeguard is listed.",
         },

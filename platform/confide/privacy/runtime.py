@@ -14,6 +14,7 @@ from confide.privacy.gate import PurposeGate, register_gate
 from confide.privacy.retention import RetentionJob
 from confide.privacy.rights import stop_unlinking
 from confide.privacy.instructions import count_changed_providers, record_legacy_providers
+from confide.privacy.notices import unstated_recipients
 from confide.privacy.subprocessors import register_from_settings, unstated_llm_provider
 from confide.settings import Settings
 from confide.tenants.closure import announce_closed, finish_closures
@@ -67,6 +68,12 @@ async def start_privacy(app: FastAPI, settings: Settings) -> None:
             "the LLM endpoint's provider is not a known one: the privacy notice and the sub-processor register say its "
             "location and transfer safeguard are not stated until %s say them",
             " and ".join(unstated),
+        )
+    for kind, missing in unstated_recipients(settings).items():  # policy III.4: a safeguard for every recipient outside the EU/EEA
+        log.warning(
+            "the %s provider's location or transfer safeguard is not stated: the privacy notice says so until %s say them",
+            kind,
+            " and ".join(missing),
         )
     await _check_llm_authorisations(app.state.sessionmaker, settings)
     gate = PurposeGate.for_app(settings, app.state.sessionmaker)

@@ -99,7 +99,7 @@ def default_entries(settings: Settings) -> list[Subprocessor]:
             kind="hosting",
             purpose="Hosting the platform: servers, database, cache and backups",
             location=settings.hosting_location,
-            transfer_safeguard="Processing in the EU; Standard contractual clauses, Art. 46(2)(c) GDPR, for any access from outside the EU/EEA",
+            transfer_safeguard=settings.hosting_safeguard,
             required=True,
         ),
     ]
