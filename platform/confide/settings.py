@@ -273,8 +273,17 @@ class Settings(BaseSettings):
     instructions_cache_seconds: float = Field(default=2.0, ge=0, description="How long a node trusts its cached copy of a tenant's processing instructions.")
     processing_log_flush_seconds: float = Field(default=1.0, gt=0)
     processing_log_retention_days: int = Field(default=365, ge=1, description="How long a tenant's processing log entries are kept.")
-    newsletter_consent_version: str = Field(default="newsletter-2024-01", description="Version of the newsletter consent text people agree to.")
-    newsletter_consent_text: str = "Yes, send me the Confide newsletter by email. I can withdraw at any time with the link in every newsletter."
+    newsletter_consent_version: str = Field(
+        default="newsletter-2026-12",
+        description="Version of the newsletter consent text people agree to, recorded with each consent step; give a new one whenever the text changes.",
+    )
+    newsletter_consent_text: str = Field(
+        default="Yes, send me the Confide newsletter by email. I can withdraw at any time with the link in every newsletter. "
+        "How my data is processed for it is explained in the privacy notice.",
+        min_length=1,
+        description="The newsletter consent text (policy IX.1: it refers to the privacy notice, whose address the confirmation mail "
+        "gives); change newsletter_consent_version with it.",
+    )
     contact_consent_version: str = "contact-2024-01"
     contact_retention_days: int = Field(default=0, ge=0, description="Days a concluded contact message is kept; 0: deleted by the next retention run after the conversation ended (policy VIII.4).")
     contact_max_open_days: int = Field(

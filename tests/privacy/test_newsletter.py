@@ -87,7 +87,7 @@ async def test_double_opt_in_from_registration_to_unsubscribe_link(app, factory,
     records = await consent_records(app, user.id)
     assert [(r.action, r.channel) for r in records] == [("requested", "registration"), ("confirmed", "confirmation-mail"), ("withdrawn", "unsubscribe-link")]
     assert [r.ip_prefix for r in records] == ["127.0.0.0/24", "203.0.113.0/24", "203.0.113.0/24"], "registered via the factory's client"
-    assert all(r.text_version == "newsletter-2024-01" and r.topic == "newsletter" for r in records)
+    assert all(r.text_version == "newsletter-2026-12" and r.topic == "newsletter" for r in records)
 
 
 FORGERIES = [
@@ -113,7 +113,7 @@ async def test_forged_unsubscribe_tokens_are_400_with_their_own_type(client, fac
 async def test_subscribe_and_withdraw_in_the_account(app, client, factory, outbox):
     user = await factory.user()
     r = await client.get("/v1/me/newsletter", headers=user.headers)
-    assert r.json()["status"] == "none" and r.json()["consent_version"] == "newsletter-2024-01"
+    assert r.json()["status"] == "none" and r.json()["consent_version"] == "newsletter-2026-12"
     r = await client.delete("/v1/me/newsletter", headers=user.headers)
     assert r.status_code == 404 and r.json()["type"].endswith("/not-subscribed")
 
@@ -204,7 +204,7 @@ async def test_an_issue_carries_one_click_headers_whose_url_unsubscribes(app, fa
         # What a mail client does: POST the RFC 8058 body to the URL, without cookies or login.
         r = await client.post(one_click_target(issue), **ONE_CLICK_FORM)
         assert r.status_code == 200, r.text
-        assert r.json() == {"status": "none", "consent_version": "newsletter-2024-01", "requested_at": None, "confirmed_at": None}
+        assert r.json() == {"status": "none", "consent_version": "newsletter-2026-12", "requested_at": None, "confirmed_at": None}
         assert (await client.get("/v1/me/newsletter", headers=user.headers)).json()["status"] == "none"
         assert (await client.get("/v1/me", headers=user.headers)).json()["newsletter_opt_in"] is False
 
@@ -326,3 +326,19 @@ async def test_an_issue_the_mail_server_stops_taking_part_way_resumes_for_the_re
         r = await client.post("/v1/admin/newsletter", json={"subject": "Nobody", "body": "News."}, headers=OPERATOR)
         assert r.status_code == 503 and r.json()["type"].endswith("/service-unavailable"), r.text
         assert not any(relay.received(u.email, "Nobody") for u in users)
+
+
+async def test_the_consent_and_its_confirmation_mail_refer_to_the_privacy_notice(app, client, factory, outbox):
+    """Policy IX.1: on consent "reference is made to this privacy policy". Neither the consent text nor the mail said
+    where it is; the mail now gives the notice's address and version, and the notice states the one it refers to."""
+    notice = (await client.get("/v1/privacy/notice")).json()
+    settings = app.state.settings
+    url = f"{settings.public_base_url}/v1/privacy/notice"
+    assert notice["url"] == url and notice["newsletter"]["privacy_notice"] == url
+    assert "privacy notice" in notice["newsletter"]["consent_text"]
+    assert notice["newsletter"]["consent_version"] != "newsletter-2024-01", "a changed text is a new version"
+    user = await factory.user(newsletter_opt_in=True)
+    [confirmation] = [m for m in outbox.messages_to(user.email) if m["Subject"] == "Confirm your newsletter subscription"]
+    text = confirmation.get_payload(decode=True).decode()
+    assert notice["newsletter"]["consent_text"] in text
+    assert f"privacy notice (version {notice['policy_version']}) at {url}" in text

@@ -25,6 +25,7 @@ from confide.core.mail import MailKind
 from confide.core.security import hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.models import ConsentRecord, NewsletterSubscription
+from confide.privacy.notices import privacy_notice_url
 
 TOPIC = "newsletter"
 CONFIRM_PREFIX = "cfn_"
@@ -141,6 +142,8 @@ async def request_newsletter(session: AsyncSession, services: Services, *, user:
         "Confirm your newsletter subscription",
         f"Hello {user.pseudonym},\n\nyou (or someone with your address) asked for the Confide newsletter:\n\n"
         f"  \"{settings.newsletter_consent_text}\"\n\n"
+        f"How we process your data for the newsletter, and your rights: our privacy notice (version {settings.privacy_policy_version}) "
+        f"at {privacy_notice_url(settings)}\n\n"
         f"To confirm, POST this token to /v1/newsletter/confirm or open {settings.public_base_url}{CONFIRM_PAGE}#token={token}\n\n"
         f"{token}\n\nIt expires in {settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail: "
         "without confirmation you will get no newsletter.\n",

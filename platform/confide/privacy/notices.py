@@ -234,6 +234,7 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
     return {
         **controller_details(settings),
         "policy_version": settings.privacy_policy_version,
+        "url": privacy_notice_url(settings),
         "processing": [
             {
                 "data": r.table,
@@ -283,6 +284,7 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
         "newsletter": {
             "consent_text": settings.newsletter_consent_text,
             "consent_version": settings.newsletter_consent_version,
+            "privacy_notice": privacy_notice_url(settings),  # policy IX.1: the consent refers to this notice
             "data": ["email address", "pseudonym", "the network prefix (/24 or /48) and channel of each consent step, as proof (Art. 7(1) GDPR)"],
             "double_opt_in": True,
         },
