@@ -268,6 +268,50 @@ async def test_reading_the_inbox_is_operator_review(app, client, shop):
         assert r.status_code == 403 and r.json()["type"].endswith("/purpose-not-instructed"), (path, r.text)
 
 
+async def test_acting_on_the_inbox_is_operator_review_too(app, client, shop):
+    """Tags, assignee, close and reopen, one by one or in bulk, act on the conversation as the operator
+    websocket does: with operator review off each is refused and nothing changes; with it on, each is logged
+    against the conversation's visitor."""
+    t, h = shop["tenant_id"], shop["owner"].headers
+    base = f"/v1/tenants/{t}/conversations"
+    conversation = await make_conversation(app, t, shop["avatar_id"])
+    assert (await client.post(f"{base}/{conversation}/tags", json={"tags": ["kept"]}, headers=h)).status_code == 200
+    assert (await client.post(f"{base}/{conversation}/assign", json={"assignee_id": "me"}, headers=h)).status_code == 200
+    visitor_id = (await client.get(f"{base}/{conversation}", headers=h)).json()["visitor_id"]
+    await app.state.purpose_gate.flush()
+    r = await client.get(f"/v1/tenants/{t}/privacy/processing-log", params={"purpose": "operator_review", "subject_ref": visitor_id}, headers=h)
+    assert r.status_code == 200 and len(r.json()["items"]) >= 3, r.text  # tag, assign, read
+
+    r = await client.post(f"/v1/tenants/{t}/privacy/instructions", json={"purposes": {"operator_review": False}}, headers=h)
+    assert r.status_code in (200, 201), r.text
+    app.state.purpose_gate.invalidate(t)
+    await app.state.purpose_gate.flush()
+    logged = len((await client.get(f"/v1/tenants/{t}/privacy/processing-log", params={"purpose": "operator_review"}, headers=h)).json()["items"])
+    attempts = [
+        ("post", f"{base}/{conversation}/tags", {"tags": ["new"]}),
+        ("delete", f"{base}/{conversation}/tags/kept", None),
+        ("post", f"{base}/{conversation}/assign", {"assignee_id": "me"}),
+        ("post", f"{base}/{conversation}/unassign", None),
+        ("post", f"{base}/{conversation}/close", None),
+        ("post", f"{base}/{conversation}/reopen", None),
+        *(("post", f"{base}/bulk", {"action": action, "conversation_ids": [conversation], **extra})
+          for action, extra in (("tag", {"tags": ["new"]}), ("untag", {"tags": ["kept"]}), ("unassign", {}), ("close", {}), ("reopen", {}))),
+    ]
+    for method, url, body in attempts:
+        r = await client.request(method, url, json=body, headers=h)
+        assert r.status_code == 403 and r.json()["type"].endswith("/purpose-not-instructed"), (method, url, body, r.text)
+        assert visitor_id not in r.text, "a refusal shows none of the conversation"
+
+    r = await client.post(f"/v1/tenants/{t}/privacy/instructions", json={"purposes": {"operator_review": True}}, headers=h)
+    assert r.status_code in (200, 201), r.text
+    app.state.purpose_gate.invalidate(t)
+    after = (await client.get(f"{base}/{conversation}", headers=h)).json()
+    assert after["tags"] == ["kept"] and after["assignee_id"] == shop["owner"].id and after["status"] != "closed", after
+    await app.state.purpose_gate.flush()
+    entries = (await client.get(f"/v1/tenants/{t}/privacy/processing-log", params={"purpose": "operator_review"}, headers=h)).json()["items"]
+    assert len(entries) == logged + 1, "only the read just now was logged: the refused actions processed nothing"
+
+
 @pytest.mark.parametrize("q", ['"refund"', "refund OR order", "NEAR(refund order)", "o'brien*", "-refund", "a*b", "ü*", "(x) & y | !z", "refund:*", "\\\\x", "col:refund", "^refund", "'; DROP TABLE chat_message; --"])
 async def test_search_syntax_of_either_database_is_just_text(app, client, shop, q):
     await make_conversation(app, shop["tenant_id"], shop["avatar_id"], messages=("refund order o'brien",))

@@ -43,6 +43,9 @@ ME = "me"
 # subquery (999 of them answered 500 on SQLite), and a conversation carries at most MAX_TAGS tags anyway.
 MAX_FILTER_ITEMS = MAX_TAGS
 # Every write on one conversation refuses an erased one (only its anonymous stub is left).
+# Tags, assignee, close and reopen act on a conversation's data as the operator websocket does: operator review.
+REVIEW = (" Acting on a conversation is operator review: refused (403 `purpose-not-instructed`, nothing changed) when the tenant's "
+          "instructions do not allow it, and recorded in the processing log.")
 ERASED_CONFLICT = {409: {"description": "The conversation's data was erased (`conversation-erased`)."}}
 
 
@@ -208,12 +211,13 @@ async def list_tags(
     "/conversations/{conversation_id}/tags",
     response_model=ConversationOut,
     summary="Tag a conversation",
-    description=f"Adds the tags; tags it already carries stay. At most {MAX_TAGS} tags per conversation.",
+    description=f"Adds the tags; tags it already carries stay. At most {MAX_TAGS} tags per conversation." + REVIEW,
     responses=ERASED_CONFLICT,
 )
-async def tag_conversation(conversation_id: str, body: TagsIn, ctx: Operator, session: SessionDep) -> ConversationOut:
+async def tag_conversation(conversation_id: str, body: TagsIn, ctx: Operator, session: SessionDep, gate: PurposeGateDep) -> ConversationOut:
     tags = [check_tag(t, f"body.tags.{i}") for i, t in enumerate(body.tags)]
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
+    await _review(session, gate, ctx, conversation)
     try:
         await inbox.add_tags(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id, tags=tags, actor=ctx.actor)
     except ValueError as exc:
@@ -227,12 +231,15 @@ async def tag_conversation(conversation_id: str, body: TagsIn, ctx: Operator, se
     response_model=ConversationOut,
     summary="Remove a tag from a conversation (idempotent)",
     description="Owners, admins and operators (`chats:operate`). A tag the conversation does not carry changes nothing and answers the conversation "
-    "all the same; one that is not a valid tag answers 422 on `path.tag`. Tags are not activity: `updated_at` stays.",
+    "all the same; one that is not a valid tag answers 422 on `path.tag`. Tags are not activity: `updated_at` stays." + REVIEW,
     responses=ERASED_CONFLICT,
 )
-async def untag_conversation(conversation_id: str, ctx: Operator, session: SessionDep, tag: str = Path(max_length=64)) -> ConversationOut:
+async def untag_conversation(
+    conversation_id: str, ctx: Operator, session: SessionDep, gate: PurposeGateDep, tag: str = Path(max_length=64)
+) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     check_tag(tag, "path.tag")
+    await _review(session, gate, ctx, conversation)
     await inbox.remove_tags(session, tenant_id=ctx.tenant_id, conversation_id=conversation.id, tags=[tag])
     await session.commit()
     return await _one_out(session, ctx, conversation)
@@ -253,12 +260,15 @@ async def _assignee(session: SessionDep, ctx: TenantContext, value: str, field: 
     summary="Assign a conversation to a member who may operate chats",
     description="`assignee_id` names the member by its member id (`mem_…`, as in `GET …/members`), its user id (`usr_…`) "
     "or `me` (the signed-in user). The conversation's `assignee_id` is always the member's user id. An id that is no "
-    "member of this tenant with chats:operate (including another tenant's member or user) answers 422 on `body.assignee_id`.",
+    "member of this tenant with chats:operate (including another tenant's member or user) answers 422 on `body.assignee_id`." + REVIEW,
     responses=ERASED_CONFLICT,
 )
-async def assign_conversation(conversation_id: str, body: AssignIn, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
+async def assign_conversation(
+    conversation_id: str, body: AssignIn, ctx: Operator, session: SessionDep, gate: PurposeGateDep, request: Request
+) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     user_id = await _assignee(session, ctx, body.assignee_id, "body.assignee_id")
+    await _review(session, gate, ctx, conversation)
     if await inbox.set_assignee(session, conversation=conversation, assignee_id=user_id):
         await session.commit()
         await _runtime(request).publish(channels.operators(ctx.tenant_id), queue_update(conversation))
@@ -271,22 +281,31 @@ async def assign_conversation(conversation_id: str, body: AssignIn, ctx: Operato
     summary="Unassign a conversation",
     description="Owners, admins and operators (`chats:operate`). Any of them may unassign a conversation, whoever "
     "holds it; its status stays as it is (an operator's live chat is not handed back), and every operator of the tenant sees the change in their "
-    "queue. One without an assignee changes nothing; assignment is not activity, so `updated_at` stays.",
+    "queue. One without an assignee changes nothing; assignment is not activity, so `updated_at` stays." + REVIEW,
     responses=ERASED_CONFLICT,
 )
-async def unassign_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
+async def unassign_conversation(conversation_id: str, ctx: Operator, session: SessionDep, gate: PurposeGateDep, request: Request) -> ConversationOut:
     conversation = ensure_not_erased(await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
+    await _review(session, gate, ctx, conversation)
     if await inbox.set_assignee(session, conversation=conversation, assignee_id=None):
         await session.commit()
         await _runtime(request).publish(channels.operators(ctx.tenant_id), queue_update(conversation))
     return await _one_out(session, ctx, conversation)
 
 
+async def _review(session: SessionDep, gate: PurposeGateDep, ctx: TenantContext, conversation: Conversation) -> None:
+    """Acting on a conversation (tags, assignee, close, reopen) is operator review, as on the operator websocket:
+    refused (403 `purpose-not-instructed`) before anything changes when the tenant's instructions do not allow it,
+    and recorded in the processing log."""
+    await gate.authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=ctx.actor, subject_ref=conversation.visitor_id)
+
+
 def _operator_id(ctx: TenantContext) -> str | None:
     return ctx.principal.id if ctx.principal.kind == "user" else None
 
 
-async def _transition(request: Request, session: SessionDep, ctx: TenantContext, conversation_id: str, action: str) -> ConversationOut:
+async def _transition(request: Request, session: SessionDep, gate: PurposeGateDep, ctx: TenantContext, conversation_id: str, action: str) -> ConversationOut:
+    await _review(session, gate, ctx, await get_for_tenant(session, ctx, Conversation, conversation_id, "conversation"))
     await check_sender_now(session)  # the runtime writes in a session of its own
     done = await transitions.apply(_runtime(request), tenant_id=ctx.tenant_id, conversation_id=conversation_id, action=action, operator_id=_operator_id(ctx))
     return await _one_out(session, ctx, done.conversation)
@@ -297,11 +316,11 @@ async def _transition(request: Request, session: SessionDep, ctx: TenantContext,
     response_model=ConversationOut,
     summary="Close a conversation",
     description="As an operator closing it on the websocket: a `closed` event in the conversation, which the visitor sees. "
-    "409 invalid-transition when it is closed already.",
+    "409 invalid-transition when it is closed already." + REVIEW,
     responses={409: {"description": "Already closed, or the conversation's data was erased (`invalid-transition`)."}},
 )
-async def close_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
-    return await _transition(request, session, ctx, conversation_id, "close")
+async def close_conversation(conversation_id: str, ctx: Operator, session: SessionDep, gate: PurposeGateDep, request: Request) -> ConversationOut:
+    return await _transition(request, session, gate, ctx, conversation_id, "close")
 
 
 @router.post(
@@ -310,11 +329,11 @@ async def close_conversation(conversation_id: str, ctx: Operator, session: Sessi
     summary="Reopen a closed conversation (the avatar answers again)",
     description="Owners, admins and operators (`chats:operate`). Adds a `reopened` event that the visitor and every "
     "operator see, and puts the conversation back with the avatar (`status` `avatar`), unassigned. Only a closed conversation can be reopened. Where "
-    "the tenant's instructions do not store transcripts, its earlier messages were deleted when it closed and do not come back.",
+    "the tenant's instructions do not store transcripts, its earlier messages were deleted when it closed and do not come back." + REVIEW,
     responses={409: {"description": "Not closed, or the conversation's data was erased (`invalid-transition`)."}},
 )
-async def reopen_conversation(conversation_id: str, ctx: Operator, session: SessionDep, request: Request) -> ConversationOut:
-    return await _transition(request, session, ctx, conversation_id, "reopen")
+async def reopen_conversation(conversation_id: str, ctx: Operator, session: SessionDep, gate: PurposeGateDep, request: Request) -> ConversationOut:
+    return await _transition(request, session, gate, ctx, conversation_id, "reopen")
 
 
 def _accepted(erasure: ErasureRequest, conversation_id: str, created: bool) -> ErasureAcceptedOut:
@@ -366,10 +385,10 @@ async def delete_conversation(
     summary="Act on up to 200 conversations at once",
     description="One result per distinct id, in the order given. An id that is not a conversation of this tenant is reported "
     "`not_found` and nothing is done with it. `tag`/`untag` need `tags`, `assign` needs `assignee_id` (a member id, a user id or `me`, as for one conversation). "
-    "`delete` needs the permission data:erase and queues an erasure request per conversation (outcome `accepted`).",
+    "`delete` needs the permission data:erase and queues an erasure request per conversation (outcome `accepted`)." + REVIEW,
     openapi_extra=more_forbidden("for `delete`, a role without the permission `data:erase` (`permission-denied`)"),
 )
-async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: ServicesDep, request: Request) -> BulkOut:
+async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: ServicesDep, gate: PurposeGateDep, request: Request) -> BulkOut:
     ids: Sequence[str] = list(dict.fromkeys(body.conversation_ids))
     if body.action in ("tag", "untag"):
         if not body.tags:
@@ -387,6 +406,10 @@ async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: Servi
         raise PermissionDenied(Permission.DATA_ERASE.value)
 
     results: dict[str, BulkResult] = {}
+    if body.action != "delete":  # erasure is the tenant's instruction itself; every other action is operator review
+        for conversation in (await inbox.conversations_by_id(session, tenant_id=ctx.tenant_id, conversation_ids=ids)).values():
+            if conversation.status != ERASED:
+                await _review(session, gate, ctx, conversation)
     if body.action in ("close", "reopen"):
         await check_sender_now(session)  # the runtime writes in a session of its own
         runtime = _runtime(request)
