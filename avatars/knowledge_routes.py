@@ -280,6 +280,7 @@ def _document_out(document: KnowledgeDocument, detail: bool = False) -> Document
     "all (413), and the live version keeps its own copy until the next publish.",
     openapi_extra=_UPLOAD_BODY,
     responses={
+        400: {"description": "A multipart body that cannot be read (no or a wrong boundary, more than one file): problem type `bad-request`."},
         409: {"description": f"The avatar holds {store.MAX_DOCUMENTS} documents already, the most it may (problem type `conflict`)."},
         413: {"description": "Too large"},
         415: {"description": "Not plain text or Markdown"},

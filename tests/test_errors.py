@@ -49,6 +49,17 @@ async def test_invalid_json_is_a_problem(client):
     assert error["message"].startswith("The body is not valid JSON at character 1")
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"), [(b'{"email": "\xff"}', "it is not UTF-8 text"), (b"[" * 5000 + b"]" * 5000, "it is nested too deeply")]
+)
+async def test_a_json_body_that_cannot_be_decoded_is_invalid_json_too(client, content, reason):
+    """Not UTF-8, or nested past the decoder's depth: the same 422 on `body` as any other invalid JSON, not
+    the framework's bare 400 "error parsing the body" that no route documents."""
+    r = await client.post("/v1/auth/login", content=content, headers={"content-type": "application/json"})
+    body = assert_problem(r, 422, "validation-error")
+    assert body["errors"] == [{"field": "body", "message": f"The body is not valid JSON: {reason}", "type": "json_invalid"}]
+
+
 async def test_a_validators_own_message_is_passed_on_as_written(client, factory):
     user = await factory.user()
     r = await client.patch("/v1/me", json={"phone": "not a phone"}, headers=user.headers)

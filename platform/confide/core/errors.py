@@ -174,6 +174,18 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _unreadable_json(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI's "error parsing the body" (400) was a JSON body it could not decode, which is invalid JSON
+    like any other (422 on `body`); None for anything else (an unreadable multipart form stays a 400)."""
+    if exc.status_code != 400 or exc.detail != "There was an error parsing the body":
+        return None
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc.__cause__, RecursionError):
+        return "it is nested too deeply"
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc.body(request.url.path), exc.headers)
@@ -192,6 +204,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(body)
 
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        reason = _unreadable_json(exc)
+        if reason is not None:  # a JSON body FastAPI could not decode: the same 422 as any other invalid JSON body
+            return await on_validation(request, RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason, "ctx": {"error": reason}}]))
         slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         body = {"type": problem_type(slug), "title": title, "status": exc.status_code, "detail": detail, "instance": request.url.path}
