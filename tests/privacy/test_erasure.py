@@ -698,7 +698,7 @@ async def test_after_a_key_rotation_the_ledger_still_knows_who_was_erased(app, c
     def worker(keys: Settings) -> ErasureWorker:
         return ErasureWorker(app.state.engine, app.state.sessionmaker, settings=keys, broker=app.state.services.broker)
 
-    dropped, rotated = keyed(secret_key="rotated"), keyed(secret_key="rotated", previous_secret_keys=f"an-older-one,{settings.resolved_secret_key}")
+    dropped, rotated = keyed(secret_key="rotated-" + "r" * 32), keyed(secret_key="rotated-" + "r" * 32, previous_secret_keys=f"an-older-one,{settings.resolved_secret_key}")
     await worker(dropped).sweep_ledger()
     assert "restored words" in [m.text for m in await messages_of(app, restored)], "the old key dropped: the ledger has forgotten"
     await worker(rotated).sweep_ledger()
