@@ -1,7 +1,8 @@
 """Platform-operator routes under /v1/admin (X-Operator-Token): the retention job's runs, contact
 messages (staff answer and conclude them), sending a newsletter issue, retrying a failed tenant closure, and
 carrying out a platform user's data-rights request sent by email to the controller (export, erasure,
-restriction; privacy policy III.6 and VII.5).
+restriction; privacy policy III.6 and VII.5), and those of a contact-form sender (export, objection) and of a
+newsletter subscriber (withdrawal of consent).
 
 The account is named by its email address, in the JSON body: that is what the operator has (the request
 came from it), a user id would first need a look-up, and in the body it stays out of URLs and the logs of
@@ -16,7 +17,8 @@ from fastapi.responses import JSONResponse
 
 from confide.accounts.routes import profile_of
 from confide.accounts.schemas import Profile
-from confide.accounts.service import correct_profile
+from confide.accounts.service import correct_profile, find_user_by_email
+from confide.core.clock import utcnow
 from confide.core.db import SessionDep
 from confide.core.errors import Conflict
 from confide.core.schemas import Cursor, Limit, Page, paginate
@@ -28,7 +30,24 @@ from confide.privacy.operators import OperatorDep
 from confide.privacy.retention import RUN_HISTORY_DAYS, recent_runs, run_retention
 from confide.privacy.erasure import wake_erasure_worker
 from confide.privacy.me_routes import export_download, objection_out
-from confide.privacy.schemas import AccountObjection, AccountRectification, AccountRequest, ContactObjectionOut, ContactOut, ContactSender, ErasureReceipt, NewsletterIssue, NewsletterSent, ObjectionOut, RestrictionOut, RetentionRunOut
+from confide.privacy.notices import contact_sender_information
+from confide.privacy.schemas import (
+    AccountObjection,
+    AccountRectification,
+    AccountRequest,
+    ContactObjectionOut,
+    ContactOut,
+    ContactSender,
+    ContactSenderExport,
+    ErasureReceipt,
+    NewsletterIssue,
+    NewsletterSent,
+    NewsletterSubscriber,
+    NewsletterWithdrawalOut,
+    ObjectionOut,
+    RestrictionOut,
+    RetentionRunOut,
+)
 from confide.tenants.closure import CLOSING, announce_closed, closures_query, retry_failed_closure
 from confide.tenants.models import TenantClosure
 from confide.tenants.schemas import TenantClosureOut
@@ -130,6 +149,44 @@ async def object_for_contact_sender(body: ContactSender, _: OperatorDep, session
     deleted, _ = await contact.erase_contacts(session, services.settings.resolved_outbox_dir, emails=[body.email])
     await session.commit()
     return ContactObjectionOut(deleted=deleted, detail="The sender's contact messages and the details in them are deleted.")
+
+
+@router.post(
+    "/contact-messages/export",
+    response_model=ContactSenderExport,
+    summary="Everything held about a contact sender, on their request by email or in writing (Art. 15 and 20)",
+    description="Platform operators only, once they have verified the request (policy III.6: every right may be addressed by email). "
+    "Every stored contact message from `email` (case is ignored), oldest first, with its name, text, consent version and dates, and what "
+    "Art. 15 asks beside them (purpose, legal basis, retention, recipients, rights), to send to the sender; no account is needed. "
+    "`contact_messages` is empty when none is held (deleted after an objection or at the end of the retention period, or never "
+    "received), which is no error. A POST so that the address stays out of the URL; it changes nothing.",
+)
+async def export_contact_sender(body: ContactSender, _: OperatorDep, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> ContactSenderExport:
+    messages = await contact.contacts_of(session, email=body.email)
+    return ContactSenderExport(
+        email=body.email.strip().lower(),
+        generated_at=utcnow(),
+        contact_messages=[ContactOut.model_validate(m) for m in messages],
+        information=contact_sender_information(services.settings, gate.register),
+    )
+
+
+@router.post(
+    "/newsletter/withdrawal",
+    response_model=NewsletterWithdrawalOut,
+    summary="Withdraw a subscriber's newsletter consent, on their request by email or in writing (Art. 7(3))",
+    description="Platform operators only, once they have verified the request. Withdraws only the newsletter consent of the account "
+    "whose email address is `email` (confirmed or still unconfirmed after registration), as the unsubscribe link does: the pending or "
+    "active subscription ends, and a consent record with the channel `operator-email-request` and the current consent version keeps "
+    "the proof; nothing else changes (unlike `POST /v1/admin/accounts/objection`, which also deletes contact messages). Idempotent: "
+    "an address that is not subscribed, was unsubscribed before, or has no account answers 200 with `withdrawn: false`.",
+)
+async def withdraw_newsletter_for_subscriber(body: NewsletterSubscriber, _: OperatorDep, session: SessionDep, services: ServicesDep) -> NewsletterWithdrawalOut:
+    user = await find_user_by_email(session, body.email)
+    withdrawn = user is not None and await consent.withdraw_newsletter(session, services, user_id=user.id, channel=consent.OPERATOR_CHANNEL, quiet=True)
+    await session.commit()
+    detail = "The newsletter consent is withdrawn; no newsletter goes to this address." if withdrawn else "This address has no newsletter subscription, so nothing was withdrawn; no newsletter goes to it."
+    return NewsletterWithdrawalOut(withdrawn=withdrawn, status="none", consent_version=services.settings.newsletter_consent_version, detail=detail)
 
 
 @router.post(

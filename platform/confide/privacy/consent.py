@@ -38,6 +38,7 @@ UNSUBSCRIBE_PAGE = "/newsletter/unsubscribe"
 ONE_CLICK_ROUTE = "/v1/newsletter/one-click-unsubscribe"
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 PENDING, ACTIVE, WITHDRAWN = "pending", "active", "withdrawn"
+OPERATOR_CHANNEL = "operator-email-request"  # a withdrawal the operator carried out on a verified request (POST /v1/admin/newsletter/withdrawal)
 
 
 class InvalidUnsubscribeToken(BadRequest):

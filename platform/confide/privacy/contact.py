@@ -127,6 +127,12 @@ async def conclude_contact(session: AsyncSession, *, message_id: str) -> Contact
     return contact
 
 
+async def contacts_of(session: AsyncSession, *, email: str) -> list[ContactMessage]:
+    """Every stored message from this address (case and surrounding space ignored), oldest first."""
+    stmt = select(ContactMessage).where(ContactMessage.email == email.strip().lower()).order_by(ContactMessage.received_at, ContactMessage.id)  # type: ignore[arg-type]
+    return list((await session.scalars(stmt)).all())
+
+
 def contacts_query(*, concluded: bool | None) -> Any:
     stmt = select(ContactMessage)
     if concluded is True:

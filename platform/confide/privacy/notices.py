@@ -291,3 +291,22 @@ def privacy_notice(settings: Settings, register: SubprocessorRegister) -> dict[s
         "processor_role": "For data of end customers who chat with a tenant's avatars, the tenant is the controller "
         "and we process on its documented instructions (Art. 28 GDPR); address such requests to the tenant.",
     }
+
+
+def contact_sender_information(settings: Settings, register: SubprocessorRegister) -> dict[str, Any]:
+    """What an access request by a contact-form sender gets beside the messages (Art. 15(1)(a)-(h)): the notice's facts
+    about contact messages."""
+    notice = privacy_notice(settings, register)
+    [processing] = [p for p in notice["processing"] if p["data"] == "contact_message"]
+    [retention] = [r for r in notice["retention"] if r["data"] == "contact_message"]
+    return {
+        "controller": notice["controller"],
+        "data_protection_officer": notice["data_protection_officer"],
+        "processing": processing,
+        "retention": retention,
+        "recipients": notice["recipients"],
+        "rights": notice["rights"],
+        "automated_decision_making": notice["automated_decision_making"],
+        "source": "You sent us this data with the contact form (POST /v1/contact).",
+        "privacy_notice": notice["url"],
+    }

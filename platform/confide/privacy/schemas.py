@@ -190,7 +190,8 @@ class Accepted(ResponseBody):
 
 
 class ContactSender(RequestBody):
-    """A contact-form sender who objected by email or in writing (policy VIII.5), verified by the operator."""
+    """A contact-form sender's request by email or in writing (an objection, policy VIII.5, or access to what is held,
+    Art. 15), verified by the operator."""
 
     email: EmailStr = Field(max_length=320, description="The address the contact messages came from (case is ignored); no account is needed.")
 
@@ -208,6 +209,18 @@ class ContactOut(ResponseBody):
     consent_version: str
     received_at: datetime
     concluded_at: datetime | None
+
+
+class ContactSenderExport(ResponseBody):
+    """Everything held about a contact-form sender (Art. 15 and 20), for the operator to send them."""
+
+    email: str = Field(description="The address asked about, as stored (lower case).")
+    generated_at: datetime
+    contact_messages: list[ContactOut] = Field(description="Every stored message from this address, oldest first; empty when none is held.")
+    information: dict[str, Any] = Field(
+        description="What Art. 15(1) asks beside the data, from the privacy notice: purpose and legal basis, retention, recipients, "
+        "rights, and the data's source."
+    )
 
 
 # Preferences
@@ -241,6 +254,22 @@ class NewsletterSent(ResponseBody):
     sent: int = Field(description="Subscribers this run mailed the issue to.")
     not_sent: int = Field(description="Subscribers it did not reach because the mail server stopped taking mail; 0 when it went to everyone.")
     resume_after: str | None = Field(description="When `not_sent` > 0: send the same issue again with this as `resume_after` to reach only them.")
+
+
+class NewsletterSubscriber(RequestBody):
+    """A newsletter subscriber's withdrawal of consent by email or in writing (Art. 7(3)), verified by the operator."""
+
+    email: EmailStr = Field(
+        max_length=320,
+        description="The address the newsletter goes to, the account's (confirmed or not yet confirmed) email address (case is ignored).",
+    )
+
+
+class NewsletterWithdrawalOut(ResponseBody):
+    withdrawn: bool = Field(description="true: a pending or active subscription was withdrawn now; false: there was none (withdrawn before, or never).")
+    status: Literal["none"] = Field(description="The address's newsletter status now: no newsletter goes to it.")
+    consent_version: str = Field(description="The consent text version recorded with the withdrawal.")
+    detail: str
 
 
 class AccountRequest(RequestBody):
