@@ -15,6 +15,7 @@ import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from avatars.responders.openai_responder import OpenAIConfig
 from avatars.responders.prompt import offers_human
 from avatars.service import resolve_widget
 from confide.chats import service as chats
@@ -22,6 +23,7 @@ from confide.chats.models import Conversation
 from confide.chats.tokens import customer_visitor_id, verify_customer_token
 from confide.chats.writer import DuplicateClientMessage
 from confide.core import events
+from confide.core.clock import as_utc, utcnow
 from confide.core.errors import is_outage
 from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
@@ -67,6 +69,10 @@ log = logging.getLogger("confide.realtime.visitor")
 # so the place never lapses while the connection is open.
 MEMBERSHIP_MARGIN_SECONDS = 60.0
 MEMBERSHIP_RENEWAL_SECONDS = 30.0
+# How long the turn of the connection that stored a visitor message may still store its reply: the LLM's
+# whole-reply time limit and a margin for the purpose check and the store. A resend of the message meanwhile
+# is acked and left to that turn; one after it, with no reply stored, is answered (`_answers_again`).
+ANSWER_CLAIM_SECONDS = int(OpenAIConfig.__dataclass_fields__["total_timeout"].default) + 30
 STATUS_AFTER_EVENT = {"handoff": "waiting", "operator_joined": "operator", "operator_left": "avatar", "closed": "closed", "reopened": "avatar"}
 
 
@@ -538,8 +544,8 @@ class VisitorConnection:
                 message, status, duplicate = found, conversation.status, True
                 # An old seq: sent as is, not through ordered delivery (which would drop it as seen).
                 await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
-                if answered:
-                    return
+                if answered or (status == "avatar" and not await self._answers_again(found)):
+                    return  # its reply, if one is on its way, comes from the broker as the other tabs' frames do
             self.conversation.status = status
             if not duplicate:
                 await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
@@ -557,6 +563,23 @@ class VisitorConnection:
         finally:
             if speculative is not None:
                 await speculative.drop()
+
+    async def _answers_again(self, message: Any) -> bool:
+        """Whether this connection answers a resent message the avatar has not answered yet. The connection
+        that stored it answers it (on whichever node): its turn may still be on its way, and a second turn
+        here would store a second reply. The stored message is that turn's claim, without a write of its
+        own: it lasts ANSWER_CLAIM_SECONDS from the store, longer than any reply may take. Past that, the
+        turn ended without storing a reply (its node went down, say): the first resend to claim the message
+        in the broker (one counter, on every node the same) answers it, and any other meanwhile does not."""
+        assert self.conversation is not None
+        stored_at = as_utc(message.created_at)
+        if stored_at is not None and (utcnow() - stored_at).total_seconds() < ANSWER_CLAIM_SECONDS:
+            return False
+        try:
+            claim = await self.rt.broker.hit(f"ws:answer:{self.conversation.id}:{message.client_message_id}", 1, ANSWER_CLAIM_SECONDS)
+        except Exception:  # noqa: BLE001 - the broker is away: answered rather than left unanswered
+            return True
+        return claim.allowed
 
     async def _on_rating(self, frame: Rating) -> None:
         assert self.conversation is not None

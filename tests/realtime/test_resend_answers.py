@@ -1,0 +1,146 @@
+"""A visitor message sent again (a drop before its ack, the same frame from another tab) is stored once and
+answered once: a resend while the first reply is still on its way gets its ack and no second reply; a resend
+of a message whose reply never came (the node answering it went down) is answered, by one resend only.
+(Probe of 2026-12-02: a resend on a second socket while the first socket's turn ran stored two replies.)
+Each test holds the avatar's reply with events, so the interleaving is the same on every run."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from confide.chats import service as chats
+from confide.chats.models import Message
+from confide.realtime import replies
+from confide.realtime import visitor as visitor_module
+from tests.support.chat import visitor
+
+QUESTION = "When are you open?"
+
+
+async def _next_of(chat: Any, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+    while True:
+        frame = await chat.recv(timeout)
+        if frame["type"] == kind:
+            return frame
+
+
+class Turns:
+    """Every avatar turn's reply streams its first delta, then waits for `go`; counts the turns that ran."""
+
+    def __init__(self, monkeypatch: Any, app: Any) -> None:
+        self.started, self.go, self.idle = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self.begun = self.running = 0
+        rt = app.state.chat
+        stream = rt.responders.stream
+        answer = replies.AvatarTurn.answer
+        turns = self
+
+        def held(request: Any, **kwargs: Any) -> Any:
+            reply = stream(request, **kwargs)
+            deltas = reply._deltas  # noqa: SLF001 - the reply's own generator, wrapped
+
+            async def gated() -> Any:
+                first = True
+                async for delta in deltas:
+                    yield delta
+                    if first:
+                        first = False
+                        turns.started.set()
+                        await turns.go.wait()
+
+            reply._deltas = gated()  # noqa: SLF001
+            return reply
+
+        async def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+            turns.begun += 1
+            turns.running += 1
+            turns.idle.clear()
+            try:
+                await answer(self, *args, **kwargs)
+            finally:
+                turns.running -= 1
+                if not turns.running:
+                    turns.idle.set()
+
+        monkeypatch.setattr(rt.responders, "stream", held)
+        monkeypatch.setattr(replies.AvatarTurn, "answer", counted)
+
+    async def finish(self) -> None:
+        self.go.set()
+        if self.running:
+            await asyncio.wait_for(self.idle.wait(), 10)
+
+
+async def _avatar_replies_after(app: Any, conversation_id: str, client_message_id: str) -> list[str]:
+    async with app.state.sessionmaker() as session:
+        rows = (await session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq))).all()
+    seq = next(m.seq for m in rows if m.client_message_id == client_message_id)
+    return [m.text for m in rows if m.seq > seq and m.author == "avatar"]
+
+
+async def _quiet(chat: Any) -> None:
+    """Everything this connection's frames started has ended (frames are handled one at a time)."""
+    await chat.send({"type": "ping"})
+    await _next_of(chat, "pong")
+
+
+async def test_a_resend_while_the_first_reply_is_on_its_way_gets_no_second_reply(app, base, shop, monkeypatch):
+    turns = Turns(monkeypatch, app)
+    frame = {"type": "message", "client_message_id": "drop1", "text": QUESTION}
+    async with visitor(base, shop["widget_key"]) as (first, welcome):
+        conversation_id, token = welcome["conversation_id"], welcome["visitor_token"]
+        await first.expect("message")  # the greeting, seq 1
+        async with visitor(base, shop["widget_key"], visitor_token=token, resume={"conversation_id": conversation_id, "last_seq": 1}) as (second, _):
+            await first.send(frame)
+            await asyncio.wait_for(turns.started.wait(), 10)  # stored; its reply is on its way
+            await first.close()  # dropped before reading the ack
+            await second.send(frame)  # the widget sends it again on its other connection
+            ack = await _next_of(second, "ack")
+            assert ack["duplicate"] is True and ack["client_message_id"] == "drop1", ack
+            await turns.finish()
+            reply = await _next_of(second, "message")  # the first connection's reply, relayed
+            assert reply["author"] == "avatar" and reply["seq"] == ack["seq"] + 1, reply
+            await _quiet(second)
+    assert turns.begun == 1, turns.begun
+    assert len(await _avatar_replies_after(app, conversation_id, "drop1")) == 1
+    async with visitor(base, shop["widget_key"], visitor_token=token, resume={"conversation_id": conversation_id, "last_seq": 0}) as (again, _):
+        await _quiet(again)
+    assert [f["author"] for f in again.frames if f["type"] == "message"] == ["avatar", "visitor", "avatar"], again.frames
+
+
+async def test_a_message_whose_reply_never_came_is_answered_by_one_resend_once_its_turn_has_expired(app, base, shop, monkeypatch):
+    """The node that stored it went down before replying: nothing else would ever answer it."""
+    async with visitor(base, shop["widget_key"]) as (first, welcome):
+        conversation_id, token = welcome["conversation_id"], welcome["visitor_token"]
+        await first.expect("message")
+        # Stored by a node that died before its avatar turn stored anything.
+        await app.state.chat.writer.append(
+            tenant_id=shop["tenant_id"], conversation_id=conversation_id, author="visitor", text=QUESTION, client_message_id="lost1", when=chats.LIVE_STATUSES
+        )
+        frame = {"type": "message", "client_message_id": "lost1", "text": QUESTION}
+        turns = Turns(monkeypatch, app)
+        # Within the time its turn may take, a resend is left to it.
+        await first.send(frame)
+        assert (await _next_of(first, "ack"))["duplicate"] is True
+        await _quiet(first)
+        assert turns.begun == 0 and await _avatar_replies_after(app, conversation_id, "lost1") == []
+        # Later, one resend answers it; another one meanwhile (a second tab) does not.
+        now = visitor_module.utcnow
+        monkeypatch.setattr(visitor_module, "utcnow", lambda: now() + timedelta(seconds=visitor_module.ANSWER_CLAIM_SECONDS + 1))
+        async with visitor(base, shop["widget_key"], visitor_token=token, resume={"conversation_id": conversation_id, "last_seq": 2}) as (second, _):
+            await first.send(frame)
+            assert (await _next_of(first, "ack"))["duplicate"] is True
+            await asyncio.wait_for(turns.started.wait(), 10)
+            await second.send(frame)
+            assert (await _next_of(second, "ack"))["duplicate"] is True
+            await turns.finish()
+            reply = await _next_of(second, "message")
+            assert reply["author"] == "avatar" and reply["text"] == "We are open Monday to Friday, 9 to 17.", reply
+            await _quiet(second)
+            await _quiet(first)
+    assert turns.begun == 1, turns.begun
+    assert len(await _avatar_replies_after(app, conversation_id, "lost1")) == 1
