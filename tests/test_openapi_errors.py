@@ -266,6 +266,8 @@ RATE_LIMITED_ROUTES = {
     ("get", "/v1/admin/tenant-closures"),
     ("post", "/v1/admin/contact-messages/{message_id}/conclude"),
     ("post", "/v1/admin/contact-messages/objection"),
+    ("post", "/v1/admin/contact-messages/export"),
+    ("post", "/v1/admin/newsletter/withdrawal"),
     ("post", "/v1/admin/newsletter"),
     ("post", "/v1/admin/retention/run"),
     ("post", "/v1/admin/tenant-closures/{closure_id}/retry"),
