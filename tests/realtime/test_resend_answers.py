@@ -144,3 +144,29 @@ async def test_a_message_whose_reply_never_came_is_answered_by_one_resend_once_i
             await _quiet(first)
     assert turns.begun == 1, turns.begun
     assert len(await _avatar_replies_after(app, conversation_id, "lost1")) == 1
+
+
+async def test_a_resend_with_other_text_is_refused_as_taken_and_a_redacted_message_sent_again_is_a_duplicate(app, base, shop):
+    """As on the operator socket: an id already taken by other text is refused, never acked as that text's."""
+    sent = "Please write to erika.mustermann@example.com: when are you open?"
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        ack = await chat.say(sent, "r1")
+        assert ack["duplicate"] is False
+        await _next_of(chat, "message")  # the avatar's reply
+        async with app.state.sessionmaker() as session:
+            stored = await chats.find_by_client_id(session, conversation_id=conversation_id, client_message_id="r1")
+        assert stored is not None and "erika" not in stored.text and stored.text != sent, stored.text  # stored redacted
+        again = await chat.say(sent, "r1")  # the same frame sent again: its redacted text is the stored one
+        assert again["duplicate"] is True and again["seq"] == ack["seq"], again
+        await chat.send({"type": "message", "client_message_id": "r1", "text": "And do you ship to Austria?"})
+        error = await _next_of(chat, "error")
+        assert error["problem"]["type"].endswith("/client-message-id-taken"), error
+        assert "not stored" in error["problem"]["detail"] and "close_code" not in error["problem"], error
+        await _quiet(chat)  # the connection stays
+        assert not [f for f in chat.frames if f["type"] == "ack" and f["seq"] != ack["seq"]], chat.frames
+    async with app.state.sessionmaker() as session:
+        texts = (await session.scalars(select(Message.text).where(Message.conversation_id == conversation_id))).all()
+    assert not [t for t in texts if "Austria" in t], texts
+

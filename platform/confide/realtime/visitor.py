@@ -73,6 +73,7 @@ MEMBERSHIP_RENEWAL_SECONDS = 30.0
 # whole-reply time limit and a margin for the purpose check and the store. A resend of the message meanwhile
 # is acked and left to that turn; one after it, with no reply stored, is answered (`_answers_again`).
 ANSWER_CLAIM_SECONDS = int(OpenAIConfig.__dataclass_fields__["total_timeout"].default) + 30
+CLIENT_ID_TAKEN_DETAIL = "Another message of this conversation has this client_message_id, so this one was not stored: send it with a new id."
 STATUS_AFTER_EVENT = {"handoff": "waiting", "operator_joined": "operator", "operator_left": "avatar", "closed": "closed", "reopened": "avatar"}
 
 
@@ -541,6 +542,9 @@ class VisitorConnection:
                     conversation = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=self.conversation.id)
                 if found is None or conversation is None:
                     raise
+                if not _same_message(found, stored_text):
+                    # Another message has this id: acked as a duplicate, this text would be lost without a word.
+                    raise FrameError("client-message-id-taken", CLIENT_ID_TAKEN_DETAIL)
                 message, status, duplicate = found, conversation.status, True
                 # An old seq: sent as is, not through ordered delivery (which would drop it as seen).
                 await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
@@ -663,6 +667,13 @@ class VisitorConnection:
 
 class _Flood(Exception):
     pass
+
+
+def _same_message(stored: Any, stored_text: str) -> bool:
+    """Whether a message stored with a client_message_id is the visitor message `stored_text` (what a frame's text is
+    stored as) sent again. Compared as stored, redacted the same way: texts that differ only in what the PII
+    redaction removed are one message (nothing of what they differ in would have been kept)."""
+    return stored.author == "visitor" and stored.kind == "message" and stored.text == stored_text
 
 
 async def visitor_chat(websocket: WebSocket, widget_key: str) -> None:
