@@ -47,14 +47,17 @@ async def test_rotation_keeps_the_previous_secret_unless_told_to_revoke_it(base,
 
 
 async def test_a_customer_id_with_a_control_character_is_refused_as_a_bad_token(base, shop, client):
-    """A NUL in `sub` reached the database: PostgreSQL refused it and the socket closed 1011 (review, 2026-12-01)."""
+    """A NUL in `sub` reached the database: PostgreSQL refused it and the socket closed 1011 (review, 2026-12-01); C1 control
+    characters, bidirectional overrides and a lone surrogate (which closed the socket 1011 too) came through (probe, 2026-12-02)."""
     r = await client.post(f"/v1/tenants/{shop['tenant_id']}/customer-token-secret", headers=shop["owner"].headers)
     secret = r.json()["secret"]
-    for sub in ("crm\u0000x", "crm\nx", "crm\u007fx"):
+    # C0, DEL, C1 (NEL, CSI), a right-to-left override, a zero-width space, a BOM, a lone surrogate, a line separator
+    for sub in ("crm\u0000x", "crm\nx", "crm\u007fx", "crm\u0085x", "crm\u009bx", "crm\u202ex", "crm\u200bx", "\ufeffcrm", "crm\ud800x", "crm\u2028x"):
         async with connect(f"{base}/v1/widget/{shop['widget_key']}/chat") as chat:
             await chat.send({"type": "hello", "customer_token": _token(secret, exp_in=600, sub=sub)})
             closed = await chat.closed()
             assert closed.code == 4401, (sub, closed)
             assert chat.frames[-1]["problem"]["type"].endswith("/invalid-customer-token"), chat.frames
-    async with visitor(base, shop["widget_key"], customer_token=_token(secret, exp_in=600, sub="crm 4711 ü")) as (_, welcome):
-        assert welcome["type"] == "welcome"
+    for sub in ("crm 4711 ü", "Müller-Lüdenscheid", "客户-42", "עמית 7", "crm 😀"):  # letters of any script, spaces, symbols
+        async with visitor(base, shop["widget_key"], customer_token=_token(secret, exp_in=600, sub=sub)) as (_, welcome):
+            assert welcome["type"] == "welcome", sub

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,6 +66,18 @@ CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS = 24 * 3600
 CLOCK_LEEWAY_SECONDS = 60  # the tenant's server clock may run a little ahead
 
 
+# Characters no customer id holds, refused as any bad token: control characters (Cc: C0 with NUL, which
+# PostgreSQL cannot store, DEL, and C1, U+0080 to U+009F), format characters (Cf: bidirectional overrides
+# such as U+202E, which would make an id read otherwise in the inbox, zero-width spaces and joiners, the
+# BOM), lone surrogates (Cs: not encodable, so no visitor id derives from them) and the line and paragraph
+# separators (U+2028, U+2029).
+_NOT_IN_AN_ID = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _not_in_an_id(char: str) -> bool:
+    return unicodedata.category(char) in _NOT_IN_AN_ID
+
+
 def verify_customer_token(token: str, secrets_in_force: list[str], *, now: float | None = None) -> str | None:
     """The tenant's own customer id (`sub`) from a token its server signed; None when none verifies.
     Tokens must carry `sub` and `exp`, and expire within CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS."""
@@ -75,8 +88,7 @@ def verify_customer_token(token: str, secrets_in_force: list[str], *, now: float
         except jwt.PyJWTError:
             continue
         sub = str(claims["sub"])
-        # A control character (NUL, which PostgreSQL cannot store, among them) is no customer id: refused as any bad token.
-        if 0 < len(sub) <= 200 and not any(c < " " or c == "\x7f" for c in sub) and isinstance(claims["exp"], (int, float)) and claims["exp"] <= latest:
+        if 0 < len(sub) <= 200 and not any(map(_not_in_an_id, sub)) and isinstance(claims["exp"], (int, float)) and claims["exp"] <= latest:
             return sub
     return None
 
