@@ -92,9 +92,9 @@ class OperatorConnection:
         # SeqDelivery serialises per conversation; the socket still needs one writer at a time.
         await self._send(frame)
 
-    async def refuse(self, code: CloseCode, slug: str, detail: str) -> None:
+    async def refuse(self, code: CloseCode, slug: str, detail: str, **extra: Any) -> None:
         with contextlib.suppress(Exception):
-            await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code))))
+            await self.ws.send_text(encode(error_frame(slug, detail, close_code=int(code), **extra)))
             await self.ws.close(code=int(code), reason=slug)
 
     async def _unavailable(self, exc: Exception) -> None:
@@ -349,7 +349,7 @@ class OperatorConnection:
         self.strikes += 1
         await self._send(error_frame("rate-limited", detail, retry_after=retry_after))
         if self.strikes >= self.settings.chat_flood_strikes:
-            await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", "Closed for flooding.")
+            await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", f"Closed for flooding; reconnect in {retry_after} s at the earliest.", retry_after=retry_after)
             raise _Flood
 
     async def _conversation(self, conversation_id: str) -> Conversation:

@@ -78,9 +78,10 @@ STATUS_AFTER_EVENT = {"handoff": "waiting", "operator_joined": "operator", "oper
 
 
 class Refused(Exception):
-    def __init__(self, code: CloseCode, slug: str, detail: str) -> None:
+    def __init__(self, code: CloseCode, slug: str, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.code, self.slug, self.detail = code, slug, detail
+        self.extra = extra  # more of the problem object: `retry_after` for rate-limited
 
 
 class VisitorConnection:
@@ -141,9 +142,9 @@ class VisitorConnection:
     async def error(self, slug: str, detail: str, **extra: Any) -> None:
         await self.send(error_frame(slug, detail, **extra))
 
-    async def refuse(self, code: CloseCode, slug: str, detail: str) -> None:
+    async def refuse(self, code: CloseCode, slug: str, detail: str, **extra: Any) -> None:
         with contextlib.suppress(Exception):
-            await self._send(error_frame(slug, detail, close_code=int(code)))
+            await self._send(error_frame(slug, detail, close_code=int(code), **extra))
             await self.ws.close(code=int(code), reason=slug[:120])
 
     async def _unavailable(self, exc: Exception) -> None:
@@ -188,7 +189,7 @@ class VisitorConnection:
             hello = await self._open(widget_key)
             await self._start(hello)
         except Refused as refused:
-            await self.refuse(refused.code, refused.slug, refused.detail)
+            await self.refuse(refused.code, refused.slug, refused.detail, **refused.extra)
             return
         except WebSocketDisconnect:
             return
@@ -230,7 +231,9 @@ class VisitorConnection:
         if client:
             decision = await self.rt.broker.hit(subject_key("ws:addr", client.host, s.resolved_secret_key), s.chat_address_connects_per_window, s.chat_rate_window_seconds)
             if not decision.allowed:
-                raise Refused(CloseCode.RATE_LIMITED, "rate-limited", f"Too many connections from your address; retry in {decision.retry_after} s.")
+                raise Refused(
+                    CloseCode.RATE_LIMITED, "rate-limited", f"Too many connections from your address; retry in {decision.retry_after} s.", retry_after=decision.retry_after
+                )
         notices_seen = self.rt.live.avatar_notices
         self.widget_key, self.page_origin = widget_key, self.ws.headers.get("origin")
         async with self.rt.sessionmaker() as session:
@@ -460,7 +463,9 @@ class VisitorConnection:
         self.strikes += 1
         await self.error("rate-limited", detail, retry_after=retry_after)
         if self.strikes >= self.settings.chat_flood_strikes:
-            await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", "Closed for flooding.")
+            # Its retry_after is the last refusal's: a client waits it before it reconnects (a new connection
+            # starts with a full frame allowance, but the message window may still be spent).
+            await self.refuse(CloseCode.RATE_LIMITED, "rate-limited", f"Closed for flooding; reconnect in {retry_after} s at the earliest.", retry_after=retry_after)
             raise _Flood
 
     async def _handle(self, frame: Any) -> None:
