@@ -235,3 +235,26 @@ async def test_a_tenant_erasure_closes_its_open_widgets_with_4410_at_once(app, b
             pass
         assert frame == {"type": "left", "conversation_id": conversation_id, "reason": "erased"}
         await still_open(bystander)
+
+
+async def test_the_join_of_a_conversation_erased_already_is_refused_as_every_other_action_on_it(app, base, client, factory):
+    """It was answered `joined` with status erased, and watched (probe, 2026-12-02), while a join that met the
+    erasure half-way, and any other action on an erased conversation, is refused with `invalid-transition`."""
+    shop = await make_tenant(client, factory, "Erased Before GmbH")
+    async with visitor(base, shop["widget_key"]) as (chat, welcome), visitor(base, shop["widget_key"]) as (other_chat, other_welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await other_chat.expect("message")
+        done = await erase(app, client, shop["tenant_id"], shop["owner"], {"scope": "conversation", "conversation_id": conversation_id})
+        assert done["status"] == "done", done
+    async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+        for _ in range(2):  # not watched after the first one either
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            answer = await ops.expect("joined", "error", timeout=FRAME_WAIT)
+            assert answer["type"] == "error", answer
+            problem = answer["problem"]
+            assert problem["type"].endswith("/invalid-transition") and "close_code" not in problem, problem
+            assert problem["detail"] == operator_module.ERASED_NOTHING_TO_WATCH
+        await still_open(ops)
+        await watching(ops, other_welcome["conversation_id"])
+    assert not [f for f in ops.frames if f["type"] == "joined" and f["conversation"]["id"] == conversation_id], ops.frames

@@ -61,6 +61,7 @@ class _SignedOut(Exception):
 
 
 ERASED_WHILE_JOINING = "This conversation's data was erased while you joined it; nothing is left to watch."
+ERASED_NOTHING_TO_WATCH = "This conversation's data was erased; nothing is left to watch."
 
 
 class _Flood(Exception):
@@ -385,6 +386,8 @@ class OperatorConnection:
 
     async def _join(self, conversation_id: str) -> None:
         conversation = await self._conversation(conversation_id)
+        if conversation.status == ERASED:  # refused as every other action on it is (and as one erased during the join)
+            raise FrameError("invalid-transition", ERASED_NOTHING_TO_WATCH)
         async with self.rt.sessionmaker() as session:
             try:
                 await self.rt.gate.authorize(session, tenant_id=self.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=self.user_id, subject_ref=conversation.visitor_id)
