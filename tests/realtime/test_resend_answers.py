@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from confide.chats import service as chats
 from confide.chats.models import Message
-from confide.realtime import replies
+from confide.realtime import replies, transitions
 from confide.realtime import visitor as visitor_module
 from tests.support.chat import visitor
 
@@ -170,3 +170,43 @@ async def test_a_resend_with_other_text_is_refused_as_taken_and_a_redacted_messa
         texts = (await session.scalars(select(Message.text).where(Message.conversation_id == conversation_id))).all()
     assert not [t for t in texts if "Austria" in t], texts
 
+
+async def test_a_resend_after_the_end_of_a_message_stored_before_it_is_acked_not_refused_as_not_stored(app, base, shop, monkeypatch):
+    """`conversation-closed` says the message was not stored; for a resend of one stored before the end that was
+    untrue (probe, 2026-12-02). Whether the connection knew of the end already or the store found it."""
+    rt = app.state.chat
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        ack = await chat.say(QUESTION, "e1")
+        await _next_of(chat, "message")
+        # Closed by staff while the resend was on its way: the store finds it closed.
+        append, closing = rt.writer.append, [True]
+
+        async def closed_first(**kwargs: Any) -> Any:
+            if kwargs.get("client_message_id") == "e1" and closing:
+                closing.clear()
+                await transitions.apply(rt, tenant_id=shop["tenant_id"], conversation_id=conversation_id, action="close", operator_id=shop["owner"].id)
+            return await append(**kwargs)
+
+        monkeypatch.setattr(rt.writer, "append", closed_first)
+        await chat.send({"type": "message", "client_message_id": "e1", "text": QUESTION})
+        seen: dict[str, dict[str, Any]] = {}
+        while len(seen) < 2:  # the ack, and the `closed` relayed from the close (in either order)
+            frame = await chat.recv()
+            assert frame["type"] != "error", frame
+            if frame["type"] in ("ack", "closed"):
+                seen[frame["type"]] = frame
+        assert seen["ack"]["duplicate"] is True and seen["ack"]["seq"] == ack["seq"], seen
+        assert not closing
+        # Known to be closed on this connection.
+        again = await chat.say(QUESTION, "e1")
+        assert again["duplicate"] is True and again["seq"] == ack["seq"], again
+        for frame in ({"client_message_id": "e2", "text": "One more thing"}, {"client_message_id": "e1", "text": "One more thing"}):
+            await chat.send({"type": "message", **frame})
+            error = await _next_of(chat, "error")
+            assert error["problem"]["type"].endswith("/conversation-closed"), error
+        await _quiet(chat)
+    async with app.state.sessionmaker() as session:
+        texts = (await session.scalars(select(Message.text).where(Message.conversation_id == conversation_id))).all()
+    assert not [t for t in texts if "One more" in t], texts

@@ -488,7 +488,9 @@ class VisitorConnection:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
         if self.conversation.status == "closed":
             # Nobody would answer it, and a conversation's transcript purge runs when it closes.
-            raise FrameError("conversation-closed", CLOSED_DETAIL)
+            if not await self._acked_as_stored(frame):
+                raise FrameError("conversation-closed", CLOSED_DETAIL)
+            return
         too_long = len(frame.text) > self.settings.chat_max_message_chars
         # An LLM avatar's turn may start before the rate check (speculative, below); only then is the
         # message checked before it too, so a refused flood costs no guideline or PII work.
@@ -535,7 +537,9 @@ class VisitorConnection:
                     when=chats.LIVE_STATUSES,  # closed or erased meanwhile (by staff, on another node): not stored
                 )
             except chats.WrongStatus as exc:
-                await self._not_live(exc.status)
+                if exc.status != "closed" or not await self._acked_as_stored(frame, stored_text):
+                    await self._not_live(exc.status)
+                self.conversation.status = exc.status
                 return
             except DuplicateClientMessage:
                 if speculative is not None:
@@ -572,6 +576,22 @@ class VisitorConnection:
         finally:
             if speculative is not None:
                 await speculative.drop()
+
+    async def _acked_as_stored(self, frame: Say, stored_text: str | None = None) -> bool:
+        """The conversation has ended: a resend of a message stored before the end is acked as the duplicate it is
+        (refused as `conversation-closed`, it read as not stored). Anything else is not stored: False. (Without
+        stored transcripts, the end purged it: then it is no longer stored, and refused.)"""
+        assert self.conversation is not None and self.avatar is not None and self.delivery is not None
+        async with self.rt.sessionmaker() as session:
+            found = await chats.find_by_client_id(session, conversation_id=self.conversation.id, client_message_id=frame.client_message_id)
+        if found is None or found.seq is None:
+            return False
+        if stored_text is None:
+            stored_text = self.avatar.guidelines.check_input(frame.text, self.language).passed_on(frame.text)
+        if not _same_message(found, stored_text):
+            return False
+        await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": found.id, "seq": found.seq, "duplicate": True})
+        return True
 
     async def _answers_again(self, message: Any) -> bool:
         """Whether this connection answers a resent message the avatar has not answered yet. The connection
