@@ -373,7 +373,8 @@ async def test_operator_review_off_keeps_operators_out(app, base, client, shop):
         await chat.expect("message")
         await chat.say("private words", "o1")
         await next_of(chat, "message")
-        async with operator(base, tenant_id, owner.token) as (ops, _):
+        async with operator(base, tenant_id, owner.token) as (ops, ops_welcome):
+            assert ops_welcome["queue"] == [] and ops_welcome["live"] == [], "listing the conversations is operator review"
             await ops.send({"type": "join", "conversation_id": conversation_id})
             error = await next_of(ops, "error")
             assert error["problem"]["type"].endswith("/purpose-not-instructed")
@@ -385,6 +386,18 @@ async def test_operator_review_off_keeps_operators_out(app, base, client, shop):
                           {"type": "message", "conversation_id": conversation_id, "client_message_id": "x1", "text": "hello"}):
                 await ops.send(frame)
                 assert (await next_of(ops, "error"))["problem"]["type"].endswith("/purpose-not-instructed")
+            await ops.send({"type": "queue"})
+            asked = await next_of(ops, "queue")
+            assert asked["queue"] == [] and asked["live"] == []
+            # A new conversation's queue_update is not shown either; once review is allowed again the next one is
+            # (the broker keeps their order, so the hidden one would have come first).
+            async with visitor(base, avatar["widget_key"]) as (_, hidden):
+                pass
+            await instruct(client, owner, tenant_id, {"purposes": {"operator_review": True}})
+            async with visitor(base, avatar["widget_key"]) as (_, shown):
+                pass
+            update = await next_of(ops, "queue_update")
+            assert update["conversation"]["id"] == shown["conversation_id"] != hidden["conversation_id"], update
         # Nothing changed: the avatar still has the conversation and still answers.
         await chat.say("When are you open?", "o2")
         assert (await next_of(chat, "message"))["author"] == "avatar"
