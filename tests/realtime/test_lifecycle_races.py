@@ -16,7 +16,7 @@ from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.realtime import replies, transitions
 from confide.realtime import visitor as visitor_module
 from tests.conftest import client_for
-from tests.support.chat import operator, visitor
+from tests.support.chat import hold_replies, operator, visitor
 
 
 async def _next_of(chat: Any, kind: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -60,27 +60,8 @@ def _when_done(monkeypatch: Any, name: str) -> asyncio.Event:
 
 def _hold_the_reply(monkeypatch: Any, app: Any) -> tuple[asyncio.Event, asyncio.Event, asyncio.Event]:
     """The next reply streams its first delta, then waits for `go`; `done` is set once its turn has ended."""
-    rt = app.state.chat
     started, go = asyncio.Event(), asyncio.Event()
-    stream = rt.responders.stream
-
-    def held(request: Any, **kwargs: Any) -> Any:
-        reply = stream(request, **kwargs)
-        deltas = reply._deltas  # noqa: SLF001 - the reply's own generator, wrapped
-
-        async def gated() -> Any:
-            first = True
-            async for delta in deltas:
-                yield delta
-                if first:
-                    first = False
-                    started.set()
-                    await go.wait()
-
-        reply._deltas = gated()  # noqa: SLF001
-        return reply
-
-    monkeypatch.setattr(rt.responders, "stream", held)
+    hold_replies(monkeypatch, app, started, go)
     return started, go, _when_done(monkeypatch, "answer")
 
 

@@ -16,7 +16,7 @@ from confide.chats import service as chats
 from confide.chats.models import Message
 from confide.realtime import replies, transitions
 from confide.realtime import visitor as visitor_module
-from tests.support.chat import visitor
+from tests.support.chat import hold_replies, visitor
 
 QUESTION = "When are you open?"
 
@@ -34,26 +34,9 @@ class Turns:
     def __init__(self, monkeypatch: Any, app: Any) -> None:
         self.started, self.go, self.idle = asyncio.Event(), asyncio.Event(), asyncio.Event()
         self.begun = self.running = 0
-        rt = app.state.chat
-        stream = rt.responders.stream
+        hold_replies(monkeypatch, app, self.started, self.go)
         answer = replies.AvatarTurn.answer
         turns = self
-
-        def held(request: Any, **kwargs: Any) -> Any:
-            reply = stream(request, **kwargs)
-            deltas = reply._deltas  # noqa: SLF001 - the reply's own generator, wrapped
-
-            async def gated() -> Any:
-                first = True
-                async for delta in deltas:
-                    yield delta
-                    if first:
-                        first = False
-                        turns.started.set()
-                        await turns.go.wait()
-
-            reply._deltas = gated()  # noqa: SLF001
-            return reply
 
         async def counted(self: Any, *args: Any, **kwargs: Any) -> None:
             turns.begun += 1
@@ -66,7 +49,6 @@ class Turns:
                 if not turns.running:
                     turns.idle.set()
 
-        monkeypatch.setattr(rt.responders, "stream", held)
         monkeypatch.setattr(replies.AvatarTurn, "answer", counted)
 
     async def finish(self) -> None:

@@ -166,3 +166,28 @@ async def shop_with_avatar(client: httpx.AsyncClient, factory: Any, name: str = 
     tenant_id = await factory.tenant(owner, name)
     avatar = await published_avatar(client, owner, tenant_id)
     return {"owner": owner, "tenant_id": tenant_id, **avatar}
+
+
+def hold_replies(monkeypatch: Any, app: Any, started: asyncio.Event, go: asyncio.Event) -> None:
+    """Every avatar reply streams its first delta, sets `started`, then waits for `go`: a test decides
+    when a reply on its way goes on, so the interleaving is the same on every run."""
+    rt = app.state.chat
+    stream = rt.responders.stream
+
+    def held(request: Any, **kwargs: Any) -> Any:
+        reply = stream(request, **kwargs)
+        deltas = reply._deltas  # noqa: SLF001 - the reply's own generator, wrapped
+
+        async def gated() -> Any:
+            first = True
+            async for delta in deltas:
+                yield delta
+                if first:
+                    first = False
+                    started.set()
+                    await go.wait()
+
+        reply._deltas = gated()  # noqa: SLF001
+        return reply
+
+    monkeypatch.setattr(rt.responders, "stream", held)
