@@ -65,9 +65,11 @@ async def test_a_token_in_the_query_is_refused_not_served(client, page):
 
 
 def the_link(app, text: str) -> tuple[str, str]:  # noqa: ANN001
-    """The one link into this server in a mail body: its path and its fragment, which holds the token and
-    nothing else; the path and query hold none."""
+    """The one link into this server with a token in a mail body: its path and its fragment, which holds the
+    token and nothing else; the path and query hold none, and no other link (the privacy notice's) holds one."""
     links = [word for word in text.split() if word.startswith(app.state.settings.public_base_url)]
+    assert not [link for link in links if "#" not in link and (LINK_TOKEN.search(link) or "token" in link)], links
+    links = [link for link in links if "#" in link]
     assert len(links) == 1, links
     parts = urlsplit(links[0])
     token = LINK_TOKEN.fullmatch(parts.fragment.removeprefix("token="))

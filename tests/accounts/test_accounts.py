@@ -138,6 +138,32 @@ async def test_login_requires_verification_and_tokens_are_single_use(app, client
     assert (await client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})).status_code == 200
 
 
+async def test_a_spare_confirmation_token_for_a_former_address_is_void(app, client, outbox):
+    """A second confirmation token, still unused when the account moves to another address, proves nothing
+    about the account any more: it must not confirm, nor show the former mailbox the new address and profile
+    (security probe 2026-12-02). Tokens and profiles are never cached."""
+    body = registration()
+    r = await client.post("/v1/accounts", json=body)
+    assert r.headers["cache-control"] == "no-store"
+    await settled(app)
+    spare = outbox.last_token_for(body["email"])
+    assert (await client.post("/v1/accounts/verification", json={"email": body["email"]})).status_code == 202
+    await app.state.detached_mails.drain()
+    token = outbox.last_token_for(body["email"])
+    assert token != spare
+    r = await client.post("/v1/accounts/verify", json={"token": token})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    r = await client.post("/v1/auth/login", json={"email": body["email"], "password": PASSWORD})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    headers = {"Authorization": f"Bearer {r.json()['token']}"}
+    new = random_email()
+    assert (await client.patch("/v1/me", json={"email": new, "current_password": PASSWORD}, headers=headers)).status_code == 200
+    assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
+    r = await client.post("/v1/accounts/verify", json={"token": spare})
+    assert r.status_code == 400 and r.json()["type"].endswith("/invalid-token"), r.text
+    assert new not in r.text and body["first_name"] not in r.text
+
+
 async def test_confirmation_link_carries_the_token_after_a_fragment_only(app, client, outbox):
     """Tokens never travel in a URL's path or query (access logs, proxies, browser history): the dashboard
     link puts it after `#`, which no browser sends, and the mail names the POST route that takes it."""

@@ -79,7 +79,7 @@ _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _NO_STORE = (b"cache-control", b"no-store")
 # Answers to these are someone's own data or an operator's: never kept by a browser or a shared cache.
 _CREDENTIALS = frozenset({b"authorization", b"x-operator-token"})
-_PRIVATE_PATHS = ("/v1/me/", "/v1/admin/")
+_PRIVATE_PATHS = ("/v1/me/", "/v1/admin/", "/v1/auth/", "/v1/accounts/")  # the last two hand out tokens and profiles
 
 
 class ResponseHeaders:
@@ -102,7 +102,7 @@ class ResponseHeaders:
         if path in DOCS_PATHS:
             await self._docs_page(scope, receive, send)
             return
-        private = path == "/v1/me" or path.startswith(_PRIVATE_PATHS) or any(name in _CREDENTIALS for name, _ in scope.get("headers", ()))
+        private = path in ("/v1/me", "/v1/accounts") or path.startswith(_PRIVATE_PATHS) or any(name in _CREDENTIALS for name, _ in scope.get("headers", ()))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
