@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, text, update
 
-from confide.chats.models import Message
+from confide.chats import inbox_routes
+from confide.chats.models import Conversation, Message
 from tests.chats.conftest import at, make_conversation
 from tests.support.chat import published_avatar
 
@@ -310,6 +311,26 @@ async def test_acting_on_the_inbox_is_operator_review_too(app, client, shop):
     await app.state.purpose_gate.flush()
     entries = (await client.get(f"/v1/tenants/{t}/privacy/processing-log", params={"purpose": "operator_review"}, headers=h)).json()["items"]
     assert len(entries) == logged + 1, "only the read just now was logged: the refused actions processed nothing"
+
+
+async def test_bulk_tagging_reads_the_conversations_after_locking_them(app, client, shop, monkeypatch):
+    """A conversation erased just before the bulk request locks it is a conflict, not tagged: the rows the
+    request acts on are read after the lock (a read before it, for the review, kept them as they were)."""
+    t, h = shop["tenant_id"], shop["owner"].headers
+    conversation = await make_conversation(app, t, shop["avatar_id"])
+    lock_rows = inbox_routes.lock_rows
+
+    async def erased_meanwhile(session, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        async with app.state.sessionmaker() as other:
+            await other.execute(update(Conversation).where(Conversation.id == conversation).values(status="erased"))
+            await other.commit()
+        return await lock_rows(session, *args, **kwargs)
+
+    monkeypatch.setattr(inbox_routes, "lock_rows", erased_meanwhile)
+    r = await client.post(f"/v1/tenants/{t}/conversations/bulk", json={"action": "tag", "tags": ["after-erasure"], "conversation_ids": [conversation]}, headers=h)
+    assert r.status_code == 200 and r.json()["results"][0]["outcome"] == "conflict", r.text
+    tags = await client.get(f"/v1/tenants/{t}/conversation-tags", headers=h)
+    assert "after-erasure" not in tags.text
 
 
 @pytest.mark.parametrize("q", ['"refund"', "refund OR order", "NEAR(refund order)", "o'brien*", "-refund", "a*b", "ü*", "(x) & y | !z", "refund:*", "\\\\x", "col:refund", "^refund", "'; DROP TABLE chat_message; --"])

@@ -406,11 +406,10 @@ async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: Servi
         raise PermissionDenied(Permission.DATA_ERASE.value)
 
     results: dict[str, BulkResult] = {}
-    if body.action != "delete":  # erasure is the tenant's instruction itself; every other action is operator review
+    if body.action in ("close", "reopen"):
         for conversation in (await inbox.conversations_by_id(session, tenant_id=ctx.tenant_id, conversation_ids=ids)).values():
             if conversation.status != ERASED:
                 await _review(session, gate, ctx, conversation)
-    if body.action in ("close", "reopen"):
         await check_sender_now(session)  # the runtime writes in a session of its own
         runtime = _runtime(request)
         for conversation_id in ids:
@@ -427,7 +426,12 @@ async def bulk(body: BulkIn, ctx: Operator, session: SessionDep, services: Servi
             # in other orders would each lock one the other then waits for (a deadlock on PostgreSQL: a 500).
             c = Conversation
             await lock_rows(session, c.last_seq, c.tenant_id == ctx.tenant_id, c.id.in_(sorted(ids)), order_by=c.id)  # type: ignore[attr-defined]
+        # Read after the lock (read before it, the session would keep the rows as they were then).
         found = await inbox.conversations_by_id(session, tenant_id=ctx.tenant_id, conversation_ids=ids)
+        if body.action != "delete":  # erasure is the tenant's instruction itself; every other action is operator review
+            for conversation in found.values():
+                if conversation.status != ERASED:
+                    await _review(session, gate, ctx, conversation)
         changed: list[Conversation] = []
         for conversation_id in ids:
             conversation = found.get(conversation_id)
