@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from avatars.responders.openai_responder import OpenAIConfig
 from avatars.responders.prompt import offers_human
 from avatars.service import resolve_widget
 from confide.chats import service as chats
@@ -69,12 +70,28 @@ log = logging.getLogger("confide.realtime.visitor")
 # so the place never lapses while the connection is open.
 MEMBERSHIP_MARGIN_SECONDS = 60.0
 MEMBERSHIP_RENEWAL_SECONDS = 30.0
-# How long the turn of the connection that stored a visitor message may still store its reply: the LLM's
-# whole-reply time limit and a margin for the purpose check and the store. A resend of the message meanwhile
-# is acked and left to that turn; one after it, with no reply stored, is answered (`_answers_again`).
-ANSWER_CLAIM_SECONDS = int(OpenAIConfig.__dataclass_fields__["total_timeout"].default) + 30
+# The margin, past the LLM's whole-reply time limit, for the purpose check and the store (answer_claim_seconds).
+ANSWER_CLAIM_MARGIN_SECONDS = 30
+# How many client_message_ids whose store failed (raised) a connection remembers (`_answers_again`).
+FAILED_STORES_KEPT = 16
 CLIENT_ID_TAKEN_DETAIL = "Another message of this conversation has this client_message_id, so this one was not stored: send it with a new id."
 STATUS_AFTER_EVENT = {"handoff": "waiting", "operator_joined": "operator", "operator_left": "avatar", "closed": "closed", "reopened": "avatar"}
+
+
+def answer_claim_seconds(runtime: ChatRuntime) -> int:
+    """How long the turn of the connection that stored a visitor message may still store its reply: the LLM's
+    whole-reply time limit as this deployment configures it (none without an LLM endpoint: the built-in
+    responder does not wait on anyone) and ANSWER_CLAIM_MARGIN_SECONDS. A resend of the message meanwhile is
+    acked and left to that turn, and checked again when the time is up (`_answers_again`)."""
+    config = runtime.responders.default_openai
+    return math.ceil(config.total_timeout if config is not None else 0) + ANSWER_CLAIM_MARGIN_SECONDS
+
+
+async def _sleep_until(when: datetime) -> None:
+    """Sleep until `when` (as utcnow tells the time); at once if it has passed."""
+    delay = (when - utcnow()).total_seconds()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 class Refused(Exception):
@@ -111,6 +128,12 @@ class VisitorConnection:
         self.counted = False  # added (or being added) to its visitor's group of open connections: removed at the end
         self.gone = False
         self.origin = ""  # this connection's subscription: what it publishes is not echoed back to it
+        # client_message_ids whose store raised on this connection (it may have committed all the same), oldest first
+        self.failed_stores: dict[str, None] = {}
+        # Resends acked while the storing connection's turn may still answer: each checked when that time is up
+        # (`_check_later`), one per client_message_id; `answering` once such a check has claimed its message.
+        self.checks: dict[str, asyncio.Task[None]] = {}
+        self.answering: set[str] = set()
 
     @property
     def conversation_id(self) -> str:
@@ -212,6 +235,7 @@ class VisitorConnection:
                     await self._receive_loop()
                 finally:
                     await cancel_and_wait(forwarder)
+                    await self._stop_checks()
         except WebSocketDisconnect:
             pass
         except Exception as exc:
@@ -486,12 +510,15 @@ class VisitorConnection:
 
     async def _on_message(self, frame: Say) -> None:
         assert self.conversation is not None and self.avatar is not None and self.delivery is not None
+        too_long = len(frame.text) > self.settings.chat_max_message_chars
         if self.conversation.status == "closed":
-            # Nobody would answer it, and a conversation's transcript purge runs when it closes.
-            if not await self._acked_as_stored(frame):
+            # Nobody would answer it, and a conversation's transcript purge runs when it closes. Rate-checked as
+            # any message first: looking for it among the stored ones costs a read and a guideline check.
+            if not await self._rate_check():
+                return
+            if too_long or not await self._acked_as_stored(frame):  # one too long was never stored
                 raise FrameError("conversation-closed", CLOSED_DETAIL)
             return
-        too_long = len(frame.text) > self.settings.chat_max_message_chars
         # An LLM avatar's turn may start before the rate check (speculative, below); only then is the
         # message checked before it too, so a refused flood costs no guideline or PII work.
         early = (
@@ -557,10 +584,16 @@ class VisitorConnection:
                 message, status, duplicate = found, conversation.status, True
                 # An old seq: sent as is, not through ordered delivery (which would drop it as seen).
                 await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
-                if answered or (status == "avatar" and not await self._answers_again(found)):
+                if answered or (status == "avatar" and not await self._answers_again(found, verdict)):
                     return  # its reply, if one is on its way, comes from the broker as the other tabs' frames do
+            except Exception:
+                # Perhaps stored all the same (the connection dropped after the commit): then no turn answers it
+                # but this connection's, at the resend its `frame-failed` asks for (`_answers_again`).
+                self._note_failed_store(frame.client_message_id)
+                raise
             self.conversation.status = status
             if not duplicate:
+                self.failed_stores.pop(frame.client_message_id, None)  # stored now, and this connection answers it
                 await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
                 if self.history is not None and message.seq is not None:
                     self.history.add(message.seq, "visitor", message.text)
@@ -593,22 +626,83 @@ class VisitorConnection:
         await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": found.id, "seq": found.seq, "duplicate": True})
         return True
 
-    async def _answers_again(self, message: Any) -> bool:
-        """Whether this connection answers a resent message the avatar has not answered yet. The connection
+    async def _answers_again(self, message: Any, verdict: Any) -> bool:
+        """Whether this connection answers now a resent message the avatar has not answered yet. The connection
         that stored it answers it (on whichever node): its turn may still be on its way, and a second turn
         here would store a second reply. The stored message is that turn's claim, without a write of its
-        own: it lasts ANSWER_CLAIM_SECONDS from the store, longer than any reply may take. Past that, the
-        turn ended without storing a reply (its node went down, say): the first resend to claim the message
-        in the broker (one counter, on every node the same) answers it, and any other meanwhile does not."""
+        own: it lasts answer_claim_seconds from the store, longer than any reply may take. A resend meanwhile
+        is not answered now, but this connection looks again when that time is up (`_check_later`): the widget
+        sends a message again only until its first ack, so no later resend may come. Past it, the turn ended
+        without storing a reply (its node went down, say): the first connection to claim the message in the
+        broker (one counter, on every node the same) answers it, and any other does not.
+        Answered at once, claimed all the same: a message whose store on this very connection raised, so that no
+        turn of its began (a connection to the database that dropped after the commit)."""
         assert self.conversation is not None
+        window = answer_claim_seconds(self.rt)
         stored_at = as_utc(message.created_at)
-        if stored_at is not None and (utcnow() - stored_at).total_seconds() < ANSWER_CLAIM_SECONDS:
+        if message.client_message_id in self.failed_stores:
+            del self.failed_stores[message.client_message_id]
+            return await self._claim(message, window)
+        if stored_at is not None and (utcnow() - stored_at).total_seconds() < window:
+            self._check_later(message, verdict, stored_at + timedelta(seconds=window))
             return False
+        return await self._claim(message, window)
+
+    async def _claim(self, message: Any, window: int) -> bool:
+        """Claim the answer to a visitor message in the broker, for `window` seconds: True for one claimant only."""
+        assert self.conversation is not None
         try:
-            claim = await self.rt.broker.hit(f"ws:answer:{self.conversation.id}:{message.client_message_id}", 1, ANSWER_CLAIM_SECONDS)
+            claim = await self.rt.broker.hit(f"ws:answer:{self.conversation.id}:{message.client_message_id}", 1, window)
         except Exception:  # noqa: BLE001 - the broker is away: answered rather than left unanswered
             return True
         return claim.allowed
+
+    def _note_failed_store(self, client_message_id: str) -> None:
+        """Remember that this connection's store of `client_message_id` raised (the last FAILED_STORES_KEPT)."""
+        self.failed_stores.pop(client_message_id, None)
+        self.failed_stores[client_message_id] = None
+        if len(self.failed_stores) > FAILED_STORES_KEPT:
+            self.failed_stores.pop(next(iter(self.failed_stores)))
+
+    def _check_later(self, message: Any, verdict: Any, due: datetime) -> None:
+        """At `due`, answer `message` (claimed in the broker) unless a reply is stored by then or the
+        conversation is no longer the avatar's. One check per message per connection; those still waiting
+        end with the connection (`_stop_checks`)."""
+        key = message.client_message_id
+        if key in self.checks:
+            return
+        task = asyncio.create_task(self._check_at(message, verdict, due), name="confide-visitor-answer-check")
+        self.checks[key] = task
+        task.add_done_callback(lambda done: self.checks.pop(key, None) if self.checks.get(key) is done else None)
+
+    async def _check_at(self, message: Any, verdict: Any, due: datetime) -> None:
+        conversation, avatar, delivery, key = self.conversation, self.avatar, self.delivery, message.client_message_id
+        assert conversation is not None and avatar is not None and delivery is not None
+        try:
+            await _sleep_until(due)
+            if self.gone:
+                return
+            async with self.rt.sessionmaker() as session:
+                answered = await chats.has_reply_after(session, conversation_id=conversation.id, seq=message.seq)
+                current = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=conversation.id)
+            if answered or current is None or current.status != "avatar" or not await self._claim(message, answer_claim_seconds(self.rt)):
+                return
+            self.answering.add(key)  # from here on it runs to its end, as a turn of the receive loop does
+            turn = AvatarTurn(self.rt, avatar, conversation, self.language, delivery, origin=self.origin, history=self.history)
+            await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=key, visitor_seq=message.seq)
+        except Exception as exc:  # noqa: BLE001 - nobody awaits it: its error type is logged
+            log.warning("answering a resent visitor message failed", extra={"error_type": type(exc).__name__})
+        finally:
+            self.answering.discard(key)
+
+    async def _stop_checks(self) -> None:
+        """The connection ends: checks still waiting are cancelled; one answering already is let finish."""
+        waiting = [task for key, task in self.checks.items() if key not in self.answering]
+        answering = [task for key, task in self.checks.items() if key in self.answering]
+        for task in waiting:
+            await cancel_and_wait(task)
+        if answering:
+            await asyncio.wait(answering)
 
     async def _on_rating(self, frame: Rating) -> None:
         assert self.conversation is not None
