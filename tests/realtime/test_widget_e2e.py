@@ -275,6 +275,62 @@ async def test_a_dropped_connection_resumes_and_the_unacknowledged_message_is_st
     assert [(m["seq"], m["author"]) for m in r.json()["messages"]] == [(1, "avatar"), (2, "visitor"), (3, "avatar")]
 
 
+async def test_a_message_answered_by_frame_failed_is_sent_again_on_the_same_connection(base, client, factory, tmp_path):
+    """`frame-failed` leaves a message perhaps stored, perhaps not: the widget sends it again (same id) after a
+    back-off on the connection it has, and the server acks the stored one as a duplicate. (Here the server's
+    ack is swapped for `frame-failed` on the way to the page.)"""
+    origin = f"http://localhost:{urlsplit(base).port}"
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Flaky Db GmbH")
+    key = (await published_avatar(client, owner, tenant_id, origins=(origin,)))["widget_key"]
+    from_the_page: list[dict[str, Any]] = []
+    to_the_page: list[dict[str, Any]] = []
+
+    def route(page_side: Any) -> None:
+        server_side = page_side.connect_to_server()
+        swapped = False
+
+        def from_page(message: str | bytes) -> None:
+            from_the_page.append(json.loads(message))
+            server_side.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            nonlocal swapped
+            frame = json.loads(message)
+            if frame.get("type") == "ack" and not swapped:
+                swapped = True
+                frame = {"type": "error", "problem": {"type": "https://confide.dev/problems/frame-failed", "title": "Frame failed", "status": 500,
+                                                      "detail": "The server could not handle this frame."}}
+                message = json.dumps(frame)
+            to_the_page.append(frame)
+            page_side.send(message)
+
+        page_side.on_message(from_page)
+        server_side.on_message(from_server)
+
+    async with browser(tmp_path) as context:
+        page = await context.new_page()
+        errors = watch_errors(page)
+        await page.route_web_socket(re.compile(r"/v1/widget/.+/chat$"), route)
+        await page.goto(f"{origin}/demo?key={key}")
+        widget = Widget(page)
+        await widget.open()
+        await expect(widget.answers.first).to_contain_text("AI assistant")
+        await widget.say("When are you open?")
+        await expect(widget.answers.nth(1)).to_have_text("We are open Monday to Friday, 9 to 17.")
+        await widget.settled()  # the message shows "sending" until the duplicate ack of its second send
+        said = [f for f in from_the_page if f["type"] == "message"]
+        assert said[0] == said[1], "sent again with the same client_message_id"
+        acks = [f for f in to_the_page if f.get("type") == "ack"]
+        assert [a["duplicate"] for a in acks] == [True] and acks[0]["client_message_id"] == said[0]["client_message_id"]
+        state = await widget.stored(key)
+        assert state["outbox"] == []
+        assert errors == []
+
+    r = await client.get(f"/v1/tenants/{tenant_id}/conversations/{state['conversation_id']}/transcript", headers=owner.headers)
+    assert [(m["seq"], m["author"]) for m in r.json()["messages"]] == [(1, "avatar"), (2, "visitor"), (3, "avatar")]
+
+
 async def test_the_visitor_sees_a_person_take_over_write_and_hand_back(base, client, factory, tmp_path):
     origin = f"http://localhost:{urlsplit(base).port}"
     owner = await factory.user()

@@ -428,6 +428,7 @@
   }
 
   function onAck(frame) {
+    onError.failures = 0;
     noteSeq(frame.seq);
     acknowledged(frame.client_message_id, frame.seq);
     if (!frame.duplicate && conversationStatus === "avatar") setTyping(t("writing", { name: avatarName || t("chat") }));
@@ -476,6 +477,13 @@
     if (slug === "rate-limited") {
       const wait = Math.max(1, Number(problem.retry_after) || 5);
       pausedUntil = Date.now() + wait * 1000;
+      clearTimeout(onError.retry);
+      onError.retry = setTimeout(flushOutbox, wait * 1000);
+    } else if (slug === "frame-failed") {
+      // A message without its ack may or may not be stored: sent again (same id) after a growing back-off, it is
+      // stored once and answered once (a duplicate ack if it was stored).
+      onError.failures = (onError.failures || 0) + 1;
+      const wait = Math.min(30, 2 ** Math.min(onError.failures, 5));
       clearTimeout(onError.retry);
       onError.retry = setTimeout(flushOutbox, wait * 1000);
     } else if (["message-too-long", "frame-too-large", "invalid-frame"].includes(slug)) {
