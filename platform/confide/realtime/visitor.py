@@ -685,9 +685,13 @@ class VisitorConnection:
             async with self.rt.sessionmaker() as session:
                 answered = await chats.has_reply_after(session, conversation_id=conversation.id, seq=message.seq)
                 current = await chats.get_conversation(session, tenant_id=self.tenant_id, conversation_id=conversation.id)
-            if answered or current is None or current.status != "avatar" or not await self._claim(message, answer_claim_seconds(self.rt)):
+            if answered or current is None or current.status != "avatar":
                 return
-            self.answering.add(key)  # from here on it runs to its end, as a turn of the receive loop does
+            # From the claim on it runs to its end, as a turn of the receive loop does: cancelled between a claim
+            # Redis took and the turn, it would leave the message claimed and unanswered for the whole window.
+            self.answering.add(key)
+            if not await self._claim(message, answer_claim_seconds(self.rt)):
+                return
             turn = AvatarTurn(self.rt, avatar, conversation, self.language, delivery, origin=self.origin, history=self.history)
             await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=key, visitor_seq=message.seq)
         except Exception as exc:  # noqa: BLE001 - nobody awaits it: its error type is logged
