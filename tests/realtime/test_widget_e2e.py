@@ -210,6 +210,25 @@ async def test_a_person_chats_and_the_conversation_resumes_after_a_reload(base, 
     ]
 
 
+@asynccontextmanager
+async def asked_through(tmp_path: Path, origin: str, key: str, route: Any) -> AsyncIterator[tuple[Widget, list[str]]]:
+    """The demo page with the widget's websocket through `route`: opened, greeted, asked for the opening
+    hours, answered and settled (every message acked, nothing streaming); yields the widget and the page's
+    script errors."""
+    async with browser(tmp_path) as context:
+        page = await context.new_page()
+        errors = watch_errors(page)
+        await page.route_web_socket(re.compile(r"/v1/widget/.+/chat$"), route)
+        await page.goto(f"{origin}/demo?key={key}")
+        widget = Widget(page)
+        await widget.open()
+        await expect(widget.answers.first).to_contain_text("AI assistant")
+        await widget.say("When are you open?")
+        await expect(widget.answers.nth(1)).to_have_text("We are open Monday to Friday, 9 to 17.")
+        await widget.settled()
+        yield widget, errors
+
+
 async def test_a_dropped_connection_resumes_and_the_unacknowledged_message_is_stored_once(base, client, factory, tmp_path):
     origin = f"http://localhost:{urlsplit(base).port}"
     owner = await factory.user()
@@ -246,17 +265,7 @@ async def test_a_dropped_connection_resumes_and_the_unacknowledged_message_is_st
 
         server_side.on_message(from_server)
 
-    async with browser(tmp_path) as context:
-        page = await context.new_page()
-        errors = watch_errors(page)
-        await page.route_web_socket(re.compile(r"/v1/widget/.+/chat$"), route)
-        await page.goto(f"{origin}/demo?key={key}")
-        widget = Widget(page)
-        await widget.open()
-        await expect(widget.answers.first).to_contain_text("AI assistant")
-        await widget.say("When are you open?")
-        await expect(widget.answers.nth(1)).to_have_text("We are open Monday to Friday, 9 to 17.")
-        await widget.settled()
+    async with asked_through(tmp_path, origin, key, route) as (widget, errors):
         assert len(connections) == 2
         first, second = sent_frames[1], sent_frames[2]
         said = next(f for f in first if f["type"] == "message")
@@ -308,17 +317,8 @@ async def test_a_message_answered_by_frame_failed_is_sent_again_on_the_same_conn
         page_side.on_message(from_page)
         server_side.on_message(from_server)
 
-    async with browser(tmp_path) as context:
-        page = await context.new_page()
-        errors = watch_errors(page)
-        await page.route_web_socket(re.compile(r"/v1/widget/.+/chat$"), route)
-        await page.goto(f"{origin}/demo?key={key}")
-        widget = Widget(page)
-        await widget.open()
-        await expect(widget.answers.first).to_contain_text("AI assistant")
-        await widget.say("When are you open?")
-        await expect(widget.answers.nth(1)).to_have_text("We are open Monday to Friday, 9 to 17.")
-        await widget.settled()  # the message shows "sending" until the duplicate ack of its second send
+    # The message shows "sending" until the duplicate ack of its second send: settled once that came.
+    async with asked_through(tmp_path, origin, key, route) as (widget, errors):
         said = [f for f in from_the_page if f["type"] == "message"]
         assert said[0] == said[1], "sent again with the same client_message_id"
         acks = [f for f in to_the_page if f.get("type") == "ack"]
