@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from confide.accounts.routes import profile_of
 from confide.accounts.schemas import Profile
-from confide.accounts.service import correct_profile, find_user_by_email
+from confide.accounts.service import correct_profile, find_user_by_email, normalise_email
 from confide.core.clock import utcnow
 from confide.core.db import SessionDep
 from confide.core.errors import Conflict
@@ -164,7 +164,7 @@ async def object_for_contact_sender(body: ContactSender, _: OperatorDep, session
 async def export_contact_sender(body: ContactSender, _: OperatorDep, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> ContactSenderExport:
     messages = await contact.contacts_of(session, email=body.email)
     return ContactSenderExport(
-        email=body.email.strip().lower(),
+        email=normalise_email(body.email),
         generated_at=utcnow(),
         contact_messages=[ContactOut.model_validate(m) for m in messages],
         information=contact_sender_information(services.settings, gate.register),

@@ -146,6 +146,15 @@ class PurposeGate:
         self.writer.record(self._admit(instructions, tenant_id=tenant_id, purpose=purpose, actor=actor, subject_ref=subject_ref, counts=None))
         return instructions
 
+    async def allows(self, sessionmaker: async_sessionmaker[AsyncSession], *, tenant_id: str, purpose: Purpose) -> bool:
+        """Whether the instructions allow `purpose` now, with no processing-log entry: for deciding whether to show
+        what another, logged, step processed (an operator's queue update). No session while they are cached."""
+        instructions = self.cache.fresh(tenant_id)
+        if instructions is None:
+            async with sessionmaker() as session:
+                instructions = await self.cache.get(session, tenant_id)
+        return refusal(instructions, purpose) is None
+
     @staticmethod
     def _check(actor: str, subject_ref: str | None, counts: dict[str, int] | None) -> None:
         _check_reference("actor", actor, ACTOR)

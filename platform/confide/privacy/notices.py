@@ -44,45 +44,31 @@ def _stated(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def _recipient(kind: str, name: str, purpose: str, location: str | None, safeguard: str | None) -> dict[str, str]:
+    """A controller recipient as the notice lists it: where and under what safeguard, or that it is not stated."""
+    return {"kind": kind, "name": name, "purpose": purpose, "location": _stated(location) or NOT_STATED, "transfer_safeguard": _stated(safeguard) or NOT_STATED}
+
+
 def monitoring_recipient(settings: Settings) -> dict[str, str] | None:
     """The monitoring service or log sink the operator names (policy XI: Microsoft Azure Monitor); None when none is named."""
     name = _stated(settings.monitoring_provider)
     if name is None:
         return None
-    return {
-        "kind": "monitoring",
-        "name": name,
-        "purpose": "Receiving the platform's telemetry (metrics and application logs, without personal data) for troubleshooting, log "
-        "analysis and monitoring (policy XI)",
-        "location": _stated(settings.monitoring_location) or NOT_STATED,
-        "transfer_safeguard": _stated(settings.monitoring_safeguard) or NOT_STATED,
-    }
+    purpose = "Receiving the platform's telemetry (metrics and application logs, without personal data) for troubleshooting, log analysis and monitoring (policy XI)"
+    return _recipient("monitoring", name, purpose, settings.monitoring_location, settings.monitoring_safeguard)
 
 
 def controller_recipients(settings: Settings) -> list[dict[str, str]]:
     """Recipients of the platform's own data (ours, not tenants'): the mail provider, a CRM, the monitoring service."""
     recipients = []
     if settings.smtp_host:
-        recipients.append(
-            {
-                "kind": "mail",
-                "name": _stated(settings.mail_provider_name) or f"The operator of the mail server at {settings.smtp_host}",
-                "purpose": "Delivering the platform's mails (confirmations, password resets, invitations, newsletters)",
-                "location": _stated(settings.mail_provider_location) or NOT_STATED,
-                "transfer_safeguard": _stated(settings.mail_provider_safeguard) or NOT_STATED,
-            }
-        )
-    if _stated(settings.crm_provider_name):
-        recipients.append(
-            {
-                "kind": "crm",
-                "name": _stated(settings.crm_provider_name) or "",
-                "purpose": "Following up people who contact us with an interest in our products and services: their name, email "
-                "address and message, copied from the contact form",
-                "location": _stated(settings.crm_provider_location) or NOT_STATED,
-                "transfer_safeguard": _stated(settings.crm_provider_safeguard) or NOT_STATED,
-            }
-        )
+        name = _stated(settings.mail_provider_name) or f"The operator of the mail server at {settings.smtp_host}"
+        purpose = "Delivering the platform's mails (confirmations, password resets, invitations, newsletters)"
+        recipients.append(_recipient("mail", name, purpose, settings.mail_provider_location, settings.mail_provider_safeguard))
+    crm = _stated(settings.crm_provider_name)
+    if crm is not None:
+        purpose = "Following up people who contact us with an interest in our products and services: their name, email address and message, copied from the contact form"
+        recipients.append(_recipient("crm", crm, purpose, settings.crm_provider_location, settings.crm_provider_safeguard))
     monitoring = monitoring_recipient(settings)
     if monitoring is not None:
         recipients.append(monitoring)

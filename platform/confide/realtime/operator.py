@@ -20,7 +20,7 @@ from confide.core.errors import NotFound, is_outage
 from confide.core.futures import cancel_and_wait
 from confide.core.ids import new_id
 from confide.core.tenancy import Permission, has_permission, resolve_tenant_context
-from confide.privacy.gate import Purpose, PurposeNotInstructed, refusal
+from confide.privacy.gate import Purpose, PurposeNotInstructed
 from confide.privacy.holds import ERASED
 from confide.realtime import channels, transitions
 from confide.realtime.budget import FrameBudget
@@ -316,18 +316,10 @@ class OperatorConnection:
         online = channels.online_users(await self.rt.broker.members(channels.presence_group(self.tenant_id)))
         return {"queue": waiting, "live": live, "online": online}
 
-    async def _review_allowed(self) -> bool:
-        """Whether the tenant's instructions allow operator review now (its cached instructions; not logged)."""
-        instructions = self.rt.gate.cache.fresh(self.tenant_id)
-        if instructions is None:
-            async with self.rt.sessionmaker() as session:
-                instructions = await self.rt.gate.cache.get(session, self.tenant_id)
-        return refusal(instructions, Purpose.OPERATOR_REVIEW) is None
-
     async def _forward_tenant(self, subscription: Any) -> None:
         async for raw in subscription:
             frame = orjson.loads(raw)
-            if frame.get("type") == "queue_update" and not await self._review_allowed():
+            if frame.get("type") == "queue_update" and not await self.rt.gate.allows(self.rt.sessionmaker, tenant_id=self.tenant_id, purpose=Purpose.OPERATOR_REVIEW):
                 continue  # the queue is operator review: not shown while the tenant's instructions turn it off
             await self._send(frame)
 
