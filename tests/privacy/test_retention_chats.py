@@ -100,3 +100,36 @@ async def test_a_retention_run_from_the_command_line_closes_the_widgets_open_on_
         await kept.send({"type": "ping"})
         await kept.expect("pong")
     assert await messages_of(app, welcome["conversation_id"]) == []
+
+
+async def test_a_visitor_whose_every_conversation_expired_leaves_the_processing_log(app, client, factory):
+    """Retention takes the visitor's id out of the tenant's processing log once none of its conversations is
+    left (the id is what the visitor's widget token carries); a visitor with a newer or a held conversation
+    keeps its entries linked, and the entries themselves stay as proof."""
+    from confide.core.ids import new_id
+
+    shop = await make_shop(client, factory, "Log GmbH")
+    other = await make_shop(client, factory, "Other Log GmbH")
+    now = utcnow()
+    await seed_conversation(app, shop, visitor_id="vis_l1", at=now - timedelta(days=40))
+    await seed_conversation(app, shop, visitor_id="vis_l1", at=now - timedelta(days=35))
+    await seed_conversation(app, shop, visitor_id="vis_l2", at=now - timedelta(days=40))
+    await seed_conversation(app, shop, visitor_id="vis_l2", at=now - timedelta(days=3))
+    await seed_conversation(app, shop, visitor_id="vis_l3", at=now - timedelta(days=40))
+    await seed_conversation(app, other, visitor_id="vis_l1", at=now - timedelta(days=3))
+    r = await client.post(f"/v1/tenants/{shop.tenant_id}/legal-holds", json={"visitor_id": "vis_l3", "reason": "Dispute with the customer"}, headers=shop.owner.headers)
+    assert r.status_code == 201, r.text
+    entries = [(tenant, visitor) for tenant in (shop.tenant_id, other.tenant_id) for visitor in ("vis_l1", "vis_l2", "vis_l3")]
+    async with app.state.sessionmaker() as session:
+        for tenant_id, visitor in entries:
+            session.add(ProcessingLogEntry(id=new_id("plg"), tenant_id=tenant_id, at=now - timedelta(days=40), purpose="answer_chat", actor="avatar", subject_ref=visitor, counts={"messages": 1}, instructions_version=1))
+        await session.commit()
+
+    run = await run_retention(app.state.engine, app.state.settings, now=now)
+    assert run is not None and run.status == "done", run.failed_steps
+    async with app.state.sessionmaker() as session:
+        logged = (await session.execute(select(ProcessingLogEntry.tenant_id, ProcessingLogEntry.subject_ref).where(ProcessingLogEntry.purpose == "answer_chat", ProcessingLogEntry.tenant_id.in_([shop.tenant_id, other.tenant_id])))).all()
+    assert sorted((t == shop.tenant_id, s or "") for t, s in logged) == sorted(
+        [(True, ""), (True, "vis_l2"), (True, "vis_l3"), (False, "vis_l1"), (False, "vis_l2"), (False, "vis_l3")]
+    ), "only vis_l1 lost every conversation in the shop: its entry stays, unlinked; the other tenant's entries are untouched"
+    assert run.removed.get("processing_log_unlinked", 0) >= 1

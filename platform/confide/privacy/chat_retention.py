@@ -1,6 +1,6 @@
 """The retention of chat data: each tenant's conversations last active longer ago than its instructed
 `retention_days` lose their messages and their link to the end customer, in batches (privacy/purge.py,
-mode PURGE). What a legal hold covers is kept; the anonymous statistics stay. Without stored transcripts
+mode PURGE); a visitor left with no conversation also loses its id from the tenant's processing log. What a legal hold covers is kept; the anonymous statistics stay. Without stored transcripts
 a conversation idle for a day counts as ended, so its text goes then at the latest.
 
 Runs as one step of the retention job (privacy/retention.py), with its own short transactions."""
@@ -26,7 +26,7 @@ IDLE_END = timedelta(days=1)
 async def expire_chat_data(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, int]:
     sessionmaker = async_sessionmaker(session.bind, expire_on_commit=False)
     register = register_from_settings(settings)
-    purger = Purger(sessionmaker, row_batch=settings.erasure_batch_rows)
+    purger = Purger(sessionmaker, row_batch=settings.erasure_batch_rows, unlink_gone_visitors=True)
     async with sessionmaker() as reader:
         tenants = list((await reader.scalars(select(Conversation.tenant_id).where(Conversation.status != ERASED).distinct())).all())
     removed: dict[str, int] = {}

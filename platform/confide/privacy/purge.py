@@ -158,6 +158,9 @@ class Purger:
     row_batch: int = 5000
     pause: float = 0.0
     after_commit: Callable[[dict[str, int]], None] | None = None  # told the counts of each committed batch
+    # Retention: a visitor whose every conversation in the tenant was erased loses its id from the tenant's
+    # processing log too (the entries stay, with no subject), as the erasure of an end customer does.
+    unlink_gone_visitors: bool = False
     _outbox: OutboxIndex | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -311,6 +314,11 @@ class Purger:
         visitors = sorted({r.visitor_id for r in rows if r.visitor_id != ERASED})
         if unlink_log_as is not None and visitors:
             _add(counts, "processing_log_unlinked", await _unlink(session, tenant_id, visitors, unlink_log_as))
+        elif self.unlink_gone_visitors and visitors:
+            kept = select(c.visitor_id).where(c.tenant_id == tenant_id, c.visitor_id.in_(visitors))  # type: ignore[attr-defined]
+            gone = sorted(set(visitors) - set((await session.scalars(kept)).all()))
+            if gone:
+                _add(counts, "processing_log_unlinked", await _unlink(session, tenant_id, gone, None))
         return counts
 
     async def unlink_log(self, tenant_id: str, visitors: list[str], subject_ref: str, progress: ProgressHook | None = None) -> int:
@@ -355,7 +363,7 @@ class Purger:
             await asyncio.sleep(self.pause)
 
 
-async def _unlink(session: AsyncSession, tenant_id: str, visitors: list[str], subject_ref: str) -> int:
+async def _unlink(session: AsyncSession, tenant_id: str, visitors: list[str], subject_ref: str | None) -> int:
     p = ProcessingLogEntry
     stmt = update(p).where(p.tenant_id == tenant_id, p.subject_ref.in_(visitors)).values(subject_ref=subject_ref)  # type: ignore[union-attr]
     return _rows(await session.execute(stmt))
