@@ -75,6 +75,34 @@ async def test_export_holds_every_category_about_me_and_no_secrets(app, client, 
     assert other.email not in r.text
 
 
+async def test_export_lists_the_tenant_records_that_name_me_without_their_content(app, client, factory):
+    """What erasure unlinks, the export shows: the records tenants keep that name the account as the acting staff
+    member (an invitation it sent, instructions it set, the processing log's actor), by id, tenant and time, and
+    nothing of their content (the invited colleague's address is not the account's data)."""
+    user, _ = await unique_user(factory)
+    tenant = await factory.tenant(user, "Records GmbH")
+    r = await client.post(f"/v1/tenants/{tenant}/invitations", json={"email": "colleague.records@example.com", "role": "analyst"}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    r = await client.post(f"/v1/tenants/{tenant}/privacy/instructions", json={"retention_days": 12}, headers=user.headers)
+    assert r.status_code == 201, r.text
+    async with app.state.sessionmaker() as session:
+        await authorize(session, tenant_id=tenant, purpose=Purpose.OPERATOR_REVIEW, actor=user.id, subject_ref="vis_records")
+    await app.state.purpose_gate.flush()
+
+    r = await client.get("/v1/me/export", headers=user.headers)
+    assert r.status_code == 200, r.text
+    export = r.json()
+    records = export["in_tenants"]
+    assert {"invitation", "processing_log"} <= set(records) and "processing_instructions" in export["data"]
+    invitation = records["invitation"][0]
+    assert invitation["column"] == "invited_by" and invitation["tenant_id"] == tenant and invitation["created_at"]
+    assert set(invitation) <= {"column", "id", "tenant_id", "created_at", "expires_at", "accepted_at", "revoked_at"}, invitation
+    assert [e["column"] for e in records["processing_log"]] == ["actor"] and records["processing_log"][0]["tenant_id"] == tenant
+    assert "subject_ref" not in records["processing_log"][0] and "vis_records" not in r.text
+    assert "colleague.records@example.com" not in r.text
+    assert "invitation" not in export["data"]
+
+
 async def test_erasure_removes_everything_and_leaves_a_receipt(app, client, factory, outbox):
     user, values = await unique_user(factory, newsletter_opt_in=True)
     co_owner = await factory.user()

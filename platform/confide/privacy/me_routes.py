@@ -22,7 +22,10 @@ router = APIRouter(prefix="/v1/me", tags=["data rights"])
     "/export",
     summary="Export my data (Art. 15 and 20)",
     description="JSON with every table that holds data about you (generated from the data-classification registry), "
-    "what each column is, why we keep it and for how long; secrets such as password and token hashes are left out.",
+    "what each column is, why we keep it and for how long; secrets such as password and token hashes are left out. "
+    "`in_tenants` lists the records tenants keep that name you as the staff member who acted (an invitation you sent, "
+    "a conversation assigned to you, the processing log's actor): each row's id, tenant, the column naming you and its "
+    "times, not its content, which is the tenant's (ask the tenant for that).",
     response_description="A JSON document, offered as a download.",
 )
 async def export_me(principal: UserDep, session: SessionDep, services: ServicesDep, gate: PurposeGateDep) -> JSONResponse:

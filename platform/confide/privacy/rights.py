@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from confide.core import after_commit
 from confide.core.classification import REGISTRY, Category, Holder
 from confide.core.clock import utcnow
-from confide.core.db import lock_rows
+from confide.core.db import UTCDateTime, lock_rows
 from confide.core.futures import cancel_and_wait
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
@@ -201,6 +201,7 @@ async def export_my_data(session: AsyncSession, *, user_id: str, information: di
         rows = [r for r in await _rows(session, link.table, where) if r not in data.get(link.table.name, [])]
         if rows:
             data.setdefault(link.table.name, []).extend(rows)
+    in_tenants = await _tenant_records_naming(session, user.id)
     categories: dict[str, list[str]] = {}
     for table_name, rows in data.items():
         if not rows:
@@ -215,8 +216,28 @@ async def export_my_data(session: AsyncSession, *, user_id: str, information: di
         "categories": {k: sorted(v) for k, v in sorted(categories.items())},
         "records": {name: REGISTRY[name].as_dict() for name in sorted(data)},
         "data": data,
+        "in_tenants": in_tenants,
         "information": information,
     }
+
+
+async def _tenant_records_naming(session: AsyncSession, user_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Where tenants' records name the account as the staff member who acted (created a key, published a version,
+    wrote a tag, was assigned a conversation; the processing log's actor): per table, each row's id, tenant, the
+    column that names the account and the row's times. Confide keeps these rows for the tenants as their processor,
+    and their content is the tenant's (or its end customers'), so it stays out; which records exist, and when, is
+    data about the account that its erasure unlinks, and so its export lists it."""
+    columns = [link.column for link in user_links() if link.by == "id" and not link.exported] + STAFF_ID_COLUMNS
+    found: dict[str, list[dict[str, Any]]] = {}
+    for column in columns:
+        table = column.table
+        times = [c for c in table.columns if isinstance(c.type, UTCDateTime)]
+        picked = list(table.primary_key.columns) + [c for c in (table.c.get("tenant_id"),) if c is not None] + times
+        result = await session.execute(select(*picked).where(column == user_id).order_by(*table.primary_key.columns))
+        rows = [{"column": column.name, **{k: _jsonable(v) for k, v in row.items()}} for row in result.mappings().all()]
+        if rows:
+            found.setdefault(str(table.name), []).extend(rows)
+    return dict(sorted(found.items()))
 
 
 async def sole_owner_tenants(session: AsyncSession, *, user_id: str) -> list[dict[str, str]]:
