@@ -88,6 +88,30 @@ async def test_assign_to_members_who_may_operate_and_unassign(app, base, client,
     assert r.status_code == 403
 
 
+async def test_a_restricted_member_is_assigned_nothing(app, client, factory, shop):
+    """Art. 18: a member who restricted their account is kept, not processed, so no conversation is assigned to
+    them, alone or in bulk, until they lift the restriction."""
+    t, owner = shop["tenant_id"], shop["owner"]
+    conversation = await make_conversation(app, t, shop["avatar_id"])
+    op = await factory.member(t, owner, "operator")
+    members = (await client.get(f"/v1/tenants/{t}/members", headers=owner.headers)).json()["items"]
+    member_id = next(m["id"] for m in members if m["user_id"] == op.id)
+    r = await client.post("/v1/me/restriction", headers=op.headers)
+    assert r.status_code == 200 and r.json()["status"] == "restricted", r.text
+    url = f"/v1/tenants/{t}/conversations"
+    for who in (op.id, member_id):
+        r = await client.post(f"{url}/{conversation}/assign", json={"assignee_id": who}, headers=owner.headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "body.assignee_id" and "restricted" in r.json()["errors"][0]["message"]
+    r = await client.post(f"{url}/bulk", json={"action": "assign", "conversation_ids": [conversation], "assignee_id": op.id}, headers=owner.headers)
+    assert r.status_code == 422 and "restricted" in r.text, r.text
+    assert (await client.get(f"{url}/{conversation}", headers=owner.headers)).json()["assignee_id"] is None
+
+    assert (await client.delete("/v1/me/restriction", headers=op.headers)).status_code == 200
+    r = await client.post(f"{url}/{conversation}/assign", json={"assignee_id": op.id}, headers=owner.headers)
+    assert r.status_code == 200 and r.json()["assignee_id"] == op.id
+
+
 async def test_close_and_reopen_reach_the_visitor_and_operators(app, base, client, shop):
     t, owner = shop["tenant_id"], shop["owner"]
     events: list[dict] = []

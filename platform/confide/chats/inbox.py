@@ -27,7 +27,7 @@ from confide.chats.models import Conversation, ConversationTag, Message, RuleHit
 from confide.core.clock import utcnow
 from confide.core.db import lock_rows
 from confide.core.errors import Conflict, InvalidInput
-from confide.core.identity import Membership
+from confide.core.identity import Membership, User
 from confide.core.ids import new_id
 from confide.core.tenancy import Permission, has_permission
 from confide.privacy.holds import ERASED
@@ -261,20 +261,23 @@ async def remove_tags(session: AsyncSession, *, tenant_id: str, conversation_id:
     )
 
 
-async def operator_user_id(session: AsyncSession, *, tenant_id: str, member_or_user_id: str) -> str | None:
+async def operator_user_id(session: AsyncSession, *, tenant_id: str, member_or_user_id: str, field: str) -> str:
     """The user id of the tenant's member named by its member id (`mem_…`) or its user id (`usr_…`),
-    when that member's role may operate chats; None otherwise. Only this tenant's memberships are read,
-    so another tenant's member or user id is None, exactly as an unknown id."""
+    when that member's role may operate chats; InvalidInput on `field` otherwise. Only this tenant's memberships
+    are read, so another tenant's member or user id is refused exactly as an unknown id. A member whose account
+    is restricted (Art. 18 GDPR: kept, not processed) takes no work, so is refused too."""
     row = (
         await session.execute(
-            select(Membership.user_id, Membership.role).where(
-                Membership.tenant_id == tenant_id, or_(Membership.id == member_or_user_id, Membership.user_id == member_or_user_id)
-            )
+            select(Membership.user_id, Membership.role, User.status)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.tenant_id == tenant_id, or_(Membership.id == member_or_user_id, Membership.user_id == member_or_user_id))
         )
     ).first()
     if row is None or not has_permission(row.role, Permission.CHATS_OPERATE):
-        return None
-    return row.user_id
+        raise InvalidInput(field, "No member of this tenant with this id may operate chats (the permission chats:operate).")
+    if row.status != "active":
+        raise InvalidInput(field, "This member's account is restricted (Art. 18 GDPR): it takes no work until the restriction is lifted.")
+    return str(row.user_id)
 
 
 async def set_assignee(session: AsyncSession, *, conversation: Conversation, assignee_id: str | None) -> bool:

@@ -248,10 +248,7 @@ async def untag_conversation(
 async def _assignee(session: SessionDep, ctx: TenantContext, value: str, field: str) -> str:
     """The user id to assign: `value` is `me`, a member id or a user id of a member who may operate chats.
     Another tenant's member or user id is refused exactly as an unknown id."""
-    user_id = await inbox.operator_user_id(session, tenant_id=ctx.tenant_id, member_or_user_id=_resolve_user(ctx, value, field))
-    if user_id is None:
-        raise InvalidInput(field, "No member of this tenant with this id may operate chats (the permission chats:operate).")
-    return user_id
+    return await inbox.operator_user_id(session, tenant_id=ctx.tenant_id, member_or_user_id=_resolve_user(ctx, value, field), field=field)
 
 
 @router.post(
@@ -260,7 +257,8 @@ async def _assignee(session: SessionDep, ctx: TenantContext, value: str, field: 
     summary="Assign a conversation to a member who may operate chats",
     description="`assignee_id` names the member by its member id (`mem_…`, as in `GET …/members`), its user id (`usr_…`) "
     "or `me` (the signed-in user). The conversation's `assignee_id` is always the member's user id. An id that is no "
-    "member of this tenant with chats:operate (including another tenant's member or user) answers 422 on `body.assignee_id`." + REVIEW,
+    "member of this tenant with chats:operate (including another tenant's member or user), or a member whose account is "
+    "restricted (Art. 18 GDPR), answers 422 on `body.assignee_id`." + REVIEW,
     responses=ERASED_CONFLICT,
 )
 async def assign_conversation(
