@@ -339,18 +339,27 @@ async def test_an_unconfirmed_email_change_reaches_none_of_that_address_data(app
     assert "Confirm your email address" not in subjects, "the change's confirmation, which named the intruder, went with the account"
 
 
-async def test_erasure_takes_the_notice_to_the_address_an_email_change_left(client, factory, outbox):
-    """The former address is no longer the account's, yet the copy of the notice sent there is about the
-    account: it carries a reference to the change's token (one-way), by which erasure finds it."""
+async def test_erasure_takes_every_mail_to_the_address_an_email_change_left(client, factory, outbox):
+    """The former address is no longer the account's, yet the copies of the mails sent there are about the
+    account: the notice of the change carries a reference to the change's token, and every other mail about
+    the account (its registration's confirmation, a password reset) one to the account (both one-way), by which
+    erasure finds them."""
     user = await factory.user()
     former, new = user.email, random_email()
+    await client.post("/v1/auth/password-reset", json={"email": former})
+    await outbox.wait_for(former, MailKind.PASSWORD_RESET)
     await client.patch("/v1/me", json={"email": new, "current_password": user.password}, headers=user.headers)
     assert (await client.post("/v1/accounts/verify", json={"token": outbox.last_token_for(new)})).status_code == 200
     [notice] = [m for m in outbox.messages_to(former) if m[KIND_HEADER] == MailKind.EMAIL_CHANGED]
     assert user.password not in str(notice) and new not in str(notice)
+    assert {m[KIND_HEADER] for m in outbox.messages_to(former)} == {MailKind.VERIFICATION, MailKind.PASSWORD_RESET, MailKind.EMAIL_CHANGED}
+    assert all(user.id not in str(m) for m in outbox.messages_to(former)), "the reference is one-way"
+    bystander = await factory.user()
+    kept = len(outbox.messages_to(bystander.email))
     r = await client.post("/v1/me/erasure", json={"password": PASSWORD}, headers=user.headers)
     assert r.status_code == 200, r.text
-    assert [m for m in outbox.messages_to(former) if m[KIND_HEADER] == MailKind.EMAIL_CHANGED] == []
+    assert outbox.messages_to(former) == [] and outbox.messages_to(new) == []
+    assert len(outbox.messages_to(bystander.email)) == kept >= 1
 
 
 async def test_erasure_leaves_the_mails_of_an_account_whose_address_it_asked_for(app, client, factory, outbox):

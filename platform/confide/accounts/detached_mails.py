@@ -166,7 +166,7 @@ class DetachedMails:
                 raise
 
     async def _send(self, mail: Mail) -> None:
-        await self._services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind)
+        await mail.send(self._services)
 
     async def drain(self) -> None:
         """Wait until every request submitted so far is carried out (tests)."""

@@ -18,7 +18,7 @@ from confide.core.clock import utcnow
 from confide.core.errors import AccountRestricted, Conflict, EmailNotVerified, InvalidCredentials, InvalidInput, InvalidToken, ServiceUnavailable
 from confide.core.identity import AuthSession, User
 from confide.core.ids import new_id
-from confide.core.mail import MailKind
+from confide.core.mail import MailKind, account_headers
 from confide.core.security import ONE_TIME_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, hash_token, new_token
 from confide.core.services import Services, address_subject
 from confide.privacy.consent import open_subscription, request_newsletter
@@ -41,6 +41,10 @@ class Mail:
     subject: str
     body: str
     kind: MailKind
+    account_id: str | None = None  # the account the mail is about: its header lets erasure find the copy (account_ref)
+
+    async def send(self, services: Services) -> None:
+        await services.mailer.send(self.to, self.subject, self.body, kind=self.kind, headers=account_headers(self.account_id))
 
 
 def normalise_email(email: str) -> str:
@@ -72,7 +76,7 @@ def dashboard_link(services: Services, page: str, token: str) -> str:
     return f"{services.settings.public_base_url}{page}#token={token}"
 
 
-def _verification_mail(services: Services, *, to: str, token: str, first_name: str) -> Mail:
+def _verification_mail(services: Services, *, to: str, token: str, first_name: str, account_id: str) -> Mail:
     return Mail(
         to,
         "Confirm your email address",
@@ -81,12 +85,8 @@ def _verification_mail(services: Services, *, to: str, token: str, first_name: s
         f"{dashboard_link(services, VERIFY_PAGE, token)}\n\n"
         f"It expires in {services.settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail.\n",
         MailKind.VERIFICATION,
+        account_id,
     )
-
-
-async def _mail_verification(services: Services, *, to: str, token: str, first_name: str) -> None:
-    mail = _verification_mail(services, to=to, token=token, first_name=first_name)
-    await services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind)
 
 
 # ---- registration --------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ async def prepare_registration(session: AsyncSession, services: Services, *, pen
     session.add(user)
     await session.flush()  # the address is unique: of two registrations racing for it, the second fails here
     token = await _issue_email_token(session, services, user=user, purpose=VERIFY, email=user.email)
-    return RegistrationOutcome(_verification_mail(services, to=user.email, token=token, first_name=user.first_name), user.id)
+    return RegistrationOutcome(_verification_mail(services, to=user.email, token=token, first_name=user.first_name, account_id=user.id), user.id)
 
 
 async def request_newsletter_of_new_account(session: AsyncSession, services: Services, *, user_id: str, ip: str | None) -> None:
@@ -253,7 +253,7 @@ async def prepare_verification_resend(session: AsyncSession, services: Services,
     if user is None or user.email_verified_at is not None:
         return None
     token = await _issue_email_token(session, services, user=user, purpose=VERIFY, email=user.email)
-    return _verification_mail(services, to=user.email, token=token, first_name=user.first_name)
+    return _verification_mail(services, to=user.email, token=token, first_name=user.first_name, account_id=user.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,7 +442,7 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
                 kind=MailKind.EMAIL_CHANGE_REFUSED,
             )
         else:
-            await _mail_verification(services, to=new_email, token=token, first_name=user.first_name)
+            await _verification_mail(services, to=new_email, token=token, first_name=user.first_name, account_id=user.id).send(services)
     user.updated_at = utcnow()
     await session.flush()
     return user
@@ -559,6 +559,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
             f"To lift the restriction, sign in and send DELETE /v1/me/restriction, or write to {s.controller_email}. "
             "Then ask for a password reset again. If you did not ask for this, ignore this mail; nothing was changed.\n",
             MailKind.PASSWORD_RESET_REFUSED,
+            user.id,
         )
     await _void_reset_tokens(session, user_id=user.id)  # only the newest token works
     ttl = s.password_reset_ttl_minutes
@@ -574,6 +575,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
         f"It works once and expires in {ttl} minute{'s' if ttl != 1 else ''}. Setting a new password signs out every session of your account.\n"
         "If you did not ask for this, ignore this mail: your password stays as it is.\n",
         MailKind.PASSWORD_RESET,
+        user.id,
     )
 
 

@@ -15,6 +15,7 @@ import anyio
 
 from confide.core.clock import utcnow
 from confide.core.errors import ServiceUnavailable
+from confide.core.security import hash_token
 
 log = logging.getLogger("confide.mail")
 
@@ -68,6 +69,19 @@ def _message_id_domain(sender: str) -> str:
     except UnicodeError:
         return "confide.localhost"
 
+
+
+ACCOUNT_REF_HEADER = "X-Confide-Account-Ref"
+
+
+def account_ref(user_id: str) -> str:
+    """What a mail about an account carries of it: one-way from its id, so the account's erasure finds the outbox
+    copies of every mail about it, those to an address it has since left included (which it keeps nowhere)."""
+    return hash_token("account:" + user_id)
+
+
+def account_headers(user_id: str | None) -> dict[str, str] | None:
+    return {ACCOUNT_REF_HEADER: account_ref(user_id)} if user_id else None
 
 class Mailer:
     def __init__(self, sender: str) -> None:

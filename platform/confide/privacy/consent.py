@@ -21,7 +21,7 @@ from confide.core.db import lock_rows
 from confide.core.errors import AccountRestricted, BadRequest, InvalidToken, NotFound, ServiceUnavailable
 from confide.core.identity import User
 from confide.core.ids import new_id
-from confide.core.mail import MailKind
+from confide.core.mail import MailKind, account_headers
 from confide.core.security import hash_token, new_token
 from confide.core.services import Services
 from confide.privacy.models import ConsentRecord, NewsletterSubscription
@@ -149,6 +149,7 @@ async def request_newsletter(session: AsyncSession, services: Services, *, user:
         f"{token}\n\nIt expires in {settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail: "
         "without confirmation you will get no newsletter.\n",
         kind=MailKind.NEWSLETTER_CONFIRMATION,
+        headers=account_headers(user.id),
     )
     await _lock_user(session, user.id)
     subscription = await open_subscription(session, user_id=user.id)
@@ -272,7 +273,7 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
     run says how far it came, so a second run sends to the rest only and nobody gets the issue twice."""
     earlier = aliased(NewsletterSubscription)
     stmt = (
-        select(NewsletterSubscription.id, User.email, User.pseudonym)
+        select(NewsletterSubscription.id, User.email, User.pseudonym, User.id)
         .join(User, User.id == NewsletterSubscription.user_id)
         .where(NewsletterSubscription.status == ACTIVE, User.status == "active")
         # Once per person: their earliest active subscription (requests at the same moment can open several).
@@ -283,7 +284,7 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
     rows = (await session.execute(stmt.order_by(NewsletterSubscription.id))).all()
     base = services.settings.public_base_url
     last: str | None = None
-    for sent, (subscription_id, email, pseudonym) in enumerate(rows):
+    for sent, (subscription_id, email, pseudonym, user_id) in enumerate(rows):
         token = unsubscribe_token(services, subscription_id)
         try:
             await services.mailer.send(
@@ -293,7 +294,7 @@ async def send_newsletter(session: AsyncSession, services: Services, *, subject:
                 f"Unsubscribe: {base}{UNSUBSCRIBE_PAGE}#token={token}\n"
                 f"(or POST the token to /v1/newsletter/unsubscribe: {token})\n",
                 kind=MailKind.NEWSLETTER,
-                headers=one_click_headers(services, token),
+                headers=one_click_headers(services, token) | (account_headers(user_id) or {}),
             )
         except ServiceUnavailable:
             if last is None:

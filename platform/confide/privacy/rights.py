@@ -24,6 +24,7 @@ from confide.core.classification import REGISTRY, Category, Holder
 from confide.core.clock import utcnow
 from confide.core.db import UTCDateTime, lock_rows
 from confide.core.futures import cancel_and_wait
+from confide.core.mail import ACCOUNT_REF_HEADER, account_ref
 from confide.core.errors import Conflict, InvalidCredentials, NotFound
 from confide.core.identity import Membership, Tenant, User
 from confide.accounts.models import EmailToken
@@ -341,6 +342,8 @@ async def erase_my_account(
     # the caller commits the rows' deletion: a rollback keeps the account and the mails alike.
     outbox = services.settings.resolved_outbox_dir
     found = await find_mentions(outbox, emails)
+    ref = account_ref(user.id)  # the mails about it, those to an address it has since left too
+    found |= await find_matching(outbox, lambda msg: msg.get(ACCOUNT_REF_HEADER) == ref)
     if change_tokens:  # to a pending address only the change's own confirmations: the address may have an account of its own
         found |= await find_matching(outbox, carries_one_of(change_tokens))
     if contact_tokens:
