@@ -394,6 +394,41 @@ async def test_a_forged_token_in_storage_gives_way_to_a_new_visitor(base, client
         assert errors == []
 
 
+async def test_a_conversation_erased_while_open_is_forgotten_by_the_browser(base, client, factory, tmp_path):
+    """4410: the business erased the conversation. The widget says so, forgets the conversation and the visitor
+    token (its localStorage entry goes), and "Start a new chat" begins as a new visitor."""
+    origin = f"http://localhost:{urlsplit(base).port}"
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Erased Chat GmbH")
+    key = (await published_avatar(client, owner, tenant_id, origins=(origin,)))["widget_key"]
+
+    async with browser(tmp_path) as context:
+        page = await context.new_page()
+        errors = watch_errors(page)
+        await page.goto(f"{origin}/demo?key={key}")
+        widget = Widget(page)
+        await widget.open()
+        await expect(widget.answers.first).to_contain_text("AI assistant")
+        await widget.settled()
+        before = await widget.stored(key)
+        r = await client.post(
+            f"/v1/tenants/{tenant_id}/erasure-requests", json={"scope": "conversation", "conversation_id": before["conversation_id"]}, headers=owner.headers
+        )
+        assert r.status_code == 202, r.text
+
+        await expect(widget.root.locator(".status")).to_have_text("This chat was deleted at the business's request.")
+        await expect(widget.items).to_have_count(0)
+        assert await page.evaluate("key => localStorage.getItem('confide:widget:' + key)", key) is None
+        await expect(widget.input).to_be_disabled()
+
+        await page.get_by_role("button", name="Start a new chat").click()
+        await expect(widget.answers.first).to_contain_text("AI assistant")
+        await widget.settled()
+        after = await widget.stored(key)
+        assert after["conversation_id"] != before["conversation_id"] and after["visitor_token"] != before["visitor_token"]
+        assert errors == []
+
+
 @asynccontextmanager
 async def confide_demo(data_dir: Path) -> AsyncIterator[tuple[str, str]]:
     """Run `confide demo` on the embedded defaults; yields the page address it printed and its output so far."""

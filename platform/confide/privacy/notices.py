@@ -201,7 +201,8 @@ def browser_storage(settings: Settings) -> list[dict[str, Any]]:
                     "lifetime": "Each until the server acknowledges or refuses it",
                 },
             ],
-            "removal": "The entry stays in the browser until the visitor clears the site's data; the widget keeps it in memory instead "
+            "removal": "The entry stays in the browser until the visitor clears the site's data, or until the business erases the "
+            "conversation while the widget is open (the widget then removes the entry at once); the widget keeps it in memory instead "
             "where the page forbids storage.",
         }
     ]

@@ -36,6 +36,7 @@
       operatorLeft: "The AI assistant is back in the chat.", closed: "The chat has ended.", reopened: "The chat was reopened.",
       rateQuestion: "How helpful was this chat?", star: "{n} of 5", rated: "Thank you for your rating.",
       end: "End chat", newChat: "Start a new chat", unavailable: "The chat is not available right now.", unread: "{n} new",
+      erased: "This chat was deleted at the business's request.",
     },
     de: {
       open: "Chat öffnen", close: "Chat schließen", chat: "Chat", messages: "Nachrichten", label: "Ihre Nachricht",
@@ -49,6 +50,7 @@
       operatorLeft: "Der KI-Assistent ist wieder im Chat.", closed: "Der Chat wurde beendet.", reopened: "Der Chat wurde wieder geöffnet.",
       rateQuestion: "Wie hilfreich war dieser Chat?", star: "{n} von 5", rated: "Danke für Ihre Bewertung.",
       end: "Chat beenden", newChat: "Neuen Chat beginnen", unavailable: "Der Chat ist gerade nicht verfügbar.", unread: "{n} neu",
+      erased: "Dieser Chat wurde auf Wunsch des Unternehmens gelöscht.",
     },
   };
   let texts = TEXTS[language.split("-")[0].toLowerCase()] || TEXTS.en;
@@ -72,6 +74,14 @@
         localStorage.setItem(storeKey, JSON.stringify(value));
       } catch {
         /* storage disabled: keep it in memory for this page */
+      }
+    },
+    forget() {
+      for (const name of Object.keys(memory)) delete memory[name];
+      try {
+        localStorage.removeItem(storeKey);
+      } catch {
+        /* storage disabled: nothing was kept there */
       }
     },
   };
@@ -547,6 +557,19 @@
   }
 
   function onClosed(code) {
+    if (code === 4410) {
+      // The business erased this conversation: forget it, the token that named this visitor and any unsent text.
+      visitorToken = null;
+      conversationId = null;
+      shownConversation = null;
+      lastSeq = 0;
+      outbox.clear();
+      storage.forget();
+      clearLog();
+      setConversationStatus("closed"); // "Start a new chat" begins afresh, as a new visitor
+      status.textContent = t("erased");
+      return undefined;
+    }
     if (code === 4401 && refusals < 2) {
       // The conversation is not this visitor's, or the token itself is forged or expired: forget what was refused.
       refusals += 1;
