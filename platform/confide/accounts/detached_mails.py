@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from confide.accounts import service
 from confide.accounts.service import Mail, PendingRegistration, RegistrationOutcome
 from confide.core.errors import ServiceUnavailable
+from confide.core.mail import account_headers
 from confide.core.services import Services
 
 log = logging.getLogger("confide.accounts.detached_mails")
@@ -166,7 +167,7 @@ class DetachedMails:
                 raise
 
     async def _send(self, mail: Mail) -> None:
-        await mail.send(self._services)
+        await self._services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind, headers=account_headers(mail.account_id))
 
     async def drain(self) -> None:
         """Wait until every request submitted so far is carried out (tests)."""

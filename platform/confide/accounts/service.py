@@ -41,10 +41,7 @@ class Mail:
     subject: str
     body: str
     kind: MailKind
-    account_id: str | None = None  # the account the mail is about: its header lets erasure find the copy (account_ref)
-
-    async def send(self, services: Services) -> None:
-        await services.mailer.send(self.to, self.subject, self.body, kind=self.kind, headers=account_headers(self.account_id))
+    account_id: str | None = None  # the account the mail is about: its header lets erasure find the copy (core.mail.account_ref)
 
 
 def normalise_email(email: str) -> str:
@@ -87,6 +84,11 @@ def _verification_mail(services: Services, *, to: str, token: str, first_name: s
         MailKind.VERIFICATION,
         account_id,
     )
+
+
+async def _mail_verification(services: Services, *, to: str, token: str, first_name: str, account_id: str) -> None:
+    mail = _verification_mail(services, to=to, token=token, first_name=first_name, account_id=account_id)
+    await services.mailer.send(mail.to, mail.subject, mail.body, kind=mail.kind, headers=account_headers(mail.account_id))
 
 
 # ---- registration --------------------------------------------------------------------------------
@@ -442,7 +444,7 @@ async def update_profile(session: AsyncSession, services: Services, *, user_id: 
                 kind=MailKind.EMAIL_CHANGE_REFUSED,
             )
         else:
-            await _verification_mail(services, to=new_email, token=token, first_name=user.first_name, account_id=user.id).send(services)
+            await _mail_verification(services, to=new_email, token=token, first_name=user.first_name, account_id=user.id)
     user.updated_at = utcnow()
     await session.flush()
     return user
