@@ -58,6 +58,31 @@ async def test_out_of_range_dates_are_422_naming_the_parameter(client, shop):
         _refused(r, "body.before")
 
 
+async def test_numbers_are_no_dates(client, shop):
+    """A date left without its dashes (`20260302`), a number of seconds or a JSON number is refused with 422
+    naming the field: read as seconds since 1970, an export's or report's window silently ended in 1970."""
+    t, h = shop["t"], shop["h"]
+    cases = [
+        (f"{t}/exports/conversations", {"to": "20260302"}, "query.to"),
+        (f"{t}/exports/conversations", {"from": "20260302"}, "query.from"),
+        (f"{t}/conversations", {"to": "0.5"}, "query.to"),
+        (f"{t}/reports", {"to": "0"}, "query.to"),
+        (f"{t}/reports", {"to": "86400"}, "query.to"),
+        (f"{t}/ratings", {"from": "1700000000"}, "query.from"),
+        (f"{t}/privacy/processing-log", {"from": "1700000000"}, "query.from"),
+    ]
+    for url, params, field in cases:
+        r = await client.get(url, params=params, headers=h)
+        assert r.status_code == 422, (url, params, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == [field] and "YYYY-MM-DD" in r.json()["errors"][0]["message"], r.text
+    for before in (20260302, 1700000000.5, "1700000000"):
+        r = await client.post(f"{t}/erasure-requests", json={"scope": "before", "before": before}, headers=h)
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["body.before"], r.text
+        assert "YYYY-MM-DD" in r.json()["errors"][0]["message"], r.text
+    r = await client.get(f"{t}/conversations", params={"from": "2026-03-02", "to": "2026-03-03T10:00:00+01:00"}, headers=h)
+    assert r.status_code == 200, r.text
+
+
 async def test_the_bounds_themselves_are_accepted(client, shop):
     t, h = shop["t"], shop["h"]
     summary = f"{t}/evaluation/score-definitions/{shop['definition']}/summary"

@@ -10,10 +10,11 @@ exclusive (before this instant), a date `to` is inclusive (the last UTC day coun
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from confide.core.errors import InvalidInput
 
@@ -39,10 +40,24 @@ def _bounded_instant(value: datetime) -> datetime:
     return value
 
 
+_WRITTEN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]|\Z)")
+
+
+def _written_as_a_date(value: Any) -> Any:
+    """Text that starts with YYYY-MM-DD, as documented. Pydantic's lax mode also reads a number, or digits alone, as
+    seconds since 1970: `to=20260302` (a date with its dashes left out) ended in August 1970, and an export or
+    report covered the wrong window without a word."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _WRITTEN_DATE.match(value):
+        raise ValueError("must be written as an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ), not a number")
+    return value
+
+
 # A calendar day (YYYY-MM-DD) in the bounded years.
-Day = Annotated[date, AfterValidator(_bounded_day)]
+Day = Annotated[date, BeforeValidator(_written_as_a_date), AfterValidator(_bounded_day)]
 # An instant (ISO 8601 date-time, or a date meaning its midnight), in the bounded years; always UTC-aware once parsed.
-Instant = Annotated[datetime, AfterValidator(_bounded_instant)]
+Instant = Annotated[datetime, BeforeValidator(_written_as_a_date), AfterValidator(_bounded_instant)]
 
 
 def check_day_range(start: date | None, end: date | None, field: str = "query.from") -> None:
