@@ -114,7 +114,11 @@ async def verify(body: VerifyEmail, session: SessionDep, services: ServicesDep, 
     summary="Sign in",
     description="Returns an opaque bearer token. Wrong email and wrong password give the same answer in the same time. "
     "Rate limited per account and per client address. No cookie is set.",
-    responses={429: {"description": "Too many sign-in attempts for this account or from this client address; see Retry-After"}},
+    responses={
+        401: {"description": "Wrong email address or password (problem type `invalid-credentials`; the same answer for both)."},
+        403: {"description": "The address is not confirmed yet (problem type `email-not-verified`): confirm it with the mailed token first."},
+        429: {"description": "Too many sign-in attempts for this account or from this client address; see Retry-After"},
+    },
 )
 async def login(body: Login, request: Request, session: SessionDep, services: ServicesDep) -> LoginToken:
     token, auth = await service.login(session, services, email=body.email, password=body.password, ip=client_address(request))

@@ -74,6 +74,7 @@ async def restrict_me(principal: UserDep, session: SessionDep) -> RestrictionOut
     summary="Lift the restriction of my account",
     description="Makes the account `active` again: changes, tenant work and the newsletter resume. Meant for a restricted account (which may call "
     "it); an account that is not restricted answers 404 `not-restricted`. An API key answers 403 `person-required`.",
+    responses={404: {"description": "The account is not restricted (problem type `not-restricted`)."}},
 )
 async def lift_my_restriction(principal: UserDep, session: SessionDep) -> RestrictionOut:
     user = await rights.lift_restriction(session, user_id=principal.id)
@@ -148,6 +149,7 @@ async def subscribe_me(principal: ActiveUserDep, request: Request, session: Sess
     summary="Withdraw my newsletter consent (Art. 7(3))",
     description="Withdraws a pending or active subscription at once and records the withdrawal (time and truncated network address); no issue goes "
     "to it afterwards, and you may subscribe again later. Without one it answers 404 `not-subscribed`. A restricted account may withdraw too.",
+    responses={404: {"description": "No pending or active subscription to withdraw (problem type `not-subscribed`)."}},
 )
 async def unsubscribe_me(principal: UserDep, request: Request, session: SessionDep, services: ServicesDep) -> NewsletterOut:
     await consent.withdraw_newsletter(session, services, user_id=principal.id, channel="account", ip=client_address(request))
