@@ -74,6 +74,24 @@ async def test_unknown_route_and_method(client):
     assert_problem(await client.delete("/healthz"), 405, "method-not-allowed")
 
 
+async def test_a_405_names_every_method_the_address_takes(client, factory):
+    """Each method of a path is a route of its own: Starlette's 405 named only the first one's (`PUT /v1/me` said
+    `Allow: GET`, though PATCH works too). Found by fuzzing the spec."""
+    user = await factory.user()
+    tenant_id = await factory.tenant(user, "Allow GmbH")
+    cases = [
+        ("PUT", "/v1/me", "GET, PATCH"),
+        ("PUT", f"/v1/tenants/{tenant_id}", "DELETE, GET, PATCH"),
+        ("PUT", "/v1/me/restriction", "DELETE, POST"),
+        ("DELETE", "/v1/tenants", "GET, POST"),
+    ]
+    for method, path, allow in cases:
+        r = await client.request(method, path, headers=user.headers)
+        body = assert_problem(r, 405, "method-not-allowed")
+        assert r.headers["allow"] == allow, (path, r.headers["allow"])
+        assert allow in body["detail"] and method in body["detail"], body
+
+
 async def test_oversized_body_is_refused(client):
     r = await client.post("/v1/auth/login", content=b"x" * (2 * 1024 * 1024), headers={"content-type": "application/json"})
     assert_problem(r, 413, "payload-too-large")

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_BASE = "https://confide.dev/problems/"
@@ -174,6 +175,17 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path. Starlette's 405 names only the methods of the first route whose
+    path matched (each method of a path is a route of its own here): `PUT /v1/me` said `Allow: GET`, not PATCH."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+
+
 def _unreadable_json(exc: StarletteHTTPException) -> str | None:
     """Why FastAPI's "error parsing the body" (400) was a JSON body it could not decode, which is invalid JSON
     like any other (422 on `body`); None for anything else (an unreadable multipart form stays a 400)."""
@@ -209,8 +221,13 @@ def install_error_handlers(app: FastAPI) -> None:
             return await on_validation(request, RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason, "ctx": {"error": reason}}]))
         slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"{request.method} is not allowed here; this address takes {', '.join(allowed)}."
         body = {"type": problem_type(slug), "title": title, "status": exc.status_code, "detail": detail, "instance": request.url.path}
-        return problem_response(body, getattr(exc, "headers", None))
+        return problem_response(body, headers)
 
     async def on_deleted_meanwhile(request: Request, exc: Exception) -> JSONResponse:
         # A change whose row another request deleted between reading it and writing it (a PATCH racing a DELETE):
