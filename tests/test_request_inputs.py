@@ -119,3 +119,24 @@ async def test_names_with_bidi_controls_control_characters_or_nothing_visible_ar
     for value in ("שלום", "مرحبا\u200f", f"👩{ZWJ}💻 Team", f"می{ZWNJ}خواهم", "Zoë Ångström"):
         r = await client.patch(t, json={"name": value}, headers=owner.headers)
         assert r.status_code == 200 and r.json()["name"] == value, r.text
+
+
+async def test_booleans_and_numbers_come_as_json_booleans_and_numbers(client, factory):
+    """Pydantic's lax mode read `"no"` and `0` as false, `1` as true and `"1"` as a number: `{"active": "no"}`
+    switched a webhook off without a word. Now each is a 422 naming the field, as on the chat's websocket."""
+    owner = await factory.user()
+    tenant_id = await factory.tenant(owner, "Strict GmbH")
+    definitions = f"/v1/tenants/{tenant_id}/evaluation/score-definitions"
+    cases = [
+        ("POST", "/v1/contact", {"name": "G", "email": "g@example.com", "message": "Hi", "consent": "yes"}, "body.consent", "true or false"),
+        ("POST", "/v1/contact", {"name": "G", "email": "g@example.com", "message": "Hi", "consent": 1}, "body.consent", "true or false"),
+        ("POST", definitions, {"name": "Stars", "kind": "numeric", "min_value": "1", "max_value": 5}, "body.min_value", "a number"),
+        ("POST", definitions, {"name": "Stars", "kind": "numeric", "min_value": 1, "max_value": True}, "body.max_value", "a number"),
+    ]
+    for method, url, body, field, says in cases:
+        r = await client.request(method, url, json=body, headers=owner.headers)
+        problem = assert_problem(r, 422, "validation-error")
+        assert [e["field"] for e in problem["errors"]] == [field] and says in problem["errors"][0]["message"], (body, r.text)
+    assert (await client.get(definitions, headers=owner.headers)).json()["items"] == [], "nothing stored"
+    r = await client.post(definitions, json={"name": "Stars", "kind": "numeric", "min_value": 1, "max_value": 5.5}, headers=owner.headers)
+    assert r.status_code == 201 and r.json()["min_value"] == 1 and r.json()["max_value"] == 5.5, r.text

@@ -6,10 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Annotated, Any, Generic, TypeVar
+import types
+from functools import cache
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 from fastapi import Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
 from confide.core.errors import InvalidCursor
 from confide.core.text import check_name
@@ -18,9 +20,36 @@ T = TypeVar("T")
 
 
 class RequestBody(BaseModel):
-    """Every request body rejects unknown fields, so a typo is an error, not a silent no-op."""
+    """Every request body rejects unknown fields, so a typo is an error, not a silent no-op; and takes booleans and
+    numbers only as JSON booleans and numbers, as the chat frames do: pydantic's lax mode read `"no"` and `0` as
+    false and `"1"` as a number, so `{"active": "no"}` switched a webhook off without a word."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _json_scalars_as_sent(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        kind = _scalar_kind(cls, info.field_name) if info.field_name else None
+        if kind == "boolean" and value is not None and not isinstance(value, bool):
+            raise ValueError("must be true or false (a JSON boolean)")
+        if kind == "number" and isinstance(value, (str, bool)):
+            raise ValueError("must be a number (a JSON number, not text or a boolean)")
+        return handler(value)
+
+
+@cache
+def _scalar_kind(model: type[BaseModel], field: str) -> str | None:
+    """"boolean" or "number" for a field declared as bool, or int or float (optional or not); None otherwise."""
+    info = model.model_fields.get(field)
+    annotation = info.annotation if info is not None else None
+    if get_origin(annotation) in (Union, types.UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = options[0] if len(options) == 1 else None
+    if annotation is bool:
+        return "boolean"
+    if annotation in (int, float):
+        return "number"
+    return None
 
 
 class ResponseBody(BaseModel):
