@@ -20,6 +20,7 @@ from confide.core.errors import BadRequest, InvalidInput, PayloadTooLarge
 from confide.core.http import NulCharacter
 from confide.core.patching import patch_rule
 from confide.core.schemas import Cursor, Limit, Page, paginate
+from confide.core.text import check_name
 from confide.core.services import ServicesDep
 from confide.core.tenancy import Permission, TenantContext, require
 from guidelines.rules import LanguageTag
@@ -215,6 +216,7 @@ def _form_text(form: FormData, undecodable: set[object], name: str) -> str | Non
 async def _parse_upload(request: Request, title: str | None, language: str | None) -> tuple[str, str, str | None, str]:
     """(title, media type, language, text) from a raw or multipart upload; 415 or 413 before anything is stored."""
     content_type = request.headers.get("content-type", "")
+    title_field = "query.title"  # where the title came from, for the error that names it
     if content_type.split(";")[0].strip().lower() == "multipart/form-data":
         async with _multipart_form(request) as (form, undecodable):
             upload = form.get("file")
@@ -227,12 +229,14 @@ async def _parse_upload(request: Request, title: str | None, language: str | Non
             if upload.size is not None and upload.size > store.MAX_DOCUMENT_BYTES:
                 raise PayloadTooLarge(f"A document may be at most {store.MAX_DOCUMENT_BYTES} bytes.")
             data = await upload.read(store.MAX_DOCUMENT_BYTES + 1)
-            title = _form_text(form, undecodable, "title") or title
+            form_title = _form_text(form, undecodable, "title")
+            if form_title:
+                title, title_field = form_title, "body.title"
             form_language = _form_text(form, undecodable, "language")
             if title is None:  # the file's name is the title: refused as a title part would be, naming the file part
                 if _FILE_NAME in undecodable:
                     raise InvalidInput("body.file", "The file name is not valid UTF-8 text; send a 'title' part, or rename the file.")
-                title = _title_from(upload.filename)
+                title, title_field = _title_from(upload.filename), "body.file"
                 if title is not None and "\x00" in title:
                     raise InvalidInput("body.file", "The file name must not contain the NUL character (%00); send a 'title' part, or rename the file.")
             if form_language is not None:
@@ -245,7 +249,12 @@ async def _parse_upload(request: Request, title: str | None, language: str | Non
         data = await _read_limited(request)
     text = store.decode_text(data)
     if title is not None and len(title) > 200:
-        raise InvalidInput("body.title", "At most 200 characters.")
+        raise InvalidInput(title_field, "At most 200 characters.")
+    if title is not None:  # shown in lists as every other name is: no control or bidirectional characters, something visible
+        try:
+            check_name(title)
+        except ValueError as exc:
+            raise InvalidInput(title_field, f"The title {str(exc)[0].lower()}{str(exc)[1:]}.") from None
     return title or "Untitled document", media_type, language, text
 
 

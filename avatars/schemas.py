@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, HttpUrl, StringConstraints
 
 from confide.core.patching import not_clearable
-from confide.core.schemas import RequestBody, ResponseBody
+from confide.core.schemas import LongName, RequestBody, ResponseBody
 from confide.core.text import check_name
 from guidelines.rules import LanguageTag
 
@@ -207,7 +207,7 @@ class DocumentDetail(DocumentOut):
 
 
 class DocumentImport(RequestBody):
-    title: str = Field(min_length=1, max_length=200)
+    title: LongName
     media_type: Literal["text/plain", "text/markdown"] = "text/plain"
     language: LanguageTag | None = None
     content: Annotated[str, StringConstraints(strip_whitespace=False, min_length=1)] = Field(description="The text, kept exactly as written.")

@@ -53,8 +53,15 @@ def refused(r: Any, field: str) -> None:
         ([FILE, (b'name="title"', b"\xff\xfe")], "body.title"),
         ([FILE, (b'name="language"', b"\xe9n")], "body.language"),
         ([(b'name="file"; filename="caf\xe9.txt"', FILE[1])], "body.file"),
+        # A title is shown in lists as every other name: no control characters (an ANSI escape), no bidi controls.
+        ([FILE, (b'name="title"', b"a\x01b\x1b[31m")], "body.title"),
+        ([FILE, (b'name="title"', "Returns\u202e".encode())], "body.title"),
+        ([(b'name="file"; filename="ret\x1b[31murns.txt"', FILE[1])], "body.file"),
     ],
-    ids=["title-nul", "language-nul", "filename-nul", "title-latin-1", "title-bytes", "language-latin-1", "filename-latin-1"],
+    ids=[
+        "title-nul", "language-nul", "filename-nul", "title-latin-1", "title-bytes", "language-latin-1", "filename-latin-1",
+        "title-control", "title-bidi", "filename-control",
+    ],
 )
 async def test_a_nul_or_invalid_utf8_in_a_form_field_is_a_422_naming_it(client, avatar, parts, field):
     owner, _, url = avatar
@@ -110,3 +117,14 @@ async def test_an_unknown_part_is_a_422_naming_it_and_nothing_is_stored(client, 
     refused(r, "body.titel")
     assert "file, title, language" in r.json()["errors"][0]["message"]
     assert await knowledge_counts(client, owner, url) == before
+
+
+async def test_a_title_in_the_query_or_an_import_is_checked_as_a_name(client, avatar):
+    owner, _, url = avatar
+    r = await client.post(url + "/knowledge/documents", params={"title": "a\x01b\x1b[31m"}, content=b"Text.", headers={**owner.headers, "Content-Type": "text/plain"})
+    refused(r, "query.title")
+    assert "control character" in r.json()["errors"][0]["message"], r.text
+    body = {"entries": [], "documents": [{"title": "Returns\u202e", "content": "Text."}]}
+    r = await client.post(url + "/knowledge/import", json=body, headers=owner.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.documents.0.title", r.text
+    assert await knowledge_counts(client, owner, url) == (0, 0)
