@@ -139,7 +139,9 @@ async def test_two_nodes_never_send_the_same_delivery_twice(backend, tmp_path: P
     assert delivered == Counter(event_ids), "each delivery arrives exactly once (after the ten failed first attempts)"
     assert len(got.requests) == count + 10
     assert {r.status for r in rows} == {DELIVERED}
-    assert {r.node for r in rows} == {d.worker.node for d in nodes}, "both nodes took a share"
+    # Which node takes which batch is the scheduler's call (on a loaded machine one node can take them all, as seen on
+    # SQLite): the claim race itself is forced above, the order the workers meet in here is not asserted.
+    assert {r.node for r in rows} <= {d.worker.node for d in nodes}
 
 
 async def test_erasing_a_conversation_reaches_a_waiting_delivery(app, shop):
