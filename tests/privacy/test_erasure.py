@@ -716,3 +716,34 @@ async def test_the_hold_release_body_is_documented_as_required(client):
     spec = (await client.get("/openapi.json")).json()
     body = spec["paths"]["/v1/tenants/{tenant_id}/legal-holds/{hold_id}"]["delete"]["requestBody"]
     assert body["required"] is True and body["content"]["application/json"]["schema"]["$ref"].endswith("/HoldReleaseBody")
+
+
+async def test_a_request_whose_subject_was_erased_while_it_was_being_queued_is_refused(app, client, shop, monkeypatch):
+    """Forced interleaving: a request for a conversation finds no request of that scope queued and counts the
+    conversation (still there); then the same request from elsewhere is queued and runs to its end; then the first
+    inserts (the other's active key is gone by then). It ran, erased nothing and left an empty receipt; now it answers
+    409, as the same request sent afterwards does (found by fuzzing: two, and five, of a burst of twelve on SQLite)."""
+    from confide.privacy import erasure
+
+    single = await seed_conversation(app, shop, visitor_id="vis_q1")
+    body = {"scope": "conversation", "conversation_id": single}
+    real = erasure.count_conversations
+    others: list[dict] = []
+
+    async def count_then_let_another_request_finish(session, selection):  # noqa: ANN001, ANN202
+        n = await real(session, selection)
+        if not others:
+            others.append({"counted": n})
+            others.append(await erase(client, shop, body))
+            await app.state.erasure_worker.drain()
+        return n
+
+    monkeypatch.setattr(erasure, "count_conversations", count_then_let_another_request_finish)
+    r = await client.post(url(shop), json=body, headers=shop.owner.headers)
+    assert others[0] == {"counted": 1}, "the request counted the conversation before the other erased it"
+    assert r.status_code == 409 and r.json()["type"].endswith("/conversation-erased"), r.text
+    other = others[1]
+    done = await finished(app, client, shop, other["id"])
+    assert done["status"] == "done" and done["receipt"]["erased"]["database"]["conversation_anonymised"] == 1
+    listed = (await client.get(url(shop), headers=shop.owner.headers)).json()["items"]
+    assert [q["id"] for q in listed if q["subject_ref"] == single] == [other["id"]], "one request, not two"

@@ -156,7 +156,6 @@ async def request_erasure(
     in_scope = await count_conversations(session, selection)
     if in_scope == 0 and scope != "tenant":
         raise await _nothing_to_erase(session, ctx, keys, scope, target)
-    await authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.ERASE, actor=ctx.actor, subject_ref=subject_ref, counts={"conversations": in_scope})
     principal = ctx.principal
     request = ErasureRequest(
         id=new_id("era"),
@@ -174,12 +173,25 @@ async def request_erasure(
         async with session.begin_nested():
             session.add(request)
             await session.flush()
+            # Counted again now that the insert holds its place (SQLite's one write lock; on PostgreSQL the active key,
+            # whose unique index let this insert through only once the same request queued just before had finished):
+            # that request may have erased everything between the count above and the insert, and a second request
+            # then ran, erased nothing and left an empty receipt (fuzzing found two, and five, of a burst of twelve).
+            if scope != "tenant" and await count_conversations(session, selection) == 0:
+                raise _ErasedMeanwhile
     except IntegrityError:  # queued at the same moment by someone else
         existing = await session.scalar(tenant_select(ctx, ErasureRequest).where(ErasureRequest.active_key == key))
         if existing is None:
             raise
         return existing, False
+    except _ErasedMeanwhile:
+        raise await _nothing_to_erase(session, ctx, keys, scope, target) from None
+    await authorize(session, tenant_id=ctx.tenant_id, purpose=Purpose.ERASE, actor=ctx.actor, subject_ref=subject_ref, counts={"conversations": in_scope})
     return request, True
+
+
+class _ErasedMeanwhile(Exception):
+    """The request's subject was erased between its count and its insert (see request_erasure)."""
 
 
 async def get_request(session: AsyncSession, ctx: TenantContext, request_id: str) -> ErasureRequest:
