@@ -335,13 +335,22 @@ class CompiledGuidelines:
         spans: tuple[Span, ...] = ()
         redacted = None
         if self.spec.pii.redact if detect_pii is None else detect_pii:
-            found = pii.detect_pii(text, self.resolve_language(language), self.spec.pii.entities, self.spec.pii.min_score)
-            if found:
-                spans = tuple(found)
-                redacted = pii.redact(text, found)
+            spans, redacted = self._pii(text, language)
         if not (fired or decision or spans or request):
             return ALLOW
         return self._input_verdict(fired, decision, spans, redacted, language, request)
+
+    def _pii(self, text: str, language: str | None) -> tuple[tuple[Span, ...], str | None]:
+        found = pii.detect_pii(text, self.resolve_language(language), self.spec.pii.entities, self.spec.pii.min_score)
+        return (tuple(found), pii.redact(text, found)) if found else ((), None)
+
+    def redact_pii(self, text: str, language: str | None = None) -> str:
+        """An end customer's free text that is no message (a rating's comment): only the set's PII redaction applies
+        (no rule answers it, nothing hands off), so it is kept and shown to staff as redacted as a message would be."""
+        if not self.spec.pii.redact:
+            return text
+        _, redacted = self._pii(text, language)
+        return redacted if redacted is not None else text
 
     def _input_verdict(
         self, fired: list[Any], decision: bool, spans: tuple[Span, ...], redacted: str | None, language: str | None,

@@ -214,3 +214,22 @@ async def test_a_visitor_who_rates_again_changes_the_conversations_rating(client
             assert rated["author"] == "visitor" and rated["seq"]
     r = await client.get(f"/v1/tenants/{shop['tenant_id']}/conversations/{welcome['conversation_id']}", headers=shop["owner"].headers)
     assert r.status_code == 200 and r.json()["rating"] == 5, r.text
+
+
+async def test_a_rating_comment_is_redacted_as_a_message_is(app, client, base, shop):
+    """Where the guidelines redact personal data, a rating's comment is stored, echoed and shown to staff redacted,
+    as a message is (it was kept as typed)."""
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        await chat.expect("message")
+        await chat.send({"type": "rating", "score": 4, "comment": "Mail me at jane.doe@example.com please"})
+        live = await chat.expect("rating")
+        await chat.send({"type": "end"})
+        await chat.expect("closed")
+        await chat.send({"type": "rating", "score": 2, "comment": "Or jane.doe@example.com"})
+        closed = await chat.expect("rating")
+    assert live["text"] == "Mail me at <EMAIL_ADDRESS> please" and closed["text"] == "Or <EMAIL_ADDRESS>"
+    async with app.state.sessionmaker() as session:
+        stored = (await session.scalars(select(Message).where(Message.conversation_id == welcome["conversation_id"], Message.event == "rating"))).all()
+    assert [(m.text, m.redacted) for m in stored] == [("Mail me at <EMAIL_ADDRESS> please", True), ("Or <EMAIL_ADDRESS>", True)]
+    r = await client.get(f"/v1/tenants/{shop['tenant_id']}/conversations/{welcome['conversation_id']}/transcript", headers=shop["owner"].headers)
+    assert "jane.doe" not in r.text

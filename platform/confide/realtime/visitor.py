@@ -738,6 +738,11 @@ class VisitorConnection:
                 instructions = await self.rt.gate.instructions(session, self.tenant_id)
                 if not instructions.store_transcripts:
                     frame = frame.model_copy(update={"comment": None})  # the text was purged at close; keep only the score
+            redacted = False
+            if frame.comment and self.avatar is not None:  # as a message's text: redacted before it is stored or shown
+                comment = self.avatar.guidelines.redact_pii(frame.comment, self.language)
+                redacted = comment != frame.comment
+                frame = frame.model_copy(update={"comment": comment})
             message, _ = await chats.append(
                 session,
                 tenant_id=self.tenant_id,
@@ -746,6 +751,7 @@ class VisitorConnection:
                 kind="event",
                 event="rating",
                 text=frame.comment or "",
+                redacted=redacted,
                 verdict={"score": frame.score, "resolved": frame.resolved},
                 rating=frame.score,
                 # a comment goes to a closed conversation only once checked above: not past a close's purge unseen
