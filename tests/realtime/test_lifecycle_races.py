@@ -282,3 +282,47 @@ async def test_a_note_or_a_rating_comment_racing_a_close_does_not_outlive_its_pu
     async with app.state.sessionmaker() as session:
         notes = (await session.scalars(select(Message.text).where(Message.conversation_id == noted, Message.kind == "note"))).all()
     assert notes == []
+
+
+async def test_a_message_stored_just_before_a_frame_from_elsewhere_still_gets_its_ack(app, base, shop, monkeypatch):
+    """Forced order: the visitor's message is stored (seq N), then an operator's message (N+1, written on another
+    node) reaches the connection before the message's ack. The gap fill sent N as a plain `message` and the ack N
+    was then dropped as already seen: a stored message without its ack (found by a websocket probe, on SQLite).
+    Now the fill sends the ack in its place, so the client gets its ack, then N+1, each seq once."""
+    from confide.chats import service as chats
+    from confide.realtime import delivery as delivery_module
+    from confide.realtime.protocol import message_frame
+
+    deliveries: list[Any] = []
+    init = delivery_module.SeqDelivery.__init__
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        deliveries.append(self)
+
+    monkeypatch.setattr(delivery_module.SeqDelivery, "__init__", recording)
+    writer = app.state.chat.writer
+    append = writer.append
+    cut_in: list[int] = []
+
+    async def an_operator_writes_meanwhile(**kwargs: Any) -> Any:
+        stored = await append(**kwargs)
+        if kwargs.get("author") == "visitor" and not cut_in:
+            async with app.state.sessionmaker() as session:
+                reply, _ = await chats.append(session, tenant_id=kwargs["tenant_id"], conversation_id=kwargs["conversation_id"], author="operator", text="Anna here.")
+                await session.commit()
+            cut_in.append(reply.seq)
+            [delivery] = [d for d in deliveries if d.conversation_id == kwargs["conversation_id"]]
+            await delivery.deliver(message_frame(reply))  # as the broker's forwarder delivers another node's write
+        return stored
+
+    monkeypatch.setattr(writer, "append", an_operator_writes_meanwhile)
+    async with visitor(base, shop["widget_key"]) as (chat, _):
+        greeting = await chat.expect("message")
+        await chat.send({"type": "message", "client_message_id": "c-raced", "text": "Hello?"})
+        ack = await chat.expect("ack")
+        assert (ack["client_message_id"], ack["seq"], ack["duplicate"]) == ("c-raced", greeting["seq"] + 1, False)
+        operator_message = await chat.expect("message")
+        assert (operator_message["author"], operator_message["seq"]) == ("operator", greeting["seq"] + 2) and cut_in == [operator_message["seq"]]
+        seqs = [f["seq"] for f in chat.frames if "seq" in f]
+        assert seqs == sorted(set(seqs)), f"each seq once, in order: {seqs}"

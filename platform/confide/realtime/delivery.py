@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from confide.chats import service as chats
-from confide.realtime.protocol import message_frame
+from confide.realtime.protocol import ack_frame, message_frame
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -36,6 +36,9 @@ class SeqDelivery:
         self._tag = tag_conversation
         self.sent_seq = 0
         self.lock = asyncio.Lock()
+        # The client ids of the messages this connection is storing: a gap fill that meets one (a frame after it, from
+        # another node, came first) sends its ack in its place, since the ack that follows would be dropped as seen.
+        self.storing: set[str] = set()
 
     async def deliver(self, frame: dict[str, Any]) -> None:
         """Send a frame carrying `seq` (a message, an event, or an ack), filling any gap before it."""
@@ -82,7 +85,10 @@ class SeqDelivery:
         async with self._sessionmaker() as session:
             missed = await chats.replay(session, conversation_id=self.conversation_id, after_seq=self.sent_seq, upto_seq=upto)
         for message in missed:
-            frame = message_frame(message, conversation_id=self.conversation_id if self._tag else None)
+            if message.author == "visitor" and message.client_message_id in self.storing:
+                frame = ack_frame(message, duplicate=False)
+            else:
+                frame = message_frame(message, conversation_id=self.conversation_id if self._tag else None)
             await self._send(frame)
             self.sent_seq = message.seq or self.sent_seq
             if self._observe is not None:

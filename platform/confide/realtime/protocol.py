@@ -292,6 +292,11 @@ def message_frame(message: Message | StoredMessage, *, conversation_id: str | No
     return frame
 
 
+def ack_frame(message: Message | StoredMessage, *, duplicate: bool) -> dict[str, Any]:
+    """The answer to a visitor's `message`: its client id, now the stored message's id and seq."""
+    return {"type": "ack", "client_message_id": message.client_message_id, "id": message.id, "seq": message.seq, "duplicate": duplicate}
+
+
 def conversation_summary(conversation: Conversation) -> dict[str, Any]:
     return {
         "id": conversation.id,

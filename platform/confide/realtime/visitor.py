@@ -48,6 +48,7 @@ from confide.realtime.protocol import (
     Rating,
     Say,
     Typing,
+    ack_frame,
     encode,
     error_frame,
     frame_error_frame,
@@ -551,6 +552,7 @@ class VisitorConnection:
             if verdict is None:
                 verdict = self.avatar.guidelines.check_input(frame.text, self.language, after_offer=after_offer)
             stored_text = verdict.passed_on(frame.text)
+            self.delivery.storing.add(frame.client_message_id)  # from here until its ack is delivered (finally)
             try:
                 message, status = await self.rt.writer.append(
                     tenant_id=self.tenant_id,
@@ -583,7 +585,7 @@ class VisitorConnection:
                     raise FrameError("client-message-id-taken", CLIENT_ID_TAKEN_DETAIL)
                 message, status, duplicate = found, conversation.status, True
                 # An old seq: sent as is, not through ordered delivery (which would drop it as seen).
-                await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": True})
+                await self.delivery.send_unsequenced(ack_frame(message, duplicate=True))
                 if answered or (status == "avatar" and not await self._answers_again(found, verdict)):
                     return  # its reply, if one is on its way, comes from the broker as the other tabs' frames do
             except Exception:
@@ -594,7 +596,7 @@ class VisitorConnection:
             self.conversation.status = status
             if not duplicate:
                 self.failed_stores.pop(frame.client_message_id, None)  # stored now, and this connection answers it
-                await self.delivery.deliver({"type": "ack", "client_message_id": frame.client_message_id, "id": message.id, "seq": message.seq, "duplicate": False})
+                await self.delivery.deliver(ack_frame(message, duplicate=False))
                 if self.history is not None and message.seq is not None:
                     self.history.add(message.seq, "visitor", message.text)
                 await self._to_others(message_frame(message, conversation_id=self.conversation.id))
@@ -607,6 +609,7 @@ class VisitorConnection:
             turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
             await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
         finally:
+            self.delivery.storing.discard(frame.client_message_id)
             if speculative is not None:
                 await speculative.drop()
 
@@ -623,7 +626,7 @@ class VisitorConnection:
             stored_text = self.avatar.guidelines.check_input(frame.text, self.language).passed_on(frame.text)
         if not _same_message(found, stored_text):
             return False
-        await self.delivery.send_unsequenced({"type": "ack", "client_message_id": frame.client_message_id, "id": found.id, "seq": found.seq, "duplicate": True})
+        await self.delivery.send_unsequenced(ack_frame(found, duplicate=True))
         return True
 
     async def _answers_again(self, message: Any, verdict: Any) -> bool:
