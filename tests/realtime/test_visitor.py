@@ -108,6 +108,22 @@ async def test_first_frame_must_be_hello(base, shop):
     assert closed.code == 4400 and error["problem"]["type"].endswith("/hello-expected")
 
 
+async def test_an_invalid_hello_names_its_fields_as_any_frame_does(base, shop):
+    """protocol.md: `invalid-frame` carries `errors[]`; a hello refused with 4400 dropped them."""
+    cases = [
+        ({"type": "hello", "resume": {"conversation_id": "cnv_x", "last_seq": -1}}, "resume.last_seq"),
+        ({"type": "hello", "visitor_token": 5}, "visitor_token"),
+        ({"type": "hello", "colour": "red"}, "colour"),
+    ]
+    for hello, field in cases:
+        async with connect(f"{base}/v1/widget/{shop['widget_key']}/chat") as chat:
+            await chat.send(hello)
+            error = await chat.recv()
+            closed = await chat.closed()
+        assert closed.code == 4400 and error["problem"]["type"].endswith("/invalid-frame"), error
+        assert field in [e["field"] for e in error["problem"]["errors"]], error
+
+
 async def test_forged_or_foreign_visitor_token_is_refused(base, shop, client, factory):
     async with visitor(base, shop["widget_key"]) as (_, welcome):
         token = welcome["visitor_token"]

@@ -284,8 +284,8 @@ class VisitorConnection:
             raise WebSocketDisconnect(raw.get("code", 1000))
         try:
             frame = parse(visitor_frames, raw.get("text") if raw.get("text") is not None else raw.get("bytes"), s.chat_max_frame_bytes)
-        except FrameError as exc:
-            raise Refused(CloseCode.BAD_HELLO, exc.slug, exc.detail) from exc
+        except FrameError as exc:  # its `errors` too, as the same fault in a later frame has them (protocol.md)
+            raise Refused(CloseCode.BAD_HELLO, exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {})) from exc
         if not isinstance(frame, Hello):
             raise Refused(CloseCode.BAD_HELLO, "hello-expected", "The first frame must be a hello.")
         return frame
