@@ -326,3 +326,26 @@ async def test_a_message_stored_just_before_a_frame_from_elsewhere_still_gets_it
         assert (operator_message["author"], operator_message["seq"]) == ("operator", greeting["seq"] + 2) and cut_in == [operator_message["seq"]]
         seqs = [f["seq"] for f in chat.frames if "seq" in f]
         assert seqs == sorted(set(seqs)), f"each seq once, in order: {seqs}"
+
+
+async def test_the_socket_is_read_while_a_reply_is_on_its_way(app, base, shop, monkeypatch):
+    """A frame sent while the avatar's reply streams (typing, say) waited for the whole reply, and uvicorn stopped
+    reading the socket meanwhile: no websocket ping was answered, so a long reply ended in uvicorn's keepalive
+    closing the chat with 1011 (found by a websocket probe: 40 s into a 46 s reply). Now the socket is read on: the
+    client's ping is answered while the reply is held, and the frame is handled once the reply is done."""
+    started, go = asyncio.Event(), asyncio.Event()
+    hold_replies(monkeypatch, app, started, go)
+    async with visitor(base, shop["widget_key"]) as (chat, _):
+        await chat.expect("message")
+        await chat.send({"type": "message", "client_message_id": "v-long", "text": "When are you open?"})
+        await chat.expect("ack")
+        await asyncio.wait_for(started.wait(), 10)
+        await chat.send({"type": "typing", "active": True})
+        await chat.send({"type": "ping"})
+        for _ in range(2):  # the first may reach uvicorn with the frames before it; the second comes after them
+            pong = await chat.ws.ping()
+            await asyncio.wait_for(pong, 5)  # answered with the reply still held
+        go.set()
+        reply = await chat.expect("message")
+        assert reply["author"] == "avatar" and "Monday to Friday" in reply["text"]
+        assert (await chat.expect("pong"))["type"] == "pong", "the frames sent meanwhile are handled after the reply, in order"

@@ -70,6 +70,7 @@ log = logging.getLogger("confide.realtime.visitor")
 # this margin, and is renewed on a frame at most this often: a frame comes at least every idle timeout,
 # so the place never lapses while the connection is open.
 MEMBERSHIP_MARGIN_SECONDS = 60.0
+WAITING_FRAMES = 32  # frames read off the socket while an earlier one (a message's reply) is still being handled
 MEMBERSHIP_RENEWAL_SECONDS = 30.0
 # The margin, past the LLM's whole-reply time limit, for the purpose check and the store (answer_claim_seconds).
 ANSWER_CLAIM_MARGIN_SECONDS = 30
@@ -429,38 +430,67 @@ class VisitorConnection:
     # ---- frames ----------------------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        """Handle the frames the reader takes off the socket, one after another. A message's avatar turn is awaited
+        here (a later frame waits for it); the socket is read meanwhile (_read), so a frame sent during a long reply
+        no longer stalls the websocket's own pings: uvicorn stops reading while a frame waits for the app, and its
+        keepalive then closed the chat with 1011."""
         s = self.settings
-        while True:
-            try:
-                async with asyncio.timeout(s.chat_idle_timeout_seconds):  # no task per frame, unlike wait_for
-                    raw = await self.ws.receive()
-            except TimeoutError:
-                await self.refuse(CloseCode.IDLE, "idle-timeout", "Closed after a long silence; reconnect to resume.")
-                return
-            if raw["type"] == "websocket.disconnect" or self.gone:  # gone: frames queued before a cut are not handled
-                return
-            try:
-                if not self.frames.spend(asyncio.get_running_loop().time(), s.chat_frames_per_second, s.chat_frame_burst):
-                    await self._strike("Too many frames; slow down.", self.frames.retry_after(s.chat_frames_per_second))
-                    continue
-                if self.frames.last - self.member_time >= MEMBERSHIP_RENEWAL_SECONDS:
-                    await self._renew_membership()
-                frame = parse(visitor_frames, raw.get("text"), s.chat_max_frame_bytes)
-                strikes = self.strikes
-                await self._handle(frame)
-                if self.strikes == strikes:
-                    self.strikes = 0  # a frame went through: the client slowed down, so earlier strikes are forgiven
-            except FrameError as exc:
-                await self.send(frame_error_frame(exc))
-            except _Flood:
-                return
-            except WebSocketDisconnect:  # the socket is gone: the caller ends the connection
-                raise
-            except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
-                log.warning("visitor frame failed", extra={"error_type": type(exc).__name__})
-                await self.send(frame_failed_frame())
-            if self.gone:
-                return
+        received: asyncio.Queue[Any] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(received), name="confide-visitor-read")
+        try:
+            while True:
+                raw = await received.get()
+                if raw is None or self.gone:  # gone: frames queued before a cut are not handled
+                    return
+                try:
+                    if not self.frames.spend(asyncio.get_running_loop().time(), s.chat_frames_per_second, s.chat_frame_burst):
+                        await self._strike("Too many frames; slow down.", self.frames.retry_after(s.chat_frames_per_second))
+                        continue
+                    if self.frames.last - self.member_time >= MEMBERSHIP_RENEWAL_SECONDS:
+                        await self._renew_membership()
+                    frame = parse(visitor_frames, raw.get("text"), s.chat_max_frame_bytes)
+                    strikes = self.strikes
+                    await self._handle(frame)
+                    if self.strikes == strikes:
+                        self.strikes = 0  # a frame went through: the client slowed down, so earlier strikes are forgiven
+                except FrameError as exc:
+                    await self.send(frame_error_frame(exc))
+                except _Flood:
+                    return
+                except WebSocketDisconnect:  # the socket is gone: the caller ends the connection
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a bug or the database away: this frame fails, the connection stays
+                    log.warning("visitor frame failed", extra={"error_type": type(exc).__name__})
+                    await self.send(frame_failed_frame())
+                if self.gone:
+                    return
+        finally:
+            await cancel_and_wait(reader)
+
+    async def _read(self, received: asyncio.Queue[Any]) -> None:
+        """Take frames off the socket as they come and pass them on, in order (the frame allowance is spent as each
+        is handled, so its answers keep their order); None when the connection ends (closed, idle). At most
+        WAITING_FRAMES (or the frame burst) wait to be handled: past it a frame is refused as rate-limited at once, so
+        frames sent during a long reply cannot pile up in memory."""
+        s = self.settings
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(s.chat_idle_timeout_seconds):  # no task per frame, unlike wait_for
+                        raw = await self.ws.receive()
+                except TimeoutError:
+                    await self.refuse(CloseCode.IDLE, "idle-timeout", "Closed after a long silence; reconnect to resume.")
+                    return
+                if raw["type"] == "websocket.disconnect" or self.gone:
+                    return
+                if received.qsize() >= max(s.chat_frame_burst, WAITING_FRAMES):
+                    await self._strike("Too many frames waiting for the reply; slow down.", 1)
+                else:
+                    received.put_nowait(raw)
+        except (_Flood, WebSocketDisconnect, RuntimeError):  # flooding (closed already), or the socket gone
+            return
+        finally:
+            received.put_nowait(None)
 
     async def _renew_membership(self) -> None:
         """Renew the connection's place under the per-visitor cap (see MEMBERSHIP_MARGIN_SECONDS). The
