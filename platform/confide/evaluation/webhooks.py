@@ -102,6 +102,17 @@ def _loopback(host: str) -> bool:
         return False
 
 
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
 def _internal(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -241,10 +252,13 @@ def check_url(url: str, settings: Settings) -> str:
         raise InvalidInput("body.url", "put no credentials in the URL; verify our signature instead")
     if parsed.fragment:
         raise InvalidInput("body.url", "the URL must not have a fragment")
-    dev = settings.webhook_allow_http_loopback and _loopback(host)
+    name = host[:-1] if host.endswith(".") else host  # `localhost.` is localhost: a fully qualified name's dot
+    if not _is_ip(name) and not _HOSTNAME.fullmatch(name):
+        raise InvalidInput("body.url", "the host is not a valid DNS name (labels of letters, digits and inner hyphens, up to 63 characters each, 253 in all)")
+    dev = settings.webhook_allow_http_loopback and _loopback(name)
     if parsed.scheme == "http" and not dev:
         raise InvalidInput("body.url", "webhook URLs must use https")
-    if _internal(host) and not dev:
+    if _internal(name) and not dev:
         raise InvalidInput("body.url", "webhook URLs must point to a public host, not a private, loopback, link-local or multicast address")
     port = 443 if parsed.port is None else parsed.port  # httpx leaves out a default port
     if not dev and port not in settings.webhook_allowed_ports:
