@@ -252,7 +252,7 @@ class OperatorConnection:
         try:
             hello = parse(operator_frames, raw.get("text"), self.settings.chat_max_frame_bytes)
         except FrameError as exc:
-            await self.refuse(CloseCode.BAD_HELLO, exc.slug, exc.detail)
+            await self.refuse(CloseCode.BAD_HELLO, exc.slug, exc.detail, **({"errors": exc.errors} if exc.errors else {}))  # as for a later frame
             return False
         if not isinstance(hello, OperatorHello):
             await self.refuse(CloseCode.BAD_HELLO, "hello-expected", "The first frame must be a hello with your token.")
