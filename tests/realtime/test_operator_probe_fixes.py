@@ -3,9 +3,16 @@ not sleeps."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from tests.support.chat import ChatClient, connect
+import orjson
+
+from confide.realtime import channels
+from confide.realtime.delivery import SeqDelivery
+from confide.realtime.operator import OperatorConnection
+from tests.support.chat import ChatClient, connect, operator, visitor
 
 
 async def _next_of(chat: ChatClient, kind: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -13,6 +20,103 @@ async def _next_of(chat: ChatClient, kind: str, timeout: float = 10.0) -> dict[s
         frame = await chat.recv(timeout)
         if frame["type"] == kind:
             return frame
+
+
+# ---- C: a client that went away -------------------------------------------------------------------------------
+
+
+async def test_an_operator_client_that_went_away_is_not_a_server_fault(app, base, shop, monkeypatch, caplog):
+    """A send to a socket the client had closed raised: the first (a watched conversation's frame, from its own
+    task) ended that task, the next (the answer to a frame in hand) raised again, and the connection was logged at
+    ERROR as "operator connection failed" and answered with internal-error (1011). Now, as for visitors, a socket
+    closed under the server just ends the connection."""
+    caplog.set_level(logging.WARNING, logger="confide.realtime.operator")
+    answering, go, attempted, ended = asyncio.Event(), asyncio.Event(), asyncio.Event(), asyncio.Event()
+    hold = False
+
+    snapshot = OperatorConnection._queue_snapshot
+
+    async def held_snapshot(self: OperatorConnection) -> dict[str, Any]:
+        if hold:
+            answering.set()
+            await go.wait()
+        return await snapshot(self)
+
+    send_unsequenced = SeqDelivery.send_unsequenced
+
+    async def noted(self: SeqDelivery, frame: dict[str, Any]) -> None:
+        try:
+            await send_unsequenced(self, frame)
+        finally:
+            if frame.get("type") == "typing":
+                attempted.set()
+
+    run = OperatorConnection.run
+
+    async def noted_run(self: OperatorConnection, tenant_id: str) -> None:
+        try:
+            await run(self, tenant_id)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held_snapshot)
+    monkeypatch.setattr(SeqDelivery, "send_unsequenced", noted)
+    monkeypatch.setattr(OperatorConnection, "run", noted_run)
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            await ops.expect("joined")
+            hold = True
+            await ops.send({"type": "queue"})
+            await answering.wait()  # the server is answering it
+            await ops.close()  # and the client goes away meanwhile (its close handshake done)
+        await chat.send({"type": "typing", "active": True})
+        await attempted.wait()  # the watched conversation's frame hit the closed socket first
+        go.set()  # then the answer to `queue`
+        await ended.wait()
+    faults = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "confide.realtime.operator"]
+    assert faults == [], faults
+
+
+async def test_an_operator_client_that_closes_while_connecting_is_not_a_server_fault(app, base, shop, monkeypatch, caplog):
+    """The probe's case: a tab closed while its connection was being opened. A queue_update forwarded to the closed
+    socket ended the forwarding task; the welcome then raised, and was logged at ERROR."""
+    caplog.set_level(logging.WARNING, logger="confide.realtime.operator")
+    rt = app.state.chat
+    reading, go, ended = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    snapshot = OperatorConnection._queue_snapshot
+
+    async def held(self: OperatorConnection) -> dict[str, Any]:
+        if not reading.is_set():
+            reading.set()
+            await go.wait()
+        return await snapshot(self)
+
+    run = OperatorConnection.run
+
+    async def noted_run(self: OperatorConnection, tenant_id: str) -> None:
+        try:
+            await run(self, tenant_id)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held)
+    monkeypatch.setattr(OperatorConnection, "run", noted_run)
+    async with rt.broker.subscribe(channels.operators(shop["tenant_id"])) as tenant_frames:
+        async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
+            await ops.send({"type": "hello", "token": shop["owner"].token})
+            await reading.wait()  # subscribed, the welcome being put together
+            await ops.close()
+        async with visitor(base, shop["widget_key"]) as (_, welcome):  # a queue_update while the welcome is not out yet
+            while True:
+                frame = orjson.loads(await asyncio.wait_for(anext(tenant_frames), 10))
+                if frame["type"] == "queue_update" and frame["conversation"]["id"] == welcome["conversation_id"]:
+                    break  # the connection's subscription has it too (one fan-out)
+            go.set()
+            await ended.wait()
+    faults = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "confide.realtime.operator"]
+    assert faults == [], faults
 
 
 # ---- E: an invalid hello names its fields ----------------------------------------------------------------------

@@ -85,9 +85,16 @@ class OperatorConnection:
         self._notices_seen = 0  # access notices this node had heard when the hello's checks began
 
     async def _send(self, frame: dict[str, Any]) -> None:
+        """Send, or note that the client has gone (as the visitor's connection does): a socket closed under us is
+        not a fault of the server. Nothing more goes out then, and the connection ends at its next receive."""
+        text = encode(frame)
         async with self.send_lock:
-            if not self.cut_off:
-                await self.ws.send_text(encode(frame))
+            if self.cut_off:
+                return
+            try:
+                await self.ws.send_text(text)
+            except Exception:  # noqa: BLE001 - the socket closed under us (WebSocketDisconnect, WebSocketDisconnected, ClientDisconnected)
+                self.cut_off = True
 
     async def _send_unlocked(self, frame: dict[str, Any]) -> None:
         # SeqDelivery serialises per conversation; the socket still needs one writer at a time.
