@@ -119,6 +119,34 @@ async def test_an_operator_client_that_closes_while_connecting_is_not_a_server_f
     assert faults == [], faults
 
 
+# ---- D: welcome first --------------------------------------------------------------------------------------------
+
+
+async def test_welcome_is_the_first_frame_and_a_queue_update_made_meanwhile_follows_it(app, base, shop, monkeypatch):
+    """The queue forwarding started before the welcome was sent, so the connection's own `presence` (or a
+    `queue_update`) came first. The subscription still comes before the welcome's reads: nothing is lost."""
+    reading, go = asyncio.Event(), asyncio.Event()
+    snapshot = OperatorConnection._queue_snapshot
+
+    async def held(self: OperatorConnection) -> dict[str, Any]:
+        if not reading.is_set():
+            reading.set()
+            await go.wait()
+        return await snapshot(self)
+
+    monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held)
+    async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
+        await ops.send({"type": "hello", "token": shop["owner"].token})
+        await reading.wait()  # subscribed, its presence published, the welcome being put together
+        async with visitor(base, shop["widget_key"]) as (_, welcome):  # a new conversation: a queue_update
+            go.set()
+            first = await ops.recv()
+            assert first["type"] == "welcome", first
+            update = await _next_of(ops, "queue_update")
+            assert update["conversation"]["id"] == welcome["conversation_id"]
+            assert [f["type"] for f in ops.frames[: ops.frames.index(update)]].count("welcome") == 1
+
+
 # ---- E: an invalid hello names its fields ----------------------------------------------------------------------
 
 

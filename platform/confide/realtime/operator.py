@@ -199,10 +199,12 @@ class OperatorConnection:
         heartbeat = asyncio.create_task(self._heartbeat(group, member), name="confide-operator-presence")
         try:
             async with self.rt.broker.subscribe(channels.operators(self.tenant_id)) as subscription:
+                # Subscribed before the welcome's reads, so no queue_update made meanwhile is lost; forwarded only once
+                # the welcome is out (what came meanwhile waits in the subscription), so `welcome` is the first frame.
+                await self._publish_presence(group)
+                await self._send({"type": "welcome", "operator_id": self.user_id, **(await self._queue_snapshot())})
                 forward = asyncio.create_task(self._forward_tenant(subscription), name="confide-operator-queue")
                 try:
-                    await self._publish_presence(group)
-                    await self._send({"type": "welcome", "operator_id": self.user_id, **(await self._queue_snapshot())})
                     await self._receive_loop()
                 finally:
                     await cancel_and_wait(forward)
