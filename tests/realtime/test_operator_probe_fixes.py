@@ -4,6 +4,7 @@ not sleeps."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -20,6 +21,96 @@ async def _next_of(chat: ChatClient, kind: str, timeout: float = 10.0) -> dict[s
         frame = await chat.recv(timeout)
         if frame["type"] == kind:
             return frame
+
+
+# ---- B: a note written while an operator joins ------------------------------------------------------------------
+
+
+async def _notes_until(chat: ChatClient, note_id: str) -> list[str]:
+    """The ids of the notes `chat` gets live up to and including `note_id`."""
+    seen: list[str] = []
+    while note_id not in seen:
+        seen.append((await _next_of(chat, "note"))["id"])
+    return seen
+
+
+async def test_a_note_written_while_an_operator_subscribes_reaches_them(app, base, shop, factory, monkeypatch):
+    """The join read the notes, then subscribed to the staff channel: a colleague's note stored and published in
+    between was in neither `joined` nor the live frames (notes have no seq, so no gap fill finds it)."""
+    owner, tenant_id = shop["owner"], shop["tenant_id"]
+    colleague = await factory.member(tenant_id, owner, "operator")
+    rt = app.state.chat
+    async with visitor(base, shop["widget_key"]) as (_, welcome), operator(base, tenant_id, owner.token) as (anna, _), operator(base, tenant_id, colleague.token) as (ben, _):
+        conversation_id = welcome["conversation_id"]
+        await ben.send({"type": "join", "conversation_id": conversation_id})
+        await ben.expect("joined")
+
+        staff = channels.conversation_staff(conversation_id)
+        subscribe = rt.broker.subscribe
+        subscribing, go = asyncio.Event(), asyncio.Event()
+
+        def held(channel: str) -> Any:
+            if channel != staff or subscribing.is_set():
+                return subscribe(channel)
+
+            @contextlib.asynccontextmanager
+            async def later() -> Any:
+                subscribing.set()
+                await go.wait()
+                async with subscribe(channel) as subscription:
+                    yield subscription
+
+            return later()
+
+        monkeypatch.setattr(rt.broker, "subscribe", held)
+        await anna.send({"type": "join", "conversation_id": conversation_id})
+        await subscribing.wait()  # Anna's join is about to subscribe to the staff channel
+        await ben.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n1", "text": "written while Anna joins"})
+        first = (await _next_of(ben, "ack"))["id"]
+        await _next_of(ben, "note")  # published (Ben watches it): before Anna subscribed
+        go.set()
+
+        joined = await _next_of(anna, "joined")
+        await ben.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n2", "text": "after Anna joined"})
+        second = (await _next_of(ben, "ack"))["id"]
+        live = await _notes_until(anna, second)
+        assert [n["id"] for n in joined["notes"]] + live == [first, second], "the note written while Anna joined was missed"
+
+
+async def test_a_note_stored_before_the_join_read_and_published_after_it_comes_once(app, base, shop, factory, monkeypatch):
+    """Read once subscribed, a note stored before the read but published after the subscribing is both in `joined`
+    and live: sent once."""
+    owner, tenant_id = shop["owner"], shop["tenant_id"]
+    colleague = await factory.member(tenant_id, owner, "operator")
+    rt = app.state.chat
+    async with visitor(base, shop["widget_key"]) as (_, welcome), operator(base, tenant_id, owner.token) as (anna, _), operator(base, tenant_id, colleague.token) as (ben, _):
+        conversation_id = welcome["conversation_id"]
+        await ben.send({"type": "join", "conversation_id": conversation_id})
+        await ben.expect("joined")
+
+        staff = channels.conversation_staff(conversation_id)
+        publish = rt.publish
+        publishing, go = asyncio.Event(), asyncio.Event()
+
+        async def held(channel: str, frame: dict[str, Any], origin: str = "") -> None:
+            if channel == staff and frame.get("type") == "note" and not publishing.is_set():
+                publishing.set()
+                await go.wait()
+            await publish(channel, frame, origin)
+
+        monkeypatch.setattr(rt, "publish", held)
+        await ben.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n1", "text": "published late"})
+        first = (await _next_of(ben, "ack"))["id"]  # stored
+        await publishing.wait()
+
+        await anna.send({"type": "join", "conversation_id": conversation_id})
+        joined = await _next_of(anna, "joined")  # subscribed, then read: the note is listed
+        assert [n["id"] for n in joined["notes"]] == [first]
+        go.set()  # and now its publication arrives
+
+        await ben.send({"type": "note", "conversation_id": conversation_id, "client_message_id": "n2", "text": "after Anna joined"})
+        second = (await _next_of(ben, "ack"))["id"]
+        assert await _notes_until(anna, second) == [second], "the note listed in `joined` came live again"
 
 
 # ---- C: a client that went away -------------------------------------------------------------------------------

@@ -332,11 +332,15 @@ class OperatorConnection:
                 continue  # the queue is operator review: not shown while the tenant's instructions turn it off
             await self._send(frame)
 
-    async def _forward_conversation(self, delivery: SeqDelivery, subscription: Any) -> None:
+    async def _forward_conversation(self, delivery: SeqDelivery, subscription: Any, joined_notes: set[str]) -> None:
+        """Forward one channel of a watched conversation. A note listed in `joined` already (stored before the join
+        read the notes, published after it subscribed) is not sent again."""
         async for raw in subscription:
             frame = orjson.loads(raw)
             if frame.get("seq") is not None:
                 await delivery.deliver(frame)
+            elif frame.get("type") == "note" and frame.get("id") in joined_notes:
+                joined_notes.discard(frame["id"])  # each note is published once
             elif frame.get("author") != "operator" or frame.get("type") == "note":
                 await delivery.send_unsequenced(frame)
 
@@ -415,15 +419,16 @@ class OperatorConnection:
                 await self.rt.gate.authorize(session, tenant_id=self.tenant_id, purpose=Purpose.OPERATOR_REVIEW, actor=self.user_id, subject_ref=conversation.visitor_id)
             except PurposeNotInstructed as exc:
                 raise FrameError("purpose-not-instructed", "The tenant's instructions do not allow operator review.") from exc
-            notes = [m for m in await chats.transcript(session, conversation_id=conversation_id, include_notes=True) if m.kind == "note"]
         if conversation_id in self.watching:
             # Watched already: `joined` again, with no transcript (nothing was missed), so every join has its answer.
+            notes = await self._notes(conversation_id)
             await self._send({"type": "joined", "conversation": conversation_summary(conversation), "notes": [message_frame(n, conversation_id=conversation_id) for n in notes]})
             return
         delivery = SeqDelivery(self._send, self.rt.sessionmaker, conversation_id, tag_conversation=True)
         subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         opened = asyncio.Event()
-        task = asyncio.create_task(self._watch(delivery, subscribed, opened), name="confide-operator-watch")
+        joined_notes: set[str] = set()  # the ids of the notes `joined` lists: not sent again when their publication arrives
+        task = asyncio.create_task(self._watch(delivery, subscribed, opened, joined_notes), name="confide-operator-watch")
         self.watching[conversation_id] = (delivery, task)
         try:
             # Raises what the subscribing raised (the broker away), or TimeoutError when it hangs (a Redis that
@@ -438,6 +443,16 @@ class OperatorConnection:
             if isinstance(exc, asyncio.CancelledError) and current is not None and not current.cancelling():
                 raise FrameError("invalid-transition", ERASED_WHILE_JOINING) from None  # forget_erased stopped it, not this connection ending
             raise
+        try:
+            # Read once subscribed, not before: a note has no seq, so one stored between a read and the subscribing would
+            # be in neither. One stored before this read and published after the subscribing is in both: sent once.
+            notes = await self._notes(conversation_id)
+        except BaseException:
+            if self.watching.get(conversation_id, (None, None))[1] is task:
+                del self.watching[conversation_id]  # not joined: the next join tries again
+            await cancel_and_wait(task)
+            raise
+        joined_notes.update(n.id for n in notes)
         if self.watching.get(conversation_id, (None, None))[1] is not task:  # erased while subscribing (forget_erased said `left`)
             raise FrameError("invalid-transition", ERASED_WHILE_JOINING)
         try:
@@ -446,7 +461,11 @@ class OperatorConnection:
         finally:
             opened.set()
 
-    async def _watch(self, delivery: SeqDelivery, subscribed: asyncio.Future[None], opened: asyncio.Event) -> None:
+    async def _notes(self, conversation_id: str) -> list[Any]:
+        async with self.rt.sessionmaker() as session:
+            return [m for m in await chats.transcript(session, conversation_id=conversation_id, include_notes=True) if m.kind == "note"]
+
+    async def _watch(self, delivery: SeqDelivery, subscribed: asyncio.Future[None], opened: asyncio.Event, joined_notes: set[str]) -> None:
         """Forward the conversation's frames; `subscribed` is set once both channels are subscribed, or
         gets the error that kept them from it (then the joiner reports it, not this task). Forwarding
         waits for `opened` (`joined` and the transcript sent): frames published meanwhile wait in the
@@ -459,7 +478,7 @@ class OperatorConnection:
             ):
                 subscribed.set_result(None)
                 await opened.wait()
-                await asyncio.gather(self._forward_conversation(delivery, live), self._forward_conversation(delivery, staff))
+                await asyncio.gather(self._forward_conversation(delivery, live, joined_notes), self._forward_conversation(delivery, staff, joined_notes))
         except Exception as exc:
             if subscribed.done():
                 raise
