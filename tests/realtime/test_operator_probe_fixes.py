@@ -23,6 +23,63 @@ async def _next_of(chat: ChatClient, kind: str, timeout: float = 10.0) -> dict[s
             return frame
 
 
+# ---- A: operator review turned off while watching -------------------------------------------------------------
+
+
+async def _frames_until(chat: ChatClient, kind: str, timeout: float = 10.0) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every frame before the next one of `kind`, and that one."""
+    before: list[dict[str, Any]] = []
+    while True:
+        frame = await chat.recv(timeout)
+        if frame["type"] == kind:
+            return before, frame
+        before.append(frame)
+
+
+async def _review(client: Any, owner: Any, tenant_id: str, allowed: bool) -> None:
+    r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"operator_review": allowed}}, headers=owner.headers)
+    assert r.status_code == 201, r.text
+
+
+async def test_a_watched_conversation_is_no_longer_forwarded_once_operator_review_is_turned_off(base, shop, client):
+    """`join` was refused and the queue emptied, but a conversation already watched went on streaming the visitor's
+    messages, the avatar's replies and typing. Now its next frame is kept back and the watching ends with `left`."""
+    owner, tenant_id = shop["owner"], shop["tenant_id"]
+    async with visitor(base, shop["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")  # the greeting
+        async with operator(base, tenant_id, owner.token) as (ops, _):
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            await ops.expect("joined")
+            assert (await _next_of(ops, "message"))["author"] == "avatar"  # the transcript: the greeting
+
+            await _review(client, owner, tenant_id, False)
+            await chat.send({"type": "typing", "active": True})
+            await chat.say("my private question after review was switched off", "m1")
+            await _next_of(chat, "message")  # the avatar's answer: stored and published as well
+
+            left = await ops.recv()
+            while left["type"] == "presence":  # its own, at most
+                left = await ops.recv()
+            assert left == {"type": "left", "conversation_id": conversation_id, "reason": "purpose-not-instructed"}, "forwarded after review was off"
+            await ops.send({"type": "queue"})
+            before, queue = await _frames_until(ops, "queue")
+            assert [f for f in before if f["type"] != "presence"] == [] and queue["queue"] == [] and queue["live"] == []
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            before, error = await _frames_until(ops, "error")
+            assert [f for f in before if f["type"] != "presence"] == [] and error["problem"]["type"].endswith("/purpose-not-instructed")
+            assert not any("private question" in str(f) for f in ops.frames)
+
+            # Review on again: a join watches it again, with the transcript of what was said meanwhile.
+            await _review(client, owner, tenant_id, True)
+            await ops.send({"type": "join", "conversation_id": conversation_id})
+            await ops.expect("joined")
+            texts = [(await _next_of(ops, "message"))["text"] for _ in range(3)]
+            assert texts[1] == "my private question after review was switched off", texts
+            await chat.send({"type": "typing", "active": False})
+            assert (await _next_of(ops, "typing"))["active"] is False  # live again
+
+
 # ---- B: a note written while an operator joins ------------------------------------------------------------------
 
 

@@ -325,17 +325,42 @@ class OperatorConnection:
         online = channels.online_users(await self.rt.broker.members(channels.presence_group(self.tenant_id)))
         return {"queue": waiting, "live": live, "online": online}
 
+    async def _reviewing(self) -> bool:
+        """Whether the tenant's instructions allow operator review now: the gate's cached instructions, so no query
+        while they are cached (CONFIDE_INSTRUCTIONS_CACHE_SECONDS), and no processing-log entry (what is shown was
+        logged when it was processed, and the join that shows a conversation was logged)."""
+        return await self.rt.gate.allows(self.rt.sessionmaker, tenant_id=self.tenant_id, purpose=Purpose.OPERATOR_REVIEW)
+
     async def _forward_tenant(self, subscription: Any) -> None:
         async for raw in subscription:
             frame = orjson.loads(raw)
-            if frame.get("type") == "queue_update" and not await self.rt.gate.allows(self.rt.sessionmaker, tenant_id=self.tenant_id, purpose=Purpose.OPERATOR_REVIEW):
+            if frame.get("type") == "queue_update" and not await self._reviewing():
                 continue  # the queue is operator review: not shown while the tenant's instructions turn it off
             await self._send(frame)
 
+    async def _forward_watched(self, delivery: SeqDelivery, live: Any, staff: Any, joined_notes: set[str]) -> None:
+        """Forward a watched conversation's two channels until one of them finds operator review turned off (it
+        returns then); raises what a forwarder raised."""
+        forwards = [
+            asyncio.create_task(self._forward_conversation(delivery, subscription, joined_notes), name="confide-operator-forward")
+            for subscription in (live, staff)
+        ]
+        try:
+            done, _ = await asyncio.wait(forwards, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for forward in forwards:
+                await cancel_and_wait(forward)
+        for forward in done:
+            forward.result()
+
     async def _forward_conversation(self, delivery: SeqDelivery, subscription: Any, joined_notes: set[str]) -> None:
-        """Forward one channel of a watched conversation. A note listed in `joined` already (stored before the join
-        read the notes, published after it subscribed) is not sent again."""
+        """Forward one channel of a watched conversation. Every frame is operator review: checked first (the gate's
+        cache), and once the tenant's instructions no longer allow it, that frame and every later one stay here
+        (returns: `_watch` ends the watching). A note listed in `joined` already (stored before the join read the
+        notes, published after it subscribed) is not sent again."""
         async for raw in subscription:
+            if not await self._reviewing():
+                return
             frame = orjson.loads(raw)
             if frame.get("seq") is not None:
                 await delivery.deliver(frame)
@@ -469,7 +494,8 @@ class OperatorConnection:
         """Forward the conversation's frames; `subscribed` is set once both channels are subscribed, or
         gets the error that kept them from it (then the joiner reports it, not this task). Forwarding
         waits for `opened` (`joined` and the transcript sent): frames published meanwhile wait in the
-        subscriptions, rather than replay the transcript ahead of `joined`."""
+        subscriptions, rather than replay the transcript ahead of `joined`. Once the tenant's instructions
+        turn operator review off, the watching ends with `left` (reason `purpose-not-instructed`)."""
         conversation_id = delivery.conversation_id
         try:
             async with (
@@ -478,14 +504,20 @@ class OperatorConnection:
             ):
                 subscribed.set_result(None)
                 await opened.wait()
-                await asyncio.gather(self._forward_conversation(delivery, live, joined_notes), self._forward_conversation(delivery, staff, joined_notes))
+                await self._forward_watched(delivery, live, staff, joined_notes)
         except Exception as exc:
             if subscribed.done():
                 raise
             subscribed.set_exception(exc)
+            return
         finally:
             if not subscribed.done():  # cancelled while subscribing: nobody is left waiting
                 subscribed.cancel()
+        # Operator review is off: what the conversation said since was not shown, nor is anything more.
+        watched = self.watching.get(conversation_id)
+        if watched is not None and watched[1] is asyncio.current_task():  # not left, erased or joined anew meanwhile
+            del self.watching[conversation_id]
+            await self._send({"type": "left", "conversation_id": conversation_id, "reason": "purpose-not-instructed"})
 
     async def _leave(self, conversation_id: str) -> None:
         watched = self.watching.pop(conversation_id, None)
