@@ -36,6 +36,21 @@ async def _frames_until(chat: ChatClient, kind: str, timeout: float = 10.0) -> t
         before.append(frame)
 
 
+def _when_ended(monkeypatch: Any) -> asyncio.Event:
+    """Set once an operator connection has ended, however it ended (its `run` has returned or raised)."""
+    ended = asyncio.Event()
+    run = OperatorConnection.run
+
+    async def noted_run(self: OperatorConnection, tenant_id: str) -> None:
+        try:
+            await run(self, tenant_id)
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(OperatorConnection, "run", noted_run)
+    return ended
+
+
 async def _review(client: Any, owner: Any, tenant_id: str, allowed: bool) -> None:
     r = await client.post(f"/v1/tenants/{tenant_id}/privacy/instructions", json={"purposes": {"operator_review": allowed}}, headers=owner.headers)
     assert r.status_code == 201, r.text
@@ -179,7 +194,7 @@ async def test_an_operator_client_that_went_away_is_not_a_server_fault(app, base
     ERROR as "operator connection failed" and answered with internal-error (1011). Now, as for visitors, a socket
     closed under the server just ends the connection."""
     caplog.set_level(logging.WARNING, logger="confide.realtime.operator")
-    answering, go, attempted, ended = asyncio.Event(), asyncio.Event(), asyncio.Event(), asyncio.Event()
+    answering, go, attempted = asyncio.Event(), asyncio.Event(), asyncio.Event()
     hold = False
 
     snapshot = OperatorConnection._queue_snapshot
@@ -199,17 +214,9 @@ async def test_an_operator_client_that_went_away_is_not_a_server_fault(app, base
             if frame.get("type") == "typing":
                 attempted.set()
 
-    run = OperatorConnection.run
-
-    async def noted_run(self: OperatorConnection, tenant_id: str) -> None:
-        try:
-            await run(self, tenant_id)
-        finally:
-            ended.set()
-
     monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held_snapshot)
     monkeypatch.setattr(SeqDelivery, "send_unsequenced", noted)
-    monkeypatch.setattr(OperatorConnection, "run", noted_run)
+    ended = _when_ended(monkeypatch)
     async with visitor(base, shop["widget_key"]) as (chat, welcome):
         conversation_id = welcome["conversation_id"]
         async with operator(base, shop["tenant_id"], shop["owner"].token) as (ops, _):
@@ -232,7 +239,7 @@ async def test_an_operator_client_that_closes_while_connecting_is_not_a_server_f
     socket ended the forwarding task; the welcome then raised, and was logged at ERROR."""
     caplog.set_level(logging.WARNING, logger="confide.realtime.operator")
     rt = app.state.chat
-    reading, go, ended = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    reading, go = asyncio.Event(), asyncio.Event()
     snapshot = OperatorConnection._queue_snapshot
 
     async def held(self: OperatorConnection) -> dict[str, Any]:
@@ -241,16 +248,8 @@ async def test_an_operator_client_that_closes_while_connecting_is_not_a_server_f
             await go.wait()
         return await snapshot(self)
 
-    run = OperatorConnection.run
-
-    async def noted_run(self: OperatorConnection, tenant_id: str) -> None:
-        try:
-            await run(self, tenant_id)
-        finally:
-            ended.set()
-
     monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held)
-    monkeypatch.setattr(OperatorConnection, "run", noted_run)
+    ended = _when_ended(monkeypatch)
     async with rt.broker.subscribe(channels.operators(shop["tenant_id"])) as tenant_frames:
         async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
             await ops.send({"type": "hello", "token": shop["owner"].token})

@@ -73,6 +73,19 @@ def watch_errors(page: Page) -> list[str]:
     return errors
 
 
+async def demo_page(context: BrowserContext, url: str, route: Any = None) -> tuple[Page, "Widget", list[str]]:
+    """A new tab on the demo page at `url` (its websocket through `route`, if given), the widget opened; the page,
+    the widget and the page's script errors."""
+    page = await context.new_page()
+    errors = watch_errors(page)
+    if route is not None:
+        await page.route_web_socket(re.compile(r"/v1/widget/.+/chat$"), route)
+    await page.goto(url)
+    widget = Widget(page)
+    await widget.open()
+    return page, widget, errors
+
+
 class Widget:
     """What a person sees of the widget on a page (Playwright's locators reach into its shadow root)."""
 
@@ -162,11 +175,7 @@ async def test_a_person_chats_and_the_conversation_resumes_after_a_reload(base, 
     key = avatar["widget_key"]
 
     async with browser(tmp_path) as context:
-        page = await context.new_page()
-        errors = watch_errors(page)
-        await page.goto(f"{origin}/demo?key={key}")
-        widget = Widget(page)
-        await widget.open()
+        page, widget, errors = await demo_page(context, f"{origin}/demo?key={key}")
 
         # The AI disclosure is on screen before anything is asked, and the first message carries it too.
         await expect(page.get_by_role("note")).to_contain_text("AI assistant")
@@ -216,12 +225,7 @@ async def asked_through(tmp_path: Path, origin: str, key: str, route: Any) -> As
     hours, answered and settled (every message acked, nothing streaming); yields the widget and the page's
     script errors."""
     async with browser(tmp_path) as context:
-        page = await context.new_page()
-        errors = watch_errors(page)
-        await page.route_web_socket(re.compile(r"/v1/widget/.+/chat$"), route)
-        await page.goto(f"{origin}/demo?key={key}")
-        widget = Widget(page)
-        await widget.open()
+        page, widget, errors = await demo_page(context, f"{origin}/demo?key={key}", route)
         await expect(widget.answers.first).to_contain_text("AI assistant")
         await widget.say("When are you open?")
         await expect(widget.answers.nth(1)).to_have_text("We are open Monday to Friday, 9 to 17.")
@@ -403,11 +407,7 @@ async def test_a_conversation_erased_while_open_is_forgotten_by_the_browser(base
     key = (await published_avatar(client, owner, tenant_id, origins=(origin,)))["widget_key"]
 
     async with browser(tmp_path) as context:
-        page = await context.new_page()
-        errors = watch_errors(page)
-        await page.goto(f"{origin}/demo?key={key}")
-        widget = Widget(page)
-        await widget.open()
+        page, widget, errors = await demo_page(context, f"{origin}/demo?key={key}")
         await expect(widget.answers.first).to_contain_text("AI assistant")
         await widget.settled()
         before = await widget.stored(key)
@@ -477,11 +477,7 @@ async def confide_demo(data_dir: Path) -> AsyncIterator[tuple[str, str]]:
 async def test_confide_demo_prints_a_page_where_a_person_can_chat(tmp_path):
     async with browser(tmp_path) as context, confide_demo(tmp_path / "data") as (url, output):
         assert url.startswith("http://127.0.0.1:") and "data-widget-key=\"cfw_" in output
-        page = await context.new_page()
-        errors = watch_errors(page)
-        await page.goto(url)
-        widget = Widget(page)
-        await widget.open()
+        page, widget, errors = await demo_page(context, url)
         await expect(page.get_by_role("note")).to_contain_text("AI")
         await expect(page.locator("#confide-title")).to_have_text(DEMO_AVATAR)
 
