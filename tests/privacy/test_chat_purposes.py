@@ -432,3 +432,29 @@ async def test_evaluation_runs_only_when_instructed(app, base, client, shop, eva
         assert metrics.turns == 1
     r = await client.get(f"/v1/tenants/{tenant_id}/privacy/processing-log", params={"purpose": "evaluate"}, headers=owner.headers)
     assert (len(r.json()["items"]) > 0) is evaluate
+
+
+async def test_a_take_over_stops_an_llm_reply_still_waiting_for_its_first_token(llm_app, llm_shop, fake_llm):
+    """The LLM hangs; an operator takes over. The reply on its way is abandoned at once (its request closed), so the
+    visitor's next message is acked and reaches the operator now, not after the LLM's time limit (60 s: the probe
+    saw the visitor's frames wait about 19 s behind a stuck turn)."""
+    api, url, owner, tenant_id, avatar = llm_shop
+    await instruct(api, owner, tenant_id, {"authorised_subprocessors": ["hosting", "cdn", "llm"], "purposes": {"external_llm": True}})
+    fake_llm.script(hang=True)
+    async with visitor(url, avatar["widget_key"]) as (chat, welcome):
+        conversation_id = welcome["conversation_id"]
+        await chat.expect("message")
+        await chat.say("When are you open?", "h1")
+        await fake_llm.wait_for_requests(1)
+        async with operator(url, tenant_id, owner.token) as (ops, _):
+            await ops.send({"type": "take_over", "conversation_id": conversation_id})
+            await next_of(chat, "operator_joined")
+            await chat.send({"type": "message", "client_message_id": "h2", "text": "Hello? Anyone there?"})
+            ack = await asyncio.wait_for(next_of(chat, "ack"), 5)
+            assert ack["client_message_id"] == "h2"
+            seen = await asyncio.wait_for(next_of(ops, "message"), 5)
+            while seen.get("client_message_id") != "h2":
+                seen = await asyncio.wait_for(next_of(ops, "message"), 5)
+    async with llm_app.state.sessionmaker() as session:
+        authors = (await session.scalars(select(Message.author).where(Message.conversation_id == conversation_id, Message.kind == "message").order_by(Message.seq))).all()
+    assert authors == ["avatar", "visitor", "visitor"], "the greeting and both messages: no reply of the abandoned turn"

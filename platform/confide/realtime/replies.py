@@ -105,6 +105,7 @@ class AvatarTurn:
         self._go: asyncio.Event | None = asyncio.Event() if speculative else None
         self._before_seq = delivery.sent_seq + 1 if speculative else None
         self._task: asyncio.Task[None] | None = None
+        self._streaming = False  # waiting on the responder's stream: what abandon() may cut short
         self.origin = origin
         self.history = history if history is not None else HistoryWindow()
         self.avatar = avatar
@@ -129,6 +130,14 @@ class AvatarTurn:
         error = await cancel_and_wait(self._task)  # raises only the caller's own cancellation
         if error is not None:  # the turn no longer answers anyone; its error is only worth a line
             log.warning("a dropped avatar turn had failed", extra={"error_type": type(error).__name__})
+
+    def abandon(self) -> None:
+        """The conversation left the avatar (a take-over, a handoff, a close) while this speculative turn still waits
+        on its responder: it is cancelled now, its LLM request closed, rather than left to run to the LLM's time
+        limit, with the visitor's next frames waiting behind it. Once the stream has ended (the reply being stored,
+        or a handoff being said) it runs to its end: its own status checks keep it from showing anything."""
+        if self._streaming and self._task is not None:
+            self._task.cancel()
 
     async def _hold(self) -> None:
         if self._go is not None:
@@ -204,6 +213,7 @@ class AvatarTurn:
             released.extend(chunks)
             return [{"type": "delta", "reply_to": reply_to, "index": start + i, "text": chunk} for i, chunk in enumerate(chunks)]
 
+        self._streaming = True
         try:
             async for delta in reply:
                 chunks = guard.feed(delta)
@@ -224,6 +234,7 @@ class AvatarTurn:
                     for frame in frames:
                         await self.delivery.send_unsequenced(frame)
         finally:
+            self._streaming = False
             await reply.aclose()
         if verdict is None:
             tail, verdict = guard.finish()

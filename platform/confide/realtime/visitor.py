@@ -58,7 +58,7 @@ from confide.realtime.protocol import (
     queue_update,
     visitor_frames,
 )
-from confide.realtime.replies import AvatarTurn, HistoryWindow
+from confide.realtime.replies import AVATARS_TURN, AvatarTurn, HistoryWindow
 from confide.realtime.runtime import ChatRuntime, LoadedAvatar
 from confide.realtime.transitions import purge_unless_stored
 
@@ -123,6 +123,7 @@ class VisitorConnection:
         # The seq of the avatar's last message that offered the visitor a person: if nothing came after
         # it, a plain "yes" (in the six languages the guard reads) is a request for one.
         self.offer_seq = 0
+        self.turn: AvatarTurn | None = None  # the speculative turn answering now, which a take-over abandons
         self.strikes = 0
         self.refused_until = 0.0  # loop time at which the rate window that last refused a message ends
         self.frames = FrameBudget(runtime.settings.chat_frame_burst)
@@ -406,12 +407,29 @@ class VisitorConnection:
         if after == 0 and self.history is not None:
             self.history.primed = True  # the catch-up from the start went through the window: no re-read at the first turn
 
+    async def _answered_by(self, turn: AvatarTurn) -> None:
+        """Let a speculative turn show its reply and wait for it. A take-over (or a handoff, a close) seen meanwhile
+        abandons it (`_observe`): its cancellation ends the wait, not this frame's handling."""
+        task = turn.release()
+        self.turn = turn
+        try:
+            await asyncio.wait((task,))
+        except asyncio.CancelledError:
+            task.cancel()  # this connection is ending: its turn with it, as when it was awaited directly
+            raise
+        finally:
+            self.turn = None
+        if not task.cancelled():
+            task.result()  # its error, if it failed, is this frame's
+
     def _observe(self, frame: dict[str, Any]) -> None:
         """Every sequenced frame this connection sends, in seq order: the status it leaves the
         conversation in, and the LLM's history window."""
         status = STATUS_AFTER_EVENT.get(frame.get("type", ""))
         if status is not None and self.conversation is not None:
             self.conversation.status = status
+            if status not in AVATARS_TURN and self.turn is not None:
+                self.turn.abandon()  # an LLM reply still on its way stops now: nobody will see it
         elif frame.get("type") == "message" and frame.get("author") == "avatar" and offers_human(frame.get("text", ""), self.language):
             self.offer_seq = frame["seq"]  # also a reply this connection did not ask for (another tab's, a resume's catch-up)
         if self.history is not None:
@@ -634,7 +652,7 @@ class VisitorConnection:
                 return  # an operator has it, or it waits for one: the avatar stays quiet
             if speculative is not None:
                 turn, speculative = speculative, None  # released: no longer the finally's to drop
-                await turn.release()
+                await self._answered_by(turn)
                 return
             turn = AvatarTurn(self.rt, self.avatar, self.conversation, self.language, self.delivery, origin=self.origin, history=self.history)
             await turn.answer(visitor_text=message.text, verdict=verdict, reply_to=frame.client_message_id, visitor_seq=message.seq)
