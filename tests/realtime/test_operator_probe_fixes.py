@@ -36,6 +36,22 @@ async def _frames_until(chat: ChatClient, kind: str, timeout: float = 10.0) -> t
         before.append(frame)
 
 
+def _hold_the_welcome(monkeypatch: Any) -> tuple[asyncio.Event, asyncio.Event]:
+    """The first operator connection's welcome waits, its queue about to be read (subscribed already), until the
+    test sets `go`; `reading` says it got there."""
+    reading, go = asyncio.Event(), asyncio.Event()
+    snapshot = OperatorConnection._queue_snapshot
+
+    async def held(self: OperatorConnection) -> dict[str, Any]:
+        if not reading.is_set():
+            reading.set()
+            await go.wait()
+        return await snapshot(self)
+
+    monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held)
+    return reading, go
+
+
 def _when_ended(monkeypatch: Any) -> asyncio.Event:
     """Set once an operator connection has ended, however it ended (its `run` has returned or raised)."""
     ended = asyncio.Event()
@@ -239,16 +255,7 @@ async def test_an_operator_client_that_closes_while_connecting_is_not_a_server_f
     socket ended the forwarding task; the welcome then raised, and was logged at ERROR."""
     caplog.set_level(logging.WARNING, logger="confide.realtime.operator")
     rt = app.state.chat
-    reading, go = asyncio.Event(), asyncio.Event()
-    snapshot = OperatorConnection._queue_snapshot
-
-    async def held(self: OperatorConnection) -> dict[str, Any]:
-        if not reading.is_set():
-            reading.set()
-            await go.wait()
-        return await snapshot(self)
-
-    monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held)
+    reading, go = _hold_the_welcome(monkeypatch)
     ended = _when_ended(monkeypatch)
     async with rt.broker.subscribe(channels.operators(shop["tenant_id"])) as tenant_frames:
         async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
@@ -272,16 +279,7 @@ async def test_an_operator_client_that_closes_while_connecting_is_not_a_server_f
 async def test_welcome_is_the_first_frame_and_a_queue_update_made_meanwhile_follows_it(app, base, shop, monkeypatch):
     """The queue forwarding started before the welcome was sent, so the connection's own `presence` (or a
     `queue_update`) came first. The subscription still comes before the welcome's reads: nothing is lost."""
-    reading, go = asyncio.Event(), asyncio.Event()
-    snapshot = OperatorConnection._queue_snapshot
-
-    async def held(self: OperatorConnection) -> dict[str, Any]:
-        if not reading.is_set():
-            reading.set()
-            await go.wait()
-        return await snapshot(self)
-
-    monkeypatch.setattr(OperatorConnection, "_queue_snapshot", held)
+    reading, go = _hold_the_welcome(monkeypatch)
     async with connect(f"{base}/v1/tenants/{shop['tenant_id']}/chat/operator", origin=None) as ops:
         await ops.send({"type": "hello", "token": shop["owner"].token})
         await reading.wait()  # subscribed, its presence published, the welcome being put together
