@@ -122,16 +122,23 @@ async def _notes_until(chat: ChatClient, note_id: str) -> list[str]:
     return seen
 
 
+@contextlib.asynccontextmanager
+async def _anna_and_ben_watching(base: str, shop: dict[str, Any], factory: Any) -> Any:
+    """A visitor's conversation that operator Ben has joined, and operator Anna (the owner) connected, not joined:
+    (conversation id, Anna's client, Ben's client)."""
+    owner, tenant_id = shop["owner"], shop["tenant_id"]
+    colleague = await factory.member(tenant_id, owner, "operator")
+    async with visitor(base, shop["widget_key"]) as (_, welcome), operator(base, tenant_id, owner.token) as (anna, _), operator(base, tenant_id, colleague.token) as (ben, _):
+        await ben.send({"type": "join", "conversation_id": welcome["conversation_id"]})
+        await ben.expect("joined")
+        yield welcome["conversation_id"], anna, ben
+
+
 async def test_a_note_written_while_an_operator_subscribes_reaches_them(app, base, shop, factory, monkeypatch):
     """The join read the notes, then subscribed to the staff channel: a colleague's note stored and published in
     between was in neither `joined` nor the live frames (notes have no seq, so no gap fill finds it)."""
-    owner, tenant_id = shop["owner"], shop["tenant_id"]
-    colleague = await factory.member(tenant_id, owner, "operator")
     rt = app.state.chat
-    async with visitor(base, shop["widget_key"]) as (_, welcome), operator(base, tenant_id, owner.token) as (anna, _), operator(base, tenant_id, colleague.token) as (ben, _):
-        conversation_id = welcome["conversation_id"]
-        await ben.send({"type": "join", "conversation_id": conversation_id})
-        await ben.expect("joined")
+    async with _anna_and_ben_watching(base, shop, factory) as (conversation_id, anna, ben):
 
         staff = channels.conversation_staff(conversation_id)
         subscribe = rt.broker.subscribe
@@ -168,13 +175,8 @@ async def test_a_note_written_while_an_operator_subscribes_reaches_them(app, bas
 async def test_a_note_stored_before_the_join_read_and_published_after_it_comes_once(app, base, shop, factory, monkeypatch):
     """Read once subscribed, a note stored before the read but published after the subscribing is both in `joined`
     and live: sent once."""
-    owner, tenant_id = shop["owner"], shop["tenant_id"]
-    colleague = await factory.member(tenant_id, owner, "operator")
     rt = app.state.chat
-    async with visitor(base, shop["widget_key"]) as (_, welcome), operator(base, tenant_id, owner.token) as (anna, _), operator(base, tenant_id, colleague.token) as (ben, _):
-        conversation_id = welcome["conversation_id"]
-        await ben.send({"type": "join", "conversation_id": conversation_id})
-        await ben.expect("joined")
+    async with _anna_and_ben_watching(base, shop, factory) as (conversation_id, anna, ben):
 
         staff = channels.conversation_staff(conversation_id)
         publish = rt.publish
