@@ -82,7 +82,7 @@ def _verification_mail(services: Services, *, to: str, token: str, first_name: s
         f"{dashboard_link(services, VERIFY_PAGE, token)}\n\n"
         f"It expires in {services.settings.verification_ttl_hours} hours. If you did not ask for this, ignore this mail.\n",
         MailKind.VERIFICATION,
-        account_id,
+        account_id=account_id,
     )
 
 
@@ -561,7 +561,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
             f"To lift the restriction, sign in and send DELETE /v1/me/restriction, or write to {s.controller_email}. "
             "Then ask for a password reset again. If you did not ask for this, ignore this mail; nothing was changed.\n",
             MailKind.PASSWORD_RESET_REFUSED,
-            user.id,
+            account_id=user.id,
         )
     await _void_reset_tokens(session, user_id=user.id)  # only the newest token works
     ttl = s.password_reset_ttl_minutes
@@ -577,7 +577,7 @@ async def prepare_password_reset(session: AsyncSession, services: Services, *, e
         f"It works once and expires in {ttl} minute{'s' if ttl != 1 else ''}. Setting a new password signs out every session of your account.\n"
         "If you did not ask for this, ignore this mail: your password stays as it is.\n",
         MailKind.PASSWORD_RESET,
-        user.id,
+        account_id=user.id,
     )
 
 

@@ -70,7 +70,6 @@ def _message_id_domain(sender: str) -> str:
         return "confide.localhost"
 
 
-
 ACCOUNT_REF_HEADER = "X-Confide-Account-Ref"
 
 
@@ -81,7 +80,9 @@ def account_ref(user_id: str) -> str:
 
 
 def account_headers(user_id: str | None) -> dict[str, str] | None:
+    """The headers of a mail about this account (none for a mail about no account), for Mailer.send."""
     return {ACCOUNT_REF_HEADER: account_ref(user_id)} if user_id else None
+
 
 class Mailer:
     def __init__(self, sender: str) -> None:

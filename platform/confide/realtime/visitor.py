@@ -70,8 +70,8 @@ log = logging.getLogger("confide.realtime.visitor")
 # this margin, and is renewed on a frame at most this often: a frame comes at least every idle timeout,
 # so the place never lapses while the connection is open.
 MEMBERSHIP_MARGIN_SECONDS = 60.0
-WAITING_FRAMES = 32  # frames read off the socket while an earlier one (a message's reply) is still being handled
 MEMBERSHIP_RENEWAL_SECONDS = 30.0
+WAITING_FRAMES = 32  # frames read off the socket while an earlier one (a message's reply) is still being handled
 # The margin, past the LLM's whole-reply time limit, for the purpose check and the store (answer_claim_seconds).
 ANSWER_CLAIM_MARGIN_SECONDS = 30
 # How many client_message_ids whose store failed (raised) a connection remembers (`_answers_again`).
