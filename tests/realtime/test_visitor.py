@@ -245,7 +245,7 @@ async def test_a_rating_comment_is_redacted_as_a_message_is(app, client, base, s
         closed = await chat.expect("rating")
     assert live["text"] == "Mail me at <EMAIL_ADDRESS> please" and closed["text"] == "Or <EMAIL_ADDRESS>"
     async with app.state.sessionmaker() as session:
-        stored = (await session.scalars(select(Message).where(Message.conversation_id == welcome["conversation_id"], Message.event == "rating"))).all()
+        stored = (await session.scalars(select(Message).where(Message.conversation_id == welcome["conversation_id"], Message.event == "rating").order_by(Message.seq))).all()
     assert [(m.text, m.redacted) for m in stored] == [("Mail me at <EMAIL_ADDRESS> please", True), ("Or <EMAIL_ADDRESS>", True)]
     r = await client.get(f"/v1/tenants/{shop['tenant_id']}/conversations/{welcome['conversation_id']}/transcript", headers=shop["owner"].headers)
     assert "jane.doe" not in r.text
